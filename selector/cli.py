@@ -1,0 +1,250 @@
+"""The command line: thin commands that chain load, validate, solve, write and echo."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import pandas as pd
+
+from . import __version__
+from .errors import CaseloadValidationError, SelectorError
+from .validate import Caseload, load_caseload
+
+F = TypeVar("F", bound=Callable[..., Any])
+FAILURES_SHOWN = 20
+
+
+class SelectorClickError(click.ClickException):
+    """A SelectorError shown as `Error: ...` with the contract's exit code."""
+
+    def __init__(self, error: SelectorError) -> None:
+        super().__init__(error.message)
+        self.exit_code = error.exit_code
+
+
+def reports_errors(command: F) -> F:
+    """Catch every SelectorError once and turn it into a clean message and exit code."""
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except CaseloadValidationError as error:
+            _echo_failures(error.failures)
+            raise SelectorClickError(error) from None
+        except SelectorError as error:
+            raise SelectorClickError(error) from None
+    return wrapper  # type: ignore[return-value]
+
+
+def failure_line(row: pd.Series) -> str:
+    """One failure in plain words: where, what, how to fix."""
+    where = f"{row['file']}: row {row['row']}, column '{row['column']}'"
+    value = f" {row['value']!r}" if str(row["value"]) != "" else ""
+    return f"{where}:{value} {row['problem']}. {row['fix']}"
+
+
+def _echo_failures(failures: pd.DataFrame, limit: int = FAILURES_SHOWN) -> None:
+    errors = failures[failures["severity"] == "error"]
+    warnings = failures[failures["severity"] == "warning"]
+    click.echo(f"{len(errors)} error(s), {len(warnings)} warning(s)", err=True)
+    for _, row in errors.head(limit).iterrows():
+        click.echo(f"  error: {failure_line(row)}", err=True)
+    if len(errors) > limit:
+        click.echo(f"  ... and {len(errors) - limit} more errors (write them all with --failures FILE)", err=True)
+    _echo_warnings(warnings, limit=max(0, limit - len(errors)) or 3)
+
+
+def _echo_warnings(warnings: pd.DataFrame, limit: int = 5) -> None:
+    for _, row in warnings.head(limit).iterrows():
+        click.echo(f"  warning: {failure_line(row)}", err=True)
+    if len(warnings) > limit:
+        click.echo(f"  ... and {len(warnings) - limit} more warnings", err=True)
+
+
+# ---------------------------------------------------------------- shared options
+
+existing_file = click.Path(exists=False, dir_okay=False, path_type=Path)
+
+
+def caseload_options(command: F) -> F:
+    """The options every command that reads a caseload takes."""
+    command = click.option("--allow-missing-contact", is_flag=True,
+                           help="Keep children with no practitioner contact eligible.")(command)
+    command = click.option("--sheet", default=None, metavar="NAME",
+                           help="XLSX sheet to read (default: the first).")(command)
+    command = click.option("--contacts", type=existing_file, default=None, metavar="FILE",
+                           help="Practitioner contacts (CSV, XLSX or Parquet).")(command)
+    command = click.argument("caseload", type=existing_file)(command)
+    return command
+
+
+def _load(caseload: Path, contacts: Path | None, sheet: str | None, allow_missing_contact: bool) -> Caseload:
+    return load_caseload(caseload, contacts, sheet=sheet, allow_missing_contact=allow_missing_contact)
+
+
+def _summary(loaded: Caseload) -> str:
+    frame = loaded.frame
+    excluded = int(frame["exclude"].sum())
+    no_contact = int((frame["ineligible_reason"] == "no practitioner contact").sum())
+    return (f"{loaded.source}: {len(frame)} rows read, {int(frame['eligible'].sum())} eligible "
+            f"({excluded} excluded, {no_contact} without a contact)")
+
+
+# ---------------------------------------------------------------- commands
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="selector")
+def main() -> None:
+    """Choose the children and young people for the tracking meetings of an area SEND inspection.
+
+    \b
+    Start with the sample data:
+      selector validate data/sample/caseload.csv --contacts data/sample/contacts.csv
+      selector profile data/sample/caseload.csv --contacts data/sample/contacts.csv
+      selector select data/sample/caseload.csv --contacts data/sample/contacts.csv --out runs/demo
+    """
+
+
+@main.command()
+@caseload_options
+@click.option("--failures", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="OUT.csv", help="Write the full table of problems here.")
+@reports_errors
+def validate(caseload: Path, contacts: Path | None, sheet: str | None, allow_missing_contact: bool,
+             failures: Path | None) -> None:
+    """Check a caseload (and contacts) against the data contract.
+
+    Prints a summary and the first problems; exits 0 when the data can be used, 2 when not.
+
+    \b
+    Example:
+      selector validate data/sample/caseload.csv --contacts data/sample/contacts.csv
+      selector validate caseload.xlsx --sheet "List" --failures problems.csv
+    """
+    try:
+        loaded = _load(caseload, contacts, sheet, allow_missing_contact)
+    except CaseloadValidationError as error:
+        _echo_failures(error.failures)
+        if failures is not None:
+            _write_failures(failures, error.failures)
+        raise SelectorClickError(error) from None
+    if failures is not None:
+        _write_failures(failures, loaded.warnings)
+    click.echo(_summary(loaded))
+    click.echo(f"0 errors, {len(loaded.warnings)} warning(s)")
+    _echo_warnings(loaded.warnings)
+    click.echo("OK: the caseload meets the contract.")
+
+
+def _write_failures(path: Path, table: pd.DataFrame) -> None:
+    from .io import frame_to_csv_bytes
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(frame_to_csv_bytes(table))
+    click.echo(f"Full table of {len(table)} problem(s): {path}", err=True)
+
+
+@main.command()
+@caseload_options
+@click.option("--rules", "rules_file", type=existing_file, default=None, metavar="FILE.toml",
+              help="Rules to check the caseload against (default: the SPEC's).")
+@reports_errors
+def profile(caseload: Path, contacts: Path | None, sheet: str | None, allow_missing_contact: bool,
+            rules_file: Path | None) -> None:
+    """Show what the caseload offers on each dimension, and the room for each hard rule.
+
+    \b
+    Example:
+      selector profile data/sample/caseload.csv --contacts data/sample/contacts.csv
+    """
+    from .profile import dimension_counts, rule_room
+    from .rules import DEFAULT_RULES, load_rules
+
+    rules = load_rules(rules_file) if rules_file else DEFAULT_RULES
+    loaded = _load(caseload, contacts, sheet, allow_missing_contact)
+    click.echo(_summary(loaded))
+    click.echo("")
+    click.echo("What the eligible CYP offer (count per value):")
+    for dim in rules.dimensions:
+        counts = dimension_counts(loaded.frame, rules)[dim.column]
+        click.echo(f"  {dim.column} (weight {dim.weight}, counted up to {dim.cap}): "
+                   f"{len(counts)} value(s)")
+        if len(counts) == 0:
+            click.echo("    (none)")
+        width = max((len(str(v)) for v in counts.index), default=0)
+        for value, count in counts.items():
+            click.echo(f"    {value!s:<{width}}  {count:>6}")
+    click.echo("")
+    click.echo("Hard rules:")
+    for room in rule_room(loaded.frame, rules):
+        mark = "can be met" if room.can_meet else "CANNOT be met"
+        extra = f"; {room.ineligible} more excluded or without a contact" if room.ineligible else ""
+        click.echo(f"  {room.name}: {room.detail}{extra} - {mark}")
+
+
+@main.command()
+@click.option("--rows", type=click.IntRange(min=1), required=True, help="Children in the caseload.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same caseload.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              metavar="FILE", help="Caseload file to write (.csv, .xlsx or .parquet).")
+@click.option("--contacts-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="FILE", help="Write contacts here (keyed by practitioner_id); without it "
+              "the contacts go into the caseload's practitioner_* columns.")
+@click.option("--area", default="Northshire", show_default=True, help="Name of the imaginary area.")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@reports_errors
+def sample(rows: int, seed: int, out: Path, contacts_out: Path | None, area: str, force: bool) -> None:
+    """Write a synthetic caseload that looks like a real English local area.
+
+    \b
+    Example:
+      selector sample --rows 3000 --seed 1 --out data/sample/caseload.csv \\
+          --contacts-out data/sample/contacts.csv
+    """
+    from .errors import InputError
+    from .sample import generate, inline_contacts
+
+    for path in (out, contacts_out):
+        if path is not None and path.exists() and not force:
+            raise InputError(f"{path}: already exists. Choose another name, or add --force.", "exists")
+    caseload, contacts = generate(rows, seed, area=area)
+    if contacts_out is None:
+        caseload = inline_contacts(caseload, contacts)
+    _write_table(caseload, out)
+    click.echo(f"Wrote {len(caseload)} children to {out}")
+    if contacts_out is not None:
+        _write_table(contacts, contacts_out)
+        click.echo(f"Wrote {len(contacts)} practitioners to {contacts_out}")
+
+
+def _write_table(frame: pd.DataFrame, path: Path) -> None:
+    from .errors import InputError
+    from .io import frame_to_csv_bytes
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    elif suffix == ".xlsx":
+        frame.astype(str).to_excel(path, index=False)
+    elif suffix in (".csv", ".txt"):
+        path.write_bytes(frame_to_csv_bytes(frame))
+    else:
+        raise InputError(f"{path.name}: write .csv, .xlsx or .parquet.", "bad_suffix")
+
+
+@main.command("default-rules")
+def default_rules() -> None:
+    """Print the default rules as a TOML file to edit and pass with --rules.
+
+    \b
+    Example:
+      selector default-rules > my-rules.toml
+    """
+    from .rules import DEFAULT_RULES, rules_to_toml
+
+    click.echo(rules_to_toml(DEFAULT_RULES), nl=False)

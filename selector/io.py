@@ -1,0 +1,306 @@
+"""Reading caseloads and contacts from CSV, Parquet and XLSX; writing run folders safely.
+
+Every table is read as text (no type guessing), with its column headers normalised as the
+contract says and each row's number as a person sees it in a spreadsheet (header = row 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .schema import normalise_column
+
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+ZIP_MAGIC = b"PK\x03\x04"
+PARQUET_MAGIC = b"PAR1"
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A table as read from a file, every cell as text.
+
+    Attributes:
+        name: the file name shown in messages (never the folder, which may name a person).
+        frame: the cells, as str, with normalised column names; blank rows removed.
+        row_numbers: for each row of `frame`, its row number in the file (header is row 1).
+        sha256: hash of the file's bytes, recorded in run.json.
+        header: the original header text for each normalised column name.
+    """
+
+    name: str
+    frame: pd.DataFrame
+    row_numbers: np.ndarray
+    sha256: str
+    header: dict[str, str]
+
+
+def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
+    """Read a CSV, Parquet or XLSX file into a RawTable.
+
+    Args:
+        path: the file.
+        sheet: for XLSX, the sheet name (default: the first sheet).
+
+    Raises:
+        InputError: the file is missing, empty, unreadable, binary, or has no data rows.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path.name}: file not found ({path}). Check the path.", "missing_file")
+    if path.is_dir():
+        raise InputError(f"{path.name}: is a folder, not a file.", "not_a_file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path.name}: cannot be read ({exc.strerror}).", "unreadable") from exc
+    if not data.strip():
+        raise InputError(f"{path.name}: the file is empty. Export the list again.", "empty_file")
+
+    suffix = path.suffix.lower()
+    if suffix in XLSX_SUFFIXES or (suffix not in CSV_SUFFIXES | PARQUET_SUFFIXES and data.startswith(ZIP_MAGIC)):
+        frame, rows = _read_xlsx(path, data, sheet)
+    elif suffix in PARQUET_SUFFIXES or data.startswith(PARQUET_MAGIC):
+        frame, rows = _read_parquet(path, data)
+    elif suffix == ".xls":
+        raise InputError(
+            f"{path.name}: old Excel .xls files are not read. Save it as .xlsx or .csv in Excel.",
+            "unsupported_format",
+        )
+    else:
+        frame, rows = _read_csv(path, data)
+
+    header = {normalise_column(c): str(c).strip() for c in frame.columns}
+    frame.columns = list(_normalised_unique(path.name, list(frame.columns)))
+    if len(frame.columns) == 0:
+        raise InputError(f"{path.name}: no column headers found in row 1.", "no_header")
+    blank = (frame == "").all(axis=1).to_numpy()
+    if blank.any():
+        frame = frame.loc[~blank].reset_index(drop=True)
+        rows = rows[~blank]
+    if len(frame) == 0:
+        raise InputError(
+            f"{path.name}: the file has a header row but no data rows. Export the list again.",
+            "no_rows",
+        )
+    return RawTable(path.name, frame, rows, hashlib.sha256(data).hexdigest(), header)
+
+
+def _normalised_unique(file: str, columns: list[object]) -> list[str]:
+    names = [normalise_column(c) for c in columns]
+    seen: dict[str, str] = {}
+    for original, name in zip(columns, names, strict=True):
+        if name in seen:
+            raise InputError(
+                f"{file}: columns {seen[name]!r} and {str(original)!r} both read as '{name}'. "
+                "Rename or remove one of them.",
+                "duplicate_column",
+            )
+        seen[name] = str(original)
+    return names
+
+
+def _decode(name: str, data: bytes) -> str:
+    if b"\x00" in data[:65536]:
+        raise InputError(
+            f"{name}: this is not a text (CSV) file. Save it as CSV, XLSX or Parquet.", "binary_file"
+        )
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(
+        f"{name}: the text is neither UTF-8 nor Windows-1252. Save it as 'CSV UTF-8' in Excel.",
+        "bad_encoding",
+    )
+
+
+def _delimiter(first_line: str) -> str:
+    """The separator of a CSV header line: comma, semicolon or tab, whichever occurs most."""
+    counts = {sep: first_line.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] > 0 else ","
+
+
+def _read_csv(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
+    text = _decode(path.name, data)
+    first_line = text.split("\n", 1)[0]
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=_delimiter(first_line),
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            quoting=csv.QUOTE_MINIMAL,
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise InputError(
+            f"{path.name}: cannot be read as CSV ({str(exc).strip()}). "
+            "Check for unbalanced quotes or rows with extra separators.",
+            "bad_csv",
+        ) from exc
+    frame = _drop_unnamed_empty(frame)
+    frame = frame.astype(str).fillna("")
+    return frame, np.arange(2, len(frame) + 2)
+
+
+def _drop_unnamed_empty(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop header-less columns with nothing in them (trailing separators from Excel)."""
+    drop = [
+        c for c in frame.columns
+        if (str(c).startswith("Unnamed:") or str(c).strip() == "")
+        and (frame[c].astype(str).str.strip() == "").all()
+    ]
+    return frame.drop(columns=drop)
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return ""
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_xlsx(path: Path, data: bytes, sheet: str | None) -> tuple[pd.DataFrame, np.ndarray]:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise InputError(
+            f"{path.name}: cannot be opened as an Excel workbook ({type(exc).__name__}). "
+            "Open it in Excel and save it again as .xlsx.",
+            "bad_xlsx",
+        ) from exc
+    try:
+        if sheet is None:
+            ws = book.worksheets[0]
+        elif sheet in book.sheetnames:
+            ws = book[sheet]
+        else:
+            raise InputError(
+                f"{path.name}: no sheet named {sheet!r}; the sheets are {', '.join(book.sheetnames)}.",
+                "missing_sheet",
+            )
+        rows_iter = ws.iter_rows(values_only=True)
+        header_row = next(rows_iter, None)
+        if header_row is None:
+            raise InputError(f"{path.name}: the sheet {ws.title!r} is empty.", "empty_file")
+        header = [_cell_text(v).strip() for v in header_row]
+        width = len(header)
+        while width and header[width - 1] == "":
+            width -= 1
+        body = [[_cell_text(v) for v in row[:width]] + [""] * (width - len(row)) for row in rows_iter]
+    finally:
+        book.close()
+    names = [h if h else f"unnamed_{i + 1}" for i, h in enumerate(header[:width])]
+    frame = pd.DataFrame(body, columns=names, dtype=str) if body else pd.DataFrame(columns=names, dtype=str)
+    empty_unnamed = [
+        n for n, h in zip(names, header[:width], strict=True) if not h and (frame[n] == "").all()
+    ]
+    frame = frame.drop(columns=empty_unnamed)
+    return frame, np.arange(2, len(frame) + 2)
+
+
+def _read_parquet(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
+    try:
+        frame = pd.read_parquet(io.BytesIO(data))
+    except Exception as exc:  # pyarrow raises several kinds for a damaged file
+        raise InputError(
+            f"{path.name}: cannot be read as Parquet ({type(exc).__name__}). Export it again.",
+            "bad_parquet",
+        ) from exc
+    text = pd.DataFrame(
+        {c: [_cell_text(v) for v in frame[c].tolist()] for c in frame.columns}, dtype=str
+    )
+    return text, np.arange(2, len(text) + 2)
+
+
+def sha256_of(path: Path) -> str:
+    """Hash of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------- writing
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_formula(value: object) -> object:
+    """Make text safe to open in a spreadsheet: a leading = + - @ tab or CR gets a quote.
+
+    >>> escape_formula("=HYPERLINK(1)"), escape_formula("ASD"), escape_formula(7)
+    ("'=HYPERLINK(1)", 'ASD', 7)
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def frame_to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV bytes for a spreadsheet user: UTF-8 with BOM (Excel reads it), formulas escaped."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(escape_formula)
+    return ("\ufeff" + safe.to_csv(index=False, lineterminator="\n")).encode("utf-8")
+
+
+def check_output_folder(folder: Path, force: bool) -> None:
+    """Refuse a non-empty output folder unless `force`, before any work is done."""
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder}: exists and is not a folder. Choose another --out.", "out_not_dir")
+    if folder.is_dir() and any(folder.iterdir()) and not force:
+        raise InputError(
+            f"{folder}: the folder is not empty. Choose a new --out, or add --force to replace it.",
+            "out_not_empty",
+        )
+
+
+def write_folder(folder: Path, files: dict[str, bytes], force: bool) -> None:
+    """Write `files` into `folder` all at once: built in a temporary folder beside it, then moved.
+
+    A failure part-way leaves the old folder (if any) as it was and nothing half-written.
+    """
+    folder = Path(folder)
+    check_output_folder(folder, force)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        for name, content in files.items():
+            (staging / name).write_bytes(content)
+        if folder.exists():
+            backup = folder.parent / f".{folder.name}.old-{os.getpid()}"
+            os.replace(folder, backup)
+            os.replace(staging, folder)
+            shutil.rmtree(backup, ignore_errors=True)
+        else:
+            os.replace(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -1,0 +1,254 @@
+"""A synthetic caseload that looks like a real English local area (for demos, tests, benchmarks).
+
+Proportions follow the national SEN statistics (January 2025): primary needs of EHC plans and
+of SEN support, a third of the list with plans, ages 0-25 with most at school age, rare AP, a
+few looked-after, CIN and CP children. Everything is drawn from one seeded generator, so a seed
+always gives the same caseload.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# Share of each primary need among EHC plans (January 2025: ASD 31.5%, SLCN 21.3%, SEMH
+# 20.7%, MLD 10.6%; the remaining 15.9% spread over the rarer needs).
+EHCP_NEEDS = {
+    "ASD": 31.5, "SLCN": 21.3, "SEMH": 20.7, "MLD": 10.6, "SLD": 4.2, "PD": 3.2,
+    "SPLD": 2.6, "OTH": 2.1, "HI": 1.6, "PMLD": 1.1, "VI": 0.8, "MSI": 0.3,
+}
+# SEN support: SLCN and SEMH most common, more MLD and SPLD, NSA (no specialist assessment).
+SEN_SUPPORT_NEEDS = {
+    "SLCN": 25.0, "SEMH": 20.5, "MLD": 18.5, "SPLD": 13.5, "ASD": 8.4, "NSA": 5.0,
+    "OTH": 3.5, "PD": 2.2, "HI": 1.5, "VI": 0.8, "SLD": 0.8, "MSI": 0.2, "PMLD": 0.1,
+}
+PLAN_SHARES = {"EHCP": 0.33, "SEN_SUPPORT": 0.65, "ASSESSMENT": 0.02}
+# Age-band shares by plan: plans run 0-25, SEN support is mostly school age.
+AGE_BAND_SHARES = {
+    "EHCP": [0.06, 0.33, 0.34, 0.20, 0.07],
+    "SEN_SUPPORT": [0.04, 0.49, 0.41, 0.06, 0.0],
+    "ASSESSMENT": [0.20, 0.45, 0.30, 0.05, 0.0],
+}
+BANDS = [(0, 4), (5, 10), (11, 15), (16, 19), (20, 25)]
+
+# Setting type shares by (plan group, age band index). AP is rare (about 2% overall).
+_SCHOOL_EHCP = {"MAINSTREAM": 0.44, "SPECIAL": 0.36, "RESOURCED": 0.06, "INDEPENDENT": 0.05,
+                "AP": 0.045, "EHE": 0.02, "NOT_IN_EDUCATION": 0.015, "OTHER": 0.01}
+_SCHOOL_SUPPORT = {"MAINSTREAM": 0.94, "AP": 0.02, "RESOURCED": 0.01, "EHE": 0.015,
+                   "INDEPENDENT": 0.01, "NOT_IN_EDUCATION": 0.005}
+SETTING_SHARES = {
+    ("EHCP", 0): {"EARLY_YEARS": 0.85, "SPECIAL": 0.1, "NOT_IN_EDUCATION": 0.05},
+    ("EHCP", 1): _SCHOOL_EHCP,
+    ("EHCP", 2): _SCHOOL_EHCP,
+    ("EHCP", 3): {"FE": 0.38, "SPECIAL": 0.25, "MAINSTREAM": 0.12, "TRAINING": 0.08,
+                  "INDEPENDENT": 0.05, "AP": 0.03, "NOT_IN_EDUCATION": 0.07, "CUSTODY": 0.01,
+                  "OTHER": 0.01},
+    ("EHCP", 4): {"FE": 0.45, "TRAINING": 0.2, "NOT_IN_EDUCATION": 0.2, "SPECIAL": 0.05,
+                  "OTHER": 0.1},
+    ("SUPPORT", 0): {"EARLY_YEARS": 0.97, "NOT_IN_EDUCATION": 0.03},
+    ("SUPPORT", 1): _SCHOOL_SUPPORT,
+    ("SUPPORT", 2): _SCHOOL_SUPPORT,
+    ("SUPPORT", 3): {"FE": 0.6, "MAINSTREAM": 0.25, "TRAINING": 0.08, "AP": 0.03,
+                     "NOT_IN_EDUCATION": 0.04},
+    ("SUPPORT", 4): {"FE": 0.7, "TRAINING": 0.2, "NOT_IN_EDUCATION": 0.1},
+}
+NO_SETTING = {"EHE", "NOT_IN_EDUCATION"}
+# Children per setting, roughly: settings are shared by many children.
+CHILDREN_PER_SETTING = {"MAINSTREAM": 25, "EARLY_YEARS": 8, "SPECIAL": 60, "RESOURCED": 12,
+                        "INDEPENDENT": 10, "AP": 6, "FE": 80, "TRAINING": 15, "CUSTODY": 3,
+                        "OTHER": 5}
+SOCIAL_CARE_SHARES = {"NONE": 0.86, "EARLY_HELP": 0.05, "CIN": 0.045, "CP": 0.012, "CLA": 0.03}
+LOCALITIES = ["Northgate", "Southfield", "Eastbrook", "Westmoor", "Riverside", "Hillcrest",
+              "Oakham Vale"]
+# Services a child of each need commonly receives (besides those of every child).
+NEED_SERVICES = {
+    "ASD": ["SALT", "CAMHS", "EP", "COMMUNITY_PAEDS"], "SLCN": ["SALT", "EP"],
+    "SEMH": ["CAMHS", "EP"], "MLD": ["EP"], "SLD": ["SALT", "OT", "SHORT_BREAKS"],
+    "PMLD": ["PHYSIO", "OT", "SHORT_BREAKS", "COMMUNITY_PAEDS"], "SPLD": ["EP"],
+    "PD": ["PHYSIO", "OT", "COMMUNITY_PAEDS"], "HI": ["SENSORY_SUPPORT", "AUDIOLOGY"],
+    "VI": ["SENSORY_SUPPORT", "HABILITATION"], "MSI": ["SENSORY_SUPPORT", "OT"],
+    "OTH": ["COMMUNITY_PAEDS", "SCHOOL_NURSING"], "NSA": ["EP"],
+}
+FIRST_NAMES = ["Amira", "Ben", "Chloe", "Dev", "Ella", "Femi", "Grace", "Hamza", "Isla", "Jack",
+               "Kiran", "Leah", "Mo", "Nadia", "Owen", "Priya", "Rhys", "Sara", "Tom", "Zara"]
+SURNAMES = ["Ahmed", "Baker", "Clarke", "Davies", "Evans", "Fraser", "Green", "Hussain", "Iqbal",
+            "Jones", "Khan", "Lewis", "Morgan", "Nolan", "Patel", "Quinn", "Roberts", "Shah",
+            "Turner", "Walsh"]
+ROLES_BY_SETTING = {"MAINSTREAM": "SENCO", "EARLY_YEARS": "Early years SENCO",
+                    "SPECIAL": "Class teacher", "RESOURCED": "SENCO", "INDEPENDENT": "SENCO",
+                    "AP": "AP key worker", "FE": "Learning support lead", "TRAINING": "Key worker",
+                    "EHE": "EHE adviser", "NOT_IN_EDUCATION": "SEND case officer",
+                    "CUSTODY": "YOT case manager", "OTHER": "SEND case officer"}
+EXCLUDE_REASONS = ["consent declined", "tracked at the last inspection", "safeguarding advice"]
+
+
+def _draw(rng: np.random.Generator, shares: dict[str, float], n: int) -> np.ndarray:
+    keys = list(shares)
+    p = np.array([shares[k] for k in keys], dtype=float)
+    return np.array(keys, dtype=object)[rng.choice(len(keys), size=n, p=p / p.sum())]
+
+
+def generate(rows: int, seed: int, area: str = "Northshire") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A synthetic caseload of `rows` children and its practitioners' contacts.
+
+    Returns:
+        (caseload, contacts): the caseload in the contract's columns, with
+        `lead_practitioner_id`; the contacts keyed by `practitioner_id`.
+
+    >>> caseload, contacts = generate(200, seed=1)
+    >>> len(caseload), caseload["child_id"].is_unique
+    (200, True)
+    """
+    if rows < 1:
+        raise ValueError("rows must be at least 1")
+    rng = np.random.default_rng(seed)
+    n = rows
+
+    plan = _draw(rng, PLAN_SHARES, n)
+    band = np.zeros(n, dtype=int)
+    need = np.empty(n, dtype=object)
+    for status in PLAN_SHARES:
+        mask = plan == status
+        k = int(mask.sum())
+        band[mask] = rng.choice(5, size=k, p=AGE_BAND_SHARES[status])
+        need[mask] = _draw(rng, EHCP_NEEDS if status == "EHCP" else SEN_SUPPORT_NEEDS, k)
+    low = np.array([b[0] for b in BANDS])[band]
+    high = np.array([b[1] for b in BANDS])[band]
+    age = low + (rng.random(n) * (high - low + 1)).astype(int)
+
+    setting_type = np.empty(n, dtype=object)
+    group = np.where(plan == "EHCP", "EHCP", "SUPPORT")
+    for (g, b), shares in SETTING_SHARES.items():
+        mask = (group == g) & (band == b)
+        setting_type[mask] = _draw(rng, shares, int(mask.sum()))
+
+    locality_weights = rng.dirichlet(np.full(len(LOCALITIES), 4.0))
+    locality = np.array(LOCALITIES, dtype=object)[rng.choice(len(LOCALITIES), size=n, p=locality_weights)]
+
+    setting_id = np.full(n, "", dtype=object)
+    setting_names: dict[str, str] = {}
+    next_urn = 100000 + int(rng.integers(0, 800000))
+    for stype, per in CHILDREN_PER_SETTING.items():
+        for loc in LOCALITIES:
+            mask = (setting_type == stype) & (locality == loc)
+            k = int(mask.sum())
+            if k == 0:
+                continue
+            count = max(1, round(k / per))
+            urns = [f"{next_urn + i}" for i in range(count)]
+            next_urn += count + 7
+            # Uneven sizes: a few large settings and many small ones.
+            sizes = rng.dirichlet(np.full(count, 1.5))
+            setting_id[mask] = np.array(urns, dtype=object)[rng.choice(count, size=k, p=sizes)]
+            for urn in urns:
+                setting_names[urn] = f"{loc} {stype.replace('_', ' ').title()} {urn[-3:]}"
+
+    social = _draw(rng, SOCIAL_CARE_SHARES, n)
+    # Social care involvement is more common with plans and with SEMH.
+    boost = ((plan == "EHCP") | (need == "SEMH")) & (social == "NONE") & (rng.random(n) < 0.06)
+    social[boost] = _draw(rng, {"CIN": 0.5, "CP": 0.15, "CLA": 0.35}, int(boost.sum()))
+    leaver = (age >= 18) & (rng.random(n) < 0.06)
+    social[leaver] = "CARE_LEAVER"
+    social[(age < 18) & (social == "CARE_LEAVER")] = "NONE"
+    social_text = np.where(social == "NONE", "", social)
+
+    services = _services(rng, need, plan, social, age)
+
+    secondary = np.full(n, "", dtype=object)
+    has_secondary = rng.random(n) < 0.2
+    secondary[has_secondary] = _draw(rng, EHCP_NEEDS, int(has_secondary.sum()))
+    secondary[secondary == need] = ""
+
+    out_of_area = np.where((plan == "EHCP") & (rng.random(n) < 0.05), "true", "false")
+    excluded = rng.random(n) < 0.006
+    exclude_reason = np.where(excluded, np.array(EXCLUDE_REASONS, dtype=object)[
+        rng.integers(0, len(EXCLUDE_REASONS), n)], "")
+
+    practitioner, contacts = _practitioners(rng, setting_type, setting_id, locality, setting_names, area)
+
+    ids = rng.permutation(np.arange(1, max(n * 3, 1000)))[:n]
+    caseload = pd.DataFrame({
+        "child_id": [f"C{i:06d}" for i in ids],
+        "age": age,
+        "primary_need": need,
+        "secondary_need": secondary,
+        "plan_status": plan,
+        "setting_type": setting_type,
+        "setting_id": setting_id,
+        "services": services,
+        "social_care": social_text,
+        "locality": locality,
+        "out_of_area": out_of_area,
+        "exclude": np.where(excluded, "true", "false"),
+        "exclude_reason": exclude_reason,
+        "lead_practitioner_id": practitioner,
+    })
+    return caseload, contacts
+
+
+def _services(rng: np.random.Generator, need: np.ndarray, plan: np.ndarray, social: np.ndarray,
+              age: np.ndarray) -> np.ndarray:
+    n = len(need)
+    chosen: list[set[str]] = [set() for _ in range(n)]
+    take = rng.random((n, 4))
+    for i in range(n):
+        options = NEED_SERVICES[need[i]]
+        rate = 0.55 if plan[i] == "EHCP" else 0.25
+        for j, service in enumerate(options[:4]):
+            if take[i, j] < rate:
+                chosen[i].add(service)
+    for i in np.flatnonzero(social != "NONE"):
+        chosen[i].add("SOCIAL_CARE")
+    short_breaks = (plan == "EHCP") & (rng.random(n) < 0.06)
+    for i in np.flatnonzero(short_breaks):
+        chosen[i].add("SHORT_BREAKS")
+    # Youth offending teams work with 10-17 year olds (a few stay on to 19).
+    yot_rate = np.where(need == "SEMH", 0.06, 0.01)
+    yot = (age >= 10) & (age <= 19) & (rng.random(n) < yot_rate)
+    for i in np.flatnonzero(yot):
+        chosen[i].add("YOT")
+    return np.array([";".join(sorted(s)) for s in chosen], dtype=object)
+
+
+def _practitioners(rng: np.random.Generator, setting_type: np.ndarray, setting_id: np.ndarray,
+                   locality: np.ndarray, setting_names: dict[str, str],
+                   area: str) -> tuple[np.ndarray, pd.DataFrame]:
+    """Each child's lead practitioner: a setting's staff know several of its children; children
+    without a setting have a local authority case officer, each knowing several children."""
+    n = len(setting_type)
+    key = np.where(setting_id != "", setting_id, "LA-" + locality.astype(str) + "-" + setting_type.astype(str))
+    practitioner = np.empty(n, dtype=object)
+    records = []
+    pid = 0
+    order = pd.Series(np.arange(n)).groupby(key, sort=True)
+    for group_key, members in order:
+        idx = members.to_numpy()
+        count = max(1, round(len(idx) / 7))
+        ids = [f"P{pid + j + 1:05d}" for j in range(count)]
+        pid += count
+        practitioner[idx] = np.array(ids, dtype=object)[rng.integers(0, count, len(idx))]
+        stype = setting_type[idx[0]]
+        organisation = setting_names.get(group_key, f"{area} Council SEND team")
+        for pract_id in ids:
+            first = FIRST_NAMES[int(rng.integers(len(FIRST_NAMES)))]
+            last = SURNAMES[int(rng.integers(len(SURNAMES)))]
+            number = int(pract_id[1:])
+            records.append({
+                "practitioner_id": pract_id,
+                "name": f"{first} {last}",
+                "role": ROLES_BY_SETTING[stype],
+                "organisation": organisation,
+                "email": f"{first.lower()}.{last.lower()}.{number}@{area.lower()}.example",
+                "phone": f"01632 {960000 + number % 1000:06d}",
+            })
+    contacts = pd.DataFrame(records).sort_values("practitioner_id", kind="stable").reset_index(drop=True)
+    return practitioner, contacts
+
+
+def inline_contacts(caseload: pd.DataFrame, contacts: pd.DataFrame) -> pd.DataFrame:
+    """The caseload with each child's practitioner written into the inline contact columns."""
+    by_id = contacts.set_index("practitioner_id")
+    out = caseload.copy()
+    for field_name in ("name", "role", "organisation", "email", "phone"):
+        out[f"practitioner_{field_name}"] = out["lead_practitioner_id"].map(by_id[field_name])
+    return out

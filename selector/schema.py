@@ -1,0 +1,72 @@
+"""The data contract of SPEC.md as constants: columns, codes, age bands, identifiers."""
+
+from __future__ import annotations
+
+NEED_CODES: tuple[str, ...] = (
+    "SPLD", "MLD", "SLD", "PMLD", "SEMH", "SLCN", "HI", "VI", "MSI", "PD", "ASD", "OTH", "NSA",
+)
+PLAN_CODES: tuple[str, ...] = ("EHCP", "SEN_SUPPORT", "ASSESSMENT")
+SETTING_CODES: tuple[str, ...] = (
+    "EARLY_YEARS", "MAINSTREAM", "RESOURCED", "SPECIAL", "INDEPENDENT", "AP", "FE",
+    "TRAINING", "EHE", "NOT_IN_EDUCATION", "CUSTODY", "OTHER",
+)
+SOCIAL_CARE_CODES: tuple[str, ...] = ("NONE", "EARLY_HELP", "CIN", "CP", "CLA", "CARE_LEAVER")
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("child_id", "age", "primary_need", "plan_status", "setting_type")
+
+# Columns whose values must come from a fixed code list (empty allowed where optional).
+CODE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "primary_need": NEED_CODES,
+    "plan_status": PLAN_CODES,
+    "setting_type": SETTING_CODES,
+    "social_care": SOCIAL_CARE_CODES,
+    "secondary_need": NEED_CODES,
+}
+BOOLEAN_COLUMNS: tuple[str, ...] = ("out_of_area", "exclude")
+TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
+FALSE_WORDS = frozenset({"false", "no", "n", "0", ""})
+
+MIN_AGE, MAX_AGE = 0, 25
+# SEN2 age bands: (label, lowest age, highest age).
+AGE_BANDS: tuple[tuple[str, int, int], ...] = (
+    ("0-4", 0, 4), ("5-10", 5, 10), ("11-15", 11, 15), ("16-19", 16, 19), ("20-25", 20, 25),
+)
+
+# Caseload columns that identify a child directly; dropped at load, never written anywhere.
+DIRECT_IDENTIFIERS = frozenset({
+    "name", "first_name", "forename", "surname", "last_name", "full_name", "child_name",
+    "dob", "date_of_birth", "address", "postcode", "upn", "uln", "nhs_number",
+})
+
+CONTACT_FIELDS: tuple[str, ...] = ("name", "role", "organisation", "email", "phone")
+INLINE_CONTACT_COLUMNS: dict[str, str] = {f"practitioner_{f}": f for f in CONTACT_FIELDS}
+# The validated caseload carries the lead contact in these columns.
+CONTACT_COLUMNS: tuple[str, ...] = tuple(f"contact_{f}" for f in CONTACT_FIELDS)
+
+
+def age_band(age: int) -> str:
+    """The SEN2 age band of a whole age in years.
+
+    >>> age_band(4), age_band(5), age_band(19), age_band(25)
+    ('0-4', '5-10', '16-19', '20-25')
+    """
+    for label, low, high in AGE_BANDS:
+        if low <= age <= high:
+            return label
+    raise ValueError(f"age {age} is outside {MIN_AGE}-{MAX_AGE}")
+
+
+def normalise_column(name: object) -> str:
+    """A column header as the contract matches it: trimmed, lower case, spaces and hyphens as `_`.
+
+    >>> normalise_column("  Primary Need ")
+    'primary_need'
+    >>> normalise_column("Lead-Practitioner ID")
+    'lead_practitioner_id'
+    """
+    text = str(name).strip().lower()
+    for ch in (" ", "-", "\u2013", "\u2014"):
+        text = text.replace(ch, "_")
+    while "__" in text:
+        text = text.replace("__", "_")
+    return text

@@ -1,0 +1,386 @@
+"""Validation of a caseload (and its contacts) against the contract, collecting every failure.
+
+Every problem becomes one row of a failures table (file, row, column, value, problem, fix,
+severity); errors are raised once, together, as CaseloadValidationError. Warnings travel with
+the validated Caseload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import CaseloadValidationError
+from .io import RawTable, read_table
+from .schema import (
+    AGE_BANDS,
+    BOOLEAN_COLUMNS,
+    CODE_COLUMNS,
+    CONTACT_COLUMNS,
+    CONTACT_FIELDS,
+    DIRECT_IDENTIFIERS,
+    FALSE_WORDS,
+    INLINE_CONTACT_COLUMNS,
+    MAX_AGE,
+    MIN_AGE,
+    REQUIRED_COLUMNS,
+    TRUE_WORDS,
+)
+
+FAILURE_COLUMNS = ["severity", "file", "row", "column", "value", "problem", "fix"]
+
+
+@dataclass(frozen=True)
+class Caseload:
+    """A validated caseload: one row per child, codes normalised, contacts attached.
+
+    Attributes:
+        frame: the children. Contract columns with normalised values; `age` int, `age_band`,
+            booleans as bool, `services` as a sorted `;`-list, `contact_*` lead contact,
+            `practitioner_key` (who the lead practitioner is, for the spread rule),
+            `eligible` and `ineligible_reason`, `row` (spreadsheet row); other columns as read.
+        warnings: the failures table's warning rows (nothing here stops a run).
+        source: the caseload file's name (no folder).
+        source_sha256: hash of the caseload file's bytes.
+        contacts_source: the contacts file's name, or "" when the inline columns served.
+        contacts_sha256: hash of the contacts file, or "".
+        dropped_identifiers: the direct-identifier columns removed at load (names only).
+        all_contacts: every contact per child (child_id, lead, name, role, ...), lead first.
+    """
+
+    frame: pd.DataFrame
+    warnings: pd.DataFrame
+    source: str
+    source_sha256: str
+    contacts_source: str = ""
+    contacts_sha256: str = ""
+    dropped_identifiers: tuple[str, ...] = ()
+    all_contacts: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def eligible(self) -> pd.DataFrame:
+        """The children who may be chosen."""
+        return self.frame.loc[self.frame["eligible"]]
+
+
+class _Failures:
+    """Collects failures as column arrays (fast for a quarter of a million rows)."""
+
+    def __init__(self) -> None:
+        self.parts: list[pd.DataFrame] = []
+
+    def add(self, severity: str, file: str, rows: object, column: str, values: object,
+            problem: object, fix: str) -> None:
+        rows_arr = np.atleast_1d(np.asarray(rows))
+        n = len(rows_arr)
+        if n == 0:
+            return
+        self.parts.append(pd.DataFrame({
+            "severity": severity,
+            "file": file,
+            "row": rows_arr.astype(int),
+            "column": column,
+            "value": np.broadcast_to(np.asarray(values, dtype=object), (n,)),
+            "problem": np.broadcast_to(np.asarray(problem, dtype=object), (n,)),
+            "fix": fix,
+        }))
+
+    def table(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame({c: pd.Series(dtype=object) for c in FAILURE_COLUMNS})
+        table = pd.concat(self.parts, ignore_index=True)
+        table["row"] = table["row"].astype(int)
+        # Errors first, then in file order, so the first lines shown are the ones to fix.
+        order = table["severity"].map({"error": 0, "warning": 1})
+        return (
+            table.assign(_o=order).sort_values(["_o", "file", "row"], kind="stable")
+            .drop(columns="_o").reset_index(drop=True)[FAILURE_COLUMNS]
+        )
+
+
+def load_caseload(
+    caseload_path: Path | str,
+    contacts_path: Path | str | None = None,
+    *,
+    sheet: str | None = None,
+    allow_missing_contact: bool = False,
+) -> Caseload:
+    """Read and validate a caseload and optional contacts file.
+
+    Raises:
+        InputError: a file cannot be read.
+        CaseloadValidationError: the data break the contract (every failure in `.failures`).
+    """
+    raw = read_table(caseload_path, sheet=sheet)
+    contacts = read_table(contacts_path) if contacts_path is not None else None
+    return validate(raw, contacts, allow_missing_contact=allow_missing_contact)
+
+
+def validate(raw: RawTable, contacts: RawTable | None = None, *,
+             allow_missing_contact: bool = False) -> Caseload:
+    """Check a raw caseload against the contract and return it normalised.
+
+    Raises:
+        CaseloadValidationError: when any error is found; its `failures` holds every one.
+    """
+    failures = _Failures()
+    frame = raw.frame
+    rows = raw.row_numbers
+    file = raw.name
+
+    dropped = tuple(c for c in frame.columns if c in DIRECT_IDENTIFIERS)
+    if dropped:
+        frame = frame.drop(columns=list(dropped))
+        failures.add("warning", file, 1, ", ".join(dropped), "",
+                     "direct identifier column(s) dropped at load; they are never written",
+                     "Remove these columns from the export; selector does not need them.")
+
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    for column in missing:
+        failures.add("error", file, 1, column, "", "required column is missing",
+                     f"Add a column headed '{column}' (see the data contract in the README).")
+    if missing:
+        _raise_if_errors(failures, file)
+
+    out = pd.DataFrame({"row": rows})
+    out["child_id"] = frame["child_id"].str.strip().to_numpy()
+    _check_child_ids(failures, file, rows, out["child_id"])
+    out["age"] = _check_age(failures, file, rows, frame["age"])
+    out["age_band"] = _age_bands(out["age"])
+    for column, codes in CODE_COLUMNS.items():
+        if column in frame.columns:
+            out[column] = _check_codes(failures, file, rows, frame[column], column, codes,
+                                       required=column in REQUIRED_COLUMNS)
+        elif column == "social_care":
+            out[column] = "NONE"
+    if "social_care" in out:
+        out["social_care"] = out["social_care"].replace("", "NONE")
+    for column in BOOLEAN_COLUMNS:
+        values = frame[column] if column in frame.columns else pd.Series([""] * len(frame))
+        out[column] = _check_boolean(failures, file, rows, values, column)
+    if "services" in frame.columns:
+        out["services"] = _normalise_services(frame["services"])
+    for column in ("locality", "setting_id", "lead_practitioner_id", "exclude_reason"):
+        if column in frame.columns:
+            out[column] = frame[column].str.strip().to_numpy()
+    handled = set(out.columns) | set(INLINE_CONTACT_COLUMNS)
+    for column in frame.columns:
+        if column not in handled:
+            out[column] = frame[column].to_numpy()
+
+    all_contacts = _attach_contacts(failures, raw, out, frame, contacts)
+    has_contact = (out["contact_name"] != "") & ((out["contact_email"] != "") | (out["contact_phone"] != ""))
+    no_contact = ~has_contact & ~out["exclude"]
+    failures.add(
+        "warning", file, out.loc[no_contact, "row"], "contact", out.loc[no_contact, "child_id"],
+        "no practitioner contact (name with email or phone) for this child",
+        "Add the lead practitioner's contact, or run with --allow-missing-contact."
+        if not allow_missing_contact else "The child stays eligible (--allow-missing-contact).",
+    )
+    reason = np.where(out["exclude"], "excluded", "")
+    if "exclude_reason" in out:
+        detail = out["exclude_reason"].to_numpy()
+        reason = np.where(out["exclude"] & (detail != ""), "excluded: " + detail.astype(str), reason)
+    if not allow_missing_contact:
+        reason = np.where((reason == "") & ~has_contact, "no practitioner contact", reason)
+    out["ineligible_reason"] = reason
+    out["eligible"] = out["ineligible_reason"] == ""
+
+    _raise_if_errors(failures, file)
+    return Caseload(
+        frame=out,
+        warnings=failures.table(),
+        source=raw.name,
+        source_sha256=raw.sha256,
+        contacts_source=contacts.name if contacts is not None else "",
+        contacts_sha256=contacts.sha256 if contacts is not None else "",
+        dropped_identifiers=dropped,
+        all_contacts=all_contacts,
+    )
+
+
+def _raise_if_errors(failures: _Failures, file: str) -> None:
+    table = failures.table()
+    errors = table[table["severity"] == "error"]
+    if len(errors):
+        raise CaseloadValidationError(
+            f"{file}: {len(errors)} problem(s) found; fix them and run again.", table
+        )
+
+
+def _check_child_ids(failures: _Failures, file: str, rows: np.ndarray, ids: pd.Series) -> None:
+    empty = (ids == "").to_numpy()
+    failures.add("error", file, rows[empty], "child_id", "", "child_id is empty",
+                 "Give every row its pseudonymous id.")
+    dup = ids.duplicated(keep="first").to_numpy() & ~empty
+    if dup.any():
+        first_row = pd.Series(rows, index=ids.to_numpy()).groupby(level=0).first()
+        dup_ids = ids.to_numpy()[dup]
+        failures.add("error", file, rows[dup], "child_id", dup_ids,
+                     [f"duplicate child_id, first seen on row {first_row[i]}" for i in dup_ids],
+                     "Each child appears once: remove the repeated row or correct its id.")
+
+
+def _check_age(failures: _Failures, file: str, rows: np.ndarray, ages: pd.Series) -> pd.Series:
+    text = ages.str.strip()
+    number = pd.to_numeric(text, errors="coerce")
+    empty = (text == "").to_numpy()
+    not_number = number.isna().to_numpy() & ~empty
+    not_whole = ~number.isna().to_numpy() & (np.mod(number.fillna(0).to_numpy(), 1) != 0)
+    out_of_range = ~number.isna().to_numpy() & ~not_whole & (
+        (number.fillna(0).to_numpy() < MIN_AGE) | (number.fillna(0).to_numpy() > MAX_AGE))
+    failures.add("error", file, rows[empty], "age", "", "age is empty",
+                 "Give the age in whole years at the inspection date.")
+    failures.add("error", file, rows[not_number], "age", text.to_numpy()[not_number],
+                 "age is not a number", "Give the age in whole years, e.g. 12.")
+    failures.add("error", file, rows[not_whole], "age", text.to_numpy()[not_whole],
+                 "age is not a whole number of years", "Round down to whole years, e.g. 12.")
+    failures.add("error", file, rows[out_of_range], "age", text.to_numpy()[out_of_range],
+                 f"age is outside {MIN_AGE} to {MAX_AGE}",
+                 "Check the age; the SEND caseload covers ages 0 to 25 only.")
+    return number.fillna(-1).to_numpy().astype(int)
+
+
+def _age_bands(ages: pd.Series) -> np.ndarray:
+    labels = np.full(len(ages), "", dtype=object)
+    values = np.asarray(ages)
+    for label, low, high in AGE_BANDS:
+        labels[(values >= low) & (values <= high)] = label
+    return labels
+
+
+def _check_codes(failures: _Failures, file: str, rows: np.ndarray, values: pd.Series,
+                 column: str, codes: tuple[str, ...], required: bool) -> np.ndarray:
+    text = values.str.strip()
+    upper = text.str.upper()
+    empty = (upper == "").to_numpy()
+    if required:
+        failures.add("error", file, rows[empty], column, "", f"{column} is empty",
+                     f"Give one of: {' '.join(codes)}.")
+    bad = ~upper.isin(codes).to_numpy() & ~empty
+    failures.add("error", file, rows[bad], column, text.to_numpy()[bad],
+                 f"not one of the {column} codes",
+                 f"Use one of: {' '.join(codes)} (see the data contract in the README).")
+    return upper.to_numpy()
+
+
+def _check_boolean(failures: _Failures, file: str, rows: np.ndarray, values: pd.Series,
+                   column: str) -> np.ndarray:
+    text = values.astype(str).str.strip()
+    lower = text.str.lower()
+    truthy = lower.isin(TRUE_WORDS).to_numpy()
+    bad = ~truthy & ~lower.isin(FALSE_WORDS).to_numpy()
+    failures.add("error", file, np.asarray(rows)[bad], column, text.to_numpy()[bad],
+                 f"{column} is not true or false",
+                 "Use true/false, yes/no, y/n or 1/0 (empty means false).")
+    return truthy
+
+
+def _normalise_services(values: pd.Series) -> np.ndarray:
+    """`;`-separated services as a sorted, upper-case, de-duplicated list (free vocabulary)."""
+    def tidy(text: str) -> str:
+        names = {part.strip().upper().replace(" ", "_") for part in text.split(";")}
+        names.discard("")
+        return ";".join(sorted(names))
+
+    return values.map(tidy).to_numpy()
+
+
+def _attach_contacts(failures: _Failures, raw: RawTable, out: pd.DataFrame, frame: pd.DataFrame,
+                     contacts: RawTable | None) -> pd.DataFrame:
+    """Fill the lead contact columns and `practitioner_key`; return every contact per child."""
+    n = len(out)
+    lead_id = out["lead_practitioner_id"] if "lead_practitioner_id" in out else pd.Series([""] * n)
+    columns = {c: np.full(n, "", dtype=object) for c in CONTACT_COLUMNS}
+    all_contacts = pd.DataFrame(columns=["child_id", "lead", *CONTACT_FIELDS])
+
+    if contacts is None:
+        for inline, field_name in INLINE_CONTACT_COLUMNS.items():
+            if inline in frame.columns:
+                columns[f"contact_{field_name}"] = frame[inline].str.strip().to_numpy()
+    else:
+        table = _check_contacts_table(failures, contacts)
+        if table is not None:
+            if "practitioner_id" in table.columns and "lead_practitioner_id" in out:
+                by_id = table.drop_duplicates("practitioner_id").set_index("practitioner_id")
+                known = lead_id.isin(by_id.index).to_numpy()
+                unknown = ~known & (lead_id != "").to_numpy()
+                failures.add("warning", raw.name, out.loc[unknown, "row"], "lead_practitioner_id",
+                             lead_id[unknown], f"practitioner not found in {contacts.name}",
+                             f"Add the practitioner to {contacts.name} or correct the id.")
+                for field_name in CONTACT_FIELDS:
+                    columns[f"contact_{field_name}"] = (
+                        lead_id.map(by_id[field_name]).fillna("").to_numpy()
+                    )
+            elif "child_id" in table.columns:
+                first = table.drop_duplicates("child_id").set_index("child_id")
+                ids = out["child_id"]
+                for field_name in CONTACT_FIELDS:
+                    columns[f"contact_{field_name}"] = ids.map(first[field_name]).fillna("").to_numpy()
+                unknown = ~table["child_id"].isin(ids).to_numpy()
+                failures.add("warning", contacts.name, table.loc[unknown, "_row"], "child_id",
+                             table.loc[unknown, "child_id"], "child_id is not in the caseload",
+                             "Remove the row or correct the id; it is ignored.")
+                known = table.loc[~unknown]
+                all_contacts = known.assign(
+                    lead=~known["child_id"].duplicated(keep="first")
+                )[["child_id", "lead", *CONTACT_FIELDS]].reset_index(drop=True)
+            else:
+                failures.add("error", contacts.name, 1, "practitioner_id", "",
+                             "contacts are keyed by practitioner_id but the caseload has no "
+                             "lead_practitioner_id column",
+                             "Add lead_practitioner_id to the caseload, or key contacts by child_id.")
+    for name, values in columns.items():
+        out[name] = values
+    if all_contacts.empty:
+        lead = out[["child_id", *CONTACT_COLUMNS]].rename(
+            columns=dict(zip(CONTACT_COLUMNS, CONTACT_FIELDS, strict=True)))
+        all_contacts = lead.assign(lead=True)[["child_id", "lead", *CONTACT_FIELDS]]
+    # Who the lead practitioner is, for "no two share a practitioner": the id when given,
+    # otherwise the contact's e-mail, otherwise name and organisation.
+    email = out["contact_email"].str.lower()
+    name_org = (out["contact_name"].str.lower() + "|" + out["contact_organisation"].str.lower())
+    key = np.where(lead_id != "", "id:" + lead_id.astype(str),
+                   np.where(email != "", "email:" + email,
+                            np.where(out["contact_name"] != "", "name:" + name_org, "")))
+    out["practitioner_key"] = key
+    return all_contacts
+
+
+def _check_contacts_table(failures: _Failures, contacts: RawTable) -> pd.DataFrame | None:
+    frame = contacts.frame
+    file = contacts.name
+    ok = True
+    if "practitioner_id" not in frame.columns and "child_id" not in frame.columns:
+        failures.add("error", file, 1, "practitioner_id", "",
+                     "contacts need a practitioner_id or a child_id column",
+                     "Add practitioner_id (matched to the caseload's lead_practitioner_id) or child_id.")
+        ok = False
+    if "name" not in frame.columns:
+        failures.add("error", file, 1, "name", "", "required column is missing",
+                     "Add a column 'name' with the practitioner's name.")
+        ok = False
+    if "email" not in frame.columns and "phone" not in frame.columns:
+        failures.add("error", file, 1, "email", "", "contacts need an email or a phone column",
+                     "Add 'email' and/or 'phone' so the practitioner can be reached.")
+        ok = False
+    if not ok:
+        return None
+    table = pd.DataFrame({"_row": contacts.row_numbers})
+    for column in (*CONTACT_FIELDS, "practitioner_id", "child_id"):
+        if column in frame.columns:
+            table[column] = frame[column].str.strip().to_numpy()
+        elif column in CONTACT_FIELDS:
+            table[column] = ""
+    key = "practitioner_id" if "practitioner_id" in table.columns else "child_id"
+    empty = (table[key] == "").to_numpy()
+    failures.add("error", file, table.loc[empty, "_row"], key, "", f"{key} is empty",
+                 "Give every contact row the id it belongs to.")
+    if key == "practitioner_id":
+        dup = table[key].duplicated(keep="first").to_numpy() & ~empty
+        failures.add("error", file, table.loc[dup, "_row"], key, table.loc[dup, key],
+                     "duplicate practitioner_id", "List each practitioner once.")
+    return table.loc[~empty]

@@ -1,0 +1,63 @@
+"""Shared fixtures: small caseloads written as files, and helpers to build them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from selector.io import RawTable
+from selector.validate import Caseload, validate
+
+HEADER = ["child_id", "age", "primary_need", "plan_status", "setting_type", "services",
+          "social_care", "locality", "setting_id", "lead_practitioner_id"]
+
+
+def caseload_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
+    """A caseload with every contract column, defaults filled in for what a row leaves out."""
+    defaults = {"child_id": "", "age": 10, "primary_need": "ASD", "plan_status": "EHCP",
+                "setting_type": "MAINSTREAM", "services": "", "social_care": "", "locality": "",
+                "setting_id": "", "lead_practitioner_id": "",
+                "practitioner_name": "Pat Lee", "practitioner_email": "pat@example.org"}
+    records = []
+    for i, row in enumerate(rows):
+        record = {**defaults, **row}
+        record["child_id"] = record["child_id"] or f"K{i + 1}"
+        # Everyone has a different practitioner unless the row says otherwise.
+        if "practitioner_email" not in row:
+            record["practitioner_email"] = f"p{i + 1}@example.org"
+        records.append(record)
+    return pd.DataFrame(records)
+
+
+def validated(rows: list[dict[str, object]], allow_missing_contact: bool = False) -> Caseload:
+    """Validate an in-memory caseload built by `caseload_frame`."""
+    frame = caseload_frame(rows).fillna("").astype(str)
+    raw = RawTable("test.csv", frame, pd.RangeIndex(2, len(frame) + 2).to_numpy(), "0" * 64,
+                   {c: c for c in frame.columns})
+    return validate(raw, allow_missing_contact=allow_missing_contact)
+
+
+def write_csv(path: Path, frame: pd.DataFrame, encoding: str = "utf-8", sep: str = ",") -> Path:
+    path.write_bytes(frame.to_csv(index=False, sep=sep).encode(encoding))
+    return path
+
+
+@pytest.fixture
+def small_caseload_csv(tmp_path: Path) -> Path:
+    """Eight valid children with inline contacts."""
+    rows = [
+        {"primary_need": "ASD", "age": 4, "plan_status": "EHCP", "setting_type": "EARLY_YEARS"},
+        {"primary_need": "SLCN", "age": 7, "plan_status": "SEN_SUPPORT"},
+        {"primary_need": "SEMH", "age": 13, "plan_status": "SEN_SUPPORT", "setting_type": "AP"},
+        {"primary_need": "MLD", "age": 12, "plan_status": "EHCP", "setting_type": "SPECIAL"},
+        {"primary_need": "PD", "age": 17, "plan_status": "EHCP", "setting_type": "FE"},
+        {"primary_need": "HI", "age": 22, "plan_status": "SEN_SUPPORT", "setting_type": "TRAINING"},
+        {"primary_need": "VI", "age": 9, "plan_status": "ASSESSMENT"},
+        {"primary_need": "SPLD", "age": 14, "plan_status": "SEN_SUPPORT"},
+    ]
+    return write_csv(tmp_path / "caseload.csv", caseload_frame(rows))
+
+
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"

@@ -1,0 +1,135 @@
+"""The validate, profile and sample commands end to end, with exact messages and exit codes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+from selector.cli import main
+from tests.conftest import SAMPLE
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_version_and_help() -> None:
+    code, out, _ = run("--version")
+    assert code == 0 and out.startswith("selector, version ")
+    code, out, _ = run("-h")
+    assert code == 0 and "validate" in out and "select" in out
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    for name in main.commands:
+        code, out, _ = run(name, "-h")
+        assert code == 0, name
+        assert "Example:" in out, f"{name} help has no example"
+
+
+def test_validate_sample_is_clean() -> None:
+    code, out, _ = run("validate", str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv"))
+    assert code == 0
+    assert out.splitlines()[0].startswith("caseload.csv: 3000 rows read, ")
+    assert "OK: the caseload meets the contract." in out
+
+
+def test_validate_bad_copy_names_every_problem_with_rows(tmp_path: Path) -> None:
+    frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
+    frame.loc[4, "primary_need"] = "AUT"        # spreadsheet row 6
+    frame.loc[9, "child_id"] = frame.loc[2, "child_id"]  # row 11 repeats row 4
+    frame.loc[19, "age"] = "31"                 # row 21
+    bad = tmp_path / "bad.csv"
+    frame.to_csv(bad, index=False)
+    failures = tmp_path / "failures.csv"
+    code, out, err = run("validate", str(bad), "--contacts", str(SAMPLE / "contacts.csv"),
+                         "--failures", str(failures))
+    assert code == 2
+    assert "Traceback" not in out + err
+    lines = err.splitlines()
+    assert lines[0] == "3 error(s), 0 warning(s)"
+    assert lines[1] == (
+        "  error: bad.csv: row 6, column 'primary_need': 'AUT' not one of the primary_need codes. "
+        "Use one of: SPLD MLD SLD PMLD SEMH SLCN HI VI MSI PD ASD OTH NSA (see the data contract in the README).")
+    assert lines[2].startswith(f"  error: bad.csv: row 11, column 'child_id': '{frame.loc[2, 'child_id']}' "
+                               "duplicate child_id, first seen on row 4.")
+    assert lines[3].startswith("  error: bad.csv: row 21, column 'age': '31' age is outside 0 to 25.")
+    assert lines[-1] == "Error: bad.csv: 3 problem(s) found; fix them and run again."
+    table = pd.read_csv(failures, encoding="utf-8-sig")
+    assert table["row"].tolist() == [6, 11, 21]
+
+
+def test_validate_unreadable_files_exit_2_without_traceback(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    binary = tmp_path / "photo.csv"
+    binary.write_bytes(bytes(range(256)) * 4)
+    header = tmp_path / "header.csv"
+    header.write_text("child_id,age,primary_need,plan_status,setting_type\n")
+    cases = {
+        str(empty): "Error: empty.csv: the file is empty. Export the list again.",
+        str(binary): "Error: photo.csv: this is not a text (CSV) file. Save it as CSV, XLSX or Parquet.",
+        str(header): "Error: header.csv: the file has a header row but no data rows. Export the list again.",
+        str(tmp_path / "missing.csv"): f"Error: missing.csv: file not found ({tmp_path / 'missing.csv'}). Check the path.",
+    }
+    for path, message in cases.items():
+        code, out, err = run("validate", path)
+        assert code == 2, path
+        assert err.strip().splitlines()[-1] == message
+        assert "Traceback" not in out + err
+
+
+def test_profile_shows_dimensions_and_rule_room() -> None:
+    code, out, _ = run("profile", str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv"))
+    assert code == 0
+    assert "  primary_need (weight 4, counted up to 6): 13 value(s)" in out
+    ap = [line for line in out.splitlines() if line.startswith("  at least 1 with setting_type AP: ")]
+    assert len(ap) == 1 and ap[0].endswith("- can be met")
+
+
+def test_profile_says_when_a_rule_cannot_be_met(tmp_path: Path) -> None:
+    frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
+    frame = frame[frame["setting_type"] != "AP"]
+    path = tmp_path / "no_ap.csv"
+    frame.to_csv(path, index=False)
+    code, out, _ = run("profile", str(path), "--contacts", str(SAMPLE / "contacts.csv"))
+    assert code == 0
+    assert "  at least 1 with setting_type AP: 0 eligible - CANNOT be met" in out
+
+
+def test_sample_is_deterministic_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert run("sample", "--rows", "300", "--seed", "9", "--out", str(a))[0] == 0
+    assert run("sample", "--rows", "300", "--seed", "9", "--out", str(b))[0] == 0
+    assert a.read_bytes() == b.read_bytes()
+    frame = pd.read_csv(a, encoding="utf-8-sig")
+    assert len(frame) == 300 and "practitioner_email" in frame.columns  # inline contacts
+    code, _, err = run("sample", "--rows", "300", "--seed", "9", "--out", str(a))
+    assert code == 2 and "already exists" in err
+
+
+def test_sample_writes_xlsx_and_parquet_that_validate(tmp_path: Path) -> None:
+    for name in ("s.xlsx", "s.parquet"):
+        out = tmp_path / name
+        contacts = tmp_path / f"contacts-{name}"
+        assert run("sample", "--rows", "120", "--out", str(out), "--contacts-out", str(contacts))[0] == 0
+        code, stdout, _ = run("validate", str(out), "--contacts", str(contacts))
+        assert code == 0, stdout
+
+
+def test_data_sample_is_what_the_readme_command_makes(tmp_path: Path) -> None:
+    out, contacts = tmp_path / "caseload.csv", tmp_path / "contacts.csv"
+    run("sample", "--rows", "3000", "--seed", "2026", "--out", str(out), "--contacts-out", str(contacts))
+    assert out.read_bytes() == (SAMPLE / "caseload.csv").read_bytes()
+    assert contacts.read_bytes() == (SAMPLE / "contacts.csv").read_bytes()
+
+
+def test_default_rules_match_the_sample_rules_file(tmp_path: Path) -> None:
+    code, out, _ = run("default-rules")
+    assert code == 0 and out == (SAMPLE / "rules.toml").read_text()
+    shutil.copy(SAMPLE / "rules.toml", tmp_path / "r.toml")

@@ -1,0 +1,105 @@
+"""Reading every supported format and encoding, and refusing bad files with a clear message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from selector.errors import InputError
+from selector.io import escape_formula, frame_to_csv_bytes, read_table, write_folder
+
+FRAME = pd.DataFrame({"Child ID": ["007", "A2"], "Primary-Need": ["ASD", "Ménière"], "Age": ["5", "6"]})
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_csv_encodings_and_separators_read_alike(tmp_path: Path, encoding: str, sep: str) -> None:
+    path = tmp_path / "c.csv"
+    path.write_bytes(FRAME.to_csv(index=False, sep=sep).encode(encoding))
+    table = read_table(path)
+    assert list(table.frame.columns) == ["child_id", "primary_need", "age"]
+    assert table.frame["child_id"].tolist() == ["007", "A2"]  # leading zeros kept
+    assert table.frame["primary_need"].tolist() == ["ASD", "Ménière"]
+    assert table.header["primary_need"] == "Primary-Need"
+
+
+def test_xlsx_first_sheet_and_named_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "c.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        FRAME.to_excel(writer, sheet_name="Front", index=False)
+        FRAME.assign(Age=["7", "8"]).to_excel(writer, sheet_name="List", index=False)
+    assert read_table(path).frame["age"].tolist() == ["5", "6"]
+    assert read_table(path, sheet="List").frame["age"].tolist() == ["7", "8"]
+    with pytest.raises(InputError, match="no sheet named 'Nope'; the sheets are Front, List"):
+        read_table(path, sheet="Nope")
+
+
+def test_xlsx_numbers_read_as_whole_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "n.xlsx"
+    pd.DataFrame({"child_id": [101, 102], "age": [12.0, 3]}).to_excel(path, index=False)
+    frame = read_table(path).frame
+    assert frame["child_id"].tolist() == ["101", "102"]
+    assert frame["age"].tolist() == ["12", "3"]
+
+
+def test_parquet(tmp_path: Path) -> None:
+    path = tmp_path / "c.parquet"
+    pd.DataFrame({"child_id": ["a", None], "age": [3, 4]}).to_parquet(path)
+    frame = read_table(path).frame
+    assert frame["child_id"].tolist() == ["a", ""]
+    assert frame["age"].tolist() == ["3", "4"]
+
+
+def test_blank_rows_are_dropped_but_row_numbers_kept(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("child_id,age\na,1\n,\nb,2\n\n", encoding="utf-8")
+    table = read_table(path)
+    assert table.frame["child_id"].tolist() == ["a", "b"]
+    assert table.row_numbers.tolist() == [2, 4]  # as Excel shows them: header is row 1
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"", "c.csv", "c.csv: the file is empty. Export the list again."),
+        (b"child_id,age\n", "c.csv", "c.csv: the file has a header row but no data rows."),
+        (b"\x00\x01\x02binary", "c.csv", "c.csv: this is not a text (CSV) file."),
+        (b"PK\x03\x04junk", "c.xlsx", "c.xlsx: cannot be opened as an Excel workbook"),
+        (b"PAR1junk", "c.parquet", "c.parquet: cannot be read as Parquet"),
+        (b"a,b\n1,2", "c.xls", "c.xls: old Excel .xls files are not read."),
+        (b"Child ID,child_id\n1,2\n", "c.csv", "columns 'Child ID' and 'child_id' both read as 'child_id'"),
+    ],
+    ids=["empty", "header-only", "binary", "bad-xlsx", "bad-parquet", "xls", "duplicate-header"],
+)
+def test_bad_files_raise_input_error(tmp_path: Path, content: bytes, name: str, message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputError) as caught:
+        read_table(path)
+    assert message in caught.value.message
+    assert caught.value.exit_code == 2
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"nope\.csv: file not found"):
+        read_table(tmp_path / "nope.csv")
+
+
+def test_formula_escaping_in_csv_output() -> None:
+    frame = pd.DataFrame({"a": ["=1+1", "+44", "-x", "@SUM", "\tx", "ok"], "n": [1, 2, 3, 4, 5, -6]})
+    text = frame_to_csv_bytes(frame).decode("utf-8-sig")
+    assert text.splitlines()[1:] == ["'=1+1,1", "'+44,2", "'-x,3", "'@SUM,4", "'\tx,5", "ok,-6"]
+    assert escape_formula(-6) == -6
+
+
+def test_write_folder_refuses_non_empty_without_force(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    write_folder(out, {"a.txt": b"1"}, force=False)
+    with pytest.raises(InputError, match="the folder is not empty"):
+        write_folder(out, {"a.txt": b"2"}, force=False)
+    assert (out / "a.txt").read_bytes() == b"1"
+    write_folder(out, {"b.txt": b"2"}, force=True)
+    assert sorted(p.name for p in out.iterdir()) == ["b.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no staging folder left behind

@@ -1,0 +1,178 @@
+"""Every validation rule of the contract, each with a failing case whose message is asserted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from selector.errors import CaseloadValidationError
+from selector.validate import load_caseload
+from tests.conftest import caseload_frame, validated, write_csv
+
+
+def failures_of(rows: list[dict[str, object]]) -> pd.DataFrame:
+    with pytest.raises(CaseloadValidationError) as caught:
+        validated(rows)
+    return caught.value.failures
+
+
+def only_error(rows: list[dict[str, object]]) -> dict[str, object]:
+    table = failures_of(rows)
+    errors = table[table["severity"] == "error"]
+    assert len(errors) == 1, errors
+    return errors.iloc[0].to_dict()
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "value", "problem"),
+    [
+        ({"primary_need": "AUT"}, "primary_need", "AUT", "not one of the primary_need codes"),
+        ({"primary_need": ""}, "primary_need", "", "primary_need is empty"),
+        ({"plan_status": "PLAN"}, "plan_status", "PLAN", "not one of the plan_status codes"),
+        ({"setting_type": "SCHOOL"}, "setting_type", "SCHOOL", "not one of the setting_type codes"),
+        ({"social_care": "LAC"}, "social_care", "LAC", "not one of the social_care codes"),
+        ({"age": 31}, "age", "31", "age is outside 0 to 25"),
+        ({"age": -1}, "age", "-1", "age is outside 0 to 25"),
+        ({"age": "ten"}, "age", "ten", "age is not a number"),
+        ({"age": "7.5"}, "age", "7.5", "age is not a whole number of years"),
+        ({"age": ""}, "age", "", "age is empty"),
+        ({"exclude": "maybe"}, "exclude", "maybe", "exclude is not true or false"),
+        ({"out_of_area": "2"}, "out_of_area", "2", "out_of_area is not true or false"),
+        ({"secondary_need": "XYZ"}, "secondary_need", "XYZ", "not one of the secondary_need codes"),
+    ],
+    ids=lambda v: str(v) if not isinstance(v, dict) else "",
+)
+def test_each_rule_reports_row_column_value(row: dict[str, object], column: str, value: str,
+                                            problem: str) -> None:
+    error = only_error([{}, row])
+    assert (error["row"], error["column"], error["value"], error["problem"]) == (3, column, value, problem)
+    assert error["fix"]  # every failure says how to fix it
+
+
+def test_codes_are_matched_case_insensitively_after_trimming() -> None:
+    loaded = validated([{"primary_need": " asd ", "plan_status": "sen_support", "setting_type": "Ap",
+                         "social_care": "cla"}])
+    row = loaded.frame.iloc[0]
+    assert (row.primary_need, row.plan_status, row.setting_type, row.social_care) == (
+        "ASD", "SEN_SUPPORT", "AP", "CLA")
+
+
+def test_whole_number_ages_from_spreadsheets_are_accepted() -> None:
+    loaded = validated([{"age": "12.0"}, {"age": "0"}, {"age": "25"}])
+    assert loaded.frame["age"].tolist() == [12, 0, 25]
+    assert loaded.frame["age_band"].tolist() == ["11-15", "0-4", "20-25"]
+
+
+def test_booleans_accept_the_contract_words() -> None:
+    words = ["true", "False", "YES", "no", "y", "N", "1", "0", ""]
+    loaded = validated([{"exclude": w} for w in words])
+    assert loaded.frame["exclude"].tolist() == [True, False, True, False, True, False, True, False, False]
+
+
+def test_empty_social_care_means_none() -> None:
+    assert validated([{"social_care": ""}]).frame["social_care"].tolist() == ["NONE"]
+
+
+def test_duplicate_and_empty_ids() -> None:
+    table = failures_of([{"child_id": "X"}, {"child_id": "Y"}, {"child_id": "X"}, {"child_id": " "}])
+    errors = table[table["severity"] == "error"]
+    # The space-only id reads as empty; the third row repeats X from row 2.
+    assert errors[["row", "problem"]].values.tolist() == [
+        [4, "duplicate child_id, first seen on row 2"],
+        [5, "child_id is empty"],
+    ]
+
+
+def test_missing_required_columns_are_all_named(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "c.csv", pd.DataFrame({"child_id": ["a"], "age": ["3"]}))
+    with pytest.raises(CaseloadValidationError) as caught:
+        load_caseload(path)
+    table = caught.value.failures
+    assert table["column"].tolist() == ["primary_need", "plan_status", "setting_type"]
+    assert set(table["problem"]) == {"required column is missing"}
+    assert set(table["row"]) == {1}
+
+
+def test_all_failures_are_collected_in_one_run() -> None:
+    table = failures_of([{"primary_need": "AUT"}, {"child_id": "K1"}, {"age": 31, "plan_status": "X"}])
+    errors = table[table["severity"] == "error"]
+    assert sorted(errors["column"]) == ["age", "child_id", "plan_status", "primary_need"]
+
+
+def test_direct_identifiers_are_dropped_with_a_warning(tmp_path: Path) -> None:
+    frame = caseload_frame([{}]).assign(**{"First Name": ["Amelia"], "DOB": ["2014-01-02"],
+                                           "Postcode": ["ZZ1 1ZZ"], "school_house": ["Red"]})
+    path = write_csv(tmp_path / "c.csv", frame)
+    loaded = load_caseload(path)
+    assert loaded.dropped_identifiers == ("first_name", "dob", "postcode")
+    assert "school_house" in loaded.frame.columns  # unknown columns are kept
+    for column in ("first_name", "dob", "postcode"):
+        assert column not in loaded.frame.columns
+    text = loaded.warnings.to_csv()
+    assert "Amelia" not in text and "ZZ1" not in text and "2014-01-02" not in text
+    assert "first_name, dob, postcode" in text
+
+
+def test_missing_contact_is_a_warning_and_makes_the_child_ineligible() -> None:
+    loaded = validated([{}, {"practitioner_email": "", "practitioner_name": ""}])
+    assert loaded.frame["eligible"].tolist() == [True, False]
+    assert loaded.frame["ineligible_reason"].tolist() == ["", "no practitioner contact"]
+    warning = loaded.warnings.iloc[0]
+    assert (warning["row"], warning["column"], warning["value"]) == (3, "contact", "K2")
+    allowed = validated([{}, {"practitioner_email": "", "practitioner_name": ""}],
+                        allow_missing_contact=True)
+    assert allowed.frame["eligible"].tolist() == [True, True]
+
+
+def test_excluded_children_are_ineligible_with_their_reason() -> None:
+    loaded = validated([{"exclude": "yes", "exclude_reason": "consent declined"}, {"exclude": "no"}])
+    assert loaded.frame["ineligible_reason"].tolist() == ["excluded: consent declined", ""]
+
+
+def test_contacts_by_practitioner_id(tmp_path: Path) -> None:
+    frame = caseload_frame([{"lead_practitioner_id": "P1"}, {"lead_practitioner_id": "P9"}])
+    frame = frame.drop(columns=["practitioner_name", "practitioner_email"])
+    caseload = write_csv(tmp_path / "c.csv", frame)
+    contacts = write_csv(tmp_path / "k.csv", pd.DataFrame({
+        "Practitioner ID": ["P1"], "Name": ["Sam Roe"], "Role": ["SENCO"], "Organisation": ["School"],
+        "Email": ["sam@example.org"], "Phone": ["01632 960001"]}))
+    loaded = load_caseload(caseload, contacts)
+    first = loaded.frame.iloc[0]
+    assert (first.contact_name, first.contact_email, first.practitioner_key) == (
+        "Sam Roe", "sam@example.org", "id:P1")
+    assert loaded.frame["eligible"].tolist() == [True, False]
+    problems = loaded.warnings["problem"].tolist()
+    assert "practitioner not found in k.csv" in problems
+
+
+def test_contacts_by_child_id_first_row_is_lead(tmp_path: Path) -> None:
+    frame = caseload_frame([{"child_id": "A"}, {"child_id": "B"}]).drop(
+        columns=["practitioner_name", "practitioner_email", "lead_practitioner_id"])
+    caseload = write_csv(tmp_path / "c.csv", frame)
+    contacts = write_csv(tmp_path / "k.csv", pd.DataFrame({
+        "child_id": ["A", "A", "B", "Z"], "name": ["Lead A", "Second A", "Lead B", "Nobody"],
+        "email": ["a1@x.org", "a2@x.org", "", "z@x.org"], "phone": ["", "", "01632 960002", ""]}))
+    loaded = load_caseload(caseload, contacts)
+    assert loaded.frame["contact_name"].tolist() == ["Lead A", "Lead B"]
+    assert loaded.frame["practitioner_key"].tolist() == ["email:a1@x.org", "name:lead b|"]
+    assert loaded.all_contacts[["child_id", "lead", "name"]].values.tolist() == [
+        ["A", True, "Lead A"], ["A", False, "Second A"], ["B", True, "Lead B"]]
+    unknown = loaded.warnings[loaded.warnings["file"] == "k.csv"]
+    assert unknown[["row", "value", "problem"]].values.tolist() == [[5, "Z", "child_id is not in the caseload"]]
+
+
+def test_contacts_without_a_key_column_is_an_error(tmp_path: Path) -> None:
+    caseload = write_csv(tmp_path / "c.csv", caseload_frame([{}]))
+    contacts = write_csv(tmp_path / "k.csv", pd.DataFrame({"name": ["x"], "email": ["x@y.z"]}))
+    with pytest.raises(CaseloadValidationError) as caught:
+        load_caseload(caseload, contacts)
+    row = caught.value.failures.iloc[0]
+    assert (row["file"], row["column"], row["problem"]) == (
+        "k.csv", "practitioner_id", "contacts need a practitioner_id or a child_id column")
+
+
+def test_services_are_normalised() -> None:
+    loaded = validated([{"services": " salt; OT;;salt "}])
+    assert loaded.frame["services"].tolist() == ["OT;SALT"]
