@@ -248,3 +248,177 @@ def default_rules() -> None:
     from .rules import DEFAULT_RULES, rules_to_toml
 
     click.echo(rules_to_toml(DEFAULT_RULES), nl=False)
+
+
+def _formats(value: str) -> tuple[str, ...]:
+    formats = tuple(f.strip().lower() for f in value.split(",") if f.strip())
+    unknown = [f for f in formats if f not in ("csv", "xlsx", "parquet")]
+    if unknown:
+        raise click.BadParameter(f"unknown format {unknown[0]!r}; use csv, xlsx, parquet (comma-separated).",
+                                 param_hint="--format")
+    return formats
+
+
+def search_options(command: F) -> F:
+    """Options that shape the search, shared by select."""
+    for decorator in reversed([
+        click.option("--rules", "rules_file", type=existing_file, default=None, metavar="FILE.toml",
+                     help="Rules file (default: the SPEC's rules; see `selector default-rules`)."),
+        click.option("--size", type=click.IntRange(min=1), default=None, help="Cohort size (default 6)."),
+        click.option("--sets", type=click.IntRange(min=1), default=5, show_default=True,
+                     help="Ranked cohorts to find."),
+        click.option("--max-overlap", type=click.IntRange(min=0), default=3, show_default=True,
+                     help="CYP a cohort may share with each better-ranked cohort."),
+        click.option("--seed", type=int, default=0, show_default=True,
+                     help="Chooses among equally good cohorts; same seed, same outputs."),
+        click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+                     help="Seconds allowed to prove each cohort optimal."),
+        click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Solver threads (1 is deterministic)."),
+        click.option("--relax", is_flag=True,
+                     help="If the rules cannot all be met, drop the fewest, lowest-priority ones."),
+        click.option("--format", "formats", default="csv", show_default=True, metavar="LIST",
+                     help="Extra outputs besides CSV: xlsx, parquet (comma-separated)."),
+        click.option("--force", is_flag=True, help="Replace a non-empty output folder."),
+    ]):
+        command = decorator(command)
+    return command
+
+
+def _echo_result(solution: Any, caseload: pd.DataFrame, out: Path) -> None:
+    first = solution.cohorts[0]
+    status = "proved optimal" if first.status == "OPTIMAL" else f"best found, bound {first.bound}"
+    click.echo(f"Cohort 1: score {first.score} ({status}) in {first.seconds:.2f} s")
+    by_id = caseload.set_index("child_id")
+    for slot, child in enumerate(first.members, start=1):
+        m = by_id.loc[child]
+        click.echo(f"  {slot}. {child}  {m['age_band']:>5}  {m['primary_need']:<5} {m['plan_status']:<11} "
+                   f"{m['setting_type']:<12} {m['social_care']}")
+    if solution.dropped:
+        click.echo("Rules dropped by --relax: " + "; ".join(solution.dropped))
+    others = ", ".join(f"{c.rank}: {c.score}" for c in solution.cohorts[1:])
+    if others:
+        click.echo(f"Ranked alternatives (rank: score): {others}")
+    click.echo(f"Results in {out}/ (report.html, report.md, cohorts.csv, contacts.csv, run.json)")
+
+
+@main.command()
+@caseload_options
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, metavar="DIR",
+              help="Run folder to write (must be new or empty, unless --force).")
+@search_options
+@reports_errors
+def select(caseload: Path, contacts: Path | None, sheet: str | None, allow_missing_contact: bool,
+           out: Path, rules_file: Path | None, size: int | None, sets: int, max_overlap: int, seed: int,
+           time_limit: float, workers: int, relax: bool, formats: str, force: bool) -> None:
+    """Choose the tracking cohort, ranked alternatives and reserves; write a run folder.
+
+    \b
+    Example:
+      selector select data/sample/caseload.csv --contacts data/sample/contacts.csv --out runs/demo
+      selector select caseload.xlsx --rules my-rules.toml --seed 7 --format xlsx --out runs/area
+    """
+    from .io import check_output_folder, write_folder
+    from .model import SelectionParams, solve
+    from .report import RunInfo, run_files
+    from .rules import DEFAULT_RULES, load_rules
+
+    extra = _formats(formats)
+    check_output_folder(out, force)
+    rules = load_rules(rules_file) if rules_file else DEFAULT_RULES
+    if size is not None:
+        rules = rules.with_size(size)
+    loaded = _load(caseload, contacts, sheet, allow_missing_contact)
+    click.echo(_summary(loaded), err=True)
+    if len(loaded.warnings):
+        click.echo(f"{len(loaded.warnings)} warning(s) (see `selector validate`)", err=True)
+    params = SelectionParams(seed=seed, time_limit_s=time_limit, workers=workers, sets=sets,
+                             max_overlap=max_overlap, relax=relax)
+    solution = solve(loaded.frame, rules, params)
+    info = RunInfo(
+        caseload=loaded.source, caseload_path=str(caseload.resolve()), caseload_sha256=loaded.source_sha256,
+        rows=len(loaded.frame), eligible=int(loaded.frame["eligible"].sum()),
+        contacts=loaded.contacts_source, contacts_path=str(contacts.resolve()) if contacts else "",
+        contacts_sha256=loaded.contacts_sha256,
+        options={"sheet": sheet, "allow_missing_contact": allow_missing_contact, "formats": list(extra)},
+    )
+    write_folder(out, run_files(loaded.frame, loaded.all_contacts, solution, info, extra), force)
+    _echo_result(solution, loaded.frame, out)
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--decline", "declined", multiple=True, required=True, metavar="CHILD_ID",
+              help="A cohort 1 member whose family declined or cannot be reached (repeatable).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
+              help="New run folder (default: RUN_DIR-replace-N beside it).")
+@click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
+@reports_errors
+def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: bool) -> None:
+    """A family declined: keep the rest of cohort 1, re-optimise the freed slot(s).
+
+    Reads the run folder's run.json, re-reads the same caseload (it must be unchanged), and
+    writes a new run folder that records what was replaced and why. The old folder is kept.
+
+    \b
+    Example:
+      selector replace runs/demo --decline C004431
+      selector replace runs/demo --decline C004431 --decline C001794 --out runs/demo-2
+    """
+    from .errors import InputError
+    from .io import check_output_folder, read_run_record, write_folder
+    from .model import SelectionParams, solve_replacement
+    from .report import RunInfo, run_files
+    from .rules import rules_from_dict
+
+    record = read_run_record(run_dir)
+    first = record["cohorts"][0]["members"]
+    unknown = [c for c in declined if c not in first]
+    if unknown:
+        raise InputError(
+            f"{unknown[0]} is not in cohort 1 of {run_dir}; cohort 1 is {', '.join(first)}.",
+            "not_in_cohort",
+        )
+    out = out or _next_free(run_dir)
+    check_output_folder(out, force)
+    source = record["input"]
+    options = source.get("options", {})
+    loaded = _load(Path(source["caseload_path"]),
+                   Path(source["contacts_path"]) if source.get("contacts_path") else None,
+                   options.get("sheet"), bool(options.get("allow_missing_contact")))
+    if loaded.source_sha256 != source["caseload_sha256"] or loaded.contacts_sha256 != source.get("contacts_sha256", ""):
+        raise InputError(
+            f"{source['caseload']}: the caseload or contacts changed since {run_dir} was made. "
+            "Run `selector select` again on the new data.",
+            "input_changed",
+        )
+    rules = rules_from_dict(record["rules"], source=f"{run_dir}/run.json")
+    p = record["params"]
+    params = SelectionParams(seed=record["seed"], time_limit_s=p["time_limit_s"], workers=p["workers"],
+                             sets=p["sets"], max_overlap=p["max_overlap"], reserves=p["reserves"],
+                             relax=p["relax"])
+    earlier_declined = record.get("replaced", {}).get("all_declined", [])
+    all_declined = sorted(set(earlier_declined) | set(declined))
+    frame = loaded.frame.copy()
+    frame.loc[frame["child_id"].isin(earlier_declined), "eligible"] = False
+    solution = solve_replacement(frame, rules, params, first, declined)
+    info = RunInfo(
+        caseload=loaded.source, caseload_path=source["caseload_path"], caseload_sha256=loaded.source_sha256,
+        rows=len(frame), eligible=int(frame["eligible"].sum()) - len(declined),
+        contacts=loaded.contacts_source, contacts_path=source.get("contacts_path", ""),
+        contacts_sha256=loaded.contacts_sha256, options=options,
+        replaced={"from_run": run_dir.name, "declined": list(declined),
+                  "reason": "family declined or could not be reached",
+                  "kept": [c for c in first if c not in declined], "all_declined": all_declined},
+    )
+    write_folder(out, run_files(frame, loaded.all_contacts, solution, info, tuple(options.get("formats", ()))), force)
+    new = [c for c in solution.cohorts[0].members if c not in first]
+    click.echo(f"Replaced {', '.join(declined)} with {', '.join(new)}; the other members kept their slots.")
+    _echo_result(solution, frame, out)
+
+
+def _next_free(run_dir: Path) -> Path:
+    number = 1
+    while (candidate := run_dir.parent / f"{run_dir.name}-replace-{number}").exists():
+        number += 1
+    return candidate

@@ -304,3 +304,20 @@ def write_folder(folder: Path, files: dict[str, bytes], force: bool) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def read_run_record(run_dir: Path) -> dict:
+    """A run folder's run.json, or an InputError saying what is wrong with the folder."""
+    import json
+
+    path = Path(run_dir) / "run.json"
+    if not path.exists():
+        raise InputError(f"{run_dir}: no run.json here; give a folder written by `selector select`.",
+                         "not_a_run")
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: cannot be read ({exc}).", "bad_run") from exc
+    if not isinstance(record, dict) or not record.get("cohorts") or "input" not in record:
+        raise InputError(f"{path}: not a selector run record.", "bad_run")
+    return record

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -568,6 +568,33 @@ def solve(caseload: pd.DataFrame, rules: Rules, params: SelectionParams,
         candidates=problem.n,
         solver=solver_record(params),
     )
+
+
+def solve_replacement(caseload: pd.DataFrame, rules: Rules, params: SelectionParams,
+                      cohort: Sequence[str], declined: Sequence[str]) -> Solution:
+    """Cohort 1 with the declined children replaced: the others stay in their slots and the
+    freed slots are re-optimised under every rule; alternatives and reserves are refreshed.
+
+    Args:
+        caseload: the validated caseload frame (the declined are made ineligible here).
+        rules: the rules of the original run.
+        params: the original run's parameters.
+        cohort: the original cohort 1, in slot order.
+        declined: members of `cohort` whose families declined or could not be reached.
+    """
+    gone = set(declined)
+    frame = caseload.copy()
+    frame.loc[frame["child_id"].isin(gone), "eligible"] = False
+    frame.loc[frame["child_id"].isin(gone), "ineligible_reason"] = "declined"
+    kept = [c for c in cohort if c not in gone]
+    solution = solve(frame, rules, params, fixed_ids=kept)
+    first = solution.cohorts[0]
+    newcomers = iter(c for c in first.members if c not in set(kept))
+    # Each newcomer takes a freed slot, so that kept children keep their slot numbers.
+    ordered = tuple(c if c not in gone else next(newcomers) for c in cohort)
+    reserves = {c: solution.reserves[c] for c in ordered}
+    return replace(solution, cohorts=(replace(first, members=ordered), *solution.cohorts[1:]),
+                   reserves=reserves)
 
 
 # ---------------------------------------------------------------- reserves

@@ -1,0 +1,214 @@
+"""select and replace end to end: outputs, exit codes, --force, determinism, escaping."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from selector import check
+from selector.cli import main
+from selector.rules import DEFAULT_RULES
+from selector.validate import load_caseload
+from tests.conftest import SAMPLE, caseload_frame, write_csv
+
+SAMPLE_ARGS = [str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv")]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "demo"
+    code, stdout, stderr = run("select", *SAMPLE_ARGS, "--out", str(out), "--format", "xlsx,parquet")
+    assert code == 0, stdout + stderr
+    return out
+
+
+def test_select_writes_every_output_of_the_spec(sample_run: Path) -> None:
+    names = sorted(p.name for p in sample_run.iterdir())
+    assert names == ["cohorts.csv", "cohorts.parquet", "cohorts.xlsx", "contacts.csv", "report.html",
+                     "report.md", "run.json"]
+    record = json.loads((sample_run / "run.json").read_text())
+    assert {"version", "input_sha256", "rules", "seed", "cohorts"} <= set(record)
+    first = record["cohorts"][0]
+    assert first["status"] == "OPTIMAL" and first["rank"] == 1 and len(first["members"]) == 6
+    assert set(first["reserves"]) == set(first["members"])
+    assert all(len(r) == 3 for r in first["reserves"].values())
+    assert {"rank", "score", "status", "bound", "seconds", "members", "reserves"} <= set(first)
+
+
+def test_cohorts_csv_matches_run_json_and_the_checker(sample_run: Path) -> None:
+    record = json.loads((sample_run / "run.json").read_text())
+    cohorts = pd.read_csv(sample_run / "cohorts.csv", dtype=str, encoding="utf-8-sig")
+    assert list(cohorts.columns[:4]) == ["cohort", "slot", "child_id", "score"]
+    caseload = load_caseload(SAMPLE / "caseload.csv", SAMPLE / "contacts.csv").frame
+    for entry in record["cohorts"]:
+        rows = cohorts[cohorts["cohort"] == str(entry["rank"])]
+        assert rows["child_id"].tolist() == entry["members"]
+        assert check.violations(caseload, entry["members"], DEFAULT_RULES) == []
+        assert check.score(caseload, entry["members"], DEFAULT_RULES) == entry["score"]
+    scores = [c["score"] for c in record["cohorts"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_contacts_csv_has_cohort_1_practitioners_and_reasons(sample_run: Path) -> None:
+    record = json.loads((sample_run / "run.json").read_text())
+    contacts = pd.read_csv(sample_run / "contacts.csv", dtype=str, encoding="utf-8-sig")
+    assert list(contacts.columns) == ["slot", "child_id", "lead", "name", "role", "organisation", "email",
+                                      "phone", "why_chosen"]
+    assert contacts["child_id"].tolist() == record["cohorts"][0]["members"]
+    assert contacts["email"].str.contains("@").all()
+    assert contacts["why_chosen"].str.len().gt(10).all()
+
+
+def test_report_reads_for_an_inspector(sample_run: Path) -> None:
+    report = (sample_run / "report.md").read_text()
+    assert "## Cohort 1: score 80 of 80 possible (proved optimal)" in report
+    for heading in ("## Coverage of cohort 1", "## Reserves", "## Ranked cohorts", "## What was run"):
+        assert heading in report
+    assert "| at least 1 with setting_type AP | met |" in report
+    html = (sample_run / "report.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and "<th scope=\"col\">why chosen</th>" in html
+    assert "http" not in html  # self-contained: nothing fetched
+
+
+def test_same_seed_gives_identical_bytes(tmp_path: Path, sample_run: Path) -> None:
+    again = tmp_path / "again"
+    assert run("select", *SAMPLE_ARGS, "--out", str(again), "--format", "xlsx,parquet")[0] == 0
+    for name in ("cohorts.csv", "contacts.csv", "report.md", "report.html", "cohorts.xlsx", "cohorts.parquet"):
+        assert (again / name).read_bytes() == (sample_run / name).read_bytes(), name
+
+    def without_seconds(path: Path) -> dict:
+        record = json.loads(path.read_text())
+        for cohort in record["cohorts"]:
+            cohort.pop("seconds")
+        return record
+
+    assert without_seconds(again / "run.json") == without_seconds(sample_run / "run.json")
+
+
+def test_a_different_seed_can_choose_differently(tmp_path: Path, sample_run: Path) -> None:
+    other = tmp_path / "other"
+    assert run("select", *SAMPLE_ARGS, "--out", str(other), "--seed", "5", "--sets", "1")[0] == 0
+    a = json.loads((sample_run / "run.json").read_text())["cohorts"][0]
+    b = json.loads((other / "run.json").read_text())["cohorts"][0]
+    assert a["score"] == b["score"] and a["members"] != b["members"]
+
+
+def test_non_empty_out_needs_force(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    code, _, err = run("select", *SAMPLE_ARGS, "--out", str(out), "--sets", "1")
+    assert code == 2
+    assert err.strip() == f"Error: {out}: the folder is not empty. Choose a new --out, or add --force to replace it."
+    assert (out / "keep.txt").read_text() == "mine"
+    assert run("select", *SAMPLE_ARGS, "--out", str(out), "--sets", "1", "--force")[0] == 0
+    assert not (out / "keep.txt").exists() and (out / "run.json").exists()
+
+
+def impossible_caseload(tmp_path: Path) -> Path:
+    # Nobody eligible is in AP; one AP child is excluded.
+    rows = [{"plan_status": p, "primary_need": n} for p, n in
+            [("EHCP", "ASD"), ("EHCP", "PD"), ("SEN_SUPPORT", "SLCN"), ("SEN_SUPPORT", "MLD"),
+             ("EHCP", "HI"), ("SEN_SUPPORT", "VI"), ("EHCP", "SEMH")]]
+    rows.append({"setting_type": "AP", "exclude": "true"})
+    return write_csv(tmp_path / "no_ap.csv", caseload_frame(rows))
+
+
+def test_impossible_rules_exit_3_with_the_reason(tmp_path: Path) -> None:
+    code, _, err = run("select", str(impossible_caseload(tmp_path)), "--out", str(tmp_path / "out"))
+    assert code == 3
+    assert err.splitlines()[-3:] == [
+        "Error: the rules cannot all be met:",
+        "  - at least 1 with setting_type AP: 0 eligible CYP have setting_type AP; 1 more are excluded or have no contact",
+        "Run with --relax to drop the lowest-priority rule(s), or change the rules file.",
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_relax_drops_the_rule_and_says_so_everywhere(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, stdout, _ = run("select", str(impossible_caseload(tmp_path)), "--out", str(out), "--relax", "--sets", "2")
+    assert code == 0
+    assert "Rules dropped by --relax: at least 1 with setting_type AP" in stdout
+    record = json.loads((out / "run.json").read_text())
+    assert record["dropped_rules"] == ["at least 1 with setting_type AP"]
+    assert record["rules"]["dropped"] == ["at least 1 with setting_type AP"]
+    assert "| at least 1 with setting_type AP | dropped by --relax" in (out / "report.md").read_text()
+
+
+def test_spreadsheet_formulas_are_escaped(tmp_path: Path) -> None:
+    rows = [{"locality": "=HYPERLINK(\"http://x\")", "primary_need": n, "plan_status": p}
+            for n, p in [("ASD", "EHCP"), ("PD", "EHCP"), ("SLCN", "SEN_SUPPORT"), ("MLD", "SEN_SUPPORT"),
+                         ("HI", "EHCP"), ("VI", "SEN_SUPPORT")]]
+    rows[0]["setting_type"] = "AP"
+    rows[1]["practitioner_name"] = "+44 evil"
+    path = write_csv(tmp_path / "c.csv", caseload_frame(rows))
+    out = tmp_path / "out"
+    assert run("select", str(path), "--out", str(out), "--sets", "1", "--format", "xlsx")[0] == 0
+    text = (out / "cohorts.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
+    assert "'+44 evil" in (out / "contacts.csv").read_text(encoding="utf-8-sig")
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(out / "cohorts.xlsx")["Cohort 1"]
+    values = [c.value for row in sheet.iter_rows() for c in row]
+    assert "'=HYPERLINK(\"http://x\")" in values
+    assert not any(isinstance(v, str) and v.startswith("=") for v in values)
+
+
+def test_replace_keeps_the_others_and_records_why(tmp_path: Path, sample_run: Path) -> None:
+    record = json.loads((sample_run / "run.json").read_text())
+    first = record["cohorts"][0]["members"]
+    out = tmp_path / "replaced"
+    code, stdout, _ = run("replace", str(sample_run), "--decline", first[2], "--out", str(out))
+    assert code == 0, stdout
+    new = json.loads((out / "run.json").read_text())
+    members = new["cohorts"][0]["members"]
+    assert first[2] not in members
+    assert [m for i, m in enumerate(members) if i != 2] == [m for i, m in enumerate(first) if i != 2]
+    assert new["replaced"]["declined"] == [first[2]]
+    assert new["replaced"]["reason"] == "family declined or could not be reached"
+    caseload = load_caseload(SAMPLE / "caseload.csv", SAMPLE / "contacts.csv").frame
+    assert check.violations(caseload, members, DEFAULT_RULES) == []
+    assert first[2] not in {r for rs in new["cohorts"][0]["reserves"].values() for r in rs}
+    assert "replaces" in (out / "report.md").read_text()
+
+
+def test_replace_refuses_a_child_not_in_cohort_1(sample_run: Path) -> None:
+    code, _, err = run("replace", str(sample_run), "--decline", "NOPE")
+    assert code == 2 and err.startswith(f"Error: NOPE is not in cohort 1 of {sample_run}; cohort 1 is ")
+
+
+def test_replace_needs_a_run_folder(tmp_path: Path) -> None:
+    code, _, err = run("replace", str(tmp_path), "--decline", "X")
+    assert code == 2
+    assert err.strip() == f"Error: {tmp_path}: no run.json here; give a folder written by `selector select`."
+
+
+def test_bad_rules_file_exit_2_naming_the_key(tmp_path: Path) -> None:
+    rules = tmp_path / "r.toml"
+    rules.write_text('size = 6\n[[count]]\ncolumn = "plan_status"\nvalue = "EHCP"\nmin = 4\n'
+                     '[[count]]\ncolumn = "plan_status"\nvalue = "SEN_SUPPORT"\nminimum = 3\n')
+    code, _, err = run("select", *SAMPLE_ARGS, "--rules", str(rules), "--out", str(tmp_path / "o"))
+    assert code == 2
+    assert err.strip() == ("Error: r.toml: unknown key 'minimum' in [[count]] 2; the keys are column, max, min, "
+                           "name, priority, value, values.")
+    rules.write_text('[[count]]\ncolumn = "plan_status"\nvalue = "EHCP"\nmin = 4\n'
+                     '[[count]]\ncolumn = "plan_status"\nvalue = "SEN_SUPPORT"\nmin = 3\n')
+    code, _, err = run("select", *SAMPLE_ARGS, "--rules", str(rules), "--out", str(tmp_path / "o"))
+    assert code == 2
+    assert err.strip() == ("Error: r.toml: rules on plan_status need 7 members but the cohort has 6: "
+                           "at least 4 with plan_status EHCP; at least 3 with plan_status SEN_SUPPORT.")
+    rules.write_text("size = \n")
+    code, _, err = run("select", *SAMPLE_ARGS, "--rules", str(rules), "--out", str(tmp_path / "o"))
+    assert code == 2 and err.startswith("Error: r.toml: not valid TOML: ") and "line 1" in err

@@ -1,0 +1,255 @@
+"""The CP-SAT model against the independent checker and brute force."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from selector import check
+from selector.errors import InfeasibleSelectionError, RulesError
+from selector.model import (
+    SelectionParams,
+    build_problem,
+    find_reserves,
+    solve,
+    solve_cohort,
+    solve_replacement,
+)
+from selector.rules import CountRule, Dimension, Rules, SpreadRule
+from tests.conftest import validated
+from tests.generated import SMALL_RULES, brute_force, random_caseload, random_rows
+
+PARAMS = SelectionParams(seed=0, time_limit_s=20, sets=1)
+NEED_ONLY = (Dimension("primary_need", 1, 10),)
+
+
+def best_of(rows: list[dict[str, object]], rules: Rules) -> tuple[str, ...]:
+    caseload = validated(rows).frame
+    return solve(caseload, rules, PARAMS).cohorts[0].members
+
+
+# ---- one test per hard rule and objective term, on 3-8 rows with the answer worked out
+
+
+def test_size_is_exact() -> None:
+    # Four children, size 3, need coverage only: any 3 of the 4 distinct needs score 3.
+    rows = [{"primary_need": n} for n in ("ASD", "SLCN", "SEMH", "PD")]
+    members = best_of(rows, Rules(size=3, dimensions=NEED_ONLY))
+    assert len(members) == 3
+
+
+def test_min_count_rule_forces_a_poor_child_in() -> None:
+    # K1..K3 have distinct needs; K4 and K5 are the only AP children, both ASD. Size 3 with
+    # "at least 2 AP": K4 and K5 must be in, so the best covers 2 needs, not 3 (score 2).
+    rows = [{"primary_need": "ASD"}, {"primary_need": "SLCN"}, {"primary_need": "SEMH"},
+            {"primary_need": "ASD", "setting_type": "AP"}, {"primary_need": "ASD", "setting_type": "AP"}]
+    rules = Rules(size=3, counts=(CountRule("setting_type", ("AP",), min=2),), dimensions=NEED_ONLY)
+    solution = solve(validated(rows).frame, rules, PARAMS)
+    assert {"K4", "K5"} <= set(solution.cohorts[0].members)
+    assert solution.cohorts[0].score == 2
+    assert solve(validated(rows).frame, Rules(size=3, dimensions=NEED_ONLY), PARAMS).cohorts[0].score == 3
+
+
+def test_max_count_rule_keeps_a_good_child_out() -> None:
+    # Needs: K1 ASD (EHCP), K2 SLCN (EHCP), K3 SEMH (SEN support), K4 ASD (SEN support).
+    # At most 1 EHCP, size 3: K3, K4 and one of K1/K2 -> needs {SEMH, ASD} or
+    # {SEMH, ASD, SLCN}: best takes K2, score 3.
+    rows = [{"primary_need": "ASD"}, {"primary_need": "SLCN"},
+            {"primary_need": "SEMH", "plan_status": "SEN_SUPPORT"},
+            {"primary_need": "ASD", "plan_status": "SEN_SUPPORT"}]
+    rules = Rules(size=3, counts=(CountRule("plan_status", ("EHCP",), max=1),), dimensions=NEED_ONLY)
+    assert sorted(best_of(rows, rules)) == ["K2", "K3", "K4"]
+
+
+def test_setting_spread_rule() -> None:
+    # K1 and K2 share setting S1 and have the two rarest needs; size 2 with one per
+    # setting: K1 or K2 with K3 (needs 2); never K1 with K2.
+    rows = [{"primary_need": "ASD", "setting_id": "S1"}, {"primary_need": "PD", "setting_id": "S1"},
+            {"primary_need": "ASD", "setting_id": "S2"}]
+    rules = Rules(size=2, spreads=(SpreadRule("setting_id"),), dimensions=NEED_ONLY)
+    members = best_of(rows, rules)
+    assert "K3" in members and sorted(members) != ["K1", "K2"]
+
+
+def test_practitioner_spread_rule() -> None:
+    # K1 and K2 share a practitioner; size 2 needs K3 plus one of them.
+    rows = [{"primary_need": "ASD", "practitioner_email": "same@x.org"},
+            {"primary_need": "PD", "practitioner_email": "same@x.org"}, {"primary_need": "ASD"}]
+    rules = Rules(size=2, spreads=(SpreadRule("lead_practitioner"),), dimensions=NEED_ONLY)
+    assert "K3" in best_of(rows, rules)
+
+
+def test_coverage_term_prefers_distinct_values_up_to_cap() -> None:
+    # Age bands: K1 0-4, K2 0-4, K3 5-10. Size 2 with age band weight 1, cap 2: {K3, K1 or K2}.
+    rows = [{"age": 2}, {"age": 3}, {"age": 8}]
+    rules = Rules(size=2, dimensions=(Dimension("age_band", 1, 2),))
+    solution = solve(validated(rows).frame, rules, PARAMS)
+    assert "K3" in solution.cohorts[0].members and solution.cohorts[0].score == 2
+
+
+def test_services_count_each_service() -> None:
+    # K1 brings SALT+OT, K2 SALT, K3 CAMHS. Size 2: K1+K3 covers 3 services.
+    rows = [{"services": "SALT;OT"}, {"services": "SALT"}, {"services": "CAMHS"}]
+    rules = Rules(size=2, dimensions=(Dimension("services", 1, 8),))
+    assert sorted(best_of(rows, rules)) == ["K1", "K3"]
+
+
+def test_excluded_child_is_never_chosen() -> None:
+    rows = [{"primary_need": "PD", "exclude": "yes"}, {"primary_need": "ASD"}, {"primary_need": "SLCN"}]
+    assert sorted(best_of(rows, Rules(size=2, dimensions=NEED_ONLY))) == ["K2", "K3"]
+
+
+def test_unknown_rule_column_is_a_rules_error() -> None:
+    with pytest.raises(RulesError, match="the caseload has no column 'gender'"):
+        build_problem(validated([{}]).frame, Rules(size=1, counts=(CountRule("gender", ("F",), min=1),)))
+
+
+# ---- infeasibility and relaxing
+
+
+def test_infeasible_names_the_rule_and_the_counts() -> None:
+    # No eligible AP child; one AP child is excluded.
+    rows = [{}, {}, {"setting_type": "AP", "exclude": "true"}, {}]
+    rules = Rules(size=2, counts=(CountRule("setting_type", ("AP",), min=1),
+                                  CountRule("plan_status", ("EHCP",), min=1)), dimensions=NEED_ONLY)
+    with pytest.raises(InfeasibleSelectionError) as caught:
+        solve(validated(rows).frame, rules, PARAMS)
+    assert caught.value.conflicts == ("at least 1 with setting_type AP",)
+    assert ("at least 1 with setting_type AP: 0 eligible CYP have setting_type AP; "
+            "1 more are excluded or have no contact") in caught.value.message
+    assert caught.value.exit_code == 3
+
+
+def test_conflict_between_rules_is_found_and_relax_drops_the_lower_priority() -> None:
+    # The only AP child shares a setting with the only EHCP child: with size 2, "at least 1 AP"
+    # (priority 10) and "at least 1 EHCP" (40) need both, which "one per setting" (20) forbids.
+    rows = [{"setting_type": "AP", "plan_status": "SEN_SUPPORT", "setting_id": "S1"},
+            {"plan_status": "EHCP", "setting_id": "S1"},
+            {"plan_status": "SEN_SUPPORT", "setting_id": "S2"}]
+    rules = Rules(size=2, counts=(CountRule("setting_type", ("AP",), min=1, priority=10),
+                                  CountRule("plan_status", ("EHCP",), min=1, priority=40)),
+                  spreads=(SpreadRule("setting_id", priority=20),), dimensions=NEED_ONLY)
+    caseload = validated(rows).frame
+    with pytest.raises(InfeasibleSelectionError) as caught:
+        solve(caseload, rules, PARAMS)
+    assert set(caught.value.conflicts) == {"at least 1 with setting_type AP", "at least 1 with plan_status EHCP",
+                                           "at most 1 per setting_id"}
+    relaxed = solve(caseload, rules, SelectionParams(sets=1, relax=True))
+    assert relaxed.dropped == ("at least 1 with setting_type AP",)
+    assert check.violations(caseload, relaxed.cohorts[0].members, relaxed.rules) == []
+
+
+def test_too_few_eligible_children() -> None:
+    with pytest.raises(InfeasibleSelectionError, match="cohort size 3: only 2 eligible CYP"):
+        solve(validated([{}, {}]).frame, Rules(size=3), PARAMS)
+
+
+# ---- brute force on generated caseloads
+
+
+@pytest.mark.parametrize("seed", range(120))
+def test_optimum_equals_brute_force(seed: int) -> None:
+    caseload = random_caseload(seed, n=8 + seed % 7)
+    best, _best_sets = brute_force(caseload, SMALL_RULES)
+    if best is None:
+        with pytest.raises(InfeasibleSelectionError):
+            solve(caseload, SMALL_RULES, PARAMS)
+        return
+    cohort = solve(caseload, SMALL_RULES, PARAMS).cohorts[0]
+    assert cohort.status == "OPTIMAL"
+    assert cohort.score == best == check.score(caseload, cohort.members, SMALL_RULES)
+    assert check.violations(caseload, cohort.members, SMALL_RULES) == []
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(4, 12), size=st.integers(1, 5))
+def test_property_cohort_passes_checker_or_none_exists(seed: int, n: int, size: int) -> None:
+    """Either a cohort that meets every hard rule (and holds no excluded child) is returned,
+    or infeasibility is raised and brute force confirms no cohort exists."""
+    import numpy as np
+
+    caseload = validated(random_rows(np.random.default_rng(seed), n)).frame
+    rules = Rules(size=size, counts=SMALL_RULES.counts[:1], spreads=SMALL_RULES.spreads,
+                  dimensions=SMALL_RULES.dimensions)
+    try:
+        solution = solve(caseload, rules, PARAMS)
+    except InfeasibleSelectionError:
+        assert brute_force(caseload, rules)[0] is None
+        return
+    members = solution.cohorts[0].members
+    assert check.violations(caseload, members, rules) == []
+    excluded = set(caseload.loc[caseload["exclude"], "child_id"])
+    assert not excluded & set(members)
+    assert solution.cohorts[0].score == check.score(caseload, members, rules) == brute_force(caseload, rules)[0]
+
+
+# ---- ranked sets, seeds, reserves, replacement
+
+
+def test_ranked_sets_hold_overlap_and_never_increase() -> None:
+    caseload = random_caseload(7, n=40)
+    params = SelectionParams(seed=3, sets=5, max_overlap=2)
+    solution = solve(caseload, SMALL_RULES, params)
+    assert len(solution.cohorts) >= 3
+    scores = [c.score for c in solution.cohorts]
+    assert scores == sorted(scores, reverse=True)
+    for i, a in enumerate(solution.cohorts):
+        assert check.violations(caseload, a.members, SMALL_RULES) == []
+        assert a.score == check.score(caseload, a.members, SMALL_RULES)
+        for b in solution.cohorts[:i]:
+            assert len(set(a.members) & set(b.members)) <= 2
+
+
+def test_same_seed_same_cohort_and_seeds_spread_the_choice() -> None:
+    caseload = random_caseload(11, n=60)
+    runs = {s: solve(caseload, SMALL_RULES, SelectionParams(seed=s, sets=1)).cohorts[0] for s in range(8)}
+    again = solve(caseload, SMALL_RULES, SelectionParams(seed=0, sets=1)).cohorts[0]
+    assert again.members == runs[0].members
+    assert len({c.score for c in runs.values()}) == 1  # every seed finds the optimum
+    assert len({frozenset(c.members) for c in runs.values()}) > 1  # ... but not the same children
+
+
+def test_reserves_each_keep_every_rule() -> None:
+    caseload = random_caseload(5, n=50)
+    solution = solve(caseload, SMALL_RULES, SelectionParams(seed=1, sets=1))
+    first = solution.cohorts[0].members
+    assert set(solution.reserves) == set(first)
+    for slot, member in enumerate(first):
+        reserves = solution.reserves[member]
+        assert reserves, member
+        scores = []
+        for reserve in reserves:
+            swapped = [*first[:slot], reserve, *first[slot + 1:]]
+            assert check.violations(caseload, swapped, SMALL_RULES) == []
+            scores.append(check.score(caseload, swapped, SMALL_RULES))
+        assert scores == sorted(scores, reverse=True)
+
+
+def test_reserves_are_the_best_swaps() -> None:
+    caseload = random_caseload(9, n=30)
+    problem = build_problem(caseload, SMALL_RULES)
+    first = solve_cohort(problem, PARAMS).members
+    reserves = find_reserves(problem, first, PARAMS)
+    eligible = list(caseload.loc[caseload["eligible"], "child_id"])
+    for slot, member in enumerate(first):
+        best = max((check.score(caseload, [*first[:slot], c, *first[slot + 1:]], SMALL_RULES)
+                    for c in eligible if c not in first
+                    and not check.violations(caseload, [*first[:slot], c, *first[slot + 1:]], SMALL_RULES)),
+                   default=None)
+        if best is not None:
+            top = reserves[member][0]
+            assert check.score(caseload, [*first[:slot], top, *first[slot + 1:]], SMALL_RULES) == best
+
+
+def test_replacement_keeps_the_others_in_their_slots() -> None:
+    caseload = random_caseload(21, n=60)
+    params = SelectionParams(seed=2, sets=2)
+    first = solve(caseload, SMALL_RULES, params).cohorts[0].members
+    declined = first[1]
+    solution = solve_replacement(caseload, SMALL_RULES, params, first, [declined])
+    new = solution.cohorts[0].members
+    assert declined not in new
+    assert [c for i, c in enumerate(new) if i != 1] == [c for i, c in enumerate(first) if i != 1]
+    assert check.violations(caseload, new, SMALL_RULES) == []
+    assert declined not in {r for rs in solution.reserves.values() for r in rs}
