@@ -25,6 +25,11 @@ OPTIMAL, FEASIBLE = "OPTIMAL", "FEASIBLE"
 # time units, so that the same seed gives the same cohort on any machine.
 TIE_BREAK_DETERMINISTIC_TIME = 2.0
 RANDOM_WEIGHT_RANGE = 1000
+# Above this many candidates, a seeded random pool is solved first (see solve_cohort):
+# POOL_RANDOM children at random plus POOL_PER_VALUE holders of every value.
+POOL_THRESHOLD = 1500
+POOL_RANDOM = 500
+POOL_PER_VALUE = 10
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class SelectionParams:
         max_overlap: members a cohort may share with each better-ranked cohort.
         reserves: reserves listed per slot of cohort 1.
         relax: when the rules cannot all hold, drop the fewest, lowest-priority ones.
+        pool_threshold: above this many candidates, try a random pool first (exact either way).
     """
 
     seed: int = 0
@@ -48,6 +54,7 @@ class SelectionParams:
     max_overlap: int = 3
     reserves: int = 3
     relax: bool = False
+    pool_threshold: int = POOL_THRESHOLD
 
     def __post_init__(self) -> None:
         if self.sets < 1:
@@ -360,6 +367,66 @@ def _ortools_version() -> str:
     return str(ortools.__version__)
 
 
+def upper_bound(problem: Problem) -> int:
+    """A score no cohort can beat: each dimension's weight x the fewest of its cap, the values
+    the candidates offer, and (one value per child) the cohort size.
+
+    A cohort reaching it is optimal for the whole caseload, however it was found.
+    """
+    total = 0
+    for dim, values in zip(problem.rules.dimensions, problem.coverage, strict=True):
+        reachable = min(dim.cap, len(values))
+        if not dim.multi_valued:
+            reachable = min(reachable, problem.rules.size)
+        total += dim.weight * reachable
+    return total
+
+
+def pool_positions(problem: Problem, params: SelectionParams, rank: int,
+                   fixed: Sequence[int] = ()) -> np.ndarray:
+    """A seeded random pool of candidates that very likely holds a best cohort: a random
+    sample, plus a few random holders of every value and members of every count rule (so
+    rare values are always there), plus the children who must stay."""
+    rng = np.random.default_rng([params.seed, rank, problem.n, 7])
+    chosen = np.zeros(problem.n, dtype=bool)
+    chosen[rng.choice(problem.n, size=min(POOL_RANDOM, problem.n), replace=False)] = True
+    for values in problem.coverage:
+        for _value, holders in values:
+            chosen[rng.permutation(holders)[:POOL_PER_VALUE]] = True
+    for rule, members in zip(problem.rules.counts, problem.count_members, strict=True):
+        chosen[rng.permutation(members)[:POOL_PER_VALUE + (rule.min or 0)]] = True
+    chosen[list(fixed)] = True
+    return np.flatnonzero(chosen)
+
+
+def subset(problem: Problem, positions: np.ndarray) -> Problem:
+    """The problem restricted to some candidates (positions in increasing order)."""
+    new = np.full(problem.n, -1)
+    new[positions] = np.arange(len(positions))
+
+    def inside(members: np.ndarray) -> np.ndarray:
+        mapped = new[members]
+        return mapped[mapped >= 0]
+
+    keys = tuple(k[positions] for k in problem.spread_keys)
+    return replace(
+        problem,
+        child_ids=problem.child_ids[positions],
+        count_members=tuple(inside(m) for m in problem.count_members),
+        spread_keys=keys,
+        spread_groups=tuple(_groups_over(k, r.max) for k, r in zip(keys, problem.rules.spreads, strict=True)),
+        coverage=tuple(tuple((v, inside(h)) for v, h in values if len(inside(h))) for values in problem.coverage),
+    )
+
+
+@dataclass(frozen=True)
+class _Found:
+    chosen: tuple[int, ...]
+    score: int
+    bound: int
+    proved: bool
+
+
 def solve_cohort(
     problem: Problem,
     params: SelectionParams,
@@ -369,6 +436,10 @@ def solve_cohort(
     fixed: Sequence[int] = (),
 ) -> Cohort:
     """The best cohort, proved optimal within the time limit.
+
+    Large caseloads are first solved on a seeded random pool of candidates; when the pool's
+    best reaches `upper_bound` of the whole caseload it is proved optimal for the whole. If
+    not, the whole caseload is solved, starting from the pool's cohort.
 
     Args:
         problem: candidates and rules.
@@ -383,19 +454,67 @@ def solve_cohort(
     """
     started = time.perf_counter()
     _check_enough_candidates(problem, fixed)
-    m = _Model(problem)
-    for cohort in earlier:
-        m.model.add(sum(m.x[i] for i in cohort) <= params.max_overlap)
-    for i in fixed:
-        m.model.add(m.x[i] == 1)
-    m.model.maximize(m.score)
-
-    solver = _solver(params, params.time_limit_s)
-    status = solver.solve(m.model)
-    if status == cp_model.INFEASIBLE:
+    bound = upper_bound(problem)
+    hint: tuple[int, ...] = ()
+    if problem.n > params.pool_threshold:
+        positions = pool_positions(problem, params, rank, fixed)
+        pool = subset(problem, positions)
+        where = {int(p): i for i, p in enumerate(positions)}
+        found = _optimise(
+            pool, params, rank,
+            earlier=[[where[i] for i in c if i in where] for c in earlier],
+            fixed=[where[i] for i in fixed],
+            time_limit=params.time_limit_s,
+        )
+        if found is not None:
+            chosen = tuple(int(positions[i]) for i in found.chosen)
+            if found.score == bound:
+                return _cohort(problem, rank, chosen, found.score, bound, True, started)
+            hint = chosen
+    remaining = params.time_limit_s - (time.perf_counter() - started)
+    found = _optimise(problem, params, rank, earlier=earlier, fixed=fixed,
+                      time_limit=max(remaining, 0.5), hint=hint)
+    if found is None:
         if earlier:
             raise _NoMoreCohorts()
         raise _explain_infeasible(problem, params, fixed)
+    return _cohort(problem, rank, found.chosen, found.score, found.bound, found.proved, started)
+
+
+def _cohort(problem: Problem, rank: int, chosen: Sequence[int], score: int, bound: int,
+            proved: bool, started: float) -> Cohort:
+    return Cohort(
+        rank=rank,
+        members=tuple(str(problem.child_ids[i]) for i in sorted(chosen)),
+        score=score,
+        status=OPTIMAL if proved else FEASIBLE,
+        bound=score if proved else bound,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def _optimise(problem: Problem, params: SelectionParams, rank: int, *, earlier: Sequence[Sequence[int]],
+              fixed: Sequence[int], time_limit: float, hint: Sequence[int] = ()) -> _Found | None:
+    """Best score, then a seeded tie-break among the cohorts reaching it; None if infeasible.
+
+    Raises:
+        SolverError: the time limit came before any cohort was found.
+    """
+    m = _Model(problem)
+    for cohort in earlier:
+        if cohort:
+            m.model.add(sum(m.x[i] for i in cohort) <= params.max_overlap)
+    for i in fixed:
+        m.model.add(m.x[i] == 1)
+    m.model.maximize(m.score)
+    if hint:
+        _hint(m, hint)
+
+    started = time.perf_counter()
+    solver = _solver(params, time_limit)
+    status = solver.solve(m.model)
+    if status == cp_model.INFEASIBLE:
+        return None
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise SolverError(
             f"no cohort found within the time limit of {params.time_limit_s:g} s "
@@ -404,32 +523,29 @@ def solve_cohort(
         )
     best = round(solver.objective_value)
     bound = round(solver.best_objective_bound)
-    proved = status == cp_model.OPTIMAL
     chosen = [i for i in range(problem.n) if solver.boolean_value(m.x[i])]
 
     # Tie-break: hold the score at its optimum and let seeded random weights choose among
-    # the equally good cohorts. The chosen cohort from the first step is a valid start.
+    # the equally good cohorts. The cohort from the first step is a valid start.
     m.model.add(m.score >= best)
     weights = np.random.default_rng([params.seed, rank, problem.n]).integers(
         1, RANDOM_WEIGHT_RANGE, size=problem.n)
     m.model.maximize(sum(int(w) * x for w, x in zip(weights, m.x, strict=True)))
-    m.model.clear_hints()
-    for i in range(problem.n):
-        m.model.add_hint(m.x[i], i in set(chosen))
-    tie = _solver(params, params.time_limit_s)
+    _hint(m, chosen)
+    tie = _solver(params, max(time_limit - (time.perf_counter() - started), 0.1))
     tie.parameters.max_deterministic_time = TIE_BREAK_DETERMINISTIC_TIME
     tie_status = tie.solve(m.model)
     if tie_status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         chosen = [i for i in range(problem.n) if tie.boolean_value(m.x[i])]
+    return _Found(tuple(chosen), best, bound, status == cp_model.OPTIMAL)
 
-    return Cohort(
-        rank=rank,
-        members=tuple(str(problem.child_ids[i]) for i in chosen),
-        score=best,
-        status=OPTIMAL if proved else FEASIBLE,
-        bound=bound if not proved else best,
-        seconds=round(time.perf_counter() - started, 3),
-    )
+
+def _hint(m: _Model, chosen: Sequence[int]) -> None:
+    m.model.clear_hints()
+    selected = np.zeros(m.problem.n, dtype=bool)
+    selected[list(chosen)] = True
+    for x, value in zip(m.x, selected.tolist(), strict=True):
+        m.model.add_hint(x, value)
 
 
 class _NoMoreCohorts(Exception):

@@ -3,13 +3,15 @@ of 50 to 5,000 rows, and every cohort meets every hard rule."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from benchmarks.peers import greedy, milp_optimum
 from selector import check
 from selector.io import RawTable
-from selector.model import SelectionParams, solve
-from selector.rules import DEFAULT_RULES
+from selector.model import SelectionParams, build_problem, solve, upper_bound
+from selector.rules import DEFAULT_RULES, CountRule
 from selector.sample import generate
 from selector.validate import validate
 
@@ -42,3 +44,27 @@ def test_greedy_never_beats_the_model() -> None:
     if picked is not None:
         assert check.violations(caseload, picked, DEFAULT_RULES) == []
         assert check.score(caseload, picked, DEFAULT_RULES) <= ours
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2])
+def test_when_the_bound_is_out_of_reach_the_whole_caseload_is_solved(seed: int) -> None:
+    """At least 5 with an EHC plan leaves one slot for the other two plan statuses, so the
+    plan dimension's cap of 3 cannot be reached; a narrow caseload (three needs, three
+    setting types, one locality, no services) adds real trade-offs. The pool cannot prove the
+    optimum by the bound, so the whole caseload is solved; it must equal HiGHS's optimum."""
+    caseload = sample_caseload(4000, seed)
+    narrow = caseload[caseload["primary_need"].isin(["ASD", "SLCN", "SEMH"])
+                      & caseload["setting_type"].isin(["MAINSTREAM", "AP", "SPECIAL"])
+                      & (caseload["locality"] == caseload["locality"].iloc[0])].reset_index(drop=True)
+    narrow = narrow.assign(services="")
+    rules = replace(DEFAULT_RULES, counts=(
+        CountRule("setting_type", ("AP",), min=1), CountRule("plan_status", ("EHCP",), min=5)))
+    problem = build_problem(narrow, rules)
+    solution = solve(narrow, rules, SelectionParams(seed=seed, sets=1, pool_threshold=100))
+    best, _, message = milp_optimum(narrow, rules)
+    assert best is not None, message
+    first = solution.cohorts[0]
+    assert first.score < upper_bound(problem)
+    assert first.status == "OPTIMAL" and first.score == round(best)
+    assert check.violations(narrow, first.members, rules) == []

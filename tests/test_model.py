@@ -162,6 +162,22 @@ def test_optimum_equals_brute_force(seed: int) -> None:
     assert check.violations(caseload, cohort.members, SMALL_RULES) == []
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_pool_first_search_keeps_the_exact_optimum(seed: int) -> None:
+    """With the random pool forced on (threshold 0), the optimum is still brute force's:
+    either the pool reaches the whole caseload's bound, or the whole caseload is solved."""
+    caseload = random_caseload(1000 + seed, n=10 + seed % 6)
+    best, _ = brute_force(caseload, SMALL_RULES)
+    params = SelectionParams(seed=seed, sets=1, pool_threshold=0)
+    if best is None:
+        with pytest.raises(InfeasibleSelectionError):
+            solve(caseload, SMALL_RULES, params)
+        return
+    cohort = solve(caseload, SMALL_RULES, params).cohorts[0]
+    assert cohort.status == "OPTIMAL" and cohort.score == best
+    assert check.violations(caseload, cohort.members, SMALL_RULES) == []
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(4, 12), size=st.integers(1, 5))
 def test_property_cohort_passes_checker_or_none_exists(seed: int, n: int, size: int) -> None:
