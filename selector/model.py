@@ -28,8 +28,8 @@ RANDOM_WEIGHT_RANGE = 1000
 # Above this many candidates, a seeded random pool is solved first (see solve_cohort):
 # POOL_RANDOM children at random plus POOL_PER_VALUE holders of every value.
 POOL_THRESHOLD = 1500
-POOL_RANDOM = 500
-POOL_PER_VALUE = 10
+POOL_RANDOM = 300
+POOL_PER_VALUE = 8
 
 
 @dataclass(frozen=True)
@@ -155,10 +155,12 @@ def cell_values(series: pd.Series, column: str) -> list[list[str]] | np.ndarray:
     """The values each cell holds, upper-cased; `services` cells as lists."""
     if series.dtype == bool:
         return np.where(series.to_numpy(), "TRUE", "FALSE").astype(object)
-    text = series.astype(str).str.strip().str.upper()
     if column == "services":
-        return [[p.strip() for p in t.split(";") if p.strip()] for t in text]
-    return text.to_numpy(dtype=object)
+        # Few distinct service lists exist, so split each distinct one once.
+        codes, uniques = pd.factorize(series.astype(str), sort=False)
+        split = [[p.strip().upper() for p in str(u).split(";") if p.strip()] for u in uniques]
+        return [split[c] if c >= 0 else [] for c in codes]
+    return series.astype(str).str.strip().str.upper().to_numpy(dtype=object)
 
 
 def _spread_column(rule: SpreadRule) -> str:
@@ -257,7 +259,8 @@ def _dimension_values(candidates: pd.DataFrame, dim: Dimension) -> tuple[tuple[s
         flat, pos = flat[keep], pos[keep]
     if len(flat) == 0:
         return ()
-    uniques, inverse = np.unique(flat.astype(str), return_inverse=True)
+    # Hash-based factorize (sorted values, so the model is the same for the same data).
+    inverse, uniques = pd.factorize(pd.Series(flat, dtype=object), sort=True)
     order = np.argsort(inverse, kind="stable")
     counts = np.bincount(inverse, minlength=len(uniques))
     starts = np.concatenate(([0], np.cumsum(counts)))
@@ -455,30 +458,45 @@ def solve_cohort(
     started = time.perf_counter()
     _check_enough_candidates(problem, fixed)
     bound = upper_bound(problem)
-    hint: tuple[int, ...] = ()
     if problem.n > params.pool_threshold:
         positions = pool_positions(problem, params, rank, fixed)
-        pool = subset(problem, positions)
         where = {int(p): i for i, p in enumerate(positions)}
-        found = _optimise(
-            pool, params, rank,
+        reached = _reach_bound(
+            subset(problem, positions), params, rank, bound,
             earlier=[[where[i] for i in c if i in where] for c in earlier],
             fixed=[where[i] for i in fixed],
-            time_limit=params.time_limit_s,
         )
-        if found is not None:
-            chosen = tuple(int(positions[i]) for i in found.chosen)
-            if found.score == bound:
-                return _cohort(problem, rank, chosen, found.score, bound, True, started)
-            hint = chosen
+        if reached is not None:
+            return _cohort(problem, rank, [int(positions[i]) for i in reached], bound, bound, True, started)
     remaining = params.time_limit_s - (time.perf_counter() - started)
     found = _optimise(problem, params, rank, earlier=earlier, fixed=fixed,
-                      time_limit=max(remaining, 0.5), hint=hint)
+                      time_limit=max(remaining, 0.5))
     if found is None:
         if earlier:
             raise _NoMoreCohorts()
         raise _explain_infeasible(problem, params, fixed)
     return _cohort(problem, rank, found.chosen, found.score, found.bound, found.proved, started)
+
+
+def _reach_bound(pool: Problem, params: SelectionParams, rank: int, bound: int, *,
+                 earlier: Sequence[Sequence[int]], fixed: Sequence[int]) -> tuple[int, ...] | None:
+    """A cohort of the pool scoring `bound`, chosen by seeded random weights among all such
+    cohorts of the pool (one solve: the score is known, only the choice is left); None when
+    the pool has none within the tie-break's work limit."""
+    m = _Model(pool)
+    for cohort in earlier:
+        if cohort:
+            m.model.add(sum(m.x[i] for i in cohort) <= params.max_overlap)
+    for i in fixed:
+        m.model.add(m.x[i] == 1)
+    m.model.add(m.score >= bound)
+    weights = np.random.default_rng([params.seed, rank, pool.n]).integers(1, RANDOM_WEIGHT_RANGE, size=pool.n)
+    m.model.maximize(sum(int(w) * x for w, x in zip(weights, m.x, strict=True)))
+    solver = _solver(params, params.time_limit_s)
+    solver.parameters.max_deterministic_time = TIE_BREAK_DETERMINISTIC_TIME
+    if solver.solve(m.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return tuple(i for i in range(pool.n) if solver.boolean_value(m.x[i]))
+    return None
 
 
 def _cohort(problem: Problem, rank: int, chosen: Sequence[int], score: int, bound: int,

@@ -174,8 +174,16 @@ def max_score(rules: Rules) -> int:
     return sum(d.weight * d.cap for d in rules.dimensions)
 
 
-def report_sections(caseload: pd.DataFrame, solution: Solution, info: RunInfo) -> list[Section]:
-    """The report's content, rendered to Markdown and HTML alike."""
+def report_sections(caseload: pd.DataFrame, solution: Solution, info: RunInfo,
+                    offered: dict[str, set[str]]) -> list[Section]:
+    """The report's content, rendered to Markdown and HTML alike.
+
+    Args:
+        caseload: the validated caseload (at least the chosen children).
+        solution: the run's result.
+        info: what was run.
+        offered: the values the eligible caseload offers per dimension (`offered_values`).
+    """
     rules = solution.rules
     first = solution.cohorts[0]
     by_id = caseload.set_index("child_id", drop=False)
@@ -219,8 +227,6 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, info: RunInfo) -
     )
 
     covered = check.coverage(caseload, first.members, rules)
-    eligible = caseload.loc[caseload["eligible"]]
-    offered = check.coverage(eligible, list(eligible["child_id"]), rules)
     coverage_rows = []
     for dim in rules.dimensions:
         have = covered[dim.column]
@@ -251,6 +257,25 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, info: RunInfo) -
         f"Each cohort shares at most {solution.params.max_overlap} CYP with every better-ranked one."],
         [Table(["rank", "score", "status", "members", "shared with cohort 1"], alt_rows)])
     return [run, cohort, coverage, reserves, alternatives]
+
+
+def offered_values(caseload: pd.DataFrame, rules: Rules) -> dict[str, set[str]]:
+    """For each dimension, the distinct values among eligible CYP (as the checker reads them)."""
+    eligible = caseload.loc[caseload["eligible"]]
+    out = {}
+    for dim in rules.dimensions:
+        if dim.column not in eligible.columns:
+            out[dim.column] = set()
+            continue
+        column = eligible[dim.column]
+        if column.dtype == bool:
+            out[dim.column] = {"TRUE" if v else "FALSE" for v in column.unique()}
+            continue
+        text = column.astype(str).str.strip().str.upper()
+        if dim.multi_valued:
+            text = text.str.split(";").explode().str.strip()
+        out[dim.column] = set(text.unique()) - {""}
+    return out
 
 
 def _md_cell(text: str) -> str:
@@ -364,10 +389,16 @@ def _fixed_zip_times(data: bytes) -> bytes:
 def run_files(caseload: pd.DataFrame, all_contacts: pd.DataFrame, solution: Solution, info: RunInfo,
               formats: tuple[str, ...] = ()) -> dict[str, bytes]:
     """Every file of the run folder, by name."""
+    # The reports only look at the chosen children and reserves (and the values the whole
+    # caseload offers); slicing them out first keeps large caseloads fast.
+    involved = {m for c in solution.cohorts for m in c.members}
+    involved |= {r for rs in solution.reserves.values() for r in rs}
+    offered = offered_values(caseload, solution.rules)
+    caseload = caseload.loc[caseload["child_id"].isin(involved)]
     cohorts = cohorts_frame(caseload, solution)
     contacts = contacts_frame(caseload, solution, all_contacts)
     title = f"Tracking cohort for {info.caseload}"
-    sections = report_sections(caseload, solution, info)
+    sections = report_sections(caseload, solution, info, offered)
     files = {
         "cohorts.csv": frame_to_csv_bytes(cohorts),
         "contacts.csv": frame_to_csv_bytes(contacts),

@@ -286,7 +286,10 @@ def _normalise_services(values: pd.Series) -> np.ndarray:
         names.discard("")
         return ";".join(sorted(names))
 
-    return values.map(tidy).to_numpy()
+    # Few distinct service lists exist: tidy each distinct one once.
+    codes, uniques = pd.factorize(values, sort=False)
+    tidied = np.array([tidy(str(u)) for u in uniques] + [""], dtype=object)
+    return tidied[codes]
 
 
 def _attach_contacts(failures: _Failures, raw: RawTable, out: pd.DataFrame, frame: pd.DataFrame,

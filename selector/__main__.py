@@ -1,0 +1,5 @@
+"""`python -m selector` runs the command line."""
+
+from .cli import main
+
+main()
