@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -12,7 +14,7 @@ import pandas as pd
 
 from . import __version__
 from .errors import CaseloadValidationError, SelectorError
-from .validate import Caseload, load_caseload
+from .validate import Caseload, failure_line, load_caseload
 
 F = TypeVar("F", bound=Callable[..., Any])
 FAILURES_SHOWN = 20
@@ -38,13 +40,6 @@ def reports_errors(command: F) -> F:
         except SelectorError as error:
             raise SelectorClickError(error) from None
     return wrapper  # type: ignore[return-value]
-
-
-def failure_line(row: pd.Series) -> str:
-    """One failure in plain words: where, what, how to fix."""
-    where = f"{row['file']}: row {row['row']}, column '{row['column']}'"
-    value = f" {row['value']!r}" if str(row["value"]) != "" else ""
-    return f"{where}:{value} {row['problem']}. {row['fix']}"
 
 
 def _echo_failures(failures: pd.DataFrame, limit: int = FAILURES_SHOWN) -> None:
@@ -318,31 +313,18 @@ def select(caseload: Path, contacts: Path | None, sheet: str | None, allow_missi
       selector select data/sample/caseload.csv --contacts data/sample/contacts.csv --out runs/demo
       selector select caseload.xlsx --rules my-rules.toml --seed 7 --format xlsx --out runs/area
     """
-    from .io import check_output_folder, write_folder
-    from .model import SelectionParams, solve
-    from .report import RunInfo, run_files
-    from .rules import DEFAULT_RULES, load_rules
+    from .model import SelectionParams
+    from .pipeline import RunRequest, run_selection
 
-    extra = _formats(formats)
-    check_output_folder(out, force)
-    rules = load_rules(rules_file) if rules_file else DEFAULT_RULES
-    if size is not None:
-        rules = rules.with_size(size)
-    loaded = _load(caseload, contacts, sheet, allow_missing_contact)
+    params = SelectionParams(seed=seed, time_limit_s=time_limit, workers=workers, sets=sets,
+                             max_overlap=max_overlap, relax=relax)
+    request = RunRequest(caseload=caseload, out=out, contacts=contacts, rules_file=rules_file, size=size,
+                         params=params, sheet=sheet, allow_missing_contact=allow_missing_contact,
+                         formats=_formats(formats), force=force)
+    loaded, solution = run_selection(request)
     click.echo(_summary(loaded), err=True)
     if len(loaded.warnings):
         click.echo(f"{len(loaded.warnings)} warning(s) (see `selector validate`)", err=True)
-    params = SelectionParams(seed=seed, time_limit_s=time_limit, workers=workers, sets=sets,
-                             max_overlap=max_overlap, relax=relax)
-    solution = solve(loaded.frame, rules, params)
-    info = RunInfo(
-        caseload=loaded.source, caseload_path=str(caseload.resolve()), caseload_sha256=loaded.source_sha256,
-        rows=len(loaded.frame), eligible=int(loaded.frame["eligible"].sum()),
-        contacts=loaded.contacts_source, contacts_path=str(contacts.resolve()) if contacts else "",
-        contacts_sha256=loaded.contacts_sha256,
-        options={"sheet": sheet, "allow_missing_contact": allow_missing_contact, "formats": list(extra)},
-    )
-    write_folder(out, run_files(loaded.frame, loaded.all_contacts, solution, info, extra), force)
     _echo_result(solution, loaded.frame, out)
 
 
@@ -422,3 +404,73 @@ def _next_free(run_dir: Path) -> Path:
     while (candidate := run_dir.parent / f"{run_dir.name}-replace-{number}").exists():
         number += 1
     return candidate
+
+
+@main.command()
+@click.argument("manifest", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, metavar="DIR",
+              help="Folder for the runs (one folder per area) and summary.csv.")
+@click.option("--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
+              help="Areas run at once, each in its own process.")
+@click.option("--scenario-rules", "scenario_rules", type=existing_file, multiple=True, metavar="FILE.toml",
+              help="Scenario mode: run every area under each of these rules files (repeatable).")
+@click.option("--seeds", default="", metavar="LIST", help="Scenario mode: run every area with each seed, e.g. 1,2,3.")
+@click.option("--sets", type=click.IntRange(min=1), default=5, show_default=True, help="Ranked cohorts per area.")
+@click.option("--max-overlap", type=click.IntRange(min=0), default=3, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for rows without one.")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True)
+@click.option("--relax", is_flag=True, help="Relax impossible rules in every area.")
+@click.option("--allow-missing-contact", is_flag=True)
+@click.option("--format", "formats", default="csv", show_default=True, metavar="LIST")
+@click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
+@reports_errors
+def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...], seeds: str, sets: int,
+          max_overlap: int, seed: int, time_limit: float, relax: bool, allow_missing_contact: bool,
+          formats: str, force: bool) -> None:
+    """Run many areas (or scenarios) in parallel, with progress and a summary.csv.
+
+    MANIFEST is a CSV with columns area, caseload and optional contacts, rules, seed (paths
+    relative to it), or a folder of caseloads (contacts from NAME_contacts.csv beside each).
+    An area that fails is reported in summary.csv and the others carry on. Exit 0 when every
+    area succeeded, 1 when any failed.
+
+    \b
+    Example:
+      selector batch areas.csv --out runs/national --jobs 2
+      selector batch areas.csv --out runs/what-if --scenario-rules strict.toml \\
+          --scenario-rules relaxed.toml --seeds 1,2,3
+    """
+    from .batch import read_manifest, run_batch
+    from .errors import InputError
+    from .model import SelectionParams
+
+    try:
+        seed_list = tuple(int(s) for s in seeds.split(",") if s.strip())
+    except ValueError:
+        raise click.BadParameter(f"{seeds!r} is not a comma-separated list of whole numbers.",
+                                 param_hint="--seeds") from None
+    if not manifest.exists():
+        raise InputError(f"{manifest}: not found. Give a manifest CSV or a folder of caseloads.", "missing_file")
+    params = SelectionParams(seed=seed, time_limit_s=time_limit, sets=sets, max_overlap=max_overlap, relax=relax)
+    tasks = read_manifest(manifest, out, params, rules_variants=scenario_rules, seeds=seed_list,
+                          formats=_formats(formats), allow_missing_contact=allow_missing_contact)
+    failures = 0
+
+    def progress(stream: Any, total: int) -> Any:
+        nonlocal failures
+        with click.progressbar(length=total, label=f"{total} runs", file=sys.stderr,
+                               show_eta=True, show_pos=True,
+                               item_show_func=lambda r: f"{r['area']}: {r['status']}" if r else None) as bar:
+            for row in stream:
+                failures += row["exit_code"] != 0
+                bar.label = f"{total} runs, {failures} failed"
+                bar.update(1, row)
+                yield row
+
+    summary = run_batch(tasks, out, jobs, force, progress=progress)
+    ok = summary[summary["exit_code"] == 0]
+    click.echo(f"{len(ok)} of {len(summary)} runs succeeded; summary in {out / 'summary.csv'}")
+    for _, row in summary[summary["exit_code"] != 0].iterrows():
+        click.echo(f"  {row['area']}: {row['status']}: {row['error']}", err=True)
+    if len(ok) < len(summary):
+        raise SystemExit(1)

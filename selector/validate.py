@@ -66,6 +66,13 @@ class Caseload:
         return self.frame.loc[self.frame["eligible"]]
 
 
+def failure_line(row: pd.Series | dict) -> str:
+    """One failure in plain words: where, what, how to fix."""
+    where = f"{row['file']}: row {row['row']}, column '{row['column']}'"
+    value = f" {row['value']!r}" if str(row["value"]) != "" else ""
+    return f"{where}:{value} {row['problem']}. {row['fix']}"
+
+
 class _Failures:
     """Collects failures as column arrays (fast for a quarter of a million rows)."""
 

@@ -1,0 +1,120 @@
+"""selector batch: many areas in parallel, failures reported per area, scenario mode."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from selector.cli import main
+from selector.sample import generate
+
+
+def write_area(folder: Path, name: str, rows: int, seed: int, drop_ap: bool = False) -> tuple[Path, Path]:
+    caseload, contacts = generate(rows, seed, area=name)
+    if drop_ap:
+        caseload = caseload[caseload["setting_type"] != "AP"]
+    caseload_path, contacts_path = folder / f"{name}.csv", folder / f"{name}_contacts.csv"
+    caseload.to_csv(caseload_path, index=False)
+    contacts.to_csv(contacts_path, index=False)
+    return caseload_path, contacts_path
+
+
+@pytest.fixture
+def areas(tmp_path: Path) -> Path:
+    """Three areas: a good one, one with bad data, one whose rules cannot be met (no AP)."""
+    folder = tmp_path / "areas"
+    folder.mkdir()
+    write_area(folder, "Northshire", 400, 1)
+    bad, _ = write_area(folder, "Badshire", 200, 2)
+    frame = pd.read_csv(bad, dtype=str, keep_default_na=False)
+    frame.loc[3, "age"] = "31"
+    frame.to_csv(bad, index=False)
+    write_area(folder, "Noapshire", 200, 3, drop_ap=True)
+    manifest = folder / "manifest.csv"
+    pd.DataFrame({
+        "area": ["Northshire", "Badshire", "Noapshire"],
+        "caseload": ["Northshire.csv", "Badshire.csv", "Noapshire.csv"],
+        "contacts": ["Northshire_contacts.csv", "Badshire_contacts.csv", "Noapshire_contacts.csv"],
+    }).to_csv(manifest, index=False)
+    return manifest
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_failing_areas_are_reported_and_the_rest_carry_on(areas: Path, tmp_path: Path, jobs: str) -> None:
+    out = tmp_path / "out"
+    code, stdout, stderr = run("batch", str(areas), "--out", str(out), "--jobs", jobs, "--sets", "2")
+    assert code == 1  # not every area succeeded
+    assert "1 of 3 runs succeeded" in stdout
+    summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert summary["area"].tolist() == ["Northshire", "Badshire", "Noapshire"]  # manifest order
+    good, bad, impossible = (summary.iloc[i] for i in range(3))
+    assert (good["status"], good["exit_code"], int(good["score"]), int(good["rows"])) == ("OPTIMAL", 0, 80, 400)
+    assert bad["status"] == "INVALID_INPUT" and bad["exit_code"] == 2
+    assert "Badshire.csv: row 5, column 'age': '31' age is outside 0 to 25." in bad["error"]
+    assert impossible["status"] == "INFEASIBLE" and impossible["exit_code"] == 3
+    assert "at least 1 with setting_type AP: 0 eligible CYP have setting_type AP" in impossible["error"]
+    assert sorted(p.name for p in out.iterdir()) == ["Northshire", "summary.csv"]
+    record = json.loads((out / "Northshire" / "run.json").read_text())
+    assert record["cohorts"][0]["status"] == "OPTIMAL"
+    assert "Badshire: INVALID_INPUT" in stderr
+
+
+def test_all_good_exits_0_and_relax_rescues_the_impossible_area(areas: Path, tmp_path: Path) -> None:
+    manifest = pd.read_csv(areas)
+    manifest[manifest["area"] != "Badshire"].to_csv(areas, index=False)
+    code, stdout, _ = run("batch", str(areas), "--out", str(tmp_path / "out"), "--relax", "--sets", "1")
+    assert code == 0, stdout
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv", encoding="utf-8-sig")
+    assert summary["status"].tolist() == ["OPTIMAL", "OPTIMAL"]
+
+
+def test_folder_of_caseloads_pairs_contacts_by_name(areas: Path, tmp_path: Path) -> None:
+    (areas.parent / "Badshire.csv").unlink()
+    areas.unlink()
+    code, _, _ = run("batch", str(areas.parent), "--out", str(tmp_path / "out"), "--sets", "1")
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv", encoding="utf-8-sig")
+    assert summary["area"].tolist() == ["Noapshire", "Northshire"]
+    assert summary["status"].tolist() == ["INFEASIBLE", "OPTIMAL"]
+    assert code == 1
+
+
+def test_scenario_mode_runs_each_rules_file_and_seed(areas: Path, tmp_path: Path) -> None:
+    manifest = pd.read_csv(areas)
+    manifest[manifest["area"] == "Northshire"].to_csv(areas, index=False)
+    strict = tmp_path / "strict.toml"
+    strict.write_text('[[count]]\ncolumn = "social_care"\nvalue = "CLA"\nmin = 1\n')
+    small = tmp_path / "small.toml"
+    small.write_text("size = 4\n[[count]]\ncolumn = \"setting_type\"\nvalue = \"AP\"\nmin = 1\n")
+    out = tmp_path / "out"
+    code, stdout, _ = run("batch", str(areas), "--out", str(out), "--scenario-rules", str(strict),
+                          "--scenario-rules", str(small), "--seeds", "1,2", "--sets", "1")
+    assert code == 0, stdout
+    summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig")
+    assert summary["area"].tolist() == ["Northshire__strict__seed1", "Northshire__strict__seed2",
+                                        "Northshire__small__seed1", "Northshire__small__seed2"]
+    assert summary["seed"].tolist() == [1, 2, 1, 2]
+    strict_run = json.loads((out / "Northshire__strict__seed1" / "run.json").read_text())
+    members = strict_run["cohorts"][0]["members"]
+    cohorts = pd.read_csv(out / "Northshire__strict__seed1" / "cohorts.csv", encoding="utf-8-sig")
+    assert (cohorts[cohorts["child_id"].isin(members)]["social_care"] == "CLA").sum() >= 1
+    small_run = json.loads((out / "Northshire__small__seed1" / "run.json").read_text())
+    assert len(small_run["cohorts"][0]["members"]) == 4
+
+
+def test_bad_manifest_is_exit_2(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("area,file\nx,y.csv\n")
+    code, _, err = run("batch", str(manifest), "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert err.strip() == ("Error: m.csv: a manifest needs a 'caseload' column (and 'area', optional "
+                           "'contacts', 'rules', 'seed').")
