@@ -27,7 +27,7 @@ TIE_BREAK_DETERMINISTIC_TIME = 2.0
 RANDOM_WEIGHT_RANGE = 1000
 # Above this many candidates, a seeded random pool is solved first (see solve_cohort):
 # POOL_RANDOM children at random plus POOL_PER_VALUE holders of every value.
-POOL_THRESHOLD = 1500
+POOL_THRESHOLD = 800
 POOL_RANDOM = 300
 POOL_PER_VALUE = 8
 

@@ -1,0 +1,274 @@
+"""Benchmarks: selector's stages and end-to-end CLI against the alternatives, at several sizes.
+
+Run from the repository root (after `pip install -e ".[dev,bench]"`):
+
+    python benchmarks/run.py                      # all sizes, peers, national batch
+    python benchmarks/run.py --sizes 1000,5000 --no-national --repeats 1
+
+Every measurement runs in its own process, so peak memory (max RSS) is that process's alone.
+Times are medians over --repeats runs. The machine is shared and noisy: compare the ratios
+within one run. Prints one table and writes it to benchmarks/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+SELECTOR = [PYTHON, "-m", "selector"]
+SORTITION_ALGORITHMS = ["legacy", "diversimax", "maximin", "nash", "leximin"]
+
+
+def run_measured(command: list[str], timeout: float | None = None) -> tuple[float, float, str, int]:
+    """Run a command; return wall seconds, peak RSS in MB of it and its children, stdout, code.
+
+    Peak memory is sampled from /proc every 50 ms over the whole process tree (so parallel
+    batch workers are added up), and also taken from the kernel's max RSS of the process.
+    """
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT, text=True)
+    peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], tree_rss_mb(process.pid))
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        stdout, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        done.set()
+        return float("inf"), peak[0], "", -9
+    finally:
+        done.set()
+    seconds = time.perf_counter() - started
+    return seconds, peak[0], stdout, process.returncode
+
+
+def tree_rss_mb(root: int) -> float:
+    children: dict[int, list[int]] = {}
+    rss: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry), int(fields[1])
+        children.setdefault(ppid, []).append(pid)
+        rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    total, stack = 0.0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0.0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def median_run(command: list[str], repeats: int) -> tuple[float, float, list[str]]:
+    runs = [run_measured(command) for _ in range(repeats)]
+    for _seconds, _, _, code in runs:
+        if code != 0:
+            raise SystemExit(f"failed ({code}): {' '.join(command)}")
+    return statistics.median(r[0] for r in runs), max(r[1] for r in runs), [r[2] for r in runs]
+
+
+def make_caseload(folder: Path, rows: int) -> tuple[Path, Path]:
+    caseload, contacts = folder / f"caseload_{rows}.csv", folder / f"contacts_{rows}.csv"
+    subprocess.run([*SELECTOR, "sample", "--rows", str(rows), "--seed", "1", "--out", str(caseload),
+                    "--contacts-out", str(contacts), "--force"], check=True, cwd=ROOT, capture_output=True)
+    return caseload, contacts
+
+
+def measure_size(rows: int, folder: Path, repeats: int, peer_timeout: float, skip: set[str]) -> list[dict]:
+    caseload, contacts = make_caseload(folder, rows)
+    results: list[dict] = []
+
+    stages = [run_measured([PYTHON, "benchmarks/stages.py", str(caseload), str(contacts)]) for _ in range(repeats)]
+    records = [json.loads(s[2]) for s in stages]
+
+    def med(key: str) -> float:
+        return statistics.median(float(r[key]) for r in records)
+
+    first = records[0]
+    results += [
+        {"method": "selector: load (read file)", "rows": rows, "seconds": med("load_s"), "mb": med("load_mb")},
+        {"method": "selector: validate", "rows": rows, "seconds": med("validate_s"), "mb": med("validate_mb")},
+        {"method": "selector: cohort 1 proved", "rows": rows, "seconds": med("cohort1_s"), "mb": med("cohort1_mb"),
+         "score": first["score"], "optimal": first["status"] == "OPTIMAL",
+         "note": f"solver {med('cohort1_solve_s'):.2f} s"},
+        {"method": "selector: 5 sets + reserves", "rows": rows, "seconds": med("sets_s"), "mb": med("sets_mb"),
+         "score": "/".join(str(s) for s in first["sets_scores"]), "optimal": True},
+    ]
+    out = folder / f"run_{rows}"
+    seconds, mb, _ = median_run([*SELECTOR, "select", str(caseload), "--contacts", str(contacts), "--out",
+                                 str(out), "--force"], repeats)
+    record = json.loads((out / "run.json").read_text())
+    results.append({"method": "selector select (CLI, end to end)", "rows": rows, "seconds": seconds, "mb": mb,
+                    "score": record["cohorts"][0]["score"], "optimal": record["cohorts"][0]["status"] == "OPTIMAL"})
+    floor = [PYTHON, "-c", "import sys, pandas, ortools.sat.python.cp_model; pandas.read_csv(sys.argv[1])",
+             str(caseload)]
+    seconds, mb, _ = median_run(floor, repeats)
+    results.append({"method": "floor: python + import pandas, OR-Tools + read_csv", "rows": rows,
+                    "seconds": seconds, "mb": mb})
+
+    for method in ["greedy", "milp", *[f"sortition-{a}" for a in SORTITION_ALGORITHMS]]:
+        if method in skip:
+            results.append({"method": method, "rows": rows, "note": "skipped (timed out at a smaller size)"})
+            continue
+        seconds, mb, stdout, code = run_measured(
+            [PYTHON, "benchmarks/peer_run.py", method, str(caseload), str(contacts)], timeout=peer_timeout)
+        if code == -9:
+            skip.add(method)
+            results.append({"method": method, "rows": rows, "seconds": seconds, "mb": mb,
+                            "note": f"no result within {peer_timeout:g} s"})
+            continue
+        if code != 0 or not stdout.strip():
+            results.append({"method": method, "rows": rows, "mb": mb, "note": "failed"})
+            continue
+        peer = json.loads(stdout.strip().splitlines()[-1])
+        note = "" if not peer.get("broken_rules") else f"breaks {peer['broken_rules']} hard rule(s)"
+        if peer["score"] is None:
+            note = "no cohort (dead end)"
+        results.append({"method": method, "rows": rows, "seconds": peer["seconds"], "mb": mb,
+                        "score": peer["score"], "optimal": peer["optimal"], "note": note})
+    return results
+
+
+def national(folder: Path, areas: int, total_rows: int, jobs: int) -> dict:
+    """A batch of `areas` synthetic areas with sizes like England's, about `total_rows` in all."""
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT))
+    from selector.sample import generate
+
+    rng = np.random.default_rng(2025)
+    sizes = rng.lognormal(mean=0.0, sigma=0.7, size=areas)
+    sizes = np.maximum(1500, np.round(sizes / sizes.sum() * total_rows)).astype(int)
+    area_folder = folder / "national"
+    area_folder.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    for i, rows in enumerate(sizes):
+        caseload, contacts = generate(int(rows), seed=i, area=f"Area{i:03d}")
+        caseload.to_csv(area_folder / f"area{i:03d}.csv", index=False)
+        contacts.to_csv(area_folder / f"area{i:03d}_contacts.csv", index=False)
+    generated = time.perf_counter() - started
+    out = folder / "national_runs"
+    seconds, mb, _, code = run_measured([*SELECTOR, "batch", str(area_folder), "--out", str(out), "--force",
+                                         "--jobs", str(jobs)])
+    import csv
+
+    with open(out / "summary.csv", encoding="utf-8-sig") as handle:
+        summary = list(csv.DictReader(handle))
+    return {"areas": len(sizes), "rows": int(sizes.sum()), "largest": int(sizes.max()), "seconds": seconds,
+            "peak_mb": mb, "exit_code": code, "generate_s": generated,
+            "optimal": sum(1 for r in summary if r["status"] == "OPTIMAL")}
+
+
+def table(results: list[dict]) -> str:
+    lines = ["| method | rows | seconds (median) | peak MB | score | optimal? | note |",
+             "|---|---:|---:|---:|---:|---|---|"]
+    for r in results:
+        seconds = r.get("seconds")
+        shown = "-" if seconds is None else (f"> {r.get('note', '').split()[-2]}" if seconds == float("inf")
+                                              else f"{seconds:.2f}")
+        optimal = {True: "yes (proved)", False: "no", None: "-"}.get(r.get("optimal"), "-")
+        if r["method"].startswith(("greedy", "sortition")) and r.get("score") is not None:
+            optimal = "not proved"
+        lines.append(f"| {r['method']} | {r['rows']:,} | {shown} | {r.get('mb', 0):.0f} | "
+                     f"{r.get('score', '-')} | {optimal} | {r.get('note', '')} |")
+    return "\n".join(lines)
+
+
+def targets(results: list[dict], nat: dict | None) -> list[str]:
+    def get(method: str, rows: int) -> dict | None:
+        return next((r for r in results if r["method"] == method and r["rows"] == rows), None)
+
+    lines = []
+    c1, e2e, floor, sets = (get("selector: cohort 1 proved", 60000), get("selector select (CLI, end to end)", 60000),
+                            get("floor: python + import pandas, OR-Tools + read_csv", 60000),
+                            get("selector: 5 sets + reserves", 60000))
+    if c1 and e2e and floor and sets:
+        lines += [
+            (f"- N = 60,000: cohort 1 proved optimal in {c1['seconds']:.2f} s, model building included "
+            f"(target <= 2 s): {'met' if c1['seconds'] <= 2 else 'NOT met'}"),
+            (f"- N = 60,000: whole `selector select` {e2e['seconds']:.2f} s = {e2e['seconds'] / floor['seconds']:.1f}x the "
+            f"floor of {floor['seconds']:.2f} s (target <= 3x): {'met' if e2e['seconds'] <= 3 * floor['seconds'] else 'NOT met'}"),
+            (f"- N = 60,000: 5 ranked sets + reserves {sets['seconds']:.2f} s (target <= 5 s): "
+            f"{'met' if sets['seconds'] <= 5 else 'NOT met'}"),
+            (f"- N = 60,000: peak memory of `selector select` {e2e['mb']:.0f} MB (target <= 1024 MB): "
+            f"{'met' if e2e['mb'] <= 1024 else 'NOT met'}"),
+        ]
+    ours, milp = get("selector: cohort 1 proved", 5000), get("milp", 5000)
+    if ours and milp and milp.get("seconds") not in (None, float("inf")):
+        ratio = milp["seconds"] / ours["seconds"]
+        lines.append(f"- N = 5,000: cohort 1 {ours['seconds']:.2f} s vs HiGHS MILP {milp['seconds']:.2f} s = "
+                     f"{ratio:.0f}x faster (target >= 10x), scores {ours['score']} vs {milp.get('score')}: "
+                     f"{'met' if ratio >= 10 and ours['score'] == milp.get('score') else 'NOT met'}")
+    best_by_rows: dict[int, int] = {}
+    for r in results:
+        if isinstance(r.get("score"), int):
+            best_by_rows[r["rows"]] = max(best_by_rows.get(r["rows"], 0), r["score"])
+    ours_best = all(get("selector: cohort 1 proved", rows)["score"] == best for rows, best in best_by_rows.items())
+    lines.append(f"- selector's score is the best of every method at every size: {'yes' if ours_best else 'NO'}")
+    if nat:
+        lines.append(
+            f"- National run: {nat['areas']} areas, {nat['rows']:,} rows (largest {nat['largest']:,}) through "
+            f"`selector batch --jobs 2` in {nat['seconds']:.0f} s (target <= 300 s), peak {nat['peak_mb']:.0f} MB "
+            f"over all processes (target <= 2048 MB); {nat['optimal']} of {nat['areas']} areas proved optimal")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,5000,10000,60000,250000")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--peer-timeout", type=float, default=60.0)
+    parser.add_argument("--no-national", action="store_true")
+    parser.add_argument("--areas", type=int, default=153)
+    parser.add_argument("--national-rows", type=int, default=1_900_000)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.md"))
+    args = parser.parse_args()
+
+    results: list[dict] = []
+    skip: set[str] = set()
+    with tempfile.TemporaryDirectory(prefix="selector-bench-") as tmp:
+        folder = Path(tmp)
+        for rows in (int(s) for s in args.sizes.split(",")):
+            print(f"measuring {rows:,} rows ...", file=sys.stderr, flush=True)
+            results += measure_size(rows, folder, args.repeats, args.peer_timeout, skip)
+        nat = None
+        if not args.no_national:
+            print(f"national batch: {args.areas} areas ...", file=sys.stderr, flush=True)
+            nat = national(folder, args.areas, args.national_rows, args.jobs)
+    machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+               f"{platform.platform()}")
+    text = "\n".join([
+        f"Machine: {machine}. Date: {time.strftime('%Y-%m-%d')}. Repeats: {args.repeats}.", "",
+        table(results), "", *targets(results, nat), "",
+    ])
+    print(text)
+    Path(args.out).write_text(text)
+
+
+if __name__ == "__main__":
+    main()
