@@ -8,10 +8,7 @@ mode runs every area once per extra rules file and/or seed.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -21,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import CaseloadValidationError, InputError, SelectorError
-from .io import check_output_folder, frame_to_csv_bytes, read_table
+from .io import frame_to_csv_bytes, read_table, staged_folder
 from .model import SelectionParams
 from .pipeline import RunRequest, run_selection
 from .validate import failure_line
@@ -151,26 +148,12 @@ def run_batch(tasks: list[AreaTask], out: Path, jobs: int, force: bool,
     Returns:
         The summary table, one row per task, in manifest order.
     """
-    out = Path(out)
-    check_output_folder(out, force)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staged_folder(Path(out), force) as staging:
         staged = [AreaTask(t.name, replace(t.request, out=staging / t.name, force=False)) for t in tasks]
         rows = list(_results(staged, jobs, progress))
         order = {t.name: i for i, t in enumerate(tasks)}
         summary = pd.DataFrame(sorted(rows, key=lambda r: order[str(r["area"])]), columns=SUMMARY_COLUMNS)
         (staging / "summary.csv").write_bytes(frame_to_csv_bytes(summary))
-        if out.exists():
-            backup = out.parent / f".{out.name}.old-{os.getpid()}"
-            os.replace(out, backup)
-            os.replace(staging, out)
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            os.replace(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return summary
 
 

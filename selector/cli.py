@@ -66,19 +66,45 @@ existing_file = click.Path(exists=False, dir_okay=False, path_type=Path)
 
 
 def caseload_options(command: F) -> F:
-    """The options every command that reads a caseload takes."""
+    """The options every command that reads a caseload takes (the contract's columns, or the
+    Annex A lists)."""
+    command = click.option("--ap-urns", type=existing_file, default=None, metavar="FILE",
+                           help="Annex A: a file listing AP settings' URNs (column urn, or the first).")(command)
+    command = click.option("--mapping", type=existing_file, default=None, metavar="FILE.toml",
+                           help="Annex A: an edited mapping (see `selector annex-a-mapping`).")(command)
+    command = click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                           metavar="YYYY-MM-DD", help="Annex A: the date ages are taken at (default today).")(command)
+    command = click.option("--list2", type=existing_file, default=None, metavar="FILE",
+                           help="Annex A List 2 (SEN support).")(command)
+    command = click.option("--list1", type=existing_file, default=None, metavar="FILE",
+                           help="Annex A List 1 (EHC plans).")(command)
     command = click.option("--allow-missing-contact", is_flag=True,
                            help="Keep children with no practitioner contact eligible.")(command)
     command = click.option("--sheet", default=None, metavar="NAME",
                            help="XLSX sheet to read (default: the first).")(command)
     command = click.option("--contacts", type=existing_file, default=None, metavar="FILE",
                            help="Practitioner contacts (CSV, XLSX or Parquet).")(command)
-    command = click.argument("caseload", type=existing_file)(command)
+    command = click.argument("caseload", type=existing_file, required=False)(command)
     return command
 
 
-def _load(caseload: Path, contacts: Path | None, sheet: str | None, allow_missing_contact: bool) -> Caseload:
-    return load_caseload(caseload, contacts, sheet=sheet, allow_missing_contact=allow_missing_contact)
+def annex_options(list1: Path | None, list2: Path | None, as_of: Any, mapping: Path | None,
+                  ap_urns: Path | None) -> Any:
+    from .annex_a import AnnexOptions
+
+    return AnnexOptions(list1=list1, list2=list2, as_of=as_of.date() if as_of else None,
+                        mapping=mapping, ap_urns=ap_urns)
+
+
+def _need_input(caseload: Path | None, annex: Any) -> None:
+    if caseload is None and not (annex.list1 or annex.list2):
+        raise click.UsageError("give a CASELOAD file, or the Annex A lists with --list1 and/or --list2.")
+
+
+def _load(caseload: Path | None, contacts: Path | None, sheet: str | None, allow_missing_contact: bool,
+          annex: Any = None) -> Caseload:
+    return load_caseload(caseload, contacts, sheet=sheet, allow_missing_contact=allow_missing_contact,
+                         annex=annex)
 
 
 def _summary(loaded: Caseload) -> str:
@@ -109,7 +135,8 @@ def main() -> None:
 @click.option("--failures", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="OUT.csv", help="Write the full table of problems here.")
 @reports_errors
-def validate(caseload: Path, contacts: Path | None, sheet: str | None, allow_missing_contact: bool,
+def validate(caseload: Path | None, contacts: Path | None, sheet: str | None, allow_missing_contact: bool,
+             list1: Path | None, list2: Path | None, as_of: Any, mapping: Path | None, ap_urns: Path | None,
              failures: Path | None) -> None:
     """Check a caseload (and contacts) against the data contract.
 
@@ -119,9 +146,12 @@ def validate(caseload: Path, contacts: Path | None, sheet: str | None, allow_mis
     Example:
       selector validate data/sample/caseload.csv --contacts data/sample/contacts.csv
       selector validate caseload.xlsx --sheet "List" --failures problems.csv
+      selector validate --list1 list1.csv --list2 list2.csv --contacts contacts.csv
     """
+    annex = annex_options(list1, list2, as_of, mapping, ap_urns)
+    _need_input(caseload, annex)
     try:
-        loaded = _load(caseload, contacts, sheet, allow_missing_contact)
+        loaded = _load(caseload, contacts, sheet, allow_missing_contact, annex)
     except CaseloadValidationError as error:
         _echo_failures(error.failures)
         if failures is not None:
@@ -148,7 +178,8 @@ def _write_failures(path: Path, table: pd.DataFrame) -> None:
 @click.option("--rules", "rules_file", type=existing_file, default=None, metavar="FILE.toml",
               help="Rules to check the caseload against (default: the SPEC's).")
 @reports_errors
-def profile(caseload: Path, contacts: Path | None, sheet: str | None, allow_missing_contact: bool,
+def profile(caseload: Path | None, contacts: Path | None, sheet: str | None, allow_missing_contact: bool,
+            list1: Path | None, list2: Path | None, as_of: Any, mapping: Path | None, ap_urns: Path | None,
             rules_file: Path | None) -> None:
     """Show what the caseload offers on each dimension, and the room for each hard rule.
 
@@ -159,8 +190,10 @@ def profile(caseload: Path, contacts: Path | None, sheet: str | None, allow_miss
     from .profile import dimension_counts, rule_room
     from .rules import DEFAULT_RULES, load_rules
 
+    annex = annex_options(list1, list2, as_of, mapping, ap_urns)
+    _need_input(caseload, annex)
     rules = load_rules(rules_file) if rules_file else DEFAULT_RULES
-    loaded = _load(caseload, contacts, sheet, allow_missing_contact)
+    loaded = _load(caseload, contacts, sheet, allow_missing_contact, annex)
     click.echo(_summary(loaded))
     click.echo("")
     click.echo("What the eligible CYP offer (count per value):")
@@ -183,8 +216,11 @@ def profile(caseload: Path, contacts: Path | None, sheet: str | None, allow_miss
 
 @main.command()
 @click.option("--rows", type=click.IntRange(min=1), required=True, help="Children in the caseload.")
+@click.option("--annex-a", "annex_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              metavar="OUTDIR", help="Write Annex A lists instead: list1.csv, list2.csv, contacts.csv and "
+              "annex_a.xlsx (both lists as sheets) in OUTDIR.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same caseload.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="FILE", help="Caseload file to write (.csv, .xlsx or .parquet).")
 @click.option("--contacts-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="FILE", help="Write contacts here (keyed by practitioner_id); without it "
@@ -192,16 +228,24 @@ def profile(caseload: Path, contacts: Path | None, sheet: str | None, allow_miss
 @click.option("--area", default="Northshire", show_default=True, help="Name of the imaginary area.")
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 @reports_errors
-def sample(rows: int, seed: int, out: Path, contacts_out: Path | None, area: str, force: bool) -> None:
+def sample(rows: int, annex_dir: Path | None, seed: int, out: Path | None, contacts_out: Path | None, area: str,
+           force: bool) -> None:
     """Write a synthetic caseload that looks like a real English local area.
 
     \b
     Example:
       selector sample --rows 3000 --seed 1 --out data/sample/caseload.csv \\
           --contacts-out data/sample/contacts.csv
+      selector sample --rows 400 --seed 1 --annex-a data/sample/annex_a
     """
     from .errors import InputError
     from .sample import generate, inline_contacts
+
+    if annex_dir is not None:
+        _write_annex_sample(rows, seed, area, annex_dir, force)
+        return
+    if out is None:
+        raise click.UsageError("give --out FILE (or --annex-a OUTDIR).")
 
     for path in (out, contacts_out):
         if path is not None and path.exists() and not force:
@@ -214,6 +258,39 @@ def sample(rows: int, seed: int, out: Path, contacts_out: Path | None, area: str
     if contacts_out is not None:
         _write_table(contacts, contacts_out)
         click.echo(f"Wrote {len(contacts)} practitioners to {contacts_out}")
+
+
+def _write_annex_sample(rows: int, seed: int, area: str, folder: Path, force: bool) -> None:
+    from .errors import InputError
+    from .sample import annex_a_lists
+
+    names = ["list1.csv", "list2.csv", "contacts.csv", "annex_a.xlsx"]
+    existing = [n for n in names if (folder / n).exists()]
+    if existing and not force:
+        raise InputError(f"{folder / existing[0]}: already exists. Choose another folder, or add --force.", "exists")
+    list1, list2, contacts = annex_a_lists(rows, seed, area)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_table(list1, folder / "list1.csv")
+    _write_table(list2, folder / "list2.csv")
+    _write_table(contacts, folder / "contacts.csv")
+    with pd.ExcelWriter(folder / "annex_a.xlsx") as writer:
+        list1.astype(str).to_excel(writer, sheet_name="List_1", index=False)
+        list2.astype(str).to_excel(writer, sheet_name="List_2", index=False)
+    click.echo(f"Wrote List 1 ({len(list1)} EHC plans), List 2 ({len(list2)} at SEN support), contacts and "
+               f"a workbook of both lists to {folder}/")
+
+
+@main.command("annex-a-mapping")
+def annex_a_mapping() -> None:
+    """Print the Annex A mapping tables as TOML, to edit and pass with --mapping.
+
+    \b
+    Example:
+      selector annex-a-mapping > mapping.toml
+    """
+    from .annex_a import DEFAULT_MAPPING_TOML
+
+    click.echo(DEFAULT_MAPPING_TOML, nl=False)
 
 
 def _write_table(frame: pd.DataFrame, path: Path) -> None:
@@ -303,7 +380,8 @@ def _echo_result(solution: Any, caseload: pd.DataFrame, out: Path) -> None:
               help="Run folder to write (must be new or empty, unless --force).")
 @search_options
 @reports_errors
-def select(caseload: Path, contacts: Path | None, sheet: str | None, allow_missing_contact: bool,
+def select(caseload: Path | None, contacts: Path | None, sheet: str | None, allow_missing_contact: bool,
+           list1: Path | None, list2: Path | None, as_of: Any, mapping: Path | None, ap_urns: Path | None,
            out: Path, rules_file: Path | None, size: int | None, sets: int, max_overlap: int, seed: int,
            time_limit: float, workers: int, relax: bool, formats: str, force: bool) -> None:
     """Choose the tracking cohort, ranked alternatives and reserves; write a run folder.
@@ -312,15 +390,18 @@ def select(caseload: Path, contacts: Path | None, sheet: str | None, allow_missi
     Example:
       selector select data/sample/caseload.csv --contacts data/sample/contacts.csv --out runs/demo
       selector select caseload.xlsx --rules my-rules.toml --seed 7 --format xlsx --out runs/area
+      selector select --list1 list1.csv --list2 list2.csv --contacts contacts.csv --out runs/annex
     """
     from .model import SelectionParams
     from .pipeline import RunRequest, run_selection
 
+    annex = annex_options(list1, list2, as_of, mapping, ap_urns)
+    _need_input(caseload, annex)
     params = SelectionParams(seed=seed, time_limit_s=time_limit, workers=workers, sets=sets,
                              max_overlap=max_overlap, relax=relax)
     request = RunRequest(caseload=caseload, out=out, contacts=contacts, rules_file=rules_file, size=size,
                          params=params, sheet=sheet, allow_missing_contact=allow_missing_contact,
-                         formats=_formats(formats), force=force)
+                         formats=_formats(formats), force=force, annex=annex)
     loaded, solution = run_selection(request)
     click.echo(_summary(loaded), err=True)
     if len(loaded.warnings):
@@ -365,9 +446,23 @@ def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: b
     check_output_folder(out, force)
     source = record["input"]
     options = source.get("options", {})
-    loaded = _load(Path(source["caseload_path"]),
+    annex = None
+    if options.get("annex_a"):
+        import datetime as dt
+
+        from .annex_a import AnnexOptions
+
+        given = options["annex_a"]
+        annex = AnnexOptions(
+            list1=Path(given["list1"]) if given.get("list1") else None,
+            list2=Path(given["list2"]) if given.get("list2") else None,
+            as_of=dt.date.fromisoformat(given["as_of"]) if given.get("as_of") else None,
+            mapping=Path(given["mapping"]) if given.get("mapping") else None,
+            ap_urns=Path(given["ap_urns"]) if given.get("ap_urns") else None,
+        )
+    loaded = _load(Path(source["caseload_path"]) if source.get("caseload_path") else None,
                    Path(source["contacts_path"]) if source.get("contacts_path") else None,
-                   options.get("sheet"), bool(options.get("allow_missing_contact")))
+                   options.get("sheet"), bool(options.get("allow_missing_contact")), annex)
     if loaded.source_sha256 != source["caseload_sha256"] or loaded.contacts_sha256 != source.get("contacts_sha256", ""):
         raise InputError(
             f"{source['caseload']}: the caseload or contacts changed since {run_dir} was made. "

@@ -13,6 +13,8 @@ import io
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -282,8 +284,9 @@ def check_output_folder(folder: Path, force: bool) -> None:
         )
 
 
-def write_folder(folder: Path, files: dict[str, bytes], force: bool) -> None:
-    """Write `files` into `folder` all at once: built in a temporary folder beside it, then moved.
+@contextmanager
+def staged_folder(folder: Path, force: bool) -> Iterator[Path]:
+    """A temporary folder beside `folder`, moved into its place when the block ends well.
 
     A failure part-way leaves the old folder (if any) as it was and nothing half-written.
     """
@@ -292,8 +295,7 @@ def write_folder(folder: Path, files: dict[str, bytes], force: bool) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
-        for name, content in files.items():
-            (staging / name).write_bytes(content)
+        yield staging
         if folder.exists():
             backup = folder.parent / f".{folder.name}.old-{os.getpid()}"
             os.replace(folder, backup)
@@ -304,6 +306,13 @@ def write_folder(folder: Path, files: dict[str, bytes], force: bool) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def write_folder(folder: Path, files: dict[str, bytes], force: bool) -> None:
+    """Write `files` into `folder` all at once (see `staged_folder`)."""
+    with staged_folder(folder, force) as staging:
+        for name, content in files.items():
+            (staging / name).write_bytes(content)
 
 
 def read_run_record(run_dir: Path) -> dict:

@@ -23,13 +23,13 @@ from .rules import CountRule, Dimension, Rules, SpreadRule
 OPTIMAL, FEASIBLE = "OPTIMAL", "FEASIBLE"
 # Work allowed to the seeded tie-break among equally good cohorts, in CP-SAT's deterministic
 # time units, so that the same seed gives the same cohort on any machine.
-TIE_BREAK_DETERMINISTIC_TIME = 2.0
+TIE_BREAK_DETERMINISTIC_TIME = 0.2
 RANDOM_WEIGHT_RANGE = 1000
 # Above this many candidates, a seeded random pool is solved first (see solve_cohort):
 # POOL_RANDOM children at random plus POOL_PER_VALUE holders of every value.
 POOL_THRESHOLD = 800
-POOL_RANDOM = 300
-POOL_PER_VALUE = 8
+POOL_RANDOM = 200
+POOL_PER_VALUE = 5
 
 
 @dataclass(frozen=True)
@@ -273,7 +273,8 @@ class _Model:
     """A CP-SAT model of one cohort choice; each hard rule is guarded by a literal so that
     infeasibility can be explained and rules relaxed."""
 
-    def __init__(self, problem: Problem, guarded: bool = False) -> None:
+    def __init__(self, problem: Problem, guarded: bool = False, *, earlier: Sequence[Sequence[int]] = (),
+                 fixed: Sequence[int] = (), max_overlap: int = 0) -> None:
         self.problem = problem
         self.guarded = guarded
         self.model = cp_model.CpModel()
@@ -289,6 +290,9 @@ class _Model:
              for dim, values in zip(problem.rules.dimensions, problem.coverage, strict=True)),
             start=cp_model.LinearExpr.constant(0) if hasattr(cp_model.LinearExpr, "constant") else 0,
         )
+        add_overlap_limit(self, earlier, max_overlap)
+        for i in fixed:
+            self.model.add(self.x[i] == 1)
 
     def guard(self, name: str) -> list[cp_model.IntVar]:
         """The enforcement literals for a rule: none in a plain model (guards would stop
@@ -303,6 +307,13 @@ class _Model:
 def add_size(m: _Model) -> None:
     """Exactly `size` children."""
     m.model.add(sum(m.x) == m.problem.rules.size)
+
+
+def add_overlap_limit(m: _Model, earlier: Sequence[Sequence[int]], max_overlap: int) -> None:
+    """At most `max_overlap` members shared with each better-ranked cohort."""
+    for cohort in earlier:
+        if cohort:
+            m.model.add(sum(m.x[i] for i in cohort) <= max_overlap)
 
 
 def add_count_rule(m: _Model, rule: CountRule, members: np.ndarray) -> None:
@@ -483,12 +494,7 @@ def _reach_bound(pool: Problem, params: SelectionParams, rank: int, bound: int, 
     """A cohort of the pool scoring `bound`, chosen by seeded random weights among all such
     cohorts of the pool (one solve: the score is known, only the choice is left); None when
     the pool has none within the tie-break's work limit."""
-    m = _Model(pool)
-    for cohort in earlier:
-        if cohort:
-            m.model.add(sum(m.x[i] for i in cohort) <= params.max_overlap)
-    for i in fixed:
-        m.model.add(m.x[i] == 1)
+    m = _Model(pool, earlier=earlier, fixed=fixed, max_overlap=params.max_overlap)
     m.model.add(m.score >= bound)
     weights = np.random.default_rng([params.seed, rank, pool.n]).integers(1, RANDOM_WEIGHT_RANGE, size=pool.n)
     m.model.maximize(sum(int(w) * x for w, x in zip(weights, m.x, strict=True)))
@@ -518,12 +524,7 @@ def _optimise(problem: Problem, params: SelectionParams, rank: int, *, earlier: 
     Raises:
         SolverError: the time limit came before any cohort was found.
     """
-    m = _Model(problem)
-    for cohort in earlier:
-        if cohort:
-            m.model.add(sum(m.x[i] for i in cohort) <= params.max_overlap)
-    for i in fixed:
-        m.model.add(m.x[i] == 1)
+    m = _Model(problem, earlier=earlier, fixed=fixed, max_overlap=params.max_overlap)
     m.model.maximize(m.score)
     if hint:
         _hint(m, hint)
@@ -583,9 +584,7 @@ def _check_enough_candidates(problem: Problem, fixed: Sequence[int]) -> None:
 def _explain_infeasible(problem: Problem, params: SelectionParams,
                         fixed: Sequence[int]) -> InfeasibleSelectionError:
     """Name a smallest set of rules that cannot hold together, with the counts available."""
-    m = _Model(problem, guarded=True)
-    for i in fixed:
-        m.model.add(m.x[i] == 1)
+    m = _Model(problem, guarded=True, fixed=fixed)
     m.model.add_assumptions(list(m.guards.values()))
     solver = _solver(params, params.time_limit_s)
     solver.solve(m.model)
@@ -622,9 +621,7 @@ def describe_rule_conflict(problem: Problem, name: str) -> str:
 
 def _infeasible_with(problem: Problem, params: SelectionParams, names: Sequence[str],
                      fixed: Sequence[int]) -> bool:
-    m = _Model(problem, guarded=True)
-    for i in fixed:
-        m.model.add(m.x[i] == 1)
+    m = _Model(problem, guarded=True, fixed=fixed)
     for name, literal in m.guards.items():
         m.model.add(literal == (1 if name in names else 0))
     solver = _solver(params, params.time_limit_s)
@@ -638,9 +635,7 @@ def rules_to_relax(problem: Problem, params: SelectionParams, fixed: Sequence[in
         InfeasibleSelectionError: not even dropping every rule helps (too few candidates).
     """
     _check_enough_candidates(problem, fixed)
-    m = _Model(problem, guarded=True)
-    for i in fixed:
-        m.model.add(m.x[i] == 1)
+    m = _Model(problem, guarded=True, fixed=fixed)
     rules = {r.name: r for r in problem.rules.hard_rules}
     # Dropping one more rule always costs more than any choice of priorities among fewer.
     big = 1 + sum(r.priority + 1 for r in rules.values())

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .annex_a import AnnexOptions
 from .io import check_output_folder, write_folder
 from .model import SelectionParams, Solution, solve
 from .report import RunInfo, run_files
@@ -26,7 +28,7 @@ class RunRequest:
         force: replace a non-empty run folder.
     """
 
-    caseload: Path
+    caseload: Path | None
     out: Path
     contacts: Path | None = None
     rules_file: Path | None = None
@@ -36,6 +38,7 @@ class RunRequest:
     allow_missing_contact: bool = False
     formats: tuple[str, ...] = ()
     force: bool = False
+    annex: AnnexOptions | None = None
 
 
 def request_rules(request: RunRequest) -> Rules:
@@ -53,17 +56,31 @@ def run_selection(request: RunRequest) -> tuple[Caseload, Solution]:
     check_output_folder(request.out, request.force)
     rules = request_rules(request)
     loaded = load_caseload(request.caseload, request.contacts, sheet=request.sheet,
-                           allow_missing_contact=request.allow_missing_contact)
+                           allow_missing_contact=request.allow_missing_contact, annex=request.annex)
     solution = solve(loaded.frame, rules, request.params)
     info = RunInfo(
-        caseload=loaded.source, caseload_path=str(Path(request.caseload).resolve()),
+        caseload=loaded.source, caseload_path=str(Path(request.caseload).resolve()) if request.caseload else "",
         caseload_sha256=loaded.source_sha256, rows=len(loaded.frame),
         eligible=int(loaded.frame["eligible"].sum()), contacts=loaded.contacts_source,
         contacts_path=str(Path(request.contacts).resolve()) if request.contacts else "",
         contacts_sha256=loaded.contacts_sha256,
         options={"sheet": request.sheet, "allow_missing_contact": request.allow_missing_contact,
-                 "formats": list(request.formats)},
+                 "formats": list(request.formats), **_annex_record(request.annex)},
     )
     write_folder(request.out, run_files(loaded.frame, loaded.all_contacts, solution, info, request.formats),
                  request.force)
     return loaded, solution
+
+
+def _annex_record(annex: AnnexOptions | None) -> dict[str, object]:
+    """The Annex A options as run.json keeps them (so that `replace` can read the lists again)."""
+    if annex is None or not (annex.list1 or annex.list2 or annex.mapping or annex.ap_urns or annex.as_of):
+        return {}
+
+    def path(p: Path | None) -> str | None:
+        return str(Path(p).resolve()) if p else None
+
+    return {"annex_a": {"list1": path(annex.list1), "list2": path(annex.list2), "mapping": path(annex.mapping),
+                        "ap_urns": path(annex.ap_urns),
+                        # The date ages were taken at, so that `replace` reads the lists alike.
+                        "as_of": (annex.as_of or dt.date.today()).isoformat()}}

@@ -252,3 +252,81 @@ def inline_contacts(caseload: pd.DataFrame, contacts: pd.DataFrame) -> pd.DataFr
     for field_name in ("name", "role", "organisation", "email", "phone"):
         out[f"practitioner_{field_name}"] = out["lead_practitioner_id"].map(by_id[field_name])
     return out
+
+
+# ---------------------------------------------------------------- Annex A shape
+
+NEED_NAMES = {
+    "SPLD": "Specific learning difficulty", "MLD": "Moderate learning difficulty",
+    "SLD": "Severe learning difficulty", "PMLD": "Profound and multiple learning difficulty",
+    "SEMH": "Social, emotional and mental health", "SLCN": "Speech, language and communication needs",
+    "HI": "Hearing impairment", "VI": "Visual impairment", "MSI": "Multi-sensory impairment",
+    "PD": "Physical disability", "ASD": "Autistic spectrum disorder", "OTH": "Other difficulty/disability",
+    "NSA": "SEN support but no specialist assessment of type of need",
+}
+PHASES = {"EARLY_YEARS": "Nursery", "RESOURCED": "Resourced provision", "SPECIAL": "Special",
+          "INDEPENDENT": "Independent", "AP": "Pupil referral unit", "FE": "16 plus",
+          "TRAINING": "Apprenticeship", "NOT_IN_EDUCATION": "Not in education", "CUSTODY": "Custody",
+          "OTHER": "Other", "EHE": "Not applicable"}
+TEAMS = {"": "", "EARLY_HELP": "Early help", "CIN": "Children in need", "CP": "Child protection",
+         "CLA": "Looked after children", "CARE_LEAVER": "Leaving care"}
+# Annex A samples give ages 0-23 on this date, so that they stay within 0-25 for two years.
+ANNEX_A_ANCHOR = "2026-09-01"
+
+
+def annex_a_lists(rows: int, seed: int, area: str = "Northshire") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """A synthetic List 1 (EHC plans), List 2 (SEN support) and contacts keyed by child_id.
+
+    Headers as local areas write them; needs as long names or codes; dates of birth as text.
+    """
+    caseload, contacts = generate(rows, seed, area)
+    rng = np.random.default_rng([seed, 1])
+    caseload = caseload[caseload["plan_status"] != "ASSESSMENT"].reset_index(drop=True)
+    n = len(caseload)
+    anchor = pd.Timestamp(ANNEX_A_ANCHOR)
+    age = np.minimum(caseload["age"].to_numpy(), 23)
+    born = anchor - pd.to_timedelta(age * 365.25 + rng.integers(1, 360, n), unit="D")
+    dob = np.where(rng.random(n) < 0.5, born.strftime("%d/%m/%Y"), born.strftime("%Y-%m-%d"))
+    setting = caseload["setting_type"].to_numpy()
+    phase = np.array([PHASES.get(s, "") for s in setting], dtype=object)
+    school = setting == "MAINSTREAM"
+    phase[school] = np.where(age[school] <= 10, "Primary", "Secondary")
+    need = caseload["primary_need"].to_numpy()
+    need_text = np.where(rng.random(n) < 0.7, [NEED_NAMES[x] for x in need], need)
+    care = caseload["social_care"].fillna("").to_numpy()
+    frame = pd.DataFrame({
+        "Unique ID": caseload["child_id"],
+        "UPN": [f"H{int(x):012d}" for x in rng.integers(10**11, 10**12, n)],
+        "ULN": [f"{int(x):010d}" for x in rng.integers(10**9, 10**10 - 1, n)],
+        "Date of birth": dob,
+        "Gender": rng.choice(["Female", "Male"], n, p=[0.3, 0.7]),
+        "Ethnicity": rng.choice(["WBRI", "WOTH", "ABAN", "APKN", "BAFR", "BCRB", "MWBC", "CHNE", "OOTH"], n),
+        "Date initial EHC plan issued": (born + pd.to_timedelta(rng.integers(700, 3000, n), unit="D")).strftime("%Y-%m-%d"),
+        "Date updated EHC plan issued": "",
+        "Date EHC plan last reviewed": (anchor - pd.to_timedelta(rng.integers(10, 400, n), unit="D")).strftime("%d/%m/%Y"),
+        "SEN primary need": need_text,
+        "Main education establishment – URN": caseload["setting_id"],
+        "Main education establishment – phase": phase,
+        "Subsidiary education establishment – phase (dual registration)": "",
+        "Elective home education": np.where(setting == "EHE", "Yes", "No"),
+        "Suspensions": rng.poisson(0.3, n),
+        "Permanent exclusions": (rng.random(n) < 0.005).astype(int),
+        "Absence": np.round(rng.beta(2, 18, n) * 100, 1),
+        "Pupil Premium": np.where(rng.random(n) < 0.4, "Yes", "No"),
+        "Known to children's social care?": np.where(care != "", "Yes", "No"),
+        "Which children's social care team?": [TEAMS.get(c, c) for c in care],
+        "Does the child or young person have a disability?": np.where(rng.random(n) < 0.3, "Yes", "No"),
+    })
+    ehcp = (caseload["plan_status"] == "EHCP").to_numpy()
+    list1 = frame.loc[ehcp].reset_index(drop=True)
+    list2 = frame.loc[~ehcp].drop(columns=["Date initial EHC plan issued", "Date updated EHC plan issued",
+                                           "Date EHC plan last reviewed", "Elective home education"])
+    list2 = list2.reset_index(drop=True)
+    # SEN support children educated at home: the phase says so (List 2 has no EHE column).
+    list2.loc[list2["Main education establishment – phase"] == "Not applicable",
+              "Main education establishment – phase"] = "Elective home education"
+    by_id = contacts.set_index("practitioner_id")
+    child_contacts = pd.DataFrame({"child_id": caseload["child_id"]})
+    for column in ("name", "role", "organisation", "email", "phone"):
+        child_contacts[column] = caseload["lead_practitioner_id"].map(by_id[column]).to_numpy()
+    return list1, list2, child_contacts

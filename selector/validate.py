@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from .errors import CaseloadValidationError
+from .errors import CaseloadValidationError, InputError
 from .io import RawTable, read_table
 from .schema import (
     AGE_BANDS,
@@ -29,6 +30,9 @@ from .schema import (
     REQUIRED_COLUMNS,
     TRUE_WORDS,
 )
+
+if TYPE_CHECKING:
+    from .annex_a import AnnexOptions
 
 FAILURE_COLUMNS = ["severity", "file", "row", "column", "value", "problem", "fix"]
 
@@ -109,21 +113,42 @@ class _Failures:
 
 
 def load_caseload(
-    caseload_path: Path | str,
+    caseload_path: Path | str | None,
     contacts_path: Path | str | None = None,
     *,
     sheet: str | None = None,
     allow_missing_contact: bool = False,
+    annex: AnnexOptions | None = None,
 ) -> Caseload:
-    """Read and validate a caseload and optional contacts file.
+    """Read and validate a caseload (the contract's columns, or the Annex A lists) and contacts.
 
     Raises:
         InputError: a file cannot be read.
         CaseloadValidationError: the data break the contract (every failure in `.failures`).
     """
-    raw = read_table(caseload_path, sheet=sheet)
+    from .annex_a import AnnexOptions, read_lists
+
+    annex = annex or AnnexOptions()
+    path = Path(caseload_path) if caseload_path is not None else None
+    first = None
+    if path is not None and path.suffix.lower() not in (".xlsx", ".xlsm") and not (annex.list1 or annex.list2):
+        first = read_table(path, sheet=sheet)
+    converted = read_lists(annex, path, sheet, first)
+    if converted is not None:
+        raw, annex_warnings = converted.table, converted.failures
+    elif first is not None:
+        raw, annex_warnings = first, None
+    elif path is not None:
+        raw, annex_warnings = read_table(path, sheet=sheet), None
+    else:
+        raise InputError("no caseload given: name a caseload file, or --list1/--list2.", "no_caseload")
     contacts = read_table(contacts_path) if contacts_path is not None else None
-    return validate(raw, contacts, allow_missing_contact=allow_missing_contact)
+    loaded = validate(raw, contacts, allow_missing_contact=allow_missing_contact)
+    if annex_warnings is not None and len(annex_warnings):
+        from dataclasses import replace
+
+        loaded = replace(loaded, warnings=pd.concat([annex_warnings, loaded.warnings], ignore_index=True))
+    return loaded
 
 
 def validate(raw: RawTable, contacts: RawTable | None = None, *,

@@ -1,0 +1,223 @@
+"""Reading the Annex A lists: headers as areas write them, dates, mapping, unmapped values,
+a child on both lists, identifiers dropped, and select/replace on the lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from selector.annex_a import AnnexOptions, annex_key, load_mapping, parse_dates, whole_years
+from selector.cli import main
+from selector.errors import CaseloadValidationError, InputError
+from selector.validate import load_caseload
+from tests.conftest import SAMPLE
+
+ANNEX = SAMPLE / "annex_a"
+AS_OF = dt.date(2026, 11, 1)
+
+LIST1_HEADERS = ["Unique ID", "UPN", "ULN", "Date of birth", "Gender", "Ethnicity", "Date initial EHC plan issued",
+                 "Date updated EHC plan issued", "Date EHC plan last reviewed", "SEN primary need",
+                 "Main education establishment – URN", "Main education establishment – phase",
+                 "Subsidiary education establishment – phase (dual registration)", "Elective home education",
+                 "Suspensions", "Permanent exclusions", "Absence", "Pupil Premium",
+                 "Known to children's social care?", "Which children's social care team?",
+                 "Does the child or young person have a disability?"]
+
+
+def list_rows(rows: list[dict[str, str]], list1: bool = True) -> pd.DataFrame:
+    headers = LIST1_HEADERS if list1 else [h for h in LIST1_HEADERS if h not in (
+        "Date initial EHC plan issued", "Date updated EHC plan issued", "Date EHC plan last reviewed",
+        "Elective home education")]
+    base = {"Date of birth": "2015-05-01", "SEN primary need": "ASD", "Main education establishment – URN": "100001",
+            "Main education establishment – phase": "Primary", "Which children's social care team?": "",
+            "Known to children's social care?": "No", "UPN": "H123456789012", "ULN": "1234567890"}
+    return pd.DataFrame([{h: {**base, **r}.get(h, "") for h in headers} for r in rows])
+
+
+def write(frame: pd.DataFrame, path: Path) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+def contacts_for(ids: list[str], path: Path) -> Path:
+    return write(pd.DataFrame({"child_id": ids, "name": [f"P {i}" for i in ids],
+                               "email": [f"p{i}@x.org" for i in ids]}), path)
+
+
+def test_header_variants_are_recognised(tmp_path: Path) -> None:
+    frame = list_rows([{"Unique ID": "A1"}])
+    # Hyphen for en dash, trailing spaces, other case.
+    frame.columns = [c.replace("–", "-").upper() + "  " for c in frame.columns]
+    list1 = write(frame, tmp_path / "l1.csv")
+    loaded = load_caseload(None, contacts_for(["A1"], tmp_path / "c.csv"),
+                           annex=AnnexOptions(list1=list1, as_of=AS_OF))
+    row = loaded.frame.iloc[0]
+    assert (row.child_id, row.plan_status, row.primary_need, row.setting_type, row.setting_id) == (
+        "A1", "EHCP", "ASD", "MAINSTREAM", "100001")
+    assert annex_key("Main education establishment \u2013 URN") == annex_key("main education establishment - urn ")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2011-03-04", "2011-03-04"), ("04/03/2011", "2011-03-04"), ("4/3/2011", "2011-03-04"),
+    ("04-03-2011", "2011-03-04"), ("2011-03-04 00:00:00", "2011-03-04"), ("40606", "2011-03-04"),
+])
+def test_date_formats(text: str, expected: str) -> None:
+    assert parse_dates(pd.Series([text])).iloc[0].date().isoformat() == expected
+
+
+def test_age_in_whole_years_on_the_as_of_date() -> None:
+    born = pd.to_datetime(pd.Series(["2010-11-01", "2010-11-02"]))
+    assert whole_years(born, AS_OF).tolist() == [16, 15]  # a birthday counts on the day
+
+
+def test_mapping_defaults_read_long_names_phases_and_teams(tmp_path: Path) -> None:
+    rows = [
+        {"Unique ID": "A1", "SEN primary need": "Autistic Spectrum Disorder",
+         "Main education establishment – phase": "Pupil Referral Unit",
+         "Known to children's social care?": "Yes", "Which children's social care team?": "Looked after children"},
+        {"Unique ID": "A2", "SEN primary need": "Speech, language and communication needs",
+         "Main education establishment – phase": "Secondary", "Elective home education": "Yes",
+         "Which children's social care team?": "Child protection"},
+        {"Unique ID": "A3", "SEN primary need": "semh", "Main education establishment – phase": "Special",
+         "Subsidiary education establishment – phase (dual registration)": "PRU",
+         "Which children's social care team?": "Leaving care", "Date of birth": "01/01/2004"},
+    ]
+    list1 = write(list_rows(rows), tmp_path / "l1.csv")
+    frame = load_caseload(None, contacts_for(["A1", "A2", "A3"], tmp_path / "c.csv"),
+                          annex=AnnexOptions(list1=list1, as_of=AS_OF)).frame
+    assert frame[["primary_need", "setting_type", "social_care"]].values.tolist() == [
+        ["ASD", "AP", "CLA"], ["SLCN", "EHE", "CP"], ["SEMH", "AP", "CARE_LEAVER"]]
+    assert frame["age"].tolist() == [11, 11, 22]
+
+
+def test_ap_register_marks_ap_settings(tmp_path: Path) -> None:
+    rows = [{"Unique ID": "A1", "Main education establishment – URN": "555"}, {"Unique ID": "A2"}]
+    register = write(pd.DataFrame({"URN": ["555"]}), tmp_path / "ap.csv")
+    frame = load_caseload(None, contacts_for(["A1", "A2"], tmp_path / "c.csv"), annex=AnnexOptions(
+        list2=write(list_rows(rows, list1=False), tmp_path / "l2.csv"), as_of=AS_OF, ap_urns=register)).frame
+    assert frame["setting_type"].tolist() == ["AP", "MAINSTREAM"]
+    assert frame["plan_status"].tolist() == ["SEN_SUPPORT", "SEN_SUPPORT"]
+
+
+def test_unmapped_values_are_reported_with_rows_never_guessed(tmp_path: Path) -> None:
+    rows = [{"Unique ID": "A1", "SEN primary need": "Dyslexia"},
+            {"Unique ID": "A2", "Main education establishment – phase": "Hospital school"},
+            {"Unique ID": "A3", "Which children's social care team?": "Family support"}]
+    list1 = write(list_rows(rows), tmp_path / "l1.csv")
+    with pytest.raises(CaseloadValidationError) as caught:
+        load_caseload(None, None, annex=AnnexOptions(list1=list1, as_of=AS_OF))
+    table = caught.value.failures
+    assert table[["file", "row", "column", "value", "problem"]].values.tolist() == [
+        ["l1.csv", 2, "SEN primary need", "Dyslexia", "SEN primary need maps to no SEN2 code"],
+        ["l1.csv", 3, "Main education establishment – phase", "Hospital school", "phase maps to no setting type"],
+        ["l1.csv", 4, "Which children's social care team?", "Family support", "social care team maps to no code"],
+    ]
+
+
+def test_an_edited_mapping_maps_them(tmp_path: Path) -> None:
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[primary_need]\n"Dyslexia" = "SPLD"\n[setting_type]\n"Hospital school" = "OTHER"\n')
+    rows = [{"Unique ID": "A1", "SEN primary need": "Dyslexia", "Main education establishment – phase": "Hospital school"}]
+    frame = load_caseload(None, contacts_for(["A1"], tmp_path / "c.csv"), annex=AnnexOptions(
+        list1=write(list_rows(rows), tmp_path / "l1.csv"), as_of=AS_OF, mapping=mapping)).frame
+    assert frame[["primary_need", "setting_type"]].values.tolist() == [["SPLD", "OTHER"]]
+    mapping.write_text('[primary_need]\n"Dyslexia" = "DYS"\n')
+    with pytest.raises(InputError, match=r"m\.toml: \[primary_need\] 'Dyslexia' = 'DYS' is not one of"):
+        load_mapping(mapping)
+
+
+def test_child_on_both_lists_keeps_the_ehc_plan_row(tmp_path: Path) -> None:
+    list1 = write(list_rows([{"Unique ID": "A1", "SEN primary need": "PD"}]), tmp_path / "l1.csv")
+    list2 = write(list_rows([{"Unique ID": "A1"}, {"Unique ID": "B2"}], list1=False), tmp_path / "l2.csv")
+    loaded = load_caseload(None, contacts_for(["A1", "B2"], tmp_path / "c.csv"),
+                           annex=AnnexOptions(list1=list1, list2=list2, as_of=AS_OF))
+    assert loaded.frame[["child_id", "plan_status", "primary_need"]].values.tolist() == [
+        ["A1", "EHCP", "PD"], ["B2", "SEN_SUPPORT", "ASD"]]
+    warning = loaded.warnings.iloc[0]
+    assert (warning["file"], warning["row"], warning["value"], warning["problem"]) == (
+        "l2.csv", 2, "A1", "child is on both lists; the List 1 (EHC plan) row is used")
+
+
+def test_identifiers_never_reach_any_output(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, [
+        "select", "--list1", str(ANNEX / "list1.csv"), "--list2", str(ANNEX / "list2.csv"),
+        "--contacts", str(ANNEX / "contacts.csv"), "--out", str(out), "--format", "xlsx,parquet",
+        "--as-of", "2026-11-01"])
+    assert result.exit_code == 0, result.output
+    list1 = pd.read_csv(ANNEX / "list1.csv", dtype=str, encoding="utf-8-sig")
+    secrets = set(list1["UPN"]) | set(list1["ULN"]) | set(list1["Date of birth"])
+    text = "".join(p.read_bytes().decode("utf-8", "replace") for p in out.iterdir() if p.suffix != ".xlsx")
+    from openpyxl import load_workbook
+
+    book = load_workbook(out / "cohorts.xlsx")
+    text += " ".join(str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row)
+    leaked = [s for s in secrets if s in text]
+    assert leaked == []
+    for header in ("date_of_birth", "upn", "uln", "Date of birth"):
+        assert header not in pd.read_csv(out / "cohorts.csv", encoding="utf-8-sig").columns
+
+
+def test_select_on_the_lists_and_the_workbook_alike(tmp_path: Path) -> None:
+    runner = CliRunner()
+    for name, args in {"lists": ["--list1", str(ANNEX / "list1.csv"), "--list2", str(ANNEX / "list2.csv")],
+                       "workbook": [str(ANNEX / "annex_a.xlsx")]}.items():
+        out = tmp_path / name
+        result = runner.invoke(main, ["select", *args, "--contacts", str(ANNEX / "contacts.csv"), "--out", str(out),
+                                      "--as-of", "2026-11-01", "--sets", "2"])
+        assert result.exit_code == 0, result.output
+        record = json.loads((out / "run.json").read_text())
+        assert record["cohorts"][0]["status"] == "OPTIMAL"
+        assert len(record["cohorts"][0]["members"]) == 6
+    a = json.loads((tmp_path / "lists" / "run.json").read_text())["cohorts"][0]
+    b = json.loads((tmp_path / "workbook" / "run.json").read_text())["cohorts"][0]
+    assert a["score"] == b["score"]
+    replaced = runner.invoke(main, ["replace", str(tmp_path / "lists"), "--decline", a["members"][0]])
+    assert replaced.exit_code == 0, replaced.output
+
+
+def test_bad_workbook_lists_every_problem_by_sheet_row_and_column(tmp_path: Path) -> None:
+    list1 = list_rows([{"Unique ID": "A1", "SEN primary need": "XYZ"},
+                       {"Unique ID": "A2", "Date of birth": "1990-01-01"},
+                       {"Unique ID": "A3", "Date of birth": "soon"}])
+    list2 = list_rows([{"Unique ID": "B1", "Main education establishment – phase": "???"},
+                       {"Unique ID": "B1"}], list1=False)
+    book = tmp_path / "annex.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        list1.to_excel(writer, sheet_name="List_1", index=False)
+        list2.to_excel(writer, sheet_name="List_2", index=False)
+    result = CliRunner().invoke(main, ["validate", str(book), "--as-of", "2026-11-01"])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("  error: ")]
+    assert errors == [
+        ("  error: annex.xlsx [List_1]: row 2, column 'SEN primary need': 'XYZ' SEN primary need maps to no "
+        "SEN2 code. Use an SEN2 code or name, or add it to [primary_need] in a --mapping file."),
+        ("  error: annex.xlsx [List_1]: row 3, column 'Date of birth': 'age 36' older than 25 on 2026-11-01. "
+        "Correct the date of birth; the lists cover ages 0 to 25."),
+        ("  error: annex.xlsx [List_1]: row 4, column 'Date of birth': '(hidden)' not a date (use 2011-03-04 or "
+        "04/03/2011). Correct the date of birth."),
+        ("  error: annex.xlsx [List_2]: row 2, column 'Main education establishment – phase': '???' phase maps to "
+        "no setting type. Add it to [setting_type] in a --mapping file (selector annex-a-mapping writes one)."),
+        ("  error: annex.xlsx [List_2]: row 3, column 'Unique ID': 'B1' Unique ID repeated in List 2. "
+        "List each child once."),
+    ]
+    assert "1990-01-01" not in result.output + result.stderr
+
+
+def test_annex_a_mapping_command_writes_the_defaults() -> None:
+    result = CliRunner().invoke(main, ["annex-a-mapping"])
+    assert result.exit_code == 0 and "[primary_need]" in result.output
+    assert load_mapping(None).setting_type["pupil referral unit"] == "AP"
+
+
+def test_data_sample_annex_a_is_what_the_readme_command_makes(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["sample", "--rows", "400", "--seed", "1", "--annex-a", str(tmp_path)])
+    assert result.exit_code == 0
+    for name in ("list1.csv", "list2.csv", "contacts.csv"):
+        assert (tmp_path / name).read_bytes() == (ANNEX / name).read_bytes(), name
