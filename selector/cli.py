@@ -177,21 +177,28 @@ def _write_failures(path: Path, table: pd.DataFrame) -> None:
 @caseload_options
 @click.option("--rules", "rules_file", type=existing_file, default=None, metavar="FILE.toml",
               help="Rules to check the caseload against (default: the SPEC's).")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="FILE", help="Also write the profile, with charts, as a self-contained HTML page.")
+@click.option("--force", is_flag=True, help="Overwrite an existing --html file.")
 @reports_errors
 def profile(caseload: Path | None, contacts: Path | None, sheet: str | None, allow_missing_contact: bool,
             list1: Path | None, list2: Path | None, as_of: Any, mapping: Path | None, ap_urns: Path | None,
-            rules_file: Path | None) -> None:
+            rules_file: Path | None, html_out: Path | None, force: bool) -> None:
     """Show what the caseload offers on each dimension, and the room for each hard rule.
 
     \b
     Example:
       selector profile data/sample/caseload.csv --contacts data/sample/contacts.csv
+      selector profile data/sample/caseload.csv --contacts data/sample/contacts.csv --html profile.html
     """
+    from .errors import InputError
     from .profile import dimension_counts, rule_room
     from .rules import DEFAULT_RULES, load_rules
 
     annex = annex_options(list1, list2, as_of, mapping, ap_urns)
     _need_input(caseload, annex)
+    if html_out is not None and html_out.exists() and not force:
+        raise InputError(f"{html_out}: already exists. Choose another name, or add --force.", "exists")
     rules = load_rules(rules_file) if rules_file else DEFAULT_RULES
     loaded = _load(caseload, contacts, sheet, allow_missing_contact, annex)
     click.echo(_summary(loaded))
@@ -212,6 +219,12 @@ def profile(caseload: Path | None, contacts: Path | None, sheet: str | None, all
         mark = "can be met" if room.can_meet else "CANNOT be met"
         extra = f"; {room.ineligible} more excluded or without a contact" if room.ineligible else ""
         click.echo(f"  {room.name}: {room.detail}{extra} - {mark}")
+    if html_out is not None:
+        from .profile import profile_html
+
+        html_out.parent.mkdir(parents=True, exist_ok=True)
+        html_out.write_text(profile_html(loaded.frame, rules, loaded.source), encoding="utf-8")
+        click.echo(f"Profile with charts: {html_out}")
 
 
 @main.command()

@@ -164,10 +164,68 @@ class Table:
 
 
 @dataclass
+class Chart:
+    """A chart: its SVG (inlined in HTML), a file name (linked from Markdown) and a text summary."""
+
+    name: str
+    title: str
+    svg: str
+    summary: str
+
+
+@dataclass
 class Section:
     title: str
     paragraphs: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+
+
+CHART_DIMENSIONS = {"primary_need": "Primary need", "age_band": "Age band", "setting_type": "Setting type"}
+
+
+def distributions(caseload: pd.DataFrame) -> dict[str, pd.Series]:
+    """Count per value among eligible CYP for the charted dimensions (most common first)."""
+    eligible = caseload.loc[caseload["eligible"]]
+    out = {}
+    for column in CHART_DIMENSIONS:
+        if column in eligible.columns:
+            counts = eligible[column].astype(str).value_counts()
+            out[column] = counts[counts.index != ""]
+    return out
+
+
+def comparison_charts(caseload: pd.DataFrame, members: tuple[str, ...],
+                      caseload_counts: dict[str, pd.Series]) -> list[Chart]:
+    """Caseload against cohort 1, on need, age band and setting."""
+    from .charts import compare_shares
+
+    chosen = caseload.loc[caseload["child_id"].isin(members)]
+    charts = []
+    for column, counts in caseload_counts.items():
+        cohort = chosen[column].astype(str).value_counts()
+        summary = "; ".join(f"{v}: caseload {n / max(counts.sum(), 1):.0%}, cohort {cohort.get(v, 0)} of "
+                            f"{len(members)}" for v, n in counts.items())
+        charts.append(Chart(f"chart_{column}.svg", f"{CHART_DIMENSIONS[column]}: caseload and cohort 1",
+                            compare_shares(CHART_DIMENSIONS[column], counts, cohort), summary))
+    return charts
+
+
+def coverage_matrix(caseload: pd.DataFrame, members: tuple[str, ...], rules: Rules,
+                    offered: dict[str, set[str]]) -> Table:
+    """Dimension x value rows, a column per member: which member covers each value, and the
+    values the caseload offers that the cohort leaves out."""
+    per_member = {m: check.coverage(caseload, [m], rules) for m in members}
+    rows = []
+    for dim in rules.dimensions:
+        if dim.weight == 0:
+            continue
+        values = sorted(offered.get(dim.column, set()) | {v for m in members for v in per_member[m][dim.column]})
+        for value in values:
+            holders = [m for m in members if value in per_member[m][dim.column]]
+            rows.append([label(dim.column), value, *["covers" if m in holders else "" for m in members],
+                         "covered" if holders else "not covered"])
+    return Table(["dimension", "value", *members, "cohort 1"], rows)
 
 
 def max_score(rules: Rules) -> int:
@@ -175,7 +233,8 @@ def max_score(rules: Rules) -> int:
 
 
 def report_sections(caseload: pd.DataFrame, solution: Solution, info: RunInfo,
-                    offered: dict[str, set[str]]) -> list[Section]:
+                    offered: dict[str, set[str]], caseload_counts: dict[str, pd.Series] | None = None,
+                    ) -> list[Section]:
     """The report's content, rendered to Markdown and HTML alike.
 
     Args:
@@ -183,6 +242,8 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, info: RunInfo,
         solution: the run's result.
         info: what was run.
         offered: the values the eligible caseload offers per dimension (`offered_values`).
+        caseload_counts: counts per value of the charted dimensions (`distributions`); no
+            charts without them.
     """
     rules = solution.rules
     first = solution.cohorts[0]
@@ -240,6 +301,14 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, info: RunInfo,
         "choice is left to chance so that the cohort still looks like the caseload.")],
         [Table(["dimension", "counted", "values covered", "offered by the caseload, not covered"],
                coverage_rows)])
+    matrix = Section("Coverage matrix", [
+        ("Which member of cohort 1 covers each value the caseload offers (\"covers\"), and the "
+        "values no member covers (\"not covered\").")],
+        [coverage_matrix(caseload, first.members, rules, offered)])
+    charts = Section("Caseload and cohort 1 compared", [
+        ("Share of each value among the eligible CYP and in cohort 1. The cohort is chosen for "
+        "breadth, so rare values are over-represented on purpose.")],
+        charts=comparison_charts(caseload, first.members, caseload_counts) if caseload_counts else [])
 
     reserve_rows = [[str(slot), child, *list(solution.reserves.get(child, ())) + [""] * 3][:5]
                     for slot, child in enumerate(first.members, start=1)]
@@ -250,13 +319,23 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, info: RunInfo,
 
     alt_rows = []
     base = set(first.members)
+    base_cover = check.coverage(caseload, first.members, rules)
     for c in solution.cohorts:
+        other = check.coverage(caseload, c.members, rules)
+        gains = [f"+{label(d.column)} {v}" for d in rules.dimensions if d.weight
+                 for v in sorted(other[d.column] - base_cover[d.column])]
+        losses = [f"-{label(d.column)} {v}" for d in rules.dimensions if d.weight
+                  for v in sorted(base_cover[d.column] - other[d.column])]
+        differs = "same as cohort 1" if c.rank == 1 else "; ".join(gains + losses) or "covers the same values"
         alt_rows.append([str(c.rank), str(c.score), status[c.status], ", ".join(c.members),
-                         str(len(base & set(c.members)))])
+                         str(len(base & set(c.members))), differs])
     alternatives = Section("Ranked cohorts", [
-        f"Each cohort shares at most {solution.params.max_overlap} CYP with every better-ranked one."],
-        [Table(["rank", "score", "status", "members", "shared with cohort 1"], alt_rows)])
-    return [run, cohort, coverage, reserves, alternatives]
+        (f"Each cohort shares at most {solution.params.max_overlap} CYP with every better-ranked one. "
+         "'+' marks values a cohort covers that cohort 1 does not; '-' the reverse.")],
+        [Table(["rank", "score", "status", "members", "shared with cohort 1", "compared with cohort 1"],
+               alt_rows)])
+    return [run, cohort, coverage, charts, matrix, reserves, alternatives]
+
 
 
 def offered_values(caseload: pd.DataFrame, rules: Rules) -> dict[str, set[str]]:
@@ -288,6 +367,8 @@ def render_markdown(title: str, sections: list[Section]) -> str:
         lines += [f"## {section.title}", ""]
         for paragraph in section.paragraphs:
             lines += [paragraph, ""]
+        for chart in section.charts:
+            lines += [f"![{chart.title}]({chart.name})", "", f"*{chart.title}.* {chart.summary}", ""]
         for table in section.tables:
             lines.append("| " + " | ".join(table.headers) + " |")
             lines.append("|" + "---|" * len(table.headers))
@@ -303,6 +384,8 @@ h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:2px solid
 table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem}
 th,td{border:1px solid #555;padding:.3rem .5rem;text-align:left;vertical-align:top}
 th{background:#e8e8e8}code{background:#f2f2f2;padding:0 .2rem}
+figure{display:inline-block;margin:0 1rem 1rem 0;vertical-align:top;max-width:32rem}figure svg{max-width:100%;height:auto}
+figcaption{font-size:.85rem}
 @media print{body{margin:0;max-width:none;font-size:10pt}table{page-break-inside:auto}
 tr{page-break-inside:avoid}h2{page-break-after:avoid}}
 @page{size:A4;margin:12mm}
@@ -322,6 +405,9 @@ def render_html(title: str, sections: list[Section]) -> str:
         out.append(f"<section><h2>{inline(section.title)}</h2>")
         for paragraph in section.paragraphs:
             out.append(f"<p>{inline(paragraph)}</p>")
+        for chart in section.charts:
+            out.append(f'<figure role="img" aria-label="{html.escape(chart.title)}. {html.escape(chart.summary)}">'
+                       f"{chart.svg}<figcaption>{html.escape(chart.title)}</figcaption></figure>")
         for table in section.tables:
             out.append("<table><thead><tr>" + "".join(f'<th scope="col">{html.escape(h)}</th>'
                                                       for h in table.headers) + "</tr></thead><tbody>")
@@ -394,17 +480,19 @@ def run_files(caseload: pd.DataFrame, all_contacts: pd.DataFrame, solution: Solu
     involved = {m for c in solution.cohorts for m in c.members}
     involved |= {r for rs in solution.reserves.values() for r in rs}
     offered = offered_values(caseload, solution.rules)
+    counts = distributions(caseload)
     caseload = caseload.loc[caseload["child_id"].isin(involved)]
     cohorts = cohorts_frame(caseload, solution)
     contacts = contacts_frame(caseload, solution, all_contacts)
     title = f"Tracking cohort for {info.caseload}"
-    sections = report_sections(caseload, solution, info, offered)
+    sections = report_sections(caseload, solution, info, offered, counts)
     files = {
         "cohorts.csv": frame_to_csv_bytes(cohorts),
         "contacts.csv": frame_to_csv_bytes(contacts),
         "run.json": (json.dumps(run_record(solution, info), indent=2, ensure_ascii=False) + "\n").encode(),
         "report.md": render_markdown(title, sections).encode(),
         "report.html": render_html(title, sections).encode(),
+        **{chart.name: chart.svg.encode() for section in sections for chart in section.charts},
     }
     if "xlsx" in formats:
         sheets = {f"Cohort {c.rank}": cohorts[cohorts["cohort"] == c.rank] for c in solution.cohorts}

@@ -34,8 +34,8 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_select_writes_every_output_of_the_spec(sample_run: Path) -> None:
     names = sorted(p.name for p in sample_run.iterdir())
-    assert names == ["cohorts.csv", "cohorts.parquet", "cohorts.xlsx", "contacts.csv", "report.html",
-                     "report.md", "run.json"]
+    assert names == ["chart_age_band.svg", "chart_primary_need.svg", "chart_setting_type.svg", "cohorts.csv",
+                     "cohorts.parquet", "cohorts.xlsx", "contacts.csv", "report.html", "report.md", "run.json"]
     record = json.loads((sample_run / "run.json").read_text())
     assert {"version", "input_sha256", "rules", "seed", "cohorts"} <= set(record)
     first = record["cohorts"][0]
@@ -77,7 +77,7 @@ def test_report_reads_for_an_inspector(sample_run: Path) -> None:
     assert "| at least 1 with setting_type AP | met |" in report
     html = (sample_run / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "<th scope=\"col\">why chosen</th>" in html
-    assert "http" not in html  # self-contained: nothing fetched
+    assert 'src="http' not in html and 'href="http' not in html  # self-contained: nothing fetched
 
 
 def test_same_seed_gives_identical_bytes(tmp_path: Path, sample_run: Path) -> None:

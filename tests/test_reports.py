@@ -1,0 +1,114 @@
+"""The reader's outputs: HTML report with charts, Markdown, the workbook, the profile page, the
+notebook, and the HTML as headless Chromium renders it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from selector.cli import main
+from tests.conftest import SAMPLE
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_ARGS = [str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv")]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("reports") / "demo"
+    result = CliRunner().invoke(main, ["select", *SAMPLE_ARGS, "--out", str(out), "--format", "xlsx"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_html_report_is_self_contained_with_every_part(run_dir: Path) -> None:
+    html = (run_dir / "report.html").read_text()
+    for heading in ("What was run", "Cohort 1: score 80", "Coverage of cohort 1", "Coverage matrix",
+                    "Caseload and cohort 1 compared", "Reserves", "Ranked cohorts"):
+        assert heading in html, heading
+    assert html.count("<svg") == 3 and html.count("<figcaption>") == 3
+    assert "<script" not in html and "src=\"http" not in html and "href=\"http" not in html
+    assert '<th scope="col">' in html and "@media print" in html
+    first = json.loads((run_dir / "run.json").read_text())["cohorts"][0]["members"]
+    matrix = html[html.index("Coverage matrix"):html.index("Reserves")]
+    for child in first:
+        assert child in matrix
+    assert "not covered" in matrix and "covers" in matrix
+
+
+def test_markdown_links_the_charts_written_beside_it(run_dir: Path) -> None:
+    md = (run_dir / "report.md").read_text()
+    for name in ("chart_primary_need.svg", "chart_age_band.svg", "chart_setting_type.svg"):
+        assert f"]({name})" in md
+        assert (run_dir / name).read_text().startswith("<svg")
+    assert "## Coverage matrix" in md
+
+
+def test_charts_and_reports_are_byte_identical_for_a_seed(run_dir: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    assert CliRunner().invoke(main, ["select", *SAMPLE_ARGS, "--out", str(again), "--format", "xlsx"]).exit_code == 0
+    for name in ("report.html", "report.md", "chart_primary_need.svg", "cohorts.xlsx"):
+        assert (again / name).read_bytes() == (run_dir / name).read_bytes(), name
+
+
+def test_workbook_sheets_headers_and_text_ids(run_dir: Path) -> None:
+    book = load_workbook(run_dir / "cohorts.xlsx")
+    record = json.loads((run_dir / "run.json").read_text())
+    ranks = [c["rank"] for c in record["cohorts"]]
+    assert book.sheetnames == [*[f"Cohort {r}" for r in ranks], "Contacts", "Coverage", "Run"]
+    sheet = book["Cohort 1"]
+    assert sheet.freeze_panes == "A2"
+    header = [c.value for c in sheet[1]]
+    assert header[:4] == ["cohort", "slot", "child_id", "score"]
+    assert all(c.font.bold for c in sheet[1])
+    ids = [row[2].value for row in sheet.iter_rows(min_row=2)]
+    assert ids == record["cohorts"][0]["members"] and all(isinstance(i, str) for i in ids)
+    assert sheet.column_dimensions["C"].width >= len("child_id")
+
+
+def test_profile_html_has_the_charts(tmp_path: Path) -> None:
+    page = tmp_path / "profile.html"
+    result = CliRunner().invoke(main, ["profile", *SAMPLE_ARGS, "--html", str(page)])
+    assert result.exit_code == 0, result.output
+    html = page.read_text()
+    assert html.count("<svg") == 3 and "Hard rules" in html and "Count per value" in html
+
+
+def test_walkthrough_notebook_runs_top_to_bottom() -> None:
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    notebook = nbformat.read(ROOT / "notebooks" / "walkthrough.ipynb", as_version=4)
+    assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")  # stored clean
+    nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    last = notebook.cells[-1]["outputs"][0]["data"]["text/plain"]
+    assert "report.html" in last and "cohorts.xlsx" in last
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs Debian's chromium)")
+def test_report_renders_in_headless_chromium(run_dir: Path) -> None:
+    """The report as a browser shows it: a screenshot that is not blank, kept as an artifact."""
+    import matplotlib.image
+
+    shot = ROOT / "test-artifacts" / "report.png"
+    shot.parent.mkdir(exist_ok=True)
+    shot.unlink(missing_ok=True)
+    profile = run_dir.parent / "chromium-profile"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={profile}", "--hide-scrollbars", "--window-size=1280,3600",
+                    f"--screenshot={shot}", (run_dir / "report.html").as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    image = matplotlib.image.imread(shot)
+    assert image.shape[0] >= 3000 and image.shape[1] >= 1200
+    # Not blank: text, table borders and chart bars make the page far from uniform.
+    assert image[..., :3].std() > 0.1
