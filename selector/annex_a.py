@@ -334,10 +334,14 @@ def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping
     rows = table.row_numbers
     head = {v: original[k] for k, v in HEADERS.items() if k in original}
 
-    def report(mask: np.ndarray, column: str, values: object, problem: str, fix: str, severity: str = "error") -> None:
+    def report(mask: np.ndarray, column: str, values: object, problem: str, fix: str, severity: str = "error",
+               counted: bool = False) -> None:
         values_arr = np.broadcast_to(np.asarray(values, dtype=object), (len(rows),))
+        # For unmapped text, say how many rows share the value: one mapping line fixes them all.
+        tally = pd.Series(values_arr[mask]).value_counts() if counted else None
         for row, value in zip(rows[mask], values_arr[mask], strict=True):
-            failures.append(_failure(severity, file, row, head.get(column, column), value, problem, fix))
+            text = f"{problem} ({tally[value]} row(s) in {file} have it)" if tally is not None else problem
+            failures.append(_failure(severity, file, row, head.get(column, column), value, text, fix))
 
     out = pd.DataFrame({"_row": rows, "_file": file})
     ids = src["child_id"].str.strip()
@@ -365,7 +369,7 @@ def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping
     need = need_text.map(lambda t: mapping.primary_need.get(annex_key(t), ""))
     unmapped = (need == "").to_numpy()
     report(unmapped, "sen_primary_need", need_text.to_numpy(), "SEN primary need maps to no SEN2 code",
-           "Use an SEN2 code or name, or add it to [primary_need] in a --mapping file.")
+           "Use an SEN2 code or name, or add it to [primary_need] in a --mapping file.", counted=True)
     out["primary_need"] = need.to_numpy()
     out["plan_status"] = status
 
@@ -373,13 +377,13 @@ def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping
     setting = phase_text.map(lambda t: mapping.setting_type.get(annex_key(t), ""))
     unmapped = (setting == "").to_numpy()
     report(unmapped, "main_phase", phase_text.to_numpy(), "phase maps to no setting type",
-           "Add it to [setting_type] in a --mapping file (selector annex-a-mapping writes one).")
+           "Add it to [setting_type] in a --mapping file (selector annex-a-mapping writes one).", counted=True)
     if "subsidiary_phase" in src.columns:
         sub_text = src["subsidiary_phase"].astype(str).str.strip()
         sub = sub_text.map(lambda t: mapping.setting_type.get(annex_key(t), "") if t else "")
         unmapped_sub = ((sub == "") & (sub_text != "")).to_numpy()
         report(unmapped_sub, "subsidiary_phase", sub_text.to_numpy(), "phase maps to no setting type",
-               "Add it to [setting_type] in a --mapping file.")
+               "Add it to [setting_type] in a --mapping file.", counted=True)
         # Dual registration at a pupil referral unit or other AP: the child attends AP.
         setting = setting.where(sub != "AP", "AP")
     if "elective_home_education" in src.columns:
@@ -399,7 +403,7 @@ def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping
     care = team_text.map(lambda t: mapping.social_care.get(annex_key(t), "") if t else "NONE")
     unmapped = (care == "").to_numpy()
     report(unmapped, "social_care_team", team_text.to_numpy(), "social care team maps to no code",
-           "Add it to [social_care] in a --mapping file.")
+           "Add it to [social_care] in a --mapping file.", counted=True)
     if "known_to_social_care" in src.columns:
         known = src["known_to_social_care"].astype(str).str.strip().str.lower().isin(TRUE_WORDS)
         missing_team = (known & (team_text == "")).to_numpy()

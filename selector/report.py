@@ -484,6 +484,11 @@ def run_files(caseload: pd.DataFrame, all_contacts: pd.DataFrame, solution: Solu
     caseload = caseload.loc[caseload["child_id"].isin(involved)]
     cohorts = cohorts_frame(caseload, solution)
     contacts = contacts_frame(caseload, solution, all_contacts)
+    if solution.dropped:
+        # --relax dropped rules: every output says so, the CSVs in a column of their own.
+        dropped = "; ".join(solution.dropped)
+        cohorts["rules_dropped"] = dropped
+        contacts["rules_dropped"] = dropped
     title = f"Tracking cohort for {info.caseload}"
     sections = report_sections(caseload, solution, info, offered, counts)
     files = {

@@ -107,15 +107,21 @@ def test_ap_register_marks_ap_settings(tmp_path: Path) -> None:
 def test_unmapped_values_are_reported_with_rows_never_guessed(tmp_path: Path) -> None:
     rows = [{"Unique ID": "A1", "SEN primary need": "Dyslexia"},
             {"Unique ID": "A2", "Main education establishment – phase": "Hospital school"},
-            {"Unique ID": "A3", "Which children's social care team?": "Family support"}]
+            {"Unique ID": "A3", "Which children's social care team?": "Family support"},
+            {"Unique ID": "A4", "SEN primary need": "Dyslexia"}]
     list1 = write(list_rows(rows), tmp_path / "l1.csv")
     with pytest.raises(CaseloadValidationError) as caught:
         load_caseload(None, None, annex=AnnexOptions(list1=list1, as_of=AS_OF))
     table = caught.value.failures
     assert table[["file", "row", "column", "value", "problem"]].values.tolist() == [
-        ["l1.csv", 2, "SEN primary need", "Dyslexia", "SEN primary need maps to no SEN2 code"],
-        ["l1.csv", 3, "Main education establishment – phase", "Hospital school", "phase maps to no setting type"],
-        ["l1.csv", 4, "Which children's social care team?", "Family support", "social care team maps to no code"],
+        ["l1.csv", 2, "SEN primary need", "Dyslexia",
+         "SEN primary need maps to no SEN2 code (2 row(s) in l1.csv have it)"],
+        ["l1.csv", 3, "Main education establishment – phase", "Hospital school",
+         "phase maps to no setting type (1 row(s) in l1.csv have it)"],
+        ["l1.csv", 4, "Which children's social care team?", "Family support",
+         "social care team maps to no code (1 row(s) in l1.csv have it)"],
+        ["l1.csv", 5, "SEN primary need", "Dyslexia",
+         "SEN primary need maps to no SEN2 code (2 row(s) in l1.csv have it)"],
     ]
 
 
@@ -197,13 +203,15 @@ def test_bad_workbook_lists_every_problem_by_sheet_row_and_column(tmp_path: Path
     errors = [line for line in result.stderr.splitlines() if line.startswith("  error: ")]
     assert errors == [
         ("  error: annex.xlsx [List_1]: row 2, column 'SEN primary need': 'XYZ' SEN primary need maps to no "
-        "SEN2 code. Use an SEN2 code or name, or add it to [primary_need] in a --mapping file."),
+        "SEN2 code (1 row(s) in annex.xlsx [List_1] have it). Use an SEN2 code or name, or add it to "
+        "[primary_need] in a --mapping file."),
         ("  error: annex.xlsx [List_1]: row 3, column 'Date of birth': 'age 36' older than 25 on 2026-11-01. "
         "Correct the date of birth; the lists cover ages 0 to 25."),
         ("  error: annex.xlsx [List_1]: row 4, column 'Date of birth': '(hidden)' not a date (use 2011-03-04 or "
         "04/03/2011). Correct the date of birth."),
         ("  error: annex.xlsx [List_2]: row 2, column 'Main education establishment – phase': '???' phase maps to "
-        "no setting type. Add it to [setting_type] in a --mapping file (selector annex-a-mapping writes one)."),
+        "no setting type (1 row(s) in annex.xlsx [List_2] have it). Add it to [setting_type] in a --mapping "
+        "file (selector annex-a-mapping writes one)."),
         ("  error: annex.xlsx [List_2]: row 3, column 'Unique ID': 'B1' Unique ID repeated in List 2. "
         "List each child once."),
     ]

@@ -144,6 +144,9 @@ def test_relax_drops_the_rule_and_says_so_everywhere(tmp_path: Path) -> None:
     assert record["dropped_rules"] == ["at least 1 with setting_type AP"]
     assert record["rules"]["dropped"] == ["at least 1 with setting_type AP"]
     assert "| at least 1 with setting_type AP | dropped by --relax" in (out / "report.md").read_text()
+    for name in ("cohorts.csv", "contacts.csv"):
+        table = pd.read_csv(out / name, encoding="utf-8-sig")
+        assert set(table["rules_dropped"]) == {"at least 1 with setting_type AP"}, name
 
 
 def test_spreadsheet_formulas_are_escaped(tmp_path: Path) -> None:
