@@ -582,3 +582,32 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
         click.echo(f"  {row['area']}: {row['status']}: {row['error']}", err=True)
     if len(ok) < len(summary):
         raise SystemExit(1)
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--host", default=None, metavar="ADDRESS",
+              help="Listen on this address instead of 127.0.0.1. Anyone who can reach it can see the data.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in the default browser.")
+def serve(port: int, host: str | None, open_browser: bool) -> None:
+    """A local web page for inspectors: upload, check, choose, decline and replace, download.
+
+    It listens on this computer only (127.0.0.1) unless --host says otherwise. Uploads are
+    kept in a private temporary folder that is removed when the server stops. Needs the web
+    extra: pip install "selector[web]".
+
+    \b
+    Example:
+      selector serve --open
+    """
+    try:
+        from .web import serve as run_server
+    except ImportError:
+        raise click.ClickException('the web page needs Flask: pip install "selector[web]"') from None
+    if host is None:
+        host = "127.0.0.1"
+    elif host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"Warning: listening on {host}: other machines that can reach it can upload and see "
+                   "children's data.", err=True)
+    run_server(host, port, open_browser)

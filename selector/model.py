@@ -9,7 +9,7 @@ is favoured and the same seed always gives the same cohort.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -650,7 +650,7 @@ def rules_to_relax(problem: Problem, params: SelectionParams, fixed: Sequence[in
 
 
 def solve(caseload: pd.DataFrame, rules: Rules, params: SelectionParams,
-          fixed_ids: Sequence[str] = ()) -> Solution:
+          fixed_ids: Sequence[str] = (), progress: Callable[[str], None] | None = None) -> Solution:
     """Ranked cohorts and cohort 1's reserves for a validated caseload.
 
     Args:
@@ -658,15 +658,23 @@ def solve(caseload: pd.DataFrame, rules: Rules, params: SelectionParams,
         rules: the rules in force.
         params: search parameters.
         fixed_ids: children who must stay in cohort 1 (used by replace).
+        progress: called with a short description before each step; it may raise to stop
+            the run between steps (the web page's Cancel does so).
 
     Raises:
         InfeasibleSelectionError: the rules cannot be met (and `relax` is off, or cannot help).
         SolverError: no cohort found within the time limit.
     """
+    def step(text: str) -> None:
+        if progress is not None:
+            progress(text)
+
+    step("reading the rules and candidates")
     problem = build_problem(caseload, rules)
     position = {cid: i for i, cid in enumerate(problem.child_ids)}
     fixed = [position[c] for c in fixed_ids]
     dropped: tuple[str, ...] = ()
+    step(f"cohort 1 of {params.sets}")
     try:
         first = solve_cohort(problem, params, rank=1, fixed=fixed)
     except InfeasibleSelectionError:
@@ -680,6 +688,7 @@ def solve(caseload: pd.DataFrame, rules: Rules, params: SelectionParams,
     cohorts = [first]
     earlier = [[position[c] for c in first.members]]
     for rank in range(2, params.sets + 1):
+        step(f"cohort {rank} of {params.sets}")
         try:
             cohort = solve_cohort(problem, params, rank=rank, earlier=earlier)
         except (_NoMoreCohorts, InfeasibleSelectionError):
@@ -687,6 +696,7 @@ def solve(caseload: pd.DataFrame, rules: Rules, params: SelectionParams,
         cohorts.append(cohort)
         earlier.append([position[c] for c in cohort.members])
 
+    step("reserves")
     reserves = find_reserves(problem, first.members, params)
     return Solution(
         cohorts=tuple(cohorts),
