@@ -14,7 +14,7 @@ import pandas as pd
 from .rules import Rules
 
 
-def _cell_values(value: object, column: str) -> set[str]:
+def cell_values(value: object, column: str) -> set[str]:
     """The values a cell holds as the contract reads them: upper-case codes, services split."""
     if value is None or (isinstance(value, float) and value != value):
         return set()
@@ -64,7 +64,7 @@ def violations(caseload: pd.DataFrame, cohort: Sequence[str], rules: Rules) -> l
             problems.append(f"{rule.name}: column {rule.column} is not in the caseload")
             continue
         wanted = set(rule.values)
-        count = sum(1 for v in members[rule.column] if _cell_values(v, rule.column) & wanted)
+        count = sum(1 for v in members[rule.column] if cell_values(v, rule.column) & wanted)
         if rule.min is not None and count < rule.min:
             problems.append(f"{rule.name}: cohort has {count}")
         if rule.max is not None and count > rule.max:
@@ -89,7 +89,7 @@ def coverage(caseload: pd.DataFrame, cohort: Sequence[str], rules: Rules) -> dic
         values: set[str] = set()
         if dim.column in members.columns:
             for cell in members[dim.column]:
-                values |= _cell_values(cell, dim.column)
+                values |= cell_values(cell, dim.column)
         covered[dim.column] = values
     return covered
 

@@ -83,14 +83,8 @@ def reasons(caseload: pd.DataFrame, members: tuple[str, ...], rules: Rules) -> d
 
 
 def _matches(row: pd.Series, rule: CountRule) -> bool:
-    cell = row.get(rule.column, "")
-    if isinstance(cell, bool):
-        values = {"TRUE" if cell else "FALSE"}
-    elif rule.column == "services":
-        values = {p.strip().upper() for p in str(cell).split(";") if p.strip()}
-    else:
-        values = {str(cell).strip().upper()}
-    return bool(values & set(rule.values))
+    """Whether a child has one of the rule's values, read as the checker reads cells."""
+    return bool(check.cell_values(row.get(rule.column, ""), rule.column) & set(rule.values))
 
 
 def cohorts_frame(caseload: pd.DataFrame, solution: Solution) -> pd.DataFrame:
