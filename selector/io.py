@@ -243,11 +243,6 @@ def _read_parquet(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     return text, np.arange(2, len(text) + 2)
 
 
-def sha256_of(path: Path) -> str:
-    """Hash of a file's bytes."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 # ---------------------------------------------------------------- writing
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -518,7 +518,7 @@ def _cohort(problem: Problem, rank: int, chosen: Sequence[int], score: int, boun
 
 
 def _optimise(problem: Problem, params: SelectionParams, rank: int, *, earlier: Sequence[Sequence[int]],
-              fixed: Sequence[int], time_limit: float, hint: Sequence[int] = ()) -> _Found | None:
+              fixed: Sequence[int], time_limit: float) -> _Found | None:
     """Best score, then a seeded tie-break among the cohorts reaching it; None if infeasible.
 
     Raises:
@@ -526,8 +526,6 @@ def _optimise(problem: Problem, params: SelectionParams, rank: int, *, earlier: 
     """
     m = _Model(problem, earlier=earlier, fixed=fixed, max_overlap=params.max_overlap)
     m.model.maximize(m.score)
-    if hint:
-        _hint(m, hint)
 
     started = time.perf_counter()
     solver = _solver(params, time_limit)
