@@ -14,9 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from selector import check
-from selector.rules import DEFAULT_RULES
-from selector.validate import load_caseload
+from selector import app, check
+from selector.contract.rules import DEFAULT_RULES
 
 # The dimensions sortition can stratify on (single-valued; services is a list).
 SORTITION_FEATURES = ["primary_need", "age_band", "setting_type", "plan_status", "social_care", "locality"]
@@ -59,7 +58,7 @@ def sortition(caseload, algorithm: str, seed: int = 1) -> list[str]:
 
 
 def main(method: str, caseload_path: str, contacts_path: str) -> None:
-    caseload = load_caseload(caseload_path, contacts_path).frame
+    caseload = app.load(app.Sources(caseload=Path(caseload_path), contacts=Path(contacts_path))).frame
     started = time.perf_counter()
     if method == "greedy":
         from benchmarks.peers import greedy

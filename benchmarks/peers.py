@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from selector.rules import Rules
+from selector.contract.rules import Rules
 
 PRACTITIONER = {"lead_practitioner", "lead_practitioner_id", "practitioner", "practitioner_key"}
 

@@ -158,7 +158,7 @@ def national(folder: Path, areas: int, total_rows: int, jobs: int) -> dict:
     import numpy as np
 
     sys.path.insert(0, str(ROOT))
-    from selector.sample import generate
+    from selector.io.sample import generate
 
     rng = np.random.default_rng(2025)
     sizes = rng.lognormal(mean=0.0, sigma=0.7, size=areas)

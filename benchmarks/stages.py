@@ -20,9 +20,10 @@ def peak_mb() -> float:
 
 def main(caseload: str, contacts: str) -> None:
     started = time.perf_counter()
-    from selector.io import read_table
-    from selector.model import SelectionParams, build_problem, solve, solve_cohort
-    from selector.rules import DEFAULT_RULES
+    from selector.contract.rules import DEFAULT_RULES
+    from selector.io.tables import read_table
+    from selector.solve import SelectionParams, build_problem, solve
+    from selector.solve.search import solve_cohort
     from selector.validate import validate
 
     out: dict[str, object] = {"import_s": time.perf_counter() - started}
@@ -39,7 +40,7 @@ def main(caseload: str, contacts: str) -> None:
     out.update(cohort1_s=time.perf_counter() - t, cohort1_solve_s=first.seconds, cohort1_mb=peak_mb(),
                status=first.status, score=first.score, bound=first.bound)
     t = time.perf_counter()
-    solution = solve(loaded.frame, DEFAULT_RULES, params)
+    solution = solve(build_problem(loaded.frame, DEFAULT_RULES), params)
     out.update(sets_s=time.perf_counter() - t, sets_mb=peak_mb(), sets_found=len(solution.cohorts),
                sets_scores=[c.score for c in solution.cohorts])
     print(json.dumps(out))

@@ -1,7 +1,8 @@
 """The independent checker: does a cohort meet the hard rules, and what does it score?
 
 Plain Python over the validated caseload, written apart from the CP-SAT model (no OR-Tools,
-no shared helpers with model.py) so that tests can compare the two.
+nothing shared with `solve/` but the contract's one cell reader) so that tests can compare
+the two. One small function per hard rule; each returns the problems it finds, in words.
 """
 
 from __future__ import annotations
@@ -11,29 +12,59 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from .rules import Rules
+from .contract.cells import holds_any, match_key, value_of
+from .contract.rules import CountRule, Rules, SpreadRule
 
 
-def cell_values(value: object, column: str) -> set[str]:
-    """The values a cell holds as the contract reads them: upper-case codes, services split."""
-    if value is None or (isinstance(value, float) and value != value):
-        return set()
-    if isinstance(value, bool):
-        return {"TRUE" if value else "FALSE"}
-    text = str(value).strip()
-    if column == "services":
-        return {part.strip().upper() for part in text.split(";") if part.strip()}
-    return {text.upper()} if text else set()
-
-
-def _members(caseload: pd.DataFrame, cohort: Sequence[str]) -> pd.DataFrame:
+def _members(caseload: pd.DataFrame, cohort: Sequence[str]) -> list[pd.Series]:
     by_id = caseload.set_index("child_id", drop=False)
-    return by_id.loc[[c for c in cohort if c in by_id.index]]
+    return [by_id.loc[c] for c in cohort if c in by_id.index]
 
 
-def _spread_column(column: str) -> str:
-    practitioner = {"lead_practitioner", "lead_practitioner_id", "practitioner", "practitioner_key"}
-    return "practitioner_key" if column in practitioner else column
+def size_problems(cohort: Sequence[str], rules: Rules) -> list[str]:
+    """Exactly `size` members, none repeated."""
+    problems = []
+    if len(cohort) != rules.size:
+        problems.append(f"size: cohort has {len(cohort)} members, the rule is exactly {rules.size}")
+    repeated = [c for c, n in Counter(cohort).items() if n > 1]
+    if repeated:
+        problems.append(f"repeated members: {', '.join(repeated)}")
+    return problems
+
+
+def eligibility_problems(caseload: pd.DataFrame, cohort: Sequence[str]) -> list[str]:
+    """Every member is in the caseload and may be chosen (not excluded, has a contact)."""
+    known = set(caseload["child_id"])
+    problems = []
+    unknown = [c for c in cohort if c not in known]
+    if unknown:
+        problems.append(f"not in the caseload: {', '.join(unknown)}")
+    ineligible = [str(m["child_id"]) for m in _members(caseload, list(dict.fromkeys(cohort))) if not bool(m["eligible"])]
+    if ineligible:
+        problems.append(f"not eligible (excluded or no contact): {', '.join(ineligible)}")
+    return problems
+
+
+def count_rule_problems(members: list[pd.Series], rule: CountRule, columns: pd.Index) -> list[str]:
+    """At least `min` / at most `max` members hold one of the rule's values."""
+    if rule.column not in columns:
+        return [f"{rule.name}: column {rule.column} is not in the caseload"]
+    count = sum(1 for m in members if holds_any(m, rule.column, set(rule.values)))
+    if (rule.min is not None and count < rule.min) or (rule.max is not None and count > rule.max):
+        return [f"{rule.name}: cohort has {count}"]
+    return []
+
+
+def spread_rule_problems(members: list[pd.Series], rule: SpreadRule, columns: pd.Index) -> list[str]:
+    """At most `max` members share one known value (the rule holds trivially without the column)."""
+    column = "practitioner_key" if rule.is_practitioner else rule.column
+    if column not in columns:
+        return []
+    held = [values[0] for m in members if (values := value_of(m, column))]
+    shown = {match_key(v): v for v in reversed(held)}  # the first spelling, for the message
+    shared = Counter(match_key(v) for v in held)
+    return [f"{rule.name}: {count} members share {shown[key]}" for key, count in sorted(shared.items())
+            if count > rule.max]
 
 
 def violations(caseload: pd.DataFrame, cohort: Sequence[str], rules: Rules) -> list[str]:
@@ -42,63 +73,41 @@ def violations(caseload: pd.DataFrame, cohort: Sequence[str], rules: Rules) -> l
     Args:
         caseload: the validated caseload frame (all children, with `eligible`).
         cohort: the chosen children's ids.
-        rules: the rules in force (already without any dropped by --relax).
+        rules: the rules in force (already without any relaxed away).
     """
-    problems = []
-    if len(cohort) != rules.size:
-        problems.append(f"size: cohort has {len(cohort)} members, the rule is exactly {rules.size}")
-    repeated = [c for c, n in Counter(cohort).items() if n > 1]
-    if repeated:
-        problems.append(f"repeated members: {', '.join(repeated)}")
-    known = set(caseload["child_id"])
-    unknown = [c for c in cohort if c not in known]
-    if unknown:
-        problems.append(f"not in the caseload: {', '.join(unknown)}")
     members = _members(caseload, list(dict.fromkeys(cohort)))
-    ineligible = members.loc[~members["eligible"].astype(bool), "child_id"].tolist()
-    if ineligible:
-        problems.append(f"not eligible (excluded or no contact): {', '.join(ineligible)}")
-
+    problems = size_problems(cohort, rules) + eligibility_problems(caseload, cohort)
     for rule in rules.counts:
-        if rule.column not in caseload.columns:
-            problems.append(f"{rule.name}: column {rule.column} is not in the caseload")
-            continue
-        wanted = set(rule.values)
-        count = sum(1 for v in members[rule.column] if cell_values(v, rule.column) & wanted)
-        if rule.min is not None and count < rule.min:
-            problems.append(f"{rule.name}: cohort has {count}")
-        if rule.max is not None and count > rule.max:
-            problems.append(f"{rule.name}: cohort has {count}")
-
+        problems += count_rule_problems(members, rule, caseload.columns)
     for spread in rules.spreads:
-        column = _spread_column(spread.column)
-        if column not in caseload.columns:
-            continue  # "when the column exists"
-        shared = Counter(str(v).strip() for v in members[column] if str(v).strip())
-        for value, count in sorted(shared.items()):
-            if count > spread.max:
-                problems.append(f"{spread.name}: {count} members share {value}")
+        problems += spread_rule_problems(members, spread, caseload.columns)
     return problems
 
 
+def distinct(values: Sequence[str]) -> list[str]:
+    """Values with case-only repeats removed (the first spelling kept).
+
+    >>> distinct(["Westmoor", "WESTMOOR", "Eastfield"])
+    ['Westmoor', 'Eastfield']
+    """
+    seen: dict[str, str] = {}
+    for value in values:
+        seen.setdefault(match_key(value), value)
+    return list(seen.values())
+
+
 def coverage(caseload: pd.DataFrame, cohort: Sequence[str], rules: Rules) -> dict[str, set[str]]:
-    """For each objective dimension, the distinct values the cohort covers."""
+    """For each objective dimension, the distinct values the cohort covers (display form)."""
     members = _members(caseload, cohort)
-    covered: dict[str, set[str]] = {}
-    for dim in rules.dimensions:
-        values: set[str] = set()
-        if dim.column in members.columns:
-            for cell in members[dim.column]:
-                values |= cell_values(cell, dim.column)
-        covered[dim.column] = values
-    return covered
+    return {dim.column: set(distinct([v for m in members for v in value_of(m, dim.column)]))
+            for dim in rules.dimensions}
 
 
 def score(caseload: pd.DataFrame, cohort: Sequence[str], rules: Rules) -> int:
-    """The SPEC objective: sum over dimensions of weight x min(cap, distinct values covered).
+    """The objective: sum over dimensions of weight x min(cap, distinct values covered).
 
     >>> import pandas as pd
-    >>> from selector.rules import DEFAULT_RULES
+    >>> from selector.contract.rules import DEFAULT_RULES
     >>> kids = pd.DataFrame({"child_id": ["a", "b"], "primary_need": ["ASD", "ASD"],
     ...                      "age_band": ["5-10", "11-15"]})
     >>> score(kids, ["a", "b"], DEFAULT_RULES)  # need: 4 x 1; age band: 4 x 2

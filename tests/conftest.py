@@ -7,7 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from selector.io import RawTable
+from selector.contract.rules import Rules
+from selector.io.tables import RawTable
+from selector.solve import SelectionParams, Solution, build_problem, solve
 from selector.validate import Caseload, validate
 
 HEADER = ["child_id", "age", "primary_need", "plan_status", "setting_type", "services",
@@ -61,3 +63,19 @@ def small_caseload_csv(tmp_path: Path) -> Path:
 
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+
+
+def load_caseload(caseload: Path | None, contacts: Path | None = None, *, annex: object = None,
+                  sheet: str | None = None, allow_missing_contact: bool = False) -> Caseload:
+    """Read and validate files as the application does (`app.load`)."""
+    from selector import app
+
+    options = {} if annex is None else {k: getattr(annex, k) for k in ("list1", "list2", "as_of", "mapping", "ap_urns")}
+    return app.load(app.Sources(caseload=caseload, contacts=contacts, sheet=sheet,
+                                allow_missing_contact=allow_missing_contact, **options))
+
+
+def solve_frame(caseload: pd.DataFrame, rules: Rules, params: SelectionParams, fixed_ids: tuple[str, ...] = ()
+                ) -> Solution:
+    """Solve a validated caseload frame under rules (building the problem first)."""
+    return solve(build_problem(caseload, rules), params, fixed_ids=fixed_ids)

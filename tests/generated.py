@@ -6,9 +6,10 @@ import itertools
 
 import numpy as np
 import pandas as pd
+from hypothesis import strategies as st
 
 from selector import check
-from selector.rules import CountRule, Dimension, Rules, SpreadRule
+from selector.contract.rules import CountRule, Dimension, Rules, SpreadRule
 from tests.conftest import validated
 
 SMALL_RULES = Rules(
@@ -64,3 +65,49 @@ def brute_force(caseload: pd.DataFrame, rules: Rules) -> tuple[int | None, list[
         elif value == best:
             best_sets.append(combo)
     return best, best_sets
+
+
+NEEDS = ["ASD", "SLCN", "SEMH", "MLD", "PD"]
+SETTINGS = ["MAINSTREAM", "SPECIAL", "AP", "FE"]
+PLANS = ["EHCP", "SEN_SUPPORT", "ASSESSMENT"]
+
+
+@st.composite
+def caseload_rows(draw: st.DrawFn, min_rows: int = 4, max_rows: int = 10) -> list[dict[str, object]]:
+    """A small caseload valid by construction, every attribute drawn by Hypothesis (so failures
+    shrink to the child and value that matter), localities in mixed case on purpose."""
+    n = draw(st.integers(min_rows, max_rows))
+    rows = []
+    for i in range(n):
+        rows.append({
+            "child_id": f"H{i:02d}",
+            "age": draw(st.sampled_from([3, 8, 12, 17, 21])),
+            "primary_need": draw(st.sampled_from(NEEDS)),
+            "plan_status": draw(st.sampled_from(PLANS)),
+            "setting_type": draw(st.sampled_from(SETTINGS)),
+            "setting_id": draw(st.sampled_from(["", "S1", "S2", "S3"])),
+            "services": ";".join(draw(st.sets(st.sampled_from(["SALT", "OT", "CAMHS"]), max_size=2))),
+            "social_care": draw(st.sampled_from(["", "CIN", "CLA"])),
+            "locality": draw(st.sampled_from(["", "North", "NORTH", "south ", "South"])),
+            "practitioner_email": f"p{draw(st.integers(0, max(1, n // 2)))}@example.org",
+            "exclude": draw(st.sampled_from(["false", "false", "false", "true"])),
+        })
+    return rows
+
+
+@st.composite
+def small_rules(draw: st.DrawFn) -> Rules:
+    """Rules drawn over the same vocabulary: size, count rules (min and/or max), spreads, weights, caps."""
+    counts = []
+    for _ in range(draw(st.integers(0, 2))):
+        column, values = draw(st.sampled_from([("setting_type", SETTINGS), ("plan_status", PLANS),
+                                               ("primary_need", NEEDS)]))
+        low = draw(st.one_of(st.none(), st.integers(0, 2)))
+        high = draw(st.one_of(st.none(), st.integers(1, 3))) if low is not None else draw(st.integers(0, 3))
+        if low is not None and high is not None and low > high:
+            low, high = high, low
+        counts.append(CountRule(column, (draw(st.sampled_from(values)),), min=low, max=high))
+    spreads = tuple(s for s in (SpreadRule("setting_id"), SpreadRule("lead_practitioner")) if draw(st.booleans()))
+    dimensions = tuple(Dimension(column, draw(st.integers(0, 4)), draw(st.integers(0, 3)))
+                       for column in ("primary_need", "age_band", "setting_type", "services", "locality"))
+    return Rules(size=draw(st.integers(1, 4)), counts=tuple(counts), spreads=spreads, dimensions=dimensions)

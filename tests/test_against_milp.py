@@ -9,11 +9,13 @@ import pytest
 
 from benchmarks.peers import greedy, milp_optimum
 from selector import check
-from selector.io import RawTable
-from selector.model import SelectionParams, build_problem, solve, upper_bound
-from selector.rules import DEFAULT_RULES, CountRule
-from selector.sample import generate
+from selector.contract.rules import DEFAULT_RULES, CountRule
+from selector.io.sample import generate
+from selector.io.tables import RawTable
+from selector.solve import SelectionParams, build_problem
+from selector.solve.search import upper_bound
 from selector.validate import validate
+from tests.conftest import solve_frame
 
 
 def sample_caseload(rows: int, seed: int):
@@ -26,7 +28,7 @@ def sample_caseload(rows: int, seed: int):
 @pytest.mark.parametrize(("rows", "seed"), [(50, 1), (80, 2), (120, 3), (300, 4), (1000, 5), (5000, 6)])
 def test_score_equals_milp_optimum(rows: int, seed: int) -> None:
     caseload = sample_caseload(rows, seed)
-    solution = solve(caseload, DEFAULT_RULES, SelectionParams(seed=seed, sets=2))
+    solution = solve_frame(caseload, DEFAULT_RULES, SelectionParams(seed=seed, sets=2))
     best, chosen, message = milp_optimum(caseload, DEFAULT_RULES)
     assert best is not None, message
     first = solution.cohorts[0]
@@ -40,7 +42,7 @@ def test_score_equals_milp_optimum(rows: int, seed: int) -> None:
 def test_greedy_never_beats_the_model() -> None:
     caseload = sample_caseload(200, 8)
     picked = greedy(caseload, DEFAULT_RULES)
-    ours = solve(caseload, DEFAULT_RULES, SelectionParams(sets=1)).cohorts[0].score
+    ours = solve_frame(caseload, DEFAULT_RULES, SelectionParams(sets=1)).cohorts[0].score
     if picked is not None:
         assert check.violations(caseload, picked, DEFAULT_RULES) == []
         assert check.score(caseload, picked, DEFAULT_RULES) <= ours
@@ -61,7 +63,7 @@ def test_when_the_bound_is_out_of_reach_the_whole_caseload_is_solved(seed: int) 
     rules = replace(DEFAULT_RULES, counts=(
         CountRule("setting_type", ("AP",), min=1), CountRule("plan_status", ("EHCP",), min=5)))
     problem = build_problem(narrow, rules)
-    solution = solve(narrow, rules, SelectionParams(seed=seed, sets=1, pool_threshold=100))
+    solution = solve_frame(narrow, rules, SelectionParams(seed=seed, sets=1, pool_threshold=100))
     best, _, message = milp_optimum(narrow, rules)
     assert best is not None, message
     first = solution.cohorts[0]

@@ -11,11 +11,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from selector.annex_a import AnnexOptions, annex_key, load_mapping, parse_dates, whole_years
 from selector.cli import main
-from selector.errors import CaseloadValidationError, InputError
-from selector.validate import load_caseload
-from tests.conftest import SAMPLE
+from selector.contract.errors import CaseloadValidationError, InputError
+from selector.io.annex_a import AnnexOptions, annex_key, load_mapping, parse_dates, whole_years
+from tests.conftest import SAMPLE, load_caseload
 
 ANNEX = SAMPLE / "annex_a"
 AS_OF = dt.date(2026, 11, 1)

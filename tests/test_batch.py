@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from selector.cli import main
-from selector.sample import generate
+from selector.io.sample import generate
 
 
 def write_area(folder: Path, name: str, rows: int, seed: int, drop_ap: bool = False) -> tuple[Path, Path]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from selector import check
-from selector.rules import DEFAULT_RULES, CountRule, Dimension, Rules, SpreadRule
+from selector.contract.rules import DEFAULT_RULES, CountRule, Dimension, Rules, SpreadRule
 from tests.conftest import validated
 
 # Five children (ids K1..K5):

@@ -132,4 +132,8 @@ def test_data_sample_is_what_the_readme_command_makes(tmp_path: Path) -> None:
 def test_default_rules_match_the_sample_rules_file(tmp_path: Path) -> None:
     code, out, _ = run("default-rules")
     assert code == 0 and out == (SAMPLE / "rules.toml").read_text()
+    # The printed rules, read back as a rules file, are the defaults: profile says the same.
     shutil.copy(SAMPLE / "rules.toml", tmp_path / "r.toml")
+    with_file = run("profile", str(SAMPLE / "caseload.csv"), "--rules", str(tmp_path / "r.toml"))
+    without = run("profile", str(SAMPLE / "caseload.csv"))
+    assert with_file[0] == 0 and with_file == without

@@ -11,9 +11,8 @@ from click.testing import CliRunner
 
 from selector import check
 from selector.cli import main
-from selector.rules import DEFAULT_RULES
-from selector.validate import load_caseload
-from tests.conftest import SAMPLE, caseload_frame, write_csv
+from selector.contract.rules import DEFAULT_RULES
+from tests.conftest import SAMPLE, caseload_frame, load_caseload, write_csv
 
 SAMPLE_ARGS = [str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv")]
 
@@ -66,7 +65,15 @@ def test_contacts_csv_has_cohort_1_practitioners_and_reasons(sample_run: Path) -
                                       "phone", "why_chosen"]
     assert contacts["child_id"].tolist() == record["cohorts"][0]["members"]
     assert contacts["email"].str.contains("@").all()
-    assert contacts["why_chosen"].str.len().gt(10).all()
+    # Each member of the sample's cohort 1 has a need no other member has, and the reason says so;
+    # the one in AP is the one that counts toward the AP rule.
+    cohorts = pd.read_csv(sample_run / "cohorts.csv", dtype=str, encoding="utf-8-sig")
+    first = cohorts[cohorts["cohort"] == "1"].set_index("child_id")
+    for _, row in contacts.iterrows():
+        member = first.loc[row["child_id"]]
+        assert row["why_chosen"].startswith("only member with need " + member["primary_need"]), row["why_chosen"]
+        counts_for_ap = "at least 1 with setting_type AP" in row["why_chosen"]
+        assert counts_for_ap == (member["setting_type"] == "AP")
 
 
 def test_report_reads_for_an_inspector(sample_run: Path) -> None:
@@ -204,14 +211,21 @@ def test_bad_rules_file_exit_2_naming_the_key(tmp_path: Path) -> None:
                      '[[count]]\ncolumn = "plan_status"\nvalue = "SEN_SUPPORT"\nminimum = 3\n')
     code, _, err = run("select", *SAMPLE_ARGS, "--rules", str(rules), "--out", str(tmp_path / "o"))
     assert code == 2
-    assert err.strip() == ("Error: r.toml: unknown key 'minimum' in [[count]] 2; the keys are column, max, min, "
-                           "name, priority, value, values.")
+    assert err.strip().splitlines() == [
+        "Error: r.toml: 2 problems in the rules:",
+        ("  - line 9, [[count]] 2, minimum: unknown key 'minimum'; the keys here are column, max, min, name, "
+        "priority, value, values"),
+        "  - line 6, [[count]] 2: needs 'min' and/or 'max'",
+        "Correct the rules file at the lines named.",
+    ]
     rules.write_text('[[count]]\ncolumn = "plan_status"\nvalue = "EHCP"\nmin = 4\n'
                      '[[count]]\ncolumn = "plan_status"\nvalue = "SEN_SUPPORT"\nmin = 3\n')
     code, _, err = run("select", *SAMPLE_ARGS, "--rules", str(rules), "--out", str(tmp_path / "o"))
     assert code == 2
-    assert err.strip() == ("Error: r.toml: rules on plan_status need 7 members but the cohort has 6: "
-                           "at least 4 with plan_status EHCP; at least 3 with plan_status SEN_SUPPORT.")
+    assert err.strip().splitlines() == [
+        ("Error: r.toml: size: rules on plan_status need 7 members but the cohort has 6: "
+        "at least 4 with plan_status EHCP; at least 3 with plan_status SEN_SUPPORT"),
+        "Correct the rules file at the lines named."]
     rules.write_text("size = \n")
     code, _, err = run("select", *SAMPLE_ARGS, "--rules", str(rules), "--out", str(tmp_path / "o"))
     assert code == 2 and err.startswith("Error: r.toml: not valid TOML: ") and "line 1" in err

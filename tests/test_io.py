@@ -7,8 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from selector.errors import InputError
-from selector.io import escape_formula, frame_to_csv_bytes, read_table, write_folder
+from selector.contract.errors import InputError
+from selector.io.folders import write_folder
+from selector.io.tables import escape_formula, frame_to_csv_bytes, read_table
 
 FRAME = pd.DataFrame({"Child ID": ["007", "A2"], "Primary-Need": ["ASD", "Ménière"], "Age": ["5", "6"]})
 

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from selector import check
-from selector.errors import InfeasibleSelectionError, RulesError
-from selector.model import (
-    SelectionParams,
-    build_problem,
-    find_reserves,
-    solve,
-    solve_cohort,
-    solve_replacement,
-)
-from selector.rules import CountRule, Dimension, Rules, SpreadRule
-from tests.conftest import validated
-from tests.generated import SMALL_RULES, brute_force, random_caseload, random_rows
+from selector.contract.errors import InfeasibleSelectionError, RulesError
+from selector.contract.rules import CountRule, Dimension, Rules, SpreadRule
+from selector.solve import SelectionParams, build_problem, solve_replacement
+from selector.solve.reserves import find_reserves
+from selector.solve.search import solve_cohort
+from tests.conftest import solve_frame, validated
+from tests.generated import SMALL_RULES, brute_force, caseload_rows, random_caseload, small_rules
 
 PARAMS = SelectionParams(seed=0, time_limit_s=20, sets=1)
 NEED_ONLY = (Dimension("primary_need", 1, 10),)
@@ -26,7 +20,7 @@ NEED_ONLY = (Dimension("primary_need", 1, 10),)
 
 def best_of(rows: list[dict[str, object]], rules: Rules) -> tuple[str, ...]:
     caseload = validated(rows).frame
-    return solve(caseload, rules, PARAMS).cohorts[0].members
+    return solve_frame(caseload, rules, PARAMS).cohorts[0].members
 
 
 # ---- one test per hard rule and objective term, on 3-8 rows with the answer worked out
@@ -45,10 +39,10 @@ def test_min_count_rule_forces_a_poor_child_in() -> None:
     rows = [{"primary_need": "ASD"}, {"primary_need": "SLCN"}, {"primary_need": "SEMH"},
             {"primary_need": "ASD", "setting_type": "AP"}, {"primary_need": "ASD", "setting_type": "AP"}]
     rules = Rules(size=3, counts=(CountRule("setting_type", ("AP",), min=2),), dimensions=NEED_ONLY)
-    solution = solve(validated(rows).frame, rules, PARAMS)
+    solution = solve_frame(validated(rows).frame, rules, PARAMS)
     assert {"K4", "K5"} <= set(solution.cohorts[0].members)
     assert solution.cohorts[0].score == 2
-    assert solve(validated(rows).frame, Rules(size=3, dimensions=NEED_ONLY), PARAMS).cohorts[0].score == 3
+    assert solve_frame(validated(rows).frame, Rules(size=3, dimensions=NEED_ONLY), PARAMS).cohorts[0].score == 3
 
 
 def test_max_count_rule_keeps_a_good_child_out() -> None:
@@ -84,7 +78,7 @@ def test_coverage_term_prefers_distinct_values_up_to_cap() -> None:
     # Age bands: K1 0-4, K2 0-4, K3 5-10. Size 2 with age band weight 1, cap 2: {K3, K1 or K2}.
     rows = [{"age": 2}, {"age": 3}, {"age": 8}]
     rules = Rules(size=2, dimensions=(Dimension("age_band", 1, 2),))
-    solution = solve(validated(rows).frame, rules, PARAMS)
+    solution = solve_frame(validated(rows).frame, rules, PARAMS)
     assert "K3" in solution.cohorts[0].members and solution.cohorts[0].score == 2
 
 
@@ -114,7 +108,7 @@ def test_infeasible_names_the_rule_and_the_counts() -> None:
     rules = Rules(size=2, counts=(CountRule("setting_type", ("AP",), min=1),
                                   CountRule("plan_status", ("EHCP",), min=1)), dimensions=NEED_ONLY)
     with pytest.raises(InfeasibleSelectionError) as caught:
-        solve(validated(rows).frame, rules, PARAMS)
+        solve_frame(validated(rows).frame, rules, PARAMS)
     assert caught.value.conflicts == ("at least 1 with setting_type AP",)
     assert ("at least 1 with setting_type AP: 0 eligible CYP have setting_type AP; "
             "1 more are excluded or have no contact") in caught.value.message
@@ -132,17 +126,17 @@ def test_conflict_between_rules_is_found_and_relax_drops_the_lower_priority() ->
                   spreads=(SpreadRule("setting_id", priority=20),), dimensions=NEED_ONLY)
     caseload = validated(rows).frame
     with pytest.raises(InfeasibleSelectionError) as caught:
-        solve(caseload, rules, PARAMS)
+        solve_frame(caseload, rules, PARAMS)
     assert set(caught.value.conflicts) == {"at least 1 with setting_type AP", "at least 1 with plan_status EHCP",
                                            "at most 1 per setting_id"}
-    relaxed = solve(caseload, rules, SelectionParams(sets=1, relax=True))
+    relaxed = solve_frame(caseload, rules, SelectionParams(sets=1, relax=True))
     assert relaxed.dropped == ("at least 1 with setting_type AP",)
     assert check.violations(caseload, relaxed.cohorts[0].members, relaxed.rules) == []
 
 
 def test_too_few_eligible_children() -> None:
     with pytest.raises(InfeasibleSelectionError, match="cohort size 3: only 2 eligible CYP"):
-        solve(validated([{}, {}]).frame, Rules(size=3), PARAMS)
+        solve_frame(validated([{}, {}]).frame, Rules(size=3), PARAMS)
 
 
 # ---- brute force on generated caseloads
@@ -154,9 +148,9 @@ def test_optimum_equals_brute_force(seed: int) -> None:
     best, _best_sets = brute_force(caseload, SMALL_RULES)
     if best is None:
         with pytest.raises(InfeasibleSelectionError):
-            solve(caseload, SMALL_RULES, PARAMS)
+            solve_frame(caseload, SMALL_RULES, PARAMS)
         return
-    cohort = solve(caseload, SMALL_RULES, PARAMS).cohorts[0]
+    cohort = solve_frame(caseload, SMALL_RULES, PARAMS).cohorts[0]
     assert cohort.status == "OPTIMAL"
     assert cohort.score == best == check.score(caseload, cohort.members, SMALL_RULES)
     assert check.violations(caseload, cohort.members, SMALL_RULES) == []
@@ -171,25 +165,22 @@ def test_pool_first_search_keeps_the_exact_optimum(seed: int) -> None:
     params = SelectionParams(seed=seed, sets=1, pool_threshold=0)
     if best is None:
         with pytest.raises(InfeasibleSelectionError):
-            solve(caseload, SMALL_RULES, params)
+            solve_frame(caseload, SMALL_RULES, params)
         return
-    cohort = solve(caseload, SMALL_RULES, params).cohorts[0]
+    cohort = solve_frame(caseload, SMALL_RULES, params).cohorts[0]
     assert cohort.status == "OPTIMAL" and cohort.score == best
     assert check.violations(caseload, cohort.members, SMALL_RULES) == []
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(4, 12), size=st.integers(1, 5))
-def test_property_cohort_passes_checker_or_none_exists(seed: int, n: int, size: int) -> None:
-    """Either a cohort that meets every hard rule (and holds no excluded child) is returned,
-    or infeasibility is raised and brute force confirms no cohort exists."""
-    import numpy as np
-
-    caseload = validated(random_rows(np.random.default_rng(seed), n)).frame
-    rules = Rules(size=size, counts=SMALL_RULES.counts[:1], spreads=SMALL_RULES.spreads,
-                  dimensions=SMALL_RULES.dimensions)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=caseload_rows(), rules=small_rules())
+def test_property_cohort_passes_checker_or_none_exists(rows: list[dict[str, object]], rules: Rules) -> None:
+    """On generated caseloads and generated rules: either the cohort meets every hard rule, holds
+    no excluded child and scores brute force's optimum, or infeasibility is raised and brute
+    force confirms that no cohort exists."""
+    caseload = validated(rows).frame
     try:
-        solution = solve(caseload, rules, PARAMS)
+        solution = solve_frame(caseload, rules, PARAMS)
     except InfeasibleSelectionError:
         assert brute_force(caseload, rules)[0] is None
         return
@@ -206,7 +197,7 @@ def test_property_cohort_passes_checker_or_none_exists(seed: int, n: int, size: 
 def test_ranked_sets_hold_overlap_and_never_increase() -> None:
     caseload = random_caseload(7, n=40)
     params = SelectionParams(seed=3, sets=5, max_overlap=2)
-    solution = solve(caseload, SMALL_RULES, params)
+    solution = solve_frame(caseload, SMALL_RULES, params)
     assert len(solution.cohorts) >= 3
     scores = [c.score for c in solution.cohorts]
     assert scores == sorted(scores, reverse=True)
@@ -219,8 +210,8 @@ def test_ranked_sets_hold_overlap_and_never_increase() -> None:
 
 def test_same_seed_same_cohort_and_seeds_spread_the_choice() -> None:
     caseload = random_caseload(11, n=60)
-    runs = {s: solve(caseload, SMALL_RULES, SelectionParams(seed=s, sets=1)).cohorts[0] for s in range(8)}
-    again = solve(caseload, SMALL_RULES, SelectionParams(seed=0, sets=1)).cohorts[0]
+    runs = {s: solve_frame(caseload, SMALL_RULES, SelectionParams(seed=s, sets=1)).cohorts[0] for s in range(8)}
+    again = solve_frame(caseload, SMALL_RULES, SelectionParams(seed=0, sets=1)).cohorts[0]
     assert again.members == runs[0].members
     assert len({c.score for c in runs.values()}) == 1  # every seed finds the optimum
     assert len({frozenset(c.members) for c in runs.values()}) > 1  # ... but not the same children
@@ -228,7 +219,7 @@ def test_same_seed_same_cohort_and_seeds_spread_the_choice() -> None:
 
 def test_reserves_each_keep_every_rule() -> None:
     caseload = random_caseload(5, n=50)
-    solution = solve(caseload, SMALL_RULES, SelectionParams(seed=1, sets=1))
+    solution = solve_frame(caseload, SMALL_RULES, SelectionParams(seed=1, sets=1))
     first = solution.cohorts[0].members
     assert set(solution.reserves) == set(first)
     for slot, member in enumerate(first):
@@ -261,9 +252,9 @@ def test_reserves_are_the_best_swaps() -> None:
 def test_replacement_keeps_the_others_in_their_slots() -> None:
     caseload = random_caseload(21, n=60)
     params = SelectionParams(seed=2, sets=2)
-    first = solve(caseload, SMALL_RULES, params).cohorts[0].members
+    first = solve_frame(caseload, SMALL_RULES, params).cohorts[0].members
     declined = first[1]
-    solution = solve_replacement(caseload, SMALL_RULES, params, first, [declined])
+    solution = solve_replacement(build_problem(caseload, SMALL_RULES), params, first, [declined])
     new = solution.cohorts[0].members
     assert declined not in new
     assert [c for i, c in enumerate(new) if i != 1] == [c for i, c in enumerate(first) if i != 1]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from selector.io import RawTable
-from selector.sample import EHCP_NEEDS, generate
+from selector.io.sample import EHCP_NEEDS, generate
+from selector.io.tables import RawTable
 from selector.validate import validate
 
 

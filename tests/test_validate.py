@@ -7,9 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from selector.errors import CaseloadValidationError
-from selector.validate import load_caseload
-from tests.conftest import caseload_frame, validated, write_csv
+from selector.contract.errors import CaseloadValidationError
+from tests.conftest import caseload_frame, load_caseload, validated, write_csv
 
 
 def failures_of(rows: list[dict[str, object]]) -> pd.DataFrame:

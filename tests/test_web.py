@@ -145,13 +145,13 @@ def test_bad_form_values_are_reported(client) -> None:  # type: ignore[no-untype
 
 
 def test_cancel_stops_the_run(client, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    def slow_solve(frame, rules, params, progress=None):  # type: ignore[no-untyped-def]
+    def slow_solve(problem, params, progress=None):  # type: ignore[no-untyped-def]
         for _ in range(500):  # a long run that reports progress between steps
             progress("a slow step")
             time.sleep(0.01)
         raise AssertionError("not cancelled")
 
-    monkeypatch.setattr(web, "solve", slow_solve)
+    monkeypatch.setattr(web.app, "solve", slow_solve)  # the engine below the application layer
     sid = upload(client).headers["Location"].rsplit("/", 1)[1]
     client.post(f"/s/{sid}/choose", data=default_form())
     assert "Working on" in client.get(f"/s/{sid}/job").get_data(as_text=True)

@@ -9,17 +9,19 @@ age and are then dropped.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .errors import CaseloadValidationError, InputError
-from .io import RawTable, read_table
-from .schema import FALSE_WORDS, MAX_AGE, NEED_CODES, SETTING_CODES, SOCIAL_CARE_CODES, TRUE_WORDS
+from ..contract.columns import FALSE_WORDS, MAX_AGE, NEED_CODES, SETTING_CODES, SOCIAL_CARE_CODES, TRUE_WORDS
+from ..contract.errors import CaseloadValidationError, InputError
+from ..contract.failures import FAILURE_COLUMNS
+from .tables import RawTable, read_table
 
 # Annex A headers (normalised by `annex_key`) -> the column they become.
 HEADERS = {
@@ -207,7 +209,7 @@ def is_list1(table: RawTable) -> bool:
 
 def read_workbook_lists(path: Path) -> tuple[RawTable | None, RawTable | None]:
     """List 1 and List 2 from one workbook: sheets named like List_1 / List 2, else by headers."""
-    import openpyxl
+    import openpyxl  # only workbooks need it (see tables.py)
 
     book = openpyxl.load_workbook(path, read_only=True)
     names = book.sheetnames
@@ -233,8 +235,6 @@ def read_workbook_lists(path: Path) -> tuple[RawTable | None, RawTable | None]:
 
 def _labelled(table: RawTable, workbook: str, sheet: str) -> RawTable:
     """A sheet's table named as messages should say it: `workbook.xlsx [List_1]`."""
-    from dataclasses import replace
-
     return replace(table, name=f"{workbook} [{sheet}]")
 
 
@@ -270,8 +270,6 @@ def convert(list1: RawTable | None, list2: RawTable | None, *, as_of: dt.date, m
     Raises:
         CaseloadValidationError: any problem in the lists (every one, by sheet, row, column).
     """
-    from .validate import FAILURE_COLUMNS
-
     failures: list[dict[str, object]] = []
     parts = []
     for table, status in ((list1, "EHCP"), (list2, "SEN_SUPPORT")):
@@ -306,8 +304,6 @@ def convert(list1: RawTable | None, list2: RawTable | None, *, as_of: dt.date, m
     name = "+".join(dict.fromkeys(files))
     header = {c: c for c in frame.columns}
     sha = "".join(t.sha256 for t in (list1, list2) if t is not None)
-    import hashlib
-
     return AnnexAResult(RawTable(name, frame.astype(str), rows, hashlib.sha256(sha.encode()).hexdigest(), header),
                         table)
 
@@ -479,3 +475,24 @@ def read_lists(options: AnnexOptions, caseload: Path | None, sheet: str | None,
         return None
     return convert(list1, list2, as_of=options.as_of or dt.date.today(), mapping=load_mapping(options.mapping),
                    ap_urns=read_ap_urns(options.ap_urns) if options.ap_urns else frozenset())
+
+
+def read_caseload_table(path: Path | None, sheet: str | None, annex: AnnexOptions) -> tuple[RawTable, pd.DataFrame | None]:
+    """The caseload as a raw table, whether it comes in the contract's columns or as Annex A lists
+    (converted), with the Annex A warnings when it is Annex A.
+
+    Raises:
+        InputError: no caseload given, or a file cannot be read.
+        CaseloadValidationError: the Annex A lists have problems (every one).
+    """
+    first = None
+    if path is not None and path.suffix.lower() not in (".xlsx", ".xlsm") and not (annex.list1 or annex.list2):
+        first = read_table(path, sheet=sheet)
+    converted = read_lists(annex, path, sheet, first)
+    if converted is not None:
+        return converted.table, converted.failures
+    if first is not None:
+        return first, None
+    if path is not None:
+        return read_table(path, sheet=sheet), None
+    raise InputError("no caseload given: name a caseload file, or the Annex A lists.", "no_caseload")

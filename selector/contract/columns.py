@@ -1,4 +1,4 @@
-"""The data contract of SPEC.md as constants: columns, codes, age bands, identifiers."""
+"""The data contract as constants: columns, codes, age bands, identifiers."""
 
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ CODE_COLUMNS: dict[str, tuple[str, ...]] = {
     "secondary_need": NEED_CODES,
 }
 BOOLEAN_COLUMNS: tuple[str, ...] = ("out_of_area", "exclude")
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "services", "social_care", "locality", "setting_id", "secondary_need", "out_of_area", "exclude",
+    "exclude_reason", "lead_practitioner_id",
+)
+# Every column the contract defines (age_band is derived from age), whether or not a file has it.
+CONTRACT_COLUMNS = frozenset((*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, "age_band"))
 TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0", ""})
 

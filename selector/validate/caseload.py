@@ -1,5 +1,7 @@
 """Validation of a caseload (and its contacts) against the contract, collecting every failure.
 
+Pure: it takes tables already read and returns the normalised caseload; no files, no printing.
+
 Every problem becomes one row of a failures table (file, row, column, value, problem, fix,
 severity); errors are raised once, together, as CaseloadValidationError. Warnings travel with
 the validated Caseload.
@@ -7,16 +9,13 @@ the validated Caseload.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from .errors import CaseloadValidationError, InputError
-from .io import RawTable, read_table
-from .schema import (
+from ..contract.cells import canonical_spellings
+from ..contract.columns import (
     AGE_BANDS,
     BOOLEAN_COLUMNS,
     CODE_COLUMNS,
@@ -30,11 +29,9 @@ from .schema import (
     REQUIRED_COLUMNS,
     TRUE_WORDS,
 )
-
-if TYPE_CHECKING:
-    from .annex_a import AnnexOptions
-
-FAILURE_COLUMNS = ["severity", "file", "row", "column", "value", "problem", "fix"]
+from ..contract.errors import CaseloadValidationError
+from ..contract.failures import Failures
+from ..io.tables import RawTable
 
 
 @dataclass(frozen=True)
@@ -70,87 +67,6 @@ class Caseload:
         return self.frame.loc[self.frame["eligible"]]
 
 
-def failure_line(row: pd.Series | dict) -> str:
-    """One failure in plain words: where, what, how to fix."""
-    where = f"{row['file']}: row {row['row']}, column '{row['column']}'"
-    value = f" {row['value']!r}" if str(row["value"]) != "" else ""
-    return f"{where}:{value} {row['problem']}. {row['fix']}"
-
-
-class _Failures:
-    """Collects failures as column arrays (fast for a quarter of a million rows)."""
-
-    def __init__(self) -> None:
-        self.parts: list[pd.DataFrame] = []
-
-    def add(self, severity: str, file: str, rows: object, column: str, values: object,
-            problem: object, fix: str) -> None:
-        rows_arr = np.atleast_1d(np.asarray(rows))
-        n = len(rows_arr)
-        if n == 0:
-            return
-        self.parts.append(pd.DataFrame({
-            "severity": severity,
-            "file": file,
-            "row": rows_arr.astype(int),
-            "column": column,
-            "value": np.broadcast_to(np.asarray(values, dtype=object), (n,)),
-            "problem": np.broadcast_to(np.asarray(problem, dtype=object), (n,)),
-            "fix": fix,
-        }))
-
-    def table(self) -> pd.DataFrame:
-        if not self.parts:
-            return pd.DataFrame({c: pd.Series(dtype=object) for c in FAILURE_COLUMNS})
-        table = pd.concat(self.parts, ignore_index=True)
-        table["row"] = table["row"].astype(int)
-        # Errors first, then in file order, so the first lines shown are the ones to fix.
-        order = table["severity"].map({"error": 0, "warning": 1})
-        return (
-            table.assign(_o=order).sort_values(["_o", "file", "row"], kind="stable")
-            .drop(columns="_o").reset_index(drop=True)[FAILURE_COLUMNS]
-        )
-
-
-def load_caseload(
-    caseload_path: Path | str | None,
-    contacts_path: Path | str | None = None,
-    *,
-    sheet: str | None = None,
-    allow_missing_contact: bool = False,
-    annex: AnnexOptions | None = None,
-) -> Caseload:
-    """Read and validate a caseload (the contract's columns, or the Annex A lists) and contacts.
-
-    Raises:
-        InputError: a file cannot be read.
-        CaseloadValidationError: the data break the contract (every failure in `.failures`).
-    """
-    from .annex_a import AnnexOptions, read_lists
-
-    annex = annex or AnnexOptions()
-    path = Path(caseload_path) if caseload_path is not None else None
-    first = None
-    if path is not None and path.suffix.lower() not in (".xlsx", ".xlsm") and not (annex.list1 or annex.list2):
-        first = read_table(path, sheet=sheet)
-    converted = read_lists(annex, path, sheet, first)
-    if converted is not None:
-        raw, annex_warnings = converted.table, converted.failures
-    elif first is not None:
-        raw, annex_warnings = first, None
-    elif path is not None:
-        raw, annex_warnings = read_table(path, sheet=sheet), None
-    else:
-        raise InputError("no caseload given: name a caseload file, or --list1/--list2.", "no_caseload")
-    contacts = read_table(contacts_path) if contacts_path is not None else None
-    loaded = validate(raw, contacts, allow_missing_contact=allow_missing_contact)
-    if annex_warnings is not None and len(annex_warnings):
-        from dataclasses import replace
-
-        loaded = replace(loaded, warnings=pd.concat([annex_warnings, loaded.warnings], ignore_index=True))
-    return loaded
-
-
 def validate(raw: RawTable, contacts: RawTable | None = None, *,
              allow_missing_contact: bool = False) -> Caseload:
     """Check a raw caseload against the contract and return it normalised.
@@ -158,7 +74,7 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
     Raises:
         CaseloadValidationError: when any error is found; its `failures` holds every one.
     """
-    failures = _Failures()
+    failures = Failures()
     frame = raw.frame
     rows = raw.row_numbers
     file = raw.name
@@ -198,6 +114,10 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
     for column in ("locality", "setting_id", "lead_practitioner_id", "exclude_reason"):
         if column in frame.columns:
             out[column] = frame[column].str.strip().to_numpy()
+    if "locality" in out:
+        # One spelling per place (the first in the file): `WESTMOOR` on one row and `Westmoor`
+        # on another are the same locality, counted once and shown one way everywhere.
+        out["locality"] = canonical_spellings(out["locality"], "locality")
     handled = set(out.columns) | set(INLINE_CONTACT_COLUMNS)
     for column in frame.columns:
         if column not in handled:
@@ -209,8 +129,8 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
     failures.add(
         "warning", file, out.loc[no_contact, "row"], "contact", out.loc[no_contact, "child_id"],
         "no practitioner contact (name with email or phone) for this child",
-        "Add the lead practitioner's contact, or run with --allow-missing-contact."
-        if not allow_missing_contact else "The child stays eligible (--allow-missing-contact).",
+        "Add the lead practitioner's contact, or allow children without a contact to be chosen."
+        if not allow_missing_contact else "The child stays eligible (children without a contact are allowed).",
     )
     reason = np.where(out["exclude"], "excluded", "")
     if "exclude_reason" in out:
@@ -234,7 +154,7 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
     )
 
 
-def _raise_if_errors(failures: _Failures, file: str) -> None:
+def _raise_if_errors(failures: Failures, file: str) -> None:
     table = failures.table()
     errors = table[table["severity"] == "error"]
     if len(errors):
@@ -243,7 +163,7 @@ def _raise_if_errors(failures: _Failures, file: str) -> None:
         )
 
 
-def _check_child_ids(failures: _Failures, file: str, rows: np.ndarray, ids: pd.Series) -> None:
+def _check_child_ids(failures: Failures, file: str, rows: np.ndarray, ids: pd.Series) -> None:
     empty = (ids == "").to_numpy()
     failures.add("error", file, rows[empty], "child_id", "", "child_id is empty",
                  "Give every row its pseudonymous id.")
@@ -256,7 +176,7 @@ def _check_child_ids(failures: _Failures, file: str, rows: np.ndarray, ids: pd.S
                      "Each child appears once: remove the repeated row or correct its id.")
 
 
-def _check_age(failures: _Failures, file: str, rows: np.ndarray, ages: pd.Series) -> pd.Series:
+def _check_age(failures: Failures, file: str, rows: np.ndarray, ages: pd.Series) -> pd.Series:
     text = ages.str.strip()
     number = pd.to_numeric(text, errors="coerce")
     empty = (text == "").to_numpy()
@@ -284,7 +204,7 @@ def _age_bands(ages: pd.Series) -> np.ndarray:
     return labels
 
 
-def _check_codes(failures: _Failures, file: str, rows: np.ndarray, values: pd.Series,
+def _check_codes(failures: Failures, file: str, rows: np.ndarray, values: pd.Series,
                  column: str, codes: tuple[str, ...], required: bool) -> np.ndarray:
     text = values.str.strip()
     upper = text.str.upper()
@@ -299,7 +219,7 @@ def _check_codes(failures: _Failures, file: str, rows: np.ndarray, values: pd.Se
     return upper.to_numpy()
 
 
-def _check_boolean(failures: _Failures, file: str, rows: np.ndarray, values: pd.Series,
+def _check_boolean(failures: Failures, file: str, rows: np.ndarray, values: pd.Series,
                    column: str) -> np.ndarray:
     text = values.astype(str).str.strip()
     lower = text.str.lower()
@@ -324,7 +244,7 @@ def _normalise_services(values: pd.Series) -> np.ndarray:
     return tidied[codes]
 
 
-def _attach_contacts(failures: _Failures, raw: RawTable, out: pd.DataFrame, frame: pd.DataFrame,
+def _attach_contacts(failures: Failures, raw: RawTable, out: pd.DataFrame, frame: pd.DataFrame,
                      contacts: RawTable | None) -> pd.DataFrame:
     """Fill the lead contact columns and `practitioner_key`; return every contact per child."""
     n = len(out)
@@ -385,7 +305,7 @@ def _attach_contacts(failures: _Failures, raw: RawTable, out: pd.DataFrame, fram
     return all_contacts
 
 
-def _check_contacts_table(failures: _Failures, contacts: RawTable) -> pd.DataFrame | None:
+def _check_contacts_table(failures: Failures, contacts: RawTable) -> pd.DataFrame | None:
     frame = contacts.frame
     file = contacts.name
     ok = True
@@ -419,3 +339,10 @@ def _check_contacts_table(failures: _Failures, contacts: RawTable) -> pd.DataFra
         failures.add("error", file, table.loc[dup, "_row"], key, table.loc[dup, key],
                      "duplicate practitioner_id", "List each practitioner once.")
     return table.loc[~empty]
+
+
+def with_warnings(caseload: Caseload, earlier: pd.DataFrame | None) -> Caseload:
+    """The caseload with warnings found before validation (reading Annex A) put first."""
+    if earlier is None or not len(earlier):
+        return caseload
+    return replace(caseload, warnings=pd.concat([earlier, caseload.warnings], ignore_index=True))

@@ -1,4 +1,5 @@
-"""Reading caseloads and contacts from CSV, Parquet and XLSX; writing run folders safely.
+"""Tables: reading caseloads and contacts from CSV, Parquet and XLSX, and writing tables for
+spreadsheet users (formula-escaped).
 
 Every table is read as text (no type guessing), with its column headers normalised as the
 contract says and each row's number as a person sees it in a spreadsheet (header = row 1).
@@ -10,19 +11,14 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .schema import normalise_column
+from ..contract.columns import normalise_column
+from ..contract.errors import InputError
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -189,7 +185,7 @@ def _cell_text(value: object) -> str:
 
 
 def _read_xlsx(path: Path, data: bytes, sheet: str | None) -> tuple[pd.DataFrame, np.ndarray]:
-    import openpyxl
+    import openpyxl  # only XLSX needs it, and importing it costs every other run ~0.1 s
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -268,60 +264,21 @@ def frame_to_csv_bytes(frame: pd.DataFrame) -> bytes:
     return ("\ufeff" + safe.to_csv(index=False, lineterminator="\n")).encode("utf-8")
 
 
-def check_output_folder(folder: Path, force: bool) -> None:
-    """Refuse a non-empty output folder unless `force`, before any work is done."""
-    if folder.exists() and not folder.is_dir():
-        raise InputError(f"{folder}: exists and is not a folder. Choose another --out.", "out_not_dir")
-    if folder.is_dir() and any(folder.iterdir()) and not force:
-        raise InputError(
-            f"{folder}: the folder is not empty. Choose a new --out, or add --force to replace it.",
-            "out_not_empty",
-        )
 
 
-@contextmanager
-def staged_folder(folder: Path, force: bool) -> Iterator[Path]:
-    """A temporary folder beside `folder`, moved into its place when the block ends well.
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write a table as .csv (for spreadsheets), .xlsx or .parquet, by the file's suffix.
 
-    A failure part-way leaves the old folder (if any) as it was and nothing half-written.
+    Raises:
+        InputError: the suffix is none of these.
     """
-    folder = Path(folder)
-    check_output_folder(folder, force)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
-        yield staging
-        if folder.exists():
-            backup = folder.parent / f".{folder.name}.old-{os.getpid()}"
-            os.replace(folder, backup)
-            os.replace(staging, folder)
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            os.replace(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def write_folder(folder: Path, files: dict[str, bytes], force: bool) -> None:
-    """Write `files` into `folder` all at once (see `staged_folder`)."""
-    with staged_folder(folder, force) as staging:
-        for name, content in files.items():
-            (staging / name).write_bytes(content)
-
-
-def read_run_record(run_dir: Path) -> dict:
-    """A run folder's run.json, or an InputError saying what is wrong with the folder."""
-    import json
-
-    path = Path(run_dir) / "run.json"
-    if not path.exists():
-        raise InputError(f"{run_dir}: no run.json here; give a folder written by `selector select`.",
-                         "not_a_run")
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot be read ({exc}).", "bad_run") from exc
-    if not isinstance(record, dict) or not record.get("cohorts") or "input" not in record:
-        raise InputError(f"{path}: not a selector run record.", "bad_run")
-    return record
+    suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".xlsx", ".csv", ".txt"):
+        raise InputError(f"{path.name}: write .csv, .xlsx or .parquet.", "bad_suffix")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    elif suffix == ".xlsx":
+        frame.astype(str).to_excel(path, index=False)
+    else:
+        path.write_bytes(frame_to_csv_bytes(frame))

@@ -1,0 +1,622 @@
+"""The application layer: every use case once, as a function taking typed requests and returning
+typed results. The command line, the web page and batch runs call these and nothing below them.
+
+load → validate → profile → select (choose, write the run folder) → decline/replace → batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import time
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .contract.errors import CaseloadValidationError, InputError, SelectorError
+from .contract.failures import failure_line
+from .contract.rules import DEFAULT_RULES, Rules, rules_from_dict
+from .io.annex_a import DEFAULT_MAPPING_TOML, AnnexOptions, read_caseload_table
+from .io.folders import check_output_folder, staged_folder, write_folder
+from .io.rules_toml import load_rules, rules_from_text, rules_to_toml
+from .io.run_record import AnnexRecord, CohortRecord, InputRecord, Replacement, RunRecord, read_run_record
+from .io.sample import annex_a_lists, generate, inline_contacts
+from .io.tables import frame_to_csv_bytes, read_table, write_table
+from .report.content import reasons
+from .report.files import run_files
+from .report.profile import profile_html
+from .solve import Cohort, Problem, SelectionParams, Solution, build_problem, solve, solve_replacement
+from .solve.problem import excluding
+from .solve.profile import RuleRoom, dimension_counts, rule_room
+from .validate import Caseload, validate, with_warnings
+
+Progress = Callable[[str], None]
+DECLINE_REASON = "family declined or could not be reached"
+
+__all__ = [
+    "DEFAULT_MAPPING_TOML", "Caseload", "InputError", "Rules", "SelectionParams", "SelectorError", "Solution",
+]
+
+
+# ---------------------------------------------------------------- requests and results
+
+@dataclass(frozen=True)
+class Sources:
+    """Where a caseload comes from and how to read it.
+
+    Attributes:
+        caseload: a caseload file (contract columns, an Annex A list or workbook), or None with lists.
+        contacts: the practitioners' contacts file, or None (inline columns serve).
+        sheet: the XLSX sheet to read (default the first).
+        list1, list2: Annex A List 1 (EHC plans) and List 2 (SEN support) files.
+        as_of: the date Annex A ages are taken at (default today).
+        mapping: an edited Annex A mapping TOML.
+        ap_urns: a file of AP settings' URNs.
+        allow_missing_contact: children without a contact stay eligible.
+    """
+
+    caseload: Path | None = None
+    contacts: Path | None = None
+    sheet: str | None = None
+    list1: Path | None = None
+    list2: Path | None = None
+    as_of: dt.date | None = None
+    mapping: Path | None = None
+    ap_urns: Path | None = None
+    allow_missing_contact: bool = False
+
+    def __post_init__(self) -> None:
+        if self.caseload is None and not (self.list1 or self.list2):
+            raise InputError("give a caseload file, or the Annex A lists (List 1 and/or List 2).", "no_caseload")
+
+    @property
+    def annex(self) -> AnnexOptions:
+        return AnnexOptions(list1=self.list1, list2=self.list2, as_of=self.as_of, mapping=self.mapping,
+                            ap_urns=self.ap_urns)
+
+    @property
+    def uses_annex_options(self) -> bool:
+        return bool(self.list1 or self.list2 or self.mapping or self.ap_urns or self.as_of)
+
+
+@dataclass(frozen=True)
+class SelectRequest:
+    """One selection run into a run folder.
+
+    Attributes:
+        sources: the caseload and how to read it.
+        out: the run folder to write.
+        rules_file: a rules TOML, or None for the defaults; size overrides the rules' size.
+        params: the search parameters.
+        formats: extra outputs (xlsx, parquet).
+        force: replace an earlier run folder.
+    """
+
+    sources: Sources
+    out: Path
+    rules_file: Path | None = None
+    size: int | None = None
+    params: SelectionParams = field(default_factory=SelectionParams)
+    formats: tuple[str, ...] = ()
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class SelectResult:
+    """A finished run: the validated caseload, the solution and where it was written."""
+
+    caseload: Caseload
+    solution: Solution
+    out: Path
+
+
+@dataclass(frozen=True)
+class ReplaceRequest:
+    """Families declined: replace them in cohort 1 of a run folder, into a new run folder."""
+
+    run_dir: Path
+    declined: tuple[str, ...]
+    out: Path | None = None
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class ReplaceResult:
+    """A replacement run: who came in, and the new run folder."""
+
+    caseload: Caseload
+    solution: Solution
+    out: Path
+    declined: tuple[str, ...]
+    newcomers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a caseload offers: counts per value of each dimension, and each hard rule's room."""
+
+    caseload: Caseload
+    rules: Rules
+    counts: dict[str, pd.Series]
+    rooms: list[RuleRoom]
+
+
+# ---------------------------------------------------------------- load, validate, profile
+
+def load(sources: Sources) -> Caseload:
+    """Read and validate a caseload (contract columns, or the Annex A lists) and its contacts.
+
+    Raises:
+        InputError: a file cannot be read.
+        CaseloadValidationError: the data break the contract (every failure in `.failures`).
+    """
+    raw, annex_warnings = read_caseload_table(sources.caseload, sources.sheet, sources.annex)
+    contacts = read_table(sources.contacts) if sources.contacts is not None else None
+    caseload = validate(raw, contacts, allow_missing_contact=sources.allow_missing_contact)
+    return with_warnings(caseload, annex_warnings)
+
+
+def describe(caseload: Caseload) -> str:
+    """One line: rows read, eligible, excluded, without a contact."""
+    frame = caseload.frame
+    excluded = int(frame["exclude"].sum())
+    no_contact = int((frame["ineligible_reason"] == "no practitioner contact").sum())
+    return (f"{caseload.source}: {len(frame)} rows read, {int(frame['eligible'].sum())} eligible "
+            f"({excluded} excluded, {no_contact} without a contact)")
+
+
+def read_rules(rules_file: Path | None = None, size: int | None = None) -> Rules:
+    """The rules a run asks for: a file's, or the defaults, with any size override."""
+    rules = load_rules(rules_file) if rules_file else DEFAULT_RULES
+    return rules.with_size(size) if size is not None else rules
+
+
+def rules_from_upload(text: str, name: str) -> Rules:
+    """Rules from an uploaded TOML file's text."""
+    return rules_from_text(text, name)
+
+
+def default_rules_toml() -> str:
+    """The default rules written out as a commented TOML file."""
+    return rules_to_toml(DEFAULT_RULES)
+
+
+def profile_of(caseload: Caseload, rules: Rules) -> Profile:
+    """What the eligible children offer on each dimension, and the room for each hard rule."""
+    return Profile(caseload, rules, dimension_counts(caseload.frame, rules), rule_room(caseload.frame, rules))
+
+
+def profile(sources: Sources, rules_file: Path | None = None) -> Profile:
+    """Load a caseload and profile it under the rules."""
+    rules = read_rules(rules_file)
+    return profile_of(load(sources), rules)
+
+
+def write_profile_page(result: Profile, path: Path, force: bool) -> None:
+    """The profile as a self-contained HTML page (refuses to overwrite without `force`)."""
+    _refuse_existing([path], force)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(profile_html(result.caseload.frame, result.rules, result.caseload.source), encoding="utf-8")
+
+
+def write_failures(path: Path, failures: pd.DataFrame) -> None:
+    """The full failures table as CSV for a spreadsheet."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(frame_to_csv_bytes(failures))
+
+
+# ---------------------------------------------------------------- select
+
+def choose(caseload: Caseload, rules: Rules, params: SelectionParams, progress: Progress | None = None) -> Solution:
+    """Ranked cohorts and reserves for a validated caseload (nothing written)."""
+    return solve(_problem(caseload, rules, progress), params, progress=progress)
+
+
+def select(request: SelectRequest, progress: Progress | None = None) -> SelectResult:
+    """Load, validate, choose and write one run folder.
+
+    Raises:
+        SelectorError: bad input (2), impossible rules (3) or no answer in time (1).
+    """
+    check_output_folder(request.out, request.force)
+    rules = read_rules(request.rules_file, request.size)
+    caseload = load(request.sources)
+    solution = choose(caseload, rules, request.params, progress)
+    write_run(request.out, caseload, solution, request.sources, request.formats, request.force)
+    return SelectResult(caseload, solution, request.out)
+
+
+def write_run(out: Path, caseload: Caseload, solution: Solution, sources: Sources | None,
+              formats: tuple[str, ...] = (), force: bool = False, replaced: Replacement | None = None) -> None:
+    """Write a run folder all at once: the tables, reports and the run record."""
+    record = make_record(caseload, sources, solution, formats, replaced)
+    write_folder(out, run_files(caseload.frame, caseload.all_contacts, solution, record, formats), force)
+
+
+def _problem(caseload: Caseload, rules: Rules, progress: Progress | None) -> Problem:
+    if progress is not None:
+        progress("reading the rules and candidates")
+    return build_problem(caseload.frame, rules)
+
+
+def input_record(caseload: Caseload, sources: Sources | None, formats: tuple[str, ...] = (),
+                 declined: Iterable[str] = ()) -> InputRecord:
+    """What was read, for the run record (paths only when read from files, not uploads)."""
+    frame = caseload.frame
+    annex = None
+    if sources is not None and sources.uses_annex_options:
+        annex = AnnexRecord(
+            list1=_full_path(sources.list1), list2=_full_path(sources.list2), mapping=_full_path(sources.mapping),
+            ap_urns=_full_path(sources.ap_urns),
+            # The date ages were taken at, so that a replacement reads the lists alike.
+            as_of=(sources.as_of or dt.date.today()).isoformat())
+    gone = set(declined)
+    eligible = int((frame["eligible"] & ~frame["child_id"].isin(gone)).sum())
+    return InputRecord(
+        caseload=caseload.source,
+        caseload_path=_full_path(sources.caseload) or "" if sources else "",
+        caseload_sha256=caseload.source_sha256,
+        contacts=caseload.contacts_source,
+        contacts_path=(_full_path(sources.contacts) or "") if sources else "",
+        contacts_sha256=caseload.contacts_sha256,
+        rows=len(frame), eligible=eligible,
+        sheet=sources.sheet if sources else None,
+        allow_missing_contact=sources.allow_missing_contact if sources else False,
+        formats=formats, annex_a=annex,
+    )
+
+
+def make_record(caseload: Caseload, sources: Sources | None, solution: Solution, formats: tuple[str, ...] = (),
+                replaced: Replacement | None = None) -> RunRecord:
+    """The run record of a solution."""
+    p = solution.params
+    return RunRecord(
+        version=solution.version,
+        input=input_record(caseload, sources, formats, replaced.all_declined if replaced else ()),
+        rules=solution.rules.to_dict(),
+        dropped_rules=tuple(solution.dropped),
+        seed=p.seed,
+        params={"sets": p.sets, "max_overlap": p.max_overlap, "time_limit_s": p.time_limit_s,
+                "workers": p.workers, "reserves": p.reserves, "relax": p.relax},
+        solver=dict(solution.solver),
+        candidates=solution.candidates,
+        cohorts=tuple(
+            CohortRecord(rank=c.rank, score=c.score, status=c.status, bound=c.bound, seconds=c.seconds,
+                         members=c.members,
+                         reserves={m: tuple(solution.reserves.get(m, ())) for m in c.members} if c.rank == 1 else {})
+            for c in solution.cohorts),
+        replaced=replaced,
+    )
+
+
+def _full_path(path: Path | None) -> str | None:
+    return str(Path(path).resolve()) if path else None
+
+
+# ---------------------------------------------------------------- declines and replacements
+
+def decline(caseload: Caseload, solution: Solution, declined: Iterable[str],
+            already_declined: Iterable[str] = (), from_run: str = "", progress: Progress | None = None,
+            ) -> tuple[Solution, Replacement]:
+    """Families declined (one or several at once): the rest of cohort 1 keeps its slots and the
+    freed slots are re-optimised under every rule; alternatives and reserves are refreshed.
+
+    Args:
+        caseload: the validated caseload of the run.
+        solution: the run's solution (cohort 1 is where the declines are).
+        declined: members of cohort 1 whose families declined or could not be reached.
+        already_declined: children declined earlier (they stay out).
+        from_run: the run this replaces, for the record.
+
+    Raises:
+        InputError: a declined child is not in cohort 1.
+        InfeasibleSelectionError: no child can take a freed slot with every rule met.
+    """
+    first = solution.cohorts[0].members
+    wanted = _match_ids(tuple(declined), first)
+    earlier = tuple(dict.fromkeys(already_declined))
+    problem = _problem(caseload, solution.rules, progress)
+    if earlier:
+        problem = excluding(problem, set(earlier))
+    replaced = solve_replacement(problem, solution.params, first, wanted, progress=progress)
+    record = Replacement(from_run=from_run, declined=wanted, reason=DECLINE_REASON,
+                         kept=tuple(c for c in first if c not in wanted),
+                         all_declined=tuple(sorted(set(earlier) | set(wanted))))
+    return replace(replaced, dropped=solution.dropped), record
+
+
+def _match_ids(asked: tuple[str, ...], cohort: tuple[str, ...], run: str = "") -> tuple[str, ...]:
+    """The cohort members asked for, matched after trimming and ignoring case.
+
+    Raises:
+        InputError: a child asked for is not in cohort 1.
+    """
+    by_key = {c.strip().casefold(): c for c in cohort}
+    found = []
+    for child in asked:
+        member = by_key.get(child.strip().casefold())
+        if member is None:
+            of_run = f" of {run}" if run else ""
+            raise InputError(f"{child} is not in cohort 1{of_run}; cohort 1 is {', '.join(cohort)}.", "not_in_cohort")
+        found.append(member)
+    return tuple(dict.fromkeys(found))
+
+
+def replace_in_run(request: ReplaceRequest) -> ReplaceResult:
+    """A replacement written as a new run folder beside the old one (which is kept).
+
+    Raises:
+        RunRecordError: the run folder's record is missing or damaged.
+        InputError: a child is not in cohort 1, or the caseload changed since the run.
+    """
+    record = read_run_record(request.run_dir)
+    declined = _match_ids(request.declined, record.cohorts[0].members, str(request.run_dir))
+    out = request.out or next_replacement_folder(request.run_dir)
+    check_output_folder(out, request.force)
+    sources = _sources_of(record)
+    caseload = load(sources)
+    if (caseload.source_sha256 != record.input.caseload_sha256
+            or caseload.contacts_sha256 != record.input.contacts_sha256):
+        raise InputError(
+            f"{record.input.caseload}: the caseload or contacts changed since {request.run_dir} was made. "
+            "Choose again on the new data.", "input_changed")
+    rules = rules_from_dict(record.rules, source=f"{request.run_dir}/run.json")
+    p = record.params
+    try:
+        params = SelectionParams(seed=record.seed, time_limit_s=p["time_limit_s"], workers=p["workers"],
+                                 sets=p["sets"], max_overlap=p["max_overlap"], reserves=p["reserves"],
+                                 relax=p["relax"])
+    except (KeyError, TypeError) as exc:
+        raise InputError(f"{request.run_dir}/run.json: the search parameters are incomplete ({exc}).",
+                         "bad_run") from exc
+    earlier = record.replaced.all_declined if record.replaced else ()
+    previous = _solution_of(record, rules, params)
+    solution, replacement = decline(caseload, previous, declined, earlier, from_run=request.run_dir.name)
+    write_run(out, caseload, solution, sources, record.input.formats, request.force, replacement)
+    newcomers = tuple(c for c in solution.cohorts[0].members if c not in previous.cohorts[0].members)
+    return ReplaceResult(caseload, solution, out, replacement.declined, newcomers)
+
+
+def next_replacement_folder(run_dir: Path) -> Path:
+    """The next free `RUN-replace-N` beside a run (a replacement of a replacement counts on)."""
+    base = re.sub(r"-replace-\d+$", "", run_dir.name)
+    number = 1
+    while (candidate := run_dir.parent / f"{base}-replace-{number}").exists():
+        number += 1
+    return candidate
+
+
+def _sources_of(record: RunRecord) -> Sources:
+    """The sources a run was read from, as its record gives them."""
+    source = record.input
+    annex = source.annex_a or AnnexRecord()
+
+    def path(text: str | None) -> Path | None:
+        return Path(text) if text else None
+
+    if not source.caseload_path and not (annex.list1 or annex.list2):
+        raise InputError(f"{source.caseload}: the run record names no caseload file to read again "
+                         "(a run made from an upload).", "no_caseload")
+    return Sources(
+        caseload=path(source.caseload_path), contacts=path(source.contacts_path), sheet=source.sheet,
+        list1=path(annex.list1), list2=path(annex.list2),
+        as_of=dt.date.fromisoformat(annex.as_of) if annex.as_of else None,
+        mapping=path(annex.mapping), ap_urns=path(annex.ap_urns),
+        allow_missing_contact=source.allow_missing_contact)
+
+
+def _solution_of(record: RunRecord, rules: Rules, params: SelectionParams) -> Solution:
+    """The recorded solution, enough to continue from (cohorts and reserves)."""
+    cohorts = tuple(Cohort(c.rank, c.members, c.score, c.status, c.bound, c.seconds) for c in record.cohorts)
+    return Solution(cohorts=cohorts, reserves=dict(record.cohorts[0].reserves), rules=rules,
+                    dropped=record.dropped_rules, params=params, candidates=record.candidates)
+
+
+def cohort_members(caseload: Caseload, solution: Solution) -> list[dict[str, object]]:
+    """Cohort 1 as a page shows it: slot, id, the child's row, why chosen, reserves."""
+    first = solution.cohorts[0]
+    frame = caseload.frame
+    chosen = frame.loc[frame["child_id"].isin(first.members)]
+    why = reasons(chosen, first.members, solution.rules)
+    by_id = chosen.set_index("child_id", drop=False)
+    return [{"slot": slot, "id": child, "row": by_id.loc[child], "why": why[child],
+             "reserves": ", ".join(solution.reserves.get(child, ())) or "none"}
+            for slot, child in enumerate(first.members, start=1)]
+
+
+def run_zip(caseload: Caseload, solution: Solution, replaced: Replacement | None = None,
+            folder: str = "selector-run") -> bytes:
+    """A run folder as a zip built in memory (the web page's download): nothing touches the disk."""
+    record = make_record(caseload, None, solution, ("xlsx",), replaced)
+    files = run_files(caseload.frame, caseload.all_contacts, solution, record, ("xlsx",))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in sorted(files.items()):
+            archive.writestr(f"{folder}/{name}", content)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- synthetic data
+
+def write_sample(rows: int, seed: int, out: Path, contacts_out: Path | None, area: str, force: bool) -> tuple[int, int]:
+    """A synthetic caseload (and contacts) written to files; returns (children, practitioners)."""
+    _refuse_existing([p for p in (out, contacts_out) if p is not None], force)
+    caseload, contacts = generate(rows, seed, area=area)
+    if contacts_out is None:
+        caseload = inline_contacts(caseload, contacts)
+    write_table(caseload, out)
+    if contacts_out is not None:
+        write_table(contacts, contacts_out)
+    return len(caseload), len(contacts)
+
+
+def write_annex_sample(rows: int, seed: int, area: str, folder: Path, force: bool) -> tuple[int, int]:
+    """Synthetic Annex A lists (CSV each, and one workbook); returns (List 1 rows, List 2 rows)."""
+    names = ["list1.csv", "list2.csv", "contacts.csv", "annex_a.xlsx"]
+    _refuse_existing([folder / n for n in names], force)
+    list1, list2, contacts = annex_a_lists(rows, seed, area)
+    write_table(list1, folder / "list1.csv")
+    write_table(list2, folder / "list2.csv")
+    write_table(contacts, folder / "contacts.csv")
+    with pd.ExcelWriter(folder / "annex_a.xlsx") as writer:
+        list1.astype(str).to_excel(writer, sheet_name="List_1", index=False)
+        list2.astype(str).to_excel(writer, sheet_name="List_2", index=False)
+    return len(list1), len(list2)
+
+
+def _refuse_existing(paths: list[Path], force: bool) -> None:
+    existing = [p for p in paths if p.exists()]
+    if existing and not force:
+        raise InputError(f"{existing[0]}: already exists. Choose another name, or allow overwriting.", "exists")
+
+
+# ---------------------------------------------------------------- batch
+
+CASELOAD_SUFFIXES = {".csv", ".xlsx", ".parquet"}
+SUMMARY_COLUMNS = ["area", "caseload", "rules", "seed", "rows", "eligible", "status", "score", "bound",
+                   "seconds", "exit_code", "error", "run_folder"]
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One run of a batch: an area (or scenario) name and its request."""
+
+    name: str
+    request: SelectRequest
+
+
+def _safe_name(text: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", text.strip()).strip("._")
+    return name or "area"
+
+
+def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_variants: tuple[Path, ...] = (),
+               seeds: tuple[int, ...] = (), formats: tuple[str, ...] = (),
+               allow_missing_contact: bool = False) -> list[BatchItem]:
+    """The batch's runs from a manifest CSV (area, caseload and optional contacts, rules, seed;
+    paths relative to it) or a folder of caseloads (contacts from NAME_contacts.* beside each).
+    Scenario mode runs every area once per extra rules file and/or seed.
+
+    Raises:
+        InputError: the manifest is missing, malformed, or names an area twice.
+    """
+    manifest = Path(manifest)
+    if not manifest.exists():
+        raise InputError(f"{manifest}: not found. Give a manifest CSV or a folder of caseloads.", "missing_file")
+    rows, base = _manifest_rows(manifest)
+
+    def path_of(text: str | None) -> Path | None:
+        if not text or not str(text).strip():
+            return None
+        path = Path(str(text).strip())
+        return path if path.is_absolute() else base / path
+
+    items: list[BatchItem] = []
+    for record in rows:
+        area = record.get("area", "").strip() or Path(record["caseload"]).stem
+        seed_text = str(record.get("seed", "")).strip()
+        row_params = replace(params, seed=int(seed_text)) if seed_text else params
+        variants: list[tuple[str, Path | None]] = [("", path_of(record.get("rules")))]
+        if rules_variants:
+            variants = [(f"__{_safe_name(r.stem)}", r) for r in rules_variants]
+        for suffix, rules_file in variants:
+            for seed in seeds or (row_params.seed,):
+                name = _safe_name(area) + suffix + (f"__seed{seed}" if seeds else "")
+                sources = Sources(caseload=path_of(record["caseload"]) or Path(),
+                                  contacts=path_of(record.get("contacts")),
+                                  allow_missing_contact=allow_missing_contact)
+                items.append(BatchItem(name, SelectRequest(sources=sources, out=out / name, rules_file=rules_file,
+                                                           params=replace(row_params, seed=seed), formats=formats)))
+    names = [t.name for t in items]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise InputError(f"{manifest.name}: area {repeated[0]!r} appears more than once; give each row its "
+                         "own area name.", "bad_manifest")
+    return items
+
+
+def _manifest_rows(manifest: Path) -> tuple[list[dict[str, str]], Path]:
+    rows: list[dict[str, str]] = []
+    if manifest.is_dir():
+        for path in sorted(manifest.iterdir()):
+            if path.suffix.lower() not in CASELOAD_SUFFIXES or path.stem.endswith("_contacts"):
+                continue
+            contacts = next((str(c) for c in sorted(manifest.glob(f"{path.stem}_contacts.*"))
+                             if c.suffix.lower() in CASELOAD_SUFFIXES), "")
+            rows.append({"area": path.stem, "caseload": str(path), "contacts": contacts})
+        if not rows:
+            raise InputError(f"{manifest}: no caseload files (.csv, .xlsx, .parquet) in this folder.", "empty_batch")
+        return rows, manifest
+    table = read_table(manifest)
+    if "caseload" not in table.frame.columns:
+        raise InputError(f"{manifest.name}: a manifest needs a 'caseload' column (and 'area', optional "
+                         "'contacts', 'rules', 'seed').", "bad_manifest")
+    for row_number, record in zip(table.row_numbers, table.frame.to_dict("records"), strict=True):
+        if not record["caseload"].strip():
+            raise InputError(f"{manifest.name}: row {row_number}, column 'caseload': empty.", "bad_manifest")
+        record.setdefault("area", Path(record["caseload"]).stem)
+        if "seed" in record and record["seed"].strip() and not record["seed"].strip().lstrip("-").isdigit():
+            raise InputError(f"{manifest.name}: row {row_number}, column 'seed': {record['seed']!r} is not "
+                             "a whole number.", "bad_manifest")
+        rows.append(record)
+    return rows, manifest.parent
+
+
+def run_batch_item(item: BatchItem) -> dict[str, object]:
+    """Run one area and describe the outcome as a summary row; never raises for a bad area."""
+    started = time.perf_counter()
+    request = item.request
+    row: dict[str, object] = {
+        "area": item.name, "caseload": str(request.sources.caseload),
+        "rules": str(request.rules_file or "default"), "seed": request.params.seed,
+        "rows": "", "eligible": "", "status": "", "score": "", "bound": "", "exit_code": 0, "error": "",
+        "run_folder": item.name,
+    }
+    try:
+        result = select(request)
+    except CaseloadValidationError as error:
+        errors = error.failures[error.failures["severity"] == "error"]
+        first = f" First: {failure_line(errors.iloc[0])}" if len(errors) else ""
+        row.update(status="INVALID_INPUT", exit_code=2, error=error.message + first, run_folder="")
+    except SelectorError as error:
+        row.update(status={2: "INVALID_INPUT", 3: "INFEASIBLE"}.get(error.exit_code, "ERROR"),
+                   exit_code=error.exit_code, error=error.message.replace("\n", " "), run_folder="")
+    except Exception as error:  # one broken area must not stop the others
+        row.update(status="ERROR", exit_code=1, error=f"{type(error).__name__}: {error}", run_folder="")
+    else:
+        first = result.solution.cohorts[0]
+        frame = result.caseload.frame
+        row.update(rows=len(frame), eligible=int(frame["eligible"].sum()), status=first.status,
+                   score=first.score, bound=first.bound)
+    row["seconds"] = round(time.perf_counter() - started, 3)
+    return row
+
+
+RunMany = Callable[[list[BatchItem]], Iterator[dict[str, object]]]
+
+
+def run_batch(items: list[BatchItem], out: Path, force: bool, run_many: RunMany | None = None) -> pd.DataFrame:
+    """Run every item (through `run_many`, e.g. a process pool; one by one without it), write
+    OUT/<area>/ folders and OUT/summary.csv. The batch is built beside OUT and moved into place
+    at the end, so an interrupted batch leaves no half-written OUT.
+
+    Returns:
+        The summary table, one row per item, in manifest order.
+    """
+    with staged_folder(Path(out), force) as staging:
+        staged = [BatchItem(t.name, replace(t.request, out=staging / t.name, force=False)) for t in items]
+        stream = run_many(staged) if run_many else (run_batch_item(t) for t in staged)
+        rows = list(stream)
+        order = {t.name: i for i, t in enumerate(items)}
+        summary = pd.DataFrame(sorted(rows, key=lambda r: order[str(r["area"])]), columns=SUMMARY_COLUMNS)
+        (staging / "summary.csv").write_bytes(frame_to_csv_bytes(summary))
+    return summary
+
+
+def version() -> str:
+    return __version__

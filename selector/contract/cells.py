@@ -1,0 +1,89 @@
+"""The one cell reader: what values a child holds on a dimension, as every layer reads them.
+
+The model, the checker, the reports and the profile all read cells through `cell_values`
+(one cell), `value_of` (one child) or `column_values` (a whole column, each distinct cell
+read once), so they cannot disagree. A value keeps its display form (trimmed, as the area
+wrote it); `match_key` case-folds it for matching. Validation makes each free-text value's
+spelling the same on every row (`canonical_spellings`), so a display form stands for one key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+# Columns holding several values, `;`-separated: each named value counts on its own.
+MULTI_VALUED_COLUMNS = frozenset({"services"})
+
+
+def match_key(value: object) -> str:
+    """A value as matching compares it: trimmed and case-folded.
+
+    >>> match_key("  Westmoor "), match_key("WESTMOOR")
+    ('westmoor', 'westmoor')
+    """
+    return str(value).strip().casefold()
+
+
+def cell_values(cell: object, dimension: str) -> tuple[str, ...]:
+    """The values one cell holds, in display form: trimmed; empty holds none; `services` split on
+    `;`; a boolean as TRUE or FALSE.
+
+    >>> cell_values(" Westmoor ", "locality"), cell_values("", "locality"), cell_values(None, "x")
+    (('Westmoor',), (), ())
+    >>> cell_values("OT; SALT;;", "services"), cell_values(True, "out_of_area")
+    (('OT', 'SALT'), ('TRUE',))
+    """
+    if cell is None or (isinstance(cell, float) and cell != cell):
+        return ()
+    if isinstance(cell, bool | np.bool_):
+        return ("TRUE" if cell else "FALSE",)
+    text = str(cell).strip()
+    if dimension in MULTI_VALUED_COLUMNS:
+        return tuple(part.strip() for part in text.split(";") if part.strip())
+    return (text,) if text else ()
+
+
+def value_of(child: Mapping[str, object] | pd.Series, dimension: str) -> tuple[str, ...]:
+    """The values one child holds on a dimension (none when the caseload lacks the column).
+
+    >>> value_of({"locality": "Westmoor", "services": "OT;SALT"}, "services")
+    ('OT', 'SALT')
+    """
+    return cell_values(child.get(dimension), dimension)
+
+
+def column_values(column: pd.Series, dimension: str) -> list[tuple[str, ...]]:
+    """`cell_values` of every cell of a column (each distinct cell read once: fast at 60,000 rows)."""
+    if column.dtype == bool:
+        return [cell_values(bool(v), dimension) for v in column.to_numpy()]
+    codes, uniques = pd.factorize(column, sort=False)
+    read = [cell_values(u, dimension) for u in uniques]
+    return [read[c] if c >= 0 else () for c in codes]
+
+
+def holds_any(child: Mapping[str, object] | pd.Series, dimension: str, wanted: set[str]) -> bool:
+    """Whether a child holds one of `wanted` (compared by `match_key`) on a dimension."""
+    keys = {match_key(w) for w in wanted}
+    return any(match_key(v) in keys for v in value_of(child, dimension))
+
+
+def canonical_spellings(column: pd.Series, dimension: str) -> np.ndarray:
+    """The column with each value spelled as it is first spelled in the file, so that `Westmoor`,
+    `WESTMOOR` and ` westmoor` are one value shown one way everywhere.
+
+    >>> canonical_spellings(pd.Series(["Westmoor", "WESTMOOR", " eastfield", "Eastfield"]), "locality").tolist()
+    ['Westmoor', 'Westmoor', 'eastfield', 'eastfield']
+    """
+    spelling: dict[str, str] = {}
+    codes, uniques = pd.factorize(column.astype(str), sort=False)
+    rewritten = []
+    for text in uniques:
+        parts = []
+        for value in cell_values(text, dimension):
+            parts.append(spelling.setdefault(match_key(value), value))
+        rewritten.append(";".join(parts))
+    table = np.array([*rewritten, ""], dtype=object)
+    return table[codes]

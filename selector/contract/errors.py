@@ -1,0 +1,84 @@
+"""The error hierarchy: every failure a user can cause is a SelectorError with an exit code.
+
+Each error says what is wrong (`message`), where (`where`: a file, row or key, when known) and
+how to fix it (`fix`), in the domain's words; front ends add their own hint for a `code` (a
+command-line flag, a form field) and catch SelectorError once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class SelectorError(Exception):
+    """Root of every error `selector` raises on purpose; the front ends catch it once.
+
+    Attributes:
+        message: what is wrong, with where and how to fix it when known.
+        code: a stable short reason that tests, scripts and front ends can match.
+        where: the file, row, column or key concerned ("" when it is the whole run).
+        fix: how to fix it ("" when the message already says).
+        exit_code: the process exit code (2 bad input, 3 impossible rules, 1 anything else).
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, code: str = "error", *, where: str = "", fix: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.where = where
+        self.fix = fix
+
+    def explained(self, hint: str | None = None) -> str:
+        """The message with how to fix it: a front end's own `hint` (a flag, a field) when it has
+        one for this error, else the domain's `fix`."""
+        advice = hint or self.fix
+        return f"{self.message}\n{advice}" if advice else self.message
+
+
+class InputError(SelectorError):
+    """A file cannot be read or used as given (missing, empty, binary, wrong format)."""
+
+    exit_code = 2
+
+
+class CaseloadValidationError(InputError):
+    """The caseload or contacts break the contract; `failures` lists every problem found."""
+
+    def __init__(self, message: str, failures: pd.DataFrame) -> None:
+        super().__init__(message, code="invalid_caseload")
+        self.failures = failures
+
+
+class RulesError(InputError):
+    """A rules file is broken or contradictory; `problems` lists every one found (with lines)."""
+
+    def __init__(self, message: str, code: str = "bad_rules", *, problems: tuple[str, ...] = (),
+                 where: str = "", fix: str = "") -> None:
+        super().__init__(message, code, where=where, fix=fix)
+        self.problems = problems or (message,)
+
+
+class RunRecordError(InputError):
+    """A run folder's run.json is missing, damaged or hand-edited into something unusable."""
+
+
+class InfeasibleSelectionError(SelectorError):
+    """No cohort meets the hard rules; `conflicts` names the rules that cannot hold together."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, conflicts: tuple[str, ...] = (), code: str = "infeasible",
+                 fix: str = "") -> None:
+        super().__init__(message, code=code, fix=fix)
+        self.conflicts = conflicts
+
+
+class SolverError(SelectorError):
+    """The solver returned no answer (time limit before any cohort, or an invalid model)."""
+
+    exit_code = 1

@@ -1,0 +1,63 @@
+"""The failures table: every data problem as one row (severity, file, row, column, value, problem,
+fix), collected while checking and raised once."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+FAILURE_COLUMNS = ["severity", "file", "row", "column", "value", "problem", "fix"]
+
+
+def failure_line(row: pd.Series | dict) -> str:
+    """One failure in plain words: where, what, how to fix.
+
+    >>> failure_line({"file": "c.csv", "row": 4, "column": "age", "value": "31",
+    ...               "problem": "age is outside 0 to 25", "fix": "Check the age."})
+    "c.csv: row 4, column 'age': '31' age is outside 0 to 25. Check the age."
+    """
+    where = f"{row['file']}: row {row['row']}, column '{row['column']}'"
+    value = f" {row['value']!r}" if str(row["value"]) != "" else ""
+    return f"{where}:{value} {row['problem']}. {row['fix']}"
+
+
+def empty_failures() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in FAILURE_COLUMNS})
+
+
+class Failures:
+    """Collects failures as column arrays (fast for a quarter of a million rows)."""
+
+    def __init__(self) -> None:
+        self.parts: list[pd.DataFrame] = []
+
+    def add(self, severity: str, file: str, rows: object, column: str, values: object,
+            problem: object, fix: str) -> None:
+        rows_arr = np.atleast_1d(np.asarray(rows))
+        n = len(rows_arr)
+        if n == 0:
+            return
+        self.parts.append(pd.DataFrame({
+            "severity": severity,
+            "file": file,
+            "row": rows_arr.astype(int),
+            "column": column,
+            "value": np.broadcast_to(np.asarray(values, dtype=object), (n,)),
+            "problem": np.broadcast_to(np.asarray(problem, dtype=object), (n,)),
+            "fix": fix,
+        }))
+
+    def table(self) -> pd.DataFrame:
+        if not self.parts:
+            return empty_failures()
+        table = pd.concat(self.parts, ignore_index=True)
+        table["row"] = table["row"].astype(int)
+        # Errors first, then in file order, so the first lines shown are the ones to fix.
+        order = table["severity"].map({"error": 0, "warning": 1})
+        return (
+            table.assign(_o=order).sort_values(["_o", "file", "row"], kind="stable")
+            .drop(columns="_o").reset_index(drop=True)[FAILURE_COLUMNS]
+        )
+
+    def has_errors(self) -> bool:
+        return any((part["severity"] == "error").any() for part in self.parts)

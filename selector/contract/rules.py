@@ -1,0 +1,396 @@
+"""The hard rules and the objective as data: the defaults, and plain data (a TOML file's or a
+run record's) checked into typed rules, every problem collected.
+
+A rules file (see data/sample/rules.toml) may set:
+
+    size = 6
+    [[count]]            # how many cohort members may have a value in a column
+    column = "setting_type"
+    value = "AP"         # or values = ["AP", "CUSTODY"]: a member matches any of them
+    min = 1              # and/or max = ...
+    priority = 10        # relaxing drops lower priorities first
+    [[spread]]           # at most `max` members share one value of the column
+    column = "setting_id"
+    max = 1
+    [objective.primary_need]
+    weight = 4
+    cap = 6
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from .cells import MULTI_VALUED_COLUMNS
+from .columns import CODE_COLUMNS, normalise_column
+from .errors import RulesError
+
+# The practitioner spread rule reads this column of the validated caseload: the lead
+# practitioner's id when given, else the lead contact's e-mail, else name and organisation.
+PRACTITIONER_COLUMNS = {"lead_practitioner", "lead_practitioner_id", "practitioner", "practitioner_key"}
+
+
+@dataclass(frozen=True)
+class CountRule:
+    """At least `min` and at most `max` cohort members have one of `values` in `column`."""
+
+    column: str
+    values: tuple[str, ...]
+    min: int | None = None
+    max: int | None = None
+    priority: int = 0
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        """The rule in words, as messages and outputs show it."""
+        if self.label:
+            return self.label
+        what = f"{self.column} {' or '.join(self.values)}"
+        if self.min is not None and self.max is not None:
+            return f"between {self.min} and {self.max} with {what}"
+        if self.min is not None:
+            return f"at least {self.min} with {what}"
+        return f"at most {self.max} with {what}"
+
+
+@dataclass(frozen=True)
+class SpreadRule:
+    """At most `max` cohort members share any one (known) value of `column`."""
+
+    column: str
+    max: int = 1
+    priority: int = 0
+    label: str = ""
+
+    @property
+    def is_practitioner(self) -> bool:
+        return self.column in PRACTITIONER_COLUMNS
+
+    @property
+    def name(self) -> str:
+        if self.label:
+            return self.label
+        what = "lead practitioner" if self.is_practitioner else self.column
+        return f"at most {self.max} per {what}"
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """An objective term: `weight` x (distinct values covered in `column`, counted up to `cap`)."""
+
+    column: str
+    weight: int
+    cap: int
+
+    @property
+    def multi_valued(self) -> bool:
+        """`services` holds a `;`-list; each service named counts as a value."""
+        return self.column in MULTI_VALUED_COLUMNS
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything that decides what a good cohort is.
+
+    Attributes:
+        size: cohort size (exact).
+        counts: min/max count rules.
+        spreads: spread rules (at most N per setting, per practitioner).
+        dimensions: the objective's weighted, capped coverage terms.
+        dropped: names of rules relaxed away (recorded in every output).
+    """
+
+    size: int = 6
+    counts: tuple[CountRule, ...] = ()
+    spreads: tuple[SpreadRule, ...] = ()
+    dimensions: tuple[Dimension, ...] = ()
+    dropped: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.size < 1:
+            raise RulesError(f"size must be at least 1 (got {self.size}).", "bad_size")
+
+    @property
+    def hard_rules(self) -> tuple[CountRule | SpreadRule, ...]:
+        """Every relaxable rule, counts first."""
+        return (*self.counts, *self.spreads)
+
+    def with_size(self, size: int) -> Rules:
+        return replace(self, size=size)
+
+    def without(self, names: set[str]) -> Rules:
+        """These rules with the named hard rules dropped (and recorded as dropped)."""
+        return replace(
+            self,
+            counts=tuple(r for r in self.counts if r.name not in names),
+            spreads=tuple(r for r in self.spreads if r.name not in names),
+            dropped=tuple(sorted(set(self.dropped) | names)),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for run.json; `from_dict` reads it back."""
+        def clean(d: dict[str, Any]) -> dict[str, Any]:
+            return {k: (list(v) if isinstance(v, tuple) else v) for k, v in d.items()
+                    if v is not None and v != ""}
+
+        return {
+            "size": self.size,
+            "count": [clean(asdict(r)) for r in self.counts],
+            "spread": [clean(asdict(r)) for r in self.spreads],
+            "objective": {d.column: {"weight": d.weight, "cap": d.cap} for d in self.dimensions},
+            "dropped": list(self.dropped),
+        }
+
+
+DEFAULT_DIMENSIONS = (
+    Dimension("primary_need", 4, 6),
+    Dimension("age_band", 4, 5),
+    Dimension("setting_type", 3, 4),
+    Dimension("plan_status", 2, 3),
+    Dimension("social_care", 2, 2),
+    Dimension("services", 1, 8),
+    Dimension("locality", 1, 6),
+)
+
+# Priorities: a higher number is kept longer when rules are relaxed. The plan-status balance matters most
+# to inspectors; then one family per practitioner (workload of consent calls), one child per
+# setting, and AP, which inspectors "usually" but not always include.
+DEFAULT_RULES = Rules(
+    size=6,
+    counts=(
+        CountRule("setting_type", ("AP",), min=1, priority=10),
+        CountRule("plan_status", ("EHCP",), min=2, priority=40),
+        CountRule("plan_status", ("SEN_SUPPORT",), min=2, priority=40),
+    ),
+    spreads=(
+        SpreadRule("setting_id", max=1, priority=20),
+        SpreadRule("lead_practitioner", max=1, priority=30),
+    ),
+    dimensions=DEFAULT_DIMENSIONS,
+)
+
+
+# Bounds that keep the model well-defined (CP-SAT needs bounded integers) and catch typos.
+MAX_SIZE = 100
+MAX_WEIGHT = 1000
+MAX_CAP = 1000
+MAX_PRIORITY = 1_000_000
+
+Path_ = tuple[str | int, ...]
+"""Where a value sits in the rules' data: ("count", 2, "min") is [[count]] 2's min."""
+
+
+def describe_path(path: Path_) -> str:
+    """A place in the rules as a person reads it.
+
+    >>> describe_path(("count", 2, "min")), describe_path(("objective", "locality", "cap"))
+    ('[[count]] 2, min', '[objective.locality] cap')
+    """
+    if not path:
+        return "top level"
+    if path[0] in ("count", "spread") and len(path) > 1:
+        head = f"[[{path[0]}]] {path[1]}"
+        return head + (f", {path[2]}" if len(path) > 2 else "")
+    if path[0] == "objective" and len(path) > 1:
+        return f"[objective.{path[1]}]" + (f" {path[2]}" if len(path) > 2 else "")
+    return ".".join(str(p) for p in path)
+
+
+class _Problems:
+    """Every problem found in the rules' data, each with its place (and line, when known)."""
+
+    def __init__(self, source: str, locate: Any) -> None:
+        self.source = source
+        self.locate = locate
+        self.items: list[str] = []
+
+    def add(self, path: Path_, text: str) -> None:
+        line = self.locate(path) if self.locate else None
+        where = (f"line {line}, " if line else "") + describe_path(path)
+        self.items.append(f"{where}: {text}")
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        if len(self.items) == 1:
+            message = f"{self.source}: {self.items[0]}"
+        else:
+            message = (f"{self.source}: {len(self.items)} problems in the rules:\n  - "
+                       + "\n  - ".join(self.items))
+        raise RulesError(message, "bad_rules", problems=tuple(self.items), where=self.source,
+                         fix="Correct the rules file at the lines named.")
+
+
+def rules_from_dict(data: dict[str, Any], source: str = "rules", locate: Any = None) -> Rules:
+    """Build Rules from plain data (a TOML file's or a run record's), checking every key and
+    collecting every problem before raising once.
+
+    Args:
+        data: the parsed rules.
+        source: the name messages give the rules (a file name).
+        locate: optional `path -> line number` for messages (the TOML reader supplies one).
+
+    >>> rules_from_dict({"size": 4}).size
+    4
+    >>> rules_from_dict({"count": [{"column": "plan_status", "value": "EHCP", "min": 7}]}, "r.toml")
+    Traceback (most recent call last):
+    ...
+    selector.contract.errors.RulesError: r.toml: [[count]] 1, min: 7 is more than the cohort size 6
+    """
+    problems = _Problems(source, locate)
+    if not isinstance(data, dict):
+        problems.add((), "the rules must be a table of keys")
+        problems.raise_if_any()
+    _only_keys(problems, data, {"size", "count", "spread", "objective", "dropped"}, ())
+    size = _whole(problems, data.get("size", DEFAULT_RULES.size), ("size",), 1, MAX_SIZE)
+
+    counts = DEFAULT_RULES.counts
+    if "count" in data:
+        items = _tables(problems, data["count"], "count")
+        counts = tuple(r for i, item in enumerate(items)
+                       if (r := _count_rule(problems, item, i + 1, size)) is not None)
+    spreads = DEFAULT_RULES.spreads
+    if "spread" in data:
+        items = _tables(problems, data["spread"], "spread")
+        spreads = tuple(r for i, item in enumerate(items)
+                        if (r := _spread_rule(problems, item, i + 1)) is not None)
+    dimensions = DEFAULT_RULES.dimensions
+    if "objective" in data:
+        dimensions = _objective(problems, data["objective"])
+    dropped_raw = data.get("dropped", [])
+    if not isinstance(dropped_raw, list) or not all(isinstance(x, str) for x in dropped_raw):
+        problems.add(("dropped",), "must be a list of rule names")
+        dropped_raw = []
+    _check_minimums_fit(problems, counts, size)
+    problems.raise_if_any()
+    return Rules(size=size or 1, counts=counts, spreads=spreads, dimensions=dimensions,
+                 dropped=tuple(dropped_raw))
+
+
+def _only_keys(problems: _Problems, table: Any, allowed: set[str], path: Path_) -> bool:
+    if not isinstance(table, dict):
+        problems.add(path, "must be a table of keys")
+        return False
+    for key in sorted(set(table) - allowed):
+        problems.add((*path, key), f"unknown key {key!r}; the keys here are {', '.join(sorted(allowed))}")
+    return True
+
+
+def _tables(problems: _Problems, value: Any, key: str) -> list[Any]:
+    if not isinstance(value, list):
+        problems.add((key,), f"must be written as [[{key}]] tables")
+        return []
+    return value
+
+
+def _whole(problems: _Problems, value: Any, path: Path_, low: int, high: int) -> int | None:
+    """A whole number from `low` to `high`, or None (with a problem recorded)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        problems.add(path, f"must be a whole number (got {value!r})")
+        return None
+    if not low <= value <= high:
+        problems.add(path, f"must be from {low} to {high} (got {value})")
+        return None
+    return value
+
+
+def _count_rule(problems: _Problems, item: Any, number: int, size: int | None) -> CountRule | None:
+    path: Path_ = ("count", number)
+    if not _only_keys(problems, item, {"column", "value", "values", "min", "max", "priority", "name"}, path):
+        return None
+    column = _column(problems, item.get("column"), (*path, "column"))
+    if ("value" in item) == ("values" in item):
+        problems.add(path, "needs exactly one of 'value' or 'values'")
+        return None
+    raw_values = item["values"] if "values" in item else [item["value"]]
+    if not isinstance(raw_values, list) or not raw_values or not all(
+            isinstance(v, str | int) and not isinstance(v, bool) and str(v).strip() for v in raw_values):
+        problems.add((*path, "values" if "values" in item else "value"),
+                     "must be a value, or a non-empty list of values, written as text")
+        return None
+    values = tuple(str(v).strip().upper() for v in raw_values)
+    if column in CODE_COLUMNS:
+        for value in values:
+            if value not in CODE_COLUMNS[column]:
+                problems.add((*path, "values" if "values" in item else "value"),
+                             f"{value!r} is not one of the {column} codes ({' '.join(CODE_COLUMNS[column])})")
+    if "min" not in item and "max" not in item:
+        problems.add(path, "needs 'min' and/or 'max'")
+        return None
+    limit = MAX_SIZE
+    low = _whole(problems, item["min"], (*path, "min"), 0, limit) if "min" in item else None
+    high = _whole(problems, item["max"], (*path, "max"), 0, limit) if "max" in item else None
+    priority = _whole(problems, item.get("priority", 0), (*path, "priority"), 0, MAX_PRIORITY)
+    label = item.get("name", "")
+    if not isinstance(label, str):
+        problems.add((*path, "name"), f"must be text (got {label!r})")
+        label = ""
+    if column is None or ("min" in item and low is None) or ("max" in item and high is None) or priority is None:
+        return None
+    rule = CountRule(column=column, values=values, min=low, max=high, priority=priority, label=label)
+    if low is not None and high is not None and low > high:
+        problems.add((*path, "min"), f"{low} is more than max {high}")
+    if low is not None and size is not None and low > size:
+        problems.add((*path, "min"), f"{low} is more than the cohort size {size}")
+    return rule
+
+
+def _spread_rule(problems: _Problems, item: Any, number: int) -> SpreadRule | None:
+    path: Path_ = ("spread", number)
+    if not _only_keys(problems, item, {"column", "max", "priority", "name"}, path):
+        return None
+    column = _column(problems, item.get("column"), (*path, "column"))
+    most = _whole(problems, item.get("max", 1), (*path, "max"), 1, MAX_SIZE)
+    priority = _whole(problems, item.get("priority", 0), (*path, "priority"), 0, MAX_PRIORITY)
+    label = item.get("name", "")
+    if not isinstance(label, str):
+        problems.add((*path, "name"), f"must be text (got {label!r})")
+        label = ""
+    if column is None or most is None or priority is None:
+        return None
+    return SpreadRule(column=column, max=most, priority=priority, label=label)
+
+
+def _objective(problems: _Problems, table: Any) -> tuple[Dimension, ...]:
+    if not isinstance(table, dict):
+        problems.add(("objective",), "must be a table of columns, e.g. [objective.primary_need]")
+        return ()
+    dims = []
+    for column, spec in table.items():
+        path: Path_ = ("objective", column)
+        if not _only_keys(problems, spec, {"weight", "cap"}, path):
+            continue
+        name = _column(problems, column, path)
+        weight = _whole(problems, spec.get("weight", 1), (*path, "weight"), 0, MAX_WEIGHT)
+        cap = _whole(problems, spec.get("cap", 1), (*path, "cap"), 0, MAX_CAP)
+        if name is not None and weight is not None and cap is not None:
+            dims.append(Dimension(column=name, weight=weight, cap=cap))
+    return tuple(dims)
+
+
+def _column(problems: _Problems, value: Any, path: Path_) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        problems.add(path, "must name a column (text)")
+        return None
+    return normalise_column(value)
+
+
+def _check_minimums_fit(problems: _Problems, counts: tuple[CountRule, ...], size: int | None) -> None:
+    """Minimums of one column's different values that add up to more than the cohort size."""
+    if size is None:
+        return
+    by_column: dict[str, list[CountRule]] = {}
+    for rule in counts:
+        if rule.min and rule.column not in MULTI_VALUED_COLUMNS:
+            by_column.setdefault(rule.column, []).append(rule)
+    for column, column_rules in by_column.items():
+        disjoint = all(
+            not set(a.values) & set(b.values)
+            for j, a in enumerate(column_rules) for b in column_rules[j + 1:]
+        )
+        total = sum(r.min or 0 for r in column_rules)
+        if len(column_rules) > 1 and disjoint and total > size:
+            names = "; ".join(r.name for r in column_rules)
+            problems.add(("size",), f"rules on {column} need {total} members but the cohort has {size}: {names}")

@@ -1,0 +1,307 @@
+"""The run record (run.json): one frozen, versioned dataclass, and the only code that writes or
+reads run.json. What it reads is checked field by field, so a damaged or hand-edited record
+gives a clear error naming every problem, never a traceback."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from ..contract.errors import RunRecordError
+
+SCHEMA_VERSION = 2
+RUN_RECORD_NAME = "run.json"
+
+
+@dataclass(frozen=True)
+class AnnexRecord:
+    """How Annex A lists were read: their paths and the date ages were taken at."""
+
+    list1: str | None = None
+    list2: str | None = None
+    mapping: str | None = None
+    ap_urns: str | None = None
+    as_of: str | None = None
+
+
+@dataclass(frozen=True)
+class InputRecord:
+    """What was read: names (shown), full paths (to read again), hashes, counts, reading options."""
+
+    caseload: str
+    caseload_path: str
+    caseload_sha256: str
+    contacts: str = ""
+    contacts_path: str = ""
+    contacts_sha256: str = ""
+    rows: int = 0
+    eligible: int = 0
+    sheet: str | None = None
+    allow_missing_contact: bool = False
+    formats: tuple[str, ...] = ()
+    annex_a: AnnexRecord | None = None
+
+
+@dataclass(frozen=True)
+class CohortRecord:
+    """One ranked cohort as recorded: members in slot order; reserves only for cohort 1."""
+
+    rank: int
+    score: int
+    status: str
+    bound: int
+    seconds: float
+    members: tuple[str, ...]
+    reserves: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """A `replace` run: the run it came from, who declined, who stayed."""
+
+    from_run: str
+    declined: tuple[str, ...]
+    reason: str
+    kept: tuple[str, ...]
+    all_declined: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """Everything needed to understand, repeat or continue a run.
+
+    Attributes:
+        version: selector's version.
+        input: the files read and how.
+        rules: the rules in force (plain data, as a rules file holds them).
+        dropped_rules: rules relaxed away.
+        seed: the seed that chose among equally good cohorts.
+        params: the search parameters (sets, max_overlap, time_limit_s, workers, reserves, relax).
+        solver: the solver settings that matter.
+        candidates: eligible children considered.
+        cohorts: the ranked cohorts.
+        replaced: for a `replace` run, what it replaced.
+        files: the other files of the run folder with their SHA-256 (names inside the folder only).
+        schema_version: the layout of this record.
+    """
+
+    version: str
+    input: InputRecord
+    rules: dict[str, Any]
+    dropped_rules: tuple[str, ...]
+    seed: int
+    params: dict[str, Any]
+    solver: dict[str, Any]
+    candidates: int
+    cohorts: tuple[CohortRecord, ...]
+    replaced: Replacement | None = None
+    files: dict[str, str] = field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+
+    def to_dict(self, *, with_files: bool = True) -> dict[str, Any]:
+        """Plain data in run.json's order (only the `seconds` fields vary between identical runs)."""
+        source = self.input
+        options: dict[str, Any] = {"sheet": source.sheet, "allow_missing_contact": source.allow_missing_contact,
+                                   "formats": list(source.formats)}
+        if source.annex_a is not None:
+            a = source.annex_a
+            options["annex_a"] = {"list1": a.list1, "list2": a.list2, "mapping": a.mapping,
+                                  "ap_urns": a.ap_urns, "as_of": a.as_of}
+        data: dict[str, Any] = {
+            "schema_version": self.schema_version,
+            "version": self.version,
+            "input_sha256": source.caseload_sha256,
+            "input": {
+                "caseload": source.caseload, "caseload_path": source.caseload_path,
+                "caseload_sha256": source.caseload_sha256, "contacts": source.contacts,
+                "contacts_path": source.contacts_path, "contacts_sha256": source.contacts_sha256,
+                "rows": source.rows, "eligible": source.eligible, "options": options,
+            },
+            "rules": self.rules,
+            "dropped_rules": list(self.dropped_rules),
+            "seed": self.seed,
+            "params": self.params,
+            "solver": self.solver,
+            "candidates": self.candidates,
+        }
+        if self.replaced is not None:
+            r = self.replaced
+            data["replaced"] = {"from_run": r.from_run, "declined": list(r.declined), "reason": r.reason,
+                                "kept": list(r.kept), "all_declined": list(r.all_declined)}
+        data["cohorts"] = [
+            {"rank": c.rank, "score": c.score, "status": c.status, "bound": c.bound, "seconds": c.seconds,
+             "members": list(c.members), "reserves": {m: list(rs) for m, rs in c.reserves.items()}}
+            for c in self.cohorts
+        ]
+        if with_files:
+            data["files"] = dict(self.files)
+        return data
+
+    def to_json_bytes(self) -> bytes:
+        return (json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def read_run_record(run_dir: Path) -> RunRecord:
+    """A run folder's record, checked.
+
+    Raises:
+        RunRecordError: no run.json, not JSON, or a field missing, of the wrong type or out of place
+            (every problem named).
+    """
+    path = Path(run_dir) / RUN_RECORD_NAME
+    if not path.is_file():
+        raise RunRecordError(f"{run_dir}: no {RUN_RECORD_NAME} here; give a folder written by `selector select`.",
+                             "not_a_run", where=str(run_dir))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise RunRecordError(f"{path}: cannot be read as JSON ({exc}).", "bad_run", where=str(path)) from exc
+    return record_from_dict(data, str(path))
+
+
+def record_from_dict(data: Any, source: str) -> RunRecord:
+    """Check plain data field by field and build the record (all problems raised together)."""
+    reader = _Reader(source)
+    top = reader.table(data, "run record")
+    version = reader.get(top, "schema_version", int, "run record")
+    if version is not None and version != SCHEMA_VERSION:
+        reader.problem(f"schema_version {version} is not {SCHEMA_VERSION}; this selector cannot read it")
+    source_table = reader.table(reader.get(top, "input", dict, "run record"), "input")
+    options = reader.table(reader.get(source_table, "options", dict, "input"), "input.options")
+    annex = None
+    if options.get("annex_a") is not None:
+        given = reader.table(options["annex_a"], "input.options.annex_a")
+        annex = AnnexRecord(**{k: reader.get(given, k, (str, type(None)), "input.options.annex_a", default=None)
+                               for k in ("list1", "list2", "mapping", "ap_urns", "as_of")})
+    for key in ("caseload_path", "contacts_path"):
+        reader.input_path(source_table.get(key), f"input.{key}")
+    record_input = InputRecord(
+        caseload=reader.get(source_table, "caseload", str, "input"),
+        caseload_path=reader.get(source_table, "caseload_path", str, "input"),
+        caseload_sha256=reader.get(source_table, "caseload_sha256", str, "input"),
+        contacts=reader.get(source_table, "contacts", str, "input", default=""),
+        contacts_path=reader.get(source_table, "contacts_path", str, "input", default=""),
+        contacts_sha256=reader.get(source_table, "contacts_sha256", str, "input", default=""),
+        rows=reader.get(source_table, "rows", int, "input", default=0),
+        eligible=reader.get(source_table, "eligible", int, "input", default=0),
+        sheet=reader.get(options, "sheet", (str, type(None)), "input.options", default=None),
+        allow_missing_contact=reader.get(options, "allow_missing_contact", bool, "input.options", default=False),
+        formats=tuple(reader.strings(options.get("formats", []), "input.options.formats")),
+        annex_a=annex,
+    )
+    cohorts = []
+    for i, item in enumerate(reader.list_of(top.get("cohorts"), "cohorts")):
+        where = f"cohorts[{i}]"
+        c = reader.table(item, where)
+        reserves_table = reader.table(c.get("reserves", {}), f"{where}.reserves")
+        cohorts.append(CohortRecord(
+            rank=reader.get(c, "rank", int, where), score=reader.get(c, "score", int, where),
+            status=reader.get(c, "status", str, where), bound=reader.get(c, "bound", int, where),
+            seconds=float(reader.get(c, "seconds", (int, float), where) or 0),
+            members=tuple(reader.strings(c.get("members"), f"{where}.members")),
+            reserves={str(k): tuple(reader.strings(v, f"{where}.reserves.{k}")) for k, v in reserves_table.items()},
+        ))
+    if not cohorts:
+        reader.problem("cohorts: the record holds no cohort")
+    elif not cohorts[0].members:
+        reader.problem("cohorts[0].members: cohort 1 has no members")
+    replaced = None
+    if top.get("replaced") is not None:
+        r = reader.table(top["replaced"], "replaced")
+        replaced = Replacement(
+            from_run=reader.get(r, "from_run", str, "replaced"),
+            declined=tuple(reader.strings(r.get("declined"), "replaced.declined")),
+            reason=reader.get(r, "reason", str, "replaced", default=""),
+            kept=tuple(reader.strings(r.get("kept", []), "replaced.kept")),
+            all_declined=tuple(reader.strings(r.get("all_declined", []), "replaced.all_declined")),
+        )
+    files = reader.table(top.get("files", {}), "files")
+    for name, digest in files.items():
+        if not _inside_folder(name):
+            reader.problem(f"files: {name!r} is not a file of the run folder (a path outside it)")
+        if not isinstance(digest, str):
+            reader.problem(f"files.{name}: must be text (a SHA-256)")
+    record = RunRecord(
+        version=reader.get(top, "version", str, "run record"),
+        input=record_input,
+        rules=reader.table(reader.get(top, "rules", dict, "run record"), "rules"),
+        dropped_rules=tuple(reader.strings(top.get("dropped_rules", []), "dropped_rules")),
+        seed=reader.get(top, "seed", int, "run record"),
+        params=reader.table(reader.get(top, "params", dict, "run record"), "params"),
+        solver=reader.table(top.get("solver", {}), "solver"),
+        candidates=reader.get(top, "candidates", int, "run record", default=0),
+        cohorts=tuple(cohorts),
+        replaced=replaced,
+        files={str(k): str(v) for k, v in files.items()},
+    )
+    reader.raise_if_any()
+    return record
+
+
+def _inside_folder(name: object) -> bool:
+    """A plain file name of the run folder: no folders, no `..`, not absolute."""
+    if not isinstance(name, str) or not name or "\\" in name:
+        return False
+    parts = PurePosixPath(name).parts
+    return len(parts) == 1 and parts[0] not in (".", "..") and not name.startswith("/")
+
+
+class _Reader:
+    """Reads fields of untrusted plain data, noting every problem instead of failing on the first."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[str] = []
+
+    def problem(self, text: str) -> None:
+        self.problems.append(text)
+
+    def table(self, value: Any, where: str) -> dict[str, Any]:
+        if isinstance(value, dict):
+            return value
+        if value is not None:
+            self.problem(f"{where}: must be a JSON object")
+        return {}
+
+    def get(self, table: dict[str, Any], key: str, kind: Any, where: str, default: Any = ...) -> Any:
+        if key not in table:
+            if default is ...:
+                self.problem(f"{where}: '{key}' is missing")
+                return None
+            return default
+        value = table[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if (bool not in kinds and isinstance(value, bool)) or not isinstance(value, kinds):
+            names = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
+            self.problem(f"{where}.{key}: must be {names} (got {value!r})")
+            return None if default is ... else default
+        return value
+
+    def list_of(self, value: Any, where: str) -> list[Any]:
+        if isinstance(value, list):
+            return value
+        self.problem(f"{where}: must be a list")
+        return []
+
+    def strings(self, value: Any, where: str) -> list[str]:
+        items = self.list_of(value, where)
+        if not all(isinstance(v, str) for v in items):
+            self.problem(f"{where}: must be a list of text")
+            return []
+        return items
+
+    def input_path(self, value: Any, where: str) -> None:
+        if value in (None, ""):
+            return
+        if not isinstance(value, str) or not Path(value).is_absolute():
+            self.problem(f"{where}: must be a full path to the input file (got {value!r})")
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise RunRecordError(
+                f"{self.source}: not a usable run record ({len(self.problems)} problem(s)):\n  - "
+                + "\n  - ".join(self.problems)
+                + "\nRun `selector select` again rather than editing run.json by hand.",
+                "bad_run", where=self.source)

@@ -1,0 +1,269 @@
+"""The report's content as data: tables of the cohorts and contacts, why each child was chosen,
+coverage, and the sections that the templates render to Markdown and HTML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .. import check
+from ..contract.cells import holds_any, value_of
+from ..contract.columns import CONTACT_FIELDS
+from ..contract.rules import CountRule, Rules
+from ..io.run_record import RunRecord
+from ..solve import Solution
+from .charts import compare_shares
+
+LABELS = {"primary_need": "need", "age_band": "age band", "setting_type": "setting",
+          "plan_status": "plan", "social_care": "social care", "services": "services",
+          "locality": "locality"}
+ATTRIBUTE_COLUMNS = ["age", "age_band", "primary_need", "secondary_need", "plan_status",
+                     "setting_type", "setting_id", "social_care", "services", "locality",
+                     "out_of_area", "lead_practitioner_id"]
+INTERNAL_COLUMNS = {"row", "eligible", "ineligible_reason", "practitioner_key", "exclude",
+                    "exclude_reason", "child_id"}
+
+
+def label(column: str) -> str:
+    return LABELS.get(column, column.replace("_", " "))
+
+
+def reasons(caseload: pd.DataFrame, members: tuple[str, ...], rules: Rules) -> dict[str, str]:
+    """Why each member was chosen: the values only it brings, and the rules it helps meet."""
+    out = {}
+    for child in members:
+        others = [m for m in members if m != child]
+        mine = check.coverage(caseload, [child], rules)
+        theirs = check.coverage(caseload, others, rules)
+        unique = [f"{label(d.column)} {v}" for d in rules.dimensions if d.weight > 0
+                  for v in sorted(mine[d.column] - theirs[d.column])]
+        row = caseload.loc[caseload["child_id"] == child].iloc[0]
+        rules_met = [r.name for r in rules.counts if r.min and holds_any(row, r.column, set(r.values))]
+        parts = []
+        if unique:
+            parts.append("only member with " + ", ".join(unique))
+        else:
+            parts.append("adds breadth without a value of its own")
+        if rules_met:
+            parts.append("counts toward " + "; ".join(rules_met))
+        out[child] = "; ".join(parts)
+    return out
+
+
+def cohorts_frame(caseload: pd.DataFrame, solution: Solution) -> pd.DataFrame:
+    """cohorts.csv: a row per member of every cohort; cohort, slot, child_id, score first."""
+    by_id = caseload.set_index("child_id", drop=False)
+    extra = [c for c in caseload.columns
+             if c not in INTERNAL_COLUMNS and c not in ATTRIBUTE_COLUMNS and not c.startswith("contact_")]
+    attributes = [c for c in ATTRIBUTE_COLUMNS if c in caseload.columns] + extra
+    rows = []
+    for cohort in solution.cohorts:
+        why = reasons(caseload, cohort.members, solution.rules)
+        for slot, child in enumerate(cohort.members, start=1):
+            member = by_id.loc[child]
+            record = {"cohort": cohort.rank, "slot": slot, "child_id": child, "score": cohort.score}
+            record.update({c: member[c] for c in attributes})
+            record.update({f"practitioner_{f}": member[f"contact_{f}"] for f in CONTACT_FIELDS})
+            record["why_chosen"] = why[child]
+            rows.append(record)
+    return pd.DataFrame(rows)
+
+
+def contacts_frame(caseload: pd.DataFrame, solution: Solution, all_contacts: pd.DataFrame) -> pd.DataFrame:
+    """contacts.csv: cohort 1's practitioners for the consent calls, lead first per child."""
+    first = solution.cohorts[0]
+    why = reasons(caseload, first.members, solution.rules)
+    rows = []
+    for slot, child in enumerate(first.members, start=1):
+        people = all_contacts.loc[all_contacts["child_id"] == child]
+        for _, person in people.iterrows():
+            rows.append({"slot": slot, "child_id": child, "lead": bool(person["lead"]),
+                         **{f: person[f] for f in CONTACT_FIELDS}, "why_chosen": why[child]})
+    columns = ["slot", "child_id", "lead", *CONTACT_FIELDS, "why_chosen"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+# ---------------------------------------------------------------- the reader's report
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Chart:
+    """A chart: its SVG (inlined in HTML), a file name (linked from Markdown) and a text summary."""
+
+    name: str
+    title: str
+    svg: str
+    summary: str
+
+
+@dataclass
+class Section:
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+
+
+CHART_DIMENSIONS = {"primary_need": "Primary need", "age_band": "Age band", "setting_type": "Setting type"}
+
+
+def comparison_charts(caseload: pd.DataFrame, members: tuple[str, ...],
+                      caseload_counts: dict[str, pd.Series]) -> list[Chart]:
+    """Caseload against cohort 1, on need, age band and setting."""
+    chosen = caseload.loc[caseload["child_id"].isin(members)]
+    charts = []
+    for column, counts in caseload_counts.items():
+        cohort = chosen[column].astype(str).value_counts()
+        summary = "; ".join(f"{v}: caseload {n / max(counts.sum(), 1):.0%}, cohort {cohort.get(v, 0)} of "
+                            f"{len(members)}" for v, n in counts.items())
+        charts.append(Chart(f"chart_{column}.svg", f"{CHART_DIMENSIONS[column]}: caseload and cohort 1",
+                            compare_shares(CHART_DIMENSIONS[column], counts, cohort), summary))
+    return charts
+
+
+def coverage_matrix(caseload: pd.DataFrame, members: tuple[str, ...], rules: Rules,
+                    offered: dict[str, set[str]]) -> Table:
+    """Dimension x value rows, a column per member: which member covers each value, and the
+    values the caseload offers that the cohort leaves out."""
+    per_member = {m: check.coverage(caseload, [m], rules) for m in members}
+    rows = []
+    for dim in rules.dimensions:
+        if dim.weight == 0:
+            continue
+        values = sorted(offered.get(dim.column, set()) | {v for m in members for v in per_member[m][dim.column]})
+        for value in values:
+            holders = [m for m in members if value in per_member[m][dim.column]]
+            rows.append([label(dim.column), value, *["covers" if m in holders else "" for m in members],
+                         "covered" if holders else "not covered"])
+    return Table(["dimension", "value", *members, "cohort 1"], rows)
+
+
+def max_score(rules: Rules) -> int:
+    return sum(d.weight * d.cap for d in rules.dimensions)
+
+
+def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecord,
+                    offered: dict[str, set[str]], caseload_counts: dict[str, pd.Series] | None = None,
+                    ) -> list[Section]:
+    """The report's content, rendered to Markdown and HTML alike.
+
+    Args:
+        caseload: the validated caseload (at least the chosen children).
+        solution: the run's result.
+        record: what was run (the run record; its cohorts are not read here).
+        offered: the values the eligible caseload offers per dimension (`offered_values`).
+        caseload_counts: counts per value of the charted dimensions (`distributions`); no
+            charts without them.
+    """
+    rules = solution.rules
+    first = solution.cohorts[0]
+    source = record.input
+    by_id = caseload.set_index("child_id", drop=False)
+    status = {"OPTIMAL": "proved optimal", "FEASIBLE": "best found when the time limit came"}
+    run = Section("What was run", [
+        f"Caseload `{source.caseload}` (SHA-256 {source.caseload_sha256[:12]}...): {source.rows} rows, "
+        f"{source.eligible} eligible CYP." + (f" Contacts `{source.contacts}`." if source.contacts else ""),
+        (f"selector {solution.version}, seed {solution.params.seed}, {len(solution.cohorts)} ranked "
+        f"cohort(s), at most {solution.params.max_overlap} shared between any two."),
+    ])
+    if record.replaced is not None:
+        run.paragraphs.append(
+            f"This run replaces {', '.join(record.replaced.declined)} ({record.replaced.reason}) "
+            f"in cohort 1 of run `{record.replaced.from_run}`; the other members were kept.")
+    rule_rows = [[f"exactly {rules.size} CYP", "met"]]
+    for rule in rules.hard_rules:
+        broken = [v for v in check.violations(caseload, first.members, Rules(
+            size=len(first.members), counts=(rule,) if isinstance(rule, CountRule) else (),
+            spreads=() if isinstance(rule, CountRule) else (rule,)))]
+        rule_rows.append([rule.name, "met" if not broken else "NOT met: " + "; ".join(broken)])
+    for name in solution.dropped:
+        rule_rows.append([name, "dropped by --relax (could not be met with the others)"])
+    run.tables.append(Table(["rule", "cohort 1"], rule_rows))
+
+    why = reasons(caseload, first.members, rules)
+    cohort_rows = []
+    for slot, child in enumerate(first.members, start=1):
+        m = by_id.loc[child]
+        cohort_rows.append([str(slot), child, str(m.get("age", "")), m.get("age_band", ""),
+                            m.get("primary_need", ""), m.get("plan_status", ""),
+                            m.get("setting_type", ""), m.get("social_care", ""),
+                            str(m.get("services", "")).replace(";", ", "), str(m.get("locality", "")),
+                            f"{m['contact_name']} ({m['contact_role']}, {m['contact_organisation']})"
+                            if m["contact_name"] else "no contact", why[child]])
+    cohort = Section(
+        f"Cohort 1: score {first.score} of {max_score(rules)} possible ({status[first.status]}"
+        + (f", bound {first.bound}" if first.status != "OPTIMAL" else "") + ")",
+        ["Practitioners' e-mail and phone are in contacts.csv, for the consent calls."],
+        [Table(["slot", "child", "age", "age band", "need", "plan", "setting", "social care",
+                "services", "locality", "practitioner", "why chosen"], cohort_rows)],
+    )
+
+    covered = check.coverage(caseload, first.members, rules)
+    coverage_rows = []
+    for dim in rules.dimensions:
+        have = covered[dim.column]
+        missing = sorted(offered[dim.column] - have)
+        coverage_rows.append([
+            label(dim.column), f"{min(len(have), dim.cap)} of {dim.cap} (weight {dim.weight})",
+            ", ".join(sorted(have)) or "-", ", ".join(missing) or "-",
+        ])
+    coverage = Section("Coverage of cohort 1", [
+        ("Each dimension counts the distinct values covered, up to its cap; past the cap the "
+        "choice is left to chance so that the cohort still looks like the caseload.")],
+        [Table(["dimension", "counted", "values covered", "offered by the caseload, not covered"],
+               coverage_rows)])
+    matrix = Section("Coverage matrix", [
+        ("Which member of cohort 1 covers each value the caseload offers (\"covers\"), and the "
+        "values no member covers (\"not covered\").")],
+        [coverage_matrix(caseload, first.members, rules, offered)])
+    charts = Section("Caseload and cohort 1 compared", [
+        ("Share of each value among the eligible CYP and in cohort 1. The cohort is chosen for "
+        "breadth, so rare values are over-represented on purpose.")],
+        charts=comparison_charts(caseload, first.members, caseload_counts) if caseload_counts else [])
+
+    reserve_rows = [[str(slot), child, *list(solution.reserves.get(child, ())) + [""] * 3][:5]
+                    for slot, child in enumerate(first.members, start=1)]
+    reserves = Section("Reserves", [
+        ("If a family declines, each slot's reserves can take it with every rule still met, best "
+        "score first. `selector replace RUN_DIR --decline CHILD_ID` re-optimises the slot.")],
+        [Table(["slot", "child", "reserve 1", "reserve 2", "reserve 3"], reserve_rows)])
+
+    alt_rows = []
+    base = set(first.members)
+    base_cover = check.coverage(caseload, first.members, rules)
+    for c in solution.cohorts:
+        other = check.coverage(caseload, c.members, rules)
+        gains = [f"+{label(d.column)} {v}" for d in rules.dimensions if d.weight
+                 for v in sorted(other[d.column] - base_cover[d.column])]
+        losses = [f"-{label(d.column)} {v}" for d in rules.dimensions if d.weight
+                  for v in sorted(base_cover[d.column] - other[d.column])]
+        differs = "same as cohort 1" if c.rank == 1 else "; ".join(gains + losses) or "covers the same values"
+        alt_rows.append([str(c.rank), str(c.score), status[c.status], ", ".join(c.members),
+                         str(len(base & set(c.members))), differs])
+    alternatives = Section("Ranked cohorts", [
+        (f"Each cohort shares at most {solution.params.max_overlap} CYP with every better-ranked one. "
+         "'+' marks values a cohort covers that cohort 1 does not; '-' the reverse.")],
+        [Table(["rank", "score", "status", "members", "shared with cohort 1", "compared with cohort 1"],
+               alt_rows)])
+    return [run, cohort, coverage, charts, matrix, reserves, alternatives]
+
+
+
+def offered_values(caseload: pd.DataFrame, rules: Rules) -> dict[str, set[str]]:
+    """For each dimension, the distinct values among eligible CYP (read as the checker reads them)."""
+    eligible = caseload.loc[caseload["eligible"]]
+    out: dict[str, set[str]] = {}
+    for dim in rules.dimensions:
+        if dim.column not in eligible.columns:
+            out[dim.column] = set()
+            continue
+        # Each distinct cell once: fast at 60,000 rows.
+        cells = eligible[dim.column].drop_duplicates()
+        out[dim.column] = set(check.distinct([v for cell in cells for v in value_of({dim.column: cell}, dim.column)]))
+    return out

@@ -1,0 +1,79 @@
+"""Every file of a run folder, as bytes by name: the CSV tables, the reports, the charts, the
+optional workbook and Parquet, and last the run record with the others' SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import replace
+
+import pandas as pd
+
+from ..contract.rules import Dimension, Rules
+from ..io.run_record import RUN_RECORD_NAME, RunRecord
+from ..io.tables import frame_to_csv_bytes
+from ..solve import Solution
+from ..solve.profile import dimension_counts
+from .content import (
+    CHART_DIMENSIONS,
+    cohorts_frame,
+    contacts_frame,
+    offered_values,
+    report_sections,
+)
+from .render import render_html, render_markdown
+
+
+def chart_counts(caseload: pd.DataFrame) -> dict[str, pd.Series]:
+    """Count per value among eligible CYP for the charted dimensions (read by the one cell reader)."""
+    charted = Rules(dimensions=tuple(Dimension(c, 1, 1) for c in CHART_DIMENSIONS))
+    counts = dimension_counts(caseload, charted)
+    return {c: counts[c] for c in CHART_DIMENSIONS if c in caseload.columns}
+
+
+def run_files(caseload: pd.DataFrame, all_contacts: pd.DataFrame, solution: Solution, record: RunRecord,
+              formats: tuple[str, ...] = ()) -> dict[str, bytes]:
+    """Every file of the run folder, by name (run.json last, listing the others' hashes)."""
+    # The reports only look at the chosen children and reserves (and the values the whole
+    # caseload offers); slicing them out first keeps large caseloads fast.
+    involved = {m for c in solution.cohorts for m in c.members}
+    involved |= {r for rs in solution.reserves.values() for r in rs}
+    offered = offered_values(caseload, solution.rules)
+    counts = chart_counts(caseload)
+    caseload = caseload.loc[caseload["child_id"].isin(involved)]
+    cohorts = cohorts_frame(caseload, solution)
+    contacts = contacts_frame(caseload, solution, all_contacts)
+    if solution.dropped:
+        # Relaxed rules: every output says so, the CSVs in a column of their own.
+        dropped = "; ".join(solution.dropped)
+        cohorts["rules_dropped"] = dropped
+        contacts["rules_dropped"] = dropped
+    title = f"Tracking cohort for {record.input.caseload}"
+    sections = report_sections(caseload, solution, record, offered, counts)
+    files = {
+        "cohorts.csv": frame_to_csv_bytes(cohorts),
+        "contacts.csv": frame_to_csv_bytes(contacts),
+        "report.md": render_markdown(title, sections).encode(),
+        "report.html": render_html(title, sections).encode(),
+        **{chart.name: chart.svg.encode() for section in sections for chart in section.charts},
+    }
+    if "xlsx" in formats:
+        from .xlsx import xlsx_bytes  # openpyxl is heavy; only a workbook needs it
+
+        sheets = {f"Cohort {c.rank}": cohorts[cohorts["cohort"] == c.rank] for c in solution.cohorts}
+        sheets["Contacts"] = contacts
+        coverage = next(s for s in sections if s.title.startswith("Coverage")).tables[0]
+        sheets["Coverage"] = pd.DataFrame(coverage.rows, columns=coverage.headers)
+        sheets["Run"] = pd.DataFrame(
+            [[k, json.dumps(v, ensure_ascii=False) if not isinstance(v, str | int) else v]
+             for k, v in record.to_dict(with_files=False).items() if k != "cohorts"], columns=["item", "value"])
+        files["cohorts.xlsx"] = xlsx_bytes(sheets)
+    if "parquet" in formats:
+        buffer = io.BytesIO()
+        cohorts.astype({c: str for c in cohorts.columns if cohorts[c].dtype == object}).to_parquet(
+            buffer, index=False)
+        files["cohorts.parquet"] = buffer.getvalue()
+    hashes = {name: hashlib.sha256(content).hexdigest() for name, content in sorted(files.items())}
+    files[RUN_RECORD_NAME] = replace(record, files=hashes).to_json_bytes()
+    return files

@@ -1,0 +1,63 @@
+"""The workbook of a run: a sheet per cohort, contacts, coverage and the run record; styled,
+ids as text, formula-escaped, and the same bytes for the same content."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+
+from ..io.tables import escape_formula
+
+
+def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """A workbook with a styled, frozen header per sheet; ids as text; formulas escaped.
+
+    The bytes are deterministic: fixed document dates and zip entry times.
+    """
+    book = Workbook()
+    book.remove(book.active)
+    for name, frame in sheets.items():
+        sheet = book.create_sheet(name[:31])
+        sheet.append([str(c) for c in frame.columns])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="DDDDDD")
+        for record in frame.itertuples(index=False):
+            sheet.append([escape_formula(v if isinstance(v, int | float | bool) and not isinstance(v, str)
+                                         else str(v)) for v in record])
+        for column in ("child_id", "setting_id", "lead_practitioner_id"):
+            if column in frame.columns:
+                index = list(frame.columns).index(column) + 1
+                for row in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                    row[0].number_format = "@"
+        sheet.freeze_panes = "A2"
+        for index, column in enumerate(frame.columns, start=1):
+            width = max([len(str(column))] + [len(str(v)) for v in frame[column].tolist()])
+            sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(60, width + 2)
+    fixed = dt.datetime(2000, 1, 1)
+    book.properties.created = fixed
+    book.properties.modified = fixed
+    raw = io.BytesIO()
+    book.save(raw)
+    return _fixed_zip_times(raw.getvalue())
+
+
+def _fixed_zip_times(data: bytes) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            content = source.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                # openpyxl stamps the save time here; a fixed date keeps the bytes reproducible.
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z", content)
+            target.writestr(info, content)
+    return out.getvalue()

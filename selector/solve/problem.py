@@ -1,0 +1,206 @@
+"""The problem as the model reads it: candidates, and for each rule and objective term the
+candidates it concerns, built from a validated caseload through the one cell reader."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from ..contract.cells import column_values, match_key
+from ..contract.columns import CONTRACT_COLUMNS
+from ..contract.errors import RulesError
+from ..contract.rules import CountRule, Dimension, Rules, SpreadRule
+
+
+@dataclass(frozen=True)
+class RuleStats:
+    """How many children could satisfy a rule: eligible ones, and ineligible ones besides."""
+
+    eligible: int
+    ineligible: int
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The candidates and rules as the model reads them (indices are candidate positions).
+
+    Attributes:
+        child_ids: candidate children's ids, in caseload order.
+        rules: the rules in force.
+        count_members: for each count rule, the candidates having one of its values.
+        spread_groups: for each spread rule, groups of candidates sharing a value, only the
+            groups larger than the rule's max (smaller ones cannot break it).
+        spread_keys: for each spread rule, each candidate's value ("" = unknown).
+        coverage: for each dimension, (value, candidates having it) pairs.
+        rule_stats: for each hard rule name, the counts available, for messages.
+        ineligible_count: children left out (excluded or without a contact).
+    """
+
+    child_ids: np.ndarray
+    rules: Rules
+    count_members: tuple[np.ndarray, ...]
+    spread_groups: tuple[tuple[np.ndarray, ...], ...]
+    spread_keys: tuple[np.ndarray, ...]
+    coverage: tuple[tuple[tuple[str, np.ndarray], ...], ...]
+    rule_stats: dict[str, RuleStats] = field(default_factory=dict)
+    ineligible_count: int = 0
+
+    @property
+    def n(self) -> int:
+        return len(self.child_ids)
+
+
+def _spread_column(rule: SpreadRule) -> str:
+    return "practitioner_key" if rule.is_practitioner else rule.column
+
+
+def build_problem(caseload: pd.DataFrame, rules: Rules) -> Problem:
+    """The model's view of a validated caseload under `rules`.
+
+    Args:
+        caseload: the validated caseload frame (every child, with `eligible`).
+        rules: the rules in force.
+
+    Raises:
+        RulesError: a count rule or objective names a column the caseload does not have.
+    """
+    _check_columns(caseload, rules)
+    eligible_mask = caseload["eligible"].to_numpy(dtype=bool)
+    candidates = caseload.loc[eligible_mask]
+    ineligible = caseload.loc[~eligible_mask]
+    stats: dict[str, RuleStats] = {}
+
+    count_members = []
+    for rule in rules.counts:
+        members = np.flatnonzero(_matches(candidates[rule.column], rule))
+        count_members.append(members)
+        stats[rule.name] = RuleStats(len(members), int(_matches(ineligible[rule.column], rule).sum()))
+
+    spread_groups, keys_per_rule = [], []
+    for rule in rules.spreads:
+        column = _spread_column(rule)
+        if column not in candidates.columns:
+            keys = np.full(len(candidates), "", dtype=object)
+        else:
+            keys = spread_keys(candidates[column], column)
+        keys_per_rule.append(keys)
+        spread_groups.append(groups_over(keys, rule.max))
+        known = int((keys != "").sum())
+        stats[rule.name] = RuleStats(len(np.unique(keys[keys != ""])) if known else 0, 0)
+
+    coverage = []
+    for dim in rules.dimensions:
+        coverage.append(_dimension_values(candidates, dim))
+
+    return Problem(
+        child_ids=candidates["child_id"].to_numpy(dtype=object),
+        rules=rules,
+        count_members=tuple(count_members),
+        spread_groups=tuple(spread_groups),
+        spread_keys=tuple(keys_per_rule),
+        coverage=tuple(coverage),
+        rule_stats=stats,
+        ineligible_count=int((~eligible_mask).sum()),
+    )
+
+
+def _check_columns(caseload: pd.DataFrame, rules: Rules) -> None:
+    """Every column a count rule or a weighted objective term names must be in the caseload (an
+    optional contract column may be absent: it then covers nothing). A typo is an error, not a
+    rule that is silently met or a term that silently scores 0."""
+    problems = [f"rule '{rule.name}': the caseload has no column '{rule.column}'"
+                for rule in rules.counts if rule.column not in caseload.columns]
+    problems += [f"objective term '{dim.column}': the caseload has no such column"
+                 for dim in rules.dimensions
+                 if dim.weight and dim.column not in caseload.columns and dim.column not in CONTRACT_COLUMNS]
+    if problems:
+        raise RulesError("; ".join(problems) + ". Correct the column in the rules, or add it to the caseload.",
+                         "unknown_column", problems=tuple(problems))
+
+
+def _matches(series: pd.Series, rule: CountRule) -> np.ndarray:
+    wanted = {match_key(v) for v in rule.values}
+    return np.array([any(match_key(v) in wanted for v in cell) for cell in column_values(series, rule.column)],
+                    dtype=bool)
+
+
+def spread_keys(series: pd.Series, column: str) -> np.ndarray:
+    """Each child's value for a spread rule, as matching compares it ("" = unknown)."""
+    return np.array([match_key(cell[0]) if cell else "" for cell in column_values(series, column)], dtype=object)
+
+
+def groups_over(keys: np.ndarray, limit: int) -> tuple[np.ndarray, ...]:
+    """Groups of positions sharing a known key, only those with more than `limit` members."""
+    known = np.flatnonzero(keys != "")
+    if len(known) == 0:
+        return ()
+    _codes, inverse, counts = np.unique(keys[known], return_inverse=True, return_counts=True)
+    big = np.flatnonzero(counts > limit)
+    if len(big) == 0:
+        return ()
+    order = np.argsort(inverse, kind="stable")
+    starts = np.concatenate(([0], np.cumsum(counts)))
+    return tuple(known[order[starts[g]:starts[g + 1]]] for g in big)
+
+
+def _dimension_values(candidates: pd.DataFrame, dim: Dimension) -> tuple[tuple[str, np.ndarray], ...]:
+    """Each value of a dimension (display form, sorted) with the candidates holding it; values
+    that differ only in case are one value."""
+    if dim.column not in candidates.columns or dim.weight == 0 or dim.cap == 0:
+        return ()
+    cells = column_values(candidates[dim.column], dim.column)
+    pos = np.repeat(np.arange(len(cells)), [len(c) for c in cells])
+    flat = [v for cell in cells for v in cell]
+    if not flat:
+        return ()
+    keys = pd.Series([match_key(v) for v in flat], dtype=object)
+    display: dict[str, str] = {}
+    for key, value in zip(keys, flat, strict=True):
+        display.setdefault(key, value)
+    # Sorted values, so that the model is the same for the same data.
+    inverse, uniques = pd.factorize(keys, sort=True)
+    order = np.argsort(inverse, kind="stable")
+    counts = np.bincount(inverse, minlength=len(uniques))
+    starts = np.concatenate(([0], np.cumsum(counts)))
+    return tuple((display[str(u)], np.unique(pos[order[starts[i]:starts[i + 1]]])) for i, u in enumerate(uniques))
+
+
+def subset(problem: Problem, positions: np.ndarray) -> Problem:
+    """The problem restricted to some candidates (positions in increasing order)."""
+    new = np.full(problem.n, -1)
+    new[positions] = np.arange(len(positions))
+
+    def inside(members: np.ndarray) -> np.ndarray:
+        mapped = new[members]
+        return mapped[mapped >= 0]
+
+    keys = tuple(k[positions] for k in problem.spread_keys)
+    return replace(
+        problem,
+        child_ids=problem.child_ids[positions],
+        count_members=tuple(inside(m) for m in problem.count_members),
+        spread_keys=keys,
+        spread_groups=tuple(groups_over(k, r.max) for k, r in zip(keys, problem.rules.spreads, strict=True)),
+        coverage=tuple(tuple((v, inside(h)) for v, h in values if len(inside(h))) for values in problem.coverage),
+    )
+
+
+def excluding(problem: Problem, child_ids: set[str]) -> Problem:
+    """The problem without some candidates (a family declined)."""
+    keep = np.flatnonzero(~np.isin(problem.child_ids, list(child_ids)))
+    return replace(subset(problem, keep), ineligible_count=problem.ineligible_count + problem.n - len(keep))
+
+
+def without_rules(problem: Problem, names: tuple[str, ...]) -> Problem:
+    """The problem with some hard rules relaxed away (and recorded as dropped)."""
+    counts = [i for i, r in enumerate(problem.rules.counts) if r.name not in names]
+    spreads = [i for i, r in enumerate(problem.rules.spreads) if r.name not in names]
+    return replace(
+        problem,
+        rules=problem.rules.without(set(names)),
+        count_members=tuple(problem.count_members[i] for i in counts),
+        spread_groups=tuple(problem.spread_groups[i] for i in spreads),
+        spread_keys=tuple(problem.spread_keys[i] for i in spreads),
+    )

@@ -1,0 +1,72 @@
+"""What a caseload offers: value counts per objective dimension and the room for each hard rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..contract.cells import cell_values, match_key
+from ..contract.rules import CountRule, Rules
+from .problem import build_problem
+
+
+@dataclass(frozen=True)
+class RuleRoom:
+    """A hard rule and whether the eligible caseload has enough children to meet it alone."""
+
+    name: str
+    available: int
+    ineligible: int
+    can_meet: bool
+    detail: str
+
+
+def dimension_counts(caseload: pd.DataFrame, rules: Rules) -> dict[str, pd.Series]:
+    """For each dimension, each value's count among eligible CYP (most common first, then by
+    value), read through the one cell reader: values differing only in case are one value."""
+    eligible = caseload.loc[caseload["eligible"]]
+    out = {}
+    for dim in rules.dimensions:
+        if dim.column not in eligible.columns:
+            out[dim.column] = pd.Series(dtype=int)
+            continue
+        # Each distinct cell is read once and counted as often as it occurs.
+        codes, uniques = pd.factorize(eligible[dim.column], sort=False)
+        occurrences = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        display: dict[str, str] = {}
+        tally: dict[str, int] = {}
+        for cell, times in zip(uniques, occurrences, strict=True):
+            for value in dict.fromkeys(cell_values(cell, dim.column)):
+                shown = display.setdefault(match_key(value), value)
+                tally[shown] = tally.get(shown, 0) + int(times)
+        counts = pd.Series(tally, dtype=int)
+        out[dim.column] = counts.iloc[np.lexsort((counts.index.to_numpy(dtype=str), -counts.to_numpy()))]
+    return out
+
+
+def rule_room(caseload: pd.DataFrame, rules: Rules) -> list[RuleRoom]:
+    """For each hard rule, how many eligible CYP could meet it."""
+    problem = build_problem(caseload, rules)
+    rooms = [RuleRoom(
+        name=f"exactly {rules.size} CYP",
+        available=problem.n, ineligible=problem.ineligible_count,
+        can_meet=problem.n >= rules.size,
+        detail=f"{problem.n} eligible",
+    )]
+    for rule in rules.hard_rules:
+        stats = problem.rule_stats[rule.name]
+        if isinstance(rule, CountRule):
+            can = rule.min is None or stats.eligible >= rule.min
+            rooms.append(RuleRoom(rule.name, stats.eligible, stats.ineligible, can,
+                                  f"{stats.eligible} eligible"))
+        else:
+            keys = problem.spread_keys[rules.spreads.index(rule)]
+            unknown = int((keys == "").sum())
+            distinct = stats.eligible
+            # Children with no known value are not limited by a spread rule.
+            room = distinct * rule.max + unknown
+            rooms.append(RuleRoom(rule.name, room, 0, room >= rules.size,
+                                  f"{distinct} distinct, {unknown} unknown"))
+    return rooms

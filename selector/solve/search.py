@@ -1,0 +1,329 @@
+"""Ranked cohorts with CP-SAT: a problem in, a solution out. Pure: no files, no printing.
+
+Each cohort is found in two steps: the best score is proved first, then, with the score held
+at that optimum, a seeded random weight picks among the equally good cohorts, so that no child
+is favoured and the same seed always gives the same cohort.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from .. import __version__
+from ..contract.errors import InfeasibleSelectionError, SolverError
+from ..contract.rules import Rules
+from .constraints import CohortModel
+from .explain import check_enough_candidates, explain_infeasible, rules_to_relax
+from .problem import Problem, excluding, subset, without_rules
+from .reserves import find_reserves
+from .settings import (
+    TIE_BREAK_DETERMINISTIC_TIME,
+    SelectionParams,
+    make_solver,
+    solver_record,
+)
+
+OPTIMAL, FEASIBLE = "OPTIMAL", "FEASIBLE"
+RANDOM_WEIGHT_RANGE = 1000
+# The seeded random pool (see solve_cohort): POOL_RANDOM children at random plus
+# POOL_PER_VALUE holders of every value.
+POOL_RANDOM = 200
+POOL_PER_VALUE = 5
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """One ranked cohort.
+
+    Attributes:
+        rank: 1 is the best.
+        members: child ids, in slot order.
+        score: objective value.
+        status: OPTIMAL (proved) or FEASIBLE (time limit; `bound` is the best possible).
+        bound: the proven upper bound on the score.
+        seconds: wall time to find and prove it, model building included.
+    """
+
+    rank: int
+    members: tuple[str, ...]
+    score: int
+    status: str
+    bound: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The result of a selection run.
+
+    Attributes:
+        cohorts: ranked cohorts (fewer than asked when no more exist under the overlap limit).
+        reserves: for each member of cohort 1, up to N reserve child ids, best first.
+        rules: the rules the cohorts meet (after any relaxing).
+        dropped: names of rules relaxed away.
+        params: the parameters used.
+        candidates: eligible children considered.
+        version: selector's version.
+        solver: CP-SAT parameters that matter, for the record.
+    """
+
+    cohorts: tuple[Cohort, ...]
+    reserves: dict[str, tuple[str, ...]]
+    rules: Rules
+    dropped: tuple[str, ...]
+    params: SelectionParams
+    candidates: int
+    version: str = __version__
+    solver: dict[str, object] = field(default_factory=dict)
+
+
+def upper_bound(problem: Problem) -> int:
+    """A score no cohort can beat: each dimension's weight x the fewest of its cap, the values
+    the candidates offer, and (one value per child) the cohort size.
+
+    A cohort reaching it is optimal for the whole caseload, however it was found.
+    """
+    total = 0
+    for dim, values in zip(problem.rules.dimensions, problem.coverage, strict=True):
+        reachable = min(dim.cap, len(values))
+        if not dim.multi_valued:
+            reachable = min(reachable, problem.rules.size)
+        total += dim.weight * reachable
+    return total
+
+
+def pool_positions(problem: Problem, params: SelectionParams, rank: int,
+                   fixed: Sequence[int] = ()) -> np.ndarray:
+    """A seeded random pool of candidates that very likely holds a best cohort: a random
+    sample, plus a few random holders of every value and members of every count rule (so
+    rare values are always there), plus the children who must stay."""
+    rng = np.random.default_rng([params.seed, rank, problem.n, 7])
+    chosen = np.zeros(problem.n, dtype=bool)
+    chosen[rng.choice(problem.n, size=min(POOL_RANDOM, problem.n), replace=False)] = True
+    for values in problem.coverage:
+        for _value, holders in values:
+            chosen[rng.permutation(holders)[:POOL_PER_VALUE]] = True
+    for rule, members in zip(problem.rules.counts, problem.count_members, strict=True):
+        chosen[rng.permutation(members)[:POOL_PER_VALUE + (rule.min or 0)]] = True
+    chosen[list(fixed)] = True
+    return np.flatnonzero(chosen)
+
+
+@dataclass(frozen=True)
+class _Found:
+    chosen: tuple[int, ...]
+    score: int
+    bound: int
+    proved: bool
+
+
+def solve_cohort(
+    problem: Problem,
+    params: SelectionParams,
+    *,
+    rank: int = 1,
+    earlier: Sequence[Sequence[int]] = (),
+    fixed: Sequence[int] = (),
+) -> Cohort:
+    """The best cohort, proved optimal within the time limit.
+
+    Large caseloads are first solved on a seeded random pool of candidates; when the pool's
+    best reaches `upper_bound` of the whole caseload it is proved optimal for the whole. If
+    not, the whole caseload is solved, starting from the pool's cohort.
+
+    Args:
+        problem: candidates and rules.
+        params: seed, time limit, workers, overlap limit.
+        rank: the rank recorded on the cohort.
+        earlier: better-ranked cohorts (candidate positions); at most `max_overlap` shared with each.
+        fixed: candidate positions that must be in the cohort (replacement keeps them).
+
+    Raises:
+        InfeasibleSelectionError: no cohort meets the rules (with the conflicting rules named).
+        SolverError: the time limit came before any cohort was found.
+    """
+    started = time.perf_counter()
+    check_enough_candidates(problem, fixed)
+    bound = upper_bound(problem)
+    if problem.n > params.pool_threshold:
+        positions = pool_positions(problem, params, rank, fixed)
+        where = {int(p): i for i, p in enumerate(positions)}
+        reached = _reach_bound(
+            subset(problem, positions), params, rank, bound,
+            earlier=[[where[i] for i in c if i in where] for c in earlier],
+            fixed=[where[i] for i in fixed],
+        )
+        if reached is not None:
+            return _cohort(problem, rank, [int(positions[i]) for i in reached], bound, bound, True, started)
+    remaining = params.time_limit_s - (time.perf_counter() - started)
+    found = _optimise(problem, params, rank, earlier=earlier, fixed=fixed,
+                      time_limit=max(remaining, 0.5))
+    if found is None:
+        if earlier:
+            raise _NoMoreCohorts()
+        raise explain_infeasible(problem, params, fixed)
+    return _cohort(problem, rank, found.chosen, found.score, found.bound, found.proved, started)
+
+
+def _reach_bound(pool: Problem, params: SelectionParams, rank: int, bound: int, *,
+                 earlier: Sequence[Sequence[int]], fixed: Sequence[int]) -> tuple[int, ...] | None:
+    """A cohort of the pool scoring `bound`, chosen by seeded random weights among all such
+    cohorts of the pool (one solve: the score is known, only the choice is left); None when
+    the pool has none within the tie-break's work limit."""
+    m = CohortModel(pool, earlier=earlier, fixed=fixed, max_overlap=params.max_overlap)
+    m.model.add(m.score >= bound)
+    weights = np.random.default_rng([params.seed, rank, pool.n]).integers(1, RANDOM_WEIGHT_RANGE, size=pool.n)
+    m.model.maximize(sum(int(w) * x for w, x in zip(weights, m.x, strict=True)))
+    solver = make_solver(params, params.time_limit_s)
+    solver.parameters.max_deterministic_time = TIE_BREAK_DETERMINISTIC_TIME
+    if solver.solve(m.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return tuple(i for i in range(pool.n) if solver.boolean_value(m.x[i]))
+    return None
+
+
+def _cohort(problem: Problem, rank: int, chosen: Sequence[int], score: int, bound: int,
+            proved: bool, started: float) -> Cohort:
+    return Cohort(
+        rank=rank,
+        members=tuple(str(problem.child_ids[i]) for i in sorted(chosen)),
+        score=score,
+        status=OPTIMAL if proved else FEASIBLE,
+        bound=score if proved else bound,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def _optimise(problem: Problem, params: SelectionParams, rank: int, *, earlier: Sequence[Sequence[int]],
+              fixed: Sequence[int], time_limit: float) -> _Found | None:
+    """Best score, then a seeded tie-break among the cohorts reaching it; None if infeasible.
+
+    Raises:
+        SolverError: the time limit came before any cohort was found.
+    """
+    m = CohortModel(problem, earlier=earlier, fixed=fixed, max_overlap=params.max_overlap)
+    m.model.maximize(m.score)
+
+    started = time.perf_counter()
+    solver = make_solver(params, time_limit)
+    status = solver.solve(m.model)
+    if status == cp_model.INFEASIBLE:
+        return None
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise SolverError(
+            f"no cohort found within the time limit of {params.time_limit_s:g} s "
+            f"(solver status {solver.status_name(status)}): the time limit ran out before any cohort was found.",
+            "no_solution", fix="Allow more time.",
+        )
+    best = round(solver.objective_value)
+    bound = round(solver.best_objective_bound)
+    chosen = [i for i in range(problem.n) if solver.boolean_value(m.x[i])]
+
+    # Tie-break: hold the score at its optimum and let seeded random weights choose among
+    # the equally good cohorts. The cohort from the first step is a valid start.
+    m.model.add(m.score >= best)
+    weights = np.random.default_rng([params.seed, rank, problem.n]).integers(
+        1, RANDOM_WEIGHT_RANGE, size=problem.n)
+    m.model.maximize(sum(int(w) * x for w, x in zip(weights, m.x, strict=True)))
+    _hint(m, chosen)
+    tie = make_solver(params, max(time_limit - (time.perf_counter() - started), 0.1))
+    tie.parameters.max_deterministic_time = TIE_BREAK_DETERMINISTIC_TIME
+    tie_status = tie.solve(m.model)
+    if tie_status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        chosen = [i for i in range(problem.n) if tie.boolean_value(m.x[i])]
+    return _Found(tuple(chosen), best, bound, status == cp_model.OPTIMAL)
+
+
+def _hint(m: CohortModel, chosen: Sequence[int]) -> None:
+    m.model.clear_hints()
+    selected = np.zeros(m.problem.n, dtype=bool)
+    selected[list(chosen)] = True
+    for x, value in zip(m.x, selected.tolist(), strict=True):
+        m.model.add_hint(x, value)
+
+
+class _NoMoreCohorts(Exception):
+    """No further cohort exists under the overlap limit (not an error for ranked sets)."""
+
+
+def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = (),
+          progress: Callable[[str], None] | None = None) -> Solution:
+    """Ranked cohorts and cohort 1's reserves.
+
+    Args:
+        problem: the candidates and rules (`build_problem`).
+        params: search parameters.
+        fixed_ids: children who must stay in cohort 1 (a replacement keeps them).
+        progress: called with a short description before each step; it may raise to stop
+            the run between steps (the web page's Cancel does so).
+
+    Raises:
+        InfeasibleSelectionError: the rules cannot be met (and `relax` is off, or cannot help).
+        SolverError: no cohort found within the time limit.
+    """
+    def step(text: str) -> None:
+        if progress is not None:
+            progress(text)
+
+    position = {cid: i for i, cid in enumerate(problem.child_ids)}
+    fixed = [position[c] for c in fixed_ids]
+    dropped: tuple[str, ...] = ()
+    step(f"cohort 1 of {params.sets}")
+    try:
+        first = solve_cohort(problem, params, rank=1, fixed=fixed)
+    except InfeasibleSelectionError:
+        if not params.relax:
+            raise
+        dropped = rules_to_relax(problem, params, fixed)
+        problem = without_rules(problem, dropped)
+        first = solve_cohort(problem, params, rank=1, fixed=fixed)
+
+    cohorts = [first]
+    earlier = [[position[c] for c in first.members]]
+    for rank in range(2, params.sets + 1):
+        step(f"cohort {rank} of {params.sets}")
+        try:
+            cohort = solve_cohort(problem, params, rank=rank, earlier=earlier)
+        except (_NoMoreCohorts, InfeasibleSelectionError):
+            break
+        cohorts.append(cohort)
+        earlier.append([position[c] for c in cohort.members])
+
+    step("reserves")
+    reserves = find_reserves(problem, first.members, params)
+    return Solution(
+        cohorts=tuple(cohorts),
+        reserves=reserves,
+        rules=problem.rules,
+        dropped=dropped,
+        params=params,
+        candidates=problem.n,
+        solver=solver_record(params),
+    )
+
+
+def solve_replacement(problem: Problem, params: SelectionParams, cohort: Sequence[str],
+                      declined: Sequence[str], progress: Callable[[str], None] | None = None) -> Solution:
+    """Cohort 1 with the declined children replaced: the others stay in their slots and the
+    freed slots are re-optimised under every rule; alternatives and reserves are refreshed.
+
+    Args:
+        problem: the candidates and rules of the original run (the declined are left out here).
+        params: the original run's parameters.
+        cohort: the original cohort 1, in slot order.
+        declined: members of `cohort` whose families declined or could not be reached.
+    """
+    gone = set(declined)
+    kept = [c for c in cohort if c not in gone]
+    solution = solve(excluding(problem, gone), params, fixed_ids=kept, progress=progress)
+    first = solution.cohorts[0]
+    newcomers = iter(c for c in first.members if c not in set(kept))
+    # Each newcomer takes a freed slot, so that kept children keep their slot numbers.
+    ordered = tuple(c if c not in gone else next(newcomers) for c in cohort)
+    reserves = {c: solution.reserves[c] for c in ordered}
+    return replace(solution, cohorts=(replace(first, members=ordered), *solution.cohorts[1:]),
+                   reserves=reserves)

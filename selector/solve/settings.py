@@ -1,0 +1,78 @@
+"""How to search: the parameters a run is given, and the CP-SAT settings they become."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ortools
+from ortools.sat.python import cp_model
+
+from ..contract.errors import InputError
+
+# Work allowed to the seeded tie-break among equally good cohorts, in CP-SAT's deterministic
+# time units, so that the same seed gives the same cohort on any machine.
+TIE_BREAK_DETERMINISTIC_TIME = 0.2
+# Above this many candidates, a seeded random pool is solved first (see search.solve_cohort).
+POOL_THRESHOLD = 800
+
+
+@dataclass(frozen=True)
+class SelectionParams:
+    """How to search.
+
+    Attributes:
+        seed: picks among equally good cohorts (same seed, same cohorts).
+        time_limit_s: wall-time limit for proving each cohort; the best found is kept.
+        workers: CP-SAT search workers; 1 is deterministic and measured fastest here.
+        sets: number of ranked cohorts.
+        max_overlap: members a cohort may share with each better-ranked cohort.
+        reserves: reserves listed per slot of cohort 1.
+        relax: when the rules cannot all hold, drop the fewest, lowest-priority ones.
+        pool_threshold: above this many candidates, try a random pool first (exact either way).
+    """
+
+    seed: int = 0
+    time_limit_s: float = 60.0
+    workers: int = 1
+    sets: int = 5
+    max_overlap: int = 3
+    reserves: int = 3
+    relax: bool = False
+    pool_threshold: int = POOL_THRESHOLD
+
+    def __post_init__(self) -> None:
+        if self.sets < 1:
+            raise InputError("the number of ranked cohorts must be at least 1.", "bad_params")
+        if self.max_overlap < 0:
+            raise InputError("the overlap allowed between cohorts must be at least 0.", "bad_params")
+        if self.time_limit_s <= 0:
+            raise InputError("the time limit must be more than 0 seconds.", "bad_params")
+
+
+def make_solver(params: SelectionParams, time_limit: float) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.random_seed = params.seed
+    solver.parameters.num_workers = params.workers
+    solver.parameters.max_time_in_seconds = max(time_limit, 0.01)
+    if params.workers == 1:
+        # Measured (benchmarks/): one worker with the full linear relaxation
+        # proves these models as fast as several workers with the defaults.
+        solver.parameters.linearization_level = 2
+    return solver
+
+
+def solver_record(params: SelectionParams) -> dict[str, object]:
+    """The solver settings recorded in run.json."""
+    return {
+        "engine": "OR-Tools CP-SAT",
+        "ortools": _ortools_version(),
+        "num_workers": params.workers,
+        "random_seed": params.seed,
+        "max_time_in_seconds": params.time_limit_s,
+        "linearization_level": 2 if params.workers == 1 else 1,
+        "tie_break_max_deterministic_time": TIE_BREAK_DETERMINISTIC_TIME,
+    }
+
+
+def _ortools_version() -> str:
+    return str(ortools.__version__)

@@ -1,0 +1,319 @@
+"""A local web page for inspectors: upload, check, choose, decline and replace, download.
+
+A front end like the command line: each route parses the form, calls one use case of `app`,
+and renders a template. Served by Flask on this machine only. Uploads live in a private
+temporary folder that is removed when the server stops; the run folder is built in memory and
+downloaded as a zip.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import shutil
+import signal
+import tempfile
+import threading
+import webbrowser
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, abort, redirect, render_template, request, send_file, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.serving import make_server
+from werkzeug.utils import secure_filename
+
+from .. import app
+from ..contract.errors import CaseloadValidationError, SelectorError
+from ..contract.failures import failure_line
+from ..contract.rules import DEFAULT_RULES, CountRule, Dimension, Rules, SpreadRule, rules_from_dict
+from ..report.render import stylesheet
+
+MAX_UPLOAD_BYTES = 100 * 2**20  # the largest English area's list is well under this
+WEB_STYLESHEET = (Path(__file__).parent / "templates" / "web.css").read_text(encoding="utf-8")
+
+
+class Cancelled(Exception):
+    """The user pressed Cancel; the run stops before its next step."""
+
+
+@dataclass
+class Job:
+    """A selection running in the background."""
+
+    step: str = "starting"
+    cancel: threading.Event = field(default_factory=threading.Event)
+    done: bool = False
+    error: str = ""
+    solution: app.Solution | None = None
+
+
+@dataclass
+class Session:
+    """One user's upload and what has been done with it."""
+
+    folder: Path
+    caseload: app.Caseload
+    rules: Rules = DEFAULT_RULES
+    params: app.SelectionParams = field(default_factory=app.SelectionParams)
+    job: Job | None = None
+    changes: list[str] = field(default_factory=list)
+    declined: list[str] = field(default_factory=list)
+    replacement: Any = None
+
+
+def create_app(workdir: Path | None = None) -> Flask:
+    """The web app. Uploads go into `workdir` (a new private temporary folder if not given)."""
+    web = Flask(__name__)
+    web.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES
+    root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="selector-web-"))
+    sessions: dict[str, Session] = {}
+    web.config["SELECTOR_WORKDIR"] = root
+    web.config["SELECTOR_SESSIONS"] = sessions
+
+    def page(template: str, http_status: int = 200, **context: Any) -> Response:
+        html = render_template(template, stylesheet=stylesheet(), web_stylesheet=WEB_STYLESHEET, refresh=False,
+                               **context)
+        return Response(html, status=http_status)
+
+    def message(title: str, text: str, back: str, http_status: int = 400, **extra: Any) -> Response:
+        return page("message.html", http_status, title=title, message=text, back=back,
+                    back_text=extra.pop("back_text", "Start again"), detail=extra.get("detail", ""),
+                    lines=extra.get("lines", []))
+
+    def get(sid: str) -> Session:
+        session = sessions.get(sid)
+        if session is None:
+            abort(404)
+        return session
+
+    def solution_of(session: Session) -> app.Solution:
+        if session.job is None or session.job.solution is None:
+            abort(404)
+        return session.job.solution
+
+    @web.errorhandler(RequestEntityTooLarge)
+    def too_large(_: Exception) -> Response:
+        return message("File too large", f"The upload is larger than {MAX_UPLOAD_BYTES // 2**20} MB. Check you "
+                       "chose the caseload file.", url_for("index"), 413)
+
+    @web.errorhandler(404)
+    def not_found(_: Exception) -> Response:
+        return message("Not found", "This page or upload no longer exists (the server may have restarted).",
+                       url_for("index"), 404)
+
+    @web.get("/")
+    def index() -> Response:
+        return page("upload.html", title="Choose the tracking cohort", problem="")
+
+    @web.post("/upload")
+    def upload() -> Response:
+        sid = secrets.token_urlsafe(16)
+        folder = root / sid
+        folder.mkdir(parents=True)
+        saved = {name: _save(request.files.get(name), folder, name)
+                 for name in ("caseload", "list1", "list2", "contacts", "rules")}
+        try:
+            session = _open_session(folder, saved)
+        except SelectorError as error:
+            shutil.rmtree(folder, ignore_errors=True)
+            return _upload_problem(error)
+        sessions[sid] = session
+        return redirect(url_for("overview", sid=sid), code=303)
+
+    def _upload_problem(error: SelectorError) -> Response:
+        if error.code == "no_caseload":
+            return page("upload.html", 400, title="Nothing uploaded",
+                        problem="Choose a caseload file, or the Annex A lists.")
+        if isinstance(error, CaseloadValidationError):
+            errors = error.failures[error.failures["severity"] == "error"]
+            return message("The caseload needs fixing", error.message, url_for("index"),
+                           lines=[failure_line(r) for _, r in errors.iterrows()])
+        return message("The file cannot be used", error.message, url_for("index"))
+
+    @web.get("/s/<sid>")
+    def overview(sid: str) -> Response:
+        session = get(sid)
+        profile = app.profile_of(session.caseload, session.rules)
+        frame = session.caseload.frame
+        warnings = [failure_line(r) for _, r in session.caseload.warnings.iterrows()]
+        return page("overview.html", title="Check the caseload, then choose", sid=sid,
+                    source_name=session.caseload.source, rows=len(frame), eligible=int(frame["eligible"].sum()),
+                    warnings=warnings[:50], more=max(0, len(warnings) - 50),
+                    counts={d.column: list(profile.counts[d.column].items()) for d in session.rules.dimensions},
+                    rooms=profile.rooms, form=_form_defaults(session.rules, session.params))
+
+    @web.post("/s/<sid>/choose")
+    def choose(sid: str) -> Response:
+        session = get(sid)
+        try:
+            session.rules, session.params = _rules_from_form(request.form, session.rules)
+        except SelectorError as error:
+            return message("Check the rules", error.message, url_for("overview", sid=sid), back_text="Back")
+        session.job, session.changes, session.declined, session.replacement = Job(), [], [], None
+        threading.Thread(target=_run_job, args=(session,), daemon=True).start()
+        return redirect(url_for("job", sid=sid), code=303)
+
+    @web.get("/s/<sid>/job")
+    def job(sid: str) -> Response:
+        current = get(sid).job
+        if current is None:
+            return redirect(url_for("overview", sid=sid), code=303)
+        if not current.done:
+            html = render_template("job.html", title="Choosing...", step=current.step, url=url_for("cancel", sid=sid),
+                                   stylesheet=stylesheet(), web_stylesheet=WEB_STYLESHEET, refresh=True)
+            return Response(html)
+        if current.error:
+            return message("No cohort", "The cohort could not be chosen.", url_for("overview", sid=sid), 200,
+                           detail=current.error, back_text="Back to the rules")
+        return redirect(url_for("result", sid=sid), code=303)
+
+    @web.post("/s/<sid>/cancel")
+    def cancel(sid: str) -> Response:
+        session = get(sid)
+        if session.job is not None:
+            session.job.cancel.set()
+        return redirect(url_for("job", sid=sid), code=303)
+
+    @web.get("/s/<sid>/result")
+    def result(sid: str) -> Response:
+        session = get(sid)
+        solution = solution_of(session)
+        first = solution.cohorts[0]
+        status = "proved optimal" if first.status == "OPTIMAL" else f"best found (bound {first.bound})"
+        return page("result.html", title="Tracking cohort", sid=sid, first=first, solution=solution,
+                    members=app.cohort_members(session.caseload, solution), changes=session.changes, status=status)
+
+    @web.post("/s/<sid>/decline")
+    def decline(sid: str) -> Response:
+        session = get(sid)
+        solution = solution_of(session)
+        child = request.form.get("child_id", "")
+        try:
+            replaced, record = app.decline(session.caseload, solution, [child], session.declined, "web page")
+        except SelectorError as error:
+            if error.exit_code == 2:
+                return message("Not in the cohort", error.message, url_for("result", sid=sid), back_text="Back")
+            return message("No replacement", "No child can take this slot with every rule met.",
+                           url_for("result", sid=sid), 200, detail=error.explained(), back_text="Back")
+        new = [c for c in replaced.cohorts[0].members if c not in solution.cohorts[0].members]
+        session.declined = list(record.all_declined)
+        session.replacement = record
+        session.changes.append(f"{child} declined: replaced by {', '.join(new)}; the other members kept their "
+                               f"slots (score {solution.cohorts[0].score} -> {replaced.cohorts[0].score}).")
+        assert session.job is not None
+        session.job.solution = replaced
+        return redirect(url_for("result", sid=sid), code=303)
+
+    @web.get("/s/<sid>/download")
+    def download(sid: str) -> Response:
+        session = get(sid)
+        archive = app.run_zip(session.caseload, solution_of(session), session.replacement)
+        return send_file(io.BytesIO(archive), mimetype="application/zip", as_attachment=True,
+                         download_name="selector-run.zip")
+
+    return web
+
+
+def _run_job(session: Session) -> None:
+    """Choose in the background; Cancel stops it before its next step."""
+    job = session.job
+    assert job is not None
+
+    def progress(step: str) -> None:
+        if job.cancel.is_set():
+            raise Cancelled()
+        job.step = step
+
+    try:
+        job.solution = app.choose(session.caseload, session.rules, session.params, progress)
+    except Cancelled:
+        job.error = "Cancelled. Change the rules and choose again when ready."
+    except SelectorError as error:
+        job.error = error.explained()
+    except Exception as error:  # shown on the page, never as a stack trace
+        job.error = f"Something went wrong: {type(error).__name__}: {error}"
+    finally:
+        job.done = True
+
+
+def _open_session(folder: Path, saved: dict[str, Path | None]) -> Session:
+    sources = app.Sources(caseload=saved["caseload"], contacts=saved["contacts"], list1=saved["list1"],
+                          list2=saved["list2"])
+    caseload = app.load(sources)
+    rules = app.read_rules(saved["rules"]) if saved["rules"] else DEFAULT_RULES
+    return Session(folder, caseload, rules)
+
+
+def _save(upload: Any, folder: Path, role: str) -> Path | None:
+    if upload is None or not upload.filename:
+        return None
+    name = secure_filename(upload.filename) or role
+    path = folder / f"{role}-{name}"
+    upload.save(path)
+    return path
+
+
+def _form_defaults(rules: Rules, params: app.SelectionParams) -> dict[str, object]:
+    def minimum(column: str, value: str) -> int:
+        return next((r.min or 0 for r in rules.counts if r.column == column and r.values == (value,)), 0)
+
+    spreads = {s.column for s in rules.spreads}
+    return {"size": rules.size, "ap": minimum("setting_type", "AP"), "ehcp": minimum("plan_status", "EHCP"),
+            "sen": minimum("plan_status", "SEN_SUPPORT"), "one_setting": "setting_id" in spreads,
+            "one_practitioner": bool(spreads & {"lead_practitioner", "lead_practitioner_id"}),
+            "sets": params.sets, "seed": params.seed, "relax": params.relax,
+            "caps": [(d.column, d.weight, d.cap) for d in rules.dimensions]}
+
+
+def _whole(form: Any, name: str, low: int, high: int) -> int:
+    text = str(form.get(name, "")).strip()
+    if not text.lstrip("-").isdigit() or not low <= int(text) <= high:
+        raise app.InputError(f"'{name}' must be a whole number from {low} to {high} (got {text!r}).", "bad_form")
+    return int(text)
+
+
+def _rules_from_form(form: Any, base: Rules) -> tuple[Rules, app.SelectionParams]:
+    """Rules and parameters from the page's form: the three usual minimums, the two spread
+    rules, and the weight and cap of each dimension; other rules of an uploaded file are kept."""
+    size = _whole(form, "size", 1, 50)
+    mins = {("setting_type", "AP"): _whole(form, "ap", 0, size), ("plan_status", "EHCP"): _whole(form, "ehcp", 0, size),
+            ("plan_status", "SEN_SUPPORT"): _whole(form, "sen", 0, size)}
+    priority = {("setting_type", "AP"): 10, ("plan_status", "EHCP"): 40, ("plan_status", "SEN_SUPPORT"): 40}
+    kept = tuple(r for r in base.counts if (r.column, r.values) not in {(c, (v,)) for c, v in mins})
+    counts = kept + tuple(CountRule(c, (v,), min=n, priority=priority[(c, v)]) for (c, v), n in mins.items() if n)
+    spreads = []
+    if form.get("one_setting"):
+        spreads.append(SpreadRule("setting_id", 1, priority=20))
+    if form.get("one_practitioner"):
+        spreads.append(SpreadRule("lead_practitioner", 1, priority=30))
+    dimensions = tuple(Dimension(d.column, _whole(form, f"weight_{d.column}", 0, 100),
+                                 _whole(form, f"cap_{d.column}", 0, 100)) for d in base.dimensions)
+    rules = Rules(size=size, counts=counts, spreads=tuple(spreads), dimensions=dimensions)
+    rules = rules_from_dict(rules.to_dict(), source="the form")  # the file's checks apply to the form too
+    params = app.SelectionParams(seed=_whole(form, "seed", 0, 2**31 - 1), sets=_whole(form, "sets", 1, 10),
+                                 relax=bool(form.get("relax")))
+    return rules, params
+
+
+def serve(host: str, port: int, open_browser: bool) -> None:
+    """Run the app until interrupted; the upload folder is removed on the way out."""
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt  # a polite kill cleans up like Ctrl+C
+
+    signal.signal(signal.SIGTERM, stop)
+
+    workdir = Path(tempfile.mkdtemp(prefix="selector-web-"))
+    server = make_server(host, port, create_app(workdir), threaded=True)
+    url = f"http://{host}:{server.server_port}/"
+    print(f"selector is serving {url} (Ctrl+C stops it and removes the uploads)", flush=True)
+    if open_browser:
+        threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        shutil.rmtree(workdir, ignore_errors=True)
