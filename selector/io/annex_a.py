@@ -21,7 +21,7 @@ import pandas as pd
 from ..contract.columns import FALSE_WORDS, MAX_AGE, NEED_CODES, SETTING_CODES, SOCIAL_CARE_CODES, TRUE_WORDS
 from ..contract.errors import CaseloadValidationError, InputError
 from ..contract.failures import FAILURE_COLUMNS
-from .tables import RawTable, read_table
+from .tables import RawTable, open_workbook, read_table
 
 # Annex A headers (normalised by `annex_key`) -> the column they become.
 HEADERS = {
@@ -209,9 +209,7 @@ def is_list1(table: RawTable) -> bool:
 
 def read_workbook_lists(path: Path) -> tuple[RawTable | None, RawTable | None]:
     """List 1 and List 2 from one workbook: sheets named like List_1 / List 2, else by headers."""
-    import openpyxl  # only workbooks need it (see tables.py)
-
-    book = openpyxl.load_workbook(path, read_only=True)
+    book = open_workbook(path)
     names = book.sheetnames
     book.close()
     found: dict[str, RawTable] = {}

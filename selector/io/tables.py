@@ -11,8 +11,11 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -61,6 +64,8 @@ def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
         raise InputError(f"{path.name}: file not found ({path}). Check the path.", "missing_file")
     if path.is_dir():
         raise InputError(f"{path.name}: is a folder, not a file.", "not_a_file")
+    if not path.is_file():  # a device or a pipe: reading it could never end
+        raise InputError(f"{path.name}: is not an ordinary file. Give the exported list itself.", "not_a_file")
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -95,6 +100,15 @@ def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
             "no_rows",
         )
     return RawTable(path.name, frame, rows, hashlib.sha256(data).hexdigest(), header)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in blocks (as recorded in run.json)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _normalised_unique(file: str, columns: list[object]) -> list[str]:
@@ -137,6 +151,9 @@ def _delimiter(first_line: str) -> str:
 def _read_csv(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     text = _decode(path.name, data)
     first_line = text.split("\n", 1)[0]
+    # pandas would rename a repeated header (postcode, postcode.1) and let the copy through.
+    header = next(csv.reader([first_line.rstrip("\r")], delimiter=_delimiter(first_line)), [])
+    _normalised_unique(path.name, [h for h in header if h.strip()])
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -184,17 +201,48 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _read_xlsx(path: Path, data: bytes, sheet: str | None) -> tuple[pd.DataFrame, np.ndarray]:
+OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+
+
+def open_workbook(path: Path, data: bytes | None = None) -> Any:
+    """An XLSX workbook opened for reading, or an InputError that says what the file really is.
+
+    Raises:
+        InputError: empty, password-protected (or an old .xls), a zip that is no workbook, or damaged.
+    """
     import openpyxl  # only XLSX needs it, and importing it costs every other run ~0.1 s
 
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{path.name}: cannot be read ({exc.strerror}).", "unreadable") from exc
+    if not data:
+        raise InputError(f"{path.name}: the file is empty. Export the list again.", "empty_file")
+    if data.startswith(OLE_MAGIC):
+        raise InputError(f"{path.name}: the workbook is password-protected (or an old .xls file). Open it in "
+                         "Excel, remove the password, and save it as .xlsx.", "encrypted_xlsx")
+    if not data.startswith(ZIP_MAGIC):
+        raise InputError(f"{path.name}: is not an Excel workbook (damaged, or another kind of file renamed "
+                         ".xlsx). Open it in Excel and save it again as .xlsx.", "bad_xlsx")
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if "[Content_Types].xml" not in archive.namelist():
+                raise InputError(f"{path.name}: is a zip file, not an Excel workbook. Give the .xlsx itself.",
+                                 "bad_xlsx")
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except InputError:
+        raise
+    except Exception as exc:  # openpyxl and zipfile raise many kinds for a damaged file
         raise InputError(
             f"{path.name}: cannot be opened as an Excel workbook ({type(exc).__name__}). "
             "Open it in Excel and save it again as .xlsx.",
             "bad_xlsx",
         ) from exc
+
+
+def _read_xlsx(path: Path, data: bytes, sheet: str | None) -> tuple[pd.DataFrame, np.ndarray]:
+    book = open_workbook(path, data)
     try:
         if sheet is None:
             ws = book.worksheets[0]
@@ -205,15 +253,15 @@ def _read_xlsx(path: Path, data: bytes, sheet: str | None) -> tuple[pd.DataFrame
                 f"{path.name}: no sheet named {sheet!r}; the sheets are {', '.join(book.sheetnames)}.",
                 "missing_sheet",
             )
-        rows_iter = ws.iter_rows(values_only=True)
+        rows_iter = ws.iter_rows()
         header_row = next(rows_iter, None)
         if header_row is None:
             raise InputError(f"{path.name}: the sheet {ws.title!r} is empty.", "empty_file")
-        header = [_cell_text(v).strip() for v in header_row]
+        header = [_workbook_text(c).strip() for c in header_row]
         width = len(header)
         while width and header[width - 1] == "":
             width -= 1
-        body = [[_cell_text(v) for v in row[:width]] + [""] * (width - len(row)) for row in rows_iter]
+        body = [[_workbook_text(c) for c in row[:width]] + [""] * (width - len(row)) for row in rows_iter]
     finally:
         book.close()
     names = [h if h else f"unnamed_{i + 1}" for i, h in enumerate(header[:width])]
@@ -223,6 +271,20 @@ def _read_xlsx(path: Path, data: bytes, sheet: str | None) -> tuple[pd.DataFrame
     ]
     frame = frame.drop(columns=empty_unnamed)
     return frame, np.arange(2, len(frame) + 2)
+
+
+_ZERO_PADDED = re.compile(r"^0+$")
+
+
+def _workbook_text(cell: Any) -> str:
+    """A workbook cell as the text Excel shows: a number formatted `00000` keeps its leading zeros
+    (an id typed as 00123 in a column formatted so is stored as the number 123)."""
+    value = getattr(cell, "value", None)
+    if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
+        form = str(getattr(cell, "number_format", "") or "")
+        if _ZERO_PADDED.match(form):
+            return str(int(value)).zfill(len(form))
+    return _cell_text(value)
 
 
 def _read_parquet(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
@@ -256,8 +318,10 @@ def escape_formula(value: object) -> object:
 
 
 def frame_to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """CSV bytes for a spreadsheet user: UTF-8 with BOM (Excel reads it), formulas escaped."""
+    """CSV bytes for a spreadsheet user: UTF-8 with BOM (Excel reads it), formulas escaped in the
+    header as in every cell."""
     safe = frame.copy()
+    safe.columns = [escape_formula(str(c)) for c in safe.columns]
     for column in safe.columns:
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = safe[column].map(escape_formula)

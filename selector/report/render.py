@@ -31,16 +31,20 @@ def inline(text: object) -> str:
     return jinja2.utils.markupsafe.Markup("".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts)))
 
 
-_RAW_HTML = re.compile(r"[<>&]")
+_MARKUP = re.compile(r"[<>&\[\]]")
+_ESCAPES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "[": "\\[", "]": "\\]"}
 
 
 def md_text(text: object) -> str:
-    """Text for Markdown that carries no raw HTML from the data: < > & become entities.
+    """Text for Markdown that carries no raw HTML and no link or image from the data: < > & become
+    entities and square brackets are escaped.
 
     >>> md_text("<script>x</script> & co")
     '&lt;script&gt;x&lt;/script&gt; &amp; co'
+    >>> md_text("[click](javascript:alert(1))")
+    '\\[click\\](javascript:alert(1))'
     """
-    return _RAW_HTML.sub(lambda m: {"<": "&lt;", ">": "&gt;", "&": "&amp;"}[m.group()], str(text))
+    return _MARKUP.sub(lambda m: _ESCAPES[m.group()], str(text))
 
 
 def md_cell(text: object) -> str:

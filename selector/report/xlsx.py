@@ -24,7 +24,7 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
     book.remove(book.active)
     for name, frame in sheets.items():
         sheet = book.create_sheet(name[:31])
-        sheet.append([str(c) for c in frame.columns])
+        sheet.append([escape_formula(str(c)) for c in frame.columns])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="DDDDDD")
