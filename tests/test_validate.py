@@ -111,7 +111,7 @@ def test_direct_identifiers_are_dropped_with_a_warning(tmp_path: Path) -> None:
         assert column not in loaded.frame.columns
     text = loaded.warnings.to_csv()
     assert "Amelia" not in text and "ZZ1" not in text and "2014-01-02" not in text
-    assert "first_name, dob, postcode" in text
+    assert "First Name, DOB, Postcode" in text  # the headers as the user wrote them
 
 
 def test_missing_contact_is_a_warning_and_makes_the_child_ineligible() -> None:

@@ -38,12 +38,6 @@ AGE_BANDS: tuple[tuple[str, int, int], ...] = (
     ("0-4", 0, 4), ("5-10", 5, 10), ("11-15", 11, 15), ("16-19", 16, 19), ("20-25", 20, 25),
 )
 
-# Caseload columns that identify a child directly; dropped at load, never written anywhere.
-DIRECT_IDENTIFIERS = frozenset({
-    "name", "first_name", "forename", "surname", "last_name", "full_name", "child_name",
-    "dob", "date_of_birth", "address", "postcode", "upn", "uln", "nhs_number",
-})
-
 CONTACT_FIELDS: tuple[str, ...] = ("name", "role", "organisation", "email", "phone")
 INLINE_CONTACT_COLUMNS: dict[str, str] = {f"practitioner_{f}": f for f in CONTACT_FIELDS}
 # The validated caseload carries the lead contact in these columns.

@@ -21,16 +21,17 @@ from ..contract.columns import (
     CODE_COLUMNS,
     CONTACT_COLUMNS,
     CONTACT_FIELDS,
-    DIRECT_IDENTIFIERS,
     FALSE_WORDS,
     INLINE_CONTACT_COLUMNS,
     MAX_AGE,
     MIN_AGE,
     REQUIRED_COLUMNS,
     TRUE_WORDS,
+    normalise_column,
 )
 from ..contract.errors import CaseloadValidationError
 from ..contract.failures import Failures
+from ..contract.identifiers import identifier_kind
 from ..io.tables import RawTable
 
 
@@ -68,7 +69,7 @@ class Caseload:
 
 
 def validate(raw: RawTable, contacts: RawTable | None = None, *,
-             allow_missing_contact: bool = False) -> Caseload:
+             allow_missing_contact: bool = False, keep_columns: tuple[str, ...] = ()) -> Caseload:
     """Check a raw caseload against the contract and return it normalised.
 
     Raises:
@@ -79,12 +80,7 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
     rows = raw.row_numbers
     file = raw.name
 
-    dropped = tuple(c for c in frame.columns if c in DIRECT_IDENTIFIERS)
-    if dropped:
-        frame = frame.drop(columns=list(dropped))
-        failures.add("warning", file, 1, ", ".join(dropped), "",
-                     "direct identifier column(s) dropped at load; they are never written",
-                     "Remove these columns from the export; selector does not need them.")
+    frame, dropped = _drop_identifiers(failures, raw, keep_columns)
 
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     for column in missing:
@@ -152,6 +148,30 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
         dropped_identifiers=dropped,
         all_contacts=all_contacts,
     )
+
+
+def _drop_identifiers(failures: Failures, raw: RawTable, keep_columns: tuple[str, ...]
+                      ) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Drop every column that names a direct identifier (by meaning, however spelled), except those
+    the user keeps by name; warn naming the columns, never their values."""
+    keep = {normalise_column(k) for k in keep_columns}
+    named = [c for c in raw.frame.columns if identifier_kind(raw.header.get(c, c)) or identifier_kind(c)]
+    dropped = tuple(c for c in named if c not in keep)
+    kept = tuple(c for c in named if c in keep)
+    shown = {c: raw.header.get(c, c) for c in named}
+    if dropped:
+        failures.add("warning", raw.name, 1, ", ".join(shown[c] for c in dropped), "",
+                     "direct identifier column(s) dropped at load; they are never written",
+                     "Remove these columns from the export; selector does not need them.")
+    if kept:
+        failures.add("warning", raw.name, 1, ", ".join(shown[c] for c in kept), "",
+                     "column(s) that look like a child's identifier are kept because you asked; they will "
+                     "appear in the outputs", "Keep them only if they identify no child.")
+    unknown = sorted(keep - set(raw.frame.columns))
+    if unknown:
+        failures.add("error", raw.name, 1, ", ".join(unknown), "", "column(s) to keep are not in the file",
+                     "Name the column as its header is written.")
+    return raw.frame.drop(columns=list(dropped)), dropped
 
 
 def _raise_if_errors(failures: Failures, file: str) -> None:
