@@ -19,11 +19,13 @@ A rules file (see data/sample/rules.toml) may set:
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from .cells import MULTI_VALUED_COLUMNS
-from .columns import CODE_COLUMNS, normalise_column
+from .cells import MULTI_VALUED_COLUMNS, match_key
+from .columns import CODE_COLUMNS, CONTRACT_COLUMNS, normalise_column
 from .errors import RulesError
 
 # The practitioner spread rule reads this column of the validated caseload: the lead
@@ -201,18 +203,47 @@ def describe_path(path: Path_) -> str:
 class _Problems:
     """Every problem found in the rules' data, each with its place (and line, when known)."""
 
-    def __init__(self, source: str, locate: Any) -> None:
+    def __init__(self, source: str, locate: Any, columns: Collection[str] | None = None,
+                 values: Callable[[str], Collection[str]] | None = None) -> None:
         self.source = source
         self.locate = locate
-        self.items: list[str] = []
+        self.columns = frozenset(columns) if columns is not None else None
+        self.values = values
+        self.found: list[tuple[int, int, str]] = []
 
     def add(self, path: Path_, text: str) -> None:
         line = self.locate(path) if self.locate else None
         where = (f"line {line}, " if line else "") + describe_path(path)
-        self.items.append(f"{where}: {text}")
+        self.found.append((line or 0, len(self.found), f"{where}: {text}"))
+
+    @property
+    def items(self) -> list[str]:
+        """The problems in the order of the file's lines (those without a line last, as found)."""
+        return [text for _, _, text in sorted(self.found, key=lambda p: (p[0] == 0, p[0], p[1]))]
+
+    def check_column(self, column: str, path: Path_, also: Collection[str] = ()) -> None:
+        """A column a rule names must be in the caseload (when the caseload is known): a typo is
+        an error, not a rule silently met or a term that silently scores 0."""
+        if self.columns is None or column in self.columns or column in also:
+            return
+        near = difflib.get_close_matches(column, sorted(self.columns | set(also)), n=1)
+        hint = f"; did you mean '{near[0]}'?" if near else ""
+        self.add(path, f"the caseload has no column '{column}'{hint}")
+
+    def check_values(self, column: str, wanted: tuple[str, ...], path: Path_) -> None:
+        """A value a count rule names (outside the coded columns, whose codes are checked
+        anyway) must be held by some child: a misspelt place would make the rule silently met."""
+        if self.values is None or self.columns is None or column not in self.columns:
+            return
+        present = {match_key(v): str(v) for v in sorted(self.values(column), key=str)}
+        for value in wanted:
+            if match_key(value) not in present:
+                near = difflib.get_close_matches(match_key(value), sorted(present), n=1)
+                hint = f"; did you mean '{present[near[0]]}'?" if near else ""
+                self.add(path, f"no child has {value!r} in {column}{hint}")
 
     def raise_if_any(self) -> None:
-        if not self.items:
+        if not self.found:
             return
         if len(self.items) == 1:
             message = f"{self.source}: {self.items[0]}"
@@ -223,7 +254,9 @@ class _Problems:
                          fix="Correct the rules file at the lines named.")
 
 
-def rules_from_dict(data: dict[str, Any], source: str = "rules", locate: Any = None) -> Rules:
+def rules_from_dict(data: dict[str, Any], source: str = "rules", locate: Any = None,
+                    columns: Collection[str] | None = None,
+                    values: Callable[[str], Collection[str]] | None = None) -> Rules:
     """Build Rules from plain data (a TOML file's or a run record's), checking every key and
     collecting every problem before raising once.
 
@@ -231,6 +264,11 @@ def rules_from_dict(data: dict[str, Any], source: str = "rules", locate: Any = N
         data: the parsed rules.
         source: the name messages give the rules (a file name).
         locate: optional `path -> line number` for messages (the TOML reader supplies one).
+        columns: the caseload's columns, when known: every column a rule or a weighted term
+            names must be one of them (an optional contract column may be absent: it then
+            limits or covers nothing).
+        values: the values the caseload holds in a column, when known: a count rule's value
+            outside the coded columns must be one of them.
 
     >>> rules_from_dict({"size": 4}).size
     4
@@ -239,7 +277,7 @@ def rules_from_dict(data: dict[str, Any], source: str = "rules", locate: Any = N
     ...
     selector.contract.errors.RulesError: r.toml: [[count]] 1, min: 7 is more than the cohort size 6
     """
-    problems = _Problems(source, locate)
+    problems = _Problems(source, locate, columns, values)
     if not isinstance(data, dict):
         problems.add((), "the rules must be a table of keys")
         problems.raise_if_any()
@@ -301,6 +339,8 @@ def _count_rule(problems: _Problems, item: Any, number: int, size: int | None) -
     if not _only_keys(problems, item, {"column", "value", "values", "min", "max", "priority", "name"}, path):
         return None
     column = _column(problems, item.get("column"), (*path, "column"))
+    if column is not None:
+        problems.check_column(column, (*path, "column"))  # counted, so it must be there
     if ("value" in item) == ("values" in item):
         problems.add(path, "needs exactly one of 'value' or 'values'")
         return None
@@ -316,6 +356,8 @@ def _count_rule(problems: _Problems, item: Any, number: int, size: int | None) -
             if value not in CODE_COLUMNS[column]:
                 problems.add((*path, "values" if "values" in item else "value"),
                              f"{value!r} is not one of the {column} codes ({' '.join(CODE_COLUMNS[column])})")
+    elif column is not None:
+        problems.check_values(column, tuple(str(v).strip() for v in raw_values), (*path, "values" if "values" in item else "value"))
     if "min" not in item and "max" not in item:
         problems.add(path, "needs 'min' and/or 'max'")
         return None
@@ -342,6 +384,8 @@ def _spread_rule(problems: _Problems, item: Any, number: int) -> SpreadRule | No
     if not _only_keys(problems, item, {"column", "max", "priority", "name"}, path):
         return None
     column = _column(problems, item.get("column"), (*path, "column"))
+    if column is not None:
+        problems.check_column(column, (*path, "column"), (*CONTRACT_COLUMNS, *PRACTITIONER_COLUMNS))
     most = _whole(problems, item.get("max", 1), (*path, "max"), 1, MAX_SIZE)
     priority = _whole(problems, item.get("priority", 0), (*path, "priority"), 0, MAX_PRIORITY)
     label = item.get("name", "")
@@ -365,6 +409,8 @@ def _objective(problems: _Problems, table: Any) -> tuple[Dimension, ...]:
         name = _column(problems, column, path)
         weight = _whole(problems, spec.get("weight", 1), (*path, "weight"), 0, MAX_WEIGHT)
         cap = _whole(problems, spec.get("cap", 1), (*path, "cap"), 0, MAX_CAP)
+        if name is not None and weight:
+            problems.check_column(name, path, CONTRACT_COLUMNS)
         if name is not None and weight is not None and cap is not None:
             dims.append(Dimension(column=name, weight=weight, cap=cap))
     return tuple(dims)

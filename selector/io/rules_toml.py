@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ from ..contract.errors import RulesError
 from ..contract.rules import Path_, Rules, rules_from_dict
 
 
-def load_rules(path: Path | str) -> Rules:
+def load_rules(path: Path | str, columns: Collection[str] | None = None,
+               values: Callable[[str], Collection[str]] | None = None) -> Rules:
     """Read a rules TOML file; anything it leaves out keeps the default.
 
     Raises:
@@ -27,16 +29,19 @@ def load_rules(path: Path | str) -> Rules:
         raise RulesError(f"{path.name}: rules file not found ({path}).", "missing_file") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesError(f"{path.name}: cannot be read as UTF-8 text ({exc}).", "unreadable") from exc
-    return rules_from_text(text, path.name)
+    return rules_from_text(text, path.name, columns, values)
 
 
-def rules_from_text(text: str, source: str) -> Rules:
-    """Rules from TOML text (a file's, or an upload's)."""
+def rules_from_text(text: str, source: str, columns: Collection[str] | None = None,
+                    values: Callable[[str], Collection[str]] | None = None) -> Rules:
+    """Rules from TOML text (a file's, or an upload's); `columns` and `values`, when given, are the
+    caseload's, which every rule must name correctly."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"{source}: not valid TOML: {exc}. Fix that line.", "bad_toml", where=source) from exc
-    return rules_from_dict(data, source=source, locate=line_locator(text))
+    return rules_from_dict(data, source=source, locate=line_locator(text), columns=columns,
+                           values=values)
 
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")

@@ -107,11 +107,14 @@ def build_problem(caseload: pd.DataFrame, rules: Rules) -> Problem:
 
 
 def _check_columns(caseload: pd.DataFrame, rules: Rules) -> None:
-    """Every column a count rule or a weighted objective term names must be in the caseload (an
-    optional contract column may be absent: it then covers nothing). A typo is an error, not a
-    rule that is silently met or a term that silently scores 0."""
+    """Every column a rule or a weighted objective term names must be in the caseload (an optional
+    contract column may be absent: a spread on it then limits nothing, a term on it covers
+    nothing). A typo is an error, not a rule silently met or a term that silently scores 0."""
     problems = [f"rule '{rule.name}': the caseload has no column '{rule.column}'"
                 for rule in rules.counts if rule.column not in caseload.columns]
+    problems += [f"rule '{rule.name}': the caseload has no column '{rule.column}'" for rule in rules.spreads
+                 if not rule.is_practitioner and rule.column not in caseload.columns
+                 and rule.column not in CONTRACT_COLUMNS]
     problems += [f"objective term '{dim.column}': the caseload has no such column"
                  for dim in rules.dimensions
                  if dim.weight and dim.column not in caseload.columns and dim.column not in CONTRACT_COLUMNS]
