@@ -17,16 +17,24 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
+from . import __version__, stopping
+from .contract.cells import column_values
 from .contract.errors import CaseloadValidationError, InputError, SelectorError
 from .contract.failures import failure_line
 from .contract.rules import DEFAULT_RULES, Rules, rules_from_dict
 from .io.annex_a import DEFAULT_MAPPING_TOML, AnnexOptions, read_caseload_table
-from .io.folders import check_output_folder, staged_folder, write_folder
+from .io.folders import (
+    check_output_folder,
+    is_failures_table,
+    output_lock,
+    staged_folder,
+    write_file,
+    write_folder,
+)
 from .io.rules_toml import load_rules, rules_from_text, rules_to_toml
 from .io.run_record import AnnexRecord, CohortRecord, InputRecord, Replacement, RunRecord, read_run_record
 from .io.sample import annex_a_lists, generate, inline_contacts
-from .io.tables import frame_to_csv_bytes, read_table, write_table
+from .io.tables import file_sha256, frame_to_csv_bytes, read_table, write_table
 from .report.content import reasons
 from .report.files import run_files
 from .report.profile import profile_html
@@ -36,6 +44,7 @@ from .solve.profile import RuleRoom, dimension_counts, rule_room
 from .validate import Caseload, validate, with_warnings
 
 Progress = Callable[[str], None]
+handle_stop_signals = stopping.install
 DECLINE_REASON = "family declined or could not be reached"
 
 __all__ = [
@@ -58,6 +67,7 @@ class Sources:
         mapping: an edited Annex A mapping TOML.
         ap_urns: a file of AP settings' URNs.
         allow_missing_contact: children without a contact stay eligible.
+        keep_columns: columns that look like a child's identifier but are kept, by name.
     """
 
     caseload: Path | None = None
@@ -69,6 +79,7 @@ class Sources:
     mapping: Path | None = None
     ap_urns: Path | None = None
     allow_missing_contact: bool = False
+    keep_columns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.caseload is None and not (self.list1 or self.list2):
@@ -78,6 +89,12 @@ class Sources:
     def annex(self) -> AnnexOptions:
         return AnnexOptions(list1=self.list1, list2=self.list2, as_of=self.as_of, mapping=self.mapping,
                             ap_urns=self.ap_urns)
+
+    @property
+    def paths(self) -> tuple[Path, ...]:
+        """Every file read: no output may be, or hold, one of them."""
+        given = (self.caseload, self.contacts, self.list1, self.list2, self.mapping, self.ap_urns)
+        return tuple(p for p in given if p is not None)
 
     @property
     def uses_annex_options(self) -> bool:
@@ -104,6 +121,11 @@ class SelectRequest:
     params: SelectionParams = field(default_factory=SelectionParams)
     formats: tuple[str, ...] = ()
     force: bool = False
+
+    @property
+    def inputs(self) -> tuple[Path, ...]:
+        """Every file the run reads: no output may be, or hold, one of them."""
+        return (*self.sources.paths, *((self.rules_file,) if self.rules_file else ()))
 
 
 @dataclass(frozen=True)
@@ -157,7 +179,8 @@ def load(sources: Sources) -> Caseload:
     """
     raw, annex_warnings = read_caseload_table(sources.caseload, sources.sheet, sources.annex)
     contacts = read_table(sources.contacts) if sources.contacts is not None else None
-    caseload = validate(raw, contacts, allow_missing_contact=sources.allow_missing_contact)
+    caseload = validate(raw, contacts, allow_missing_contact=sources.allow_missing_contact,
+                        keep_columns=sources.keep_columns)
     return with_warnings(caseload, annex_warnings)
 
 
@@ -170,9 +193,17 @@ def describe(caseload: Caseload) -> str:
             f"({excluded} excluded, {no_contact} without a contact)")
 
 
-def read_rules(rules_file: Path | None = None, size: int | None = None) -> Rules:
-    """The rules a run asks for: a file's, or the defaults, with any size override."""
-    rules = load_rules(rules_file) if rules_file else DEFAULT_RULES
+def read_rules(rules_file: Path | None = None, size: int | None = None, caseload: Caseload | None = None) -> Rules:
+    """The rules a run asks for: a file's, or the defaults, with any size override. Given the
+    caseload, every column a rule names is checked against it, with the file's other problems."""
+    if rules_file is None:
+        rules = DEFAULT_RULES
+    elif caseload is None:
+        rules = load_rules(rules_file)
+    else:
+        frame = caseload.frame
+        rules = load_rules(rules_file, tuple(frame.columns),
+                           lambda column: {v for held in column_values(frame[column], column) for v in held})
     return rules.with_size(size) if size is not None else rules
 
 
@@ -193,21 +224,22 @@ def profile_of(caseload: Caseload, rules: Rules) -> Profile:
 
 def profile(sources: Sources, rules_file: Path | None = None) -> Profile:
     """Load a caseload and profile it under the rules."""
-    rules = read_rules(rules_file)
-    return profile_of(load(sources), rules)
+    caseload = load(sources)
+    return profile_of(caseload, read_rules(rules_file, caseload=caseload))
 
 
-def write_profile_page(result: Profile, path: Path, force: bool) -> None:
-    """The profile as a self-contained HTML page (refuses to overwrite without `force`)."""
-    _refuse_existing([path], force)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(profile_html(result.caseload.frame, result.rules, result.caseload.source), encoding="utf-8")
+def write_profile_page(result: Profile, path: Path, force: bool, sources: Sources | None = None) -> None:
+    """The profile as a self-contained HTML page (over an existing file only with `force`, never
+    over an input)."""
+    page = profile_html(result.caseload.frame, result.rules, result.caseload.source).encode()
+    write_file(path, page, sources.paths if sources else (), replaceable=force)
 
 
-def write_failures(path: Path, failures: pd.DataFrame) -> None:
-    """The full failures table as CSV for a spreadsheet."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(frame_to_csv_bytes(failures))
+def write_failures(path: Path, failures: pd.DataFrame, sources: Sources | None = None) -> None:
+    """The full failures table as CSV for a spreadsheet: never over an input, and over an existing
+    file only when it is an earlier failures table."""
+    write_file(path, frame_to_csv_bytes(failures), sources.paths if sources else (),
+               replaceable=is_failures_table(path))
 
 
 # ---------------------------------------------------------------- select
@@ -223,19 +255,23 @@ def select(request: SelectRequest, progress: Progress | None = None) -> SelectRe
     Raises:
         SelectorError: bad input (2), impossible rules (3) or no answer in time (1).
     """
-    check_output_folder(request.out, request.force)
-    rules = read_rules(request.rules_file, request.size)
-    caseload = load(request.sources)
-    solution = choose(caseload, rules, request.params, progress)
-    write_run(request.out, caseload, solution, request.sources, request.formats, request.force)
+    with output_lock(request.out):
+        check_output_folder(request.out, request.force, request.inputs)
+        caseload = load(request.sources)
+        rules = read_rules(request.rules_file, request.size, caseload)
+        solution = choose(caseload, rules, request.params, progress)
+        write_run(request.out, caseload, solution, request.sources, request.formats, request.force, None,
+                  request.inputs)
     return SelectResult(caseload, solution, request.out)
 
 
 def write_run(out: Path, caseload: Caseload, solution: Solution, sources: Sources | None,
-              formats: tuple[str, ...] = (), force: bool = False, replaced: Replacement | None = None) -> None:
-    """Write a run folder all at once: the tables, reports and the run record."""
+              formats: tuple[str, ...] = (), force: bool = False, replaced: Replacement | None = None,
+              inputs: tuple[Path, ...] = ()) -> None:
+    """Write a run folder all at once: the tables, reports and the run record (never over an input)."""
     record = make_record(caseload, sources, solution, formats, replaced)
-    write_folder(out, run_files(caseload.frame, caseload.all_contacts, solution, record, formats), force)
+    files = run_files(caseload.frame, caseload.all_contacts, solution, record, formats)
+    write_folder(out, files, force, (*inputs, *(sources.paths if sources else ())))
 
 
 def _problem(caseload: Caseload, rules: Rules, progress: Progress | None) -> Problem:
@@ -357,8 +393,16 @@ def replace_in_run(request: ReplaceRequest) -> ReplaceResult:
     record = read_run_record(request.run_dir)
     declined = _match_ids(request.declined, record.cohorts[0].members, str(request.run_dir))
     out = request.out or next_replacement_folder(request.run_dir)
-    check_output_folder(out, request.force)
     sources = _sources_of(record)
+    inputs = (request.run_dir / "run.json", *sources.paths)
+    with output_lock(out):
+        check_output_folder(out, request.force, inputs)
+        return _replace(request, record, declined, sources, out)
+
+
+def _replace(request: ReplaceRequest, record: RunRecord, declined: tuple[str, ...], sources: Sources,
+             out: Path) -> ReplaceResult:
+    _same_files_as_recorded(record, sources, request.run_dir)
     caseload = load(sources)
     if (caseload.source_sha256 != record.input.caseload_sha256
             or caseload.contacts_sha256 != record.input.contacts_sha256):
@@ -377,7 +421,8 @@ def replace_in_run(request: ReplaceRequest) -> ReplaceResult:
     earlier = record.replaced.all_declined if record.replaced else ()
     previous = _solution_of(record, rules, params)
     solution, replacement = decline(caseload, previous, declined, earlier, from_run=request.run_dir.name)
-    write_run(out, caseload, solution, sources, record.input.formats, request.force, replacement)
+    write_run(out, caseload, solution, sources, record.input.formats, request.force, replacement,
+              (request.run_dir / "run.json",))
     newcomers = tuple(c for c in solution.cohorts[0].members if c not in previous.cohorts[0].members)
     return ReplaceResult(caseload, solution, out, replacement.declined, newcomers)
 
@@ -389,6 +434,29 @@ def next_replacement_folder(run_dir: Path) -> Path:
     while (candidate := run_dir.parent / f"{base}-replace-{number}").exists():
         number += 1
     return candidate
+
+
+def _same_files_as_recorded(record: RunRecord, sources: Sources, run_dir: Path) -> None:
+    """The files a run record names must be, byte for byte, the files the run read: a record edited
+    to point at another file (another area's list, anything else on the disk) is refused before
+    that file is read as a caseload.
+
+    Raises:
+        InputError: a file is missing, not an ordinary file, or differs from the recorded one.
+    """
+    recorded = [(sources.caseload, record.input.caseload_sha256, "caseload")]
+    if sources.contacts is not None:
+        recorded.append((sources.contacts, record.input.contacts_sha256, "contacts"))
+    for path, sha256, role in recorded:
+        if path is None or sources.uses_annex_options:
+            continue  # Annex A lists are hashed together; `replace` compares them after reading
+        if not path.is_file():
+            raise InputError(f"{path}: the {role} file {run_dir}/run.json names is missing or not an ordinary "
+                             "file. Put the file back where it was, or choose again.", "input_changed")
+        if file_sha256(path) != sha256:
+            raise InputError(
+                f"{path}: is not the {role} file {run_dir} was chosen from (its contents differ: another "
+                "area's file, or a changed list). Choose again on this file.", "input_changed")
 
 
 def _sources_of(record: RunRecord) -> Sources:
@@ -488,6 +556,7 @@ class BatchItem:
 
     name: str
     request: SelectRequest
+    manifest: Path | None = None
 
 
 def _safe_name(text: str) -> str:
@@ -531,7 +600,8 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
                                   contacts=path_of(record.get("contacts")),
                                   allow_missing_contact=allow_missing_contact)
                 items.append(BatchItem(name, SelectRequest(sources=sources, out=out / name, rules_file=rules_file,
-                                                           params=replace(row_params, seed=seed), formats=formats)))
+                                                           params=replace(row_params, seed=seed), formats=formats),
+                                       manifest))
     names = [t.name for t in items]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
@@ -608,8 +678,9 @@ def run_batch(items: list[BatchItem], out: Path, force: bool, run_many: RunMany 
     Returns:
         The summary table, one row per item, in manifest order.
     """
-    with staged_folder(Path(out), force) as staging:
-        staged = [BatchItem(t.name, replace(t.request, out=staging / t.name, force=False)) for t in items]
+    inputs = [p for t in items for p in (*t.request.inputs, t.manifest) if p is not None]
+    with output_lock(Path(out)), staged_folder(Path(out), force, inputs) as staging:
+        staged = [replace(t, request=replace(t.request, out=staging / t.name, force=False)) for t in items]
         stream = run_many(staged) if run_many else (run_batch_item(t) for t in staged)
         rows = list(stream)
         order = {t.name: i for i, t in enumerate(items)}

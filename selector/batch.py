@@ -27,10 +27,18 @@ def process_pool(jobs: int, progress: Callable[[Iterator[Row], int], Iterator[Ro
 def _parallel(items: list[app.BatchItem], jobs: int) -> Iterator[Row]:
     # Largest caseloads first, so a big area does not start last and hold up the end.
     ordered = sorted(items, key=lambda t: -_size_of(t.request.sources.caseload))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs)
+    try:
         futures = [pool.submit(app.run_batch_item, t) for t in ordered]
         for future in as_completed(futures):
             yield future.result()
+    except BaseException:
+        # Stopped (Ctrl+C, SIGTERM): end the workers now rather than wait for their areas.
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def _size_of(path: Path | None) -> int:

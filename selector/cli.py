@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import __version__, app
 from .batch import process_pool
-from .contract.errors import CaseloadValidationError, InputError, SelectorError
+from .contract.errors import CaseloadValidationError, InputError, Interrupted, SelectorError
 from .contract.failures import failure_line
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -76,7 +76,7 @@ existing_file = click.Path(exists=False, dir_okay=False, path_type=Path)
 
 
 SOURCE_OPTIONS = ("caseload", "contacts", "sheet", "allow_missing_contact", "list1", "list2", "as_of", "mapping",
-                  "ap_urns")
+                  "ap_urns", "keep_column")
 
 
 def caseload_options(command: F) -> F:
@@ -103,6 +103,8 @@ def caseload_options(command: F) -> F:
                      help="Annex A: an edited mapping (see `selector annex-a-mapping`)."),
         click.option("--ap-urns", type=existing_file, default=None, metavar="FILE",
                      help="Annex A: a file listing AP settings' URNs (column urn, or the first)."),
+        click.option("--keep-column", multiple=True, metavar="NAME",
+                     help="Keep a column that looks like a child's identifier (repeatable; with a warning)."),
     ]):
         wrapper = decorator(wrapper)
     return wrapper  # type: ignore[return-value]
@@ -110,13 +112,13 @@ def caseload_options(command: F) -> F:
 
 def sources_of(caseload: Path | None, contacts: Path | None, sheet: str | None, allow_missing_contact: bool,
                list1: Path | None, list2: Path | None, as_of: Any, mapping: Path | None,
-               ap_urns: Path | None) -> app.Sources:
+               ap_urns: Path | None, keep_column: tuple[str, ...] = ()) -> app.Sources:
     """The caseload options as the application's request."""
     if caseload is None and not (list1 or list2):
         raise click.UsageError("give a CASELOAD file, or the Annex A lists with --list1 and/or --list2.")
     return app.Sources(caseload=caseload, contacts=contacts, sheet=sheet, list1=list1, list2=list2,
                        as_of=as_of.date() if as_of else None, mapping=mapping, ap_urns=ap_urns,
-                       allow_missing_contact=allow_missing_contact)
+                       allow_missing_contact=allow_missing_contact, keep_columns=tuple(keep_column))
 
 
 # ---------------------------------------------------------------- commands
@@ -157,18 +159,18 @@ def validate(sources: app.Sources, failures: Path | None) -> None:
     except CaseloadValidationError as error:
         _echo_failures(error.failures)
         if failures is not None:
-            _write_failures(failures, error.failures)
+            _write_failures(failures, error.failures, sources)
         raise SelectorClickError(error) from None
     if failures is not None:
-        _write_failures(failures, caseload.warnings)
+        _write_failures(failures, caseload.warnings, sources)
     click.echo(app.describe(caseload))
     click.echo(f"0 errors, {len(caseload.warnings)} warning(s)")
     _echo_warnings(caseload.warnings)
     click.echo("OK: the caseload meets the contract.")
 
 
-def _write_failures(path: Path, table: pd.DataFrame) -> None:
-    app.write_failures(path, table)
+def _write_failures(path: Path, table: pd.DataFrame, sources: app.Sources) -> None:
+    app.write_failures(path, table, sources)
     click.echo(f"Full table of {len(table)} problem(s): {path}", err=True)
 
 
@@ -194,7 +196,7 @@ def profile(sources: app.Sources, rules_file: Path | None, html_out: Path | None
     click.echo(app.describe(result.caseload))
     _echo_profile(result)
     if html_out is not None:
-        app.write_profile_page(result, html_out, force)
+        app.write_profile_page(result, html_out, force, sources)
         click.echo(f"Profile with charts: {html_out}")
 
 
@@ -468,3 +470,16 @@ def serve(port: int, host: str | None, open_browser: bool) -> None:
         click.echo(f"Warning: listening on {host}: other machines that can reach it can upload and see "
                    "children's data.", err=True)
     run_server(host, port, open_browser)
+
+
+def entry() -> None:
+    """The `selector` command: the command line with clean stops. Ctrl+C, SIGTERM or SIGHUP stop
+    the run within a second; staging folders and uploads are removed on the way out, and the
+    exit code is 128 + the signal (130 for Ctrl+C, 143 for SIGTERM)."""
+    app.handle_stop_signals()
+    try:
+        main(standalone_mode=True)
+    except Interrupted as stop:
+        click.echo("Interrupted: stopped before finishing; nothing was written and temporary files were removed.",
+                   err=True)
+        sys.exit(stop.exit_code)

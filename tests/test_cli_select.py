@@ -118,8 +118,15 @@ def test_non_empty_out_needs_force(tmp_path: Path) -> None:
     assert code == 2
     assert err.strip() == f"Error: {out}: the folder is not empty. Choose a new --out, or add --force to replace it."
     assert (out / "keep.txt").read_text() == "mine"
-    assert run("select", *SAMPLE_ARGS, "--out", str(out), "--sets", "1", "--force")[0] == 0
-    assert not (out / "keep.txt").exists() and (out / "run.json").exists()
+    # --force replaces only an earlier run folder (or an empty one), never a folder of other files.
+    code, _, err = run("select", *SAMPLE_ARGS, "--out", str(out), "--sets", "1", "--force")
+    assert code == 2 and "is not a run folder written by selector, so --force will not replace it" in err
+    assert (out / "keep.txt").read_text() == "mine"
+    (out / "keep.txt").unlink()
+    assert run("select", *SAMPLE_ARGS, "--out", str(out), "--sets", "1")[0] == 0  # empty: fine
+    (out / "extra.txt").write_text("left by the user in a run folder")
+    assert run("select", *SAMPLE_ARGS, "--out", str(out), "--sets", "2", "--force")[0] == 0
+    assert not (out / "extra.txt").exists() and (out / "run.json").exists()
 
 
 def impossible_caseload(tmp_path: Path) -> Path:

@@ -97,10 +97,13 @@ def test_formula_escaping_in_csv_output() -> None:
 
 def test_write_folder_refuses_non_empty_without_force(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    write_folder(out, {"a.txt": b"1"}, force=False)
+    write_folder(out, {"a.txt": b"1", "run.json": b"{}"}, force=False)
     with pytest.raises(InputError, match="the folder is not empty"):
         write_folder(out, {"a.txt": b"2"}, force=False)
     assert (out / "a.txt").read_bytes() == b"1"
-    write_folder(out, {"b.txt": b"2"}, force=True)
+    write_folder(out, {"b.txt": b"2"}, force=True)  # an earlier run folder (it has a run record)
+    assert sorted(p.name for p in out.iterdir()) == ["b.txt"]
+    with pytest.raises(InputError, match="is not a run folder written by selector"):
+        write_folder(out, {"c.txt": b"3"}, force=True)  # no run record: not ours to delete
     assert sorted(p.name for p in out.iterdir()) == ["b.txt"]
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no staging folder left behind

@@ -27,6 +27,8 @@ def layer(module: str) -> str:
     top = module.split(".")[0]
     if top in FRONT_ENDS:
         return "front"
+    if top == "stopping":  # process-wide stop handling, offered to the front ends by app
+        return "app"
     return top if top in LAYERS else "base"
 
 

@@ -38,7 +38,13 @@ def upload(client, caseload: Path | None = SAMPLE / "caseload.csv",  # type: ign
     for name, path in {"caseload": caseload, "contacts": contacts, **extra}.items():
         if path is not None:
             data[name] = (io.BytesIO(path.read_bytes()), path.name)
+    data["csrf_token"] = client.application.config["CSRF_TOKEN"]
     return client.post("/upload", data=data, content_type="multipart/form-data")
+
+
+def post(client, url: str, data: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """A form post as the page sends it (with the page's token)."""
+    return client.post(url, data={**(data or {}), "csrf_token": client.application.config["CSRF_TOKEN"]})
 
 
 def default_form(**changes: str) -> dict[str, str]:
@@ -76,13 +82,13 @@ def test_whole_flow_choose_decline_download(client) -> None:  # type: ignore[no-
     overview = client.get(f"/s/{sid}").get_data(as_text=True)
     assert "caseload.csv: 3000 rows, 2985 eligible" in overview
     assert "at least 1 with setting_type AP" in overview and 'value="6"' in overview
-    assert client.post(f"/s/{sid}/choose", data=default_form()).status_code == 303
+    assert post(client, f"/s/{sid}/choose", default_form()).status_code == 303
     result = wait_for_result(client, sid)
     assert "Cohort 1 scores 80 (proved optimal)" in result
     ids = re.findall(r'name="child_id" value="([^"]+)"', result)
     assert len(ids) == 6
     assert "@northshire.example" in result  # the contact for the consent call
-    response = client.post(f"/s/{sid}/decline", data={"child_id": ids[1]})
+    response = post(client, f"/s/{sid}/decline", {"child_id": ids[1]})
     assert response.status_code == 303
     after = client.get(response.headers["Location"]).get_data(as_text=True)
     assert f"{ids[1]} declined: replaced by " in after
@@ -126,21 +132,21 @@ def test_impossible_rules_show_the_reason(client, tmp_path: Path) -> None:  # ty
     no_ap = tmp_path / "no_ap.csv"
     frame[frame["setting_type"] != "AP"].to_csv(no_ap, index=False)
     sid = upload(client, caseload=no_ap).headers["Location"].rsplit("/", 1)[1]
-    client.post(f"/s/{sid}/choose", data=default_form())
+    post(client, f"/s/{sid}/choose", default_form())
     text = wait_for_result(client, sid)
     assert "The cohort could not be chosen." in text
     assert "at least 1 with setting_type AP: 0 eligible CYP have setting_type AP" in text
-    relaxed = client.post(f"/s/{sid}/choose", data=default_form(relax="on"))
+    relaxed = post(client, f"/s/{sid}/choose", default_form(relax="on"))
     assert relaxed.status_code == 303
     assert "Rules dropped to make a cohort possible:" in wait_for_result(client, sid)
 
 
 def test_bad_form_values_are_reported(client) -> None:  # type: ignore[no-untyped-def]
     sid = upload(client).headers["Location"].rsplit("/", 1)[1]
-    response = client.post(f"/s/{sid}/choose", data=default_form(ehcp="4", sen="4"))
+    response = post(client, f"/s/{sid}/choose", default_form(ehcp="4", sen="4"))
     assert response.status_code == 400
     assert "rules on plan_status need 8 members but the cohort has 6" in response.get_data(as_text=True)
-    response = client.post(f"/s/{sid}/choose", data=default_form(size="lots"))
+    response = post(client, f"/s/{sid}/choose", default_form(size="lots"))
     assert response.status_code == 400 and "&#39;size&#39; must be a whole number" in response.get_data(as_text=True)
 
 
@@ -153,9 +159,9 @@ def test_cancel_stops_the_run(client, monkeypatch: pytest.MonkeyPatch) -> None: 
 
     monkeypatch.setattr(web.app, "solve", slow_solve)  # the engine below the application layer
     sid = upload(client).headers["Location"].rsplit("/", 1)[1]
-    client.post(f"/s/{sid}/choose", data=default_form())
+    post(client, f"/s/{sid}/choose", default_form())
     assert "Working on" in client.get(f"/s/{sid}/job").get_data(as_text=True)
-    client.post(f"/s/{sid}/cancel")
+    post(client, f"/s/{sid}/cancel")
     assert "Cancelled." in wait_for_result(client, sid)
 
 

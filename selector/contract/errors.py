@@ -82,3 +82,19 @@ class SolverError(SelectorError):
     """The solver returned no answer (time limit before any cohort, or an invalid model)."""
 
     exit_code = 1
+
+
+class Interrupted(BaseException):
+    """The user or the system asked the process to stop (Ctrl+C, a polite kill, a closed terminal).
+
+    A BaseException, so that no `except Exception` swallows it: it unwinds every staging folder
+    and upload on its way out, and the front end exits 128 + the signal's number.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum

@@ -1,40 +1,155 @@
-"""Run folders: checked before any work, built beside their place and moved in at once."""
+"""Output files and folders, written safely: never over an input, never over a folder that is
+not an earlier output, one writer at a time, all at once or not at all."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import shutil
+import signal
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 from ..contract.errors import InputError
+from ..contract.failures import FAILURE_COLUMNS
+
+RUN_RECORD = "run.json"
+BATCH_SUMMARY = "summary.csv"
+BATCH_SUMMARY_HEADER = "area,caseload,rules,seed,"
 
 
-def check_output_folder(folder: Path, force: bool) -> None:
-    """Refuse a non-empty output folder unless `force`, before any work is done."""
+def refuse_inputs(target: Path, inputs: Iterable[Path | None], what: str = "output") -> None:
+    """An output may not be an input, nor a folder that holds one (replacing it would delete it).
+
+    Raises:
+        InputError: `target` is, or contains, one of `inputs`.
+    """
+    here = Path(target).resolve()
+    for given in inputs:
+        if given is None:
+            continue
+        source = Path(given).resolve()
+        if source == here or here in source.parents:
+            raise InputError(
+                f"{target}: the {what} would {'be' if source == here else 'hold'} the input {Path(given).name}; "
+                "nothing was written. Choose an output outside the input's folder.", "output_is_input")
+
+
+def is_earlier_output(folder: Path) -> bool:
+    """A folder this tool wrote before: a run folder (its run record) or a batch (its summary)."""
+    record = folder / RUN_RECORD
+    if record.is_file():
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            return record.read_text(encoding="utf-8").lstrip().startswith("{")
+    summary = folder / BATCH_SUMMARY
+    if summary.is_file():
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            return summary.read_text(encoding="utf-8-sig").startswith(BATCH_SUMMARY_HEADER)
+    return False
+
+
+def check_output_folder(folder: Path, force: bool, inputs: Iterable[Path | None] = ()) -> None:
+    """Refuse, before any work is done, an output folder that holds an input, that is a file, or
+    that has content: with `force`, only an earlier output of this tool (or an empty folder) is
+    replaced, never a folder of other files.
+
+    Raises:
+        InputError: with what to do instead.
+    """
+    folder = Path(folder)
+    refuse_inputs(folder, inputs, "output folder")
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder}: exists and is not a folder. Choose another --out.", "out_not_dir")
-    if folder.is_dir() and any(folder.iterdir()) and not force:
+    if not folder.is_dir() or not any(folder.iterdir()):
+        return
+    if not force:
         raise InputError(
             f"{folder}: the folder is not empty. Choose a new --out, or add --force to replace it.",
             "out_not_empty",
         )
+    if not is_earlier_output(folder) or folder.resolve() in (Path.cwd().resolve(), Path.home().resolve()):
+        raise InputError(
+            f"{folder}: is not a run folder written by selector, so --force will not replace it (it would "
+            "delete what it holds). Choose a new --out.", "out_not_a_run")
 
 
 @contextmanager
-def staged_folder(folder: Path, force: bool) -> Iterator[Path]:
-    """A temporary folder beside `folder`, moved into its place when the block ends well.
+def output_lock(folder: Path) -> Iterator[None]:
+    """Hold the right to write `folder`: a second run into the same folder fails at once.
 
-    A failure part-way leaves the old folder (if any) as it was and nothing half-written.
+    Raises:
+        InputError: another run holds it.
     """
     folder = Path(folder)
-    check_output_folder(folder, force)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    parent = _existing_parent(folder)
+    lock_path = parent / f".{folder.name or 'out'}.selector-lock"
+    lock = FileLock(str(lock_path))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise InputError(f"{folder}: another selector run is writing this folder now. Wait for it to "
+                         "finish, or choose another --out.", "out_busy") from None
+    except OSError as exc:
+        raise _cannot_write(folder, exc) from exc
+    try:
+        yield
+    finally:
+        lock.release()
+        with contextlib.suppress(OSError):
+            lock_path.unlink()
+
+
+def _existing_parent(folder: Path) -> Path:
+    parent = folder.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _cannot_write(folder, exc) from exc
+    return parent
+
+
+def _cannot_write(target: Path, exc: OSError) -> InputError:
+    reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or type(exc).__name__)
+    return InputError(f"{target}: cannot be written ({reason}); nothing was written. Check that the folder "
+                      "is writable and the disk has room, or choose another --out.", "cannot_write")
+
+
+@contextmanager
+def staged_folder(folder: Path, force: bool, inputs: Iterable[Path | None] = ()) -> Iterator[Path]:
+    """A temporary folder beside `folder`, moved into its place when the block ends well.
+
+    A failure or an interruption part-way leaves the old folder (if any) as it was and nothing
+    half-written.
+    """
+    folder = Path(folder)
+    inputs = list(inputs)
+    check_output_folder(folder, force, inputs)
+    parent = _existing_parent(folder)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
+    except OSError as exc:
+        raise _cannot_write(folder, exc) from exc
     try:
         yield staging
+        _move_into_place(staging, folder)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise _cannot_write(folder, exc) from exc
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _move_into_place(staging: Path, folder: Path) -> None:
+    """Swap the finished folder in; a stop signal waits until the swap is done (not half-swapped)."""
+    blocked = {signal.SIGINT, signal.SIGTERM} | ({signal.SIGHUP} if hasattr(signal, "SIGHUP") else set())
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    try:
         if folder.exists():
             backup = folder.parent / f".{folder.name}.old-{os.getpid()}"
             os.replace(folder, backup)
@@ -42,13 +157,46 @@ def staged_folder(folder: Path, force: bool) -> Iterator[Path]:
             shutil.rmtree(backup, ignore_errors=True)
         else:
             os.replace(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def write_folder(folder: Path, files: dict[str, bytes], force: bool) -> None:
+def write_folder(folder: Path, files: dict[str, bytes], force: bool, inputs: Iterable[Path | None] = ()) -> None:
     """Write `files` into `folder` all at once (see `staged_folder`)."""
-    with staged_folder(folder, force) as staging:
+    with staged_folder(folder, force, inputs) as staging:
         for name, content in files.items():
             (staging / name).write_bytes(content)
+
+
+def is_failures_table(path: Path) -> bool:
+    """A file this tool wrote as a failures table (its header), which may be written over."""
+    with contextlib.suppress(OSError, UnicodeDecodeError), open(path, encoding="utf-8-sig") as handle:
+        return handle.readline().strip() == ",".join(FAILURE_COLUMNS)
+    return False
+
+
+def write_file(path: Path, content: bytes, inputs: Iterable[Path | None] = (), *, replaceable: bool = False) -> None:
+    """Write one file all at once (a temporary file beside it, then renamed), never over an input,
+    and over an existing file only when `replaceable` says it is an earlier output.
+
+    Raises:
+        InputError: the path is an input, exists and is not replaceable, or cannot be written.
+    """
+    path = Path(path)
+    refuse_inputs(path, inputs, "file")
+    if path.exists() and (path.is_dir() or not replaceable):
+        raise InputError(f"{path}: already exists and was not written by selector; nothing was written. "
+                         "Choose another name.", "exists")
+    parent = _existing_parent(path)
+    temporary = None
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=parent)
+        temporary = Path(name)
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from exc
+    finally:
+        if temporary is not None and temporary.exists():
+            temporary.unlink()

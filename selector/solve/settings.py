@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import ortools
@@ -49,8 +50,37 @@ class SelectionParams:
             raise InputError("the time limit must be more than 0 seconds.", "bad_params")
 
 
+class StoppableSolver(cp_model.CpSolver):
+    """A CP-SAT solver that `stop_all_solves` can stop from another thread (a stop request
+    arriving while the main thread is inside a long solve)."""
+
+    def solve(self, model: cp_model.CpModel, solution_callback: object = None) -> object:  # type: ignore[override]
+        with _RUNNING_LOCK:
+            _RUNNING.add(self)
+        try:
+            return super().solve(model, solution_callback)  # type: ignore[arg-type]
+        finally:
+            with _RUNNING_LOCK:
+                _RUNNING.discard(self)
+
+
+_RUNNING: set[StoppableSolver] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
+def stop_all_solves() -> None:
+    """Ask every solve under way to stop now (it returns its best so far within milliseconds)."""
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for solver in running:
+        solver.stop_search()
+
+
 def make_solver(params: SelectionParams, time_limit: float) -> cp_model.CpSolver:
-    solver = cp_model.CpSolver()
+    solver = StoppableSolver()
+    # The process's own handlers decide what Ctrl+C and a polite kill do (stop, clean up, exit);
+    # the solver must neither catch nor reset them.
+    solver.parameters.catch_sigint_signal = False
     solver.parameters.random_seed = params.seed
     solver.parameters.num_workers = params.workers
     solver.parameters.max_time_in_seconds = max(time_limit, 0.01)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import secrets
 import shutil
-import signal
 import tempfile
 import threading
 import webbrowser
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, abort, redirect, render_template, request, send_file, url_for
+from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.serving import make_server
 from werkzeug.utils import secure_filename
@@ -31,6 +31,7 @@ from ..contract.rules import DEFAULT_RULES, CountRule, Dimension, Rules, SpreadR
 from ..report.render import stylesheet
 
 MAX_UPLOAD_BYTES = 100 * 2**20  # the largest English area's list is well under this
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 WEB_STYLESHEET = (Path(__file__).parent / "templates" / "web.css").read_text(encoding="utf-8")
 
 
@@ -63,14 +64,40 @@ class Session:
     replacement: Any = None
 
 
-def create_app(workdir: Path | None = None) -> Flask:
-    """The web app. Uploads go into `workdir` (a new private temporary folder if not given)."""
+def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
+    """The web app. Uploads go into `workdir` (a new private temporary folder if not given).
+
+    Requests must name this machine (or `host`) in Host, and every form carries a token that
+    only pages served here know: another site, or a DNS name rebound to 127.0.0.1, can neither
+    read the pages nor post to them.
+    """
     web = Flask(__name__)
     web.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES
+    web.config["CSRF_TOKEN"] = secrets.token_urlsafe(32)
+    allowed_hosts = LOOPBACK_NAMES | {host.strip("[]")}
     root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="selector-web-"))
     sessions: dict[str, Session] = {}
     web.config["SELECTOR_WORKDIR"] = root
     web.config["SELECTOR_SESSIONS"] = sessions
+
+    @web.before_request
+    def same_machine_only() -> Response | None:
+        if _host_name(request.host) not in allowed_hosts:
+            return Response("This page answers only on this computer's own address.", status=421)
+        origin = request.headers.get("Origin")
+        if origin and _host_name(origin.split("://", 1)[-1]) not in allowed_hosts:
+            return Response("Requests from other sites are refused.", status=403)
+        if request.method == "POST":
+            sent = request.form.get("csrf_token", "")
+            if not secrets.compare_digest(sent, web.config["CSRF_TOKEN"]):
+                return Response("This form is out of date or did not come from this page. Reload the page and "
+                                "try again.", status=403)
+        return None
+
+    @web.context_processor
+    def csrf_field() -> dict[str, Any]:
+        token = web.config["CSRF_TOKEN"]
+        return {"csrf_field": Markup(f'<input type="hidden" name="csrf_token" value="{token}">')}
 
     def page(template: str, http_status: int = 200, **context: Any) -> Response:
         html = render_template(template, stylesheet=stylesheet(), web_stylesheet=WEB_STYLESHEET, refresh=False,
@@ -216,6 +243,14 @@ def create_app(workdir: Path | None = None) -> Flask:
     return web
 
 
+def _host_name(host: str) -> str:
+    """The name part of a Host header or origin: `127.0.0.1:8765` -> 127.0.0.1, `[::1]:80` -> ::1."""
+    host = host.split("/", 1)[0]
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
 def _run_job(session: Session) -> None:
     """Choose in the background; Cancel stops it before its next step."""
     job = session.job
@@ -242,7 +277,7 @@ def _open_session(folder: Path, saved: dict[str, Path | None]) -> Session:
     sources = app.Sources(caseload=saved["caseload"], contacts=saved["contacts"], list1=saved["list1"],
                           list2=saved["list2"])
     caseload = app.load(sources)
-    rules = app.read_rules(saved["rules"]) if saved["rules"] else DEFAULT_RULES
+    rules = app.read_rules(saved["rules"], caseload=caseload) if saved["rules"] else DEFAULT_RULES
     return Session(folder, caseload, rules)
 
 
@@ -298,22 +333,16 @@ def _rules_from_form(form: Any, base: Rules) -> tuple[Rules, app.SelectionParams
 
 
 def serve(host: str, port: int, open_browser: bool) -> None:
-    """Run the app until interrupted; the upload folder is removed on the way out."""
-    def stop(*_: object) -> None:
-        raise KeyboardInterrupt  # a polite kill cleans up like Ctrl+C
-
-    signal.signal(signal.SIGTERM, stop)
-
+    """Run the app until stopped (Ctrl+C, SIGTERM or SIGHUP: the process's stop handlers raise
+    in here); the upload folder is removed on the way out."""
     workdir = Path(tempfile.mkdtemp(prefix="selector-web-"))
-    server = make_server(host, port, create_app(workdir), threaded=True)
+    server = make_server(host, port, create_app(workdir, host), threaded=True)
     url = f"http://{host}:{server.server_port}/"
     print(f"selector is serving {url} (Ctrl+C stops it and removes the uploads)", flush=True)
     if open_browser:
         threading.Timer(0.5, webbrowser.open, args=(url,)).start()
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     finally:
         server.server_close()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,45 @@
+"""Stopping cleanly on Ctrl+C, a polite kill (SIGTERM) or a closed terminal (SIGHUP).
+
+Each signal raises `Interrupted` in the main thread, so the run unwinds through its `finally`
+blocks (staging folders, uploads, locks). Python runs a signal handler only between bytecodes,
+and a solve runs in C++; so the signal is also written to a wake-up pipe that a watcher thread
+reads at once and answers by stopping every solve under way, which hands control back.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+from .contract.errors import Interrupted
+from .solve.settings import stop_all_solves
+
+STOP_SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
+
+
+def _raise_interrupted(signum: int, _frame: object) -> None:
+    raise Interrupted(signum)
+
+
+def install() -> None:
+    """Handle the stop signals for this process (main thread only; once)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _raise_interrupted)
+    threading.Thread(target=_watch, args=(read_end,), name="stop-watcher", daemon=True).start()
+
+
+def _watch(read_end: int) -> None:
+    while True:
+        try:
+            received = os.read(read_end, 64)
+        except OSError:
+            return
+        if not received:
+            return
+        stop_all_solves()
