@@ -1,0 +1,215 @@
+"""Nothing is lost or overwritten: an output never is or holds an input, --force replaces only an
+earlier output, one run writes a folder at a time, and a failed write leaves nothing behind."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from selector.cli import main
+from selector.io import folders
+from selector.io.folders import output_lock
+from selector.io.sample import generate
+from tests.conftest import caseload_frame, write_csv
+from tests.test_privacy import EIGHT
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def area(tmp_path: Path) -> Path:
+    """An area's folder holding its caseload (and a note the user keeps there)."""
+    folder = tmp_path / "area"
+    folder.mkdir()
+    write_csv(folder / "caseload.csv", caseload_frame(EIGHT))
+    (folder / "notes.txt").write_text("the analyst's notes")
+    return folder
+
+
+def untouched(folder: Path) -> bool:
+    return (folder / "notes.txt").read_text() == "the analyst's notes" and (folder / "caseload.csv").is_file()
+
+
+@pytest.mark.parametrize("where", ["the input's folder", "a folder above it"])
+def test_an_out_that_holds_the_input_is_refused_even_with_force(area: Path, where: str) -> None:
+    out = area if where == "the input's folder" else area.parent
+    code, _, stderr = run("select", str(area / "caseload.csv"), "--out", str(out), "--force")
+    assert code == 2
+    assert stderr.strip() == (f"Error: {out}: the output folder would hold the input caseload.csv; nothing was "
+                              "written. Choose an output outside the input's folder.")
+    assert untouched(area)
+
+
+def test_the_rules_file_and_contacts_are_inputs_too(area: Path, tmp_path: Path) -> None:
+    rules = tmp_path / "rules" / "r.toml"
+    rules.parent.mkdir()
+    rules.write_text("size = 6\n")
+    code, _, stderr = run("select", str(area / "caseload.csv"), "--rules", str(rules), "--out", str(rules.parent),
+                          "--force")
+    assert code == 2 and "would hold the input r.toml" in stderr and rules.read_text() == "size = 6\n"
+
+
+def test_out_dot_in_the_input_folder_is_refused(area: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(area)
+    code, _, stderr = run("select", "caseload.csv", "--out", ".", "--force")
+    assert code == 2 and "would hold the input caseload.csv" in stderr
+    assert untouched(area)
+
+
+def test_out_dot_elsewhere_with_force_is_refused_unless_it_is_a_run_folder(area: Path, tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "report for the director.docx").write_bytes(b"mine")
+    monkeypatch.chdir(work)
+    code, _, stderr = run("select", str(area / "caseload.csv"), "--out", ".", "--force")
+    assert code == 2 and "is not a run folder written by selector, so --force will not replace it" in stderr
+    assert (work / "report for the director.docx").read_bytes() == b"mine"
+
+
+def test_batch_out_that_holds_the_manifest_is_refused(tmp_path: Path) -> None:
+    caseload, contacts = generate(200, 1, area="Northshire")
+    caseload.to_csv(tmp_path / "north.csv", index=False)
+    contacts.to_csv(tmp_path / "north_contacts.csv", index=False)
+    manifest = tmp_path / "manifest.csv"
+    pd.DataFrame({"area": ["Northshire"], "caseload": ["north.csv"],
+                  "contacts": ["north_contacts.csv"]}).to_csv(manifest, index=False)
+    before = manifest.read_bytes()
+    code, _, stderr = run("batch", str(manifest), "--out", str(tmp_path), "--force", "--jobs", "1")
+    assert code == 2 and "would hold the input" in stderr
+    assert manifest.read_bytes() == before and (tmp_path / "north.csv").is_file()
+
+
+def test_failures_file_is_never_written_over_an_input_or_a_stranger(area: Path, tmp_path: Path) -> None:
+    caseload = area / "caseload.csv"
+    before = caseload.read_bytes()
+    code, _, stderr = run("validate", str(caseload), "--failures", str(caseload))
+    assert code == 2 and "would be the input caseload.csv" in stderr
+    assert caseload.read_bytes() == before
+    code, _, stderr = run("validate", str(caseload), "--failures", str(area / "notes.txt"))
+    assert code == 2 and "already exists and was not written by selector" in stderr
+    assert untouched(area)
+    # An earlier failures table may be written over: that is what re-checking a list does.
+    failures = tmp_path / "failures.csv"
+    assert run("validate", str(caseload), "--failures", str(failures))[0] == 0
+    assert run("validate", str(caseload), "--failures", str(failures))[0] == 0
+    assert failures.read_text(encoding="utf-8-sig").startswith("severity,file,row,column,value,problem,fix")
+
+
+def test_profile_html_is_never_written_over_an_input(area: Path) -> None:
+    caseload = area / "caseload.csv"
+    before = caseload.read_bytes()
+    code, _, stderr = run("profile", str(caseload), "--html", str(caseload), "--force")
+    assert code == 2 and "would be the input caseload.csv" in stderr and caseload.read_bytes() == before
+
+
+def test_a_second_run_into_a_folder_being_written_fails_at_once(area: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    with output_lock(out):  # as a first run holds it while it solves
+        code, _, stderr = run("select", str(area / "caseload.csv"), "--out", str(out))
+    assert code == 2
+    assert stderr.strip() == (f"Error: {out}: another selector run is writing this folder now. Wait for it to "
+                              "finish, or choose another --out.")
+    assert not out.exists()
+    assert run("select", str(area / "caseload.csv"), "--out", str(out))[0] == 0  # the lock went with the run
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["area", "run"]
+
+
+def test_two_real_processes_into_one_folder(tmp_path: Path) -> None:
+    """Two `selector select` processes at once: the second is refused while the first works."""
+    caseload, _ = generate(800, 5)
+    caseload.to_csv(tmp_path / "slow.csv", index=False)
+    out = tmp_path / "run"
+    first = subprocess.Popen([sys.executable, "-m", "selector", "select", str(tmp_path / "slow.csv"), "--out",
+                              str(out), "--time-limit", "60", "--sets", "1", "--allow-missing-contact"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        lock = tmp_path / ".run.selector-lock"
+        for _ in range(300):
+            if lock.exists():
+                break
+            time.sleep(0.05)
+        assert lock.exists(), "the first run never took the lock"
+        second = subprocess.run([sys.executable, "-m", "selector", "select", str(tmp_path / "slow.csv"), "--out",
+                                 str(out), "--sets", "1", "--allow-missing-contact"], capture_output=True, text=True,
+                                timeout=60)
+        assert second.returncode == 2
+        assert "another selector run is writing this folder now" in second.stderr
+    finally:
+        first.terminate()
+        first.wait(timeout=30)
+
+
+@pytest.mark.parametrize(("code", "reason"), [(errno.ENOSPC, "the disk is full"),
+                                              (errno.EROFS, "Read-only file system"),
+                                              (errno.EACCES, "Permission denied")])
+def test_a_full_disk_or_read_only_folder_is_a_clear_error_with_nothing_half_written(
+        area: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, reason: str) -> None:
+    out = tmp_path / "run"
+    written: list[Path] = []
+    original = Path.write_bytes
+
+    def fail_after_two(self: Path, content: bytes) -> int:
+        if len(written) == 2:
+            raise OSError(code, os.strerror(code))
+        written.append(self)
+        return original(self, content)
+
+    monkeypatch.setattr(Path, "write_bytes", fail_after_two)
+    exit_code, _, stderr = run("select", str(area / "caseload.csv"), "--out", str(out))
+    assert exit_code == 2
+    assert stderr.strip() == (f"Error: {out}: cannot be written ({reason}); nothing was written. Check that the "
+                              "folder is writable and the disk has room, or choose another --out.")
+    assert len(written) == 2  # it failed part-way through the folder ...
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["area"]  # ... and left nothing behind
+
+
+def test_a_folder_that_cannot_be_created_is_a_clear_error(area: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_: object, **__: object) -> str:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(folders.tempfile, "mkdtemp", refuse)
+    out = tmp_path / "run"
+    code, _, stderr = run("select", str(area / "caseload.csv"), "--out", str(out))
+    assert code == 2 and "cannot be written (Permission denied); nothing was written" in stderr
+    assert not out.exists()
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root may write anywhere")
+def test_a_really_read_only_folder(area: Path, tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        code, _, stderr = run("select", str(area / "caseload.csv"), "--out", str(locked / "run"))
+        assert code == 2 and "cannot be written" in stderr and "Traceback" not in stderr
+    finally:
+        locked.chmod(0o700)
+
+
+def test_a_failed_force_keeps_the_earlier_run(area: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "run"
+    assert run("select", str(area / "caseload.csv"), "--out", str(out), "--sets", "1")[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def full(self: Path, content: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    code, _, stderr = run("select", str(area / "caseload.csv"), "--out", str(out), "--sets", "2", "--force")
+    assert code == 2 and "the disk is full" in stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["area", "run"]
