@@ -1,0 +1,139 @@
+"""Ctrl+C, SIGTERM or SIGHUP at any point (loading, solving, writing, serving): the process stops
+within about a second, leaves no staging folder, lock or upload behind, and exits 128 + the
+signal with one line saying nothing was written. The signal tests run the real command in a
+subprocess and send the signal."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from selector.cli import main
+from selector.contract.errors import Interrupted
+from selector.io.sample import generate
+from tests.conftest import caseload_frame, write_csv
+from tests.test_privacy import EIGHT
+
+STOPPED = "Interrupted: stopped before finishing; nothing was written and temporary files were removed."
+SIGNALS = [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
+
+
+@pytest.fixture(scope="module")
+def slow(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A caseload and rules whose proof takes far longer than the tests wait (800 children, caps
+    so high that the objective bound is weak)."""
+    folder = tmp_path_factory.mktemp("slow")
+    caseload, _ = generate(800, 5)
+    caseload.to_csv(folder / "slow.csv", index=False)
+    defaults = CliRunner().invoke(main, ["default-rules"]).stdout
+    (folder / "slow.toml").write_text(re.sub(r"(?m)^cap = .*$", "cap = 100", defaults))
+    return folder / "slow.csv", folder / "slow.toml"
+
+
+def start_select(slow: tuple[Path, Path], out: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "selector", "select", str(slow[0]), "--rules", str(slow[1]), "--out", str(out),
+         "--time-limit", "120", "--sets", "1", "--workers", "2", "--allow-missing-contact"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(path: Path, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize(("signum", "exit_code"), SIGNALS, ids=["SIGINT", "SIGTERM", "SIGHUP"])
+@pytest.mark.parametrize("moment", ["while loading", "while solving"])
+def test_a_stop_signal_ends_select_cleanly(slow: tuple[Path, Path], tmp_path: Path, signum: int, exit_code: int,
+                                           moment: str) -> None:
+    out = tmp_path / "run"
+    process = start_select(slow, out)
+    wait_for(tmp_path / ".run.selector-lock")  # the run has begun (it takes the lock first)
+    if moment == "while solving":
+        time.sleep(2.5)  # loading 800 children takes well under a second; the proof takes minutes
+    sent = time.monotonic()
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    took = time.monotonic() - sent
+    assert process.returncode == exit_code, stderr
+    assert stderr.strip().splitlines()[-1] == STOPPED
+    assert "Traceback" not in stderr
+    assert took < 10, f"took {took:.1f} s to stop"  # a second on a quiet machine; the limit was 120 s
+    assert list(tmp_path.iterdir()) == []  # no run folder, no staging folder, no lock
+
+
+def test_a_stop_while_writing_leaves_nothing_and_keeps_an_earlier_run(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    caseload = write_csv(tmp_path / "caseload.csv", caseload_frame(EIGHT))
+    out = tmp_path / "run"
+    runner = CliRunner()
+    assert runner.invoke(main, ["select", str(caseload), "--out", str(out), "--sets", "1"]).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    original = Path.write_bytes
+    written: list[Path] = []
+
+    def stopped_part_way(self: Path, content: bytes) -> int:
+        if len(written) == 3:
+            raise Interrupted(signal.SIGTERM)  # what the SIGTERM handler raises, mid-folder
+        written.append(self)
+        return original(self, content)
+
+    monkeypatch.setattr(Path, "write_bytes", stopped_part_way)
+    with pytest.raises(Interrupted) as stopped:  # a BaseException: it passes every `except Exception`
+        runner.invoke(main, ["select", str(caseload), "--out", str(out), "--sets", "2", "--force"])
+    assert stopped.value.exit_code == 143
+    assert len(written) == 3
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["caseload.csv", "run"]
+
+
+def test_the_web_page_removes_its_uploads_when_stopped(tmp_path: Path) -> None:
+    pytest.importorskip("flask")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    caseload = write_csv(tmp_path / "caseload.csv", caseload_frame(EIGHT))
+    server = subprocess.Popen([sys.executable, "-m", "selector", "serve", "--port", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "TMPDIR": str(temporary)})
+    try:
+        assert server.stdout is not None
+        url = re.search(r"http://\S+/", server.stdout.readline()).group()  # type: ignore[union-attr]
+        page = urllib.request.urlopen(url, timeout=10).read().decode()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        body, boundary = _multipart({"csrf_token": token}, {"caseload": caseload})
+        request = urllib.request.Request(url + "upload", data=body, method="POST",
+                                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        assert urllib.request.urlopen(request, timeout=30).status == 200
+        uploads = list(temporary.glob("selector-web-*/*/*caseload.csv"))
+        assert len(uploads) == 1  # the upload is held while the page runs
+        server.send_signal(signal.SIGTERM)
+        _, stderr = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert server.returncode == 143, stderr
+    assert stderr.strip().splitlines()[-1] == STOPPED
+    assert list(temporary.iterdir()) == []  # uploads and their folder are gone
+
+
+def _multipart(fields: dict[str, str], files: dict[str, Path]) -> tuple[bytes, str]:
+    boundary = "selector-test-boundary"
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for name, path in files.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{path.name}"\r\n'
+                     "Content-Type: text/csv\r\n\r\n".encode() + path.read_bytes() + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), boundary
