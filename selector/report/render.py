@@ -36,7 +36,7 @@ _ESCAPES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "[": "\\[", "]": "\\]"}
 
 
 def md_text(text: object) -> str:
-    """Text for Markdown that carries no raw HTML and no link or image from the data: < > & become
+    r"""Text for Markdown that carries no raw HTML and no link or image from the data: < > & become
     entities and square brackets are escaped.
 
     >>> md_text("<script>x</script> & co")
