@@ -34,8 +34,11 @@ def list_rows(rows: list[dict[str, str]], list1: bool = True) -> pd.DataFrame:
         "Elective home education")]
     base = {"Date of birth": "2015-05-01", "SEN primary need": "ASD", "Main education establishment – URN": "100001",
             "Main education establishment – phase": "Primary", "Which children's social care team?": "",
-            "Known to children's social care?": "No", "UPN": "H123456789012", "ULN": "1234567890"}
-    return pd.DataFrame([{h: {**base, **r}.get(h, "") for h in headers} for r in rows])
+            "Known to children's social care?": "No", "ULN": "1234567890", "Gender": "Female",
+            "Ethnicity": "WBRI", "Does the child or young person have a disability?": "No"}
+    # Each child its own UPN (a repeated UPN is the sector's rule 109).
+    return pd.DataFrame([{h: {**base, "UPN": f"H12345678{i:04d}", **r}.get(h, "") for h in headers}
+                         for i, r in enumerate(rows)])
 
 
 def write(frame: pd.DataFrame, path: Path) -> Path:

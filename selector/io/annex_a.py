@@ -21,6 +21,7 @@ import pandas as pd
 from ..contract.columns import FALSE_WORDS, MAX_AGE, NEED_CODES, SETTING_CODES, SOCIAL_CARE_CODES, TRUE_WORDS
 from ..contract.errors import CaseloadValidationError, InputError
 from ..contract.failures import FAILURE_COLUMNS
+from .annex_a_rules import check_list, parse_dates
 from .tables import RawTable, open_workbook, read_table
 
 # Annex A headers (normalised by `annex_key`) -> the column they become.
@@ -46,6 +47,15 @@ HEADERS = {
     "known to childrens social care": "known_to_social_care",
     "which childrens social care team": "social_care_team",
     "does the child or young person have a disability": "disability",
+}
+# The headers as the Annex A template writes them, for messages about a column a list lacks.
+OFFICIAL_HEADERS = {
+    "upn": "UPN", "uln": "ULN", "date_of_birth": "Date of birth", "gender": "Gender", "ethnicity": "Ethnicity",
+    "ehcp_initial_issued": "Date initial EHC plan issued", "ehcp_updated_issued": "Date updated EHC plan issued",
+    "ehcp_last_reviewed": "Date EHC plan last reviewed", "sen_primary_need": "SEN primary need",
+    "setting_id": "Main education establishment – URN",
+    "subsidiary_phase": "Subsidiary education establishment – phase (dual registration)",
+    "disability": "Does the child or young person have a disability?",
 }
 REQUIRED = ("unique id", "date of birth", "sen primary need", "main education establishment phase")
 LIST1_ONLY = ("date initial ehc plan issued", "elective home education")
@@ -236,17 +246,6 @@ def _labelled(table: RawTable, workbook: str, sheet: str) -> RawTable:
     return replace(table, name=f"{workbook} [{sheet}]")
 
 
-def parse_dates(text: pd.Series) -> pd.Series:
-    """Dates as areas write them: ISO (2011-03-04), UK day first (04/03/2011, 4-3-2011), or an
-    Excel serial day number; NaT where none fits."""
-    text = text.astype(str).str.strip()
-    iso = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-    uk = pd.to_datetime(text.str.replace(r"[.\-]", "/", regex=True), format="%d/%m/%Y", errors="coerce")
-    serial = pd.to_numeric(text, errors="coerce")
-    excel = pd.to_datetime("1899-12-30") + pd.to_timedelta(serial.where((serial > 0) & (serial < 80000)), unit="D")
-    return iso.fillna(uk).fillna(excel)
-
-
 def whole_years(born: pd.Series, as_of: dt.date) -> pd.Series:
     """Age in whole years on `as_of` (birthdays counted on the day)."""
     had_birthday = (born.dt.month < as_of.month) | ((born.dt.month == as_of.month) & (born.dt.day <= as_of.day))
@@ -336,6 +335,13 @@ def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping
         for row, value in zip(rows[mask], values_arr[mask], strict=True):
             text = f"{problem} ({tally[value]} row(s) in {file} have it)" if tally is not None else problem
             failures.append(_failure(severity, file, row, head.get(column, column), value, text, fix))
+
+    # The sector's data-quality rules, as warnings with their codes (never the values).
+    for broken in check_list(src, rows, 1 if status == "EHCP" else 2, as_of):
+        shown = head.get(broken.column, OFFICIAL_HEADERS.get(broken.column, broken.column))
+        for row in broken.rows:
+            failures.append(_failure("warning", file, row, shown, "", f"Annex A rule {broken.code}: {broken.message}",
+                                     broken.fix))
 
     out = pd.DataFrame({"_row": rows, "_file": file})
     ids = src["child_id"].str.strip()

@@ -285,7 +285,20 @@ def annex_a_lists(rows: int, seed: int, area: str = "Northshire") -> tuple[pd.Da
     n = len(caseload)
     anchor = pd.Timestamp(ANNEX_A_ANCHOR)
     age = np.minimum(caseload["age"].to_numpy(), 23)
+    # The sector's validator queries a child of school age (5 to 15) with no establishment
+    # (rules 108a/208a): in the sample, those not in education are young people past 16, and
+    # those educated at home have just turned 16.
+    no_school = np.isin(caseload["setting_type"].to_numpy(), ["NOT_IN_EDUCATION", "EHE"])
+    school_age = (age >= 5) & (age <= 15)
+    age = np.where(no_school & school_age,
+                   np.where(caseload["setting_type"].to_numpy() == "EHE", 16, rng.integers(16, 20, n)), age)
     born = anchor - pd.to_timedelta(age * 365.25 + rng.integers(1, 360, n), unit="D")
+    # A plan is issued after birth and before its last review, which is before the list's date
+    # (rules 105b-d, 106a-b).
+    lived = (anchor - born).days.to_numpy()
+    reviewed = anchor - pd.to_timedelta(np.minimum(rng.integers(10, 400, n), lived // 2), unit="D")
+    issued = born + pd.to_timedelta(((reviewed - born).days.to_numpy() * rng.uniform(0.05, 0.95, n)).astype(int),
+                                    unit="D")
     dob = np.where(rng.random(n) < 0.5, born.strftime("%d/%m/%Y"), born.strftime("%Y-%m-%d"))
     setting = caseload["setting_type"].to_numpy()
     phase = np.array([PHASES.get(s, "") for s in setting], dtype=object)
@@ -301,9 +314,9 @@ def annex_a_lists(rows: int, seed: int, area: str = "Northshire") -> tuple[pd.Da
         "Date of birth": dob,
         "Gender": rng.choice(["Female", "Male"], n, p=[0.3, 0.7]),
         "Ethnicity": rng.choice(["WBRI", "WOTH", "ABAN", "APKN", "BAFR", "BCRB", "MWBC", "CHNE", "OOTH"], n),
-        "Date initial EHC plan issued": (born + pd.to_timedelta(rng.integers(700, 3000, n), unit="D")).strftime("%Y-%m-%d"),
+        "Date initial EHC plan issued": issued.strftime("%Y-%m-%d"),
         "Date updated EHC plan issued": "",
-        "Date EHC plan last reviewed": (anchor - pd.to_timedelta(rng.integers(10, 400, n), unit="D")).strftime("%d/%m/%Y"),
+        "Date EHC plan last reviewed": reviewed.strftime("%d/%m/%Y"),
         "SEN primary need": need_text,
         "Main education establishment – URN": caseload["setting_id"],
         "Main education establishment – phase": phase,
