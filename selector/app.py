@@ -33,7 +33,7 @@ from .io.folders import (
 )
 from .io.rules_toml import load_rules, rules_from_text, rules_to_toml
 from .io.run_record import AnnexRecord, CohortRecord, InputRecord, Replacement, RunRecord, read_run_record
-from .io.sample import annex_a_lists, generate, inline_contacts
+from .io.sample import annex_a_lists, establishments_extract, generate, inline_contacts
 from .io.tables import file_sha256, frame_to_csv_bytes, read_table, write_table
 from .report.content import reasons
 from .report.files import run_files
@@ -66,6 +66,7 @@ class Sources:
         as_of: the date Annex A ages are taken at (default today).
         mapping: an edited Annex A mapping TOML.
         ap_urns: a file of AP settings' URNs.
+        establishments: a Get Information About Schools extract: setting type from the URN.
         allow_missing_contact: children without a contact stay eligible.
         keep_columns: columns that look like a child's identifier but are kept, by name.
     """
@@ -78,6 +79,7 @@ class Sources:
     as_of: dt.date | None = None
     mapping: Path | None = None
     ap_urns: Path | None = None
+    establishments: Path | None = None
     allow_missing_contact: bool = False
     keep_columns: tuple[str, ...] = ()
 
@@ -88,17 +90,18 @@ class Sources:
     @property
     def annex(self) -> AnnexOptions:
         return AnnexOptions(list1=self.list1, list2=self.list2, as_of=self.as_of, mapping=self.mapping,
-                            ap_urns=self.ap_urns)
+                            ap_urns=self.ap_urns, establishments=self.establishments)
 
     @property
     def paths(self) -> tuple[Path, ...]:
         """Every file read: no output may be, or hold, one of them."""
-        given = (self.caseload, self.contacts, self.list1, self.list2, self.mapping, self.ap_urns)
+        given = (self.caseload, self.contacts, self.list1, self.list2, self.mapping, self.ap_urns,
+                 self.establishments)
         return tuple(p for p in given if p is not None)
 
     @property
     def uses_annex_options(self) -> bool:
-        return bool(self.list1 or self.list2 or self.mapping or self.ap_urns or self.as_of)
+        return bool(self.list1 or self.list2 or self.mapping or self.ap_urns or self.as_of or self.establishments)
 
 
 @dataclass(frozen=True)
@@ -288,7 +291,7 @@ def input_record(caseload: Caseload, sources: Sources | None, formats: tuple[str
     if sources is not None and sources.uses_annex_options:
         annex = AnnexRecord(
             list1=_full_path(sources.list1), list2=_full_path(sources.list2), mapping=_full_path(sources.mapping),
-            ap_urns=_full_path(sources.ap_urns),
+            ap_urns=_full_path(sources.ap_urns), establishments=_full_path(sources.establishments),
             # The date ages were taken at, so that a replacement reads the lists alike.
             as_of=(sources.as_of or dt.date.today()).isoformat())
     gone = set(declined)
@@ -474,7 +477,7 @@ def _sources_of(record: RunRecord) -> Sources:
         caseload=path(source.caseload_path), contacts=path(source.contacts_path), sheet=source.sheet,
         list1=path(annex.list1), list2=path(annex.list2),
         as_of=dt.date.fromisoformat(annex.as_of) if annex.as_of else None,
-        mapping=path(annex.mapping), ap_urns=path(annex.ap_urns),
+        mapping=path(annex.mapping), ap_urns=path(annex.ap_urns), establishments=path(annex.establishments),
         allow_missing_contact=source.allow_missing_contact)
 
 
@@ -525,9 +528,12 @@ def write_sample(rows: int, seed: int, out: Path, contacts_out: Path | None, are
 
 def write_annex_sample(rows: int, seed: int, area: str, folder: Path, force: bool) -> tuple[int, int]:
     """Synthetic Annex A lists (CSV each, and one workbook); returns (List 1 rows, List 2 rows)."""
-    names = ["list1.csv", "list2.csv", "contacts.csv", "annex_a.xlsx"]
+    names = ["list1.csv", "list2.csv", "contacts.csv", "annex_a.xlsx", "establishments.csv"]
     _refuse_existing([folder / n for n in names], force)
     list1, list2, contacts = annex_a_lists(rows, seed, area)
+    # The settings' URNs in the Get Information About Schools format (Windows-1252, as GIAS writes).
+    folder.mkdir(parents=True, exist_ok=True)
+    establishments_extract(rows, seed, area).to_csv(folder / "establishments.csv", index=False, encoding="cp1252")
     write_table(list1, folder / "list1.csv")
     write_table(list2, folder / "list2.csv")
     write_table(contacts, folder / "contacts.csv")

@@ -213,7 +213,7 @@ def test_bad_workbook_lists_every_problem_by_sheet_row_and_column(tmp_path: Path
         "04/03/2011). Correct the date of birth."),
         ("  error: annex.xlsx [List_2]: row 2, column 'Main education establishment – phase': '???' phase maps to "
         "no setting type (1 row(s) in annex.xlsx [List_2] have it). Add it to [setting_type] in a --mapping "
-        "file (selector annex-a-mapping writes one)."),
+        "file (selector annex-a-mapping writes one), or give --establishments to find it from the URN."),
         ("  error: annex.xlsx [List_2]: row 3, column 'Unique ID': 'B1' Unique ID repeated in List 2. "
         "List each child once."),
     ]

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,6 +23,14 @@ from ..contract.columns import FALSE_WORDS, MAX_AGE, NEED_CODES, SETTING_CODES, 
 from ..contract.errors import CaseloadValidationError, InputError
 from ..contract.failures import FAILURE_COLUMNS
 from .annex_a_rules import check_list, parse_dates
+from .establishments import (
+    ESTABLISHMENT_TYPES,
+    Establishments,
+    agrees,
+    fill_setting_types,
+    read_establishments,
+    type_key,
+)
 from .tables import RawTable, open_workbook, read_table
 
 # Annex A headers (normalised by `annex_key`) -> the column they become.
@@ -146,6 +155,10 @@ DEFAULT_MAPPING_TOML = """\
 "Disabled children" = "CIN"
 "Children with disabilities" = "CIN"
 """
+DEFAULT_MAPPING_TOML += (
+    "\n# Get Information About Schools: type of establishment (or type group) -> setting_type,\n"
+    "# used with --establishments FILE to find a child's setting type from the URN.\n"
+    "[establishment_type]\n" + "".join(f'"{k}" = "{v}"\n' for k, v in ESTABLISHMENT_TYPES.items()))
 
 
 def annex_key(text: object) -> str:
@@ -167,6 +180,7 @@ class Mapping:
     primary_need: dict[str, str]
     setting_type: dict[str, str]
     social_care: dict[str, str]
+    establishment_type: dict[str, str]
 
 
 def load_mapping(path: Path | str | None = None) -> Mapping:
@@ -188,7 +202,8 @@ def load_mapping(path: Path | str | None = None) -> Mapping:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{source}: not valid TOML: {exc}.", "bad_mapping") from exc
-    allowed = {"primary_need": NEED_CODES, "setting_type": SETTING_CODES, "social_care": SOCIAL_CARE_CODES}
+    allowed = {"primary_need": NEED_CODES, "setting_type": SETTING_CODES, "social_care": SOCIAL_CARE_CODES,
+               "establishment_type": SETTING_CODES}
     unknown = sorted(set(data) - set(allowed))
     if unknown:
         raise InputError(f"{source}: unknown table [{unknown[0]}]; the tables are "
@@ -196,12 +211,14 @@ def load_mapping(path: Path | str | None = None) -> Mapping:
     tables: dict[str, dict[str, str]] = {}
     for name, codes in allowed.items():
         table = {annex_key(code): code for code in codes}  # the codes themselves always map
+        if name == "establishment_type":  # GIAS's names, matched their own way; defaults kept under edits
+            table = {type_key(k): v for k, v in ESTABLISHMENT_TYPES.items()}
         for key, value in data.get(name, {}).items():
             code = str(value).strip().upper()
             if code not in codes:
                 raise InputError(f"{source}: [{name}] {key!r} = {value!r} is not one of {' '.join(codes)}.",
                                  "bad_mapping")
-            table[annex_key(key)] = code
+            table[type_key(key) if name == "establishment_type" else annex_key(key)] = code
         tables[name] = table
     return Mapping(**tables)
 
@@ -261,7 +278,7 @@ class AnnexAResult:
 
 
 def convert(list1: RawTable | None, list2: RawTable | None, *, as_of: dt.date, mapping: Mapping,
-            ap_urns: frozenset[str] = frozenset()) -> AnnexAResult:
+            ap_urns: frozenset[str] = frozenset(), establishments: Establishments | None = None) -> AnnexAResult:
     """Annex A List 1 (EHC plans) and List 2 (SEN support) as one contract caseload.
 
     Raises:
@@ -271,7 +288,7 @@ def convert(list1: RawTable | None, list2: RawTable | None, *, as_of: dt.date, m
     parts = []
     for table, status in ((list1, "EHCP"), (list2, "SEN_SUPPORT")):
         if table is not None:
-            parts.append(_convert_list(table, status, as_of, mapping, ap_urns, failures))
+            parts.append(_convert_list(table, status, as_of, mapping, ap_urns, failures, establishments))
     if not parts:
         raise InputError("no Annex A list given: pass --list1 and/or --list2.", "no_annex_a")
     frame = pd.concat(parts, ignore_index=True)
@@ -312,7 +329,7 @@ def _failure(severity: str, file: str, row: object, column: str, value: object, 
 
 
 def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping, ap_urns: frozenset[str],
-                  failures: list[dict[str, object]]) -> pd.DataFrame:
+                  failures: list[dict[str, object]], establishments: Establishments | None = None) -> pd.DataFrame:
     file = table.name
     original = {annex_key(h): h for h in table.header.values()}
     by_key = {annex_key(h): column for column, h in table.header.items()}
@@ -373,11 +390,16 @@ def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping
     out["primary_need"] = need.to_numpy()
     out["plan_status"] = status
 
+    urn = src["setting_id"].astype(str).str.strip() if "setting_id" in src.columns else pd.Series([""] * len(src))
     phase_text = src["main_phase"].astype(str).str.strip()
     setting = phase_text.map(lambda t: mapping.setting_type.get(annex_key(t), ""))
+    if establishments is not None:
+        setting = _with_establishments(setting, urn, establishments, report)
     unmapped = (setting == "").to_numpy()
     report(unmapped, "main_phase", phase_text.to_numpy(), "phase maps to no setting type",
-           "Add it to [setting_type] in a --mapping file (selector annex-a-mapping writes one).", counted=True)
+           "Add it to [setting_type] in a --mapping file (selector annex-a-mapping writes one)"
+           + (", or give --establishments to find it from the URN." if establishments is None else "."),
+           counted=True)
     if "subsidiary_phase" in src.columns:
         sub_text = src["subsidiary_phase"].astype(str).str.strip()
         sub = sub_text.map(lambda t: mapping.setting_type.get(annex_key(t), "") if t else "")
@@ -392,7 +414,6 @@ def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping
         report(bad, "elective_home_education", src["elective_home_education"].to_numpy(),
                "not yes or no", "Use yes/no (empty means no).")
         setting = setting.where(~ehe_text.isin(TRUE_WORDS), "EHE")
-    urn = src["setting_id"].astype(str).str.strip() if "setting_id" in src.columns else pd.Series([""] * len(src))
     if ap_urns:
         setting = setting.where(~urn.isin(ap_urns), "AP")
     out["setting_type"] = setting.to_numpy()
@@ -420,6 +441,25 @@ def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping
     return out
 
 
+# Setting types a phase of education gives (Nursery, Primary, Secondary, 16 plus): the URN's
+# type of establishment says more (a special school, a pupil referral unit), so it refines them.
+PHASE_LEVEL = frozenset({"MAINSTREAM", "EARLY_YEARS", "FE"})
+
+
+def _with_establishments(setting: pd.Series, urn: pd.Series, establishments: Establishments,
+                         report: Callable[..., None]) -> pd.Series:
+    """Setting types refined by the URN lookup: it fills what the phase leaves unknown and refines
+    a phase of education; a setting type the list states (AP, special, home education...) wins,
+    and the lookup contradicting it is a warning."""
+    found = pd.Series(establishments.lookup(urn), index=setting.index)
+    refine = (found != "") & (setting.isin(PHASE_LEVEL) | (setting == ""))
+    conflict = ((found != "") & ~refine).to_numpy() & ~agrees(setting.to_numpy(), found.to_numpy())
+    report(conflict, "main_phase", setting.to_numpy(),
+           f"the phase gives this setting type but {establishments.name} gives the URN another; the list's is used",
+           "Check the phase and the URN.", severity="warning")
+    return setting.where(~refine, found)
+
+
 def read_ap_urns(path: Path | str) -> frozenset[str]:
     """URNs of AP settings from a file whose column `urn` (or first column) lists them."""
     table = read_table(path)
@@ -436,6 +476,7 @@ class AnnexOptions:
         as_of: the date ages are taken at (default today).
         mapping: an edited mapping TOML, or None for the defaults.
         ap_urns: a file of AP settings' URNs, or None.
+        establishments: a Get Information About Schools extract (setting type from the URN), or None.
     """
 
     list1: Path | None = None
@@ -443,6 +484,7 @@ class AnnexOptions:
     as_of: dt.date | None = None
     mapping: Path | None = None
     ap_urns: Path | None = None
+    establishments: Path | None = None
 
 
 def detect_lists(path: Path, sheet: str | None) -> tuple[RawTable | None, RawTable | None] | None:
@@ -477,8 +519,11 @@ def read_lists(options: AnnexOptions, caseload: Path | None, sheet: str | None,
         list1, list2 = lists
     else:
         return None
-    return convert(list1, list2, as_of=options.as_of or dt.date.today(), mapping=load_mapping(options.mapping),
-                   ap_urns=read_ap_urns(options.ap_urns) if options.ap_urns else frozenset())
+    mapping = load_mapping(options.mapping)
+    return convert(list1, list2, as_of=options.as_of or dt.date.today(), mapping=mapping,
+                   ap_urns=read_ap_urns(options.ap_urns) if options.ap_urns else frozenset(),
+                   establishments=(read_establishments(options.establishments, mapping.establishment_type)
+                                   if options.establishments else None))
 
 
 def read_caseload_table(path: Path | None, sheet: str | None, annex: AnnexOptions) -> tuple[RawTable, pd.DataFrame | None]:
@@ -495,8 +540,12 @@ def read_caseload_table(path: Path | None, sheet: str | None, annex: AnnexOption
     converted = read_lists(annex, path, sheet, first)
     if converted is not None:
         return converted.table, converted.failures
-    if first is not None:
+    if first is None and path is not None:
+        first = read_table(path, sheet=sheet)
+    if first is None:
+        raise InputError("no caseload given: name a caseload file, or the Annex A lists.", "no_caseload")
+    if annex.establishments is None:
         return first, None
-    if path is not None:
-        return read_table(path, sheet=sheet), None
-    raise InputError("no caseload given: name a caseload file, or the Annex A lists.", "no_caseload")
+    # A contract caseload: empty setting types come from the URN in setting_id.
+    mapping = load_mapping(annex.mapping).establishment_type
+    return fill_setting_types(first, read_establishments(annex.establishments, mapping))

@@ -24,6 +24,7 @@ class AnnexRecord:
     mapping: str | None = None
     ap_urns: str | None = None
     as_of: str | None = None
+    establishments: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ class RunRecord:
         if source.annex_a is not None:
             a = source.annex_a
             options["annex_a"] = {"list1": a.list1, "list2": a.list2, "mapping": a.mapping,
-                                  "ap_urns": a.ap_urns, "as_of": a.as_of}
+                                  "ap_urns": a.ap_urns, "as_of": a.as_of, "establishments": a.establishments}
         data: dict[str, Any] = {
             "schema_version": self.schema_version,
             "version": self.version,
@@ -174,7 +175,7 @@ def record_from_dict(data: Any, source: str) -> RunRecord:
     if options.get("annex_a") is not None:
         given = reader.table(options["annex_a"], "input.options.annex_a")
         annex = AnnexRecord(**{k: reader.get(given, k, (str, type(None)), "input.options.annex_a", default=None)
-                               for k in ("list1", "list2", "mapping", "ap_urns", "as_of")})
+                               for k in ("list1", "list2", "mapping", "ap_urns", "as_of", "establishments")})
     for key in ("caseload_path", "contacts_path"):
         reader.input_path(source_table.get(key), f"input.{key}")
     record_input = InputRecord(

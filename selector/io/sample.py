@@ -343,3 +343,39 @@ def annex_a_lists(rows: int, seed: int, area: str = "Northshire") -> tuple[pd.Da
     for column in ("name", "role", "organisation", "email", "phone"):
         child_contacts[column] = caseload["lead_practitioner_id"].map(by_id[column]).to_numpy()
     return list1, list2, child_contacts
+
+
+# What kind of establishment each setting type is, as Get Information About Schools names it:
+# (type of establishment, type group, phase of education).
+GIAS_TYPES = {
+    "MAINSTREAM": ("Academy converter", "Academies", "Primary"),
+    "RESOURCED": ("Community school", "Local authority maintained schools", "Secondary"),
+    "SPECIAL": ("Community special school", "Special schools", "Not applicable"),
+    "INDEPENDENT": ("Other independent special school", "Independent schools", "Not applicable"),
+    "AP": ("Pupil referral unit", "Local authority maintained schools", "Not applicable"),
+    "FE": ("Further education", "Colleges", "16 plus"),
+    "EARLY_YEARS": ("Local authority nursery school", "Local authority maintained schools", "Nursery"),
+    "CUSTODY": ("Secure units", "Other types", "Not applicable"),
+}
+GIAS_COLUMNS = ["URN", "LA (name)", "EstablishmentName", "TypeOfEstablishment (name)",
+                "EstablishmentTypeGroup (name)", "EstablishmentStatus (name)", "PhaseOfEducation (name)"]
+
+
+def establishments_extract(rows: int, seed: int, area: str = "Northshire") -> pd.DataFrame:
+    """A small extract in the Get Information About Schools format, one row per setting of the
+    synthetic caseload (`generate` with the same arguments), its type matching the setting type."""
+    caseload, _ = generate(rows, seed, area)
+    settings = (caseload.loc[caseload["setting_id"] != "", ["setting_id", "setting_type", "locality"]]
+                .drop_duplicates("setting_id").sort_values("setting_id"))
+    settings = settings[settings["setting_type"].isin(list(GIAS_TYPES))]
+    kinds = [GIAS_TYPES[t] for t in settings["setting_type"]]
+    return pd.DataFrame({
+        "URN": settings["setting_id"].to_numpy(),
+        "LA (name)": area,
+        "EstablishmentName": [f"{loc} {k[0]} {urn[-3:]}" for loc, k, urn in
+                              zip(settings["locality"], kinds, settings["setting_id"], strict=True)],
+        "TypeOfEstablishment (name)": [k[0] for k in kinds],
+        "EstablishmentTypeGroup (name)": [k[1] for k in kinds],
+        "EstablishmentStatus (name)": "Open",
+        "PhaseOfEducation (name)": [k[2] for k in kinds],
+    }, columns=GIAS_COLUMNS)
