@@ -180,11 +180,11 @@ def load(sources: Sources) -> Caseload:
         InputError: a file cannot be read.
         CaseloadValidationError: the data break the contract (every failure in `.failures`).
     """
-    raw, annex_warnings = read_caseload_table(sources.caseload, sources.sheet, sources.annex)
+    table = read_caseload_table(sources.caseload, sources.sheet, sources.annex)
     contacts = read_table(sources.contacts) if sources.contacts is not None else None
-    caseload = validate(raw, contacts, allow_missing_contact=sources.allow_missing_contact,
+    caseload = validate(table.raw, contacts, allow_missing_contact=sources.allow_missing_contact,
                         keep_columns=sources.keep_columns)
-    return with_warnings(caseload, annex_warnings)
+    return replace(with_warnings(caseload, table.warnings), as_of=table.as_of)
 
 
 def describe(caseload: Caseload) -> str:
@@ -288,12 +288,12 @@ def input_record(caseload: Caseload, sources: Sources | None, formats: tuple[str
     """What was read, for the run record (paths only when read from files, not uploads)."""
     frame = caseload.frame
     annex = None
-    if sources is not None and sources.uses_annex_options:
+    if sources is not None and (sources.uses_annex_options or caseload.as_of is not None):
         annex = AnnexRecord(
             list1=_full_path(sources.list1), list2=_full_path(sources.list2), mapping=_full_path(sources.mapping),
             ap_urns=_full_path(sources.ap_urns), establishments=_full_path(sources.establishments),
-            # The date ages were taken at, so that a replacement reads the lists alike.
-            as_of=(sources.as_of or dt.date.today()).isoformat())
+            # The date the ages were taken at, so that a replacement days later reads them alike.
+            as_of=caseload.as_of.isoformat() if caseload.as_of else None)
     gone = set(declined)
     eligible = int((frame["eligible"] & ~frame["child_id"].isin(gone)).sum())
     return InputRecord(

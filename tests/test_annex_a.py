@@ -231,3 +231,38 @@ def test_data_sample_annex_a_is_what_the_readme_command_makes(tmp_path: Path) ->
     assert result.exit_code == 0
     for name in ("list1.csv", "list2.csv", "contacts.csv"):
         assert (tmp_path / name).read_bytes() == (ANNEX / name).read_bytes(), name
+
+
+def test_replace_days_later_takes_ages_on_the_first_runs_date(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A decline a year later must not move a child into another age band: the run records the
+    date it took ages at (here today's, no --as-of given) and replace reads the lists on it."""
+    import selector.io.annex_a as annex_a
+
+    class Today(dt.date):
+        current = dt.date(2026, 9, 1)
+
+        @classmethod
+        def today(cls) -> dt.date:
+            return cls.current
+
+    monkeypatch.setattr(annex_a.dt, "date", Today)
+    workbook = SAMPLE / "annex_a" / "annex_a.xlsx"  # found to be Annex A by its sheets: no Annex A option given
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["select", str(workbook), "--contacts", str(SAMPLE / "annex_a" / "contacts.csv"),
+                                       "--out", str(out), "--sets", "1"])
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "run.json").read_text())
+    assert record["input"]["options"]["annex_a"]["as_of"] == "2026-09-01"
+    before = pd.read_csv(out / "cohorts.csv", dtype=str, encoding="utf-8-sig").set_index("child_id")
+
+    Today.current = dt.date(2027, 9, 1)  # a year on: every child is a year older today
+    first = record["cohorts"][0]["members"][0]
+    result = CliRunner().invoke(main, ["replace", str(out), "--decline", first])
+    assert result.exit_code == 0, result.output
+    after = pd.read_csv(tmp_path / "run-replace-1" / "cohorts.csv", dtype=str, encoding="utf-8-sig")
+    kept = after[after["cohort"] == "1"].set_index("child_id")
+    kept = kept.loc[kept.index.isin(before.index)]  # the five who stayed (the newcomer is new)
+    assert len(kept) == 5
+    assert (kept["age"] == before.loc[kept.index, "age"]).all()
+    assert json.loads((tmp_path / "run-replace-1" / "run.json").read_text())["input"]["options"]["annex_a"][
+        "as_of"] == "2026-09-01"

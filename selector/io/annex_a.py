@@ -526,9 +526,19 @@ def read_lists(options: AnnexOptions, caseload: Path | None, sheet: str | None,
                                    if options.establishments else None))
 
 
-def read_caseload_table(path: Path | None, sheet: str | None, annex: AnnexOptions) -> tuple[RawTable, pd.DataFrame | None]:
+@dataclass(frozen=True)
+class CaseloadTable:
+    """The caseload as read: the raw table, the warnings found on the way (Annex A rules, the
+    establishments lookup), and the date ages were taken at (None when the file gives ages)."""
+
+    raw: RawTable
+    warnings: pd.DataFrame | None = None
+    as_of: dt.date | None = None
+
+
+def read_caseload_table(path: Path | None, sheet: str | None, annex: AnnexOptions) -> CaseloadTable:
     """The caseload as a raw table, whether it comes in the contract's columns or as Annex A lists
-    (converted), with the Annex A warnings when it is Annex A.
+    (converted, ages taken at `annex.as_of`, default today).
 
     Raises:
         InputError: no caseload given, or a file cannot be read.
@@ -537,15 +547,16 @@ def read_caseload_table(path: Path | None, sheet: str | None, annex: AnnexOption
     first = None
     if path is not None and path.suffix.lower() not in (".xlsx", ".xlsm") and not (annex.list1 or annex.list2):
         first = read_table(path, sheet=sheet)
-    converted = read_lists(annex, path, sheet, first)
+    as_of = annex.as_of or dt.date.today()
+    converted = read_lists(replace(annex, as_of=as_of), path, sheet, first)
     if converted is not None:
-        return converted.table, converted.failures
+        return CaseloadTable(converted.table, converted.failures, as_of)
     if first is None and path is not None:
         first = read_table(path, sheet=sheet)
     if first is None:
         raise InputError("no caseload given: name a caseload file, or the Annex A lists.", "no_caseload")
     if annex.establishments is None:
-        return first, None
+        return CaseloadTable(first)
     # A contract caseload: empty setting types come from the URN in setting_id.
     mapping = load_mapping(annex.mapping).establishment_type
-    return fill_setting_types(first, read_establishments(annex.establishments, mapping))
+    return CaseloadTable(*fill_setting_types(first, read_establishments(annex.establishments, mapping)))

@@ -9,6 +9,7 @@ the validated Caseload.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -51,6 +52,7 @@ class Caseload:
         contacts_sha256: hash of the contacts file, or "".
         dropped_identifiers: the direct-identifier columns removed at load (names only).
         all_contacts: every contact per child (child_id, lead, name, role, ...), lead first.
+        as_of: the date ages were taken at (Annex A), or None when the file gave the ages.
     """
 
     frame: pd.DataFrame
@@ -61,6 +63,7 @@ class Caseload:
     contacts_sha256: str = ""
     dropped_identifiers: tuple[str, ...] = ()
     all_contacts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    as_of: dt.date | None = None
 
     @property
     def eligible(self) -> pd.DataFrame:
