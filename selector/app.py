@@ -67,6 +67,7 @@ class Sources:
         mapping: an edited Annex A mapping TOML.
         ap_urns: a file of AP settings' URNs.
         establishments: a Get Information About Schools extract: setting type from the URN.
+        sen2: a SEN2 return (.xml, or a folder of one CSV per module).
         allow_missing_contact: children without a contact stay eligible.
         keep_columns: columns that look like a child's identifier but are kept, by name.
     """
@@ -80,28 +81,31 @@ class Sources:
     mapping: Path | None = None
     ap_urns: Path | None = None
     establishments: Path | None = None
+    sen2: Path | None = None
     allow_missing_contact: bool = False
     keep_columns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.caseload is None and not (self.list1 or self.list2):
-            raise InputError("give a caseload file, or the Annex A lists (List 1 and/or List 2).", "no_caseload")
+        if self.caseload is None and not (self.list1 or self.list2 or self.sen2):
+            raise InputError("give a caseload file, the Annex A lists (List 1 and/or List 2) or a SEN2 return.",
+                             "no_caseload")
 
     @property
     def annex(self) -> AnnexOptions:
         return AnnexOptions(list1=self.list1, list2=self.list2, as_of=self.as_of, mapping=self.mapping,
-                            ap_urns=self.ap_urns, establishments=self.establishments)
+                            ap_urns=self.ap_urns, establishments=self.establishments, sen2=self.sen2)
 
     @property
     def paths(self) -> tuple[Path, ...]:
         """Every file read: no output may be, or hold, one of them."""
         given = (self.caseload, self.contacts, self.list1, self.list2, self.mapping, self.ap_urns,
-                 self.establishments)
+                 self.establishments, self.sen2)
         return tuple(p for p in given if p is not None)
 
     @property
     def uses_annex_options(self) -> bool:
-        return bool(self.list1 or self.list2 or self.mapping or self.ap_urns or self.as_of or self.establishments)
+        return bool(self.list1 or self.list2 or self.mapping or self.ap_urns or self.as_of or self.establishments
+                    or self.sen2)
 
 
 @dataclass(frozen=True)
@@ -292,6 +296,7 @@ def input_record(caseload: Caseload, sources: Sources | None, formats: tuple[str
         annex = AnnexRecord(
             list1=_full_path(sources.list1), list2=_full_path(sources.list2), mapping=_full_path(sources.mapping),
             ap_urns=_full_path(sources.ap_urns), establishments=_full_path(sources.establishments),
+            sen2=_full_path(sources.sen2),
             # The date the ages were taken at, so that a replacement days later reads them alike.
             as_of=caseload.as_of.isoformat() if caseload.as_of else None)
     gone = set(declined)
@@ -478,6 +483,7 @@ def _sources_of(record: RunRecord) -> Sources:
         list1=path(annex.list1), list2=path(annex.list2),
         as_of=dt.date.fromisoformat(annex.as_of) if annex.as_of else None,
         mapping=path(annex.mapping), ap_urns=path(annex.ap_urns), establishments=path(annex.establishments),
+        sen2=path(annex.sen2),
         allow_missing_contact=source.allow_missing_contact)
 
 

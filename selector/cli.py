@@ -76,7 +76,7 @@ existing_file = click.Path(exists=False, dir_okay=False, path_type=Path)
 
 
 SOURCE_OPTIONS = ("caseload", "contacts", "sheet", "allow_missing_contact", "list1", "list2", "as_of", "mapping",
-                  "ap_urns", "keep_column", "establishments")
+                  "ap_urns", "keep_column", "establishments", "sen2")
 
 
 def caseload_options(command: F) -> F:
@@ -105,6 +105,8 @@ def caseload_options(command: F) -> F:
                      help="Annex A: a file listing AP settings' URNs (column urn, or the first)."),
         click.option("--establishments", type=existing_file, default=None, metavar="FILE",
                      help="A Get Information About Schools extract: setting type from each child's URN."),
+        click.option("--sen2", type=click.Path(path_type=Path), default=None, metavar="FILE.xml|DIR",
+                     help="A SEN2 return as the caseload: the XML, or a folder of one CSV per module."),
         click.option("--keep-column", multiple=True, metavar="NAME",
                      help="Keep a column that looks like a child's identifier (repeatable; with a warning)."),
     ]):
@@ -114,14 +116,15 @@ def caseload_options(command: F) -> F:
 
 def sources_of(caseload: Path | None, contacts: Path | None, sheet: str | None, allow_missing_contact: bool,
                list1: Path | None, list2: Path | None, as_of: Any, mapping: Path | None,
-               ap_urns: Path | None, keep_column: tuple[str, ...] = (), establishments: Path | None = None
-               ) -> app.Sources:
+               ap_urns: Path | None, keep_column: tuple[str, ...] = (), establishments: Path | None = None,
+               sen2: Path | None = None) -> app.Sources:
     """The caseload options as the application's request."""
-    if caseload is None and not (list1 or list2):
-        raise click.UsageError("give a CASELOAD file, or the Annex A lists with --list1 and/or --list2.")
+    if caseload is None and not (list1 or list2 or sen2):
+        raise click.UsageError("give a CASELOAD file, the Annex A lists with --list1 and/or --list2, or a SEN2 "
+                               "return with --sen2.")
     return app.Sources(caseload=caseload, contacts=contacts, sheet=sheet, list1=list1, list2=list2,
                        as_of=as_of.date() if as_of else None, mapping=mapping, ap_urns=ap_urns,
-                       establishments=establishments, allow_missing_contact=allow_missing_contact, keep_columns=tuple(keep_column))
+                       establishments=establishments, sen2=sen2, allow_missing_contact=allow_missing_contact, keep_columns=tuple(keep_column))
 
 
 # ---------------------------------------------------------------- commands

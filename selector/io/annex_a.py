@@ -31,6 +31,7 @@ from .establishments import (
     read_establishments,
     type_key,
 )
+from .sen2 import SEN_SETTINGS, read_sen2
 from .tables import RawTable, open_workbook, read_table
 
 # Annex A headers (normalised by `annex_key`) -> the column they become.
@@ -156,6 +157,9 @@ DEFAULT_MAPPING_TOML = """\
 "Children with disabilities" = "CIN"
 """
 DEFAULT_MAPPING_TOML += (
+    "\n# SEN2 returns: the SEN setting code of a placement without a URN -> setting_type.\n"
+    "[sen_setting]\n" + "".join(f'"{k}" = "{v}"\n' for k, v in SEN_SETTINGS.items()))
+DEFAULT_MAPPING_TOML += (
     "\n# Get Information About Schools: type of establishment (or type group) -> setting_type,\n"
     "# used with --establishments FILE to find a child's setting type from the URN.\n"
     "[establishment_type]\n" + "".join(f'"{k}" = "{v}"\n' for k, v in ESTABLISHMENT_TYPES.items()))
@@ -181,6 +185,7 @@ class Mapping:
     setting_type: dict[str, str]
     social_care: dict[str, str]
     establishment_type: dict[str, str]
+    sen_setting: dict[str, str]
 
 
 def load_mapping(path: Path | str | None = None) -> Mapping:
@@ -203,7 +208,7 @@ def load_mapping(path: Path | str | None = None) -> Mapping:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{source}: not valid TOML: {exc}.", "bad_mapping") from exc
     allowed = {"primary_need": NEED_CODES, "setting_type": SETTING_CODES, "social_care": SOCIAL_CARE_CODES,
-               "establishment_type": SETTING_CODES}
+               "establishment_type": SETTING_CODES, "sen_setting": SETTING_CODES}
     unknown = sorted(set(data) - set(allowed))
     if unknown:
         raise InputError(f"{source}: unknown table [{unknown[0]}]; the tables are "
@@ -213,6 +218,8 @@ def load_mapping(path: Path | str | None = None) -> Mapping:
         table = {annex_key(code): code for code in codes}  # the codes themselves always map
         if name == "establishment_type":  # GIAS's names, matched their own way; defaults kept under edits
             table = {type_key(k): v for k, v in ESTABLISHMENT_TYPES.items()}
+        if name == "sen_setting":  # SEN2's setting codes of a placement without a URN
+            table = {annex_key(k): v for k, v in SEN_SETTINGS.items()}
         for key, value in data.get(name, {}).items():
             code = str(value).strip().upper()
             if code not in codes:
@@ -477,6 +484,7 @@ class AnnexOptions:
         mapping: an edited mapping TOML, or None for the defaults.
         ap_urns: a file of AP settings' URNs, or None.
         establishments: a Get Information About Schools extract (setting type from the URN), or None.
+        sen2: a SEN2 return (an .xml file, or a folder of one CSV per module), or None.
     """
 
     list1: Path | None = None
@@ -485,6 +493,7 @@ class AnnexOptions:
     mapping: Path | None = None
     ap_urns: Path | None = None
     establishments: Path | None = None
+    sen2: Path | None = None
 
 
 def detect_lists(path: Path, sheet: str | None) -> tuple[RawTable | None, RawTable | None] | None:
@@ -544,6 +553,13 @@ def read_caseload_table(path: Path | None, sheet: str | None, annex: AnnexOption
         InputError: no caseload given, or a file cannot be read.
         CaseloadValidationError: the Annex A lists have problems (every one).
     """
+    sen2 = annex.sen2 or (path if path is not None and path.suffix.lower() == ".xml" else None)
+    if sen2 is not None:
+        mapping = load_mapping(annex.mapping)
+        result = read_sen2(sen2, annex.as_of, {k.upper(): v for k, v in mapping.sen_setting.items()},
+                           read_establishments(annex.establishments, mapping.establishment_type)
+                           if annex.establishments else None)
+        return CaseloadTable(result.table, result.failures, result.as_of)
     first = None
     if path is not None and path.suffix.lower() not in (".xlsx", ".xlsm") and not (annex.list1 or annex.list2):
         first = read_table(path, sheet=sheet)

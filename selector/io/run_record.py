@@ -25,6 +25,7 @@ class AnnexRecord:
     ap_urns: str | None = None
     as_of: str | None = None
     establishments: str | None = None
+    sen2: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,8 @@ class RunRecord:
         if source.annex_a is not None:
             a = source.annex_a
             options["annex_a"] = {"list1": a.list1, "list2": a.list2, "mapping": a.mapping,
-                                  "ap_urns": a.ap_urns, "as_of": a.as_of, "establishments": a.establishments}
+                                  "ap_urns": a.ap_urns, "as_of": a.as_of, "establishments": a.establishments,
+                                  "sen2": a.sen2}
         data: dict[str, Any] = {
             "schema_version": self.schema_version,
             "version": self.version,
@@ -175,7 +177,7 @@ def record_from_dict(data: Any, source: str) -> RunRecord:
     if options.get("annex_a") is not None:
         given = reader.table(options["annex_a"], "input.options.annex_a")
         annex = AnnexRecord(**{k: reader.get(given, k, (str, type(None)), "input.options.annex_a", default=None)
-                               for k in ("list1", "list2", "mapping", "ap_urns", "as_of", "establishments")})
+                               for k in ("list1", "list2", "mapping", "ap_urns", "as_of", "establishments", "sen2")})
     for key in ("caseload_path", "contacts_path"):
         reader.input_path(source_table.get(key), f"input.{key}")
     record_input = InputRecord(

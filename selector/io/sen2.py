@@ -1,0 +1,319 @@
+"""The SEN2 person-level return read as a caseload: the XML an area submits to the Department
+for Education, or the same modules as one CSV each (the form sector tools use).
+
+Each child with an active plan becomes a row: plan status EHCP, the primary need from the
+rank-1 SEN need (rank 2 is the secondary need), the age in whole years at the reference date,
+the setting type from the current placement (rank 1 among those not left): from its URN
+through a Get Information About Schools extract when one is given, else from its SEN setting
+code through the editable mapping. Names, birth dates, postcodes, UPN and ULN are read only to
+compute the age (or, when the return has no person id, a pseudonym) and are never kept.
+
+The XML is parsed with defusedxml: a document type declaration, an entity (an "XML bomb") or
+an external reference is refused before anything is expanded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeTree
+
+from ..contract.columns import NEED_CODES, SETTING_CODES
+from ..contract.errors import CaseloadValidationError, InputError
+from ..contract.failures import FAILURE_COLUMNS
+from .annex_a_rules import parse_dates
+from .establishments import Establishments
+from .tables import RawTable, read_table
+
+# The modules of the return, as XML elements (under Person) and as CSV files (by name).
+MODULES = ("person", "requests", "assessment", "named_plan", "plan_detail", "active_plans", "placement_detail",
+           "sen_need")
+# SEN setting codes of a placement without a URN -> setting type; edit with [sen_setting] in a --mapping file.
+SEN_SETTINGS: dict[str, str] = {
+    "EHE": "EHE",          # elective home education
+    "EYP": "EARLY_YEARS",  # early years provider
+    "OLA": "OTHER",        # other arrangements made by the local authority
+    "OPA": "OTHER",        # other arrangements made by parents
+    "OTH": "OTHER",
+}
+# Older returns and some tools write these for the codes of the contract.
+NEED_SYNONYMS = {"PLD": "SPLD"}
+PERSON_FIELDS = ("PersonID", "PersonBirthDate", "UPN", "UniqueLearnerNumber", "Forename", "Surname")
+
+
+@dataclass(frozen=True)
+class Sen2Result:
+    """The return as a contract caseload, its warnings, and the date ages were taken at."""
+
+    table: RawTable
+    failures: pd.DataFrame
+    as_of: dt.date
+
+
+def read_sen2(path: Path, as_of: dt.date | None, settings: dict[str, str] | None = None,
+              establishments: Establishments | None = None) -> Sen2Result:
+    """Read a SEN2 return: an .xml file, or a folder of module CSVs.
+
+    Args:
+        as_of: the date ages are taken at; None takes the return's reference date.
+        settings: SEN setting code -> setting type (the defaults when None).
+
+    Raises:
+        InputError: unreadable, unsafe or malformed XML, a wrong root, an unknown module.
+        CaseloadValidationError: every problem in the children's records, by person and field.
+    """
+    path = Path(path)
+    if path.is_dir():
+        modules, sha256, reference = _read_csv_modules(path), _folder_sha256(path), None
+    else:
+        data = _read_bytes(path)
+        modules, reference = _read_xml(path.name, data)
+        sha256 = hashlib.sha256(data).hexdigest()
+    when = as_of or reference or dt.date.today()
+    return _to_caseload(path.name, modules, sha256, when, settings or SEN_SETTINGS, establishments)
+
+
+# ---------------------------------------------------------------- XML
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.is_file():
+        raise InputError(f"{path.name}: file not found, or not an ordinary file ({path}).", "missing_file")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path.name}: cannot be read ({exc.strerror}).", "unreadable") from exc
+
+
+def _read_xml(name: str, data: bytes) -> tuple[dict[str, pd.DataFrame], dt.date | None]:
+    try:
+        root = SafeTree.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise InputError(f"{name}: refused: the XML declares a document type, entities or external references "
+                         f"({type(exc).__name__}), which a SEN2 return never needs and which can make a reader "
+                         "expand or fetch data. Export the return again from the case management system.",
+                         "unsafe_xml") from exc
+    except SafeTree.ParseError as exc:
+        line, column = getattr(exc, "position", (0, 0))
+        raise InputError(f"{name}: not well-formed XML (line {line}, column {column}). Export the return again.",
+                         "bad_xml") from exc
+    collection = _text(root.find("Header/CollectionDetails/Collection"))
+    if _local(root.tag) != "Message" or collection.upper() != "SEN2":
+        raise InputError(f"{name}: not a SEN2 return (the root is <{_local(root.tag)}>"
+                         f"{f' of collection {collection}' if collection else ''}; a return is a <Message> whose "
+                         "header names the collection SEN2).", "not_sen2")
+    reference = _date(_text(root.find("Header/CollectionDetails/ReferenceDate")))
+    persons = root.find("Persons")
+    rows: dict[str, list[dict[str, Any]]] = {m: [] for m in MODULES}
+    for number, person in enumerate(persons if persons is not None else [], start=1):
+        if _local(person.tag) != "Person":
+            raise _unknown_module(name, _local(person.tag), "Persons")
+        _flatten(name, person, number, rows)
+    return {m: pd.DataFrame(r) for m, r in rows.items()}, reference
+
+
+# Which child elements each module holds, and the module each nested element starts.
+NESTED = {"person": {"Requests": "requests"},
+          "requests": {"Assessment": "assessment", "ActivePlans": "active_plans"},
+          "assessment": {"NamedPlan": "named_plan"},
+          "named_plan": {"PlanDetail": "plan_detail"},
+          "active_plans": {"PlacementDetail": "placement_detail", "SENneed": "sen_need"},
+          "plan_detail": {}, "placement_detail": {}, "sen_need": {}}
+
+
+def _flatten(name: str, person: Any, number: int, rows: dict[str, list[dict[str, Any]]]) -> None:
+    """One <Person> as rows of each module, linked by person_id / requests_id / active_plans_id."""
+    counter = {m: len(rows[m]) for m in MODULES}
+
+    def walk(element: Any, module: str, keys: dict[str, int]) -> None:
+        record: dict[str, Any] = {**keys}
+        for child in element:
+            tag = _local(child.tag)
+            if tag in NESTED[module]:
+                continue
+            if len(child):
+                raise _unknown_module(name, tag, _local(element.tag))
+            record[tag] = _text(child)
+        counter[module] += 1
+        own = {**keys, f"{module}_id": counter[module]}
+        record[f"{module}_id"] = counter[module]
+        rows[module].append(record)
+        for child in element:
+            tag = _local(child.tag)
+            if tag in NESTED[module]:
+                walk(child, NESTED[module][tag], own)
+
+    walk(person, "person", {"person_number": number})
+
+
+def _unknown_module(name: str, tag: str, parent: str) -> InputError:
+    return InputError(f"{name}: <{tag}> inside <{parent}> is not a SEN2 module this reader knows (the modules are "
+                      "Person, Requests, Assessment, NamedPlan, PlanDetail, ActivePlans, PlacementDetail, SENneed).",
+                      "unknown_module")
+
+
+def _local(tag: object) -> str:
+    return str(tag).rsplit("}", 1)[-1]
+
+
+def _text(element: Any) -> str:
+    return (element.text or "").strip() if element is not None else ""
+
+
+def _date(text: str) -> dt.date | None:
+    parsed = parse_dates(pd.Series([text])).iloc[0]
+    return None if pd.isna(parsed) else parsed.date()
+
+
+# ---------------------------------------------------------------- CSV modules
+
+KEYS = {"person": ("person_id",), "requests": ("requests_id", "person_id"),
+        "active_plans": ("active_plans_id", "requests_id"), "placement_detail": ("active_plans_id",),
+        "sen_need": ("active_plans_id",), "assessment": (), "named_plan": (), "plan_detail": ()}
+
+
+def _read_csv_modules(folder: Path) -> dict[str, pd.DataFrame]:
+    """One CSV per module, named after it (person.csv, active_plans.csv, ...); rows linked by
+    person_id, requests_id and active_plans_id columns."""
+    found: dict[str, pd.DataFrame] = {m: pd.DataFrame() for m in MODULES}
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".xlsx", ".parquet"))
+    for path in files:
+        module = "_".join(path.stem.lower().replace("-", " ").replace("_", " ").split())
+        if module not in MODULES:
+            raise InputError(f"{path.name}: not a SEN2 module (the module files are "
+                             f"{', '.join(m + '.csv' for m in MODULES)}).", "unknown_module")
+        table = read_table(path)
+        frame = table.frame.rename(columns={c: h for c, h in table.header.items()})
+        frame.columns = [c if c.lower() not in [k for k in KEYS[module]] else c.lower() for c in frame.columns]
+        missing = [k for k in KEYS[module] if k not in frame.columns]
+        if missing:
+            raise InputError(f"{path.name}: the {module} module needs the column(s) {', '.join(missing)} that link "
+                             "its rows to the other modules.", "bad_sen2")
+        frame["_row"] = table.row_numbers
+        found[module] = frame
+    if found["person"].empty:
+        raise InputError(f"{folder.name}: no person.csv: a SEN2 return in CSV form is a folder of one CSV per "
+                         "module, person.csv first.", "not_sen2")
+    person = found["person"]
+    person["person_number"] = person["_row"]
+    return found
+
+
+def _folder_sha256(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- to the contract
+
+def _to_caseload(name: str, modules: dict[str, pd.DataFrame], sha256: str, as_of: dt.date,
+                 settings: dict[str, str], establishments: Establishments | None) -> Sen2Result:
+    failures: list[dict[str, object]] = []
+
+    def problem(row: object, column: str, value: object, text: str, fix: str, severity: str = "error") -> None:
+        failures.append({"severity": severity, "file": name, "row": int(row), "column": column, "value": value,
+                         "problem": text, "fix": fix})
+
+    person = _column_text(modules["person"], PERSON_FIELDS)
+    requests = modules["requests"]
+    plans = modules["active_plans"]
+    if plans.empty or requests.empty:
+        raise InputError(f"{name}: no active plans in the return (no ActivePlans module).", "no_active_plans")
+    plans = plans.drop(columns=["person_id"], errors="ignore").merge(
+        requests[["requests_id", "person_id"]], on="requests_id", how="left")
+    placements = _column_text(modules["placement_detail"], ("URN", "SENSetting", "PlacementRank", "LeavingDate"))
+    needs = _column_text(modules["sen_need"], ("SENtype", "SENtypeRank"))
+
+    rows = []
+    for _, plan in plans.drop_duplicates("person_id").iterrows():
+        who = person.loc[person["person_id"] == plan["person_id"]].iloc[0]
+        number = int(who["person_number"])
+        child_id = who["PersonID"] or _pseudonym(who)
+        born = _date(who["PersonBirthDate"])
+        age = -1
+        if born is None:
+            problem(number, "PersonBirthDate", "(hidden)", "no birth date, or not a date",
+                    "Give the person's birth date as 2011-03-04.")
+        else:
+            age = as_of.year - born.year - ((as_of.month, as_of.day) < (born.month, born.day))
+            if not 0 <= age <= 25:
+                problem(number, "PersonBirthDate", f"age {age}", f"aged {age} on {as_of.isoformat()}, outside 0 to 25",
+                        "Check the birth date, or --as-of.")
+        own_needs = needs.loc[needs["active_plans_id"] == plan["active_plans_id"]]
+        ranked = own_needs.assign(rank=pd.to_numeric(own_needs["SENtypeRank"], errors="coerce")).sort_values("rank")
+        codes = [NEED_SYNONYMS.get(t.upper(), t.upper()) for t in ranked["SENtype"]]
+        primary = codes[0] if codes else ""
+        if primary not in NEED_CODES:
+            problem(number, "SENtype", primary, "the rank-1 SEN need is missing or not an SEN2 need code",
+                    f"Give the SEN need of rank 1 as one of {' '.join(NEED_CODES)}.")
+        secondary = codes[1] if len(codes) > 1 and codes[1] in NEED_CODES else ""
+        setting_type, urn = _placement(placements, plan["active_plans_id"], as_of, settings, establishments,
+                                       lambda column, value, text, fix, severity="error", n=number:
+                                       problem(n, column, value, text, fix, severity))
+        rows.append({"child_id": child_id, "age": str(age), "primary_need": primary, "secondary_need": secondary,
+                     "plan_status": "EHCP", "setting_type": setting_type, "setting_id": urn, "_row": number})
+    frame = pd.DataFrame(rows, columns=["child_id", "age", "primary_need", "secondary_need", "plan_status",
+                                        "setting_type", "setting_id", "_row"])
+    table = pd.DataFrame(failures, columns=FAILURE_COLUMNS)
+    if (table["severity"] == "error").any():
+        errors = int((table["severity"] == "error").sum())
+        raise CaseloadValidationError(f"{name}: {errors} problem(s) in the SEN2 return; fix them and run again.",
+                                      table.sort_values(["row"], kind="stable").reset_index(drop=True))
+    row_numbers = frame.pop("_row").to_numpy(dtype=np.int64)
+    raw = RawTable(name, frame.astype(str), row_numbers, sha256, {c: c for c in frame.columns})
+    return Sen2Result(raw, table[table["severity"] == "warning"].reset_index(drop=True), as_of)
+
+
+def _placement(placements: pd.DataFrame, plan_id: object, as_of: dt.date, settings: dict[str, str],
+               establishments: Establishments | None, problem: Any) -> tuple[str, str]:
+    """The current placement's setting type and URN: rank 1 among those not left by `as_of`."""
+    own = placements.loc[placements["active_plans_id"] == plan_id]
+    left = parse_dates(own["LeavingDate"])
+    current = own.loc[~(left.notna() & (left <= pd.Timestamp(as_of))).to_numpy()]
+    if current.empty:
+        problem("PlacementDetail", "", "no current placement", "Give the child's placement (URN or SEN setting).")
+        return "", ""
+    first = current.assign(rank=pd.to_numeric(current["PlacementRank"], errors="coerce")).sort_values("rank").iloc[0]
+    urn, code = first["URN"], first["SENSetting"].upper()
+    if code:
+        setting = settings.get(code, "")
+        if setting not in SETTING_CODES:
+            problem("SENSetting", code, "SEN setting maps to no setting type",
+                    "Add it to [sen_setting] in a --mapping file (selector annex-a-mapping writes one).")
+        return setting, urn
+    if urn and establishments is not None:
+        setting = str(establishments.lookup(pd.Series([urn]))[0])
+        if not setting:
+            problem("URN", urn, f"the URN is not in {establishments.name}, or its type maps to no setting type",
+                    "Check the URN, or add its type to [establishment_type] in a --mapping file.")
+        return setting, urn
+    if urn:
+        problem("URN", urn, "a placement given by URN only: its setting type is unknown",
+                "Give --establishments (the Get Information About Schools extract) to find it from the URN.")
+        return "", urn
+    problem("PlacementDetail", "", "the placement has neither a URN nor a SEN setting", "Give one of them.")
+    return "", ""
+
+
+def _column_text(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """The frame with each named column present, as trimmed text."""
+    out = frame.copy()
+    for column in columns:
+        out[column] = out[column].fillna("").astype(str).str.strip() if column in out.columns else ""
+    return out
+
+
+def _pseudonym(person: pd.Series) -> str:
+    """A stable id for a person whose record has no PersonID: a hash of their UPN (or ULN, or name and
+    birth date). The identifiers themselves are never kept."""
+    basis = person["UPN"] or person["UniqueLearnerNumber"] or "|".join(
+        (person["Forename"], person["Surname"], person["PersonBirthDate"]))
+    return "S2-" + hashlib.sha256(f"selector-sen2|{basis.upper()}".encode()).hexdigest()[:10].upper()

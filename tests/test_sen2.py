@@ -1,0 +1,127 @@
+"""The SEN2 return as a caseload: the XML and the one-CSV-per-module form give the same children
+(worked by hand below), identifiers never reach an output, and unsafe or malformed XML, a wrong
+root and an unknown module are refused with a clear error."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from selector.cli import main
+from selector.io.annex_a import AnnexOptions
+from tests.conftest import SAMPLE, load_caseload
+from tests.test_privacy import everything_written
+
+SEN2 = SAMPLE / "sen2"
+GIAS = SAMPLE / "annex_a" / "establishments.csv"
+
+# data/sample/sen2 by hand, on the return's reference date 2026-01-15 (GIAS types from the sample extract):
+# NS0001 born 2014-03-10 -> 11; URN 225117 is a pupil referral unit -> AP; needs SEMH (1), SLCN (2)
+# NS0002 born 2019-11-02 -> 6; URN 224882 an academy converter -> MAINSTREAM; ASD
+# NS0003 born 2008-07-21 -> 17; left the special school 224997 on 2025-07-18, now at 225165 (FE) -> FE; MLD
+# NS0004 born 2012-01-15 -> 14 on her birthday; SEN setting EHE, no URN -> EHE; HI
+# NS0005 born 2022-05-30 -> 3; SEN setting EYP -> EARLY_YEARS; SLCN
+# NS0006 born 2010-09-01 -> 15; URN 224997 a community special school -> SPECIAL; needs ranked PMLD, VI, PD
+# NS0007 has a request but no active plan: not in the caseload
+# NS0008 born 2013-04-04 -> 12; URN 225085 an independent special school -> INDEPENDENT; ASD
+EXPECTED = [
+    ["NS0001", 11, "SEMH", "SLCN", "EHCP", "AP", "225117"],
+    ["NS0002", 6, "ASD", "", "EHCP", "MAINSTREAM", "224882"],
+    ["NS0003", 17, "MLD", "", "EHCP", "FE", "225165"],
+    ["NS0004", 14, "HI", "", "EHCP", "EHE", ""],
+    ["NS0005", 3, "SLCN", "", "EHCP", "EARLY_YEARS", ""],
+    ["NS0006", 15, "PMLD", "VI", "EHCP", "SPECIAL", "224997"],
+    ["NS0008", 12, "ASD", "", "EHCP", "INDEPENDENT", "225085"],
+]
+COLUMNS = ["child_id", "age", "primary_need", "secondary_need", "plan_status", "setting_type", "setting_id"]
+IDENTIFIERS = ["Amber", "Alex", "2014-03-10", "ZZ99", "A123456789001", "Hazel"]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(("source", "as_of"), [(SEN2 / "return.xml", None), (SEN2 / "csv", dt.date(2026, 1, 15))],
+                         ids=["xml", "csv-modules"])
+def test_the_sample_return_reads_as_worked_by_hand(source: Path, as_of: dt.date | None) -> None:
+    loaded = load_caseload(None, SEN2 / "contacts.csv", annex=AnnexOptions(sen2=source, as_of=as_of,
+                                                                           establishments=GIAS))
+    assert loaded.frame[COLUMNS].values.tolist() == EXPECTED
+    assert loaded.as_of == dt.date(2026, 1, 15)  # the XML's reference date; the CSV form was told
+    assert not any(c in loaded.frame.columns for c in ("UPN", "Surname", "PersonBirthDate", "PostCode"))
+
+
+def test_the_sample_selects_cleanly_and_writes_no_identifier(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    code, stdout, stderr = run("select", str(SEN2 / "return.xml"), "--contacts", str(SEN2 / "contacts.csv"),
+                               "--establishments", str(GIAS), "--rules", str(SEN2 / "rules.toml"), "--out", str(out),
+                               "--sets", "2", "--format", "xlsx,parquet")
+    assert code == 0, stderr
+    assert "Cohort 1: score 52 (proved optimal)" in stdout
+    written = everything_written(out) + stdout + stderr
+    assert not [i for i in IDENTIFIERS if i in written]
+    record = json.loads((out / "run.json").read_text())
+    assert record["input"]["caseload_path"] == str((SEN2 / "return.xml").resolve())  # read as SEN2 by its .xml
+    assert record["input"]["options"]["annex_a"]["as_of"] == "2026-01-15"
+    code, _, stderr = run("replace", str(out), "--decline", "NS0002")  # read again, alike
+    assert code == 0, stderr
+
+
+def test_a_placement_given_only_by_urn_needs_the_extract(tmp_path: Path) -> None:
+    code, _, stderr = run("validate", "--sen2", str(SEN2 / "return.xml"))
+    assert code == 2
+    assert ("error: return.xml: row 1, column 'URN': '225117' a placement given by URN only: its setting type is "
+            "unknown. Give --establishments") in stderr
+
+
+def test_an_unmapped_sen_setting_is_an_error_with_its_person(tmp_path: Path) -> None:
+    text = (SEN2 / "return.xml").read_text().replace("<SENSetting>EYP</SENSetting>", "<SENSetting>XYZ</SENSetting>")
+    (tmp_path / "r.xml").write_text(text)
+    code, _, stderr = run("validate", str(tmp_path / "r.xml"), "--establishments", str(GIAS))
+    assert code == 2 and "row 5, column 'SENSetting': 'XYZ' SEN setting maps to no setting type" in stderr
+
+
+BOMB = """<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<Message><Header><CollectionDetails><Collection>&lol3;</Collection></CollectionDetails></Header></Message>"""
+EXTERNAL = """<?xml version="1.0"?>
+<!DOCTYPE m [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<Message><Header><CollectionDetails><Collection>SEN2</Collection></CollectionDetails></Header>
+<Persons><Person><PersonID>&secret;</PersonID></Person></Persons></Message>"""
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (BOMB, "refused: the XML declares a document type, entities or external references"),
+    (EXTERNAL, "refused: the XML declares a document type, entities or external references"),
+    ("<Message><Header>", "not well-formed XML (line 1, column 17)"),
+    ("<Return><Header/></Return>", "not a SEN2 return (the root is <Return>"),
+    ("<Message><Header><CollectionDetails><Collection>CIN</Collection></CollectionDetails></Header></Message>",
+     "not a SEN2 return (the root is <Message> of collection CIN"),
+    (("<Message><Header><CollectionDetails><Collection>SEN2</Collection></CollectionDetails></Header><Persons>"
+     "<Person><Wellbeing><Score>3</Score></Wellbeing></Person></Persons></Message>"),
+     "<Wellbeing> inside <Person> is not a SEN2 module this reader knows"),
+], ids=["xml-bomb", "external-entity", "malformed", "wrong-root", "other-collection", "unknown-module"])
+def test_bad_xml_is_refused_with_a_clear_error(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "return.xml"
+    path.write_text(content)
+    code, _, stderr = run("validate", "--sen2", str(path))
+    assert code == 2
+    assert stderr.startswith(f"Error: return.xml: {message}")
+    assert "root:" not in stderr and "lollol" not in stderr  # nothing was expanded or fetched
+
+
+def test_an_unknown_module_file_in_the_csv_form_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "sen2"
+    folder.mkdir()
+    for path in (SEN2 / "csv").iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / "wellbeing.csv").write_text("person_id,score\n1,3\n")
+    code, _, stderr = run("validate", "--sen2", str(folder), "--establishments", str(GIAS))
+    assert code == 2 and stderr.startswith("Error: wellbeing.csv: not a SEN2 module (the module files are person.csv")
