@@ -475,7 +475,7 @@ def _sources_of(record: RunRecord) -> Sources:
     def path(text: str | None) -> Path | None:
         return Path(text) if text else None
 
-    if not source.caseload_path and not (annex.list1 or annex.list2):
+    if not source.caseload_path and not (annex.list1 or annex.list2 or annex.sen2):
         raise InputError(f"{source.caseload}: the run record names no caseload file to read again "
                          "(a run made from an upload).", "no_caseload")
     return Sources(

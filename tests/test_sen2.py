@@ -57,9 +57,11 @@ def test_the_sample_return_reads_as_worked_by_hand(source: Path, as_of: dt.date 
     assert not any(c in loaded.frame.columns for c in ("UPN", "Surname", "PersonBirthDate", "PostCode"))
 
 
-def test_the_sample_selects_cleanly_and_writes_no_identifier(tmp_path: Path) -> None:
+@pytest.mark.parametrize("given", [[str(SEN2 / "return.xml")], ["--sen2", str(SEN2 / "csv"), "--as-of", "2026-01-15"]],
+                         ids=["xml", "csv-modules"])
+def test_the_sample_selects_cleanly_and_writes_no_identifier(tmp_path: Path, given: list[str]) -> None:
     out = tmp_path / "run"
-    code, stdout, stderr = run("select", str(SEN2 / "return.xml"), "--contacts", str(SEN2 / "contacts.csv"),
+    code, stdout, stderr = run("select", *given, "--contacts", str(SEN2 / "contacts.csv"),
                                "--establishments", str(GIAS), "--rules", str(SEN2 / "rules.toml"), "--out", str(out),
                                "--sets", "2", "--format", "xlsx,parquet")
     assert code == 0, stderr
@@ -67,7 +69,10 @@ def test_the_sample_selects_cleanly_and_writes_no_identifier(tmp_path: Path) -> 
     written = everything_written(out) + stdout + stderr
     assert not [i for i in IDENTIFIERS if i in written]
     record = json.loads((out / "run.json").read_text())
-    assert record["input"]["caseload_path"] == str((SEN2 / "return.xml").resolve())  # read as SEN2 by its .xml
+    if given[0].endswith(".xml"):  # read as SEN2 by its .xml
+        assert record["input"]["caseload_path"] == str((SEN2 / "return.xml").resolve())
+    else:
+        assert record["input"]["options"]["annex_a"]["sen2"] == str((SEN2 / "csv").resolve())
     assert record["input"]["options"]["annex_a"]["as_of"] == "2026-01-15"
     code, _, stderr = run("replace", str(out), "--decline", "NS0002")  # read again, alike
     assert code == 0, stderr
