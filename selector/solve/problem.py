@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from ..contract.cells import column_values, match_key
+from ..contract.cells import distinct_cells, match_key
 from ..contract.columns import CONTRACT_COLUMNS
 from ..contract.errors import RulesError
 from ..contract.rules import CountRule, Dimension, Rules, SpreadRule
@@ -125,13 +125,16 @@ def _check_columns(caseload: pd.DataFrame, rules: Rules) -> None:
 
 def _matches(series: pd.Series, rule: CountRule) -> np.ndarray:
     wanted = {match_key(v) for v in rule.values}
-    return np.array([any(match_key(v) in wanted for v in cell) for cell in column_values(series, rule.column)],
-                    dtype=bool)
+    codes, read = distinct_cells(series, rule.column)
+    hit = np.array([any(match_key(v) in wanted for v in cell) for cell in read] + [False], dtype=bool)
+    return hit[codes]  # a missing cell's code -1 picks the final False
 
 
 def spread_keys(series: pd.Series, column: str) -> np.ndarray:
     """Each child's value for a spread rule, as matching compares it ("" = unknown)."""
-    return np.array([match_key(cell[0]) if cell else "" for cell in column_values(series, column)], dtype=object)
+    codes, read = distinct_cells(series, column)
+    keys = np.array([match_key(cell[0]) if cell else "" for cell in read] + [""], dtype=object)
+    return keys[codes]
 
 
 def groups_over(keys: np.ndarray, limit: int) -> tuple[np.ndarray, ...]:
@@ -150,24 +153,27 @@ def groups_over(keys: np.ndarray, limit: int) -> tuple[np.ndarray, ...]:
 
 def _dimension_values(candidates: pd.DataFrame, dim: Dimension) -> tuple[tuple[str, np.ndarray], ...]:
     """Each value of a dimension (display form, sorted) with the candidates holding it; values
-    that differ only in case are one value."""
+    that differ only in case are one value, shown as first spelled."""
     if dim.column not in candidates.columns or dim.weight == 0 or dim.cap == 0:
         return ()
-    cells = column_values(candidates[dim.column], dim.column)
-    pos = np.repeat(np.arange(len(cells)), [len(c) for c in cells])
-    flat = [v for cell in cells for v in cell]
-    if not flat:
-        return ()
-    keys = pd.Series([match_key(v) for v in flat], dtype=object)
+    codes, read = distinct_cells(candidates[dim.column], dim.column)
+    holders: dict[str, list[int]] = {}  # key -> the distinct cells holding it
     display: dict[str, str] = {}
-    for key, value in zip(keys, flat, strict=True):
-        display.setdefault(key, value)
+    for u, cell in enumerate(read):
+        for value in cell:
+            key = match_key(value)
+            display.setdefault(key, value)
+            if not holders.setdefault(key, []) or holders[key][-1] != u:
+                holders[key].append(u)
+    if not holders:
+        return ()
+    order = np.argsort(codes, kind="stable")  # rows grouped by distinct cell, in row order
+    counts = np.bincount(codes[codes >= 0], minlength=len(read))
+    starts = np.concatenate(([int((codes < 0).sum())], int((codes < 0).sum()) + np.cumsum(counts)))
+    rows_of = [order[starts[u]:starts[u + 1]] for u in range(len(read))]
     # Sorted values, so that the model is the same for the same data.
-    inverse, uniques = pd.factorize(keys, sort=True)
-    order = np.argsort(inverse, kind="stable")
-    counts = np.bincount(inverse, minlength=len(uniques))
-    starts = np.concatenate(([0], np.cumsum(counts)))
-    return tuple((display[str(u)], np.unique(pos[order[starts[i]:starts[i + 1]]])) for i, u in enumerate(uniques))
+    return tuple((display[key], np.sort(np.concatenate([rows_of[u] for u in holders[key]])))
+                 for key in sorted(holders))
 
 
 def subset(problem: Problem, positions: np.ndarray) -> Problem:
