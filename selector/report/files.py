@@ -65,9 +65,12 @@ def run_files(caseload: pd.DataFrame, all_contacts: pd.DataFrame, solution: Solu
         sheets["Contacts"] = contacts
         coverage = next(s for s in sections if s.title.startswith("Coverage")).tables[0]
         sheets["Coverage"] = pd.DataFrame(coverage.rows, columns=coverage.headers)
+        # The workbook is the same for the same input and seed: wall time stays in run.json only.
+        items = {k: v for k, v in record.to_dict(with_files=False).items() if k != "cohorts"}
+        items["solver"] = {k: v for k, v in items["solver"].items() if k != "seconds_spent"}
         sheets["Run"] = pd.DataFrame(
             [[k, json.dumps(v, ensure_ascii=False) if not isinstance(v, str | int) else v]
-             for k, v in record.to_dict(with_files=False).items() if k != "cohorts"], columns=["item", "value"])
+             for k, v in items.items()], columns=["item", "value"])
         files["cohorts.xlsx"] = xlsx_bytes(sheets)
     if "parquet" in formats:
         buffer = io.BytesIO()

@@ -22,7 +22,10 @@ from .explain import check_enough_candidates, explain_infeasible, rules_to_relax
 from .problem import Problem, excluding, subset, without_rules
 from .reserves import find_reserves
 from .settings import (
+    FIRST_COHORT_SHARE,
+    MIN_SOLVE_S,
     TIE_BREAK_DETERMINISTIC_TIME,
+    Budget,
     SelectionParams,
     make_solver,
     solver_record,
@@ -69,7 +72,8 @@ class Solution:
         params: the parameters used.
         candidates: eligible children considered.
         version: selector's version.
-        solver: CP-SAT parameters that matter, for the record.
+        solver: CP-SAT parameters that matter, and the seconds the search spent, for the record.
+        notes: what the time limit cut short, in words (empty when nothing was).
     """
 
     cohorts: tuple[Cohort, ...]
@@ -80,6 +84,7 @@ class Solution:
     candidates: int
     version: str = __version__
     solver: dict[str, object] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
 
 
 def upper_bound(problem: Problem) -> int:
@@ -129,6 +134,7 @@ def solve_cohort(
     rank: int = 1,
     earlier: Sequence[Sequence[int]] = (),
     fixed: Sequence[int] = (),
+    time_limit: float | None = None,
 ) -> Cohort:
     """The best cohort, proved optimal within the time limit.
 
@@ -142,27 +148,29 @@ def solve_cohort(
         rank: the rank recorded on the cohort.
         earlier: better-ranked cohorts (candidate positions); at most `max_overlap` shared with each.
         fixed: candidate positions that must be in the cohort (replacement keeps them).
+        time_limit: seconds this cohort may take (default: the run's whole limit).
 
     Raises:
         InfeasibleSelectionError: no cohort meets the rules (with the conflicting rules named).
         SolverError: the time limit came before any cohort was found.
     """
     started = time.perf_counter()
+    limit = params.time_limit_s if time_limit is None else time_limit
     check_enough_candidates(problem, fixed)
     bound = upper_bound(problem)
     if problem.n > params.pool_threshold:
         positions = pool_positions(problem, params, rank, fixed)
         where = {int(p): i for i, p in enumerate(positions)}
         reached = _reach_bound(
-            subset(problem, positions), params, rank, bound,
+            subset(problem, positions), params, rank, bound, limit,
             earlier=[[where[i] for i in c if i in where] for c in earlier],
             fixed=[where[i] for i in fixed],
         )
         if reached is not None:
             return _cohort(problem, rank, [int(positions[i]) for i in reached], bound, bound, True, started)
-    remaining = params.time_limit_s - (time.perf_counter() - started)
+    remaining = limit - (time.perf_counter() - started)
     found = _optimise(problem, params, rank, earlier=earlier, fixed=fixed,
-                      time_limit=max(remaining, 0.5))
+                      time_limit=max(remaining, MIN_SOLVE_S))
     if found is None:
         if earlier:
             raise _NoMoreCohorts()
@@ -170,7 +178,7 @@ def solve_cohort(
     return _cohort(problem, rank, found.chosen, found.score, found.bound, found.proved, started)
 
 
-def _reach_bound(pool: Problem, params: SelectionParams, rank: int, bound: int, *,
+def _reach_bound(pool: Problem, params: SelectionParams, rank: int, bound: int, time_limit: float, *,
                  earlier: Sequence[Sequence[int]], fixed: Sequence[int]) -> tuple[int, ...] | None:
     """A cohort of the pool scoring `bound`, chosen by seeded random weights among all such
     cohorts of the pool (one solve: the score is known, only the choice is left); None when
@@ -179,7 +187,7 @@ def _reach_bound(pool: Problem, params: SelectionParams, rank: int, bound: int, 
     m.model.add(m.score >= bound)
     weights = np.random.default_rng([params.seed, rank, pool.n]).integers(1, RANDOM_WEIGHT_RANGE, size=pool.n)
     m.model.maximize(sum(int(w) * x for w, x in zip(weights, m.x, strict=True)))
-    solver = make_solver(params, params.time_limit_s)
+    solver = make_solver(params, time_limit)
     solver.parameters.max_deterministic_time = TIE_BREAK_DETERMINISTIC_TIME
     if solver.solve(m.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return tuple(i for i in range(pool.n) if solver.boolean_value(m.x[i]))
@@ -215,7 +223,7 @@ def _optimise(problem: Problem, params: SelectionParams, rank: int, *, earlier: 
         return None
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise SolverError(
-            f"no cohort found within the time limit of {params.time_limit_s:g} s "
+            f"no cohort found within the time limit ({time_limit:.2g} s of the run's {params.time_limit_s:g} s) "
             f"(solver status {solver.status_name(status)}): the time limit ran out before any cohort was found.",
             "no_solution", fix="Allow more time.",
         )
@@ -251,7 +259,7 @@ class _NoMoreCohorts(Exception):
 
 
 def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = (),
-          progress: Callable[[str], None] | None = None) -> Solution:
+          progress: Callable[[str], None] | None = None, budget: Budget | None = None) -> Solution:
     """Ranked cohorts and cohort 1's reserves.
 
     Args:
@@ -260,6 +268,9 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
         fixed_ids: children who must stay in cohort 1 (a replacement keeps them).
         progress: called with a short description before each step; it may raise to stop
             the run between steps (the web page's Cancel does so).
+        budget: the run's time, shared out between its solves (default: `params.time_limit_s`
+            from now). Cohort 1 may use most of it; the alternatives share the rest, and those
+            the time does not reach are left out, with a note saying so.
 
     Raises:
         InfeasibleSelectionError: the rules cannot be met (and `relax` is off, or cannot help).
@@ -269,26 +280,41 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
         if progress is not None:
             progress(text)
 
+    budget = budget or Budget(params.time_limit_s)
     position = {cid: i for i, cid in enumerate(problem.child_ids)}
     fixed = [position[c] for c in fixed_ids]
     dropped: tuple[str, ...] = ()
+    first_share = FIRST_COHORT_SHARE if params.sets > 1 else 1.0
     step(f"cohort 1 of {params.sets}")
     try:
-        first = solve_cohort(problem, params, rank=1, fixed=fixed)
+        first = solve_cohort(problem, params, rank=1, fixed=fixed, time_limit=budget.share(1, first_share))
     except InfeasibleSelectionError:
         if not params.relax:
             raise
         dropped = rules_to_relax(problem, params, fixed)
         problem = without_rules(problem, dropped)
-        first = solve_cohort(problem, params, rank=1, fixed=fixed)
+        first = solve_cohort(problem, params, rank=1, fixed=fixed, time_limit=budget.share(1, first_share))
 
+    notes = []
+    if first.status != OPTIMAL:
+        notes.append(f"the time limit of {params.time_limit_s:g} s ran out before cohort 1 was proved best: it "
+                     f"scores {first.score}, and no cohort scores more than {first.bound}")
     cohorts = [first]
     earlier = [[position[c] for c in first.members]]
     for rank in range(2, params.sets + 1):
+        if budget.exhausted():
+            notes.append(f"the time limit of {params.time_limit_s:g} s was spent after {len(cohorts)} of the "
+                         f"{params.sets} ranked cohorts asked for; the others were not searched")
+            break
         step(f"cohort {rank} of {params.sets}")
         try:
-            cohort = solve_cohort(problem, params, rank=rank, earlier=earlier)
+            cohort = solve_cohort(problem, params, rank=rank, earlier=earlier,
+                                  time_limit=budget.share(params.sets - rank + 1))
         except (_NoMoreCohorts, InfeasibleSelectionError):
+            break
+        except SolverError:  # an alternative the time did not reach is left out, not an error
+            notes.append(f"the time limit of {params.time_limit_s:g} s ran out while searching for cohort {rank}; "
+                         f"{len(cohorts)} of the {params.sets} ranked cohorts asked for were found")
             break
         cohorts.append(cohort)
         earlier.append([position[c] for c in cohort.members])
@@ -302,7 +328,8 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
         dropped=dropped,
         params=params,
         candidates=problem.n,
-        solver=solver_record(params),
+        solver={**solver_record(params), "seconds_spent": round(budget.spent(), 3)},
+        notes=tuple(notes),
     )
 
 

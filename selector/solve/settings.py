@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import ortools
@@ -48,6 +50,42 @@ class SelectionParams:
             raise InputError("the overlap allowed between cohorts must be at least 0.", "bad_params")
         if self.time_limit_s <= 0:
             raise InputError("the time limit must be more than 0 seconds.", "bad_params")
+
+
+# The smallest slice a solve is given, so that even a spent budget lets it hand back what it has.
+MIN_SOLVE_S = 0.05
+# Cohort 1 is the answer; the alternatives share what it leaves. It may use this much of the
+# budget when alternatives are asked for.
+FIRST_COHORT_SHARE = 0.8
+
+
+class Budget:
+    """The run's time limit, shared out between its solves: it bounds the whole search (cohort
+    1, the alternatives, the replacements), not each solve on its own."""
+
+    def __init__(self, total: float, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.total = total
+        self.clock = clock
+        self.started = clock()
+
+    def spent(self) -> float:
+        return self.clock() - self.started
+
+    def left(self) -> float:
+        return max(self.total - self.spent(), 0.0)
+
+    def share(self, steps: int, fraction: float = 1.0) -> float:
+        """A solve's time limit: `fraction` of an even share of what is left among `steps` solves.
+
+        >>> Budget(60, clock=lambda: 0.0).share(3)
+        20.0
+        >>> Budget(60, clock=lambda: 0.0).share(1, FIRST_COHORT_SHARE)
+        48.0
+        """
+        return max(self.left() / max(steps, 1) * fraction, MIN_SOLVE_S)
+
+    def exhausted(self) -> bool:
+        return self.left() < MIN_SOLVE_S
 
 
 class StoppableSolver(cp_model.CpSolver):
