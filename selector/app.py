@@ -328,6 +328,7 @@ def make_record(caseload: Caseload, sources: Sources | None, solution: Solution,
         params={"sets": p.sets, "max_overlap": p.max_overlap, "time_limit_s": p.time_limit_s,
                 "workers": p.workers, "reserves": p.reserves, "relax": p.relax},
         solver=dict(solution.solver),
+        notes=tuple(solution.notes),
         candidates=solution.candidates,
         cohorts=tuple(
             CohortRecord(rank=c.rank, score=c.score, status=c.status, bound=c.bound, seconds=c.seconds,

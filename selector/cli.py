@@ -306,7 +306,7 @@ def search_options(command: F) -> F:
         click.option("--seed", type=int, default=0, show_default=True,
                      help="Chooses among equally good cohorts; same seed, same outputs."),
         click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
-                     help="Seconds allowed to prove each cohort optimal."),
+                     help="Seconds for the whole search (cohort 1 may use most; alternatives share the rest)."),
         click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
                      help="Solver threads (1 is deterministic)."),
         click.option("--relax", is_flag=True,
@@ -330,6 +330,8 @@ def _echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> N
                    f"{m['setting_type']:<12} {m['social_care']}")
     if solution.dropped:
         click.echo("Rules dropped by --relax: " + "; ".join(solution.dropped))
+    for note in solution.notes:
+        click.echo(f"Note: {note}.")
     others = ", ".join(f"{c.rank}: {c.score}" for c in solution.cohorts[1:])
     if others:
         click.echo(f"Ranked alternatives (rank: score): {others}")

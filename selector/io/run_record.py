@@ -87,6 +87,7 @@ class RunRecord:
         replaced: for a `replace` run, what it replaced.
         files: the other files of the run folder with their SHA-256 (names inside the folder only).
         schema_version: the layout of this record.
+        notes: what the time limit cut short, in words.
     """
 
     version: str
@@ -101,6 +102,7 @@ class RunRecord:
     replaced: Replacement | None = None
     files: dict[str, str] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
+    notes: tuple[str, ...] = ()
 
     def to_dict(self, *, with_files: bool = True) -> dict[str, Any]:
         """Plain data in run.json's order (only the `seconds` fields vary between identical runs)."""
@@ -128,6 +130,7 @@ class RunRecord:
             "params": self.params,
             "solver": self.solver,
             "candidates": self.candidates,
+            "notes": list(self.notes),
         }
         if self.replaced is not None:
             r = self.replaced
@@ -234,6 +237,7 @@ def record_from_dict(data: Any, source: str) -> RunRecord:
         seed=reader.get(top, "seed", int, "run record"),
         params=reader.table(reader.get(top, "params", dict, "run record"), "params"),
         solver=reader.table(top.get("solver", {}), "solver"),
+        notes=tuple(reader.strings(top.get("notes", []), "notes")),
         candidates=reader.get(top, "candidates", int, "run record", default=0),
         cohorts=tuple(cohorts),
         replaced=replaced,

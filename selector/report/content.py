@@ -172,6 +172,7 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecor
         (f"selector {solution.version}, seed {solution.params.seed}, {len(solution.cohorts)} ranked "
         f"cohort(s), at most {solution.params.max_overlap} shared between any two."),
     ])
+    run.paragraphs += [f"Time: {note}." for note in solution.notes]
     if record.replaced is not None:
         run.paragraphs.append(
             f"This run replaces {', '.join(record.replaced.declined)} ({record.replaced.reason}) "
