@@ -146,12 +146,18 @@ class SelectResult:
 
 @dataclass(frozen=True)
 class ReplaceRequest:
-    """Families declined: replace them in cohort 1 of a run folder, into a new run folder."""
+    """Families declined: replace them in cohort 1 of a run folder, into a new run folder.
+
+    `caseload` and `contacts` say where the run's files are now, when they moved or the run was
+    made on the web page; they are accepted only when their SHA-256 is the one the run recorded.
+    """
 
     run_dir: Path
     declined: tuple[str, ...]
     out: Path | None = None
     force: bool = False
+    caseload: Path | None = None
+    contacts: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -402,7 +408,7 @@ def replace_in_run(request: ReplaceRequest) -> ReplaceResult:
     record = read_run_record(request.run_dir)
     declined = _match_ids(request.declined, record.cohorts[0].members, str(request.run_dir))
     out = request.out or next_replacement_folder(request.run_dir)
-    sources = _sources_of(record)
+    sources = _sources_of(record, request.caseload, request.contacts)
     inputs = (request.run_dir / "run.json", *sources.paths)
     with output_lock(out):
         check_output_folder(out, request.force, inputs)
@@ -461,26 +467,34 @@ def _same_files_as_recorded(record: RunRecord, sources: Sources, run_dir: Path) 
             continue  # Annex A lists are hashed together; `replace` compares them after reading
         if not path.is_file():
             raise InputError(f"{path}: the {role} file {run_dir}/run.json names is missing or not an ordinary "
-                             "file. Put the file back where it was, or choose again.", "input_changed")
+                             "file.", "input_missing",
+                             fix="Put the file back where it was, or say where it is now, or choose again.")
         if file_sha256(path) != sha256:
             raise InputError(
                 f"{path}: is not the {role} file {run_dir} was chosen from (its contents differ: another "
                 "area's file, or a changed list). Choose again on this file.", "input_changed")
 
 
-def _sources_of(record: RunRecord) -> Sources:
-    """The sources a run was read from, as its record gives them."""
+def _sources_of(record: RunRecord, caseload: Path | None = None, contacts: Path | None = None) -> Sources:
+    """The sources a run was read from, as its record gives them, or where they are now."""
     source = record.input
     annex = source.annex_a or AnnexRecord()
 
     def path(text: str | None) -> Path | None:
         return Path(text) if text else None
 
-    if not source.caseload_path and not (annex.list1 or annex.list2 or annex.sen2):
-        raise InputError(f"{source.caseload}: the run record names no caseload file to read again "
-                         "(a run made from an upload).", "no_caseload")
+    if caseload is None and not source.caseload_path and not (annex.list1 or annex.list2 or annex.sen2):
+        raise InputError(f"{source.caseload}: the run record names no caseload file to read again (a run made "
+                         "from an upload on the web page).", "caseload_not_recorded",
+                         fix="Give the caseload file the run was made from (and its contacts file).")
+    if contacts is None and source.contacts and not source.contacts_path:
+        contacts_hint = "its contacts file was uploaded too"
+        if caseload is not None:
+            raise InputError(f"{source.contacts}: {contacts_hint}; give it as well.", "caseload_not_recorded",
+                             fix="Give the contacts file the run was made from.")
     return Sources(
-        caseload=path(source.caseload_path), contacts=path(source.contacts_path), sheet=source.sheet,
+        caseload=caseload or path(source.caseload_path), contacts=contacts or path(source.contacts_path),
+        sheet=source.sheet,
         list1=path(annex.list1), list2=path(annex.list2),
         as_of=dt.date.fromisoformat(annex.as_of) if annex.as_of else None,
         mapping=path(annex.mapping), ap_urns=path(annex.ap_urns), establishments=path(annex.establishments),

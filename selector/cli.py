@@ -24,6 +24,8 @@ FAILURES_SHOWN = 20
 
 # What to do about an error, in this front end's words (the layers below never name flags).
 FLAG_HINTS = {
+    "caseload_not_recorded": "Give the caseload the run was made from with --caseload FILE (and --contacts FILE).",
+    "input_missing": "If the file moved, give it with --caseload FILE (or --contacts FILE); or choose again.",
     "too_few_candidates": "Use --size for a smaller cohort, or --allow-missing-contact if contacts are missing.",
     "infeasible": "Run with --relax to drop the lowest-priority rule(s), or change the rules file.",
     "no_solution": "Raise --time-limit.",
@@ -371,8 +373,14 @@ def select(sources: app.Sources, out: Path, rules_file: Path | None, size: int |
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
               help="New run folder (default: RUN_DIR-replace-N beside it).")
 @click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
+@click.option("--caseload", "caseload_file", type=existing_file, default=None, metavar="FILE",
+              help="The run's caseload where it is now (moved, or a run made on the web page); its SHA-256 "
+                   "must match the run's.")
+@click.option("--contacts", "contacts_file", type=existing_file, default=None, metavar="FILE",
+              help="The run's contacts file where it is now (checked the same way).")
 @reports_errors
-def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: bool) -> None:
+def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: bool, caseload_file: Path | None,
+            contacts_file: Path | None) -> None:
     """A family declined: keep the rest of cohort 1, re-optimise the freed slot(s).
 
     Reads the run folder's run.json, re-reads the same caseload (it must be unchanged), and
@@ -382,8 +390,9 @@ def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: b
     Example:
       selector replace runs/demo --decline C004431
       selector replace runs/demo --decline C004431 --decline C001794 --out runs/demo-2
+      selector replace downloaded-run --decline C004431 --caseload caseload.csv --contacts contacts.csv
     """
-    result = app.replace_in_run(app.ReplaceRequest(run_dir, declined, out, force))
+    result = app.replace_in_run(app.ReplaceRequest(run_dir, declined, out, force, caseload_file, contacts_file))
     click.echo(f"Replaced {', '.join(result.declined)} with {', '.join(result.newcomers)}; "
                "the other members kept their slots.")
     _echo_result(result.solution, result.caseload, result.out)

@@ -1,0 +1,81 @@
+"""replace on any run folder: a caseload that moved, and a run downloaded from the web page,
+are read from where they are now, and only if they are byte for byte the files the run used."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from selector.cli import main
+from tests.conftest import SAMPLE
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_a_caseload_that_moved_is_given_where_it_is_now(tmp_path: Path) -> None:
+    area = tmp_path / "area"
+    area.mkdir()
+    for name in ("caseload.csv", "contacts.csv"):
+        shutil.copy(SAMPLE / name, area / name)
+    out = tmp_path / "run"
+    assert run("select", str(area / "caseload.csv"), "--contacts", str(area / "contacts.csv"), "--out", str(out),
+               "--sets", "1")[0] == 0
+    first = json.loads((out / "run.json").read_text())["cohorts"][0]["members"][0]
+    moved = tmp_path / "archive"
+    area.rename(moved)
+    code, _, stderr = run("replace", str(out), "--decline", first)
+    assert code == 2
+    assert stderr.splitlines() == [
+        f"Error: {area / 'caseload.csv'}: the caseload file {out}/run.json names is missing or not an ordinary file.",
+        "If the file moved, give it with --caseload FILE (or --contacts FILE); or choose again."]
+    code, stdout, stderr = run("replace", str(out), "--decline", first, "--caseload", str(moved / "caseload.csv"),
+                               "--contacts", str(moved / "contacts.csv"))
+    assert code == 0, stderr
+    assert stdout.startswith(f"Replaced {first} with ")
+    record = json.loads((tmp_path / "run-replace-1" / "run.json").read_text())
+    assert record["input"]["caseload_path"] == str(moved / "caseload.csv")  # the next replace finds it there
+
+
+def test_another_file_given_as_the_caseload_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert run("select", str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv"), "--out", str(out),
+               "--sets", "1")[0] == 0
+    first = json.loads((out / "run.json").read_text())["cohorts"][0]["members"][0]
+    other = tmp_path / "other.csv"
+    other.write_text((SAMPLE / "caseload.csv").read_text().replace("Westmoor", "Eastmoor"))
+    code, _, stderr = run("replace", str(out), "--decline", first, "--caseload", str(other))
+    assert code == 2 and f"{other}: is not the caseload file {out} was chosen from" in stderr
+    assert not (tmp_path / "run-replace-1").exists()
+
+
+def test_a_run_downloaded_from_the_web_page_can_be_replaced(tmp_path: Path) -> None:
+    pytest.importorskip("flask")
+    from selector import web
+    from tests.test_web import default_form, post, upload, wait_for_result
+
+    application = web.create_app(tmp_path / "uploads")
+    application.config["TESTING"] = True
+    client = application.test_client()
+    sid = upload(client).headers["Location"].rsplit("/", 1)[1]
+    post(client, f"/s/{sid}/choose", default_form(sets="1"))
+    wait_for_result(client, sid)
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data))
+    archive.extractall(tmp_path / "download")
+    folder = tmp_path / "download" / "selector-run"
+    first = json.loads((folder / "run.json").read_text())["cohorts"][0]["members"][0]
+    code, _, stderr = run("replace", str(folder), "--decline", first)
+    assert code == 2 and "names no caseload file to read again" in stderr and "--caseload FILE" in stderr
+    code, stdout, stderr = run("replace", str(folder), "--decline", first, "--caseload", str(SAMPLE / "caseload.csv"),
+                               "--contacts", str(SAMPLE / "contacts.csv"))
+    assert code == 0, stderr
+    assert stdout.startswith(f"Replaced {first} with ")
