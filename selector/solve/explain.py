@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from ortools.sat.python import cp_model
 
+from ..contract.cells import MULTI_VALUED_COLUMNS
 from ..contract.errors import InfeasibleSelectionError
 from ..contract.rules import CountRule
 from .constraints import CohortModel
@@ -41,11 +42,31 @@ def explain_infeasible(problem: Problem, params: SelectionParams,
         if _infeasible_with(problem, params, trial, fixed):
             core = trial
     lines = [describe_rule_conflict(problem, name) for name in core]
+    needed = _members_needed([r for r in problem.rules.counts if r.name in core])
+    if needed > problem.rules.size:
+        # The children exist; the cohort is too small to hold all the minimums at once.
+        lines.append(f"together these rules need at least {needed} members, and the cohort has {problem.rules.size}")
     if not core:
         lines = [f"the cohort of {problem.rules.size} cannot be formed with the members kept"]
     message = "the rules cannot all be met:\n  - " + "\n  - ".join(lines)
     return InfeasibleSelectionError(message, tuple(core),
                                     fix="Relax the rules (drop the lowest-priority ones), or change them.")
+
+
+def _members_needed(rules: Sequence[CountRule]) -> int:
+    """The fewest members the rules' minimums need: on one single-valued column, rules on
+    different values need different children (a child has one setting type), so their minimums
+    add up; across columns one child can count for several rules."""
+    by_column: dict[str, list[CountRule]] = {}
+    for rule in rules:
+        if rule.min and rule.column not in MULTI_VALUED_COLUMNS:
+            by_column.setdefault(rule.column, []).append(rule)
+    needed = 0
+    for column_rules in by_column.values():
+        values = [set(r.values) for r in column_rules]
+        if all(not a & b for i, a in enumerate(values) for b in values[i + 1:]):
+            needed = max(needed, sum(r.min or 0 for r in column_rules))
+    return needed
 
 
 def describe_rule_conflict(problem: Problem, name: str) -> str:
