@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import __version__, stopping
 from .contract.cells import column_values
-from .contract.errors import CaseloadValidationError, InputError, SelectorError
+from .contract.errors import CaseloadValidationError, InfeasibleSelectionError, InputError, SelectorError
 from .contract.failures import failure_line
 from .contract.rules import DEFAULT_RULES, Rules, rules_from_dict
 from .io.annex_a import DEFAULT_MAPPING_TOML, AnnexOptions, read_caseload_table
@@ -258,7 +258,21 @@ def write_failures(path: Path, failures: pd.DataFrame, sources: Sources | None =
 # ---------------------------------------------------------------- select
 
 def choose(caseload: Caseload, rules: Rules, params: SelectionParams, progress: Progress | None = None) -> Solution:
-    """Ranked cohorts and reserves for a validated caseload (nothing written)."""
+    """Ranked cohorts and reserves for a validated caseload (nothing written).
+
+    Raises:
+        InfeasibleSelectionError: too few children can be chosen (and why), or the rules cannot be met.
+    """
+    eligible = int(caseload.frame["eligible"].sum())
+    if eligible < rules.size:
+        no_contacts = "no contact file" in caseload.held_back
+        raise InfeasibleSelectionError(
+            f"a cohort of {rules.size} cannot be chosen: only {eligible} {'child' if eligible == 1 else 'children'} "
+            "can be chosen "
+            f"({caseload.held_back or 'the caseload is that small'}).", ("cohort size",),
+            code="no_contacts" if no_contacts else "too_few_candidates",
+            fix="Give the practitioners' contacts file." if no_contacts
+            else "Choose a smaller cohort, or check the exclude and contact columns.")
     return solve(_problem(caseload, rules, progress), params, progress=progress)
 
 

@@ -24,6 +24,7 @@ FAILURES_SHOWN = 20
 
 # What to do about an error, in this front end's words (the layers below never name flags).
 FLAG_HINTS = {
+    "no_contacts": "Give the contacts file with --contacts FILE (or --allow-missing-contact to choose without).",
     "caseload_not_recorded": "Give the caseload the run was made from with --caseload FILE (and --contacts FILE).",
     "input_missing": "If the file moved, give it with --caseload FILE (or --contacts FILE); or choose again.",
     "too_few_candidates": "Use --size for a smaller cohort, or --allow-missing-contact if contacts are missing.",
@@ -174,7 +175,11 @@ def validate(sources: app.Sources, failures: Path | None) -> None:
     click.echo(app.describe(caseload))
     click.echo(f"0 errors, {len(caseload.warnings)} warning(s)")
     _echo_warnings(caseload.warnings)
-    click.echo("OK: the caseload meets the contract.")
+    if int(caseload.frame["eligible"].sum()) < app.DEFAULT_RULES.size:
+        click.echo(f"OK: the caseload meets the contract, but too few children can be chosen: "
+                   f"{caseload.held_back}.")
+    else:
+        click.echo("OK: the caseload meets the contract.")
 
 
 def _write_failures(path: Path, table: pd.DataFrame, sources: app.Sources) -> None:

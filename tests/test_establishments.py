@@ -113,7 +113,8 @@ def test_a_contract_caseload_fills_empty_setting_types_from_the_urn(tmp_path: Pa
     gias = extract(tmp_path / "gias.csv", [("100001", "Pupil referral unit", "Local authority maintained schools")])
     loaded = load_caseload(path, annex=_annex(None, gias))
     assert loaded.frame["setting_type"].tolist() == ["AP", "SPECIAL", "MAINSTREAM"]
-    assert loaded.warnings["problem"].tolist() == [
+    setting_warnings = loaded.warnings[loaded.warnings["column"] == "setting_type"]
+    assert setting_warnings["problem"].tolist() == [
         "the list says SPECIAL but gias.csv makes URN 100001 (Pupil referral unit) AP; the list's value is used"]
     code, _, stderr = run("validate", str(path))
     assert code == 2 and "setting_type" in stderr  # without the extract the empty cell is an error

@@ -118,7 +118,10 @@ def test_missing_contact_is_a_warning_and_makes_the_child_ineligible() -> None:
     loaded = validated([{}, {"practitioner_email": "", "practitioner_name": ""}])
     assert loaded.frame["eligible"].tolist() == [True, False]
     assert loaded.frame["ineligible_reason"].tolist() == ["", "no practitioner contact"]
-    warning = loaded.warnings.iloc[0]
+    # First the summary (two children cannot make a cohort of 6), then the child without a contact.
+    assert loaded.warnings["problem"].iloc[0] == ("only 1 child can be chosen, and a cohort needs 6: "
+                                                  "1 without a practitioner contact")
+    warning = loaded.warnings.iloc[1]
     assert (warning["row"], warning["column"], warning["value"]) == (3, "contact", "K2")
     allowed = validated([{}, {"practitioner_email": "", "practitioner_name": ""}],
                         allow_missing_contact=True)

@@ -32,12 +32,13 @@ class Failures:
         self.parts: list[pd.DataFrame] = []
 
     def add(self, severity: str, file: str, rows: object, column: str, values: object,
-            problem: object, fix: str) -> None:
+            problem: object, fix: str, first: bool = False) -> None:
+        """Add failures (one per row); `first` puts them before the others of their row."""
         rows_arr = np.atleast_1d(np.asarray(rows))
         n = len(rows_arr)
         if n == 0:
             return
-        self.parts.append(pd.DataFrame({
+        self.parts.insert(0 if first else len(self.parts), pd.DataFrame({
             "severity": severity,
             "file": file,
             "row": rows_arr.astype(int),

@@ -33,6 +33,7 @@ from ..contract.columns import (
 from ..contract.errors import CaseloadValidationError
 from ..contract.failures import Failures
 from ..contract.identifiers import identifier_kind
+from ..contract.rules import DEFAULT_RULES
 from ..io.tables import RawTable
 
 
@@ -53,6 +54,7 @@ class Caseload:
         dropped_identifiers: the direct-identifier columns removed at load (names only).
         all_contacts: every contact per child (child_id, lead, name, role, ...), lead first.
         as_of: the date ages were taken at (Annex A), or None when the file gave the ages.
+        held_back: why children cannot be chosen, in words ("" when all can).
     """
 
     frame: pd.DataFrame
@@ -64,6 +66,7 @@ class Caseload:
     dropped_identifiers: tuple[str, ...] = ()
     all_contacts: pd.DataFrame = field(default_factory=pd.DataFrame)
     as_of: dt.date | None = None
+    held_back: str = ""
 
     @property
     def eligible(self) -> pd.DataFrame:
@@ -139,6 +142,16 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
         reason = np.where((reason == "") & ~has_contact, "no practitioner contact", reason)
     out["ineligible_reason"] = reason
     out["eligible"] = out["ineligible_reason"] == ""
+    held_back = _held_back(out, contacts is not None or any(c in frame.columns for c in INLINE_CONTACT_COLUMNS),
+                           allow_missing_contact)
+    eligible = int(out["eligible"].sum())
+    if eligible < DEFAULT_RULES.size:
+        # Said once, first, in words: a list of 3,000 "no contact" warnings hides the cause.
+        failures.add("warning", file, 1, "eligible", "",
+                     f"only {eligible} {'child' if eligible == 1 else 'children'} can be chosen, and a cohort "
+                     f"needs {DEFAULT_RULES.size}: {held_back}",
+                     "Give the contacts file (or the practitioner_* columns)." if "no contact" in held_back
+                     else "Check the exclude and contact columns.", first=True)
 
     _raise_if_errors(failures, file)
     return Caseload(
@@ -150,7 +163,21 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
         contacts_sha256=contacts.sha256 if contacts is not None else "",
         dropped_identifiers=dropped,
         all_contacts=all_contacts,
+        held_back=held_back,
     )
+
+
+def _held_back(out: pd.DataFrame, any_contacts: bool, allow_missing_contact: bool) -> str:
+    """Why children cannot be chosen, in words ("" when every child can be)."""
+    excluded = int(out["exclude"].sum())
+    no_contact = int((out["ineligible_reason"] == "no practitioner contact").sum())
+    if not any_contacts and not allow_missing_contact and no_contact:
+        also = f"; {excluded} are also excluded" if excluded else ""
+        return ("no contact file was given and the caseload has no practitioner contact columns, so no child "
+                f"has a contact{also}")
+    parts = [f"{excluded} excluded" if excluded else "", f"{no_contact} without a practitioner contact"
+             if no_contact else ""]
+    return ", ".join(p for p in parts if p)
 
 
 def _drop_identifiers(failures: Failures, raw: RawTable, keep_columns: tuple[str, ...]

@@ -1,0 +1,58 @@
+"""Messages that help: too few children to choose from, and why; a cohort too small for the
+rules' minimums, said as such."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from selector.cli import main
+from selector.contract.rules import CountRule
+from selector.solve.explain import _members_needed
+from tests.conftest import SAMPLE
+
+NO_CONTACTS = ("no contact file was given and the caseload has no practitioner contact columns, so no child has a "
+               "contact; 15 are also excluded")
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_validate_says_first_that_the_contacts_file_was_forgotten() -> None:
+    code, stdout, stderr = run("validate", str(SAMPLE / "caseload.csv"))
+    assert code == 0
+    assert stderr.splitlines()[0] == (
+        f"  warning: caseload.csv: row 1, column 'eligible': only 0 children can be chosen, and a cohort needs 6: "
+        f"{NO_CONTACTS}. Give the contacts file (or the practitioner_* columns).")
+    assert stdout.splitlines()[-1] == (
+        f"OK: the caseload meets the contract, but too few children can be chosen: {NO_CONTACTS}.")
+
+
+def test_select_says_to_give_the_contacts_not_to_lower_the_size(tmp_path: Path) -> None:
+    code, _, stderr = run("select", str(SAMPLE / "caseload.csv"), "--out", str(tmp_path / "o"))
+    assert code == 3
+    assert stderr.splitlines() == [
+        f"Error: a cohort of 6 cannot be chosen: only 0 children can be chosen ({NO_CONTACTS}).",
+        "Give the contacts file with --contacts FILE (or --allow-missing-contact to choose without)."]
+
+
+def test_a_cohort_too_small_for_the_minimums_says_so(tmp_path: Path) -> None:
+    code, _, stderr = run("select", str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv"),
+                          "--size", "3", "--out", str(tmp_path / "o"))
+    assert code == 3
+    assert "  - together these rules need at least 4 members, and the cohort has 3" in stderr.splitlines()
+
+
+def test_members_needed_adds_minimums_only_where_one_child_cannot_count_twice() -> None:
+    ap = CountRule("setting_type", ("AP",), min=1)
+    ehcp = CountRule("plan_status", ("EHCP",), min=2)
+    sen = CountRule("plan_status", ("SEN_SUPPORT",), min=2)
+    assert _members_needed([ehcp, sen]) == 4   # one plan each: 2 + 2
+    assert _members_needed([ap, ehcp]) == 2    # an AP child can have a plan: the larger minimum
+    assert _members_needed([ap, ehcp, sen]) == 4
+    services = [CountRule("services", ("OT",), min=2), CountRule("services", ("SALT",), min=2)]
+    assert _members_needed(services) == 0      # one child can have both services
