@@ -112,3 +112,16 @@ def test_report_renders_in_headless_chromium(run_dir: Path) -> None:
     assert image.shape[0] >= 3000 and image.shape[1] >= 1200
     # Not blank: text, table borders and chart bars make the page far from uniform.
     assert image[..., :3].std() > 0.1
+
+
+def test_age_bands_read_youngest_first(run_dir: Path) -> None:
+    """Bands in numeric order (as text, 11-15 would come before 5-10)."""
+    markdown = (run_dir / "report.md").read_text()
+    coverage = next(line for line in markdown.splitlines() if line.startswith("| age band | "))
+    assert "| 0-4, 5-10, 11-15, 16-19, 20-25 |" in coverage
+    chart = (run_dir / "chart_age_band.svg").read_text()
+    labels = [chart.index(f">{band}</text>") for band in ("0-4", "5-10", "11-15", "16-19", "20-25")]
+    assert labels == sorted(labels)
+    matrix = [line.split(" | ")[1] for line in markdown.splitlines() if line.startswith("| age band | ")
+              and "weight" not in line]
+    assert matrix == sorted(matrix, key=lambda band: int(band.split("-")[0]))

@@ -9,10 +9,12 @@ spelling the same on every row (`canonical_spellings`), so a display form stands
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
+
+from .columns import AGE_BANDS
 
 # Columns holding several values, `;`-separated: each named value counts on its own.
 MULTI_VALUED_COLUMNS = frozenset({"services"})
@@ -95,3 +97,16 @@ def canonical_spellings(column: pd.Series, dimension: str) -> np.ndarray:
         rewritten.append(";".join(parts))
     table = np.array([*rewritten, ""], dtype=object)
     return table[codes]
+
+
+def value_order(dimension: str) -> Callable[[str], tuple[int, str]]:
+    """A sort key for a dimension's values as a reader expects them: age bands youngest first
+    (0-4 before 5-10 before 11-15), everything else alphabetically.
+
+    >>> sorted(["11-15", "0-4", "5-10"], key=value_order("age_band"))
+    ['0-4', '5-10', '11-15']
+    """
+    if dimension == "age_band":
+        rank = {band: i for i, (band, _low, _high) in enumerate(AGE_BANDS)}
+        return lambda value: (rank.get(value, len(rank)), value)
+    return lambda value: (0, value)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .. import check
-from ..contract.cells import holds_any, value_of
+from ..contract.cells import holds_any, value_of, value_order
 from ..contract.columns import CONTACT_FIELDS
 from ..contract.rules import CountRule, Rules
 from ..io.run_record import RunRecord
@@ -37,7 +37,7 @@ def reasons(caseload: pd.DataFrame, members: tuple[str, ...], rules: Rules) -> d
         mine = check.coverage(caseload, [child], rules)
         theirs = check.coverage(caseload, others, rules)
         unique = [f"{label(d.column)} {v}" for d in rules.dimensions if d.weight > 0
-                  for v in sorted(mine[d.column] - theirs[d.column])]
+                  for v in sorted(mine[d.column] - theirs[d.column], key=value_order(d.column))]
         row = caseload.loc[caseload["child_id"] == child].iloc[0]
         rules_met = [r.name for r in rules.counts if r.min and holds_any(row, r.column, set(r.values))]
         parts = []
@@ -136,7 +136,8 @@ def coverage_matrix(caseload: pd.DataFrame, members: tuple[str, ...], rules: Rul
     for dim in rules.dimensions:
         if dim.weight == 0:
             continue
-        values = sorted(offered.get(dim.column, set()) | {v for m in members for v in per_member[m][dim.column]})
+        values = sorted(offered.get(dim.column, set()) | {v for m in members for v in per_member[m][dim.column]},
+                        key=value_order(dim.column))
         for value in values:
             holders = [m for m in members if value in per_member[m][dim.column]]
             rows.append([label(dim.column), value, *["covers" if m in holders else "" for m in members],
@@ -209,10 +210,10 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecor
     coverage_rows = []
     for dim in rules.dimensions:
         have = covered[dim.column]
-        missing = sorted(offered[dim.column] - have)
+        missing = sorted(offered[dim.column] - have, key=value_order(dim.column))
         coverage_rows.append([
             label(dim.column), f"{min(len(have), dim.cap)} of {dim.cap} (weight {dim.weight})",
-            ", ".join(sorted(have)) or "-", ", ".join(missing) or "-",
+            ", ".join(sorted(have, key=value_order(dim.column))) or "-", ", ".join(missing) or "-",
         ])
     coverage = Section("Coverage of cohort 1", [
         ("Each dimension counts the distinct values covered, up to its cap; past the cap the "
@@ -241,9 +242,9 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecor
     for c in solution.cohorts:
         other = check.coverage(caseload, c.members, rules)
         gains = [f"+{label(d.column)} {v}" for d in rules.dimensions if d.weight
-                 for v in sorted(other[d.column] - base_cover[d.column])]
+                 for v in sorted(other[d.column] - base_cover[d.column], key=value_order(d.column))]
         losses = [f"-{label(d.column)} {v}" for d in rules.dimensions if d.weight
-                  for v in sorted(base_cover[d.column] - other[d.column])]
+                  for v in sorted(base_cover[d.column] - other[d.column], key=value_order(d.column))]
         differs = "same as cohort 1" if c.rank == 1 else "; ".join(gains + losses) or "covers the same values"
         alt_rows.append([str(c.rank), str(c.score), status[c.status], ", ".join(c.members),
                          str(len(base & set(c.members))), differs])

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import pandas as pd
 
+from ..contract.cells import value_order
 from ..contract.rules import Dimension, Rules
 from ..io.run_record import RUN_RECORD_NAME, RunRecord
 from ..io.tables import frame_to_csv_bytes
@@ -29,7 +30,9 @@ def chart_counts(caseload: pd.DataFrame) -> dict[str, pd.Series]:
     """Count per value among eligible CYP for the charted dimensions (read by the one cell reader)."""
     charted = Rules(dimensions=tuple(Dimension(c, 1, 1) for c in CHART_DIMENSIONS))
     counts = dimension_counts(caseload, charted)
-    return {c: counts[c] for c in CHART_DIMENSIONS if c in caseload.columns}
+    # Age bands read youngest first; other values most common first.
+    return {c: (counts[c].loc[sorted(counts[c].index, key=value_order(c))] if c == "age_band" else counts[c])
+            for c in CHART_DIMENSIONS if c in caseload.columns}
 
 
 def run_files(caseload: pd.DataFrame, all_contacts: pd.DataFrame, solution: Solution, record: RunRecord,
