@@ -20,7 +20,7 @@ import pandas as pd
 from . import __version__, stopping
 from .contract.cells import column_values
 from .contract.errors import CaseloadValidationError, InfeasibleSelectionError, InputError, SelectorError
-from .contract.failures import failure_line
+from .contract.failures import FAILURE_COLUMNS, failure_line
 from .contract.rules import DEFAULT_RULES, Rules, rules_from_dict
 from .io.annex_a import DEFAULT_MAPPING_TOML, AnnexOptions, read_caseload_table
 from .io.folders import (
@@ -688,24 +688,36 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
         "rows": "", "eligible": "", "status": "", "score": "", "bound": "", "exit_code": 0, "error": "",
         "run_folder": item.name,
     }
+    caseload_name = request.sources.caseload.name if request.sources.caseload else ""
+    failures: list[dict[str, object]] = []  # every error of the area, for failures.csv
     try:
         result = select(request)
     except CaseloadValidationError as error:
         errors = error.failures[error.failures["severity"] == "error"]
         first = f" First: {failure_line(errors.iloc[0])}" if len(errors) else ""
         row.update(status="INVALID_INPUT", exit_code=2, error=error.message + first, run_folder="")
+        failures = errors.astype(object).to_dict("records")
     except SelectorError as error:
         row.update(status={2: "INVALID_INPUT", 3: "INFEASIBLE"}.get(error.exit_code, "ERROR"),
                    exit_code=error.exit_code, error=error.message.replace("\n", " "), run_folder="")
+        failures = [_failure_row(error.where or caseload_name, error.message, error.fix)]
     except Exception as error:  # one broken area must not stop the others
         row.update(status="ERROR", exit_code=1, error=f"{type(error).__name__}: {error}", run_folder="")
+        failures = [_failure_row(caseload_name, f"{type(error).__name__}: {error}", "")]
     else:
         first = result.solution.cohorts[0]
         frame = result.caseload.frame
         row.update(rows=len(frame), eligible=int(frame["eligible"].sum()), status=first.status,
                    score=first.score, bound=first.bound)
     row["seconds"] = round(time.perf_counter() - started, 3)
+    row["failures"] = [{"area": item.name, **f} for f in failures]
     return row
+
+
+def _failure_row(file: str, problem: str, fix: str) -> dict[str, object]:
+    """An error that is not about one cell (impossible rules, an unreadable file) as a failures row."""
+    return {"severity": "error", "file": file, "row": "", "column": "", "value": "",
+            "problem": problem.replace("\n", " "), "fix": fix}
 
 
 RunMany = Callable[[list[BatchItem]], Iterator[dict[str, object]]]
@@ -725,8 +737,13 @@ def run_batch(items: list[BatchItem], out: Path, force: bool, run_many: RunMany 
         stream = run_many(staged) if run_many else (run_batch_item(t) for t in staged)
         rows = list(stream)
         order = {t.name: i for i, t in enumerate(items)}
-        summary = pd.DataFrame(sorted(rows, key=lambda r: order[str(r["area"])]), columns=SUMMARY_COLUMNS)
+        rows.sort(key=lambda r: order[str(r["area"])])
+        failures = pd.DataFrame([f for r in rows for f in r.pop("failures", [])],  # type: ignore[attr-defined]
+                                columns=["area", *FAILURE_COLUMNS])
+        summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
         (staging / "summary.csv").write_bytes(frame_to_csv_bytes(summary))
+        # Every error of every area (the summary shows only the first), for a spreadsheet.
+        (staging / "failures.csv").write_bytes(frame_to_csv_bytes(failures))
     return summary
 
 

@@ -63,7 +63,7 @@ def test_failing_areas_are_reported_and_the_rest_carry_on(areas: Path, tmp_path:
     assert "Badshire.csv: row 5, column 'age': '31' age is outside 0 to 25." in bad["error"]
     assert impossible["status"] == "INFEASIBLE" and impossible["exit_code"] == 3
     assert "at least 1 with setting_type AP: 0 eligible CYP have setting_type AP" in impossible["error"]
-    assert sorted(p.name for p in out.iterdir()) == ["Northshire", "summary.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["Northshire", "failures.csv", "summary.csv"]
     record = json.loads((out / "Northshire" / "run.json").read_text())
     assert record["cohorts"][0]["status"] == "OPTIMAL"
     assert "Badshire: INVALID_INPUT" in stderr
@@ -118,3 +118,19 @@ def test_bad_manifest_is_exit_2(tmp_path: Path) -> None:
     assert code == 2
     assert err.strip() == ("Error: m.csv: a manifest needs a 'caseload' column (and 'area', optional "
                            "'contacts', 'rules', 'seed').")
+
+
+def test_failures_csv_has_every_error_of_every_area(areas: Path, tmp_path: Path) -> None:
+    bad = areas.parent / "Badshire.csv"  # `areas` is the manifest
+    frame = pd.read_csv(bad, dtype=str, keep_default_na=False)
+    frame.loc[7, "primary_need"] = "AUT"  # a second error in the same area: the summary shows only the first
+    frame.to_csv(bad, index=False)
+    out = tmp_path / "out"
+    assert run("batch", str(areas), "--out", str(out), "--jobs", "1", "--sets", "1")[0] == 1
+    failures = pd.read_csv(out / "failures.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(failures.columns) == ["area", "severity", "file", "row", "column", "value", "problem", "fix"]
+    badshire = failures[failures["area"] == "Badshire"]
+    assert badshire[["row", "column", "value"]].values.tolist() == [["5", "age", "31"], ["9", "primary_need", "AUT"]]
+    noap = failures[failures["area"] == "Noapshire"]
+    assert len(noap) == 1 and noap["problem"].iloc[0].startswith("the rules cannot all be met:")
+    assert "Northshire" not in set(failures["area"])
