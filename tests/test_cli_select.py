@@ -58,13 +58,26 @@ def test_cohorts_csv_matches_run_json_and_the_checker(sample_run: Path) -> None:
     assert scores == sorted(scores, reverse=True)
 
 
-def test_contacts_csv_has_cohort_1_practitioners_and_reasons(sample_run: Path) -> None:
+def test_contacts_csv_lists_cohort_1_then_every_reserve_in_call_order(sample_run: Path) -> None:
     record = json.loads((sample_run / "run.json").read_text())
     contacts = pd.read_csv(sample_run / "contacts.csv", dtype=str, encoding="utf-8-sig")
-    assert list(contacts.columns) == ["slot", "child_id", "lead", "name", "role", "organisation", "email",
-                                      "phone", "why_chosen"]
-    assert contacts["child_id"].tolist() == record["cohorts"][0]["members"]
+    assert list(contacts.columns) == ["call", "for", "slot", "child_id", "age", "age_band", "primary_need",
+                                      "setting_type", "plan_status", "lead", "name", "role", "organisation",
+                                      "email", "phone", "why_chosen"]
+    members = record["cohorts"][0]["members"]
+    reserves = record["cohorts"][0]["reserves"]
+    # The six families first, then each slot's first reserve, then the second ones, ...
+    expected = [*members, *[reserves[m][rank] for rank in range(3) for m in members]]
+    assert contacts["child_id"].tolist() == list(dict.fromkeys(expected))
+    assert contacts["call"].tolist() == [str(i) for i in range(1, len(contacts) + 1)]
+    assert contacts["for"].tolist()[:7] == [*(f"cohort 1, slot {s}" for s in range(1, 7)), "reserve 1 for slot 1"]
     assert contacts["email"].str.contains("@").all()
+    cases = load_caseload(SAMPLE / "caseload.csv", SAMPLE / "contacts.csv").frame.set_index("child_id")
+    for _, row in contacts.iterrows():  # what a practitioner needs to recognise the case
+        case = cases.loc[row["child_id"]]
+        assert [row["age"], row["primary_need"], row["setting_type"], row["plan_status"]] == [
+            str(case["age"]), case["primary_need"], case["setting_type"], case["plan_status"]]
+    contacts = contacts[contacts["for"].str.startswith("cohort 1")]
     # Each member of the sample's cohort 1 has a need no other member has, and the reason says so;
     # the one in AP is the one that counts toward the AP rule.
     cohorts = pd.read_csv(sample_run / "cohorts.csv", dtype=str, encoding="utf-8-sig")

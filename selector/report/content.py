@@ -70,18 +70,49 @@ def cohorts_frame(caseload: pd.DataFrame, solution: Solution) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def contacts_frame(caseload: pd.DataFrame, solution: Solution, all_contacts: pd.DataFrame) -> pd.DataFrame:
-    """contacts.csv: cohort 1's practitioners for the consent calls, lead first per child."""
+CASE_COLUMNS = ("age", "age_band", "primary_need", "setting_type", "plan_status")
+CONTACTS_COLUMNS = ["call", "for", "slot", "child_id", *CASE_COLUMNS, "lead", *CONTACT_FIELDS, "why_chosen"]
+
+
+def call_order(solution: Solution) -> list[tuple[str, str, int]]:
+    """Whom to ask, in order: cohort 1's families (slot order), then the reserves, first choices
+    of every slot before second choices. Each child once: (child_id, who they are, slot).
+
+    A reserve listed for several slots appears once, at its first call, naming every slot.
+    """
     first = solution.cohorts[0]
-    why = reasons(caseload, first.members, solution.rules)
+    calls = [(child, f"cohort 1, slot {slot}", slot) for slot, child in enumerate(first.members, start=1)]
+    slots_of: dict[str, list[int]] = {}
+    rank_of: dict[str, int] = {}
+    depth = max((len(r) for r in solution.reserves.values()), default=0)
+    for rank in range(depth):
+        for slot, member in enumerate(first.members, start=1):
+            reserves = solution.reserves.get(member, ())
+            if rank < len(reserves) and reserves[rank] not in first.members:
+                child = reserves[rank]
+                slots_of.setdefault(child, []).append(slot)
+                rank_of.setdefault(child, rank + 1)
+    for child, slots in slots_of.items():
+        which = ", ".join(str(s) for s in slots)
+        calls.append((child, f"reserve {rank_of[child]} for slot{'s' if len(slots) > 1 else ''} {which}", slots[0]))
+    return calls
+
+
+def contacts_frame(caseload: pd.DataFrame, solution: Solution, all_contacts: pd.DataFrame) -> pd.DataFrame:
+    """contacts.csv: the practitioners to call, in call order (cohort 1, then the reserves), each
+    case with what a practitioner needs to recognise it; lead contact first for each child."""
+    by_id = caseload.set_index("child_id", drop=False)
+    why = reasons(caseload, solution.cohorts[0].members, solution.rules)
     rows = []
-    for slot, child in enumerate(first.members, start=1):
+    for call, (child, role, slot) in enumerate(call_order(solution), start=1):
+        case = {c: by_id.loc[child, c] if c in by_id.columns else "" for c in CASE_COLUMNS}
         people = all_contacts.loc[all_contacts["child_id"] == child]
-        for _, person in people.iterrows():
-            rows.append({"slot": slot, "child_id": child, "lead": bool(person["lead"]),
-                         **{f: person[f] for f in CONTACT_FIELDS}, "why_chosen": why[child]})
-    columns = ["slot", "child_id", "lead", *CONTACT_FIELDS, "why_chosen"]
-    return pd.DataFrame(rows, columns=columns)
+        contacts = [(bool(p["lead"]), {f: p[f] for f in CONTACT_FIELDS}) for _, p in people.iterrows()]
+        for lead, person in contacts or [(False, dict.fromkeys(CONTACT_FIELDS, ""))]:  # no contact: still listed
+            reason = why.get(child) or f"a reserve: can take the place in {role.split(' for ')[1]} with every rule met"
+            rows.append({"call": call, "for": role, "slot": slot, "child_id": child, **case, "lead": lead,
+                         **person, "why_chosen": reason})
+    return pd.DataFrame(rows, columns=CONTACTS_COLUMNS)
 
 
 # ---------------------------------------------------------------- the reader's report
