@@ -349,6 +349,7 @@ def make_record(caseload: Caseload, sources: Sources | None, solution: Solution,
                 "workers": p.workers, "reserves": p.reserves, "relax": p.relax},
         solver=dict(solution.solver),
         notes=tuple(solution.notes),
+        as_of=caseload.as_of.isoformat() if caseload.as_of else None,
         candidates=solution.candidates,
         cohorts=tuple(
             CohortRecord(rank=c.rank, score=c.score, status=c.status, bound=c.bound, seconds=c.seconds,

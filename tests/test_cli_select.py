@@ -36,7 +36,8 @@ def test_select_writes_every_output_of_the_spec(sample_run: Path) -> None:
     assert names == ["chart_age_band.svg", "chart_primary_need.svg", "chart_setting_type.svg", "cohorts.csv",
                      "cohorts.parquet", "cohorts.xlsx", "contacts.csv", "report.html", "report.md", "run.json"]
     record = json.loads((sample_run / "run.json").read_text())
-    assert {"version", "input_sha256", "rules", "seed", "cohorts"} <= set(record)
+    assert {"schema_version", "version", "input_sha256", "as_of", "rules", "seed", "cohorts"} <= set(record)
+    assert record["as_of"] is None  # this caseload gives ages; Annex A and SEN2 record their date
     first = record["cohorts"][0]
     assert first["status"] == "OPTIMAL" and first["rank"] == 1 and len(first["members"]) == 6
     assert set(first["reserves"]) == set(first["members"])

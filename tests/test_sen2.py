@@ -73,7 +73,7 @@ def test_the_sample_selects_cleanly_and_writes_no_identifier(tmp_path: Path, giv
         assert record["input"]["caseload_path"] == str((SEN2 / "return.xml").resolve())
     else:
         assert record["input"]["options"]["annex_a"]["sen2"] == str((SEN2 / "csv").resolve())
-    assert record["input"]["options"]["annex_a"]["as_of"] == "2026-01-15"
+    assert record["input"]["options"]["annex_a"]["as_of"] == record["as_of"] == "2026-01-15"
     code, _, stderr = run("replace", str(out), "--decline", "NS0002")  # read again, alike
     assert code == 0, stderr
 

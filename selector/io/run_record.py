@@ -88,6 +88,7 @@ class RunRecord:
         files: the other files of the run folder with their SHA-256 (names inside the folder only).
         schema_version: the layout of this record.
         notes: what the time limit cut short, in words.
+        as_of: the date ages were taken at (ISO), or None when the caseload gave the ages.
     """
 
     version: str
@@ -103,6 +104,7 @@ class RunRecord:
     files: dict[str, str] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
     notes: tuple[str, ...] = ()
+    as_of: str | None = None
 
     def to_dict(self, *, with_files: bool = True) -> dict[str, Any]:
         """Plain data in run.json's order (only the `seconds` fields vary between identical runs)."""
@@ -118,6 +120,7 @@ class RunRecord:
             "schema_version": self.schema_version,
             "version": self.version,
             "input_sha256": source.caseload_sha256,
+            "as_of": self.as_of,
             "input": {
                 "caseload": source.caseload, "caseload_path": source.caseload_path,
                 "caseload_sha256": source.caseload_sha256, "contacts": source.contacts,
@@ -238,6 +241,7 @@ def record_from_dict(data: Any, source: str) -> RunRecord:
         params=reader.table(reader.get(top, "params", dict, "run record"), "params"),
         solver=reader.table(top.get("solver", {}), "solver"),
         notes=tuple(reader.strings(top.get("notes", []), "notes")),
+        as_of=reader.get(top, "as_of", (str, type(None)), "run record", default=None),
         candidates=reader.get(top, "candidates", int, "run record", default=0),
         cohorts=tuple(cohorts),
         replaced=replaced,
