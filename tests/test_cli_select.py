@@ -92,7 +92,10 @@ def test_contacts_csv_lists_cohort_1_then_every_reserve_in_call_order(sample_run
 
 def test_report_reads_for_an_inspector(sample_run: Path) -> None:
     report = (sample_run / "report.md").read_text()
-    assert "## Cohort 1: score 80 of 80 possible (proved optimal)" in report
+    assert "## Cohort 1: score 80, the highest any cohort can reach under these rules (proved)" in report
+    # Coverage said as it is: how many of the values this caseload offers (not "4 of 4" over 5 listed).
+    need = next(line for line in report.splitlines() if line.startswith("| need | "))
+    assert need.startswith("| need | covers 6 of the 13 in this caseload; counts up to 6 (weight 4) |")
     for heading in ("## Coverage of cohort 1", "## Reserves", "## Ranked cohorts", "## What was run"):
         assert heading in report
     assert "| at least 1 with setting_type AP | met |" in report

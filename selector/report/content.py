@@ -229,10 +229,16 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecor
                             str(m.get("services", "")).replace(";", ", "), str(m.get("locality", "")),
                             f"{m['contact_name']} ({m['contact_role']}, {m['contact_organisation']})"
                             if m["contact_name"] else "no contact", why[child]])
+    if first.status == "OPTIMAL":
+        title = f"Cohort 1: score {first.score}, the highest any cohort can reach under these rules (proved)"
+    else:
+        title = (f"Cohort 1: score {first.score}, the best found before the time limit (no cohort can score "
+                 f"more than {first.bound})")
     cohort = Section(
-        f"Cohort 1: score {first.score} of {max_score(rules)} possible ({status[first.status]}"
-        + (f", bound {first.bound}" if first.status != "OPTIMAL" else "") + ")",
-        ["Practitioners' e-mail and phone are in contacts.csv, for the consent calls."],
+        title,
+        [(f"The score adds, for each dimension, its weight for every distinct value the cohort covers, up to "
+          f"the dimension's cap: {max_score(rules)} if a caseload offered every value up to every cap. "
+          "Practitioners' e-mail and phone are in contacts.csv, for the consent calls.")],
         [Table(["slot", "child", "age", "age band", "need", "plan", "setting", "social care",
                 "services", "locality", "practitioner", "why chosen"], cohort_rows)],
     )
@@ -243,13 +249,15 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecor
         have = covered[dim.column]
         missing = sorted(offered[dim.column] - have, key=value_order(dim.column))
         coverage_rows.append([
-            label(dim.column), f"{min(len(have), dim.cap)} of {dim.cap} (weight {dim.weight})",
+            label(dim.column),
+            (f"covers {len(have)} of the {len(offered[dim.column] | have)} in this caseload; counts up to "
+            f"{dim.cap} (weight {dim.weight})"),
             ", ".join(sorted(have, key=value_order(dim.column))) or "-", ", ".join(missing) or "-",
         ])
     coverage = Section("Coverage of cohort 1", [
         ("Each dimension counts the distinct values covered, up to its cap; past the cap the "
         "choice is left to chance so that the cohort still looks like the caseload.")],
-        [Table(["dimension", "counted", "values covered", "offered by the caseload, not covered"],
+        [Table(["dimension", "covered", "values covered", "offered by the caseload, not covered"],
                coverage_rows)])
     matrix = Section("Coverage matrix", [
         ("Which member of cohort 1 covers each value the caseload offers (\"covers\"), and the "
