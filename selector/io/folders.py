@@ -19,6 +19,7 @@ from ..contract.errors import InputError
 from ..contract.failures import FAILURE_COLUMNS
 
 RUN_RECORD = "run.json"
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM} | ({signal.SIGHUP} if hasattr(signal, "SIGHUP") else set())
 BATCH_SUMMARY = "summary.csv"
 BATCH_SUMMARY_HEADER = "area,caseload,rules,seed,"
 
@@ -89,14 +90,20 @@ def output_lock(folder: Path) -> Iterator[None]:
     parent = _existing_parent(folder)
     lock_path = parent / f".{folder.name or 'out'}.selector-lock"
     lock = FileLock(str(lock_path))
+    # A stop signal waits while the lock is taken, and arrives inside the `try` below, whose
+    # `finally` removes the lock file: never a lock left behind by a stop at the wrong moment.
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         lock.acquire(timeout=0)
     except Timeout:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         raise InputError(f"{folder}: another selector run is writing this folder now. Wait for it to "
                          "finish, or choose another --out.", "out_busy") from None
     except OSError as exc:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         raise _cannot_write(folder, exc) from exc
     try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         yield
     finally:
         lock.release()
@@ -130,11 +137,14 @@ def staged_folder(folder: Path, force: bool, inputs: Iterable[Path | None] = ())
     inputs = list(inputs)
     check_output_folder(folder, force, inputs)
     parent = _existing_parent(folder)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # as in output_lock
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
     except OSError as exc:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         raise _cannot_write(folder, exc) from exc
     try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         yield staging
         _move_into_place(staging, folder)
     except OSError as exc:
@@ -147,8 +157,7 @@ def staged_folder(folder: Path, force: bool, inputs: Iterable[Path | None] = ())
 
 def _move_into_place(staging: Path, folder: Path) -> None:
     """Swap the finished folder in; a stop signal waits until the swap is done (not half-swapped)."""
-    blocked = {signal.SIGINT, signal.SIGTERM} | ({signal.SIGHUP} if hasattr(signal, "SIGHUP") else set())
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         if folder.exists():
             backup = folder.parent / f".{folder.name}.old-{os.getpid()}"
