@@ -7,6 +7,7 @@ load → validate → profile → select (choose, write the run folder) → decl
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import re
 import time
@@ -32,7 +33,16 @@ from .io.folders import (
     write_folder,
 )
 from .io.rules_toml import load_rules, rules_from_text, rules_to_toml
-from .io.run_record import AnnexRecord, CohortRecord, InputRecord, Replacement, RunRecord, read_run_record
+from .io.run_record import (
+    CONSENT_STATES,
+    AnnexRecord,
+    CohortRecord,
+    ConsentEvent,
+    InputRecord,
+    Replacement,
+    RunRecord,
+    read_run_record,
+)
 from .io.sample import annex_a_lists, establishments_extract, generate, inline_contacts
 from .io.tables import file_sha256, frame_to_csv_bytes, read_table, write_table
 from .report.content import reasons
@@ -294,9 +304,9 @@ def select(request: SelectRequest, progress: Progress | None = None) -> SelectRe
 
 def write_run(out: Path, caseload: Caseload, solution: Solution, sources: Sources | None,
               formats: tuple[str, ...] = (), force: bool = False, replaced: Replacement | None = None,
-              inputs: tuple[Path, ...] = ()) -> None:
+              inputs: tuple[Path, ...] = (), consent: tuple[ConsentEvent, ...] = ()) -> None:
     """Write a run folder all at once: the tables, reports and the run record (never over an input)."""
-    record = make_record(caseload, sources, solution, formats, replaced)
+    record = replace(make_record(caseload, sources, solution, formats, replaced), consent=consent)
     files = run_files(caseload.frame, caseload.all_contacts, solution, record, formats)
     write_folder(out, files, force, (*inputs, *(sources.paths if sources else ())))
 
@@ -396,21 +406,113 @@ def decline(caseload: Caseload, solution: Solution, declined: Iterable[str],
     return replace(replaced, dropped=solution.dropped), record
 
 
-def _match_ids(asked: tuple[str, ...], cohort: tuple[str, ...], run: str = "") -> tuple[str, ...]:
-    """The cohort members asked for, matched after trimming and ignoring case.
+def _match_ids(asked: tuple[str, ...], cohort: tuple[str, ...], run: str = "", *,
+               reserves: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The children asked for among cohort 1 (and, when given, its reserves), matched after
+    trimming and ignoring case.
 
     Raises:
-        InputError: a child asked for is not in cohort 1.
+        InputError: a child asked for is not among them.
     """
-    by_key = {c.strip().casefold(): c for c in cohort}
+    by_key = {c.strip().casefold(): c for c in (*cohort, *reserves)}
     found = []
     for child in asked:
         member = by_key.get(child.strip().casefold())
         if member is None:
             of_run = f" of {run}" if run else ""
-            raise InputError(f"{child} is not in cohort 1{of_run}; cohort 1 is {', '.join(cohort)}.", "not_in_cohort")
+            among = " or its reserves" if reserves else ""
+            raise InputError(f"{child} is not in cohort 1{among}{of_run}; cohort 1 is {', '.join(cohort)}.",
+                             "not_in_cohort")
         found.append(member)
     return tuple(dict.fromkeys(found))
+
+
+# ---------------------------------------------------------------- consent
+
+@dataclass(frozen=True)
+class ConsentRequest:
+    """A family's answer (or the attempt to reach them) for a child of a run's cohort 1 or reserves.
+
+    Attributes:
+        state: to ask, asked, agreed, declined or unreachable ("to-ask", "TO_ASK" read alike).
+        at: when, as ISO text in UTC; now when not given.
+    """
+
+    run_dir: Path
+    child_id: str
+    state: str
+    note: str = ""
+    at: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsentResult:
+    """The change recorded, where the child stands, and, after a decline, the reserves offered."""
+
+    event: ConsentEvent
+    role: str
+    offered: tuple[str, ...]
+    states: tuple[tuple[int, str, str], ...]
+
+
+def consent_state(text: str) -> str:
+    """A consent state as written by a person, in the record's words.
+
+    >>> consent_state("TO_ASK"), consent_state(" unreachable ")
+    ('to ask', 'unreachable')
+    """
+    state = " ".join(text.replace("-", " ").replace("_", " ").split()).casefold()
+    if state not in CONSENT_STATES:
+        raise InputError(f"{text!r} is not a consent state; the states are {', '.join(CONSENT_STATES)}.",
+                         "bad_consent_state")
+    return state
+
+
+def record_consent(request: ConsentRequest) -> ConsentResult:
+    """Record a consent change in a run folder: appended to the record's history (nothing is
+    overwritten), shown in contacts.csv; after a decline or no answer, the slot's reserves are
+    offered, best first, leaving out families who already said no or could not be reached.
+
+    Raises:
+        InputError: an unknown state, or a child who is neither in cohort 1 nor a reserve.
+    """
+    state = consent_state(request.state)
+    with output_lock(request.run_dir):
+        record = read_run_record(request.run_dir)
+        first = record.cohorts[0]
+        roles = {c: f"cohort 1, slot {i}" for i, c in enumerate(first.members, start=1)}
+        for slot, member in enumerate(first.members, start=1):
+            for rank, reserve in enumerate(first.reserves.get(member, ()), start=1):
+                roles.setdefault(reserve, f"reserve {rank} for slot {slot}")
+        (child,) = _match_ids((request.child_id,), first.members, str(request.run_dir),
+                              reserves=tuple(c for c in roles if c not in first.members))
+        at = request.at or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        event = ConsentEvent(child, state, at, request.note.strip())
+        updated = replace(record, consent=(*record.consent, event))
+        _write_consent(request.run_dir, updated)
+    said_no = {c for c in roles if (e := updated.consent_state(c)) and e.state in ("declined", "unreachable")}
+    offered: tuple[str, ...] = ()
+    if state in ("declined", "unreachable") and child in first.members:
+        offered = tuple(r for r in first.reserves.get(child, ()) if r not in said_no and r not in first.members)
+    states = tuple((slot, member, (updated.consent_state(member) or ConsentEvent(member, "to ask", "")).state)
+                   for slot, member in enumerate(first.members, start=1))
+    return ConsentResult(event, roles[child], offered, states)
+
+
+def _write_consent(run_dir: Path, record: RunRecord) -> None:
+    """contacts.csv's consent column and run.json, each written whole (run.json last, with the
+    new hash of contacts.csv)."""
+    path = run_dir / "contacts.csv"
+    files = dict(record.files)
+    if path.is_file():
+        contacts = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        if "child_id" in contacts.columns:
+            contacts["consent"] = [(record.consent_state(c) or ConsentEvent(c, "to ask", "")).state
+                                   for c in contacts["child_id"]]
+            content = frame_to_csv_bytes(contacts)
+            write_file(path, content, replaceable=True)
+            files["contacts.csv"] = hashlib.sha256(content).hexdigest()
+    write_file(run_dir / "run.json", replace(record, files=files).to_json_bytes(), replaceable=True)
 
 
 def replace_in_run(request: ReplaceRequest) -> ReplaceResult:
@@ -452,7 +554,7 @@ def _replace(request: ReplaceRequest, record: RunRecord, declined: tuple[str, ..
     previous = _solution_of(record, rules, params)
     solution, replacement = decline(caseload, previous, declined, earlier, from_run=request.run_dir.name)
     write_run(out, caseload, solution, sources, record.input.formats, request.force, replacement,
-              (request.run_dir / "run.json",))
+              (request.run_dir / "run.json",), consent=record.consent)  # the consent history goes on
     newcomers = tuple(c for c in solution.cohorts[0].members if c not in previous.cohorts[0].members)
     return ReplaceResult(caseload, solution, out, replacement.declined, newcomers)
 

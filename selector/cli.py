@@ -24,6 +24,7 @@ FAILURES_SHOWN = 20
 
 # What to do about an error, in this front end's words (the layers below never name flags).
 FLAG_HINTS = {
+    "bad_consent_state": "Use one of: to-ask, asked, agreed, declined, unreachable.",
     "no_contacts": "Give the contacts file with --contacts FILE (or --allow-missing-contact to choose without).",
     "caseload_not_recorded": "Give the caseload the run was made from with --caseload FILE (and --contacts FILE).",
     "input_missing": "If the file moved, give it with --caseload FILE (or --contacts FILE); or choose again.",
@@ -401,6 +402,38 @@ def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: b
     click.echo(f"Replaced {', '.join(result.declined)} with {', '.join(result.newcomers)}; "
                "the other members kept their slots.")
     _echo_result(result.solution, result.caseload, result.out)
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("child_id")
+@click.argument("state", metavar="STATE")
+@click.option("--note", default="", metavar="TEXT", help="A short note kept with the change (no names).")
+@reports_errors
+def consent(run_dir: Path, child_id: str, state: str, note: str) -> None:
+    """Record where a family's consent stands: to-ask, asked, agreed, declined or unreachable.
+
+    The change is added to the run record's history (nothing is overwritten) and shown in
+    contacts.csv. After a decline, or a family that cannot be reached, the slot's reserves are
+    offered, best first; `selector replace` then fills the slot.
+
+    \b
+    Example:
+      selector consent runs/demo C004431 asked
+      selector consent runs/demo C004431 declined --note "by phone, 24 Nov"
+    """
+    result = app.record_consent(app.ConsentRequest(run_dir, child_id, state, note))
+    event = result.event
+    click.echo(f"{event.child_id} ({result.role}): {event.state}" + (f" ({event.note})" if event.note else "") + ".")
+    if event.state in ("declined", "unreachable") and result.role.startswith("cohort 1"):
+        if result.offered:
+            rest = f"; then {', '.join(result.offered[1:])}" if len(result.offered) > 1 else ""
+            click.echo(f"Offered for {result.role.split(', ')[1]}: {result.offered[0]}{rest}.")
+        else:
+            click.echo("No reserve is left for this slot; replace re-optimises it from the whole caseload.")
+        click.echo(f"To fill the slot: selector replace {run_dir} --decline {event.child_id}")
+    for slot, member, now in result.states:
+        click.echo(f"  {slot}. {member}  {now}")
 
 
 @main.command()

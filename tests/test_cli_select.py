@@ -64,7 +64,7 @@ def test_contacts_csv_lists_cohort_1_then_every_reserve_in_call_order(sample_run
     contacts = pd.read_csv(sample_run / "contacts.csv", dtype=str, encoding="utf-8-sig")
     assert list(contacts.columns) == ["call", "for", "slot", "child_id", "age", "age_band", "primary_need",
                                       "setting_type", "plan_status", "lead", "name", "role", "organisation",
-                                      "email", "phone", "why_chosen"]
+                                      "email", "phone", "why_chosen", "consent"]
     members = record["cohorts"][0]["members"]
     reserves = record["cohorts"][0]["reserves"]
     # The six families first, then each slot's first reserve, then the second ones, ...

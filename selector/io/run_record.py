@@ -59,6 +59,19 @@ class CohortRecord:
     reserves: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
+CONSENT_STATES = ("to ask", "asked", "agreed", "declined", "unreachable")
+
+
+@dataclass(frozen=True)
+class ConsentEvent:
+    """One change of a family's consent: whose, to what, when (UTC, to the second) and why."""
+
+    child_id: str
+    state: str
+    at: str
+    note: str = ""
+
+
 @dataclass(frozen=True)
 class Replacement:
     """A `replace` run: the run it came from, who declined, who stayed."""
@@ -89,6 +102,7 @@ class RunRecord:
         schema_version: the layout of this record.
         notes: what the time limit cut short, in words.
         as_of: the date ages were taken at (ISO), or None when the caseload gave the ages.
+        consent: every change of consent, oldest first (carried into replacement runs).
     """
 
     version: str
@@ -105,6 +119,11 @@ class RunRecord:
     schema_version: int = SCHEMA_VERSION
     notes: tuple[str, ...] = ()
     as_of: str | None = None
+    consent: tuple[ConsentEvent, ...] = ()
+
+    def consent_state(self, child_id: str) -> ConsentEvent | None:
+        """A child's latest consent event (None: not asked yet)."""
+        return next((e for e in reversed(self.consent) if e.child_id == child_id), None)
 
     def to_dict(self, *, with_files: bool = True) -> dict[str, Any]:
         """Plain data in run.json's order (only the `seconds` fields vary between identical runs)."""
@@ -135,6 +154,8 @@ class RunRecord:
             "candidates": self.candidates,
             "notes": list(self.notes),
         }
+        data["consent"] = [{"child_id": e.child_id, "state": e.state, "at": e.at, "note": e.note}
+                           for e in self.consent]
         if self.replaced is not None:
             r = self.replaced
             data["replaced"] = {"from_run": r.from_run, "declined": list(r.declined), "reason": r.reason,
@@ -216,6 +237,15 @@ def record_from_dict(data: Any, source: str) -> RunRecord:
         reader.problem("cohorts: the record holds no cohort")
     elif not cohorts[0].members:
         reader.problem("cohorts[0].members: cohort 1 has no members")
+    consent = []
+    for i, given in enumerate(reader.list_of(top.get("consent", []), "consent")):
+        event = reader.table(given, f"consent[{i}]")
+        state = reader.get(event, "state", str, f"consent[{i}]")
+        if state is not None and state not in CONSENT_STATES:
+            reader.problem(f"consent[{i}].state: {state!r} is not one of {', '.join(CONSENT_STATES)}")
+        consent.append(ConsentEvent(child_id=reader.get(event, "child_id", str, f"consent[{i}]"), state=state,
+                                    at=reader.get(event, "at", str, f"consent[{i}]"),
+                                    note=reader.get(event, "note", str, f"consent[{i}]", default="")))
     replaced = None
     if top.get("replaced") is not None:
         r = reader.table(top["replaced"], "replaced")
@@ -242,6 +272,7 @@ def record_from_dict(data: Any, source: str) -> RunRecord:
         solver=reader.table(top.get("solver", {}), "solver"),
         notes=tuple(reader.strings(top.get("notes", []), "notes")),
         as_of=reader.get(top, "as_of", (str, type(None)), "run record", default=None),
+        consent=tuple(consent),
         candidates=reader.get(top, "candidates", int, "run record", default=0),
         cohorts=tuple(cohorts),
         replaced=replaced,

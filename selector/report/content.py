@@ -71,7 +71,8 @@ def cohorts_frame(caseload: pd.DataFrame, solution: Solution) -> pd.DataFrame:
 
 
 CASE_COLUMNS = ("age", "age_band", "primary_need", "setting_type", "plan_status")
-CONTACTS_COLUMNS = ["call", "for", "slot", "child_id", *CASE_COLUMNS, "lead", *CONTACT_FIELDS, "why_chosen"]
+CONTACTS_COLUMNS = ["call", "for", "slot", "child_id", *CASE_COLUMNS, "lead", *CONTACT_FIELDS, "why_chosen",
+                    "consent"]
 
 
 def call_order(solution: Solution) -> list[tuple[str, str, int]]:
@@ -98,9 +99,12 @@ def call_order(solution: Solution) -> list[tuple[str, str, int]]:
     return calls
 
 
-def contacts_frame(caseload: pd.DataFrame, solution: Solution, all_contacts: pd.DataFrame) -> pd.DataFrame:
+def contacts_frame(caseload: pd.DataFrame, solution: Solution, all_contacts: pd.DataFrame,
+                   consent: dict[str, str] | None = None) -> pd.DataFrame:
     """contacts.csv: the practitioners to call, in call order (cohort 1, then the reserves), each
-    case with what a practitioner needs to recognise it; lead contact first for each child."""
+    case with what a practitioner needs to recognise it; lead contact first for each child; and
+    where each family's consent stands (`consent`: child -> state; "to ask" when not given)."""
+    consent = consent or {}
     by_id = caseload.set_index("child_id", drop=False)
     why = reasons(caseload, solution.cohorts[0].members, solution.rules)
     rows = []
@@ -111,7 +115,7 @@ def contacts_frame(caseload: pd.DataFrame, solution: Solution, all_contacts: pd.
         for lead, person in contacts or [(False, dict.fromkeys(CONTACT_FIELDS, ""))]:  # no contact: still listed
             reason = why.get(child) or f"a reserve: can take the place in {role.split(' for ')[1]} with every rule met"
             rows.append({"call": call, "for": role, "slot": slot, "child_id": child, **case, "lead": lead,
-                         **person, "why_chosen": reason})
+                         **person, "why_chosen": reason, "consent": consent.get(child, "to ask")})
     return pd.DataFrame(rows, columns=CONTACTS_COLUMNS)
 
 

@@ -46,7 +46,8 @@ def run_files(caseload: pd.DataFrame, all_contacts: pd.DataFrame, solution: Solu
     counts = chart_counts(caseload)
     caseload = caseload.loc[caseload["child_id"].isin(involved)]
     cohorts = cohorts_frame(caseload, solution)
-    contacts = contacts_frame(caseload, solution, all_contacts)
+    consent = {e.child_id: e.state for e in record.consent}  # the latest state of each child
+    contacts = contacts_frame(caseload, solution, all_contacts, consent)
     if solution.dropped:
         # Relaxed rules: every output says so, the CSVs in a column of their own.
         dropped = "; ".join(solution.dropped)
