@@ -36,7 +36,12 @@ def test_html_report_is_self_contained_with_every_part(run_dir: Path) -> None:
     assert "<script" not in html and "src=\"http" not in html and "href=\"http" not in html
     assert '<th scope="col">' in html and "@media print" in html
     first = json.loads((run_dir / "run.json").read_text())["cohorts"][0]["members"]
-    matrix = html[html.index("Coverage matrix"):html.index("Reserves")]
+    matrix = html[html.index("Coverage matrix"):html.index("Words used")]
+    # The cohort comes first; the matrix and the glossary are folded away until opened.
+    assert html.index("Cohort 1: score 80") < html.index("What was run")
+    assert '<details><summary><h2>Coverage matrix</h2></summary>' in html
+    glossary = html[html.index("Words used"):]
+    assert "<td>SEMH</td><td>social, emotional and mental health</td>" in glossary
     for child in first:
         assert child in matrix
     assert "not covered" in matrix and "covers" in matrix

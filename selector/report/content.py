@@ -143,6 +143,31 @@ class Section:
     paragraphs: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
+    folded: bool = False  # long detail, folded away on the page (the reader opens it)
+
+
+# The codes of the data contract in words, for the report's glossary.
+GLOSSARY: dict[str, dict[str, str]] = {
+    "Need (SEN2 primary need)": {
+        "SPLD": "specific learning difficulty", "MLD": "moderate learning difficulty",
+        "SLD": "severe learning difficulty", "PMLD": "profound and multiple learning difficulty",
+        "SEMH": "social, emotional and mental health", "SLCN": "speech, language and communication needs",
+        "HI": "hearing impairment", "VI": "visual impairment", "MSI": "multi-sensory impairment",
+        "PD": "physical disability", "ASD": "autistic spectrum disorder", "OTH": "other difficulty or disability",
+        "NSA": "SEN support without a specialist assessment of the type of need"},
+    "Plan": {"EHCP": "education, health and care plan", "SEN_SUPPORT": "SEN support (no plan)",
+             "ASSESSMENT": "being assessed for a plan"},
+    "Setting": {
+        "EARLY_YEARS": "early years provider", "MAINSTREAM": "mainstream school",
+        "RESOURCED": "resourced provision or SEN unit in a mainstream school", "SPECIAL": "special school",
+        "INDEPENDENT": "independent school", "AP": "alternative provision (e.g. a pupil referral unit)",
+        "FE": "further education college", "TRAINING": "apprenticeship or training",
+        "EHE": "elective home education", "NOT_IN_EDUCATION": "not in education, employment or training",
+        "CUSTODY": "youth custody", "OTHER": "other arrangements"},
+    "Social care": {"NONE": "not known to children's social care", "EARLY_HELP": "early help",
+                    "CIN": "child in need", "CP": "child protection plan", "CLA": "looked-after child",
+                    "CARE_LEAVER": "care leaver"},
+}
 
 
 CHART_DIMENSIONS = {"primary_need": "Primary need", "age_band": "Age band", "setting_type": "Setting type"}
@@ -296,7 +321,13 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecor
          "'+' marks values a cohort covers that cohort 1 does not; '-' the reverse.")],
         [Table(["rank", "score", "status", "members", "shared with cohort 1", "compared with cohort 1"],
                alt_rows)])
-    return [run, cohort, coverage, charts, matrix, reserves, alternatives]
+    matrix.folded = True
+    glossary = Section("Words used", [
+        "The codes in the tables above, as the data contract defines them."],
+        [Table(["code", "meaning", "kind"], [[code, words, kind] for kind, codes in GLOSSARY.items()
+                                             for code, words in codes.items()])], folded=True)
+    # The cohort and whom to call first: the rest is detail for whoever wants it.
+    return [cohort, run, coverage, charts, reserves, alternatives, matrix, glossary]
 
 
 
