@@ -4,6 +4,7 @@ default, and the whole flow in a real browser (Playwright driving Debian's Chrom
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import threading
@@ -88,7 +89,10 @@ def test_whole_flow_choose_decline_download(client) -> None:  # type: ignore[no-
     ids = re.findall(r'name="child_id" value="([^"]+)"', result)
     assert len(ids) == 6
     assert "@northshire.example" in result  # the contact for the consent call
-    response = post(client, f"/s/{sid}/decline", {"child_id": ids[1]})
+    # A replacement is asked for first, then confirmed.
+    asked = post(client, f"/s/{sid}/decline", {"child_id": ids[1]})
+    assert asked.status_code == 200 and f"Yes, replace {ids[1]}" in asked.get_data(as_text=True)
+    response = post(client, f"/s/{sid}/decline", {"child_id": ids[1], "confirm": "yes"})
     assert response.status_code == 303
     after = client.get(response.headers["Location"]).get_data(as_text=True)
     assert f"{ids[1]} declined: replaced by " in after
@@ -99,6 +103,14 @@ def test_whole_flow_choose_decline_download(client) -> None:  # type: ignore[no-
     assert {"cohorts.csv", "contacts.csv", "run.json", "report.html", "report.md", "cohorts.xlsx"} <= names
     cohorts = pd.read_csv(io.BytesIO(archive.read("selector-run/cohorts.csv")), encoding="utf-8-sig")
     assert cohorts[cohorts["cohort"] == 1]["child_id"].tolist() == new_ids
+    # Undo takes the replacement back: the first cohort again, and the download says so.
+    assert "Undo the last replacement" in after
+    undone = client.get(post(client, f"/s/{sid}/undo").headers["Location"]).get_data(as_text=True)
+    assert re.findall(r'name="child_id" value="([^"]+)"', undone) == ids
+    assert f"Undone: {ids[1]} declined: replaced by " in undone and "Undo the last replacement" not in undone
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data))
+    record = json.loads(archive.read("selector-run/run.json"))
+    assert record["cohorts"][0]["members"] == ids and "replaced" not in record
 
 
 def test_nothing_uploaded(client) -> None:  # type: ignore[no-untyped-def]
@@ -220,6 +232,7 @@ def test_end_to_end_in_a_real_browser(tmp_path: Path) -> None:
             assert buttons.count() == 6
             declined = buttons.nth(0).get_attribute("aria-label").rsplit(" ", 1)[1]
             buttons.nth(0).click()
+            page.get_by_role("button", name=f"Yes, replace {declined}").click()  # confirmed first
             page.get_by_text(f"{declined} declined: replaced by").wait_for()
             with page.expect_download() as caught:
                 page.get_by_role("link", name=re.compile("Download the run folder")).click()

@@ -62,6 +62,7 @@ class Session:
     changes: list[str] = field(default_factory=list)
     declined: list[str] = field(default_factory=list)
     replacement: Any = None
+    undo: list[tuple[Any, list[str], Any, int]] = field(default_factory=list)  # (solution, declined, record, changes)
 
 
 def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
@@ -210,13 +211,17 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         first = solution.cohorts[0]
         status = "proved optimal" if first.status == "OPTIMAL" else f"best found (bound {first.bound})"
         return page("result.html", title="Tracking cohort", sid=sid, first=first, solution=solution,
-                    members=app.cohort_members(session.caseload, solution), changes=session.changes, status=status)
+                    members=app.cohort_members(session.caseload, solution), changes=session.changes, status=status,
+                    can_undo=bool(session.undo))
 
     @web.post("/s/<sid>/decline")
     def decline(sid: str) -> Response:
         session = get(sid)
         solution = solution_of(session)
         child = request.form.get("child_id", "")
+        if request.form.get("confirm") != "yes":  # ask first: a replacement changes the cohort
+            return page("confirm.html", title=f"Replace {child}?", sid=sid, child=child,
+                        slot=next((i for i, c in enumerate(solution.cohorts[0].members, 1) if c == child), None))
         try:
             replaced, record = app.decline(session.caseload, solution, [child], session.declined, "web page")
         except SelectorError as error:
@@ -225,12 +230,26 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
             return message("No replacement", "No child can take this slot with every rule met.",
                            url_for("result", sid=sid), 200, detail=error.explained(), back_text="Back")
         new = [c for c in replaced.cohorts[0].members if c not in solution.cohorts[0].members]
+        session.undo.append((solution, list(session.declined), session.replacement, len(session.changes)))
         session.declined = list(record.all_declined)
         session.replacement = record
         session.changes.append(f"{child} declined: replaced by {', '.join(new)}; the other members kept their "
                                f"slots (score {solution.cohorts[0].score} -> {replaced.cohorts[0].score}).")
         assert session.job is not None
         session.job.solution = replaced
+        return redirect(url_for("result", sid=sid), code=303)
+
+    @web.post("/s/<sid>/undo")
+    def undo(sid: str) -> Response:
+        """Take back the last replacement: the cohort, the declines and the record as they were."""
+        session = get(sid)
+        if not session.undo or session.job is None:
+            return redirect(url_for("result", sid=sid), code=303)
+        solution, declined, replacement, changes = session.undo.pop()
+        taken_back = session.changes[changes] if changes < len(session.changes) else "the last change"
+        session.job.solution, session.declined, session.replacement = solution, declined, replacement
+        del session.changes[changes:]
+        session.changes.append(f"Undone: {taken_back}")
         return redirect(url_for("result", sid=sid), code=303)
 
     @web.get("/s/<sid>/download")
