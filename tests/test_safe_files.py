@@ -132,13 +132,13 @@ def test_two_real_processes_into_one_folder(tmp_path: Path) -> None:
     """Two `selector select` processes at once: the second is refused while the first works."""
     caseload, _ = generate(800, 5)
     caseload.to_csv(tmp_path / "slow.csv", index=False)
-    # Caps this high leave the objective's bound weak: the proof takes far longer than the test.
+    # Caps this high and two workers: the proof takes minutes (one worker proves it at once).
     defaults = CliRunner().invoke(main, ["default-rules"]).stdout
     (tmp_path / "slow.toml").write_text(re.sub(r"(?m)^cap = .*$", "cap = 100", defaults))
     out = tmp_path / "run"
     first = subprocess.Popen([sys.executable, "-m", "selector", "select", str(tmp_path / "slow.csv"), "--out",
                               str(out), "--rules", str(tmp_path / "slow.toml"), "--time-limit", "60", "--sets", "1",
-                              "--allow-missing-contact"],
+                              "--workers", "2", "--allow-missing-contact"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         lock = tmp_path / ".run.selector-lock"
