@@ -1,0 +1,134 @@
+"""Cohort 1 against HiGHS on caseloads of different shapes, in one run (the ratios are what count).
+
+Run from the repository root (after `pip install -e ".[dev]"`):
+
+    python benchmarks/shapes.py                 # 5,000 rows, every shape, medians of 3
+    python benchmarks/shapes.py --rows 2000 --repeats 1
+
+Each shape is the generator's caseload changed in one way a real area can differ:
+- `generator`: as `selector sample` writes it;
+- `many-localities`: 60 small localities instead of a handful;
+- `few-ap`: only 3 children in alternative provision;
+- `crowded-settings`: every child in one of 20 settings (the one-per-setting rule bites);
+- `skewed-needs`: 70% of children with autism;
+- `services-rich`: 4 to 8 services per child from 15.
+
+Both methods get the same validated caseload and the default rules; times are the solver's
+work including building its model (selector: problem + CP-SAT proof; HiGHS: matrix + MILP).
+Writes the table to benchmarks/shapes.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.peers import milp_optimum  # noqa: E402
+from selector.contract.rules import DEFAULT_RULES  # noqa: E402
+from selector.io.sample import generate, inline_contacts  # noqa: E402
+from selector.io.tables import RawTable  # noqa: E402
+from selector.solve import SelectionParams, build_problem  # noqa: E402
+from selector.solve.search import solve_cohort  # noqa: E402
+from selector.validate import validate  # noqa: E402
+
+SERVICES = ["SALT", "OT", "PHYSIO", "EP", "CAMHS", "SOCIAL_CARE", "COMMUNITY_PAEDS", "SENSORY_SUPPORT",
+            "HABILITATION", "PORTAGE", "DIETETICS", "NURSING", "AAC", "BEHAVIOUR_SUPPORT", "MENTORING"]
+
+
+def _many_localities(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    return frame.assign(locality=[f"Ward {i:02d}" for i in rng.integers(0, 60, len(frame))])
+
+
+def _few_ap(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    ap = np.flatnonzero(frame["setting_type"].to_numpy() == "AP")
+    keep = set(rng.choice(ap, size=min(3, len(ap)), replace=False).tolist()) if len(ap) else set()
+    out = frame.copy()
+    for i in ap:
+        if i not in keep:
+            out.iloc[i, out.columns.get_loc("setting_type")] = "MAINSTREAM"
+    return out
+
+
+def _crowded_settings(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    return frame.assign(setting_id=[f"S{i:03d}" for i in rng.integers(0, 20, len(frame))])
+
+
+def _skewed_needs(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    autism = rng.random(len(frame)) < 0.7
+    return frame.assign(primary_need=np.where(autism, "ASD", frame["primary_need"]))
+
+
+def _services_rich(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    return frame.assign(services=[";".join(rng.choice(SERVICES, size=int(k), replace=False))
+                                  for k in rng.integers(4, 9, len(frame))])
+
+
+SHAPES: dict[str, Callable[[pd.DataFrame, np.random.Generator], pd.DataFrame]] = {
+    "generator": lambda frame, _rng: frame,
+    "many-localities": _many_localities,
+    "few-ap": _few_ap,
+    "crowded-settings": _crowded_settings,
+    "skewed-needs": _skewed_needs,
+    "services-rich": _services_rich,
+}
+
+
+def caseload(rows: int, shape: str) -> pd.DataFrame:
+    """A validated caseload of the shape (same rows and seed for every shape)."""
+    frame, contacts = generate(rows, 11)
+    frame = inline_contacts(frame, contacts)
+    frame = SHAPES[shape](frame, np.random.default_rng(7)).fillna("").astype(str)
+    raw = RawTable(f"{shape}.csv", frame, np.arange(2, len(frame) + 2), "0" * 64, {c: c for c in frame.columns})
+    return validate(raw).frame
+
+
+def selector_cohort(frame: pd.DataFrame) -> tuple[float, int, str]:
+    started = time.perf_counter()
+    cohort = solve_cohort(build_problem(frame, DEFAULT_RULES), SelectionParams(seed=1))
+    return time.perf_counter() - started, cohort.score, cohort.status
+
+
+def highs_cohort(frame: pd.DataFrame) -> tuple[float, int, str]:
+    started = time.perf_counter()
+    best, _chosen, message = milp_optimum(frame, DEFAULT_RULES, time_limit=120)
+    return time.perf_counter() - started, round(best) if best is not None else -1, str(message)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=5000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "shapes.md"))
+    args = parser.parse_args()
+    lines = [(f"Machine: {platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores, Python "
+             f"{platform.python_version()}. Date: {time.strftime('%Y-%m-%d')}. Rows: {args.rows:,}. "
+             f"Repeats: {args.repeats} (medians)."), "",
+             ("| shape | selector cohort 1 (s) | HiGHS (s) | speed-up | selector score | HiGHS score | equal | "
+             "selector status |"), "|---|---:|---:|---:|---:|---:|---|---|"]
+    for shape in SHAPES:
+        frame = caseload(args.rows, shape)
+        ours = [selector_cohort(frame) for _ in range(args.repeats)]
+        theirs = [highs_cohort(frame) for _ in range(args.repeats)]
+        mine = statistics.median(t for t, _, _ in ours)
+        other = statistics.median(t for t, _, _ in theirs)
+        score, status = ours[0][1], ours[0][2]
+        line = (f"| {shape} | {mine:.3f} | {other:.3f} | {other / mine:.1f}x | {score} | {theirs[0][1]} | "
+                f"{'yes' if score == theirs[0][1] else 'NO'} | {status} |")
+        print(line, flush=True)
+        lines.append(line)
+    Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
