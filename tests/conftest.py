@@ -46,20 +46,23 @@ def write_csv(path: Path, frame: pd.DataFrame, encoding: str = "utf-8", sep: str
     return path
 
 
+# Eight children who meet the default rules (one AP, two EHCP, two SEN support).
+EIGHT = [
+    {"primary_need": "ASD", "age": 4, "plan_status": "EHCP", "setting_type": "EARLY_YEARS"},
+    {"primary_need": "SLCN", "age": 7, "plan_status": "SEN_SUPPORT"},
+    {"primary_need": "SEMH", "age": 13, "plan_status": "SEN_SUPPORT", "setting_type": "AP"},
+    {"primary_need": "MLD", "age": 12, "plan_status": "EHCP", "setting_type": "SPECIAL"},
+    {"primary_need": "PD", "age": 17, "plan_status": "EHCP", "setting_type": "FE"},
+    {"primary_need": "HI", "age": 22, "plan_status": "SEN_SUPPORT", "setting_type": "TRAINING"},
+    {"primary_need": "VI", "age": 9, "plan_status": "ASSESSMENT"},
+    {"primary_need": "SPLD", "age": 14, "plan_status": "SEN_SUPPORT"},
+]
+
+
 @pytest.fixture
 def small_caseload_csv(tmp_path: Path) -> Path:
     """Eight valid children with inline contacts."""
-    rows = [
-        {"primary_need": "ASD", "age": 4, "plan_status": "EHCP", "setting_type": "EARLY_YEARS"},
-        {"primary_need": "SLCN", "age": 7, "plan_status": "SEN_SUPPORT"},
-        {"primary_need": "SEMH", "age": 13, "plan_status": "SEN_SUPPORT", "setting_type": "AP"},
-        {"primary_need": "MLD", "age": 12, "plan_status": "EHCP", "setting_type": "SPECIAL"},
-        {"primary_need": "PD", "age": 17, "plan_status": "EHCP", "setting_type": "FE"},
-        {"primary_need": "HI", "age": 22, "plan_status": "SEN_SUPPORT", "setting_type": "TRAINING"},
-        {"primary_need": "VI", "age": 9, "plan_status": "ASSESSMENT"},
-        {"primary_need": "SPLD", "age": 14, "plan_status": "SEN_SUPPORT"},
-    ]
-    return write_csv(tmp_path / "caseload.csv", caseload_frame(rows))
+    return write_csv(tmp_path / "caseload.csv", caseload_frame(EIGHT))
 
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"

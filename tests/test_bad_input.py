@@ -15,8 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from selector.cli import main
-from tests.conftest import SAMPLE, caseload_frame, load_caseload, write_csv
-from tests.test_privacy import EIGHT
+from tests.conftest import EIGHT, SAMPLE, caseload_frame, load_caseload, write_csv
 
 
 def run(*args: str) -> tuple[int, str, str]:

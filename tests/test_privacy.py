@@ -18,19 +18,7 @@ from hypothesis import strategies as st
 from selector.cli import main
 from selector.contract.columns import normalise_column
 from selector.contract.identifiers import identifier_kind
-from tests.conftest import caseload_frame, load_caseload, write_csv
-
-# Eight children who meet the default rules (one AP, two EHCP, two SEN support).
-EIGHT = [
-    {"primary_need": "ASD", "age": 4, "plan_status": "EHCP", "setting_type": "EARLY_YEARS"},
-    {"primary_need": "SLCN", "age": 7, "plan_status": "SEN_SUPPORT"},
-    {"primary_need": "SEMH", "age": 13, "plan_status": "SEN_SUPPORT", "setting_type": "AP"},
-    {"primary_need": "MLD", "age": 12, "plan_status": "EHCP", "setting_type": "SPECIAL"},
-    {"primary_need": "PD", "age": 17, "plan_status": "EHCP", "setting_type": "FE"},
-    {"primary_need": "HI", "age": 22, "plan_status": "SEN_SUPPORT", "setting_type": "TRAINING"},
-    {"primary_need": "VI", "age": 9, "plan_status": "ASSESSMENT"},
-    {"primary_need": "SPLD", "age": 14, "plan_status": "SEN_SUPPORT"},
-]
+from tests.conftest import EIGHT, caseload_frame, load_caseload, write_csv
 
 # Headers as areas really write them (from the issue, and more of each kind).
 AS_AREAS_WRITE_THEM = [

@@ -19,8 +19,7 @@ from selector.cli import main
 from selector.io import folders
 from selector.io.folders import output_lock
 from selector.io.sample import generate
-from tests.conftest import caseload_frame, write_csv
-from tests.test_privacy import EIGHT
+from tests.conftest import EIGHT, caseload_frame, write_csv
 
 
 def run(*args: str) -> tuple[int, str, str]:

@@ -20,8 +20,7 @@ from click.testing import CliRunner
 from selector.cli import main
 from selector.contract.errors import Interrupted
 from selector.io.sample import generate
-from tests.conftest import caseload_frame, write_csv
-from tests.test_privacy import EIGHT
+from tests.conftest import EIGHT, caseload_frame, write_csv
 
 STOPPED = "Interrupted: stopped before finishing; nothing was written and temporary files were removed."
 SIGNALS = [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
