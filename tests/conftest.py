@@ -16,6 +16,18 @@ HEADER = ["child_id", "age", "primary_need", "plan_status", "setting_type", "ser
           "social_care", "locality", "setting_id", "lead_practitioner_id"]
 
 
+def run(*args: str) -> tuple[int, str, str]:
+    """The `selector` command line in this process: exit code, stdout, stderr (never a traceback
+    passed over: an exception other than the exit fails the test)."""
+    from click.testing import CliRunner
+
+    from selector.cli import main
+
+    result = CliRunner().invoke(main, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
 def caseload_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
     """A caseload with every contract column, defaults filled in for what a row leaves out."""
     defaults = {"child_id": "", "age": 10, "primary_need": "ASD", "plan_status": "EHCP",

@@ -9,24 +9,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from selector import app, check
-from selector.cli import main
 from selector.contract.rules import DEFAULT_RULES, Dimension, Rules
 from selector.io.rules_toml import load_rules
 from selector.io.run_record import read_run_record
 from selector.report.content import offered_values, reasons
 from selector.solve import build_problem
 from selector.solve.profile import dimension_counts
-from tests.conftest import SAMPLE, caseload_frame, validated, write_csv
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
-
+from tests.conftest import SAMPLE, caseload_frame, run, validated, write_csv
 
 # ---- one cell reader
 

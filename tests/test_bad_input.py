@@ -12,16 +12,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 
-from selector.cli import main
-from tests.conftest import EIGHT, SAMPLE, caseload_frame, load_caseload, write_csv
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
+from tests.conftest import EIGHT, SAMPLE, caseload_frame, load_caseload, run, write_csv
 
 
 def workbook_bytes(rows: list[list[object]], formats: dict[int, str] | None = None) -> bytes:

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from selector.cli import main
 from selector.io.sample import generate
+from tests.conftest import run
 
 
 def write_area(folder: Path, name: str, rows: int, seed: int, drop_ap: bool = False) -> tuple[Path, Path]:
@@ -41,12 +40,6 @@ def areas(tmp_path: Path) -> Path:
         "contacts": ["Northshire_contacts.csv", "Badshire_contacts.csv", "Noapshire_contacts.csv"],
     }).to_csv(manifest, index=False)
     return manifest
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])

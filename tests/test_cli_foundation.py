@@ -6,16 +6,9 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
-from click.testing import CliRunner
 
 from selector.cli import main
-from tests.conftest import SAMPLE
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
+from tests.conftest import SAMPLE, run
 
 
 def test_version_and_help() -> None:

@@ -7,20 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from selector import check
-from selector.cli import main
 from selector.contract.rules import DEFAULT_RULES
-from tests.conftest import SAMPLE, caseload_frame, load_caseload, write_csv
+from tests.conftest import SAMPLE, caseload_frame, load_caseload, run, write_csv
 
 SAMPLE_ARGS = [str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv")]
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture(scope="module")

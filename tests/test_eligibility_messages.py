@@ -5,21 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from selector.cli import main
 from selector.contract.rules import CountRule
 from selector.solve.explain import _members_needed
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, run
 
 NO_CONTACTS = ("no contact file was given and the caseload has no practitioner contact columns, so no child has a "
                "contact; 15 are also excluded")
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_validate_says_first_that_the_contacts_file_was_forgotten() -> None:

@@ -8,21 +8,13 @@ import json
 from pathlib import Path
 
 import pandas as pd
-from click.testing import CliRunner
 
-from selector.cli import main
 from selector.io.establishments import read_establishments
 from selector.io.sample import ANNEX_A_ANCHOR, GIAS_COLUMNS
-from tests.conftest import SAMPLE, caseload_frame, load_caseload, write_csv
+from tests.conftest import SAMPLE, caseload_frame, load_caseload, run, write_csv
 
 ANNEX = SAMPLE / "annex_a"
 PHASE = "Main education establishment – phase"
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def extract(path: Path, rows: list[tuple[str, str, str]]) -> Path:

@@ -11,14 +11,12 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from selector.cli import main
 from selector.contract.columns import normalise_column
 from selector.contract.identifiers import identifier_kind
-from tests.conftest import EIGHT, caseload_frame, load_caseload, write_csv
+from tests.conftest import EIGHT, caseload_frame, load_caseload, run, write_csv
 
 # Headers as areas really write them (from the issue, and more of each kind).
 AS_AREAS_WRITE_THEM = [
@@ -28,12 +26,6 @@ AS_AREAS_WRITE_THEM = [
     "UPN", "ULN", "NHS number", "unique learner number", "Parent phone", "Carer's e-mail", "Home telephone",
     "Mobile (parent)", "Child email",
 ]
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def everything_written(folder: Path) -> str:

@@ -10,16 +10,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from selector.cli import main
-from tests.conftest import SAMPLE
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
+from tests.conftest import SAMPLE, run
 
 
 def test_a_caseload_that_moved_is_given_where_it_is_now(tmp_path: Path) -> None:

@@ -19,13 +19,7 @@ from selector.cli import main
 from selector.io import folders
 from selector.io.folders import output_lock
 from selector.io.sample import generate
-from tests.conftest import EIGHT, caseload_frame, write_csv
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
+from tests.conftest import EIGHT, caseload_frame, run, write_csv
 
 
 @pytest.fixture

@@ -9,11 +9,9 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from selector.cli import main
 from selector.io.annex_a import AnnexOptions
-from tests.conftest import SAMPLE, load_caseload
+from tests.conftest import SAMPLE, load_caseload, run
 from tests.test_privacy import everything_written
 
 SEN2 = SAMPLE / "sen2"
@@ -39,12 +37,6 @@ EXPECTED = [
 ]
 COLUMNS = ["child_id", "age", "primary_need", "secondary_need", "plan_status", "setting_type", "setting_id"]
 IDENTIFIERS = ["Amber", "Alex", "2014-03-10", "ZZ99", "A123456789001", "Hazel"]
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.mark.parametrize(("source", "as_of"), [(SEN2 / "return.xml", None), (SEN2 / "csv", dt.date(2026, 1, 15))],
