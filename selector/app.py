@@ -13,7 +13,7 @@ import re
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import pandas as pd
@@ -102,8 +102,8 @@ class Sources:
 
     @property
     def annex(self) -> AnnexOptions:
-        return AnnexOptions(list1=self.list1, list2=self.list2, as_of=self.as_of, mapping=self.mapping,
-                            ap_urns=self.ap_urns, establishments=self.establishments, sen2=self.sen2)
+        # Every reading option of the request, by name: a new option is added in one place.
+        return AnnexOptions(**{f.name: getattr(self, f.name) for f in fields(AnnexOptions)})
 
     @property
     def paths(self) -> tuple[Path, ...]:
