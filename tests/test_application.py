@@ -85,11 +85,13 @@ def test_why_each_member_was_chosen() -> None:
         {"primary_need": "SEMH", "age": 13, "plan_status": "SEN_SUPPORT"},
     ]).frame
     why = reasons(caseload, ("K1", "K2"), DEFAULT_RULES)
-    assert why == {
-        "K1": "only member with need ASD, age band 0-4, setting AP, plan EHCP, services SALT; counts toward "
-              "at least 1 with setting_type AP; at least 2 with plan_status EHCP",
-        "K2": "only member with need SEMH, age band 11-15, setting MAINSTREAM, plan SEN_SUPPORT; counts toward "
-              "at least 2 with plan_status SEN_SUPPORT",
+    assert why == {  # in words, as a reader says them
+        "K1": "only member with need autistic spectrum disorder, age band 0-4, setting alternative provision "
+              "(e.g. a pupil referral unit), plan education, health and care plan, services SALT; counts toward "
+              "at least 1 whose setting is: alternative provision (e.g. a pupil referral unit); at least 2 whose "
+              "plan is: education, health and care plan",
+        "K2": "only member with need social, emotional and mental health, age band 11-15, setting mainstream "
+              "school, plan SEN support (no plan); counts toward at least 2 whose plan is: SEN support (no plan)",
     }
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from selector import check
 from selector.contract.rules import DEFAULT_RULES
+from selector.report.content import in_words
 from tests.conftest import SAMPLE, caseload_frame, load_caseload, run, write_csv
 
 SAMPLE_ARGS = [str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv")]
@@ -77,8 +78,9 @@ def test_contacts_csv_lists_cohort_1_then_every_reserve_in_call_order(sample_run
     first = cohorts[cohorts["cohort"] == "1"].set_index("child_id")
     for _, row in contacts.iterrows():
         member = first.loc[row["child_id"]]
-        assert row["why_chosen"].startswith("only member with need " + member["primary_need"]), row["why_chosen"]
-        counts_for_ap = "at least 1 with setting_type AP" in row["why_chosen"]
+        need = in_words("primary_need", member["primary_need"])  # in words, as a reader says it
+        assert row["why_chosen"].startswith(f"only member with need {need}"), row["why_chosen"]
+        counts_for_ap = "at least 1 whose setting is: alternative provision" in row["why_chosen"]
         assert counts_for_ap == (member["setting_type"] == "AP")
 
 
@@ -90,7 +92,8 @@ def test_report_reads_for_an_inspector(sample_run: Path) -> None:
     assert need.startswith("| need | covers 6 of the 13 in this caseload; counts up to 6 (weight 4) |")
     for heading in ("## Coverage of cohort 1", "## Reserves", "## Ranked cohorts", "## What was run"):
         assert heading in report
-    assert "| at least 1 with setting_type AP | met |" in report
+    assert "| at least 1 whose setting is: alternative provision (e.g. a pupil referral unit) | met |" in report
+    assert "| 2 | C005354 | 5 | 5-10 | autistic spectrum disorder | education, health and care plan |" in report
     html = (sample_run / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "<th scope=\"col\">why chosen</th>" in html
     assert 'src="http' not in html and 'href="http' not in html  # self-contained: nothing fetched

@@ -10,7 +10,7 @@ import pandas as pd
 from .. import check
 from ..contract.cells import holds_any, value_of, value_order
 from ..contract.columns import CONTACT_FIELDS
-from ..contract.rules import CountRule, Rules
+from ..contract.rules import CountRule, Rules, SpreadRule
 from ..io.run_record import RunRecord
 from ..solve import Solution
 from .charts import compare_shares
@@ -36,10 +36,10 @@ def reasons(caseload: pd.DataFrame, members: tuple[str, ...], rules: Rules) -> d
         others = [m for m in members if m != child]
         mine = check.coverage(caseload, [child], rules)
         theirs = check.coverage(caseload, others, rules)
-        unique = [f"{label(d.column)} {v}" for d in rules.dimensions if d.weight > 0
+        unique = [f"{label(d.column)} {in_words(d.column, v)}" for d in rules.dimensions if d.weight > 0
                   for v in sorted(mine[d.column] - theirs[d.column], key=value_order(d.column))]
         row = caseload.loc[caseload["child_id"] == child].iloc[0]
-        rules_met = [r.name for r in rules.counts if r.min and holds_any(row, r.column, set(r.values))]
+        rules_met = [rule_in_words(r) for r in rules.counts if r.min and holds_any(row, r.column, set(r.values))]
         parts = []
         if unique:
             parts.append("only member with " + ", ".join(unique))
@@ -170,6 +170,42 @@ GLOSSARY: dict[str, dict[str, str]] = {
 }
 
 
+WORDS_BY_COLUMN = {"primary_need": GLOSSARY["Need (SEN2 primary need)"], "plan_status": GLOSSARY["Plan"],
+                   "setting_type": GLOSSARY["Setting"], "social_care": GLOSSARY["Social care"]}
+
+
+def in_words(column: str, value: object) -> str:
+    """A contract code as a reader would say it (the code itself when it has no words).
+
+    >>> in_words("primary_need", "ASD"), in_words("age_band", "5-10")
+    ('autistic spectrum disorder', '5-10')
+    """
+    text = "" if value is None else str(value)
+    return WORDS_BY_COLUMN.get(column, {}).get(text, text)
+
+
+def rule_in_words(rule: CountRule | SpreadRule) -> str:
+    """A hard rule as a reader would say it (a rule's own label wins).
+
+    >>> rule_in_words(CountRule("plan_status", ("EHCP",), min=2))
+    'at least 2 whose plan is: education, health and care plan'
+    >>> rule_in_words(SpreadRule("setting_id", 1))
+    'no two from the same setting'
+    """
+    if rule.label:
+        return rule.label
+    if isinstance(rule, SpreadRule):
+        what = "lead practitioner" if rule.is_practitioner else label(rule.column).replace(" id", "")
+        many = "no two" if rule.max == 1 else f"no more than {rule.max}"
+        return f"{many} {'with' if rule.is_practitioner else 'from'} the same {what}"
+    words = " or ".join(in_words(rule.column, v) for v in rule.values)
+    if rule.min is not None and rule.max is not None:
+        many = f"between {rule.min} and {rule.max}"
+    else:
+        many = f"at least {rule.min}" if rule.min is not None else f"at most {rule.max}"
+    return f"{many} whose {label(rule.column)} is: {words}"
+
+
 CHART_DIMENSIONS = {"primary_need": "Primary need", "age_band": "Age band", "setting_type": "Setting type"}
 
 
@@ -243,7 +279,7 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecor
         broken = [v for v in check.violations(caseload, first.members, Rules(
             size=len(first.members), counts=(rule,) if isinstance(rule, CountRule) else (),
             spreads=() if isinstance(rule, CountRule) else (rule,)))]
-        rule_rows.append([rule.name, "met" if not broken else "NOT met: " + "; ".join(broken)])
+        rule_rows.append([rule_in_words(rule), "met" if not broken else "NOT met: " + "; ".join(broken)])
     for name in solution.dropped:
         rule_rows.append([name, "dropped by --relax (could not be met with the others)"])
     run.tables.append(Table(["rule", "cohort 1"], rule_rows))
@@ -253,8 +289,8 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecor
     for slot, child in enumerate(first.members, start=1):
         m = by_id.loc[child]
         cohort_rows.append([str(slot), child, str(m.get("age", "")), m.get("age_band", ""),
-                            m.get("primary_need", ""), m.get("plan_status", ""),
-                            m.get("setting_type", ""), m.get("social_care", ""),
+                            *(in_words(c, m.get(c, "")) for c in ("primary_need", "plan_status", "setting_type",
+                                                                  "social_care")),
                             str(m.get("services", "")).replace(";", ", "), str(m.get("locality", "")),
                             f"{m['contact_name']} ({m['contact_role']}, {m['contact_organisation']})"
                             if m["contact_name"] else "no contact", why[child]])
