@@ -40,12 +40,14 @@ from .io.run_record import (
     ConsentEvent,
     InputRecord,
     Replacement,
+    ReplacementEvent,
     RunRecord,
     read_run_record,
 )
 from .io.sample import annex_a_lists, establishments_extract, generate, inline_contacts
 from .io.tables import file_sha256, frame_to_csv_bytes, read_table, write_table
-from .report.content import reasons
+from .report.content import call_order, in_words, reasons, rule_in_words
+from .report.content import label as dimension_name
 from .report.files import run_files
 from .report.profile import profile_html
 from .solve import Cohort, Problem, SelectionParams, Solution, build_problem, solve, solve_replacement
@@ -58,7 +60,15 @@ handle_stop_signals = stopping.install
 DECLINE_REASON = "family declined or could not be reached"
 
 __all__ = [
-    "DEFAULT_MAPPING_TOML", "Caseload", "InputError", "Rules", "SelectionParams", "SelectorError", "Solution",
+    "DEFAULT_MAPPING_TOML",
+    "Caseload",
+    "InputError",
+    "Rules",
+    "SelectionParams",
+    "SelectorError",
+    "Solution",
+    "dimension_name",
+    "in_words",
 ]
 
 
@@ -304,9 +314,11 @@ def select(request: SelectRequest, progress: Progress | None = None) -> SelectRe
 
 def write_run(out: Path, caseload: Caseload, solution: Solution, sources: Sources | None,
               formats: tuple[str, ...] = (), force: bool = False, replaced: Replacement | None = None,
-              inputs: tuple[Path, ...] = (), consent: tuple[ConsentEvent, ...] = ()) -> None:
+              inputs: tuple[Path, ...] = (), consent: tuple[ConsentEvent, ...] = (),
+              replacements: tuple[ReplacementEvent, ...] = ()) -> None:
     """Write a run folder all at once: the tables, reports and the run record (never over an input)."""
-    record = replace(make_record(caseload, sources, solution, formats, replaced), consent=consent)
+    record = replace(make_record(caseload, sources, solution, formats, replaced), consent=consent,
+                     replacements=replacements)
     files = run_files(caseload.frame, caseload.all_contacts, solution, record, formats)
     write_folder(out, files, force, (*inputs, *(sources.paths if sources else ())))
 
@@ -486,7 +498,7 @@ def record_consent(request: ConsentRequest) -> ConsentResult:
                 roles.setdefault(reserve, f"reserve {rank} for slot {slot}")
         (child,) = _match_ids((request.child_id,), first.members, str(request.run_dir),
                               reserves=tuple(c for c in roles if c not in first.members))
-        at = request.at or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        at = request.at or now_utc()
         event = ConsentEvent(child, state, at, request.note.strip())
         updated = replace(record, consent=(*record.consent, event))
         _write_consent(request.run_dir, updated)
@@ -553,10 +565,27 @@ def _replace(request: ReplaceRequest, record: RunRecord, declined: tuple[str, ..
     earlier = record.replaced.all_declined if record.replaced else ()
     previous = _solution_of(record, rules, params)
     solution, replacement = decline(caseload, previous, declined, earlier, from_run=request.run_dir.name)
-    write_run(out, caseload, solution, sources, record.input.formats, request.force, replacement,
-              (request.run_dir / "run.json",), consent=record.consent)  # the consent history goes on
     newcomers = tuple(c for c in solution.cohorts[0].members if c not in previous.cohorts[0].members)
+    event = replacement_event(previous, solution, replacement, newcomers, "replaced")
+    write_run(out, caseload, solution, sources, record.input.formats, request.force, replacement,
+              (request.run_dir / "run.json",), consent=record.consent,  # the whole history goes on
+              replacements=(*record.replacements, event))
     return ReplaceResult(caseload, solution, out, replacement.declined, newcomers)
+
+
+def now_utc() -> str:
+    """Now, as the record writes times: UTC to the second."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def replacement_event(before: Solution, after: Solution, replacement: Replacement, newcomers: tuple[str, ...],
+                      action: str, at: str | None = None) -> ReplacementEvent:
+    """A replacement (or its undoing) as the record's history keeps it."""
+    rules = ("every rule still met" if not after.dropped
+             else "every rule met except those dropped to make a cohort possible: " + "; ".join(after.dropped))
+    return ReplacementEvent(at=at or now_utc(), action=action, declined=replacement.declined,
+                            newcomers=newcomers, reason=replacement.reason,
+                            score_before=before.cohorts[0].score, score_after=after.cohorts[0].score, rules=rules)
 
 
 def next_replacement_folder(run_dir: Path) -> Path:
@@ -626,23 +655,177 @@ def _solution_of(record: RunRecord, rules: Rules, params: SelectionParams) -> So
                     dropped=record.dropped_rules, params=params, candidates=record.candidates)
 
 
-def cohort_members(caseload: Caseload, solution: Solution) -> list[dict[str, object]]:
-    """Cohort 1 as a page shows it: slot, id, the child's row, why chosen, reserves."""
+# ---------------------------------------------------------------- the week of consent calls
+
+@dataclass(frozen=True)
+class Week:
+    """Where the consent calls stand for a chosen cohort: the current cohort and reserves, and the
+    whole history (every consent change, every replacement made or taken back), oldest first.
+
+    A front end holds it between requests and passes it back; every change returns a new Week, so
+    an earlier one is an undo point. The run folder's record carries the same history.
+    """
+
+    caseload: Caseload
+    solution: Solution
+    replaced: Replacement | None = None
+    consent: tuple[ConsentEvent, ...] = ()
+    replacements: tuple[ReplacementEvent, ...] = ()
+
+    def state_of(self, child_id: str) -> str:
+        """A child's latest consent state ("to ask" until someone records a call)."""
+        return next((e.state for e in reversed(self.consent) if e.child_id == child_id), "to ask")
+
+    def said_no(self) -> tuple[str, ...]:
+        """Children whose families declined or could not be reached (latest state), sorted."""
+        asked = {e.child_id for e in self.consent}
+        return tuple(sorted(c for c in asked if self.state_of(c) in ("declined", "unreachable")))
+
+
+@dataclass(frozen=True)
+class Call:
+    """One family to call, as a page shows it: who the child is, in words, and who knows them."""
+
+    order: int
+    child_id: str
+    role: str
+    slot: int
+    in_cohort: bool
+    state: str
+    case: tuple[tuple[str, str], ...]  # (what, in words), e.g. ("need", "autistic spectrum disorder")
+    practitioner: tuple[str, ...]  # name, role and organisation, e-mail, phone (what is known)
+    why: str
+    reserves: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Offer:
+    """The best child for the slot a declined family leaves, and the Week if it is accepted."""
+
+    declined: str
+    slot: int
+    newcomers: tuple[str, ...]
+    week: Week
+
+
+def start_week(caseload: Caseload, solution: Solution) -> Week:
+    """A freshly chosen cohort: nobody called yet."""
+    return Week(caseload, solution)
+
+
+def calls(week: Week) -> list[Call]:
+    """Cohort 1 then every reserve, in call order, with consent state, case in words and contact."""
+    solution = week.solution
+    frame = week.caseload.frame
+    involved = [child for child, _, _ in call_order(solution)]
+    rows = frame.loc[frame["child_id"].isin(involved)].set_index("child_id", drop=False)
+    why = reasons(rows, solution.cohorts[0].members, solution.rules)
+    out = []
+    for order, (child, role, slot) in enumerate(call_order(solution), start=1):
+        row = rows.loc[child]
+        case = tuple((what, in_words(column, row.get(column, ""))) for what, column in CASE_WORDS
+                     if column in rows.columns)
+        person = tuple(str(part) for part in (
+            row.get("contact_name", ""),
+            ", ".join(str(x) for x in (row.get("contact_role", ""), row.get("contact_organisation", "")) if x),
+            row.get("contact_email", ""), row.get("contact_phone", "")) if part)
+        in_cohort = role.startswith("cohort 1")
+        out.append(Call(order, child, role, slot, in_cohort, week.state_of(child), case, person,
+                        why.get(child) or "a reserve: can take the slot with every rule met",
+                        tuple(solution.reserves.get(child, ())) if in_cohort else ()))
+    return out
+
+
+CASE_WORDS = (("age band", "age_band"), ("need", "primary_need"), ("plan", "plan_status"),
+              ("setting", "setting_type"), ("social care", "social_care"))
+
+
+def record_call(week: Week, child_id: str, state: str, note: str = "", at: str | None = None) -> Week:
+    """A family's answer (or an attempt to reach them), for a child of cohort 1 or a reserve.
+
+    Raises:
+        InputError: an unknown state, or a child who is neither in cohort 1 nor a reserve.
+    """
+    known = tuple(child for child, _, _ in call_order(week.solution))
+    (child,) = _match_ids((child_id,), week.solution.cohorts[0].members, reserves=known)
+    event = ConsentEvent(child, consent_state(state), at or now_utc(), note.strip())
+    return replace(week, consent=(*week.consent, event))
+
+
+def offer(week: Week, child_id: str, progress: Progress | None = None) -> Offer:
+    """The best child for a declined member's slot, every rule still met, leaving out every family
+    that said no or could not be reached; not applied until accepted (`Offer.week`).
+
+    Raises:
+        InputError: the child is not in cohort 1.
+        InfeasibleSelectionError: no child can take the slot with every rule met.
+    """
+    before = week.solution
+    (child,) = _match_ids((child_id,), before.cohorts[0].members)
+    earlier = set(week.replaced.all_declined if week.replaced else ()) | set(week.said_no())
+    after, replacement = decline(week.caseload, before, [child], sorted(earlier - {child}), "web page",
+                                 progress)
+    newcomers = tuple(c for c in after.cohorts[0].members if c not in before.cohorts[0].members)
+    event = replacement_event(before, after, replacement, newcomers, "replaced")
+    slot = before.cohorts[0].members.index(child) + 1
+    return Offer(child, slot, newcomers,
+                 replace(week, solution=after, replaced=replacement, replacements=(*week.replacements, event)))
+
+
+def undo(current: Week, previous: Week, at: str | None = None) -> Week:
+    """Go back to an earlier Week's cohort and consent states without losing the record: the
+    history keeps what was done and gains what was taken back."""
+    when = at or now_utc()
+    restored = tuple(ConsentEvent(child, previous.state_of(child), when, "undone")
+                     for child in dict.fromkeys(e.child_id for e in current.consent)
+                     if previous.state_of(child) != current.state_of(child))
+    taken_back: tuple[ReplacementEvent, ...] = ()
+    if current.solution is not previous.solution and len(current.replacements) > len(previous.replacements):
+        last = current.replacements[-1]
+        taken_back = (replace(last, at=when, action="undone", score_before=last.score_after,
+                              score_after=last.score_before),)
+    return replace(current, solution=previous.solution, replaced=previous.replaced,
+                   consent=(*current.consent, *restored), replacements=(*current.replacements, *taken_back))
+
+
+def rules_in_words(profile: Profile) -> list[tuple[str, str, bool]]:
+    """Each hard rule in words, with what the caseload has for it and whether it can be met."""
+    rooms = {room.name: room for room in profile.rooms}
+    return [(rule_in_words(rule), rooms[rule.name].detail, rooms[rule.name].can_meet)
+            for rule in profile.rules.hard_rules]
+
+
+def score_sentence(solution: Solution) -> str:
+    """Cohort 1's score said for people: what it means, not a fraction of a maximum."""
     first = solution.cohorts[0]
-    frame = caseload.frame
-    chosen = frame.loc[frame["child_id"].isin(first.members)]
-    why = reasons(chosen, first.members, solution.rules)
-    by_id = chosen.set_index("child_id", drop=False)
-    return [{"slot": slot, "id": child, "row": by_id.loc[child], "why": why[child],
-             "reserves": ", ".join(solution.reserves.get(child, ())) or "none"}
-            for slot, child in enumerate(first.members, start=1)]
+    if first.status == "OPTIMAL":
+        return f"Cohort 1 scores {first.score}: no cohort under these rules scores higher (proved)."
+    return (f"Cohort 1 scores {first.score}, the best found before the time limit; no cohort under these rules "
+            f"can score more than {first.bound}.")
 
 
-def run_zip(caseload: Caseload, solution: Solution, replaced: Replacement | None = None,
-            folder: str = "selector-run") -> bytes:
-    """A run folder as a zip built in memory (the web page's download): nothing touches the disk."""
-    record = make_record(caseload, None, solution, ("xlsx",), replaced)
-    files = run_files(caseload.frame, caseload.all_contacts, solution, record, ("xlsx",))
+def history(week: Week) -> list[str]:
+    """Every call and change, oldest first, in words."""
+    lines: list[tuple[str, int, str]] = []
+    for e in week.consent:
+        note = f" ({e.note})" if e.note else ""
+        lines.append((e.at, 0, f"{e.at}: {e.child_id}: {e.state}{note}."))
+    for r in week.replacements:
+        who = ", ".join(r.newcomers) or "nobody"
+        if r.action == "replaced":
+            text = f"{who} took the place of {', '.join(r.declined)} ({r.reason})"
+        else:
+            text = f"undone: {who} gave the place back to {', '.join(r.declined)}"
+        lines.append((r.at, 1, f"{r.at}: {text}; score {r.score_before} -> {r.score_after}; {r.rules}."))
+    return [text for _, _, text in sorted(lines, key=lambda line: (line[0], line[1]))]
+
+
+def week_zip(week: Week, folder: str = "selector-run") -> bytes:
+    """The run folder of a Week as a zip built in memory (the web page's download): the current
+    cohort in every table and report, the whole history in run.json; nothing touches the disk."""
+    record = replace(make_record(week.caseload, None, week.solution, ("xlsx",), week.replaced),
+                     consent=week.consent, replacements=week.replacements)
+    files = run_files(week.caseload.frame, week.caseload.all_contacts, week.solution, record, ("xlsx",))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in sorted(files.items()):

@@ -63,6 +63,17 @@ def test_an_inspectors_week_on_the_command_line(run_dir: Path) -> None:
     assert carried["consent"] == history and carried["replaced"]["declined"] == [members[1]]
     states = consent_column(new)
     assert states[members[0]] == "asked" and states[members[2]] == "agreed" and states[first] == "to ask"
+    # Who replaced whom, why, the scores and whether every rule still holds: in the record, and
+    # a replacement of the replacement carries the whole history on.
+    (made,) = carried["replacements"]
+    assert (made["action"], made["declined"], made["newcomers"], made["rules"]) == (
+        "replaced", [members[1]], [first], "every rule still met")
+    assert made["reason"] == "family declined or could not be reached" and made["at"].endswith("Z")
+    assert run("consent", str(new), first, "unreachable")[0] == 0
+    assert run("replace", str(new), "--decline", first)[0] == 0
+    again = json.loads((run_dir.parent / "week2-replace-2" / "run.json").read_text())
+    assert [r["declined"] for r in again["replacements"]] == [[members[1]], [first]]
+    assert [e["state"] for e in again["consent"]][-1] == "unreachable"
 
 
 def test_a_reserve_can_be_asked_too(run_dir: Path) -> None:

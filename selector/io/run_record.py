@@ -60,6 +60,7 @@ class CohortRecord:
 
 
 CONSENT_STATES = ("to ask", "asked", "agreed", "declined", "unreachable")
+REPLACEMENT_ACTIONS = ("replaced", "undone")
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,30 @@ class ConsentEvent:
     state: str
     at: str
     note: str = ""
+
+
+@dataclass(frozen=True)
+class ReplacementEvent:
+    """One decision about cohort 1 after a decline: a replacement made, or one taken back.
+
+    Attributes:
+        at: when (UTC, to the second).
+        action: "replaced", or "undone" (the latest replacement still standing was taken back).
+        declined: the members whose slots were freed.
+        newcomers: who took the freed slots.
+        reason: why the slots were freed.
+        score_before, score_after: cohort 1's score before and after.
+        rules: whether every hard rule still holds, in words.
+    """
+
+    at: str
+    action: str
+    declined: tuple[str, ...]
+    newcomers: tuple[str, ...]
+    reason: str
+    score_before: int
+    score_after: int
+    rules: str
 
 
 @dataclass(frozen=True)
@@ -103,6 +128,7 @@ class RunRecord:
         notes: what the time limit cut short, in words.
         as_of: the date ages were taken at (ISO), or None when the caseload gave the ages.
         consent: every change of consent, oldest first (carried into replacement runs).
+        replacements: every replacement made or taken back, oldest first (carried on too).
     """
 
     version: str
@@ -120,6 +146,7 @@ class RunRecord:
     notes: tuple[str, ...] = ()
     as_of: str | None = None
     consent: tuple[ConsentEvent, ...] = ()
+    replacements: tuple[ReplacementEvent, ...] = ()
 
     def consent_state(self, child_id: str) -> ConsentEvent | None:
         """A child's latest consent event (None: not asked yet)."""
@@ -156,6 +183,10 @@ class RunRecord:
         }
         data["consent"] = [{"child_id": e.child_id, "state": e.state, "at": e.at, "note": e.note}
                            for e in self.consent]
+        data["replacements"] = [
+            {"at": e.at, "action": e.action, "declined": list(e.declined), "newcomers": list(e.newcomers),
+             "reason": e.reason, "score_before": e.score_before, "score_after": e.score_after, "rules": e.rules}
+            for e in self.replacements]
         if self.replaced is not None:
             r = self.replaced
             data["replaced"] = {"from_run": r.from_run, "declined": list(r.declined), "reason": r.reason,
@@ -246,6 +277,21 @@ def record_from_dict(data: Any, source: str) -> RunRecord:
         consent.append(ConsentEvent(child_id=reader.get(event, "child_id", str, f"consent[{i}]"), state=state,
                                     at=reader.get(event, "at", str, f"consent[{i}]"),
                                     note=reader.get(event, "note", str, f"consent[{i}]", default="")))
+    replacements = []
+    for i, given in enumerate(reader.list_of(top.get("replacements", []), "replacements")):
+        where = f"replacements[{i}]"
+        event = reader.table(given, where)
+        action = reader.get(event, "action", str, where)
+        if action is not None and action not in REPLACEMENT_ACTIONS:
+            reader.problem(f"{where}.action: {action!r} is not one of {', '.join(REPLACEMENT_ACTIONS)}")
+        replacements.append(ReplacementEvent(
+            at=reader.get(event, "at", str, where), action=action,
+            declined=tuple(reader.strings(event.get("declined", []), f"{where}.declined")),
+            newcomers=tuple(reader.strings(event.get("newcomers", []), f"{where}.newcomers")),
+            reason=reader.get(event, "reason", str, where, default=""),
+            score_before=reader.get(event, "score_before", int, where),
+            score_after=reader.get(event, "score_after", int, where),
+            rules=reader.get(event, "rules", str, where, default="")))
     replaced = None
     if top.get("replaced") is not None:
         r = reader.table(top["replaced"], "replaced")
@@ -273,6 +319,7 @@ def record_from_dict(data: Any, source: str) -> RunRecord:
         notes=tuple(reader.strings(top.get("notes", []), "notes")),
         as_of=reader.get(top, "as_of", (str, type(None)), "run record", default=None),
         consent=tuple(consent),
+        replacements=tuple(replacements),
         candidates=reader.get(top, "candidates", int, "run record", default=0),
         cohorts=tuple(cohorts),
         replaced=replaced,

@@ -28,7 +28,6 @@ from .. import app
 from ..contract.errors import CaseloadValidationError, SelectorError
 from ..contract.failures import failure_line
 from ..contract.rules import DEFAULT_RULES, CountRule, Dimension, Rules, SpreadRule, rules_from_dict
-from ..report.render import stylesheet
 
 MAX_UPLOAD_BYTES = 100 * 2**20  # the largest English area's list is well under this
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -59,10 +58,10 @@ class Session:
     rules: Rules = DEFAULT_RULES
     params: app.SelectionParams = field(default_factory=app.SelectionParams)
     job: Job | None = None
-    changes: list[str] = field(default_factory=list)
-    declined: list[str] = field(default_factory=list)
-    replacement: Any = None
-    undo: list[tuple[Any, list[str], Any, int]] = field(default_factory=list)  # (solution, declined, record, changes)
+    week: app.Week | None = None  # the consent calls, once a cohort is chosen
+    undo: list[tuple[app.Week, str]] = field(default_factory=list)  # earlier weeks and what changed them
+    last_change: str = ""
+    pending: app.Offer | None = None  # a replacement offered, not yet accepted
 
 
 def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
@@ -98,17 +97,17 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
     @web.context_processor
     def csrf_field() -> dict[str, Any]:
         token = web.config["CSRF_TOKEN"]
-        return {"csrf_field": Markup(f'<input type="hidden" name="csrf_token" value="{token}">')}
+        return {"csrf_field": Markup(f'<input type="hidden" name="csrf_token" value="{token}">'),
+                "version": app.version()}
 
     def page(template: str, http_status: int = 200, **context: Any) -> Response:
-        html = render_template(template, stylesheet=stylesheet(), web_stylesheet=WEB_STYLESHEET, refresh=False,
-                               **context)
+        html = render_template(template, web_stylesheet=WEB_STYLESHEET, **context)
         return Response(html, status=http_status)
 
     def message(title: str, text: str, back: str, http_status: int = 400, **extra: Any) -> Response:
-        return page("message.html", http_status, title=title, message=text, back=back,
+        return page("message.html", http_status, title=title, message=text, back=back, error_title=True,
                     back_text=extra.pop("back_text", "Start again"), detail=extra.get("detail", ""),
-                    lines=extra.get("lines", []))
+                    lines=extra.get("lines", []), step=extra.get("step"))
 
     def get(sid: str) -> Session:
         session = sessions.get(sid)
@@ -116,10 +115,16 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
             abort(404)
         return session
 
-    def solution_of(session: Session) -> app.Solution:
-        if session.job is None or session.job.solution is None:
+    def week_of(session: Session) -> app.Week:
+        if session.week is None:
             abort(404)
-        return session.job.solution
+        return session.week
+
+    def change(session: Session, week: app.Week, what: str) -> None:
+        """A new state of the calls; the one before it becomes the undo point."""
+        assert session.week is not None
+        session.undo.append((session.week, what))
+        session.week, session.last_change, session.pending = week, what, None
 
     @web.errorhandler(RequestEntityTooLarge)
     def too_large(_: Exception) -> Response:
@@ -133,7 +138,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
 
     @web.get("/")
     def index() -> Response:
-        return page("upload.html", title="Choose the tracking cohort", problem="")
+        return page("upload.html", title="Upload the caseload", problem="", step=1)
 
     @web.post("/upload")
     def upload() -> Response:
@@ -152,13 +157,13 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
 
     def _upload_problem(error: SelectorError) -> Response:
         if error.code == "no_caseload":
-            return page("upload.html", 400, title="Nothing uploaded",
+            return page("upload.html", 400, title="Upload the caseload", step=1, error_title=True,
                         problem="Choose a caseload file, or the Annex A lists.")
         if isinstance(error, CaseloadValidationError):
             errors = error.failures[error.failures["severity"] == "error"]
-            return message("The caseload needs fixing", error.message, url_for("index"),
+            return message("The caseload needs fixing", error.message, url_for("index"), step=1,
                            lines=[failure_line(r) for _, r in errors.iterrows()])
-        return message("The file cannot be used", error.message, url_for("index"))
+        return message("The file cannot be used", error.message, url_for("index"), step=1)
 
     @web.get("/s/<sid>")
     def overview(sid: str) -> Response:
@@ -166,11 +171,15 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         profile = app.profile_of(session.caseload, session.rules)
         frame = session.caseload.frame
         warnings = [failure_line(r) for _, r in session.caseload.warnings.iterrows()]
-        return page("overview.html", title="Check the caseload, then choose", sid=sid,
+        rules = app.rules_in_words(profile)
+        counts = [(app.dimension_name(d.column), [(app.in_words(d.column, v), n)
+                                                  for v, n in profile.counts[d.column].items()])
+                  for d in session.rules.dimensions]
+        return page("overview.html", title="Check the caseload, then choose", step=2, sid=sid,
                     source_name=session.caseload.source, rows=len(frame), eligible=int(frame["eligible"].sum()),
-                    warnings=warnings[:50], more=max(0, len(warnings) - 50),
-                    counts={d.column: list(profile.counts[d.column].items()) for d in session.rules.dimensions},
-                    rooms=profile.rooms, form=_form_defaults(session.rules, session.params))
+                    warnings=warnings[:50], more=max(0, len(warnings) - 50), counts=counts,
+                    rules=rules, cannot=[words for words, _, can_meet in rules if not can_meet],
+                    form=_form_defaults(session.rules, session.params))
 
     @web.post("/s/<sid>/choose")
     def choose(sid: str) -> Response:
@@ -178,23 +187,25 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         try:
             session.rules, session.params = _rules_from_form(request.form, session.rules)
         except SelectorError as error:
-            return message("Check the rules", error.message, url_for("overview", sid=sid), back_text="Back")
-        session.job, session.changes, session.declined, session.replacement = Job(), [], [], None
+            return message("Check the rules", error.message, url_for("overview", sid=sid), back_text="Back", step=2)
+        session.job, session.week, session.undo, session.last_change, session.pending = Job(), None, [], "", None
         threading.Thread(target=_run_job, args=(session,), daemon=True).start()
         return redirect(url_for("job", sid=sid), code=303)
 
     @web.get("/s/<sid>/job")
     def job(sid: str) -> Response:
-        current = get(sid).job
+        session = get(sid)
+        current = session.job
         if current is None:
             return redirect(url_for("overview", sid=sid), code=303)
         if not current.done:
-            html = render_template("job.html", title="Choosing...", step=current.step, url=url_for("cancel", sid=sid),
-                                   stylesheet=stylesheet(), web_stylesheet=WEB_STYLESHEET, refresh=True)
-            return Response(html)
+            return page("job.html", title="Choosing the cohort", step=3, step_text=current.step,
+                        url=url_for("cancel", sid=sid), here=url_for("job", sid=sid))
         if current.error:
             return message("No cohort", "The cohort could not be chosen.", url_for("overview", sid=sid), 200,
-                           detail=current.error, back_text="Back to the rules")
+                           detail=current.error, back_text="Back to the rules", step=3)
+        if session.week is None and current.solution is not None:
+            session.week = app.start_week(session.caseload, current.solution)
         return redirect(url_for("result", sid=sid), code=303)
 
     @web.post("/s/<sid>/cancel")
@@ -207,55 +218,74 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
     @web.get("/s/<sid>/result")
     def result(sid: str) -> Response:
         session = get(sid)
-        solution = solution_of(session)
-        first = solution.cohorts[0]
-        status = "proved optimal" if first.status == "OPTIMAL" else f"best found (bound {first.bound})"
-        return page("result.html", title="Tracking cohort", sid=sid, first=first, solution=solution,
-                    members=app.cohort_members(session.caseload, solution), changes=session.changes, status=status,
-                    can_undo=bool(session.undo))
+        week = week_of(session)
+        solution = week.solution
+        everyone = app.calls(week)
+        return page("result.html", title="Consent calls", step=4, wide=True, sid=sid, solution=solution,
+                    score_text=app.score_sentence(solution), cohort=[c for c in everyone if c.in_cohort],
+                    reserves=[c for c in everyone if not c.in_cohort], calls=everyone,
+                    last_change=session.last_change, can_undo=bool(session.undo), history=app.history(week))
 
-    @web.post("/s/<sid>/decline")
-    def decline(sid: str) -> Response:
+    @web.post("/s/<sid>/consent")
+    def consent(sid: str) -> Response:
         session = get(sid)
-        solution = solution_of(session)
-        child = request.form.get("child_id", "")
-        if request.form.get("confirm") != "yes":  # ask first: a replacement changes the cohort
-            return page("confirm.html", title=f"Replace {child}?", sid=sid, child=child,
-                        slot=next((i for i, c in enumerate(solution.cohorts[0].members, 1) if c == child), None))
+        week = week_of(session)
+        child, state = request.form.get("child_id", ""), request.form.get("state", "")
         try:
-            replaced, record = app.decline(session.caseload, solution, [child], session.declined, "web page")
+            updated = app.record_call(week, child, state, request.form.get("note", ""))
+        except SelectorError as error:
+            return message("Check the call", error.message, url_for("result", sid=sid), back_text="Back", step=4)
+        event = updated.consent[-1]
+        change(session, updated, f"{event.child_id}: {event.state}.")
+        if event.state in ("declined", "unreachable") and event.child_id in week.solution.cohorts[0].members:
+            return offer_page(session, sid, event.child_id)  # offer the best reserve at once
+        return redirect(url_for("result", sid=sid), code=303)
+
+    def offer_page(session: Session, sid: str, child: str) -> Response:
+        week = week_of(session)
+        try:
+            offered = app.offer(week, child)
         except SelectorError as error:
             if error.exit_code == 2:
-                return message("Not in the cohort", error.message, url_for("result", sid=sid), back_text="Back")
+                return message("Not in the cohort", error.message, url_for("result", sid=sid), back_text="Back",
+                               step=4)
             return message("No replacement", "No child can take this slot with every rule met.",
-                           url_for("result", sid=sid), 200, detail=error.explained(), back_text="Back")
-        new = [c for c in replaced.cohorts[0].members if c not in solution.cohorts[0].members]
-        session.undo.append((solution, list(session.declined), session.replacement, len(session.changes)))
-        session.declined = list(record.all_declined)
-        session.replacement = record
-        session.changes.append(f"{child} declined: replaced by {', '.join(new)}; the other members kept their "
-                               f"slots (score {solution.cohorts[0].score} -> {replaced.cohorts[0].score}).")
-        assert session.job is not None
-        session.job.solution = replaced
+                           url_for("result", sid=sid), 200, detail=error.explained(), back_text="Back", step=4)
+        session.pending = offered
+        newcomers = [c for c in app.calls(offered.week) if c.child_id in offered.newcomers]
+        return page("offer.html", title=f"Replace {offered.declined}?", step=4, sid=sid, offer=offered,
+                    said=("declined" if week.state_of(child) == "declined" else "could not be reached"),
+                    newcomers=newcomers, before=week.solution.cohorts[0].score,
+                    after=offered.week.solution.cohorts[0].score)
+
+    @web.post("/s/<sid>/offer")
+    def offer(sid: str) -> Response:
+        return offer_page(get(sid), sid, request.form.get("child_id", ""))
+
+    @web.post("/s/<sid>/accept")
+    def accept(sid: str) -> Response:
+        session = get(sid)
+        offered = session.pending
+        if offered is None:
+            return redirect(url_for("result", sid=sid), code=303)
+        change(session, offered.week, f"{', '.join(offered.newcomers)} now in slot {offered.slot} in place of "
+                                      f"{offered.declined}; the other members kept their slots.")
         return redirect(url_for("result", sid=sid), code=303)
 
     @web.post("/s/<sid>/undo")
     def undo(sid: str) -> Response:
-        """Take back the last replacement: the cohort, the declines and the record as they were."""
+        """Take back the last change: the cohort and consent states as they were, the history kept."""
         session = get(sid)
-        if not session.undo or session.job is None:
+        if not session.undo or session.week is None:
             return redirect(url_for("result", sid=sid), code=303)
-        solution, declined, replacement, changes = session.undo.pop()
-        taken_back = session.changes[changes] if changes < len(session.changes) else "the last change"
-        session.job.solution, session.declined, session.replacement = solution, declined, replacement
-        del session.changes[changes:]
-        session.changes.append(f"Undone: {taken_back}")
+        previous, what = session.undo.pop()
+        session.week = app.undo(session.week, previous)
+        session.last_change, session.pending = f"Undone: {what}", None
         return redirect(url_for("result", sid=sid), code=303)
 
     @web.get("/s/<sid>/download")
     def download(sid: str) -> Response:
-        session = get(sid)
-        archive = app.run_zip(session.caseload, solution_of(session), session.replacement)
+        archive = app.week_zip(week_of(get(sid)))
         return send_file(io.BytesIO(archive), mimetype="application/zip", as_attachment=True,
                          download_name="selector-run.zip")
 
@@ -318,7 +348,7 @@ def _form_defaults(rules: Rules, params: app.SelectionParams) -> dict[str, objec
             "sen": minimum("plan_status", "SEN_SUPPORT"), "one_setting": "setting_id" in spreads,
             "one_practitioner": bool(spreads & {"lead_practitioner", "lead_practitioner_id"}),
             "sets": params.sets, "seed": params.seed, "relax": params.relax,
-            "caps": [(d.column, d.weight, d.cap) for d in rules.dimensions]}
+            "caps": [(d.column, app.dimension_name(d.column), d.weight, d.cap) for d in rules.dimensions]}
 
 
 def _whole(form: Any, name: str, low: int, high: int) -> int:
