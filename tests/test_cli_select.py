@@ -214,6 +214,22 @@ def test_replace_keeps_the_others_and_records_why(tmp_path: Path, sample_run: Pa
     assert "replaces" in (out / "report.md").read_text()
 
 
+def test_two_families_declined_at_once_fill_both_slots(tmp_path: Path, sample_run: Path) -> None:
+    first = json.loads((sample_run / "run.json").read_text())["cohorts"][0]["members"]
+    out = tmp_path / "two"
+    code, _, stderr = run("replace", str(sample_run), "--decline", first[1], "--decline", first[4], "--out", str(out))
+    assert code == 0, stderr
+    new = json.loads((out / "run.json").read_text())
+    members = new["cohorts"][0]["members"]
+    assert first[1] not in members and first[4] not in members
+    assert [m for i, m in enumerate(members) if i not in (1, 4)] == [m for i, m in enumerate(first) if i not in (1, 4)]
+    caseload = load_caseload(SAMPLE / "caseload.csv", SAMPLE / "contacts.csv").frame
+    assert check.violations(caseload, members, DEFAULT_RULES) == []
+    (event,) = new["replacements"]
+    assert event["declined"] == [first[1], first[4]] and sorted(event["newcomers"]) == sorted(
+        m for m in members if m not in first)
+
+
 def test_replace_refuses_a_child_not_in_cohort_1(sample_run: Path) -> None:
     code, _, err = run("replace", str(sample_run), "--decline", "NOPE")
     assert code == 2 and err.startswith(f"Error: NOPE is not in cohort 1 of {sample_run}; cohort 1 is ")
