@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from unittest import mock
 
 import pandas as pd
 import pytest
@@ -107,3 +108,34 @@ def test_write_folder_refuses_non_empty_without_force(tmp_path: Path) -> None:
         write_folder(out, {"c.txt": b"3"}, force=True)  # no run record: not ours to delete
     assert sorted(p.name for p in out.iterdir()) == ["b.txt"]
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no staging folder left behind
+
+
+# ---- the fast reader for plain CSV agrees with pandas' reader, and steps aside otherwise
+
+TRICKY_CSVS = [
+    'child_id,need,note\n007,ASD,"a, quoted ""note"""\n0010, SEMH ,é ü\n',  # quotes, spaces, zeros
+    "child_id;need;note\n1;ASD;x,y\n2;MLD;\n",  # semicolons, an empty last cell
+    "child_id,need,note\n1,ASD,x\n\n2,MLD,y\n",  # a blank line: pandas keeps row numbers
+    "child_id,need,note\n1,ASD\n2,MLD,y\n",  # a short row: filled with ""
+    'child_id,need,note\n1,ASD,"two\nlines"\n',  # a newline inside quotes
+    "child_id,need,\n1,ASD,\n2,MLD,\n",  # a trailing separator (Excel)
+]
+
+
+@pytest.mark.parametrize("content", TRICKY_CSVS)
+def test_plain_csv_reader_agrees_with_pandas(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text(content, encoding="utf-8")
+    fast = read_table(path)
+    with mock.patch("selector.io.tables._read_plain_csv", return_value=None):  # pandas alone
+        slow = read_table(path)
+    pd.testing.assert_frame_equal(fast.frame, slow.frame)
+    assert list(fast.row_numbers) == list(slow.row_numbers)
+
+
+def test_plain_csv_reader_is_used_for_a_plain_file(tmp_path: Path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text(TRICKY_CSVS[0], encoding="utf-8")
+    with mock.patch("selector.io.tables.pd.read_csv", side_effect=AssertionError("pandas' reader used")):
+        frame = read_table(path).frame
+    assert frame["child_id"].tolist() == ["007", "0010"] and frame["note"].tolist() == ['a, quoted "note"', "é ü"]

