@@ -86,9 +86,9 @@ def build_problem(caseload: pd.DataFrame, rules: Rules) -> Problem:
         else:
             keys = spread_keys(candidates[column], column)
         keys_per_rule.append(keys)
-        spread_groups.append(groups_over(keys, rule.max))
-        known = int((keys != "").sum())
-        stats[rule.name] = RuleStats(len(np.unique(keys[keys != ""])) if known else 0, 0)
+        groups, distinct = groups_over(keys, rule.max)
+        spread_groups.append(groups)
+        stats[rule.name] = RuleStats(distinct, 0)
 
     coverage = []
     for dim in rules.dimensions:
@@ -137,18 +137,25 @@ def spread_keys(series: pd.Series, column: str) -> np.ndarray:
     return keys[codes]
 
 
-def groups_over(keys: np.ndarray, limit: int) -> tuple[np.ndarray, ...]:
-    """Groups of positions sharing a known key, only those with more than `limit` members."""
+def groups_over(keys: np.ndarray, limit: int) -> tuple[tuple[np.ndarray, ...], int]:
+    """Groups of positions sharing a known key, only those with more than `limit` members, in
+    key order; and how many distinct known keys there are.
+
+    >>> groups_over(np.array(["b", "a", "", "b", "c", "a"], dtype=object), 1)
+    ((array([1, 5]), array([0, 3])), 3)
+    """
     known = np.flatnonzero(keys != "")
     if len(known) == 0:
-        return ()
-    _codes, inverse, counts = np.unique(keys[known], return_inverse=True, return_counts=True)
+        return (), 0
+    # Hashing, then sorting only the distinct keys (not a million strings).
+    inverse, uniques = pd.factorize(keys[known], sort=True)
+    counts = np.bincount(inverse)
     big = np.flatnonzero(counts > limit)
     if len(big) == 0:
-        return ()
+        return (), len(uniques)
     order = np.argsort(inverse, kind="stable")
     starts = np.concatenate(([0], np.cumsum(counts)))
-    return tuple(known[order[starts[g]:starts[g + 1]]] for g in big)
+    return tuple(known[order[starts[g]:starts[g + 1]]] for g in big), len(uniques)
 
 
 def _dimension_values(candidates: pd.DataFrame, dim: Dimension) -> tuple[tuple[str, np.ndarray], ...]:
@@ -191,7 +198,7 @@ def subset(problem: Problem, positions: np.ndarray) -> Problem:
         child_ids=problem.child_ids[positions],
         count_members=tuple(inside(m) for m in problem.count_members),
         spread_keys=keys,
-        spread_groups=tuple(groups_over(k, r.max) for k, r in zip(keys, problem.rules.spreads, strict=True)),
+        spread_groups=tuple(groups_over(k, r.max)[0] for k, r in zip(keys, problem.rules.spreads, strict=True)),
         coverage=tuple(tuple((v, inside(h)) for v, h in values if len(inside(h))) for values in problem.coverage),
     )
 

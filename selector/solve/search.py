@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import pandas as pd
 from ortools.sat.python import cp_model
 
 from .. import __version__
@@ -281,8 +282,12 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
             progress(text)
 
     budget = budget or Budget(params.time_limit_s)
-    position = {cid: i for i, cid in enumerate(problem.child_ids)}
-    fixed = [position[c] for c in fixed_ids]
+    index = pd.Index(problem.child_ids)  # a hash table once, not a dict of a million ids
+
+    def positions(ids: Sequence[str]) -> list[int]:
+        return [int(i) for i in index.get_indexer(list(ids))]
+
+    fixed = positions(fixed_ids) if fixed_ids else []
     dropped: tuple[str, ...] = ()
     first_share = FIRST_COHORT_SHARE if params.sets > 1 else 1.0
     step(f"cohort 1 of {params.sets}")
@@ -300,7 +305,7 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
         notes.append(f"the time limit of {params.time_limit_s:g} s ran out before cohort 1 was proved best: it "
                      f"scores {first.score}, and no cohort scores more than {first.bound}")
     cohorts = [first]
-    earlier = [[position[c] for c in first.members]]
+    earlier = [positions(first.members)]
     for rank in range(2, params.sets + 1):
         if budget.exhausted():
             notes.append(f"the time limit of {params.time_limit_s:g} s was spent after {len(cohorts)} of the "
@@ -317,7 +322,7 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
                          f"{len(cohorts)} of the {params.sets} ranked cohorts asked for were found")
             break
         cohorts.append(cohort)
-        earlier.append([position[c] for c in cohort.members])
+        earlier.append(positions(cohort.members))
 
     step("reserves")
     reserves = find_reserves(problem, first.members, params)
