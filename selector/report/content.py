@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .. import check
-from ..contract.cells import holds_any, value_of, value_order
+from ..contract.cells import holds_any, match_key, value_of, value_order
 from ..contract.columns import CONTACT_FIELDS
 from ..contract.rules import CountRule, Rules, SpreadRule
 from ..io.run_record import RunRecord
@@ -32,12 +32,16 @@ def label(column: str) -> str:
 def reasons(caseload: pd.DataFrame, members: tuple[str, ...], rules: Rules) -> dict[str, str]:
     """Why each member was chosen: the values only it brings, and the rules it helps meet."""
     out = {}
+    # Each member's own values once; "the others" are the union of the rest, compared as the
+    # one cell reader matches values.
+    own = {child: check.coverage(caseload, [child], rules) for child in dict.fromkeys(members)}
     for child in members:
-        others = [m for m in members if m != child]
-        mine = check.coverage(caseload, [child], rules)
-        theirs = check.coverage(caseload, others, rules)
+        mine = own[child]
+        theirs = {d.column: {match_key(v) for m in members if m != child for v in own[m][d.column]}
+                  for d in rules.dimensions}
         unique = [f"{label(d.column)} {in_words(d.column, v)}" for d in rules.dimensions if d.weight > 0
-                  for v in sorted(mine[d.column] - theirs[d.column], key=value_order(d.column))]
+                  for v in sorted((v for v in mine[d.column] if match_key(v) not in theirs[d.column]),
+                                  key=value_order(d.column))]
         row = caseload.loc[caseload["child_id"] == child].iloc[0]
         rules_met = [rule_in_words(r) for r in rules.counts if r.min and holds_any(row, r.column, set(r.values))]
         parts = []
@@ -100,13 +104,13 @@ def call_order(solution: Solution) -> list[tuple[str, str, int]]:
 
 
 def contacts_frame(caseload: pd.DataFrame, solution: Solution, all_contacts: pd.DataFrame,
-                   consent: dict[str, str] | None = None) -> pd.DataFrame:
+                   consent: dict[str, str] | None = None, why: dict[str, str] | None = None) -> pd.DataFrame:
     """contacts.csv: the practitioners to call, in call order (cohort 1, then the reserves), each
     case with what a practitioner needs to recognise it; lead contact first for each child; and
     where each family's consent stands (`consent`: child -> state; "to ask" when not given)."""
     consent = consent or {}
     by_id = caseload.set_index("child_id", drop=False)
-    why = reasons(caseload, solution.cohorts[0].members, solution.rules)
+    why = why if why is not None else reasons(caseload, solution.cohorts[0].members, solution.rules)
     rows = []
     for call, (child, role, slot) in enumerate(call_order(solution), start=1):
         case = {c: by_id.loc[child, c] if c in by_id.columns else "" for c in CASE_COLUMNS}
@@ -247,7 +251,7 @@ def max_score(rules: Rules) -> int:
 
 def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecord,
                     offered: dict[str, set[str]], caseload_counts: dict[str, pd.Series] | None = None,
-                    ) -> list[Section]:
+                    why: dict[str, str] | None = None) -> list[Section]:
     """The report's content, rendered to Markdown and HTML alike.
 
     Args:
@@ -257,6 +261,7 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecor
         offered: the values the eligible caseload offers per dimension (`offered_values`).
         caseload_counts: counts per value of the charted dimensions (`distributions`); no
             charts without them.
+        why: why each member of cohort 1 was chosen (`reasons`), when already worked out.
     """
     rules = solution.rules
     first = solution.cohorts[0]
@@ -284,7 +289,7 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecor
         rule_rows.append([name, "dropped by --relax (could not be met with the others)"])
     run.tables.append(Table(["rule", "cohort 1"], rule_rows))
 
-    why = reasons(caseload, first.members, rules)
+    why = why if why is not None else reasons(caseload, first.members, rules)
     cohort_rows = []
     for slot, child in enumerate(first.members, start=1):
         m = by_id.loc[child]

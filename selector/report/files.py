@@ -47,14 +47,16 @@ def run_files(caseload: pd.DataFrame, all_contacts: pd.DataFrame, solution: Solu
     caseload = caseload.loc[caseload["child_id"].isin(involved)]
     cohorts = cohorts_frame(caseload, solution)
     consent = {e.child_id: e.state for e in record.consent}  # the latest state of each child
-    contacts = contacts_frame(caseload, solution, all_contacts, consent)
+    first = cohorts.loc[cohorts["cohort"] == 1]
+    why = dict(zip(first["child_id"], first["why_chosen"], strict=True))  # worked out once, used thrice
+    contacts = contacts_frame(caseload, solution, all_contacts, consent, why)
     if solution.dropped:
         # Relaxed rules: every output says so, the CSVs in a column of their own.
         dropped = "; ".join(solution.dropped)
         cohorts["rules_dropped"] = dropped
         contacts["rules_dropped"] = dropped
     title = f"Tracking cohort for {record.input.caseload}"
-    sections = report_sections(caseload, solution, record, offered, counts)
+    sections = report_sections(caseload, solution, record, offered, counts, why)
     files = {
         "cohorts.csv": frame_to_csv_bytes(cohorts),
         "contacts.csv": frame_to_csv_bytes(contacts),
