@@ -105,6 +105,24 @@ def highs_cohort(frame: pd.DataFrame) -> tuple[float, int, str]:
     return time.perf_counter() - started, round(best) if best is not None else -1, str(message)
 
 
+def shape_lines(rows: int, repeats: int) -> list[str]:
+    """The table of every shape, one line per shape (printed as each is measured)."""
+    lines = [("| shape | selector cohort 1 (s) | HiGHS (s) | speed-up | selector score | HiGHS score | equal | "
+              "selector status |"), "|---|---:|---:|---:|---:|---:|---|---|"]
+    for shape in SHAPES:
+        frame = caseload(rows, shape)
+        ours = [selector_cohort(frame) for _ in range(repeats)]
+        theirs = [highs_cohort(frame) for _ in range(repeats)]
+        mine = statistics.median(t for t, _, _ in ours)
+        other = statistics.median(t for t, _, _ in theirs)
+        score, status = ours[0][1], ours[0][2]
+        line = (f"| {shape} | {mine:.3f} | {other:.3f} | {other / mine:.1f}x | {score} | {theirs[0][1]} | "
+                f"{'yes' if score == theirs[0][1] else 'NO'} | {status} |")
+        print(line, file=sys.stderr, flush=True)
+        lines.append(line)
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=5000)
@@ -113,20 +131,7 @@ def main() -> None:
     args = parser.parse_args()
     lines = [(f"Machine: {platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores, Python "
              f"{platform.python_version()}. Date: {time.strftime('%Y-%m-%d')}. Rows: {args.rows:,}. "
-             f"Repeats: {args.repeats} (medians)."), "",
-             ("| shape | selector cohort 1 (s) | HiGHS (s) | speed-up | selector score | HiGHS score | equal | "
-             "selector status |"), "|---|---:|---:|---:|---:|---:|---|---|"]
-    for shape in SHAPES:
-        frame = caseload(args.rows, shape)
-        ours = [selector_cohort(frame) for _ in range(args.repeats)]
-        theirs = [highs_cohort(frame) for _ in range(args.repeats)]
-        mine = statistics.median(t for t, _, _ in ours)
-        other = statistics.median(t for t, _, _ in theirs)
-        score, status = ours[0][1], ours[0][2]
-        line = (f"| {shape} | {mine:.3f} | {other:.3f} | {other / mine:.1f}x | {score} | {theirs[0][1]} | "
-                f"{'yes' if score == theirs[0][1] else 'NO'} | {status} |")
-        print(line, flush=True)
-        lines.append(line)
+             f"Repeats: {args.repeats} (medians)."), "", *shape_lines(args.rows, args.repeats)]
     Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
