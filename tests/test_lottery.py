@@ -1,0 +1,152 @@
+"""The lottery over the best cohorts: leximin chances worked out by hand on small caseloads,
+checked against an independent computation (every cohort enumerated, the checker deciding which
+are optimal, SciPy's HiGHS solving the leximin LP child by child), equal chances within a type,
+and seeded draws that follow the chances."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from selector import check
+from selector.contract.rules import CountRule, Dimension, Rules
+from selector.solve import SelectionParams, build_problem
+from selector.solve.lottery import child_types, draw, fair_lottery
+from tests.conftest import validated
+
+scipy_optimize = pytest.importorskip("scipy.optimize")
+
+NEED_CAP_2 = (Dimension("primary_need", 1, 2),)
+PARAMS = SelectionParams(seed=0)
+
+
+def chances_by_id(rows: list[dict[str, object]], rules: Rules, optimum: int, slack: float = 0.0) -> dict[str, float]:
+    frame = validated(rows).frame
+    problem = build_problem(frame, rules)
+    lottery = fair_lottery(problem, PARAMS, optimum, slack)
+    return {str(c): round(float(p), 9) for c, p in zip(problem.child_ids, lottery.chances, strict=True)}
+
+
+def test_the_only_ap_child_is_always_chosen_and_the_rest_share_evenly() -> None:
+    # Size 2, one point per distinct need (cap 2), at least one child in AP.
+    # K1 (ASD, AP) is the only AP child, so every cohort holds K1. Its partner must bring a
+    # second need: K2 (MLD) or K3 (SEMH); K4 (ASD) would score 1. Optimal cohorts: {K1,K2},
+    # {K1,K3}. Leximin: K2 and K3 1/2 each, K1 1, K4 0 (in no optimal cohort).
+    rows = [{"primary_need": "ASD", "setting_type": "AP"}, {"primary_need": "MLD"},
+            {"primary_need": "SEMH"}, {"primary_need": "ASD"}]
+    rules = Rules(size=2, counts=(CountRule("setting_type", ("AP",), min=1),), dimensions=NEED_CAP_2)
+    assert chances_by_id(rows, rules, optimum=2) == pytest.approx({"K1": 1.0, "K2": 0.5, "K3": 0.5, "K4": 0.0}, abs=1e-8)
+
+
+def test_leximin_beats_a_uniform_draw_over_optimal_cohorts() -> None:
+    # Size 2, one point per distinct need (cap 2). K1 ASD, K2-K4 MLD, K5 SEMH. The optimal
+    # cohorts are the 7 pairs of different needs: {ASD,MLD} x3, {ASD,SEMH}, {MLD,SEMH} x3.
+    # Uniform over the 7 gives each MLD child 2/7. Let u, v, w be the weights of the kinds
+    # {ASD,MLD}, {ASD,SEMH}, {MLD,SEMH}: each MLD child gets (u + w)/3 <= 1/3, with equality only
+    # when v = 0; so the smallest chance is at most 1/3, reached with v = 0. Then K1 gets u and
+    # K5 gets w with u + w = 1: the next level is u = w = 1/2.
+    # Fairest lottery: MLD children 1/3 each, K1 and K5 1/2 each.
+    rows = [{"primary_need": n} for n in ("ASD", "MLD", "MLD", "MLD", "SEMH")]
+    rules = Rules(size=2, dimensions=NEED_CAP_2)
+    chances = chances_by_id(rows, rules, optimum=2)
+    assert chances == pytest.approx({"K1": 0.5, "K2": 1 / 3, "K3": 1 / 3, "K4": 1 / 3, "K5": 0.5}, abs=1e-7)
+    # With 50% slack every pair (score >= 1) joins: all ten pairs, 2/5 for everyone; the
+    # largest chance falls from 1/2 to 2/5.
+    loose = chances_by_id(rows, rules, optimum=2, slack=50)
+    assert loose == pytest.approx(dict.fromkeys(chances, 0.4), abs=1e-7)
+
+
+def test_children_alike_for_every_rule_are_one_type() -> None:
+    rows = [{"primary_need": n} for n in ("ASD", "ASD", "MLD")]
+    problem = build_problem(validated(rows).frame, Rules(size=2, dimensions=NEED_CAP_2))
+    assert child_types(problem).tolist() == [0, 0, 1]
+
+
+def leximin_by_enumeration(frame, rules: Rules) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Independent: every cohort enumerated, the checker keeps the optimal ones, and SciPy's
+    HiGHS solves the leximin LP child by child (a child is fixed when no lottery holding the
+    others can raise it above the level)."""
+    ids = frame.loc[frame["eligible"], "child_id"].tolist()
+    feasible = [c for c in itertools.combinations(ids, rules.size) if not check.violations(frame, c, rules)]
+    best = max(check.score(frame, c, rules) for c in feasible)
+    optimal = [c for c in feasible if check.score(frame, c, rules) == best]
+    possible = sorted({i for c in optimal for i in c})
+    a = np.array([[1.0 if i in c else 0.0 for c in optimal] for i in possible])
+    k = len(optimal)
+    fixed: dict[int, float] = {}
+
+    def solve(objective: np.ndarray, level: float | None) -> float:
+        rows, bounds = [], []
+        for r in range(len(possible)):  # -a x + (z) <= -fixed / 0
+            row = np.concatenate([-a[r], [0.0]])
+            if r in fixed:
+                rows.append(row), bounds.append(-(fixed[r] - 1e-9))
+            elif level is None:
+                row[-1] = 1.0
+                rows.append(row), bounds.append(0.0)
+            else:
+                rows.append(row), bounds.append(-(level - 1e-9))
+        result = scipy_optimize.linprog(-objective, A_ub=np.array(rows), b_ub=np.array(bounds),
+                                        A_eq=np.array([[1.0] * k + [0.0]]), b_eq=[1.0],
+                                        bounds=[(0, 1)] * (k + 1), method="highs")
+        assert result.status == 0
+        return -result.fun
+
+    while len(fixed) < len(possible):
+        level = solve(np.concatenate([np.zeros(k), [1.0]]), None)
+        for r in range(len(possible)):
+            if r not in fixed and solve(np.concatenate([a[r], [0.0]]), level) <= level + 1e-7:
+                fixed[r] = level
+    return {i: (fixed[possible.index(i)] if i in possible else 0.0) for i in ids}
+
+
+NEEDS = ("ASD", "MLD", "SEMH", "HI")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(needs=st.lists(st.sampled_from(NEEDS), min_size=4, max_size=7),
+       ap=st.lists(st.booleans(), min_size=7, max_size=7),
+       ages=st.lists(st.sampled_from([3, 8, 13, 17, 21]), min_size=7, max_size=7),
+       size=st.integers(2, 3), need_ap=st.booleans())
+def test_leximin_matches_an_independent_computation(needs: list[str], ap: list[bool], ages: list[int],
+                                                    size: int, need_ap: bool) -> None:
+    rows = [{"primary_need": n, "setting_type": "AP" if a else "MAINSTREAM", "age": age}
+            for n, a, age in zip(needs, ap, ages, strict=False)]
+    counts = (CountRule("setting_type", ("AP",), min=1),) if need_ap else ()
+    rules = Rules(size=size, counts=counts, dimensions=(Dimension("primary_need", 2, 3), Dimension("age_band", 1, 2)))
+    frame = validated(rows).frame
+    if len(rows) < size or (need_ap and not any(ap[: len(rows)])):
+        return
+    expected = leximin_by_enumeration(frame, rules)
+    feasible = [c for c in itertools.combinations(frame["child_id"], size) if not check.violations(frame, c, rules)]
+    optimum = max(check.score(frame, c, rules) for c in feasible)
+    problem = build_problem(frame, rules)
+    lottery = fair_lottery(problem, PARAMS, optimum)
+    ours = dict(zip(problem.child_ids, lottery.chances, strict=True))
+    assert ours == pytest.approx(expected, abs=1e-6)
+    types = child_types(problem)
+    for t in set(types.tolist()):  # children of one type: exactly equal chances
+        assert len({round(float(c), 12) for c in lottery.chances[types == t]}) == 1
+
+
+def test_draws_are_optimal_cohorts_that_follow_the_chances() -> None:
+    rows = [{"primary_need": n} for n in ("ASD", "MLD", "MLD", "MLD", "SEMH")]
+    rules = Rules(size=2, dimensions=NEED_CAP_2)
+    frame = validated(rows).frame
+    problem = build_problem(frame, rules)
+    lottery = fair_lottery(problem, PARAMS, 2)
+    counts = np.zeros(problem.n)
+    draws = 3000
+    for seed in range(draws):
+        cohort = [str(problem.child_ids[i]) for i in draw(lottery, seed)]
+        assert not check.violations(frame, cohort, rules) and check.score(frame, cohort, rules) == 2
+        counts[[problem.child_ids.tolist().index(c) for c in cohort]] += 1
+    assert draw(lottery, 11) == draw(lottery, 11)  # the same seed, the same cohort
+    expected = lottery.chances * draws
+    statistic = ((counts - expected) ** 2 / expected).sum()
+    p = 1 - pytest.importorskip("scipy.stats").chi2.cdf(statistic, df=problem.n - 1)
+    assert p > 0.001, (counts, expected)
