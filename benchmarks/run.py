@@ -148,6 +148,7 @@ def measure_size(rows: int, folder: Path, repeats: int, peer_timeout: float, ski
     return results
 
 
+ANALYSIS_MARKER = "## Profiles, and why a target is not met"
 E2E_FIVE = "selector select (CLI, end to end: 5 sets + reserves)"
 E2E_ONE = "selector select --sets 1 (CLI, end to end)"
 FLOOR = "floor: python + import pandas, OR-Tools + read_csv"
@@ -315,7 +316,13 @@ def main() -> None:
         "Targets:", "", *targets(results, nat, shapes, args.shape_rows, args.million), "",
     ])
     print(text)
-    Path(args.out).write_text(text)
+    out = Path(args.out)
+    # The reading of the figures is written by hand below the marker; a new run keeps it (and
+    # whoever runs it checks that it still holds).
+    kept = ""
+    if out.exists() and ANALYSIS_MARKER in out.read_text():
+        kept = ANALYSIS_MARKER + out.read_text().split(ANALYSIS_MARKER, 1)[1]
+    out.write_text(text + ("\n" + kept if kept else ""))
 
 
 if __name__ == "__main__":
