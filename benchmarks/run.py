@@ -216,6 +216,9 @@ def table(results: list[dict]) -> str:
         shown = "-" if seconds is None else (f"> {r.get('note', '').split()[-2]}" if seconds == float("inf")
                                               else f"{seconds:.2f}")
         optimal = {True: "yes (proved)", False: "no", None: "-"}.get(r.get("optimal"), "-")
+        floor = next((f for f in results if f["method"] == FLOOR and f["rows"] == r["rows"]), None)
+        if r["method"] in (E2E_ONE, E2E_FIVE) and floor and seconds:
+            r = {**r, "note": f"{seconds / floor['seconds']:.1f}x the floor"}
         if r["method"].startswith(("greedy", "sortition")) and r.get("score") is not None:
             optimal = "not proved"
         lines.append(f"| {r['method']} | {r['rows']:,} | {shown} | {r.get('mb', 0):.0f} | "

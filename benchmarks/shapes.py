@@ -84,11 +84,16 @@ SHAPES: dict[str, Callable[[pd.DataFrame, np.random.Generator], pd.DataFrame]] =
 }
 
 
-def caseload(rows: int, shape: str) -> pd.DataFrame:
-    """A validated caseload of the shape (same rows and seed for every shape)."""
+def shaped(rows: int, shape: str) -> pd.DataFrame:
+    """A caseload of the shape as a file holds it (same rows and seed for every shape)."""
     frame, contacts = generate(rows, 11)
     frame = inline_contacts(frame, contacts)
-    frame = SHAPES[shape](frame, np.random.default_rng(7)).fillna("").astype(str)
+    return SHAPES[shape](frame, np.random.default_rng(7)).fillna("").astype(str)
+
+
+def caseload(rows: int, shape: str) -> pd.DataFrame:
+    """A validated caseload of the shape (same rows and seed for every shape)."""
+    frame = shaped(rows, shape)
     raw = RawTable(f"{shape}.csv", frame, np.arange(2, len(frame) + 2), "0" * 64, {c: c for c in frame.columns})
     return validate(raw).frame
 
@@ -105,11 +110,30 @@ def highs_cohort(frame: pd.DataFrame) -> tuple[float, int, str]:
     return time.perf_counter() - started, round(best) if best is not None else -1, str(message)
 
 
+def end_to_end(rows: int, shape: str, repeats: int, folder: Path) -> tuple[float, float, float]:
+    """`selector select --sets 1` on the shape's file, in its own process: seconds and peak MB
+    (medians and max of the repeats), and the floor process's seconds on the same file."""
+    from benchmarks.run import PYTHON, SELECTOR, median_run
+
+    path = folder / f"{shape}.csv"
+    shaped(rows, shape).to_csv(path, index=False)
+    seconds, mb, _ = median_run([*SELECTOR, "select", str(path), "--out", str(folder / f"run-{shape}"), "--force",
+                                 "--sets", "1"], repeats)
+    floor, _, _ = median_run([PYTHON, "-c", ("import sys, pandas, ortools.sat.python.cp_model; "
+                              "pandas.read_csv(sys.argv[1])"), str(path)], repeats)
+    return seconds, mb, floor
+
+
 def shape_lines(rows: int, repeats: int) -> list[str]:
     """The table of every shape, one line per shape (printed as each is measured)."""
+    import tempfile
+
     lines = [("| shape | selector cohort 1 (s) | HiGHS (s) | speed-up | selector score | HiGHS score | equal | "
-              "selector status |"), "|---|---:|---:|---:|---:|---:|---|---|"]
+              "selector status | `select --sets 1` (s) | x floor | peak MB |"),
+             "|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|"]
+    folder = Path(tempfile.mkdtemp(prefix="selector-shapes-"))
     for shape in SHAPES:
+        whole, mb, floor = end_to_end(rows, shape, repeats, folder)
         frame = caseload(rows, shape)
         ours = [selector_cohort(frame) for _ in range(repeats)]
         theirs = [highs_cohort(frame) for _ in range(repeats)]
@@ -117,7 +141,8 @@ def shape_lines(rows: int, repeats: int) -> list[str]:
         other = statistics.median(t for t, _, _ in theirs)
         score, status = ours[0][1], ours[0][2]
         line = (f"| {shape} | {mine:.3f} | {other:.3f} | {other / mine:.1f}x | {score} | {theirs[0][1]} | "
-                f"{'yes' if score == theirs[0][1] else 'NO'} | {status} |")
+                f"{'yes' if score == theirs[0][1] else 'NO'} | {status} | {whole:.2f} | {whole / floor:.1f}x | "
+                f"{mb:.0f} |")
         print(line, file=sys.stderr, flush=True)
         lines.append(line)
     return lines
