@@ -113,7 +113,7 @@ def highs_cohort(frame: pd.DataFrame) -> tuple[float, int, str]:
 def end_to_end(rows: int, shape: str, repeats: int, folder: Path) -> tuple[float, float, float]:
     """`selector select --sets 1` on the shape's file, in its own process: seconds and peak MB
     (medians and max of the repeats), and the floor process's seconds on the same file."""
-    from benchmarks.run import PYTHON, SELECTOR, median_run
+    from benchmarks.measuring import PYTHON, SELECTOR, median_run
 
     path = folder / f"{shape}.csv"
     shaped(rows, shape).to_csv(path, index=False)
