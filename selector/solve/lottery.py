@@ -31,7 +31,7 @@ from .settings import SelectionParams, make_solver
 
 TOLERANCE = 1e-7  # LP and pricing tolerance on chances
 WEIGHT_SCALE = 10**7  # duals to CP-SAT's whole-number weights
-FIXED_SLACK = 1e-10  # a fixed level may give this much back, so that the LP stays feasible
+FIXED_SLACK = 1e-7  # a fixed level may give back GLOP's own feasibility tolerance, so the LP stays feasible
 
 
 @dataclass(frozen=True)
