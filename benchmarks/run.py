@@ -159,6 +159,10 @@ def table(results: list[dict]) -> str:
         floor = next((f for f in results if f["method"] == FLOOR and f["rows"] == r["rows"]), None)
         if r["method"] in (E2E_ONE, E2E_FIVE) and floor and seconds:
             r = {**r, "note": f"{seconds / floor['seconds']:.1f}x the floor"}
+        milp = next((m for m in results if m["method"] == "milp" and m["rows"] == r["rows"]), None)
+        if r["method"] == "selector: cohort 1 proved" and milp and milp.get("seconds") not in (None, float("inf")):
+            same = "equal score" if milp.get("score") == r.get("score") else "DIFFERENT score"
+            r = {**r, "note": f"{r.get('note', '')}; {milp['seconds'] / seconds:.1f}x faster than HiGHS, {same}"}
         if r["method"].startswith(("greedy", "sortition")) and r.get("score") is not None:
             optimal = "not proved"
         lines.append(f"| {r['method']} | {r['rows']:,} | {shown} | {r.get('mb', 0):.0f} | "
