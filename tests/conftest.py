@@ -80,6 +80,21 @@ def small_caseload_csv(tmp_path: Path) -> Path:
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 
 
+def write_slow_caseload(folder: Path) -> tuple[Path, Path]:
+    """A caseload and rules whose proof takes minutes with two CP-SAT workers (one worker proves
+    it at once): 800 generated children, caps so high that the objective bound is weak. Written
+    to `folder` as slow.csv and slow.toml (no contacts: select it with --allow-missing-contact)."""
+    import re
+
+    from selector.io.sample import generate
+
+    caseload, _ = generate(800, 5)
+    caseload.to_csv(folder / "slow.csv", index=False)
+    defaults = run("default-rules")[1]
+    (folder / "slow.toml").write_text(re.sub(r"(?m)^cap = .*$", "cap = 100", defaults))
+    return folder / "slow.csv", folder / "slow.toml"
+
+
 def load_caseload(caseload: Path | None, contacts: Path | None = None, *, annex: object = None,
                   sheet: str | None = None, allow_missing_contact: bool = False) -> Caseload:
     """Read and validate files as the application does (`app.load`)."""

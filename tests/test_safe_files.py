@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import subprocess
 import sys
 import time
@@ -13,13 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from selector.cli import main
 from selector.io import folders
 from selector.io.folders import output_lock
 from selector.io.sample import generate
-from tests.conftest import EIGHT, caseload_frame, run, write_csv
+from tests.conftest import EIGHT, caseload_frame, run, write_csv, write_slow_caseload
 
 
 @pytest.fixture
@@ -123,11 +120,7 @@ def test_a_second_run_into_a_folder_being_written_fails_at_once(area: Path, tmp_
 
 def test_two_real_processes_into_one_folder(tmp_path: Path) -> None:
     """Two `selector select` processes at once: the second is refused while the first works."""
-    caseload, _ = generate(800, 5)
-    caseload.to_csv(tmp_path / "slow.csv", index=False)
-    # Caps this high and two workers: the proof takes minutes (one worker proves it at once).
-    defaults = CliRunner().invoke(main, ["default-rules"]).stdout
-    (tmp_path / "slow.toml").write_text(re.sub(r"(?m)^cap = .*$", "cap = 100", defaults))
+    write_slow_caseload(tmp_path)  # a proof that takes minutes with two workers
     out = tmp_path / "run"
     first = subprocess.Popen([sys.executable, "-m", "selector", "select", str(tmp_path / "slow.csv"), "--out",
                               str(out), "--rules", str(tmp_path / "slow.toml"), "--time-limit", "60", "--sets", "1",

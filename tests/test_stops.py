@@ -19,8 +19,7 @@ from click.testing import CliRunner
 
 from selector.cli import main
 from selector.contract.errors import Interrupted
-from selector.io.sample import generate
-from tests.conftest import EIGHT, caseload_frame, write_csv
+from tests.conftest import EIGHT, caseload_frame, write_csv, write_slow_caseload
 
 STOPPED = "Interrupted: stopped before finishing; nothing was written and temporary files were removed."
 SIGNALS = [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
@@ -30,12 +29,7 @@ SIGNALS = [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
 def slow(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A caseload and rules whose proof takes far longer than the tests wait (800 children, caps
     so high that the objective bound is weak)."""
-    folder = tmp_path_factory.mktemp("slow")
-    caseload, _ = generate(800, 5)
-    caseload.to_csv(folder / "slow.csv", index=False)
-    defaults = CliRunner().invoke(main, ["default-rules"]).stdout
-    (folder / "slow.toml").write_text(re.sub(r"(?m)^cap = .*$", "cap = 100", defaults))
-    return folder / "slow.csv", folder / "slow.toml"
+    return write_slow_caseload(tmp_path_factory.mktemp("slow"))
 
 
 def start_select(slow: tuple[Path, Path], out: Path) -> subprocess.Popen[str]:

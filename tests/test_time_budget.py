@@ -4,17 +4,15 @@ share the rest, and what the time did not reach is said in words in every output
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from selector.cli import main
-from selector.io.sample import generate
 from selector.solve import SelectionParams, build_problem, search
 from selector.solve.settings import Budget
-from tests.conftest import SAMPLE, load_caseload
+from tests.conftest import SAMPLE, load_caseload, write_slow_caseload
 
 
 class Clock:
@@ -71,11 +69,7 @@ def test_one_cohort_may_use_the_whole_budget(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_a_cut_short_run_says_so_everywhere(tmp_path: Path) -> None:
-    caseload, _ = generate(800, 5)
-    caseload.to_csv(tmp_path / "slow.csv", index=False)
-    defaults = CliRunner().invoke(main, ["default-rules"]).stdout
-    # With caps this high and two workers the proof takes minutes (one worker proves it at once).
-    (tmp_path / "slow.toml").write_text(re.sub(r"(?m)^cap = .*$", "cap = 100", defaults))
+    write_slow_caseload(tmp_path)  # a proof that takes minutes with two workers
     out = tmp_path / "run"
     result = CliRunner().invoke(main, ["select", str(tmp_path / "slow.csv"), "--rules", str(tmp_path / "slow.toml"),
                                        "--allow-missing-contact", "--time-limit", "4", "--sets", "3", "--workers", "2",
