@@ -32,7 +32,7 @@ from .io.folders import (
     write_file,
     write_folder,
 )
-from .io.rules_toml import load_rules, rules_from_text, rules_to_toml
+from .io.rules_toml import load_rules, rules_to_toml
 from .io.run_record import (
     CONSENT_STATES,
     AnnexRecord,
@@ -238,11 +238,6 @@ def read_rules(rules_file: Path | None = None, size: int | None = None, caseload
         rules = load_rules(rules_file, tuple(frame.columns),
                            lambda column: {v for held in column_values(frame[column], column) for v in held})
     return rules.with_size(size) if size is not None else rules
-
-
-def rules_from_upload(text: str, name: str) -> Rules:
-    """Rules from an uploaded TOML file's text."""
-    return rules_from_text(text, name)
 
 
 def default_rules_toml() -> str:
@@ -752,7 +747,7 @@ def record_call(week: Week, child_id: str, state: str, note: str = "", at: str |
     return replace(week, consent=(*week.consent, event))
 
 
-def offer(week: Week, child_id: str, progress: Progress | None = None) -> Offer:
+def offer(week: Week, child_id: str, from_run: str = "", progress: Progress | None = None) -> Offer:
     """The best child for a declined member's slot, every rule still met, leaving out every family
     that said no or could not be reached; not applied until accepted (`Offer.week`).
 
@@ -763,8 +758,7 @@ def offer(week: Week, child_id: str, progress: Progress | None = None) -> Offer:
     before = week.solution
     (child,) = _match_ids((child_id,), before.cohorts[0].members)
     earlier = set(week.replaced.all_declined if week.replaced else ()) | set(week.said_no())
-    after, replacement = decline(week.caseload, before, [child], sorted(earlier - {child}), "web page",
-                                 progress)
+    after, replacement = decline(week.caseload, before, [child], sorted(earlier - {child}), from_run, progress)
     newcomers = tuple(c for c in after.cohorts[0].members if c not in before.cohorts[0].members)
     event = replacement_event(before, after, replacement, newcomers, "replaced")
     slot = before.cohorts[0].members.index(child) + 1

@@ -60,5 +60,3 @@ class Failures:
             .drop(columns="_o").reset_index(drop=True)[FAILURE_COLUMNS]
         )
 
-    def has_errors(self) -> bool:
-        return any((part["severity"] == "error").any() for part in self.parts)
