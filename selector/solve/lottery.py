@@ -6,18 +6,21 @@ smallest, ...), and a seeded draw from it.
 Children who hold the same values for every hard rule and objective term, and the same key of
 every spread rule that can bind, are interchangeable: a *type*. The distribution is found over
 types by column generation (Flanigan, Goelz, Gupta, Hennig and Procaccia, Nature 596, 2021):
-GLOP solves the master LP over the cohorts found so far, CP-SAT prices a new cohort from its
-duals, and the types whose constraints bind are fixed level by level. A draw chooses a cohort
-of the distribution, then which children of each of its types uniformly, so children of one
-type have exactly equal chances.
+GLOP solves the master LP over the cohorts found so far, a new cohort is priced from its duals
+(first by swapping children of known cohorts, which numpy checks for every candidate at once,
+then, to prove that none is left, by CP-SAT), and the types whose constraints bind are fixed
+level by level. A draw chooses a cohort of the distribution, then which children of each of its
+types uniformly, so children of one type have exactly equal chances.
 
-Exact for any caseload; the work grows with the number of types in some optimal cohort, so this
-is for small and medium caseloads until the column generation is made to scale.
+Everything runs on the candidates sorted by child id, so the order of the rows changes nothing.
+The work is bounded: when the budget runs out before every level is proved, the lottery found
+so far is used (its chances are still exact for it) and `proved` says it is not yet the fairest.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,12 +29,22 @@ from ortools.sat.python import cp_model
 
 from ..contract.errors import SolverError
 from .constraints import CohortModel
-from .problem import Problem
+from .problem import Problem, subset
 from .settings import SelectionParams, make_solver
 
 TOLERANCE = 1e-7  # LP and pricing tolerance on chances
-WEIGHT_SCALE = 10**7  # duals to CP-SAT's whole-number weights
+WEIGHT_SCALE = 10**9  # duals to CP-SAT's whole-number weights
+# A type is fixed at a level when its row's dual is above this (smaller duals are the LP's noise).
+DUAL_TOLERANCE = 1e-6
 FIXED_SLACK = 1e-7  # a fixed level may give back GLOP's own feasibility tolerance, so the LP stays feasible
+# CP-SAT work (machine-independent units) for one pricing: a short search that usually finds a
+# cohort, then a longer one to prove there is none.
+QUICK_DETERMINISTIC_TIME = 0.2
+PRICING_DETERMINISTIC_TIME = 5.0
+SWAP_STARTS = 4  # known cohorts a swap search starts from, best first
+POOL_PER_VALUE = 5  # holders of each value in a pricing pool
+REPAIR_STARTS = 8  # known cohorts a repair starts from
+REPAIR_STEPS = 6  # swaps a repair may make
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,10 @@ class Lottery:
         chances: each candidate's chance of being in the drawn cohort.
         threshold: the lowest score a cohort of the lottery may have.
         levels: how many leximin levels were fixed.
+        proved: every level was proved (the fairest lottery); False when the work budget ran
+            out first (the chances are exact for the lottery used, which may not be the fairest).
+        complete: every child who is in some cohort of the lottery's score was found (so every
+            such child has a chance above zero).
     """
 
     cohorts: tuple[tuple[int, ...], ...]
@@ -53,11 +70,19 @@ class Lottery:
     chances: np.ndarray
     threshold: int
     levels: int
+    proved: bool = True
+    complete: bool = True
 
     @property
     def possible(self) -> np.ndarray:
         """Candidates who are in at least one cohort of the lottery."""
         return np.flatnonzero(self.chances > TOLERANCE)
+
+    @property
+    def smallest(self) -> float:
+        """The smallest chance of any child who can be chosen."""
+        chosen = self.chances[self.chances > TOLERANCE]
+        return float(chosen.min()) if len(chosen) else 0.0
 
 
 def child_types(problem: Problem) -> np.ndarray:
@@ -94,65 +119,93 @@ def child_types(problem: Problem) -> np.ndarray:
     return order[inverse.ravel()]
 
 
+class Fitter:
+    """Which candidates complete a cohort that is one child short, under every hard rule and
+    with a score of at least `threshold`: numpy checks every candidate at once, so swapping one
+    child of a cohort for each possible other costs one pass over the caseload."""
+
+    def __init__(self, problem: Problem, threshold: int) -> None:
+        n, rules = problem.n, problem.rules
+        self.n, self.size, self.threshold = n, rules.size, threshold
+        self.count_flags = np.zeros((len(rules.counts), n), dtype=np.int16)
+        for r, members in enumerate(problem.count_members):
+            self.count_flags[r, members] = 1
+        self.count_min = np.array([[rule.min or 0] for rule in rules.counts], dtype=np.int16).reshape(-1, 1)
+        self.count_max = np.array([[rules.size if rule.max is None else rule.max] for rule in rules.counts],
+                                  dtype=np.int16).reshape(-1, 1)
+        self.spreads = []
+        for rule, groups in zip(rules.spreads, problem.spread_groups, strict=True):
+            codes = np.full(n, len(groups), dtype=np.int64)  # the last code: a group no one shares
+            for g, members in enumerate(groups):
+                codes[members] = g
+            self.spreads.append((codes, len(groups), rule.max))
+        self.terms = []
+        for dim, values in zip(rules.dimensions, problem.coverage, strict=True):
+            if not values:
+                continue
+            holds = np.zeros((n, len(values)), dtype=bool)
+            for v, (_value, holders) in enumerate(values):
+                holds[holders, v] = True
+            self.terms.append((holds, dim.weight, dim.cap))
+
+    def score(self, cohort: Sequence[int]) -> int:
+        members = list(cohort)
+        return int(sum(weight * min(int(holds[members].any(axis=0).sum()), cap)
+                       for holds, weight, cap in self.terms))
+
+    def completes(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
+        """Which of the candidates `among` (positions) make `rest` a full cohort that meets every
+        hard rule and reaches the threshold."""
+        return self.shortfall(rest, among) == 0
+
+    def shortfall(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
+        """For each of the candidates `among`, how far `rest` with that child is from a cohort
+        of the lottery: the score missing plus the children too many or too few for each hard
+        rule (0: a cohort of the lottery)."""
+        rest = list(rest)
+        short = np.where(np.isin(among, rest), 10**6, 0).astype(np.int64)
+        if len(self.count_flags):
+            total = self.count_flags[:, rest].sum(axis=1, keepdims=True) + self.count_flags[:, among]
+            short += (np.maximum(self.count_min - total, 0) + np.maximum(total - self.count_max, 0)).sum(axis=0)
+        for codes, shared, most in self.spreads:
+            used = np.bincount(codes[rest], minlength=shared + 1)
+            used[shared] = 0
+            excess = np.maximum(used - most, 0)
+            excess[shared] = 0
+            short += int(excess.sum()) + (used[codes[among]] + 1 > most)
+        score = np.zeros(len(among), dtype=np.int64)
+        for holds, weight, cap in self.terms:
+            covered = holds[rest].any(axis=0)
+            score += weight * np.minimum(int(covered.sum()) + holds[np.ix_(among, ~covered)].sum(axis=1), cap)
+        return short + np.maximum(self.threshold - score, 0)
+
+
 def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, slack_percent: float = 0.0,
-                 time_limit: float = 60.0) -> Lottery:
+                 time_limit: float = 60.0, start: Sequence[int] = ()) -> Lottery:
     """The leximin lottery over the cohorts scoring at least `optimum` less `slack_percent`%.
 
+    Args:
+        problem: candidates and rules.
+        params: the run's parameters (CP-SAT's seed and workers).
+        optimum: the proven best score.
+        slack_percent: cohorts within this percentage of the optimum join the lottery.
+        time_limit: wall seconds; the lottery found by then is used, not proved fairest.
+        start: a cohort reaching the score (candidate positions), if one is known.
+
     Raises:
-        SolverError: the time limit came before the lottery was complete.
+        SolverError: no cohort reaches the score, or none was found in time.
     """
     started = time.perf_counter()
     threshold = int(np.ceil(optimum * (1 - slack_percent / 100) - 1e-9))
-    type_of = child_types(problem)
-    sizes = np.bincount(type_of)
-    pricer = _Pricer(problem, params, threshold)
-
-    def left() -> float:
-        remaining = time_limit - (time.perf_counter() - started)
-        if remaining <= 0:
-            raise SolverError(f"the lottery was not complete within {time_limit:g} s.", "lottery_time",
-                              fix="Allow more time.")
-        return remaining
-
-    columns: dict[tuple[int, ...], None] = {}
-    # Which types are in some cohort: ask for a cohort holding as many not yet seen as it can.
-    seen = np.zeros(len(sizes), dtype=bool)
-    while True:
-        weights = np.where(seen[type_of], 0, 1)
-        found = pricer.best(weights.astype(np.int64), left())
-        if found is None or not weights[list(found)].any():
-            break
-        columns[found] = None
-        seen[type_of[list(found)]] = True
-    if not columns:
-        raise SolverError("no cohort reaches the score the lottery needs.", "lottery_empty")
-    support = np.flatnonzero(seen)
-
-    fixed: dict[int, float] = {}
-    levels = 0
-    while len(fixed) < len(support):
-        while True:
-            value, probabilities, duals, convexity = _master(list(columns), type_of, sizes, support, fixed)
-            weights = np.zeros(problem.n)
-            for t, y in duals.items():
-                weights[type_of == t] = y / sizes[t]
-            found = pricer.best(np.round(weights * WEIGHT_SCALE).astype(np.int64), left())
-            if found is None or found in columns or weights[list(found)].sum() <= convexity + TOLERANCE:
-                break
-            columns[found] = None
-        levels += 1
-        binding = [t for t in support if t not in fixed and duals.get(t, 0.0) > TOLERANCE]
-        if not binding:  # degenerate duals: fix whoever sits at the level
-            chance = _type_chances(list(columns), probabilities, type_of, sizes)
-            binding = [t for t in support if t not in fixed and chance[t] <= value + TOLERANCE]
-        for t in binding:
-            fixed[int(t)] = value
-    chosen = [c for c, p in zip(columns, probabilities, strict=True) if p > TOLERANCE]
-    weights_kept = np.array([p for p in probabilities if p > TOLERANCE])
-    weights_kept = weights_kept / weights_kept.sum()
-    chance = _type_chances(chosen, weights_kept, type_of, sizes)
-    return Lottery(tuple(chosen), tuple(float(w) for w in weights_kept), type_of, chance[type_of], threshold,
-                   levels)
+    order = np.argsort(problem.child_ids.astype(str), kind="stable")  # row order changes nothing
+    back = np.empty_like(order)
+    back[order] = np.arange(len(order))
+    canonical = subset(problem, order)
+    engine = _Engine(canonical, params, threshold, lambda: time_limit - (time.perf_counter() - started))
+    found = engine.run([int(back[i]) for i in start])
+    cohorts = tuple(tuple(sorted(int(order[i]) for i in c)) for c in found.cohorts)
+    return Lottery(cohorts, found.weights, found.type_of[back], found.chances[back], threshold, found.levels,
+                   found.proved, found.complete)
 
 
 def draw(lottery: Lottery, seed: int) -> tuple[int, ...]:
@@ -169,60 +222,290 @@ def draw(lottery: Lottery, seed: int) -> tuple[int, ...]:
     return tuple(sorted(chosen))
 
 
-def _type_chances(cohorts: list[tuple[int, ...]], probabilities: np.ndarray | list[float], type_of: np.ndarray,
-                  sizes: np.ndarray) -> np.ndarray:
-    chance = np.zeros(len(sizes))
-    for cohort, p in zip(cohorts, probabilities, strict=True):
-        np.add.at(chance, type_of[list(cohort)], p)
-    return chance / sizes
+@dataclass(frozen=True)
+class _Found:
+    cohorts: tuple[tuple[int, ...], ...]
+    weights: tuple[float, ...]
+    type_of: np.ndarray
+    chances: np.ndarray
+    levels: int
+    proved: bool
+    complete: bool
 
 
-def _master(cohorts: list[tuple[int, ...]], type_of: np.ndarray, sizes: np.ndarray, support: np.ndarray,
-            fixed: dict[int, float]) -> tuple[float, list[float], dict[int, float], float]:
-    """The master LP over the cohorts found: the largest level every unfixed type reaches while
-    fixed types keep theirs. Returns the level, each cohort's probability, the duals of the
-    types' rows (>= 0) and of the probabilities summing to 1."""
-    solver = pywraplp.Solver.CreateSolver("GLOP")
-    x = [solver.NumVar(0.0, 1.0, f"x{k}") for k in range(len(cohorts))]
-    z = solver.NumVar(0.0, 1.0, "z")
-    rows = {}
-    counts = [np.bincount(type_of[list(c)], minlength=len(sizes)) for c in cohorts]
-    for t in support:
-        expression = sum(float(counts[k][t]) / sizes[t] * x[k] for k in range(len(cohorts)) if counts[k][t])
-        if t in fixed:
-            rows[int(t)] = solver.Add(expression >= fixed[t] - FIXED_SLACK)
-        else:
-            rows[int(t)] = solver.Add(expression - z >= 0)
-    convexity = solver.Add(sum(x) == 1)
-    solver.Maximize(z)
-    if solver.Solve() != pywraplp.Solver.OPTIMAL:
-        raise SolverError("the lottery's linear program has no solution.", "lottery_lp")
-    duals = {t: row.dual_value() for t, row in rows.items()}
-    mu = convexity.dual_value()
-    if sum(duals[t] for t in duals if t not in fixed) < 0:  # the solver's sign convention
-        duals = {t: -v for t, v in duals.items()}
-        mu = -mu
-    return z.solution_value(), [v.solution_value() for v in x], duals, mu
+class _OutOfTime(Exception):
+    """The lottery's budget ran out: use what has been found."""
 
 
-class _Pricer:
-    """CP-SAT over the real rules: the cohort scoring at least the threshold that maximises a
-    weighted sum of its children."""
+class _Engine:
+    """Column generation for one lottery, on candidates in canonical order."""
 
-    def __init__(self, problem: Problem, params: SelectionParams, threshold: int) -> None:
-        self.problem = problem
-        self.params = params
-        self.threshold = threshold
+    def __init__(self, problem: Problem, params: SelectionParams, threshold: int, left: Callable[[], float]) -> None:
+        self.problem, self.params, self.threshold, self.left = problem, params, threshold, left
+        self.type_of = child_types(problem)
+        self.sizes = np.bincount(self.type_of)
+        self.fitter = Fitter(problem, threshold)
+        self.columns: dict[tuple[int, ...], int] = {}
+        self.members: list[tuple[int, ...]] = []
 
-    def best(self, weights: np.ndarray, time_limit: float) -> tuple[int, ...] | None:
-        m = CohortModel(self.problem)
+    def run(self, start: Sequence[int]) -> _Found:
+        complete = True
+        try:
+            first = tuple(sorted(start)) if start else self._exact_price(np.ones(self.problem.n, dtype=np.int64), -1)
+            if first is None:
+                raise SolverError("no cohort reaches the score the lottery needs.", "lottery_empty")
+            self._add(first)
+            complete = self._discover()
+        except _OutOfTime:
+            complete = False
+            if not self.members:
+                raise SolverError("no cohort for the lottery was found within the time limit.", "lottery_time",
+                                  fix="Allow more time.") from None
+        seen = np.zeros(len(self.sizes), dtype=bool)
+        for cohort in self.members:
+            seen[self.type_of[list(cohort)]] = True
+        support = np.flatnonzero(seen)
+        master = _Master(support, self.sizes)
+        for cohort in self.members:
+            master.add(cohort, self.type_of)
+        levels, proved = 0, complete
+        probabilities = master.solve()[1]
+        try:
+            while len(master.fixed) < len(support):
+                value, probabilities, duals, convexity = self._level(master)
+                levels += 1
+                binding = [t for t in support if t not in master.fixed and duals.get(int(t), 0.0) > DUAL_TOLERANCE]
+                if not binding:  # degenerate duals: fix whoever sits at the level
+                    chance = self._type_chances(probabilities)
+                    binding = [t for t in support if t not in master.fixed and chance[t] <= value + TOLERANCE]
+                for t in binding:
+                    master.fix(int(t), value)
+        except _OutOfTime:
+            proved = False
+        weights = np.array(probabilities)
+        keep = np.flatnonzero(weights > TOLERANCE)
+        kept = weights[keep] / weights[keep].sum()
+        cohorts = tuple(self.members[k] for k in keep)
+        chance = self._type_chances(kept, cohorts)
+        return _Found(cohorts, tuple(float(w) for w in kept), self.type_of, chance[self.type_of], levels, proved,
+                      complete)
+
+    def _level(self, master: _Master) -> tuple[float, list[float], dict[int, float], float]:
+        """The master LP at this level, with every cohort that could raise it added."""
+        while True:
+            self._check_time()
+            value, probabilities, duals, convexity = master.solve()
+            per_type = np.zeros(len(self.sizes))
+            for t, y in duals.items():
+                per_type[t] = max(y, 0.0) / self.sizes[t]
+            weights = per_type[self.type_of]
+            found = self._swap_price(weights, convexity)
+            if found is None:
+                # Each weight is rounded by at most 1/2: a margin of one unit per member keeps the
+                # cohorts already in the LP (worth at most `convexity`) out of the answer.
+                found = self._exact_price(np.round(weights * WEIGHT_SCALE).astype(np.int64),
+                                          int(np.floor(convexity * WEIGHT_SCALE)) + self.problem.rules.size)
+                if found is None or found in self.columns:
+                    return value, probabilities, duals, convexity
+            self._add(found)
+            master.add(found, self.type_of)
+
+    def _check_time(self) -> None:
+        if self.left() <= 0:
+            raise _OutOfTime
+
+    def _add(self, cohort: tuple[int, ...]) -> None:
+        if cohort not in self.columns:
+            self.columns[cohort] = len(self.members)
+            self.members.append(cohort)
+
+    def _discover(self) -> bool:
+        """Find, for every type, a cohort holding it if there is one: first by swapping one child
+        of a known cohort (layer by layer), then by CP-SAT for the rest. True when complete."""
+        seen = np.zeros(len(self.sizes), dtype=bool)
+        seen[self.type_of[list(self.members[0])]] = True
+        layer = list(self.members)
+        while layer and not seen.all():
+            next_layer = []
+            for cohort in layer:
+                for slot in range(len(cohort)):
+                    unseen = np.flatnonzero(~seen[self.type_of])
+                    if not len(unseen):
+                        break
+                    self._check_time()
+                    rest = cohort[:slot] + cohort[slot + 1:]
+                    fits = unseen[self.fitter.completes(rest, unseen)]
+                    _types, first = np.unique(self.type_of[fits], return_index=True)
+                    for child in fits[first]:
+                        new = tuple(sorted((*rest, int(child))))
+                        self._add(new)
+                        next_layer.append(new)
+                    seen[self.type_of[fits]] = True
+            layer = next_layer
+        self._discover_by_repair(seen)
+        while not seen.all():  # CP-SAT: a cohort holding as many unseen types as it can, or proof of none
+            weights = np.where(seen[self.type_of], 0, 1).astype(np.int64)
+            found = self._exact_price(weights)
+            if found is None:
+                break
+            self._add(found)
+            seen[self.type_of[list(found)]] = True
+        return True
+
+    def _discover_by_repair(self, seen: np.ndarray) -> None:
+        """For each type no single swap reached: put one of its children into a known cohort and
+        repair the rest one swap at a time, each swap the one that most reduces the shortfall
+        (numpy weighs every candidate at once), preferring children of types not yet seen."""
+        everyone = np.arange(self.problem.n)
+        for child in np.flatnonzero(~seen[self.type_of]):
+            if seen[self.type_of[child]]:
+                continue
+            self._check_time()
+            for base in self.members[:REPAIR_STARTS]:
+                found = self._repair(int(child), list(base), everyone, seen)
+                if found is not None:
+                    self._add(found)
+                    seen[self.type_of[list(found)]] = True
+                    break
+
+    def _repair(self, child: int, cohort: list[int], everyone: np.ndarray, seen: np.ndarray
+                ) -> tuple[int, ...] | None:
+        size = len(cohort)
+        place = min(range(size), key=lambda s: int(self.fitter.shortfall(cohort[:s] + cohort[s + 1:], np.array([child]))[0]))
+        cohort[place] = child
+        current = int(self.fitter.shortfall(cohort[1:] if place else cohort[:1] + cohort[2:],
+                                            np.array([cohort[0] if place else cohort[1]]))[0])
+        for _step in range(REPAIR_STEPS):
+            if current == 0:
+                return tuple(sorted(cohort))
+            best, move = current, None
+            for slot in range(size):
+                if slot == place:
+                    continue
+                short = self.fitter.shortfall(cohort[:slot] + cohort[slot + 1:], everyone)
+                short = short * 2 + seen[self.type_of]  # ties: a type not yet seen first
+                k = int(np.argmin(short))
+                if short[k] // 2 < best:
+                    best, move = int(short[k] // 2), (slot, k)
+            if move is None:
+                return None
+            cohort[move[0]] = int(move[1])
+            current = best
+        return tuple(sorted(cohort)) if current == 0 else None
+
+    def _swap_price(self, weights: np.ndarray, convexity: float) -> tuple[int, ...] | None:
+        """A new cohort worth more than `convexity` under `weights`, found by swapping one child
+        at a time in the best known cohorts; None if the swaps find none."""
+        table = np.array(self.members)
+        values = weights[table].sum(axis=1)
+        starts = np.argsort(-values, kind="stable")[:SWAP_STARTS]
+        valued = np.flatnonzero(weights > 0)
+        for k in starts:
+            cohort = list(self.members[int(k)])
+            improved = True
+            while improved:
+                improved = False
+                for slot in range(len(cohort)):
+                    better = valued[weights[valued] > weights[cohort[slot]] + TOLERANCE]
+                    if not len(better):
+                        continue
+                    rest = cohort[:slot] + cohort[slot + 1:]
+                    fits = better[self.fitter.completes(rest, better)]
+                    if len(fits):
+                        cohort[slot] = int(fits[np.argmax(weights[fits])])
+                        improved = True
+            found = tuple(sorted(cohort))
+            if weights[list(found)].sum() > convexity + TOLERANCE and found not in self.columns:
+                return found
+        return None
+
+    def _exact_price(self, weights: np.ndarray, above: int = 0) -> tuple[int, ...] | None:
+        """CP-SAT: a cohort reaching the threshold whose total weight is more than `above`, the
+        heaviest it finds in a short search; None when it proves there is none. The children
+        with weight and a few holders of every value are searched first (fast, usually enough);
+        the whole caseload only when they hold no such cohort."""
+        pool = self._pool(weights)
+        if len(pool) < self.problem.n:
+            found = self._cp_sat_price(subset(self.problem, pool), weights[pool], above)
+            if found is not None:
+                return tuple(sorted(int(pool[i]) for i in found))
+        return self._cp_sat_price(self.problem, weights, above)
+
+    def _pool(self, weights: np.ndarray) -> np.ndarray:
+        chosen = weights > 0
+        for values in self.problem.coverage:
+            for _value, holders in values:
+                chosen[holders[:POOL_PER_VALUE]] = True
+        for members in self.problem.count_members:
+            chosen[members[:POOL_PER_VALUE + self.problem.rules.size]] = True
+        for cohort in self.members[:SWAP_STARTS]:
+            chosen[list(cohort)] = True
+        return np.flatnonzero(chosen)
+
+    def _cp_sat_price(self, problem: Problem, weights: np.ndarray, above: int) -> tuple[int, ...] | None:
+        self._check_time()
+        m = CohortModel(problem)
         m.model.add(m.score >= self.threshold)
-        m.model.maximize(sum(int(w) * x for w, x in zip(weights, m.x, strict=True) if w))
-        solver = make_solver(self.params, time_limit)
-        status = solver.solve(m.model)
-        if status == cp_model.OPTIMAL:
-            return tuple(i for i in range(self.problem.n) if solver.boolean_value(m.x[i]))
-        if status == cp_model.INFEASIBLE:
-            return None
-        raise SolverError("the lottery's search for a cohort did not finish in time.", "lottery_time",
-                          fix="Allow more time.")
+        total = sum(int(w) * x for w, x in zip(weights, m.x, strict=True) if w)
+        m.model.add(total >= above + 1)
+        m.model.maximize(total)
+        for work in (QUICK_DETERMINISTIC_TIME, PRICING_DETERMINISTIC_TIME):
+            solver = make_solver(self.params, max(self.left(), 0.01))
+            solver.parameters.max_deterministic_time = work
+            status = solver.solve(m.model)
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                return tuple(i for i in range(problem.n) if solver.boolean_value(m.x[i]))
+            if status == cp_model.INFEASIBLE:
+                return None
+        raise _OutOfTime
+
+    def _type_chances(self, probabilities: Sequence[float] | np.ndarray,
+                      cohorts: Sequence[tuple[int, ...]] | None = None) -> np.ndarray:
+        chance = np.zeros(len(self.sizes))
+        for cohort, p in zip(self.members if cohorts is None else cohorts, probabilities, strict=True):
+            np.add.at(chance, self.type_of[list(cohort)], p)
+        return chance / self.sizes
+
+
+class _Master:
+    """The master LP over the cohorts found, kept between solves (GLOP starts from its last
+    basis): the largest level every unfixed type reaches while fixed types keep theirs."""
+
+    def __init__(self, support: np.ndarray, sizes: np.ndarray) -> None:
+        self.solver = pywraplp.Solver.CreateSolver("GLOP")
+        self.sizes = sizes
+        self.z = self.solver.NumVar(0.0, 1.0, "z")
+        self.rows = {}
+        for t in support:
+            row = self.solver.Constraint(0.0, self.solver.infinity())
+            row.SetCoefficient(self.z, -1.0)
+            self.rows[int(t)] = row
+        self.convexity = self.solver.Constraint(1.0, 1.0)
+        self.x: list[pywraplp.Variable] = []
+        self.fixed: dict[int, float] = {}
+        self.solver.Maximize(self.z)
+
+    def add(self, cohort: tuple[int, ...], type_of: np.ndarray) -> None:
+        x = self.solver.NumVar(0.0, 1.0, f"x{len(self.x)}")
+        types, counts = np.unique(type_of[list(cohort)], return_counts=True)
+        for t, c in zip(types.tolist(), counts.tolist(), strict=True):
+            self.rows[t].SetCoefficient(x, c / float(self.sizes[t]))
+        self.convexity.SetCoefficient(x, 1.0)
+        self.x.append(x)
+
+    def fix(self, t: int, value: float) -> None:
+        self.rows[t].SetCoefficient(self.z, 0.0)
+        self.rows[t].SetLb(value - FIXED_SLACK)
+        self.fixed[t] = value
+
+    def solve(self) -> tuple[float, list[float], dict[int, float], float]:
+        """The level, each cohort's probability, the duals of the unfixed and fixed types' rows
+        (>= 0) and of the probabilities summing to 1."""
+        if self.solver.Solve() != pywraplp.Solver.OPTIMAL:
+            raise SolverError("the lottery's linear program has no solution.", "lottery_lp")
+        duals = {t: row.dual_value() for t, row in self.rows.items()}
+        mu = self.convexity.dual_value()
+        if sum(duals[t] for t in duals if t not in self.fixed) < 0:  # the solver's sign convention
+            duals = {t: -v for t, v in duals.items()}
+            mu = -mu
+        return self.z.solution_value(), [v.solution_value() for v in self.x], duals, mu
