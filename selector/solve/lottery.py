@@ -272,7 +272,7 @@ class _Engine:
         probabilities = master.solve()[1]
         try:
             while len(master.fixed) < len(support):
-                value, probabilities, duals, convexity = self._level(master)
+                value, probabilities, duals = self._level(master)
                 levels += 1
                 binding = [t for t in support if t not in master.fixed and duals.get(int(t), 0.0) > DUAL_TOLERANCE]
                 if not binding:  # degenerate duals: fix whoever sits at the level
@@ -290,7 +290,7 @@ class _Engine:
         return _Found(cohorts, tuple(float(w) for w in kept), self.type_of, chance[self.type_of], levels, proved,
                       complete)
 
-    def _level(self, master: _Master) -> tuple[float, list[float], dict[int, float], float]:
+    def _level(self, master: _Master) -> tuple[float, list[float], dict[int, float]]:
         """The master LP at this level, with every cohort that could raise it added."""
         while True:
             self._check_time()
@@ -306,7 +306,7 @@ class _Engine:
                 found = self._exact_price(np.round(weights * WEIGHT_SCALE).astype(np.int64),
                                           int(np.floor(convexity * WEIGHT_SCALE)) + self.problem.rules.size)
                 if found is None or found in self.columns:
-                    return value, probabilities, duals, convexity
+                    return value, probabilities, duals
             self._add(found)
             master.add(found, self.type_of)
 
