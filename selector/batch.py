@@ -1,7 +1,8 @@
-"""Batch runs, the front end: many areas or scenarios in parallel processes, with progress.
+"""Batch runs, the front end: many areas or scenarios in parallel processes, or on a Dask
+cluster, with progress.
 
 The runs themselves are the application layer's (`app.plan_batch`, `app.run_batch_item`,
-`app.run_batch`); this module only spreads them over processes.
+`app.run_batch`); this module only spreads them over processes or a cluster's workers.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from . import app
+from .contract.errors import InputError
 
 Row = dict[str, object]
 
@@ -39,6 +41,56 @@ def _parallel(items: list[app.BatchItem], jobs: int) -> Iterator[Row]:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
+
+
+# Seconds to wait for a Dask scheduler to answer before saying it cannot be reached.
+CONNECT_TIMEOUT_S = 10
+
+
+def dask_cluster(address: str, progress: Callable[[Iterator[Row], int], Iterator[Row]] | None = None
+                 ) -> app.RunMany:
+    """A way to run batch items on the Dask cluster whose scheduler is at `address` (e.g.
+    tcp://10.0.0.5:8786). Each worker runs whole areas and writes their folders itself, so the
+    output folder must be one every worker can write (a shared drive)."""
+    def run_many(items: list[app.BatchItem]) -> Iterator[Row]:
+        stream = _on_cluster(items, address)
+        return progress(stream, len(items)) if progress else stream
+
+    return run_many
+
+
+def _on_cluster(items: list[app.BatchItem], address: str) -> Iterator[Row]:
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise InputError("--scheduler needs Dask's distributed package, which is not installed.", "no_dask",
+                         fix="Install it with: pip install 'selector[cluster]'") from None
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise InputError(f"could not reach the Dask scheduler at {address} ({error}).", "no_scheduler",
+                         where="--scheduler",
+                         fix="Check the address (tcp://HOST:PORT) and that the scheduler is running.") from None
+    ordered = sorted(items, key=lambda t: -_size_of(t.request.sources.caseload))
+    futures = {client.submit(app.run_batch_item, t, key=f"selector-batch-{n}-{t.name}", pure=False): t
+               for n, t in enumerate(ordered)}
+    try:
+        for future in as_completed(list(futures)):
+            yield _written_here(future.result(), futures[future])
+    finally:  # finished, failed or stopped: nothing of ours is left running on the cluster
+        client.cancel(list(futures))
+        client.close()
+
+
+def _written_here(row: Row, item: app.BatchItem) -> Row:
+    """A worker on another machine may have written the area's folder to its own disk: then the
+    area is reported as failed here rather than silently missing from the output."""
+    out = item.request.out
+    if row["exit_code"] == 0 and out is not None and not Path(out).is_dir():
+        row = {**row, "status": "ERROR", "exit_code": 1, "run_folder": "",
+               "error": f"the worker wrote the run to {out}, which this machine cannot see; give --out a "
+                        "folder every worker shares."}
+    return row
 
 
 def _size_of(path: Path | None) -> int:

@@ -14,7 +14,7 @@ import click
 import pandas as pd
 
 from . import __version__, app
-from .batch import process_pool
+from .batch import dask_cluster, process_pool
 from .contract.errors import CaseloadValidationError, InputError, Interrupted, SelectorError
 from .contract.failures import failure_line
 
@@ -453,10 +453,14 @@ def consent(run_dir: Path, child_id: str, state: str, note: str) -> None:
 @click.option("--allow-missing-contact", is_flag=True)
 @click.option("--format", "formats", default="csv", show_default=True, metavar="LIST")
 @click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Run the areas on a Dask cluster whose scheduler is at ADDRESS (tcp://HOST:PORT) instead of "
+                   "--jobs local processes. Needs pip install 'selector[cluster]'; --out must be a folder "
+                   "every worker can write.")
 @reports_errors
 def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...], seeds: str, sets: int,
           max_overlap: int, seed: int, time_limit: float, relax: bool, allow_missing_contact: bool,
-          formats: str, force: bool) -> None:
+          formats: str, force: bool, scheduler: str | None) -> None:
     """Run many areas (or scenarios) in parallel, with progress and a summary.csv.
 
     MANIFEST is a CSV with columns area, caseload and optional contacts, rules, seed (paths
@@ -469,6 +473,7 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
       selector batch areas.csv --out runs/national --jobs 2
       selector batch areas.csv --out runs/what-if --scenario-rules strict.toml \\
           --scenario-rules relaxed.toml --seeds 1,2,3
+      selector batch areas.csv --out /shared/runs/national --scheduler tcp://10.0.0.5:8786
     """
     try:
         seed_list = tuple(int(s) for s in seeds.split(",") if s.strip())
@@ -478,7 +483,8 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
     params = app.SelectionParams(seed=seed, time_limit_s=time_limit, sets=sets, max_overlap=max_overlap, relax=relax)
     items = app.plan_batch(manifest, out, params, rules_variants=scenario_rules, seeds=seed_list,
                            formats=_formats(formats), allow_missing_contact=allow_missing_contact)
-    summary = app.run_batch(items, out, force, process_pool(jobs, _progress_bar))
+    run_many = dask_cluster(scheduler, _progress_bar) if scheduler else process_pool(jobs, _progress_bar)
+    summary = app.run_batch(items, out, force, run_many)
     ok = summary[summary["exit_code"] == 0]
     click.echo(f"{len(ok)} of {len(summary)} runs succeeded; summary in {out / 'summary.csv'}")
     for _, row in summary[summary["exit_code"] != 0].iterrows():
