@@ -150,3 +150,41 @@ def test_draws_are_optimal_cohorts_that_follow_the_chances() -> None:
     statistic = ((counts - expected) ** 2 / expected).sum()
     p = 1 - pytest.importorskip("scipy.stats").chi2.cdf(statistic, df=problem.n - 1)
     assert p > 0.001, (counts, expected)
+
+
+def test_shuffled_rows_give_the_same_chances_and_the_same_draw() -> None:
+    # The engine works on the candidates sorted by child id, so the row order changes nothing:
+    # not the chances, not the cohort a seed draws.
+    rows = [{"primary_need": n, "setting_type": "AP" if k % 4 == 0 else "MAINSTREAM", "age": age}
+            for k, (n, age) in enumerate(zip(("ASD", "MLD", "MLD", "SEMH", "HI", "ASD", "MLD"),
+                                             (3, 8, 13, 17, 21, 8, 13), strict=True))]
+    rules = Rules(size=3, counts=(CountRule("setting_type", ("AP",), min=1),),
+                  dimensions=(Dimension("primary_need", 2, 3), Dimension("age_band", 1, 2)))
+    frame = validated(rows).frame
+    shuffled = frame.sample(frac=1.0, random_state=5).reset_index(drop=True)
+    assert shuffled["child_id"].tolist() != frame["child_id"].tolist()
+    results = []
+    for caseload in (frame, shuffled):
+        problem = build_problem(caseload, rules)
+        lottery = fair_lottery(problem, PARAMS, 8)
+        ids = problem.child_ids
+        results.append(({str(c): round(float(p), 9) for c, p in zip(ids, lottery.chances, strict=True)},
+                        [sorted(str(ids[i]) for i in draw(lottery, seed)) for seed in range(20)]))
+    assert results[0] == results[1]
+
+
+def test_a_lottery_cut_short_is_still_a_lottery_of_optimal_cohorts() -> None:
+    # With no time at all after the first cohort {K1 ASD, K2 MLD}, the lottery is that cohort with
+    # K2 drawn among its type (K2-K4, interchangeable): K1 1, each MLD child 1/3, K5 0. Every draw
+    # is optimal, the chances are exact for this lottery, and it says it is not proved fairest.
+    rows = [{"primary_need": n} for n in ("ASD", "MLD", "MLD", "MLD", "SEMH")]
+    rules = Rules(size=2, dimensions=NEED_CAP_2)
+    frame = validated(rows).frame
+    problem = build_problem(frame, rules)
+    lottery = fair_lottery(problem, PARAMS, 2, time_limit=0.0, start=[0, 1])
+    assert not lottery.proved and not lottery.complete
+    assert lottery.cohorts == ((0, 1),)
+    assert lottery.chances == pytest.approx([1.0, 1 / 3, 1 / 3, 1 / 3, 0.0])
+    for seed in range(10):
+        first, second = draw(lottery, seed)
+        assert first == 0 and second in (1, 2, 3)

@@ -62,6 +62,7 @@ class Lottery:
             out first (the chances are exact for the lottery used, which may not be the fairest).
         complete: every child who is in some cohort of the lottery's score was found (so every
             such child has a chance above zero).
+        rank: each candidate's place in child-id order (draws pick by it, not by row order).
     """
 
     cohorts: tuple[tuple[int, ...], ...]
@@ -72,6 +73,7 @@ class Lottery:
     levels: int
     proved: bool = True
     complete: bool = True
+    rank: np.ndarray | None = None
 
     @property
     def possible(self) -> np.ndarray:
@@ -205,7 +207,7 @@ def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, slack_
     found = engine.run([int(back[i]) for i in start])
     cohorts = tuple(tuple(sorted(int(order[i]) for i in c)) for c in found.cohorts)
     return Lottery(cohorts, found.weights, found.type_of[back], found.chances[back], threshold, found.levels,
-                   found.proved, found.complete)
+                   found.proved, found.complete, back)
 
 
 def draw(lottery: Lottery, seed: int) -> tuple[int, ...]:
@@ -218,6 +220,8 @@ def draw(lottery: Lottery, seed: int) -> tuple[int, ...]:
     for t in sorted({int(lottery.type_of[i]) for i in cohort}):
         need = sum(1 for i in cohort if lottery.type_of[i] == t)
         members = np.flatnonzero(lottery.type_of == t)
+        if lottery.rank is not None:
+            members = members[np.argsort(lottery.rank[members])]
         chosen += [int(i) for i in rng.choice(members, size=need, replace=False)]
     return tuple(sorted(chosen))
 
