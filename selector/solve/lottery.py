@@ -13,8 +13,10 @@ level by level. A draw chooses a cohort of the distribution, then which children
 types uniformly, so children of one type have exactly equal chances.
 
 Everything runs on the candidates sorted by child id, so the order of the rows changes nothing.
-The work is bounded: when the budget runs out before every level is proved, the lottery found
-so far is used (its chances are still exact for it) and `proved` says it is not yet the fairest.
+The work is bounded by wall time: when it runs out before every level is proved, the lottery
+found so far is used (its chances are still exact for it) and `proved` says it is not yet the
+fairest; such a lottery depends on the machine's speed, a proved one does not. Not yet used by
+`select`: at a few thousand children the first level does not finish in minutes (benchmarks/).
 """
 
 from __future__ import annotations
@@ -149,11 +151,6 @@ class Fitter:
             for v, (_value, holders) in enumerate(values):
                 holds[holders, v] = True
             self.terms.append((holds, dim.weight, dim.cap))
-
-    def score(self, cohort: Sequence[int]) -> int:
-        members = list(cohort)
-        return int(sum(weight * min(int(holds[members].any(axis=0).sum()), cap)
-                       for holds, weight, cap in self.terms))
 
     def completes(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
         """Which of the candidates `among` (positions) make `rest` a full cohort that meets every
