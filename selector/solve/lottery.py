@@ -43,7 +43,7 @@ FIXED_SLACK = 1e-7  # a fixed level may give back GLOP's own feasibility toleran
 # cohort, then a longer one to prove there is none.
 QUICK_DETERMINISTIC_TIME = 0.2
 PRICING_DETERMINISTIC_TIME = 5.0
-SWAP_STARTS = 4  # known cohorts a swap search starts from, best first
+SWAP_STARTS = 16  # known cohorts a swap search starts from, best first
 POOL_PER_VALUE = 5  # holders of each value in a pricing pool
 REPAIR_STARTS = 8  # known cohorts a repair starts from
 REPAIR_STEPS = 6  # swaps a repair may make
@@ -252,10 +252,11 @@ class _Engine:
     def run(self, start: Sequence[int]) -> _Found:
         complete = True
         try:
-            first = tuple(sorted(start)) if start else self._exact_price(np.ones(self.problem.n, dtype=np.int64), -1)
-            if first is None:
+            found = [tuple(sorted(start))] if start else self._exact_price(np.ones(self.problem.n, dtype=np.int64), -1)
+            if not found:
                 raise SolverError("no cohort reaches the score the lottery needs.", "lottery_empty")
-            self._add(first)
+            for cohort in found:
+                self._add(cohort)
             complete = self._discover()
         except _OutOfTime:
             complete = False
@@ -301,15 +302,17 @@ class _Engine:
                 per_type[t] = max(y, 0.0) / self.sizes[t]
             weights = per_type[self.type_of]
             found = self._swap_price(weights, convexity)
-            if found is None:
+            if not found:
                 # Each weight is rounded by at most 1/2: a margin of one unit per member keeps the
                 # cohorts already in the LP (worth at most `convexity`) out of the answer.
-                found = self._exact_price(np.round(weights * WEIGHT_SCALE).astype(np.int64),
-                                          int(np.floor(convexity * WEIGHT_SCALE)) + self.problem.rules.size)
-                if found is None or found in self.columns:
+                found = [c for c in self._exact_price(np.round(weights * WEIGHT_SCALE).astype(np.int64),
+                                                      int(np.floor(convexity * WEIGHT_SCALE)) + self.problem.rules.size)
+                         if c not in self.columns]
+                if not found:
                     return value, probabilities, duals
-            self._add(found)
-            master.add(found, self.type_of)
+            for cohort in found:
+                self._add(cohort)
+                master.add(cohort, self.type_of)
 
     def _check_time(self) -> None:
         if self.left() <= 0:
@@ -347,10 +350,11 @@ class _Engine:
         while not seen.all():  # CP-SAT: a cohort holding as many unseen types as it can, or proof of none
             weights = np.where(seen[self.type_of], 0, 1).astype(np.int64)
             found = self._exact_price(weights)
-            if found is None:
+            if not found:
                 break
-            self._add(found)
-            seen[self.type_of[list(found)]] = True
+            for cohort in found:
+                self._add(cohort)
+                seen[self.type_of[list(cohort)]] = True
         return True
 
     def _discover_by_repair(self, seen: np.ndarray) -> None:
@@ -394,13 +398,14 @@ class _Engine:
             current = best
         return tuple(sorted(cohort)) if current == 0 else None
 
-    def _swap_price(self, weights: np.ndarray, convexity: float) -> tuple[int, ...] | None:
-        """A new cohort worth more than `convexity` under `weights`, found by swapping one child
-        at a time in the best known cohorts; None if the swaps find none."""
+    def _swap_price(self, weights: np.ndarray, convexity: float) -> list[tuple[int, ...]]:
+        """New cohorts worth more than `convexity` under `weights`, found by swapping one child
+        at a time in the best known cohorts (none if the swaps find none)."""
         table = np.array(self.members)
         values = weights[table].sum(axis=1)
         starts = np.argsort(-values, kind="stable")[:SWAP_STARTS]
         valued = np.flatnonzero(weights > 0)
+        found: dict[tuple[int, ...], None] = {}
         for k in starts:
             cohort = list(self.members[int(k)])
             improved = True
@@ -415,21 +420,21 @@ class _Engine:
                     if len(fits):
                         cohort[slot] = int(fits[np.argmax(weights[fits])])
                         improved = True
-            found = tuple(sorted(cohort))
-            if weights[list(found)].sum() > convexity + TOLERANCE and found not in self.columns:
-                return found
-        return None
+            better_cohort = tuple(sorted(cohort))
+            if weights[list(better_cohort)].sum() > convexity + TOLERANCE and better_cohort not in self.columns:
+                found[better_cohort] = None
+        return list(found)
 
-    def _exact_price(self, weights: np.ndarray, above: int = 0) -> tuple[int, ...] | None:
-        """CP-SAT: a cohort reaching the threshold whose total weight is more than `above`, the
-        heaviest it finds in a short search; None when it proves there is none. The children
-        with weight and a few holders of every value are searched first (fast, usually enough);
-        the whole caseload only when they hold no such cohort."""
+    def _exact_price(self, weights: np.ndarray, above: int = 0) -> list[tuple[int, ...]]:
+        """CP-SAT: cohorts reaching the threshold whose total weight is more than `above` (every
+        one the search passes on its way to the heaviest, within a short search); none when it
+        proves there is none. The children with weight and a few holders of every value are
+        searched first (fast, usually enough); the whole caseload only when they hold none."""
         pool = self._pool(weights)
         if len(pool) < self.problem.n:
             found = self._cp_sat_price(subset(self.problem, pool), weights[pool], above)
-            if found is not None:
-                return tuple(sorted(int(pool[i]) for i in found))
+            if found:
+                return [tuple(sorted(int(pool[i]) for i in cohort)) for cohort in found]
         return self._cp_sat_price(self.problem, weights, above)
 
     def _pool(self, weights: np.ndarray) -> np.ndarray:
@@ -443,7 +448,7 @@ class _Engine:
             chosen[list(cohort)] = True
         return np.flatnonzero(chosen)
 
-    def _cp_sat_price(self, problem: Problem, weights: np.ndarray, above: int) -> tuple[int, ...] | None:
+    def _cp_sat_price(self, problem: Problem, weights: np.ndarray, above: int) -> list[tuple[int, ...]]:
         self._check_time()
         m = CohortModel(problem)
         m.model.add(m.score >= self.threshold)
@@ -453,11 +458,12 @@ class _Engine:
         for work in (QUICK_DETERMINISTIC_TIME, PRICING_DETERMINISTIC_TIME):
             solver = make_solver(self.params, max(self.left(), 0.01))
             solver.parameters.max_deterministic_time = work
-            status = solver.solve(m.model)
+            collector = _Collector(m.x)
+            status = solver.solve(m.model, collector)
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                return tuple(i for i in range(problem.n) if solver.boolean_value(m.x[i]))
+                return list(dict.fromkeys(reversed(collector.found)))  # the heaviest first
             if status == cp_model.INFEASIBLE:
-                return None
+                return []
         raise _OutOfTime
 
     def _type_chances(self, probabilities: Sequence[float] | np.ndarray,
@@ -466,6 +472,18 @@ class _Engine:
         for cohort, p in zip(self.members if cohorts is None else cohorts, probabilities, strict=True):
             np.add.at(chance, self.type_of[list(cohort)], p)
         return chance / self.sizes
+
+
+class _Collector(cp_model.CpSolverSolutionCallback):
+    """Every cohort a CP-SAT search finds on its way (each is a column for the LP)."""
+
+    def __init__(self, x: list[cp_model.IntVar]) -> None:
+        super().__init__()
+        self.x = x
+        self.found: list[tuple[int, ...]] = []
+
+    def on_solution_callback(self) -> None:
+        self.found.append(tuple(i for i, v in enumerate(self.x) if self.boolean_value(v)))
 
 
 class _Master:
