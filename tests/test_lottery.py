@@ -188,3 +188,31 @@ def test_a_lottery_cut_short_is_still_a_lottery_of_optimal_cohorts() -> None:
     for seed in range(10):
         first, second = draw(lottery, seed)
         assert first == 0 and second in (1, 2, 3)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(needs=st.lists(st.sampled_from(NEEDS), min_size=5, max_size=7),
+       ages=st.lists(st.sampled_from([3, 8, 13, 17, 21]), min_size=7, max_size=7))
+def test_a_pricing_that_stops_at_its_first_cohort_still_proves_the_leximin(needs: list[str], ages: list[int]) -> None:
+    # Pricing may hand back any cohort worth more than the LP's price, not only the best: the
+    # level ends only when CP-SAT proves there is none. With the search stopped at its first
+    # cohort and no swaps, the chances must still be the independent computation's.
+    from selector.solve import lottery
+
+    rows = [{"primary_need": n, "age": a} for n, a in zip(needs, ages, strict=False)]
+    rules = Rules(size=3, dimensions=(Dimension("primary_need", 2, 3), Dimension("age_band", 1, 2)))
+    frame = validated(rows).frame
+    expected = leximin_by_enumeration(frame, rules)
+    feasible = [c for c in itertools.combinations(frame["child_id"], 3) if not check.violations(frame, c, rules)]
+    optimum = max(check.score(frame, c, rules) for c in feasible)
+
+    def first_only(self: lottery._Collector) -> None:
+        self.found.append(tuple(i for i, v in enumerate(self.x) if self.boolean_value(v)))
+        self.stop_search()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lottery._Collector, "on_solution_callback", first_only)
+        patch.setattr(lottery._Engine, "_swap_price", lambda self, weights, price: [])
+        problem = build_problem(frame, rules)
+        ours = dict(zip(problem.child_ids, fair_lottery(problem, PARAMS, optimum).chances, strict=True))
+    assert ours == pytest.approx(expected, abs=1e-6)

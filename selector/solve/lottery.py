@@ -36,6 +36,8 @@ from .settings import SelectionParams, make_solver
 
 TOLERANCE = 1e-7  # LP and pricing tolerance on chances
 WEIGHT_SCALE = 10**9  # duals to CP-SAT's whole-number weights
+# The smallest gain in a cohort's worth that pricing counts (above GLOP's optimality tolerance).
+PRICING_GAIN = 1e-6
 # A type is fixed at a level when its row's dual is above this (smaller duals are the LP's noise).
 DUAL_TOLERANCE = 1e-6
 FIXED_SLACK = 1e-7  # a fixed level may give back GLOP's own feasibility tolerance, so the LP stays feasible
@@ -296,18 +298,28 @@ class _Engine:
         """The master LP at this level, with every cohort that could raise it added."""
         while True:
             self._check_time()
-            value, probabilities, duals, convexity = master.solve()
+            value, probabilities, duals = master.solve()
             per_type = np.zeros(len(self.sizes))
             for t, y in duals.items():
                 per_type[t] = max(y, 0.0) / self.sizes[t]
             weights = per_type[self.type_of]
-            found = self._swap_price(weights, convexity)
+            # What a cohort must be worth under the duals to raise the level: the worth of the
+            # cohorts the LP uses (their reduced cost is 0), whatever the solver's sign convention.
+            price = float(weights[list(self.members[int(np.argmax(probabilities))])].sum())
+            found = self._swap_price(weights, price)
             if not found:
-                # Each weight is rounded by at most 1/2: a margin of one unit per member keeps the
-                # cohorts already in the LP (worth at most `convexity`) out of the answer.
-                found = [c for c in self._exact_price(np.round(weights * WEIGHT_SCALE).astype(np.int64),
-                                                      int(np.floor(convexity * WEIGHT_SCALE)) + self.problem.rules.size)
-                         if c not in self.columns]
+                # GLOP leaves cohorts already in the LP worth up to its optimality tolerance more
+                # than `price`: only a gain above PRICING_GAIN counts, and a cohort already in
+                # the LP is ruled out and the search run again, so that "none" is a proof.
+                scaled = np.round(weights * WEIGHT_SCALE).astype(np.int64)
+                above = int(np.floor((price + PRICING_GAIN) * WEIGHT_SCALE))
+                known: list[tuple[int, ...]] = []
+                while True:
+                    answer = self._exact_price(scaled, above, known)
+                    found = [c for c in answer if c not in self.columns]
+                    if found or not answer:
+                        break
+                    known += answer
                 if not found:
                     return value, probabilities, duals
             for cohort in found:
@@ -398,8 +410,8 @@ class _Engine:
             current = best
         return tuple(sorted(cohort)) if current == 0 else None
 
-    def _swap_price(self, weights: np.ndarray, convexity: float) -> list[tuple[int, ...]]:
-        """New cohorts worth more than `convexity` under `weights`, found by swapping one child
+    def _swap_price(self, weights: np.ndarray, price: float) -> list[tuple[int, ...]]:
+        """New cohorts worth more than `price` under `weights`, found by swapping one child
         at a time in the best known cohorts (none if the swaps find none)."""
         table = np.array(self.members)
         values = weights[table].sum(axis=1)
@@ -421,36 +433,42 @@ class _Engine:
                         cohort[slot] = int(fits[np.argmax(weights[fits])])
                         improved = True
             better_cohort = tuple(sorted(cohort))
-            if weights[list(better_cohort)].sum() > convexity + TOLERANCE and better_cohort not in self.columns:
+            if weights[list(better_cohort)].sum() > price + PRICING_GAIN and better_cohort not in self.columns:
                 found[better_cohort] = None
         return list(found)
 
-    def _exact_price(self, weights: np.ndarray, above: int = 0) -> list[tuple[int, ...]]:
+    def _exact_price(self, weights: np.ndarray, above: int = 0, exclude: Sequence[tuple[int, ...]] = ()
+                     ) -> list[tuple[int, ...]]:
         """CP-SAT: cohorts reaching the threshold whose total weight is more than `above` (every
         one the search passes on its way to the heaviest, within a short search); none when it
         proves there is none. The children with weight and a few holders of every value are
         searched first (fast, usually enough); the whole caseload only when they hold none."""
-        pool = self._pool(weights)
+        pool = self._pool(weights, exclude)
         if len(pool) < self.problem.n:
-            found = self._cp_sat_price(subset(self.problem, pool), weights[pool], above)
+            where = {int(p): k for k, p in enumerate(pool)}
+            found = self._cp_sat_price(subset(self.problem, pool), weights[pool], above,
+                                       [[where[i] for i in c] for c in exclude])
             if found:
                 return [tuple(sorted(int(pool[i]) for i in cohort)) for cohort in found]
-        return self._cp_sat_price(self.problem, weights, above)
+        return self._cp_sat_price(self.problem, weights, above, exclude)
 
-    def _pool(self, weights: np.ndarray) -> np.ndarray:
+    def _pool(self, weights: np.ndarray, exclude: Sequence[tuple[int, ...]]) -> np.ndarray:
         chosen = weights > 0
         for values in self.problem.coverage:
             for _value, holders in values:
                 chosen[holders[:POOL_PER_VALUE]] = True
         for members in self.problem.count_members:
             chosen[members[:POOL_PER_VALUE + self.problem.rules.size]] = True
-        for cohort in self.members[:SWAP_STARTS]:
+        for cohort in [*self.members[:SWAP_STARTS], *exclude]:
             chosen[list(cohort)] = True
         return np.flatnonzero(chosen)
 
-    def _cp_sat_price(self, problem: Problem, weights: np.ndarray, above: int) -> list[tuple[int, ...]]:
+    def _cp_sat_price(self, problem: Problem, weights: np.ndarray, above: int,
+                      exclude: Sequence[Sequence[int]] = ()) -> list[tuple[int, ...]]:
         self._check_time()
         m = CohortModel(problem)
+        for cohort in exclude:
+            m.model.add(sum(m.x[i] for i in cohort) <= len(cohort) - 1)
         m.model.add(m.score >= self.threshold)
         total = sum(int(w) * x for w, x in zip(weights, m.x, strict=True) if w)
         m.model.add(total >= above + 1)
@@ -499,7 +517,7 @@ class _Master:
             row = self.solver.Constraint(0.0, self.solver.infinity())
             row.SetCoefficient(self.z, -1.0)
             self.rows[int(t)] = row
-        self.convexity = self.solver.Constraint(1.0, 1.0)
+        self.total = self.solver.Constraint(1.0, 1.0)  # the probabilities sum to 1
         self.x: list[pywraplp.Variable] = []
         self.fixed: dict[int, float] = {}
         self.solver.Maximize(self.z)
@@ -509,7 +527,7 @@ class _Master:
         types, counts = np.unique(type_of[list(cohort)], return_counts=True)
         for t, c in zip(types.tolist(), counts.tolist(), strict=True):
             self.rows[t].SetCoefficient(x, c / float(self.sizes[t]))
-        self.convexity.SetCoefficient(x, 1.0)
+        self.total.SetCoefficient(x, 1.0)
         self.x.append(x)
 
     def fix(self, t: int, value: float) -> None:
@@ -517,14 +535,11 @@ class _Master:
         self.rows[t].SetLb(value - FIXED_SLACK)
         self.fixed[t] = value
 
-    def solve(self) -> tuple[float, list[float], dict[int, float], float]:
-        """The level, each cohort's probability, the duals of the unfixed and fixed types' rows
-        (>= 0) and of the probabilities summing to 1."""
+    def solve(self) -> tuple[float, list[float], dict[int, float]]:
+        """The level, each cohort's probability, and the duals of the types' rows (>= 0)."""
         if self.solver.Solve() != pywraplp.Solver.OPTIMAL:
             raise SolverError("the lottery's linear program has no solution.", "lottery_lp")
         duals = {t: row.dual_value() for t, row in self.rows.items()}
-        mu = self.convexity.dual_value()
         if sum(duals[t] for t in duals if t not in self.fixed) < 0:  # the solver's sign convention
             duals = {t: -v for t, v in duals.items()}
-            mu = -mu
-        return self.z.solution_value(), [v.solution_value() for v in self.x], duals, mu
+        return self.z.solution_value(), [v.solution_value() for v in self.x], duals
