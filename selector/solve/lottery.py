@@ -523,7 +523,9 @@ class _Master:
         self.solver.Maximize(self.z)
 
     def add(self, cohort: tuple[int, ...], type_of: np.ndarray) -> None:
-        x = self.solver.NumVar(0.0, 1.0, f"x{len(self.x)}")
+        # No upper bound (the probabilities sum to 1 anyway): a cohort the LP uses is then never
+        # held at a bound, so its reduced cost is 0 and its worth is the price (Engine._level).
+        x = self.solver.NumVar(0.0, self.solver.infinity(), f"x{len(self.x)}")
         types, counts = np.unique(type_of[list(cohort)], return_counts=True)
         for t, c in zip(types.tolist(), counts.tolist(), strict=True):
             self.rows[t].SetCoefficient(x, c / float(self.sizes[t]))
