@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from ortools.linear_solver import pywraplp
@@ -203,10 +203,9 @@ def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, slack_
     back[order] = np.arange(len(order))
     canonical = subset(problem, order)
     engine = _Engine(canonical, params, threshold, lambda: time_limit - (time.perf_counter() - started))
-    found = engine.run([int(back[i]) for i in start])
-    cohorts = tuple(tuple(sorted(int(order[i]) for i in c)) for c in found.cohorts)
-    return Lottery(cohorts, found.weights, found.type_of[back], found.chances[back], threshold, found.levels,
-                   found.proved, found.complete, back)
+    found = engine.run([int(back[i]) for i in start])  # in child-id order: back to row order
+    return replace(found, cohorts=tuple(tuple(sorted(int(order[i]) for i in c)) for c in found.cohorts),
+                   type_of=found.type_of[back], chances=found.chances[back], rank=back)
 
 
 def draw(lottery: Lottery, seed: int) -> tuple[int, ...]:
@@ -225,17 +224,6 @@ def draw(lottery: Lottery, seed: int) -> tuple[int, ...]:
     return tuple(sorted(chosen))
 
 
-@dataclass(frozen=True)
-class _Found:
-    cohorts: tuple[tuple[int, ...], ...]
-    weights: tuple[float, ...]
-    type_of: np.ndarray
-    chances: np.ndarray
-    levels: int
-    proved: bool
-    complete: bool
-
-
 class _OutOfTime(Exception):
     """The lottery's budget ran out: use what has been found."""
 
@@ -248,10 +236,10 @@ class _Engine:
         self.type_of = child_types(problem)
         self.sizes = np.bincount(self.type_of)
         self.fitter = Fitter(problem, threshold)
-        self.columns: dict[tuple[int, ...], int] = {}
+        self.columns: set[tuple[int, ...]] = set()  # the cohorts in `members`, to look up
         self.members: list[tuple[int, ...]] = []
 
-    def run(self, start: Sequence[int]) -> _Found:
+    def run(self, start: Sequence[int]) -> Lottery:
         complete = True
         try:
             found = [tuple(sorted(start))] if start else self._exact_price(np.ones(self.problem.n, dtype=np.int64), -1)
@@ -259,7 +247,7 @@ class _Engine:
                 raise SolverError("no cohort reaches the score the lottery needs.", "lottery_empty")
             for cohort in found:
                 self._add(cohort)
-            complete = self._discover()
+            self._discover()
         except _OutOfTime:
             complete = False
             if not self.members:
@@ -291,8 +279,8 @@ class _Engine:
         kept = weights[keep] / weights[keep].sum()
         cohorts = tuple(self.members[k] for k in keep)
         chance = self._type_chances(kept, cohorts)
-        return _Found(cohorts, tuple(float(w) for w in kept), self.type_of, chance[self.type_of], levels, proved,
-                      complete)
+        return Lottery(cohorts, tuple(float(w) for w in kept), self.type_of, chance[self.type_of], self.threshold,
+                       levels, proved, complete)
 
     def _level(self, master: _Master) -> tuple[float, list[float], dict[int, float]]:
         """The master LP at this level, with every cohort that could raise it added."""
@@ -332,14 +320,15 @@ class _Engine:
 
     def _add(self, cohort: tuple[int, ...]) -> None:
         if cohort not in self.columns:
-            self.columns[cohort] = len(self.members)
+            self.columns.add(cohort)
             self.members.append(cohort)
 
-    def _discover(self) -> bool:
+    def _discover(self) -> None:
         """Find, for every type, a cohort holding it if there is one: first by swapping one child
-        of a known cohort (layer by layer), then by CP-SAT for the rest. True when complete."""
+        of a known cohort (layer by layer), then by repairs, then by CP-SAT for the rest."""
         seen = np.zeros(len(self.sizes), dtype=bool)
-        seen[self.type_of[list(self.members[0])]] = True
+        for cohort in self.members:
+            seen[self.type_of[list(cohort)]] = True
         layer = list(self.members)
         while layer and not seen.all():
             next_layer = []
@@ -367,7 +356,6 @@ class _Engine:
             for cohort in found:
                 self._add(cohort)
                 seen[self.type_of[list(cohort)]] = True
-        return True
 
     def _discover_by_repair(self, seen: np.ndarray) -> None:
         """For each type no single swap reached: put one of its children into a known cohort and
