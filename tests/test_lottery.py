@@ -174,15 +174,15 @@ def test_shuffled_rows_give_the_same_chances_and_the_same_draw() -> None:
 
 
 def test_a_lottery_cut_short_is_still_a_lottery_of_optimal_cohorts() -> None:
-    # With no time at all after the first cohort {K1 ASD, K2 MLD}, the lottery is that cohort with
+    # With no work at all after the first cohort {K1 ASD, K2 MLD}, the lottery is that cohort with
     # K2 drawn among its type (K2-K4, interchangeable): K1 1, each MLD child 1/3, K5 0. Every draw
     # is optimal, the chances are exact for this lottery, and it says it is not proved fairest.
     rows = [{"primary_need": n} for n in ("ASD", "MLD", "MLD", "MLD", "SEMH")]
     rules = Rules(size=2, dimensions=NEED_CAP_2)
     frame = validated(rows).frame
     problem = build_problem(frame, rules)
-    lottery = fair_lottery(problem, PARAMS, 2, time_limit=0.0, start=[0, 1])
-    assert not lottery.proved and not lottery.complete
+    lottery = fair_lottery(problem, PARAMS, 2, work=0.0, start=[0, 1])
+    assert not lottery.proved and not lottery.complete and lottery.reproducible
     assert lottery.cohorts == ((0, 1),)
     assert lottery.chances == pytest.approx([1.0, 1 / 3, 1 / 3, 1 / 3, 0.0])
     for seed in range(10):
@@ -216,3 +216,24 @@ def test_a_pricing_that_stops_at_its_first_cohort_still_proves_the_leximin(needs
         problem = build_problem(frame, rules)
         ours = dict(zip(problem.child_ids, fair_lottery(problem, PARAMS, optimum).chances, strict=True))
     assert ours == pytest.approx(expected, abs=1e-6)
+
+
+def test_a_lottery_cut_short_by_its_work_is_the_same_in_any_row_order(tmp_path) -> None:
+    # 300 generated children with the default rules do not prove in 1 unit of work, so the
+    # lottery is cut short; the work is counted, not timed, so the shuffled rows stop at the same
+    # point and give the same chances.
+    from selector.contract.rules import DEFAULT_RULES
+    from selector.io.sample import generate
+    from selector.solve.search import solve_cohort
+    from tests.conftest import load_caseload, write_csv
+
+    caseload, contacts = generate(300, seed=4)
+    results = []
+    for k, frame in enumerate((caseload, caseload.sample(frac=1.0, random_state=2))):
+        loaded = load_caseload(write_csv(tmp_path / f"c{k}.csv", frame), write_csv(tmp_path / f"p{k}.csv", contacts))
+        problem = build_problem(loaded.frame, DEFAULT_RULES)
+        optimum = solve_cohort(problem, SelectionParams(seed=0, sets=1)).score
+        lottery = fair_lottery(problem, PARAMS, optimum, work=1.0)
+        assert not lottery.proved and lottery.reproducible
+        results.append({str(c): float(p) for c, p in zip(problem.child_ids, lottery.chances, strict=True)})
+    assert results[0] == results[1]

@@ -13,16 +13,18 @@ level by level. A draw chooses a cohort of the distribution, then which children
 types uniformly, so children of one type have exactly equal chances.
 
 Everything runs on the candidates sorted by child id, so the order of the rows changes nothing.
-The work is bounded by wall time: when it runs out before every level is proved, the lottery
-found so far is used (its chances are still exact for it) and `proved` says it is not yet the
-fairest; such a lottery depends on the machine's speed, a proved one does not. Not yet used by
-`select`: at a few thousand children the first level does not finish in minutes (benchmarks/).
+The work is bounded in machine-independent units (CP-SAT's deterministic time, and the like for
+numpy's checks and GLOP's iterations), so a lottery cut short is the same on every machine and
+for every row order: when the work runs out before every level is proved, the lottery found so
+far is used (its chances are still exact for it) and `proved` says it is not yet the fairest.
+Wall time is only a last resort (`reproducible` then says so). Not yet used by `select`: at a
+few thousand children the first level does not finish in minutes (benchmarks/).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -45,6 +47,12 @@ FIXED_SLACK = 1e-7  # a fixed level may give back GLOP's own feasibility toleran
 # cohort, then a longer one to prove there is none.
 QUICK_DETERMINISTIC_TIME = 0.2
 PRICING_DETERMINISTIC_TIME = 5.0
+# Work units (about a second each here) charged for what is not CP-SAT: a numpy check of one
+# candidate against one value or rule, a call's overhead, and a GLOP iteration per row or column.
+CHECK_WORK = 5e-9
+CALL_WORK = 2e-5
+LP_WORK = 2e-8
+DEFAULT_WORK = 30.0
 SWAP_STARTS = 16  # known cohorts a swap search starts from, best first
 POOL_PER_VALUE = 5  # holders of each value in a pricing pool
 REPAIR_STARTS = 8  # known cohorts a repair starts from
@@ -66,6 +74,8 @@ class Lottery:
             out first (the chances are exact for the lottery used, which may not be the fairest).
         complete: every child who is in some cohort of the lottery's score was found (so every
             such child has a chance above zero).
+        reproducible: the work budget, not the wall clock, decided where the search stopped, so
+            the same caseload in any row order gives this lottery on any machine.
         rank: each candidate's place in child-id order (draws pick by it, not by row order).
     """
 
@@ -78,6 +88,7 @@ class Lottery:
     proved: bool = True
     complete: bool = True
     rank: np.ndarray | None = None
+    reproducible: bool = True
 
     @property
     def possible(self) -> np.ndarray:
@@ -145,6 +156,7 @@ class Fitter:
             for g, members in enumerate(groups):
                 codes[members] = g
             self.spreads.append((codes, len(groups), rule.max))
+        self.width = len(rules.counts) + len(rules.spreads)  # checks per candidate, for the work meter
         self.terms = []
         for dim, values in zip(rules.dimensions, problem.coverage, strict=True):
             if not values:
@@ -153,6 +165,7 @@ class Fitter:
             for v, (_value, holders) in enumerate(values):
                 holds[holders, v] = True
             self.terms.append((holds, dim.weight, dim.cap))
+            self.width += len(values)
 
     def completes(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
         """Which of the candidates `among` (positions) make `rest` a full cohort that meets every
@@ -182,7 +195,7 @@ class Fitter:
 
 
 def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, slack_percent: float = 0.0,
-                 time_limit: float = 60.0, start: Sequence[int] = ()) -> Lottery:
+                 work: float = DEFAULT_WORK, time_limit: float = 600.0, start: Sequence[int] = ()) -> Lottery:
     """The leximin lottery over the cohorts scoring at least `optimum` less `slack_percent`%.
 
     Args:
@@ -190,19 +203,21 @@ def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, slack_
         params: the run's parameters (CP-SAT's seed and workers).
         optimum: the proven best score.
         slack_percent: cohorts within this percentage of the optimum join the lottery.
-        time_limit: wall seconds; the lottery found by then is used, not proved fairest.
+        work: the work allowed (machine-independent units, about a second each on a laptop);
+            the lottery found by then is used, not proved fairest.
+        time_limit: wall seconds, a last resort (the lottery is then not reproducible).
         start: a cohort reaching the score (candidate positions), if one is known.
 
     Raises:
         SolverError: no cohort reaches the score, or none was found in time.
     """
-    started = time.perf_counter()
     threshold = int(np.ceil(optimum * (1 - slack_percent / 100) - 1e-9))
     order = np.argsort(problem.child_ids.astype(str), kind="stable")  # row order changes nothing
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
     canonical = subset(problem, order)
-    engine = _Engine(canonical, params, threshold, lambda: time_limit - (time.perf_counter() - started))
+    meter = _Meter(work, time.perf_counter() + time_limit)
+    engine = _Engine(canonical, replace(params, workers=1), threshold, meter)  # one worker: deterministic
     found = engine.run([int(back[i]) for i in start])  # in child-id order: back to row order
     return replace(found, cohorts=tuple(tuple(sorted(int(order[i]) for i in c)) for c in found.cohorts),
                    type_of=found.type_of[back], chances=found.chances[back], rank=back)
@@ -228,11 +243,37 @@ class _OutOfTime(Exception):
     """The lottery's budget ran out: use what has been found."""
 
 
+@dataclass
+class _Meter:
+    """The lottery's budget: work in machine-independent units, and wall time as a last resort."""
+
+    work: float
+    deadline: float  # time.perf_counter() at which to stop
+    used: float = 0.0
+    by_clock: bool = False
+
+    def spend(self, units: float) -> None:
+        self.used += units
+
+    def work_left(self) -> float:
+        return self.work - self.used
+
+    def wall_left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def check(self) -> None:
+        if self.work_left() <= 0:
+            raise _OutOfTime
+        if self.wall_left() <= 0:
+            self.by_clock = True
+            raise _OutOfTime
+
+
 class _Engine:
     """Column generation for one lottery, on candidates in canonical order."""
 
-    def __init__(self, problem: Problem, params: SelectionParams, threshold: int, left: Callable[[], float]) -> None:
-        self.problem, self.params, self.threshold, self.left = problem, params, threshold, left
+    def __init__(self, problem: Problem, params: SelectionParams, threshold: int, meter: _Meter) -> None:
+        self.problem, self.params, self.threshold, self.meter = problem, params, threshold, meter
         self.type_of = child_types(problem)
         self.sizes = np.bincount(self.type_of)
         self.fitter = Fitter(problem, threshold)
@@ -261,7 +302,7 @@ class _Engine:
         for cohort in self.members:
             master.add(cohort, self.type_of)
         levels, proved = 0, complete
-        probabilities = master.solve()[1]
+        probabilities = self._solve(master)[1]
         try:
             while len(master.fixed) < len(support):
                 value, probabilities, duals = self._level(master)
@@ -280,13 +321,13 @@ class _Engine:
         cohorts = tuple(self.members[k] for k in keep)
         chance = self._type_chances(kept, cohorts)
         return Lottery(cohorts, tuple(float(w) for w in kept), self.type_of, chance[self.type_of], self.threshold,
-                       levels, proved, complete)
+                       levels, proved, complete, reproducible=not self.meter.by_clock)
 
     def _level(self, master: _Master) -> tuple[float, list[float], dict[int, float]]:
         """The master LP at this level, with every cohort that could raise it added."""
         while True:
             self._check_time()
-            value, probabilities, duals = master.solve()
+            value, probabilities, duals = self._solve(master)
             per_type = np.zeros(len(self.sizes))
             for t, y in duals.items():
                 per_type[t] = max(y, 0.0) / self.sizes[t]
@@ -315,8 +356,19 @@ class _Engine:
                 master.add(cohort, self.type_of)
 
     def _check_time(self) -> None:
-        if self.left() <= 0:
-            raise _OutOfTime
+        self.meter.check()
+
+    def _solve(self, master: _Master) -> tuple[float, list[float], dict[int, float]]:
+        answer = master.solve()
+        self.meter.spend(master.solver.iterations() * (len(master.rows) + len(master.x)) * LP_WORK)
+        return answer
+
+    def _shortfall(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
+        self.meter.spend(CALL_WORK + len(among) * self.fitter.width * CHECK_WORK)
+        return self.fitter.shortfall(rest, among)
+
+    def _completes(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
+        return self._shortfall(rest, among) == 0
 
     def _add(self, cohort: tuple[int, ...]) -> None:
         if cohort not in self.columns:
@@ -339,7 +391,7 @@ class _Engine:
                         break
                     self._check_time()
                     rest = cohort[:slot] + cohort[slot + 1:]
-                    fits = unseen[self.fitter.completes(rest, unseen)]
+                    fits = unseen[self._completes(rest, unseen)]
                     _types, first = np.unique(self.type_of[fits], return_index=True)
                     for child in fits[first]:
                         new = tuple(sorted((*rest, int(child))))
@@ -376,9 +428,9 @@ class _Engine:
     def _repair(self, child: int, cohort: list[int], everyone: np.ndarray, seen: np.ndarray
                 ) -> tuple[int, ...] | None:
         size = len(cohort)
-        place = min(range(size), key=lambda s: int(self.fitter.shortfall(cohort[:s] + cohort[s + 1:], np.array([child]))[0]))
+        place = min(range(size), key=lambda s: int(self._shortfall(cohort[:s] + cohort[s + 1:], np.array([child]))[0]))
         cohort[place] = child
-        current = int(self.fitter.shortfall(cohort[1:] if place else cohort[:1] + cohort[2:],
+        current = int(self._shortfall(cohort[1:] if place else cohort[:1] + cohort[2:],
                                             np.array([cohort[0] if place else cohort[1]]))[0])
         for _step in range(REPAIR_STEPS):
             if current == 0:
@@ -387,7 +439,7 @@ class _Engine:
             for slot in range(size):
                 if slot == place:
                     continue
-                short = self.fitter.shortfall(cohort[:slot] + cohort[slot + 1:], everyone)
+                short = self._shortfall(cohort[:slot] + cohort[slot + 1:], everyone)
                 short = short * 2 + seen[self.type_of]  # ties: a type not yet seen first
                 k = int(np.argmin(short))
                 if short[k] // 2 < best:
@@ -416,7 +468,7 @@ class _Engine:
                     if not len(better):
                         continue
                     rest = cohort[:slot] + cohort[slot + 1:]
-                    fits = better[self.fitter.completes(rest, better)]
+                    fits = better[self._completes(rest, better)]
                     if len(fits):
                         cohort[slot] = int(fits[np.argmax(weights[fits])])
                         improved = True
@@ -462,14 +514,16 @@ class _Engine:
         m.model.add(total >= above + 1)
         m.model.maximize(total)
         for work in (QUICK_DETERMINISTIC_TIME, PRICING_DETERMINISTIC_TIME):
-            solver = make_solver(self.params, max(self.left(), 0.01))
-            solver.parameters.max_deterministic_time = work
+            solver = make_solver(self.params, max(self.meter.wall_left(), 0.01))
+            solver.parameters.max_deterministic_time = max(min(work, self.meter.work_left()), 1e-3)
             collector = _Collector(m.x)
             status = solver.solve(m.model, collector)
+            self.meter.spend(solver.response_proto.deterministic_time)
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 return list(dict.fromkeys(reversed(collector.found)))  # the heaviest first
             if status == cp_model.INFEASIBLE:
                 return []
+            self._check_time()
         raise _OutOfTime
 
     def _type_chances(self, probabilities: Sequence[float] | np.ndarray,
