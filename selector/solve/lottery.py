@@ -13,12 +13,15 @@ level by level. A draw chooses a cohort of the distribution, then which children
 types uniformly, so children of one type have exactly equal chances.
 
 Everything runs on the candidates sorted by child id, so the order of the rows changes nothing.
-The work is bounded in machine-independent units (CP-SAT's deterministic time, and the like for
-numpy's checks and GLOP's iterations), so a lottery cut short is the same on every machine and
-for every row order: when the work runs out before every level is proved, the lottery found so
-far is used (its chances are still exact for it) and `proved` says it is not yet the fairest.
-Wall time is only a last resort (`reproducible` then says so). Not yet used by `select`: at a
-few thousand children the first level does not finish in minutes (benchmarks/).
+Finding every child who can be drawn (at least one column for every type that is in some
+cohort of the lottery's score) is never cut short but by the wall clock. The rest of the work is
+bounded in machine-independent units (CP-SAT's deterministic time, and the like for numpy's
+checks and GLOP's iterations), so a lottery cut short is the same on every machine and for every
+row order: when the work runs out before every level is proved, the lottery over the columns
+found is made as even as it can be at the smallest chance reached and then at the largest (so no
+child stands out), its chances exact for it, and `proved` says it is not yet the fairest. Wall
+time is only a last resort (`reproducible` then says so). At a few thousand children the first
+level does not finish in minutes (benchmarks/lottery.md).
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ from ortools.sat.python import cp_model
 from ..contract.errors import SolverError
 from .constraints import CohortModel
 from .problem import Problem, subset
-from .settings import SelectionParams, make_solver
+from .settings import LOTTERY_WORK, SelectionParams, make_solver
+from .templates import Column, Roles, cohort_column
 
 TOLERANCE = 1e-7  # LP and pricing tolerance on chances
 WEIGHT_SCALE = 10**9  # duals to CP-SAT's whole-number weights
@@ -52,11 +56,11 @@ PRICING_DETERMINISTIC_TIME = 5.0
 CHECK_WORK = 5e-9
 CALL_WORK = 2e-5
 LP_WORK = 2e-8
-DEFAULT_WORK = 30.0
 SWAP_STARTS = 16  # known cohorts a swap search starts from, best first
 POOL_PER_VALUE = 5  # holders of each value in a pricing pool
-REPAIR_STARTS = 8  # known cohorts a repair starts from
+REPAIR_STARTS = 2  # known cohorts a repair starts from
 REPAIR_STEPS = 6  # swaps a repair may make
+WALKS, WALK_STEPS, WALK_SEED = 16, 12, 2021  # cohorts far from the first, found before the rest
 
 
 @dataclass(frozen=True)
@@ -64,8 +68,9 @@ class Lottery:
     """A distribution over cohorts and every candidate's exact chance under it.
 
     Attributes:
-        cohorts: the cohorts the distribution gives weight to (candidate positions, sorted).
-        weights: each cohort's probability (they sum to 1).
+        columns: the columns the distribution gives weight to (each a set of pools of candidate
+            positions, a cohort taking one child of each pool; see templates.py).
+        weights: each column's probability (they sum to 1).
         type_of: each candidate's type number.
         chances: each candidate's chance of being in the drawn cohort.
         threshold: the lowest score a cohort of the lottery may have.
@@ -79,7 +84,7 @@ class Lottery:
         rank: each candidate's place in child-id order (draws pick by it, not by row order).
     """
 
-    cohorts: tuple[tuple[int, ...], ...]
+    columns: tuple[Column, ...]
     weights: tuple[float, ...]
     type_of: np.ndarray
     chances: np.ndarray
@@ -92,7 +97,7 @@ class Lottery:
 
     @property
     def possible(self) -> np.ndarray:
-        """Candidates who are in at least one cohort of the lottery."""
+        """Candidates who can be drawn."""
         return np.flatnonzero(self.chances > TOLERANCE)
 
     @property
@@ -167,6 +172,10 @@ class Fitter:
             self.terms.append((holds, dim.weight, dim.cap))
             self.width += len(values)
 
+    def score(self, cohort: Sequence[int]) -> int:
+        """A cohort's score."""
+        return sum(weight * min(int(holds[list(cohort)].any(axis=0).sum()), cap) for holds, weight, cap in self.terms)
+
     def completes(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
         """Which of the candidates `among` (positions) make `rest` a full cohort that meets every
         hard rule and reaches the threshold."""
@@ -195,7 +204,8 @@ class Fitter:
 
 
 def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, slack_percent: float = 0.0,
-                 work: float = DEFAULT_WORK, time_limit: float = 600.0, start: Sequence[int] = ()) -> Lottery:
+                 work: float = LOTTERY_WORK, time_limit: float = 600.0, start: Sequence[int] = (),
+                 fallback: Sequence[int] = ()) -> Lottery:
     """The leximin lottery over the cohorts scoring at least `optimum` less `slack_percent`%.
 
     Args:
@@ -206,7 +216,10 @@ def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, slack_
         work: the work allowed (machine-independent units, about a second each on a laptop);
             the lottery found by then is used, not proved fairest.
         time_limit: wall seconds, a last resort (the lottery is then not reproducible).
-        start: a cohort reaching the score (candidate positions), if one is known.
+        start: a cohort reaching the score (candidate positions) to start from, if one is known
+            (the lottery then depends on it when cut short).
+        fallback: a cohort reaching the score, used only when the time limit comes before any
+            other is found (the lottery is then that cohort, its children's types drawn evenly).
 
     Raises:
         SolverError: no cohort reaches the score, or none was found in time.
@@ -217,22 +230,110 @@ def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, slack_
     back[order] = np.arange(len(order))
     canonical = subset(problem, order)
     meter = _Meter(work, time.perf_counter() + time_limit)
-    engine = _Engine(canonical, replace(params, workers=1), threshold, meter)  # one worker: deterministic
-    found = engine.run([int(back[i]) for i in start])  # in child-id order: back to row order
-    return replace(found, cohorts=tuple(tuple(sorted(int(order[i]) for i in c)) for c in found.cohorts),
-                   type_of=found.type_of[back], chances=found.chances[back], rank=back)
+    # One worker, and the solver's own seed fixed: the lottery is the same for every seed and
+    # machine (the run's seed only draws from it).
+    engine = _Engine(canonical, replace(params, workers=1, seed=0), threshold, meter)
+    found = engine.run([int(back[i]) for i in start], [int(back[i]) for i in fallback])  # in child-id order
+    # The pools keep the engine's order (child-id order), which the draw follows.
+    columns = tuple(Column(tuple(tuple(sorted(int(order[i]) for i in pool)) for pool in column.pools))
+                    for column in found.columns)
+    return replace(found, columns=columns, type_of=found.type_of[back], chances=found.chances[back], rank=back)
+
+
+@dataclass(frozen=True)
+class Chances:
+    """The lottery a run drew cohort 1 from, for its outputs.
+
+    Attributes:
+        child_ids: every candidate, in child-id order.
+        chances: each one's chance of being in cohort 1.
+        types: each one's type number (children of one type are alike for every rule and term).
+        optimum: the best score (proven, or the best found when the time limit cut it short).
+        threshold: the lowest score a cohort of the lottery may have.
+        slack_percent: the slack asked for.
+        drawn: the cohort the seed drew (child ids, sorted).
+        drawn_score: its score.
+        proved: the lottery was proved the fairest (leximin).
+        complete: every child in some cohort of the lottery's score was found.
+        reproducible: the work budget, not the wall clock, ended the search.
+        levels: leximin levels fixed.
+        columns: columns (groups of cohorts) the lottery gives weight to.
+        largest_without_slack: with slack, the largest chance of the lottery without it.
+        seconds: wall time spent.
+    """
+
+    child_ids: tuple[str, ...]
+    chances: tuple[float, ...]
+    types: tuple[int, ...]
+    optimum: int
+    threshold: int
+    slack_percent: float
+    drawn: tuple[str, ...]
+    drawn_score: int
+    proved: bool
+    complete: bool
+    reproducible: bool
+    levels: int
+    columns: int
+    largest_without_slack: float | None
+    seconds: float
+
+    @property
+    def possible(self) -> int:
+        """How many children could have been drawn."""
+        return sum(1 for c in self.chances if c > TOLERANCE)
+
+    @property
+    def smallest(self) -> float:
+        return min((c for c in self.chances if c > TOLERANCE), default=0.0)
+
+    @property
+    def largest(self) -> float:
+        return max(self.chances, default=0.0)
+
+
+def draw_first(problem: Problem, params: SelectionParams, optimum: int, time_limit: float,
+               fallback: Sequence[int] = ()) -> Chances:
+    """Cohort 1 drawn by the run's seed from the fairest lottery over the cohorts scoring at
+    least the optimum less the slack (with slack, the lottery without it is computed too, so
+    that the outputs can say what the slack changed)."""
+    started = time.perf_counter()
+    deadline = started + time_limit
+    # No start cohort: the one cohort 1's search found depends on the order of the rows.
+    lottery = fair_lottery(problem, params, optimum, 0.0, params.lottery_work, time_limit, fallback=fallback)
+    largest_without_slack = None
+    if params.slack > 0:
+        largest_without_slack = float(lottery.chances.max())
+        lottery = fair_lottery(problem, params, optimum, params.slack, params.lottery_work,
+                               max(deadline - time.perf_counter(), 0.01), fallback=fallback)
+    return chances_of(problem, lottery, optimum, params, draw(lottery, params.seed), largest_without_slack,
+                      round(time.perf_counter() - started, 3))
+
+
+def chances_of(problem: Problem, lottery: Lottery, optimum: int, params: SelectionParams, drawn: Sequence[int],
+               largest_without_slack: float | None = None, seconds: float = 0.0) -> Chances:
+    """A lottery and the cohort drawn from it, as the outputs give them (children in child-id order)."""
+    order = np.argsort(problem.child_ids.astype(str), kind="stable")
+    return Chances(
+        child_ids=tuple(str(problem.child_ids[i]) for i in order),
+        chances=tuple(float(lottery.chances[i]) for i in order),
+        types=tuple(int(lottery.type_of[i]) for i in order),  # numbered in child-id order
+        optimum=optimum, threshold=lottery.threshold, slack_percent=params.slack,
+        drawn=tuple(str(problem.child_ids[i]) for i in drawn),  # in row order, as every cohort's slots
+        drawn_score=Fitter(problem, 0).score(drawn),
+        proved=lottery.proved, complete=lottery.complete, reproducible=lottery.reproducible,
+        levels=lottery.levels, columns=len(lottery.columns), largest_without_slack=largest_without_slack,
+        seconds=seconds)
 
 
 def draw(lottery: Lottery, seed: int) -> tuple[int, ...]:
-    """One cohort of the lottery for a seed: a cohort by its weight, then, type by type, which of
-    that type's children uniformly (they are interchangeable under every rule)."""
+    """One cohort of the lottery for a seed: a column by its weight, then from each of its pools
+    uniformly (children in child-id order, so the order of the rows changes nothing)."""
     rng = np.random.default_rng([seed, 7919])
-    pick = int(rng.choice(len(lottery.cohorts), p=np.array(lottery.weights)))
-    cohort = lottery.cohorts[pick]
+    column = lottery.columns[int(rng.choice(len(lottery.columns), p=np.array(lottery.weights)))]
     chosen: list[int] = []
-    for t in sorted({int(lottery.type_of[i]) for i in cohort}):
-        need = sum(1 for i in cohort if lottery.type_of[i] == t)
-        members = np.flatnonzero(lottery.type_of == t)
+    for pool, need in column.picks():
+        members = np.array(pool)
         if lottery.rank is not None:
             members = members[np.argsort(lottery.rank[members])]
         chosen += [int(i) for i in rng.choice(members, size=need, replace=False)]
@@ -251,12 +352,14 @@ class _Meter:
     deadline: float  # time.perf_counter() at which to stop
     used: float = 0.0
     by_clock: bool = False
+    counting: bool = True  # False while finding every child who can be drawn: that is never cut short
 
     def spend(self, units: float) -> None:
-        self.used += units
+        if self.counting:
+            self.used += units
 
     def work_left(self) -> float:
-        return self.work - self.used
+        return self.work - self.used if self.counting else PRICING_DETERMINISTIC_TIME
 
     def wall_left(self) -> float:
         return self.deadline - time.perf_counter()
@@ -276,31 +379,41 @@ class _Engine:
         self.problem, self.params, self.threshold, self.meter = problem, params, threshold, meter
         self.type_of = child_types(problem)
         self.sizes = np.bincount(self.type_of)
+        order = np.argsort(self.type_of, kind="stable")
+        bounds = np.concatenate(([0], np.cumsum(self.sizes)))
+        self.members_of = [order[bounds[t]:bounds[t + 1]] for t in range(len(self.sizes))]
         self.fitter = Fitter(problem, threshold)
-        self.columns: set[tuple[int, ...]] = set()  # the cohorts in `members`, to look up
-        self.members: list[tuple[int, ...]] = []
+        self.roles = Roles(problem, threshold)
+        self.cohorts: list[tuple[int, ...]] = []  # every cohort found, to swap from and to rule out
+        self.found: set[tuple[int, ...]] = set()
+        self.columns: list[Column] = []
+        self.known: set[Column] = set()
+        self.seen = np.zeros(len(self.sizes), dtype=bool)  # types in some column
 
-    def run(self, start: Sequence[int]) -> Lottery:
+    def run(self, start: Sequence[int], fallback: Sequence[int] = ()) -> Lottery:
         complete = True
+        self.meter.counting = False  # every child who can be drawn is found, however long it takes
         try:
-            found = [tuple(sorted(start))] if start else self._exact_price(np.ones(self.problem.n, dtype=np.int64), -1)
+            # Without a start, a cohort of a small pool (holders of every value): found in child-id
+            # order, so the lottery does not depend on the order of the rows even when cut short.
+            found = [tuple(sorted(start))] if start else self._exact_price(np.zeros(self.problem.n, dtype=np.int64), -1)
             if not found:
                 raise SolverError("no cohort reaches the score the lottery needs.", "lottery_empty")
             for cohort in found:
                 self._add(cohort)
             self._discover()
-        except _OutOfTime:
+        except _OutOfTime:  # only the wall clock stops the search for every child
             complete = False
-            if not self.members:
+            if not self.columns and fallback:
+                self._add(tuple(sorted(fallback)))
+            if not self.columns:
                 raise SolverError("no cohort for the lottery was found within the time limit.", "lottery_time",
                                   fix="Allow more time.") from None
-        seen = np.zeros(len(self.sizes), dtype=bool)
-        for cohort in self.members:
-            seen[self.type_of[list(cohort)]] = True
-        support = np.flatnonzero(seen)
+        self.meter.counting = True
+        support = np.flatnonzero(self.seen)
         master = _Master(support, self.sizes)
-        for cohort in self.members:
-            master.add(cohort, self.type_of)
+        for column in self.columns:
+            master.add(column, self.type_of)
         levels, proved = 0, complete
         probabilities = self._solve(master)[1]
         try:
@@ -309,19 +422,21 @@ class _Engine:
                 levels += 1
                 binding = [t for t in support if t not in master.fixed and duals.get(int(t), 0.0) > DUAL_TOLERANCE]
                 if not binding:  # degenerate duals: fix whoever sits at the level
-                    chance = self._type_chances(probabilities)
-                    binding = [t for t in support if t not in master.fixed and chance[t] <= value + TOLERANCE]
+                    chance = self._chances(probabilities, self.columns)
+                    binding = [t for t in support
+                               if t not in master.fixed and chance[self.members_of[t][0]] <= value + TOLERANCE]
                 for t in binding:
                     master.fix(int(t), value)
         except _OutOfTime:
             proved = False
+            if master.x:
+                probabilities = master.spread_the_rest()
         weights = np.array(probabilities)
         keep = np.flatnonzero(weights > TOLERANCE)
         kept = weights[keep] / weights[keep].sum()
-        cohorts = tuple(self.members[k] for k in keep)
-        chance = self._type_chances(kept, cohorts)
-        return Lottery(cohorts, tuple(float(w) for w in kept), self.type_of, chance[self.type_of], self.threshold,
-                       levels, proved, complete, reproducible=not self.meter.by_clock)
+        columns = tuple(self.columns[k] for k in keep)
+        return Lottery(columns, tuple(float(w) for w in kept), self.type_of, self._chances(kept, columns),
+                       self.threshold, levels, proved, complete, reproducible=not self.meter.by_clock)
 
     def _level(self, master: _Master) -> tuple[float, list[float], dict[int, float]]:
         """The master LP at this level, with every cohort that could raise it added."""
@@ -333,11 +448,11 @@ class _Engine:
                 per_type[t] = max(y, 0.0) / self.sizes[t]
             weights = per_type[self.type_of]
             # What a cohort must be worth under the duals to raise the level: the worth of the
-            # cohorts the LP uses (their reduced cost is 0), whatever the solver's sign convention.
-            price = float(weights[list(self.members[int(np.argmax(probabilities))])].sum())
+            # columns the LP uses (their reduced cost is 0), whatever the solver's sign convention.
+            price = self.columns[int(np.argmax(probabilities))].worth(weights)
             found = self._swap_price(weights, price)
             if not found:
-                # GLOP leaves cohorts already in the LP worth up to its optimality tolerance more
+                # GLOP leaves columns already in the LP worth up to its optimality tolerance more
                 # than `price`: only a gain above PRICING_GAIN counts, and a cohort already in
                 # the LP is ruled out and the search run again, so that "none" is a proof.
                 scaled = np.round(weights * WEIGHT_SCALE).astype(np.int64)
@@ -345,15 +460,15 @@ class _Engine:
                 known: list[tuple[int, ...]] = []
                 while True:
                     answer = self._exact_price(scaled, above, known)
-                    found = [c for c in answer if c not in self.columns]
+                    found = [c for c in answer if c not in self.found]
                     if found or not answer:
                         break
                     known += answer
                 if not found:
                     return value, probabilities, duals
             for cohort in found:
-                self._add(cohort)
-                master.add(cohort, self.type_of)
+                for column in self._add(cohort):
+                    master.add(column, self.type_of)
 
     def _check_time(self) -> None:
         self.meter.check()
@@ -370,18 +485,33 @@ class _Engine:
     def _completes(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
         return self._shortfall(rest, among) == 0
 
-    def _add(self, cohort: tuple[int, ...]) -> None:
-        if cohort not in self.columns:
-            self.columns.add(cohort)
-            self.members.append(cohort)
+    def _add(self, cohort: tuple[int, ...]) -> list[Column]:
+        """Take a cohort found: as a column of its own, and the template around it; the columns
+        that are new."""
+        if cohort in self.found:
+            return []
+        self.found.add(cohort)
+        self.cohorts.append(cohort)
+        self.meter.spend(CALL_WORK * len(cohort) + len(self.roles.class_members) * self.fitter.width * CHECK_WORK)
+        added = []
+        for column in (cohort_column(cohort, self.type_of, self.members_of), self.roles.template(cohort)):
+            if column is not None and column not in self.known:
+                self.known.add(column)
+                self.columns.append(column)
+                for pool in column.pools:
+                    self.seen[self.type_of[list(pool)]] = True
+                added.append(column)
+        return added
 
     def _discover(self) -> None:
-        """Find, for every type, a cohort holding it if there is one: first by swapping one child
-        of a known cohort (layer by layer), then by repairs, then by CP-SAT for the rest."""
-        seen = np.zeros(len(self.sizes), dtype=bool)
-        for cohort in self.members:
-            seen[self.type_of[list(cohort)]] = True
-        layer = list(self.members)
+        """Find, for every type, a column holding it if there is one: first cohorts far apart (a
+        seeded walk of swaps), then by swapping one child of a known cohort (layer by layer), then
+        by repairs, then by CP-SAT for the rest."""
+        self._walk()
+        seen = self.seen
+        # The walks first, so that the first cohort's children are not in every column (they would
+        # get large chances).
+        layer = list(reversed(self.cohorts))
         while layer and not seen.all():
             next_layer = []
             for cohort in layer:
@@ -391,13 +521,11 @@ class _Engine:
                         break
                     self._check_time()
                     rest = cohort[:slot] + cohort[slot + 1:]
-                    fits = unseen[self._completes(rest, unseen)]
-                    _types, first = np.unique(self.type_of[fits], return_index=True)
-                    for child in fits[first]:
-                        new = tuple(sorted((*rest, int(child))))
-                        self._add(new)
-                        next_layer.append(new)
-                    seen[self.type_of[fits]] = True
+                    for child in unseen[self._completes(rest, unseen)]:
+                        if not seen[self.type_of[child]]:
+                            new = tuple(sorted((*rest, int(child))))
+                            self._add(new)
+                            next_layer.append(new)
             layer = next_layer
         self._discover_by_repair(seen)
         while not seen.all():  # CP-SAT: a cohort holding as many unseen types as it can, or proof of none
@@ -407,7 +535,21 @@ class _Engine:
                 break
             for cohort in found:
                 self._add(cohort)
-                seen[self.type_of[list(cohort)]] = True
+
+    def _walk(self) -> None:
+        """Cohorts far from the first (each child swapped for a random one that keeps the cohort in
+        the lottery, WALK_STEPS times), so that no child of the first sits in most columns."""
+        rng = np.random.default_rng(WALK_SEED)
+        everyone = np.arange(self.problem.n)
+        cohort = list(self.cohorts[0])
+        for _walk in range(WALKS):
+            for step in range(WALK_STEPS):
+                self._check_time()
+                slot = step % len(cohort)
+                rest = cohort[:slot] + cohort[slot + 1:]
+                fits = everyone[self._completes(rest, everyone)]
+                cohort[slot] = int(rng.choice(fits))  # the child itself always fits
+            self._add(tuple(sorted(cohort)))
 
     def _discover_by_repair(self, seen: np.ndarray) -> None:
         """For each type no single swap reached: put one of its children into a known cohort and
@@ -418,11 +560,10 @@ class _Engine:
             if seen[self.type_of[child]]:
                 continue
             self._check_time()
-            for base in self.members[:REPAIR_STARTS]:
+            for base in self.cohorts[:REPAIR_STARTS]:
                 found = self._repair(int(child), list(base), everyone, seen)
                 if found is not None:
                     self._add(found)
-                    seen[self.type_of[list(found)]] = True
                     break
 
     def _repair(self, child: int, cohort: list[int], everyone: np.ndarray, seen: np.ndarray
@@ -430,8 +571,7 @@ class _Engine:
         size = len(cohort)
         place = min(range(size), key=lambda s: int(self._shortfall(cohort[:s] + cohort[s + 1:], np.array([child]))[0]))
         cohort[place] = child
-        current = int(self._shortfall(cohort[1:] if place else cohort[:1] + cohort[2:],
-                                            np.array([cohort[0] if place else cohort[1]]))[0])
+        current = int(self._shortfall(cohort[:place] + cohort[place + 1:], np.array([child]))[0])
         for _step in range(REPAIR_STEPS):
             if current == 0:
                 return tuple(sorted(cohort))
@@ -453,13 +593,13 @@ class _Engine:
     def _swap_price(self, weights: np.ndarray, price: float) -> list[tuple[int, ...]]:
         """New cohorts worth more than `price` under `weights`, found by swapping one child
         at a time in the best known cohorts (none if the swaps find none)."""
-        table = np.array(self.members)
+        table = np.array(self.cohorts)
         values = weights[table].sum(axis=1)
         starts = np.argsort(-values, kind="stable")[:SWAP_STARTS]
         valued = np.flatnonzero(weights > 0)
         found: dict[tuple[int, ...], None] = {}
         for k in starts:
-            cohort = list(self.members[int(k)])
+            cohort = list(self.cohorts[int(k)])
             improved = True
             while improved:
                 improved = False
@@ -473,7 +613,7 @@ class _Engine:
                         cohort[slot] = int(fits[np.argmax(weights[fits])])
                         improved = True
             better_cohort = tuple(sorted(cohort))
-            if weights[list(better_cohort)].sum() > price + PRICING_GAIN and better_cohort not in self.columns:
+            if weights[list(better_cohort)].sum() > price + PRICING_GAIN and better_cohort not in self.found:
                 found[better_cohort] = None
         return list(found)
 
@@ -499,7 +639,7 @@ class _Engine:
                 chosen[holders[:POOL_PER_VALUE]] = True
         for members in self.problem.count_members:
             chosen[members[:POOL_PER_VALUE + self.problem.rules.size]] = True
-        for cohort in [*self.members[:SWAP_STARTS], *exclude]:
+        for cohort in [*self.cohorts[:SWAP_STARTS], *exclude]:
             chosen[list(cohort)] = True
         return np.flatnonzero(chosen)
 
@@ -526,12 +666,13 @@ class _Engine:
             self._check_time()
         raise _OutOfTime
 
-    def _type_chances(self, probabilities: Sequence[float] | np.ndarray,
-                      cohorts: Sequence[tuple[int, ...]] | None = None) -> np.ndarray:
-        chance = np.zeros(len(self.sizes))
-        for cohort, p in zip(self.members if cohorts is None else cohorts, probabilities, strict=True):
-            np.add.at(chance, self.type_of[list(cohort)], p)
-        return chance / self.sizes
+    def _chances(self, probabilities: Sequence[float] | np.ndarray, columns: Sequence[Column]) -> np.ndarray:
+        """Each candidate's chance under these columns with these probabilities."""
+        chance = np.zeros(self.problem.n)
+        for column, p in zip(columns, probabilities, strict=True):
+            for pool in column.pools:
+                chance[list(pool)] += p / len(pool)
+        return chance
 
 
 class _Collector(cp_model.CpSolverSolutionCallback):
@@ -547,30 +688,47 @@ class _Collector(cp_model.CpSolverSolutionCallback):
 
 
 class _Master:
-    """The master LP over the cohorts found, kept between solves (GLOP starts from its last
+    """The master LP over the columns found, kept between solves (GLOP starts from its last
     basis): the largest level every unfixed type reaches while fixed types keep theirs."""
 
     def __init__(self, support: np.ndarray, sizes: np.ndarray) -> None:
+        self.support, self.sizes = [int(t) for t in support], sizes
+        self.coefficients: list[dict[int, float]] = []  # each column's chance per child of each type
+        self.fixed: dict[int, float] = {}
+        self._build()
+
+    def _build(self) -> None:
         self.solver = pywraplp.Solver.CreateSolver("GLOP")
-        self.sizes = sizes
         self.z = self.solver.NumVar(0.0, 1.0, "z")
         self.rows = {}
-        for t in support:
+        for t in self.support:
             row = self.solver.Constraint(0.0, self.solver.infinity())
-            row.SetCoefficient(self.z, -1.0)
-            self.rows[int(t)] = row
+            if t in self.fixed:
+                row.SetLb(self.fixed[t] - FIXED_SLACK)
+            else:
+                row.SetCoefficient(self.z, -1.0)
+            self.rows[t] = row
         self.total = self.solver.Constraint(1.0, 1.0)  # the probabilities sum to 1
         self.x: list[pywraplp.Variable] = []
-        self.fixed: dict[int, float] = {}
+        for coefficient in self.coefficients:
+            self._variable(coefficient)
         self.solver.Maximize(self.z)
 
-    def add(self, cohort: tuple[int, ...], type_of: np.ndarray) -> None:
-        # No upper bound (the probabilities sum to 1 anyway): a cohort the LP uses is then never
+    def add(self, column: Column, type_of: np.ndarray) -> None:
+        coefficient: dict[int, float] = {}
+        for pool in column.pools:  # pools are unions of types: each child of a type gets 1/size
+            for t in np.unique(type_of[list(pool)]).tolist():
+                coefficient[t] = coefficient.get(t, 0.0) + 1.0 / len(pool)
+        self.coefficients.append(coefficient)
+        self._variable(coefficient)
+
+    def _variable(self, coefficient: dict[int, float]) -> None:
+        # No upper bound (the probabilities sum to 1 anyway): a column the LP uses is then never
         # held at a bound, so its reduced cost is 0 and its worth is the price (Engine._level).
         x = self.solver.NumVar(0.0, self.solver.infinity(), f"x{len(self.x)}")
-        types, counts = np.unique(type_of[list(cohort)], return_counts=True)
-        for t, c in zip(types.tolist(), counts.tolist(), strict=True):
-            self.rows[t].SetCoefficient(x, c / float(self.sizes[t]))
+        for t, c in coefficient.items():
+            if t in self.rows:  # a type outside the LP (not found before the levels) only gains
+                self.rows[t].SetCoefficient(x, c)
         self.total.SetCoefficient(x, 1.0)
         self.x.append(x)
 
@@ -579,9 +737,35 @@ class _Master:
         self.rows[t].SetLb(value - FIXED_SLACK)
         self.fixed[t] = value
 
-    def solve(self) -> tuple[float, list[float], dict[int, float]]:
-        """The level, each cohort's probability, and the duals of the types' rows (>= 0)."""
+    def spread_the_rest(self) -> list[float]:
+        """When the work runs out: keep every type at least at the level reached, and make the
+        largest chance as small as it can be (so that no child stands out), over the columns
+        found. Each column's probability."""
+        level = self.solve()[0]
+        largest = self.solver.NumVar(0.0, 1.0, "largest")
+        caps = {}
+        for t, row in self.rows.items():
+            if t not in self.fixed:
+                row.SetCoefficient(self.z, 0.0)
+                row.SetLb(level - FIXED_SLACK)
+            caps[t] = self.solver.Constraint(-self.solver.infinity(), 0.0)
+            caps[t].SetCoefficient(largest, -1.0)
+        for x, coefficient in zip(self.x, self.coefficients, strict=True):
+            for t, c in coefficient.items():
+                if t in caps:
+                    caps[t].SetCoefficient(x, c)
+        self.solver.Minimize(largest)
         if self.solver.Solve() != pywraplp.Solver.OPTIMAL:
+            return self.solve()[1]
+        return [v.solution_value() for v in self.x]
+
+    def solve(self) -> tuple[float, list[float], dict[int, float]]:
+        """The level, each column's probability, and the duals of the types' rows (>= 0)."""
+        status = self.solver.Solve()
+        if status == pywraplp.Solver.ABNORMAL:  # GLOP lost its way from the last basis: afresh
+            self._build()
+            status = self.solver.Solve()
+        if status != pywraplp.Solver.OPTIMAL:
             raise SolverError("the lottery's linear program has no solution.", "lottery_lp")
         duals = {t: row.dual_value() for t, row in self.rows.items()}
         if sum(duals[t] for t in duals if t not in self.fixed) < 0:  # the solver's sign convention

@@ -190,7 +190,7 @@ def subset(problem: Problem, positions: np.ndarray) -> Problem:
 
     def inside(members: np.ndarray) -> np.ndarray:
         mapped = new[members]
-        return mapped[mapped >= 0]
+        return np.sort(mapped[mapped >= 0])  # in the new order, as build_problem gives them
 
     keys = tuple(k[positions] for k in problem.spread_keys)
     return replace(

@@ -17,6 +17,9 @@ from ..contract.errors import InputError
 TIE_BREAK_DETERMINISTIC_TIME = 0.2
 # Above this many candidates, a seeded random pool is solved first (see search.solve_cohort).
 POOL_THRESHOLD = 800
+# Work (machine-independent units, about a second each here) for making the lottery fairest: at
+# the sample's 3,000 children it finds every child who could be drawn (benchmarks/lottery.md).
+LOTTERY_WORK = 1.0
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,9 @@ class SelectionParams:
         reserves: reserves listed per slot of cohort 1.
         relax: when the rules cannot all hold, drop the fewest, lowest-priority ones.
         pool_threshold: above this many candidates, try a random pool first (exact either way).
+        slack: cohort 1 is drawn from the cohorts scoring within this percentage of the optimum.
+        lottery_work: the work the fairest lottery may take (machine-independent units, about
+            a second each here); when it runs out the lottery found so far is used.
     """
 
     seed: int = 0
@@ -42,6 +48,8 @@ class SelectionParams:
     reserves: int = 3
     relax: bool = False
     pool_threshold: int = POOL_THRESHOLD
+    slack: float = 0.0
+    lottery_work: float = LOTTERY_WORK
 
     def __post_init__(self) -> None:
         if self.sets < 1:
@@ -50,6 +58,10 @@ class SelectionParams:
             raise InputError("the overlap allowed between cohorts must be at least 0.", "bad_params")
         if self.time_limit_s <= 0:
             raise InputError("the time limit must be more than 0 seconds.", "bad_params")
+        if not 0 <= self.slack < 100:
+            raise InputError("the slack must be a percentage from 0 up to (not including) 100.", "bad_params")
+        if self.lottery_work < 0:
+            raise InputError("the lottery's work must be 0 or more.", "bad_params")
 
 
 # The smallest slice a solve is given, so that even a spent budget lets it hand back what it has.
