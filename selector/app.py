@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import __version__, stopping
@@ -46,13 +47,20 @@ from .io.run_record import (
 )
 from .io.sample import annex_a_lists, establishments_extract, generate, inline_contacts
 from .io.tables import file_sha256, frame_to_csv_bytes, read_table, write_table
-from .report.content import call_order, in_words, reasons, rule_in_words
+from .report.audit import SIGNIFICANCE, audit_frame, audit_sections
+from .report.content import call_order, chances_frame, in_words, reasons, rule_in_words
 from .report.content import label as dimension_name
 from .report.files import run_files
 from .report.profile import profile_html
+from .report.render import render_html, render_markdown
 from .solve import Cohort, Problem, SelectionParams, Solution, build_problem, solve, solve_replacement
-from .solve.problem import excluding
+from .solve.audit import Audit, draw_many
+from .solve.audit import audit as audit_draws
+from .solve.lottery import Chances, chances_of, draw, fair_lottery
+from .solve.problem import excluding, subset
 from .solve.profile import RuleRoom, dimension_counts, rule_room
+from .solve.search import solve_cohort
+from .solve.settings import LOTTERY_WORK
 from .validate import Caseload, validate, with_warnings
 
 Progress = Callable[[str], None]
@@ -61,6 +69,7 @@ DECLINE_REASON = "family declined or could not be reached"
 
 __all__ = [
     "DEFAULT_MAPPING_TOML",
+    "LOTTERY_WORK",
     "Caseload",
     "InputError",
     "Rules",
@@ -363,8 +372,10 @@ def make_record(caseload: Caseload, sources: Sources | None, solution: Solution,
         dropped_rules=tuple(solution.dropped),
         seed=p.seed,
         params={"sets": p.sets, "max_overlap": p.max_overlap, "time_limit_s": p.time_limit_s,
-                "workers": p.workers, "reserves": p.reserves, "relax": p.relax},
+                "workers": p.workers, "reserves": p.reserves, "relax": p.relax, "slack": p.slack,
+                "lottery_work": p.lottery_work},
         solver=dict(solution.solver),
+        lottery=lottery_record(solution),
         notes=tuple(solution.notes),
         as_of=caseload.as_of.isoformat() if caseload.as_of else None,
         candidates=solution.candidates,
@@ -375,6 +386,19 @@ def make_record(caseload: Caseload, sources: Sources | None, solution: Solution,
             for c in solution.cohorts),
         replaced=replaced,
     )
+
+
+def lottery_record(solution: Solution) -> dict[str, object]:
+    """How cohort 1 was drawn, for the run record (the chances themselves are in chances.csv)."""
+    lottery = solution.lottery
+    if lottery is None:
+        return {}
+    return {"proved": lottery.proved, "complete": lottery.complete, "reproducible": lottery.reproducible,
+            "levels": lottery.levels, "columns": lottery.columns, "optimum": lottery.optimum,
+            "threshold": lottery.threshold, "slack_percent": lottery.slack_percent,
+            "drawn_score": lottery.drawn_score, "possible": lottery.possible, "smallest": lottery.smallest,
+            "largest": lottery.largest, "largest_without_slack": lottery.largest_without_slack,
+            "work": solution.params.lottery_work, "seconds": lottery.seconds}
 
 
 def _full_path(path: Path | None) -> str | None:
@@ -406,7 +430,9 @@ def decline(caseload: Caseload, solution: Solution, declined: Iterable[str],
     problem = _problem(caseload, solution.rules, progress)
     if earlier:
         problem = excluding(problem, set(earlier))
-    replaced = solve_replacement(problem, solution.params, first, wanted, progress=progress)
+    # One family at a time: the slot's reserves, in their order, are offered first.
+    preferred = solution.reserves.get(wanted[0], ()) if len(wanted) == 1 else ()
+    replaced = solve_replacement(problem, solution.params, first, wanted, progress=progress, preferred=preferred)
     record = Replacement(from_run=from_run, declined=wanted, reason=DECLINE_REASON,
                          kept=tuple(c for c in first if c not in wanted),
                          all_declined=tuple(sorted(set(earlier) | set(wanted))))
@@ -648,6 +674,92 @@ def _solution_of(record: RunRecord, rules: Rules, params: SelectionParams) -> So
     cohorts = tuple(Cohort(c.rank, c.members, c.score, c.status, c.bound, c.seconds) for c in record.cohorts)
     return Solution(cohorts=cohorts, reserves=dict(record.cohorts[0].reserves), rules=rules,
                     dropped=record.dropped_rules, params=params, candidates=record.candidates)
+
+
+# ---------------------------------------------------------------- audit
+
+@dataclass(frozen=True)
+class AuditRequest:
+    """An audit of the lottery: N draws tested against the computed chances, and a shuffle.
+
+    Attributes:
+        sources: the caseload and how to read it.
+        out: the folder to write (audit.md, audit.html, audit.csv, chances.csv, the charts).
+        rules_file: a rules TOML, or None for the defaults.
+        params: seed (the first draw's), slack, lottery work and time limit.
+        draws: how many lotteries to draw.
+        force: replace an earlier audit folder.
+    """
+
+    sources: Sources
+    out: Path
+    rules_file: Path | None = None
+    params: SelectionParams = field(default_factory=SelectionParams)
+    draws: int = 1000
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """The audit: the lottery, what the draws showed, and the largest change in any chance when
+    the rows were shuffled."""
+
+    caseload: Caseload
+    lottery: Chances
+    audit: Audit
+    shuffle_difference: float
+    folder: Path
+
+    @property
+    def deviates(self) -> bool:
+        """The draws or the shuffle show the lottery is not what it says."""
+        return (self.audit.overall_p < SIGNIFICANCE or self.audit.smallest_p_adjusted < SIGNIFICANCE
+                or self.shuffle_difference > 0)
+
+
+def audit(request: AuditRequest, progress: Progress | None = None) -> AuditResult:
+    """Compute the lottery, draw it N times, test the counts against the chances, compute it again
+    on the rows shuffled, and write the audit folder.
+
+    Raises:
+        SelectorError: bad input (2), impossible rules (3).
+    """
+    def step(text: str) -> None:
+        if progress is not None:
+            progress(text)
+
+    params = request.params
+    inputs = (*request.sources.paths, *((request.rules_file,) if request.rules_file else ()))
+    with output_lock(request.out):
+        check_output_folder(request.out, request.force, inputs)
+        caseload = load(request.sources)
+        rules = read_rules(request.rules_file, None, caseload)
+        problem = _problem(caseload, rules, progress)
+        step("the best score")
+        optimum = solve_cohort(problem, replace(params, sets=1)).score
+        step("the lottery")
+        lottery = fair_lottery(problem, params, optimum, params.slack, params.lottery_work, params.time_limit_s)
+        step(f"{request.draws} draws")
+        counts = draw_many(lottery, request.draws, params.seed)
+        result = audit_draws(lottery, counts, request.draws, params.seed)
+        step("the lottery again, on the rows shuffled")
+        shuffle = np.random.default_rng([params.seed, 17]).permutation(problem.n)
+        again = fair_lottery(subset(problem, shuffle), params, optimum, params.slack, params.lottery_work,
+                             params.time_limit_s)
+        difference = float(np.abs(again.chances - lottery.chances[shuffle]).max()) if problem.n else 0.0
+        chances = chances_of(problem, lottery, optimum, params, draw(lottery, params.seed))
+        drawn = pd.Series(counts, index=problem.child_ids.astype(str))
+        sections = audit_sections(caseload.frame, chances, result, drawn, difference, rules.size)
+        title = f"Audit of the lottery for {request.sources.caseload.name if request.sources.caseload else 'the lists'}"
+        files = {
+            "audit.md": render_markdown(title, sections).encode(),
+            "audit.html": render_html(title, sections).encode(),
+            "audit.csv": frame_to_csv_bytes(audit_frame(result)),
+            "chances.csv": frame_to_csv_bytes(chances_frame(chances)),
+            **{chart.name: chart.svg.encode() for section in sections for chart in section.charts},
+        }
+        write_folder(request.out, files, request.force, inputs)
+    return AuditResult(caseload, chances, result, difference, request.out)
 
 
 # ---------------------------------------------------------------- the week of consent calls

@@ -312,7 +312,15 @@ def search_options(command: F) -> F:
         click.option("--max-overlap", type=click.IntRange(min=0), default=3, show_default=True,
                      help="CYP a cohort may share with each better-ranked cohort."),
         click.option("--seed", type=int, default=0, show_default=True,
-                     help="Chooses among equally good cohorts; same seed, same outputs."),
+                     help="Draws cohort 1 from the fair lottery over the best cohorts; same seed, same outputs."),
+        click.option("--slack", type=click.FloatRange(min=0, max=100, max_open=True), default=0.0,
+                     show_default=True, metavar="P",
+                     help="Let cohorts scoring within P% of the best into the lottery: less predictable, "
+                          "a lower score."),
+        click.option("--lottery-work", type=click.FloatRange(min=0), default=app.LOTTERY_WORK, show_default=True,
+                     metavar="UNITS",
+                     help="Work for making the lottery fairest (machine-independent units, about a second "
+                          "each); the same work gives the same lottery on any machine."),
         click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
                      help="Seconds for the whole search (cohort 1 may use most; alternatives share the rest)."),
         click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
@@ -343,7 +351,12 @@ def _echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> N
     others = ", ".join(f"{c.rank}: {c.score}" for c in solution.cohorts[1:])
     if others:
         click.echo(f"Ranked alternatives (rank: score): {others}")
-    click.echo(f"Results in {out}/ (report.html, report.md, cohorts.csv, contacts.csv, run.json)")
+    if solution.lottery is not None:
+        lottery = solution.lottery
+        click.echo(f"Drawn from a lottery: {lottery.possible} children could have been drawn; chances from "
+                   f"{lottery.smallest:.4%} to {lottery.largest:.2%} "
+                   f"({'proved fairest' if lottery.proved else 'fairest found in the work allowed'})")
+    click.echo(f"Results in {out}/ (report.html, report.md, cohorts.csv, contacts.csv, chances.csv, run.json)")
 
 
 @main.command()
@@ -353,23 +366,67 @@ def _echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> N
 @search_options
 @reports_errors
 def select(sources: app.Sources, out: Path, rules_file: Path | None, size: int | None, sets: int, max_overlap: int,
-           seed: int, time_limit: float, workers: int, relax: bool, formats: str, force: bool) -> None:
+           seed: int, slack: float, lottery_work: float, time_limit: float, workers: int, relax: bool, formats: str,
+           force: bool) -> None:
     """Choose the tracking cohort, ranked alternatives and reserves; write a run folder.
 
     \b
     Example:
       selector select data/sample/caseload.csv --contacts data/sample/contacts.csv --out runs/demo
       selector select caseload.xlsx --rules my-rules.toml --seed 7 --format xlsx --out runs/area
+      selector select caseload.csv --contacts contacts.csv --slack 5 --out runs/less-predictable
       selector select --list1 list1.csv --list2 list2.csv --contacts contacts.csv --out runs/annex
     """
     params = app.SelectionParams(seed=seed, time_limit_s=time_limit, workers=workers, sets=sets,
-                                 max_overlap=max_overlap, relax=relax)
+                                 max_overlap=max_overlap, relax=relax, slack=slack, lottery_work=lottery_work)
     result = app.select(app.SelectRequest(sources=sources, out=out, rules_file=rules_file, size=size, params=params,
                                           formats=_formats(formats), force=force))
     click.echo(app.describe(result.caseload), err=True)
     if len(result.caseload.warnings):
         click.echo(f"{len(result.caseload.warnings)} warning(s) (see `selector validate`)", err=True)
     _echo_result(result.solution, result.caseload, out)
+
+
+@main.command()
+@caseload_options
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, metavar="DIR",
+              help="Audit folder to write (must be new or empty, unless --force).")
+@click.option("--rules", "rules_file", type=existing_file, default=None, metavar="FILE.toml",
+              help="Rules file (default: the usual rules).")
+@click.option("--draws", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Lotteries to draw (seeds --seed onwards).")
+@click.option("--seed", type=int, default=0, show_default=True, help="The first draw's seed.")
+@click.option("--slack", type=click.FloatRange(min=0, max=100, max_open=True), default=0.0, show_default=True,
+              metavar="P", help="Audit the lottery that --slack P gives select.")
+@click.option("--lottery-work", type=click.FloatRange(min=0), default=app.LOTTERY_WORK, show_default=True,
+              metavar="UNITS", help="Work for making the lottery fairest (as select's).")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), default=600.0, show_default=True,
+              help="Seconds each lottery may take at most.")
+@click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
+@reports_errors
+def audit(sources: app.Sources, out: Path, rules_file: Path | None, draws: int, seed: int, slack: float,
+          lottery_work: float, time_limit: float, force: bool) -> None:
+    """Test the lottery that select draws cohort 1 from: draw it many times and compare how often
+    each type of child is drawn with its computed chance; shuffle the rows and check that no chance
+    changes. Writes audit.md, audit.html, audit.csv (per type), chances.csv and charts.
+
+    \b
+    Example:
+      selector audit data/sample/caseload.csv --contacts data/sample/contacts.csv --out runs/audit
+      selector audit caseload.csv --contacts contacts.csv --draws 5000 --slack 5 --out runs/audit-slack
+    """
+    params = app.SelectionParams(seed=seed, time_limit_s=time_limit, slack=slack, lottery_work=lottery_work)
+    result = app.audit(app.AuditRequest(sources=sources, out=out, rules_file=rules_file, params=params,
+                                        draws=draws, force=force))
+    click.echo(app.describe(result.caseload), err=True)
+    verdict = "DEVIATION FOUND" if result.deviates else "no deviation found"
+    click.echo(f"{draws} draws against the computed chances: {verdict} (overall p = {result.audit.overall_p:.3g}; "
+               f"smallest per-type p x {len(result.audit.types)} types = {result.audit.smallest_p_adjusted:.3g})")
+    click.echo(f"Shuffled rows: largest change in any chance {result.shuffle_difference:.3g}")
+    lottery = result.lottery
+    click.echo(f"Lottery: {lottery.possible} children could be drawn; chances from {lottery.smallest:.4%} to "
+               f"{lottery.largest:.2%} ({'proved fairest' if lottery.proved else 'fairest found in the work allowed'})")
+    click.echo(f"Results in {out}/ (audit.html, audit.md, audit.csv, chances.csv)")
 
 
 @main.command()

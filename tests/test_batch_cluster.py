@@ -68,6 +68,7 @@ def without_seconds(folder: Path) -> dict[str, object]:
             for cohort in record["cohorts"]:
                 cohort.pop("seconds")
             record["solver"].pop("seconds_spent")
+            record.get("lottery", {}).pop("seconds", None)
             files[name] = record
         elif path.name == "summary.csv":
             files[name] = pd.read_csv(path, encoding="utf-8-sig", dtype=str).drop(columns="seconds").to_dict("list")

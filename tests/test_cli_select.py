@@ -26,8 +26,9 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_select_writes_every_output_of_the_spec(sample_run: Path) -> None:
     names = sorted(p.name for p in sample_run.iterdir())
-    assert names == ["chart_age_band.svg", "chart_primary_need.svg", "chart_setting_type.svg", "cohorts.csv",
-                     "cohorts.parquet", "cohorts.xlsx", "contacts.csv", "report.html", "report.md", "run.json"]
+    assert names == ["chances.csv", "chart_age_band.svg", "chart_primary_need.svg", "chart_setting_type.svg",
+                     "cohorts.csv", "cohorts.parquet", "cohorts.xlsx", "contacts.csv", "report.html", "report.md",
+                     "run.json"]
     record = json.loads((sample_run / "run.json").read_text())
     assert {"schema_version", "version", "input_sha256", "as_of", "rules", "seed", "cohorts"} <= set(record)
     assert record["as_of"] is None  # this caseload gives ages; Annex A and SEN2 record their date
@@ -93,7 +94,8 @@ def test_report_reads_for_an_inspector(sample_run: Path) -> None:
     for heading in ("## Coverage of cohort 1", "## Reserves", "## Ranked cohorts", "## What was run"):
         assert heading in report
     assert "| at least 1 whose setting is: alternative provision (e.g. a pupil referral unit) | met |" in report
-    assert "| 2 | C005354 | 5 | 5-10 | autistic spectrum disorder | education, health and care plan |" in report
+    assert "| 2 | C005564 | 16 | 16-19 | speech, language and communication needs | SEN support (no plan) |" in report
+    assert "## How cohort 1 was chosen: a fair lottery" in report
     html = (sample_run / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "<th scope=\"col\">why chosen</th>" in html
     assert 'src="http' not in html and 'href="http' not in html  # self-contained: nothing fetched
@@ -102,7 +104,8 @@ def test_report_reads_for_an_inspector(sample_run: Path) -> None:
 def test_same_seed_gives_identical_bytes(tmp_path: Path, sample_run: Path) -> None:
     again = tmp_path / "again"
     assert run("select", *SAMPLE_ARGS, "--out", str(again), "--format", "xlsx,parquet")[0] == 0
-    for name in ("cohorts.csv", "contacts.csv", "report.md", "report.html", "cohorts.xlsx", "cohorts.parquet"):
+    for name in ("cohorts.csv", "contacts.csv", "chances.csv", "report.md", "report.html", "cohorts.xlsx",
+                 "cohorts.parquet"):
         assert (again / name).read_bytes() == (sample_run / name).read_bytes(), name
 
     def without_seconds(path: Path) -> dict:
@@ -110,6 +113,7 @@ def test_same_seed_gives_identical_bytes(tmp_path: Path, sample_run: Path) -> No
         for cohort in record["cohorts"]:
             cohort.pop("seconds")
         record["solver"].pop("seconds_spent")  # wall time too
+        record["lottery"].pop("seconds")
         return record
 
     assert without_seconds(again / "run.json") == without_seconds(sample_run / "run.json")

@@ -128,5 +128,8 @@ def test_age_bands_read_youngest_first(run_dir: Path) -> None:
     labels = [chart.index(f">{band}</text>") for band in ("0-4", "5-10", "11-15", "16-19", "20-25")]
     assert labels == sorted(labels)
     matrix = [line.split(" | ")[1] for line in markdown.splitlines() if line.startswith("| age band | ")
-              and "weight" not in line]
+              and "weight" not in line and "%" not in line]
     assert matrix == sorted(matrix, key=lambda band: int(band.split("-")[0]))
+    shares = [line.split(" | ")[1] for line in markdown.splitlines() if line.startswith("| age band | ")
+              and "%" in line]  # the lottery's shares of the chances
+    assert shares == ["0-4", "5-10", "11-15", "16-19", "20-25"]

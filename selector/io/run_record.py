@@ -129,6 +129,9 @@ class RunRecord:
         as_of: the date ages were taken at (ISO), or None when the caseload gave the ages.
         consent: every change of consent, oldest first (carried into replacement runs).
         replacements: every replacement made or taken back, oldest first (carried on too).
+        lottery: how cohort 1 was drawn (plain data: proved, complete, reproducible, levels,
+            columns, optimum, threshold, slack_percent, drawn_score, possible, smallest, largest,
+            largest_without_slack, work, seconds); empty for a replacement.
     """
 
     version: str
@@ -147,6 +150,7 @@ class RunRecord:
     as_of: str | None = None
     consent: tuple[ConsentEvent, ...] = ()
     replacements: tuple[ReplacementEvent, ...] = ()
+    lottery: dict[str, Any] = field(default_factory=dict)
 
     def consent_state(self, child_id: str) -> ConsentEvent | None:
         """A child's latest consent event (None: not asked yet)."""
@@ -181,6 +185,8 @@ class RunRecord:
             "candidates": self.candidates,
             "notes": list(self.notes),
         }
+        if self.lottery:
+            data["lottery"] = self.lottery
         data["consent"] = [{"child_id": e.child_id, "state": e.state, "at": e.at, "note": e.note}
                            for e in self.consent]
         data["replacements"] = [
@@ -324,6 +330,7 @@ def record_from_dict(data: Any, source: str) -> RunRecord:
         cohorts=tuple(cohorts),
         replaced=replaced,
         files={str(k): str(v) for k, v in files.items()},
+        lottery=reader.table(top.get("lottery", {}), "lottery"),
     )
     reader.raise_if_any()
     return record

@@ -13,6 +13,7 @@ from ..contract.columns import CONTACT_FIELDS
 from ..contract.rules import CountRule, Rules, SpreadRule
 from ..io.run_record import RunRecord
 from ..solve import Solution
+from ..solve.lottery import Chances
 from .charts import compare_shares
 
 LABELS = {"primary_need": "need", "age_band": "age band", "setting_type": "setting",
@@ -251,7 +252,7 @@ def max_score(rules: Rules) -> int:
 
 def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecord,
                     offered: dict[str, set[str]], caseload_counts: dict[str, pd.Series] | None = None,
-                    why: dict[str, str] | None = None) -> list[Section]:
+                    why: dict[str, str] | None = None, lottery: Section | None = None) -> list[Section]:
     """The report's content, rendered to Markdown and HTML alike.
 
     Args:
@@ -262,6 +263,7 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecor
         caseload_counts: counts per value of the charted dimensions (`distributions`); no
             charts without them.
         why: why each member of cohort 1 was chosen (`reasons`), when already worked out.
+        lottery: how cohort 1 was drawn (`lottery_section`, worked out on the whole caseload).
     """
     rules = solution.rules
     first = solution.cohorts[0]
@@ -368,7 +370,8 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecor
         [Table(["code", "meaning", "kind"], [[code, words, kind] for kind, codes in GLOSSARY.items()
                                              for code, words in codes.items()])], folded=True)
     # The cohort and whom to call first: the rest is detail for whoever wants it.
-    return [cohort, run, coverage, charts, reserves, alternatives, matrix, glossary]
+    drawn = [lottery] if lottery is not None else []
+    return [cohort, run, coverage, *drawn, charts, reserves, alternatives, matrix, glossary]
 
 
 
@@ -384,3 +387,109 @@ def offered_values(caseload: pd.DataFrame, rules: Rules) -> dict[str, set[str]]:
         cells = eligible[dim.column].drop_duplicates()
         out[dim.column] = set(check.distinct([v for cell in cells for v in value_of({dim.column: cell}, dim.column)]))
     return out
+
+
+SHARE_COLUMNS = ("primary_need", "age_band", "setting_type", "locality")
+
+
+def chances_frame(lottery: Chances) -> pd.DataFrame:
+    """chances.csv: every eligible child's exact chance of being in cohort 1, most likely first,
+    with the child's type (children of one type are alike for every rule and dimension) and how
+    many children share it."""
+    frame = pd.DataFrame({"child_id": list(lottery.child_ids), "type": list(lottery.types),
+                          "chance": list(lottery.chances)})
+    frame["children_of_type"] = frame.groupby("type")["child_id"].transform("size")
+    frame = frame.sort_values(["chance", "child_id"], ascending=[False, True], kind="stable")
+    frame["chance"] = [f"{c:.10f}" for c in frame["chance"]]  # the same text on every machine
+    return frame[["child_id", "chance", "type", "children_of_type"]].reset_index(drop=True)
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.2g}%" if value < 0.01 else f"{100 * value:.1f}%"
+
+
+def lottery_section(caseload: pd.DataFrame, solution: Solution) -> Section | None:
+    """How cohort 1 was chosen: the lottery, how predictable it was, and each need, age band,
+    setting and locality's share of the chances beside its share of the caseload (the whole
+    eligible caseload is needed here, not only the children chosen)."""
+    lottery = solution.lottery
+    if lottery is None:
+        return None
+    size, params = solution.rules.size, solution.params
+    eligible = caseload.loc[caseload["eligible"]].set_index("child_id", drop=False)
+    chances = pd.Series(lottery.chances, index=list(lottery.child_ids))
+    possible = chances[chances > 1e-9]
+    paragraphs = []
+    if lottery.slack_percent:
+        scope = (f"every cohort scoring at least {lottery.threshold}, within {lottery.slack_percent:g}% of the "
+                 f"best score {lottery.optimum}")
+    else:
+        scope = f"every cohort reaching the best score, {lottery.optimum}"
+    paragraphs.append(
+        f"Cohort 1 was drawn by seed {params.seed} from a lottery over {scope}, under every rule. "
+        f"{len(possible)} of the {len(chances)} children who can be chosen are in at least one such cohort, "
+        "so each of them could have been drawn. The lottery is made as even as it can be: the smallest "
+        "chance any of them has is as large as possible, then the next smallest, and so on; children "
+        "alike for every rule and dimension have exactly the same chance. An area cannot tell in advance "
+        "who will be drawn; it can only know these chances, which chances.csv lists for every child.")
+    if lottery.proved:
+        paragraphs.append("This lottery was proved the fairest possible.")
+    else:
+        paragraphs.append(
+            "The lottery's work ran out before it was proved the fairest possible; cohort 1 was drawn from "
+            "the fairest lottery found, and every chance shown is exact for it. (`--lottery-work` allows "
+            "more work.)")
+    if not lottery.complete:
+        paragraphs.append("Not every child who could be in a best cohort was found in that work; those not "
+                          "found have no chance in this lottery.")
+    top = str(possible.idxmax()) if len(possible) else ""
+    if top:
+        paragraphs.append(
+            f"The largest chance is {_percent(float(possible.max()))} ({_rarest(eligible, possible.index, top)}); "
+            f"the smallest is {_percent(float(possible.min()))}. Were every one of the {len(possible)} "
+            f"equally likely, each would have {_percent(size / len(possible))}: children whose values are rare "
+            "are more likely to be drawn, because the best cohorts need those values.")
+    if lottery.slack_percent:
+        given_up = lottery.optimum - lottery.drawn_score
+        paragraphs.append(
+            f"The slack of {lottery.slack_percent:g}% let cohorts scoring down to {lottery.threshold} in: cohort 1 "
+            f"scores {lottery.drawn_score}, {given_up} below the best. The largest chance of any child was "
+            f"{_percent(lottery.largest_without_slack or 0.0)} without the slack and is "
+            f"{_percent(lottery.largest)} with it.")
+    paragraphs.append(
+        "The ranked cohorts 2 onwards are not drawn: each is the best cohort sharing at most "
+        f"{params.max_overlap} children with cohort 1 and with every cohort before it. The reserves are the "
+        "best stand-ins for cohort 1's children, slot by slot.")
+    rows = []
+    for column in SHARE_COLUMNS:
+        if column not in eligible.columns:
+            continue
+        values = eligible[column].astype(str)
+        counts = values.value_counts()
+        share = chances.groupby(values.reindex(chances.index).fillna("")).sum() / size
+        for value in sorted(counts.index, key=value_order(column)):
+            rows.append([label(column), in_words(column, value) or "(none)", _percent(counts[value] / len(eligible)),
+                         _percent(float(share.get(value, 0.0)))])
+    return Section("How cohort 1 was chosen: a fair lottery", paragraphs,
+                   [Table(["dimension", "value", "share of the caseload", "share of the chances"], rows)])
+
+
+def _rarest(eligible: pd.DataFrame, possible: pd.Index, child: str) -> str:
+    """Why a child's chance is large: the value it holds that the fewest children who could be
+    drawn share."""
+    among = eligible.loc[eligible.index.intersection(possible)]
+    best: tuple[int, str] | None = None
+    for column in ("setting_type", "plan_status", "age_band", "primary_need", "social_care", "locality"):
+        if column not in among.columns:
+            continue
+        value = str(eligible.at[child, column])
+        if not value:
+            continue
+        shared = int((among[column].astype(str) == value).sum())
+        if best is None or shared < best[0]:
+            best = (shared, f"{label(column)} {in_words(column, value)}")
+    if best is None:
+        return f"child {child}"
+    if best[0] == 1:
+        return f"child {child}, the only one who could be drawn with {best[1]}"
+    return f"child {child}, one of {best[0]} who could be drawn with {best[1]}"

@@ -18,8 +18,10 @@ from ..solve import Solution
 from ..solve.profile import dimension_counts
 from .content import (
     CHART_DIMENSIONS,
+    chances_frame,
     cohorts_frame,
     contacts_frame,
+    lottery_section,
     offered_values,
     report_sections,
 )
@@ -44,6 +46,7 @@ def run_files(caseload: pd.DataFrame, all_contacts: pd.DataFrame, solution: Solu
     involved |= {r for rs in solution.reserves.values() for r in rs}
     offered = offered_values(caseload, solution.rules)
     counts = chart_counts(caseload)
+    drawn = lottery_section(caseload, solution)
     caseload = caseload.loc[caseload["child_id"].isin(involved)]
     cohorts = cohorts_frame(caseload, solution)
     consent = {e.child_id: e.state for e in record.consent}  # the latest state of each child
@@ -56,7 +59,7 @@ def run_files(caseload: pd.DataFrame, all_contacts: pd.DataFrame, solution: Solu
         cohorts["rules_dropped"] = dropped
         contacts["rules_dropped"] = dropped
     title = f"Tracking cohort for {record.input.caseload}"
-    sections = report_sections(caseload, solution, record, offered, counts, why)
+    sections = report_sections(caseload, solution, record, offered, counts, why, drawn)
     files = {
         "cohorts.csv": frame_to_csv_bytes(cohorts),
         "contacts.csv": frame_to_csv_bytes(contacts),
@@ -64,6 +67,8 @@ def run_files(caseload: pd.DataFrame, all_contacts: pd.DataFrame, solution: Solu
         "report.html": render_html(title, sections).encode(),
         **{chart.name: chart.svg.encode() for section in sections for chart in section.charts},
     }
+    if solution.lottery is not None:
+        files["chances.csv"] = frame_to_csv_bytes(chances_frame(solution.lottery))
     if "xlsx" in formats:
         from .xlsx import xlsx_bytes  # openpyxl is heavy; only a workbook needs it
 
@@ -74,6 +79,8 @@ def run_files(caseload: pd.DataFrame, all_contacts: pd.DataFrame, solution: Solu
         # The workbook is the same for the same input and seed: wall time stays in run.json only.
         items = {k: v for k, v in record.to_dict(with_files=False).items() if k != "cohorts"}
         items["solver"] = {k: v for k, v in items["solver"].items() if k != "seconds_spent"}
+        if "lottery" in items:
+            items["lottery"] = {k: v for k, v in items["lottery"].items() if k != "seconds"}
         sheets["Run"] = pd.DataFrame(
             [[k, json.dumps(v, ensure_ascii=False) if not isinstance(v, str | int) else v]
              for k, v in items.items()], columns=["item", "value"])

@@ -20,6 +20,7 @@ from ..contract.errors import InfeasibleSelectionError, SolverError
 from ..contract.rules import Rules
 from .constraints import CohortModel
 from .explain import check_enough_candidates, explain_infeasible, rules_to_relax
+from .lottery import Chances, Fitter, draw_first
 from .problem import Problem, excluding, subset, without_rules
 from .reserves import find_reserves
 from .settings import (
@@ -34,6 +35,9 @@ from .settings import (
 
 OPTIMAL, FEASIBLE = "OPTIMAL", "FEASIBLE"
 RANDOM_WEIGHT_RANGE = 1000
+# Of the time left after cohort 1, at most, for the lottery: finding every child who can be drawn
+# is bounded only by time (about 30 s at 60,000 children); the rest of its work is counted.
+LOTTERY_SHARE = 0.8
 # The seeded random pool (see solve_cohort): POOL_RANDOM children at random plus
 # POOL_PER_VALUE holders of every value.
 POOL_RANDOM = 200
@@ -75,6 +79,8 @@ class Solution:
         version: selector's version.
         solver: CP-SAT parameters that matter, and the seconds the search spent, for the record.
         notes: what the time limit cut short, in words (empty when nothing was).
+        lottery: the lottery cohort 1 was drawn from, and every candidate's chance (None for a
+            replacement, which keeps the children who stay).
     """
 
     cohorts: tuple[Cohort, ...]
@@ -86,6 +92,7 @@ class Solution:
     version: str = __version__
     solver: dict[str, object] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    lottery: Chances | None = None
 
 
 def upper_bound(problem: Problem) -> int:
@@ -304,6 +311,15 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
     if first.status != OPTIMAL:
         notes.append(f"the time limit of {params.time_limit_s:g} s ran out before cohort 1 was proved best: it "
                      f"scores {first.score}, and no cohort scores more than {first.bound}")
+    lottery = None
+    if not fixed:
+        step("the lottery")
+        lottery = draw_first(problem, params, first.score, budget.left() * LOTTERY_SHARE,
+                             fallback=positions(first.members))
+        first = replace(first, members=lottery.drawn, score=lottery.drawn_score,
+                        status=first.status if lottery.drawn_score == first.score else FEASIBLE,
+                        seconds=round(first.seconds + lottery.seconds, 3))
+        notes += lottery_notes(lottery)
     cohorts = [first]
     earlier = [positions(first.members)]
     for rank in range(2, params.sets + 1):
@@ -335,11 +351,28 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
         candidates=problem.n,
         solver={**solver_record(params), "seconds_spent": round(budget.spent(), 3)},
         notes=tuple(notes),
+        lottery=lottery,
     )
 
 
+def lottery_notes(lottery: Chances) -> list[str]:
+    """What the lottery's work or time cut short, in words."""
+    notes = []
+    if not lottery.proved:
+        notes.append("the lottery's work ran out before it was proved the fairest possible: cohort 1 was drawn "
+                     "from the fairest lottery found (every chance shown is exact for it)")
+    if not lottery.complete:
+        notes.append("the lottery's work ran out before every child who could be in a best cohort was found: "
+                     "children not found have no chance in this lottery")
+    if not lottery.reproducible:
+        notes.append("the time limit, not the lottery's work, ended its search, so another run may give other "
+                     "chances")
+    return notes
+
+
 def solve_replacement(problem: Problem, params: SelectionParams, cohort: Sequence[str],
-                      declined: Sequence[str], progress: Callable[[str], None] | None = None) -> Solution:
+                      declined: Sequence[str], progress: Callable[[str], None] | None = None,
+                      preferred: Sequence[str] = ()) -> Solution:
     """Cohort 1 with the declined children replaced: the others stay in their slots and the
     freed slots are re-optimised under every rule; alternatives and reserves are refreshed.
 
@@ -348,11 +381,26 @@ def solve_replacement(problem: Problem, params: SelectionParams, cohort: Sequenc
         params: the original run's parameters.
         cohort: the original cohort 1, in slot order.
         declined: members of `cohort` whose families declined or could not be reached.
+        preferred: for one freed slot, children offered for it in this order (its reserves):
+            the first who keeps every rule and reaches the best score takes it, so that the
+            family asked is the one offered.
     """
     gone = set(declined)
     kept = [c for c in cohort if c not in gone]
-    solution = solve(excluding(problem, gone), params, fixed_ids=kept, progress=progress)
+    remaining = excluding(problem, gone)
+    solution = solve(remaining, params, fixed_ids=kept, progress=progress)
     first = solution.cohorts[0]
+    if len(gone) == 1 and preferred:
+        position = {str(c): i for i, c in enumerate(remaining.child_ids)}
+        fitter = Fitter(remaining, first.score)
+        rest = [position[c] for c in kept]
+        for child in preferred:
+            if child in position and child not in kept and fitter.completes(rest, np.array([position[child]]))[0]:
+                members = tuple(child if c in gone else c for c in cohort)
+                first = replace(first, members=members)
+                solution = replace(solution, cohorts=(first, *solution.cohorts[1:]),
+                                   reserves=find_reserves(remaining, members, params))
+                break
     newcomers = iter(c for c in first.members if c not in set(kept))
     # Each newcomer takes a freed slot, so that kept children keep their slot numbers.
     ordered = tuple(c if c not in gone else next(newcomers) for c in cohort)

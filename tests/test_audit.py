@@ -1,0 +1,62 @@
+"""selector audit: the lottery drawn many times and tested against its computed chances, and
+the rows shuffled; the tests themselves must see a lottery that is not what it says."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from selector.contract.rules import Dimension, Rules
+from selector.io.sample import generate
+from selector.solve import SelectionParams, build_problem
+from selector.solve.audit import audit, draw_many
+from selector.solve.lottery import fair_lottery
+from tests.conftest import run, validated, write_csv
+
+NEED_CAP_2 = (Dimension("primary_need", 1, 2),)
+
+
+def test_audit_of_a_generated_caseload_finds_no_deviation(tmp_path: Path) -> None:
+    caseload, contacts = generate(300, seed=2)
+    paths = write_csv(tmp_path / "c.csv", caseload), write_csv(tmp_path / "p.csv", contacts)
+    out = tmp_path / "audit"
+    code, stdout, stderr = run("audit", str(paths[0]), "--contacts", str(paths[1]), "--draws", "400",
+                               "--out", str(out))
+    assert code == 0, stderr
+    lines = stdout.splitlines()
+    assert lines[0].startswith("400 draws against the computed chances: no deviation found (overall p = ")
+    assert lines[1] == "Shuffled rows: largest change in any chance 0"
+    assert lines[3] == f"Results in {out}/ (audit.html, audit.md, audit.csv, chances.csv)"
+    table = pd.read_csv(out / "audit.csv", encoding="utf-8-sig")
+    # Six places a draw: the counts expected and observed both add up to 6 x 400.
+    assert table["observed"].sum() == 2400 and abs(table["expected"].sum() - 2400) < 0.01
+    assert (table["p_value"] > 0).all()
+    chances = pd.read_csv(out / "chances.csv", encoding="utf-8-sig")
+    assert abs(chances["chance"].sum() - 6) < 1e-6
+    report = (out / "audit.md").read_text()
+    assert "No deviation from the computed chances was found" in report
+    assert "(none: the order of the rows changes nothing)" in report
+    assert (out / "audit_primary_need.svg").exists() and (out / "audit.html").exists()
+
+
+def test_the_audit_sees_draws_that_do_not_follow_the_chances() -> None:
+    # ASD, three MLD and SEMH, pairs of two needs. The fairest lottery gives ASD and SEMH 1/2 and
+    # each MLD child 1/3. Drawing instead every optimal pair equally often (7 pairs: ASD in 4)
+    # gives ASD 4/7: over 2,000 draws about 1,143 against the 1,000 expected, which the audit
+    # must call a deviation.
+    rows = [{"primary_need": n} for n in ("ASD", "MLD", "MLD", "MLD", "SEMH")]
+    frame = validated(rows).frame
+    problem = build_problem(frame, Rules(size=2, dimensions=NEED_CAP_2))
+    lottery = fair_lottery(problem, SelectionParams(), 2)
+    needs = frame["primary_need"].tolist()
+    pairs = [p for p in itertools.combinations(range(5), 2) if needs[p[0]] != needs[p[1]]]
+    rng = np.random.default_rng(1)
+    wrong = np.zeros(5, dtype=np.int64)
+    for k in rng.integers(0, len(pairs), size=2000):
+        wrong[list(pairs[k])] += 1
+    assert audit(lottery, wrong, 2000).overall_p < 0.001
+    right = draw_many(lottery, 2000)
+    assert audit(lottery, right, 2000).overall_p > 0.001  # the lottery's own draws pass
