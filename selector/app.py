@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__, stopping
+from . import __version__, check, stopping
 from .contract.cells import column_values
 from .contract.errors import CaseloadValidationError, InfeasibleSelectionError, InputError, SelectorError
 from .contract.failures import FAILURE_COLUMNS, failure_line
@@ -708,13 +708,14 @@ class AuditResult:
     lottery: Chances
     audit: Audit
     shuffle_difference: float
+    off_cohorts: int  # distinct cohorts drawn that break a rule or fall short of the lottery's score
     folder: Path
 
     @property
     def deviates(self) -> bool:
         """The draws or the shuffle show the lottery is not what it says."""
         return (self.audit.overall_p < SIGNIFICANCE or self.audit.smallest_p_adjusted < SIGNIFICANCE
-                or self.shuffle_difference > 0)
+                or self.shuffle_difference > 0 or self.off_cohorts > 0)
 
 
 def audit(request: AuditRequest, progress: Progress | None = None) -> AuditResult:
@@ -740,8 +741,13 @@ def audit(request: AuditRequest, progress: Progress | None = None) -> AuditResul
         step("the lottery")
         lottery = fair_lottery(problem, params, optimum, params.slack, params.lottery_work, params.time_limit_s)
         step(f"{request.draws} draws")
-        counts = draw_many(lottery, request.draws, params.seed)
+        counts, cohorts = draw_many(lottery, request.draws, params.seed)
         result = audit_draws(lottery, counts, request.draws, params.seed)
+        step("each cohort drawn, by the independent checker")
+        frame, ids = caseload.frame, problem.child_ids.astype(str)
+        off = sum(1 for cohort in {tuple(c) for c in cohorts}
+                  if check.violations(frame, [ids[i] for i in cohort], rules)
+                  or check.score(frame, [ids[i] for i in cohort], rules) < lottery.threshold)
         step("the lottery again, on the rows shuffled")
         shuffle = np.random.default_rng([params.seed, 17]).permutation(problem.n)
         again = fair_lottery(subset(problem, shuffle), params, optimum, params.slack, params.lottery_work,
@@ -749,7 +755,7 @@ def audit(request: AuditRequest, progress: Progress | None = None) -> AuditResul
         difference = float(np.abs(again.chances - lottery.chances[shuffle]).max()) if problem.n else 0.0
         chances = chances_of(problem, lottery, optimum, params, draw(lottery, params.seed))
         drawn = pd.Series(counts, index=problem.child_ids.astype(str))
-        sections = audit_sections(caseload.frame, chances, result, drawn, difference, rules.size)
+        sections = audit_sections(caseload.frame, chances, result, drawn, difference, rules.size, off)
         title = f"Audit of the lottery for {request.sources.caseload.name if request.sources.caseload else 'the lists'}"
         files = {
             "audit.md": render_markdown(title, sections).encode(),
@@ -759,7 +765,7 @@ def audit(request: AuditRequest, progress: Progress | None = None) -> AuditResul
             **{chart.name: chart.svg.encode() for section in sections for chart in section.charts},
         }
         write_folder(request.out, files, request.force, inputs)
-    return AuditResult(caseload, chances, result, difference, request.out)
+    return AuditResult(caseload, chances, result, difference, off, request.out)
 
 
 # ---------------------------------------------------------------- the week of consent calls

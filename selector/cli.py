@@ -423,6 +423,7 @@ def audit(sources: app.Sources, out: Path, rules_file: Path | None, draws: int, 
     click.echo(f"{draws} draws against the computed chances: {verdict} (overall p = {result.audit.overall_p:.3g}; "
                f"smallest per-type p x {len(result.audit.types)} types = {result.audit.smallest_p_adjusted:.3g})")
     click.echo(f"Shuffled rows: largest change in any chance {result.shuffle_difference:.3g}")
+    click.echo(f"Cohorts drawn that break a rule or fall short of {result.lottery.threshold}: {result.off_cohorts}")
     lottery = result.lottery
     click.echo(f"Lottery: {lottery.possible} children could be drawn; chances from {lottery.smallest:.4%} to "
                f"{lottery.largest:.2%} ({'proved fairest' if lottery.proved else 'fairest found in the work allowed'})")

@@ -29,7 +29,8 @@ def test_audit_of_a_generated_caseload_finds_no_deviation(tmp_path: Path) -> Non
     lines = stdout.splitlines()
     assert lines[0].startswith("400 draws against the computed chances: no deviation found (overall p = ")
     assert lines[1] == "Shuffled rows: largest change in any chance 0"
-    assert lines[3] == f"Results in {out}/ (audit.html, audit.md, audit.csv, chances.csv)"
+    assert lines[2].startswith("Cohorts drawn that break a rule or fall short of ") and lines[2].endswith(": 0")
+    assert lines[4] == f"Results in {out}/ (audit.html, audit.md, audit.csv, chances.csv)"
     table = pd.read_csv(out / "audit.csv", encoding="utf-8-sig")
     # Six places a draw: the counts expected and observed both add up to 6 x 400.
     assert table["observed"].sum() == 2400 and abs(table["expected"].sum() - 2400) < 0.01
@@ -39,6 +40,7 @@ def test_audit_of_a_generated_caseload_finds_no_deviation(tmp_path: Path) -> Non
     report = (out / "audit.md").read_text()
     assert "No deviation from the computed chances was found" in report
     assert "(none: the order of the rows changes nothing)" in report
+    assert "each meets every rule and scores at least" in report
     assert (out / "audit_primary_need.svg").exists() and (out / "audit.html").exists()
 
 
@@ -58,5 +60,5 @@ def test_the_audit_sees_draws_that_do_not_follow_the_chances() -> None:
     for k in rng.integers(0, len(pairs), size=2000):
         wrong[list(pairs[k])] += 1
     assert audit(lottery, wrong, 2000).overall_p < 0.001
-    right = draw_many(lottery, 2000)
+    right = draw_many(lottery, 2000)[0]
     assert audit(lottery, right, 2000).overall_p > 0.001  # the lottery's own draws pass

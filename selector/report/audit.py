@@ -24,7 +24,7 @@ def audit_frame(result: Audit) -> pd.DataFrame:
 
 
 def audit_sections(caseload: pd.DataFrame, lottery: Chances, result: Audit, drawn: pd.Series,
-                   shuffle_difference: float, size: int) -> list[Section]:
+                   shuffle_difference: float, size: int, off_cohorts: int = 0) -> list[Section]:
     """The audit's summary: whether the draws follow the computed chances, whether the order of
     the rows changes any chance, and each value's share of the chances against its share of the
     draws (`drawn`: how often each child was drawn, by child id)."""
@@ -38,6 +38,10 @@ def audit_sections(caseload: pd.DataFrame, lottery: Chances, result: Audit, draw
          f"(chi-square {result.overall_statistic:.1f} on {result.degrees} degrees of freedom); the smallest "
          f"p-value of the {len(result.types)} types, times their number, is {result.smallest_p_adjusted:.3g}. "
          f"A p-value below {SIGNIFICANCE} would show a deviation."),
+        ("Every cohort drawn was checked by the independent checker: "
+         + ("each meets every rule and scores at least " if not off_cohorts
+            else f"{off_cohorts} distinct cohort(s) drawn break a rule or score less than ")
+         + f"{lottery.threshold}" + (" (the best score)." if not lottery.slack_percent else ".")),
         (f"Row order: the caseload's rows were shuffled and the lottery computed again; the largest change in "
          f"any child's chance was {shuffle_difference:.3g}"
          + (" (none: the order of the rows changes nothing)." if shuffle_difference == 0 else ".")),

@@ -60,12 +60,15 @@ class Audit:
     smallest_p_adjusted: float
 
 
-def draw_many(lottery: Lottery, draws: int, first_seed: int = 0) -> np.ndarray:
-    """How often each candidate is in cohort 1 over `draws` seeds."""
+def draw_many(lottery: Lottery, draws: int, first_seed: int = 0) -> tuple[np.ndarray, list[tuple[int, ...]]]:
+    """How often each candidate is in cohort 1 over `draws` seeds, and the cohorts drawn."""
     counts = np.zeros(len(lottery.chances), dtype=np.int64)
+    cohorts = []
     for seed in range(first_seed, first_seed + draws):
-        counts[list(draw(lottery, seed))] += 1
-    return counts
+        cohort = draw(lottery, seed)
+        counts[list(cohort)] += 1
+        cohorts.append(cohort)
+    return counts, cohorts
 
 
 def audit(lottery: Lottery, counts: np.ndarray, draws: int, first_seed: int = 0) -> Audit:
