@@ -996,6 +996,7 @@ class BatchItem:
     name: str
     request: SelectRequest
     manifest: Path | None = None
+    audit_draws: int = 0  # above 0: audit the area's lottery with this many draws instead of selecting
 
 
 def _safe_name(text: str) -> str:
@@ -1005,10 +1006,11 @@ def _safe_name(text: str) -> str:
 
 def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_variants: tuple[Path, ...] = (),
                seeds: tuple[int, ...] = (), formats: tuple[str, ...] = (),
-               allow_missing_contact: bool = False) -> list[BatchItem]:
+               allow_missing_contact: bool = False, audit_draws: int = 0) -> list[BatchItem]:
     """The batch's runs from a manifest CSV (area, caseload and optional contacts, rules, seed;
     paths relative to it) or a folder of caseloads (contacts from NAME_contacts.* beside each).
-    Scenario mode runs every area once per extra rules file and/or seed.
+    Scenario mode runs every area once per extra rules file and/or seed. With `audit_draws`,
+    each area's lottery is audited (that many draws) instead of a cohort being chosen.
 
     Raises:
         InputError: the manifest is missing, malformed, or names an area twice.
@@ -1040,7 +1042,7 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
                                   allow_missing_contact=allow_missing_contact)
                 items.append(BatchItem(name, SelectRequest(sources=sources, out=out / name, rules_file=rules_file,
                                                            params=replace(row_params, seed=seed), formats=formats),
-                                       manifest))
+                                       manifest, audit_draws))
     names = [t.name for t in items]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
@@ -1089,6 +1091,15 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
     caseload_name = request.sources.caseload.name if request.sources.caseload else ""
     failures: list[dict[str, object]] = []  # every error of the area, for failures.csv
     try:
+        if item.audit_draws:
+            audited = audit(AuditRequest(sources=request.sources, out=request.out, rules_file=request.rules_file,
+                                         params=request.params, draws=item.audit_draws))
+            frame = audited.caseload.frame
+            row.update(rows=len(frame), eligible=int(frame["eligible"].sum()),
+                       status="DEVIATION" if audited.deviates else "NO_DEVIATION", score=audited.lottery.optimum)
+            row["seconds"] = round(time.perf_counter() - started, 3)
+            row["failures"] = []
+            return row
         result = select(request)
     except CaseloadValidationError as error:
         errors = error.failures[error.failures["severity"] == "error"]

@@ -515,10 +515,13 @@ def consent(run_dir: Path, child_id: str, state: str, note: str) -> None:
               help="Run the areas on a Dask cluster whose scheduler is at ADDRESS (tcp://HOST:PORT) instead of "
                    "--jobs local processes. Needs pip install 'selector[cluster]'; --out must be a folder "
                    "every worker can write.")
+@click.option("--audit", "audit_draws", type=click.IntRange(min=1), default=None, metavar="N",
+              help="A national audit: audit each area's lottery with N draws (as `selector audit`) instead of "
+                   "choosing a cohort; each area's folder gets the audit's files.")
 @reports_errors
 def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...], seeds: str, sets: int,
           max_overlap: int, seed: int, time_limit: float, relax: bool, allow_missing_contact: bool,
-          formats: str, force: bool, scheduler: str | None) -> None:
+          formats: str, force: bool, scheduler: str | None, audit_draws: int | None) -> None:
     """Run many areas (or scenarios) in parallel, with progress and a summary.csv.
 
     MANIFEST is a CSV with columns area, caseload and optional contacts, rules, seed (paths
@@ -532,6 +535,7 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
       selector batch areas.csv --out runs/what-if --scenario-rules strict.toml \\
           --scenario-rules relaxed.toml --seeds 1,2,3
       selector batch areas.csv --out /shared/runs/national --scheduler tcp://10.0.0.5:8786
+      selector batch areas.csv --out runs/national-audit --audit 1000
     """
     try:
         seed_list = tuple(int(s) for s in seeds.split(",") if s.strip())
@@ -540,11 +544,16 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
                                  param_hint="--seeds") from None
     params = app.SelectionParams(seed=seed, time_limit_s=time_limit, sets=sets, max_overlap=max_overlap, relax=relax)
     items = app.plan_batch(manifest, out, params, rules_variants=scenario_rules, seeds=seed_list,
-                           formats=_formats(formats), allow_missing_contact=allow_missing_contact)
+                           formats=_formats(formats), allow_missing_contact=allow_missing_contact,
+                           audit_draws=audit_draws or 0)
     run_many = dask_cluster(scheduler, _progress_bar) if scheduler else process_pool(jobs, _progress_bar)
     summary = app.run_batch(items, out, force, run_many)
     ok = summary[summary["exit_code"] == 0]
     click.echo(f"{len(ok)} of {len(summary)} runs succeeded; summary in {out / 'summary.csv'}")
+    if audit_draws:
+        deviating = summary[summary["status"] == "DEVIATION"]["area"].tolist()
+        click.echo(f"Lotteries whose draws deviate from their chances: {len(deviating)}"
+                   + (f" ({', '.join(map(str, deviating))})" if deviating else ""))
     for _, row in summary[summary["exit_code"] != 0].iterrows():
         click.echo(f"  {row['area']}: {row['status']}: {row['error']}", err=True)
     if len(ok) < len(summary):

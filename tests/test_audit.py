@@ -42,6 +42,9 @@ def test_audit_of_a_generated_caseload_finds_no_deviation(tmp_path: Path) -> Non
     assert "(none: the order of the rows changes nothing)" in report
     assert "each meets every rule and scores at least" in report
     assert (out / "audit_primary_need.svg").exists() and (out / "audit.html").exists()
+    from selector.io.folders import is_earlier_output
+
+    assert is_earlier_output(out)  # so that --force may replace it, and only it
 
 
 def test_the_audit_sees_draws_that_do_not_follow_the_chances() -> None:

@@ -90,6 +90,23 @@ def test_a_batch_on_a_cluster_gives_the_local_batchs_outputs(areas: Path, schedu
     assert sum(executed_by_worker(scheduler).values()) - before == 3
 
 
+def test_a_national_audit_on_a_cluster_gives_the_local_outputs(areas: Path, scheduler: str,  # noqa: F811
+                                                                tmp_path: Path) -> None:
+    # Every area of the manifest audited (its lottery, 200 draws, the rows shuffled) in one
+    # command: the same files locally and on the cluster.
+    local, cluster = tmp_path / "local", tmp_path / "cluster"
+    code, stdout, _ = run("batch", str(areas), "--out", str(local), "--jobs", "1", "--audit", "200")
+    assert code == 1 and "1 of 3 runs succeeded" in stdout  # one bad list, one impossible area
+    assert "Lotteries whose draws deviate from their chances: 0" in stdout
+    code, stdout, stderr = run("batch", str(areas), "--out", str(cluster), "--audit", "200", "--scheduler", scheduler)
+    assert code == 1 and "1 of 3 runs succeeded" in stdout, stderr
+    assert without_seconds(cluster) == without_seconds(local)
+    summary = pd.read_csv(local / "summary.csv", encoding="utf-8-sig")
+    (good,) = summary.loc[summary["exit_code"] == 0, "area"]
+    assert summary.loc[summary["area"] == good, "status"].item() == "NO_DEVIATION"
+    assert {"audit.md", "audit.csv", "chances.csv"} <= {p.name for p in (local / good).iterdir()}
+
+
 def test_an_unreachable_scheduler_is_exit_2_and_leaves_nothing(areas: Path, tmp_path: Path,  # noqa: F811
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(batch, "CONNECT_TIMEOUT_S", 1)

@@ -22,6 +22,8 @@ RUN_RECORD = "run.json"
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM} | ({signal.SIGHUP} if hasattr(signal, "SIGHUP") else set())
 BATCH_SUMMARY = "summary.csv"
 BATCH_SUMMARY_HEADER = "area,caseload,rules,seed,"
+AUDIT_TABLE = "audit.csv"
+AUDIT_TABLE_HEADER = "type,children,chance_each,"
 
 
 def refuse_inputs(target: Path, inputs: Iterable[Path | None], what: str = "output") -> None:
@@ -42,7 +44,8 @@ def refuse_inputs(target: Path, inputs: Iterable[Path | None], what: str = "outp
 
 
 def is_earlier_output(folder: Path) -> bool:
-    """A folder this tool wrote before: a run folder (its run record) or a batch (its summary)."""
+    """A folder this tool wrote before: a run folder (its run record), a batch (its summary) or an
+    audit (its table)."""
     record = folder / RUN_RECORD
     if record.is_file():
         with contextlib.suppress(OSError, UnicodeDecodeError):
@@ -51,6 +54,10 @@ def is_earlier_output(folder: Path) -> bool:
     if summary.is_file():
         with contextlib.suppress(OSError, UnicodeDecodeError):
             return summary.read_text(encoding="utf-8-sig").startswith(BATCH_SUMMARY_HEADER)
+    table = folder / AUDIT_TABLE
+    if table.is_file():
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            return table.read_text(encoding="utf-8-sig").startswith(AUDIT_TABLE_HEADER)
     return False
 
 
