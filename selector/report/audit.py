@@ -9,7 +9,7 @@ from ..contract.cells import value_order
 from ..solve.audit import Audit
 from ..solve.lottery import Chances
 from .charts import CASELOAD_COLOUR, COHORT_COLOUR, Series, bars
-from .content import SHARE_COLUMNS, Chart, Section, Table, _percent, in_words, label
+from .content import SHARE_COLUMNS, Chart, Section, Table, in_words, label, percent
 
 SIGNIFICANCE = 0.001  # a p-value below this is reported as a deviation
 
@@ -46,7 +46,7 @@ def audit_sections(caseload: pd.DataFrame, lottery: Chances, result: Audit, draw
          f"any child's chance was {shuffle_difference:.3g}"
          + (" (none: the order of the rows changes nothing)." if shuffle_difference == 0 else ".")),
         (f"The lottery: {lottery.possible} children could be drawn, with chances from "
-         f"{_percent(lottery.smallest)} to {_percent(lottery.largest)}; "
+         f"{percent(lottery.smallest)} to {percent(lottery.largest)}; "
          + ("proved the fairest possible." if lottery.proved
             else "the fairest found in the work allowed (not proved the fairest).")),
         "audit.csv lists every type: its children, each one's chance, and the counts expected and observed.",
@@ -62,8 +62,8 @@ def audit_sections(caseload: pd.DataFrame, lottery: Chances, result: Audit, draw
         observed = drawn.reindex(chances.index).groupby(values).sum() / (size * result.draws)
         order = sorted(computed.index, key=value_order(column))
         for value in order:
-            rows.append([label(column), in_words(column, value) or "(none)", _percent(float(computed[value])),
-                         _percent(float(observed.get(value, 0.0)))])
+            rows.append([label(column), in_words(column, value) or "(none)", percent(float(computed[value])),
+                         percent(float(observed.get(value, 0.0)))])
         svg = bars(f"{label(column).capitalize()}: computed and drawn", [str(v) or "(none)" for v in order],
                    [Series("computed chance", CASELOAD_COLOUR, False, tuple(100 * float(computed[v]) for v in order)),
                     Series(f"share of {result.draws} draws", COHORT_COLOUR, True,

@@ -404,7 +404,8 @@ def chances_frame(lottery: Chances) -> pd.DataFrame:
     return frame[["child_id", "chance", "type", "children_of_type"]].reset_index(drop=True)
 
 
-def _percent(value: float) -> str:
+def percent(value: float) -> str:
+    """A chance or share as a percentage, two significant figures below 1%."""
     return f"{100 * value:.2g}%" if value < 0.01 else f"{100 * value:.1f}%"
 
 
@@ -445,17 +446,17 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution) -> Section | Non
     top = str(possible.idxmax()) if len(possible) else ""
     if top:
         paragraphs.append(
-            f"The largest chance is {_percent(float(possible.max()))} ({_rarest(eligible, possible.index, top)}); "
-            f"the smallest is {_percent(float(possible.min()))}. Were every one of the {len(possible)} "
-            f"equally likely, each would have {_percent(size / len(possible))}: children whose values are rare "
+            f"The largest chance is {percent(float(possible.max()))} ({_rarest(eligible, possible.index, top)}); "
+            f"the smallest is {percent(float(possible.min()))}. Were every one of the {len(possible)} "
+            f"equally likely, each would have {percent(size / len(possible))}: children whose values are rare "
             "are more likely to be drawn, because the best cohorts need those values.")
     if lottery.slack_percent:
         given_up = lottery.optimum - lottery.drawn_score
         paragraphs.append(
             f"The slack of {lottery.slack_percent:g}% let cohorts scoring down to {lottery.threshold} in: cohort 1 "
             f"scores {lottery.drawn_score}, {given_up} below the best. The largest chance of any child was "
-            f"{_percent(lottery.largest_without_slack or 0.0)} without the slack and is "
-            f"{_percent(lottery.largest)} with it.")
+            f"{percent(lottery.largest_without_slack or 0.0)} without the slack and is "
+            f"{percent(lottery.largest)} with it.")
     paragraphs.append(
         "The ranked cohorts 2 onwards are not drawn: each is the best cohort sharing at most "
         f"{params.max_overlap} children with cohort 1 and with every cohort before it. The reserves are the "
@@ -468,8 +469,8 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution) -> Section | Non
         counts = values.value_counts()
         share = chances.groupby(values.reindex(chances.index).fillna("")).sum() / size
         for value in sorted(counts.index, key=value_order(column)):
-            rows.append([label(column), in_words(column, value) or "(none)", _percent(counts[value] / len(eligible)),
-                         _percent(float(share.get(value, 0.0)))])
+            rows.append([label(column), in_words(column, value) or "(none)", percent(counts[value] / len(eligible)),
+                         percent(float(share.get(value, 0.0)))])
     return Section("How cohort 1 was chosen: a fair lottery", paragraphs,
                    [Table(["dimension", "value", "share of the caseload", "share of the chances"], rows)])
 

@@ -79,11 +79,12 @@ def audit(lottery: Lottery, counts: np.ndarray, draws: int, first_seed: int = 0)
     chance_of_type = np.zeros(n_types)
     chance_of_type[type_of] = lottery.chances  # equal within a type
     observed = np.bincount(type_of, weights=counts, minlength=n_types).astype(np.int64)
-    mean, most = _per_draw_mean_and_most(lottery, n_types)
+    picks = _picks(lottery)
+    mean, most = _per_draw_mean_and_most(picks, n_types)
     possible = np.flatnonzero(mean > 1e-12)
     cells = _cells(mean, possible)
-    cell_mean, cell_cov = _cell_moments(lottery, cells, n_types)
-    variance = _type_variances(lottery, n_types)
+    cell_mean, cell_cov = _cell_moments(picks, cells, n_types)
+    variance = _type_variances(picks, n_types)
     tests = []
     for t in possible:
         expected = draws * mean[t]
@@ -107,7 +108,11 @@ def audit(lottery: Lottery, counts: np.ndarray, draws: int, first_seed: int = 0)
                  min(1.0, smallest * max(len(tests), 1)))
 
 
-def _picks(lottery: Lottery) -> list[tuple[float, list[tuple[np.ndarray, int, int]]]]:
+# Per column: its weight, and per distinct pool the types of its children, picks and size.
+Picks = list[tuple[float, list[tuple[np.ndarray, int, int]]]]
+
+
+def _picks(lottery: Lottery) -> Picks:
     """For each column: its weight, and per distinct pool the types of its children, how many
     are drawn from it and its size."""
     out = []
@@ -117,11 +122,11 @@ def _picks(lottery: Lottery) -> list[tuple[float, list[tuple[np.ndarray, int, in
     return out
 
 
-def _per_draw_mean_and_most(lottery: Lottery, n_types: int) -> tuple[np.ndarray, np.ndarray]:
+def _per_draw_mean_and_most(picks: Picks, n_types: int) -> tuple[np.ndarray, np.ndarray]:
     """Each type's expected count in one draw, and the most of it one draw can hold."""
     mean = np.zeros(n_types)
     most = np.zeros(n_types, dtype=np.int64)
-    for weight, pools in _picks(lottery):
+    for weight, pools in picks:
         held = np.zeros(n_types, dtype=np.int64)
         for types, k, size in pools:
             counted = np.bincount(types, minlength=n_types)
@@ -131,12 +136,12 @@ def _per_draw_mean_and_most(lottery: Lottery, n_types: int) -> tuple[np.ndarray,
     return mean, most
 
 
-def _type_variances(lottery: Lottery, n_types: int) -> np.ndarray:
+def _type_variances(picks: Picks, n_types: int) -> np.ndarray:
     """Each type's variance of its count in one draw (picks from different pools are independent;
     several picks from one pool are without replacement)."""
     second = np.zeros(n_types)  # E[X^2]
     mean = np.zeros(n_types)
-    for weight, pools in _picks(lottery):
+    for weight, pools in picks:
         column_mean = np.zeros(n_types)
         column_var = np.zeros(n_types)
         for types, k, size in pools:
@@ -160,7 +165,7 @@ def _cells(mean: np.ndarray, possible: np.ndarray) -> list[np.ndarray]:
     return [cell for cell in np.split(order, edges) if len(cell)]
 
 
-def _cell_moments(lottery: Lottery, cells: list[np.ndarray], n_types: int) -> tuple[np.ndarray, np.ndarray]:
+def _cell_moments(picks: Picks, cells: list[np.ndarray], n_types: int) -> tuple[np.ndarray, np.ndarray]:
     """The mean and covariance of one draw's counts per cell."""
     cell_of = np.full(n_types, -1, dtype=np.int64)
     for c, cell in enumerate(cells):
@@ -168,7 +173,7 @@ def _cell_moments(lottery: Lottery, cells: list[np.ndarray], n_types: int) -> tu
     m = len(cells)
     mean = np.zeros(m)
     second = np.zeros((m, m))
-    for weight, pools in _picks(lottery):
+    for weight, pools in picks:
         column_mean = np.zeros(m)
         column_cov = np.zeros((m, m))
         for types, k, size in pools:
