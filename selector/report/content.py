@@ -441,7 +441,7 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution) -> Section | Non
             "the fairest lottery found, and every chance shown is exact for it. (`--lottery-work` allows "
             "more work.)")
     if not lottery.complete:
-        paragraphs.append("Not every child who could be in a best cohort was found in that work; those not "
+        paragraphs.append("Not every child who could be in a best cohort was found before the time limit; those not "
                           "found have no chance in this lottery.")
     top = str(possible.idxmax()) if len(possible) else ""
     if top:

@@ -1,8 +1,9 @@
 """Ranked cohorts with CP-SAT: a problem in, a solution out. Pure: no files, no printing.
 
 Each cohort is found in two steps: the best score is proved first, then, with the score held
-at that optimum, a seeded random weight picks among the equally good cohorts, so that no child
-is favoured and the same seed always gives the same cohort.
+at that optimum, a seeded random weight picks among the equally good cohorts. Cohort 1 is then
+drawn by the seed from the fair lottery over every cohort reaching that score (lottery.py), and
+the alternatives and reserves are found around the cohort drawn.
 """
 
 from __future__ import annotations
@@ -362,7 +363,7 @@ def lottery_notes(lottery: Chances) -> list[str]:
         notes.append("the lottery's work ran out before it was proved the fairest possible: cohort 1 was drawn "
                      "from the fairest lottery found (every chance shown is exact for it)")
     if not lottery.complete:
-        notes.append("the lottery's work ran out before every child who could be in a best cohort was found: "
+        notes.append("the time limit came before every child who could be in a best cohort was found: "
                      "children not found have no chance in this lottery")
     if not lottery.reproducible:
         notes.append("the time limit, not the lottery's work, ended its search, so another run may give other "
