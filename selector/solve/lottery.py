@@ -6,11 +6,12 @@ smallest, ...), and a seeded draw from it.
 Children who hold the same values for every hard rule and objective term, and the same key of
 every spread rule that can bind, are interchangeable: a *type*. The distribution is found over
 types by column generation (Flanigan, Goelz, Gupta, Hennig and Procaccia, Nature 596, 2021):
-GLOP solves the master LP over the cohorts found so far, a new cohort is priced from its duals
-(first by swapping children of known cohorts, which numpy checks for every candidate at once,
-then, to prove that none is left, by CP-SAT), and the types whose constraints bind are fixed
-level by level. A draw chooses a cohort of the distribution, then which children of each of its
-types uniformly, so children of one type have exactly equal chances.
+GLOP solves the master LP over the columns found so far (each cohort found, and the template
+around it: templates.py), a new cohort is priced from its duals (first by swapping children of
+known cohorts, which numpy checks for every candidate at once, then, to prove that none is left,
+by CP-SAT), and the types whose constraints bind are fixed level by level. A draw chooses a
+column by its weight, then one child of each of its pools uniformly; pools are unions of types,
+so children of one type have exactly equal chances.
 
 Everything runs on the candidates sorted by child id, so the order of the rows changes nothing.
 Finding every child who can be drawn (at least one column for every type that is in some
@@ -38,7 +39,7 @@ from ..contract.errors import SolverError
 from .constraints import CohortModel
 from .problem import Problem, subset
 from .settings import LOTTERY_WORK, SelectionParams, make_solver
-from .templates import Column, Roles, cohort_column
+from .templates import Column, Fitter, Roles, cohort_column
 
 TOLERANCE = 1e-7  # LP and pricing tolerance on chances
 WEIGHT_SCALE = 10**9  # duals to CP-SAT's whole-number weights
@@ -141,71 +142,8 @@ def child_types(problem: Problem) -> np.ndarray:
     return order[inverse.ravel()]
 
 
-class Fitter:
-    """Which candidates complete a cohort that is one child short, under every hard rule and
-    with a score of at least `threshold`: numpy checks every candidate at once, so swapping one
-    child of a cohort for each possible other costs one pass over the caseload."""
-
-    def __init__(self, problem: Problem, threshold: int) -> None:
-        n, rules = problem.n, problem.rules
-        self.n, self.size, self.threshold = n, rules.size, threshold
-        self.count_flags = np.zeros((len(rules.counts), n), dtype=np.int16)
-        for r, members in enumerate(problem.count_members):
-            self.count_flags[r, members] = 1
-        self.count_min = np.array([[rule.min or 0] for rule in rules.counts], dtype=np.int16).reshape(-1, 1)
-        self.count_max = np.array([[rules.size if rule.max is None else rule.max] for rule in rules.counts],
-                                  dtype=np.int16).reshape(-1, 1)
-        self.spreads = []
-        for rule, groups in zip(rules.spreads, problem.spread_groups, strict=True):
-            codes = np.full(n, len(groups), dtype=np.int64)  # the last code: a group no one shares
-            for g, members in enumerate(groups):
-                codes[members] = g
-            self.spreads.append((codes, len(groups), rule.max))
-        self.width = len(rules.counts) + len(rules.spreads)  # checks per candidate, for the work meter
-        self.terms = []
-        for dim, values in zip(rules.dimensions, problem.coverage, strict=True):
-            if not values:
-                continue
-            holds = np.zeros((n, len(values)), dtype=bool)
-            for v, (_value, holders) in enumerate(values):
-                holds[holders, v] = True
-            self.terms.append((holds, dim.weight, dim.cap))
-            self.width += len(values)
-
-    def score(self, cohort: Sequence[int]) -> int:
-        """A cohort's score."""
-        return sum(weight * min(int(holds[list(cohort)].any(axis=0).sum()), cap) for holds, weight, cap in self.terms)
-
-    def completes(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
-        """Which of the candidates `among` (positions) make `rest` a full cohort that meets every
-        hard rule and reaches the threshold."""
-        return self.shortfall(rest, among) == 0
-
-    def shortfall(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
-        """For each of the candidates `among`, how far `rest` with that child is from a cohort
-        of the lottery: the score missing plus the children too many or too few for each hard
-        rule (0: a cohort of the lottery)."""
-        rest = list(rest)
-        short = np.where(np.isin(among, rest), 10**6, 0).astype(np.int64)
-        if len(self.count_flags):
-            total = self.count_flags[:, rest].sum(axis=1, keepdims=True) + self.count_flags[:, among]
-            short += (np.maximum(self.count_min - total, 0) + np.maximum(total - self.count_max, 0)).sum(axis=0)
-        for codes, shared, most in self.spreads:
-            used = np.bincount(codes[rest], minlength=shared + 1)
-            used[shared] = 0
-            excess = np.maximum(used - most, 0)
-            excess[shared] = 0
-            short += int(excess.sum()) + (used[codes[among]] + 1 > most)
-        score = np.zeros(len(among), dtype=np.int64)
-        for holds, weight, cap in self.terms:
-            covered = holds[rest].any(axis=0)
-            score += weight * np.minimum(int(covered.sum()) + holds[np.ix_(among, ~covered)].sum(axis=1), cap)
-        return short + np.maximum(self.threshold - score, 0)
-
-
 def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, slack_percent: float = 0.0,
-                 work: float = LOTTERY_WORK, time_limit: float = 600.0, start: Sequence[int] = (),
-                 fallback: Sequence[int] = ()) -> Lottery:
+                 work: float = LOTTERY_WORK, time_limit: float = 600.0, fallback: Sequence[int] = ()) -> Lottery:
     """The leximin lottery over the cohorts scoring at least `optimum` less `slack_percent`%.
 
     Args:
@@ -216,8 +154,6 @@ def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, slack_
         work: the work allowed (machine-independent units, about a second each on a laptop);
             the lottery found by then is used, not proved fairest.
         time_limit: wall seconds, a last resort (the lottery is then not reproducible).
-        start: a cohort reaching the score (candidate positions) to start from, if one is known
-            (the lottery then depends on it when cut short).
         fallback: a cohort reaching the score, used only when the time limit comes before any
             other is found (the lottery is then that cohort, its children's types drawn evenly).
 
@@ -233,7 +169,7 @@ def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, slack_
     # One worker, and the solver's own seed fixed: the lottery is the same for every seed and
     # machine (the run's seed only draws from it).
     engine = _Engine(canonical, replace(params, workers=1, seed=0), threshold, meter)
-    found = engine.run([int(back[i]) for i in start], [int(back[i]) for i in fallback])  # in child-id order
+    found = engine.run([int(back[i]) for i in fallback])  # in child-id order
     # The pools keep the engine's order (child-id order), which the draw follows.
     columns = tuple(Column(tuple(tuple(sorted(int(order[i]) for i in pool)) for pool in column.pools))
                     for column in found.columns)
@@ -251,7 +187,7 @@ class Chances:
         optimum: the best score (proven, or the best found when the time limit cut it short).
         threshold: the lowest score a cohort of the lottery may have.
         slack_percent: the slack asked for.
-        drawn: the cohort the seed drew (child ids, sorted).
+        drawn: the cohort the seed drew (child ids, in row order as every cohort's slots).
         drawn_score: its score.
         proved: the lottery was proved the fairest (leximin).
         complete: every child in some cohort of the lottery's score was found.
@@ -299,7 +235,7 @@ def draw_first(problem: Problem, params: SelectionParams, optimum: int, time_lim
     that the outputs can say what the slack changed)."""
     started = time.perf_counter()
     deadline = started + time_limit
-    # No start cohort: the one cohort 1's search found depends on the order of the rows.
+    # Cohort 1's search is only a fallback: the cohort it found depends on the order of the rows.
     lottery = fair_lottery(problem, params, optimum, 0.0, params.lottery_work, time_limit, fallback=fallback)
     largest_without_slack = None
     if params.slack > 0:
@@ -313,13 +249,13 @@ def draw_first(problem: Problem, params: SelectionParams, optimum: int, time_lim
 def chances_of(problem: Problem, lottery: Lottery, optimum: int, params: SelectionParams, drawn: Sequence[int],
                largest_without_slack: float | None = None, seconds: float = 0.0) -> Chances:
     """A lottery and the cohort drawn from it, as the outputs give them (children in child-id order)."""
-    order = np.argsort(problem.child_ids.astype(str), kind="stable")
+    order = np.argsort(lottery.rank, kind="stable") if lottery.rank is not None else np.arange(problem.n)
     return Chances(
         child_ids=tuple(str(problem.child_ids[i]) for i in order),
         chances=tuple(float(lottery.chances[i]) for i in order),
         types=tuple(int(lottery.type_of[i]) for i in order),  # numbered in child-id order
         optimum=optimum, threshold=lottery.threshold, slack_percent=params.slack,
-        drawn=tuple(str(problem.child_ids[i]) for i in drawn),  # in row order, as every cohort's slots
+        drawn=tuple(str(problem.child_ids[i]) for i in drawn),
         drawn_score=Fitter(problem, 0).score(drawn),
         proved=lottery.proved, complete=lottery.complete, reproducible=lottery.reproducible,
         levels=lottery.levels, columns=len(lottery.columns), largest_without_slack=largest_without_slack,
@@ -383,20 +319,20 @@ class _Engine:
         bounds = np.concatenate(([0], np.cumsum(self.sizes)))
         self.members_of = [order[bounds[t]:bounds[t + 1]] for t in range(len(self.sizes))]
         self.fitter = Fitter(problem, threshold)
-        self.roles = Roles(problem, threshold)
+        self.roles = Roles(self.fitter)
         self.cohorts: list[tuple[int, ...]] = []  # every cohort found, to swap from and to rule out
         self.found: set[tuple[int, ...]] = set()
         self.columns: list[Column] = []
         self.known: set[Column] = set()
         self.seen = np.zeros(len(self.sizes), dtype=bool)  # types in some column
 
-    def run(self, start: Sequence[int], fallback: Sequence[int] = ()) -> Lottery:
+    def run(self, fallback: Sequence[int] = ()) -> Lottery:
         complete = True
         self.meter.counting = False  # every child who can be drawn is found, however long it takes
         try:
-            # Without a start, a cohort of a small pool (holders of every value): found in child-id
-            # order, so the lottery does not depend on the order of the rows even when cut short.
-            found = [tuple(sorted(start))] if start else self._exact_price(np.zeros(self.problem.n, dtype=np.int64), -1)
+            # The first cohort, of a small pool (holders of every value): found in child-id order,
+            # so the lottery does not depend on the order of the rows even when cut short.
+            found = self._exact_price(np.zeros(self.problem.n, dtype=np.int64), -1)
             if not found:
                 raise SolverError("no cohort reaches the score the lottery needs.", "lottery_empty")
             for cohort in found:

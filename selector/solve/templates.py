@@ -54,29 +54,83 @@ def cohort_column(cohort: Sequence[int], type_of: np.ndarray, members_of: list[n
     return Column(tuple(sorted(tuple(int(i) for i in members_of[int(type_of[c])]) for c in cohort)))
 
 
-class Roles:
-    """What a cohort's members must hold for any stand-ins to keep the rules and the score."""
+class Fitter:
+    """Which candidates complete a cohort that is one child short, under every hard rule and
+    with a score of at least `threshold`: numpy checks every candidate at once, so swapping one
+    child of a cohort for each possible other costs one pass over the caseload."""
 
     def __init__(self, problem: Problem, threshold: int) -> None:
-        n = problem.n
-        self.n, self.threshold = n, threshold
-        holds, self.terms, frequency = [], [], []
-        start = 0
-        for dim, values in zip(problem.rules.dimensions, problem.coverage, strict=True):
+        n, rules = problem.n, problem.rules
+        self.n, self.size, self.threshold = n, rules.size, threshold
+        self.count_flags = np.zeros((len(rules.counts), n), dtype=np.int16)
+        for r, members in enumerate(problem.count_members):
+            self.count_flags[r, members] = 1
+        self.count_min = np.array([[rule.min or 0] for rule in rules.counts], dtype=np.int16).reshape(-1, 1)
+        self.count_max = np.array([[rules.size if rule.max is None else rule.max] for rule in rules.counts],
+                                  dtype=np.int16).reshape(-1, 1)
+        self.spreads = []
+        for rule, groups in zip(rules.spreads, problem.spread_groups, strict=True):
+            codes = np.full(n, len(groups), dtype=np.int64)  # the last code: a group no one shares
+            for g, members in enumerate(groups):
+                codes[members] = g
+            self.spreads.append((codes, len(groups), rule.max))
+        self.width = len(rules.counts) + len(rules.spreads)  # checks per candidate, for the work meter
+        self.terms = []
+        for dim, values in zip(rules.dimensions, problem.coverage, strict=True):
             if not values:
                 continue
-            for _value, holders in values:
-                column = np.zeros(n, dtype=bool)
-                column[holders] = True
-                holds.append(column)
-                frequency.append(len(holders))
-            self.terms.append((start, start + len(values), dim.weight, dim.cap))
-            start += len(values)
-        self.holds = np.stack(holds, axis=1) if holds else np.zeros((n, 0), dtype=bool)
-        self.rarest_first = np.argsort(np.array(frequency), kind="stable")
-        flags = np.zeros((n, len(problem.count_members)), dtype=bool)
-        for r, members in enumerate(problem.count_members):
-            flags[members, r] = True
+            holds = np.zeros((n, len(values)), dtype=bool)
+            for v, (_value, holders) in enumerate(values):
+                holds[holders, v] = True
+            self.terms.append((holds, dim.weight, dim.cap))
+            self.width += len(values)
+
+    def score(self, cohort: Sequence[int]) -> int:
+        """A cohort's score."""
+        return sum(weight * min(int(holds[list(cohort)].any(axis=0).sum()), cap) for holds, weight, cap in self.terms)
+
+    def completes(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
+        """Which of the candidates `among` (positions) make `rest` a full cohort that meets every
+        hard rule and reaches the threshold."""
+        return self.shortfall(rest, among) == 0
+
+    def shortfall(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
+        """For each of the candidates `among`, how far `rest` with that child is from a cohort
+        of the lottery: the score missing plus the children too many or too few for each hard
+        rule (0: a cohort of the lottery)."""
+        rest = list(rest)
+        short = np.where(np.isin(among, rest), 10**6, 0).astype(np.int64)
+        if len(self.count_flags):
+            total = self.count_flags[:, rest].sum(axis=1, keepdims=True) + self.count_flags[:, among]
+            short += (np.maximum(self.count_min - total, 0) + np.maximum(total - self.count_max, 0)).sum(axis=0)
+        for codes, shared, most in self.spreads:
+            used = np.bincount(codes[rest], minlength=shared + 1)
+            used[shared] = 0
+            excess = np.maximum(used - most, 0)
+            excess[shared] = 0
+            short += int(excess.sum()) + (used[codes[among]] + 1 > most)
+        score = np.zeros(len(among), dtype=np.int64)
+        for holds, weight, cap in self.terms:
+            covered = holds[rest].any(axis=0)
+            score += weight * np.minimum(int(covered.sum()) + holds[np.ix_(among, ~covered)].sum(axis=1), cap)
+        return short + np.maximum(self.threshold - score, 0)
+
+
+class Roles:
+    """What a cohort's members must hold for any stand-ins to keep the rules and the score (read
+    from the Fitter's tables of who holds what)."""
+
+    def __init__(self, fitter: Fitter) -> None:
+        n = fitter.n
+        self.n, self.threshold = n, fitter.threshold
+        self.terms, start = [], 0
+        for holds, weight, cap in fitter.terms:
+            self.terms.append((start, start + holds.shape[1], weight, cap))
+            start += holds.shape[1]
+        self.holds = (np.concatenate([holds for holds, _w, _c in fitter.terms], axis=1) if fitter.terms
+                      else np.zeros((n, 0), dtype=bool))
+        self.rarest_first = np.argsort(self.holds.sum(axis=0), kind="stable")
+        flags = fitter.count_flags.T.astype(bool)
         # Candidates alike for every count rule and holding the same values form one class;
         # pools are found class by class (far fewer than candidates).
         signature = np.concatenate([flags, self.holds], axis=1)
@@ -87,12 +141,8 @@ class Roles:
         order = np.argsort(self.class_of, kind="stable")
         bounds = np.concatenate(([0], np.cumsum(np.bincount(self.class_of))))
         self.class_members = [order[bounds[c]:bounds[c + 1]] for c in range(len(first))]
-        self.groups = []  # for each spread rule: each candidate's binding group (-1: none), and the rule's max
-        for rule, groups in zip(problem.rules.spreads, problem.spread_groups, strict=True):
-            group = np.full(n, -1, dtype=np.int64)
-            for g, members in enumerate(groups):
-                group[members] = g
-            self.groups.append((group, rule.max))
+        # For each spread rule: each candidate's binding group (-1: none), and the rule's max.
+        self.groups = [(np.where(codes == shared, -1, codes), most) for codes, shared, most in fitter.spreads]
 
     def score(self, roles: np.ndarray) -> int:
         """The score any cohort whose members hold at least these roles' values reaches."""
