@@ -71,6 +71,7 @@ __all__ = [
     "DEFAULT_MAPPING_TOML",
     "LOTTERY_WORK",
     "Caseload",
+    "Chances",
     "InputError",
     "Rules",
     "SelectionParams",

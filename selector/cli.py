@@ -335,6 +335,11 @@ def search_options(command: F) -> F:
     return command
 
 
+def _chances_range(lottery: app.Chances) -> str:
+    state = "proved fairest" if lottery.proved else "fairest found in the work allowed"
+    return f"chances from {lottery.smallest:.4%} to {lottery.largest:.2%} ({state})"
+
+
 def _echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> None:
     first = solution.cohorts[0]
     status = "proved optimal" if first.status == "OPTIMAL" else f"best found, bound {first.bound}"
@@ -353,9 +358,7 @@ def _echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> N
         click.echo(f"Ranked alternatives (rank: score): {others}")
     if solution.lottery is not None:
         lottery = solution.lottery
-        click.echo(f"Drawn from a lottery: {lottery.possible} children could have been drawn; chances from "
-                   f"{lottery.smallest:.4%} to {lottery.largest:.2%} "
-                   f"({'proved fairest' if lottery.proved else 'fairest found in the work allowed'})")
+        click.echo(f"Drawn from a lottery: {lottery.possible} children could have been drawn; {_chances_range(lottery)}")
     click.echo(f"Results in {out}/ (report.html, report.md, cohorts.csv, contacts.csv, chances.csv, run.json)")
 
 
@@ -425,8 +428,7 @@ def audit(sources: app.Sources, out: Path, rules_file: Path | None, draws: int, 
     click.echo(f"Shuffled rows: largest change in any chance {result.shuffle_difference:.3g}")
     click.echo(f"Cohorts drawn that break a rule or fall short of {result.lottery.threshold}: {result.off_cohorts}")
     lottery = result.lottery
-    click.echo(f"Lottery: {lottery.possible} children could be drawn; chances from {lottery.smallest:.4%} to "
-               f"{lottery.largest:.2%} ({'proved fairest' if lottery.proved else 'fairest found in the work allowed'})")
+    click.echo(f"Lottery: {lottery.possible} children could be drawn; {_chances_range(lottery)}")
     click.echo(f"Results in {out}/ (audit.html, audit.md, audit.csv, chances.csv)")
 
 

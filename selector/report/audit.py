@@ -9,7 +9,7 @@ from ..contract.cells import value_order
 from ..solve.audit import Audit
 from ..solve.lottery import Chances
 from .charts import CASELOAD_COLOUR, COHORT_COLOUR, Series, bars
-from .content import SHARE_COLUMNS, Chart, Section, Table, in_words, label, percent
+from .content import SHARE_COLUMNS, Chart, Section, Table, in_words, label, percent, places_by_value
 
 SIGNIFICANCE = 0.001  # a p-value below this is reported as a deviation
 
@@ -57,9 +57,8 @@ def audit_sections(caseload: pd.DataFrame, lottery: Chances, result: Audit, draw
     for column in SHARE_COLUMNS:
         if column not in eligible.columns:
             continue
-        values = eligible[column].astype(str).reindex(chances.index).fillna("")
-        computed = chances.groupby(values).sum() / size
-        observed = drawn.reindex(chances.index).groupby(values).sum() / (size * result.draws)
+        computed = places_by_value(eligible, chances, column, size)
+        observed = places_by_value(eligible, drawn.reindex(chances.index) / result.draws, column, size)
         order = sorted(computed.index, key=value_order(column))
         for value in order:
             rows.append([label(column), in_words(column, value) or "(none)", percent(float(computed[value])),

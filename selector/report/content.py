@@ -374,7 +374,6 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecor
     return [cohort, run, coverage, *drawn, charts, reserves, alternatives, matrix, glossary]
 
 
-
 def offered_values(caseload: pd.DataFrame, rules: Rules) -> dict[str, set[str]]:
     """For each dimension, the distinct values among eligible CYP (read as the checker reads them)."""
     eligible = caseload.loc[caseload["eligible"]]
@@ -402,6 +401,13 @@ def chances_frame(lottery: Chances) -> pd.DataFrame:
     frame = frame.sort_values(["chance", "child_id"], ascending=[False, True], kind="stable")
     frame["chance"] = [f"{c:.10f}" for c in frame["chance"]]  # the same text on every machine
     return frame[["child_id", "chance", "type", "children_of_type"]].reset_index(drop=True)
+
+
+def places_by_value(eligible: pd.DataFrame, per_child: pd.Series, column: str, size: int) -> pd.Series:
+    """Each value of a column's share of cohort 1's places, from each child's expected count
+    (its chance, or how often the draws chose it): `eligible` indexed by child id."""
+    values = eligible[column].astype(str).reindex(per_child.index).fillna("")
+    return per_child.groupby(values).sum() / size
 
 
 def percent(value: float) -> str:
@@ -465,9 +471,8 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution) -> Section | Non
     for column in SHARE_COLUMNS:
         if column not in eligible.columns:
             continue
-        values = eligible[column].astype(str)
-        counts = values.value_counts()
-        share = chances.groupby(values.reindex(chances.index).fillna("")).sum() / size
+        counts = eligible[column].astype(str).value_counts()
+        share = places_by_value(eligible, chances, column, size)
         for value in sorted(counts.index, key=value_order(column)):
             rows.append([label(column), in_words(column, value) or "(none)", percent(counts[value] / len(eligible)),
                          percent(float(share.get(value, 0.0)))])
