@@ -162,7 +162,11 @@ class SelectRequest:
     @property
     def inputs(self) -> tuple[Path, ...]:
         """Every file the run reads: no output may be, or hold, one of them."""
-        return (*self.sources.paths, *((self.rules_file,) if self.rules_file else ()))
+        return _inputs(self.sources, self.rules_file)
+
+
+def _inputs(sources: Sources, rules_file: Path | None) -> tuple[Path, ...]:
+    return (*sources.paths, *((rules_file,) if rules_file else ()))
 
 
 @dataclass(frozen=True)
@@ -699,6 +703,11 @@ class AuditRequest:
     draws: int = 1000
     force: bool = False
 
+    @property
+    def inputs(self) -> tuple[Path, ...]:
+        """Every file the audit reads: no output may be, or hold, one of them."""
+        return _inputs(self.sources, self.rules_file)
+
 
 @dataclass(frozen=True)
 class AuditResult:
@@ -730,8 +739,7 @@ def audit(request: AuditRequest, progress: Progress | None = None) -> AuditResul
         if progress is not None:
             progress(text)
 
-    params = request.params
-    inputs = (*request.sources.paths, *((request.rules_file,) if request.rules_file else ()))
+    params, inputs = request.params, request.inputs
     with output_lock(request.out):
         check_output_folder(request.out, request.force, inputs)
         caseload = load(request.sources)
@@ -755,7 +763,7 @@ def audit(request: AuditRequest, progress: Progress | None = None) -> AuditResul
                              params.time_limit_s)
         difference = float(np.abs(again.chances - lottery.chances[shuffle]).max()) if problem.n else 0.0
         chances = chances_of(problem, lottery, optimum, params, draw(lottery, params.seed))
-        drawn = pd.Series(counts, index=problem.child_ids.astype(str))
+        drawn = pd.Series(counts, index=ids)
         sections = audit_sections(caseload.frame, chances, result, drawn, difference, rules.size, off)
         title = f"Audit of the lottery for {request.sources.caseload.name if request.sources.caseload else 'the lists'}"
         files = {
@@ -1095,13 +1103,8 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
         if item.audit_draws:
             audited = audit(AuditRequest(sources=request.sources, out=request.out, rules_file=request.rules_file,
                                          params=request.params, draws=item.audit_draws))
-            frame = audited.caseload.frame
-            row.update(rows=len(frame), eligible=int(frame["eligible"].sum()),
-                       status="DEVIATION" if audited.deviates else "NO_DEVIATION", score=audited.lottery.optimum)
-            row["seconds"] = round(time.perf_counter() - started, 3)
-            row["failures"] = []
-            return row
-        result = select(request)
+        else:
+            result = select(request)
     except CaseloadValidationError as error:
         errors = error.failures[error.failures["severity"] == "error"]
         first = f" First: {failure_line(errors.iloc[0])}" if len(errors) else ""
@@ -1115,10 +1118,15 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
         row.update(status="ERROR", exit_code=1, error=f"{type(error).__name__}: {error}", run_folder="")
         failures = [_failure_row(caseload_name, f"{type(error).__name__}: {error}", "")]
     else:
-        first = result.solution.cohorts[0]
-        frame = result.caseload.frame
-        row.update(rows=len(frame), eligible=int(frame["eligible"].sum()), status=first.status,
-                   score=first.score, bound=first.bound)
+        if item.audit_draws:
+            frame = audited.caseload.frame
+            row.update(rows=len(frame), eligible=int(frame["eligible"].sum()),
+                       status="DEVIATION" if audited.deviates else "NO_DEVIATION", score=audited.lottery.optimum)
+        else:
+            first = result.solution.cohorts[0]
+            frame = result.caseload.frame
+            row.update(rows=len(frame), eligible=int(frame["eligible"].sum()), status=first.status,
+                       score=first.score, bound=first.bound)
     row["seconds"] = round(time.perf_counter() - started, 3)
     row["failures"] = [{"area": item.name, **f} for f in failures]
     return row
