@@ -397,6 +397,8 @@ def solve_replacement(problem: Problem, params: SelectionParams, cohort: Sequenc
         fitter = Fitter(remaining, first.score)
         rest = [position[c] for c in kept]
         for child in preferred:
+            if child in first.members:  # the search chose the first reserve itself
+                break
             if child in position and child not in kept and fitter.completes(rest, np.array([position[child]]))[0]:
                 members = tuple(child if c in gone else c for c in cohort)
                 first = replace(first, members=members)
