@@ -171,25 +171,34 @@ class Roles:
         for k, member in enumerate(cohort):
             same_flags = (self.class_flags == self.class_flags[self.class_of[member]]).all(axis=1)
             holding = self.class_holds[:, roles[k]].all(axis=1)
-            classes = np.flatnonzero(same_flags & holding)
-            pool = np.zeros(self.n, dtype=bool)
-            for c in classes:
-                pool[self.class_members[c]] = True
-            pool &= ~taken  # a child in two pools stays in the first
+            pool = (same_flags & holding)[self.class_of] & ~taken  # a child in two pools stays in the first
             taken |= pool
             pools.append(pool)
         for group, most in self.groups:
-            for g in np.unique(np.concatenate([group[p] for p in pools])):
-                if g < 0:
-                    continue
-                holding = [k for k, p in enumerate(pools) if (group[p] == g).any()]
-                if len(holding) <= most:
-                    continue
-                own = [k for k in holding if group[cohort[k]] == g]
-                keep = (own + [k for k in holding if k not in own])[:most]
-                for k in holding:
-                    if k not in keep:
-                        pools[k] &= group != g
+            pools = self._spread(pools, group, most, [int(group[c]) for c in cohort])
         if not all(p.any() for p in pools):
             return None
         return Column(tuple(sorted(tuple(int(i) for i in np.flatnonzero(p)) for p in pools)))
+
+    @staticmethod
+    def _spread(pools: list[np.ndarray], group: np.ndarray, most: int, own: list[int]) -> list[np.ndarray]:
+        """The pools with each binding group (of one spread rule) kept in at most `most` of them:
+        the pools whose own member is in the group first, then the earliest. Each child is in one
+        group only, so the groups are settled all at once (numpy, not a loop over groups)."""
+        shared = int(group.max()) + 1
+        if shared <= 0:
+            return pools
+        present = np.zeros((len(pools), shared + 1), dtype=bool)  # the last column: no group
+        for k, pool in enumerate(pools):
+            present[k, group[pool]] = True
+        present = present[:, :shared]
+        # Each pool's place in the order of keeping, per group: its own group's pools first.
+        priority = np.arange(len(pools))[:, None] + len(pools) * (np.array(own)[:, None] != np.arange(shared))
+        priority = np.where(present, priority, np.iinfo(np.int64).max)
+        place = np.argsort(np.argsort(priority, axis=0, kind="stable"), axis=0, kind="stable")
+        strip = present & (place >= most)
+        kept = []
+        for k, pool in enumerate(pools):
+            banned = np.append(strip[k], False)  # group -1 reads the last entry: never banned
+            kept.append(pool & ~banned[group])
+        return kept
