@@ -65,9 +65,9 @@ class Fitter:
         self.count_flags = np.zeros((len(rules.counts), n), dtype=np.int16)
         for r, members in enumerate(problem.count_members):
             self.count_flags[r, members] = 1
-        self.count_min = np.array([[rule.min or 0] for rule in rules.counts], dtype=np.int16).reshape(-1, 1)
-        self.count_max = np.array([[rules.size if rule.max is None else rule.max] for rule in rules.counts],
-                                  dtype=np.int16).reshape(-1, 1)
+        self.count_min = np.array([rule.min or 0 for rule in rules.counts], dtype=np.int16)
+        self.count_max = np.array([rules.size if rule.max is None else rule.max for rule in rules.counts],
+                                  dtype=np.int16)
         self.spreads = []
         for rule, groups in zip(rules.spreads, problem.spread_groups, strict=True):
             codes = np.full(n, len(groups), dtype=np.int64)  # the last code: a group no one shares
@@ -84,6 +84,11 @@ class Fitter:
                 holds[holders, v] = True
             self.terms.append((holds, dim.weight, dim.cap))
             self.width += len(values)
+        # Candidates are checked by kind: those alike for the count rules, or holding the same
+        # values of one term, are worked out once and each candidate reads its kind's answer
+        # (a few dozen kinds, so checking every candidate is a lookup, not a copy of the tables).
+        self.count_kinds = _kinds(self.count_flags.T)
+        self.term_kinds = [_kinds(holds) for holds, _weight, _cap in self.terms]
 
     def score(self, cohort: Sequence[int]) -> int:
         """A cohort's score."""
@@ -100,9 +105,11 @@ class Fitter:
         rule (0: a cohort of the lottery)."""
         rest = list(rest)
         short = np.where(np.isin(among, rest), 10**6, 0).astype(np.int64)
-        if len(self.count_flags):
-            total = self.count_flags[:, rest].sum(axis=1, keepdims=True) + self.count_flags[:, among]
-            short += (np.maximum(self.count_min - total, 0) + np.maximum(total - self.count_max, 0)).sum(axis=0)
+        if len(self.count_min):
+            kinds, kind_of = self.count_kinds
+            total = kinds + self.count_flags[:, rest].sum(axis=1)
+            missing = (np.maximum(self.count_min - total, 0) + np.maximum(total - self.count_max, 0)).sum(axis=1)
+            short += missing[kind_of[among]]
         for codes, shared, most in self.spreads:
             used = np.bincount(codes[rest], minlength=shared + 1)
             used[shared] = 0
@@ -110,10 +117,19 @@ class Fitter:
             excess[shared] = 0
             short += int(excess.sum()) + (used[codes[among]] + 1 > most)
         score = np.zeros(len(among), dtype=np.int64)
-        for holds, weight, cap in self.terms:
+        for (holds, weight, cap), (kinds, kind_of) in zip(self.terms, self.term_kinds, strict=True):
             covered = holds[rest].any(axis=0)
-            score += weight * np.minimum(int(covered.sum()) + holds[np.ix_(among, ~covered)].sum(axis=1), cap)
+            per_kind = weight * np.minimum(int(covered.sum()) + kinds[:, ~covered].sum(axis=1), cap)
+            score += per_kind[kind_of[among]]
         return short + np.maximum(self.threshold - score, 0)
+
+
+def _kinds(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a table (candidates by columns) and each candidate's row number."""
+    if table.shape[1] == 0:
+        return np.zeros((1, 0), dtype=table.dtype), np.zeros(len(table), dtype=np.int64)
+    kinds, kind_of = np.unique(table, axis=0, return_inverse=True)
+    return kinds, kind_of.ravel()
 
 
 class Roles:
