@@ -16,6 +16,7 @@ from selector import check
 from selector.contract.rules import CountRule, Dimension, Rules
 from selector.solve import SelectionParams, build_problem
 from selector.solve.lottery import child_types, draw, fair_lottery
+from selector.solve.templates import distinct_rows
 from tests.conftest import validated
 
 scipy_optimize = pytest.importorskip("scipy.optimize")
@@ -102,6 +103,21 @@ def leximin_by_enumeration(frame, rules: Rules) -> dict[str, float]:  # type: ig
             if r not in fixed and solve(np.concatenate([a[r], [0.0]]), level) <= level + 1e-7:
                 fixed[r] = level
     return {i: (fixed[possible.index(i)] if i in possible else 0.0) for i in ids}
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.integers(1, 40), columns=st.integers(1, 30), largest=st.sampled_from([1, 3, 2**40]),
+       seed=st.integers(0, 2**16))
+def test_grouping_alike_children_matches_numpys_unique_rows(rows: int, columns: int, largest: int,
+                                                            seed: int) -> None:
+    # Types and pools are built from distinct_rows (fast at 60,000 rows); it must group, order
+    # and number the rows as np.unique(axis=0) does, so that lotteries are unchanged by it.
+    table = np.random.default_rng(seed).integers(-1, largest + 1, size=(rows, columns))
+    expected = np.unique(table, axis=0, return_index=True, return_inverse=True)
+    got = distinct_rows(table)
+    assert got[0].tolist() == expected[0].tolist()
+    assert got[1].tolist() == expected[1].tolist()
+    assert got[2].tolist() == expected[2].ravel().tolist()
 
 
 NEEDS = ("ASD", "MLD", "SEMH", "HI")

@@ -39,7 +39,7 @@ from ..contract.errors import SolverError
 from .constraints import CohortModel
 from .problem import Problem, subset
 from .settings import LOTTERY_WORK, SelectionParams, make_solver
-from .templates import Column, Fitter, Roles, cohort_column
+from .templates import Column, Fitter, Roles, cohort_column, distinct_rows
 
 TOLERANCE = 1e-7  # LP and pricing tolerance on chances
 WEIGHT_SCALE = 10**9  # duals to CP-SAT's whole-number weights
@@ -137,9 +137,9 @@ def child_types(problem: Problem) -> np.ndarray:
     if not columns:
         return np.zeros(n, dtype=np.int64)
     signature = np.stack(columns, axis=1)
-    _unique, first, inverse = np.unique(signature, axis=0, return_index=True, return_inverse=True)
+    _unique, first, inverse = distinct_rows(signature)
     order = np.argsort(np.argsort(first))  # renumber by first appearance
-    return order[inverse.ravel()]
+    return order[inverse]
 
 
 def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, slack_percent: float = 0.0,

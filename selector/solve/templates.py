@@ -124,12 +124,29 @@ class Fitter:
         return short + np.maximum(self.threshold - score, 0)
 
 
+def distinct_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As np.unique(table, axis=0, return_index=True, return_inverse=True) (the distinct rows in
+    the same order, the first row of each, each row's number), without sorting whole rows:
+    each column is numbered and the numbers are joined column by column into one integer key
+    (a key that could grow too large is renumbered first, which keeps its order), so tens of
+    thousands of rows are grouped in milliseconds."""
+    key = np.zeros(len(table), dtype=np.int64)
+    for column in table.T:
+        _values, codes = np.unique(column, return_inverse=True)
+        base = int(codes.max()) + 1 if len(codes) else 1
+        if int(key.max(initial=0)) >= (2**62) // base:
+            key = np.unique(key, return_inverse=True)[1].astype(np.int64)
+        key = key * base + codes
+    _keys, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return table[first], first, inverse.ravel()
+
+
 def _kinds(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct rows of a table (candidates by columns) and each candidate's row number."""
     if table.shape[1] == 0:
         return np.zeros((1, 0), dtype=table.dtype), np.zeros(len(table), dtype=np.int64)
-    kinds, kind_of = np.unique(table, axis=0, return_inverse=True)
-    return kinds, kind_of.ravel()
+    kinds, _first, kind_of = distinct_rows(table)
+    return kinds, kind_of
 
 
 class Roles:
@@ -145,13 +162,13 @@ class Roles:
             start += holds.shape[1]
         self.holds = (np.concatenate([holds for holds, _w, _c in fitter.terms], axis=1) if fitter.terms
                       else np.zeros((n, 0), dtype=bool))
-        self.rarest_first = np.argsort(self.holds.sum(axis=0), kind="stable")
+        self.rarest_first = np.argsort(self.holds.sum(axis=0), kind="stable").tolist()
+        self.term_of = np.repeat(np.arange(len(self.terms)), [b - a for a, b, _w, _c in self.terms]).tolist()
         flags = fitter.count_flags.T.astype(bool)
         # Candidates alike for every count rule and holding the same values form one class;
         # pools are found class by class (far fewer than candidates).
         signature = np.concatenate([flags, self.holds], axis=1)
-        _unique, first, self.class_of = np.unique(signature, axis=0, return_index=True, return_inverse=True)
-        self.class_of = self.class_of.ravel()
+        _unique, first, self.class_of = distinct_rows(signature)
         self.class_flags = flags[first]
         self.class_holds = self.holds[first]
         order = np.argsort(self.class_of, kind="stable")
@@ -160,21 +177,29 @@ class Roles:
         # For each spread rule: each candidate's binding group (-1: none), and the rule's max.
         self.groups = [(np.where(codes == shared, -1, codes), most) for codes, shared, most in fitter.spreads]
 
-    def score(self, roles: np.ndarray) -> int:
-        """The score any cohort whose members hold at least these roles' values reaches."""
-        covered = roles.any(axis=0)
-        return sum(weight * min(int(covered[a:b].sum()), cap) for a, b, weight, cap in self.terms)
-
     def roles(self, cohort: Sequence[int]) -> np.ndarray:
         """The members' values, less every value the score can spare (rarest first, since a rare
         value required narrows a pool most)."""
         roles = self.holds[list(cohort)].copy()
+        holders = roles.sum(axis=0)  # how many roles hold each value
+        covered = [int((holders[a:b] > 0).sum()) for a, b, _weight, _cap in self.terms]
+        score = sum(weight * min(c, cap) for c, (_a, _b, weight, cap) in zip(covered, self.terms, strict=True))
         for k in range(len(cohort)):
             for v in self.rarest_first:
-                if roles[k, v]:
+                if not roles[k, v]:
+                    continue
+                if holders[v] > 1:  # another role still covers it: the score is unchanged
                     roles[k, v] = False
-                    if self.score(roles) < self.threshold:
-                        roles[k, v] = True
+                    holders[v] -= 1
+                    continue
+                t = self.term_of[v]
+                weight, cap = self.terms[t][2], self.terms[t][3]
+                loss = weight * (min(covered[t], cap) - min(covered[t] - 1, cap))
+                if score - loss >= self.threshold:
+                    roles[k, v] = False
+                    holders[v] -= 1
+                    covered[t] -= 1
+                    score -= loss
         return roles
 
     def template(self, cohort: Sequence[int]) -> Column | None:
@@ -194,7 +219,7 @@ class Roles:
             pools = self._spread(pools, group, most, [int(group[c]) for c in cohort])
         if not all(p.any() for p in pools):
             return None
-        return Column(tuple(sorted(tuple(int(i) for i in np.flatnonzero(p)) for p in pools)))
+        return Column(tuple(sorted(tuple(np.flatnonzero(p).tolist()) for p in pools)))
 
     @staticmethod
     def _spread(pools: list[np.ndarray], group: np.ndarray, most: int, own: list[int]) -> list[np.ndarray]:
@@ -207,14 +232,18 @@ class Roles:
         present = np.zeros((len(pools), shared + 1), dtype=bool)  # the last column: no group
         for k, pool in enumerate(pools):
             present[k, group[pool]] = True
-        present = present[:, :shared]
+        over = np.flatnonzero(present[:, :shared].sum(axis=0) > most)  # groups in too many pools
+        if not len(over):
+            return pools
+        present = present[:, over]
         # Each pool's place in the order of keeping, per group: its own group's pools first.
-        priority = np.arange(len(pools))[:, None] + len(pools) * (np.array(own)[:, None] != np.arange(shared))
+        priority = np.arange(len(pools))[:, None] + len(pools) * (np.array(own)[:, None] != over)
         priority = np.where(present, priority, np.iinfo(np.int64).max)
         place = np.argsort(np.argsort(priority, axis=0, kind="stable"), axis=0, kind="stable")
         strip = present & (place >= most)
         kept = []
         for k, pool in enumerate(pools):
-            banned = np.append(strip[k], False)  # group -1 reads the last entry: never banned
+            banned = np.zeros(shared + 1, dtype=bool)  # group -1 reads the last entry: never banned
+            banned[over[strip[k]]] = True
             kept.append(pool & ~banned[group])
         return kept
