@@ -149,6 +149,14 @@ def _kinds(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return kinds, kind_of
 
 
+def _words(bits: np.ndarray) -> np.ndarray:
+    """Rows of booleans packed into 64-bit words."""
+    packed = np.packbits(bits, axis=1, bitorder="little")
+    padded = np.zeros((len(bits), -(-packed.shape[1] // 8) * 8), dtype=np.uint8)
+    padded[:, :packed.shape[1]] = packed
+    return padded.view(np.uint64)
+
+
 class Roles:
     """What a cohort's members must hold for any stand-ins to keep the rules and the score (read
     from the Fitter's tables of who holds what)."""
@@ -169,8 +177,10 @@ class Roles:
         # pools are found class by class (far fewer than candidates).
         signature = np.concatenate([flags, self.holds], axis=1)
         _unique, first, self.class_of = distinct_rows(signature)
-        self.class_flags = flags[first]
-        self.class_holds = self.holds[first]
+        # Per class: its kind for the count rules, and the values it holds as bits (64 to a word),
+        # so that the classes fit for a role are found with a few word operations each.
+        self.class_kind = distinct_rows(flags[first])[2] if flags.shape[1] else np.zeros(len(first), dtype=np.int64)
+        self.class_bits = _words(self.holds[first])
         order = np.argsort(self.class_of, kind="stable")
         bounds = np.concatenate(([0], np.cumsum(np.bincount(self.class_of))))
         self.class_members = [order[bounds[c]:bounds[c + 1]] for c in range(len(first))]
@@ -210,8 +220,9 @@ class Roles:
         taken = np.zeros(self.n, dtype=bool)
         pools = []
         for k, member in enumerate(cohort):
-            same_flags = (self.class_flags == self.class_flags[self.class_of[member]]).all(axis=1)
-            holding = self.class_holds[:, roles[k]].all(axis=1)
+            same_flags = self.class_kind == self.class_kind[self.class_of[member]]
+            needed = _words(roles[k][None, :])[0]
+            holding = ((self.class_bits & needed) == needed).all(axis=1)
             pool = (same_flags & holding)[self.class_of] & ~taken  # a child in two pools stays in the first
             taken |= pool
             pools.append(pool)
