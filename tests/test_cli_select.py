@@ -10,7 +10,7 @@ import pytest
 
 from selector import check
 from selector.contract.rules import DEFAULT_RULES
-from selector.report.content import in_words
+from selector.report.content import GLOSSARY, in_words
 from tests.conftest import SAMPLE, caseload_frame, load_caseload, run, write_csv
 
 SAMPLE_ARGS = [str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv")]
@@ -94,7 +94,11 @@ def test_report_reads_for_an_inspector(sample_run: Path) -> None:
     for heading in ("## Coverage of cohort 1", "## Reserves", "## Ranked cohorts", "## What was run"):
         assert heading in report
     assert "| at least 1 whose setting is: alternative provision (e.g. a pupil referral unit) | met |" in report
-    assert "| 2 | C005564 | 16 | 16-19 | speech, language and communication needs | SEN support (no plan) |" in report
+    # Slot 2's row in words, whoever the lottery drew (cohorts.csv has the codes).
+    slot = pd.read_csv(sample_run / "cohorts.csv", encoding="utf-8-sig", dtype=str).iloc[1]
+    words = GLOSSARY["Need (SEN2 primary need)"][slot["primary_need"]], GLOSSARY["Plan"][slot["plan_status"]]
+    assert (f"| 2 | {slot['child_id']} | {slot['age']} | {slot['age_band']} | {words[0]} | {words[1]} | "
+            f"{GLOSSARY['Setting'][slot['setting_type']]} | {GLOSSARY['Social care'][slot['social_care']]} |") in report
     assert "## How cohort 1 was chosen: a fair lottery" in report
     html = (sample_run / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "<th scope=\"col\">why chosen</th>" in html
