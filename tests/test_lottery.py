@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from selector import check
 from selector.contract.rules import CountRule, Dimension, Rules
-from selector.solve import SelectionParams, build_problem
-from selector.solve.lottery import child_types, draw, fair_lottery
-from selector.solve.templates import distinct_rows
+from selector.solve import SelectionParams, build_problem, lottery
+from selector.solve.lottery import child_types, draw, fair_lottery, group_types
+from selector.solve.templates import Column, distinct_rows
 from tests.conftest import validated
 
 scipy_optimize = pytest.importorskip("scipy.optimize")
@@ -118,6 +118,63 @@ def test_grouping_alike_children_matches_numpys_unique_rows(rows: int, columns: 
     assert got[0].tolist() == expected[0].tolist()
     assert got[1].tolist() == expected[1].tolist()
     assert got[2].tolist() == expected[2].ravel().tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(types=st.integers(1, 12), columns=st.integers(0, 6), seed=st.integers(0, 2**16), collide=st.booleans())
+def test_types_share_a_row_of_the_lp_only_when_every_column_gives_them_the_same_chance(
+        types: int, columns: int, seed: int, collide: bool) -> None:
+    # The master LP keeps one row per group of types; a group must hold only types whose rows
+    # (chance per column) are equal, else the LP would be wrong. With every hash made to
+    # collide, the entry-by-entry check must still keep different rows apart.
+    rng = np.random.default_rng(seed)
+    entries = []
+    for _ in range(columns):
+        held = np.flatnonzero(rng.random(types) < 0.6)
+        entries.append((held, rng.choice([0.5, 0.25, 1 / 3], size=len(held))))
+    support = np.flatnonzero(rng.random(types) < 0.8)
+    with pytest.MonkeyPatch.context() as patch:
+        if collide:
+            patch.setattr(lottery, "_row_hash", lambda column, held, value, n: np.zeros(n, dtype=np.uint64))
+        group_of, terms = group_types(support, types, entries)
+    rows = {int(t): {j: float(v) for j, (held, values) in enumerate(entries)
+                     for h, v in zip(held, values, strict=True) if h == t} for t in support}
+    assert all(group_of[t] == -1 for t in range(types) if t not in rows)
+    for t in rows:
+        assert terms[group_of[t]] == rows[t]
+        for u in rows:
+            if not collide:
+                assert (group_of[t] == group_of[u]) == (rows[t] == rows[u])
+
+
+@settings(max_examples=40, deadline=None)
+@given(children=st.integers(3, 14), columns=st.integers(2, 7), seed=st.integers(0, 2**16))
+def test_columns_added_one_by_one_give_the_lp_of_columns_given_at_once(children: int, columns: int,
+                                                                       seed: int) -> None:
+    # Pricing adds columns to a master whose rows are groups of types; a column that tells a
+    # group's types apart must split it, so the level reached is that of a master built afresh.
+    rng = np.random.default_rng(seed)
+    type_of = rng.integers(0, max(children // 2, 1), size=children)
+    sizes = np.bincount(type_of)
+    support = np.flatnonzero(sizes)
+    found = []
+    for _ in range(columns):  # two pools, each a union of types (as the engine's are)
+        chosen = rng.permutation(support)[: rng.integers(1, len(support) + 1)]
+        cut = int(rng.integers(0, len(chosen) + 1))
+        pools = [np.flatnonzero(np.isin(type_of, part)).tolist() for part in (chosen[:cut], chosen[cut:])]
+        found.append(Column(tuple(sorted(tuple(pool) for pool in pools if pool))))
+    grown = lottery._Master(support, sizes, found[:1], type_of)
+    for column in found[1:]:
+        grown.add(column, type_of)
+    afresh = lottery._Master(support, sizes, found, type_of)
+    assert grown.solve()[0] == pytest.approx(afresh.solve()[0], abs=1e-7)
+    ungrouped = {t: [sum(1 / len(pool) for pool in column.pools if t in type_of[list(pool)]) for column in found]
+                 for t in support}
+    first = grown.first_types()
+    for t in support:  # each type's row is its group's row
+        g = grown.group_of[t]
+        assert [grown.terms[g].get(j, 0.0) for j in range(len(found))] == pytest.approx(ungrouped[t])
+        assert ungrouped[int(first[g])] == pytest.approx(ungrouped[t])
 
 
 NEEDS = ("ASD", "MLD", "SEMH", "HI")

@@ -7,9 +7,10 @@ Children who hold the same values for every hard rule and objective term, and th
 every spread rule that can bind, are interchangeable: a *type*. The distribution is found over
 types by column generation (Flanigan, Goelz, Gupta, Hennig and Procaccia, Nature 596, 2021):
 GLOP solves the master LP over the columns found so far (each cohort found, and the template
-around it: templates.py), a new cohort is priced from its duals (first by swapping children of
-known cohorts, which numpy checks for every candidate at once, then, to prove that none is left,
-by CP-SAT), and the types whose constraints bind are fixed level by level. A draw chooses a
+around it: templates.py), with one row per group of types that no column found tells apart; a
+new cohort is priced from its duals (first by swapping children of known cohorts, which numpy
+checks for every candidate at once, then, to prove that none is left, by CP-SAT), and the types
+whose constraints bind are fixed level by level. A draw chooses a
 column by its weight, then one child of each of its pools uniformly; pools are unions of types,
 so children of one type have exactly equal chances.
 
@@ -347,22 +348,20 @@ class _Engine:
                                   fix="Allow more time.") from None
         self.meter.counting = True
         support = np.flatnonzero(self.seen)
-        master = _Master(support, self.sizes)
-        for column in self.columns:
-            master.add(column, self.type_of)
+        master = _Master(support, self.sizes, self.columns, self.type_of)
         levels, proved = 0, complete
         probabilities = self._solve(master)[1]
         try:
-            while len(master.fixed) < len(support):
+            while master.unfixed():
                 value, probabilities, duals = self._level(master)
                 levels += 1
-                binding = [t for t in support if t not in master.fixed and duals.get(int(t), 0.0) > DUAL_TOLERANCE]
+                binding = [g for g in master.unfixed() if duals[g] > DUAL_TOLERANCE]
                 if not binding:  # degenerate duals: fix whoever sits at the level
                     chance = self._chances(probabilities, self.columns)
-                    binding = [t for t in support
-                               if t not in master.fixed and chance[self.members_of[t][0]] <= value + TOLERANCE]
-                for t in binding:
-                    master.fix(int(t), value)
+                    first = master.first_types()
+                    binding = [g for g in master.unfixed() if chance[self.members_of[first[g]][0]] <= value + TOLERANCE]
+                for g in binding:
+                    master.fix(g, value)
         except _OutOfTime:
             proved = False
             if master.x:
@@ -374,15 +373,12 @@ class _Engine:
         return Lottery(columns, tuple(float(w) for w in kept), self.type_of, self._chances(kept, columns),
                        self.threshold, levels, proved, complete, reproducible=not self.meter.by_clock)
 
-    def _level(self, master: _Master) -> tuple[float, list[float], dict[int, float]]:
+    def _level(self, master: _Master) -> tuple[float, list[float], np.ndarray]:
         """The master LP at this level, with every cohort that could raise it added."""
         while True:
             self._check_time()
             value, probabilities, duals = self._solve(master)
-            per_type = np.zeros(len(self.sizes))
-            for t, y in duals.items():
-                per_type[t] = max(y, 0.0) / self.sizes[t]
-            weights = per_type[self.type_of]
+            weights = master.per_child(duals)[self.type_of]
             # What a cohort must be worth under the duals to raise the level: the worth of the
             # columns the LP uses (their reduced cost is 0), whatever the solver's sign convention.
             price = self.columns[int(np.argmax(probabilities))].worth(weights)
@@ -409,7 +405,7 @@ class _Engine:
     def _check_time(self) -> None:
         self.meter.check()
 
-    def _solve(self, master: _Master) -> tuple[float, list[float], dict[int, float]]:
+    def _solve(self, master: _Master) -> tuple[float, list[float], np.ndarray]:
         answer = master.solve()
         self.meter.spend(master.solver.iterations() * (len(master.rows) + len(master.x)) * LP_WORK)
         return answer
@@ -625,53 +621,104 @@ class _Collector(cp_model.CpSolverSolutionCallback):
 
 class _Master:
     """The master LP over the columns found, kept between solves (GLOP starts from its last
-    basis): the largest level every unfixed type reaches while fixed types keep theirs."""
+    basis): the largest level every unfixed type reaches while fixed types keep theirs.
 
-    def __init__(self, support: np.ndarray, sizes: np.ndarray) -> None:
-        self.support, self.sizes = [int(t) for t in support], sizes
-        self.coefficients: list[dict[int, float]] = []  # each column's chance per child of each type
-        self.fixed: dict[int, float] = {}
+    Types that every column found gives the same chance share one row (a *group*): identical
+    rows change nothing in the LP, and at 60,000 children ~57,000 types fill a few thousand
+    rows. A group is split when a new column tells its types apart, and a group's dual is
+    shared by its children evenly (an optimal dual of the LP with a row per type)."""
+
+    def __init__(self, support: np.ndarray, sizes: np.ndarray, columns: Sequence[Column], type_of: np.ndarray) -> None:
+        self.sizes = sizes
+        entries = [_entries(column, type_of) for column in columns]
+        self.group_of, self.terms = group_types(np.asarray(support, dtype=np.int64), len(sizes), entries)
+        self.columns = len(columns)
+        self.fixed: dict[int, float] = {}  # group -> its level
         self._build()
 
     def _build(self) -> None:
         self.solver = pywraplp.Solver.CreateSolver("GLOP")
         self.z = self.solver.NumVar(0.0, 1.0, "z")
-        self.rows = {}
-        for t in self.support:
-            row = self.solver.Constraint(0.0, self.solver.infinity())
-            if t in self.fixed:
-                row.SetLb(self.fixed[t] - FIXED_SLACK)
-            else:
-                row.SetCoefficient(self.z, -1.0)
-            self.rows[t] = row
         self.total = self.solver.Constraint(1.0, 1.0)  # the probabilities sum to 1
-        self.x: list[pywraplp.Variable] = []
-        for coefficient in self.coefficients:
-            self._variable(coefficient)
-        self.solver.Maximize(self.z)
-
-    def add(self, column: Column, type_of: np.ndarray) -> None:
-        coefficient: dict[int, float] = {}
-        for pool in column.pools:  # pools are unions of types: each child of a type gets 1/size
-            for t in np.unique(type_of[list(pool)]).tolist():
-                coefficient[t] = coefficient.get(t, 0.0) + 1.0 / len(pool)
-        self.coefficients.append(coefficient)
-        self._variable(coefficient)
-
-    def _variable(self, coefficient: dict[int, float]) -> None:
         # No upper bound (the probabilities sum to 1 anyway): a column the LP uses is then never
         # held at a bound, so its reduced cost is 0 and its worth is the price (Engine._level).
-        x = self.solver.NumVar(0.0, self.solver.infinity(), f"x{len(self.x)}")
-        for t, c in coefficient.items():
-            if t in self.rows:  # a type outside the LP (not found before the levels) only gains
-                self.rows[t].SetCoefficient(x, c)
+        self.x = [self.solver.NumVar(0.0, self.solver.infinity(), f"x{j}") for j in range(self.columns)]
+        for x in self.x:
+            self.total.SetCoefficient(x, 1.0)
+        self.rows = [self._row(g) for g in range(len(self.terms))]
+        self.solver.Maximize(self.z)
+
+    def _row(self, g: int) -> pywraplp.Constraint:
+        row = self.solver.Constraint(0.0, self.solver.infinity())
+        if g in self.fixed:
+            row.SetLb(self.fixed[g] - FIXED_SLACK)
+        else:
+            row.SetCoefficient(self.z, -1.0)
+        for j, c in self.terms[g].items():
+            row.SetCoefficient(self.x[j], c)
+        return row
+
+    def add(self, column: Column, type_of: np.ndarray) -> None:
+        """A new column; groups whose types it gives different chances are split first."""
+        j = len(self.x)
+        types, values = _entries(column, type_of)
+        inside = self.group_of[types] >= 0  # a type outside the LP (not found before the levels) only gains
+        types, values = types[inside], values[inside]
+        groups = self.group_of[types]
+        x = self.solver.NumVar(0.0, self.solver.infinity(), f"x{j}")
         self.total.SetCoefficient(x, 1.0)
         self.x.append(x)
+        self.columns += 1
+        if not len(types):
+            return
+        _parts, first, part = distinct_rows(np.stack([groups, values.view(np.int64)], axis=1))
+        order = np.argsort(part, kind="stable")
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(part))))
+        size = np.bincount(self.group_of[self.group_of >= 0])
+        by_group: dict[int, list[int]] = {}
+        for p in np.argsort(first, kind="stable").tolist():  # parts in order of first appearance
+            by_group.setdefault(int(groups[first[p]]), []).append(p)
+        for g, parts in by_group.items():
+            held = sum(int(bounds[p + 1] - bounds[p]) for p in parts)
+            for k, p in enumerate(parts):
+                # The types the column leaves out keep the group; if it holds them all, the first part does.
+                target = g if (k == 0 and held == size[g]) else self._split(g, types[order[bounds[p]:bounds[p + 1]]])
+                value = float(values[first[p]])
+                self.terms[target][j] = value
+                self.rows[target].SetCoefficient(x, value)
 
-    def fix(self, t: int, value: float) -> None:
-        self.rows[t].SetCoefficient(self.z, 0.0)
-        self.rows[t].SetLb(value - FIXED_SLACK)
-        self.fixed[t] = value
+    def _split(self, g: int, members: np.ndarray) -> int:
+        """A new group of these types of group g, with g's row."""
+        new = len(self.terms)
+        self.terms.append(dict(self.terms[g]))
+        self.group_of[members] = new
+        if g in self.fixed:
+            self.fixed[new] = self.fixed[g]
+        self.rows.append(self._row(new))
+        return new
+
+    def unfixed(self) -> list[int]:
+        return [g for g in range(len(self.terms)) if g not in self.fixed]
+
+    def first_types(self) -> np.ndarray:
+        """Each group's first type."""
+        first = np.full(len(self.terms), -1, dtype=np.int64)
+        where = np.flatnonzero(self.group_of >= 0)
+        first[self.group_of[where[::-1]]] = where[::-1]  # the last write is the first type
+        return first
+
+    def per_child(self, duals: np.ndarray) -> np.ndarray:
+        """Each type's dual per child: its group's dual shared evenly by the group's children."""
+        inside = self.group_of >= 0
+        children = np.bincount(self.group_of[inside], weights=self.sizes[inside], minlength=len(self.terms))
+        share = np.zeros(len(self.sizes))
+        share[inside] = np.maximum(duals, 0.0)[self.group_of[inside]] / children[self.group_of[inside]]
+        return share
+
+    def fix(self, g: int, value: float) -> None:
+        self.rows[g].SetCoefficient(self.z, 0.0)
+        self.rows[g].SetLb(value - FIXED_SLACK)
+        self.fixed[g] = value
 
     def spread_the_rest(self) -> list[float]:
         """When the work runs out: keep every type at least at the level reached, and make the
@@ -679,31 +726,85 @@ class _Master:
         found. Each column's probability."""
         level = self.solve()[0]
         largest = self.solver.NumVar(0.0, 1.0, "largest")
-        caps = {}
-        for t, row in self.rows.items():
-            if t not in self.fixed:
+        for g, row in enumerate(self.rows):
+            if g not in self.fixed:
                 row.SetCoefficient(self.z, 0.0)
                 row.SetLb(level - FIXED_SLACK)
-            caps[t] = self.solver.Constraint(-self.solver.infinity(), 0.0)
-            caps[t].SetCoefficient(largest, -1.0)
-        for x, coefficient in zip(self.x, self.coefficients, strict=True):
-            for t, c in coefficient.items():
-                if t in caps:
-                    caps[t].SetCoefficient(x, c)
+            cap = self.solver.Constraint(-self.solver.infinity(), 0.0)
+            cap.SetCoefficient(largest, -1.0)
+            for j, c in self.terms[g].items():
+                cap.SetCoefficient(self.x[j], c)
         self.solver.Minimize(largest)
         if self.solver.Solve() != pywraplp.Solver.OPTIMAL:
             return self.solve()[1]
         return [v.solution_value() for v in self.x]
 
-    def solve(self) -> tuple[float, list[float], dict[int, float]]:
-        """The level, each column's probability, and the duals of the types' rows (>= 0)."""
+    def solve(self) -> tuple[float, list[float], np.ndarray]:
+        """The level, each column's probability, and each group's dual (>= 0)."""
         status = self.solver.Solve()
         if status == pywraplp.Solver.ABNORMAL:  # GLOP lost its way from the last basis: afresh
             self._build()
             status = self.solver.Solve()
         if status != pywraplp.Solver.OPTIMAL:
             raise SolverError("the lottery's linear program has no solution.", "lottery_lp")
-        duals = {t: row.dual_value() for t, row in self.rows.items()}
-        if sum(duals[t] for t in duals if t not in self.fixed) < 0:  # the solver's sign convention
-            duals = {t: -v for t, v in duals.items()}
+        duals = np.array([row.dual_value() for row in self.rows])
+        if duals[self.unfixed()].sum() < 0:  # the solver's sign convention
+            duals = -duals
         return self.z.solution_value(), [v.solution_value() for v in self.x], duals
+
+
+def _entries(column: Column, type_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The types a column holds and each one's chance per child (pools are unions of types; a
+    child of a type gets 1/size of each pool holding it)."""
+    types, values = [], []
+    for pool in column.pools:
+        held = np.unique(type_of[np.asarray(pool)])
+        types.append(held)
+        values.append(np.full(len(held), 1.0 / len(pool)))
+    kinds, where = np.unique(np.concatenate(types), return_inverse=True)
+    return kinds, np.bincount(where, weights=np.concatenate(values))
+
+
+def _row_hash(column: np.ndarray, held: np.ndarray, value: np.ndarray, types: int) -> np.ndarray:
+    """A 64-bit hash of each type's row (its chance in each column), to compare rows at once."""
+    salt = np.random.default_rng(WALK_SEED).integers(1, 2**62, size=int(column.max(initial=0)) + 1, dtype=np.uint64)
+    bits = value.view(np.uint64)
+    hashed = np.zeros(types, dtype=np.uint64)
+    np.add.at(hashed, held, salt[column] * (bits | np.uint64(1)) + (bits >> np.uint64(29)))
+    return hashed
+
+
+def group_types(support: np.ndarray, types: int, entries: Sequence[tuple[np.ndarray, np.ndarray]]
+                ) -> tuple[np.ndarray, list[dict[int, float]]]:
+    """Groups of the support's types that every column gives the same chance (each type's group,
+    -1 outside the support; each group's chance per column). Rows are compared by a hash and
+    then checked entry by entry; should the check ever fail, every type keeps a row of its own."""
+    inside = np.zeros(types, dtype=bool)
+    inside[support] = True
+    column = np.concatenate([np.zeros(0, dtype=np.int64)]
+                            + [np.full(len(t), j, dtype=np.int64) for j, (t, _v) in enumerate(entries)])
+    held = np.concatenate([np.zeros(0, dtype=np.int64)] + [np.asarray(t, dtype=np.int64) for t, _v in entries])
+    value = np.concatenate([np.zeros(0)] + [np.asarray(v, dtype=np.float64) for _t, v in entries])
+    keep = inside[held]
+    column, held, value = column[keep], held[keep], value[keep]
+    hashed = _row_hash(column, held, value, types)
+    count = np.bincount(held, minlength=types)
+    _rows, first, group = distinct_rows(np.stack([hashed[support].view(np.int64), count[support]], axis=1))
+    renumber = np.argsort(np.argsort(first, kind="stable"), kind="stable")  # groups in order of their first type
+    group_of = np.full(types, -1, dtype=np.int64)
+    group_of[support] = renumber[group]
+    order = np.lexsort((column, held))  # entries type by type, column by column
+    column, held, value = column[order], held[order], value[order]
+    start = np.concatenate(([0], np.cumsum(count)))[:-1]
+    first_type = np.full(len(first), -1, dtype=np.int64)
+    first_type[group_of[support[::-1]]] = support[::-1]
+    same_as = first_type[group_of[held]]  # each entry's counterpart in its group's first type
+    counterpart = start[same_as] + (np.arange(len(held)) - start[held])
+    if not (np.array_equal(column[counterpart], column) and np.array_equal(value[counterpart], value)):
+        group_of[support] = np.arange(len(support))
+        first_type = support.copy()
+    terms: list[dict[int, float]] = [{} for _ in range(int(group_of.max(initial=-1)) + 1)]
+    leads = np.flatnonzero(first_type[group_of[held]] == held)
+    for e in leads.tolist():
+        terms[int(group_of[held[e]])][int(column[e])] = float(value[e])
+    return group_of, terms
