@@ -444,11 +444,11 @@ class _Engine:
         # The walks first, so that the first cohort's children are not in every column (they would
         # get large chances).
         layer = list(reversed(self.cohorts))
-        while layer and not seen.all():
+        unseen = np.flatnonzero(~seen[self.type_of])
+        while layer and len(unseen):
             next_layer = []
             for cohort in layer:
                 for slot in range(len(cohort)):
-                    unseen = np.flatnonzero(~seen[self.type_of])
                     if not len(unseen):
                         break
                     self._check_time()
@@ -458,6 +458,7 @@ class _Engine:
                             new = tuple(sorted((*rest, int(child))))
                             self._add(new)
                             next_layer.append(new)
+                    unseen = unseen[~seen[self.type_of[unseen]]]
             layer = next_layer
         self._discover_by_repair(seen)
         while not seen.all():  # CP-SAT: a cohort holding as many unseen types as it can, or proof of none
