@@ -438,12 +438,26 @@ class _Engine:
     def _discover(self) -> None:
         """Find, for every type, a column holding it if there is one: first cohorts far apart (a
         seeded walk of swaps), then by swapping one child of a known cohort (layer by layer), then
-        by repairs, then by CP-SAT for the rest."""
+        by repairs, then by CP-SAT for the rest (and single swaps around every cohort it finds)."""
         self._walk()
-        seen = self.seen
         # The walks first, so that the first cohort's children are not in every column (they would
         # get large chances).
-        layer = list(reversed(self.cohorts))
+        self._swap_from(list(reversed(self.cohorts)))
+        self._discover_by_repair(self.seen)
+        while not self.seen.all():  # CP-SAT: a cohort holding as many unseen types as it can, or proof of none
+            weights = np.where(self.seen[self.type_of], 0, 1).astype(np.int64)
+            found = self._exact_price(weights)
+            if not found:
+                break
+            for cohort in found:
+                self._add(cohort)
+            self._swap_from(found)  # their neighbours often hold other children not yet seen
+
+    def _swap_from(self, cohorts: list[tuple[int, ...]]) -> None:
+        """Cohorts one swap away from these, then from those found, and so on, each kept only when
+        it holds a type not yet seen."""
+        seen = self.seen
+        layer = cohorts
         unseen = np.flatnonzero(~seen[self.type_of])
         while layer and len(unseen):
             next_layer = []
@@ -460,14 +474,6 @@ class _Engine:
                             next_layer.append(new)
                     unseen = unseen[~seen[self.type_of[unseen]]]
             layer = next_layer
-        self._discover_by_repair(seen)
-        while not seen.all():  # CP-SAT: a cohort holding as many unseen types as it can, or proof of none
-            weights = np.where(seen[self.type_of], 0, 1).astype(np.int64)
-            found = self._exact_price(weights)
-            if not found:
-                break
-            for cohort in found:
-                self._add(cohort)
 
     def _walk(self) -> None:
         """Cohorts far from the first (each child swapped for a random one that keeps the cohort in
@@ -560,7 +566,7 @@ class _Engine:
         if len(pool) < self.problem.n:
             where = {int(p): k for k, p in enumerate(pool)}
             found = self._cp_sat_price(subset(self.problem, pool), weights[pool], above,
-                                       [[where[i] for i in c] for c in exclude])
+                                       [[where[i] for i in c] for c in exclude], prove=False)
             if found:
                 return [tuple(sorted(int(pool[i]) for i in cohort)) for cohort in found]
         return self._cp_sat_price(self.problem, weights, above, exclude)
@@ -577,7 +583,10 @@ class _Engine:
         return np.flatnonzero(chosen)
 
     def _cp_sat_price(self, problem: Problem, weights: np.ndarray, above: int,
-                      exclude: Sequence[Sequence[int]] = ()) -> list[tuple[int, ...]]:
+                      exclude: Sequence[Sequence[int]] = (), prove: bool = True) -> list[tuple[int, ...]]:
+        """Cohorts of `problem` heavier than `above`, the heaviest first: a short search, then
+        (when `prove`) a longer one that finds one or proves there is none. Without `prove` (a
+        pool of the caseload, which the whole caseload's search follows) nothing is proved."""
         self._check_time()
         m = CohortModel(problem)
         for cohort in exclude:
@@ -594,7 +603,7 @@ class _Engine:
             self.meter.spend(solver.response_proto.deterministic_time)
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 return list(dict.fromkeys(reversed(collector.found)))  # the heaviest first
-            if status == cp_model.INFEASIBLE:
+            if status == cp_model.INFEASIBLE or not prove:
                 return []
             self._check_time()
         raise _OutOfTime
