@@ -105,3 +105,32 @@ def test_slack_lets_more_cohorts_in_and_says_what_it_gives_up(tmp_path: Path) ->
     report = (tmp_path / "slack10" / "report.md").read_text()
     assert (f"The slack of 10% let cohorts scoring down to {slack['threshold']} in: cohort 1 scores "
             f"{slack['drawn_score']}, {slack['optimum'] - slack['drawn_score']} below the best.") in report
+
+
+def test_with_slack_the_lottery_drawn_from_comes_first_and_a_comparison_out_of_time_is_said(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The lottery without the slack is only a comparison: when the time limit comes before it is
+    # worked out (here: it always does), cohort 1 is still drawn from the whole slack lottery,
+    # and the report says the comparison is missing instead of giving a number.
+    from selector.contract.errors import SolverError
+    from selector.solve import lottery
+
+    real = lottery.fair_lottery
+
+    def plain_out_of_time(problem, params, optimum, slack_percent=0.0, *args, **kwargs):
+        if not slack_percent:
+            raise SolverError("no cohort for the lottery was found within the time limit.", "lottery_time")
+        return real(problem, params, optimum, slack_percent, *args, **kwargs)
+
+    monkeypatch.setattr(lottery, "fair_lottery", plain_out_of_time)
+    out = tmp_path / "run"
+    code, _, stderr = run("select", str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv"),
+                          "--out", str(out), "--sets", "1", "--slack", "10")
+    assert code == 0, stderr
+    record = json.loads((out / "run.json").read_text())["lottery"]
+    assert record["complete"] and record["largest_without_slack"] is None
+    assert record["possible"] == len(read_chances(out).query("chance > 0"))
+    report = (out / "report.md").read_text()
+    assert (f"The largest chance of any child is {record['largest'] * 100:.1f}% with it; the time limit came before "
+            "the lottery without the slack was worked out, so it cannot be compared (allow more time with "
+            "--time-limit).") in " ".join(report.split())

@@ -460,9 +460,12 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution) -> Section | Non
         given_up = lottery.optimum - lottery.drawn_score
         paragraphs.append(
             f"The slack of {lottery.slack_percent:g}% let cohorts scoring down to {lottery.threshold} in: cohort 1 "
-            f"scores {lottery.drawn_score}, {given_up} below the best. The largest chance of any child was "
-            f"{percent(lottery.largest_without_slack or 0.0)} without the slack and is "
-            f"{percent(lottery.largest)} with it.")
+            f"scores {lottery.drawn_score}, {given_up} below the best. "
+            + (f"The largest chance of any child was {percent(lottery.largest_without_slack)} without the slack "
+               f"and is {percent(lottery.largest)} with it." if lottery.largest_without_slack is not None else
+               f"The largest chance of any child is {percent(lottery.largest)} with it; the time limit came "
+               "before the lottery without the slack was worked out, so it cannot be compared (allow more "
+               "time with --time-limit)."))
     paragraphs.append(
         "The ranked cohorts 2 onwards are not drawn: each is the best cohort sharing at most "
         f"{params.max_overlap} children with cohort 1 and with every cohort before it. The reserves are the "

@@ -195,7 +195,8 @@ class Chances:
         reproducible: the work budget, not the wall clock, ended the search.
         levels: leximin levels fixed.
         columns: columns (groups of cohorts) the lottery gives weight to.
-        largest_without_slack: with slack, the largest chance of the lottery without it.
+        largest_without_slack: with slack, the largest chance of the lottery without it (None when
+            the time limit came before it was worked out).
         seconds: wall time spent.
     """
 
@@ -232,17 +233,22 @@ class Chances:
 def draw_first(problem: Problem, params: SelectionParams, optimum: int, time_limit: float,
                fallback: Sequence[int] = ()) -> Chances:
     """Cohort 1 drawn by the run's seed from the fairest lottery over the cohorts scoring at
-    least the optimum less the slack (with slack, the lottery without it is computed too, so
-    that the outputs can say what the slack changed)."""
+    least the optimum less the slack. With slack, the lottery without it is worked out next, in
+    the time left, so that the outputs can say what the slack changed (the lottery drawn from
+    comes first: it must not be cut short for a comparison)."""
     started = time.perf_counter()
     deadline = started + time_limit
     # Cohort 1's search is only a fallback: the cohort it found depends on the order of the rows.
-    lottery = fair_lottery(problem, params, optimum, 0.0, params.lottery_work, time_limit, fallback=fallback)
+    lottery = fair_lottery(problem, params, optimum, params.slack, params.lottery_work, time_limit, fallback=fallback)
     largest_without_slack = None
-    if params.slack > 0:
-        largest_without_slack = float(lottery.chances.max())
-        lottery = fair_lottery(problem, params, optimum, params.slack, params.lottery_work,
-                               max(deadline - time.perf_counter(), 0.01), fallback=fallback)
+    if params.slack > 0 and deadline - time.perf_counter() > 0:
+        try:
+            plain = fair_lottery(problem, params, optimum, 0.0, params.lottery_work, deadline - time.perf_counter(),
+                                 fallback=fallback)
+        except SolverError:  # no time left to find any cohort of the best score
+            plain = None
+        if plain is not None and plain.complete:  # else not every child was placed: no fair comparison
+            largest_without_slack = float(plain.chances.max())
     return chances_of(problem, lottery, optimum, params, draw(lottery, params.seed), largest_without_slack,
                       round(time.perf_counter() - started, 3))
 
