@@ -177,6 +177,48 @@ def test_columns_added_one_by_one_give_the_lp_of_columns_given_at_once(children:
         assert ungrouped[int(first[g])] == pytest.approx(ungrouped[t])
 
 
+def smallest_largest_by_enumeration(frame, rules: Rules, floor: float) -> float:  # type: ignore[no-untyped-def]
+    """Independent: every optimal cohort enumerated (the checker), and SciPy's HiGHS finds the
+    smallest largest chance of any lottery over them that gives every possible child `floor`."""
+    ids = frame.loc[frame["eligible"], "child_id"].tolist()
+    feasible = [c for c in itertools.combinations(ids, rules.size) if not check.violations(frame, c, rules)]
+    best = max(check.score(frame, c, rules) for c in feasible)
+    optimal = [c for c in feasible if check.score(frame, c, rules) == best]
+    possible = sorted({i for c in optimal for i in c})
+    a = np.array([[1.0 if i in c else 0.0 for c in optimal] for i in possible])
+    k = len(optimal)
+    above = np.hstack([-a, np.zeros((len(possible), 1))])  # -chance <= -floor
+    below = np.hstack([a, -np.ones((len(possible), 1))])  # chance - largest <= 0
+    result = scipy_optimize.linprog(np.concatenate([np.zeros(k), [1.0]]), A_ub=np.vstack([above, below]),
+                                    b_ub=np.concatenate([np.full(len(possible), -floor), np.zeros(len(possible))]),
+                                    A_eq=np.array([[1.0] * k + [0.0]]), b_eq=[1.0], bounds=[(0, 1)] * (k + 1),
+                                    method="highs")
+    assert result.status == 0
+    return float(result.fun)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(needs=st.lists(st.sampled_from(("ASD", "MLD", "SEMH", "HI")), min_size=5, max_size=8),
+       ages=st.lists(st.sampled_from([3, 8, 13, 17, 21]), min_size=8, max_size=8), size=st.integers(2, 3))
+def test_a_lottery_cut_short_makes_its_largest_chance_as_small_as_it_can_be(needs: list[str], ages: list[int],
+                                                                           size: int) -> None:
+    # When the levels do not finish (here: no work is left for them at all), every child keeps
+    # the level reached and the largest chance is made as small as any lottery over the optimal
+    # cohorts can make it at that level: an enumeration and HiGHS say how small that is.
+    rows = [{"primary_need": n, "age": age} for n, age in zip(needs, ages, strict=False)]
+    rules = Rules(size=size, dimensions=(Dimension("primary_need", 2, 3), Dimension("age_band", 1, 2)))
+    frame = validated(rows).frame
+    feasible = [c for c in itertools.combinations(frame["child_id"], size) if not check.violations(frame, c, rules)]
+    optimum = max(check.score(frame, c, rules) for c in feasible)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lottery, "SPREAD_SHARE", 1.0)
+        cut = fair_lottery(build_problem(frame, rules), PARAMS, optimum, work=5.0)
+    assert not cut.proved and cut.spread_floor is not None
+    assert cut.smallest >= cut.spread_floor - 1e-6
+    assert cut.chances.max() == pytest.approx(smallest_largest_by_enumeration(frame, rules, cut.spread_floor - 1e-7),
+                                              abs=1e-6)
+
+
 NEEDS = ("ASD", "MLD", "SEMH", "HI")
 
 

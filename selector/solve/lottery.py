@@ -62,7 +62,8 @@ SWAP_STARTS = 16  # known cohorts a swap search starts from, best first
 POOL_PER_VALUE = 5  # holders of each value in a pricing pool
 REPAIR_STARTS = 2  # known cohorts a repair starts from
 REPAIR_STEPS = 6  # swaps a repair may make
-WALKS, WALK_STEPS, WALK_SEED = 16, 12, 2021  # cohorts far from the first, found before the rest
+WALKS, WALK_STEPS, WALK_SEED = 16, 12, 2021
+SPREAD_SHARE = 0.8  # of the work, kept for spreading the chances should the levels not finish  # cohorts far from the first, found before the rest
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ class Lottery:
         reproducible: the work budget, not the wall clock, decided where the search stopped, so
             the same caseload in any row order gives this lottery on any machine.
         rank: each candidate's place in child-id order (draws pick by it, not by row order).
+        spread_floor: when the levels did not finish, the chance every child who can be drawn
+            was kept at while the largest chance was made as small as it could be (None otherwise).
     """
 
     columns: tuple[Column, ...]
@@ -96,6 +99,7 @@ class Lottery:
     complete: bool = True
     rank: np.ndarray | None = None
     reproducible: bool = True
+    spread_floor: float | None = None
 
     @property
     def possible(self) -> np.ndarray:
@@ -296,13 +300,14 @@ class _Meter:
     used: float = 0.0
     by_clock: bool = False
     counting: bool = True  # False while finding every child who can be drawn: that is never cut short
+    reserve: float = 0.0  # work kept back (for spreading the chances when the levels do not finish)
 
     def spend(self, units: float) -> None:
         if self.counting:
             self.used += units
 
     def work_left(self) -> float:
-        return self.work - self.used if self.counting else PRICING_DETERMINISTIC_TIME
+        return self.work - self.reserve - self.used if self.counting else PRICING_DETERMINISTIC_TIME
 
     def wall_left(self) -> float:
         return self.deadline - time.perf_counter()
@@ -353,9 +358,10 @@ class _Engine:
                 raise SolverError("no cohort for the lottery was found within the time limit.", "lottery_time",
                                   fix="Allow more time.") from None
         self.meter.counting = True
+        self.meter.reserve = self.meter.work * SPREAD_SHARE  # kept for spreading, should the levels not finish
         support = np.flatnonzero(self.seen)
         master = _Master(support, self.sizes, self.columns, self.type_of)
-        levels, proved = 0, complete
+        levels, proved, floor = 0, complete, None
         probabilities = self._solve(master)[1]
         try:
             while master.unfixed():
@@ -370,14 +376,15 @@ class _Engine:
                     master.fix(g, value)
         except _OutOfTime:
             proved = False
-            if master.x:
-                probabilities = master.spread_the_rest()
+            floor = master.spread()
+            probabilities = self._spread(master)
         weights = np.array(probabilities)
         keep = np.flatnonzero(weights > TOLERANCE)
         kept = weights[keep] / weights[keep].sum()
         columns = tuple(self.columns[k] for k in keep)
         return Lottery(columns, tuple(float(w) for w in kept), self.type_of, self._chances(kept, columns),
-                       self.threshold, levels, proved, complete, reproducible=not self.meter.by_clock)
+                       self.threshold, levels, proved, complete, reproducible=not self.meter.by_clock,
+                       spread_floor=floor)
 
     def _level(self, master: _Master) -> tuple[float, list[float], np.ndarray]:
         """The master LP at this level, with every cohort that could raise it added."""
@@ -388,25 +395,51 @@ class _Engine:
             # What a cohort must be worth under the duals to raise the level: the worth of the
             # columns the LP uses (their reduced cost is 0), whatever the solver's sign convention.
             price = self.columns[int(np.argmax(probabilities))].worth(weights)
-            found = self._swap_price(weights, price)
+            found = self._swap_price(weights, price) or self._proved_price(weights, price)
             if not found:
-                # GLOP leaves columns already in the LP worth up to its optimality tolerance more
-                # than `price`: only a gain above PRICING_GAIN counts, and a cohort already in
-                # the LP is ruled out and the search run again, so that "none" is a proof.
-                scaled = np.round(weights * WEIGHT_SCALE).astype(np.int64)
-                above = int(np.floor((price + PRICING_GAIN) * WEIGHT_SCALE))
-                known: list[tuple[int, ...]] = []
-                while True:
-                    answer = self._exact_price(scaled, above, known)
-                    found = [c for c in answer if c not in self.found]
-                    if found or not answer:
-                        break
-                    known += answer
-                if not found:
-                    return value, probabilities, duals
+                return value, probabilities, duals
             for cohort in found:
                 for column in self._add(cohort):
                     master.add(column, self.type_of)
+
+    def _proved_price(self, weights: np.ndarray, price: float) -> list[tuple[int, ...]]:
+        """New cohorts worth more than `price` under `weights`, by CP-SAT; none is a proof."""
+        # GLOP leaves columns already in the LP worth up to its optimality tolerance more than
+        # `price`: only a gain above PRICING_GAIN counts, and a cohort already in the LP is ruled
+        # out and the search run again, so that "none" is a proof.
+        scaled = np.round(weights * WEIGHT_SCALE).astype(np.int64)
+        above = int(np.floor((price + PRICING_GAIN) * WEIGHT_SCALE))
+        known: list[tuple[int, ...]] = []
+        while True:
+            answer = self._exact_price(scaled, above, known)
+            found = [c for c in answer if c not in self.found]
+            if found or not answer:
+                return found
+            known += answer
+
+    def _spread(self, master: _Master) -> list[float]:
+        """When the work runs out before every level is fixed (the master spreading): every type
+        keeps at least the level reached, and the largest chance is made as small as it can be (so
+        that no child stands out) over every cohort of the lottery, not only those found: cohorts
+        are priced from the duals as for a level (a child at the largest chance weighs against a
+        cohort), within the work kept for it. Each column's probability."""
+        self.meter.reserve = 0.0
+        answer = self._solve(master)
+        try:
+            while True:
+                self._check_time()
+                _largest, probabilities, duals = answer
+                weights = master.per_child(duals)[self.type_of]
+                price = self.columns[int(np.argmax(probabilities))].worth(weights)
+                found = self._swap_price(weights, price) or self._proved_price(weights, price)
+                if not found:
+                    return probabilities
+                for cohort in found:
+                    for column in self._add(cohort):
+                        master.add(column, self.type_of)
+                answer = self._solve(master)
+        except _OutOfTime:
+            return answer[1]
 
     def _check_time(self) -> None:
         self.meter.check()
@@ -549,7 +582,10 @@ class _Engine:
             while improved:
                 improved = False
                 for slot in range(len(cohort)):
-                    better = valued[weights[valued] > weights[cohort[slot]] + TOLERANCE]
+                    # A member who weighs against the cohort (when spreading) may give way to anyone
+                    # who weighs less against it.
+                    among = valued if weights[cohort[slot]] >= 0 else np.arange(self.problem.n)
+                    better = among[weights[among] > weights[cohort[slot]] + TOLERANCE]
                     if not len(better):
                         continue
                     rest = cohort[:slot] + cohort[slot + 1:]
@@ -650,6 +686,7 @@ class _Master:
         self.group_of, self.terms = group_types(np.asarray(support, dtype=np.int64), len(sizes), entries)
         self.columns = len(columns)
         self.fixed: dict[int, float] = {}  # group -> its level
+        self.spreading = False
         self._build()
 
     def _build(self) -> None:
@@ -662,7 +699,10 @@ class _Master:
         for x in self.x:
             self.total.SetCoefficient(x, 1.0)
         self.rows = [self._row(g) for g in range(len(self.terms))]
-        self.solver.Maximize(self.z)
+        if self.spreading:
+            self._caps()
+        else:
+            self.solver.Maximize(self.z)
 
     def _row(self, g: int) -> pywraplp.Constraint:
         row = self.solver.Constraint(0.0, self.solver.infinity())
@@ -702,6 +742,8 @@ class _Master:
                 value = float(values[first[p]])
                 self.terms[target][j] = value
                 self.rows[target].SetCoefficient(x, value)
+                if self.spreading:
+                    self.caps[target].SetCoefficient(x, value)
 
     def _split(self, g: int, members: np.ndarray) -> int:
         """A new group of these types of group g, with g's row."""
@@ -711,6 +753,8 @@ class _Master:
         if g in self.fixed:
             self.fixed[new] = self.fixed[g]
         self.rows.append(self._row(new))
+        if self.spreading:
+            self.caps.append(self._cap(new))
         return new
 
     def unfixed(self) -> list[int]:
@@ -724,11 +768,13 @@ class _Master:
         return first
 
     def per_child(self, duals: np.ndarray) -> np.ndarray:
-        """Each type's dual per child: its group's dual shared evenly by the group's children."""
+        """Each type's dual per child: its group's dual shared evenly by the group's children
+        (below zero only when spreading: a child at the largest chance weighs against a cohort)."""
         inside = self.group_of >= 0
         children = np.bincount(self.group_of[inside], weights=self.sizes[inside], minlength=len(self.terms))
         share = np.zeros(len(self.sizes))
-        share[inside] = np.maximum(duals, 0.0)[self.group_of[inside]] / children[self.group_of[inside]]
+        signed = duals if self.spreading else np.maximum(duals, 0.0)
+        share[inside] = signed[self.group_of[inside]] / children[self.group_of[inside]]
         return share
 
     def fix(self, g: int, value: float) -> None:
@@ -736,27 +782,31 @@ class _Master:
         self.rows[g].SetLb(value - FIXED_SLACK)
         self.fixed[g] = value
 
-    def spread_the_rest(self) -> list[float]:
-        """When the work runs out: keep every type at least at the level reached, and make the
-        largest chance as small as it can be (so that no child stands out), over the columns
-        found. Each column's probability."""
+    def spread(self) -> float:
+        """From now on every group keeps at least the level reached, and the LP makes the largest
+        chance as small as it can be. The level."""
         level = self.solve()[0]
-        largest = self.solver.NumVar(0.0, 1.0, "largest")
-        for g, row in enumerate(self.rows):
-            if g not in self.fixed:
-                row.SetCoefficient(self.z, 0.0)
-                row.SetLb(level - FIXED_SLACK)
-            cap = self.solver.Constraint(-self.solver.infinity(), 0.0)
-            cap.SetCoefficient(largest, -1.0)
-            for j, c in self.terms[g].items():
-                cap.SetCoefficient(self.x[j], c)
-        self.solver.Minimize(largest)
-        if self.solver.Solve() != pywraplp.Solver.OPTIMAL:
-            return self.solve()[1]
-        return [v.solution_value() for v in self.x]
+        for g in self.unfixed():
+            self.fix(g, level)
+        self.spreading = True
+        self._caps()
+        return level
+
+    def _caps(self) -> None:
+        self.largest = self.solver.NumVar(0.0, 1.0, "largest")
+        self.caps = [self._cap(g) for g in range(len(self.terms))]
+        self.solver.Minimize(self.largest)
+
+    def _cap(self, g: int) -> pywraplp.Constraint:
+        cap = self.solver.Constraint(-self.solver.infinity(), 0.0)
+        cap.SetCoefficient(self.largest, -1.0)
+        for j, c in self.terms[g].items():
+            cap.SetCoefficient(self.x[j], c)
+        return cap
 
     def solve(self) -> tuple[float, list[float], np.ndarray]:
-        """The level, each column's probability, and each group's dual (>= 0)."""
+        """The level (when spreading: the largest chance), each column's probability, and each
+        group's dual (>= 0; when spreading, that of its floor plus that of its cap, <= 0)."""
         status = self.solver.Solve()
         if status == pywraplp.Solver.ABNORMAL:  # GLOP lost its way from the last basis: afresh
             self._build()
@@ -764,9 +814,15 @@ class _Master:
         if status != pywraplp.Solver.OPTIMAL:
             raise SolverError("the lottery's linear program has no solution.", "lottery_lp")
         duals = np.array([row.dual_value() for row in self.rows])
+        probabilities = [v.solution_value() for v in self.x]
+        if self.spreading:
+            caps = np.array([cap.dual_value() for cap in self.caps])
+            if caps.sum() > 0:  # the solver's sign convention: a cap binding weighs against
+                duals, caps = -duals, -caps
+            return self.largest.solution_value(), probabilities, duals + caps
         if duals[self.unfixed()].sum() < 0:  # the solver's sign convention
             duals = -duals
-        return self.z.solution_value(), [v.solution_value() for v in self.x], duals
+        return self.z.solution_value(), probabilities, duals
 
 
 def _entries(column: Column, type_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
