@@ -4,7 +4,7 @@ generated caseloads with the default rules, cohort 1 solved first (the optimum),
 as `select` computes it (finding every child who can be drawn, then `--lottery-work` units), then
 an audit. Prints one line per size.
 
-    python benchmarks/lottery.py [--sizes 400,2000,5000,60000] [--work 3] [--audit-rows 5000]
+    python benchmarks/lottery.py [--sizes 400,2000,5000,60000] [--work 1] [--audit-rows 5000]
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from selector.io.sample import generate
 from selector.solve import SelectionParams, build_problem
 from selector.solve.lottery import draw, fair_lottery
 from selector.solve.search import solve_cohort
+from selector.solve.settings import LOTTERY_WORK
 
 
 def write_caseload(rows: int, folder: Path) -> tuple[Path, Path]:
@@ -65,7 +66,7 @@ def measure_audit(rows: int, work: float, folder: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="400,2000,5000,60000")
-    parser.add_argument("--work", type=float, default=3.0, help="the lottery's work (select's --lottery-work)")
+    parser.add_argument("--work", type=float, default=LOTTERY_WORK, help="the lottery's work (select's --lottery-work)")
     parser.add_argument("--audit-rows", type=int, default=5000, help="the audit's caseload size (0: no audit)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
