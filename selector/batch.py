@@ -59,18 +59,25 @@ def dask_cluster(address: str, progress: Callable[[Iterator[Row], int], Iterator
     return run_many
 
 
-def _on_cluster(items: list[app.BatchItem], address: str) -> Iterator[Row]:
+def _connect(address: str):  # type: ignore[no-untyped-def]  (distributed is an optional extra)
+    """A client of the Dask scheduler at `address`."""
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError:
         raise InputError("--scheduler needs Dask's distributed package, which is not installed.", "no_dask",
                          fix="Install it with: pip install 'selector[cluster]'") from None
     try:
-        client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+        return Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as error:
         raise InputError(f"could not reach the Dask scheduler at {address} ({error}).", "no_scheduler",
                          where="--scheduler",
                          fix="Check the address (tcp://HOST:PORT) and that the scheduler is running.") from None
+
+
+def _on_cluster(items: list[app.BatchItem], address: str) -> Iterator[Row]:
+    client = _connect(address)
+    from distributed import as_completed
+
     ordered = sorted(items, key=lambda t: -_size_of(t.request.sources.caseload))
     futures = {client.submit(app.run_batch_item, t, key=f"selector-batch-{n}-{t.name}", pure=False): t
                for n, t in enumerate(ordered)}
@@ -80,6 +87,28 @@ def _on_cluster(items: list[app.BatchItem], address: str) -> Iterator[Row]:
     finally:  # finished, failed or stopped: nothing of ours is left running on the cluster
         client.cancel(list(futures))
         client.close()
+
+
+def audit_on_cluster(request: app.AuditRequest, address: str) -> app.AuditResult:
+    """The audit run by a worker of the Dask cluster whose scheduler is at `address`: the worker
+    computes the lotteries and the draws and writes the audit folder itself, so `request.out` must
+    be a folder it shares with this machine. Errors come back as they would locally.
+
+    Raises:
+        SelectorError: bad input (2), impossible rules (3), no scheduler, or a folder written
+            where this machine cannot see it.
+    """
+    client = _connect(address)
+    future = client.submit(app.audit, request, key=f"selector-audit-{Path(request.out).name}", pure=False)
+    try:
+        result = future.result()
+    finally:  # finished, failed or stopped: nothing of ours is left running on the cluster
+        client.cancel([future])
+        client.close()
+    if not Path(request.out).is_dir():
+        raise InputError(f"the worker wrote the audit to {request.out}, which this machine cannot see.", "not_shared",
+                         where="--out", fix="Give --out a folder every worker shares.")
+    return result
 
 
 def _written_here(row: Row, item: app.BatchItem) -> Row:

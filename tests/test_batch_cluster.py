@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from selector import batch
-from tests.conftest import run
+from tests.conftest import SAMPLE, run
 from tests.test_batch import areas  # noqa: F401  (the three-area manifest fixture)
 
 distributed = pytest.importorskip("distributed")
@@ -105,6 +105,24 @@ def test_a_national_audit_on_a_cluster_gives_the_local_outputs(areas: Path, sche
     (good,) = summary.loc[summary["exit_code"] == 0, "area"]
     assert summary.loc[summary["area"] == good, "status"].item() == "NO_DEVIATION"
     assert {"audit.md", "audit.csv", "chances.csv"} <= {p.name for p in (local / good).iterdir()}
+
+
+def test_an_audit_on_a_cluster_gives_the_local_audit(scheduler: str, tmp_path: Path) -> None:
+    # selector audit sends its work to a worker, which writes the same folder, byte for byte,
+    # and the same verdict; an error on the worker is the same error (and exit code) here.
+    args = (str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv"), "--draws", "200")
+    before = sum(executed_by_worker(scheduler).values())
+    local, cluster = tmp_path / "local", tmp_path / "cluster"
+    here = run("audit", *args, "--out", str(local))
+    there = run("audit", *args, "--out", str(cluster), "--scheduler", scheduler)
+    assert there[0] == here[0] == 0
+    assert there[1] == here[1].replace(str(local), str(cluster))  # the same verdict, figures and lottery
+    assert sum(executed_by_worker(scheduler).values()) == before + 1
+    assert {p.name: p.read_bytes() for p in cluster.iterdir()} == {p.name: p.read_bytes() for p in local.iterdir()}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("child_id,age\nC1,300\n")
+    code, _, stderr = run("audit", str(bad), "--out", str(tmp_path / "bad"), "--scheduler", scheduler)
+    assert code == 2 and "bad.csv" in stderr and not (tmp_path / "bad").exists()
 
 
 def test_an_unreachable_scheduler_is_exit_2_and_leaves_nothing(areas: Path, tmp_path: Path,  # noqa: F811
