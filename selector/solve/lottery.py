@@ -365,7 +365,7 @@ class _Engine:
         probabilities = self._solve(master)[1]
         try:
             while master.unfixed():
-                value, probabilities, duals = self._level(master)
+                value, probabilities, duals = self._improve(master)
                 levels += 1
                 binding = [g for g in master.unfixed() if duals[g] > DUAL_TOLERANCE]
                 if not binding:  # degenerate duals: fix whoever sits at the level
@@ -386,13 +386,14 @@ class _Engine:
                        self.threshold, levels, proved, complete, reproducible=not self.meter.by_clock,
                        spread_floor=floor)
 
-    def _level(self, master: _Master) -> tuple[float, list[float], np.ndarray]:
-        """The master LP at this level, with every cohort that could raise it added."""
+    def _improve(self, master: _Master) -> tuple[float, list[float], np.ndarray]:
+        """The master LP with every cohort that could improve it added (for a level, or when
+        spreading, for the largest chance), and its answer then."""
         while True:
             self._check_time()
             value, probabilities, duals = self._solve(master)
             weights = master.per_child(duals)[self.type_of]
-            # What a cohort must be worth under the duals to raise the level: the worth of the
+            # What a cohort must be worth under the duals to improve the LP: the worth of the
             # columns the LP uses (their reduced cost is 0), whatever the solver's sign convention.
             price = self.columns[int(np.argmax(probabilities))].worth(weights)
             found = self._swap_price(weights, price) or self._proved_price(weights, price)
@@ -424,22 +425,10 @@ class _Engine:
         are priced from the duals as for a level (a child at the largest chance weighs against a
         cohort), within the work kept for it. Each column's probability."""
         self.meter.reserve = 0.0
-        answer = self._solve(master)
         try:
-            while True:
-                self._check_time()
-                _largest, probabilities, duals = answer
-                weights = master.per_child(duals)[self.type_of]
-                price = self.columns[int(np.argmax(probabilities))].worth(weights)
-                found = self._swap_price(weights, price) or self._proved_price(weights, price)
-                if not found:
-                    return probabilities
-                for cohort in found:
-                    for column in self._add(cohort):
-                        master.add(column, self.type_of)
-                answer = self._solve(master)
-        except _OutOfTime:
-            return answer[1]
+            return self._improve(master)[1]
+        except _OutOfTime:  # the LP over every column found so far
+            return self._solve(master)[1]
 
     def _check_time(self) -> None:
         self.meter.check()
@@ -694,7 +683,7 @@ class _Master:
         self.z = self.solver.NumVar(0.0, 1.0, "z")
         self.total = self.solver.Constraint(1.0, 1.0)  # the probabilities sum to 1
         # No upper bound (the probabilities sum to 1 anyway): a column the LP uses is then never
-        # held at a bound, so its reduced cost is 0 and its worth is the price (Engine._level).
+        # held at a bound, so its reduced cost is 0 and its worth is the price (Engine._improve).
         self.x = [self.solver.NumVar(0.0, self.solver.infinity(), f"x{j}") for j in range(self.columns)]
         for x in self.x:
             self.total.SetCoefficient(x, 1.0)
