@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from selector import check
 from selector.contract.rules import CountRule, Dimension, Rules
-from selector.solve import SelectionParams, build_problem, lottery
-from selector.solve.lottery import child_types, draw, fair_lottery, group_types
+from selector.solve import SelectionParams, build_problem, lottery, master
+from selector.solve.lottery import child_types, draw, fair_lottery
+from selector.solve.master import Master, group_types
 from selector.solve.templates import Column, distinct_rows
 from tests.conftest import validated
 
@@ -135,7 +136,7 @@ def test_types_share_a_row_of_the_lp_only_when_every_column_gives_them_the_same_
     support = np.flatnonzero(rng.random(types) < 0.8)
     with pytest.MonkeyPatch.context() as patch:
         if collide:
-            patch.setattr(lottery, "_row_hash", lambda column, held, value, n: np.zeros(n, dtype=np.uint64))
+            patch.setattr(master, "row_hash", lambda column, held, value, n: np.zeros(n, dtype=np.uint64))
         group_of, terms = group_types(support, types, entries)
     rows = {int(t): {j: float(v) for j, (held, values) in enumerate(entries)
                      for h, v in zip(held, values, strict=True) if h == t} for t in support}
@@ -163,10 +164,10 @@ def test_columns_added_one_by_one_give_the_lp_of_columns_given_at_once(children:
         cut = int(rng.integers(0, len(chosen) + 1))
         pools = [np.flatnonzero(np.isin(type_of, part)).tolist() for part in (chosen[:cut], chosen[cut:])]
         found.append(Column(tuple(sorted(tuple(pool) for pool in pools if pool))))
-    grown = lottery._Master(support, sizes, found[:1], type_of)
+    grown = Master(support, sizes, found[:1], type_of)
     for column in found[1:]:
         grown.add(column, type_of)
-    afresh = lottery._Master(support, sizes, found, type_of)
+    afresh = Master(support, sizes, found, type_of)
     assert grown.solve()[0] == pytest.approx(afresh.solve()[0], abs=1e-7)
     ungrouped = {t: [sum(1 / len(pool) for pool in column.pools if t in type_of[list(pool)]) for column in found]
                  for t in support}

@@ -33,11 +33,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
 from ..contract.errors import SolverError
 from .constraints import CohortModel
+from .master import Master
 from .problem import Problem, subset
 from .settings import LOTTERY_WORK, SelectionParams, make_solver
 from .templates import Column, Fitter, Roles, cohort_column, distinct_rows
@@ -48,7 +48,6 @@ WEIGHT_SCALE = 10**9  # duals to CP-SAT's whole-number weights
 PRICING_GAIN = 1e-6
 # A type is fixed at a level when its row's dual is above this (smaller duals are the LP's noise).
 DUAL_TOLERANCE = 1e-6
-FIXED_SLACK = 1e-7  # a fixed level may give back GLOP's own feasibility tolerance, so the LP stays feasible
 # CP-SAT work (machine-independent units) for one pricing: a short search that usually finds a
 # cohort, then a longer one to prove there is none.
 QUICK_DETERMINISTIC_TIME = 0.2
@@ -62,8 +61,8 @@ SWAP_STARTS = 16  # known cohorts a swap search starts from, best first
 POOL_PER_VALUE = 5  # holders of each value in a pricing pool
 REPAIR_STARTS = 2  # known cohorts a repair starts from
 REPAIR_STEPS = 6  # swaps a repair may make
-WALKS, WALK_STEPS, WALK_SEED = 16, 12, 2021
-SPREAD_SHARE = 0.8  # of the work, kept for spreading the chances should the levels not finish  # cohorts far from the first, found before the rest
+WALKS, WALK_STEPS, WALK_SEED = 16, 12, 2021  # cohorts far from the first, found before the rest
+SPREAD_SHARE = 0.8  # of the work, kept for spreading the chances should the levels not finish
 
 
 @dataclass(frozen=True)
@@ -360,7 +359,7 @@ class _Engine:
         self.meter.counting = True
         self.meter.reserve = self.meter.work * SPREAD_SHARE  # kept for spreading, should the levels not finish
         support = np.flatnonzero(self.seen)
-        master = _Master(support, self.sizes, self.columns, self.type_of)
+        master = Master(support, self.sizes, self.columns, self.type_of)
         levels, proved, floor = 0, complete, None
         probabilities = self._solve(master)[1]
         try:
@@ -386,7 +385,7 @@ class _Engine:
                        self.threshold, levels, proved, complete, reproducible=not self.meter.by_clock,
                        spread_floor=floor)
 
-    def _improve(self, master: _Master) -> tuple[float, list[float], np.ndarray]:
+    def _improve(self, master: Master) -> tuple[float, list[float], np.ndarray]:
         """The master LP with every cohort that could improve it added (for a level, or when
         spreading, for the largest chance), and its answer then."""
         while True:
@@ -418,7 +417,7 @@ class _Engine:
                 return found
             known += answer
 
-    def _spread(self, master: _Master) -> list[float]:
+    def _spread(self, master: Master) -> list[float]:
         """When the work runs out before every level is fixed (the master spreading): every type
         keeps at least the level reached, and the largest chance is made as small as it can be (so
         that no child stands out) over every cohort of the lottery, not only those found: cohorts
@@ -433,7 +432,7 @@ class _Engine:
     def _check_time(self) -> None:
         self.meter.check()
 
-    def _solve(self, master: _Master) -> tuple[float, list[float], np.ndarray]:
+    def _solve(self, master: Master) -> tuple[float, list[float], np.ndarray]:
         answer = master.solve()
         self.meter.spend(master.solver.iterations() * (len(master.rows) + len(master.x)) * LP_WORK)
         return answer
@@ -658,214 +657,3 @@ class _Collector(cp_model.CpSolverSolutionCallback):
 
     def on_solution_callback(self) -> None:
         self.found.append(tuple(i for i, v in enumerate(self.x) if self.boolean_value(v)))
-
-
-class _Master:
-    """The master LP over the columns found, kept between solves (GLOP starts from its last
-    basis): the largest level every unfixed type reaches while fixed types keep theirs.
-
-    Types that every column found gives the same chance share one row (a *group*): identical
-    rows change nothing in the LP, and at 60,000 children ~57,000 types fill a few thousand
-    rows. A group is split when a new column tells its types apart, and a group's dual is
-    shared by its children evenly (an optimal dual of the LP with a row per type)."""
-
-    def __init__(self, support: np.ndarray, sizes: np.ndarray, columns: Sequence[Column], type_of: np.ndarray) -> None:
-        self.sizes = sizes
-        entries = [_entries(column, type_of) for column in columns]
-        self.group_of, self.terms = group_types(np.asarray(support, dtype=np.int64), len(sizes), entries)
-        self.columns = len(columns)
-        self.fixed: dict[int, float] = {}  # group -> its level
-        self.spreading = False
-        self._build()
-
-    def _build(self) -> None:
-        self.solver = pywraplp.Solver.CreateSolver("GLOP")
-        self.z = self.solver.NumVar(0.0, 1.0, "z")
-        self.total = self.solver.Constraint(1.0, 1.0)  # the probabilities sum to 1
-        # No upper bound (the probabilities sum to 1 anyway): a column the LP uses is then never
-        # held at a bound, so its reduced cost is 0 and its worth is the price (Engine._improve).
-        self.x = [self.solver.NumVar(0.0, self.solver.infinity(), f"x{j}") for j in range(self.columns)]
-        for x in self.x:
-            self.total.SetCoefficient(x, 1.0)
-        self.rows = [self._row(g) for g in range(len(self.terms))]
-        if self.spreading:
-            self._caps()
-        else:
-            self.solver.Maximize(self.z)
-
-    def _row(self, g: int) -> pywraplp.Constraint:
-        row = self.solver.Constraint(0.0, self.solver.infinity())
-        if g in self.fixed:
-            row.SetLb(self.fixed[g] - FIXED_SLACK)
-        else:
-            row.SetCoefficient(self.z, -1.0)
-        for j, c in self.terms[g].items():
-            row.SetCoefficient(self.x[j], c)
-        return row
-
-    def add(self, column: Column, type_of: np.ndarray) -> None:
-        """A new column; groups whose types it gives different chances are split first."""
-        j = len(self.x)
-        types, values = _entries(column, type_of)
-        inside = self.group_of[types] >= 0  # a type outside the LP (not found before the levels) only gains
-        types, values = types[inside], values[inside]
-        groups = self.group_of[types]
-        x = self.solver.NumVar(0.0, self.solver.infinity(), f"x{j}")
-        self.total.SetCoefficient(x, 1.0)
-        self.x.append(x)
-        self.columns += 1
-        if not len(types):
-            return
-        _parts, first, part = distinct_rows(np.stack([groups, values.view(np.int64)], axis=1))
-        order = np.argsort(part, kind="stable")
-        bounds = np.concatenate(([0], np.cumsum(np.bincount(part))))
-        size = np.bincount(self.group_of[self.group_of >= 0])
-        by_group: dict[int, list[int]] = {}
-        for p in np.argsort(first, kind="stable").tolist():  # parts in order of first appearance
-            by_group.setdefault(int(groups[first[p]]), []).append(p)
-        for g, parts in by_group.items():
-            held = sum(int(bounds[p + 1] - bounds[p]) for p in parts)
-            for k, p in enumerate(parts):
-                # The types the column leaves out keep the group; if it holds them all, the first part does.
-                target = g if (k == 0 and held == size[g]) else self._split(g, types[order[bounds[p]:bounds[p + 1]]])
-                value = float(values[first[p]])
-                self.terms[target][j] = value
-                self.rows[target].SetCoefficient(x, value)
-                if self.spreading:
-                    self.caps[target].SetCoefficient(x, value)
-
-    def _split(self, g: int, members: np.ndarray) -> int:
-        """A new group of these types of group g, with g's row."""
-        new = len(self.terms)
-        self.terms.append(dict(self.terms[g]))
-        self.group_of[members] = new
-        if g in self.fixed:
-            self.fixed[new] = self.fixed[g]
-        self.rows.append(self._row(new))
-        if self.spreading:
-            self.caps.append(self._cap(new))
-        return new
-
-    def unfixed(self) -> list[int]:
-        return [g for g in range(len(self.terms)) if g not in self.fixed]
-
-    def first_types(self) -> np.ndarray:
-        """Each group's first type."""
-        first = np.full(len(self.terms), -1, dtype=np.int64)
-        where = np.flatnonzero(self.group_of >= 0)
-        first[self.group_of[where[::-1]]] = where[::-1]  # the last write is the first type
-        return first
-
-    def per_child(self, duals: np.ndarray) -> np.ndarray:
-        """Each type's dual per child: its group's dual shared evenly by the group's children
-        (below zero only when spreading: a child at the largest chance weighs against a cohort)."""
-        inside = self.group_of >= 0
-        children = np.bincount(self.group_of[inside], weights=self.sizes[inside], minlength=len(self.terms))
-        share = np.zeros(len(self.sizes))
-        signed = duals if self.spreading else np.maximum(duals, 0.0)
-        share[inside] = signed[self.group_of[inside]] / children[self.group_of[inside]]
-        return share
-
-    def fix(self, g: int, value: float) -> None:
-        self.rows[g].SetCoefficient(self.z, 0.0)
-        self.rows[g].SetLb(value - FIXED_SLACK)
-        self.fixed[g] = value
-
-    def spread(self) -> float:
-        """From now on every group keeps at least the level reached, and the LP makes the largest
-        chance as small as it can be. The level."""
-        level = self.solve()[0]
-        for g in self.unfixed():
-            self.fix(g, level)
-        self.spreading = True
-        self._caps()
-        return level
-
-    def _caps(self) -> None:
-        self.largest = self.solver.NumVar(0.0, 1.0, "largest")
-        self.caps = [self._cap(g) for g in range(len(self.terms))]
-        self.solver.Minimize(self.largest)
-
-    def _cap(self, g: int) -> pywraplp.Constraint:
-        cap = self.solver.Constraint(-self.solver.infinity(), 0.0)
-        cap.SetCoefficient(self.largest, -1.0)
-        for j, c in self.terms[g].items():
-            cap.SetCoefficient(self.x[j], c)
-        return cap
-
-    def solve(self) -> tuple[float, list[float], np.ndarray]:
-        """The level (when spreading: the largest chance), each column's probability, and each
-        group's dual (>= 0; when spreading, that of its floor plus that of its cap, <= 0)."""
-        status = self.solver.Solve()
-        if status == pywraplp.Solver.ABNORMAL:  # GLOP lost its way from the last basis: afresh
-            self._build()
-            status = self.solver.Solve()
-        if status != pywraplp.Solver.OPTIMAL:
-            raise SolverError("the lottery's linear program has no solution.", "lottery_lp")
-        duals = np.array([row.dual_value() for row in self.rows])
-        probabilities = [v.solution_value() for v in self.x]
-        if self.spreading:
-            caps = np.array([cap.dual_value() for cap in self.caps])
-            if caps.sum() > 0:  # the solver's sign convention: a cap binding weighs against
-                duals, caps = -duals, -caps
-            return self.largest.solution_value(), probabilities, duals + caps
-        if duals[self.unfixed()].sum() < 0:  # the solver's sign convention
-            duals = -duals
-        return self.z.solution_value(), probabilities, duals
-
-
-def _entries(column: Column, type_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The types a column holds and each one's chance per child (pools are unions of types; a
-    child of a type gets 1/size of each pool holding it)."""
-    types, values = [], []
-    for pool in column.pools:
-        held = np.unique(type_of[np.asarray(pool)])
-        types.append(held)
-        values.append(np.full(len(held), 1.0 / len(pool)))
-    kinds, where = np.unique(np.concatenate(types), return_inverse=True)
-    return kinds, np.bincount(where, weights=np.concatenate(values))
-
-
-def _row_hash(column: np.ndarray, held: np.ndarray, value: np.ndarray, types: int) -> np.ndarray:
-    """A 64-bit hash of each type's row (its chance in each column), to compare rows at once."""
-    salt = np.random.default_rng(WALK_SEED).integers(1, 2**62, size=int(column.max(initial=0)) + 1, dtype=np.uint64)
-    bits = value.view(np.uint64)
-    hashed = np.zeros(types, dtype=np.uint64)
-    np.add.at(hashed, held, salt[column] * (bits | np.uint64(1)) + (bits >> np.uint64(29)))
-    return hashed
-
-
-def group_types(support: np.ndarray, types: int, entries: Sequence[tuple[np.ndarray, np.ndarray]]
-                ) -> tuple[np.ndarray, list[dict[int, float]]]:
-    """Groups of the support's types that every column gives the same chance (each type's group,
-    -1 outside the support; each group's chance per column). Rows are compared by a hash and
-    then checked entry by entry; should the check ever fail, every type keeps a row of its own."""
-    inside = np.zeros(types, dtype=bool)
-    inside[support] = True
-    column = np.concatenate([np.zeros(0, dtype=np.int64)]
-                            + [np.full(len(t), j, dtype=np.int64) for j, (t, _v) in enumerate(entries)])
-    held = np.concatenate([np.zeros(0, dtype=np.int64)] + [np.asarray(t, dtype=np.int64) for t, _v in entries])
-    value = np.concatenate([np.zeros(0)] + [np.asarray(v, dtype=np.float64) for _t, v in entries])
-    keep = inside[held]
-    column, held, value = column[keep], held[keep], value[keep]
-    hashed = _row_hash(column, held, value, types)
-    count = np.bincount(held, minlength=types)
-    _rows, first, group = distinct_rows(np.stack([hashed[support].view(np.int64), count[support]], axis=1))
-    renumber = np.argsort(np.argsort(first, kind="stable"), kind="stable")  # groups in order of their first type
-    group_of = np.full(types, -1, dtype=np.int64)
-    group_of[support] = renumber[group]
-    order = np.lexsort((column, held))  # entries type by type, column by column
-    column, held, value = column[order], held[order], value[order]
-    start = np.concatenate(([0], np.cumsum(count)))[:-1]
-    first_type = np.full(len(first), -1, dtype=np.int64)
-    first_type[group_of[support[::-1]]] = support[::-1]
-    same_as = first_type[group_of[held]]  # each entry's counterpart in its group's first type
-    counterpart = start[same_as] + (np.arange(len(held)) - start[held])
-    if not (np.array_equal(column[counterpart], column) and np.array_equal(value[counterpart], value)):
-        group_of[support] = np.arange(len(support))
-        first_type = support.copy()
-    terms: list[dict[int, float]] = [{} for _ in range(int(group_of.max(initial=-1)) + 1)]
-    leads = np.flatnonzero(first_type[group_of[held]] == held)
-    for e in leads.tolist():
-        terms[int(group_of[held[e]])][int(column[e])] = float(value[e])
-    return group_of, terms
