@@ -438,8 +438,11 @@ class _Engine:
         return answer
 
     def _shortfall(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
-        self.meter.spend(CALL_WORK + len(among) * self.fitter.width * CHECK_WORK)
-        return self.fitter.shortfall(rest, among)
+        return self._shortfalls([rest], among)[0]
+
+    def _shortfalls(self, rests: Sequence[Sequence[int]], among: np.ndarray) -> np.ndarray:
+        self.meter.spend(len(rests) * (CALL_WORK + len(among) * self.fitter.width * CHECK_WORK))
+        return self.fitter.shortfalls(rests, among)
 
     def _completes(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
         return self._shortfall(rest, among) == 0
@@ -489,17 +492,19 @@ class _Engine:
         while layer and len(unseen):
             next_layer = []
             for cohort in layer:
-                for slot in range(len(cohort)):
-                    if not len(unseen):
-                        break
-                    self._check_time()
-                    rest = cohort[:slot] + cohort[slot + 1:]
-                    for child in unseen[self._completes(rest, unseen)]:
+                if not len(unseen):
+                    break
+                self._check_time()
+                # Every slot at once; a child whose type an earlier slot's cohort placed is skipped.
+                rests = [cohort[:slot] + cohort[slot + 1:] for slot in range(len(cohort))]
+                fits = self._shortfalls(rests, unseen) == 0
+                for rest, fit in zip(rests, fits, strict=True):
+                    for child in unseen[fit]:
                         if not seen[self.type_of[child]]:
                             new = tuple(sorted((*rest, int(child))))
                             self._add(new)
                             next_layer.append(new)
-                    unseen = unseen[~seen[self.type_of[unseen]]]
+                unseen = unseen[~seen[self.type_of[unseen]]]
             layer = next_layer
 
     def _walk(self) -> None:
@@ -535,17 +540,17 @@ class _Engine:
     def _repair(self, child: int, cohort: list[int], everyone: np.ndarray, seen: np.ndarray
                 ) -> tuple[int, ...] | None:
         size = len(cohort)
-        place = min(range(size), key=lambda s: int(self._shortfall(cohort[:s] + cohort[s + 1:], np.array([child]))[0]))
+        place = int(np.argmin(self._shortfalls([cohort[:s] + cohort[s + 1:] for s in range(size)],
+                                               np.array([child]))[:, 0]))
         cohort[place] = child
         current = int(self._shortfall(cohort[:place] + cohort[place + 1:], np.array([child]))[0])
+        others = [slot for slot in range(size) if slot != place]
         for _step in range(REPAIR_STEPS):
             if current == 0:
                 return tuple(sorted(cohort))
             best, move = current, None
-            for slot in range(size):
-                if slot == place:
-                    continue
-                short = self._shortfall(cohort[:slot] + cohort[slot + 1:], everyone)
+            shorts = self._shortfalls([cohort[:slot] + cohort[slot + 1:] for slot in others], everyone)
+            for slot, short in zip(others, shorts, strict=True):
                 short = short * 2 + seen[self.type_of]  # ties: a type not yet seen first
                 k = int(np.argmin(short))
                 if short[k] // 2 < best:

@@ -103,24 +103,34 @@ class Fitter:
         """For each of the candidates `among`, how far `rest` with that child is from a cohort
         of the lottery: the score missing plus the children too many or too few for each hard
         rule (0: a cohort of the lottery)."""
-        rest = list(rest)
-        short = np.where(np.isin(among, rest), 10**6, 0).astype(np.int64)
+        return self.shortfalls([rest], among)[0]
+
+    def shortfalls(self, rests: Sequence[Sequence[int]], among: np.ndarray) -> np.ndarray:
+        """`shortfall` for several rests of one size at once (a row each): a cohort's every slot
+        is checked in one pass, with numpy's overhead paid once."""
+        if not len(rests):
+            return np.zeros((0, len(among)), dtype=np.int64)
+        rests = np.asarray(rests, dtype=np.int64).reshape(len(rests), -1)
+        count, size = rests.shape
+        member = np.zeros((count, self.n), dtype=bool)  # who is in each rest already
+        member[np.repeat(np.arange(count), size), rests.ravel()] = True
+        short = np.where(member[:, among], 10**6, 0).astype(np.int64)
         if len(self.count_min):
             kinds, kind_of = self.count_kinds
-            total = kinds + self.count_flags[:, rest].sum(axis=1)
-            missing = (np.maximum(self.count_min - total, 0) + np.maximum(total - self.count_max, 0)).sum(axis=1)
-            short += missing[kind_of[among]]
+            total = kinds[None, :, :] + self.count_flags[:, rests].sum(axis=2).T[:, None, :]
+            missing = (np.maximum(self.count_min - total, 0) + np.maximum(total - self.count_max, 0)).sum(axis=2)
+            short += missing[:, kind_of[among]]
         for codes, shared, most in self.spreads:
-            used = np.bincount(codes[rest], minlength=shared + 1)
-            used[shared] = 0
-            excess = np.maximum(used - most, 0)
-            excess[shared] = 0
-            short += int(excess.sum()) + (used[codes[among]] + 1 > most)
-        score = np.zeros(len(among), dtype=np.int64)
+            used = np.zeros((count, shared + 1), dtype=np.int64)
+            np.add.at(used, (np.repeat(np.arange(count), size), codes[rests].ravel()), 1)
+            used[:, shared] = 0  # the last code: a group no one shares
+            short += np.maximum(used - most, 0).sum(axis=1)[:, None] + (used[:, codes[among]] + 1 > most)
+        score = np.zeros((count, len(among)), dtype=np.int64)
         for (holds, weight, cap), (kinds, kind_of) in zip(self.terms, self.term_kinds, strict=True):
-            covered = holds[rest].any(axis=0)
-            per_kind = weight * np.minimum(int(covered.sum()) + kinds[:, ~covered].sum(axis=1), cap)
-            score += per_kind[kind_of[among]]
+            covered = holds[rests].any(axis=1)
+            gained = (~covered).astype(np.int64) @ kinds.T.astype(np.int64)
+            per_kind = weight * np.minimum(covered.sum(axis=1)[:, None] + gained, cap)
+            score += per_kind[:, kind_of[among]]
         return short + np.maximum(self.threshold - score, 0)
 
 
