@@ -190,6 +190,9 @@ def _read_plain_csv(text: str, sep: str, header: list[str]) -> pd.DataFrame | No
     import pyarrow as pa
     from pyarrow import csv as arrow_csv
 
+    # Arrow would put its own Ctrl+C handler in place during the read and could swallow a stop
+    # that the run's own handling (contract/stops.py) must see.
+    pa.enable_signal_handlers(False)
     try:
         table = arrow_csv.read_csv(
             io.BytesIO(body.encode("utf-8")),
