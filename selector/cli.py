@@ -617,4 +617,8 @@ def entry() -> None:
     except Interrupted as stop:
         click.echo("Interrupted: stopped before finishing; nothing was written and temporary files were removed.",
                    err=True)
-        sys.exit(stop.exit_code)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Everything is cleaned up by now; skip the interpreter's teardown, which a C++ library's
+        # threads stopped part-way can crash (an abort after the line above, not the exit code).
+        os._exit(stop.exit_code)

@@ -1,9 +1,11 @@
 """Stopping cleanly on Ctrl+C, a polite kill (SIGTERM) or a closed terminal (SIGHUP).
 
-Each signal raises `Interrupted` in the main thread, so the run unwinds through its `finally`
-blocks (staging folders, uploads, locks). Python runs a signal handler only between bytecodes,
-and a solve runs in C++; so the signal is also written to a wake-up pipe that a watcher thread
-reads at once and answers by stopping every solve under way, which hands control back.
+Each signal raises `Interrupted` in the main thread (once a held step is done: contract/stops.py),
+so the run unwinds through its `finally` blocks (staging folders, uploads, locks). Python runs a
+signal handler only between bytecodes, and a solve runs in C++; so the signal is also written to
+a wake-up pipe that a watcher thread reads at once and answers by stopping every solve under way,
+which hands control back. It keeps stopping them until the process ends: a solve that was just
+starting when the signal came may not hear the first request.
 """
 
 from __future__ import annotations
@@ -11,15 +13,19 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 
-from .contract.errors import Interrupted
+from .contract.stops import stop
 from .solve.settings import stop_all_solves
 
 STOP_SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
 
 
+RESTOP_S = 0.05  # how often the watcher stops again any solve under way once a stop came
+
+
 def _raise_interrupted(signum: int, _frame: object) -> None:
-    raise Interrupted(signum)
+    stop(signum)
 
 
 def install() -> None:
@@ -42,4 +48,6 @@ def _watch(read_end: int) -> None:
             return
         if not received:
             return
-        stop_all_solves()
+        while True:  # a stop ends the process: any solve still under way or starting is stopped
+            stop_all_solves()
+            time.sleep(RESTOP_S)

@@ -7,7 +7,6 @@ import contextlib
 import errno
 import os
 import shutil
-import signal
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -17,9 +16,9 @@ from filelock import FileLock, Timeout
 
 from ..contract.errors import InputError
 from ..contract.failures import FAILURE_COLUMNS
+from ..contract.stops import held
 
 RUN_RECORD = "run.json"
-STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM} | ({signal.SIGHUP} if hasattr(signal, "SIGHUP") else set())
 BATCH_SUMMARY = "summary.csv"
 BATCH_SUMMARY_HEADER = "area,caseload,rules,seed,"
 AUDIT_TABLE = "audit.csv"
@@ -97,25 +96,25 @@ def output_lock(folder: Path) -> Iterator[None]:
     parent = _existing_parent(folder)
     lock_path = parent / f".{folder.name or 'out'}.selector-lock"
     lock = FileLock(str(lock_path))
-    # A stop signal waits while the lock is taken, and arrives inside the `try` below, whose
-    # `finally` removes the lock file: never a lock left behind by a stop at the wrong moment.
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    acquired = False
     try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-        raise InputError(f"{folder}: another selector run is writing this folder now. Wait for it to "
-                         "finish, or choose another --out.", "out_busy") from None
-    except OSError as exc:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-        raise _cannot_write(folder, exc) from exc
-    try:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        # A stop waits while the lock is taken and comes inside this `try`, whose `finally`
+        # removes the lock file: never a lock left behind by a stop at the wrong moment.
+        with held():
+            try:
+                lock.acquire(timeout=0)
+            except Timeout:
+                raise InputError(f"{folder}: another selector run is writing this folder now. Wait for it to "
+                                 "finish, or choose another --out.", "out_busy") from None
+            except OSError as exc:
+                raise _cannot_write(folder, exc) from exc
+            acquired = True
         yield
     finally:
-        lock.release()
-        with contextlib.suppress(OSError):
-            lock_path.unlink()
+        if acquired:
+            lock.release()
+            with contextlib.suppress(OSError):
+                lock_path.unlink()
 
 
 def _existing_parent(folder: Path) -> Path:
@@ -144,28 +143,28 @@ def staged_folder(folder: Path, force: bool, inputs: Iterable[Path | None] = ())
     inputs = list(inputs)
     check_output_folder(folder, force, inputs)
     parent = _existing_parent(folder)
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # as in output_lock
+    staging: Path | None = None
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
-    except OSError as exc:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-        raise _cannot_write(folder, exc) from exc
-    try:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        with held():  # as in output_lock: the staging folder is made under the `except` that removes it
+            try:
+                staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
+            except OSError as exc:
+                raise _cannot_write(folder, exc) from exc
         yield staging
         _move_into_place(staging, folder)
     except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         raise _cannot_write(folder, exc) from exc
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         raise
 
 
 def _move_into_place(staging: Path, folder: Path) -> None:
     """Swap the finished folder in; a stop signal waits until the swap is done (not half-swapped)."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    try:
+    with held():
         if folder.exists():
             backup = folder.parent / f".{folder.name}.old-{os.getpid()}"
             os.replace(folder, backup)
@@ -173,8 +172,6 @@ def _move_into_place(staging: Path, folder: Path) -> None:
             shutil.rmtree(backup, ignore_errors=True)
         else:
             os.replace(staging, folder)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def write_folder(folder: Path, files: dict[str, bytes], force: bool, inputs: Iterable[Path | None] = ()) -> None:

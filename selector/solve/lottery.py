@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from ortools.sat.python import cp_model
 
+from ..contract import stops
 from ..contract.errors import SolverError
 from .constraints import CohortModel
 from .master import Master
@@ -312,6 +313,7 @@ class _Meter:
         return self.deadline - time.perf_counter()
 
     def check(self) -> None:
+        stops.check()
         if self.work_left() <= 0:
             raise _OutOfTime
         if self.wall_left() <= 0:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import ortools
 from ortools.sat.python import cp_model
 
+from ..contract import stops
 from ..contract.errors import InputError
 
 # Work allowed to the seeded tie-break among equally good cohorts, in CP-SAT's deterministic
@@ -105,13 +106,16 @@ class StoppableSolver(cp_model.CpSolver):
     arriving while the main thread is inside a long solve)."""
 
     def solve(self, model: cp_model.CpModel, solution_callback: object = None) -> object:  # type: ignore[override]
+        stops.check()  # a stop whose exception was lost (see contract/stops.py) ends the run here
         with _RUNNING_LOCK:
             _RUNNING.add(self)
         try:
-            return super().solve(model, solution_callback)  # type: ignore[arg-type]
+            answer = super().solve(model, solution_callback)  # type: ignore[arg-type]
         finally:
             with _RUNNING_LOCK:
                 _RUNNING.discard(self)
+        stops.check()
+        return answer
 
 
 _RUNNING: set[StoppableSolver] = set()
