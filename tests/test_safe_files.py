@@ -204,3 +204,27 @@ def test_a_failed_force_keeps_the_earlier_run(area: Path, tmp_path: Path, monkey
     assert code == 2 and "the disk is full" in stderr
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["area", "run"]
+
+
+def test_a_stop_while_the_lock_is_taken_leaves_no_lock_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A stop signal can land while the lock file is being created (another thread may take the
+    # signal, so masking it does not help): the stop waits for the lock to be taken and then
+    # unwinds through the step that removes it.
+    import filelock
+
+    from selector.contract import stops
+    from selector.contract.errors import Interrupted
+    from selector.io.folders import output_lock
+
+    monkeypatch.setattr(stops, "_requested", None)  # the stop below must not outlive this test
+    taking = filelock.FileLock.acquire
+
+    def stopped_while_taking(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        taken = taking(self, *args, **kwargs)
+        stops.stop(15)  # as the signal handler would, with the lock file just made
+        return taken
+
+    monkeypatch.setattr(filelock.FileLock, "acquire", stopped_while_taking)
+    with pytest.raises(Interrupted), output_lock(tmp_path / "run"):
+        pytest.fail("the run went on after the stop")
+    assert list(tmp_path.iterdir()) == []
