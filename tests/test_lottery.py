@@ -68,16 +68,22 @@ def test_children_alike_for_every_rule_are_one_type() -> None:
     assert child_types(problem).tolist() == [0, 0, 1]
 
 
-def leximin_by_enumeration(frame, rules: Rules) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    """Independent: every cohort enumerated, the checker keeps the optimal ones, and SciPy's
-    HiGHS solves the leximin LP child by child (a child is fixed when no lottery holding the
-    others can raise it above the level)."""
+def optimal_cohorts(frame, rules: Rules) -> tuple[list[tuple[str, ...]], list[str], np.ndarray]:  # type: ignore[no-untyped-def]
+    """Independent: every cohort enumerated and the checker's optimal ones kept; the children in
+    some of them, and which optimal cohorts hold each (a row per child)."""
     ids = frame.loc[frame["eligible"], "child_id"].tolist()
     feasible = [c for c in itertools.combinations(ids, rules.size) if not check.violations(frame, c, rules)]
     best = max(check.score(frame, c, rules) for c in feasible)
     optimal = [c for c in feasible if check.score(frame, c, rules) == best]
     possible = sorted({i for c in optimal for i in c})
-    a = np.array([[1.0 if i in c else 0.0 for c in optimal] for i in possible])
+    return optimal, possible, np.array([[1.0 if i in c else 0.0 for c in optimal] for i in possible])
+
+
+def leximin_by_enumeration(frame, rules: Rules) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Independent: every cohort enumerated, the checker keeps the optimal ones, and SciPy's
+    HiGHS solves the leximin LP child by child (a child is fixed when no lottery holding the
+    others can raise it above the level)."""
+    optimal, possible, a = optimal_cohorts(frame, rules)
     k = len(optimal)
     fixed: dict[int, float] = {}
 
@@ -103,7 +109,7 @@ def leximin_by_enumeration(frame, rules: Rules) -> dict[str, float]:  # type: ig
         for r in range(len(possible)):
             if r not in fixed and solve(np.concatenate([a[r], [0.0]]), level) <= level + 1e-7:
                 fixed[r] = level
-    return {i: (fixed[possible.index(i)] if i in possible else 0.0) for i in ids}
+    return {i: (fixed[possible.index(i)] if i in possible else 0.0) for i in frame.loc[frame["eligible"], "child_id"]}
 
 
 @settings(max_examples=60, deadline=None)
@@ -181,12 +187,7 @@ def test_columns_added_one_by_one_give_the_lp_of_columns_given_at_once(children:
 def smallest_largest_by_enumeration(frame, rules: Rules, floor: float) -> float:  # type: ignore[no-untyped-def]
     """Independent: every optimal cohort enumerated (the checker), and SciPy's HiGHS finds the
     smallest largest chance of any lottery over them that gives every possible child `floor`."""
-    ids = frame.loc[frame["eligible"], "child_id"].tolist()
-    feasible = [c for c in itertools.combinations(ids, rules.size) if not check.violations(frame, c, rules)]
-    best = max(check.score(frame, c, rules) for c in feasible)
-    optimal = [c for c in feasible if check.score(frame, c, rules) == best]
-    possible = sorted({i for c in optimal for i in c})
-    a = np.array([[1.0 if i in c else 0.0 for c in optimal] for i in possible])
+    optimal, possible, a = optimal_cohorts(frame, rules)
     k = len(optimal)
     above = np.hstack([-a, np.zeros((len(possible), 1))])  # -chance <= -floor
     below = np.hstack([a, -np.ones((len(possible), 1))])  # chance - largest <= 0
