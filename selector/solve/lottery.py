@@ -542,10 +542,10 @@ class _Engine:
     def _repair(self, child: int, cohort: list[int], everyone: np.ndarray, seen: np.ndarray
                 ) -> tuple[int, ...] | None:
         size = len(cohort)
-        place = int(np.argmin(self._shortfalls([cohort[:s] + cohort[s + 1:] for s in range(size)],
-                                               np.array([child]))[:, 0]))
+        placed = self._shortfalls([cohort[:s] + cohort[s + 1:] for s in range(size)], np.array([child]))[:, 0]
+        place = int(np.argmin(placed))
         cohort[place] = child
-        current = int(self._shortfall(cohort[:place] + cohort[place + 1:], np.array([child]))[0])
+        current = int(placed[place])  # the shortfall with the child in its place
         others = [slot for slot in range(size) if slot != place]
         for _step in range(REPAIR_STEPS):
             if current == 0:
