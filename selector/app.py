@@ -7,8 +7,10 @@ load → validate → profile → select (choose, write the run folder) → decl
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import hashlib
 import io
+import os
 import re
 import time
 import zipfile
@@ -1006,6 +1008,7 @@ class BatchItem:
     request: SelectRequest
     manifest: Path | None = None
     audit_draws: int = 0  # above 0: audit the area's lottery with this many draws instead of selecting
+    caseload_as_given: str = ""  # the caseload as the user named it, for summary.csv (the request's is absolute)
 
 
 def _safe_name(text: str) -> str:
@@ -1030,10 +1033,16 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
     rows, base = _manifest_rows(manifest)
 
     def path_of(text: str | None) -> Path | None:
+        """A path the manifest (or folder) names, resolved once against where it comes from and made
+        absolute, so that a process or a cluster worker with another working folder reads the same file."""
         if not text or not str(text).strip():
             return None
-        path = Path(str(text).strip())
-        return path if path.is_absolute() else base / path
+        return Path(os.path.abspath(base / Path(str(text).strip())))
+
+    def as_given(text: str) -> str:
+        # A folder's caseloads as the user would name them from where they ran the command; a
+        # manifest's as the manifest writes them.
+        return str(base / text) if manifest.is_dir() else text.strip()
 
     items: list[BatchItem] = []
     for record in rows:
@@ -1042,7 +1051,7 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
         row_params = replace(params, seed=int(seed_text)) if seed_text else params
         variants: list[tuple[str, Path | None]] = [("", path_of(record.get("rules")))]
         if rules_variants:
-            variants = [(f"__{_safe_name(r.stem)}", r) for r in rules_variants]
+            variants = [(f"__{_safe_name(r.stem)}", Path(os.path.abspath(r))) for r in rules_variants]
         for suffix, rules_file in variants:
             for seed in seeds or (row_params.seed,):
                 name = _safe_name(area) + suffix + (f"__seed{seed}" if seeds else "")
@@ -1051,7 +1060,7 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
                                   allow_missing_contact=allow_missing_contact)
                 items.append(BatchItem(name, SelectRequest(sources=sources, out=out / name, rules_file=rules_file,
                                                            params=replace(row_params, seed=seed), formats=formats),
-                                       manifest, audit_draws))
+                                       manifest, audit_draws, as_given(record["caseload"])))
     names = [t.name for t in items]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
@@ -1066,9 +1075,9 @@ def _manifest_rows(manifest: Path) -> tuple[list[dict[str, str]], Path]:
         for path in sorted(manifest.iterdir()):
             if path.suffix.lower() not in CASELOAD_SUFFIXES or path.stem.endswith("_contacts"):
                 continue
-            contacts = next((str(c) for c in sorted(manifest.glob(f"{path.stem}_contacts.*"))
+            contacts = next((c.name for c in sorted(manifest.glob(f"{glob.escape(path.stem)}_contacts.*"))
                              if c.suffix.lower() in CASELOAD_SUFFIXES), "")
-            rows.append({"area": path.stem, "caseload": str(path), "contacts": contacts})
+            rows.append({"area": path.stem, "caseload": path.name, "contacts": contacts})
         if not rows:
             raise InputError(f"{manifest}: no caseload files (.csv, .xlsx, .parquet) in this folder.", "empty_batch")
         return rows, manifest
@@ -1092,7 +1101,7 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
     started = time.perf_counter()
     request = item.request
     row: dict[str, object] = {
-        "area": item.name, "caseload": str(request.sources.caseload),
+        "area": item.name, "caseload": item.caseload_as_given or str(request.sources.caseload),
         "rules": str(request.rules_file or "default"), "seed": request.params.seed,
         "rows": "", "eligible": "", "status": "", "score": "", "bound": "", "exit_code": 0, "error": "",
         "run_folder": item.name,
@@ -1150,7 +1159,8 @@ def run_batch(items: list[BatchItem], out: Path, force: bool, run_many: RunMany 
         The summary table, one row per item, in manifest order.
     """
     inputs = [p for t in items for p in (*t.request.inputs, t.manifest) if p is not None]
-    with output_lock(Path(out)), staged_folder(Path(out), force, inputs) as staging:
+    out = Path(os.path.abspath(out))  # the areas' folders are written by processes or workers elsewhere
+    with output_lock(out), staged_folder(out, force, inputs) as staging:
         staged = [replace(t, request=replace(t.request, out=staging / t.name, force=False)) for t in items]
         stream = run_many(staged) if run_many else (run_batch_item(t) for t in staged)
         rows = list(stream)

@@ -145,3 +145,17 @@ def test_a_run_written_where_this_machine_cannot_see_it_is_a_failure(tmp_path: P
                                "error": ""}, item)
     assert row["exit_code"] == 1 and row["status"] == "ERROR"
     assert "which this machine cannot see; give --out a folder every worker shares" in str(row["error"])
+
+
+def test_a_relative_folder_reaches_the_workers(scheduler: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The workers run in another working folder: the areas' paths must reach them absolute, and
+    # summary.csv still names each caseload as the user typed it.
+    from tests.test_batch_paths import make_areas
+
+    make_areas(tmp_path / "areas")
+    monkeypatch.chdir(tmp_path)
+    code, stdout, stderr = run("batch", "areas", "--out", "runs", "--sets", "1", "--scheduler", scheduler)
+    assert code == 0 and "2 of 2 runs succeeded" in stdout, stderr
+    summary = pd.read_csv(tmp_path / "runs" / "summary.csv", encoding="utf-8-sig", dtype=str)
+    assert summary["caseload"].tolist() == ["areas/Eastshire.csv", "areas/Westshire.csv"]
+    assert summary["status"].tolist() == ["OPTIMAL", "OPTIMAL"]
