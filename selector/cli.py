@@ -126,9 +126,10 @@ def sources_of(caseload: Path | None, contacts: Path | None, sheet: str | None, 
     if caseload is None and not (list1 or list2 or sen2):
         raise click.UsageError("give a CASELOAD file, the Annex A lists with --list1 and/or --list2, or a SEN2 "
                                "return with --sen2.")
-    return app.Sources(caseload=caseload, contacts=contacts, sheet=sheet, list1=list1, list2=list2,
-                       as_of=as_of.date() if as_of else None, mapping=mapping, ap_urns=ap_urns,
-                       establishments=establishments, sen2=sen2, allow_missing_contact=allow_missing_contact, keep_columns=tuple(keep_column))
+    options = app.ReadOptions(list1=list1, list2=list2, mapping=mapping, ap_urns=ap_urns,
+                              as_of=as_of.date() if as_of else None, establishments=establishments, sen2=sen2)
+    return app.Sources(caseload=caseload, contacts=contacts, sheet=sheet, options=options,
+                       allow_missing_contact=allow_missing_contact, keep_columns=tuple(keep_column))
 
 
 # ---------------------------------------------------------------- commands

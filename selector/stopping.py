@@ -3,9 +3,12 @@
 Each signal raises `Interrupted` in the main thread (once a held step is done: contract/stops.py),
 so the run unwinds through its `finally` blocks (staging folders, uploads, locks). Python runs a
 signal handler only between bytecodes, and a solve runs in C++; so the signal is also written to
-a wake-up pipe that a watcher thread reads at once and answers by stopping every solve under way,
-which hands control back. It keeps stopping them until the process ends: a solve that was just
-starting when the signal came may not hear the first request.
+a wake-up pipe that a watcher thread reads at once and answers by stopping every search under way
+(`contract.stops.stoppable`), which hands control back. It keeps stopping them until the process
+ends: a solve that was just starting when the signal came may not hear the first request.
+
+This module needs only the standard library and the contract, so a command installs it before it
+imports anything heavy: a stop during the imports ends as cleanly as one during the run.
 """
 
 from __future__ import annotations
@@ -15,17 +18,10 @@ import signal
 import threading
 import time
 
-from .contract.stops import stop
-from .solve.settings import stop_all_solves
+from .contract.stops import stop, stop_all_searches
 
 STOP_SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
-
-
-RESTOP_S = 0.05  # how often the watcher stops again any solve under way once a stop came
-
-
-def _raise_interrupted(signum: int, _frame: object) -> None:
-    stop(signum)
+RESTOP_S = 0.05  # how often the watcher stops again any search under way once a stop came
 
 
 def install() -> None:
@@ -40,6 +36,10 @@ def install() -> None:
     threading.Thread(target=_watch, args=(read_end,), name="stop-watcher", daemon=True).start()
 
 
+def _raise_interrupted(signum: int, _frame: object) -> None:
+    stop(signum)
+
+
 def _watch(read_end: int) -> None:
     while True:
         try:
@@ -48,6 +48,6 @@ def _watch(read_end: int) -> None:
             return
         if not received:
             return
-        while True:  # a stop ends the process: any solve still under way or starting is stopped
-            stop_all_solves()
+        while True:  # a stop ends the process: any search still under way or starting is stopped
+            stop_all_searches()
             time.sleep(RESTOP_S)

@@ -100,9 +100,9 @@ def load_caseload(caseload: Path | None, contacts: Path | None = None, *, annex:
     """Read and validate files as the application does (`app.load`)."""
     from selector import app
 
-    options = {} if annex is None else {k: getattr(annex, k) for k in ("list1", "list2", "as_of", "mapping", "ap_urns", "establishments", "sen2")}
-    return app.load(app.Sources(caseload=caseload, contacts=contacts, sheet=sheet,
-                                allow_missing_contact=allow_missing_contact, **options))
+    options = annex if annex is not None else app.ReadOptions()
+    return app.load(app.Sources(caseload=caseload, contacts=contacts, sheet=sheet, options=options,  # type: ignore[arg-type]
+                                allow_missing_contact=allow_missing_contact))
 
 
 def solve_frame(caseload: pd.DataFrame, rules: Rules, params: SelectionParams, fixed_ids: tuple[str, ...] = ()

@@ -13,7 +13,10 @@ from click.testing import CliRunner
 
 from selector.cli import main
 from selector.contract.errors import CaseloadValidationError, InputError
-from selector.io.annex_a import AnnexOptions, annex_key, load_mapping, parse_dates, whole_years
+from selector.io.annex_a import parse_dates, whole_years
+from selector.io.headers import annex_key
+from selector.io.mapping import load_mapping
+from selector.io.options import ReadOptions
 from tests.conftest import SAMPLE, load_caseload
 
 ANNEX = SAMPLE / "annex_a"
@@ -57,7 +60,7 @@ def test_header_variants_are_recognised(tmp_path: Path) -> None:
     frame.columns = [c.replace("–", "-").upper() + "  " for c in frame.columns]
     list1 = write(frame, tmp_path / "l1.csv")
     loaded = load_caseload(None, contacts_for(["A1"], tmp_path / "c.csv"),
-                           annex=AnnexOptions(list1=list1, as_of=AS_OF))
+                           annex=ReadOptions(list1=list1, as_of=AS_OF))
     row = loaded.frame.iloc[0]
     assert (row.child_id, row.plan_status, row.primary_need, row.setting_type, row.setting_id) == (
         "A1", "EHCP", "ASD", "MAINSTREAM", "100001")
@@ -91,7 +94,7 @@ def test_mapping_defaults_read_long_names_phases_and_teams(tmp_path: Path) -> No
     ]
     list1 = write(list_rows(rows), tmp_path / "l1.csv")
     frame = load_caseload(None, contacts_for(["A1", "A2", "A3"], tmp_path / "c.csv"),
-                          annex=AnnexOptions(list1=list1, as_of=AS_OF)).frame
+                          annex=ReadOptions(list1=list1, as_of=AS_OF)).frame
     assert frame[["primary_need", "setting_type", "social_care"]].values.tolist() == [
         ["ASD", "AP", "CLA"], ["SLCN", "EHE", "CP"], ["SEMH", "AP", "CARE_LEAVER"]]
     assert frame["age"].tolist() == [11, 11, 22]
@@ -100,7 +103,7 @@ def test_mapping_defaults_read_long_names_phases_and_teams(tmp_path: Path) -> No
 def test_ap_register_marks_ap_settings(tmp_path: Path) -> None:
     rows = [{"Unique ID": "A1", "Main education establishment – URN": "555"}, {"Unique ID": "A2"}]
     register = write(pd.DataFrame({"URN": ["555"]}), tmp_path / "ap.csv")
-    frame = load_caseload(None, contacts_for(["A1", "A2"], tmp_path / "c.csv"), annex=AnnexOptions(
+    frame = load_caseload(None, contacts_for(["A1", "A2"], tmp_path / "c.csv"), annex=ReadOptions(
         list2=write(list_rows(rows, list1=False), tmp_path / "l2.csv"), as_of=AS_OF, ap_urns=register)).frame
     assert frame["setting_type"].tolist() == ["AP", "MAINSTREAM"]
     assert frame["plan_status"].tolist() == ["SEN_SUPPORT", "SEN_SUPPORT"]
@@ -113,7 +116,7 @@ def test_unmapped_values_are_reported_with_rows_never_guessed(tmp_path: Path) ->
             {"Unique ID": "A4", "SEN primary need": "Dyslexia"}]
     list1 = write(list_rows(rows), tmp_path / "l1.csv")
     with pytest.raises(CaseloadValidationError) as caught:
-        load_caseload(None, None, annex=AnnexOptions(list1=list1, as_of=AS_OF))
+        load_caseload(None, None, annex=ReadOptions(list1=list1, as_of=AS_OF))
     table = caught.value.failures
     assert table[["file", "row", "column", "value", "problem"]].values.tolist() == [
         ["l1.csv", 2, "SEN primary need", "Dyslexia",
@@ -131,7 +134,7 @@ def test_an_edited_mapping_maps_them(tmp_path: Path) -> None:
     mapping = tmp_path / "m.toml"
     mapping.write_text('[primary_need]\n"Dyslexia" = "SPLD"\n[setting_type]\n"Hospital school" = "OTHER"\n')
     rows = [{"Unique ID": "A1", "SEN primary need": "Dyslexia", "Main education establishment – phase": "Hospital school"}]
-    frame = load_caseload(None, contacts_for(["A1"], tmp_path / "c.csv"), annex=AnnexOptions(
+    frame = load_caseload(None, contacts_for(["A1"], tmp_path / "c.csv"), annex=ReadOptions(
         list1=write(list_rows(rows), tmp_path / "l1.csv"), as_of=AS_OF, mapping=mapping)).frame
     assert frame[["primary_need", "setting_type"]].values.tolist() == [["SPLD", "OTHER"]]
     mapping.write_text('[primary_need]\n"Dyslexia" = "DYS"\n')
@@ -143,7 +146,7 @@ def test_child_on_both_lists_keeps_the_ehc_plan_row(tmp_path: Path) -> None:
     list1 = write(list_rows([{"Unique ID": "A1", "SEN primary need": "PD"}]), tmp_path / "l1.csv")
     list2 = write(list_rows([{"Unique ID": "A1"}, {"Unique ID": "B2"}], list1=False), tmp_path / "l2.csv")
     loaded = load_caseload(None, contacts_for(["A1", "B2"], tmp_path / "c.csv"),
-                           annex=AnnexOptions(list1=list1, list2=list2, as_of=AS_OF))
+                           annex=ReadOptions(list1=list1, list2=list2, as_of=AS_OF))
     assert loaded.frame[["child_id", "plan_status", "primary_need"]].values.tolist() == [
         ["A1", "EHCP", "PD"], ["B2", "SEN_SUPPORT", "ASD"]]
     warning = loaded.warnings.iloc[0]

@@ -136,6 +136,6 @@ def test_the_run_record_keeps_the_extract_for_replace(tmp_path: Path) -> None:
 
 
 def _annex(list1: Path | None, establishments: Path, list2: Path | None = None):  # type: ignore[no-untyped-def]
-    from selector.io.annex_a import AnnexOptions
+    from selector.io.options import ReadOptions
 
-    return AnnexOptions(list1=list1, list2=list2, as_of=None, establishments=establishments)
+    return ReadOptions(list1=list1, list2=list2, as_of=None, establishments=establishments)

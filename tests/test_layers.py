@@ -14,7 +14,7 @@ LAYERS = ["front", "app", "report", "validate", "solve", "check", "io", "contrac
 FRONT_ENDS = {"cli", "web", "batch", "__main__"}
 # What a front end may use besides `app`: the contract (error types, rules as data) and
 # presentation helpers.
-FRONT_END_MAY_IMPORT = {"app", "contract", "batch", "report.render", "base"}
+FRONT_END_MAY_IMPORT = {"app", "contract", "batch", "report.render", "stopping", "base"}
 PURE = {"validate", "solve", "check", "contract"}
 
 

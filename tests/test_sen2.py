@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from selector.io.annex_a import AnnexOptions
+from selector.io.options import ReadOptions
 from tests.conftest import SAMPLE, load_caseload, run
 from tests.test_privacy import everything_written
 
@@ -42,7 +42,7 @@ IDENTIFIERS = ["Amber", "Alex", "2014-03-10", "ZZ99", "A123456789001", "Hazel"]
 @pytest.mark.parametrize(("source", "as_of"), [(SEN2 / "return.xml", None), (SEN2 / "csv", dt.date(2026, 1, 15))],
                          ids=["xml", "csv-modules"])
 def test_the_sample_return_reads_as_worked_by_hand(source: Path, as_of: dt.date | None) -> None:
-    loaded = load_caseload(None, SEN2 / "contacts.csv", annex=AnnexOptions(sen2=source, as_of=as_of,
+    loaded = load_caseload(None, SEN2 / "contacts.csv", annex=ReadOptions(sen2=source, as_of=as_of,
                                                                            establishments=GIAS))
     assert loaded.frame[COLUMNS].values.tolist() == EXPECTED
     assert loaded.as_of == dt.date(2026, 1, 15)  # the XML's reference date; the CSV form was told

@@ -193,7 +193,9 @@ def test_cancel_stops_the_run(client, monkeypatch: pytest.MonkeyPatch) -> None: 
             time.sleep(0.01)
         raise AssertionError("not cancelled")
 
-    monkeypatch.setattr(web.app, "solve", slow_solve)  # the engine below the application layer
+    from selector.app import selection as select_use_case
+
+    monkeypatch.setattr(select_use_case, "solve", slow_solve)  # the engine below the application layer
     sid = upload(client).headers["Location"].rsplit("/", 1)[1]
     post(client, f"/s/{sid}/choose", default_form())
     assert "Working on" in client.get(f"/s/{sid}/job").get_data(as_text=True)

@@ -1,4 +1,5 @@
-"""Stop requests (Ctrl+C, a polite kill, a closed terminal) as the run sees them.
+"""Stop requests (Ctrl+C, a polite kill, a closed terminal) as the run sees them, and the searches
+under way that a stop must end (`stoppable`; selector/stopping.py installs the handlers).
 
 A stop raises `Interrupted` in the main thread at once, except inside `held()`: a short step
 that must not be cut in two (a lock taken, a staging folder made, a finished folder swapped in)
@@ -14,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 from .errors import Interrupted
 
@@ -53,3 +55,33 @@ def held() -> Iterator[None]:
         if not _held and _pending is not None:
             signum, _pending = _pending, None
             raise Interrupted(signum)
+
+
+class Stoppable(Protocol):
+    """A search another thread can stop (a CP-SAT solver)."""
+
+    def stop_search(self) -> None: ...
+
+
+_running: set[Stoppable] = set()
+_running_lock = threading.Lock()
+
+
+@contextmanager
+def stoppable(search: Stoppable) -> Iterator[None]:
+    """A search under way that a stop ends at once (it hands back its best so far)."""
+    with _running_lock:
+        _running.add(search)
+    try:
+        yield
+    finally:
+        with _running_lock:
+            _running.discard(search)
+
+
+def stop_all_searches() -> None:
+    """Ask every search under way to stop now."""
+    with _running_lock:
+        running = list(_running)
+    for search in running:
+        search.stop_search()

@@ -10,29 +10,25 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from ..contract.columns import FALSE_WORDS, MAX_AGE, NEED_CODES, SETTING_CODES, SOCIAL_CARE_CODES, TRUE_WORDS
+from ..contract.columns import FALSE_WORDS, MAX_AGE, TRUE_WORDS
 from ..contract.errors import CaseloadValidationError, InputError
 from ..contract.failures import FAILURE_COLUMNS
 from .annex_a_rules import check_list, parse_dates
-from .establishments import (
-    ESTABLISHMENT_TYPES,
-    Establishments,
-    agrees,
-    fill_setting_types,
-    read_establishments,
-    type_key,
-)
-from .sen2 import SEN_SETTINGS, read_sen2
+from .establishments import Establishments, agrees, read_establishments
+from .headers import annex_key, is_annex_a, is_list1
+from .mapping import Mapping, load_mapping
 from .tables import RawTable, open_workbook, read_table
+
+if TYPE_CHECKING:
+    from .options import ReadOptions
 
 # Annex A headers (normalised by `annex_key`) -> the column they become.
 HEADERS = {
@@ -68,178 +64,7 @@ OFFICIAL_HEADERS = {
     "disability": "Does the child or young person have a disability?",
 }
 REQUIRED = ("unique id", "date of birth", "sen primary need", "main education establishment phase")
-LIST1_ONLY = ("date initial ehc plan issued", "elective home education")
 IDENTIFYING = ("upn", "uln", "date_of_birth")
-
-DEFAULT_MAPPING_TOML = """\
-# How selector reads the text of the Annex A lists. Keys are matched ignoring case, spaces,
-# hyphens, dashes and punctuation. Edit and pass with --mapping FILE. A value that maps to
-# nothing is reported by `selector validate` with its rows; it is never guessed.
-
-# SEN primary need: the SEN2 codes themselves are always accepted; these are the long names.
-[primary_need]
-"Specific learning difficulty" = "SPLD"
-"Moderate learning difficulty" = "MLD"
-"Severe learning difficulty" = "SLD"
-"Profound and multiple learning difficulty" = "PMLD"
-"Social, emotional and mental health" = "SEMH"
-"Speech, language and communication needs" = "SLCN"
-"Hearing impairment" = "HI"
-"Visual impairment" = "VI"
-"Multi-sensory impairment" = "MSI"
-"Physical disability" = "PD"
-"Autistic spectrum disorder" = "ASD"
-"Autism" = "ASD"
-"Other difficulty/disability" = "OTH"
-"Other difficulty or disability" = "OTH"
-"SEN support but no specialist assessment of type of need" = "NSA"
-"No specialist assessment" = "NSA"
-
-# Main (and subsidiary) education establishment phase -> setting_type.
-[setting_type]
-"Nursery" = "EARLY_YEARS"
-"Early years" = "EARLY_YEARS"
-"Private, voluntary or independent early years" = "EARLY_YEARS"
-"Primary" = "MAINSTREAM"
-"Middle deemed primary" = "MAINSTREAM"
-"Middle deemed secondary" = "MAINSTREAM"
-"Secondary" = "MAINSTREAM"
-"All-through" = "MAINSTREAM"
-"Sixth form" = "MAINSTREAM"
-"Resourced provision" = "RESOURCED"
-"SEN unit" = "RESOURCED"
-"Special" = "SPECIAL"
-"Special school" = "SPECIAL"
-"Independent" = "INDEPENDENT"
-"Independent special school" = "INDEPENDENT"
-"Non-maintained special school" = "INDEPENDENT"
-"Pupil referral unit" = "AP"
-"PRU" = "AP"
-"Alternative provision" = "AP"
-"AP academy" = "AP"
-"16 plus" = "FE"
-"Post-16" = "FE"
-"Further education" = "FE"
-"FE college" = "FE"
-"Sixth form college" = "FE"
-"Apprenticeship" = "TRAINING"
-"Traineeship" = "TRAINING"
-"Supported internship" = "TRAINING"
-"Elective home education" = "EHE"
-"Not in education" = "NOT_IN_EDUCATION"
-"NEET" = "NOT_IN_EDUCATION"
-"Not applicable" = "NOT_IN_EDUCATION"
-"Custody" = "CUSTODY"
-"Youth custody" = "CUSTODY"
-"Secure setting" = "CUSTODY"
-"Other" = "OTHER"
-
-# Which children's social care team? -> social_care. Empty means NONE when the child is
-# not known to children's social care.
-[social_care]
-"None" = "NONE"
-"Not known to social care" = "NONE"
-"Early help" = "EARLY_HELP"
-"Children in need" = "CIN"
-"Child in need" = "CIN"
-"CIN" = "CIN"
-"Child protection" = "CP"
-"CP" = "CP"
-"Looked after children" = "CLA"
-"Looked after child" = "CLA"
-"Children looked after" = "CLA"
-"CLA" = "CLA"
-"LAC" = "CLA"
-"Leaving care" = "CARE_LEAVER"
-"Care leavers" = "CARE_LEAVER"
-"Care leaver" = "CARE_LEAVER"
-"Disabled children" = "CIN"
-"Children with disabilities" = "CIN"
-"""
-DEFAULT_MAPPING_TOML += (
-    "\n# SEN2 returns: the SEN setting code of a placement without a URN -> setting_type.\n"
-    "[sen_setting]\n" + "".join(f'"{k}" = "{v}"\n' for k, v in SEN_SETTINGS.items()))
-DEFAULT_MAPPING_TOML += (
-    "\n# Get Information About Schools: type of establishment (or type group) -> setting_type,\n"
-    "# used with --establishments FILE to find a child's setting type from the URN.\n"
-    "[establishment_type]\n" + "".join(f'"{k}" = "{v}"\n' for k, v in ESTABLISHMENT_TYPES.items()))
-
-
-def annex_key(text: object) -> str:
-    """Text as the mapping matches it: lower case, punctuation and dashes as spaces, single spaces.
-
-    >>> annex_key("Main education establishment – URN ")
-    'main education establishment urn'
-    >>> annex_key("Known to children's social care?")
-    'known to childrens social care'
-    """
-    lowered = str(text).strip().lower().replace("'", "").replace("\u2019", "")
-    return re.sub(r"[^a-z0-9]+", " ", lowered).strip()
-
-
-@dataclass(frozen=True)
-class Mapping:
-    """The mapping tables: normalised text -> contract code, per target column."""
-
-    primary_need: dict[str, str]
-    setting_type: dict[str, str]
-    social_care: dict[str, str]
-    establishment_type: dict[str, str]
-    sen_setting: dict[str, str]
-
-
-def load_mapping(path: Path | str | None = None) -> Mapping:
-    """The default mapping, or an edited one (every code checked).
-
-    Raises:
-        InputError: the file is missing, not TOML, or maps to a code the contract lacks.
-    """
-    source = "default mapping"
-    text = DEFAULT_MAPPING_TOML
-    if path is not None:
-        path = Path(path)
-        source = path.name
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except OSError as exc:
-            raise InputError(f"{path.name}: mapping file cannot be read ({exc.strerror}).", "missing_file") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{source}: not valid TOML: {exc}.", "bad_mapping") from exc
-    allowed = {"primary_need": NEED_CODES, "setting_type": SETTING_CODES, "social_care": SOCIAL_CARE_CODES,
-               "establishment_type": SETTING_CODES, "sen_setting": SETTING_CODES}
-    unknown = sorted(set(data) - set(allowed))
-    if unknown:
-        raise InputError(f"{source}: unknown table [{unknown[0]}]; the tables are "
-                         f"{', '.join(allowed)}.", "bad_mapping")
-    tables: dict[str, dict[str, str]] = {}
-    for name, codes in allowed.items():
-        table = {annex_key(code): code for code in codes}  # the codes themselves always map
-        if name == "establishment_type":  # GIAS's names, matched their own way; defaults kept under edits
-            table = {type_key(k): v for k, v in ESTABLISHMENT_TYPES.items()}
-        if name == "sen_setting":  # SEN2's setting codes of a placement without a URN
-            table = {annex_key(k): v for k, v in SEN_SETTINGS.items()}
-        for key, value in data.get(name, {}).items():
-            code = str(value).strip().upper()
-            if code not in codes:
-                raise InputError(f"{source}: [{name}] {key!r} = {value!r} is not one of {' '.join(codes)}.",
-                                 "bad_mapping")
-            table[type_key(key) if name == "establishment_type" else annex_key(key)] = code
-        tables[name] = table
-    return Mapping(**tables)
-
-
-def is_annex_a(table: RawTable) -> bool:
-    """Whether a table has Annex A headers (a Unique ID and a SEN primary need)."""
-    keys = {annex_key(h) for h in table.header.values()}
-    return "unique id" in keys and "sen primary need" in keys
-
-
-def is_list1(table: RawTable) -> bool:
-    keys = {annex_key(h) for h in table.header.values()}
-    return any(k in keys for k in LIST1_ONLY)
-
 
 def read_workbook_lists(path: Path) -> tuple[RawTable | None, RawTable | None]:
     """List 1 and List 2 from one workbook: sheets named like List_1 / List 2, else by headers."""
@@ -474,28 +299,6 @@ def read_ap_urns(path: Path | str) -> frozenset[str]:
     return frozenset(v.strip() for v in table.frame[column] if v.strip())
 
 
-@dataclass(frozen=True)
-class AnnexOptions:
-    """How to read Annex A input.
-
-    Attributes:
-        list1, list2: the list files (CSV, or a sheet of a workbook), when given explicitly.
-        as_of: the date ages are taken at (default today).
-        mapping: an edited mapping TOML, or None for the defaults.
-        ap_urns: a file of AP settings' URNs, or None.
-        establishments: a Get Information About Schools extract (setting type from the URN), or None.
-        sen2: a SEN2 return (an .xml file, or a folder of one CSV per module), or None.
-    """
-
-    list1: Path | None = None
-    list2: Path | None = None
-    as_of: dt.date | None = None
-    mapping: Path | None = None
-    ap_urns: Path | None = None
-    establishments: Path | None = None
-    sen2: Path | None = None
-
-
 def detect_lists(path: Path, sheet: str | None) -> tuple[RawTable | None, RawTable | None] | None:
     """Annex A lists in a caseload file, if that is what it holds (else None)."""
     path = Path(path)
@@ -509,7 +312,7 @@ def detect_lists(path: Path, sheet: str | None) -> tuple[RawTable | None, RawTab
     return None
 
 
-def read_lists(options: AnnexOptions, caseload: Path | None, sheet: str | None,
+def read_lists(options: ReadOptions, caseload: Path | None, sheet: str | None,
                first: RawTable | None = None) -> AnnexAResult | None:
     """Annex A converted to the contract when the input is Annex A; None when it is not."""
     if options.list1 or options.list2:
@@ -533,46 +336,3 @@ def read_lists(options: AnnexOptions, caseload: Path | None, sheet: str | None,
                    ap_urns=read_ap_urns(options.ap_urns) if options.ap_urns else frozenset(),
                    establishments=(read_establishments(options.establishments, mapping.establishment_type)
                                    if options.establishments else None))
-
-
-@dataclass(frozen=True)
-class CaseloadTable:
-    """The caseload as read: the raw table, the warnings found on the way (Annex A rules, the
-    establishments lookup), and the date ages were taken at (None when the file gives ages)."""
-
-    raw: RawTable
-    warnings: pd.DataFrame | None = None
-    as_of: dt.date | None = None
-
-
-def read_caseload_table(path: Path | None, sheet: str | None, annex: AnnexOptions) -> CaseloadTable:
-    """The caseload as a raw table, whether it comes in the contract's columns or as Annex A lists
-    (converted, ages taken at `annex.as_of`, default today).
-
-    Raises:
-        InputError: no caseload given, or a file cannot be read.
-        CaseloadValidationError: the Annex A lists have problems (every one).
-    """
-    sen2 = annex.sen2 or (path if path is not None and path.suffix.lower() == ".xml" else None)
-    if sen2 is not None:
-        mapping = load_mapping(annex.mapping)
-        result = read_sen2(sen2, annex.as_of, {k.upper(): v for k, v in mapping.sen_setting.items()},
-                           read_establishments(annex.establishments, mapping.establishment_type)
-                           if annex.establishments else None)
-        return CaseloadTable(result.table, result.failures, result.as_of)
-    first = None
-    if path is not None and path.suffix.lower() not in (".xlsx", ".xlsm") and not (annex.list1 or annex.list2):
-        first = read_table(path, sheet=sheet)
-    as_of = annex.as_of or dt.date.today()
-    converted = read_lists(replace(annex, as_of=as_of), path, sheet, first)
-    if converted is not None:
-        return CaseloadTable(converted.table, converted.failures, as_of)
-    if first is None and path is not None:
-        first = read_table(path, sheet=sheet)
-    if first is None:
-        raise InputError("no caseload given: name a caseload file, or the Annex A lists.", "no_caseload")
-    if annex.establishments is None:
-        return CaseloadTable(first)
-    # A contract caseload: empty setting types come from the URN in setting_id.
-    mapping = load_mapping(annex.mapping).establishment_type
-    return CaseloadTable(*fill_setting_types(first, read_establishments(annex.establishments, mapping)))

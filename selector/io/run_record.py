@@ -10,22 +10,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..contract.errors import RunRecordError
+from .options import READ_OPTIONS
 
 SCHEMA_VERSION = 2
 RUN_RECORD_NAME = "run.json"
-
-
-@dataclass(frozen=True)
-class AnnexRecord:
-    """How Annex A lists were read: their paths and the date ages were taken at."""
-
-    list1: str | None = None
-    list2: str | None = None
-    mapping: str | None = None
-    ap_urns: str | None = None
-    as_of: str | None = None
-    establishments: str | None = None
-    sen2: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,7 +31,7 @@ class InputRecord:
     sheet: str | None = None
     allow_missing_contact: bool = False
     formats: tuple[str, ...] = ()
-    annex_a: AnnexRecord | None = None
+    annex_a: dict[str, str | None] | None = None  # the reading options (io/caseload.py), as text
 
 
 @dataclass(frozen=True)
@@ -162,10 +150,7 @@ class RunRecord:
         options: dict[str, Any] = {"sheet": source.sheet, "allow_missing_contact": source.allow_missing_contact,
                                    "formats": list(source.formats)}
         if source.annex_a is not None:
-            a = source.annex_a
-            options["annex_a"] = {"list1": a.list1, "list2": a.list2, "mapping": a.mapping,
-                                  "ap_urns": a.ap_urns, "as_of": a.as_of, "establishments": a.establishments,
-                                  "sen2": a.sen2}
+            options["annex_a"] = {name: source.annex_a.get(name) for name in READ_OPTIONS}
         data: dict[str, Any] = {
             "schema_version": self.schema_version,
             "version": self.version,
@@ -240,8 +225,8 @@ def record_from_dict(data: Any, source: str) -> RunRecord:
     annex = None
     if options.get("annex_a") is not None:
         given = reader.table(options["annex_a"], "input.options.annex_a")
-        annex = AnnexRecord(**{k: reader.get(given, k, (str, type(None)), "input.options.annex_a", default=None)
-                               for k in ("list1", "list2", "mapping", "ap_urns", "as_of", "establishments", "sen2")})
+        annex = {k: reader.get(given, k, (str, type(None)), "input.options.annex_a", default=None)
+                 for k in READ_OPTIONS}
     for key in ("caseload_path", "contacts_path"):
         reader.input_path(source_table.get(key), f"input.{key}")
     record_input = InputRecord(

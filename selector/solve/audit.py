@@ -12,12 +12,14 @@ rank as degrees of freedom), which accounts for each draw holding a fixed number
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
-from .lottery import Lottery, draw
+from .lottery import Lottery, draw, fair_lottery
+from .problem import Problem, subset
+from .settings import SelectionParams
 
 CELLS = 40  # cells of the overall test (fewer when there are fewer types)
 
@@ -60,6 +62,39 @@ class Audit:
     smallest_p_adjusted: float
 
 
+@dataclass(frozen=True)
+class LotteryAudit:
+    """A lottery audited: the lottery, what its draws showed, the cohorts drawn (candidate
+    positions), and the largest change in any chance when the rows were shuffled (0 expected)."""
+
+    lottery: Lottery
+    audit: Audit
+    cohorts: tuple[tuple[int, ...], ...]
+    shuffle_difference: float
+
+
+def audit_lottery(problem: Problem, params: SelectionParams, optimum: int, draws: int,
+                  progress: Callable[[str], None] | None = None) -> LotteryAudit:
+    """Compute the lottery over the cohorts reaching `optimum` (less the slack), draw it `draws`
+    times (seeds from the run's onwards), test the counts against the chances, and compute it again
+    on the rows shuffled."""
+    def step(text: str) -> None:
+        if progress is not None:
+            progress(text)
+
+    step("the lottery")
+    lottery = fair_lottery(problem, params, optimum, params.slack, params.lottery_work, params.time_limit_s)
+    step(f"{draws} draws")
+    counts, cohorts = draw_many(lottery, draws, params.seed)
+    result = audit(lottery, counts, draws, params.seed)
+    step("the lottery again, on the rows shuffled")
+    shuffle = np.random.default_rng([params.seed, 17]).permutation(problem.n)
+    again = fair_lottery(subset(problem, shuffle), params, optimum, params.slack, params.lottery_work,
+                         params.time_limit_s)
+    difference = float(np.abs(again.chances - lottery.chances[shuffle]).max()) if problem.n else 0.0
+    return LotteryAudit(lottery, result, tuple(cohorts), difference)
+
+
 def draw_many(lottery: Lottery, draws: int, first_seed: int = 0) -> tuple[np.ndarray, list[tuple[int, ...]]]:
     """How often each candidate is in cohort 1 over `draws` seeds, and the cohorts drawn."""
     counts = np.zeros(len(lottery.chances), dtype=np.int64)
@@ -73,6 +108,7 @@ def draw_many(lottery: Lottery, draws: int, first_seed: int = 0) -> tuple[np.nda
 
 def audit(lottery: Lottery, counts: np.ndarray, draws: int, first_seed: int = 0) -> Audit:
     """Test the draws' counts against the lottery's chances, per type and overall."""
+    from scipy import stats  # a second to import: only the audit needs it
     type_of = lottery.type_of
     n_types = int(type_of.max()) + 1 if len(type_of) else 0
     sizes = np.bincount(type_of, minlength=n_types)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,32 +101,15 @@ class Budget:
 
 
 class StoppableSolver(cp_model.CpSolver):
-    """A CP-SAT solver that `stop_all_solves` can stop from another thread (a stop request
-    arriving while the main thread is inside a long solve)."""
+    """A CP-SAT solver that a stop request stops from another thread (contract/stops.py) while
+    the main thread is inside a long solve."""
 
     def solve(self, model: cp_model.CpModel, solution_callback: object = None) -> object:  # type: ignore[override]
         stops.check()  # a stop whose exception was lost (see contract/stops.py) ends the run here
-        with _RUNNING_LOCK:
-            _RUNNING.add(self)
-        try:
+        with stops.stoppable(self):
             answer = super().solve(model, solution_callback)  # type: ignore[arg-type]
-        finally:
-            with _RUNNING_LOCK:
-                _RUNNING.discard(self)
         stops.check()
         return answer
-
-
-_RUNNING: set[StoppableSolver] = set()
-_RUNNING_LOCK = threading.Lock()
-
-
-def stop_all_solves() -> None:
-    """Ask every solve under way to stop now (it returns its best so far within milliseconds)."""
-    with _RUNNING_LOCK:
-        running = list(_RUNNING)
-    for solver in running:
-        solver.stop_search()
 
 
 def make_solver(params: SelectionParams, time_limit: float) -> cp_model.CpSolver:

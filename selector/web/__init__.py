@@ -323,8 +323,8 @@ def _run_job(session: Session) -> None:
 
 
 def _open_session(folder: Path, saved: dict[str, Path | None]) -> Session:
-    sources = app.Sources(caseload=saved["caseload"], contacts=saved["contacts"], list1=saved["list1"],
-                          list2=saved["list2"])
+    sources = app.Sources(caseload=saved["caseload"], contacts=saved["contacts"],
+                          options=app.ReadOptions(list1=saved["list1"], list2=saved["list2"]))
     caseload = app.load(sources)
     rules = app.read_rules(saved["rules"], caseload=caseload) if saved["rules"] else DEFAULT_RULES
     return Session(folder, caseload, rules)

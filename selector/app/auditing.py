@@ -1,0 +1,109 @@
+"""The audit: the lottery select draws cohort 1 from, drawn many times and tested against its
+computed chances, computed again on the rows shuffled, each cohort drawn checked independently."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from .. import check
+from ..io.folders import check_output_folder, output_lock, write_folder
+from ..io.tables import frame_to_csv_bytes
+from ..report.audit import SIGNIFICANCE, audit_frame, audit_sections
+from ..report.content import chances_frame
+from ..report.render import render_html, render_markdown
+from ..solve import SelectionParams
+from ..solve.audit import Audit, audit_lottery
+from ..solve.lottery import Chances, chances_of, draw
+from ..solve.search import solve_cohort
+from ..validate import Caseload
+from .load import Progress, Sources, inputs_of, load, read_rules
+from .selection import problem_of
+
+
+@dataclass(frozen=True)
+class AuditRequest:
+    """An audit of the lottery: N draws tested against the computed chances, and a shuffle.
+
+    Attributes:
+        sources: the caseload and how to read it.
+        out: the folder to write (audit.md, audit.html, audit.csv, chances.csv, the charts).
+        rules_file: a rules TOML, or None for the defaults.
+        params: seed (the first draw's), slack, lottery work and time limit.
+        draws: how many lotteries to draw.
+        force: replace an earlier audit folder.
+    """
+
+    sources: Sources
+    out: Path
+    rules_file: Path | None = None
+    params: SelectionParams = field(default_factory=SelectionParams)
+    draws: int = 1000
+    force: bool = False
+
+    @property
+    def inputs(self) -> tuple[Path, ...]:
+        """Every file the audit reads: no output may be, or hold, one of them."""
+        return inputs_of(self.sources, self.rules_file)
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """The audit: the lottery, what the draws showed, and the largest change in any chance when
+    the rows were shuffled."""
+
+    caseload: Caseload
+    lottery: Chances
+    audit: Audit
+    shuffle_difference: float
+    off_cohorts: int  # distinct cohorts drawn that break a rule or fall short of the lottery's score
+    folder: Path
+
+    @property
+    def deviates(self) -> bool:
+        """The draws or the shuffle show the lottery is not what it says."""
+        return (self.audit.overall_p < SIGNIFICANCE or self.audit.smallest_p_adjusted < SIGNIFICANCE
+                or self.shuffle_difference > 0 or self.off_cohorts > 0)
+
+
+def audit(request: AuditRequest, progress: Progress | None = None) -> AuditResult:
+    """Compute the lottery, draw it N times, test the counts against the chances, compute it again
+    on the rows shuffled, and write the audit folder.
+
+    Raises:
+        SelectorError: bad input (2), impossible rules (3).
+    """
+    def step(text: str) -> None:
+        if progress is not None:
+            progress(text)
+
+    params, inputs = request.params, request.inputs
+    with output_lock(request.out):
+        check_output_folder(request.out, request.force, inputs)
+        caseload = load(request.sources)
+        rules = read_rules(request.rules_file, None, caseload)
+        problem = problem_of(caseload, rules, progress)
+        step("the best score")
+        optimum = solve_cohort(problem, replace(params, sets=1)).score
+        audited = audit_lottery(problem, params, optimum, request.draws, progress)
+        lottery, result, difference = audited.lottery, audited.audit, audited.shuffle_difference
+        step("each cohort drawn, by the independent checker")
+        frame, ids = caseload.frame, problem.child_ids.astype(str)
+        off = sum(1 for cohort in set(audited.cohorts)
+                  if check.violations(frame, [ids[i] for i in cohort], rules)
+                  or check.score(frame, [ids[i] for i in cohort], rules) < lottery.threshold)
+        chances = chances_of(problem, lottery, optimum, params, draw(lottery, params.seed))
+        drawn = pd.Series(result.counts, index=ids)
+        sections = audit_sections(caseload.frame, chances, result, drawn, difference, rules.size, off)
+        title = f"Audit of the lottery for {request.sources.caseload.name if request.sources.caseload else 'the lists'}"
+        files = {
+            "audit.md": render_markdown(title, sections).encode(),
+            "audit.html": render_html(title, sections).encode(),
+            "audit.csv": frame_to_csv_bytes(audit_frame(result)),
+            "chances.csv": frame_to_csv_bytes(chances_frame(chances)),
+            **{chart.name: chart.svg.encode() for section in sections for chart in section.charts},
+        }
+        write_folder(request.out, files, request.force, inputs)
+    return AuditResult(caseload, chances, result, difference, off, request.out)

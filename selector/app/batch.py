@@ -1,0 +1,204 @@
+"""Batch runs: many areas or scenarios planned from a manifest or a folder, each run (select or
+audit) described as a summary row, and the batch folder written all at once."""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from ..contract.errors import CaseloadValidationError, InputError, SelectorError
+from ..contract.failures import FAILURE_COLUMNS, failure_line
+from ..io.folders import output_lock, staged_folder
+from ..io.tables import frame_to_csv_bytes, read_table
+from ..solve import SelectionParams
+from .auditing import AuditRequest, audit
+from .load import Sources
+from .selection import SelectRequest, select
+
+CASELOAD_SUFFIXES = {".csv", ".xlsx", ".parquet"}
+
+
+SUMMARY_COLUMNS = ["area", "caseload", "rules", "seed", "rows", "eligible", "status", "score", "bound",
+                   "seconds", "exit_code", "error", "run_folder"]
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One run of a batch: an area (or scenario) name and its request."""
+
+    name: str
+    request: SelectRequest
+    manifest: Path | None = None
+    audit_draws: int = 0  # above 0: audit the area's lottery with this many draws instead of selecting
+    caseload_as_given: str = ""  # the caseload as the user named it, for summary.csv (the request's is absolute)
+
+
+def _safe_name(text: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", text.strip()).strip("._")
+    return name or "area"
+
+
+def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_variants: tuple[Path, ...] = (),
+               seeds: tuple[int, ...] = (), formats: tuple[str, ...] = (),
+               allow_missing_contact: bool = False, audit_draws: int = 0) -> list[BatchItem]:
+    """The batch's runs from a manifest CSV (area, caseload and optional contacts, rules, seed;
+    paths relative to it) or a folder of caseloads (contacts from NAME_contacts.* beside each).
+    Scenario mode runs every area once per extra rules file and/or seed. With `audit_draws`,
+    each area's lottery is audited (that many draws) instead of a cohort being chosen.
+
+    Raises:
+        InputError: the manifest is missing, malformed, or names an area twice.
+    """
+    manifest = Path(manifest)
+    if not manifest.exists():
+        raise InputError(f"{manifest}: not found. Give a manifest CSV or a folder of caseloads.", "missing_file")
+    rows, base = _manifest_rows(manifest)
+
+    def path_of(text: str | None) -> Path | None:
+        """A path the manifest (or folder) names, resolved once against where it comes from and made
+        absolute, so that a process or a cluster worker with another working folder reads the same file."""
+        if not text or not str(text).strip():
+            return None
+        return Path(os.path.abspath(base / Path(str(text).strip())))
+
+    def as_given(text: str) -> str:
+        # A folder's caseloads as the user would name them from where they ran the command; a
+        # manifest's as the manifest writes them.
+        return str(base / text) if manifest.is_dir() else text.strip()
+
+    items: list[BatchItem] = []
+    for record in rows:
+        area = record.get("area", "").strip() or Path(record["caseload"]).stem
+        seed_text = str(record.get("seed", "")).strip()
+        row_params = replace(params, seed=int(seed_text)) if seed_text else params
+        variants: list[tuple[str, Path | None]] = [("", path_of(record.get("rules")))]
+        if rules_variants:
+            variants = [(f"__{_safe_name(r.stem)}", Path(os.path.abspath(r))) for r in rules_variants]
+        for suffix, rules_file in variants:
+            for seed in seeds or (row_params.seed,):
+                name = _safe_name(area) + suffix + (f"__seed{seed}" if seeds else "")
+                sources = Sources(caseload=path_of(record["caseload"]) or Path(),
+                                  contacts=path_of(record.get("contacts")),
+                                  allow_missing_contact=allow_missing_contact)
+                items.append(BatchItem(name, SelectRequest(sources=sources, out=out / name, rules_file=rules_file,
+                                                           params=replace(row_params, seed=seed), formats=formats),
+                                       manifest, audit_draws, as_given(record["caseload"])))
+    names = [t.name for t in items]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise InputError(f"{manifest.name}: area {repeated[0]!r} appears more than once; give each row its "
+                         "own area name.", "bad_manifest")
+    return items
+
+
+def _manifest_rows(manifest: Path) -> tuple[list[dict[str, str]], Path]:
+    rows: list[dict[str, str]] = []
+    if manifest.is_dir():
+        for path in sorted(manifest.iterdir()):
+            if path.suffix.lower() not in CASELOAD_SUFFIXES or path.stem.endswith("_contacts"):
+                continue
+            contacts = next((c.name for c in sorted(manifest.glob(f"{glob.escape(path.stem)}_contacts.*"))
+                             if c.suffix.lower() in CASELOAD_SUFFIXES), "")
+            rows.append({"area": path.stem, "caseload": path.name, "contacts": contacts})
+        if not rows:
+            raise InputError(f"{manifest}: no caseload files (.csv, .xlsx, .parquet) in this folder.", "empty_batch")
+        return rows, manifest
+    table = read_table(manifest)
+    if "caseload" not in table.frame.columns:
+        raise InputError(f"{manifest.name}: a manifest needs a 'caseload' column (and 'area', optional "
+                         "'contacts', 'rules', 'seed').", "bad_manifest")
+    for row_number, record in zip(table.row_numbers, table.frame.to_dict("records"), strict=True):
+        if not record["caseload"].strip():
+            raise InputError(f"{manifest.name}: row {row_number}, column 'caseload': empty.", "bad_manifest")
+        record.setdefault("area", Path(record["caseload"]).stem)
+        if "seed" in record and record["seed"].strip() and not record["seed"].strip().lstrip("-").isdigit():
+            raise InputError(f"{manifest.name}: row {row_number}, column 'seed': {record['seed']!r} is not "
+                             "a whole number.", "bad_manifest")
+        rows.append(record)
+    return rows, manifest.parent
+
+
+def run_batch_item(item: BatchItem) -> dict[str, object]:
+    """Run one area and describe the outcome as a summary row; never raises for a bad area."""
+    started = time.perf_counter()
+    request = item.request
+    row: dict[str, object] = {
+        "area": item.name, "caseload": item.caseload_as_given or str(request.sources.caseload),
+        "rules": str(request.rules_file or "default"), "seed": request.params.seed,
+        "rows": "", "eligible": "", "status": "", "score": "", "bound": "", "exit_code": 0, "error": "",
+        "run_folder": item.name,
+    }
+    caseload_name = request.sources.caseload.name if request.sources.caseload else ""
+    failures: list[dict[str, object]] = []  # every error of the area, for failures.csv
+    try:
+        if item.audit_draws:
+            audited = audit(AuditRequest(sources=request.sources, out=request.out, rules_file=request.rules_file,
+                                         params=request.params, draws=item.audit_draws))
+        else:
+            result = select(request)
+    except CaseloadValidationError as error:
+        errors = error.failures[error.failures["severity"] == "error"]
+        first = f" First: {failure_line(errors.iloc[0])}" if len(errors) else ""
+        row.update(status="INVALID_INPUT", exit_code=2, error=error.message + first, run_folder="")
+        failures = errors.astype(object).to_dict("records")
+    except SelectorError as error:
+        row.update(status={2: "INVALID_INPUT", 3: "INFEASIBLE"}.get(error.exit_code, "ERROR"),
+                   exit_code=error.exit_code, error=error.message.replace("\n", " "), run_folder="")
+        failures = [_failure_row(error.where or caseload_name, error.message, error.fix)]
+    except Exception as error:  # one broken area must not stop the others
+        row.update(status="ERROR", exit_code=1, error=f"{type(error).__name__}: {error}", run_folder="")
+        failures = [_failure_row(caseload_name, f"{type(error).__name__}: {error}", "")]
+    else:
+        if item.audit_draws:
+            frame = audited.caseload.frame
+            row.update(rows=len(frame), eligible=int(frame["eligible"].sum()),
+                       status="DEVIATION" if audited.deviates else "NO_DEVIATION", score=audited.lottery.optimum)
+        else:
+            first = result.solution.cohorts[0]
+            frame = result.caseload.frame
+            row.update(rows=len(frame), eligible=int(frame["eligible"].sum()), status=first.status,
+                       score=first.score, bound=first.bound)
+    row["seconds"] = round(time.perf_counter() - started, 3)
+    row["failures"] = [{"area": item.name, **f} for f in failures]
+    return row
+
+
+def _failure_row(file: str, problem: str, fix: str) -> dict[str, object]:
+    """An error that is not about one cell (impossible rules, an unreadable file) as a failures row."""
+    return {"severity": "error", "file": file, "row": "", "column": "", "value": "",
+            "problem": problem.replace("\n", " "), "fix": fix}
+
+
+RunMany = Callable[[list[BatchItem]], Iterator[dict[str, object]]]
+
+
+def run_batch(items: list[BatchItem], out: Path, force: bool, run_many: RunMany | None = None) -> pd.DataFrame:
+    """Run every item (through `run_many`, e.g. a process pool; one by one without it), write
+    OUT/<area>/ folders and OUT/summary.csv. The batch is built beside OUT and moved into place
+    at the end, so an interrupted batch leaves no half-written OUT.
+
+    Returns:
+        The summary table, one row per item, in manifest order.
+    """
+    inputs = [p for t in items for p in (*t.request.inputs, t.manifest) if p is not None]
+    out = Path(os.path.abspath(out))  # the areas' folders are written by processes or workers elsewhere
+    with output_lock(out), staged_folder(out, force, inputs) as staging:
+        staged = [replace(t, request=replace(t.request, out=staging / t.name, force=False)) for t in items]
+        stream = run_many(staged) if run_many else (run_batch_item(t) for t in staged)
+        rows = list(stream)
+        order = {t.name: i for i, t in enumerate(items)}
+        rows.sort(key=lambda r: order[str(r["area"])])
+        failures = pd.DataFrame([f for r in rows for f in r.pop("failures", [])],  # type: ignore[attr-defined]
+                                columns=["area", *FAILURE_COLUMNS])
+        summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+        (staging / "summary.csv").write_bytes(frame_to_csv_bytes(summary))
+        # Every error of every area (the summary shows only the first), for a spreadsheet.
+        (staging / "failures.csv").write_bytes(frame_to_csv_bytes(failures))
+    return summary

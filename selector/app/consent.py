@@ -1,0 +1,102 @@
+"""Consent: where each family's answer stands, recorded in a run folder's history (nothing is
+overwritten), and the reserves offered after a decline."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from ..contract.errors import InputError
+from ..io.folders import output_lock, write_file
+from ..io.run_record import CONSENT_STATES, ConsentEvent, RunRecord, read_run_record
+from ..io.tables import frame_to_csv_bytes
+from .replace import match_ids, now_utc
+
+
+@dataclass(frozen=True)
+class ConsentRequest:
+    """A family's answer (or the attempt to reach them) for a child of a run's cohort 1 or reserves.
+
+    Attributes:
+        state: to ask, asked, agreed, declined or unreachable ("to-ask", "TO_ASK" read alike).
+        at: when, as ISO text in UTC; now when not given.
+    """
+
+    run_dir: Path
+    child_id: str
+    state: str
+    note: str = ""
+    at: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsentResult:
+    """The change recorded, where the child stands, and, after a decline, the reserves offered."""
+
+    event: ConsentEvent
+    role: str
+    offered: tuple[str, ...]
+    states: tuple[tuple[int, str, str], ...]
+
+
+def consent_state(text: str) -> str:
+    """A consent state as written by a person, in the record's words.
+
+    >>> consent_state("TO_ASK"), consent_state(" unreachable ")
+    ('to ask', 'unreachable')
+    """
+    state = " ".join(text.replace("-", " ").replace("_", " ").split()).casefold()
+    if state not in CONSENT_STATES:
+        raise InputError(f"{text!r} is not a consent state; the states are {', '.join(CONSENT_STATES)}.",
+                         "bad_consent_state")
+    return state
+
+
+def record_consent(request: ConsentRequest) -> ConsentResult:
+    """Record a consent change in a run folder: appended to the record's history (nothing is
+    overwritten), shown in contacts.csv; after a decline or no answer, the slot's reserves are
+    offered, best first, leaving out families who already said no or could not be reached.
+
+    Raises:
+        InputError: an unknown state, or a child who is neither in cohort 1 nor a reserve.
+    """
+    state = consent_state(request.state)
+    with output_lock(request.run_dir):
+        record = read_run_record(request.run_dir)
+        first = record.cohorts[0]
+        roles = {c: f"cohort 1, slot {i}" for i, c in enumerate(first.members, start=1)}
+        for slot, member in enumerate(first.members, start=1):
+            for rank, reserve in enumerate(first.reserves.get(member, ()), start=1):
+                roles.setdefault(reserve, f"reserve {rank} for slot {slot}")
+        (child,) = match_ids((request.child_id,), first.members, str(request.run_dir),
+                              reserves=tuple(c for c in roles if c not in first.members))
+        at = request.at or now_utc()
+        event = ConsentEvent(child, state, at, request.note.strip())
+        updated = replace(record, consent=(*record.consent, event))
+        _write_consent(request.run_dir, updated)
+    said_no = {c for c in roles if (e := updated.consent_state(c)) and e.state in ("declined", "unreachable")}
+    offered: tuple[str, ...] = ()
+    if state in ("declined", "unreachable") and child in first.members:
+        offered = tuple(r for r in first.reserves.get(child, ()) if r not in said_no and r not in first.members)
+    states = tuple((slot, member, (updated.consent_state(member) or ConsentEvent(member, "to ask", "")).state)
+                   for slot, member in enumerate(first.members, start=1))
+    return ConsentResult(event, roles[child], offered, states)
+
+
+def _write_consent(run_dir: Path, record: RunRecord) -> None:
+    """contacts.csv's consent column and run.json, each written whole (run.json last, with the
+    new hash of contacts.csv)."""
+    path = run_dir / "contacts.csv"
+    files = dict(record.files)
+    if path.is_file():
+        contacts = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        if "child_id" in contacts.columns:
+            contacts["consent"] = [(record.consent_state(c) or ConsentEvent(c, "to ask", "")).state
+                                   for c in contacts["child_id"]]
+            content = frame_to_csv_bytes(contacts)
+            write_file(path, content, replaceable=True)
+            files["contacts.csv"] = hashlib.sha256(content).hexdigest()
+    write_file(run_dir / "run.json", replace(record, files=files).to_json_bytes(), replaceable=True)

@@ -1,0 +1,140 @@
+"""Reading a caseload and what it offers: the sources of a run, loading and validating them,
+the rules asked for, the profile, and the failures table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from ..contract.cells import column_values
+from ..contract.errors import InputError
+from ..contract.rules import DEFAULT_RULES, Rules
+from ..io.caseload import read_caseload_table
+from ..io.folders import is_failures_table, write_file
+from ..io.options import ReadOptions
+from ..io.rules_toml import load_rules, rules_to_toml
+from ..io.tables import frame_to_csv_bytes, read_table
+from ..report.profile import profile_html
+from ..solve.profile import RuleRoom, dimension_counts, rule_room
+from ..validate import Caseload, validate, with_warnings
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where a caseload comes from and how to read it.
+
+    Attributes:
+        caseload: a caseload file (contract columns, an Annex A list or workbook, a SEN2 XML), or
+            None when the options name the lists or a SEN2 return.
+        contacts: the practitioners' contacts file, or None (inline columns serve).
+        sheet: the XLSX sheet to read (default the first).
+        options: the Annex A lists, the mapping, the AP URNs, the date ages are taken at, the
+            establishments extract and the SEN2 return (see `ReadOptions`).
+        allow_missing_contact: children without a contact stay eligible.
+        keep_columns: columns outside the contract kept in the outputs, by header.
+    """
+
+    caseload: Path | None = None
+    contacts: Path | None = None
+    sheet: str | None = None
+    options: ReadOptions = field(default_factory=ReadOptions)
+    allow_missing_contact: bool = False
+    keep_columns: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        o = self.options
+        if self.caseload is None and not (o.list1 or o.list2 or o.sen2):
+            raise InputError("give a caseload file, the Annex A lists (List 1 and/or List 2) or a SEN2 return.",
+                             "no_caseload")
+
+    @property
+    def paths(self) -> tuple[Path, ...]:
+        """Every file read: no output may be, or hold, one of them."""
+        return tuple(p for p in (self.caseload, self.contacts, *self.options.files) if p is not None)
+
+
+def inputs_of(sources: Sources, rules_file: Path | None) -> tuple[Path, ...]:
+    """Every file a run reads: no output may be, or hold, one of them."""
+    return (*sources.paths, *((rules_file,) if rules_file else ()))
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a caseload offers: counts per value of each dimension, and each hard rule's room."""
+
+    caseload: Caseload
+    rules: Rules
+    counts: dict[str, pd.Series]
+    rooms: list[RuleRoom]
+
+
+def load(sources: Sources) -> Caseload:
+    """Read and validate a caseload (contract columns, or the Annex A lists) and its contacts.
+
+    Raises:
+        InputError: a file cannot be read.
+        CaseloadValidationError: the data break the contract (every failure in `.failures`).
+    """
+    table = read_caseload_table(sources.caseload, sources.sheet, sources.options)
+    contacts = read_table(sources.contacts) if sources.contacts is not None else None
+    caseload = validate(table.raw, contacts, allow_missing_contact=sources.allow_missing_contact,
+                        keep_columns=sources.keep_columns)
+    return replace(with_warnings(caseload, table.warnings), as_of=table.as_of)
+
+
+def describe(caseload: Caseload) -> str:
+    """One line: rows read, eligible, excluded, without a contact."""
+    frame = caseload.frame
+    excluded = int(frame["exclude"].sum())
+    no_contact = int((frame["ineligible_reason"] == "no practitioner contact").sum())
+    return (f"{caseload.source}: {len(frame)} rows read, {int(frame['eligible'].sum())} eligible "
+            f"({excluded} excluded, {no_contact} without a contact)")
+
+
+def read_rules(rules_file: Path | None = None, size: int | None = None, caseload: Caseload | None = None) -> Rules:
+    """The rules a run asks for: a file's, or the defaults, with any size override. Given the
+    caseload, every column a rule names is checked against it, with the file's other problems."""
+    if rules_file is None:
+        rules = DEFAULT_RULES
+    elif caseload is None:
+        rules = load_rules(rules_file)
+    else:
+        frame = caseload.frame
+        rules = load_rules(rules_file, tuple(frame.columns),
+                           lambda column: {v for held in column_values(frame[column], column) for v in held})
+    return rules.with_size(size) if size is not None else rules
+
+
+def default_rules_toml() -> str:
+    """The default rules written out as a commented TOML file."""
+    return rules_to_toml(DEFAULT_RULES)
+
+
+def profile_of(caseload: Caseload, rules: Rules) -> Profile:
+    """What the eligible children offer on each dimension, and the room for each hard rule."""
+    return Profile(caseload, rules, dimension_counts(caseload.frame, rules), rule_room(caseload.frame, rules))
+
+
+def profile(sources: Sources, rules_file: Path | None = None) -> Profile:
+    """Load a caseload and profile it under the rules."""
+    caseload = load(sources)
+    return profile_of(caseload, read_rules(rules_file, caseload=caseload))
+
+
+def write_profile_page(result: Profile, path: Path, force: bool, sources: Sources | None = None) -> None:
+    """The profile as a self-contained HTML page (over an existing file only with `force`, never
+    over an input)."""
+    page = profile_html(result.caseload.frame, result.rules, result.caseload.source).encode()
+    write_file(path, page, sources.paths if sources else (), replaceable=force)
+
+
+def write_failures(path: Path, failures: pd.DataFrame, sources: Sources | None = None) -> None:
+    """The full failures table as CSV for a spreadsheet: never over an input, and over an existing
+    file only when it is an earlier failures table."""
+    write_file(path, frame_to_csv_bytes(failures), sources.paths if sources else (),
+               replaceable=is_failures_table(path))

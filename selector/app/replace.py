@@ -1,0 +1,228 @@
+"""Replacing: a family declined or cannot be reached, so cohort 1's freed slots are filled again
+(the other members keep theirs), in memory or as a new run folder beside the old one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ..contract.errors import InputError
+from ..contract.rules import Rules, rules_from_dict
+from ..io.folders import check_output_folder, output_lock
+from ..io.options import ReadOptions
+from ..io.run_record import Replacement, ReplacementEvent, RunRecord, read_run_record
+from ..io.tables import file_sha256
+from ..solve import Cohort, SelectionParams, Solution, solve_replacement
+from ..solve.problem import excluding
+from ..validate import Caseload
+from .load import Progress, Sources, load
+from .selection import problem_of, write_run
+
+
+@dataclass(frozen=True)
+class ReplaceRequest:
+    """Families declined: replace them in cohort 1 of a run folder, into a new run folder.
+
+    `caseload` and `contacts` say where the run's files are now, when they moved or the run was
+    made on the web page; they are accepted only when their SHA-256 is the one the run recorded.
+    """
+
+    run_dir: Path
+    declined: tuple[str, ...]
+    out: Path | None = None
+    force: bool = False
+    caseload: Path | None = None
+    contacts: Path | None = None
+
+
+@dataclass(frozen=True)
+class ReplaceResult:
+    """A replacement run: who came in, and the new run folder."""
+
+    caseload: Caseload
+    solution: Solution
+    out: Path
+    declined: tuple[str, ...]
+    newcomers: tuple[str, ...]
+
+
+DECLINE_REASON = "family declined or could not be reached"
+
+
+def decline(caseload: Caseload, solution: Solution, declined: Iterable[str],
+            already_declined: Iterable[str] = (), from_run: str = "", progress: Progress | None = None,
+            ) -> tuple[Solution, Replacement]:
+    """Families declined (one or several at once): the rest of cohort 1 keeps its slots and the
+    freed slots are re-optimised under every rule; alternatives and reserves are refreshed.
+
+    Args:
+        caseload: the validated caseload of the run.
+        solution: the run's solution (cohort 1 is where the declines are).
+        declined: members of cohort 1 whose families declined or could not be reached.
+        already_declined: children declined earlier (they stay out).
+        from_run: the run this replaces, for the record.
+
+    Raises:
+        InputError: a declined child is not in cohort 1.
+        InfeasibleSelectionError: no child can take a freed slot with every rule met.
+    """
+    first = solution.cohorts[0].members
+    wanted = match_ids(tuple(declined), first)
+    earlier = tuple(dict.fromkeys(already_declined))
+    problem = problem_of(caseload, solution.rules, progress)
+    if earlier:
+        problem = excluding(problem, set(earlier))
+    # One family at a time: the slot's reserves, in their order, are offered first.
+    preferred = solution.reserves.get(wanted[0], ()) if len(wanted) == 1 else ()
+    replaced = solve_replacement(problem, solution.params, first, wanted, progress=progress, preferred=preferred)
+    record = Replacement(from_run=from_run, declined=wanted, reason=DECLINE_REASON,
+                         kept=tuple(c for c in first if c not in wanted),
+                         all_declined=tuple(sorted(set(earlier) | set(wanted))))
+    return replace(replaced, dropped=solution.dropped), record
+
+
+def match_ids(asked: tuple[str, ...], cohort: tuple[str, ...], run: str = "", *,
+               reserves: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The children asked for among cohort 1 (and, when given, its reserves), matched after
+    trimming and ignoring case.
+
+    Raises:
+        InputError: a child asked for is not among them.
+    """
+    by_key = {c.strip().casefold(): c for c in (*cohort, *reserves)}
+    found = []
+    for child in asked:
+        member = by_key.get(child.strip().casefold())
+        if member is None:
+            of_run = f" of {run}" if run else ""
+            among = " or its reserves" if reserves else ""
+            raise InputError(f"{child} is not in cohort 1{among}{of_run}; cohort 1 is {', '.join(cohort)}.",
+                             "not_in_cohort")
+        found.append(member)
+    return tuple(dict.fromkeys(found))
+
+
+def replace_in_run(request: ReplaceRequest) -> ReplaceResult:
+    """A replacement written as a new run folder beside the old one (which is kept).
+
+    Raises:
+        RunRecordError: the run folder's record is missing or damaged.
+        InputError: a child is not in cohort 1, or the caseload changed since the run.
+    """
+    record = read_run_record(request.run_dir)
+    declined = match_ids(request.declined, record.cohorts[0].members, str(request.run_dir))
+    out = request.out or next_replacement_folder(request.run_dir)
+    sources = _sources_of(record, request.caseload, request.contacts)
+    inputs = (request.run_dir / "run.json", *sources.paths)
+    with output_lock(out):
+        check_output_folder(out, request.force, inputs)
+        return _replace(request, record, declined, sources, out)
+
+
+def _replace(request: ReplaceRequest, record: RunRecord, declined: tuple[str, ...], sources: Sources,
+             out: Path) -> ReplaceResult:
+    _same_files_as_recorded(record, sources, request.run_dir)
+    caseload = load(sources)
+    if (caseload.source_sha256 != record.input.caseload_sha256
+            or caseload.contacts_sha256 != record.input.contacts_sha256):
+        raise InputError(
+            f"{record.input.caseload}: the caseload or contacts changed since {request.run_dir} was made. "
+            "Choose again on the new data.", "input_changed")
+    rules = rules_from_dict(record.rules, source=f"{request.run_dir}/run.json")
+    p = record.params
+    try:
+        params = SelectionParams(seed=record.seed, time_limit_s=p["time_limit_s"], workers=p["workers"],
+                                 sets=p["sets"], max_overlap=p["max_overlap"], reserves=p["reserves"],
+                                 relax=p["relax"])
+    except (KeyError, TypeError) as exc:
+        raise InputError(f"{request.run_dir}/run.json: the search parameters are incomplete ({exc}).",
+                         "bad_run") from exc
+    earlier = record.replaced.all_declined if record.replaced else ()
+    previous = _solution_of(record, rules, params)
+    solution, replacement = decline(caseload, previous, declined, earlier, from_run=request.run_dir.name)
+    newcomers = tuple(c for c in solution.cohorts[0].members if c not in previous.cohorts[0].members)
+    event = replacement_event(previous, solution, replacement, newcomers, "replaced")
+    write_run(out, caseload, solution, sources, record.input.formats, request.force, replacement,
+              (request.run_dir / "run.json",), consent=record.consent,  # the whole history goes on
+              replacements=(*record.replacements, event))
+    return ReplaceResult(caseload, solution, out, replacement.declined, newcomers)
+
+
+def now_utc() -> str:
+    """Now, as the record writes times: UTC to the second."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def replacement_event(before: Solution, after: Solution, replacement: Replacement, newcomers: tuple[str, ...],
+                      action: str, at: str | None = None) -> ReplacementEvent:
+    """A replacement (or its undoing) as the record's history keeps it."""
+    rules = ("every rule still met" if not after.dropped
+             else "every rule met except those dropped to make a cohort possible: " + "; ".join(after.dropped))
+    return ReplacementEvent(at=at or now_utc(), action=action, declined=replacement.declined,
+                            newcomers=newcomers, reason=replacement.reason,
+                            score_before=before.cohorts[0].score, score_after=after.cohorts[0].score, rules=rules)
+
+
+def next_replacement_folder(run_dir: Path) -> Path:
+    """The next free `RUN-replace-N` beside a run (a replacement of a replacement counts on)."""
+    base = re.sub(r"-replace-\d+$", "", run_dir.name)
+    number = 1
+    while (candidate := run_dir.parent / f"{base}-replace-{number}").exists():
+        number += 1
+    return candidate
+
+
+def _same_files_as_recorded(record: RunRecord, sources: Sources, run_dir: Path) -> None:
+    """The files a run record names must be, byte for byte, the files the run read: a record edited
+    to point at another file (another area's list, anything else on the disk) is refused before
+    that file is read as a caseload.
+
+    Raises:
+        InputError: a file is missing, not an ordinary file, or differs from the recorded one.
+    """
+    recorded = [(sources.caseload, record.input.caseload_sha256, "caseload")]
+    if sources.contacts is not None:
+        recorded.append((sources.contacts, record.input.contacts_sha256, "contacts"))
+    for path, sha256, role in recorded:
+        if path is None or sources.options.given:
+            continue  # Annex A lists are hashed together; `replace` compares them after reading
+        if not path.is_file():
+            raise InputError(f"{path}: the {role} file {run_dir}/run.json names is missing or not an ordinary "
+                             "file.", "input_missing",
+                             fix="Put the file back where it was, or say where it is now, or choose again.")
+        if file_sha256(path) != sha256:
+            raise InputError(
+                f"{path}: is not the {role} file {run_dir} was chosen from (its contents differ: another "
+                "area's file, or a changed list). Choose again on this file.", "input_changed")
+
+
+def _sources_of(record: RunRecord, caseload: Path | None = None, contacts: Path | None = None) -> Sources:
+    """The sources a run was read from, as its record gives them, or where they are now."""
+    source = record.input
+    options = ReadOptions.from_record(source.annex_a or {})
+
+    def path(text: str | None) -> Path | None:
+        return Path(text) if text else None
+
+    if caseload is None and not source.caseload_path and not (options.list1 or options.list2 or options.sen2):
+        raise InputError(f"{source.caseload}: the run record names no caseload file to read again (a run made "
+                         "from an upload on the web page).", "caseload_not_recorded",
+                         fix="Give the caseload file the run was made from (and its contacts file).")
+    if contacts is None and source.contacts and not source.contacts_path:
+        contacts_hint = "its contacts file was uploaded too"
+        if caseload is not None:
+            raise InputError(f"{source.contacts}: {contacts_hint}; give it as well.", "caseload_not_recorded",
+                             fix="Give the contacts file the run was made from.")
+    return Sources(
+        caseload=caseload or path(source.caseload_path), contacts=contacts or path(source.contacts_path),
+        sheet=source.sheet, options=options, allow_missing_contact=source.allow_missing_contact)
+
+
+def _solution_of(record: RunRecord, rules: Rules, params: SelectionParams) -> Solution:
+    """The recorded solution, enough to continue from (cohorts and reserves)."""
+    cohorts = tuple(Cohort(c.rank, c.members, c.score, c.status, c.bound, c.seconds) for c in record.cohorts)
+    return Solution(cohorts=cohorts, reserves=dict(record.cohorts[0].reserves), rules=rules,
+                    dropped=record.dropped_rules, params=params, candidates=record.candidates)

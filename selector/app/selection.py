@@ -1,0 +1,104 @@
+"""Choosing: the ranked cohorts and reserves of a validated caseload, and the run folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..contract.errors import InfeasibleSelectionError
+from ..contract.rules import Rules
+from ..io.folders import check_output_folder, output_lock, write_folder
+from ..io.run_record import ConsentEvent, Replacement, ReplacementEvent
+from ..report.files import run_files
+from ..report.record import make_record
+from ..solve import Problem, SelectionParams, Solution, build_problem, solve
+from ..validate import Caseload
+from .load import Progress, Sources, inputs_of, load, read_rules
+
+
+@dataclass(frozen=True)
+class SelectRequest:
+    """One selection run into a run folder.
+
+    Attributes:
+        sources: the caseload and how to read it.
+        out: the run folder to write.
+        rules_file: a rules TOML, or None for the defaults; size overrides the rules' size.
+        params: the search parameters.
+        formats: extra outputs (xlsx, parquet).
+        force: replace an earlier run folder.
+    """
+
+    sources: Sources
+    out: Path
+    rules_file: Path | None = None
+    size: int | None = None
+    params: SelectionParams = field(default_factory=SelectionParams)
+    formats: tuple[str, ...] = ()
+    force: bool = False
+
+    @property
+    def inputs(self) -> tuple[Path, ...]:
+        """Every file the run reads: no output may be, or hold, one of them."""
+        return inputs_of(self.sources, self.rules_file)
+
+
+@dataclass(frozen=True)
+class SelectResult:
+    """A finished run: the validated caseload, the solution and where it was written."""
+
+    caseload: Caseload
+    solution: Solution
+    out: Path
+
+
+def choose(caseload: Caseload, rules: Rules, params: SelectionParams, progress: Progress | None = None) -> Solution:
+    """Ranked cohorts and reserves for a validated caseload (nothing written).
+
+    Raises:
+        InfeasibleSelectionError: too few children can be chosen (and why), or the rules cannot be met.
+    """
+    eligible = int(caseload.frame["eligible"].sum())
+    if eligible < rules.size:
+        no_contacts = "no contact file" in caseload.held_back
+        raise InfeasibleSelectionError(
+            f"a cohort of {rules.size} cannot be chosen: only {eligible} {'child' if eligible == 1 else 'children'} "
+            "can be chosen "
+            f"({caseload.held_back or 'the caseload is that small'}).", ("cohort size",),
+            code="no_contacts" if no_contacts else "too_few_candidates",
+            fix="Give the practitioners' contacts file." if no_contacts
+            else "Choose a smaller cohort, or check the exclude and contact columns.")
+    return solve(problem_of(caseload, rules, progress), params, progress=progress)
+
+
+def select(request: SelectRequest, progress: Progress | None = None) -> SelectResult:
+    """Load, validate, choose and write one run folder.
+
+    Raises:
+        SelectorError: bad input (2), impossible rules (3) or no answer in time (1).
+    """
+    with output_lock(request.out):
+        check_output_folder(request.out, request.force, request.inputs)
+        caseload = load(request.sources)
+        rules = read_rules(request.rules_file, request.size, caseload)
+        solution = choose(caseload, rules, request.params, progress)
+        write_run(request.out, caseload, solution, request.sources, request.formats, request.force, None,
+                  request.inputs)
+    return SelectResult(caseload, solution, request.out)
+
+
+def write_run(out: Path, caseload: Caseload, solution: Solution, sources: Sources | None,
+              formats: tuple[str, ...] = (), force: bool = False, replaced: Replacement | None = None,
+              inputs: tuple[Path, ...] = (), consent: tuple[ConsentEvent, ...] = (),
+              replacements: tuple[ReplacementEvent, ...] = ()) -> None:
+    """Write a run folder all at once: the tables, reports and the run record (never over an input)."""
+    record = replace(make_record(caseload, sources, solution, formats, replaced), consent=consent,
+                     replacements=replacements)
+    files = run_files(caseload.frame, caseload.all_contacts, solution, record, formats)
+    write_folder(out, files, force, (*inputs, *(sources.paths if sources else ())))
+
+
+def problem_of(caseload: Caseload, rules: Rules, progress: Progress | None) -> Problem:
+    if progress is not None:
+        progress("reading the rules and candidates")
+    return build_problem(caseload.frame, rules)

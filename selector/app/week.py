@@ -1,0 +1,178 @@
+"""The week of consent calls, as a front end holds it between requests: the current cohort and
+reserves, every call recorded, a replacement offered and accepted or undone, the download."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass, replace
+
+from ..io.run_record import ConsentEvent, Replacement, ReplacementEvent
+from ..report import words
+from ..report.content import call_order, in_words, reasons
+from ..report.files import run_files
+from ..report.record import make_record
+from ..solve import Solution
+from ..validate import Caseload
+from .consent import consent_state
+from .load import Profile, Progress
+from .replace import decline, match_ids, now_utc, replacement_event
+
+
+@dataclass(frozen=True)
+class Week:
+    """Where the consent calls stand for a chosen cohort: the current cohort and reserves, and the
+    whole history (every consent change, every replacement made or taken back), oldest first.
+
+    A front end holds it between requests and passes it back; every change returns a new Week, so
+    an earlier one is an undo point. The run folder's record carries the same history.
+    """
+
+    caseload: Caseload
+    solution: Solution
+    replaced: Replacement | None = None
+    consent: tuple[ConsentEvent, ...] = ()
+    replacements: tuple[ReplacementEvent, ...] = ()
+
+    def state_of(self, child_id: str) -> str:
+        """A child's latest consent state ("to ask" until someone records a call)."""
+        return next((e.state for e in reversed(self.consent) if e.child_id == child_id), "to ask")
+
+    def said_no(self) -> tuple[str, ...]:
+        """Children whose families declined or could not be reached (latest state), sorted."""
+        asked = {e.child_id for e in self.consent}
+        return tuple(sorted(c for c in asked if self.state_of(c) in ("declined", "unreachable")))
+
+
+@dataclass(frozen=True)
+class Call:
+    """One family to call, as a page shows it: who the child is, in words, and who knows them."""
+
+    order: int
+    child_id: str
+    role: str
+    slot: int
+    in_cohort: bool
+    state: str
+    case: tuple[tuple[str, str], ...]  # (what, in words), e.g. ("need", "autistic spectrum disorder")
+    practitioner: tuple[str, ...]  # name, role and organisation, e-mail, phone (what is known)
+    why: str
+    reserves: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Offer:
+    """The best child for the slot a declined family leaves, and the Week if it is accepted."""
+
+    declined: str
+    slot: int
+    newcomers: tuple[str, ...]
+    week: Week
+
+
+def start_week(caseload: Caseload, solution: Solution) -> Week:
+    """A freshly chosen cohort: nobody called yet."""
+    return Week(caseload, solution)
+
+
+def calls(week: Week) -> list[Call]:
+    """Cohort 1 then every reserve, in call order, with consent state, case in words and contact."""
+    solution = week.solution
+    frame = week.caseload.frame
+    involved = [child for child, _, _ in call_order(solution)]
+    rows = frame.loc[frame["child_id"].isin(involved)].set_index("child_id", drop=False)
+    why = reasons(rows, solution.cohorts[0].members, solution.rules)
+    out = []
+    for order, (child, role, slot) in enumerate(call_order(solution), start=1):
+        row = rows.loc[child]
+        case = tuple((what, in_words(column, row.get(column, ""))) for what, column in CASE_WORDS
+                     if column in rows.columns)
+        person = tuple(str(part) for part in (
+            row.get("contact_name", ""),
+            ", ".join(str(x) for x in (row.get("contact_role", ""), row.get("contact_organisation", "")) if x),
+            row.get("contact_email", ""), row.get("contact_phone", "")) if part)
+        in_cohort = role.startswith("cohort 1")
+        out.append(Call(order, child, role, slot, in_cohort, week.state_of(child), case, person,
+                        why.get(child) or "a reserve: can take the slot with every rule met",
+                        tuple(solution.reserves.get(child, ())) if in_cohort else ()))
+    return out
+
+
+CASE_WORDS = (("age band", "age_band"), ("need", "primary_need"), ("plan", "plan_status"),
+              ("setting", "setting_type"), ("social care", "social_care"))
+
+
+def record_call(week: Week, child_id: str, state: str, note: str = "", at: str | None = None) -> Week:
+    """A family's answer (or an attempt to reach them), for a child of cohort 1 or a reserve.
+
+    Raises:
+        InputError: an unknown state, or a child who is neither in cohort 1 nor a reserve.
+    """
+    known = tuple(child for child, _, _ in call_order(week.solution))
+    (child,) = match_ids((child_id,), week.solution.cohorts[0].members, reserves=known)
+    event = ConsentEvent(child, consent_state(state), at or now_utc(), note.strip())
+    return replace(week, consent=(*week.consent, event))
+
+
+def offer(week: Week, child_id: str, from_run: str = "", progress: Progress | None = None) -> Offer:
+    """The best child for a declined member's slot, every rule still met, leaving out every family
+    that said no or could not be reached; not applied until accepted (`Offer.week`).
+
+    Raises:
+        InputError: the child is not in cohort 1.
+        InfeasibleSelectionError: no child can take the slot with every rule met.
+    """
+    before = week.solution
+    (child,) = match_ids((child_id,), before.cohorts[0].members)
+    earlier = set(week.replaced.all_declined if week.replaced else ()) | set(week.said_no())
+    after, replacement = decline(week.caseload, before, [child], sorted(earlier - {child}), from_run, progress)
+    newcomers = tuple(c for c in after.cohorts[0].members if c not in before.cohorts[0].members)
+    event = replacement_event(before, after, replacement, newcomers, "replaced")
+    slot = before.cohorts[0].members.index(child) + 1
+    return Offer(child, slot, newcomers,
+                 replace(week, solution=after, replaced=replacement, replacements=(*week.replacements, event)))
+
+
+def undo(current: Week, previous: Week, at: str | None = None) -> Week:
+    """Go back to an earlier Week's cohort and consent states without losing the record: the
+    history keeps what was done and gains what was taken back."""
+    when = at or now_utc()
+    restored = tuple(ConsentEvent(child, previous.state_of(child), when, "undone")
+                     for child in dict.fromkeys(e.child_id for e in current.consent)
+                     if previous.state_of(child) != current.state_of(child))
+    taken_back: tuple[ReplacementEvent, ...] = ()
+    if current.solution is not previous.solution and len(current.replacements) > len(previous.replacements):
+        last = current.replacements[-1]
+        taken_back = (replace(last, at=when, action="undone", score_before=last.score_after,
+                              score_after=last.score_before),)
+    return replace(current, solution=previous.solution, replaced=previous.replaced,
+                   consent=(*current.consent, *restored), replacements=(*current.replacements, *taken_back))
+
+
+def week_zip(week: Week, folder: str = "selector-run") -> bytes:
+    """The run folder of a Week as a zip built in memory (the web page's download): the current
+    cohort in every table and report, the whole history in run.json; nothing touches the disk."""
+    record = replace(make_record(week.caseload, None, week.solution, ("xlsx",), week.replaced),
+                     consent=week.consent, replacements=week.replacements)
+    files = run_files(week.caseload.frame, week.caseload.all_contacts, week.solution, record, ("xlsx",))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in sorted(files.items()):
+            archive.writestr(f"{folder}/{name}", content)
+    return buffer.getvalue()
+
+
+
+def rules_in_words(profile: Profile) -> list[tuple[str, str, bool]]:
+    """Each hard rule in words, with what the caseload has for it and whether it can be met."""
+    return words.rules_in_words(profile.rules, profile.rooms)
+
+
+def score_sentence(solution: Solution) -> str:
+    """Cohort 1's score said for people: what it means, not a fraction of a maximum."""
+    return words.score_sentence(solution.cohorts[0])
+
+
+def history(week: Week) -> list[str]:
+    """Every call and change, oldest first, in words."""
+    return words.history(week.consent, week.replacements)

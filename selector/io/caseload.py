@@ -1,0 +1,93 @@
+"""Reading a caseload whatever form it comes in: the contract's columns (CSV, XLSX, Parquet), the
+Annex A lists, or a SEN2 return, with the establishments extract filling setting types.
+
+How to read is declared once, in `ReadOptions` (io/options.py). Each reader is imported only when
+its format is met, so a plain caseload costs none of them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..contract.errors import InputError
+from .headers import is_annex_a
+from .options import ReadOptions
+from .tables import RawTable, read_table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .establishments import Establishments
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+@dataclass(frozen=True)
+class CaseloadTable:
+    """The caseload as read: the raw table, the warnings found on the way (Annex A rules, the
+    establishments lookup), and the date ages were taken at (None when the file gives ages)."""
+
+    raw: RawTable
+    warnings: pd.DataFrame | None = None
+    as_of: dt.date | None = None
+
+
+def read_caseload_table(path: Path | None, sheet: str | None, options: ReadOptions) -> CaseloadTable:
+    """The caseload as a raw table, whether it comes in the contract's columns, as Annex A lists
+    (converted, ages taken at `options.as_of`, default today) or as a SEN2 return.
+
+    Raises:
+        InputError: no caseload given, or a file cannot be read.
+        CaseloadValidationError: the Annex A lists or the SEN2 return have problems (every one).
+    """
+    sen2 = options.sen2 or (path if path is not None and path.suffix.lower() == ".xml" else None)
+    if sen2 is not None:
+        from .mapping import load_mapping
+        from .sen2 import read_sen2
+
+        mapping = load_mapping(options.mapping)
+        result = read_sen2(sen2, options.as_of, {k.upper(): v for k, v in mapping.sen_setting.items()},
+                           _establishments(options, mapping.establishment_type))
+        return CaseloadTable(result.table, result.failures, result.as_of)
+    first = None
+    if path is not None and path.suffix.lower() not in WORKBOOK_SUFFIXES and not (options.list1 or options.list2):
+        first = read_table(path, sheet=sheet)
+    if options.list1 or options.list2 or (path is not None and _may_hold_lists(path, sheet, first)):
+        from .annex_a import read_lists
+
+        as_of = options.as_of or dt.date.today()
+        converted = read_lists(replace(options, as_of=as_of), path, sheet, first)
+        if converted is not None:
+            return CaseloadTable(converted.table, converted.failures, as_of)
+    if first is None and path is not None:
+        first = read_table(path, sheet=sheet)
+    if first is None:
+        raise InputError("no caseload given: name a caseload file, or the Annex A lists.", "no_caseload")
+    if options.establishments is None:
+        return CaseloadTable(first)
+    from .establishments import fill_setting_types
+    from .mapping import load_mapping
+
+    # A contract caseload: empty setting types come from the URN in setting_id.
+    types = load_mapping(options.mapping).establishment_type
+    return CaseloadTable(*fill_setting_types(first, _establishments(options, types)))  # type: ignore[arg-type]
+
+
+def _establishments(options: ReadOptions, types: dict[str, str]) -> Establishments | None:
+    """The establishments extract the options name, read through the mapping's types."""
+    if options.establishments is None:
+        return None
+    from .establishments import read_establishments
+
+    return read_establishments(options.establishments, types)
+
+
+def _may_hold_lists(path: Path, sheet: str | None, first: RawTable | None) -> bool:
+    """Whether a caseload file may be Annex A: a workbook read whole (its sheets are looked at),
+    or a table with Annex A's headers."""
+    if first is None:
+        return path.suffix.lower() in WORKBOOK_SUFFIXES and sheet is None
+    return is_annex_a(first)

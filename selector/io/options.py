@@ -1,0 +1,62 @@
+"""How to read a caseload beyond the file itself, declared once: the application's request, the
+run record and the readers all take their fields from `ReadOptions`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a caseload beyond the file itself (all optional).
+
+    Attributes:
+        list1: Annex A List 1 (EHC plans), a CSV or a sheet of a workbook.
+        list2: Annex A List 2 (SEN support).
+        mapping: an edited Annex A mapping TOML (need names, phases, social-care teams, GIAS types).
+        ap_urns: a file of AP settings' URNs (the lists carry no AP flag).
+        as_of: the date ages are taken at from dates of birth (default today).
+        establishments: a Get Information About Schools extract: setting type from the URN.
+        sen2: a SEN2 return (.xml, or a folder of one CSV per module).
+    """
+
+    list1: Path | None = None
+    list2: Path | None = None
+    mapping: Path | None = None
+    ap_urns: Path | None = None
+    as_of: dt.date | None = None
+    establishments: Path | None = None
+    sen2: Path | None = None
+
+    @property
+    def given(self) -> bool:
+        """Whether any option is set (the run record then keeps them all)."""
+        return any(getattr(self, name) is not None for name in READ_OPTIONS)
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """The files the options name."""
+        return tuple(value for name in READ_OPTIONS if isinstance(value := getattr(self, name), Path))
+
+    def recorded(self) -> dict[str, str | None]:
+        """The options as the run record keeps them: full paths and the ISO date."""
+        def text(value: object) -> str | None:
+            if value is None:
+                return None
+            return value.isoformat() if isinstance(value, dt.date) else str(Path(str(value)).resolve())
+        return {name: text(getattr(self, name)) for name in READ_OPTIONS}
+
+    @classmethod
+    def from_record(cls, recorded: dict[str, str | None]) -> ReadOptions:
+        """The options a run record kept (see `recorded`)."""
+        values: dict[str, object] = {}
+        for name in READ_OPTIONS:
+            text = recorded.get(name)
+            if text:
+                values[name] = dt.date.fromisoformat(text) if name == "as_of" else Path(text)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+READ_OPTIONS = tuple(f.name for f in fields(ReadOptions))

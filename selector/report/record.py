@@ -1,0 +1,96 @@
+"""The run record of a solution: what was read and how, the rules, the search, the lottery and
+the cohorts, as run.json keeps them (io/run_record.py writes and reads it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+from ..io.options import ReadOptions
+from ..io.run_record import CohortRecord, InputRecord, Replacement, RunRecord
+from ..solve import Solution
+from ..validate import Caseload
+
+
+class ReadFrom(Protocol):
+    """Where a run's caseload was read from (the application's `Sources`)."""
+
+    @property
+    def caseload(self) -> Path | None: ...
+    @property
+    def contacts(self) -> Path | None: ...
+    @property
+    def sheet(self) -> str | None: ...
+    @property
+    def options(self) -> ReadOptions: ...
+    @property
+    def allow_missing_contact(self) -> bool: ...
+
+
+def input_record(caseload: Caseload, sources: ReadFrom | None, formats: tuple[str, ...] = (),
+                 declined: Iterable[str] = ()) -> InputRecord:
+    """What was read, for the run record (paths only when read from files, not uploads)."""
+    frame = caseload.frame
+    annex = None
+    if sources is not None and (sources.options.given or caseload.as_of is not None):
+        # The date the ages were taken at, so that a replacement days later reads them alike.
+        annex = {**sources.options.recorded(), "as_of": caseload.as_of.isoformat() if caseload.as_of else None}
+    gone = set(declined)
+    eligible = int((frame["eligible"] & ~frame["child_id"].isin(gone)).sum())
+    return InputRecord(
+        caseload=caseload.source,
+        caseload_path=_full_path(sources.caseload) or "" if sources else "",
+        caseload_sha256=caseload.source_sha256,
+        contacts=caseload.contacts_source,
+        contacts_path=(_full_path(sources.contacts) or "") if sources else "",
+        contacts_sha256=caseload.contacts_sha256,
+        rows=len(frame), eligible=eligible,
+        sheet=sources.sheet if sources else None,
+        allow_missing_contact=sources.allow_missing_contact if sources else False,
+        formats=formats, annex_a=annex,
+    )
+
+
+def make_record(caseload: Caseload, sources: ReadFrom | None, solution: Solution, formats: tuple[str, ...] = (),
+                replaced: Replacement | None = None) -> RunRecord:
+    """The run record of a solution."""
+    p = solution.params
+    return RunRecord(
+        version=solution.version,
+        input=input_record(caseload, sources, formats, replaced.all_declined if replaced else ()),
+        rules=solution.rules.to_dict(),
+        dropped_rules=tuple(solution.dropped),
+        seed=p.seed,
+        params={"sets": p.sets, "max_overlap": p.max_overlap, "time_limit_s": p.time_limit_s,
+                "workers": p.workers, "reserves": p.reserves, "relax": p.relax, "slack": p.slack,
+                "lottery_work": p.lottery_work},
+        solver=dict(solution.solver),
+        lottery=lottery_record(solution),
+        notes=tuple(solution.notes),
+        as_of=caseload.as_of.isoformat() if caseload.as_of else None,
+        candidates=solution.candidates,
+        cohorts=tuple(
+            CohortRecord(rank=c.rank, score=c.score, status=c.status, bound=c.bound, seconds=c.seconds,
+                         members=c.members,
+                         reserves={m: tuple(solution.reserves.get(m, ())) for m in c.members} if c.rank == 1 else {})
+            for c in solution.cohorts),
+        replaced=replaced,
+    )
+
+
+def lottery_record(solution: Solution) -> dict[str, object]:
+    """How cohort 1 was drawn, for the run record (the chances themselves are in chances.csv)."""
+    lottery = solution.lottery
+    if lottery is None:
+        return {}
+    return {"proved": lottery.proved, "complete": lottery.complete, "reproducible": lottery.reproducible,
+            "levels": lottery.levels, "columns": lottery.columns, "optimum": lottery.optimum,
+            "threshold": lottery.threshold, "slack_percent": lottery.slack_percent,
+            "drawn_score": lottery.drawn_score, "possible": lottery.possible, "smallest": lottery.smallest,
+            "largest": lottery.largest, "largest_without_slack": lottery.largest_without_slack,
+            "work": solution.params.lottery_work, "seconds": lottery.seconds}
+
+
+def _full_path(path: Path | None) -> str | None:
+    return str(Path(path).resolve()) if path else None

@@ -1,0 +1,42 @@
+"""Sentences for people: the rules, the score and the history of a week of calls, in words."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..contract.rules import Rules
+from ..io.run_record import ConsentEvent, ReplacementEvent
+from ..solve import Cohort
+from ..solve.profile import RuleRoom
+from .content import rule_in_words
+
+
+def rules_in_words(rules: Rules, rooms: Iterable[RuleRoom]) -> list[tuple[str, str, bool]]:
+    """Each hard rule in words, with what the caseload has for it and whether it can be met."""
+    by_name = {room.name: room for room in rooms}
+    return [(rule_in_words(rule), by_name[rule.name].detail, by_name[rule.name].can_meet)
+            for rule in rules.hard_rules]
+
+
+def score_sentence(first: Cohort) -> str:
+    """Cohort 1's score said for people: what it means, not a fraction of a maximum."""
+    if first.status == "OPTIMAL":
+        return f"Cohort 1 scores {first.score}: no cohort under these rules scores higher (proved)."
+    return (f"Cohort 1 scores {first.score}, the best found before the time limit; no cohort under these rules "
+            f"can score more than {first.bound}.")
+
+
+def history(consent: Iterable[ConsentEvent], replacements: Iterable[ReplacementEvent]) -> list[str]:
+    """Every call and change, oldest first, in words."""
+    lines: list[tuple[str, int, str]] = []
+    for e in consent:
+        note = f" ({e.note})" if e.note else ""
+        lines.append((e.at, 0, f"{e.at}: {e.child_id}: {e.state}{note}."))
+    for r in replacements:
+        who = ", ".join(r.newcomers) or "nobody"
+        if r.action == "replaced":
+            text = f"{who} took the place of {', '.join(r.declined)} ({r.reason})"
+        else:
+            text = f"undone: {who} gave the place back to {', '.join(r.declined)}"
+        lines.append((r.at, 1, f"{r.at}: {text}; score {r.score_before} -> {r.score_after}; {r.rules}."))
+    return [text for _, _, text in sorted(lines, key=lambda line: (line[0], line[1]))]
