@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 from selector import check
 from selector.contract.rules import CountRule, Dimension, Rules
 from selector.solve import SelectionParams, build_problem, lottery, master
+from selector.solve.fit import distinct_rows
 from selector.solve.lottery import child_types, draw, fair_lottery
 from selector.solve.master import Master, group_types
-from selector.solve.templates import Column, distinct_rows
+from selector.solve.templates import Column
 from tests.conftest import validated
 
 scipy_optimize = pytest.importorskip("scipy.optimize")

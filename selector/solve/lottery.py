@@ -38,10 +38,11 @@ from ortools.sat.python import cp_model
 from ..contract import stops
 from ..contract.errors import SolverError
 from .constraints import CohortModel
+from .fit import Fitter, distinct_rows
 from .master import Master
 from .problem import Problem, subset
 from .settings import LOTTERY_WORK, SelectionParams, make_solver
-from .templates import Column, Fitter, Roles, cohort_column, distinct_rows
+from .templates import Column, Roles, cohort_column
 
 TOLERANCE = 1e-7  # LP and pricing tolerance on chances
 WEIGHT_SCALE = 10**9  # duals to CP-SAT's whole-number weights

@@ -10,7 +10,8 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 
 from ..contract.errors import SolverError
-from .templates import Column, distinct_rows
+from .fit import distinct_rows
+from .templates import Column
 
 FIXED_SLACK = 1e-7  # a fixed level may give back GLOP's own feasibility tolerance, so the LP stays feasible
 HASH_SEED = 2021  # the salts of the rows' hashes (any fixed number: the grouping is checked entry by entry)

@@ -21,6 +21,7 @@ from ..contract.errors import InfeasibleSelectionError, SolverError
 from ..contract.rules import Rules
 from .constraints import CohortModel
 from .explain import check_enough_candidates, explain_infeasible, rules_to_relax
+from .fit import Fitter
 from .lottery import Chances, draw_first
 from .problem import Problem, excluding, subset, without_rules
 from .reserves import find_reserves
@@ -33,7 +34,6 @@ from .settings import (
     make_solver,
     solver_record,
 )
-from .templates import Fitter
 
 OPTIMAL, FEASIBLE = "OPTIMAL", "FEASIBLE"
 RANDOM_WEIGHT_RANGE = 1000

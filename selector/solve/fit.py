@@ -1,0 +1,136 @@
+"""The hard rules and the capped score, checked in numpy for every candidate at once.
+
+A `Fitter` answers, for a cohort with one place free (a *rest*) and every candidate who could
+take it: how far the cohort would be from meeting the rules and what it would score. Swapping one
+child of a cohort for each possible other then costs one pass over the caseload. The lottery
+(placing children, pricing, templates) and the reserves read it; the CP-SAT model
+(constraints.py) states the same rules for the solver, and `check.py` checks them apart from both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .problem import Problem
+
+
+class Fitter:
+    """Which candidates complete a cohort that is one child short, under every hard rule and
+    with a score of at least `threshold`: numpy checks every candidate at once, so swapping one
+    child of a cohort for each possible other costs one pass over the caseload."""
+
+    def __init__(self, problem: Problem, threshold: int) -> None:
+        n, rules = problem.n, problem.rules
+        self.n, self.size, self.threshold = n, rules.size, threshold
+        self.count_flags = np.zeros((len(rules.counts), n), dtype=np.int16)
+        for r, members in enumerate(problem.count_members):
+            self.count_flags[r, members] = 1
+        self.count_min = np.array([rule.min or 0 for rule in rules.counts], dtype=np.int16)
+        self.count_max = np.array([rules.size if rule.max is None else rule.max for rule in rules.counts],
+                                  dtype=np.int16)
+        self.spreads = []
+        for rule, groups in zip(rules.spreads, problem.spread_groups, strict=True):
+            codes = np.full(n, len(groups), dtype=np.int64)  # the last code: a group no one shares
+            for g, members in enumerate(groups):
+                codes[members] = g
+            self.spreads.append((codes, len(groups), rule.max))
+        self.width = len(rules.counts) + len(rules.spreads)  # checks per candidate, for the work meter
+        self.terms = []
+        for dim, values in zip(rules.dimensions, problem.coverage, strict=True):
+            if not values:
+                continue
+            holds = np.zeros((n, len(values)), dtype=bool)
+            for v, (_value, holders) in enumerate(values):
+                holds[holders, v] = True
+            self.terms.append((holds, dim.weight, dim.cap))
+            self.width += len(values)
+        # Candidates are checked by kind: those alike for the count rules, or holding the same
+        # values of one term, are worked out once and each candidate reads its kind's answer
+        # (a few dozen kinds, so checking every candidate is a lookup, not a copy of the tables).
+        self.count_kinds = _kinds(self.count_flags.T)
+        self.term_kinds = [_kinds(holds) for holds, _weight, _cap in self.terms]
+
+    def score(self, cohort: Sequence[int]) -> int:
+        """A cohort's score."""
+        return sum(weight * min(int(holds[list(cohort)].any(axis=0).sum()), cap) for holds, weight, cap in self.terms)
+
+    def completes(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
+        """Which of the candidates `among` (positions) make `rest` a full cohort that meets every
+        hard rule and reaches the threshold."""
+        return self.shortfall(rest, among) == 0
+
+    def shortfall(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
+        """For each of the candidates `among`, how far `rest` with that child is from a cohort
+        of the lottery: the score missing plus the children too many or too few for each hard
+        rule (0: a cohort of the lottery)."""
+        return self.shortfalls([rest], among)[0]
+
+    def shortfalls(self, rests: Sequence[Sequence[int]], among: np.ndarray) -> np.ndarray:
+        """`shortfall` for several rests of one size at once (a row each): a cohort's every slot
+        is checked in one pass, with numpy's overhead paid once."""
+        breaks, score = self.swaps(rests, among)
+        return breaks + np.maximum(self.threshold - score, 0)
+
+    def swaps(self, rests: Sequence[Sequence[int]], among: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each rest (a row) and each candidate of `among` (a column): how many children too
+        many or too few the hard rules find in the rest with that candidate (a candidate already
+        in the rest counts as a million), and the score of that cohort."""
+        if not len(rests):
+            empty = np.zeros((0, len(among)), dtype=np.int64)
+            return empty, empty.copy()
+        rests = np.asarray(rests, dtype=np.int64).reshape(len(rests), -1)
+        count, size = rests.shape
+        member = np.zeros((count, self.n), dtype=bool)  # who is in each rest already
+        member[np.repeat(np.arange(count), size), rests.ravel()] = True
+        breaks = np.where(member[:, among], 10**6, 0).astype(np.int64)
+        if len(self.count_min):
+            kinds, kind_of = self.count_kinds
+            total = kinds[None, :, :] + self.count_flags[:, rests].sum(axis=2).T[:, None, :]
+            missing = (np.maximum(self.count_min - total, 0) + np.maximum(total - self.count_max, 0)).sum(axis=2)
+            breaks += missing[:, kind_of[among]]
+        for codes, shared, most in self.spreads:
+            used = np.zeros((count, shared + 1), dtype=np.int64)
+            np.add.at(used, (np.repeat(np.arange(count), size), codes[rests].ravel()), 1)
+            used[:, shared] = 0  # the last code: a group no one shares
+            breaks += np.maximum(used - most, 0).sum(axis=1)[:, None] + (used[:, codes[among]] + 1 > most)
+        score = np.zeros((count, len(among)), dtype=np.int64)
+        for (holds, weight, cap), (kinds, kind_of) in zip(self.terms, self.term_kinds, strict=True):
+            covered = holds[rests].any(axis=1)
+            gained = (~covered).astype(np.int64) @ kinds.T.astype(np.int64)
+            per_kind = weight * np.minimum(covered.sum(axis=1)[:, None] + gained, cap)
+            score += per_kind[:, kind_of[among]]
+        return breaks, score
+
+
+def distinct_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As np.unique(table, axis=0, return_index=True, return_inverse=True) (the distinct rows in
+    the same order, the first row of each, each row's number), without sorting whole rows:
+    each column is numbered and the numbers are joined column by column into one integer key
+    (a key that could grow too large is renumbered first, which keeps its order), so tens of
+    thousands of rows are grouped in milliseconds."""
+    key = np.zeros(len(table), dtype=np.int64)
+    for column in table.T:
+        _values, codes = np.unique(column, return_inverse=True)
+        base = int(codes.max()) + 1 if len(codes) else 1
+        if int(key.max(initial=0)) >= (2**62) // base:
+            key = np.unique(key, return_inverse=True)[1].astype(np.int64)
+        key = key * base + codes
+    _keys, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return table[first], first, inverse.ravel()
+
+
+def _kinds(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a table (candidates by columns) and each candidate's row number (in no
+    particular order: a kind is only a place to look its answer up)."""
+    if table.shape[1] == 0:
+        return np.zeros((1, 0), dtype=table.dtype), np.zeros(len(table), dtype=np.int64)
+    if table.dtype == bool:  # 64 flags to a word: a few columns to group instead of one per flag
+        packed = np.packbits(table, axis=1, bitorder="little")
+        words = np.zeros((len(table), -(-packed.shape[1] // 8) * 8), dtype=np.uint8)
+        words[:, :packed.shape[1]] = packed
+        _unique, first, kind_of = distinct_rows(words.view(np.int64))
+        return table[first], kind_of
+    kinds, _first, kind_of = distinct_rows(table)
+    return kinds, kind_of
