@@ -111,8 +111,9 @@ def caseload_options(command: F) -> F:
                      help="A Get Information About Schools extract: setting type from each child's URN."),
         click.option("--sen2", type=click.Path(path_type=Path), default=None, metavar="FILE.xml|DIR",
                      help="A SEN2 return as the caseload: the XML, or a folder of one CSV per module."),
-        click.option("--keep-column", multiple=True, metavar="NAME",
-                     help="Keep a column that looks like a child's identifier (repeatable; with a warning)."),
+        click.option("--keep-column", multiple=True, metavar="HEADER",
+                     help="Carry a column outside the data contract into the outputs (repeatable). Every "
+                          "other such column is left out as the file is read; validate lists them."),
     ]):
         wrapper = decorator(wrapper)
     return wrapper  # type: ignore[return-value]

@@ -45,12 +45,14 @@ def caseload_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
-def validated(rows: list[dict[str, object]], allow_missing_contact: bool = False) -> Caseload:
-    """Validate an in-memory caseload built by `caseload_frame`."""
+def validated(rows: list[dict[str, object]], allow_missing_contact: bool = False,
+              keep_columns: tuple[str, ...] = ()) -> Caseload:
+    """Validate an in-memory caseload built by `caseload_frame` (columns outside the contract are
+    left out unless kept)."""
     frame = caseload_frame(rows).fillna("").astype(str)
     raw = RawTable("test.csv", frame, pd.RangeIndex(2, len(frame) + 2).to_numpy(), "0" * 64,
                    {c: c for c in frame.columns})
-    return validate(raw, allow_missing_contact=allow_missing_contact)
+    return validate(raw, allow_missing_contact=allow_missing_contact, keep_columns=keep_columns)
 
 
 def write_csv(path: Path, frame: pd.DataFrame, encoding: str = "utf-8", sep: str = ",") -> Path:

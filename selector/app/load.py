@@ -10,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..contract.cells import column_values
-from ..contract.errors import InputError
+from ..contract.columns import normalise_column
+from ..contract.errors import InputError, RulesError
 from ..contract.rules import DEFAULT_RULES, Rules
 from ..io.caseload import read_caseload_table
 from ..io.folders import is_failures_table, write_file
@@ -88,12 +89,16 @@ def load(sources: Sources) -> Caseload:
 
 
 def describe(caseload: Caseload) -> str:
-    """One line: rows read, eligible, excluded, without a contact."""
+    """One line: rows read, eligible, excluded, without a contact; and a second naming the columns
+    outside the contract kept because the user asked, when there are any."""
     frame = caseload.frame
     excluded = int(frame["exclude"].sum())
     no_contact = int((frame["ineligible_reason"] == "no practitioner contact").sum())
-    return (f"{caseload.source}: {len(frame)} rows read, {int(frame['eligible'].sum())} eligible "
+    line = (f"{caseload.source}: {len(frame)} rows read, {int(frame['eligible'].sum())} eligible "
             f"({excluded} excluded, {no_contact} without a contact)")
+    if caseload.kept_columns:
+        line += "\nKept outside the data contract, as you asked: " + ", ".join(caseload.kept_columns)
+    return line
 
 
 def read_rules(rules_file: Path | None = None, size: int | None = None, caseload: Caseload | None = None) -> Rules:
@@ -105,9 +110,23 @@ def read_rules(rules_file: Path | None = None, size: int | None = None, caseload
         rules = load_rules(rules_file)
     else:
         frame = caseload.frame
-        rules = load_rules(rules_file, tuple(frame.columns),
-                           lambda column: {v for held in column_values(frame[column], column) for v in held})
+        try:
+            rules = load_rules(rules_file, tuple(frame.columns),
+                               lambda column: {v for held in column_values(frame[column], column) for v in held})
+        except RulesError as error:
+            raise _with_left_out_hint(error, caseload) from None
     return rules.with_size(size) if size is not None else rules
+
+
+def _with_left_out_hint(error: RulesError, caseload: Caseload) -> RulesError:
+    """A rule naming a column the caseload had but minimisation left out: say how to keep it."""
+    said = " ".join(error.problems)
+    named = [h for h in caseload.left_out_columns if f"no column '{normalise_column(h)}'" in said]
+    if not named:
+        return error
+    return RulesError(error.message, error.code, problems=error.problems, where=error.where,
+                      fix=f"Columns outside the data contract are left out when the caseload is read; to use "
+                          f"{', '.join(named)} in a rule, keep it with --keep-column.")
 
 
 def default_rules_toml() -> str:

@@ -218,7 +218,8 @@ def _sources_of(record: RunRecord, caseload: Path | None = None, contacts: Path 
                              fix="Give the contacts file the run was made from.")
     return Sources(
         caseload=caseload or path(source.caseload_path), contacts=contacts or path(source.contacts_path),
-        sheet=source.sheet, options=options, allow_missing_contact=source.allow_missing_contact)
+        sheet=source.sheet, options=options, allow_missing_contact=source.allow_missing_contact,
+        keep_columns=source.keep_columns)
 
 
 def _solution_of(record: RunRecord, rules: Rules, params: SelectionParams) -> Solution:

@@ -1,7 +1,7 @@
 """Direct identifiers of a child or family, recognised by meaning however the header is spelled.
 
 A header is normalised (Unicode compatibility forms, case, apostrophes, quotes, brackets, dots,
-hyphens, underscores and every kind of space) into words, and is an identifier when its words
+hyphens, underscores, every kind of space, case changes and digits) into words, and is an identifier when its words
 name a person's name, a date of birth, an address or postcode, a national identifier (UPN,
 ULN, NHS number), or a phone number or e-mail that is not the practitioner's. When unsure, the
 column is dropped: the cost of losing a harmless column is a warning, the cost of keeping a
@@ -40,8 +40,18 @@ def header_words(header: object) -> str:
     ('childs name', 'd o b', 'forename s')
     >>> header_words("Post\\u00a0Code"), header_words("NHS_No."), header_words("E-mail")
     ('post code', 'nhs no', 'e mail')
+
+    Words run together are split where the case changes or digits begin, as school and council
+    systems export them:
+
+    >>> header_words("DateOfBirth"), header_words("NHSNumber"), header_words("PupilUPN"), header_words("UPN1")
+    ('date of birth', 'nhs number', 'pupil upn', 'upn 1')
     """
-    text = unicodedata.normalize("NFKC", str(header)).casefold()
+    text = unicodedata.normalize("NFKC", str(header))
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text)  # DateOfBirth -> Date Of Birth
+    text = re.sub(r"(?<=[A-Z])(?=[A-Z][a-z])", " ", text)  # NHSNumber -> NHS Number
+    text = re.sub(r"(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])", " ", text)  # AddressLine1
+    text = text.casefold()
     text = re.sub(r"['\u2018\u2019\u02bc`\u00b4]", "", text)  # child's -> childs
     text = re.sub(r"[^0-9a-z]+", " ", text)
     return " ".join(text.split())

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..contract.columns import FALSE_WORDS, MAX_AGE, TRUE_WORDS
+from ..contract.columns import CONTRACT_COLUMNS, FALSE_WORDS, MAX_AGE, TRUE_WORDS
 from ..contract.errors import CaseloadValidationError, InputError
 from ..contract.failures import FAILURE_COLUMNS
 from .annex_a_rules import check_list, parse_dates
@@ -63,6 +63,7 @@ OFFICIAL_HEADERS = {
     "subsidiary_phase": "Subsidiary education establishment – phase (dual registration)",
     "disability": "Does the child or young person have a disability?",
 }
+ANNEX_HEADER_OF = {column: key for key, column in HEADERS.items()}
 REQUIRED = ("unique id", "date of birth", "sen primary need", "main education establishment phase")
 IDENTIFYING = ("upn", "uln", "date_of_birth")
 
@@ -148,9 +149,13 @@ def convert(list1: RawTable | None, list2: RawTable | None, *, as_of: dt.date, m
     rows = frame.pop("_row").to_numpy()
     files = frame.pop("_file")
     name = "+".join(dict.fromkeys(files))
-    header = {c: c for c in frame.columns}
+    # The lists' own columns the contract does not define are named as the template writes them,
+    # so that the run says which it left out (and `--keep-column Gender` keeps one) in the lists' words.
+    header = {c: c if c in CONTRACT_COLUMNS else OFFICIAL_HEADERS.get(c, ANNEX_HEADER_OF.get(c, c))
+              for c in frame.columns}
     sha = "".join(t.sha256 for t in (list1, list2) if t is not None)
-    return AnnexAResult(RawTable(name, frame.astype(str), rows, hashlib.sha256(sha.encode()).hexdigest(), header),
+    return AnnexAResult(RawTable(name, frame.astype(str), rows, hashlib.sha256(sha.encode()).hexdigest(), header,
+                                 foreseen=frozenset(c for c in frame.columns if c not in CONTRACT_COLUMNS)),
                         table)
 
 

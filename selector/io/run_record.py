@@ -32,6 +32,7 @@ class InputRecord:
     allow_missing_contact: bool = False
     formats: tuple[str, ...] = ()
     annex_a: dict[str, str | None] | None = None  # the reading options (io/caseload.py), as text
+    keep_columns: tuple[str, ...] = ()  # columns outside the contract kept because the user named them
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,8 @@ class RunRecord:
         source = self.input
         options: dict[str, Any] = {"sheet": source.sheet, "allow_missing_contact": source.allow_missing_contact,
                                    "formats": list(source.formats)}
+        if source.keep_columns:
+            options["keep_columns"] = list(source.keep_columns)
         if source.annex_a is not None:
             options["annex_a"] = {name: source.annex_a.get(name) for name in READ_OPTIONS}
         data: dict[str, Any] = {
@@ -242,6 +245,7 @@ def record_from_dict(data: Any, source: str) -> RunRecord:
         allow_missing_contact=reader.get(options, "allow_missing_contact", bool, "input.options", default=False),
         formats=tuple(reader.strings(options.get("formats", []), "input.options.formats")),
         annex_a=annex,
+        keep_columns=tuple(reader.strings(options.get("keep_columns", []), "input.options.keep_columns")),
     )
     cohorts = []
     for i, item in enumerate(reader.list_of(top.get("cohorts"), "cohorts")):

@@ -40,6 +40,9 @@ class RawTable:
         row_numbers: for each row of `frame`, its row number in the file (header is row 1).
         sha256: hash of the file's bytes, recorded in run.json.
         header: the original header text for each normalised column name.
+        foreseen: columns outside the contract that the file's own format defines (the Annex A
+            template's gender, ethnicity, plan dates...): left out like any other, but without a
+            warning, since the area did nothing wrong in sending them.
     """
 
     name: str
@@ -47,6 +50,7 @@ class RawTable:
     row_numbers: np.ndarray
     sha256: str
     header: dict[str, str]
+    foreseen: frozenset[str] = frozenset()
 
 
 def read_table(path: Path | str, sheet: str | None = None) -> RawTable:

@@ -48,7 +48,7 @@ def input_record(caseload: Caseload, sources: ReadFrom | None, formats: tuple[st
         rows=len(frame), eligible=eligible,
         sheet=sources.sheet if sources else None,
         allow_missing_contact=sources.allow_missing_contact if sources else False,
-        formats=formats, annex_a=annex,
+        formats=formats, annex_a=annex, keep_columns=caseload.kept_columns,
     )
 
 

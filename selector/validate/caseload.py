@@ -23,19 +23,22 @@ from ..contract.columns import (
     CODE_COLUMNS,
     CONTACT_COLUMNS,
     CONTACT_FIELDS,
+    CONTRACT_COLUMNS,
     FALSE_WORDS,
     INLINE_CONTACT_COLUMNS,
     MAX_AGE,
     MIN_AGE,
     REQUIRED_COLUMNS,
     TRUE_WORDS,
-    normalise_column,
 )
 from ..contract.errors import CaseloadValidationError
 from ..contract.failures import Failures
-from ..contract.identifiers import identifier_kind
+from ..contract.identifiers import header_words, identifier_kind
 from ..contract.rules import DEFAULT_RULES
 from ..io.tables import RawTable
+
+# The columns a caseload may bring: the contract's, and the inline practitioner contact.
+CONTRACT_INPUT_COLUMNS = CONTRACT_COLUMNS | frozenset(INLINE_CONTACT_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -46,13 +49,16 @@ class Caseload:
         frame: the children. Contract columns with normalised values; `age` int, `age_band`,
             booleans as bool, `services` as a sorted `;`-list, `contact_*` lead contact,
             `practitioner_key` (who the lead practitioner is, for the spread rule),
-            `eligible` and `ineligible_reason`, `row` (spreadsheet row); other columns as read.
+            `eligible` and `ineligible_reason`, `row` (spreadsheet row); the kept columns as read.
         warnings: the failures table's warning rows (nothing here stops a run).
         source: the caseload file's name (no folder).
         source_sha256: hash of the caseload file's bytes.
         contacts_source: the contacts file's name, or "" when the inline columns served.
         contacts_sha256: hash of the contacts file, or "".
-        dropped_identifiers: the direct-identifier columns removed at load (names only).
+        left_out_columns: the headers of the columns left out at load (outside the contract and
+            not named to keep); never their values.
+        kept_columns: the headers of the columns outside the contract kept because the user named
+            them (`--keep-column`).
         all_contacts: every contact per child (child_id, lead, name, role, ...), lead first.
         as_of: the date ages were taken at (Annex A), or None when the file gave the ages.
         held_back: why children cannot be chosen, in words ("" when all can).
@@ -64,7 +70,8 @@ class Caseload:
     source_sha256: str
     contacts_source: str = ""
     contacts_sha256: str = ""
-    dropped_identifiers: tuple[str, ...] = ()
+    left_out_columns: tuple[str, ...] = ()
+    kept_columns: tuple[str, ...] = ()
     all_contacts: pd.DataFrame = field(default_factory=pd.DataFrame)
     as_of: dt.date | None = None
     held_back: str = ""
@@ -87,7 +94,7 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
     rows = raw.row_numbers
     file = raw.name
 
-    frame, dropped = _drop_identifiers(failures, raw, keep_columns)
+    frame, left_out, kept = _minimise(failures, raw, keep_columns)
 
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     for column in missing:
@@ -164,7 +171,8 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
         source_sha256=raw.sha256,
         contacts_source=contacts.name if contacts is not None else "",
         contacts_sha256=contacts.sha256 if contacts is not None else "",
-        dropped_identifiers=dropped,
+        left_out_columns=left_out,
+        kept_columns=kept,
         all_contacts=all_contacts,
         held_back=held_back,
     )
@@ -183,28 +191,48 @@ def _held_back(out: pd.DataFrame, any_contacts: bool, allow_missing_contact: boo
     return ", ".join(p for p in parts if p)
 
 
-def _drop_identifiers(failures: Failures, raw: RawTable, keep_columns: tuple[str, ...]
-                      ) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """Drop every column that names a direct identifier (by meaning, however spelled), except those
-    the user keeps by name; warn naming the columns, never their values."""
-    keep = {normalise_column(k) for k in keep_columns}
-    named = [c for c in raw.frame.columns if identifier_kind(raw.header.get(c, c)) or identifier_kind(c)]
-    dropped = tuple(c for c in named if c not in keep)
-    kept = tuple(c for c in named if c in keep)
-    shown = {c: raw.header.get(c, c) for c in named}
-    if dropped:
-        failures.add("warning", raw.name, 1, ", ".join(shown[c] for c in dropped), "",
+def _minimise(failures: Failures, raw: RawTable, keep_columns: tuple[str, ...]
+              ) -> tuple[pd.DataFrame, tuple[str, ...], tuple[str, ...]]:
+    """Keep the contract's columns and those the user names; leave out every other column.
+
+    Data minimisation is the first line of defence: a column the contract does not define never
+    goes further than this, whatever its header, unless the user names it (`--keep-column`).
+    Recognising identifiers by their header is the second: it says which left-out columns were
+    identifiers, and warns when a kept column looks like one. Columns are named by their headers,
+    never by their values.
+
+    Returns:
+        the table to validate, the left-out headers and the kept headers.
+    """
+    # A header is named however it is written: `favourite colour` keeps `FavouriteColour`.
+    keep = {header_words(k): k for k in keep_columns}
+    shown = {c: raw.header.get(c, c) for c in raw.frame.columns}
+    extra = [c for c in raw.frame.columns if c not in CONTRACT_INPUT_COLUMNS]
+    kept = [c for c in extra if header_words(c) in keep or header_words(shown[c]) in keep]
+    left_out = [c for c in extra if c not in kept]
+    identifiers = [c for c in left_out if identifier_kind(shown[c]) or identifier_kind(c)]
+    others = [c for c in left_out if c not in identifiers and c not in raw.foreseen]
+    if identifiers:
+        failures.add("warning", raw.name, 1, ", ".join(shown[c] for c in identifiers), "",
                      "direct identifier column(s) dropped at load; they are never written",
                      "Remove these columns from the export; selector does not need them.")
-    if kept:
-        failures.add("warning", raw.name, 1, ", ".join(shown[c] for c in kept), "",
+    if others:
+        failures.add("warning", raw.name, 1, ", ".join(shown[c] for c in others), "",
+                     "column(s) outside the data contract left out at load; they are never written",
+                     "Nothing to do: selector does not need them. To carry one into the outputs, name it "
+                     "with --keep-column.")
+    looks_identifying = [c for c in kept if identifier_kind(shown[c]) or identifier_kind(c)]
+    if looks_identifying:
+        failures.add("warning", raw.name, 1, ", ".join(shown[c] for c in looks_identifying), "",
                      "column(s) that look like a child's identifier are kept because you asked; they will "
                      "appear in the outputs", "Keep them only if they identify no child.")
-    unknown = sorted(keep - set(raw.frame.columns))
+    found = {header_words(c) for c in raw.frame.columns} | {header_words(h) for h in shown.values()}
+    unknown = [given for words, given in keep.items() if words not in found]
     if unknown:
         failures.add("error", raw.name, 1, ", ".join(unknown), "", "column(s) to keep are not in the file",
                      "Name the column as its header is written.")
-    return raw.frame.drop(columns=list(dropped)), dropped
+    return (raw.frame.drop(columns=left_out), tuple(shown[c] for c in left_out),
+            tuple(shown[c] for c in kept))
 
 
 def _raise_if_errors(failures: Failures, file: str) -> None:
