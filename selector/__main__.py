@@ -1,5 +1,5 @@
-"""`python -m selector` runs the command line."""
+"""`python -m selector` runs the command line (stops handled from the first instant)."""
 
-from .cli import entry
+from .launch import entry
 
 entry()

@@ -1,5 +1,11 @@
 """The command line: each command parses its options, calls one use case of `app`, and shows
-the result. Errors are caught once (`reports_errors`) and shown with the flag that fixes them."""
+the result. Errors are caught once (`reports_errors`) and shown with the flag that fixes them.
+
+Importing this module costs only click: `app` loads each use case when a command first uses
+it, and pandas, the solver, the batch runner and the web page come with the use cases that need
+them (`selector --help` answers at once). The program starts in `launch.py`, which handles stops
+before anything is imported.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +14,16 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import pandas as pd
 
 from . import __version__, app
-from .batch import audit_on_cluster, dask_cluster, process_pool
-from .contract.errors import CaseloadValidationError, InputError, Interrupted, SelectorError
-from .contract.failures import failure_line
+from .contract.defaults import LOTTERY_WORK
+from .contract.errors import CaseloadValidationError, InputError, SelectorError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 F = TypeVar("F", bound=Callable[..., Any])
 FAILURES_SHOWN = 20
@@ -57,6 +64,8 @@ def reports_errors(command: F) -> F:
 
 
 def _echo_failures(failures: pd.DataFrame, limit: int = FAILURES_SHOWN) -> None:
+    from .contract.failures import failure_line
+
     errors = failures[failures["severity"] == "error"]
     warnings = failures[failures["severity"] == "warning"]
     click.echo(f"{len(errors)} error(s), {len(warnings)} warning(s)", err=True)
@@ -68,6 +77,8 @@ def _echo_failures(failures: pd.DataFrame, limit: int = FAILURES_SHOWN) -> None:
 
 
 def _echo_warnings(warnings: pd.DataFrame, limit: int = 5) -> None:
+    from .contract.failures import failure_line
+
     for _, row in warnings.head(limit).iterrows():
         click.echo(f"  warning: {failure_line(row)}", err=True)
     if len(warnings) > limit:
@@ -319,7 +330,7 @@ def search_options(command: F) -> F:
                      show_default=True, metavar="P",
                      help="Let cohorts scoring within P% of the best into the lottery: less predictable, "
                           "a lower score."),
-        click.option("--lottery-work", type=click.FloatRange(min=0), default=app.LOTTERY_WORK, show_default=True,
+        click.option("--lottery-work", type=click.FloatRange(min=0), default=LOTTERY_WORK, show_default=True,
                      metavar="UNITS",
                      help="Work for making the lottery fairest (machine-independent units, about a second "
                           "each); the same work gives the same lottery on any machine."),
@@ -403,7 +414,7 @@ def select(sources: app.Sources, out: Path, rules_file: Path | None, size: int |
 @click.option("--seed", type=int, default=0, show_default=True, help="The first draw's seed.")
 @click.option("--slack", type=click.FloatRange(min=0, max=100, max_open=True), default=0.0, show_default=True,
               metavar="P", help="Audit the lottery that --slack P gives select.")
-@click.option("--lottery-work", type=click.FloatRange(min=0), default=app.LOTTERY_WORK, show_default=True,
+@click.option("--lottery-work", type=click.FloatRange(min=0), default=LOTTERY_WORK, show_default=True,
               metavar="UNITS", help="Work for making the lottery fairest (as select's).")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), default=600.0, show_default=True,
               help="Seconds each lottery may take at most.")
@@ -427,7 +438,12 @@ def audit(sources: app.Sources, out: Path, rules_file: Path | None, draws: int, 
     params = app.SelectionParams(seed=seed, time_limit_s=time_limit, slack=slack, lottery_work=lottery_work)
     request = app.AuditRequest(sources=sources, out=out, rules_file=rules_file, params=params, draws=draws,
                                force=force)
-    result = audit_on_cluster(request, scheduler) if scheduler else app.audit(request)
+    if scheduler:
+        from .batch import audit_on_cluster  # Dask only when a cluster is named
+
+        result = audit_on_cluster(request, scheduler)
+    else:
+        result = app.audit(request)
     click.echo(app.describe(result.caseload), err=True)
     verdict = "DEVIATION FOUND" if result.deviates else "no deviation found"
     click.echo(f"{draws} draws against the computed chances: {verdict} (overall p = {result.audit.overall_p:.3g}; "
@@ -555,6 +571,8 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
     items = app.plan_batch(manifest, out, params, rules_variants=scenario_rules, seeds=seed_list,
                            formats=_formats(formats), allow_missing_contact=allow_missing_contact,
                            audit_draws=audit_draws or 0)
+    from .batch import dask_cluster, process_pool  # processes or a cluster only for a batch
+
     run_many = dask_cluster(scheduler, _progress_bar) if scheduler else process_pool(jobs, _progress_bar)
     summary = app.run_batch(items, out, force, run_many)
     ok = summary[summary["exit_code"] == 0]
@@ -608,19 +626,3 @@ def serve(port: int, host: str | None, open_browser: bool) -> None:
                    "children's data.", err=True)
     run_server(host, port, open_browser)
 
-
-def entry() -> None:
-    """The `selector` command: the command line with clean stops. Ctrl+C, SIGTERM or SIGHUP stop
-    the run within a second; staging folders and uploads are removed on the way out, and the
-    exit code is 128 + the signal (130 for Ctrl+C, 143 for SIGTERM)."""
-    app.handle_stop_signals()
-    try:
-        main(standalone_mode=True)
-    except Interrupted as stop:
-        click.echo("Interrupted: stopped before finishing; nothing was written and temporary files were removed.",
-                   err=True)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        # Everything is cleaned up by now; skip the interpreter's teardown, which a C++ library's
-        # threads stopped part-way can crash (an abort after the line above, not the exit code).
-        os._exit(stop.exit_code)

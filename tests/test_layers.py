@@ -11,7 +11,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "selector"
 # Each layer may import the layers after it in this list (and itself), never those before.
 LAYERS = ["front", "app", "report", "validate", "solve", "check", "io", "contract", "base"]
-FRONT_ENDS = {"cli", "web", "batch", "__main__"}
+FRONT_ENDS = {"cli", "web", "batch", "launch", "__main__"}
 # What a front end may use besides `app`: the contract (error types, rules as data) and
 # presentation helpers.
 FRONT_END_MAY_IMPORT = {"app", "contract", "batch", "report.render", "stopping", "base"}
@@ -50,6 +50,23 @@ def selector_imports(path: Path) -> list[str]:
                 found.append(node.module.removeprefix("selector").strip(".") or "base")
         elif isinstance(node, ast.Import):
             found += [a.name.removeprefix("selector.") for a in node.names if a.name.startswith("selector")]
+    return found + _lazy_imports(tree, package)
+
+
+def _lazy_imports(tree: ast.Module, package: list[str]) -> list[str]:
+    """What a lazy face (`_FROM = {name: ".module" or (".module", "name")}`, imported on first use)
+    will import: held to the layers like any import."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AnnAssign | ast.Assign):
+            targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
+            if any(isinstance(t, ast.Name) and t.id == "_FROM" for t in targets) and node.value is not None:
+                for constant in ast.walk(node.value):
+                    if isinstance(constant, ast.Constant) and str(constant.value).startswith("."):
+                        relative = str(constant.value)
+                        level = len(relative) - len(relative.lstrip("."))
+                        base = package[: len(package) - level + 1] if level > 1 else package
+                        found.append(".".join([*base, relative.lstrip(".")]))
     return found
 
 

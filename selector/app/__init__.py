@@ -4,55 +4,40 @@ typed results. The command line, the web page and batch runs call these and noth
 
 One module per use case: load (reading, profiling), selection, replace, consent, auditing, week
 (the web page's week of calls), samples and batch.
+
+This face imports nothing itself: each name is loaded from its module when first used (PEP 562),
+so that `selector --help` costs no pandas and `select` no audit, batch or web machinery.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from .. import __version__
-from ..contract.errors import InputError, SelectorError
-from ..contract.rules import DEFAULT_RULES, Rules
-from ..io.mapping import DEFAULT_MAPPING_TOML
-from ..io.options import ReadOptions
-from ..report.content import in_words
-from ..report.content import label as dimension_name
-from ..solve import SelectionParams, Solution
-from ..solve.lottery import Chances
-from ..solve.settings import LOTTERY_WORK
-from ..stopping import install as handle_stop_signals
-from ..validate import Caseload
-from .auditing import AuditRequest, AuditResult, audit
-from .batch import BatchItem, RunMany, plan_batch, run_batch, run_batch_item
-from .consent import ConsentRequest, ConsentResult, consent_state, record_consent
-from .load import (
-    Profile,
-    Progress,
-    Sources,
-    default_rules_toml,
-    describe,
-    load,
-    profile,
-    profile_of,
-    read_rules,
-    write_failures,
-    write_profile_page,
-)
-from .replace import ReplaceRequest, ReplaceResult, decline, replace_in_run
-from .samples import write_annex_sample, write_sample
-from .selection import SelectRequest, SelectResult, choose, select, write_run
-from .week import (
-    Call,
-    Offer,
-    Week,
-    calls,
-    history,
-    offer,
-    record_call,
-    rules_in_words,
-    score_sentence,
-    start_week,
-    undo,
-    week_zip,
-)
+
+# Where each name of the face lives: a module (relative to this package), or a module and the
+# name it has there. No module of this package may share a name with the face (importing
+# `.load` would make `app.load` the module, not the function).
+_FROM: dict[str, str | tuple[str, str]] = {
+    "InputError": "..contract.errors", "SelectorError": "..contract.errors",
+    "DEFAULT_RULES": "..contract.rules", "Rules": "..contract.rules",
+    "LOTTERY_WORK": "..contract.defaults",
+    "DEFAULT_MAPPING_TOML": "..io.mapping", "ReadOptions": "..io.options",
+    "in_words": "..report.content", "dimension_name": ("..report.content", "label"),
+    "SelectionParams": "..solve", "Solution": "..solve", "Chances": "..solve.lottery",
+    "handle_stop_signals": ("..stopping", "install"), "Caseload": "..validate",
+    **dict.fromkeys(("AuditRequest", "AuditResult", "audit"), ".auditing"),
+    **dict.fromkeys(("BatchItem", "RunMany", "plan_batch", "run_batch", "run_batch_item"), ".batch"),
+    **dict.fromkeys(("ConsentRequest", "ConsentResult", "consent_state", "record_consent"), ".consent"),
+    **dict.fromkeys(("Profile", "Progress", "Sources", "default_rules_toml", "describe", "load", "profile",
+                     "profile_of", "read_rules", "write_failures", "write_profile_page"), ".loading"),
+    **dict.fromkeys(("ReplaceRequest", "ReplaceResult", "decline", "replace_in_run"), ".replace"),
+    **dict.fromkeys(("write_annex_sample", "write_sample"), ".samples"),
+    **dict.fromkeys(("SelectRequest", "SelectResult", "choose", "select", "write_run"), ".selection"),
+    **dict.fromkeys(("Call", "Offer", "Week", "calls", "history", "offer", "record_call", "rules_in_words",
+                     "score_sentence", "start_week", "undo", "week_zip"), ".week"),
+}
 
 
 def version() -> str:
@@ -60,14 +45,20 @@ def version() -> str:
     return __version__
 
 
-__all__ = [
-    "DEFAULT_MAPPING_TOML", "DEFAULT_RULES", "LOTTERY_WORK", "AuditRequest", "AuditResult", "BatchItem", "Call",
-    "Caseload", "Chances", "ConsentRequest", "ConsentResult", "InputError", "Offer", "Profile", "Progress",
-    "ReadOptions", "ReplaceRequest", "ReplaceResult", "Rules", "RunMany", "SelectRequest", "SelectResult",
-    "SelectionParams", "SelectorError", "Solution", "Sources", "Week", "audit", "calls", "choose", "consent_state",
-    "decline", "default_rules_toml", "describe", "dimension_name", "handle_stop_signals", "history", "in_words",
-    "load", "offer", "plan_batch", "profile", "profile_of", "read_rules", "record_call", "record_consent",
-    "replace_in_run", "rules_in_words", "run_batch", "run_batch_item", "score_sentence", "select", "start_week",
-    "undo", "version", "week_zip", "write_annex_sample", "write_failures", "write_profile_page", "write_run",
-    "write_sample",
-]
+def __getattr__(name: str) -> Any:
+    """A name of the face, imported from its module on first use (then kept here)."""
+    try:
+        where = _FROM[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    module, attribute = (where, name) if isinstance(where, str) else where
+    value = getattr(importlib.import_module(module, __name__), attribute)
+    globals()[name] = value
+    return value
+
+
+__all__ = sorted([*_FROM, "version"])
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -19,7 +19,7 @@ from ..solve.audit import Audit, audit_lottery
 from ..solve.lottery import Chances, chances_of, draw
 from ..solve.search import solve_cohort
 from ..validate import Caseload
-from .load import Progress, Sources, inputs_of, load, read_rules
+from .loading import Progress, Sources, inputs_of, load, read_rules
 from .selection import problem_of
 
 

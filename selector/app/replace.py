@@ -18,7 +18,7 @@ from ..io.tables import file_sha256
 from ..solve import Cohort, SelectionParams, Solution, solve_replacement
 from ..solve.problem import excluding
 from ..validate import Caseload
-from .load import Progress, Sources, load
+from .loading import Progress, Sources, load
 from .selection import problem_of, write_run
 
 

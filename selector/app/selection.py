@@ -13,7 +13,7 @@ from ..report.files import run_files
 from ..report.record import make_record
 from ..solve import Problem, SelectionParams, Solution, build_problem, solve
 from ..validate import Caseload
-from .load import Progress, Sources, inputs_of, load, read_rules
+from .loading import Progress, Sources, inputs_of, load, read_rules
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from ..report.record import make_record
 from ..solve import Solution
 from ..validate import Caseload
 from .consent import consent_state
-from .load import Profile, Progress
+from .loading import Profile, Progress
 from .replace import decline, match_ids, now_utc, replacement_event
 
 

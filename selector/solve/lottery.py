@@ -36,12 +36,13 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from ..contract import stops
+from ..contract.defaults import LOTTERY_WORK
 from ..contract.errors import SolverError
 from .constraints import CohortModel
 from .fit import Fitter, distinct_rows
 from .master import Master
 from .problem import Problem, subset
-from .settings import LOTTERY_WORK, SelectionParams, make_solver
+from .settings import SelectionParams, make_solver
 from .templates import Column, Roles, cohort_column
 
 TOLERANCE = 1e-7  # LP and pricing tolerance on chances
@@ -145,7 +146,7 @@ def child_types(problem: Problem) -> np.ndarray:
     signature = np.stack(columns, axis=1)
     _unique, first, inverse = distinct_rows(signature)
     order = np.argsort(np.argsort(first))  # renumber by first appearance
-    return order[inverse]
+    return np.asarray(order[inverse])
 
 
 def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, slack_percent: float = 0.0,
@@ -441,14 +442,14 @@ class _Engine:
         return answer
 
     def _shortfall(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
-        return self._shortfalls([rest], among)[0]
+        return np.asarray(self._shortfalls([rest], among)[0])
 
     def _shortfalls(self, rests: Sequence[Sequence[int]], among: np.ndarray) -> np.ndarray:
         self.meter.spend(len(rests) * (CALL_WORK + len(among) * self.fitter.width * CHECK_WORK))
         return self.fitter.shortfalls(rests, among)
 
     def _completes(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
-        return self._shortfall(rest, among) == 0
+        return np.asarray(self._shortfall(rest, among) == 0)
 
     def _add(self, cohort: tuple[int, ...]) -> list[Column]:
         """Take a cohort found: as a column of its own, and the template around it; the columns

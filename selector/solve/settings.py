@@ -10,6 +10,7 @@ import ortools
 from ortools.sat.python import cp_model
 
 from ..contract import stops
+from ..contract.defaults import LOTTERY_WORK
 from ..contract.errors import InputError
 
 # Work allowed to the seeded tie-break among equally good cohorts, in CP-SAT's deterministic
@@ -17,9 +18,6 @@ from ..contract.errors import InputError
 TIE_BREAK_DETERMINISTIC_TIME = 0.2
 # Above this many candidates, a seeded random pool is solved first (see search.solve_cohort).
 POOL_THRESHOLD = 800
-# Work (machine-independent units, about a second each here) for making the lottery fairest: at
-# the sample's 3,000 children it finds every child who could be drawn (benchmarks/lottery.md).
-LOTTERY_WORK = 1.0
 
 
 @dataclass(frozen=True)
@@ -141,4 +139,4 @@ def solver_record(params: SelectionParams) -> dict[str, object]:
 
 
 def _ortools_version() -> str:
-    return str(ortools.__version__)
+    return str(ortools.__version__)  # type: ignore[attr-defined]
