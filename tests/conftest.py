@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -80,6 +81,25 @@ def small_caseload_csv(tmp_path: Path) -> Path:
 
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+SAMPLE_ARGS = [str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv")]
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample's `select` as the README runs it, with every format, once for the whole session.
+    Read it, never change it: `sample_run_copy` gives a folder to continue (consent, replace)."""
+    out = tmp_path_factory.mktemp("sample") / "demo"
+    code, stdout, stderr = run("select", *SAMPLE_ARGS, "--out", str(out), "--format", "xlsx,parquet")
+    assert code == 0, stdout + stderr
+    return out
+
+
+@pytest.fixture
+def sample_run_copy(sample_run: Path, tmp_path: Path) -> Path:
+    """A copy of the session's sample run, named `week2`, for a test to continue."""
+    copy = tmp_path / "week2"
+    shutil.copytree(sample_run, copy)
+    return copy
 
 
 def write_slow_caseload(folder: Path) -> tuple[Path, Path]:

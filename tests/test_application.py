@@ -143,15 +143,6 @@ def test_rule_names_with_quotes_are_written_as_valid_toml(tmp_path: Path) -> Non
 
 # ---- the run record
 
-@pytest.fixture(scope="module")
-def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("record") / "run"
-    code, _, err = run("select", str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv"),
-                       "--out", str(out), "--sets", "2")
-    assert code == 0, err
-    return out
-
-
 def test_run_json_is_written_and_read_through_the_record(sample_run: Path) -> None:
     record = read_run_record(sample_run)
     data = json.loads((sample_run / "run.json").read_text())

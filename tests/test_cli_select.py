@@ -6,22 +6,11 @@ import json
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from selector import check
 from selector.contract.rules import DEFAULT_RULES
 from selector.report.content import GLOSSARY, in_words
-from tests.conftest import SAMPLE, caseload_frame, load_caseload, run, write_csv
-
-SAMPLE_ARGS = [str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv")]
-
-
-@pytest.fixture(scope="module")
-def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("runs") / "demo"
-    code, stdout, stderr = run("select", *SAMPLE_ARGS, "--out", str(out), "--format", "xlsx,parquet")
-    assert code == 0, stdout + stderr
-    return out
+from tests.conftest import SAMPLE, SAMPLE_ARGS, caseload_frame, load_caseload, run, write_csv
 
 
 def test_select_writes_every_output_of_the_spec(sample_run: Path) -> None:

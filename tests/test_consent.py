@@ -8,18 +8,8 @@ import json
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
-from tests.conftest import SAMPLE, run
-
-SAMPLE_ARGS = [str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv")]
-
-
-@pytest.fixture
-def run_dir(tmp_path: Path) -> Path:
-    out = tmp_path / "week2"
-    assert run("select", *SAMPLE_ARGS, "--out", str(out), "--sets", "1")[0] == 0
-    return out
+from tests.conftest import run
 
 
 def consent_column(folder: Path) -> dict[str, str]:
@@ -27,38 +17,38 @@ def consent_column(folder: Path) -> dict[str, str]:
     return dict(zip(contacts["child_id"], contacts["consent"], strict=False))
 
 
-def test_an_inspectors_week_on_the_command_line(run_dir: Path) -> None:
-    record = json.loads((run_dir / "run.json").read_text())
+def test_an_inspectors_week_on_the_command_line(sample_run_copy: Path) -> None:
+    record = json.loads((sample_run_copy / "run.json").read_text())
     members = record["cohorts"][0]["members"]
     reserves = record["cohorts"][0]["reserves"]
-    assert set(consent_column(run_dir).values()) == {"to ask"}  # a new run: nobody asked yet
+    assert set(consent_column(sample_run_copy).values()) == {"to ask"}  # a new run: nobody asked yet
 
-    assert run("consent", str(run_dir), members[0], "agreed")[0] == 0
-    assert run("consent", str(run_dir), members[2], "AGREED")[0] == 0  # states read in any case
-    code, stdout, _ = run("consent", str(run_dir), members[1].lower(), "declined", "--note", "by phone")
+    assert run("consent", str(sample_run_copy), members[0], "agreed")[0] == 0
+    assert run("consent", str(sample_run_copy), members[2], "AGREED")[0] == 0  # states read in any case
+    code, stdout, _ = run("consent", str(sample_run_copy), members[1].lower(), "declined", "--note", "by phone")
     assert code == 0
     lines = stdout.splitlines()
     assert lines[0] == f"{members[1]} (cohort 1, slot 2): declined (by phone)."
     first, *then = reserves[members[1]]
     assert lines[1] == f"Offered for slot 2: {first}; then {', '.join(then)}."
-    assert lines[2] == f"To fill the slot: selector replace {run_dir} --decline {members[1]}"
+    assert lines[2] == f"To fill the slot: selector replace {sample_run_copy} --decline {members[1]}"
     assert lines[3:] == [f"  {i}. {m}  {s}" for i, (m, s) in enumerate(
         zip(members, ["agreed", "declined", "agreed", "to ask", "to ask", "to ask"], strict=True), start=1)]
 
-    history = json.loads((run_dir / "run.json").read_text())["consent"]
+    history = json.loads((sample_run_copy / "run.json").read_text())["consent"]
     assert [(e["child_id"], e["state"], e["note"]) for e in history] == [
         (members[0], "agreed", ""), (members[2], "agreed", ""), (members[1], "declined", "by phone")]
-    assert consent_column(run_dir)[members[1]] == "declined"
+    assert consent_column(sample_run_copy)[members[1]] == "declined"
 
     # A change of mind is a new event; the old one stays in the history.
-    assert run("consent", str(run_dir), members[0], "asked", "--note", "wants to think")[0] == 0
-    history = json.loads((run_dir / "run.json").read_text())["consent"]
+    assert run("consent", str(sample_run_copy), members[0], "asked", "--note", "wants to think")[0] == 0
+    history = json.loads((sample_run_copy / "run.json").read_text())["consent"]
     assert [e["state"] for e in history if e["child_id"] == members[0]] == ["agreed", "asked"]
 
-    code, stdout, stderr = run("replace", str(run_dir), "--decline", members[1])
+    code, stdout, stderr = run("replace", str(sample_run_copy), "--decline", members[1])
     assert code == 0, stderr
     assert stdout.startswith(f"Replaced {members[1]} with {first};")  # the offered reserve takes the slot
-    new = run_dir.parent / "week2-replace-1"
+    new = sample_run_copy.parent / "week2-replace-1"
     carried = json.loads((new / "run.json").read_text())
     assert carried["consent"] == history and carried["replaced"]["declined"] == [members[1]]
     states = consent_column(new)
@@ -71,34 +61,34 @@ def test_an_inspectors_week_on_the_command_line(run_dir: Path) -> None:
     assert made["reason"] == "family declined or could not be reached" and made["at"].endswith("Z")
     assert run("consent", str(new), first, "unreachable")[0] == 0
     assert run("replace", str(new), "--decline", first)[0] == 0
-    again = json.loads((run_dir.parent / "week2-replace-2" / "run.json").read_text())
+    again = json.loads((sample_run_copy.parent / "week2-replace-2" / "run.json").read_text())
     assert [r["declined"] for r in again["replacements"]] == [[members[1]], [first]]
     assert [e["state"] for e in again["consent"]][-1] == "unreachable"
 
 
-def test_a_reserve_can_be_asked_too(run_dir: Path) -> None:
-    record = json.loads((run_dir / "run.json").read_text())
+def test_a_reserve_can_be_asked_too(sample_run_copy: Path) -> None:
+    record = json.loads((sample_run_copy / "run.json").read_text())
     member = record["cohorts"][0]["members"][3]
     reserve = record["cohorts"][0]["reserves"][member][0]
-    code, stdout, _ = run("consent", str(run_dir), reserve, "asked")
+    code, stdout, _ = run("consent", str(sample_run_copy), reserve, "asked")
     assert code == 0 and stdout.splitlines()[0] == f"{reserve} (reserve 1 for slot 4): asked."
 
 
-def test_an_unknown_state_or_child_is_refused_and_nothing_changes(run_dir: Path) -> None:
-    before = (run_dir / "run.json").read_bytes()
-    code, _, stderr = run("consent", str(run_dir), "C000001", "maybe")
+def test_an_unknown_state_or_child_is_refused_and_nothing_changes(sample_run_copy: Path) -> None:
+    before = (sample_run_copy / "run.json").read_bytes()
+    code, _, stderr = run("consent", str(sample_run_copy), "C000001", "maybe")
     assert code == 2 and stderr.splitlines() == [
         "Error: 'maybe' is not a consent state; the states are to ask, asked, agreed, declined, unreachable.",
         "Use one of: to-ask, asked, agreed, declined, unreachable."]
-    code, _, stderr = run("consent", str(run_dir), "NOBODY", "asked")
-    assert code == 2 and stderr.startswith(f"Error: NOBODY is not in cohort 1 or its reserves of {run_dir}; cohort 1 is ")
-    assert (run_dir / "run.json").read_bytes() == before
+    code, _, stderr = run("consent", str(sample_run_copy), "NOBODY", "asked")
+    assert code == 2 and stderr.startswith(f"Error: NOBODY is not in cohort 1 or its reserves of {sample_run_copy}; cohort 1 is ")
+    assert (sample_run_copy / "run.json").read_bytes() == before
 
 
-def test_a_hand_edited_consent_state_is_refused(run_dir: Path) -> None:
-    record = json.loads((run_dir / "run.json").read_text())
+def test_a_hand_edited_consent_state_is_refused(sample_run_copy: Path) -> None:
+    record = json.loads((sample_run_copy / "run.json").read_text())
     record["consent"] = [{"child_id": "C1", "state": "probably", "at": "2026-11-24T09:00:00Z", "note": ""}]
-    (run_dir / "run.json").write_text(json.dumps(record))
-    code, _, stderr = run("consent", str(run_dir), record["cohorts"][0]["members"][0], "asked")
+    (sample_run_copy / "run.json").write_text(json.dumps(record))
+    code, _, stderr = run("consent", str(sample_run_copy), record["cohorts"][0]["members"][0], "asked")
     assert code == 2
     assert "  - consent[0].state: 'probably' is not one of to ask, asked, agreed, declined, unreachable" in stderr

@@ -13,29 +13,20 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from selector.cli import main
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_ARGS = [str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv")]
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("reports") / "demo"
-    result = CliRunner().invoke(main, ["select", *SAMPLE_ARGS, "--out", str(out), "--format", "xlsx"])
-    assert result.exit_code == 0, result.output
-    return out
-
-
-def test_html_report_is_self_contained_with_every_part(run_dir: Path) -> None:
-    html = (run_dir / "report.html").read_text()
+def test_html_report_is_self_contained_with_every_part(sample_run: Path) -> None:
+    html = (sample_run / "report.html").read_text()
     for heading in ("What was run", "Cohort 1: score 80", "Coverage of cohort 1", "Coverage matrix",
                     "Caseload and cohort 1 compared", "Reserves", "Ranked cohorts"):
         assert heading in html, heading
     assert html.count("<svg") == 3 and html.count("<figcaption>") == 3
     assert "<script" not in html and "src=\"http" not in html and "href=\"http" not in html
     assert '<th scope="col">' in html and "@media print" in html
-    first = json.loads((run_dir / "run.json").read_text())["cohorts"][0]["members"]
+    first = json.loads((sample_run / "run.json").read_text())["cohorts"][0]["members"]
     matrix = html[html.index("Coverage matrix"):html.index("Words used")]
     # The cohort comes first; the matrix and the glossary are folded away until opened.
     assert html.index("Cohort 1: score 80") < html.index("What was run")
@@ -47,24 +38,24 @@ def test_html_report_is_self_contained_with_every_part(run_dir: Path) -> None:
     assert "not covered" in matrix and "covers" in matrix
 
 
-def test_markdown_links_the_charts_written_beside_it(run_dir: Path) -> None:
-    md = (run_dir / "report.md").read_text()
+def test_markdown_links_the_charts_written_beside_it(sample_run: Path) -> None:
+    md = (sample_run / "report.md").read_text()
     for name in ("chart_primary_need.svg", "chart_age_band.svg", "chart_setting_type.svg"):
         assert f"]({name})" in md
-        assert (run_dir / name).read_text().startswith("<svg")
+        assert (sample_run / name).read_text().startswith("<svg")
     assert "## Coverage matrix" in md
 
 
-def test_charts_and_reports_are_byte_identical_for_a_seed(run_dir: Path, tmp_path: Path) -> None:
+def test_charts_and_reports_are_byte_identical_for_a_seed(sample_run: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
-    assert CliRunner().invoke(main, ["select", *SAMPLE_ARGS, "--out", str(again), "--format", "xlsx"]).exit_code == 0
+    assert CliRunner().invoke(main, ["select", *SAMPLE_ARGS, "--out", str(again), "--format", "xlsx,parquet"]).exit_code == 0
     for name in ("report.html", "report.md", "chart_primary_need.svg", "cohorts.xlsx"):
-        assert (again / name).read_bytes() == (run_dir / name).read_bytes(), name
+        assert (again / name).read_bytes() == (sample_run / name).read_bytes(), name
 
 
-def test_workbook_sheets_headers_and_text_ids(run_dir: Path) -> None:
-    book = load_workbook(run_dir / "cohorts.xlsx")
-    record = json.loads((run_dir / "run.json").read_text())
+def test_workbook_sheets_headers_and_text_ids(sample_run: Path) -> None:
+    book = load_workbook(sample_run / "cohorts.xlsx")
+    record = json.loads((sample_run / "run.json").read_text())
     ranks = [c["rank"] for c in record["cohorts"]]
     assert book.sheetnames == [*[f"Cohort {r}" for r in ranks], "Contacts", "Coverage", "Run"]
     sheet = book["Cohort 1"]
@@ -100,18 +91,18 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs Debian's chromium)")
-def test_report_renders_in_headless_chromium(run_dir: Path) -> None:
+def test_report_renders_in_headless_chromium(sample_run: Path) -> None:
     """The report as a browser shows it: a screenshot that is not blank, kept as an artifact."""
     import matplotlib.image
 
     shot = ROOT / "test-artifacts" / "report.png"
     shot.parent.mkdir(exist_ok=True)
     shot.unlink(missing_ok=True)
-    profile = run_dir.parent / "chromium-profile"
+    profile = sample_run.parent / "chromium-profile"
     subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                     f"--user-data-dir={profile}", "--hide-scrollbars", "--window-size=1280,3600",
-                    f"--screenshot={shot}", (run_dir / "report.html").as_uri()],
+                    f"--screenshot={shot}", (sample_run / "report.html").as_uri()],
                    check=True, capture_output=True, timeout=120)
     image = matplotlib.image.imread(shot)
     assert image.shape[0] >= 3000 and image.shape[1] >= 1200
@@ -119,12 +110,12 @@ def test_report_renders_in_headless_chromium(run_dir: Path) -> None:
     assert image[..., :3].std() > 0.1
 
 
-def test_age_bands_read_youngest_first(run_dir: Path) -> None:
+def test_age_bands_read_youngest_first(sample_run: Path) -> None:
     """Bands in numeric order (as text, 11-15 would come before 5-10)."""
-    markdown = (run_dir / "report.md").read_text()
+    markdown = (sample_run / "report.md").read_text()
     coverage = next(line for line in markdown.splitlines() if line.startswith("| age band | "))
     assert "| 0-4, 5-10, 11-15, 16-19, 20-25 |" in coverage
-    chart = (run_dir / "chart_age_band.svg").read_text()
+    chart = (sample_run / "chart_age_band.svg").read_text()
     labels = [chart.index(f">{band}</text>") for band in ("0-4", "5-10", "11-15", "16-19", "20-25")]
     assert labels == sorted(labels)
     matrix = [line.split(" | ")[1] for line in markdown.splitlines() if line.startswith("| age band | ")

@@ -19,7 +19,7 @@ from ..io.folders import output_lock, staged_folder
 from ..io.tables import frame_to_csv_bytes, read_table
 from ..solve import SelectionParams
 from .auditing import AuditRequest, audit
-from .load import Sources
+from .loading import Sources
 from .selection import SelectRequest, select
 
 CASELOAD_SUFFIXES = {".csv", ".xlsx", ".parquet"}
@@ -114,7 +114,8 @@ def _manifest_rows(manifest: Path) -> tuple[list[dict[str, str]], Path]:
     if "caseload" not in table.frame.columns:
         raise InputError(f"{manifest.name}: a manifest needs a 'caseload' column (and 'area', optional "
                          "'contacts', 'rules', 'seed').", "bad_manifest")
-    for row_number, record in zip(table.row_numbers, table.frame.to_dict("records"), strict=True):
+    for row_number, cells in zip(table.row_numbers, table.frame.to_dict("records"), strict=True):
+        record = {str(column): str(value) for column, value in cells.items()}
         if not record["caseload"].strip():
             raise InputError(f"{manifest.name}: row {row_number}, column 'caseload': empty.", "bad_manifest")
         record.setdefault("area", Path(record["caseload"]).stem)
@@ -147,7 +148,7 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
         errors = error.failures[error.failures["severity"] == "error"]
         first = f" First: {failure_line(errors.iloc[0])}" if len(errors) else ""
         row.update(status="INVALID_INPUT", exit_code=2, error=error.message + first, run_folder="")
-        failures = errors.astype(object).to_dict("records")
+        failures = [{str(k): v for k, v in f.items()} for f in errors.astype(object).to_dict("records")]
     except SelectorError as error:
         row.update(status={2: "INVALID_INPUT", 3: "INFEASIBLE"}.get(error.exit_code, "ERROR"),
                    exit_code=error.exit_code, error=error.message.replace("\n", " "), run_folder="")
@@ -161,10 +162,10 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
             row.update(rows=len(frame), eligible=int(frame["eligible"].sum()),
                        status="DEVIATION" if audited.deviates else "NO_DEVIATION", score=audited.lottery.optimum)
         else:
-            first = result.solution.cohorts[0]
+            best = result.solution.cohorts[0]
             frame = result.caseload.frame
-            row.update(rows=len(frame), eligible=int(frame["eligible"].sum()), status=first.status,
-                       score=first.score, bound=first.bound)
+            row.update(rows=len(frame), eligible=int(frame["eligible"].sum()), status=best.status,
+                       score=best.score, bound=best.bound)
     row["seconds"] = round(time.perf_counter() - started, 3)
     row["failures"] = [{"area": item.name, **f} for f in failures]
     return row

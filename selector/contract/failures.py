@@ -9,7 +9,7 @@ import pandas as pd
 FAILURE_COLUMNS = ["severity", "file", "row", "column", "value", "problem", "fix"]
 
 
-def failure_line(row: pd.Series | dict) -> str:
+def failure_line(row: pd.Series | dict[str, object]) -> str:
     """One failure in plain words: where, what, how to fix.
 
     >>> failure_line({"file": "c.csv", "row": 4, "column": "age", "value": "31",

@@ -292,8 +292,8 @@ def rules_from_dict(data: dict[str, Any], source: str = "rules", locate: Any = N
     spreads = DEFAULT_RULES.spreads
     if "spread" in data:
         items = _tables(problems, data["spread"], "spread")
-        spreads = tuple(r for i, item in enumerate(items)
-                        if (r := _spread_rule(problems, item, i + 1)) is not None)
+        spreads = tuple(s for i, item in enumerate(items)
+                        if (s := _spread_rule(problems, item, i + 1)) is not None)
     dimensions = DEFAULT_RULES.dimensions
     if "objective" in data:
         dimensions = _objective(problems, data["objective"])

@@ -4,6 +4,7 @@ rule and per objective term, summed into the model."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -26,8 +27,8 @@ class CohortModel:
         add_size(self)
         for rule, members in zip(problem.rules.counts, problem.count_members, strict=True):
             add_count_rule(self, rule, members)
-        for rule, groups in zip(problem.rules.spreads, problem.spread_groups, strict=True):
-            add_spread_rule(self, rule, groups)
+        for spread, groups in zip(problem.rules.spreads, problem.spread_groups, strict=True):
+            add_spread_rule(self, spread, groups)
         self.score = sum(
             (add_coverage_term(self, dim, values)
              for dim, values in zip(problem.rules.dimensions, problem.coverage, strict=True)),
@@ -88,4 +89,4 @@ def add_coverage_term(m: CohortModel, dim: Dimension, values: Sequence[tuple[str
         covered.append(y)
     if len(covered) > dim.cap:
         m.model.add(sum(covered) <= dim.cap)
-    return dim.weight * sum(covered)
+    return cast(cp_model.LinearExpr, dim.weight * sum(covered))

@@ -15,6 +15,8 @@ import numpy as np
 
 from .problem import Problem
 
+# Cohorts less one member, a row each (positions of children).
+Rests = Sequence[Sequence[int]] | Sequence[np.ndarray] | np.ndarray
 
 class Fitter:
     """Which candidates complete a cohort that is one child short, under every hard rule and
@@ -59,45 +61,45 @@ class Fitter:
     def completes(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
         """Which of the candidates `among` (positions) make `rest` a full cohort that meets every
         hard rule and reaches the threshold."""
-        return self.shortfall(rest, among) == 0
+        return np.asarray(self.shortfall(rest, among) == 0)
 
     def shortfall(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
         """For each of the candidates `among`, how far `rest` with that child is from a cohort
         of the lottery: the score missing plus the children too many or too few for each hard
         rule (0: a cohort of the lottery)."""
-        return self.shortfalls([rest], among)[0]
+        return np.asarray(self.shortfalls([rest], among)[0])
 
-    def shortfalls(self, rests: Sequence[Sequence[int]], among: np.ndarray) -> np.ndarray:
+    def shortfalls(self, rests: Rests, among: np.ndarray) -> np.ndarray:
         """`shortfall` for several rests of one size at once (a row each): a cohort's every slot
         is checked in one pass, with numpy's overhead paid once."""
         breaks, score = self.swaps(rests, among)
-        return breaks + np.maximum(self.threshold - score, 0)
+        return np.asarray(breaks + np.maximum(self.threshold - score, 0))
 
-    def swaps(self, rests: Sequence[Sequence[int]], among: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def swaps(self, rests: Rests, among: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each rest (a row) and each candidate of `among` (a column): how many children too
         many or too few the hard rules find in the rest with that candidate (a candidate already
         in the rest counts as a million), and the score of that cohort."""
         if not len(rests):
             empty = np.zeros((0, len(among)), dtype=np.int64)
             return empty, empty.copy()
-        rests = np.asarray(rests, dtype=np.int64).reshape(len(rests), -1)
-        count, size = rests.shape
+        rows = np.asarray(rests, dtype=np.int64).reshape(len(rests), -1)
+        count, size = rows.shape
         member = np.zeros((count, self.n), dtype=bool)  # who is in each rest already
-        member[np.repeat(np.arange(count), size), rests.ravel()] = True
+        member[np.repeat(np.arange(count), size), rows.ravel()] = True
         breaks = np.where(member[:, among], 10**6, 0).astype(np.int64)
         if len(self.count_min):
             kinds, kind_of = self.count_kinds
-            total = kinds[None, :, :] + self.count_flags[:, rests].sum(axis=2).T[:, None, :]
+            total = kinds[None, :, :] + self.count_flags[:, rows].sum(axis=2).T[:, None, :]
             missing = (np.maximum(self.count_min - total, 0) + np.maximum(total - self.count_max, 0)).sum(axis=2)
             breaks += missing[:, kind_of[among]]
         for codes, shared, most in self.spreads:
             used = np.zeros((count, shared + 1), dtype=np.int64)
-            np.add.at(used, (np.repeat(np.arange(count), size), codes[rests].ravel()), 1)
+            np.add.at(used, (np.repeat(np.arange(count), size), codes[rows].ravel()), 1)
             used[:, shared] = 0  # the last code: a group no one shares
             breaks += np.maximum(used - most, 0).sum(axis=1)[:, None] + (used[:, codes[among]] + 1 > most)
         score = np.zeros((count, len(among)), dtype=np.int64)
         for (holds, weight, cap), (kinds, kind_of) in zip(self.terms, self.term_kinds, strict=True):
-            covered = holds[rests].any(axis=1)
+            covered = holds[rows].any(axis=1)
             gained = (~covered).astype(np.int64) @ kinds.T.astype(np.int64)
             per_kind = weight * np.minimum(covered.sum(axis=1)[:, None] + gained, cap)
             score += per_kind[:, kind_of[among]]

@@ -79,16 +79,16 @@ def build_problem(caseload: pd.DataFrame, rules: Rules) -> Problem:
         stats[rule.name] = RuleStats(len(members), int(_matches(ineligible[rule.column], rule).sum()))
 
     spread_groups, keys_per_rule = [], []
-    for rule in rules.spreads:
-        column = _spread_column(rule)
+    for spread in rules.spreads:
+        column = _spread_column(spread)
         if column not in candidates.columns:
             keys = np.full(len(candidates), "", dtype=object)
         else:
             keys = spread_keys(candidates[column], column)
         keys_per_rule.append(keys)
-        groups, distinct = groups_over(keys, rule.max)
+        groups, distinct = groups_over(keys, spread.max)
         spread_groups.append(groups)
-        stats[rule.name] = RuleStats(distinct, 0)
+        stats[spread.name] = RuleStats(distinct, 0)
 
     coverage = []
     for dim in rules.dimensions:
@@ -127,14 +127,16 @@ def _matches(series: pd.Series, rule: CountRule) -> np.ndarray:
     wanted = {match_key(v) for v in rule.values}
     codes, read = distinct_cells(series, rule.column)
     hit = np.array([any(match_key(v) in wanted for v in cell) for cell in read] + [False], dtype=bool)
-    return hit[codes]  # a missing cell's code -1 picks the final False
+    matched: np.ndarray = hit[codes]  # a missing cell's code -1 picks the final False
+    return matched
 
 
 def spread_keys(series: pd.Series, column: str) -> np.ndarray:
     """Each child's value for a spread rule, as matching compares it ("" = unknown)."""
     codes, read = distinct_cells(series, column)
     keys = np.array([match_key(cell[0]) if cell else "" for cell in read] + [""], dtype=object)
-    return keys[codes]
+    per_child: np.ndarray = keys[codes]
+    return per_child
 
 
 def groups_over(keys: np.ndarray, limit: int) -> tuple[tuple[np.ndarray, ...], int]:

@@ -257,7 +257,7 @@ def _optimise(problem: Problem, params: SelectionParams, rank: int, *, earlier: 
 
 
 def _hint(m: CohortModel, chosen: Sequence[int]) -> None:
-    m.model.clear_hints()
+    m.model.clear_hints()  # type: ignore[no-untyped-call]
     selected = np.zeros(m.problem.n, dtype=bool)
     selected[list(chosen)] = True
     for x, value in zip(m.x, selected.tolist(), strict=True):

@@ -1,0 +1,50 @@
+"""The README's two set-up commands, read from the README itself: the main job runs on the sample
+as written, and the test command is the one CI runs (`.ci/run`)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def readme_command(heading: str) -> list[str]:
+    """The steps (`&&`-joined) of the first bash block after the line that starts with `heading`."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    after = text[text.index("\n" + heading):]
+    block = re.search(r"```bash\n(.*?)\n```", after, re.DOTALL)
+    assert block is not None, f"no command after {heading!r}"
+    return [step.strip() for step in block.group(1).split("&&")]
+
+
+def test_the_main_job_command_runs_on_the_sample_as_written(tmp_path: Path, sample_run: Path) -> None:
+    steps = readme_command("Install and run the main job")
+    assert steps[:2] == ["python3 -m venv .venv", ".venv/bin/pip install -e ."]
+    program, *arguments = shlex.split(steps[2])
+    assert program == ".venv/bin/selector" and arguments[0] == "select"
+    # Run from a folder of its own that holds the project's data, as a newcomer's clone does.
+    (tmp_path / "data").symlink_to(ROOT / "data")
+    done = subprocess.run([sys.executable, "-m", "selector", *arguments], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "Cohort 1: score 80 (proved optimal)" in done.stdout
+    out = tmp_path / arguments[arguments.index("--out") + 1]
+    assert (out / "report.html").exists() and (out / "contacts.csv").exists()
+    # The tests' own sample run is the same job: the same cohorts.
+    members = [c["members"] for c in json.loads((out / "run.json").read_text())["cohorts"]]
+    assert members == [c["members"] for c in json.loads((sample_run / "run.json").read_text())["cohorts"]]
+
+
+def test_the_test_command_is_what_ci_runs() -> None:
+    steps = readme_command("Install and run the tests")
+    ci = []
+    for line in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines():
+        command = line.split("#", 1)[0].replace(" --quiet", "").strip()
+        if command.startswith(("python3 -m venv", ".venv/bin/")) and "--upgrade pip" not in command:
+            ci.append(command)
+    assert steps == ci
