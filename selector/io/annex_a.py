@@ -165,6 +165,9 @@ def _failure(severity: str, file: str, row: object, column: str, value: object, 
             "problem": problem, "fix": fix}
 
 
+Report = Callable[..., None]  # (mask, column, values, problem, fix, severity="error", counted=False)
+
+
 def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping, ap_urns: frozenset[str],
                   failures: list[dict[str, object]], establishments: Establishments | None = None) -> pd.DataFrame:
     file = table.name
@@ -203,7 +206,25 @@ def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping
     dup = ids.duplicated(keep="first").to_numpy() & (ids != "").to_numpy()
     report(dup, "child_id", ids.to_numpy(), f"Unique ID repeated in {list_name}", "List each child once.")
     out["child_id"] = ids.to_numpy()
+    out["age"] = _ages(src, as_of, report)
+    need_text = src["sen_primary_need"].astype(str).str.strip()
+    need = need_text.map(lambda t: mapping.primary_need.get(annex_key(t), ""))
+    report((need == "").to_numpy(), "sen_primary_need", need_text.to_numpy(), "SEN primary need maps to no SEN2 code",
+           "Use an SEN2 code or name, or add it to [primary_need] in a --mapping file.", counted=True)
+    out["primary_need"] = need.to_numpy()
+    out["plan_status"] = status
+    out["setting_type"], out["setting_id"] = _setting_types(src, mapping, ap_urns, establishments, report)
+    out["social_care"] = _social_care(src, mapping, report)
+    for column in src.columns:
+        if column in out.columns or column in IDENTIFYING or column in ("sen_primary_need", "social_care_team"):
+            continue
+        if column in HEADERS.values():
+            out[column] = src[column].to_numpy()
+    return out
 
+
+def _ages(src: pd.DataFrame, as_of: dt.date, report: Report) -> np.ndarray:
+    """Each child's age in whole years on `as_of`, from the date of birth (which no message shows)."""
     dob_text = src["date_of_birth"].astype(str).str.strip()
     born = parse_dates(dob_text)
     age = whole_years(born, as_of)
@@ -217,16 +238,13 @@ def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping
     report(over, "date_of_birth", age.fillna(0).astype(int).astype(str).radd("age ").to_numpy(),
            f"older than {MAX_AGE} on {as_of.isoformat()}",
            "Correct the date of birth; the lists cover ages 0 to 25.")
-    out["age"] = age.fillna(-1).astype(int).to_numpy()
+    return np.asarray(age.fillna(-1).astype(int).to_numpy())
 
-    need_text = src["sen_primary_need"].astype(str).str.strip()
-    need = need_text.map(lambda t: mapping.primary_need.get(annex_key(t), ""))
-    unmapped = (need == "").to_numpy()
-    report(unmapped, "sen_primary_need", need_text.to_numpy(), "SEN primary need maps to no SEN2 code",
-           "Use an SEN2 code or name, or add it to [primary_need] in a --mapping file.", counted=True)
-    out["primary_need"] = need.to_numpy()
-    out["plan_status"] = status
 
+def _setting_types(src: pd.DataFrame, mapping: Mapping, ap_urns: frozenset[str],
+                   establishments: Establishments | None, report: Report) -> tuple[np.ndarray, np.ndarray]:
+    """Each child's setting type (from the phase, refined by the establishment's type, a dual
+    registration at AP, elective home education and the AP URNs) and the URN."""
     urn = src["setting_id"].astype(str).str.strip() if "setting_id" in src.columns else pd.Series([""] * len(src))
     phase_text = src["main_phase"].astype(str).str.strip()
     setting = phase_text.map(lambda t: mapping.setting_type.get(annex_key(t), ""))
@@ -253,9 +271,11 @@ def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping
         setting = setting.where(~ehe_text.isin(TRUE_WORDS), "EHE")
     if ap_urns:
         setting = setting.where(~urn.isin(ap_urns), "AP")
-    out["setting_type"] = setting.to_numpy()
-    out["setting_id"] = urn.to_numpy()
+    return np.asarray(setting.to_numpy()), np.asarray(urn.to_numpy())
 
+
+def _social_care(src: pd.DataFrame, mapping: Mapping, report: Report) -> np.ndarray:
+    """Each child's social care code, from the team named (none: NONE)."""
     team_text = (src["social_care_team"].astype(str).str.strip() if "social_care_team" in src.columns
                  else pd.Series([""] * len(src)))
     care = team_text.map(lambda t: mapping.social_care.get(annex_key(t), "") if t else "NONE")
@@ -268,14 +288,7 @@ def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping
         report(missing_team, "social_care_team", "", "known to social care but no team given",
                "Name the team (e.g. Children in need), or answer No to 'Known to children's social care?'.",
                severity="warning")
-    out["social_care"] = care.to_numpy()
-
-    for column in src.columns:
-        if column in out.columns or column in IDENTIFYING or column in ("sen_primary_need", "social_care_team"):
-            continue
-        if column in HEADERS.values():
-            out[column] = src[column].to_numpy()
-    return out
+    return np.asarray(care.to_numpy())
 
 
 # Setting types a phase of education gives (Nursery, Primary, Secondary, 16 plus): the URN's

@@ -217,12 +217,42 @@ def read_run_record(run_dir: Path) -> RunRecord:
 
 
 def record_from_dict(data: Any, source: str) -> RunRecord:
-    """Check plain data field by field and build the record (all problems raised together)."""
+    """Check plain data field by field and build the record (all problems raised together, in
+    the order of the record's parts)."""
     reader = _Reader(source)
     top = reader.table(data, "run record")
     version = reader.get(top, "schema_version", int, "run record")
     if version is not None and version != SCHEMA_VERSION:
         reader.problem(f"schema_version {version} is not {SCHEMA_VERSION}; this selector cannot read it")
+    record_input = _input_from(reader, top)
+    cohorts = _cohorts_from(reader, top)
+    consent = _consent_from(reader, top)
+    replacements = _replacements_from(reader, top)
+    replaced = _replaced_from(reader, top)
+    files = _files_from(reader, top)
+    record = RunRecord(
+        version=reader.get(top, "version", str, "run record"),
+        input=record_input,
+        rules=reader.table(reader.get(top, "rules", dict, "run record"), "rules"),
+        dropped_rules=tuple(reader.strings(top.get("dropped_rules", []), "dropped_rules")),
+        seed=reader.get(top, "seed", int, "run record"),
+        params=reader.table(reader.get(top, "params", dict, "run record"), "params"),
+        solver=reader.table(top.get("solver", {}), "solver"),
+        notes=tuple(reader.strings(top.get("notes", []), "notes")),
+        as_of=reader.get(top, "as_of", (str, type(None)), "run record", default=None),
+        consent=consent,
+        replacements=replacements,
+        candidates=reader.get(top, "candidates", int, "run record", default=0),
+        cohorts=cohorts,
+        replaced=replaced,
+        files={str(k): str(v) for k, v in files.items()},
+        lottery=reader.table(top.get("lottery", {}), "lottery"),
+    )
+    reader.raise_if_any()
+    return record
+
+
+def _input_from(reader: _Reader, top: dict[str, Any]) -> InputRecord:
     source_table = reader.table(reader.get(top, "input", dict, "run record"), "input")
     options = reader.table(reader.get(source_table, "options", dict, "input"), "input.options")
     annex = None
@@ -232,7 +262,7 @@ def record_from_dict(data: Any, source: str) -> RunRecord:
                  for k in READ_OPTIONS}
     for key in ("caseload_path", "contacts_path"):
         reader.input_path(source_table.get(key), f"input.{key}")
-    record_input = InputRecord(
+    return InputRecord(
         caseload=reader.get(source_table, "caseload", str, "input"),
         caseload_path=reader.get(source_table, "caseload_path", str, "input"),
         caseload_sha256=reader.get(source_table, "caseload_sha256", str, "input"),
@@ -247,6 +277,9 @@ def record_from_dict(data: Any, source: str) -> RunRecord:
         annex_a=annex,
         keep_columns=tuple(reader.strings(options.get("keep_columns", []), "input.options.keep_columns")),
     )
+
+
+def _cohorts_from(reader: _Reader, top: dict[str, Any]) -> tuple[CohortRecord, ...]:
     cohorts = []
     for i, item in enumerate(reader.list_of(top.get("cohorts"), "cohorts")):
         where = f"cohorts[{i}]"
@@ -263,6 +296,10 @@ def record_from_dict(data: Any, source: str) -> RunRecord:
         reader.problem("cohorts: the record holds no cohort")
     elif not cohorts[0].members:
         reader.problem("cohorts[0].members: cohort 1 has no members")
+    return tuple(cohorts)
+
+
+def _consent_from(reader: _Reader, top: dict[str, Any]) -> tuple[ConsentEvent, ...]:
     consent = []
     for i, given in enumerate(reader.list_of(top.get("consent", []), "consent")):
         event = reader.table(given, f"consent[{i}]")
@@ -272,6 +309,10 @@ def record_from_dict(data: Any, source: str) -> RunRecord:
         consent.append(ConsentEvent(child_id=reader.get(event, "child_id", str, f"consent[{i}]"), state=state,
                                     at=reader.get(event, "at", str, f"consent[{i}]"),
                                     note=reader.get(event, "note", str, f"consent[{i}]", default="")))
+    return tuple(consent)
+
+
+def _replacements_from(reader: _Reader, top: dict[str, Any]) -> tuple[ReplacementEvent, ...]:
     replacements = []
     for i, given in enumerate(reader.list_of(top.get("replacements", []), "replacements")):
         where = f"replacements[{i}]"
@@ -287,42 +328,30 @@ def record_from_dict(data: Any, source: str) -> RunRecord:
             score_before=reader.get(event, "score_before", int, where),
             score_after=reader.get(event, "score_after", int, where),
             rules=reader.get(event, "rules", str, where, default="")))
-    replaced = None
-    if top.get("replaced") is not None:
-        r = reader.table(top["replaced"], "replaced")
-        replaced = Replacement(
-            from_run=reader.get(r, "from_run", str, "replaced"),
-            declined=tuple(reader.strings(r.get("declined"), "replaced.declined")),
-            reason=reader.get(r, "reason", str, "replaced", default=""),
-            kept=tuple(reader.strings(r.get("kept", []), "replaced.kept")),
-            all_declined=tuple(reader.strings(r.get("all_declined", []), "replaced.all_declined")),
-        )
+    return tuple(replacements)
+
+
+def _replaced_from(reader: _Reader, top: dict[str, Any]) -> Replacement | None:
+    if top.get("replaced") is None:
+        return None
+    r = reader.table(top["replaced"], "replaced")
+    return Replacement(
+        from_run=reader.get(r, "from_run", str, "replaced"),
+        declined=tuple(reader.strings(r.get("declined"), "replaced.declined")),
+        reason=reader.get(r, "reason", str, "replaced", default=""),
+        kept=tuple(reader.strings(r.get("kept", []), "replaced.kept")),
+        all_declined=tuple(reader.strings(r.get("all_declined", []), "replaced.all_declined")),
+    )
+
+
+def _files_from(reader: _Reader, top: dict[str, Any]) -> dict[str, Any]:
     files = reader.table(top.get("files", {}), "files")
     for name, digest in files.items():
         if not _inside_folder(name):
             reader.problem(f"files: {name!r} is not a file of the run folder (a path outside it)")
         if not isinstance(digest, str):
             reader.problem(f"files.{name}: must be text (a SHA-256)")
-    record = RunRecord(
-        version=reader.get(top, "version", str, "run record"),
-        input=record_input,
-        rules=reader.table(reader.get(top, "rules", dict, "run record"), "rules"),
-        dropped_rules=tuple(reader.strings(top.get("dropped_rules", []), "dropped_rules")),
-        seed=reader.get(top, "seed", int, "run record"),
-        params=reader.table(reader.get(top, "params", dict, "run record"), "params"),
-        solver=reader.table(top.get("solver", {}), "solver"),
-        notes=tuple(reader.strings(top.get("notes", []), "notes")),
-        as_of=reader.get(top, "as_of", (str, type(None)), "run record", default=None),
-        consent=tuple(consent),
-        replacements=tuple(replacements),
-        candidates=reader.get(top, "candidates", int, "run record", default=0),
-        cohorts=tuple(cohorts),
-        replaced=replaced,
-        files={str(k): str(v) for k, v in files.items()},
-        lottery=reader.table(top.get("lottery", {}), "lottery"),
-    )
-    reader.raise_if_any()
-    return record
+    return files
 
 
 def _inside_folder(name: object) -> bool:

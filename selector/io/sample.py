@@ -104,52 +104,16 @@ def generate(rows: int, seed: int, area: str = "Northshire") -> tuple[pd.DataFra
     rng = np.random.default_rng(seed)
     n = rows
 
-    plan = _draw(rng, PLAN_SHARES, n)
-    band = np.zeros(n, dtype=int)
-    need = np.empty(n, dtype=object)
-    for status in PLAN_SHARES:
-        mask = plan == status
-        k = int(mask.sum())
-        band[mask] = rng.choice(5, size=k, p=AGE_BAND_SHARES[status])
-        need[mask] = _draw(rng, EHCP_NEEDS if status == "EHCP" else SEN_SUPPORT_NEEDS, k)
-    low = np.array([b[0] for b in BANDS])[band]
-    high = np.array([b[1] for b in BANDS])[band]
-    age = low + (rng.random(n) * (high - low + 1)).astype(int)
-
+    plan, band, need, age = _plans_bands_needs_ages(rng, n)
     setting_type = np.empty(n, dtype=object)
     group = np.where(plan == "EHCP", "EHCP", "SUPPORT")
     for (g, b), shares in SETTING_SHARES.items():
         mask = (group == g) & (band == b)
         setting_type[mask] = _draw(rng, shares, int(mask.sum()))
-
     locality_weights = rng.dirichlet(np.full(len(LOCALITIES), 4.0))
     locality = np.array(LOCALITIES, dtype=object)[rng.choice(len(LOCALITIES), size=n, p=locality_weights)]
-
-    setting_id = np.full(n, "", dtype=object)
-    setting_names: dict[str, str] = {}
-    next_urn = 100000 + int(rng.integers(0, 800000))
-    for stype, per in CHILDREN_PER_SETTING.items():
-        for loc in LOCALITIES:
-            mask = (setting_type == stype) & (locality == loc)
-            k = int(mask.sum())
-            if k == 0:
-                continue
-            count = max(1, round(k / per))
-            urns = [f"{next_urn + i}" for i in range(count)]
-            next_urn += count + 7
-            # Uneven sizes: a few large settings and many small ones.
-            sizes = rng.dirichlet(np.full(count, 1.5))
-            setting_id[mask] = np.array(urns, dtype=object)[rng.choice(count, size=k, p=sizes)]
-            for urn in urns:
-                setting_names[urn] = f"{loc} {stype.replace('_', ' ').title()} {urn[-3:]}"
-
-    social = _draw(rng, SOCIAL_CARE_SHARES, n)
-    # Social care involvement is more common with plans and with SEMH.
-    boost = ((plan == "EHCP") | (need == "SEMH")) & (social == "NONE") & (rng.random(n) < 0.06)
-    social[boost] = _draw(rng, {"CIN": 0.5, "CP": 0.15, "CLA": 0.35}, int(boost.sum()))
-    leaver = (age >= 18) & (rng.random(n) < 0.06)
-    social[leaver] = "CARE_LEAVER"
-    social[(age < 18) & (social == "CARE_LEAVER")] = "NONE"
+    setting_id, setting_names = _settings(rng, setting_type, locality)
+    social = _social_care(rng, plan, need, age)
     social_text = np.where(social == "NONE", "", social)
 
     services = _services(rng, need, plan, social, age)
@@ -184,6 +148,60 @@ def generate(rows: int, seed: int, area: str = "Northshire") -> tuple[pd.DataFra
         "lead_practitioner_id": practitioner,
     })
     return caseload, contacts
+
+
+def _plans_bands_needs_ages(rng: np.random.Generator, n: int
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each child's plan status, age band, primary need (by plan) and age (within the band)."""
+    plan = _draw(rng, PLAN_SHARES, n)
+    band = np.zeros(n, dtype=int)
+    need = np.empty(n, dtype=object)
+    for status in PLAN_SHARES:
+        mask = plan == status
+        k = int(mask.sum())
+        band[mask] = rng.choice(5, size=k, p=AGE_BAND_SHARES[status])
+        need[mask] = _draw(rng, EHCP_NEEDS if status == "EHCP" else SEN_SUPPORT_NEEDS, k)
+    low = np.array([b[0] for b in BANDS])[band]
+    high = np.array([b[1] for b in BANDS])[band]
+    age = low + (rng.random(n) * (high - low + 1)).astype(int)
+    return plan, band, need, age
+
+
+def _settings(rng: np.random.Generator, setting_type: np.ndarray, locality: np.ndarray
+              ) -> tuple[np.ndarray, dict[str, str]]:
+    """Each child's setting (URN) among the settings of its type in its locality, a few large and
+    many small; and each setting's name."""
+    setting_id = np.full(len(setting_type), "", dtype=object)
+    setting_names: dict[str, str] = {}
+    next_urn = 100000 + int(rng.integers(0, 800000))
+    for stype, per in CHILDREN_PER_SETTING.items():
+        for loc in LOCALITIES:
+            mask = (setting_type == stype) & (locality == loc)
+            k = int(mask.sum())
+            if k == 0:
+                continue
+            count = max(1, round(k / per))
+            urns = [f"{next_urn + i}" for i in range(count)]
+            next_urn += count + 7
+            # Uneven sizes: a few large settings and many small ones.
+            sizes = rng.dirichlet(np.full(count, 1.5))
+            setting_id[mask] = np.array(urns, dtype=object)[rng.choice(count, size=k, p=sizes)]
+            for urn in urns:
+                setting_names[urn] = f"{loc} {stype.replace('_', ' ').title()} {urn[-3:]}"
+    return setting_id, setting_names
+
+
+def _social_care(rng: np.random.Generator, plan: np.ndarray, need: np.ndarray, age: np.ndarray) -> np.ndarray:
+    """Each child's social care code (NONE for most)."""
+    n = len(plan)
+    social = _draw(rng, SOCIAL_CARE_SHARES, n)
+    # Social care involvement is more common with plans and with SEMH.
+    boost = ((plan == "EHCP") | (need == "SEMH")) & (social == "NONE") & (rng.random(n) < 0.06)
+    social[boost] = _draw(rng, {"CIN": 0.5, "CP": 0.15, "CLA": 0.35}, int(boost.sum()))
+    leaver = (age >= 18) & (rng.random(n) < 0.06)
+    social[leaver] = "CARE_LEAVER"
+    social[(age < 18) & (social == "CARE_LEAVER")] = "NONE"
+    return social
 
 
 def _services(rng: np.random.Generator, need: np.ndarray, plan: np.ndarray, social: np.ndarray,

@@ -265,11 +265,25 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecor
         why: why each member of cohort 1 was chosen (`reasons`), when already worked out.
         lottery: how cohort 1 was drawn (`lottery_section`, worked out on the whole caseload).
     """
+    first = solution.cohorts[0]
+    why = why if why is not None else reasons(caseload, first.members, solution.rules)
+    charts = Section("Caseload and cohort 1 compared", [
+        ("Share of each value among the eligible CYP and in cohort 1. The cohort is chosen for "
+        "breadth, so rare values are over-represented on purpose.")],
+        charts=comparison_charts(caseload, first.members, caseload_counts) if caseload_counts else [])
+    # The cohort and whom to call first: the rest is detail for whoever wants it.
+    drawn = [lottery] if lottery is not None else []
+    return [_cohort_section(caseload, solution, why), _run_section(caseload, solution, record),
+            _coverage_section(caseload, solution, offered), *drawn, charts, _reserves_section(solution),
+            _alternatives_section(caseload, solution), _matrix_section(caseload, solution, offered),
+            _glossary_section()]
+
+
+def _run_section(caseload: pd.DataFrame, solution: Solution, record: RunRecord) -> Section:
+    """What was run: the files, the version and seed, the time, a replacement, each hard rule."""
     rules = solution.rules
     first = solution.cohorts[0]
     source = record.input
-    by_id = caseload.set_index("child_id", drop=False)
-    status = {"OPTIMAL": "proved optimal", "FEASIBLE": "best found when the time limit came"}
     run = Section("What was run", [
         f"Caseload `{source.caseload}` (SHA-256 {source.caseload_sha256[:12]}...): {source.rows} rows, "
         f"{source.eligible} eligible CYP." + (f" Contacts `{source.contacts}`." if source.contacts else ""),
@@ -290,8 +304,13 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecor
     for name in solution.dropped:
         rule_rows.append([name, "dropped by --relax (could not be met with the others)"])
     run.tables.append(Table(["rule", "cohort 1"], rule_rows))
+    return run
 
-    why = why if why is not None else reasons(caseload, first.members, rules)
+
+def _cohort_section(caseload: pd.DataFrame, solution: Solution, why: dict[str, str]) -> Section:
+    """Cohort 1, a row per member with the practitioner to call and why the child was chosen."""
+    first = solution.cohorts[0]
+    by_id = caseload.set_index("child_id", drop=False)
     cohort_rows = []
     for slot, child in enumerate(first.members, start=1):
         m = by_id.loc[child]
@@ -306,16 +325,20 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecor
     else:
         title = (f"Cohort 1: score {first.score}, the best found before the time limit (no cohort can score "
                  f"more than {first.bound})")
-    cohort = Section(
+    return Section(
         title,
         [(f"The score adds, for each dimension, its weight for every distinct value the cohort covers, up to "
-          f"the dimension's cap: {max_score(rules)} if a caseload offered every value up to every cap. "
+          f"the dimension's cap: {max_score(solution.rules)} if a caseload offered every value up to every cap. "
           "Practitioners' e-mail and phone are in contacts.csv, for the consent calls.")],
         [Table(["slot", "child", "age", "age band", "need", "plan", "setting", "social care",
                 "services", "locality", "practitioner", "why chosen"], cohort_rows)],
     )
 
-    covered = check.coverage(caseload, first.members, rules)
+
+def _coverage_section(caseload: pd.DataFrame, solution: Solution, offered: dict[str, set[str]]) -> Section:
+    """Per dimension, what cohort 1 covers of what the caseload offers."""
+    rules = solution.rules
+    covered = check.coverage(caseload, solution.cohorts[0].members, rules)
     coverage_rows = []
     for dim in rules.dimensions:
         have = covered[dim.column]
@@ -326,27 +349,36 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecor
             f"{dim.cap} (weight {dim.weight})"),
             ", ".join(sorted(have, key=value_order(dim.column))) or "-", ", ".join(missing) or "-",
         ])
-    coverage = Section("Coverage of cohort 1", [
+    return Section("Coverage of cohort 1", [
         ("Each dimension counts the distinct values covered, up to its cap; past the cap the "
         "choice is left to chance so that the cohort still looks like the caseload.")],
         [Table(["dimension", "covered", "values covered", "offered by the caseload, not covered"],
                coverage_rows)])
-    matrix = Section("Coverage matrix", [
+
+
+def _matrix_section(caseload: pd.DataFrame, solution: Solution, offered: dict[str, set[str]]) -> Section:
+    """Which member covers which value (folded until opened)."""
+    return Section("Coverage matrix", [
         ("Which member of cohort 1 covers each value the caseload offers (\"covers\"), and the "
         "values no member covers (\"not covered\").")],
-        [coverage_matrix(caseload, first.members, rules, offered)])
-    charts = Section("Caseload and cohort 1 compared", [
-        ("Share of each value among the eligible CYP and in cohort 1. The cohort is chosen for "
-        "breadth, so rare values are over-represented on purpose.")],
-        charts=comparison_charts(caseload, first.members, caseload_counts) if caseload_counts else [])
+        [coverage_matrix(caseload, solution.cohorts[0].members, solution.rules, offered)], folded=True)
 
+
+def _reserves_section(solution: Solution) -> Section:
+    """Each slot's first three reserves."""
     reserve_rows = [[str(slot), child, *list(solution.reserves.get(child, ())) + [""] * 3][:5]
-                    for slot, child in enumerate(first.members, start=1)]
-    reserves = Section("Reserves", [
+                    for slot, child in enumerate(solution.cohorts[0].members, start=1)]
+    return Section("Reserves", [
         ("If a family declines, each slot's reserves can take it with every rule still met, best "
         "score first. `selector replace RUN_DIR --decline CHILD_ID` re-optimises the slot.")],
         [Table(["slot", "child", "reserve 1", "reserve 2", "reserve 3"], reserve_rows)])
 
+
+def _alternatives_section(caseload: pd.DataFrame, solution: Solution) -> Section:
+    """The ranked cohorts, each compared with cohort 1 value by value."""
+    rules = solution.rules
+    first = solution.cohorts[0]
+    status = {"OPTIMAL": "proved optimal", "FEASIBLE": "best found when the time limit came"}
     alt_rows = []
     base = set(first.members)
     base_cover = check.coverage(caseload, first.members, rules)
@@ -359,19 +391,19 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecor
         differs = "same as cohort 1" if c.rank == 1 else "; ".join(gains + losses) or "covers the same values"
         alt_rows.append([str(c.rank), str(c.score), status[c.status], ", ".join(c.members),
                          str(len(base & set(c.members))), differs])
-    alternatives = Section("Ranked cohorts", [
+    return Section("Ranked cohorts", [
         (f"Each cohort shares at most {solution.params.max_overlap} CYP with every better-ranked one. "
          "'+' marks values a cohort covers that cohort 1 does not; '-' the reverse.")],
         [Table(["rank", "score", "status", "members", "shared with cohort 1", "compared with cohort 1"],
                alt_rows)])
-    matrix.folded = True
-    glossary = Section("Words used", [
+
+
+def _glossary_section() -> Section:
+    """The codes used in the tables, in words (folded until opened)."""
+    return Section("Words used", [
         "The codes in the tables above, as the data contract defines them."],
         [Table(["code", "meaning", "kind"], [[code, words, kind] for kind, codes in GLOSSARY.items()
                                              for code, words in codes.items()])], folded=True)
-    # The cohort and whom to call first: the rest is detail for whoever wants it.
-    drawn = [lottery] if lottery is not None else []
-    return [cohort, run, coverage, *drawn, charts, reserves, alternatives, matrix, glossary]
 
 
 def offered_values(caseload: pd.DataFrame, rules: Rules) -> dict[str, set[str]]:

@@ -322,6 +322,27 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
                         status=first.status if lottery.drawn_score == first.score else FEASIBLE,
                         seconds=round(first.seconds + lottery.seconds, 3))
         notes += lottery_notes(lottery)
+    cohorts = _ranked(problem, params, first, budget, positions, step, notes)
+    step("reserves")
+    reserves = find_reserves(problem, first.members, params)
+    return Solution(
+        cohorts=tuple(cohorts),
+        reserves=reserves,
+        rules=problem.rules,
+        dropped=dropped,
+        params=params,
+        candidates=problem.n,
+        solver={**solver_record(params), "seconds_spent": round(budget.spent(), 3)},
+        notes=tuple(notes),
+        lottery=lottery,
+    )
+
+
+def _ranked(problem: Problem, params: SelectionParams, first: Cohort, budget: Budget,
+            positions: Callable[[Sequence[str]], list[int]], step: Callable[[str], None], notes: list[str]
+            ) -> list[Cohort]:
+    """Cohort 1 and the ranked alternatives after it, each sharing at most `max_overlap` children
+    with every better-ranked one, as many as the time allows (a note says what it cut short)."""
     cohorts = [first]
     earlier = [positions(first.members)]
     for rank in range(2, params.sets + 1):
@@ -341,20 +362,7 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
             break
         cohorts.append(cohort)
         earlier.append(positions(cohort.members))
-
-    step("reserves")
-    reserves = find_reserves(problem, first.members, params)
-    return Solution(
-        cohorts=tuple(cohorts),
-        reserves=reserves,
-        rules=problem.rules,
-        dropped=dropped,
-        params=params,
-        candidates=problem.n,
-        solver={**solver_record(params), "seconds_spent": round(budget.spent(), 3)},
-        notes=tuple(notes),
-        lottery=lottery,
-    )
+    return cohorts
 
 
 def lottery_notes(lottery: Chances) -> list[str]:

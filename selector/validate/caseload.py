@@ -103,6 +103,28 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
     if missing:
         _raise_if_errors(failures, file)
 
+    out = _contract_columns(failures, file, rows, frame)
+    all_contacts = _attach_contacts(failures, raw, out, frame, contacts)
+    any_contacts = contacts is not None or any(c in frame.columns for c in INLINE_CONTACT_COLUMNS)
+    held_back = _eligibility(failures, file, out, any_contacts, allow_missing_contact)
+    _raise_if_errors(failures, file)
+    return Caseload(
+        frame=out,
+        warnings=failures.table(),
+        source=raw.name,
+        source_sha256=raw.sha256,
+        contacts_source=contacts.name if contacts is not None else "",
+        contacts_sha256=contacts.sha256 if contacts is not None else "",
+        left_out_columns=left_out,
+        kept_columns=kept,
+        all_contacts=all_contacts,
+        held_back=held_back,
+    )
+
+
+def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd.DataFrame) -> pd.DataFrame:
+    """The contract's columns checked and normalised (each problem a failure), with the kept
+    columns as read."""
     out = pd.DataFrame({"row": rows})
     # Text columns stay pandas' own (Arrow) strings: a trip through Python objects and back
     # costs seconds at a million rows.
@@ -135,7 +157,13 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
         if column not in handled:
             out[column] = frame[column].array
 
-    all_contacts = _attach_contacts(failures, raw, out, frame, contacts)
+    return out
+
+
+def _eligibility(failures: Failures, file: str, out: pd.DataFrame, any_contacts: bool,
+                 allow_missing_contact: bool) -> str:
+    """Mark who can be chosen (`eligible`, `ineligible_reason`), warn about children without a
+    contact and about too few to choose from; why children are held back, in words."""
     has_contact = (out["contact_name"] != "") & ((out["contact_email"] != "") | (out["contact_phone"] != ""))
     no_contact = ~has_contact & ~out["exclude"]
     failures.add(
@@ -152,8 +180,7 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
         reason = np.where((reason == "") & ~has_contact, "no practitioner contact", reason)
     out["ineligible_reason"] = reason
     out["eligible"] = out["ineligible_reason"] == ""
-    held_back = _held_back(out, contacts is not None or any(c in frame.columns for c in INLINE_CONTACT_COLUMNS),
-                           allow_missing_contact)
+    held_back = _held_back(out, any_contacts, allow_missing_contact)
     eligible = int(out["eligible"].sum())
     if eligible < DEFAULT_RULES.size:
         # Said once, first, in words: a list of 3,000 "no contact" warnings hides the cause.
@@ -163,19 +190,7 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
                      "Give the contacts file (or the practitioner_* columns)." if "no contact" in held_back
                      else "Check the exclude and contact columns.", first=True)
 
-    _raise_if_errors(failures, file)
-    return Caseload(
-        frame=out,
-        warnings=failures.table(),
-        source=raw.name,
-        source_sha256=raw.sha256,
-        contacts_source=contacts.name if contacts is not None else "",
-        contacts_sha256=contacts.sha256 if contacts is not None else "",
-        left_out_columns=left_out,
-        kept_columns=kept,
-        all_contacts=all_contacts,
-        held_back=held_back,
-    )
+    return held_back
 
 
 def _held_back(out: pd.DataFrame, any_contacts: bool, allow_missing_contact: bool) -> str:
