@@ -1,7 +1,8 @@
 """The command line: each command parses its options, calls one use case of `app`, and shows
-the result. Errors are caught once (`reports_errors`) and shown with the flag that fixes them.
+the result (show.py). Errors are caught once (`reports_errors`) and shown with the flag that
+fixes them; the options shared by several commands are in options.py.
 
-Importing this module costs only click: `app` loads each use case when a command first uses
+Importing this package costs only click: `app` loads each use case when a command first uses
 it, and pandas, the solver, the batch runner and the web page come with the use cases that need
 them (`selector --help` answers at once). The program starts in `launch.py`, which handles stops
 before anything is imported.
@@ -9,142 +10,27 @@ before anything is imported.
 
 from __future__ import annotations
 
-import functools
 import os
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from . import __version__, app
-from .contract.defaults import LOTTERY_WORK
-from .contract.errors import CaseloadValidationError, InputError, SelectorError
+from .. import __version__, app
+from ..contract.defaults import LOTTERY_WORK
+from ..contract.errors import CaseloadValidationError, InputError
+from .options import caseload_options, existing_file, output_formats, search_options
+from .show import (
+    SelectorClickError,
+    chances_range,
+    echo_failures,
+    echo_profile,
+    echo_result,
+    echo_warnings,
+    progress_bar,
+    reports_errors,
+    write_failures,
+)
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-F = TypeVar("F", bound=Callable[..., Any])
-FAILURES_SHOWN = 20
-
-
-# What to do about an error, in this front end's words (the layers below never name flags).
-FLAG_HINTS = {
-    "bad_consent_state": "Use one of: to-ask, asked, agreed, declined, unreachable.",
-    "no_contacts": "Give the contacts file with --contacts FILE (or --allow-missing-contact to choose without).",
-    "caseload_not_recorded": "Give the caseload the run was made from with --caseload FILE (and --contacts FILE).",
-    "input_missing": "If the file moved, give it with --caseload FILE (or --contacts FILE); or choose again.",
-    "too_few_candidates": "Use --size for a smaller cohort, or --allow-missing-contact if contacts are missing.",
-    "infeasible": "Run with --relax to drop the lowest-priority rule(s), or change the rules file.",
-    "no_solution": "Raise --time-limit.",
-}
-
-
-class SelectorClickError(click.ClickException):
-    """A SelectorError shown as `Error: ...` with the contract's exit code (and the flag to use)."""
-
-    def __init__(self, error: SelectorError) -> None:
-        super().__init__(error.explained(FLAG_HINTS.get(error.code)))
-        self.exit_code = error.exit_code
-
-
-def reports_errors(command: F) -> F:
-    """Catch every SelectorError once and turn it into a clean message and exit code."""
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except CaseloadValidationError as error:
-            _echo_failures(error.failures)
-            raise SelectorClickError(error) from None
-        except SelectorError as error:
-            raise SelectorClickError(error) from None
-    return wrapper  # type: ignore[return-value]
-
-
-def _echo_failures(failures: pd.DataFrame, limit: int = FAILURES_SHOWN) -> None:
-    from .contract.failures import failure_line
-
-    errors = failures[failures["severity"] == "error"]
-    warnings = failures[failures["severity"] == "warning"]
-    click.echo(f"{len(errors)} error(s), {len(warnings)} warning(s)", err=True)
-    for _, row in errors.head(limit).iterrows():
-        click.echo(f"  error: {failure_line(row)}", err=True)
-    if len(errors) > limit:
-        click.echo(f"  ... and {len(errors) - limit} more errors (write them all with --failures FILE)", err=True)
-    _echo_warnings(warnings, limit=max(0, limit - len(errors)) or 3)
-
-
-def _echo_warnings(warnings: pd.DataFrame, limit: int = 5) -> None:
-    from .contract.failures import failure_line
-
-    for _, row in warnings.head(limit).iterrows():
-        click.echo(f"  warning: {failure_line(row)}", err=True)
-    if len(warnings) > limit:
-        click.echo(f"  ... and {len(warnings) - limit} more warnings", err=True)
-
-
-# ---------------------------------------------------------------- shared options
-
-existing_file = click.Path(exists=False, dir_okay=False, path_type=Path)
-
-
-SOURCE_OPTIONS = ("caseload", "contacts", "sheet", "allow_missing_contact", "list1", "list2", "as_of", "mapping",
-                  "ap_urns", "keep_column", "establishments", "sen2")
-
-
-def caseload_options(command: F) -> F:
-    """The options every command that reads a caseload takes (the contract's columns, or the
-    Annex A lists), handed to the command as one `sources` request."""
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        given = {name: kwargs.pop(name) for name in SOURCE_OPTIONS}
-        return command(*args, sources=sources_of(**given), **kwargs)
-
-    for decorator in reversed([
-        click.argument("caseload", type=existing_file, required=False),
-        click.option("--contacts", type=existing_file, default=None, metavar="FILE",
-                     help="Practitioner contacts (CSV, XLSX or Parquet)."),
-        click.option("--sheet", default=None, metavar="NAME", help="XLSX sheet to read (default: the first)."),
-        click.option("--allow-missing-contact", is_flag=True,
-                     help="Keep children with no practitioner contact eligible."),
-        click.option("--list1", type=existing_file, default=None, metavar="FILE", help="Annex A List 1 (EHC plans)."),
-        click.option("--list2", type=existing_file, default=None, metavar="FILE",
-                     help="Annex A List 2 (SEN support)."),
-        click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
-                     help="Annex A: the date ages are taken at (default today)."),
-        click.option("--mapping", type=existing_file, default=None, metavar="FILE.toml",
-                     help="Annex A: an edited mapping (see `selector annex-a-mapping`)."),
-        click.option("--ap-urns", type=existing_file, default=None, metavar="FILE",
-                     help="Annex A: a file listing AP settings' URNs (column urn, or the first)."),
-        click.option("--establishments", type=existing_file, default=None, metavar="FILE",
-                     help="A Get Information About Schools extract: setting type from each child's URN."),
-        click.option("--sen2", type=click.Path(path_type=Path), default=None, metavar="FILE.xml|DIR",
-                     help="A SEN2 return as the caseload: the XML, or a folder of one CSV per module."),
-        click.option("--keep-column", multiple=True, metavar="HEADER",
-                     help="Carry a column outside the data contract into the outputs (repeatable). Every "
-                          "other such column is left out as the file is read; validate lists them."),
-    ]):
-        wrapper = decorator(wrapper)
-    return wrapper  # type: ignore[return-value]
-
-
-def sources_of(caseload: Path | None, contacts: Path | None, sheet: str | None, allow_missing_contact: bool,
-               list1: Path | None, list2: Path | None, as_of: Any, mapping: Path | None,
-               ap_urns: Path | None, keep_column: tuple[str, ...] = (), establishments: Path | None = None,
-               sen2: Path | None = None) -> app.Sources:
-    """The caseload options as the application's request."""
-    if caseload is None and not (list1 or list2 or sen2):
-        raise click.UsageError("give a CASELOAD file, the Annex A lists with --list1 and/or --list2, or a SEN2 "
-                               "return with --sen2.")
-    options = app.ReadOptions(list1=list1, list2=list2, mapping=mapping, ap_urns=ap_urns,
-                              as_of=as_of.date() if as_of else None, establishments=establishments, sen2=sen2)
-    return app.Sources(caseload=caseload, contacts=contacts, sheet=sheet, options=options,
-                       allow_missing_contact=allow_missing_contact, keep_columns=tuple(keep_column))
-
-
-# ---------------------------------------------------------------- commands
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="selector")
@@ -157,8 +43,6 @@ def main() -> None:
       selector profile data/sample/caseload.csv --contacts data/sample/contacts.csv
       selector select data/sample/caseload.csv --contacts data/sample/contacts.csv --out runs/demo
     """
-
-
 
 
 @main.command()
@@ -180,25 +64,20 @@ def validate(sources: app.Sources, failures: Path | None) -> None:
     try:
         caseload = app.load(sources)
     except CaseloadValidationError as error:
-        _echo_failures(error.failures)
+        echo_failures(error.failures)
         if failures is not None:
-            _write_failures(failures, error.failures, sources)
+            write_failures(failures, error.failures, sources)
         raise SelectorClickError(error) from None
     if failures is not None:
-        _write_failures(failures, caseload.warnings, sources)
+        write_failures(failures, caseload.warnings, sources)
     click.echo(app.describe(caseload))
     click.echo(f"0 errors, {len(caseload.warnings)} warning(s)")
-    _echo_warnings(caseload.warnings)
+    echo_warnings(caseload.warnings)
     if int(caseload.frame["eligible"].sum()) < app.DEFAULT_RULES.size:
         click.echo(f"OK: the caseload meets the contract, but too few children can be chosen: "
                    f"{caseload.held_back}.")
     else:
         click.echo("OK: the caseload meets the contract.")
-
-
-def _write_failures(path: Path, table: pd.DataFrame, sources: app.Sources) -> None:
-    app.write_failures(path, table, sources)
-    click.echo(f"Full table of {len(table)} problem(s): {path}", err=True)
 
 
 @main.command()
@@ -221,29 +100,10 @@ def profile(sources: app.Sources, rules_file: Path | None, html_out: Path | None
         raise InputError(f"{html_out}: already exists. Choose another name, or add --force.", "exists")
     result = app.profile(sources, rules_file)
     click.echo(app.describe(result.caseload))
-    _echo_profile(result)
+    echo_profile(result)
     if html_out is not None:
         app.write_profile_page(result, html_out, force, sources)
         click.echo(f"Profile with charts: {html_out}")
-
-
-def _echo_profile(result: app.Profile) -> None:
-    click.echo("")
-    click.echo("What the eligible CYP offer (count per value):")
-    for dim in result.rules.dimensions:
-        counts = result.counts[dim.column]
-        click.echo(f"  {dim.column} (weight {dim.weight}, counted up to {dim.cap}): {len(counts)} value(s)")
-        if len(counts) == 0:
-            click.echo("    (none)")
-        width = max((len(str(v)) for v in counts.index), default=0)
-        for value, count in counts.items():
-            click.echo(f"    {value!s:<{width}}  {count:>6}")
-    click.echo("")
-    click.echo("Hard rules:")
-    for room in result.rooms:
-        mark = "can be met" if room.can_meet else "CANNOT be met"
-        extra = f"; {room.ineligible} more excluded or without a contact" if room.ineligible else ""
-        click.echo(f"  {room.name}: {room.detail}{extra} - {mark}")
 
 
 @main.command()
@@ -305,76 +165,6 @@ def default_rules() -> None:
     click.echo(app.default_rules_toml(), nl=False)
 
 
-def _formats(value: str) -> tuple[str, ...]:
-    formats = tuple(f.strip().lower() for f in value.split(",") if f.strip())
-    unknown = [f for f in formats if f not in ("csv", "xlsx", "parquet")]
-    if unknown:
-        raise click.BadParameter(f"unknown format {unknown[0]!r}; use csv, xlsx, parquet (comma-separated).",
-                                 param_hint="--format")
-    return formats
-
-
-def search_options(command: F) -> F:
-    """Options that shape the search, shared by select."""
-    for decorator in reversed([
-        click.option("--rules", "rules_file", type=existing_file, default=None, metavar="FILE.toml",
-                     help="Rules file (default: the usual rules; see `selector default-rules`)."),
-        click.option("--size", type=click.IntRange(min=1), default=None, help="Cohort size (default 6)."),
-        click.option("--sets", type=click.IntRange(min=1), default=5, show_default=True,
-                     help="Ranked cohorts to find."),
-        click.option("--max-overlap", type=click.IntRange(min=0), default=3, show_default=True,
-                     help="CYP a cohort may share with each better-ranked cohort."),
-        click.option("--seed", type=int, default=0, show_default=True,
-                     help="Draws cohort 1 from the fair lottery over the best cohorts; same seed, same outputs."),
-        click.option("--slack", type=click.FloatRange(min=0, max=100, max_open=True), default=0.0,
-                     show_default=True, metavar="P",
-                     help="Let cohorts scoring within P% of the best into the lottery: less predictable, "
-                          "a lower score."),
-        click.option("--lottery-work", type=click.FloatRange(min=0), default=LOTTERY_WORK, show_default=True,
-                     metavar="UNITS",
-                     help="Work for making the lottery fairest (machine-independent units, about a second "
-                          "each); the same work gives the same lottery on any machine."),
-        click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
-                     help="Seconds for the whole search (cohort 1 may use most; alternatives share the rest)."),
-        click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-                     help="Solver threads (1 is deterministic)."),
-        click.option("--relax", is_flag=True,
-                     help="If the rules cannot all be met, drop the fewest, lowest-priority ones."),
-        click.option("--format", "formats", default="csv", show_default=True, metavar="LIST",
-                     help="Extra outputs besides CSV: xlsx, parquet (comma-separated)."),
-        click.option("--force", is_flag=True, help="Replace a non-empty output folder."),
-    ]):
-        command = decorator(command)
-    return command
-
-
-def _chances_range(lottery: app.Chances) -> str:
-    state = "proved fairest" if lottery.proved else "fairest found in the work allowed"
-    return f"chances from {lottery.smallest:.4%} to {lottery.largest:.2%} ({state})"
-
-
-def _echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> None:
-    first = solution.cohorts[0]
-    status = "proved optimal" if first.status == "OPTIMAL" else f"best found, bound {first.bound}"
-    click.echo(f"Cohort 1: score {first.score} ({status}) in {first.seconds:.2f} s")
-    by_id = caseload.frame.set_index("child_id")
-    for slot, child in enumerate(first.members, start=1):
-        m = by_id.loc[child]
-        click.echo(f"  {slot}. {child}  {m['age_band']:>5}  {m['primary_need']:<5} {m['plan_status']:<11} "
-                   f"{m['setting_type']:<12} {m['social_care']}")
-    if solution.dropped:
-        click.echo("Rules dropped by --relax: " + "; ".join(solution.dropped))
-    for note in solution.notes:
-        click.echo(f"Note: {note}.")
-    others = ", ".join(f"{c.rank}: {c.score}" for c in solution.cohorts[1:])
-    if others:
-        click.echo(f"Ranked alternatives (rank: score): {others}")
-    if solution.lottery is not None:
-        lottery = solution.lottery
-        click.echo(f"Drawn from a lottery: {lottery.possible} children could have been drawn; {_chances_range(lottery)}")
-    click.echo(f"Results in {out}/ (report.html, report.md, cohorts.csv, contacts.csv, chances.csv, run.json)")
-
-
 @main.command()
 @caseload_options
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, metavar="DIR",
@@ -396,11 +186,11 @@ def select(sources: app.Sources, out: Path, rules_file: Path | None, size: int |
     params = app.SelectionParams(seed=seed, time_limit_s=time_limit, workers=workers, sets=sets,
                                  max_overlap=max_overlap, relax=relax, slack=slack, lottery_work=lottery_work)
     result = app.select(app.SelectRequest(sources=sources, out=out, rules_file=rules_file, size=size, params=params,
-                                          formats=_formats(formats), force=force))
+                                          formats=output_formats(formats), force=force))
     click.echo(app.describe(result.caseload), err=True)
     if len(result.caseload.warnings):
         click.echo(f"{len(result.caseload.warnings)} warning(s) (see `selector validate`)", err=True)
-    _echo_result(result.solution, result.caseload, out)
+    echo_result(result.solution, result.caseload, out)
 
 
 @main.command()
@@ -439,7 +229,7 @@ def audit(sources: app.Sources, out: Path, rules_file: Path | None, draws: int, 
     request = app.AuditRequest(sources=sources, out=out, rules_file=rules_file, params=params, draws=draws,
                                force=force)
     if scheduler:
-        from .batch import audit_on_cluster  # Dask only when a cluster is named
+        from ..batch import audit_on_cluster  # Dask only when a cluster is named
 
         result = audit_on_cluster(request, scheduler)
     else:
@@ -451,7 +241,7 @@ def audit(sources: app.Sources, out: Path, rules_file: Path | None, draws: int, 
     click.echo(f"Shuffled rows: largest change in any chance {result.shuffle_difference:.3g}")
     click.echo(f"Cohorts drawn that break a rule or fall short of {result.lottery.threshold}: {result.off_cohorts}")
     lottery = result.lottery
-    click.echo(f"Lottery: {lottery.possible} children could be drawn; {_chances_range(lottery)}")
+    click.echo(f"Lottery: {lottery.possible} children could be drawn; {chances_range(lottery)}")
     click.echo(f"Results in {out}/ (audit.html, audit.md, audit.csv, chances.csv)")
 
 
@@ -484,7 +274,7 @@ def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: b
     result = app.replace_in_run(app.ReplaceRequest(run_dir, declined, out, force, caseload_file, contacts_file))
     click.echo(f"Replaced {', '.join(result.declined)} with {', '.join(result.newcomers)}; "
                "the other members kept their slots.")
-    _echo_result(result.solution, result.caseload, result.out)
+    echo_result(result.solution, result.caseload, result.out)
 
 
 @main.command()
@@ -569,11 +359,11 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
                                  param_hint="--seeds") from None
     params = app.SelectionParams(seed=seed, time_limit_s=time_limit, sets=sets, max_overlap=max_overlap, relax=relax)
     items = app.plan_batch(manifest, out, params, rules_variants=scenario_rules, seeds=seed_list,
-                           formats=_formats(formats), allow_missing_contact=allow_missing_contact,
+                           formats=output_formats(formats), allow_missing_contact=allow_missing_contact,
                            audit_draws=audit_draws or 0)
-    from .batch import dask_cluster, process_pool  # processes or a cluster only for a batch
+    from ..batch import dask_cluster, process_pool  # processes or a cluster only for a batch
 
-    run_many = dask_cluster(scheduler, _progress_bar) if scheduler else process_pool(jobs, _progress_bar)
+    run_many = dask_cluster(scheduler, progress_bar) if scheduler else process_pool(jobs, progress_bar)
     summary = app.run_batch(items, out, force, run_many)
     ok = summary[summary["exit_code"] == 0]
     click.echo(f"{len(ok)} of {len(summary)} runs succeeded; summary in {out / 'summary.csv'}")
@@ -585,17 +375,6 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
         click.echo(f"  {row['area']}: {row['status']}: {row['error']}", err=True)
     if len(ok) < len(summary):
         raise SystemExit(1)
-
-
-def _progress_bar(stream: Any, total: int) -> Any:
-    failures = 0
-    with click.progressbar(length=total, label=f"{total} runs", file=sys.stderr, show_eta=True, show_pos=True,
-                           item_show_func=lambda r: f"{r['area']}: {r['status']}" if r else None) as bar:
-        for row in stream:
-            failures += row["exit_code"] != 0
-            bar.label = f"{total} runs, {failures} failed"
-            bar.update(1, row)
-            yield row
 
 
 @main.command()
@@ -616,7 +395,7 @@ def serve(port: int, host: str | None, open_browser: bool) -> None:
       selector serve --open
     """
     try:
-        from .web import serve as run_server  # Flask is an optional extra
+        from ..web import serve as run_server  # Flask is an optional extra
     except ImportError:
         raise click.ClickException('the web page needs Flask: pip install "selector[web]"') from None
     if host is None:
@@ -625,4 +404,3 @@ def serve(port: int, host: str | None, open_browser: bool) -> None:
         click.echo(f"Warning: listening on {host}: other machines that can reach it can upload and see "
                    "children's data.", err=True)
     run_server(host, port, open_browser)
-

@@ -1,0 +1,116 @@
+"""The options several commands share: how to read a caseload (handed to a command as one
+`sources` request), the search's options, the output formats."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .. import app
+from ..contract.defaults import LOTTERY_WORK
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+existing_file = click.Path(exists=False, dir_okay=False, path_type=Path)
+
+
+SOURCE_OPTIONS = ("caseload", "contacts", "sheet", "allow_missing_contact", "list1", "list2", "as_of", "mapping",
+                  "ap_urns", "keep_column", "establishments", "sen2")
+
+
+def caseload_options(command: F) -> F:
+    """The options every command that reads a caseload takes (the contract's columns, or the
+    Annex A lists), handed to the command as one `sources` request."""
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        given = {name: kwargs.pop(name) for name in SOURCE_OPTIONS}
+        return command(*args, sources=sources_of(**given), **kwargs)
+
+    for decorator in reversed([
+        click.argument("caseload", type=existing_file, required=False),
+        click.option("--contacts", type=existing_file, default=None, metavar="FILE",
+                     help="Practitioner contacts (CSV, XLSX or Parquet)."),
+        click.option("--sheet", default=None, metavar="NAME", help="XLSX sheet to read (default: the first)."),
+        click.option("--allow-missing-contact", is_flag=True,
+                     help="Keep children with no practitioner contact eligible."),
+        click.option("--list1", type=existing_file, default=None, metavar="FILE", help="Annex A List 1 (EHC plans)."),
+        click.option("--list2", type=existing_file, default=None, metavar="FILE",
+                     help="Annex A List 2 (SEN support)."),
+        click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
+                     help="Annex A: the date ages are taken at (default today)."),
+        click.option("--mapping", type=existing_file, default=None, metavar="FILE.toml",
+                     help="Annex A: an edited mapping (see `selector annex-a-mapping`)."),
+        click.option("--ap-urns", type=existing_file, default=None, metavar="FILE",
+                     help="Annex A: a file listing AP settings' URNs (column urn, or the first)."),
+        click.option("--establishments", type=existing_file, default=None, metavar="FILE",
+                     help="A Get Information About Schools extract: setting type from each child's URN."),
+        click.option("--sen2", type=click.Path(path_type=Path), default=None, metavar="FILE.xml|DIR",
+                     help="A SEN2 return as the caseload: the XML, or a folder of one CSV per module."),
+        click.option("--keep-column", multiple=True, metavar="HEADER",
+                     help="Carry a column outside the data contract into the outputs (repeatable). Every "
+                          "other such column is left out as the file is read; validate lists them."),
+    ]):
+        wrapper = decorator(wrapper)
+    return wrapper  # type: ignore[return-value]
+
+
+def sources_of(caseload: Path | None, contacts: Path | None, sheet: str | None, allow_missing_contact: bool,
+               list1: Path | None, list2: Path | None, as_of: Any, mapping: Path | None,
+               ap_urns: Path | None, keep_column: tuple[str, ...] = (), establishments: Path | None = None,
+               sen2: Path | None = None) -> app.Sources:
+    """The caseload options as the application's request."""
+    if caseload is None and not (list1 or list2 or sen2):
+        raise click.UsageError("give a CASELOAD file, the Annex A lists with --list1 and/or --list2, or a SEN2 "
+                               "return with --sen2.")
+    options = app.ReadOptions(list1=list1, list2=list2, mapping=mapping, ap_urns=ap_urns,
+                              as_of=as_of.date() if as_of else None, establishments=establishments, sen2=sen2)
+    return app.Sources(caseload=caseload, contacts=contacts, sheet=sheet, options=options,
+                       allow_missing_contact=allow_missing_contact, keep_columns=tuple(keep_column))
+
+
+def output_formats(value: str) -> tuple[str, ...]:
+    formats = tuple(f.strip().lower() for f in value.split(",") if f.strip())
+    unknown = [f for f in formats if f not in ("csv", "xlsx", "parquet")]
+    if unknown:
+        raise click.BadParameter(f"unknown format {unknown[0]!r}; use csv, xlsx, parquet (comma-separated).",
+                                 param_hint="--format")
+    return formats
+
+
+def search_options(command: F) -> F:
+    """Options that shape the search, shared by select."""
+    for decorator in reversed([
+        click.option("--rules", "rules_file", type=existing_file, default=None, metavar="FILE.toml",
+                     help="Rules file (default: the usual rules; see `selector default-rules`)."),
+        click.option("--size", type=click.IntRange(min=1), default=None, help="Cohort size (default 6)."),
+        click.option("--sets", type=click.IntRange(min=1), default=5, show_default=True,
+                     help="Ranked cohorts to find."),
+        click.option("--max-overlap", type=click.IntRange(min=0), default=3, show_default=True,
+                     help="CYP a cohort may share with each better-ranked cohort."),
+        click.option("--seed", type=int, default=0, show_default=True,
+                     help="Draws cohort 1 from the fair lottery over the best cohorts; same seed, same outputs."),
+        click.option("--slack", type=click.FloatRange(min=0, max=100, max_open=True), default=0.0,
+                     show_default=True, metavar="P",
+                     help="Let cohorts scoring within P% of the best into the lottery: less predictable, "
+                          "a lower score."),
+        click.option("--lottery-work", type=click.FloatRange(min=0), default=LOTTERY_WORK, show_default=True,
+                     metavar="UNITS",
+                     help="Work for making the lottery fairest (machine-independent units, about a second "
+                          "each); the same work gives the same lottery on any machine."),
+        click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+                     help="Seconds for the whole search (cohort 1 may use most; alternatives share the rest)."),
+        click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Solver threads (1 is deterministic)."),
+        click.option("--relax", is_flag=True,
+                     help="If the rules cannot all be met, drop the fewest, lowest-priority ones."),
+        click.option("--format", "formats", default="csv", show_default=True, metavar="LIST",
+                     help="Extra outputs besides CSV: xlsx, parquet (comma-separated)."),
+        click.option("--force", is_flag=True, help="Replace a non-empty output folder."),
+    ]):
+        command = decorator(command)
+    return command

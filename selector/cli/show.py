@@ -1,0 +1,139 @@
+"""What the command line shows: errors with the flag that fixes them, failures, a profile, a
+run's result, a batch's progress."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from .. import app
+from ..contract.errors import CaseloadValidationError, SelectorError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+F = TypeVar("F", bound=Callable[..., Any])
+FAILURES_SHOWN = 20
+
+
+# What to do about an error, in this front end's words (the layers below never name flags).
+FLAG_HINTS = {
+    "bad_consent_state": "Use one of: to-ask, asked, agreed, declined, unreachable.",
+    "no_contacts": "Give the contacts file with --contacts FILE (or --allow-missing-contact to choose without).",
+    "caseload_not_recorded": "Give the caseload the run was made from with --caseload FILE (and --contacts FILE).",
+    "input_missing": "If the file moved, give it with --caseload FILE (or --contacts FILE); or choose again.",
+    "too_few_candidates": "Use --size for a smaller cohort, or --allow-missing-contact if contacts are missing.",
+    "infeasible": "Run with --relax to drop the lowest-priority rule(s), or change the rules file.",
+    "no_solution": "Raise --time-limit.",
+}
+
+
+class SelectorClickError(click.ClickException):
+    """A SelectorError shown as `Error: ...` with the contract's exit code (and the flag to use)."""
+
+    def __init__(self, error: SelectorError) -> None:
+        super().__init__(error.explained(FLAG_HINTS.get(error.code)))
+        self.exit_code = error.exit_code
+
+
+def reports_errors(command: F) -> F:
+    """Catch every SelectorError once and turn it into a clean message and exit code."""
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except CaseloadValidationError as error:
+            echo_failures(error.failures)
+            raise SelectorClickError(error) from None
+        except SelectorError as error:
+            raise SelectorClickError(error) from None
+    return wrapper  # type: ignore[return-value]
+
+
+def echo_failures(failures: pd.DataFrame, limit: int = FAILURES_SHOWN) -> None:
+    from ..contract.failures import failure_line
+
+    errors = failures[failures["severity"] == "error"]
+    warnings = failures[failures["severity"] == "warning"]
+    click.echo(f"{len(errors)} error(s), {len(warnings)} warning(s)", err=True)
+    for _, row in errors.head(limit).iterrows():
+        click.echo(f"  error: {failure_line(row)}", err=True)
+    if len(errors) > limit:
+        click.echo(f"  ... and {len(errors) - limit} more errors (write them all with --failures FILE)", err=True)
+    echo_warnings(warnings, limit=max(0, limit - len(errors)) or 3)
+
+
+def echo_warnings(warnings: pd.DataFrame, limit: int = 5) -> None:
+    from ..contract.failures import failure_line
+
+    for _, row in warnings.head(limit).iterrows():
+        click.echo(f"  warning: {failure_line(row)}", err=True)
+    if len(warnings) > limit:
+        click.echo(f"  ... and {len(warnings) - limit} more warnings", err=True)
+
+
+def write_failures(path: Path, table: pd.DataFrame, sources: app.Sources) -> None:
+    app.write_failures(path, table, sources)
+    click.echo(f"Full table of {len(table)} problem(s): {path}", err=True)
+
+
+def echo_profile(result: app.Profile) -> None:
+    click.echo("")
+    click.echo("What the eligible CYP offer (count per value):")
+    for dim in result.rules.dimensions:
+        counts = result.counts[dim.column]
+        click.echo(f"  {dim.column} (weight {dim.weight}, counted up to {dim.cap}): {len(counts)} value(s)")
+        if len(counts) == 0:
+            click.echo("    (none)")
+        width = max((len(str(v)) for v in counts.index), default=0)
+        for value, count in counts.items():
+            click.echo(f"    {value!s:<{width}}  {count:>6}")
+    click.echo("")
+    click.echo("Hard rules:")
+    for room in result.rooms:
+        mark = "can be met" if room.can_meet else "CANNOT be met"
+        extra = f"; {room.ineligible} more excluded or without a contact" if room.ineligible else ""
+        click.echo(f"  {room.name}: {room.detail}{extra} - {mark}")
+
+
+def chances_range(lottery: app.Chances) -> str:
+    state = "proved fairest" if lottery.proved else "fairest found in the work allowed"
+    return f"chances from {lottery.smallest:.4%} to {lottery.largest:.2%} ({state})"
+
+
+def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> None:
+    first = solution.cohorts[0]
+    status = "proved optimal" if first.status == "OPTIMAL" else f"best found, bound {first.bound}"
+    click.echo(f"Cohort 1: score {first.score} ({status}) in {first.seconds:.2f} s")
+    by_id = caseload.frame.set_index("child_id")
+    for slot, child in enumerate(first.members, start=1):
+        m = by_id.loc[child]
+        click.echo(f"  {slot}. {child}  {m['age_band']:>5}  {m['primary_need']:<5} {m['plan_status']:<11} "
+                   f"{m['setting_type']:<12} {m['social_care']}")
+    if solution.dropped:
+        click.echo("Rules dropped by --relax: " + "; ".join(solution.dropped))
+    for note in solution.notes:
+        click.echo(f"Note: {note}.")
+    others = ", ".join(f"{c.rank}: {c.score}" for c in solution.cohorts[1:])
+    if others:
+        click.echo(f"Ranked alternatives (rank: score): {others}")
+    if solution.lottery is not None:
+        lottery = solution.lottery
+        click.echo(f"Drawn from a lottery: {lottery.possible} children could have been drawn; {chances_range(lottery)}")
+    click.echo(f"Results in {out}/ (report.html, report.md, cohorts.csv, contacts.csv, chances.csv, run.json)")
+
+
+def progress_bar(stream: Any, total: int) -> Any:
+    failures = 0
+    with click.progressbar(length=total, label=f"{total} runs", file=sys.stderr, show_eta=True, show_pos=True,
+                           item_show_func=lambda r: f"{r['area']}: {r['status']}" if r else None) as bar:
+        for row in stream:
+            failures += row["exit_code"] != 0
+            bar.label = f"{total} runs, {failures} failed"
+            bar.update(1, row)
+            yield row
