@@ -47,8 +47,8 @@ def measure(rows: int, work: float, folder: Path) -> str:
     state += "" if lottery.complete else ", NOT every child found"
     return (f"{rows:>6} rows, {problem.n:>6} candidates: cohort 1 {cohort_seconds:.2f} s; lottery and draw "
             f"{seconds:.1f} s = {seconds / cohort_seconds:.0f}x ({state}; {len(lottery.columns)} columns, "
-            f"{lottery.levels} levels, {len(lottery.possible)} children possible, smallest chance "
-            f"{lottery.smallest:.6f} (even: {6 / max(len(lottery.possible), 1):.6f}), largest {lottery.chances.max():.4f})")
+            f"{lottery.levels} levels, {len(lottery.possible_positions)} children possible, smallest chance "
+            f"{lottery.smallest:.6f} (even: {6 / max(len(lottery.possible_positions), 1):.6f}), largest {lottery.chances.max():.4f})")
 
 
 def measure_audit(rows: int, work: float, folder: Path) -> str:

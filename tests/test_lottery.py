@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from selector import check
 from selector.contract.rules import CountRule, Dimension, Rules
-from selector.solve import SelectionParams, build_problem, lottery, master
+from selector.solve import SelectionParams, build_problem, master
 from selector.solve.fit import distinct_rows
-from selector.solve.lottery import child_types, draw, fair_lottery
+from selector.solve.lottery import child_types, draw, fair_lottery, leximin
 from selector.solve.master import Master, group_types
 from selector.solve.templates import Column
 from tests.conftest import validated
@@ -214,7 +214,7 @@ def test_a_lottery_cut_short_makes_its_largest_chance_as_small_as_it_can_be(need
     feasible = [c for c in itertools.combinations(frame["child_id"], size) if not check.violations(frame, c, rules)]
     optimum = max(check.score(frame, c, rules) for c in feasible)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(lottery, "SPREAD_SHARE", 1.0)
+        patch.setattr(leximin, "SPREAD_SHARE", 1.0)  # no work for the levels: straight to spreading
         cut = fair_lottery(build_problem(frame, rules), PARAMS, optimum, work=5.0)
     assert not cut.proved and cut.spread_floor is not None
     assert cut.smallest >= cut.spread_floor - 1e-6
@@ -316,7 +316,16 @@ def test_a_pricing_that_stops_at_its_first_cohort_still_proves_the_leximin(needs
     # Pricing may hand back any cohort worth more than the LP's price, not only the best: the
     # level ends only when CP-SAT proves there is none. With the search stopped at its first
     # cohort and no swaps, the chances must still be the independent computation's.
-    from selector.solve import lottery
+    from selector.solve.lottery import Collector, Pricing
+
+    class FirstCohortOnly(Pricing):
+        """No swaps, and every CP-SAT search stopped at its first cohort."""
+
+        def by_swaps(self, weights: np.ndarray, price: float) -> list[tuple[int, ...]]:
+            return []
+
+        def collector(self, x: list) -> Collector:  # type: ignore[type-arg]
+            return Collector(x, first_only=True)
 
     rows = [{"primary_need": n, "age": a} for n, a in zip(needs, ages, strict=False)]
     rules = Rules(size=3, dimensions=(Dimension("primary_need", 2, 3), Dimension("age_band", 1, 2)))
@@ -325,15 +334,9 @@ def test_a_pricing_that_stops_at_its_first_cohort_still_proves_the_leximin(needs
     feasible = [c for c in itertools.combinations(frame["child_id"], 3) if not check.violations(frame, c, rules)]
     optimum = max(check.score(frame, c, rules) for c in feasible)
 
-    def first_only(self: lottery._Collector) -> None:
-        self.found.append(tuple(i for i, v in enumerate(self.x) if self.boolean_value(v)))
-        self.stop_search()
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(lottery._Collector, "on_solution_callback", first_only)
-        patch.setattr(lottery._Engine, "_swap_price", lambda self, weights, price: [])
-        problem = build_problem(frame, rules)
-        ours = dict(zip(problem.child_ids, fair_lottery(problem, PARAMS, optimum).chances, strict=True))
+    problem = build_problem(frame, rules)
+    lottery = fair_lottery(problem, PARAMS, optimum, pricing=FirstCohortOnly)
+    ours = dict(zip(problem.child_ids, lottery.chances, strict=True))
     assert ours == pytest.approx(expected, abs=1e-6)
 
 

@@ -113,16 +113,16 @@ def test_with_slack_the_lottery_drawn_from_comes_first_and_a_comparison_out_of_t
     # worked out (here: it always does), cohort 1 is still drawn from the whole slack lottery,
     # and the report says the comparison is missing instead of giving a number.
     from selector.contract.errors import SolverError
-    from selector.solve import lottery
+    from selector.solve.lottery import drawing
 
-    real = lottery.fair_lottery
+    real = drawing.fair_lottery
 
     def plain_out_of_time(problem, params, optimum, slack_percent=0.0, *args, **kwargs):
         if not slack_percent:
             raise SolverError("no cohort for the lottery was found within the time limit.", "lottery_time")
         return real(problem, params, optimum, slack_percent, *args, **kwargs)
 
-    monkeypatch.setattr(lottery, "fair_lottery", plain_out_of_time)
+    monkeypatch.setattr(drawing, "fair_lottery", plain_out_of_time)
     out = tmp_path / "run"
     code, _, stderr = run("select", str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv"),
                           "--out", str(out), "--sets", "1", "--slack", "10")

@@ -1,6 +1,24 @@
 """The lottery's master LP: over the columns found so far, the largest level every type not yet
 fixed reaches while fixed types keep theirs (or, when spreading, the smallest largest chance),
-with one row per group of types that every column gives the same chance."""
+with one row per group of types that every column gives the same chance.
+
+With columns j (each a lottery over cohorts: templates.py), a_tj each child of type t's chance
+under column j, F the fixed types with their levels l_t, the level's LP is
+
+    maximise z  over  p >= 0, z
+    subject to  sum_j p_j = 1                          (dual mu)
+                sum_j a_tj p_j >= z     for t not in F (dual y_t >= 0)
+                sum_j a_tj p_j >= l_t   for t in F     (dual y_t >= 0)
+
+and its dual: minimise mu - sum_(t in F) y_t l_t subject to sum_(t not in F) y_t = 1 and, for
+every column j, sum_t y_t a_tj <= mu. So a column can raise z only if its worth under the
+weights y, sum_t y_t a_tj, exceeds mu, the worth of the columns the LP uses (their reduced cost
+is 0): that is what pricing looks for, per child (y_t shared by the type's children,
+`per_child`). When no cohort is worth more, z is the level, and the types whose y_t > 0 bind
+there and are fixed (the leximin step of Flanigan et al. 2021; sortition-algorithms' leximin
+writes the same LP). Spreading replaces the objective by: minimise the largest chance, with
+sum_j a_tj p_j <= largest for every type, every type keeping its level.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +58,7 @@ class Master:
         self.z = self.solver.NumVar(0.0, 1.0, "z")
         self.total = self.solver.Constraint(1.0, 1.0)  # the probabilities sum to 1
         # No upper bound (the probabilities sum to 1 anyway): a column the LP uses is then never
-        # held at a bound, so its reduced cost is 0 and its worth is the price (Engine._improve).
+        # held at a bound, so its reduced cost is 0 and its worth is the price (leximin._improve).
         self.x = [self.solver.NumVar(0.0, self.solver.infinity(), f"x{j}") for j in range(self.columns)]
         for x in self.x:
             self.total.SetCoefficient(x, 1.0)
@@ -107,10 +125,11 @@ class Master:
         return [g for g in range(len(self.terms)) if g not in self.fixed]
 
     def first_types(self) -> np.ndarray:
-        """Each group's first type."""
-        first = np.full(len(self.terms), -1, dtype=np.int64)
+        """Each group's first type (-1 for a group that holds none)."""
         where = np.flatnonzero(self.group_of >= 0)
-        first[self.group_of[where[::-1]]] = where[::-1]  # the last write is the first type
+        first = np.full(len(self.terms), len(self.group_of), dtype=np.int64)
+        np.minimum.at(first, self.group_of[where], where)  # unbuffered: every type of a group is compared
+        first[first == len(self.group_of)] = -1
         return first
 
     def per_child(self, duals: np.ndarray) -> np.ndarray:

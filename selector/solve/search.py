@@ -2,7 +2,7 @@
 
 Each cohort is found in two steps: the best score is proved first, then, with the score held
 at that optimum, a seeded random weight picks among the equally good cohorts. Cohort 1 is then
-drawn by the seed from the fair lottery over every cohort reaching that score (lottery.py), and
+drawn by the seed from the fair lottery over every cohort reaching that score (lottery/), and
 the alternatives and reserves are found around the cohort drawn.
 """
 

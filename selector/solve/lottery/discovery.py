@@ -1,0 +1,154 @@
+"""Discovery: for every type that is in some cohort of the lottery's score, a column holding it,
+so that every child who can be drawn has a chance above zero. It is never cut short but by the
+wall clock (the work budget counts only what comes after it).
+
+First a cohort of a small pool, then cohorts far from it (a seeded walk of swaps, so that the
+first cohort's children are not in every column), then every cohort one swap away from a known
+one (layer by layer), then repairs (a child put into a known cohort, the rest repaired one swap
+at a time), and CP-SAT for the rest: a cohort holding as many types not yet seen as it can, or
+the proof that no cohort holds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ...contract.errors import SolverError
+from .budget import OutOfWork
+from .findings import Findings
+from .pricing import Pricing
+
+REPAIR_STARTS = 2  # known cohorts a repair starts from
+REPAIR_STEPS = 6  # swaps a repair may make
+WALKS, WALK_STEPS, WALK_SEED = 16, 12, 2021  # cohorts far from the first, found before the rest
+
+
+def find_every_child(findings: Findings, pricing: Pricing, fallback: Sequence[int] = ()) -> bool:
+    """Columns for every type that can be drawn; whether that was done before the wall clock
+    came (else the columns found by then, or `fallback` when there are none).
+
+    Raises:
+        SolverError: no cohort reaches the score, or none was found in time.
+    """
+    meter = findings.meter
+    meter.counting = False  # every child who can be drawn is found, however long it takes
+    complete = True
+    try:
+        # The first cohort, of a small pool (holders of every value): found in child-id order,
+        # so the lottery does not depend on the order of the rows even when cut short.
+        first = pricing.exact(np.zeros(findings.problem.n, dtype=np.int64), -1)
+        if not first:
+            raise SolverError("no cohort reaches the score the lottery needs.", "lottery_empty")
+        for cohort in first:
+            findings.add(cohort)
+        _discover(findings, pricing)
+    except OutOfWork:  # only the wall clock stops the search for every child
+        complete = False
+        if not findings.columns and fallback:
+            findings.add(tuple(sorted(fallback)))
+        if not findings.columns:
+            raise SolverError("no cohort for the lottery was found within the time limit.", "lottery_time",
+                              fix="Allow more time.") from None
+    meter.counting = True
+    return complete
+
+
+def _discover(findings: Findings, pricing: Pricing) -> None:
+    _walk(findings)
+    # The walks first, so that the first cohort's children are not in every column (they would
+    # get large chances).
+    _swap_from(findings, list(reversed(findings.cohorts)))
+    _by_repair(findings)
+    while not findings.seen.all():  # CP-SAT: a cohort holding as many unseen types as it can, or proof of none
+        weights = np.where(findings.seen[findings.type_of], 0, 1).astype(np.int64)
+        found = pricing.exact(weights)
+        if not found:
+            break
+        for cohort in found:
+            findings.add(cohort)
+        _swap_from(findings, found)  # their neighbours often hold other children not yet seen
+
+
+def _swap_from(findings: Findings, cohorts: list[tuple[int, ...]]) -> None:
+    """Cohorts one swap away from these, then from those found, and so on, each kept only when
+    it holds a type not yet seen."""
+    seen, type_of = findings.seen, findings.type_of
+    layer = cohorts
+    unseen = np.flatnonzero(~seen[type_of])
+    while layer and len(unseen):
+        next_layer = []
+        for cohort in layer:
+            if not len(unseen):
+                break
+            findings.meter.check()
+            # Every slot at once; a child whose type an earlier slot's cohort placed is skipped.
+            rests = [cohort[:slot] + cohort[slot + 1:] for slot in range(len(cohort))]
+            fits = findings.shortfalls(rests, unseen) == 0
+            for rest, fit in zip(rests, fits, strict=True):
+                for child in unseen[fit]:
+                    if not seen[type_of[child]]:
+                        new = tuple(sorted((*rest, int(child))))
+                        findings.add(new)
+                        next_layer.append(new)
+            unseen = unseen[~seen[type_of[unseen]]]
+        layer = next_layer
+
+
+def _walk(findings: Findings) -> None:
+    """Cohorts far from the first (each child swapped for a random one that keeps the cohort in
+    the lottery, WALK_STEPS times), so that no child of the first sits in most columns."""
+    rng = np.random.default_rng(WALK_SEED)
+    everyone = np.arange(findings.problem.n)
+    cohort = list(findings.cohorts[0])
+    for _walk in range(WALKS):
+        for step in range(WALK_STEPS):
+            findings.meter.check()
+            slot = step % len(cohort)
+            rest = cohort[:slot] + cohort[slot + 1:]
+            fits = everyone[findings.completes(rest, everyone)]
+            cohort[slot] = int(rng.choice(fits))  # the child itself always fits
+        findings.add(tuple(sorted(cohort)))
+
+
+def _by_repair(findings: Findings) -> None:
+    """For each type no single swap reached: put one of its children into a known cohort and
+    repair the rest one swap at a time, each swap the one that most reduces the shortfall
+    (numpy weighs every candidate at once), preferring children of types not yet seen."""
+    seen = findings.seen
+    everyone = np.arange(findings.problem.n)
+    for child in np.flatnonzero(~seen[findings.type_of]):
+        if seen[findings.type_of[child]]:
+            continue
+        findings.meter.check()
+        for base in findings.cohorts[:REPAIR_STARTS]:
+            found = _repair(findings, int(child), list(base), everyone)
+            if found is not None:
+                findings.add(found)
+                break
+
+
+def _repair(findings: Findings, child: int, cohort: list[int], everyone: np.ndarray) -> tuple[int, ...] | None:
+    seen = findings.seen
+    size = len(cohort)
+    placed = findings.shortfalls([cohort[:s] + cohort[s + 1:] for s in range(size)], np.array([child]))[:, 0]
+    place = int(np.argmin(placed))
+    cohort[place] = child
+    current = int(placed[place])  # the shortfall with the child in its place
+    others = [slot for slot in range(size) if slot != place]
+    for _step in range(REPAIR_STEPS):
+        if current == 0:
+            return tuple(sorted(cohort))
+        best, move = current, None
+        shorts = findings.shortfalls([cohort[:slot] + cohort[slot + 1:] for slot in others], everyone)
+        for slot, short in zip(others, shorts, strict=True):
+            short = short * 2 + seen[findings.type_of]  # ties: a type not yet seen first
+            k = int(np.argmin(short))
+            if short[k] // 2 < best:
+                best, move = int(short[k] // 2), (slot, k)
+        if move is None:
+            return None
+        cohort[move[0]] = int(move[1])
+        current = best
+    return tuple(sorted(cohort)) if current == 0 else None

@@ -1,0 +1,81 @@
+"""What the column generation has found so far: the cohorts, the columns made of them (each
+cohort, and the template around it), which types some column holds; and the rule checks it
+makes, charged to the budget."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..fit import Fitter, Rests
+from ..problem import Problem
+from ..templates import Column, Roles, cohort_column
+from .budget import CALL_WORK, CHECK_WORK, Meter
+from .kinds import child_types
+
+
+class Findings:
+    """The cohorts and columns found for one lottery, on candidates in canonical order.
+
+    Attributes:
+        problem, threshold, meter: the candidates and rules, the lowest score a cohort of the
+            lottery may have, the budget.
+        type_of, sizes, members_of: each candidate's type, each type's size and members.
+        cohorts: every cohort found, in the order found (swaps start from them).
+        cohorts_found: the same, as a set (a cohort is taken once).
+        columns, known: every column, in order and as a set.
+        seen: the types some column holds.
+    """
+
+    def __init__(self, problem: Problem, threshold: int, meter: Meter) -> None:
+        self.problem, self.threshold, self.meter = problem, threshold, meter
+        self.type_of = child_types(problem)
+        self.sizes = np.bincount(self.type_of)
+        order = np.argsort(self.type_of, kind="stable")
+        bounds = np.concatenate(([0], np.cumsum(self.sizes)))
+        self.members_of = [order[bounds[t]:bounds[t + 1]] for t in range(len(self.sizes))]
+        self.fitter = Fitter(problem, threshold)
+        self.roles = Roles(self.fitter)
+        self.cohorts: list[tuple[int, ...]] = []
+        self.cohorts_found: set[tuple[int, ...]] = set()
+        self.columns: list[Column] = []
+        self.known: set[Column] = set()
+        self.seen = np.zeros(len(self.sizes), dtype=bool)
+
+    def add(self, cohort: tuple[int, ...]) -> list[Column]:
+        """Take a cohort found: as a column of its own, and the template around it; the columns
+        that are new."""
+        if cohort in self.cohorts_found:
+            return []
+        self.cohorts_found.add(cohort)
+        self.cohorts.append(cohort)
+        self.meter.spend(CALL_WORK * len(cohort) + len(self.roles.class_members) * self.fitter.width * CHECK_WORK)
+        added = []
+        for column in (cohort_column(cohort, self.type_of, self.members_of), self.roles.template(cohort)):
+            if column is not None and column not in self.known:
+                self.known.add(column)
+                self.columns.append(column)
+                for pool in column.pools:
+                    self.seen[self.type_of[list(pool)]] = True
+                added.append(column)
+        return added
+
+    def shortfalls(self, rests: Rests, among: np.ndarray) -> np.ndarray:
+        """How far each rest with each candidate of `among` is from a cohort of the lottery
+        (`Fitter.shortfalls`), charged to the budget."""
+        self.meter.spend(len(rests) * (CALL_WORK + len(among) * self.fitter.width * CHECK_WORK))
+        return self.fitter.shortfalls(rests, among)
+
+    def completes(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
+        """Which candidates of `among` make `rest` a cohort of the lottery."""
+        return np.asarray(self.shortfalls([rest], among)[0] == 0)
+
+    def chances(self, probabilities: Sequence[float] | np.ndarray, columns: Sequence[Column]) -> np.ndarray:
+        """Each candidate's chance under these columns with these probabilities: a column's
+        probability shared evenly by the children of each of its pools."""
+        chance = np.zeros(self.problem.n)
+        for column, p in zip(columns, probabilities, strict=True):
+            for pool in column.pools:
+                chance[list(pool)] += p / len(pool)
+        return chance

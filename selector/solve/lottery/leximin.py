@@ -1,0 +1,139 @@
+"""The leximin loop: over the columns found, the master LP raises the smallest chance of every
+type not yet fixed as far as it can, pricing adds every cohort that could raise it further, and
+the types whose rows bind are fixed at that level; then the next level, until every type is
+fixed (Flanigan, Goelz, Gupta, Hennig and Procaccia, "Fair algorithms for selecting citizens'
+assemblies", Nature 596, 2021, and its leximin algorithm as sortition-algorithms implements it).
+
+A level is fixed only when pricing proves that no cohort can raise it (pricing.py), so the
+levels fixed are the leximin's. When the work runs out first, every type keeps the level
+reached and the largest chance is made as small as it can be (`Master.spread`): the chances are
+exact for the lottery used, and `proved` says it is not yet the fairest.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from ...contract.defaults import LOTTERY_WORK
+from ..master import Master
+from ..problem import Problem, subset
+from ..settings import SelectionParams
+from ..templates import Column
+from .budget import LP_WORK, SPREAD_SHARE, Meter, OutOfWork
+from .discovery import find_every_child
+from .findings import Findings
+from .pricing import Pricing
+from .result import TOLERANCE, Lottery
+
+# A type is fixed at a level when its row's dual is above this (smaller duals are the LP's noise).
+DUAL_TOLERANCE = 1e-6
+
+
+def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, slack_percent: float = 0.0,
+                 work: float = LOTTERY_WORK, time_limit: float = 600.0, fallback: Sequence[int] = (),
+                 pricing: type[Pricing] = Pricing) -> Lottery:
+    """The leximin lottery over the cohorts scoring at least `optimum` less `slack_percent`%.
+
+    Args:
+        problem: candidates and rules.
+        params: the run's parameters (CP-SAT's seed and workers).
+        optimum: the proven best score.
+        slack_percent: cohorts within this percentage of the optimum join the lottery.
+        work: the work allowed (machine-independent units, about a second each on a laptop);
+            the lottery found by then is used, not proved fairest.
+        time_limit: wall seconds, a last resort (the lottery is then not reproducible).
+        fallback: a cohort reaching the score, used only when the time limit comes before any
+            other is found (the lottery is then that cohort, its children's types drawn evenly).
+        pricing: how new cohorts are found; another pricing (one that stops at its first cohort,
+            say) changes how fast the lottery is found, never the lottery.
+
+    Raises:
+        SolverError: no cohort reaches the score, or none was found in time.
+    """
+    threshold = int(np.ceil(optimum * (1 - slack_percent / 100) - 1e-9))
+    order = np.argsort(problem.child_ids.astype(str), kind="stable")  # row order changes nothing
+    back = np.empty_like(order)
+    back[order] = np.arange(len(order))
+    findings = Findings(subset(problem, order), threshold, Meter(work, time.perf_counter() + time_limit))
+    # One worker, and the solver's own seed fixed: the lottery is the same for every seed and
+    # machine (the run's seed only draws from it).
+    prices = pricing(findings, replace(params, workers=1, seed=0))
+    complete = find_every_child(findings, prices, [int(back[i]) for i in fallback])  # in child-id order
+    found = _leximin(findings, prices, complete)
+    # The pools keep the canonical order (child-id order), which the draw follows.
+    columns = tuple(Column(tuple(tuple(sorted(int(order[i]) for i in pool)) for pool in column.pools))
+                    for column in found.columns)
+    return replace(found, columns=columns, type_of=found.type_of[back], chances=found.chances[back], rank=back)
+
+
+def _leximin(findings: Findings, pricing: Pricing, complete: bool) -> Lottery:
+    """The levels, one by one, over the columns found (and those pricing adds), within the work."""
+    meter = findings.meter
+    meter.reserve = meter.work * SPREAD_SHARE  # kept for spreading, should the levels not finish
+    master = Master(np.flatnonzero(findings.seen), findings.sizes, findings.columns, findings.type_of)
+    levels, proved, floor = 0, complete, None
+    probabilities = _solve(findings, master)[1]
+    try:
+        while master.unfixed():
+            value, probabilities, duals = _improve(findings, pricing, master)
+            levels += 1
+            binding = [g for g in master.unfixed() if duals[g] > DUAL_TOLERANCE]
+            if not binding:  # degenerate duals: fix whoever sits at the level
+                chance = findings.chances(probabilities, findings.columns)
+                first = master.first_types()
+                binding = [g for g in master.unfixed()
+                           if chance[findings.members_of[first[g]][0]] <= value + TOLERANCE]
+            for g in binding:
+                master.fix(g, value)
+    except OutOfWork:
+        proved = False
+        floor = master.spread()
+        probabilities = _spread(findings, pricing, master)
+    weights = np.array(probabilities)
+    keep = np.flatnonzero(weights > TOLERANCE)
+    kept = weights[keep] / weights[keep].sum()
+    columns = tuple(findings.columns[k] for k in keep)
+    return Lottery(columns, tuple(float(w) for w in kept), findings.type_of, findings.chances(kept, columns),
+                   findings.threshold, levels, proved, complete, reproducible=not meter.by_clock,
+                   spread_floor=floor)
+
+
+def _improve(findings: Findings, pricing: Pricing, master: Master) -> tuple[float, list[float], np.ndarray]:
+    """The master LP with every cohort that could improve it added (for a level, or when
+    spreading, for the largest chance), and its answer then."""
+    while True:
+        findings.meter.check()
+        value, probabilities, duals = _solve(findings, master)
+        weights = master.per_child(duals)[findings.type_of]
+        # What a cohort must be worth under the duals to improve the LP: the worth of the
+        # columns the LP uses (their reduced cost is 0), whatever the solver's sign convention.
+        price = findings.columns[int(np.argmax(probabilities))].worth(weights)
+        found = pricing.by_swaps(weights, price) or pricing.proved(weights, price)
+        if not found:
+            return value, probabilities, duals
+        for cohort in found:
+            for column in findings.add(cohort):
+                master.add(column, findings.type_of)
+
+
+def _spread(findings: Findings, pricing: Pricing, master: Master) -> list[float]:
+    """When the work runs out before every level is fixed (the master spreading): every type
+    keeps at least the level reached, and the largest chance is made as small as it can be (so
+    that no child stands out) over every cohort of the lottery, not only those found: cohorts
+    are priced from the duals as for a level (a child at the largest chance weighs against a
+    cohort), within the work kept for it. Each column's probability."""
+    findings.meter.reserve = 0.0
+    try:
+        return _improve(findings, pricing, master)[1]
+    except OutOfWork:  # the LP over every column found so far
+        return _solve(findings, master)[1]
+
+
+def _solve(findings: Findings, master: Master) -> tuple[float, list[float], np.ndarray]:
+    answer = master.solve()
+    findings.meter.spend(master.solver.iterations() * (len(master.rows) + len(master.x)) * LP_WORK)
+    return answer

@@ -1,0 +1,166 @@
+"""Pricing: new cohorts worth more, under the master LP's dual weights, than the columns the LP
+uses, or a proof that there is none.
+
+For dual weights w (one per child, from the master LP's rows: master.py), a cohort C is worth
+w(C) = sum of w_i over its children; the LP can improve only by a cohort with w(C) > price, the
+worth of the columns it uses. Swaps find such cohorts cheaply (numpy checks every candidate of a
+slot at once); CP-SAT finds one, or proves there is none, over the whole caseload. Only a
+proof ends a level: a pricing that stops at its first cohort, or finds none by swaps, changes
+how fast the lottery is found, never the lottery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from ..constraints import CohortModel
+from ..problem import Problem, subset
+from ..settings import SelectionParams, make_solver
+from .budget import PRICING_DETERMINISTIC_TIME, OutOfWork
+from .findings import Findings
+from .result import TOLERANCE
+
+WEIGHT_SCALE = 10**9  # duals to CP-SAT's whole-number weights
+# The smallest gain in a cohort's worth that pricing counts (above GLOP's optimality tolerance).
+PRICING_GAIN = 1e-6
+# CP-SAT work for one pricing's short search, which usually finds a cohort (the longer one, which
+# proves there is none, is budget.PRICING_DETERMINISTIC_TIME).
+QUICK_DETERMINISTIC_TIME = 0.2
+SWAP_STARTS = 16  # known cohorts a swap search starts from, best first
+POOL_PER_VALUE = 5  # holders of each value in a pricing pool
+
+
+class Collector(cp_model.CpSolverSolutionCallback):
+    """Every cohort a CP-SAT search finds on its way (each is a column for the LP); with
+    `first_only`, the search stops at the first (pricing must still prove the lottery)."""
+
+    def __init__(self, x: list[cp_model.IntVar], first_only: bool = False) -> None:
+        super().__init__()
+        self.x = x
+        self.first_only = first_only
+        self.found: list[tuple[int, ...]] = []
+
+    def on_solution_callback(self) -> None:
+        self.found.append(tuple(i for i, v in enumerate(self.x) if self.boolean_value(v)))
+        if self.first_only:
+            self.stop_search()
+
+
+class Pricing:
+    """The pricing of one lottery's column generation.
+
+    Args:
+        findings: what has been found (its cohorts start the swaps; a cohort found is not new).
+        params: CP-SAT's seed and workers.
+    """
+
+    def __init__(self, findings: Findings, params: SelectionParams) -> None:
+        self.findings, self.params = findings, params
+
+    def collector(self, x: list[cp_model.IntVar]) -> Collector:
+        """What collects the cohorts a CP-SAT search passes (a subclass may stop it sooner)."""
+        return Collector(x)
+
+    def by_swaps(self, weights: np.ndarray, price: float) -> list[tuple[int, ...]]:
+        """New cohorts worth more than `price` under `weights`, found by swapping one child
+        at a time in the best known cohorts (none if the swaps find none)."""
+        f = self.findings
+        table = np.array(f.cohorts)
+        values = weights[table].sum(axis=1)
+        starts = np.argsort(-values, kind="stable")[:SWAP_STARTS]
+        valued = np.flatnonzero(weights > 0)
+        found: dict[tuple[int, ...], None] = {}
+        for k in starts:
+            cohort = list(f.cohorts[int(k)])
+            improved = True
+            while improved:
+                improved = False
+                for slot in range(len(cohort)):
+                    # A member who weighs against the cohort (when spreading) may give way to anyone
+                    # who weighs less against it.
+                    among = valued if weights[cohort[slot]] >= 0 else np.arange(f.problem.n)
+                    better = among[weights[among] > weights[cohort[slot]] + TOLERANCE]
+                    if not len(better):
+                        continue
+                    rest = cohort[:slot] + cohort[slot + 1:]
+                    fits = better[f.completes(rest, better)]
+                    if len(fits):
+                        cohort[slot] = int(fits[np.argmax(weights[fits])])
+                        improved = True
+            better_cohort = tuple(sorted(cohort))
+            if weights[list(better_cohort)].sum() > price + PRICING_GAIN and better_cohort not in f.cohorts_found:
+                found[better_cohort] = None
+        return list(found)
+
+    def proved(self, weights: np.ndarray, price: float) -> list[tuple[int, ...]]:
+        """New cohorts worth more than `price` under `weights`, by CP-SAT; none is a proof."""
+        # GLOP leaves columns already in the LP worth up to its optimality tolerance more than
+        # `price`: only a gain above PRICING_GAIN counts, and a cohort already in the LP is ruled
+        # out and the search run again, so that "none" is a proof.
+        scaled = np.round(weights * WEIGHT_SCALE).astype(np.int64)
+        above = int(np.floor((price + PRICING_GAIN) * WEIGHT_SCALE))
+        known: list[tuple[int, ...]] = []
+        while True:
+            answer = self.exact(scaled, above, known)
+            found = [c for c in answer if c not in self.findings.cohorts_found]
+            if found or not answer:
+                return found
+            known += answer
+
+    def exact(self, weights: np.ndarray, above: int = 0, exclude: Sequence[tuple[int, ...]] = ()
+              ) -> list[tuple[int, ...]]:
+        """CP-SAT: cohorts reaching the threshold whose total weight is more than `above` (every
+        one the search passes on its way to the heaviest, within a short search); none when it
+        proves there is none. The children with weight and a few holders of every value are
+        searched first (fast, usually enough); the whole caseload only when they hold none."""
+        problem = self.findings.problem
+        pool = self._pool(weights, exclude)
+        if len(pool) < problem.n:
+            where = {int(p): k for k, p in enumerate(pool)}
+            found = self._cp_sat(subset(problem, pool), weights[pool], above,
+                                 [[where[i] for i in c] for c in exclude], prove=False)
+            if found:
+                return [tuple(sorted(int(pool[i]) for i in cohort)) for cohort in found]
+        return self._cp_sat(problem, weights, above, exclude)
+
+    def _pool(self, weights: np.ndarray, exclude: Sequence[tuple[int, ...]]) -> np.ndarray:
+        problem = self.findings.problem
+        chosen = weights > 0
+        for values in problem.coverage:
+            for _value, holders in values:
+                chosen[holders[:POOL_PER_VALUE]] = True
+        for members in problem.count_members:
+            chosen[members[:POOL_PER_VALUE + problem.rules.size]] = True
+        for cohort in [*self.findings.cohorts[:SWAP_STARTS], *exclude]:
+            chosen[list(cohort)] = True
+        return np.flatnonzero(chosen)
+
+    def _cp_sat(self, problem: Problem, weights: np.ndarray, above: int,
+                exclude: Sequence[Sequence[int]] = (), prove: bool = True) -> list[tuple[int, ...]]:
+        """Cohorts of `problem` heavier than `above`, the heaviest first: a short search, then
+        (when `prove`) a longer one that finds one or proves there is none. Without `prove` (a
+        pool of the caseload, which the whole caseload's search follows) nothing is proved."""
+        meter = self.findings.meter
+        meter.check()
+        m = CohortModel(problem)
+        for cohort in exclude:
+            m.model.add(sum(m.x[i] for i in cohort) <= len(cohort) - 1)
+        m.model.add(m.score >= self.findings.threshold)
+        total = sum(int(w) * x for w, x in zip(weights, m.x, strict=True) if w)
+        m.model.add(total >= above + 1)
+        m.model.maximize(total)
+        for work in (QUICK_DETERMINISTIC_TIME, PRICING_DETERMINISTIC_TIME):
+            solver = make_solver(self.params, max(meter.wall_left(), 0.01))
+            solver.parameters.max_deterministic_time = max(min(work, meter.work_left()), 1e-3)
+            collector = self.collector(m.x)
+            status = solver.solve(m.model, collector)
+            meter.spend(solver.response_proto.deterministic_time)
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                return list(dict.fromkeys(reversed(collector.found)))  # the heaviest first
+            if status == cp_model.INFEASIBLE or not prove:
+                return []
+            meter.check()
+        raise OutOfWork

@@ -1,0 +1,112 @@
+"""What a lottery is, as the rest of selector sees it: the distribution over cohorts with every
+candidate's exact chance (`Lottery`), and the same for a run's outputs (`Chances`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..templates import Column
+
+TOLERANCE = 1e-7  # LP and pricing tolerance on chances
+
+
+@dataclass(frozen=True)
+class Lottery:
+    """A distribution over cohorts and every candidate's exact chance under it.
+
+    Attributes:
+        columns: the columns the distribution gives weight to (each a set of pools of candidate
+            positions, a cohort taking one child of each pool; see templates.py).
+        weights: each column's probability (they sum to 1).
+        type_of: each candidate's type number.
+        chances: each candidate's chance of being in the drawn cohort.
+        threshold: the lowest score a cohort of the lottery may have.
+        levels: how many leximin levels were fixed.
+        proved: every level was proved (the fairest lottery); False when the work budget ran
+            out first (the chances are exact for the lottery used, which may not be the fairest).
+        complete: every child who is in some cohort of the lottery's score was found (so every
+            such child has a chance above zero).
+        reproducible: the work budget, not the wall clock, decided where the search stopped, so
+            the same caseload in any row order gives this lottery on any machine.
+        rank: each candidate's place in child-id order (draws pick by it, not by row order).
+        spread_floor: when the levels did not finish, the chance every child who can be drawn
+            was kept at while the largest chance was made as small as it could be (None otherwise).
+    """
+
+    columns: tuple[Column, ...]
+    weights: tuple[float, ...]
+    type_of: np.ndarray
+    chances: np.ndarray
+    threshold: int
+    levels: int
+    proved: bool = True
+    complete: bool = True
+    rank: np.ndarray | None = None
+    reproducible: bool = True
+    spread_floor: float | None = None
+
+    @property
+    def possible_positions(self) -> np.ndarray:
+        """The positions of the candidates who can be drawn."""
+        return np.flatnonzero(self.chances > TOLERANCE)
+
+    @property
+    def smallest(self) -> float:
+        """The smallest chance of any child who can be chosen."""
+        chosen = self.chances[self.chances > TOLERANCE]
+        return float(chosen.min()) if len(chosen) else 0.0
+
+
+@dataclass(frozen=True)
+class Chances:
+    """The lottery a run drew cohort 1 from, for its outputs.
+
+    Attributes:
+        child_ids: every candidate, in child-id order.
+        chances: each one's chance of being in cohort 1.
+        types: each one's type number (children of one type are alike for every rule and term).
+        optimum: the best score (proven, or the best found when the time limit cut it short).
+        threshold: the lowest score a cohort of the lottery may have.
+        slack_percent: the slack asked for.
+        drawn: the cohort the seed drew (child ids, in row order as every cohort's slots).
+        drawn_score: its score.
+        proved: the lottery was proved the fairest (leximin).
+        complete: every child in some cohort of the lottery's score was found.
+        reproducible: the work budget, not the wall clock, ended the search.
+        levels: leximin levels fixed.
+        columns: columns (groups of cohorts) the lottery gives weight to.
+        largest_without_slack: with slack, the largest chance of the lottery without it (None when
+            the time limit came before it was worked out).
+        seconds: wall time spent.
+    """
+
+    child_ids: tuple[str, ...]
+    chances: tuple[float, ...]
+    types: tuple[int, ...]
+    optimum: int
+    threshold: int
+    slack_percent: float
+    drawn: tuple[str, ...]
+    drawn_score: int
+    proved: bool
+    complete: bool
+    reproducible: bool
+    levels: int
+    columns: int
+    largest_without_slack: float | None
+    seconds: float
+
+    @property
+    def possible(self) -> int:
+        """How many children could have been drawn."""
+        return sum(1 for c in self.chances if c > TOLERANCE)
+
+    @property
+    def smallest(self) -> float:
+        return min((c for c in self.chances if c > TOLERANCE), default=0.0)
+
+    @property
+    def largest(self) -> float:
+        return max(self.chances, default=0.0)
