@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from selector import app
@@ -40,7 +41,7 @@ def measure(rows: int, work: float, folder: Path) -> str:
     first = solve_cohort(problem, params)
     cohort_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    lottery = fair_lottery(problem, params, first.score, work=work, time_limit=600)
+    lottery = fair_lottery(problem, replace(params, lottery_work=work), first.score, time_limit=600)
     draw(lottery, 0)
     seconds = time.perf_counter() - started
     state = "proved fairest" if lottery.proved else "fairest found"

@@ -6,6 +6,7 @@ and seeded draws that follow the chances."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -30,7 +31,7 @@ PARAMS = SelectionParams(seed=0)
 def chances_by_id(rows: list[dict[str, object]], rules: Rules, optimum: int, slack: float = 0.0) -> dict[str, float]:
     frame = validated(rows).frame
     problem = build_problem(frame, rules)
-    lottery = fair_lottery(problem, PARAMS, optimum, slack)
+    lottery = fair_lottery(problem, replace(PARAMS, slack=slack), optimum)
     return {str(c): round(float(p), 9) for c, p in zip(problem.child_ids, lottery.chances, strict=True)}
 
 
@@ -215,7 +216,7 @@ def test_a_lottery_cut_short_makes_its_largest_chance_as_small_as_it_can_be(need
     optimum = max(check.score(frame, c, rules) for c in feasible)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(leximin, "SPREAD_SHARE", 1.0)  # no work for the levels: straight to spreading
-        cut = fair_lottery(build_problem(frame, rules), PARAMS, optimum, work=5.0)
+        cut = fair_lottery(build_problem(frame, rules), replace(PARAMS, lottery_work=5.0), optimum)
     assert not cut.proved and cut.spread_floor is not None
     assert cut.smallest >= cut.spread_floor - 1e-6
     assert cut.chances.max() == pytest.approx(smallest_largest_by_enumeration(frame, rules, cut.spread_floor - 1e-7),
@@ -300,7 +301,7 @@ def test_a_lottery_cut_short_is_still_a_lottery_of_optimal_cohorts() -> None:
     rules = Rules(size=2, dimensions=NEED_CAP_2)
     frame = validated(rows).frame
     problem = build_problem(frame, rules)
-    lottery = fair_lottery(problem, PARAMS, 2, work=0.0)
+    lottery = fair_lottery(problem, replace(PARAMS, lottery_work=0.0), 2)
     assert not lottery.proved and lottery.complete and lottery.reproducible
     assert (lottery.chances > 0).all() and lottery.chances.sum() == pytest.approx(2.0)
     assert lottery.chances[1] == lottery.chances[2] == lottery.chances[3]
@@ -356,7 +357,7 @@ def test_a_lottery_cut_short_by_its_work_is_the_same_in_any_row_order(tmp_path) 
         loaded = load_caseload(write_csv(tmp_path / f"c{k}.csv", frame), write_csv(tmp_path / f"p{k}.csv", contacts))
         problem = build_problem(loaded.frame, DEFAULT_RULES)
         optimum = solve_cohort(problem, SelectionParams(seed=0, sets=1)).score
-        lottery = fair_lottery(problem, PARAMS, optimum, work=1.0)
+        lottery = fair_lottery(problem, replace(PARAMS, lottery_work=1.0), optimum)
         assert not lottery.proved and lottery.reproducible
         results.append({str(c): float(p) for c, p in zip(problem.child_ids, lottery.chances, strict=True)})
     assert results[0] == results[1]

@@ -72,7 +72,7 @@ def test_every_draw_is_a_best_cohort_by_the_independent_checker() -> None:
     caseload = load_caseload(SAMPLE / "caseload.csv", SAMPLE / "contacts.csv")
     problem = build_problem(caseload.frame, DEFAULT_RULES)
     best = solve_cohort(problem, SelectionParams(seed=0, sets=1)).score
-    lottery = fair_lottery(problem, SelectionParams(), best, work=2.0)
+    lottery = fair_lottery(problem, SelectionParams(lottery_work=2.0), best)
     frame = caseload.frame
     counts = np.zeros(problem.n)
     for seed in range(300):
@@ -117,10 +117,10 @@ def test_with_slack_the_lottery_drawn_from_comes_first_and_a_comparison_out_of_t
 
     real = drawing.fair_lottery
 
-    def plain_out_of_time(problem, params, optimum, slack_percent=0.0, *args, **kwargs):
-        if not slack_percent:
+    def plain_out_of_time(problem, params, optimum, *args, **kwargs):
+        if not params.slack:
             raise SolverError("no cohort for the lottery was found within the time limit.", "lottery_time")
-        return real(problem, params, optimum, slack_percent, *args, **kwargs)
+        return real(problem, params, optimum, *args, **kwargs)
 
     monkeypatch.setattr(drawing, "fair_lottery", plain_out_of_time)
     out = tmp_path / "run"

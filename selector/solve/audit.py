@@ -83,14 +83,13 @@ def audit_lottery(problem: Problem, params: SelectionParams, optimum: int, draws
             progress(text)
 
     step("the lottery")
-    lottery = fair_lottery(problem, params, optimum, params.slack, params.lottery_work, params.time_limit_s)
+    lottery = fair_lottery(problem, params, optimum, params.time_limit_s)
     step(f"{draws} draws")
     counts, cohorts = draw_many(lottery, draws, params.seed)
     result = audit(lottery, counts, draws, params.seed)
     step("the lottery again, on the rows shuffled")
     shuffle = np.random.default_rng([params.seed, 17]).permutation(problem.n)
-    again = fair_lottery(subset(problem, shuffle), params, optimum, params.slack, params.lottery_work,
-                         params.time_limit_s)
+    again = fair_lottery(subset(problem, shuffle), params, optimum, params.time_limit_s)
     difference = float(np.abs(again.chances - lottery.chances[shuffle]).max()) if problem.n else 0.0
     return LotteryAudit(lottery, result, tuple(cohorts), difference)
 

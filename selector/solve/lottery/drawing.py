@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -26,11 +27,11 @@ def draw_first(problem: Problem, params: SelectionParams, optimum: int, time_lim
     started = time.perf_counter()
     deadline = started + time_limit
     # Cohort 1's search is only a fallback: the cohort it found depends on the order of the rows.
-    lottery = fair_lottery(problem, params, optimum, params.slack, params.lottery_work, time_limit, fallback=fallback)
+    lottery = fair_lottery(problem, params, optimum, time_limit, fallback=fallback)
     largest_without_slack = None
     if params.slack > 0 and deadline - time.perf_counter() > 0:
         try:
-            plain = fair_lottery(problem, params, optimum, 0.0, params.lottery_work, deadline - time.perf_counter(),
+            plain = fair_lottery(problem, replace(params, slack=0.0), optimum, deadline - time.perf_counter(),
                                  fallback=fallback)
         except SolverError:  # no time left to find any cohort of the best score
             plain = None

@@ -18,7 +18,6 @@ from dataclasses import replace
 
 import numpy as np
 
-from ...contract.defaults import LOTTERY_WORK
 from ..master import Master
 from ..problem import Problem, subset
 from ..settings import SelectionParams
@@ -33,18 +32,16 @@ from .result import TOLERANCE, Lottery
 DUAL_TOLERANCE = 1e-6
 
 
-def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, slack_percent: float = 0.0,
-                 work: float = LOTTERY_WORK, time_limit: float = 600.0, fallback: Sequence[int] = (),
-                 pricing: type[Pricing] = Pricing) -> Lottery:
-    """The leximin lottery over the cohorts scoring at least `optimum` less `slack_percent`%.
+def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, time_limit: float = 600.0,
+                 fallback: Sequence[int] = (), pricing: type[Pricing] = Pricing) -> Lottery:
+    """The leximin lottery over the cohorts scoring at least `optimum` less `params.slack`%.
 
     Args:
         problem: candidates and rules.
-        params: the run's parameters (CP-SAT's seed and workers).
+        params: the run's parameters: the slack (cohorts within this percentage of the optimum
+            join the lottery) and the lottery's work (machine-independent units, about a second
+            each on a laptop; the lottery found by then is used, not proved fairest).
         optimum: the proven best score.
-        slack_percent: cohorts within this percentage of the optimum join the lottery.
-        work: the work allowed (machine-independent units, about a second each on a laptop);
-            the lottery found by then is used, not proved fairest.
         time_limit: wall seconds, a last resort (the lottery is then not reproducible).
         fallback: a cohort reaching the score, used only when the time limit comes before any
             other is found (the lottery is then that cohort, its children's types drawn evenly).
@@ -54,11 +51,11 @@ def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, slack_
     Raises:
         SolverError: no cohort reaches the score, or none was found in time.
     """
-    threshold = int(np.ceil(optimum * (1 - slack_percent / 100) - 1e-9))
+    threshold = int(np.ceil(optimum * (1 - params.slack / 100) - 1e-9))
     order = np.argsort(problem.child_ids.astype(str), kind="stable")  # row order changes nothing
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
-    findings = Findings(subset(problem, order), threshold, Meter(work, time.perf_counter() + time_limit))
+    findings = Findings(subset(problem, order), threshold, Meter(params.lottery_work, time.perf_counter() + time_limit))
     # One worker, and the solver's own seed fixed: the lottery is the same for every seed and
     # machine (the run's seed only draws from it).
     prices = pricing(findings, replace(params, workers=1, seed=0))
