@@ -1,0 +1,82 @@
+"""The numpy rule checker (`Fitter`) and the roles (`Roles`) the lottery and the reserves read,
+held directly on caseloads small enough to work out by hand, and against the independent checker."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from selector import check
+from selector.contract.rules import CountRule, Dimension, Rules, SpreadRule
+from selector.solve import build_problem
+from selector.solve.fit import Fitter
+from selector.solve.templates import Column, Roles
+from tests.conftest import validated
+
+# Five children; a cohort of 2 needs at least one at AP and no two from one setting; need counts
+# 2 a value (up to 2 values), the age band 1 (up to 2).
+#   K1 ASD  AP          10 (5-10)   S1
+#   K2 MLD  MAINSTREAM  10 (5-10)   S1
+#   K3 ASD  MAINSTREAM  13 (11-15)  S2
+#   K4 SEMH MAINSTREAM   3 (0-4)    S3
+#   K5 MLD  AP          17 (16-19)  S2
+ROWS = [{"primary_need": "ASD", "setting_type": "AP", "age": 10, "setting_id": "S1"},
+        {"primary_need": "MLD", "setting_type": "MAINSTREAM", "age": 10, "setting_id": "S1"},
+        {"primary_need": "ASD", "setting_type": "MAINSTREAM", "age": 13, "setting_id": "S2"},
+        {"primary_need": "SEMH", "setting_type": "MAINSTREAM", "age": 3, "setting_id": "S3"},
+        {"primary_need": "MLD", "setting_type": "AP", "age": 17, "setting_id": "S2"}]
+RULES = Rules(size=2, counts=(CountRule("setting_type", ("AP",), min=1),), spreads=(SpreadRule("setting_id", 1),),
+              dimensions=(Dimension("primary_need", 2, 2), Dimension("age_band", 1, 2)))
+EVERYONE = np.arange(5)
+
+
+def fitter(threshold: int = 6) -> Fitter:
+    problem = build_problem(validated(ROWS).frame, RULES)
+    assert list(problem.child_ids) == ["K1", "K2", "K3", "K4", "K5"]  # positions 0..4
+    return Fitter(problem, threshold)
+
+
+def test_swaps_count_the_broken_rules_and_score_each_candidate_in_the_free_place() -> None:
+    breaks, score = fitter().swaps([[0], [1]], EVERYONE)
+    # K1 kept, each child in the other place:
+    #   K1 itself: already in (a million) + S1 twice (1); K2: S1 twice (1); K3, K4, K5: nothing broken.
+    #   Scores: K2 ASD+MLD (4) + one band (1) = 5; K3 ASD (2) + two bands = 4; K4 ASD+SEMH (4) + 2 = 6;
+    #   K5 ASD+MLD (4) + 2 = 6.
+    assert breaks[0].tolist() == [10**6 + 1, 1, 0, 0, 0]
+    assert score[0].tolist()[1:] == [5, 4, 6, 6]
+    # K2 kept: with K3 or K4 nobody is at AP (1); with K1 S1 twice (1); K5 breaks nothing.
+    #   Scores: K1 5; K3 MLD+ASD (4) + 2 = 6; K4 4 + 2 = 6; K5 MLD (2) + 2 = 4.
+    assert breaks[1].tolist() == [1, 10**6 + 2, 1, 1, 0]
+    assert score[1].tolist() == [5, 3, 6, 6, 4]
+
+
+def test_a_shortfall_adds_the_score_missing_to_the_rules_broken() -> None:
+    # Threshold 6 with K1 kept: K2 1 broken + 1 missing; K3 4 points short by 2; K4 and K5 complete it.
+    assert fitter().shortfalls([[0]], EVERYONE)[0].tolist()[1:] == [2, 2, 0, 0]
+    assert fitter().completes([0], EVERYONE).tolist() == [False, False, False, True, True]
+    # Threshold 0: only the rules count.
+    assert fitter(0).completes([0], EVERYONE).tolist() == [False, False, True, True, True]
+
+
+def test_the_fitter_agrees_with_the_independent_checker_on_every_pair() -> None:
+    frame = validated(ROWS).frame
+    f = fitter(0)
+    for a, b in itertools.combinations(range(5), 2):
+        members = [f"K{a + 1}", f"K{b + 1}"]
+        assert f.score((a, b)) == check.score(frame, members, RULES)
+        meets = not check.violations(frame, members, RULES)
+        assert bool(f.completes([a], np.array([b]))[0]) == meets, members
+
+
+def test_the_template_around_a_cohort_pools_the_children_who_can_stand_in() -> None:
+    # Need counts 1 a value, up to 2; cohort K1 (ASD) + K3 (MLD) scores 2. K1's place is the
+    # cohort's ASD: K1 or K2 can hold it; K3's is its MLD: K3 or K4. Any pick from the pools
+    # scores 2 too.
+    rows = [{"primary_need": need} for need in ("ASD", "ASD", "MLD", "MLD", "SEMH")]
+    rules = Rules(size=2, dimensions=(Dimension("primary_need", 1, 2),))
+    problem = build_problem(validated(rows).frame, rules)
+    f = Fitter(problem, 2)
+    template = Roles(f).template((0, 2))
+    assert template == Column(((0, 1), (2, 3)))
+    assert all(f.score(pick) == 2 for pick in itertools.product(*template.pools))
