@@ -222,3 +222,16 @@ def test_serve_listens_on_loopback_unless_told(monkeypatch: pytest.MonkeyPatch) 
     result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0"])
     assert calls == ["127.0.0.1", "0.0.0.0"]
     assert "Warning: listening on 0.0.0.0" in result.stderr
+
+
+def test_without_a_seed_the_page_draws_one_nobody_knew_and_shows_it(client) -> None:  # type: ignore[no-untyped-def]
+    response = upload(client)
+    sid = response.headers["Location"].rsplit("/", 1)[1]
+    overview = client.get(f"/s/{sid}").get_data(as_text=True)
+    assert 'id="seed" name="seed" type="text" inputmode="numeric" value=""' in overview  # empty by default
+    assert post(client, f"/s/{sid}/choose", default_form(seed="", sets="1")).status_code == 303
+    result = wait_for_result(client, sid)
+    seed = re.search(r"Seed (\d+), drawn from this computer(&#39;|')s secure random source", result)
+    assert seed is not None
+    record = json.loads(zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data)).read("selector-run/run.json"))
+    assert record["seed"] == int(seed.group(1)) and record["params"]["seed_source"] == "random"

@@ -136,7 +136,8 @@ def _replace(request: ReplaceRequest, record: RunRecord, declined: tuple[str, ..
     try:
         params = SelectionParams(seed=record.seed, time_limit_s=p["time_limit_s"], workers=p["workers"],
                                  sets=p["sets"], max_overlap=p["max_overlap"], reserves=p["reserves"],
-                                 relax=p["relax"])
+                                 relax=p["relax"], seed_source=p.get("seed_source", "given"),
+                                 seed_phrase=p.get("seed_phrase", ""))
     except (KeyError, TypeError) as exc:
         raise InputError(f"{request.run_dir}/run.json: the search parameters are incomplete ({exc}).",
                          "bad_run") from exc

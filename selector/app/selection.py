@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..contract.errors import InfeasibleSelectionError
 from ..contract.rules import Rules
+from ..contract.seeds import random_seed, rules_sha256, seed_from_phrase
 from ..io.folders import check_output_folder, output_lock, write_folder
 from ..io.run_record import ConsentEvent, Replacement, ReplacementEvent
 from ..report.files import run_files
@@ -53,7 +54,8 @@ class SelectResult:
 
 
 def choose(caseload: Caseload, rules: Rules, params: SelectionParams, progress: Progress | None = None) -> Solution:
-    """Ranked cohorts and reserves for a validated caseload (nothing written).
+    """Ranked cohorts and reserves for a validated caseload (nothing written); the seed is made
+    as the parameters ask (`settled_seed`), and the solution's parameters hold it.
 
     Raises:
         InfeasibleSelectionError: too few children can be chosen (and why), or the rules cannot be met.
@@ -68,7 +70,7 @@ def choose(caseload: Caseload, rules: Rules, params: SelectionParams, progress: 
             code="no_contacts" if no_contacts else "too_few_candidates",
             fix="Give the practitioners' contacts file." if no_contacts
             else "Choose a smaller cohort, or check the exclude and contact columns.")
-    return solve(problem_of(caseload, rules, progress), params, progress=progress)
+    return solve(problem_of(caseload, rules, progress), settled_seed(params, caseload, rules), progress=progress)
 
 
 def select(request: SelectRequest, progress: Progress | None = None) -> SelectResult:
@@ -85,6 +87,17 @@ def select(request: SelectRequest, progress: Progress | None = None) -> SelectRe
         write_run(request.out, caseload, solution, request.sources, request.formats, request.force, None,
                   request.inputs)
     return SelectResult(caseload, solution, request.out)
+
+
+def settled_seed(params: SelectionParams, caseload: Caseload, rules: Rules) -> SelectionParams:
+    """The parameters with the seed made as they ask: drawn from the operating system's secure
+    random source, or from the phrase with the caseload's and the rules' SHA-256, or as given."""
+    if params.seed_source == "random":
+        return replace(params, seed=random_seed())
+    if params.seed_source == "phrase":
+        return replace(params, seed=seed_from_phrase(params.seed_phrase, caseload.source_sha256,
+                                                     rules_sha256(rules.to_dict())))
+    return params
 
 
 def write_run(out: Path, caseload: Caseload, solution: Solution, sources: Sources | None,

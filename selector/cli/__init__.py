@@ -172,8 +172,8 @@ def default_rules() -> None:
 @search_options
 @reports_errors
 def select(sources: app.Sources, out: Path, rules_file: Path | None, size: int | None, sets: int, max_overlap: int,
-           seed: int, slack: float, lottery_work: float, time_limit: float, workers: int, relax: bool, formats: str,
-           force: bool) -> None:
+           seed: int | None, seed_phrase: str | None, slack: float, lottery_work: float, time_limit: float,
+           workers: int, relax: bool, formats: str, force: bool) -> None:
     """Choose the tracking cohort, ranked alternatives and reserves; write a run folder.
 
     \b
@@ -181,10 +181,15 @@ def select(sources: app.Sources, out: Path, rules_file: Path | None, size: int |
       selector select data/sample/caseload.csv --contacts data/sample/contacts.csv --out runs/demo
       selector select caseload.xlsx --rules my-rules.toml --seed 7 --format xlsx --out runs/area
       selector select caseload.csv --contacts contacts.csv --slack 5 --out runs/less-predictable
+      selector select caseload.csv --contacts contacts.csv --seed-phrase "07 19 23 41 44" --out runs/week2
       selector select --list1 list1.csv --list2 list2.csv --contacts contacts.csv --out runs/annex
     """
-    params = app.SelectionParams(seed=seed, time_limit_s=time_limit, workers=workers, sets=sets,
-                                 max_overlap=max_overlap, relax=relax, slack=slack, lottery_work=lottery_work)
+    if seed is not None and seed_phrase is not None:
+        raise click.UsageError("give --seed or --seed-phrase, not both.")
+    source = "given" if seed is not None else "phrase" if seed_phrase is not None else "random"
+    params = app.SelectionParams(seed=seed or 0, seed_source=source, seed_phrase=seed_phrase or "",
+                                 time_limit_s=time_limit, workers=workers, sets=sets, max_overlap=max_overlap,
+                                 relax=relax, slack=slack, lottery_work=lottery_work)
     result = app.select(app.SelectRequest(sources=sources, out=out, rules_file=rules_file, size=size, params=params,
                                           formats=output_formats(formats), force=force))
     click.echo(app.describe(result.caseload), err=True)

@@ -92,8 +92,13 @@ def search_options(command: F) -> F:
                      help="Ranked cohorts to find."),
         click.option("--max-overlap", type=click.IntRange(min=0), default=3, show_default=True,
                      help="CYP a cohort may share with each better-ranked cohort."),
-        click.option("--seed", type=int, default=0, show_default=True,
-                     help="Draws cohort 1 from the fair lottery over the best cohorts; same seed, same outputs."),
+        click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=None,
+                     help="Fix the seed that draws cohort 1 from the fair lottery (same seed, same outputs): to "
+                          "repeat a run. Without it the seed comes from this computer's secure random source "
+                          "and is recorded; a fixed seed makes the draw predictable."),
+        click.option("--seed-phrase", default=None, metavar="TEXT",
+                     help="Make the seed from this phrase with the caseload's and rules' SHA-256: a phrase "
+                          "given after the list is sent fixes a draw nobody could choose or foresee."),
         click.option("--slack", type=click.FloatRange(min=0, max=100, max_open=True), default=0.0,
                      show_default=True, metavar="P",
                      help="Let cohorts scoring within P% of the best into the lottery: less predictable, "

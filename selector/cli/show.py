@@ -108,6 +108,8 @@ def chances_range(lottery: app.Chances) -> str:
 
 def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> None:
     first = solution.cohorts[0]
+    p = solution.params
+    click.echo(app.seed_sentence(p.seed, p.seed_source, p.seed_phrase), err=True)
     status = "proved optimal" if first.status == "OPTIMAL" else f"best found, bound {first.bound}"
     click.echo(f"Cohort 1: score {first.score} ({status}) in {first.seconds:.2f} s")
     by_id = caseload.frame.set_index("child_id")

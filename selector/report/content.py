@@ -447,6 +447,21 @@ def percent(value: float) -> str:
     return f"{100 * value:.2g}%" if value < 0.01 else f"{100 * value:.1f}%"
 
 
+def seed_sentence(seed: int, source: str, phrase: str = "") -> str:
+    """How the run's seed was made, and what that means for who could foresee the draw."""
+    if source == "random":
+        return (f"Seed {seed}, drawn from this computer's secure random source when the run started: nobody could "
+                "know it in advance. Giving this seed again repeats the run exactly.")
+    if source == "phrase":
+        return (f"Seed {seed}, made from the phrase \u201c{phrase}\u201d with the SHA-256 of the caseload and of the "
+                "rules (the first 8 bytes of SHA-256 of the phrase, the caseload's hash and the rules' hash, one "
+                "per line, modulo 2^31): a phrase chosen after the list was sent fixes a draw that nobody could "
+                "choose or foresee, and anyone with the same files and phrase can check it.")
+    return (f"Seed {seed}, fixed for this run: anyone with this list, these rules and this seed can work out the "
+            "draw in advance. Leave the seed out (a random one is drawn and recorded) or give a seed phrase when "
+            "the draw must be unpredictable.")
+
+
 def lottery_section(caseload: pd.DataFrame, solution: Solution) -> Section | None:
     """How cohort 1 was chosen: the lottery, how predictable it was, and each need, age band,
     setting and locality's share of the chances beside its share of the caseload (the whole
@@ -464,13 +479,19 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution) -> Section | Non
                  f"best score {lottery.optimum}")
     else:
         scope = f"every cohort reaching the best score, {lottery.optimum}"
+    foreseeable = params.seed_source == "given"
     paragraphs.append(
         f"Cohort 1 was drawn by seed {params.seed} from a lottery over {scope}, under every rule. "
         f"{len(possible)} of the {len(chances)} children who can be chosen are in at least one such cohort, "
-        "so each of them could have been drawn. The lottery is made as even as it can be: the smallest "
-        "chance any of them has is as large as possible, then the next smallest, and so on; children "
-        "alike for every rule and dimension have exactly the same chance. An area cannot tell in advance "
-        "who will be drawn; it can only know these chances, which chances.csv lists for every child.")
+        "so each of them could have been drawn. The lottery aims to be as even as it can be (the smallest "
+        "chance any of them has as large as possible, then the next smallest, and so on); children "
+        "alike for every rule and dimension have exactly the same chance. "
+        + ("Because the seed was fixed, anyone with the list, the rules and the seed can work out who is drawn; "
+           "without it, only these chances could be known in advance"
+           if foreseeable else
+           "Nobody could tell in advance who would be drawn; only these chances could be known")
+        + ", and chances.csv lists them for every child.")
+    paragraphs.append(seed_sentence(params.seed, params.seed_source, params.seed_phrase))
     if lottery.proved:
         paragraphs.append("This lottery was proved the fairest possible.")
     else:

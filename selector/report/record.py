@@ -64,7 +64,7 @@ def make_record(caseload: Caseload, sources: ReadFrom | None, solution: Solution
         seed=p.seed,
         params={"sets": p.sets, "max_overlap": p.max_overlap, "time_limit_s": p.time_limit_s,
                 "workers": p.workers, "reserves": p.reserves, "relax": p.relax, "slack": p.slack,
-                "lottery_work": p.lottery_work},
+                "lottery_work": p.lottery_work, "seed_source": p.seed_source, "seed_phrase": p.seed_phrase},
         solver=dict(solution.solver),
         lottery=lottery_record(solution),
         notes=tuple(solution.notes),

@@ -40,3 +40,4 @@ def history(consent: Iterable[ConsentEvent], replacements: Iterable[ReplacementE
             text = f"undone: {who} gave the place back to {', '.join(r.declined)}"
         lines.append((r.at, 1, f"{r.at}: {text}; score {r.score_before} -> {r.score_after}; {r.rules}."))
     return [text for _, _, text in sorted(lines, key=lambda line: (line[0], line[1]))]
+

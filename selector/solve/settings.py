@@ -36,6 +36,10 @@ class SelectionParams:
         slack: cohort 1 is drawn from the cohorts scoring within this percentage of the optimum.
         lottery_work: the work the fairest lottery may take (machine-independent units, about
             a second each here); when it runs out the lottery found so far is used.
+        seed_source: how the seed was made: "given", "random" (the operating system's secure
+            random source) or "phrase" (contract/seeds.py); for "random" and "phrase" the
+            application sets `seed` before the search.
+        seed_phrase: the phrase, when the seed was made from one.
     """
 
     seed: int = 0
@@ -48,6 +52,8 @@ class SelectionParams:
     pool_threshold: int = POOL_THRESHOLD
     slack: float = 0.0
     lottery_work: float = LOTTERY_WORK
+    seed_source: str = "given"
+    seed_phrase: str = ""
 
     def __post_init__(self) -> None:
         if self.sets < 1:

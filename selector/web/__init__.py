@@ -56,7 +56,7 @@ class Session:
     folder: Path
     caseload: app.Caseload
     rules: Rules = DEFAULT_RULES
-    params: app.SelectionParams = field(default_factory=app.SelectionParams)
+    params: app.SelectionParams = field(default_factory=lambda: app.SelectionParams(seed_source="random"))
     job: Job | None = None
     week: app.Week | None = None  # the consent calls, once a cohort is chosen
     undo: list[tuple[app.Week, str]] = field(default_factory=list)  # earlier weeks and what changed them
@@ -223,6 +223,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         everyone = app.calls(week)
         return page("result.html", title="Consent calls", step=4, wide=True, sid=sid, solution=solution,
                     score_text=app.score_sentence(solution), cohort=[c for c in everyone if c.in_cohort],
+                    seed_text=app.seed_sentence(solution.params.seed, solution.params.seed_source,
+                                                solution.params.seed_phrase),
                     reserves=[c for c in everyone if not c.in_cohort], calls=everyone,
                     last_change=session.last_change, can_undo=bool(session.undo), history=app.history(week))
 
@@ -347,7 +349,8 @@ def _form_defaults(rules: Rules, params: app.SelectionParams) -> dict[str, objec
     return {"size": rules.size, "ap": minimum("setting_type", "AP"), "ehcp": minimum("plan_status", "EHCP"),
             "sen": minimum("plan_status", "SEN_SUPPORT"), "one_setting": "setting_id" in spreads,
             "one_practitioner": bool(spreads & {"lead_practitioner", "lead_practitioner_id"}),
-            "sets": params.sets, "seed": params.seed, "relax": params.relax,
+            "sets": params.sets, "seed": params.seed if params.seed_source == "given" else "",
+            "relax": params.relax,
             "caps": [(d.column, app.dimension_name(d.column), d.weight, d.cap) for d in rules.dimensions]}
 
 
@@ -376,7 +379,10 @@ def _rules_from_form(form: Any, base: Rules) -> tuple[Rules, app.SelectionParams
                                  _whole(form, f"cap_{d.column}", 0, 100)) for d in base.dimensions)
     rules = Rules(size=size, counts=counts, spreads=tuple(spreads), dimensions=dimensions)
     rules = rules_from_dict(rules.to_dict(), source="the form")  # the file's checks apply to the form too
-    params = app.SelectionParams(seed=_whole(form, "seed", 0, 2**31 - 1), sets=_whole(form, "sets", 1, 10),
+    # No seed given: one is drawn from this computer's secure random source, and shown with the result.
+    given = str(form.get("seed", "")).strip() != ""
+    params = app.SelectionParams(seed=_whole(form, "seed", 0, 2**31 - 1) if given else 0,
+                                 seed_source="given" if given else "random", sets=_whole(form, "sets", 1, 10),
                                  relax=bool(form.get("relax")))
     return rules, params
 
