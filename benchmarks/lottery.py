@@ -19,7 +19,9 @@ from selector import app
 from selector.contract.rules import DEFAULT_RULES
 from selector.io.sample import generate
 from selector.solve import SelectionParams, build_problem
+from selector.solve.fit import Fitter
 from selector.solve.lottery import draw, fair_lottery
+from selector.solve.lottery.bound import maximin_bound
 from selector.solve.search import solve_cohort
 from selector.solve.settings import LOTTERY_WORK
 
@@ -46,10 +48,16 @@ def measure(rows: int, work: float, folder: Path) -> str:
     seconds = time.perf_counter() - started
     state = "proved fairest" if lottery.proved else "fairest found"
     state += "" if lottery.complete else ", NOT every child found"
+    started = time.perf_counter()
+    bound = maximin_bound(Fitter(problem, first.score), lottery.chances > 1e-7)
+    bound_seconds = time.perf_counter() - started
     return (f"{rows:>6} rows, {problem.n:>6} candidates: cohort 1 {cohort_seconds:.2f} s; lottery and draw "
             f"{seconds:.1f} s = {seconds / cohort_seconds:.0f}x ({state}; {len(lottery.columns)} columns, "
             f"{lottery.levels} levels, {len(lottery.possible_positions)} children possible, smallest chance "
-            f"{lottery.smallest:.6f} (even: {6 / max(len(lottery.possible_positions), 1):.6f}), largest {lottery.chances.max():.4f})")
+            f"{lottery.smallest:.6f} (even: {6 / max(len(lottery.possible_positions), 1):.6f}), largest "
+            f"{lottery.chances.max():.4f}); certificate s/U {lottery.smallest / (lottery.bound or 1):.3f} "
+            f"(s*n {lottery.smallest * problem.n:.2f}, U*n {(lottery.bound or 0) * problem.n:.2f}; the bound alone "
+            f"{bound_seconds:.2f} s, U*n {bound * problem.n:.2f})")
 
 
 def measure_audit(rows: int, work: float, folder: Path) -> str:

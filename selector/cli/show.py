@@ -106,6 +106,16 @@ def chances_range(lottery: app.Chances) -> str:
     return f"chances from {lottery.smallest:.4%} to {lottery.largest:.2%} ({state})"
 
 
+def certificate_line(lottery: app.Chances) -> str:
+    """The lottery's certificate in one line: the smallest chance against the proved bound."""
+    if lottery.bound is None or lottery.certified is None:
+        return "Certificate: not worked out."
+    reached = ("the fairest possible smallest chance (first level reached)" if lottery.first_level_reached
+               else "not the fairest possible")
+    return (f"Certificate: every child who can be drawn has at least {lottery.smallest:.4%}; no lottery over these "
+            f"cohorts could give every one more than {lottery.bound:.4%} ({lottery.certified:.0%} of it: {reached}).")
+
+
 def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> None:
     first = solution.cohorts[0]
     p = solution.params
@@ -127,6 +137,7 @@ def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> No
     if solution.lottery is not None:
         lottery = solution.lottery
         click.echo(f"Drawn from a lottery: {lottery.possible} children could have been drawn; {chances_range(lottery)}")
+        click.echo(certificate_line(lottery))
     click.echo(f"Results in {out}/ (report.html, report.md, cohorts.csv, contacts.csv, chances.csv, run.json)")
 
 

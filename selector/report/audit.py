@@ -48,7 +48,10 @@ def audit_sections(caseload: pd.DataFrame, lottery: Chances, result: Audit, draw
         (f"The lottery: {lottery.possible} children could be drawn, with chances from "
          f"{percent(lottery.smallest)} to {percent(lottery.largest)}; "
          + ("proved the fairest possible." if lottery.proved
-            else "the fairest found in the work allowed (not proved the fairest).")),
+            else "the fairest found in the work allowed (not proved the fairest).")
+         + (f" No lottery over these cohorts could give every child who can be drawn more than "
+            f"{percent(lottery.bound)}: the smallest chance is {lottery.certified:.0%} of that."
+            if lottery.bound is not None and lottery.certified is not None else "")),
         "audit.csv lists every type: its children, each one's chance, and the counts expected and observed.",
     ])
     eligible = caseload.loc[caseload["eligible"]].set_index("child_id", drop=False)

@@ -492,6 +492,13 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution) -> Section | Non
            "Nobody could tell in advance who would be drawn; only these chances could be known")
         + ", and chances.csv lists them for every child.")
     paragraphs.append(seed_sentence(params.seed, params.seed_source, params.seed_phrase))
+    if lottery.bound is not None and lottery.certified is not None:
+        paragraphs.append(
+            f"Certificate: every child who can be drawn has a chance of at least {percent(lottery.smallest)}; no "
+            f"lottery over these cohorts could give every one of them more than {percent(lottery.bound)} (a linear "
+            "relaxation of the best cohorts proves it), so the smallest chance is "
+            f"{lottery.certified:.0%} of the fairest possible"
+            + (": the first level of the fairest lottery is reached." if lottery.first_level_reached else "."))
     if lottery.proved:
         paragraphs.append("This lottery was proved the fairest possible.")
     else:

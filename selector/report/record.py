@@ -89,6 +89,7 @@ def lottery_record(solution: Solution) -> dict[str, object]:
             "threshold": lottery.threshold, "slack_percent": lottery.slack_percent,
             "drawn_score": lottery.drawn_score, "possible": lottery.possible, "smallest": lottery.smallest,
             "largest": lottery.largest, "largest_without_slack": lottery.largest_without_slack,
+            "bound": lottery.bound, "certified": lottery.certified, "first_level": lottery.first_level_reached,
             "work": solution.params.lottery_work, "seconds": lottery.seconds}
 
 

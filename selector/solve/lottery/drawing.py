@@ -54,7 +54,7 @@ def chances_of(problem: Problem, lottery: Lottery, optimum: int, params: Selecti
         drawn_score=Fitter(problem, 0).score(drawn),
         proved=lottery.proved, complete=lottery.complete, reproducible=lottery.reproducible,
         levels=lottery.levels, columns=len(lottery.columns), largest_without_slack=largest_without_slack,
-        seconds=seconds)
+        seconds=seconds, bound=lottery.bound)
 
 
 def draw(lottery: Lottery, seed: int) -> tuple[int, ...]:

@@ -22,6 +22,7 @@ from ..master import Master
 from ..problem import Problem, subset
 from ..settings import SelectionParams
 from ..templates import Column
+from .bound import maximin_bound
 from .budget import LP_WORK, SPREAD_SHARE, Meter, OutOfWork
 from .discovery import find_every_child
 from .findings import Findings
@@ -72,12 +73,14 @@ def _leximin(findings: Findings, pricing: Pricing, complete: bool) -> Lottery:
     meter = findings.meter
     meter.reserve = meter.work * SPREAD_SHARE  # kept for spreading, should the levels not finish
     master = Master(np.flatnonzero(findings.seen), findings.sizes, findings.columns, findings.type_of)
-    levels, proved, floor = 0, complete, None
+    levels, proved, floor, first_level = 0, complete, None, None
     probabilities = _solve(findings, master)[1]
     try:
         while master.unfixed():
             value, probabilities, duals = _improve(findings, pricing, master)
             levels += 1
+            if levels == 1 and complete:  # proved: no lottery gives every child more than this
+                first_level = value + TOLERANCE
             binding = [g for g in master.unfixed() if duals[g] > DUAL_TOLERANCE]
             if not binding:  # degenerate duals: fix whoever sits at the level
                 chance = findings.chances(probabilities, findings.columns)
@@ -94,9 +97,11 @@ def _leximin(findings: Findings, pricing: Pricing, complete: bool) -> Lottery:
     keep = np.flatnonzero(weights > TOLERANCE)
     kept = weights[keep] / weights[keep].sum()
     columns = tuple(findings.columns[k] for k in keep)
-    return Lottery(columns, tuple(float(w) for w in kept), findings.type_of, findings.chances(kept, columns),
+    chances = findings.chances(kept, columns)
+    bound = maximin_bound(findings.fitter, chances > TOLERANCE)
+    return Lottery(columns, tuple(float(w) for w in kept), findings.type_of, chances,
                    findings.threshold, levels, proved, complete, reproducible=not meter.by_clock,
-                   spread_floor=floor)
+                   spread_floor=floor, bound=min(bound, first_level) if first_level is not None else bound)
 
 
 def _improve(findings: Findings, pricing: Pricing, master: Master) -> tuple[float, list[float], np.ndarray]:

@@ -10,6 +10,7 @@ import numpy as np
 from ..templates import Column
 
 TOLERANCE = 1e-7  # LP and pricing tolerance on chances
+FIRST_LEVEL_SHARE = 0.999  # smallest / bound at which the first leximin level counts as reached
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class Lottery:
         rank: each candidate's place in child-id order (draws pick by it, not by row order).
         spread_floor: when the levels did not finish, the chance every child who can be drawn
             was kept at while the largest chance was made as small as it could be (None otherwise).
+        bound: a proved upper bound on the smallest chance any lottery over these cohorts can
+            give every child who can be drawn (bound.py; the first level itself when it was
+            fixed): the certificate is `smallest / bound`.
     """
 
     columns: tuple[Column, ...]
@@ -46,6 +50,7 @@ class Lottery:
     rank: np.ndarray | None = None
     reproducible: bool = True
     spread_floor: float | None = None
+    bound: float | None = None
 
     @property
     def possible_positions(self) -> np.ndarray:
@@ -80,6 +85,8 @@ class Chances:
         largest_without_slack: with slack, the largest chance of the lottery without it (None when
             the time limit came before it was worked out).
         seconds: wall time spent.
+        bound: no lottery over these cohorts can give every child who can be drawn a chance above
+            this (proved; None when it was not worked out).
     """
 
     child_ids: tuple[str, ...]
@@ -97,6 +104,7 @@ class Chances:
     columns: int
     largest_without_slack: float | None
     seconds: float
+    bound: float | None = None
 
     @property
     def possible(self) -> int:
@@ -110,3 +118,14 @@ class Chances:
     @property
     def largest(self) -> float:
         return max(self.chances, default=0.0)
+
+    @property
+    def certified(self) -> float | None:
+        """The smallest chance as a share of the largest any lottery could give every child
+        (1: the fairest possible smallest chance, the first leximin level, is reached)."""
+        return min(1.0, self.smallest / self.bound) if self.bound else None
+
+    @property
+    def first_level_reached(self) -> bool:
+        """The smallest chance is, within 0.1%, the largest any lottery can give every child."""
+        return self.certified is not None and self.certified >= FIRST_LEVEL_SHARE

@@ -1,0 +1,73 @@
+"""The certificate's bound: no lottery over the cohorts of the lottery's score can give every
+child who can be drawn a chance above U. With the smallest chance s the run's lottery gives, s/U
+says how close it is to the fairest possible smallest chance (1: the first leximin level).
+
+U is the optimum of a linear relaxation over *kinds* (children alike for every count rule and
+every value of every objective term; the spread rules are left out, which only loosens it).
+For any lottery p over cohorts C scoring at least the threshold, take X_k = E_p[|C & kind k|]
+(the expected number of kind-k children drawn), c_v = E_p[value v covered] and s_d = E_p[dimension
+d's capped count]. Each cohort meets the count rules, covers a value only if a holder is in it,
+and scores at least the threshold, so the expectations satisfy
+
+    sum_k X_k = size,      min_r <= sum_(k in rule r) X_k <= max_r,      0 <= X_k <= min(n_k, size)
+    c_v <= sum_(k holds v) X_k,      c_v <= 1,      s_d <= sum_(v of d) c_v,      s_d <= cap_d
+    sum_d weight_d s_d >= threshold
+
+(the capped count and "covered" are concave, so their expectations are at most the caps of
+the expected counts). And if every one of the m_k children of kind k who can be drawn has a
+chance of at least t, then X_k >= m_k t. So t is at most the largest t this LP allows: U.
+GLOP solves it (a few thousand kinds: a fraction of a second).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ortools.linear_solver import pywraplp
+
+from ...contract.errors import SolverError
+from ..fit import Fitter, distinct_rows
+
+# GLOP's primal feasibility tolerance: U is raised by this much so that it stays a bound.
+LP_TOLERANCE = 1e-7
+
+
+def maximin_bound(fitter: Fitter, possible: np.ndarray) -> float:
+    """An upper bound on the smallest chance any lottery over the cohorts of the fitter's
+    threshold can give every candidate marked `possible` (see the module's text).
+
+    Raises:
+        SolverError: the relaxation has no solution (no cohort reaches the threshold).
+    """
+    holds = (np.concatenate([h for h, _w, _c in fitter.terms], axis=1) if fitter.terms
+             else np.zeros((fitter.n, 0), dtype=bool))
+    signature = np.concatenate([fitter.count_flags.T.astype(np.int64), holds.astype(np.int64)], axis=1)
+    _kinds, first, kind_of = distinct_rows(signature) if signature.shape[1] else (
+        None, np.zeros(1, dtype=np.int64), np.zeros(fitter.n, dtype=np.int64))
+    sizes = np.bincount(kind_of, minlength=len(first))
+    reachable = np.bincount(kind_of, weights=possible.astype(np.int64), minlength=len(first))
+
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    x = [solver.NumVar(0.0, float(min(int(n), fitter.size)), f"x{k}") for k, n in enumerate(sizes)]
+    t = solver.NumVar(0.0, 1.0, "t")
+    solver.Add(solver.Sum(x) == fitter.size)
+    for r in range(len(fitter.count_min)):
+        members = solver.Sum([x[k] for k in np.flatnonzero(fitter.count_flags[r, first])])
+        solver.Add(members >= int(fitter.count_min[r]))
+        solver.Add(members <= int(fitter.count_max[r]))
+    score = []
+    for term_holds, weight, cap in fitter.terms:
+        covered = []
+        for v in range(term_holds.shape[1]):
+            c = solver.NumVar(0.0, 1.0, "c")
+            solver.Add(c <= solver.Sum([x[k] for k in np.flatnonzero(term_holds[first, v])]))
+            covered.append(c)
+        counted = solver.NumVar(0.0, float(cap), "s")
+        solver.Add(counted <= solver.Sum(covered))
+        score.append(weight * counted)
+    solver.Add(solver.Sum(score) >= fitter.threshold)
+    for k in np.flatnonzero(reachable):
+        solver.Add(x[k] >= float(reachable[k]) * t)
+    solver.Maximize(t)
+    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+        raise SolverError("the lottery's bound has no solution.", "lottery_bound")
+    return min(1.0, float(t.solution_value()) + LP_TOLERANCE)

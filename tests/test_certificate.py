@@ -1,0 +1,96 @@
+"""The lottery's certificate: a proved upper bound U on the smallest chance any lottery over the
+best cohorts can give every child who can be drawn, held to an independent computation (every
+cohort enumerated, the checker keeping the best, HiGHS solving the maximin LP) on small
+caseloads, and worked out by hand where it is exact."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from selector import check
+from selector.contract.rules import CountRule, Dimension, Rules, SpreadRule
+from selector.solve import SelectionParams, build_problem
+from selector.solve.fit import Fitter
+from selector.solve.lottery import fair_lottery
+from selector.solve.lottery.bound import maximin_bound
+from tests.conftest import SAMPLE, run, validated
+from tests.test_lottery import leximin_by_enumeration
+
+PARAMS = SelectionParams(seed=0)
+
+
+def test_the_bound_is_exact_when_every_child_is_alike() -> None:
+    # Four children alike, a cohort of 2: every lottery gives the four 2/4 in all, so no
+    # lottery gives each more than 1/2, and the even one gives each exactly 1/2.
+    rows = [{"primary_need": "ASD"}] * 4
+    rules = Rules(size=2, dimensions=(Dimension("primary_need", 1, 2),))
+    problem = build_problem(validated(rows).frame, rules)
+    assert maximin_bound(Fitter(problem, 1), np.ones(4, dtype=bool)) == pytest.approx(0.5, abs=1e-6)
+
+
+def test_a_rare_value_every_best_cohort_needs_bounds_the_others() -> None:
+    # K1 alone is ASD; the others MLD. Need counts 1 a value up to 2, a cohort of 2: every best
+    # cohort (score 2) holds K1 and one of the 3 MLD children, so K1 has chance 1 and the others
+    # 1/3 at best: U = 1/3 (the relaxation sees it: X_ASD <= 1, so X_MLD >= 1 must cover 3t).
+    rows = [{"primary_need": n} for n in ("ASD", "MLD", "MLD", "MLD")]
+    rules = Rules(size=2, dimensions=(Dimension("primary_need", 1, 2),))
+    problem = build_problem(validated(rows).frame, rules)
+    assert maximin_bound(Fitter(problem, 2), np.ones(4, dtype=bool)) == pytest.approx(1 / 3, abs=1e-6)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(needs=st.lists(st.sampled_from(("ASD", "MLD", "SEMH", "HI")), min_size=4, max_size=7),
+       ap=st.lists(st.booleans(), min_size=7, max_size=7),
+       ages=st.lists(st.sampled_from([3, 8, 13, 17, 21]), min_size=7, max_size=7),
+       settings_=st.lists(st.sampled_from(["S1", "S2", "S3"]), min_size=7, max_size=7),
+       size=st.integers(2, 3), need_ap=st.booleans(), spread=st.booleans())
+def test_the_certificate_holds_against_the_enumerated_maximin(needs: list[str], ap: list[bool], ages: list[int],
+                                                              settings_: list[str], size: int, need_ap: bool,
+                                                              spread: bool) -> None:
+    rows = [{"primary_need": n, "setting_type": "AP" if a else "MAINSTREAM", "age": age, "setting_id": s}
+            for n, a, age, s in zip(needs, ap, ages, settings_, strict=False)]
+    counts = (CountRule("setting_type", ("AP",), min=1),) if need_ap else ()
+    spreads = (SpreadRule("setting_id", 1),) if spread else ()
+    rules = Rules(size=size, counts=counts, spreads=spreads,
+                  dimensions=(Dimension("primary_need", 2, 3), Dimension("age_band", 1, 2)))
+    frame = validated(rows).frame
+    feasible = [c for c in itertools.combinations(frame["child_id"], size) if not check.violations(frame, c, rules)]
+    if not feasible:
+        return
+    optimum = max(check.score(frame, c, rules) for c in feasible)
+    chances = leximin_by_enumeration(frame, rules)
+    maximin = min(p for p in chances.values() if p > 1e-9)  # the fairest possible smallest chance
+    problem = build_problem(frame, rules)
+    possible = np.array([chances[str(c)] > 1e-9 for c in problem.child_ids])
+    # The bound is a bound: no lottery does better than it.
+    assert maximin_bound(Fitter(problem, optimum), possible) >= maximin - 1e-6
+    # A lottery proved fairest reaches its first level, and its certificate says so.
+    lottery = fair_lottery(problem, PARAMS, optimum)
+    assert lottery.proved and lottery.bound is not None
+    assert lottery.bound >= maximin - 1e-6
+    assert lottery.smallest == pytest.approx(maximin, abs=1e-6)
+    assert lottery.smallest / lottery.bound >= 0.999
+
+
+def test_a_lottery_cut_short_says_how_far_it_is_from_the_fairest(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    code, stdout, stderr = run("select", str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv"),
+                               "--out", str(out), "--sets", "1", "--seed", "0")
+    assert code == 0, stderr
+    record = json.loads((out / "run.json").read_text())["lottery"]
+    # The sample: every child has 1.02/n or more; no lottery could give every child more than
+    # 3.31/n (the relaxation, as the LP over kinds gives it); so about 31%.
+    assert record["bound"] * 2985 == pytest.approx(3.308, abs=0.01)
+    assert record["certified"] == pytest.approx(record["smallest"] / record["bound"])
+    assert not record["first_level"]
+    assert "Certificate: every child who can be drawn has at least 0.0343%" in stdout
+    report = (out / "report.md").read_text()
+    assert "no lottery over these cohorts could give every one of them more than 0.11%" in report
+    assert "so the smallest chance is 31% of the fairest possible." in report
