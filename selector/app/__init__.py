@@ -2,8 +2,8 @@
 typed results. The command line, the web page and batch runs call these and nothing below them
 (apart from the contract).
 
-One module per use case: load (reading, profiling), selection, replace, consent, auditing, week
-(the web page's week of calls), samples and batch.
+One module per use case: loading (reading, profiling), selection, replace, consent, auditing,
+verify, week (the web page's week of calls), samples and batch.
 
 This face imports nothing itself: each name is loaded from its module when first used (PEP 562),
 so that `selector --help` costs no pandas and `select` no audit, batch or web machinery.
@@ -35,6 +35,7 @@ _FROM: dict[str, str | tuple[str, str]] = {
                      "profile_of", "read_rules", "write_failures", "write_profile_page"), ".loading"),
     **dict.fromkeys(("ReplaceRequest", "ReplaceResult", "decline", "replace_in_run"), ".replace"),
     **dict.fromkeys(("write_annex_sample", "write_sample"), ".samples"),
+    **dict.fromkeys(("VerifyRequest", "Verification", "verify_run"), ".verify"),
     **dict.fromkeys(("SelectRequest", "SelectResult", "choose", "select", "write_run"), ".selection"),
     **dict.fromkeys(("Call", "Offer", "Week", "calls", "history", "offer", "record_call", "rules_in_words",
                      "score_sentence", "start_week", "undo", "week_zip"), ".week"),

@@ -76,7 +76,7 @@ def record_consent(request: ConsentRequest) -> ConsentResult:
         at = request.at or now_utc()
         event = ConsentEvent(child, state, at, request.note.strip())
         updated = replace(record, consent=(*record.consent, event))
-        _write_consent(request.run_dir, updated)
+        write_consent(request.run_dir, updated)
     said_no = {c for c in roles if (e := updated.consent_state(c)) and e.state in ("declined", "unreachable")}
     offered: tuple[str, ...] = ()
     if state in ("declined", "unreachable") and child in first.members:
@@ -86,7 +86,7 @@ def record_consent(request: ConsentRequest) -> ConsentResult:
     return ConsentResult(event, roles[child], offered, states)
 
 
-def _write_consent(run_dir: Path, record: RunRecord) -> None:
+def write_consent(run_dir: Path, record: RunRecord) -> None:
     """contacts.csv's consent column and run.json, each written whole (run.json last, with the
     new hash of contacts.csv)."""
     path = run_dir / "contacts.csv"

@@ -115,7 +115,7 @@ def replace_in_run(request: ReplaceRequest) -> ReplaceResult:
     record = read_run_record(request.run_dir)
     declined = match_ids(request.declined, record.cohorts[0].members, str(request.run_dir))
     out = request.out or next_replacement_folder(request.run_dir)
-    sources = _sources_of(record, request.caseload, request.contacts)
+    sources = recorded_sources(record, request.caseload, request.contacts)
     inputs = (request.run_dir / "run.json", *sources.paths)
     with output_lock(out):
         check_output_folder(out, request.force, inputs)
@@ -124,7 +124,7 @@ def replace_in_run(request: ReplaceRequest) -> ReplaceResult:
 
 def _replace(request: ReplaceRequest, record: RunRecord, declined: tuple[str, ...], sources: Sources,
              out: Path) -> ReplaceResult:
-    _same_files_as_recorded(record, sources, request.run_dir)
+    check_same_inputs(record, sources, request.run_dir)
     caseload = load(sources)
     if (caseload.source_sha256 != record.input.caseload_sha256
             or caseload.contacts_sha256 != record.input.contacts_sha256):
@@ -176,7 +176,7 @@ def next_replacement_folder(run_dir: Path) -> Path:
     return candidate
 
 
-def _same_files_as_recorded(record: RunRecord, sources: Sources, run_dir: Path) -> None:
+def check_same_inputs(record: RunRecord, sources: Sources, run_dir: Path) -> None:
     """The files a run record names must be, byte for byte, the files the run read: a record edited
     to point at another file (another area's list, anything else on the disk) is refused before
     that file is read as a caseload.
@@ -200,7 +200,7 @@ def _same_files_as_recorded(record: RunRecord, sources: Sources, run_dir: Path) 
                 "area's file, or a changed list). Choose again on this file.", "input_changed")
 
 
-def _sources_of(record: RunRecord, caseload: Path | None = None, contacts: Path | None = None) -> Sources:
+def recorded_sources(record: RunRecord, caseload: Path | None = None, contacts: Path | None = None) -> Sources:
     """The sources a run was read from, as its record gives them, or where they are now."""
     source = record.input
     options = ReadOptions.from_record(source.annex_a or {})

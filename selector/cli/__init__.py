@@ -284,6 +284,43 @@ def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: b
 
 @main.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--caseload", "caseload_file", type=existing_file, default=None, metavar="FILE",
+              help="The caseload the run was made from, if it is not where run.json says (its SHA-256 must match).")
+@click.option("--contacts", "contacts_file", type=existing_file, default=None, metavar="FILE",
+              help="The contacts file the run was made from, if it is not where run.json says.")
+@reports_errors
+def verify(run_dir: Path, caseload_file: Path | None, contacts_file: Path | None) -> None:
+    """Check a run folder: its files are those its run.json hashed, and redoing the run from
+    run.json and the inputs (the same SHA-256) gives the same lottery, chances, cohorts,
+    reserves and consent record, byte for byte.
+
+    Prints VERIFIED, or NOT VERIFIED and each difference; exits 0 when verified, 1 when not, 2
+    when an input is missing or differs.
+
+    \b
+    Example:
+      selector verify runs/demo
+      selector verify selector-run --caseload caseload.csv --contacts contacts.csv
+    """
+    result = app.verify_run(app.VerifyRequest(run_dir, caseload_file, contacts_file))
+    for limit in result.limits:
+        click.echo(f"Note: {limit}.")
+    if result.verified and result.redone:
+        click.echo(f"VERIFIED: {run_dir}: the run was redone from its inputs, rules and seed and every file "
+                   f"matches ({result.compared} files).")
+        return
+    if result.verified:
+        click.echo(f"HASHES MATCH: {run_dir}: every file matches the SHA-256 run.json records "
+                   f"({result.compared} files); the run itself was not redone.")
+        return
+    click.echo(f"NOT VERIFIED: {run_dir}: {len(result.differences)} difference(s):")
+    for difference in result.differences:
+        click.echo(f"  {difference}")
+    raise SystemExit(1)
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("child_id")
 @click.argument("state", metavar="STATE")
 @click.option("--note", default="", metavar="TEXT", help="A short note kept with the change (no names).")

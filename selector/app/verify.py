@@ -1,0 +1,168 @@
+"""Verifying a run folder: its files are the ones its record hashed, and its draw follows from
+its inputs, rules and seed. The run is redone from run.json and the inputs (accepted only when
+their SHA-256 match the record) into a temporary folder, and every file is compared byte for
+byte with the folder's (run.json without its wall times).
+
+A run whose search the time limit cut short cannot be redone exactly (wall time decided it):
+the verification says so instead of failing. A replacement run is checked against its recorded
+hashes only: redoing the replacement itself is not built yet.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ..contract.errors import InputError, RunRecordError
+from ..contract.rules import rules_from_dict
+from ..contract.seeds import rules_sha256, seed_from_phrase
+from ..io.run_record import RUN_RECORD_NAME, RunRecord, read_run_record
+from ..io.tables import file_sha256
+from ..solve import SelectionParams
+from .consent import write_consent
+from .loading import load
+from .replace import check_same_inputs, recorded_sources
+from .selection import choose, write_run
+
+
+@dataclass(frozen=True)
+class VerifyRequest:
+    """A run folder to verify, and where its inputs are now (default: where run.json says)."""
+
+    run_dir: Path
+    caseload: Path | None = None
+    contacts: Path | None = None
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What the verification found.
+
+    Attributes:
+        run_dir: the folder verified.
+        differences: each file, field or hash that is not as the record and the redone run say.
+        compared: how many files were compared.
+        redone: the run was redone and compared (False: only the recorded hashes were checked).
+        limits: what could not be checked, in words.
+    """
+
+    run_dir: Path
+    differences: tuple[str, ...]
+    compared: int
+    redone: bool
+    limits: tuple[str, ...] = ()
+
+    @property
+    def verified(self) -> bool:
+        return not self.differences
+
+
+def verify_run(request: VerifyRequest) -> Verification:
+    """Check a run folder against its record and against the run redone from its inputs.
+
+    Raises:
+        RunRecordError: run.json is missing or damaged.
+        InputError: an input is missing or differs from the one the run read.
+    """
+    record = read_run_record(request.run_dir)
+    differences = _recorded_hashes(request.run_dir, record)
+    if record.replaced is not None:
+        limit = ("a replacement run: its files were checked against their recorded hashes; the replacement "
+                 "itself is not redone yet")
+        return Verification(request.run_dir, tuple(differences), len(record.files), False, (limit,))
+    limits = []
+    if any(c.status != "OPTIMAL" for c in record.cohorts) or not record.lottery.get("reproducible", True):
+        limits.append("the time limit cut the original search short, so the run cannot be redone exactly; "
+                      "differences below may come from that")
+    sources = recorded_sources(record, request.caseload, request.contacts)
+    check_same_inputs(record, sources, request.run_dir)
+    caseload = load(sources)
+    if (caseload.source_sha256 != record.input.caseload_sha256
+            or caseload.contacts_sha256 != record.input.contacts_sha256):
+        raise InputError(f"{record.input.caseload}: the caseload or contacts differ from those {request.run_dir} "
+                         "was made from.", "input_changed")
+    rules = rules_from_dict(record.rules, source=f"{request.run_dir}/{RUN_RECORD_NAME}")
+    params = _params_of(record, request.run_dir)
+    if params.seed_source == "phrase":
+        expected = seed_from_phrase(params.seed_phrase, record.input.caseload_sha256, rules_sha256(record.rules))
+        if expected != record.seed:
+            differences.append(f"seed: {record.seed} is not the seed the phrase gives with these files ({expected})")
+    # The recorded seed, as given: a random one is not drawn again.
+    solution = choose(caseload, rules, replace(params, seed_source="given"))
+    solution = replace(solution, params=params)
+    with tempfile.TemporaryDirectory(prefix="selector-verify-") as folder:
+        again = Path(folder) / "run"
+        write_run(again, caseload, solution, sources, record.input.formats, replacements=record.replacements)
+        if record.consent:  # the calls recorded since, as `consent` writes them
+            write_consent(again, replace(read_run_record(again), consent=record.consent))
+        differences += _compare_folders(request.run_dir, again)
+        compared = sum(1 for _ in again.iterdir())
+    return Verification(request.run_dir, tuple(differences), compared, True, tuple(limits))
+
+
+def _params_of(record: RunRecord, run_dir: Path) -> SelectionParams:
+    p = record.params
+    try:
+        return SelectionParams(seed=record.seed, time_limit_s=p["time_limit_s"], workers=p["workers"], sets=p["sets"],
+                               max_overlap=p["max_overlap"], reserves=p["reserves"], relax=p["relax"],
+                               slack=p.get("slack", 0.0), lottery_work=p["lottery_work"],
+                               seed_source=p.get("seed_source", "given"), seed_phrase=p.get("seed_phrase", ""))
+    except (KeyError, TypeError) as exc:
+        raise RunRecordError(f"{run_dir}/{RUN_RECORD_NAME}: the search parameters are incomplete ({exc}).",
+                             "bad_run") from exc
+
+
+def _recorded_hashes(run_dir: Path, record: RunRecord) -> list[str]:
+    """Each file of the folder against the SHA-256 the record holds for it."""
+    differences = []
+    present = {p.name for p in run_dir.iterdir() if p.is_file() and p.name != RUN_RECORD_NAME}
+    for name, digest in sorted(record.files.items()):
+        path = run_dir / name
+        if not path.is_file():
+            differences.append(f"{name}: missing (the record lists it)")
+        elif file_sha256(path) != digest:
+            differences.append(f"{name}: its SHA-256 is not the one run.json records (the file was changed)")
+    differences += [f"{name}: not listed in run.json (added to the folder)" for name in sorted(present - set(record.files))]
+    return differences
+
+
+def _compare_folders(run_dir: Path, again: Path) -> list[str]:
+    """Each file of the redone run against the folder's (run.json field by field, without wall times)."""
+    differences = []
+    for path in sorted(again.iterdir()):
+        mine = run_dir / path.name
+        if not mine.is_file():
+            continue  # said by the hash check
+        if path.name == RUN_RECORD_NAME:
+            ours, theirs = (_without_times(json.loads(p.read_text(encoding="utf-8"))) for p in (path, mine))
+            differences += [f"run.json: {key} is not what the redone run gives"
+                            for key in sorted(set(ours) | set(theirs)) if ours.get(key) != theirs.get(key)]
+        elif path.read_bytes() != mine.read_bytes():
+            differences.append(f"{path.name}: differs from the redone run{_first_line_apart(path, mine)}")
+    return differences
+
+
+def _without_times(value: Any) -> Any:
+    """A record without what wall time or the machine decides (seconds, paths, the file hashes,
+    which are compared file by file)."""
+    if isinstance(value, dict):
+        return {k: _without_times(v) for k, v in value.items()
+                if "seconds" not in k and k not in ("files", "caseload_path", "contacts_path")}
+    if isinstance(value, list):
+        return [_without_times(v) for v in value]
+    return value
+
+
+def _first_line_apart(a: Path, b: Path) -> str:
+    """Where two text files first differ (nothing for binary files)."""
+    try:
+        left, right = a.read_text(encoding="utf-8-sig").splitlines(), b.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        return ""
+    for number, (x, y) in enumerate(zip(left, right, strict=False), start=1):
+        if x != y:
+            return f" (first at line {number})"
+    return f" (one has {abs(len(left) - len(right))} more line(s))"

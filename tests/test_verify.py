@@ -1,0 +1,109 @@
+"""`selector verify`: a run folder is checked against its record and against the run redone from
+its inputs, rules and seed; each kind of tampering is caught (one test per kind)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EIGHT, caseload_frame, run, write_csv
+
+
+def test_the_samples_run_verifies(sample_run_copy: Path) -> None:
+    code, stdout, stderr = run("verify", str(sample_run_copy))
+    assert code == 0, stdout + stderr
+    assert stdout.startswith(f"VERIFIED: {sample_run_copy}: the run was redone from its inputs, rules and seed")
+
+
+@pytest.fixture
+def small_run(tmp_path: Path) -> Path:
+    caseload = write_csv(tmp_path / "caseload.csv", caseload_frame(EIGHT))
+    out = tmp_path / "run"
+    code, _, stderr = run("select", str(caseload), "--out", str(out), "--sets", "2", "--format", "xlsx,parquet",
+                          "--seed-phrase", "an inspector's phrase")
+    assert code == 0, stderr
+    return out
+
+
+def verify(folder: Path) -> tuple[int, list[str]]:
+    code, stdout, stderr = run("verify", str(folder))
+    return code, (stdout + stderr).splitlines()
+
+
+def rehash(folder: Path, name: str) -> None:
+    """Update run.json's hash of a file, as someone hiding an edit would."""
+    record = json.loads((folder / "run.json").read_text())
+    record["files"][name] = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+    (folder / "run.json").write_text(json.dumps(record, indent=2))
+
+
+def test_a_run_with_its_consent_calls_verifies(small_run: Path) -> None:
+    member = json.loads((small_run / "run.json").read_text())["cohorts"][0]["members"][0]
+    assert run("consent", str(small_run), member, "declined", "--note", "moving")[0] == 0
+    code, lines = verify(small_run)
+    assert code == 0 and lines[0].startswith("VERIFIED"), lines
+
+
+def test_a_file_edited_by_hand_is_caught(small_run: Path) -> None:
+    text = (small_run / "cohorts.csv").read_text(encoding="utf-8-sig")
+    (small_run / "cohorts.csv").write_text(text.replace("K1", "K9", 1), encoding="utf-8-sig")
+    code, lines = verify(small_run)
+    assert code == 1 and lines[0] == f"NOT VERIFIED: {small_run}: 2 difference(s):"
+    assert "  cohorts.csv: its SHA-256 is not the one run.json records (the file was changed)" in lines
+
+
+def test_a_chance_changed_and_rehashed_is_caught(small_run: Path) -> None:
+    lines = (small_run / "chances.csv").read_text(encoding="utf-8-sig").splitlines()
+    child, chance, *rest = lines[1].split(",")
+    lines[1] = ",".join([child, f"{float(chance) + 0.01:.10f}", *rest])
+    (small_run / "chances.csv").write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    rehash(small_run, "chances.csv")
+    code, out = verify(small_run)
+    assert code == 1 and "  chances.csv: differs from the redone run (first at line 2)" in out
+
+
+def test_a_cohort_swapped_in_the_record_is_caught(small_run: Path) -> None:
+    record = json.loads((small_run / "run.json").read_text())
+    members = record["cohorts"][0]["members"]
+    outsider = next(f"K{i}" for i in range(1, 9) if f"K{i}" not in members)
+    record["cohorts"][0]["members"] = [outsider, *members[1:]]
+    (small_run / "run.json").write_text(json.dumps(record, indent=2))
+    code, out = verify(small_run)
+    assert code == 1 and "  run.json: cohorts is not what the redone run gives" in out
+
+
+def test_a_seed_that_the_phrase_does_not_give_is_caught(small_run: Path) -> None:
+    record = json.loads((small_run / "run.json").read_text())
+    record["seed"] = (record["seed"] + 1) % 2**31
+    (small_run / "run.json").write_text(json.dumps(record, indent=2))
+    code, out = verify(small_run)
+    assert code == 1 and any(line.startswith("  seed: ") and "is not the seed the phrase gives" in line
+                             for line in out)
+
+
+def test_a_file_added_or_removed_is_caught(small_run: Path) -> None:
+    (small_run / "extra.csv").write_text("x\n")
+    (small_run / "report.md").unlink()
+    code, out = verify(small_run)
+    assert code == 1
+    assert "  extra.csv: not listed in run.json (added to the folder)" in out
+    assert "  report.md: missing (the record lists it)" in out
+
+
+def test_a_changed_caseload_is_bad_input_not_a_verdict(small_run: Path, tmp_path: Path) -> None:
+    caseload = tmp_path / "caseload.csv"
+    caseload.write_text(caseload.read_text().replace("K8", "K88"))
+    code, stdout, stderr = run("verify", str(small_run))
+    assert code == 2 and "is not the caseload file" in stderr and "VERIFIED" not in stdout
+
+
+def test_a_replacement_run_is_only_checked_against_its_hashes_and_says_so(small_run: Path, tmp_path: Path) -> None:
+    member = json.loads((small_run / "run.json").read_text())["cohorts"][0]["members"][0]
+    assert run("replace", str(small_run), "--decline", member, "--out", str(tmp_path / "again"))[0] == 0
+    code, out = verify(tmp_path / "again")
+    assert code == 0 and out[0] == ("Note: a replacement run: its files were checked against their recorded hashes; "
+                                    "the replacement itself is not redone yet.")
+    assert out[1].startswith("HASHES MATCH:")
