@@ -100,10 +100,44 @@ def test_a_changed_caseload_is_bad_input_not_a_verdict(small_run: Path, tmp_path
     assert code == 2 and "is not the caseload file" in stderr and "VERIFIED" not in stdout
 
 
-def test_a_replacement_run_is_only_checked_against_its_hashes_and_says_so(small_run: Path, tmp_path: Path) -> None:
+def test_a_replacement_run_is_redone_from_the_run_it_replaced(small_run: Path, tmp_path: Path) -> None:
     member = json.loads((small_run / "run.json").read_text())["cohorts"][0]["members"][0]
-    assert run("replace", str(small_run), "--decline", member, "--out", str(tmp_path / "again"))[0] == 0
-    code, out = verify(tmp_path / "again")
-    assert code == 0 and out[0] == ("Note: a replacement run: its files were checked against their recorded hashes; "
-                                    "the replacement itself is not redone yet.")
+    again = tmp_path / "run-replace-1"
+    assert run("replace", str(small_run), "--decline", member, "--out", str(again))[0] == 0
+    newcomer = json.loads((again / "run.json").read_text())["cohorts"][0]["members"][0]
+    assert run("consent", str(again), newcomer, "agreed")[0] == 0  # a call made since
+    code, out = verify(again)
+    assert code == 0 and out[0] == (f"Note: a replacement of run: redone from that run as it is now "
+                                    f"(`selector verify {small_run}` checks that one).")
+    assert out[1].startswith(f"VERIFIED: {again}: the run was redone")
+
+
+def test_a_replacement_not_drawn_as_recorded_is_caught(small_run: Path, tmp_path: Path) -> None:
+    record = json.loads((small_run / "run.json").read_text())
+    member = record["cohorts"][0]["members"][0]
+    again = tmp_path / "run-replace-1"
+    assert run("replace", str(small_run), "--decline", member, "--out", str(again))[0] == 0
+    replaced = json.loads((again / "run.json").read_text())
+    newcomer = replaced["cohorts"][0]["members"][0]
+    other = next(f"K{i}" for i in range(1, 9) if f"K{i}" not in replaced["cohorts"][0]["members"] and f"K{i}" != member)
+    # Whoever made the calls brought in another child, and edited the folder to match.
+    replaced["cohorts"][0]["members"][0] = other
+    (again / "run.json").write_text(json.dumps(replaced, indent=2))
+    cohorts = again / "cohorts.csv"
+    cohorts.write_text(cohorts.read_text(encoding="utf-8-sig").replace(newcomer, other), encoding="utf-8-sig")
+    rehash(again, "cohorts.csv")
+    code, out = verify(again)
+    assert code == 1 and "  run.json: cohorts is not what the redone run gives" in out
+    assert "  cohorts.csv: differs from the redone run (first at line 2)" in out
+
+
+def test_a_replacement_whose_run_is_not_beside_it_is_checked_against_its_hashes_and_says_so(
+        small_run: Path, tmp_path: Path) -> None:
+    member = json.loads((small_run / "run.json").read_text())["cohorts"][0]["members"][0]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert run("replace", str(small_run), "--decline", member, "--out", str(elsewhere / "again"))[0] == 0
+    code, out = verify(elsewhere / "again")
+    assert code == 0 and out[0] == ("Note: a replacement of run, which is not beside it: its files were checked "
+                                    "against their recorded hashes, but the replacement was not redone.")
     assert out[1].startswith("HASHES MATCH:")

@@ -131,7 +131,24 @@ def _replace(request: ReplaceRequest, record: RunRecord, declined: tuple[str, ..
         raise InputError(
             f"{record.input.caseload}: the caseload or contacts changed since {request.run_dir} was made. "
             "Choose again on the new data.", "input_changed")
-    rules = rules_from_dict(record.rules, source=f"{request.run_dir}/run.json")
+    previous, solution, replacement = replacement_of(record, request.run_dir, caseload, declined)
+    newcomers = tuple(c for c in solution.cohorts[0].members if c not in previous.cohorts[0].members)
+    event = replacement_event(previous, solution, replacement, newcomers, "replaced")
+    write_run(out, caseload, solution, sources, record.input.formats, request.force, replacement,
+              (request.run_dir / "run.json",), consent=record.consent,  # the whole history goes on
+              replacements=(*record.replacements, event))
+    return ReplaceResult(caseload, solution, out, replacement.declined, newcomers)
+
+
+def replacement_of(record: RunRecord, run_dir: Path, caseload: Caseload, declined: tuple[str, ...]
+                   ) -> tuple[Solution, Solution, Replacement]:
+    """The run a record holds (as a solution), and its replacement when these children declined
+    (what `replace` writes, and what `verify` redoes).
+
+    Raises:
+        InputError: the record's search parameters are incomplete, or a child is not in cohort 1.
+    """
+    rules = rules_from_dict(record.rules, source=f"{run_dir}/run.json")
     p = record.params
     try:
         params = SelectionParams(seed=record.seed, time_limit_s=p["time_limit_s"], workers=p["workers"],
@@ -139,17 +156,11 @@ def _replace(request: ReplaceRequest, record: RunRecord, declined: tuple[str, ..
                                  relax=p["relax"], seed_source=p.get("seed_source", "given"),
                                  seed_phrase=p.get("seed_phrase", ""))
     except (KeyError, TypeError) as exc:
-        raise InputError(f"{request.run_dir}/run.json: the search parameters are incomplete ({exc}).",
-                         "bad_run") from exc
+        raise InputError(f"{run_dir}/run.json: the search parameters are incomplete ({exc}).", "bad_run") from exc
     earlier = record.replaced.all_declined if record.replaced else ()
     previous = _solution_of(record, rules, params)
-    solution, replacement = decline(caseload, previous, declined, earlier, from_run=request.run_dir.name)
-    newcomers = tuple(c for c in solution.cohorts[0].members if c not in previous.cohorts[0].members)
-    event = replacement_event(previous, solution, replacement, newcomers, "replaced")
-    write_run(out, caseload, solution, sources, record.input.formats, request.force, replacement,
-              (request.run_dir / "run.json",), consent=record.consent,  # the whole history goes on
-              replacements=(*record.replacements, event))
-    return ReplaceResult(caseload, solution, out, replacement.declined, newcomers)
+    solution, replacement = decline(caseload, previous, declined, earlier, from_run=run_dir.name)
+    return previous, solution, replacement
 
 
 def now_utc() -> str:

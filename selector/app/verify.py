@@ -3,9 +3,9 @@ its inputs, rules and seed. The run is redone from run.json and the inputs (acce
 their SHA-256 match the record) into a temporary folder, and every file is compared byte for
 byte with the folder's (run.json without its wall times).
 
-A run whose search the time limit cut short cannot be redone exactly (wall time decided it):
-the verification says so instead of failing. A replacement run is checked against its recorded
-hashes only: redoing the replacement itself is not built yet.
+A replacement run is redone from the run it replaced (the folder beside it, named in its
+record). A run whose search the time limit cut short cannot be redone exactly (wall time
+decided it): the verification says so.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from typing import Any
 from ..contract.errors import InputError, RunRecordError
 from ..contract.rules import rules_from_dict
 from ..contract.seeds import rules_sha256, seed_from_phrase
-from ..io.run_record import RUN_RECORD_NAME, RunRecord, read_run_record
+from ..io.run_record import RUN_RECORD_NAME, ConsentEvent, Replacement, RunRecord, read_run_record
 from ..io.tables import file_sha256
 from ..solve import SelectionParams
 from .consent import write_consent
 from .loading import load
-from .replace import check_same_inputs, recorded_sources
+from .replace import check_same_inputs, recorded_sources, replacement_of
 from .selection import choose, write_run
 
 
@@ -69,9 +69,10 @@ def verify_run(request: VerifyRequest) -> Verification:
     """
     record = read_run_record(request.run_dir)
     differences = _recorded_hashes(request.run_dir, record)
-    if record.replaced is not None:
-        limit = ("a replacement run: its files were checked against their recorded hashes; the replacement "
-                 "itself is not redone yet")
+    previous_dir = request.run_dir.parent / record.replaced.from_run if record.replaced is not None else None
+    if previous_dir is not None and not (previous_dir / RUN_RECORD_NAME).is_file():
+        limit = (f"a replacement of {previous_dir.name}, which is not beside it: its files were checked against "
+                 "their recorded hashes, but the replacement was not redone")
         return Verification(request.run_dir, tuple(differences), len(record.files), False, (limit,))
     limits = []
     if any(c.status != "OPTIMAL" for c in record.cohorts) or not record.lottery.get("reproducible", True):
@@ -84,19 +85,30 @@ def verify_run(request: VerifyRequest) -> Verification:
             or caseload.contacts_sha256 != record.input.contacts_sha256):
         raise InputError(f"{record.input.caseload}: the caseload or contacts differ from those {request.run_dir} "
                          "was made from.", "input_changed")
-    rules = rules_from_dict(record.rules, source=f"{request.run_dir}/{RUN_RECORD_NAME}")
     params = _params_of(record, request.run_dir)
     if params.seed_source == "phrase":
         expected = seed_from_phrase(params.seed_phrase, record.input.caseload_sha256, rules_sha256(record.rules))
         if expected != record.seed:
             differences.append(f"seed: {record.seed} is not the seed the phrase gives with these files ({expected})")
-    # The recorded seed, as given: a random one is not drawn again.
-    solution = choose(caseload, rules, replace(params, seed_source="given"))
-    solution = replace(solution, params=params)
+    replaced: Replacement | None = None
+    written_with: tuple[ConsentEvent, ...] = ()
+    if previous_dir is not None and record.replaced is not None:
+        # The replacement redone from the run it replaced, as `replace` made it (with that run's
+        # consent calls; those made since are applied as `consent` writes them).
+        previous = read_run_record(previous_dir)
+        _before, solution, replaced = replacement_of(previous, previous_dir, caseload, record.replaced.declined)
+        written_with = previous.consent
+        limits.append(f"a replacement of {previous_dir.name}: redone from that run as it is now "
+                      f"(`selector verify {previous_dir}` checks that one)")
+    else:
+        # The recorded seed, as given: a random one is not drawn again.
+        rules = rules_from_dict(record.rules, source=f"{request.run_dir}/{RUN_RECORD_NAME}")
+        solution = replace(choose(caseload, rules, replace(params, seed_source="given")), params=params)
     with tempfile.TemporaryDirectory(prefix="selector-verify-") as folder:
         again = Path(folder) / "run"
-        write_run(again, caseload, solution, sources, record.input.formats, replacements=record.replacements)
-        if record.consent:  # the calls recorded since, as `consent` writes them
+        write_run(again, caseload, solution, sources, record.input.formats, replaced=replaced,
+                  consent=written_with, replacements=record.replacements)
+        if record.consent != written_with:  # the calls recorded since, as `consent` writes them
             write_consent(again, replace(read_run_record(again), consent=record.consent))
         differences += _compare_folders(request.run_dir, again)
         compared = sum(1 for _ in again.iterdir())
