@@ -235,3 +235,20 @@ def test_without_a_seed_the_page_draws_one_nobody_knew_and_shows_it(client) -> N
     assert seed is not None
     record = json.loads(zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data)).read("selector-run/run.json"))
     assert record["seed"] == int(seed.group(1)) and record["params"]["seed_source"] == "random"
+
+
+def test_the_pages_download_verifies_with_the_files_uploaded(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    response = upload(client)
+    sid = response.headers["Location"].rsplit("/", 1)[1]
+    assert post(client, f"/s/{sid}/choose", default_form(seed="", sets="1")).status_code == 303
+    ids = ids_in(wait_for_result(client, sid))
+    post(client, f"/s/{sid}/consent", {"child_id": ids[0], "state": "agreed"})
+    zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data)).extractall(tmp_path)
+    folder = tmp_path / "selector-run"
+    runner = CliRunner()
+    # The upload's paths are not recorded: the inspector gives the files the area sent.
+    assert runner.invoke(main, ["verify", str(folder)]).exit_code == 2
+    done = runner.invoke(main, ["verify", str(folder), "--caseload", str(SAMPLE / "caseload.csv"),
+                                "--contacts", str(SAMPLE / "contacts.csv")])
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith(f"VERIFIED: {folder}: the run was redone")

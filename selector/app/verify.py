@@ -23,7 +23,7 @@ from ..io.run_record import RUN_RECORD_NAME, ConsentEvent, Replacement, RunRecor
 from ..io.tables import file_sha256
 from ..solve import SelectionParams
 from .consent import write_consent
-from .loading import load
+from .loading import Sources, load
 from .replace import check_same_inputs, recorded_sources, replacement_of
 from .selection import choose, write_run
 
@@ -85,6 +85,8 @@ def verify_run(request: VerifyRequest) -> Verification:
             or caseload.contacts_sha256 != record.input.contacts_sha256):
         raise InputError(f"{record.input.caseload}: the caseload or contacts differ from those {request.run_dir} "
                          "was made from.", "input_changed")
+    # The same bytes under another name (an upload is stored under its own): named as recorded.
+    caseload = replace(caseload, source=record.input.caseload, contacts_source=record.input.contacts)
     params = _params_of(record, request.run_dir)
     if params.seed_source == "phrase":
         expected = seed_from_phrase(params.seed_phrase, record.input.caseload_sha256, rules_sha256(record.rules))
@@ -104,15 +106,36 @@ def verify_run(request: VerifyRequest) -> Verification:
         # The recorded seed, as given: a random one is not drawn again.
         rules = rules_from_dict(record.rules, source=f"{request.run_dir}/{RUN_RECORD_NAME}")
         solution = replace(choose(caseload, rules, replace(params, seed_source="given")), params=params)
+    as_recorded = _as_recorded(record, sources)
     with tempfile.TemporaryDirectory(prefix="selector-verify-") as folder:
-        again = Path(folder) / "run"
-        write_run(again, caseload, solution, sources, record.input.formats, replaced=replaced,
-                  consent=written_with, replacements=record.replacements)
-        if record.consent != written_with:  # the calls recorded since, as `consent` writes them
-            write_consent(again, replace(read_run_record(again), consent=record.consent))
-        differences += _compare_folders(request.run_dir, again)
+        # The calls recorded since the folder was written, as `consent` writes them (contacts.csv
+        # and run.json only) or as the web page's download writes them (the whole folder again).
+        ways = [written_with, record.consent] if record.consent != written_with else [record.consent]
+        found: list[str] = []
+        for k, consent in enumerate(ways):
+            again = Path(folder) / f"run{k}"
+            write_run(again, caseload, solution, as_recorded, record.input.formats, replaced=replaced,
+                      consent=consent, replacements=record.replacements)
+            if record.consent != consent:
+                write_consent(again, replace(read_run_record(again), consent=record.consent))
+            apart = _compare_folders(request.run_dir, again)
+            found = apart if k == 0 else found  # the command line's way is the one reported
+            if not apart:
+                found = []
+                break
+        differences += found
         compared = sum(1 for _ in again.iterdir())
     return Verification(request.run_dir, tuple(differences), compared, True, tuple(limits))
+
+
+def _as_recorded(record: RunRecord, sources: Sources) -> Sources | None:
+    """The sources as the record names them (the files may have been given from elsewhere; the
+    workbook's run sheet shows the recorded paths), or None for an upload (no paths recorded)."""
+    given = record.input
+    if not given.caseload_path and not sources.options.given:
+        return None
+    return replace(sources, caseload=Path(given.caseload_path) if given.caseload_path else None,
+                   contacts=Path(given.contacts_path) if given.contacts_path else None)
 
 
 def _params_of(record: RunRecord, run_dir: Path) -> SelectionParams:
