@@ -10,7 +10,7 @@ import pandas as pd
 from selector import check
 from selector.contract.rules import DEFAULT_RULES
 from selector.report.content import GLOSSARY, in_words
-from tests.conftest import SAMPLE, SAMPLE_ARGS, caseload_frame, load_caseload, run, write_csv
+from tests.conftest import EIGHT, SAMPLE, SAMPLE_ARGS, caseload_frame, load_caseload, run, write_csv
 
 
 def test_select_writes_every_output_of_the_spec(sample_run: Path) -> None:
@@ -262,3 +262,15 @@ def test_bad_rules_file_exit_2_naming_the_key(tmp_path: Path) -> None:
     rules.write_text("size = \n")
     code, _, err = run("select", *SAMPLE_ARGS, "--rules", str(rules), "--out", str(tmp_path / "o"))
     assert code == 2 and err.startswith("Error: r.toml: not valid TOML: ") and "line 1" in err
+
+
+def test_progress_says_each_stage_as_the_run_reaches_it(tmp_path: Path) -> None:
+    caseload = write_csv(tmp_path / "caseload.csv", caseload_frame(EIGHT))
+    code, _, stderr = run("select", str(caseload), "--out", str(tmp_path / "r"), "--sets", "2", "--progress")
+    assert code == 0, stderr
+    stages = [line for line in stderr.splitlines() if line.startswith("... ")]
+    assert stages == ["... reading the caseload", "... reading the rules and candidates", "... cohort 1 of 2",
+                      "... the lottery", "... cohort 2 of 2", "... reserves", "... writing the run folder"]
+    # Not on a terminal (a script, a log), nothing unless asked.
+    code, _, stderr = run("select", str(caseload), "--out", str(tmp_path / "q"), "--sets", "1")
+    assert code == 0 and not [line for line in stderr.splitlines() if line.startswith("... ")]

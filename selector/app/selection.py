@@ -81,9 +81,13 @@ def select(request: SelectRequest, progress: Progress | None = None) -> SelectRe
     """
     with output_lock(request.out):
         check_output_folder(request.out, request.force, request.inputs)
+        if progress is not None:
+            progress("reading the caseload")
         caseload = load(request.sources)
         rules = read_rules(request.rules_file, request.size, caseload)
         solution = choose(caseload, rules, request.params, progress)
+        if progress is not None:
+            progress("writing the run folder")
         write_run(request.out, caseload, solution, request.sources, request.formats, request.force, None,
                   request.inputs)
     return SelectResult(caseload, solution, request.out)

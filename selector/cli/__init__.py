@@ -11,6 +11,7 @@ before anything is imported.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -28,6 +29,7 @@ from .show import (
     echo_warnings,
     progress_bar,
     reports_errors,
+    stage_line,
     write_failures,
 )
 
@@ -173,7 +175,7 @@ def default_rules() -> None:
 @reports_errors
 def select(sources: app.Sources, out: Path, rules_file: Path | None, size: int | None, sets: int, max_overlap: int,
            seed: int | None, seed_phrase: str | None, slack: float, lottery_work: float, time_limit: float,
-           workers: int, relax: bool, formats: str, force: bool) -> None:
+           workers: int, relax: bool, formats: str, force: bool, progress: bool | None) -> None:
     """Choose the tracking cohort, ranked alternatives and reserves; write a run folder.
 
     \b
@@ -191,7 +193,8 @@ def select(sources: app.Sources, out: Path, rules_file: Path | None, size: int |
                                  time_limit_s=time_limit, workers=workers, sets=sets, max_overlap=max_overlap,
                                  relax=relax, slack=slack, lottery_work=lottery_work)
     result = app.select(app.SelectRequest(sources=sources, out=out, rules_file=rules_file, size=size, params=params,
-                                          formats=output_formats(formats), force=force))
+                                          formats=output_formats(formats), force=force),
+                        progress=stage_line if (sys.stderr.isatty() if progress is None else progress) else None)
     click.echo(app.describe(result.caseload), err=True)
     if len(result.caseload.warnings):
         click.echo(f"{len(result.caseload.warnings)} warning(s) (see `selector validate`)", err=True)

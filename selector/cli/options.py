@@ -116,6 +116,8 @@ def search_options(command: F) -> F:
         click.option("--format", "formats", default="csv", show_default=True, metavar="LIST",
                      help="Extra outputs besides CSV: xlsx, parquet (comma-separated)."),
         click.option("--force", is_flag=True, help="Replace a non-empty output folder."),
+        click.option("--progress/--no-progress", default=None,
+                     help="Say each stage on the terminal as the run reaches it (default: when it is a terminal)."),
     ]):
         command = decorator(command)
     return command

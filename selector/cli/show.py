@@ -141,6 +141,11 @@ def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> No
     click.echo(f"Results in {out}/ (report.html, report.md, cohorts.csv, contacts.csv, chances.csv, run.json)")
 
 
+def stage_line(stage: str) -> None:
+    """A run's stage, as it starts, on the terminal (the work can take a minute at 60,000 rows)."""
+    click.echo(f"... {stage}", err=True)
+
+
 def progress_bar(stream: Any, total: int) -> Any:
     failures = 0
     with click.progressbar(length=total, label=f"{total} runs", file=sys.stderr, show_eta=True, show_pos=True,
