@@ -92,3 +92,20 @@ def test_a_hand_edited_consent_state_is_refused(sample_run_copy: Path) -> None:
     code, _, stderr = run("consent", str(sample_run_copy), record["cohorts"][0]["members"][0], "asked")
     assert code == 2
     assert "  - consent[0].state: 'probably' is not one of to ask, asked, agreed, declined, unreachable" in stderr
+
+
+def test_the_workbook_shows_the_calls_as_contacts_csv_does(sample_run_copy: Path) -> None:
+    import openpyxl
+
+    members = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"]
+    assert run("consent", str(sample_run_copy), members[0], "agreed", "--note", "by phone")[0] == 0
+    book = openpyxl.load_workbook(sample_run_copy / "cohorts.xlsx", read_only=True)
+    rows = list(book["Contacts"].iter_rows(values_only=True))
+    states = {row[rows[0].index("child_id")]: row[rows[0].index("consent")] for row in rows[1:]}
+    assert states == consent_column(sample_run_copy)
+    assert states[members[0]] == "agreed"
+    history = next(row[1] for row in book["Run"].iter_rows(values_only=True) if row[0] == "consent")
+    assert json.loads(history) == json.loads((sample_run_copy / "run.json").read_text())["consent"]
+    book.close()
+    # The folder still verifies: the workbook's hash was recorded with the call.
+    assert run("verify", str(sample_run_copy))[0] == 0

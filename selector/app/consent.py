@@ -13,6 +13,7 @@ from ..contract.errors import InputError
 from ..io.folders import output_lock, write_file
 from ..io.run_record import CONSENT_STATES, ConsentEvent, RunRecord, read_run_record
 from ..io.tables import frame_to_csv_bytes
+from ..report.xlsx import with_consent
 from .replace import match_ids, now_utc
 
 
@@ -87,16 +88,23 @@ def record_consent(request: ConsentRequest) -> ConsentResult:
 
 
 def write_consent(run_dir: Path, record: RunRecord) -> None:
-    """contacts.csv's consent column and run.json, each written whole (run.json last, with the
-    new hash of contacts.csv)."""
+    """contacts.csv's consent column, the workbook's (when there is one) and run.json, each
+    written whole (run.json last, with the new hashes)."""
     path = run_dir / "contacts.csv"
     files = dict(record.files)
+    states: dict[str, str] = {}
     if path.is_file():
         contacts = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         if "child_id" in contacts.columns:
             contacts["consent"] = [(record.consent_state(c) or ConsentEvent(c, "to ask", "")).state
                                    for c in contacts["child_id"]]
+            states = dict(zip(contacts["child_id"], contacts["consent"], strict=True))
             content = frame_to_csv_bytes(contacts)
             write_file(path, content, replaceable=True)
             files["contacts.csv"] = hashlib.sha256(content).hexdigest()
+    workbook = run_dir / "cohorts.xlsx"
+    if workbook.is_file():
+        content = with_consent(workbook.read_bytes(), states, record.to_dict(with_files=False)["consent"])
+        write_file(workbook, content, replaceable=True)
+        files["cohorts.xlsx"] = hashlib.sha256(content).hexdigest()
     write_file(run_dir / "run.json", replace(record, files=files).to_json_bytes(), replaceable=True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 import zipfile
 
 import pandas as pd
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 
 from ..io.tables import escape_formula
@@ -40,6 +41,31 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
         for index, column in enumerate(frame.columns, start=1):
             width = max([len(str(column))] + [len(str(v)) for v in frame[column].tolist()])
             sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(60, width + 2)
+    fixed = dt.datetime(2000, 1, 1)
+    book.properties.created = fixed
+    book.properties.modified = fixed
+    raw = io.BytesIO()
+    book.save(raw)
+    return _fixed_zip_times(raw.getvalue())
+
+
+def with_consent(data: bytes, states: dict[str, str], consent: list[dict[str, str]]) -> bytes:
+    """A run's workbook with the consent calls made since it was written: each child's state in
+    the Contacts sheet's consent column, and the history in the Run sheet's consent row (as
+    contacts.csv and run.json hold them). Same bytes for the same calls."""
+    book = load_workbook(io.BytesIO(data))
+    if "Contacts" in book.sheetnames:
+        sheet = book["Contacts"]
+        header = [cell.value for cell in sheet[1]]
+        if "child_id" in header and "consent" in header:
+            child, state = header.index("child_id"), header.index("consent")
+            for row in sheet.iter_rows(min_row=2):
+                if row[child].value in states:
+                    row[state].value = states[str(row[child].value)]
+    if "Run" in book.sheetnames:
+        for row in book["Run"].iter_rows(min_row=2):
+            if row[0].value == "consent":
+                row[1].value = json.dumps(consent, ensure_ascii=False)
     fixed = dt.datetime(2000, 1, 1)
     book.properties.created = fixed
     book.properties.modified = fixed
