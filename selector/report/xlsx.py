@@ -41,12 +41,7 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
         for index, column in enumerate(frame.columns, start=1):
             width = max([len(str(column))] + [len(str(v)) for v in frame[column].tolist()])
             sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(60, width + 2)
-    fixed = dt.datetime(2000, 1, 1)
-    book.properties.created = fixed
-    book.properties.modified = fixed
-    raw = io.BytesIO()
-    book.save(raw)
-    return _fixed_zip_times(raw.getvalue())
+    return _saved(book)
 
 
 def with_consent(data: bytes, states: dict[str, str], consent: list[dict[str, str]]) -> bytes:
@@ -66,6 +61,11 @@ def with_consent(data: bytes, states: dict[str, str], consent: list[dict[str, st
         for row in book["Run"].iter_rows(min_row=2):
             if row[0].value == "consent":
                 row[1].value = json.dumps(consent, ensure_ascii=False)
+    return _saved(book)
+
+
+def _saved(book: Workbook) -> bytes:
+    """The workbook's bytes, the same for the same content: fixed document dates and zip times."""
     fixed = dt.datetime(2000, 1, 1)
     book.properties.created = fixed
     book.properties.modified = fixed
