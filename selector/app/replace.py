@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..contract.defaults import LOTTERY_WORK
 from ..contract.errors import InputError
 from ..contract.rules import Rules, rules_from_dict
 from ..io.folders import check_output_folder, output_lock
@@ -149,18 +150,29 @@ def replacement_of(record: RunRecord, run_dir: Path, caseload: Caseload, decline
         InputError: the record's search parameters are incomplete, or a child is not in cohort 1.
     """
     rules = rules_from_dict(record.rules, source=f"{run_dir}/run.json")
-    p = record.params
-    try:
-        params = SelectionParams(seed=record.seed, time_limit_s=p["time_limit_s"], workers=p["workers"],
-                                 sets=p["sets"], max_overlap=p["max_overlap"], reserves=p["reserves"],
-                                 relax=p["relax"], seed_source=p.get("seed_source", "given"),
-                                 seed_phrase=p.get("seed_phrase", ""))
-    except (KeyError, TypeError) as exc:
-        raise InputError(f"{run_dir}/run.json: the search parameters are incomplete ({exc}).", "bad_run") from exc
+    # A replacement keeps cohort 1's other members, so it draws no lottery: its record has always
+    # given the slack and the lottery's work their defaults.
+    params = replace(recorded_params(record, run_dir), slack=0.0, lottery_work=LOTTERY_WORK)
     earlier = record.replaced.all_declined if record.replaced else ()
     previous = _solution_of(record, rules, params)
     solution, replacement = decline(caseload, previous, declined, earlier, from_run=run_dir.name)
     return previous, solution, replacement
+
+
+def recorded_params(record: RunRecord, run_dir: Path) -> SelectionParams:
+    """The search parameters a run record holds (the seed as recorded).
+
+    Raises:
+        InputError: a parameter is missing or of the wrong type.
+    """
+    p = record.params
+    try:
+        return SelectionParams(seed=record.seed, time_limit_s=p["time_limit_s"], workers=p["workers"], sets=p["sets"],
+                               max_overlap=p["max_overlap"], reserves=p["reserves"], relax=p["relax"],
+                               slack=p.get("slack", 0.0), lottery_work=p.get("lottery_work", LOTTERY_WORK),
+                               seed_source=p.get("seed_source", "given"), seed_phrase=p.get("seed_phrase", ""))
+    except (KeyError, TypeError) as exc:
+        raise InputError(f"{run_dir}/run.json: the search parameters are incomplete ({exc}).", "bad_run") from exc
 
 
 def now_utc() -> str:

@@ -16,15 +16,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..contract.errors import InputError, RunRecordError
+from ..contract.errors import InputError
 from ..contract.rules import rules_from_dict
 from ..contract.seeds import rules_sha256, seed_from_phrase
 from ..io.run_record import RUN_RECORD_NAME, ConsentEvent, Replacement, RunRecord, read_run_record
 from ..io.tables import file_sha256
-from ..solve import SelectionParams
 from .consent import write_consent
 from .loading import Sources, load
-from .replace import check_same_inputs, recorded_sources, replacement_of
+from .replace import check_same_inputs, recorded_params, recorded_sources, replacement_of
 from .selection import choose, write_run
 
 
@@ -87,7 +86,7 @@ def verify_run(request: VerifyRequest) -> Verification:
                          "was made from.", "input_changed")
     # The same bytes under another name (an upload is stored under its own): named as recorded.
     caseload = replace(caseload, source=record.input.caseload, contacts_source=record.input.contacts)
-    params = _params_of(record, request.run_dir)
+    params = recorded_params(record, request.run_dir)
     if params.seed_source == "phrase":
         expected = seed_from_phrase(params.seed_phrase, record.input.caseload_sha256, rules_sha256(record.rules))
         if expected != record.seed:
@@ -136,18 +135,6 @@ def _as_recorded(record: RunRecord, sources: Sources) -> Sources | None:
         return None
     return replace(sources, caseload=Path(given.caseload_path) if given.caseload_path else None,
                    contacts=Path(given.contacts_path) if given.contacts_path else None)
-
-
-def _params_of(record: RunRecord, run_dir: Path) -> SelectionParams:
-    p = record.params
-    try:
-        return SelectionParams(seed=record.seed, time_limit_s=p["time_limit_s"], workers=p["workers"], sets=p["sets"],
-                               max_overlap=p["max_overlap"], reserves=p["reserves"], relax=p["relax"],
-                               slack=p.get("slack", 0.0), lottery_work=p["lottery_work"],
-                               seed_source=p.get("seed_source", "given"), seed_phrase=p.get("seed_phrase", ""))
-    except (KeyError, TypeError) as exc:
-        raise RunRecordError(f"{run_dir}/{RUN_RECORD_NAME}: the search parameters are incomplete ({exc}).",
-                             "bad_run") from exc
 
 
 def _recorded_hashes(run_dir: Path, record: RunRecord) -> list[str]:
