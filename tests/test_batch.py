@@ -127,3 +127,24 @@ def test_failures_csv_has_every_error_of_every_area(areas: Path, tmp_path: Path)
     noap = failures[failures["area"] == "Noapshire"]
     assert len(noap) == 1 and noap["problem"].iloc[0].startswith("the rules cannot all be met:")
     assert "Northshire" not in set(failures["area"])
+
+
+def test_each_area_draws_its_own_secure_seed_unless_one_is_given(areas: Path, tmp_path: Path) -> None:
+    # A national run must be as unpredictable as a single one: without --seed each area's run
+    # draws a seed from the secure random source, recorded in summary.csv and its run.json.
+    seeds = []
+    for k in range(2):
+        out = tmp_path / f"out{k}"
+        assert run("batch", str(areas), "--out", str(out), "--jobs", "1", "--sets", "1")[0] == 1
+        summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig", keep_default_na=False, dtype=str)
+        record = json.loads((out / "Northshire" / "run.json").read_text())
+        assert summary["seed"].tolist()[0] == str(record["seed"])
+        assert record["params"]["seed_source"] == "random"
+        assert summary["seed"].tolist()[1:] == ["", ""]  # the areas that failed drew none
+        seeds.append(record["seed"])
+    assert seeds[0] != seeds[1]
+    out = tmp_path / "given"
+    assert run("batch", str(areas), "--out", str(out), "--jobs", "1", "--sets", "1", "--seed", "7")[0] == 1
+    summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig", keep_default_na=False, dtype=str)
+    assert summary["seed"].tolist() == ["7", "7", "7"]
+    assert json.loads((out / "Northshire" / "run.json").read_text())["params"]["seed_source"] == "given"

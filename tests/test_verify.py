@@ -131,13 +131,27 @@ def test_a_replacement_not_drawn_as_recorded_is_caught(small_run: Path, tmp_path
     assert "  cohorts.csv: differs from the redone run (first at line 2)" in out
 
 
-def test_a_replacement_whose_run_is_not_beside_it_is_checked_against_its_hashes_and_says_so(
+def test_a_replacement_whose_run_is_not_beside_it_is_redone_from_its_own_record(
         small_run: Path, tmp_path: Path) -> None:
     member = json.loads((small_run / "run.json").read_text())["cohorts"][0]["members"][0]
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    assert run("replace", str(small_run), "--decline", member, "--out", str(elsewhere / "again"))[0] == 0
-    code, out = verify(elsewhere / "again")
-    assert code == 0 and out[0] == ("Note: a replacement of run, which is not beside it: its files were checked "
-                                    "against their recorded hashes, but the replacement was not redone.")
-    assert out[1].startswith("HASHES MATCH:")
+    again = elsewhere / "again"
+    assert run("replace", str(small_run), "--decline", member, "--out", str(again))[0] == 0
+    newcomer = json.loads((again / "run.json").read_text())["cohorts"][0]["members"][0]
+    assert run("consent", str(again), newcomer, "agreed")[0] == 0  # a call made since
+    code, out = verify(again)
+    assert code == 0 and out[0] == ("Note: a replacement of run, which is not beside it: redone from its own record "
+                                    "(who was left out and the reserves offered as recorded; verifying that run "
+                                    "checks them).")
+    assert out[1].startswith(f"VERIFIED: {again}: the run was redone")
+    # Another child brought in, the folder edited to match: caught without the earlier run.
+    replaced = json.loads((again / "run.json").read_text())
+    other = next(f"K{i}" for i in range(1, 9) if f"K{i}" not in replaced["cohorts"][0]["members"] and f"K{i}" != member)
+    replaced["cohorts"][0]["members"][0] = other
+    (again / "run.json").write_text(json.dumps(replaced, indent=2))
+    cohorts = again / "cohorts.csv"
+    cohorts.write_text(cohorts.read_text(encoding="utf-8-sig").replace(newcomer, other), encoding="utf-8-sig")
+    rehash(again, "cohorts.csv")
+    code, out = verify(again)
+    assert code == 1 and "  cohorts.csv: differs from the redone run (first at line 2)" in out

@@ -77,7 +77,7 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
     for record in rows:
         area = record.get("area", "").strip() or Path(record["caseload"]).stem
         seed_text = str(record.get("seed", "")).strip()
-        row_params = replace(params, seed=int(seed_text)) if seed_text else params
+        row_params = replace(params, seed=int(seed_text), seed_source="given") if seed_text else params
         variants: list[tuple[str, Path | None]] = [("", path_of(record.get("rules")))]
         if rules_variants:
             variants = [(f"__{_safe_name(r.stem)}", Path(os.path.abspath(r))) for r in rules_variants]
@@ -88,7 +88,9 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
                                   contacts=path_of(record.get("contacts")),
                                   allow_missing_contact=allow_missing_contact)
                 items.append(BatchItem(name, SelectRequest(sources=sources, out=out / name, rules_file=rules_file,
-                                                           params=replace(row_params, seed=seed), formats=formats),
+                                                           params=replace(row_params, seed=seed, seed_source=(
+                                                               "given" if seeds else row_params.seed_source)),
+                                                           formats=formats),
                                        manifest, audit_draws, as_given(record["caseload"])))
     names = [t.name for t in items]
     repeated = sorted({n for n in names if names.count(n) > 1})
@@ -132,7 +134,9 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
     request = item.request
     row: dict[str, object] = {
         "area": item.name, "caseload": item.caseload_as_given or str(request.sources.caseload),
-        "rules": str(request.rules_file or "default"), "seed": request.params.seed,
+        "rules": str(request.rules_file or "default"),
+        # A secure random seed is drawn when the area's run starts: known only once it has.
+        "seed": "" if request.params.seed_source == "random" else request.params.seed,
         "rows": "", "eligible": "", "status": "", "score": "", "bound": "", "exit_code": 0, "error": "",
         "run_folder": item.name,
     }
@@ -140,8 +144,12 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
     failures: list[dict[str, object]] = []  # every error of the area, for failures.csv
     try:
         if item.audit_draws:
+            # An audit's draws are numbered from its seed (as `selector audit`, 0 unless given).
+            given = request.params if request.params.seed_source == "given" else replace(
+                request.params, seed=0, seed_source="given")
+            row["seed"] = given.seed
             audited = audit(AuditRequest(sources=request.sources, out=request.out, rules_file=request.rules_file,
-                                         params=request.params, draws=item.audit_draws))
+                                         params=given, draws=item.audit_draws))
         else:
             result = select(request)
     except CaseloadValidationError as error:
@@ -165,6 +173,7 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
             best = result.solution.cohorts[0]
             frame = result.caseload.frame
             row.update(rows=len(frame), eligible=int(frame["eligible"].sum()), status=best.status,
+                       seed=result.solution.params.seed,
                        score=best.score, bound=best.bound)
     row["seconds"] = round(time.perf_counter() - started, 3)
     row["failures"] = [{"area": item.name, **f} for f in failures]

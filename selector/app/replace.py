@@ -57,7 +57,8 @@ def decline(caseload: Caseload, solution: Solution, declined: Iterable[str],
             already_declined: Iterable[str] = (), from_run: str = "", progress: Progress | None = None,
             ) -> tuple[Solution, Replacement]:
     """Families declined (one or several at once): the rest of cohort 1 keeps its slots and the
-    freed slots are re-optimised under every rule; alternatives and reserves are refreshed.
+    freed slots are filled by a draw from the fairest lottery over the best ways to fill them
+    under every rule (solve_replacement); alternatives and reserves are refreshed.
 
     Args:
         caseload: the validated caseload of the run.
@@ -78,10 +79,11 @@ def decline(caseload: Caseload, solution: Solution, declined: Iterable[str],
         problem = excluding(problem, set(earlier))
     # One family at a time: the slot's reserves, in their order, are offered first.
     preferred = solution.reserves.get(wanted[0], ()) if len(wanted) == 1 else ()
-    replaced = solve_replacement(problem, solution.params, first, wanted, progress=progress, preferred=preferred)
+    replaced = solve_replacement(problem, solution.params, first, wanted, progress=progress, preferred=preferred,
+                                 left_out=earlier)
     record = Replacement(from_run=from_run, declined=wanted, reason=DECLINE_REASON,
                          kept=tuple(c for c in first if c not in wanted),
-                         all_declined=tuple(sorted(set(earlier) | set(wanted))))
+                         all_declined=tuple(sorted(set(earlier) | set(wanted))), offered=tuple(preferred))
     return replace(replaced, dropped=solution.dropped), record
 
 
@@ -153,10 +155,37 @@ def replacement_of(record: RunRecord, run_dir: Path, caseload: Caseload, decline
     # A replacement keeps cohort 1's other members, so it draws no lottery: its record has always
     # given the slack and the lottery's work their defaults.
     params = replace(recorded_params(record, run_dir), slack=0.0, lottery_work=LOTTERY_WORK)
-    earlier = record.replaced.all_declined if record.replaced else ()
+    # Nobody whose family said no comes in: earlier declines, and reserves who declined when asked.
+    said_no = {e.child_id for e in record.consent if record.consent_state(e.child_id) is e
+               and e.state in ("declined", "unreachable")}
+    earlier = sorted((set(record.replaced.all_declined if record.replaced else ()) | said_no) - set(declined))
     previous = _solution_of(record, rules, params)
     solution, replacement = decline(caseload, previous, declined, earlier, from_run=run_dir.name)
     return previous, solution, replacement
+
+
+def replacement_redone(record: RunRecord, run_dir: Path, caseload: Caseload) -> Solution:
+    """A replacement redone from its own record, without the run it replaced: cohort 1 before
+    is this one's with the declined children back in the freed slots (which declined child
+    held which freed slot changes nothing), the families left out and the reserves offered are
+    as recorded (`verify` of the earlier run checks those).
+
+    Raises:
+        InputError: the record is not a replacement's, or its parameters are incomplete.
+    """
+    done = record.replaced
+    if done is None:
+        raise InputError(f"{run_dir}/run.json: not a replacement run.", "bad_run")
+    rules = rules_from_dict(record.rules, source=f"{run_dir}/run.json")
+    params = replace(recorded_params(record, run_dir), slack=0.0, lottery_work=LOTTERY_WORK)
+    back = iter(done.declined)
+    before = tuple(c if c in set(done.kept) else next(back, c) for c in record.cohorts[0].members)
+    first = record.cohorts[0]
+    previous = Solution(cohorts=(Cohort(1, before, first.score, first.status, first.bound, first.seconds),),
+                        reserves={done.declined[0]: done.offered} if len(done.declined) == 1 else {},
+                        rules=rules, dropped=record.dropped_rules, params=params, candidates=record.candidates)
+    earlier = sorted(set(done.all_declined) - set(done.declined))
+    return decline(caseload, previous, done.declined, earlier, from_run=done.from_run)[0]
 
 
 def recorded_params(record: RunRecord, run_dir: Path) -> SelectionParams:

@@ -4,7 +4,7 @@ their SHA-256 match the record) into a temporary folder, and every file is compa
 byte with the folder's (run.json without its wall times).
 
 A replacement run is redone from the run it replaced (the folder beside it, named in its
-record). A run whose search the time limit cut short cannot be redone exactly (wall time
+record), or, when that folder is not there, from its own record. A run whose search the time limit cut short cannot be redone exactly (wall time
 decided it): the verification says so.
 """
 
@@ -23,7 +23,7 @@ from ..io.run_record import RUN_RECORD_NAME, ConsentEvent, Replacement, RunRecor
 from ..io.tables import file_sha256
 from .consent import write_consent
 from .loading import Sources, load
-from .replace import check_same_inputs, recorded_params, recorded_sources, replacement_of
+from .replace import check_same_inputs, recorded_params, recorded_sources, replacement_of, replacement_redone
 from .selection import choose, write_run
 
 
@@ -69,10 +69,6 @@ def verify_run(request: VerifyRequest) -> Verification:
     record = read_run_record(request.run_dir)
     differences = _recorded_hashes(request.run_dir, record)
     previous_dir = request.run_dir.parent / record.replaced.from_run if record.replaced is not None else None
-    if previous_dir is not None and not (previous_dir / RUN_RECORD_NAME).is_file():
-        limit = (f"a replacement of {previous_dir.name}, which is not beside it: its files were checked against "
-                 "their recorded hashes, but the replacement was not redone")
-        return Verification(request.run_dir, tuple(differences), len(record.files), False, (limit,))
     limits = []
     if any(c.status != "OPTIMAL" for c in record.cohorts) or not record.lottery.get("reproducible", True):
         limits.append("the time limit cut the original search short, so the run cannot be redone exactly; "
@@ -92,13 +88,24 @@ def verify_run(request: VerifyRequest) -> Verification:
         if expected != record.seed:
             differences.append(f"seed: {record.seed} is not the seed the phrase gives with these files ({expected})")
     replaced: Replacement | None = None
-    written_with: tuple[ConsentEvent, ...] = ()
-    if previous_dir is not None and record.replaced is not None:
+    # The consent calls the folder was first written with: those recorded since were applied as
+    # `consent` writes them (contacts.csv, the workbook and run.json only).
+    written_with: list[tuple[ConsentEvent, ...]] = []
+    if (previous_dir is not None and record.replaced is not None
+            and not (previous_dir / RUN_RECORD_NAME).is_file()):
+        # Without the run it replaced: redone from its own record (the families left out and the
+        # reserves offered as recorded), with every earlier part of the consent history tried.
+        solution = replacement_redone(record, request.run_dir, caseload)
+        replaced = record.replaced
+        written_with = [record.consent[:k] for k in range(len(record.consent), -1, -1)]
+        limits.append(f"a replacement of {previous_dir.name}, which is not beside it: redone from its own record "
+                      "(who was left out and the reserves offered as recorded; verifying that run checks them)")
+    elif previous_dir is not None and record.replaced is not None:
         # The replacement redone from the run it replaced, as `replace` made it (with that run's
         # consent calls; those made since are applied as `consent` writes them).
         previous = read_run_record(previous_dir)
         _before, solution, replaced = replacement_of(previous, previous_dir, caseload, record.replaced.declined)
-        written_with = previous.consent
+        written_with = [previous.consent]
         limits.append(f"a replacement of {previous_dir.name}: redone from that run as it is now "
                       f"(`selector verify {previous_dir}` checks that one)")
     else:
@@ -109,7 +116,7 @@ def verify_run(request: VerifyRequest) -> Verification:
     with tempfile.TemporaryDirectory(prefix="selector-verify-") as folder:
         # The calls recorded since the folder was written, as `consent` writes them (contacts.csv
         # and run.json only) or as the web page's download writes them (the whole folder again).
-        ways = [written_with, record.consent] if record.consent != written_with else [record.consent]
+        ways = list(dict.fromkeys([*written_with, record.consent]))
         found: list[str] = []
         for k, consent in enumerate(ways):
             again = Path(folder) / f"run{k}"

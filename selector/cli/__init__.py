@@ -268,10 +268,13 @@ def audit(sources: app.Sources, out: Path, rules_file: Path | None, draws: int, 
 @reports_errors
 def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: bool, caseload_file: Path | None,
             contacts_file: Path | None) -> None:
-    """A family declined: keep the rest of cohort 1, re-optimise the freed slot(s).
+    """A family declined: keep the rest of cohort 1, draw who fills the freed slot(s).
 
-    Reads the run folder's run.json, re-reads the same caseload (it must be unchanged), and
-    writes a new run folder that records what was replaced and why. The old folder is kept.
+    Reads the run folder's run.json, re-reads the same caseload (it must be unchanged), proves
+    the best score the freed slots can reach, and draws the newcomers by the run's seed from the
+    fairest lottery over every way to fill them that reaches it (with one slot, the first of its
+    reserves who still can; families who said no never come in). Writes a new run folder that
+    records what was replaced and why, with every child's chance; the old folder is kept.
 
     \b
     Example:
@@ -348,7 +351,7 @@ def consent(run_dir: Path, child_id: str, state: str, note: str) -> None:
             rest = f"; then {', '.join(result.offered[1:])}" if len(result.offered) > 1 else ""
             click.echo(f"Offered for {result.role.split(', ')[1]}: {result.offered[0]}{rest}.")
         else:
-            click.echo("No reserve is left for this slot; replace re-optimises it from the whole caseload.")
+            click.echo("No reserve is left for this slot; replace draws from the whole caseload.")
         click.echo(f"To fill the slot: selector replace {run_dir} --decline {event.child_id}")
     for slot, member, now in result.states:
         click.echo(f"  {slot}. {member}  {now}")
@@ -365,7 +368,9 @@ def consent(run_dir: Path, child_id: str, state: str, note: str) -> None:
 @click.option("--seeds", default="", metavar="LIST", help="Scenario mode: run every area with each seed, e.g. 1,2,3.")
 @click.option("--sets", type=click.IntRange(min=1), default=5, show_default=True, help="Ranked cohorts per area.")
 @click.option("--max-overlap", type=click.IntRange(min=0), default=3, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for rows without one.")
+@click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=None,
+              help="Seed for rows without one (default: each area's run draws a secure random seed, recorded in "
+                   "summary.csv and its run.json).")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True)
 @click.option("--relax", is_flag=True, help="Relax impossible rules in every area.")
 @click.option("--allow-missing-contact", is_flag=True)
@@ -380,7 +385,7 @@ def consent(run_dir: Path, child_id: str, state: str, note: str) -> None:
                    "choosing a cohort; each area's folder gets the audit's files.")
 @reports_errors
 def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...], seeds: str, sets: int,
-          max_overlap: int, seed: int, time_limit: float, relax: bool, allow_missing_contact: bool,
+          max_overlap: int, seed: int | None, time_limit: float, relax: bool, allow_missing_contact: bool,
           formats: str, force: bool, scheduler: str | None, audit_draws: int | None) -> None:
     """Run many areas (or scenarios) in parallel, with progress and a summary.csv.
 
@@ -402,7 +407,8 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
     except ValueError:
         raise click.BadParameter(f"{seeds!r} is not a comma-separated list of whole numbers.",
                                  param_hint="--seeds") from None
-    params = app.SelectionParams(seed=seed, time_limit_s=time_limit, sets=sets, max_overlap=max_overlap, relax=relax)
+    params = app.SelectionParams(seed=seed or 0, time_limit_s=time_limit, sets=sets, max_overlap=max_overlap,
+                                 relax=relax, seed_source="random" if seed is None else "given")
     items = app.plan_batch(manifest, out, params, rules_variants=scenario_rules, seeds=seed_list,
                            formats=output_formats(formats), allow_missing_contact=allow_missing_contact,
                            audit_draws=audit_draws or 0)

@@ -112,8 +112,9 @@ def certificate_line(lottery: app.Chances) -> str:
         return "Certificate: not worked out."
     reached = ("the fairest possible smallest chance (first level reached)" if lottery.first_level_reached
                else "not the fairest possible")
-    return (f"Certificate: every child who can be drawn has at least {lottery.smallest:.4%}; no lottery over these "
-            f"cohorts could give every one more than {lottery.bound:.4%} ({lottery.certified:.0%} of it: {reached}).")
+    who, over = ("can come in", "fillings") if lottery.kept else ("can be drawn", "cohorts")
+    return (f"Certificate: every child who {who} has at least {lottery.smallest:.4%}; no lottery over these "
+            f"{over} could give every one more than {lottery.bound:.4%} ({lottery.certified:.0%} of it: {reached}).")
 
 
 def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> None:
@@ -136,7 +137,12 @@ def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> No
         click.echo(f"Ranked alternatives (rank: score): {others}")
     if solution.lottery is not None:
         lottery = solution.lottery
-        click.echo(f"Drawn from a lottery: {lottery.possible} children could have been drawn; {chances_range(lottery)}")
+        if lottery.kept:
+            click.echo(f"Drawn from the lottery over the best ways to fill the freed slots: {lottery.possible} children "
+                       f"could have come in; {chances_range(lottery)}")
+        else:
+            click.echo(f"Drawn from a lottery: {lottery.possible} children could have been drawn; "
+                       f"{chances_range(lottery)}")
         click.echo(certificate_line(lottery))
     click.echo(f"Results in {out}/ (report.html, report.md, cohorts.csv, contacts.csv, chances.csv, run.json)")
 

@@ -88,13 +88,16 @@ class ReplacementEvent:
 
 @dataclass(frozen=True)
 class Replacement:
-    """A `replace` run: the run it came from, who declined, who stayed."""
+    """A `replace` run: the run it came from, who declined, who stayed, everyone left out (every
+    family that said no), and, with one slot freed, its reserves in call order as offered (the
+    first who could take the slot came in)."""
 
     from_run: str
     declined: tuple[str, ...]
     reason: str
     kept: tuple[str, ...]
     all_declined: tuple[str, ...]
+    offered: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,8 @@ class RunRecord:
             r = self.replaced
             data["replaced"] = {"from_run": r.from_run, "declined": list(r.declined), "reason": r.reason,
                                 "kept": list(r.kept), "all_declined": list(r.all_declined)}
+            if r.offered:
+                data["replaced"]["offered"] = list(r.offered)
         data["cohorts"] = [
             {"rank": c.rank, "score": c.score, "status": c.status, "bound": c.bound, "seconds": c.seconds,
              "members": list(c.members), "reserves": {m: list(rs) for m, rs in c.reserves.items()}}
@@ -341,6 +346,7 @@ def _replaced_from(reader: _Reader, top: dict[str, Any]) -> Replacement | None:
         reason=reader.get(r, "reason", str, "replaced", default=""),
         kept=tuple(reader.strings(r.get("kept", []), "replaced.kept")),
         all_declined=tuple(reader.strings(r.get("all_declined", []), "replaced.all_declined")),
+        offered=tuple(reader.strings(r.get("offered", []), "replaced.offered")),
     )
 
 

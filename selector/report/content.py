@@ -12,7 +12,7 @@ from ..contract.cells import holds_any, match_key, value_of, value_order
 from ..contract.columns import CONTACT_FIELDS
 from ..contract.rules import CountRule, Rules, SpreadRule
 from ..io.run_record import RunRecord
-from ..solve import Solution
+from ..solve import SelectionParams, Solution
 from ..solve.lottery import Chances
 from .charts import compare_shares
 
@@ -370,7 +370,8 @@ def _reserves_section(solution: Solution) -> Section:
                     for slot, child in enumerate(solution.cohorts[0].members, start=1)]
     return Section("Reserves", [
         ("If a family declines, each slot's reserves can take it with every rule still met, best "
-        "score first. `selector replace RUN_DIR --decline CHILD_ID` re-optimises the slot.")],
+         "score first (those equally good in the order of a draw by the run's seed). `selector replace "
+         "RUN_DIR --decline CHILD_ID` fills the slot: the first reserve who still can comes in.")],
         [Table(["slot", "child", "reserve 1", "reserve 2", "reserve 3"], reserve_rows)])
 
 
@@ -462,6 +463,33 @@ def seed_sentence(seed: int, source: str, phrase: str = "") -> str:
             "the draw must be unpredictable.")
 
 
+def refill_section(lottery: Chances, params: SelectionParams) -> Section:
+    """How a replacement's newcomers were chosen: drawn from the lottery over the best ways to
+    fill the freed slots, with each candidate's chance of coming in."""
+    newcomers = [c for c in lottery.drawn if c not in set(lottery.kept)]
+    paragraphs = [
+        (f"The freed {'slot was' if len(newcomers) == 1 else 'slots were'} filled by seed {params.seed} (the run's) "
+        f"from a lottery over every way to fill {'it' if len(newcomers) == 1 else 'them'} that keeps the other "
+        f"members, meets every rule and reaches the best score such a filling can, {lottery.optimum}. "
+        f"{lottery.possible} children are in at least one such filling, so each of them could have come in, with "
+        f"chances from {percent(lottery.smallest)} to {percent(lottery.largest)} (chances.csv lists every child's "
+        "chance of being in cohort 1 now: 100% for the members who stay, 0 for families who declined). Who made "
+        "the calls could not choose who comes in. With one slot freed, every child who fills it equally well has "
+        "the same chance, and the slot's reserves were drawn from them by the same seed: the first reserve who "
+        "can still take the slot is the one who comes in."),
+        seed_sentence(params.seed, params.seed_source, params.seed_phrase)]
+    if lottery.bound is not None and lottery.certified is not None:
+        paragraphs.append(
+            f"Certificate: every child who can come in has a chance of at least {percent(lottery.smallest)}; no "
+            f"lottery over these fillings could give every one of them more than {percent(lottery.bound)}, so the "
+            f"smallest chance is {lottery.certified:.0%} of the fairest possible"
+            + (": the first level of the fairest lottery is reached." if lottery.first_level_reached else "."))
+    paragraphs.append("This lottery was proved the fairest possible." if lottery.proved else
+                      "The lottery's work ran out before it was proved the fairest possible; the newcomers were "
+                      "drawn from the fairest lottery found, and every chance shown is exact for it.")
+    return Section(f"How the freed {'slot was' if len(newcomers) == 1 else 'slots were'} filled", paragraphs)
+
+
 def lottery_section(caseload: pd.DataFrame, solution: Solution) -> Section | None:
     """How cohort 1 was chosen: the lottery, how predictable it was, and each need, age band,
     setting and locality's share of the chances beside its share of the caseload (the whole
@@ -469,6 +497,8 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution) -> Section | Non
     lottery = solution.lottery
     if lottery is None:
         return None
+    if lottery.kept:
+        return refill_section(lottery, solution.params)
     size, params = solution.rules.size, solution.params
     eligible = caseload.loc[caseload["eligible"]].set_index("child_id", drop=False)
     chances = pd.Series(lottery.chances, index=list(lottery.child_ids))

@@ -21,8 +21,7 @@ from ..contract.errors import InfeasibleSelectionError, SolverError
 from ..contract.rules import Rules
 from .constraints import CohortModel
 from .explain import check_enough_candidates, explain_infeasible, rules_to_relax
-from .fit import Fitter
-from .lottery import Chances, draw_first
+from .lottery import Chances, draw_first, draw_refill
 from .problem import Problem, excluding, subset, without_rules
 from .reserves import find_reserves
 from .settings import (
@@ -382,40 +381,42 @@ def lottery_notes(lottery: Chances) -> list[str]:
 
 def solve_replacement(problem: Problem, params: SelectionParams, cohort: Sequence[str],
                       declined: Sequence[str], progress: Callable[[str], None] | None = None,
-                      preferred: Sequence[str] = ()) -> Solution:
+                      preferred: Sequence[str] = (), left_out: Sequence[str] = ()) -> Solution:
     """Cohort 1 with the declined children replaced: the others stay in their slots and the
-    freed slots are re-optimised under every rule; alternatives and reserves are refreshed.
+    freed slots are filled by a draw (the run's seed) from the fairest lottery over the best
+    ways to fill them under every rule (lottery/refill.py); alternatives and reserves are
+    refreshed, and the solution's lottery gives every candidate's chance of coming in.
 
     Args:
         problem: the candidates and rules of the original run (the declined are left out here).
         params: the original run's parameters.
         cohort: the original cohort 1, in slot order.
         declined: members of `cohort` whose families declined or could not be reached.
-        preferred: for one freed slot, children offered for it in this order (its reserves):
-            the first who keeps every rule and reaches the best score takes it, so that the
-            family asked is the one offered.
+        preferred: for one freed slot, its reserves in call order: the first who can take it
+            with the best score comes in (the reserves were drawn from those children by the
+            same seed), so that the family asked is the one offered.
+        left_out: children who said no earlier (not in `problem`), listed with no chance.
     """
     gone = set(declined)
     kept = [c for c in cohort if c not in gone]
     remaining = excluding(problem, gone)
-    solution = solve(remaining, params, fixed_ids=kept, progress=progress)
+    budget = Budget(params.time_limit_s)
+    solution = solve(remaining, params, fixed_ids=kept, progress=progress, budget=budget)
     first = solution.cohorts[0]
-    if len(gone) == 1 and preferred:
-        position = {str(c): i for i, c in enumerate(remaining.child_ids)}
-        fitter = Fitter(remaining, first.score)
-        rest = [position[c] for c in kept]
-        for child in preferred:
-            if child in first.members:  # the search chose the first reserve itself
-                break
-            if child in position and child not in kept and fitter.completes(rest, np.array([position[child]]))[0]:
-                members = tuple(child if c in gone else c for c in cohort)
-                first = replace(first, members=members)
-                solution = replace(solution, cohorts=(first, *solution.cohorts[1:]),
-                                   reserves=find_reserves(remaining, members, params))
-                break
-    newcomers = iter(c for c in first.members if c not in set(kept))
+    if progress is not None:
+        progress("the lottery over the ways to fill the freed slots")
+    index = pd.Index(remaining.child_ids)
+    at = [int(i) for i in index.get_indexer(list(kept))]
+    offered = [int(i) for i in index.get_indexer([c for c in preferred if c in index])]
+    lottery = draw_refill(remaining, params, at, first.score, offered,
+                          fallback=[int(i) for i in index.get_indexer(list(first.members))],
+                          time_limit=max(budget.left(), 1.0), left_out=[*left_out, *declined])
+    newcomers = iter(c for c in lottery.drawn if c not in set(kept))
     # Each newcomer takes a freed slot, so that kept children keep their slot numbers.
     ordered = tuple(c if c not in gone else next(newcomers) for c in cohort)
-    reserves = {c: solution.reserves[c] for c in ordered}
-    return replace(solution, cohorts=(replace(first, members=ordered), *solution.cohorts[1:]),
-                   reserves=reserves)
+    first = replace(first, members=ordered, score=lottery.drawn_score,
+                    status=first.status if lottery.drawn_score == first.score else FEASIBLE,
+                    seconds=round(first.seconds + lottery.seconds, 3))
+    return replace(solution, cohorts=(first, *solution.cohorts[1:]),
+                   reserves=find_reserves(remaining, ordered, params), lottery=lottery,
+                   notes=(*solution.notes, *lottery_notes(lottery)))

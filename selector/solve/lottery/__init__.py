@@ -12,6 +12,7 @@ In parts, each with what it computes:
 - master.py (beside this package): the master LP over the columns, and its duals.
 - leximin.py: the levels, one by one, within the work (budget.py); `fair_lottery`.
 - drawing.py: the seeded draw, and the lottery as the outputs give it.
+- refill.py: a replacement's draw, over the best ways to fill the freed slots.
 - result.py: `Lottery` and `Chances`.
 
 Everything runs on the candidates sorted by child id, so the order of the rows changes nothing,
@@ -26,7 +27,8 @@ from .drawing import chances_of, draw, draw_first
 from .kinds import child_types
 from .leximin import fair_lottery
 from .pricing import Collector, Pricing
+from .refill import draw_refill
 from .result import TOLERANCE, Chances, Lottery
 
 __all__ = ["TOLERANCE", "Chances", "Collector", "Lottery", "Pricing", "chances_of", "child_types", "draw",
-           "draw_first", "fair_lottery"]
+           "draw_first", "draw_refill", "fair_lottery"]

@@ -87,6 +87,8 @@ class Chances:
         seconds: wall time spent.
         bound: no lottery over these cohorts can give every child who can be drawn a chance above
             this (proved; None when it was not worked out).
+        kept: for a replacement, the members of the earlier cohort 1 who stay (every cohort of
+            the lottery holds them; the chances are those of coming in).
     """
 
     child_ids: tuple[str, ...]
@@ -105,19 +107,26 @@ class Chances:
     largest_without_slack: float | None
     seconds: float
     bound: float | None = None
+    kept: tuple[str, ...] = ()
+
+    def open_chances(self) -> list[float]:
+        """The chances of the children who could be drawn (for a replacement, of coming in:
+        the members who stay are left out)."""
+        kept = set(self.kept)
+        return [c for i, c in zip(self.child_ids, self.chances, strict=True) if c > TOLERANCE and i not in kept]
 
     @property
     def possible(self) -> int:
-        """How many children could have been drawn."""
-        return sum(1 for c in self.chances if c > TOLERANCE)
+        """How many children could have been drawn (for a replacement: could have come in)."""
+        return len(self.open_chances())
 
     @property
     def smallest(self) -> float:
-        return min((c for c in self.chances if c > TOLERANCE), default=0.0)
+        return min(self.open_chances(), default=0.0)
 
     @property
     def largest(self) -> float:
-        return max(self.chances, default=0.0)
+        return max(self.open_chances(), default=0.0)
 
     @property
     def certified(self) -> float | None:

@@ -1,0 +1,111 @@
+"""A replacement's draw: when families decline, the children who come in are drawn by the run's
+seed from the fairest lottery over the best ways to fill the freed slots, the other members of
+cohort 1 kept and every rule met, so that whoever makes the consent calls cannot steer who
+comes in, and every candidate's chance of coming in is known.
+
+The lottery is the selection's own (leximin.py) over the cohorts that hold every kept member:
+the kept members are one count rule (all of them, exactly), so every rule, the certificate and
+the exact chances carry over unchanged. With one slot freed, every child who fills it with the
+best score is one cohort of that lottery and has the same chance; the slot's reserves were drawn
+from the same children by the same seed (reserves.py), so the first reserve who can still take
+the slot is the one offered, which keeps the reserves' call order and the draw one thing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from ...contract.rules import CountRule
+from ..fit import Fitter
+from ..problem import Problem, subset
+from ..settings import SelectionParams
+from .drawing import chances_of, draw
+from .leximin import fair_lottery
+from .result import TOLERANCE, Chances
+
+KEPT_RULE = "the members who stay"
+PAIR_CHUNK = 256  # cohorts checked at once when two slots are freed (memory: chunk x candidates)
+
+
+def with_members(problem: Problem, kept: Sequence[int]) -> Problem:
+    """The problem with every cohort holding these candidates (positions): one more count rule."""
+    ids = tuple(str(problem.child_ids[i]) for i in kept)
+    rule = CountRule("child_id", ids, min=len(ids), max=len(ids), label=KEPT_RULE)
+    return replace(problem, rules=replace(problem.rules, counts=(*problem.rules.counts, rule)),
+                   count_members=(*problem.count_members, np.sort(np.asarray(kept, dtype=np.int64))))
+
+
+def draw_refill(problem: Problem, params: SelectionParams, kept: Sequence[int], best: int,
+                preferred: Sequence[int] = (), fallback: Sequence[int] = (), time_limit: float = 600.0,
+                left_out: Sequence[str] = ()) -> Chances:
+    """The children who fill the freed slots, drawn by `params.seed` from the fairest lottery over
+    the cohorts that keep `kept` and score at least `best` (the best a filling can reach).
+
+    Args:
+        problem: the candidates (those who declined already left out) and the rules.
+        kept: the members who stay (positions).
+        best: the best score a filling reaches (proved by the search).
+        preferred: with one slot freed, its reserves in call order: the first who is in the
+            lottery comes in (they were drawn from it by the same seed).
+        fallback: a best filling (the search's), used only if the time runs out first.
+        left_out: children not in `problem` (families who said no), listed with a chance of 0.
+
+    Returns:
+        The lottery and the cohort drawn, as the outputs give them (`drawn`: kept and newcomers).
+    """
+    started = time.perf_counter()
+    inside = _who_can_come_in(problem, kept, best)
+    kept_inside = [int(k) for k in np.searchsorted(inside, kept)]
+    fixed = with_members(subset(problem, inside), kept_inside)
+    back = {int(p): k for k, p in enumerate(inside)}
+    lottery = fair_lottery(fixed, replace(params, slack=0.0), best, time_limit,
+                           fallback=[back[p] for p in fallback if p in back])
+    freed = problem.rules.size - len(kept)
+    offered = [back[p] for p in preferred if p in back and lottery.chances[back[p]] > TOLERANCE]
+    offered = [p for p in offered if p not in set(kept_inside)]
+    drawn = tuple(sorted((*kept_inside, offered[0]))) if freed == 1 and offered else draw(lottery, params.seed)
+    chances = chances_of(fixed, lottery, best, replace(params, slack=0.0), drawn,
+                         seconds=round(time.perf_counter() - started, 3))
+    # Every other candidate is in no best filling: a chance of 0, in child-id order with the rest.
+    outside = sorted((set(map(str, problem.child_ids)) | set(left_out)) - set(chances.child_ids))
+    everyone = sorted(zip((*chances.child_ids, *outside),
+                          (*chances.chances, *[0.0] * len(outside)),
+                          (*chances.types, *[-1] * len(outside)), strict=True))
+    return replace(chances, child_ids=tuple(c for c, _p, _t in everyone),
+                   chances=tuple(p for _c, p, _t in everyone), types=tuple(t for _c, _p, t in everyone),
+                   kept=tuple(str(problem.child_ids[i]) for i in kept))
+
+
+def _who_can_come_in(problem: Problem, kept: Sequence[int], best: int) -> np.ndarray:
+    """The kept members and every candidate who may be in a best filling (positions, in order):
+    with one slot freed, exactly those who complete the cohort with the best score; with more,
+    those who break no upper limit (a count rule's max, a spread rule) beside the kept members,
+    and with two, those whom some other child then completes: only children in no best filling
+    are left out."""
+    everyone = np.arange(problem.n)
+    if problem.rules.size - len(kept) == 1:
+        possible = Fitter(problem, best).completes(list(kept), everyone)
+    else:
+        fitter = Fitter(problem, best)
+        possible = np.ones(problem.n, dtype=bool)
+        rows = list(kept)
+        for r in range(len(fitter.count_max)):
+            flags = fitter.count_flags[r]
+            possible &= int(flags[rows].sum()) + flags <= fitter.count_max[r]
+        for codes, shared, most in fitter.spreads:
+            used = np.bincount(codes[rows], minlength=shared + 1)
+            used[shared] = 0  # the last code: a group no one shares
+            possible &= used[codes] + 1 <= most
+        if problem.rules.size - len(kept) == 2:  # exactly: those with whom some other child completes it
+            candidates = np.flatnonzero(possible)
+            candidates = candidates[~np.isin(candidates, rows)]
+            for start in range(0, len(candidates), PAIR_CHUNK):
+                chunk = candidates[start:start + PAIR_CHUNK]
+                fits = fitter.shortfalls([[*rows, int(c)] for c in chunk], candidates) == 0
+                possible[chunk] = fits.any(axis=1)
+    possible[list(kept)] = True
+    return np.flatnonzero(possible)

@@ -1,0 +1,190 @@
+"""Replacements drawn fairly: after a decline, the children who come in are drawn by the run's
+seed from the fairest lottery over the best ways to fill the freed slots (the other members
+kept, every rule met), every candidate's chance of coming in is shown, the draws follow those
+chances, and nobody whose family said no comes in."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from selector import check
+from selector.contract.rules import DEFAULT_RULES, CountRule, Dimension, Rules
+from selector.solve import SelectionParams, build_problem
+from selector.solve.lottery import draw_refill
+from selector.solve.problem import excluding
+from selector.solve.reserves import find_reserves
+from selector.solve.search import solve, solve_replacement
+from tests.conftest import run, validated
+from tests.test_lottery import leximin_by_enumeration
+
+scipy_stats = pytest.importorskip("scipy.stats")
+
+NEEDS = (Dimension("primary_need", 1, 3),)
+PARAMS = SelectionParams(seed=0, sets=1)
+
+
+def refill_chances(rows: list[dict[str, object]], rules: Rules, kept: list[str], best: int,
+                   seed: int = 0, preferred: tuple[str, ...] = ()) -> tuple[dict[str, float], tuple[str, ...]]:
+    """Each child's chance of being in cohort 1 after the refill, and the cohort drawn."""
+    problem = build_problem(validated(rows).frame, rules)
+    at = {str(c): i for i, c in enumerate(problem.child_ids)}
+    lottery = draw_refill(problem, replace(PARAMS, seed=seed), [at[c] for c in kept], best,
+                          [at[c] for c in preferred])
+    return dict(zip(lottery.child_ids, (round(p, 9) for p in lottery.chances), strict=True)), lottery.drawn
+
+
+def test_one_freed_slot_gives_every_child_who_fills_it_best_the_same_chance() -> None:
+    # Size 3, one point per distinct need (cap 3). K1 ASD and K2 MLD stay; the freed slot scores
+    # 3 with a third need: K3 SEMH, K4 SEMH or K6 PD (1/3 each); K5 ASD would score 2 (chance 0).
+    rows = [{"primary_need": n} for n in ("ASD", "MLD", "SEMH", "SEMH", "ASD", "PD")]
+    chances, drawn = refill_chances(rows, Rules(size=3, dimensions=NEEDS), ["K1", "K2"], best=3)
+    assert chances == pytest.approx({"K1": 1, "K2": 1, "K3": 1 / 3, "K4": 1 / 3, "K5": 0, "K6": 1 / 3}, abs=1e-6)
+    assert {"K1", "K2"} < set(drawn) and len(drawn) == 3 and "K5" not in drawn
+
+
+def test_the_first_reserve_who_fills_the_slot_best_is_the_one_who_comes_in() -> None:
+    # As above; the slot's reserves in call order are K5 (scores less: passed over), then K4.
+    rows = [{"primary_need": n} for n in ("ASD", "MLD", "SEMH", "SEMH", "ASD", "PD")]
+    for seed in range(5):
+        _chances, drawn = refill_chances(rows, Rules(size=3, dimensions=NEEDS), ["K1", "K2"], best=3,
+                                         seed=seed, preferred=("K5", "K4", "K6"))
+        assert set(drawn) == {"K1", "K2", "K4"}
+
+
+def test_two_freed_slots_get_the_leximin_an_enumeration_gives() -> None:
+    # Size 4, K1 stays, three slots... two freed with K1 and K2 kept: every cohort holding both,
+    # enumerated, the checker keeping the best, SciPy's HiGHS solving the leximin level by level.
+    rng = np.random.default_rng(11)
+    needs = ["ASD", "MLD", "SEMH", "PD", "HI", "VI"]
+    rows = [{"primary_need": str(rng.choice(needs)), "age": int(rng.integers(2, 24)),
+             "plan_status": str(rng.choice(["EHCP", "SEN_SUPPORT"]))} for _ in range(9)]
+    dims = (Dimension("primary_need", 2, 4), Dimension("age_band", 1, 3), Dimension("plan_status", 1, 2))
+    rules = Rules(size=4, counts=(CountRule("plan_status", ("EHCP",), min=1),), dimensions=dims)
+    kept = ["K1", "K2"]
+    with_kept = replace(rules, counts=(*rules.counts, CountRule("child_id", tuple(kept), min=2, max=2)))
+    frame = validated(rows).frame
+    expected = leximin_by_enumeration(frame, with_kept)
+    best = max(check.score(frame, c, with_kept) for c in [tuple(c) for c in _cohorts(frame, with_kept)])
+    chances, drawn = refill_chances(rows, rules, kept, best)
+    assert chances == pytest.approx(expected, abs=1e-6)
+    assert not check.violations(frame, drawn, rules) and check.score(frame, drawn, rules) == best
+
+
+def _cohorts(frame: pd.DataFrame, rules: Rules) -> list[tuple[str, ...]]:
+    ids = frame.loc[frame["eligible"], "child_id"].tolist()
+    return [c for c in itertools.combinations(ids, rules.size) if not check.violations(frame, c, rules)]
+
+
+def chi_square_p(observed: dict[str, int], chances: dict[str, float], draws: int, per_draw: int) -> float:
+    """Goodness of fit of how often each child came in against draws x its chance (the children
+    with a chance; each draw brings in `per_draw` of them)."""
+    possible = sorted(c for c, p in chances.items() if p > 1e-9)
+    expected = np.array([chances[c] * draws for c in possible])
+    counts = np.array([observed.get(c, 0) for c in possible], dtype=float)
+    assert counts.sum() == draws * per_draw
+    return float(scipy_stats.chisquare(counts, expected * counts.sum() / expected.sum()).pvalue)
+
+
+@pytest.fixture(scope="module")
+def forty() -> pd.DataFrame:
+    """Forty children meeting the default rules many ways."""
+    rng = np.random.default_rng(5)
+    rows = [{"primary_need": str(rng.choice(["ASD", "MLD", "SEMH", "SLCN", "PD", "HI"])),
+             "age": int(rng.integers(1, 25)), "plan_status": str(rng.choice(["EHCP", "SEN_SUPPORT"])),
+             "setting_type": str(rng.choice(["MAINSTREAM", "AP", "SPECIAL", "FE"]))} for _ in range(40)]
+    return validated(rows).frame
+
+
+def test_replacements_over_many_seeds_follow_their_shown_chances(forty: pd.DataFrame) -> None:
+    # One family of a fixed cohort declines; for each seed the slot's reserves are drawn and the
+    # replacement made as `replace` makes it. How often each child comes in must fit the chances
+    # the replacement shows (chi-square), and the family that declined never comes back.
+    problem = build_problem(forty, DEFAULT_RULES)
+    params = replace(PARAMS, seed=0)
+    cohort = solve(problem, params).cohorts[0].members
+    # The slot that most children can fill equally well (a strong test of evenness).
+    fillers = [solve_replacement(problem, params, cohort, [c]).lottery for c in cohort]
+    slot = int(np.argmax([f.possible if f else 0 for f in fillers]))
+    leaving = cohort[slot]
+    came: dict[str, int] = {}
+    shown: dict[str, float] | None = None
+    draws = 200
+    for seed in range(draws):
+        p = replace(params, seed=seed)
+        reserves = find_reserves(problem, cohort, p)[leaving]
+        after = solve_replacement(problem, p, cohort, [leaving], preferred=reserves)
+        newcomer = after.cohorts[0].members[slot]
+        assert newcomer != leaving and [c for c in after.cohorts[0].members if c != newcomer] == [
+            c for c in cohort if c != leaving]
+        came[newcomer] = came.get(newcomer, 0) + 1
+        assert after.lottery is not None
+        chances = {c: p for c, p in zip(after.lottery.child_ids, after.lottery.chances, strict=True)
+                   if c not in after.lottery.kept}
+        assert shown is None or chances == shown  # the chances do not depend on the seed
+        shown = chances
+    assert shown is not None and shown[leaving] == 0
+    assert len([c for c, p in shown.items() if p > 0]) >= 3
+    assert chi_square_p(came, shown, draws, 1) > 0.001
+
+
+def test_two_declines_over_many_seeds_follow_their_shown_chances(forty: pd.DataFrame) -> None:
+    problem = build_problem(forty, DEFAULT_RULES)
+    cohort = solve(problem, PARAMS).cohorts[0].members
+    # The two slots that the most children can fill (a slot only one child fills tests nothing).
+    pairs = [[a, b] for a, b in itertools.combinations(cohort, 2)]
+    fillings = [solve_replacement(problem, PARAMS, cohort, pair) for pair in pairs]
+    most = int(np.argmax([f.lottery.possible if f.lottery else 0 for f in fillings]))
+    leaving, best = pairs[most], fillings[most].cohorts[0].score
+    remaining = excluding(problem, set(leaving))
+    at = {str(c): i for i, c in enumerate(remaining.child_ids)}
+    kept = [at[c] for c in cohort if c not in leaving]
+    came: dict[str, int] = {}
+    draws = 200
+    lottery = None
+    for seed in range(draws):
+        lottery = draw_refill(remaining, replace(PARAMS, seed=seed), kept, best)
+        for child in set(lottery.drawn) - set(lottery.kept):
+            came[child] = came.get(child, 0) + 1
+        assert not check.violations(forty, lottery.drawn, DEFAULT_RULES)
+        assert check.score(forty, lottery.drawn, DEFAULT_RULES) == best
+    assert lottery is not None and lottery.proved
+    shown = {c: p for c, p in zip(lottery.child_ids, lottery.chances, strict=True) if c not in lottery.kept}
+    assert len([p for p in shown.values() if 0 < p < 1]) >= 4
+    assert not set(came) & set(leaving)
+    assert chi_square_p(came, shown, draws, 2) > 0.001
+
+
+def test_a_family_that_said_no_when_asked_as_a_reserve_never_comes_in(sample_run_copy: Path) -> None:
+    record = json.loads((sample_run_copy / "run.json").read_text())
+    first = record["cohorts"][0]
+    leaving = first["members"][1]
+    reserve = first["reserves"][leaving][0]
+    # Without that answer, the slot's first reserve is the one who comes in.
+    code, stdout, stderr = run("replace", str(sample_run_copy), "--decline", leaving,
+                               "--out", str(sample_run_copy.parent / "without"))
+    assert code == 0, stderr
+    assert f"Replaced {leaving} with {reserve};" in stdout
+    assert run("consent", str(sample_run_copy), reserve, "declined")[0] == 0
+    code, stdout, stderr = run("replace", str(sample_run_copy), "--decline", leaving,
+                               "--out", str(sample_run_copy.parent / "with"))
+    assert code == 0, stderr
+    after = json.loads((sample_run_copy.parent / "with" / "run.json").read_text())
+    assert reserve not in after["cohorts"][0]["members"] and leaving not in after["cohorts"][0]["members"]
+    assert reserve in after["replaced"]["all_declined"]
+    chances = pd.read_csv(sample_run_copy.parent / "with" / "chances.csv", dtype={"child_id": str})
+    by_id = dict(zip(chances["child_id"], chances["chance"], strict=True))
+    assert by_id[reserve] == 0 and by_id[leaving] == 0
+    # The chances shown: the members who stay 1, those who can come in equal shares of one place.
+    kept = [c for c in after["cohorts"][0]["members"] if c in first["members"]]
+    assert all(by_id[c] == 1 for c in kept) and len(kept) == 5
+    coming = [p for c, p in by_id.items() if 0 < p < 1]
+    assert sum(coming) == pytest.approx(1, abs=1e-6) and max(coming) == pytest.approx(min(coming))
+    assert "Drawn from the lottery over the best ways to fill the freed slots: " in stdout
+    assert "## How the freed slot was filled" in (sample_run_copy.parent / "with" / "report.md").read_text()
