@@ -21,6 +21,7 @@ from selector.solve.lottery import child_types, draw, fair_lottery, leximin
 from selector.solve.master import Master, group_types
 from selector.solve.templates import Column
 from tests.conftest import validated
+from tests.generated import caseload_rows, small_rules
 
 scipy_optimize = pytest.importorskip("scipy.optimize")
 
@@ -361,3 +362,38 @@ def test_a_lottery_cut_short_by_its_work_is_the_same_in_any_row_order(tmp_path) 
         assert not lottery.proved and lottery.reproducible
         results.append({str(c): float(p) for c, p in zip(problem.child_ids, lottery.chances, strict=True)})
     assert results[0] == results[1]
+
+
+LOCALITY_OF_SETTING = {"S1": "North", "S2": "North", "S3": "South", "": ""}
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=caseload_rows(min_rows=4, max_rows=9), rules=small_rules(), weight=st.integers(1, 5),
+       slack=st.sampled_from([0.0, 0.0, 30.0]))
+def test_children_of_one_type_can_stand_in_for_each_other_in_every_cohort_of_the_lottery(
+        rows: list[dict[str, object]], rules: Rules, weight: int, slack: float) -> None:
+    # Types leave out a spread rule's group when no cohort of the lottery can hold two of it (its
+    # children share a locality, and two of one locality would cost the score). Whatever the
+    # caseload and rules, swapping a child of a cohort of the lottery for another of its type must
+    # give a cohort of the lottery again (enumerated, the independent checker deciding).
+    for row in rows:  # each setting lies in one locality, as in many areas; few kinds of child
+        row["locality"] = LOCALITY_OF_SETTING[str(row["setting_id"])]
+        row["services"], row["social_care"] = "", ""
+    rules = replace(rules, dimensions=(*rules.dimensions, Dimension("locality", weight, rules.size)))
+    frame = validated(rows).frame
+    ids = frame.loc[frame["eligible"], "child_id"].tolist()
+    if len(ids) < rules.size:
+        return
+    scored = {c: check.score(frame, c, rules) for c in itertools.combinations(ids, rules.size)
+              if not check.violations(frame, c, rules)}
+    if not scored:
+        return
+    threshold = int(np.ceil(max(scored.values()) * (1 - slack / 100) - 1e-9))
+    lottery = {frozenset(c) for c, s in scored.items() if s >= threshold}
+    problem = build_problem(frame, rules)
+    types = dict(zip(problem.child_ids, child_types(problem, threshold).tolist(), strict=True))
+    for cohort in lottery:
+        for leaving in cohort:
+            for other in ids:
+                if other not in cohort and types[other] == types[leaving]:
+                    assert cohort - {leaving} | {other} in lottery, (sorted(cohort), leaving, other)

@@ -30,7 +30,7 @@ class Findings:
 
     def __init__(self, problem: Problem, threshold: int, meter: Meter) -> None:
         self.problem, self.threshold, self.meter = problem, threshold, meter
-        self.type_of = child_types(problem)
+        self.type_of = child_types(problem, threshold)
         self.sizes = np.bincount(self.type_of)
         order = np.argsort(self.type_of, kind="stable")
         bounds = np.concatenate(([0], np.cumsum(self.sizes)))
