@@ -115,6 +115,9 @@ def test_whole_flow_choose_call_replace_undo_download(client) -> None:  # type: 
     page = offered.get_data(as_text=True)
     assert offered.status_code == 200 and f"Replace {ids[1]}?" in page
     newcomer = re.search(r"Accept (\S+) for slot 2", page).group(1)
+    # Drawn, with the chance every child who could fill the slot had: not steered by the caller.
+    assert re.search(r"Drawn by the run&#39;s seed from the \d+ children who could fill the freed slot with the best "
+                     r"score, each with a chance of [\d.]+%: whoever makes the calls cannot choose who comes in.", page)
     assert ids_in(client.get(f"/s/{sid}/result").get_data(as_text=True)) == ids
     response = post(client, f"/s/{sid}/accept")
     after = client.get(response.headers["Location"]).get_data(as_text=True)

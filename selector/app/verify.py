@@ -90,7 +90,7 @@ def verify_run(request: VerifyRequest) -> Verification:
     replaced: Replacement | None = None
     # The consent calls the folder was first written with: those recorded since were applied as
     # `consent` writes them (contacts.csv, the workbook and run.json only).
-    written_with: list[tuple[ConsentEvent, ...]] = []
+    written_with: list[tuple[ConsentEvent, ...]] = [()]
     if (previous_dir is not None and record.replaced is not None
             and not (previous_dir / RUN_RECORD_NAME).is_file()):
         # Without the run it replaced: redone from its own record (the families left out and the

@@ -138,8 +138,9 @@ def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> No
     if solution.lottery is not None:
         lottery = solution.lottery
         if lottery.kept:
-            click.echo(f"Drawn from the lottery over the best ways to fill the freed slots: {lottery.possible} children "
-                       f"could have come in; {chances_range(lottery)}")
+            slots = "slot" if len(lottery.drawn) - len(lottery.kept) == 1 else "slots"
+            click.echo(f"Drawn from the lottery over the best ways to fill the freed {slots}: {lottery.possible} "
+                       f"children could have come in; {chances_range(lottery)}")
         else:
             click.echo(f"Drawn from a lottery: {lottery.possible} children could have been drawn; "
                        f"{chances_range(lottery)}")

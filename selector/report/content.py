@@ -463,6 +463,16 @@ def seed_sentence(seed: int, source: str, phrase: str = "") -> str:
             "the draw must be unpredictable.")
 
 
+def draw_sentence(lottery: Chances) -> str:
+    """Who could have come in after a decline, and with what chance, in one sentence."""
+    even = lottery.largest - lottery.smallest < 1e-6  # the LP's tolerance apart: equal
+    chances = (f"each with a chance of {percent(lottery.smallest)}" if even else
+               f"with chances from {percent(lottery.smallest)} to {percent(lottery.largest)}")
+    return (f"Drawn by the run's seed from the {lottery.possible} children who could fill the freed "
+            f"{'slot' if len(lottery.drawn) - len(lottery.kept) == 1 else 'slots'} with the best score, {chances}: "
+            "whoever makes the calls cannot choose who comes in.")
+
+
 def refill_section(lottery: Chances, params: SelectionParams) -> Section:
     """How a replacement's newcomers were chosen: drawn from the lottery over the best ways to
     fill the freed slots, with each candidate's chance of coming in."""

@@ -258,6 +258,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         return page("offer.html", title=f"Replace {offered.declined}?", step=4, sid=sid, offer=offered,
                     said=("declined" if week.state_of(child) == "declined" else "could not be reached"),
                     newcomers=newcomers, before=week.solution.cohorts[0].score,
+                    drawn=app.draw_sentence(lottery) if (lottery := offered.week.solution.lottery) else "",
                     after=offered.week.solution.cohorts[0].score)
 
     @web.post("/s/<sid>/offer")

@@ -19,13 +19,16 @@ from dataclasses import replace
 
 import numpy as np
 
+from ...contract.errors import SolverError
 from ...contract.rules import CountRule
 from ..fit import Fitter
 from ..problem import Problem, subset
 from ..settings import SelectionParams
+from ..templates import Column
 from .drawing import chances_of, draw
+from .kinds import child_types
 from .leximin import fair_lottery
-from .result import TOLERANCE, Chances
+from .result import TOLERANCE, Chances, Lottery
 
 KEPT_RULE = "the members who stay"
 PAIR_CHUNK = 256  # cohorts checked at once when two slots are freed (memory: chunk x candidates)
@@ -62,9 +65,12 @@ def draw_refill(problem: Problem, params: SelectionParams, kept: Sequence[int], 
     kept_inside = [int(k) for k in np.searchsorted(inside, kept)]
     fixed = with_members(subset(problem, inside), kept_inside)
     back = {int(p): k for k, p in enumerate(inside)}
-    lottery = fair_lottery(fixed, replace(params, slack=0.0), best, time_limit,
-                           fallback=[back[p] for p in fallback if p in back])
     freed = problem.rules.size - len(kept)
+    if freed == 1:
+        lottery = _one_slot(fixed, kept_inside, best)
+    else:
+        lottery = fair_lottery(fixed, replace(params, slack=0.0), best, time_limit,
+                               fallback=[back[p] for p in fallback if p in back])
     offered = [back[p] for p in preferred if p in back and lottery.chances[back[p]] > TOLERANCE]
     offered = [p for p in offered if p not in set(kept_inside)]
     drawn = tuple(sorted((*kept_inside, offered[0]))) if freed == 1 and offered else draw(lottery, params.seed)
@@ -109,3 +115,23 @@ def _who_can_come_in(problem: Problem, kept: Sequence[int], best: int) -> np.nda
                 possible[chunk] = fits.any(axis=1)
     possible[list(kept)] = True
     return np.flatnonzero(possible)
+
+
+def _one_slot(problem: Problem, kept: list[int], best: int) -> Lottery:
+    """With one slot freed, the fairest lottery is even over the children who fill it with the
+    best score (each is in exactly one best filling, so no lottery gives every one of them more
+    than one over their number): one column, the kept members and a pool of every such child."""
+    fills = np.flatnonzero(Fitter(problem, best).completes(kept, np.arange(problem.n)))
+    fills = fills[~np.isin(fills, kept)]
+    if not len(fills):
+        raise SolverError("no child can take the freed slot with the best score.", "lottery_empty")
+    types = child_types(problem, best)
+    order = np.argsort(problem.child_ids.astype(str), kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    chances = np.zeros(problem.n)
+    chances[kept] = 1.0
+    chances[fills] = 1.0 / len(fills)
+    column = Column(tuple(sorted([*((int(k),) for k in kept), tuple(int(i) for i in fills)])))
+    return Lottery((column,), (1.0,), types, chances, best, levels=2, proved=True, complete=True, rank=rank,
+                   bound=1.0 / len(fills))
