@@ -316,7 +316,7 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
     if not fixed:
         step("the lottery")
         lottery = draw_first(problem, params, first.score, budget.left() * LOTTERY_SHARE,
-                             fallback=positions(first.members))
+                             fallback=positions(first.members), progress=progress)
         first = replace(first, members=lottery.drawn, score=lottery.drawn_score,
                         status=first.status if lottery.drawn_score == first.score else FEASIBLE,
                         seconds=round(first.seconds + lottery.seconds, 3))

@@ -5,7 +5,7 @@ them."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -19,7 +19,7 @@ from .result import Chances, Lottery
 
 
 def draw_first(problem: Problem, params: SelectionParams, optimum: int, time_limit: float,
-               fallback: Sequence[int] = ()) -> Chances:
+               fallback: Sequence[int] = (), progress: Callable[[str], None] | None = None) -> Chances:
     """Cohort 1 drawn by the run's seed from the fairest lottery over the cohorts scoring at
     least the optimum less the slack. With slack, the lottery without it is worked out next, in
     the time left, so that the outputs can say what the slack changed (the lottery drawn from
@@ -27,7 +27,7 @@ def draw_first(problem: Problem, params: SelectionParams, optimum: int, time_lim
     started = time.perf_counter()
     deadline = started + time_limit
     # Cohort 1's search is only a fallback: the cohort it found depends on the order of the rows.
-    lottery = fair_lottery(problem, params, optimum, time_limit, fallback=fallback)
+    lottery = fair_lottery(problem, params, optimum, time_limit, fallback=fallback, progress=progress)
     largest_without_slack = None
     if params.slack > 0 and deadline - time.perf_counter() > 0:
         try:

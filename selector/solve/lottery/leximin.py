@@ -13,7 +13,7 @@ exact for the lottery used, and `proved` says it is not yet the fairest.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -34,7 +34,8 @@ DUAL_TOLERANCE = 1e-6
 
 
 def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, time_limit: float = 600.0,
-                 fallback: Sequence[int] = (), pricing: type[Pricing] = Pricing) -> Lottery:
+                 fallback: Sequence[int] = (), pricing: type[Pricing] = Pricing,
+                 progress: Callable[[str], None] | None = None) -> Lottery:
     """The leximin lottery over the cohorts scoring at least `optimum` less `params.slack`%.
 
     Args:
@@ -48,6 +49,8 @@ def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, time_l
             other is found (the lottery is then that cohort, its children's types drawn evenly).
         pricing: how new cohorts are found; another pricing (one that stops at its first cohort,
             say) changes how fast the lottery is found, never the lottery.
+        progress: told, in words, how far the lottery has got (children found, the bound, the
+            smallest chance as it rises); it may raise to stop the run.
 
     Raises:
         SolverError: no cohort reaches the score, or none was found in time.
@@ -61,23 +64,50 @@ def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, time_l
     # machine (the run's seed only draws from it).
     prices = pricing(findings, replace(params, workers=1, seed=0))
     complete = find_every_child(findings, prices, [int(back[i]) for i in fallback])  # in child-id order
-    found = _leximin(findings, prices, complete)
+    found = _leximin(findings, prices, complete, Progress(progress, problem.n))
     # The pools keep the canonical order (child-id order), which the draw follows.
     columns = tuple(Column(tuple(tuple(sorted(int(order[i]) for i in pool)) for pool in column.pools))
                     for column in found.columns)
     return replace(found, columns=columns, type_of=found.type_of[back], chances=found.chances[back], rank=back)
 
 
-def _leximin(findings: Findings, pricing: Pricing, complete: bool) -> Lottery:
+class Progress:
+    """What the terminal (or the page) is told while the lottery works: the children who can be
+    drawn, the bound, and the smallest chance each time it has risen by a tenth."""
+
+    RISE = 1.1
+
+    def __init__(self, tell: Callable[[str], None] | None, n: int) -> None:
+        self.tell, self.n, self.shown, self.bound = tell, n, 0.0, 0.0
+
+    def found(self, possible: int, bound: float) -> None:
+        self.bound = bound
+        if self.tell is not None:
+            self.tell(f"the lottery: {possible} of {self.n} children can be drawn; no lottery can give every one "
+                      f"more than {bound:.4%}")
+
+    def level(self, smallest: float) -> None:
+        if self.tell is not None and smallest > max(self.shown * self.RISE, 0.0) and self.bound > 0:
+            self.shown = smallest
+            self.tell(f"the lottery: every child who can be drawn has at least {smallest:.4%} "
+                      f"({min(smallest / self.bound, 1.0):.0%} of the bound)")
+
+
+def _leximin(findings: Findings, pricing: Pricing, complete: bool, progress: Progress | None = None) -> Lottery:
     """The levels, one by one, over the columns found (and those pricing adds), within the work."""
+    progress = progress or Progress(None, findings.problem.n)
     meter = findings.meter
     meter.reserve = meter.work * SPREAD_SHARE  # kept for spreading, should the levels not finish
     master = Master(np.flatnonzero(findings.seen), findings.sizes, findings.columns, findings.type_of)
     levels, proved, floor, first_level = 0, complete, None, None
+    possible = findings.seen[findings.type_of]
+    # The bound first (it needs only who can be drawn), so that the progress can be told against it.
+    bound = maximin_bound(findings.fitter, possible)
+    progress.found(int(possible.sum()), bound)
     probabilities = _solve(findings, master)[1]
     try:
         while master.unfixed():
-            value, probabilities, duals = _improve(findings, pricing, master)
+            value, probabilities, duals = _improve(findings, pricing, master, progress if levels == 0 else None)
             levels += 1
             if levels == 1 and complete:  # proved: no lottery gives every child more than this
                 first_level = value + TOLERANCE
@@ -98,18 +128,23 @@ def _leximin(findings: Findings, pricing: Pricing, complete: bool) -> Lottery:
     kept = weights[keep] / weights[keep].sum()
     columns = tuple(findings.columns[k] for k in keep)
     chances = findings.chances(kept, columns)
-    bound = maximin_bound(findings.fitter, chances > TOLERANCE)
+    if not np.array_equal(chances > TOLERANCE, possible):  # the time limit cut discovery short
+        bound = maximin_bound(findings.fitter, chances > TOLERANCE)
     return Lottery(columns, tuple(float(w) for w in kept), findings.type_of, chances,
                    findings.threshold, levels, proved, complete, reproducible=not meter.by_clock,
                    spread_floor=floor, bound=min(bound, first_level) if first_level is not None else bound)
 
 
-def _improve(findings: Findings, pricing: Pricing, master: Master) -> tuple[float, list[float], np.ndarray]:
+def _improve(findings: Findings, pricing: Pricing, master: Master, progress: Progress | None = None
+             ) -> tuple[float, list[float], np.ndarray]:
     """The master LP with every cohort that could improve it added (for a level, or when
-    spreading, for the largest chance), and its answer then."""
+    spreading, for the largest chance), and its answer then (the first level's rise told to
+    `progress`)."""
     while True:
         findings.meter.check()
         value, probabilities, duals = _solve(findings, master)
+        if progress is not None:
+            progress.level(value)
         weights = master.per_child(duals)[findings.type_of]
         # What a cohort must be worth under the duals to improve the LP: the worth of the
         # columns the LP uses (their reduced cost is 0), whatever the solver's sign convention.
