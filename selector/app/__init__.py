@@ -25,7 +25,7 @@ _FROM: dict[str, str | tuple[str, str]] = {
     "LOTTERY_WORK": "..contract.defaults",
     "DEFAULT_MAPPING_TOML": "..io.mapping", "ReadOptions": "..io.options",
     "in_words": "..report.content", "dimension_name": ("..report.content", "label"),
-    "seed_sentence": "..report.content", "draw_sentence": "..report.content",
+    "seed_sentence": "..report.chances", "draw_sentence": "..report.chances",
     "SelectionParams": "..solve", "Solution": "..solve", "Chances": "..solve.lottery",
     "handle_stop_signals": ("..stopping", "install"), "Caseload": "..validate",
     **dict.fromkeys(("AuditRequest", "AuditResult", "audit"), ".auditing"),

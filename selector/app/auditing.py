@@ -12,7 +12,7 @@ from .. import check
 from ..io.folders import check_output_folder, output_lock, write_folder
 from ..io.tables import frame_to_csv_bytes
 from ..report.audit import SIGNIFICANCE, audit_frame, audit_sections
-from ..report.content import chances_frame
+from ..report.chances import chances_frame
 from ..report.render import render_html, render_markdown
 from ..solve import SelectionParams
 from ..solve.audit import Audit, audit_lottery

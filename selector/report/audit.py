@@ -8,8 +8,9 @@ import pandas as pd
 from ..contract.cells import value_order
 from ..solve.audit import Audit
 from ..solve.lottery import Chances
+from .chances import SHARE_COLUMNS, percent, places_by_value
 from .charts import CASELOAD_COLOUR, COHORT_COLOUR, Series, bars
-from .content import SHARE_COLUMNS, Chart, Section, Table, in_words, label, percent, places_by_value
+from .content import Chart, Section, Table, in_words, label
 
 SIGNIFICANCE = 0.001  # a p-value below this is reported as a deviation
 

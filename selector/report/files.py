@@ -16,12 +16,11 @@ from ..io.run_record import RUN_RECORD_NAME, RunRecord
 from ..io.tables import frame_to_csv_bytes
 from ..solve import Solution
 from ..solve.profile import dimension_counts
+from .chances import chances_frame, lottery_section
 from .content import (
     CHART_DIMENSIONS,
-    chances_frame,
     cohorts_frame,
     contacts_frame,
-    lottery_section,
     offered_values,
     report_sections,
 )

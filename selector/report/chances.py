@@ -1,0 +1,194 @@
+"""The report's words about the lottery: how cohort 1 (or a replacement's newcomers) was drawn,
+how the seed was made, the certificate, each child's chance (chances.csv) and each value's share
+of the chances against its share of the caseload."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..contract.cells import value_order
+from ..solve import SelectionParams, Solution
+from ..solve.lottery import Chances
+from .content import Section, Table, in_words, label
+
+SHARE_COLUMNS = ("primary_need", "age_band", "setting_type", "locality")
+
+
+def chances_frame(lottery: Chances) -> pd.DataFrame:
+    """chances.csv: every eligible child's exact chance of being in cohort 1, most likely first,
+    with the child's type (children of one type are alike for every rule and dimension) and how
+    many children share it."""
+    frame = pd.DataFrame({"child_id": list(lottery.child_ids), "type": list(lottery.types),
+                          "chance": list(lottery.chances)})
+    frame["children_of_type"] = frame.groupby("type")["child_id"].transform("size")
+    frame = frame.sort_values(["chance", "child_id"], ascending=[False, True], kind="stable")
+    frame["chance"] = [f"{c:.10f}" for c in frame["chance"]]  # the same text on every machine
+    return frame[["child_id", "chance", "type", "children_of_type"]].reset_index(drop=True)
+
+
+def places_by_value(eligible: pd.DataFrame, per_child: pd.Series, column: str, size: int) -> pd.Series:
+    """Each value of a column's share of cohort 1's places, from each child's expected count
+    (its chance, or how often the draws chose it): `eligible` indexed by child id."""
+    values = eligible[column].astype(str).reindex(per_child.index).fillna("")
+    return per_child.groupby(values).sum() / size
+
+
+def percent(value: float) -> str:
+    """A chance or share as a percentage, two significant figures below 1%."""
+    return f"{100 * value:.2g}%" if value < 0.01 else f"{100 * value:.1f}%"
+
+
+def seed_sentence(seed: int, source: str, phrase: str = "") -> str:
+    """How the run's seed was made, and what that means for who could foresee the draw."""
+    if source == "random":
+        return (f"Seed {seed}, drawn from this computer's secure random source when the run started: nobody could "
+                "know it in advance. Giving this seed again repeats the run exactly.")
+    if source == "phrase":
+        return (f"Seed {seed}, made from the phrase \u201c{phrase}\u201d with the SHA-256 of the caseload and of the "
+                "rules (the first 8 bytes of SHA-256 of the phrase, the caseload's hash and the rules' hash, one "
+                "per line, modulo 2^31): a phrase chosen after the list was sent fixes a draw that nobody could "
+                "choose or foresee, and anyone with the same files and phrase can check it.")
+    return (f"Seed {seed}, fixed for this run: anyone with this list, these rules and this seed can work out the "
+            "draw in advance. Leave the seed out (a random one is drawn and recorded) or give a seed phrase when "
+            "the draw must be unpredictable.")
+
+
+def draw_sentence(lottery: Chances) -> str:
+    """Who could have come in after a decline, and with what chance, in one sentence."""
+    even = lottery.largest - lottery.smallest < 1e-6  # the LP's tolerance apart: equal
+    chances = (f"each with a chance of {percent(lottery.smallest)}" if even else
+               f"with chances from {percent(lottery.smallest)} to {percent(lottery.largest)}")
+    return (f"Drawn by the run's seed from the {lottery.possible} children who could fill the freed "
+            f"{'slot' if len(lottery.drawn) - len(lottery.kept) == 1 else 'slots'} with the best score, {chances}: "
+            "whoever makes the calls cannot choose who comes in.")
+
+
+def refill_section(lottery: Chances, params: SelectionParams) -> Section:
+    """How a replacement's newcomers were chosen: drawn from the lottery over the best ways to
+    fill the freed slots, with each candidate's chance of coming in."""
+    newcomers = [c for c in lottery.drawn if c not in set(lottery.kept)]
+    paragraphs = [
+        (f"The freed {'slot was' if len(newcomers) == 1 else 'slots were'} filled by seed {params.seed} (the run's) "
+        f"from a lottery over every way to fill {'it' if len(newcomers) == 1 else 'them'} that keeps the other "
+        f"members, meets every rule and reaches the best score such a filling can, {lottery.optimum}. "
+        f"{lottery.possible} children are in at least one such filling, so each of them could have come in, with "
+        f"chances from {percent(lottery.smallest)} to {percent(lottery.largest)} (chances.csv lists every child's "
+        "chance of being in cohort 1 now: 100% for the members who stay, 0 for families who declined). Who made "
+        "the calls could not choose who comes in. With one slot freed, every child who fills it equally well has "
+        "the same chance, and the slot's reserves were drawn from them by the same seed: the first reserve who "
+        "can still take the slot is the one who comes in."),
+        seed_sentence(params.seed, params.seed_source, params.seed_phrase)]
+    if lottery.bound is not None and lottery.certified is not None:
+        paragraphs.append(
+            f"Certificate: every child who can come in has a chance of at least {percent(lottery.smallest)}; no "
+            f"lottery over these fillings could give every one of them more than {percent(lottery.bound)}, so the "
+            f"smallest chance is {lottery.certified:.0%} of the fairest possible"
+            + (": the first level of the fairest lottery is reached." if lottery.first_level_reached else "."))
+    paragraphs.append("This lottery was proved the fairest possible." if lottery.proved else
+                      "The lottery's work ran out before it was proved the fairest possible; the newcomers were "
+                      "drawn from the fairest lottery found, and every chance shown is exact for it.")
+    return Section(f"How the freed {'slot was' if len(newcomers) == 1 else 'slots were'} filled", paragraphs)
+
+
+def lottery_section(caseload: pd.DataFrame, solution: Solution) -> Section | None:
+    """How cohort 1 was chosen: the lottery, how predictable it was, and each need, age band,
+    setting and locality's share of the chances beside its share of the caseload (the whole
+    eligible caseload is needed here, not only the children chosen)."""
+    lottery = solution.lottery
+    if lottery is None:
+        return None
+    if lottery.kept:
+        return refill_section(lottery, solution.params)
+    size, params = solution.rules.size, solution.params
+    eligible = caseload.loc[caseload["eligible"]].set_index("child_id", drop=False)
+    chances = pd.Series(lottery.chances, index=list(lottery.child_ids))
+    possible = chances[chances > 1e-9]
+    paragraphs = []
+    if lottery.slack_percent:
+        scope = (f"every cohort scoring at least {lottery.threshold}, within {lottery.slack_percent:g}% of the "
+                 f"best score {lottery.optimum}")
+    else:
+        scope = f"every cohort reaching the best score, {lottery.optimum}"
+    foreseeable = params.seed_source == "given"
+    paragraphs.append(
+        f"Cohort 1 was drawn by seed {params.seed} from a lottery over {scope}, under every rule. "
+        f"{len(possible)} of the {len(chances)} children who can be chosen are in at least one such cohort, "
+        "so each of them could have been drawn. The lottery aims to be as even as it can be (the smallest "
+        "chance any of them has as large as possible, then the next smallest, and so on); children "
+        "alike for every rule and dimension have exactly the same chance. "
+        + ("Because the seed was fixed, anyone with the list, the rules and the seed can work out who is drawn; "
+           "without it, only these chances could be known in advance"
+           if foreseeable else
+           "Nobody could tell in advance who would be drawn; only these chances could be known")
+        + ", and chances.csv lists them for every child.")
+    paragraphs.append(seed_sentence(params.seed, params.seed_source, params.seed_phrase))
+    if lottery.bound is not None and lottery.certified is not None:
+        paragraphs.append(
+            f"Certificate: every child who can be drawn has a chance of at least {percent(lottery.smallest)}; no "
+            f"lottery over these cohorts could give every one of them more than {percent(lottery.bound)} (a linear "
+            "relaxation of the best cohorts proves it), so the smallest chance is "
+            f"{lottery.certified:.0%} of the fairest possible"
+            + (": the first level of the fairest lottery is reached." if lottery.first_level_reached else "."))
+    if lottery.proved:
+        paragraphs.append("This lottery was proved the fairest possible.")
+    else:
+        paragraphs.append(
+            "The lottery's work ran out before it was proved the fairest possible; cohort 1 was drawn from "
+            "the fairest lottery found, and every chance shown is exact for it. (`--lottery-work` allows "
+            "more work.)")
+    if not lottery.complete:
+        paragraphs.append("Not every child who could be in a best cohort was found before the time limit; those not "
+                          "found have no chance in this lottery.")
+    top = str(possible.idxmax()) if len(possible) else ""
+    if top:
+        paragraphs.append(
+            f"The largest chance is {percent(float(possible.max()))} ({_rarest(eligible, possible.index, top)}); "
+            f"the smallest is {percent(float(possible.min()))}. Were every one of the {len(possible)} "
+            f"equally likely, each would have {percent(size / len(possible))}: children whose values are rare "
+            "are more likely to be drawn, because the best cohorts need those values.")
+    if lottery.slack_percent:
+        given_up = lottery.optimum - lottery.drawn_score
+        paragraphs.append(
+            f"The slack of {lottery.slack_percent:g}% let cohorts scoring down to {lottery.threshold} in: cohort 1 "
+            f"scores {lottery.drawn_score}, {given_up} below the best. "
+            + (f"The largest chance of any child was {percent(lottery.largest_without_slack)} without the slack "
+               f"and is {percent(lottery.largest)} with it." if lottery.largest_without_slack is not None else
+               f"The largest chance of any child is {percent(lottery.largest)} with it; the time limit came "
+               "before the lottery without the slack was worked out, so it cannot be compared (allow more "
+               "time with --time-limit)."))
+    paragraphs.append(
+        "The ranked cohorts 2 onwards are not drawn: each is the best cohort sharing at most "
+        f"{params.max_overlap} children with cohort 1 and with every cohort before it. The reserves are the "
+        "best stand-ins for cohort 1's children, slot by slot.")
+    rows = []
+    for column in SHARE_COLUMNS:
+        if column not in eligible.columns:
+            continue
+        counts = eligible[column].astype(str).value_counts()
+        share = places_by_value(eligible, chances, column, size)
+        for value in sorted(counts.index, key=value_order(column)):
+            rows.append([label(column), in_words(column, value) or "(none)", percent(counts[value] / len(eligible)),
+                         percent(float(share.get(value, 0.0)))])
+    return Section("How cohort 1 was chosen: a fair lottery", paragraphs,
+                   [Table(["dimension", "value", "share of the caseload", "share of the chances"], rows)])
+
+
+def _rarest(eligible: pd.DataFrame, possible: pd.Index, child: str) -> str:
+    """Why a child's chance is large: the value it holds that the fewest children who could be
+    drawn share."""
+    among = eligible.loc[eligible.index.intersection(possible)]
+    best: tuple[int, str] | None = None
+    for column in ("setting_type", "plan_status", "age_band", "primary_need", "social_care", "locality"):
+        if column not in among.columns:
+            continue
+        value = str(eligible.at[child, column])
+        if not value:
+            continue
+        shared = int((among[column].astype(str) == value).sum())
+        if best is None or shared < best[0]:
+            best = (shared, f"{label(column)} {in_words(column, value)}")
+    if best is None:
+        return f"child {child}"
+    if best[0] == 1:
+        return f"child {child}, the only one who could be drawn with {best[1]}"
+    return f"child {child}, one of {best[0]} who could be drawn with {best[1]}"
