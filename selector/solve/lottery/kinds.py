@@ -37,9 +37,17 @@ def child_types(problem: Problem, threshold: int | None = None) -> np.ndarray:
     for rule, groups in zip(problem.rules.spreads, problem.spread_groups, strict=True):
         key = np.full(n, -1, dtype=np.int64)  # only groups that can bind; others limit nobody
         for number, members in enumerate(groups):
-            if rule.max < 1 or not any(len(np.unique(value[members])) == 1 and value[members[0]] >= 0
-                                       for value in one_each):
-                key[members] = number
+            key[members] = number
+        if rule.max >= 1 and len(groups):
+            inside = key >= 0
+            free = np.zeros(len(groups), dtype=bool)
+            for value in one_each:  # a group whose children all hold one such value: never two
+                low = np.full(len(groups), np.iinfo(np.int64).max)
+                high = np.full(len(groups), -1)
+                np.minimum.at(low, key[inside], value[inside])
+                np.maximum.at(high, key[inside], value[inside])
+                free |= (low == high) & (low >= 0)
+            key[inside & free[np.maximum(key, 0)]] = -1
         columns.append(key)
     if not columns:
         return np.zeros(n, dtype=np.int64)
