@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from selector import check
 from selector.contract.rules import DEFAULT_RULES, CountRule, Dimension, Rules
@@ -23,6 +26,7 @@ from selector.solve.problem import excluding
 from selector.solve.reserves import find_reserves
 from selector.solve.search import solve, solve_replacement
 from tests.conftest import run, validated
+from tests.generated import caseload_rows, small_rules
 from tests.test_lottery import leximin_by_enumeration
 
 scipy_stats = pytest.importorskip("scipy.stats")
@@ -190,3 +194,34 @@ def test_a_family_that_said_no_when_asked_as_a_reserve_never_comes_in(sample_run
     assert re.search(r"Drawn from the lottery over the best ways to fill the freed slot: \d+ children could have come "
                      r"in; each with a chance of [\d.]+% \(proved fairest\)", stdout)
     assert "## How the freed slot was filled" in (sample_run_copy.parent / "with" / "report.md").read_text()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=caseload_rows(min_rows=5, max_rows=8), rules=small_rules(), freed=st.integers(1, 2),
+       size=st.integers(3, 4), pick=st.randoms())
+def test_a_replacements_chances_are_the_leximin_of_an_enumeration(rows: list[dict[str, object]], rules: Rules,
+                                                                 freed: int, size: int, pick: random.Random) -> None:
+    # Any small caseload and rules: keep all but one or two members of a best cohort; every
+    # cohort holding the kept members is enumerated, the checker keeps the best, and SciPy's
+    # HiGHS solves the leximin child by child. The replacement's chances must be those.
+    rules = replace(rules, size=size)
+    frame = validated(rows).frame
+    ids = frame.loc[frame["eligible"], "child_id"].tolist()
+    if len(ids) < rules.size:
+        return
+    valid = [c for c in itertools.combinations(ids, rules.size) if not check.violations(frame, c, rules)]
+    if not valid:
+        return
+    best = max(check.score(frame, c, rules) for c in valid)
+    cohort = pick.choice([c for c in valid if check.score(frame, c, rules) == best])
+    kept = sorted(pick.sample(list(cohort), rules.size - freed))
+    with_kept = replace(rules, counts=(*rules.counts, CountRule("child_id", tuple(kept), min=len(kept),
+                                                                max=len(kept))))
+    fill = max(check.score(frame, c, rules) for c in valid if set(kept) <= set(c))
+    expected = leximin_by_enumeration(frame, with_kept)
+    problem = build_problem(frame, rules)
+    at = {str(c): i for i, c in enumerate(problem.child_ids)}
+    lottery = draw_refill(problem, PARAMS, [at[c] for c in kept], fill)
+    assert dict(zip(lottery.child_ids, lottery.chances, strict=True)) == pytest.approx(expected, abs=1e-6)
+    assert set(kept) <= set(lottery.drawn) and not check.violations(frame, lottery.drawn, rules)
+    assert check.score(frame, lottery.drawn, rules) == fill
