@@ -112,20 +112,26 @@ def test_a_replacement_run_is_redone_from_the_run_it_replaced(small_run: Path, t
     assert out[1].startswith(f"VERIFIED: {again}: the run was redone")
 
 
+def bring_in_another(folder: Path, declined: str) -> None:
+    """Put another of the eight children in slot 1 of a replacement folder, editing run.json and
+    cohorts.csv to match and rehashing, as someone steering the replacement would."""
+    replaced = json.loads((folder / "run.json").read_text())
+    members = replaced["cohorts"][0]["members"]
+    newcomer = members[0]
+    other = next(f"K{i}" for i in range(1, 9) if f"K{i}" not in members and f"K{i}" != declined)
+    members[0] = other
+    (folder / "run.json").write_text(json.dumps(replaced, indent=2))
+    cohorts = folder / "cohorts.csv"
+    cohorts.write_text(cohorts.read_text(encoding="utf-8-sig").replace(newcomer, other), encoding="utf-8-sig")
+    rehash(folder, "cohorts.csv")
+
+
 def test_a_replacement_not_drawn_as_recorded_is_caught(small_run: Path, tmp_path: Path) -> None:
-    record = json.loads((small_run / "run.json").read_text())
-    member = record["cohorts"][0]["members"][0]
+    member = json.loads((small_run / "run.json").read_text())["cohorts"][0]["members"][0]
     again = tmp_path / "run-replace-1"
     assert run("replace", str(small_run), "--decline", member, "--out", str(again))[0] == 0
-    replaced = json.loads((again / "run.json").read_text())
-    newcomer = replaced["cohorts"][0]["members"][0]
-    other = next(f"K{i}" for i in range(1, 9) if f"K{i}" not in replaced["cohorts"][0]["members"] and f"K{i}" != member)
     # Whoever made the calls brought in another child, and edited the folder to match.
-    replaced["cohorts"][0]["members"][0] = other
-    (again / "run.json").write_text(json.dumps(replaced, indent=2))
-    cohorts = again / "cohorts.csv"
-    cohorts.write_text(cohorts.read_text(encoding="utf-8-sig").replace(newcomer, other), encoding="utf-8-sig")
-    rehash(again, "cohorts.csv")
+    bring_in_another(again, member)
     code, out = verify(again)
     assert code == 1 and "  run.json: cohorts is not what the redone run gives" in out
     assert "  cohorts.csv: differs from the redone run (first at line 2)" in out
@@ -146,12 +152,6 @@ def test_a_replacement_whose_run_is_not_beside_it_is_redone_from_its_own_record(
                                     "checks them).")
     assert out[1].startswith(f"VERIFIED: {again}: the run was redone")
     # Another child brought in, the folder edited to match: caught without the earlier run.
-    replaced = json.loads((again / "run.json").read_text())
-    other = next(f"K{i}" for i in range(1, 9) if f"K{i}" not in replaced["cohorts"][0]["members"] and f"K{i}" != member)
-    replaced["cohorts"][0]["members"][0] = other
-    (again / "run.json").write_text(json.dumps(replaced, indent=2))
-    cohorts = again / "cohorts.csv"
-    cohorts.write_text(cohorts.read_text(encoding="utf-8-sig").replace(newcomer, other), encoding="utf-8-sig")
-    rehash(again, "cohorts.csv")
+    bring_in_another(again, member)
     code, out = verify(again)
     assert code == 1 and "  cohorts.csv: differs from the redone run (first at line 2)" in out
