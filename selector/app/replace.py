@@ -152,8 +152,8 @@ def replacement_of(record: RunRecord, run_dir: Path, caseload: Caseload, decline
         InputError: the record's search parameters are incomplete, or a child is not in cohort 1.
     """
     rules = rules_from_dict(record.rules, source=f"{run_dir}/run.json")
-    # A replacement keeps cohort 1's other members, so it draws no lottery: its record has always
-    # given the slack and the lottery's work their defaults.
+    # A replacement's lottery is over the best ways to fill the freed slots (no slack), with the
+    # default work: its record has always given the slack and the work those values.
     params = replace(recorded_params(record, run_dir), slack=0.0, lottery_work=LOTTERY_WORK)
     # Nobody whose family said no comes in: earlier declines, and reserves who declined when asked.
     said_no = {e.child_id for e in record.consent if record.consent_state(e.child_id) is e
