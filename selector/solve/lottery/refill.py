@@ -120,9 +120,9 @@ def _who_can_come_in(problem: Problem, kept: Sequence[int], best: int) -> np.nda
 def _one_slot(problem: Problem, kept: list[int], best: int) -> Lottery:
     """With one slot freed, the fairest lottery is even over the children who fill it with the
     best score (each is in exactly one best filling, so no lottery gives every one of them more
-    than one over their number): one column, the kept members and a pool of every such child."""
-    fills = np.flatnonzero(Fitter(problem, best).completes(kept, np.arange(problem.n)))
-    fills = fills[~np.isin(fills, kept)]
+    than one over their number): one column, the kept members and a pool of every such child.
+    `problem` holds only the kept members and those children (`_who_can_come_in`)."""
+    fills = np.setdiff1d(np.arange(problem.n), kept)
     if not len(fills):
         raise SolverError("no child can take the freed slot with the best score.", "lottery_empty")
     types = child_types(problem, best)
