@@ -190,7 +190,7 @@ def test_bad_form_values_are_reported(client) -> None:  # type: ignore[no-untype
 
 
 def test_cancel_stops_the_run(client, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    def slow_solve(problem, params, progress=None):  # type: ignore[no-untyped-def]
+    def slow_solve(problem, params, progress=None, known=None):  # type: ignore[no-untyped-def]
         for _ in range(500):  # a long run that reports progress between steps
             progress("a slow step")
             time.sleep(0.01)

@@ -13,6 +13,7 @@ from ..io.run_record import ConsentEvent, Replacement, ReplacementEvent
 from ..report.files import run_files
 from ..report.record import make_record
 from ..solve import Problem, SelectionParams, Solution, build_problem, solve
+from ..solve.lottery import StoredLottery
 from ..validate import Caseload
 from .loading import Progress, Sources, inputs_of, load, read_rules
 
@@ -53,9 +54,28 @@ class SelectResult:
     out: Path
 
 
-def choose(caseload: Caseload, rules: Rules, params: SelectionParams, progress: Progress | None = None) -> Solution:
+# Lotteries worked out in this process, by key (`lottery_key`): the scenarios of a batch and the
+# page's runs on the same candidates, rules and work draw from one lottery, worked out once.
+KNOWN_LOTTERIES: dict[str, StoredLottery] = {}
+KNOWN_MOST = 4  # lotteries kept (one at 60,000 children is a few megabytes)
+
+
+def remember(lottery: StoredLottery | None) -> None:
+    """Keep a lottery for this process's later runs (the oldest goes first)."""
+    if lottery is None:
+        return
+    KNOWN_LOTTERIES.pop(lottery.key, None)
+    KNOWN_LOTTERIES[lottery.key] = lottery
+    while len(KNOWN_LOTTERIES) > KNOWN_MOST:
+        KNOWN_LOTTERIES.pop(next(iter(KNOWN_LOTTERIES)))
+
+
+def choose(caseload: Caseload, rules: Rules, params: SelectionParams, progress: Progress | None = None,
+           reuse: bool = True) -> Solution:
     """Ranked cohorts and reserves for a validated caseload (nothing written); the seed is made
-    as the parameters ask (`settled_seed`), and the solution's parameters hold it.
+    as the parameters ask (`settled_seed`), and the solution's parameters hold it. With `reuse`,
+    a lottery this process worked out before for the same candidates, rules and work is drawn
+    from again (the outputs are the same); `verify` works everything out anew.
 
     Raises:
         InfeasibleSelectionError: too few children can be chosen (and why), or the rules cannot be met.
@@ -70,7 +90,11 @@ def choose(caseload: Caseload, rules: Rules, params: SelectionParams, progress: 
             code="no_contacts" if no_contacts else "too_few_candidates",
             fix="Give the practitioners' contacts file." if no_contacts
             else "Choose a smaller cohort, or check the exclude and contact columns.")
-    return solve(problem_of(caseload, rules, progress), settled_seed(params, caseload, rules), progress=progress)
+    solution = solve(problem_of(caseload, rules, progress), settled_seed(params, caseload, rules), progress=progress,
+                     known=KNOWN_LOTTERIES if reuse else None)
+    if reuse and solution.lottery is not None:
+        remember(solution.lottery.stored)
+    return solution
 
 
 def select(request: SelectRequest, progress: Progress | None = None) -> SelectResult:

@@ -111,7 +111,7 @@ def verify_run(request: VerifyRequest) -> Verification:
     else:
         # The recorded seed, as given: a random one is not drawn again.
         rules = rules_from_dict(record.rules, source=f"{request.run_dir}/{RUN_RECORD_NAME}")
-        solution = replace(choose(caseload, rules, replace(params, seed_source="given")), params=params)
+        solution = replace(choose(caseload, rules, replace(params, seed_source="given"), reuse=False), params=params)
     as_recorded = _as_recorded(record, sources)
     with tempfile.TemporaryDirectory(prefix="selector-verify-") as folder:
         # The calls recorded since the folder was written, as `consent` writes them (contacts.csv

@@ -9,7 +9,7 @@ the alternatives and reserves are found around the cohort drawn.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -21,7 +21,7 @@ from ..contract.errors import InfeasibleSelectionError, SolverError
 from ..contract.rules import Rules
 from .constraints import CohortModel
 from .explain import check_enough_candidates, explain_infeasible, rules_to_relax
-from .lottery import Chances, draw_first, draw_refill
+from .lottery import Chances, StoredLottery, draw_first, draw_refill
 from .problem import Problem, excluding, subset, without_rules
 from .reserves import find_reserves
 from .settings import (
@@ -268,7 +268,8 @@ class _NoMoreCohorts(Exception):
 
 
 def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = (),
-          progress: Callable[[str], None] | None = None, budget: Budget | None = None) -> Solution:
+          progress: Callable[[str], None] | None = None, budget: Budget | None = None,
+          known: Mapping[str, StoredLottery] | None = None) -> Solution:
     """Ranked cohorts and cohort 1's reserves.
 
     Args:
@@ -280,6 +281,8 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
         budget: the run's time, shared out between its solves (default: `params.time_limit_s`
             from now). Cohort 1 may use most of it; the alternatives share the rest, and those
             the time does not reach are left out, with a note saying so.
+        known: lotteries worked out before, by key: one for this problem is used again
+            (`lottery.draw_first`); the solution's lottery holds the one drawn from, to keep.
 
     Raises:
         InfeasibleSelectionError: the rules cannot be met (and `relax` is off, or cannot help).
@@ -316,7 +319,7 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
     if not fixed:
         step("the lottery")
         lottery = draw_first(problem, params, first.score, budget.left() * LOTTERY_SHARE,
-                             fallback=positions(first.members), progress=progress)
+                             fallback=positions(first.members), progress=progress, known=known)
         first = replace(first, members=lottery.drawn, score=lottery.drawn_score,
                         status=first.status if lottery.drawn_score == first.score else FEASIBLE,
                         seconds=round(first.seconds + lottery.seconds, 3))

@@ -14,6 +14,7 @@ In parts, each with what it computes:
 - drawing.py: the seeded draw, and the lottery as the outputs give it.
 - refill.py: a replacement's draw, over the best ways to fill the freed slots.
 - result.py: `Lottery` and `Chances`.
+- stored.py: a lottery by child ids, to keep and use again (`StoredLottery`), and its key.
 
 Everything runs on the candidates sorted by child id, so the order of the rows changes nothing,
 and the work is counted in machine-independent units, so a lottery cut short is the same on
@@ -28,7 +29,8 @@ from .kinds import child_types
 from .leximin import fair_lottery
 from .pricing import Collector, Pricing
 from .refill import draw_refill
-from .result import TOLERANCE, Chances, Lottery
+from .result import TOLERANCE, Chances, Lottery, StoredLottery
+from .stored import lottery_key
 
-__all__ = ["TOLERANCE", "Chances", "Collector", "Lottery", "Pricing", "chances_of", "child_types", "draw",
-           "draw_first", "draw_refill", "fair_lottery"]
+__all__ = ["TOLERANCE", "Chances", "Collector", "Lottery", "Pricing", "StoredLottery", "chances_of", "child_types",
+           "draw", "draw_first", "draw_refill", "fair_lottery", "lottery_key"]

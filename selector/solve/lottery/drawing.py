@@ -5,7 +5,7 @@ them."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -15,20 +15,45 @@ from ..fit import Fitter
 from ..problem import Problem
 from ..settings import SelectionParams
 from .leximin import fair_lottery
-from .result import Chances, Lottery
+from .result import Chances, Lottery, StoredLottery
+from .stored import lottery_key, restored, stored_from
 
 
 def draw_first(problem: Problem, params: SelectionParams, optimum: int, time_limit: float,
-               fallback: Sequence[int] = (), progress: Callable[[str], None] | None = None) -> Chances:
+               fallback: Sequence[int] = (), progress: Callable[[str], None] | None = None,
+               known: Mapping[str, StoredLottery] | None = None) -> Chances:
     """Cohort 1 drawn by the run's seed from the fairest lottery over the cohorts scoring at
     least the optimum less the slack. With slack, the lottery without it is worked out next, in
     the time left, so that the outputs can say what the slack changed (the lottery drawn from
-    comes first: it must not be cut short for a comparison)."""
+    comes first: it must not be cut short for a comparison). A lottery in `known` under this
+    problem's key (`lottery_key`) is used instead of working it out: the outputs are the same."""
     started = time.perf_counter()
-    deadline = started + time_limit
+    key = lottery_key(problem, params, optimum)
+    kept = known.get(key) if known is not None else None
+    lottery = restored(problem, kept) if kept is not None else None
+    reused = lottery is not None and kept is not None
+    if lottery is not None and kept is not None:
+        if progress is not None:
+            progress("the lottery: the same candidates, rules and work as a lottery worked out before; it is used again")
+        largest_without_slack = kept.largest_without_slack
+        stored: StoredLottery | None = kept
+    else:
+        lottery, largest_without_slack, steady = _work_out(problem, params, optimum, started + time_limit, fallback,
+                                                           progress)
+        stored = stored_from(problem, lottery, key, largest_without_slack) if steady else None
+    chances = chances_of(problem, lottery, optimum, params, draw(lottery, params.seed), largest_without_slack,
+                         round(time.perf_counter() - started, 3))
+    return replace(chances, stored=stored, reused=reused)
+
+
+def _work_out(problem: Problem, params: SelectionParams, optimum: int, deadline: float, fallback: Sequence[int],
+              progress: Callable[[str], None] | None) -> tuple[Lottery, float | None, bool]:
+    """The lottery, with slack the largest chance of the lottery without it (or None), and
+    whether both were decided by the work, not the wall clock (only then may they be kept)."""
     # Cohort 1's search is only a fallback: the cohort it found depends on the order of the rows.
-    lottery = fair_lottery(problem, params, optimum, time_limit, fallback=fallback, progress=progress)
-    largest_without_slack = None
+    lottery = fair_lottery(problem, params, optimum, deadline - time.perf_counter(), fallback=fallback,
+                           progress=progress)
+    largest_without_slack, steady = None, lottery.reproducible and params.slack == 0
     if params.slack > 0 and deadline - time.perf_counter() > 0:
         try:
             plain = fair_lottery(problem, replace(params, slack=0.0), optimum, deadline - time.perf_counter(),
@@ -37,8 +62,8 @@ def draw_first(problem: Problem, params: SelectionParams, optimum: int, time_lim
             plain = None
         if plain is not None and plain.complete:  # else not every child was placed: no fair comparison
             largest_without_slack = float(plain.chances.max())
-    return chances_of(problem, lottery, optimum, params, draw(lottery, params.seed), largest_without_slack,
-                      round(time.perf_counter() - started, 3))
+        steady = lottery.reproducible and plain is not None and plain.reproducible
+    return lottery, largest_without_slack, steady
 
 
 def chances_of(problem: Problem, lottery: Lottery, optimum: int, params: SelectionParams, drawn: Sequence[int],

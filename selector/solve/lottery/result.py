@@ -1,15 +1,19 @@
 """What a lottery is, as the rest of selector sees it: the distribution over cohorts with every
-candidate's exact chance (`Lottery`), and the same for a run's outputs (`Chances`)."""
+candidate's exact chance (`Lottery`), the same for a run's outputs (`Chances`), and a lottery by
+child ids as it is kept to be used again (`StoredLottery`: stored.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..templates import Column
 
 TOLERANCE = 1e-7  # LP and pricing tolerance on chances
+FORMAT = 1  # of a kept lottery (StoredLottery) and of its key
 FIRST_LEVEL_SHARE = 0.999  # smallest / bound at which the first leximin level counts as reached
 
 
@@ -89,6 +93,10 @@ class Chances:
             this (proved; None when it was not worked out).
         kept: for a replacement, the members of the earlier cohort 1 who stay (every cohort of
             the lottery holds them; the chances are those of coming in).
+        stored: the lottery drawn from, as kept (the run folder's lottery.json; None when the
+            wall clock cut it short).
+        reused: the lottery was one kept from before, not worked out anew (the outputs are the
+            same either way).
     """
 
     child_ids: tuple[str, ...]
@@ -108,6 +116,8 @@ class Chances:
     seconds: float
     bound: float | None = None
     kept: tuple[str, ...] = ()
+    stored: StoredLottery | None = None
+    reused: bool = False
 
     def open_chances(self) -> list[float]:
         """The chances of the children who could be drawn (for a replacement, of coming in:
@@ -138,3 +148,64 @@ class Chances:
     def first_level_reached(self) -> bool:
         """The smallest chance is, within 0.1%, the largest any lottery can give every child."""
         return self.certified is not None and self.certified >= FIRST_LEVEL_SHARE
+
+
+@dataclass(frozen=True)
+class StoredLottery:
+    """A lottery as kept.
+
+    Attributes:
+        key: what it was worked out from (`lottery_key`).
+        children: the candidates, in child-id order.
+        type_of: each one's type.
+        columns: each column's pools, each pool as its types.
+        weights: each column's probability.
+        threshold, levels, proved, complete, bound, spread_floor: as `Lottery`'s.
+        largest_without_slack: with slack, the largest chance of the lottery without it.
+    """
+
+    key: str
+    children: tuple[str, ...]
+    type_of: tuple[int, ...]
+    columns: tuple[tuple[tuple[int, ...], ...], ...]
+    weights: tuple[float, ...]
+    threshold: int
+    levels: int
+    proved: bool
+    complete: bool
+    bound: float | None
+    spread_floor: float | None
+    largest_without_slack: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": FORMAT, "key": self.key, "threshold": self.threshold, "levels": self.levels,
+                "proved": self.proved, "complete": self.complete, "bound": self.bound,
+                "spread_floor": self.spread_floor, "largest_without_slack": self.largest_without_slack,
+                "children": list(self.children), "type_of": list(self.type_of),
+                "columns": [{"weight": w, "pools": [list(p) for p in c]}
+                            for c, w in zip(self.columns, self.weights, strict=True)]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StoredLottery:
+        """The lottery a dict holds.
+
+        Raises:
+            ValueError: the dict is not a kept lottery of this format.
+        """
+        try:
+            if data["format"] != FORMAT:
+                raise ValueError(f"a kept lottery of format {data['format']!r}, not {FORMAT}")
+            columns = tuple(tuple(tuple(int(t) for t in pool) for pool in c["pools"]) for c in data["columns"])
+            return cls(key=str(data["key"]), children=tuple(str(c) for c in data["children"]),
+                       type_of=tuple(int(t) for t in data["type_of"]), columns=columns,
+                       weights=tuple(float(c["weight"]) for c in data["columns"]),
+                       threshold=int(data["threshold"]), levels=int(data["levels"]), proved=bool(data["proved"]),
+                       complete=bool(data["complete"]), bound=_number(data["bound"]),
+                       spread_floor=_number(data["spread_floor"]),
+                       largest_without_slack=_number(data["largest_without_slack"]))
+        except (KeyError, TypeError, AttributeError) as error:
+            raise ValueError(f"not a kept lottery ({error!r})") from None
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)

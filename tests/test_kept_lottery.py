@@ -1,0 +1,105 @@
+"""The lottery worked out once and used again: the run folder's lottery.json, the process's
+memory (a batch's scenarios, the page's runs) and `audit --lottery-from`. A kept lottery must
+give exactly what working it out gives (every chance, every draw), and only for the candidates,
+rules, slack and work it was worked out from."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from selector.app import selection
+from selector.contract.rules import DEFAULT_RULES, CountRule
+from selector.io.sample import generate
+from selector.solve import SelectionParams, build_problem
+from selector.solve.lottery import StoredLottery, draw_first, drawing, lottery_key
+from selector.solve.problem import subset
+from selector.solve.search import solve_cohort
+from tests.conftest import validated
+
+
+@pytest.fixture(scope="module")
+def generated() -> tuple[object, SelectionParams, int]:
+    """A generated 300-row caseload's problem, parameters and best score."""
+    caseload, _contacts = generate(300, seed=4)
+    frame = validated(caseload.to_dict("records"), allow_missing_contact=True).frame
+    problem = build_problem(frame, DEFAULT_RULES)
+    params = SelectionParams(seed=0, sets=1)
+    return problem, params, solve_cohort(problem, params).score
+
+
+def test_a_kept_lottery_gives_every_chance_and_draw_as_worked_out(generated) -> None:
+    problem, params, optimum = generated
+    worked = draw_first(problem, params, optimum, 600.0)
+    assert worked.stored is not None and not worked.reused
+    # Kept as the run folder keeps it (JSON), then used on the rows in another order.
+    kept = StoredLottery.from_dict(json.loads(json.dumps(worked.stored.to_dict())))
+    shuffle = np.random.default_rng(1).permutation(problem.n)
+    shuffled = subset(problem, shuffle)
+    assert lottery_key(shuffled, params, optimum) == kept.key  # the order of the rows is not in the key
+    for seed in (0, 1, 2, 3):
+        fresh = draw_first(problem, replace(params, seed=seed), optimum, 600.0)
+        again = draw_first(shuffled, replace(params, seed=seed), optimum, 600.0, known={kept.key: kept})
+        assert again.reused
+        assert set(again.drawn) == set(fresh.drawn)
+        assert again.child_ids == fresh.child_ids and again.chances == fresh.chances and again.types == fresh.types
+        assert (again.bound, again.levels, again.proved) == (fresh.bound, fresh.levels, fresh.proved)
+
+
+def test_the_key_is_what_the_lottery_is_worked_out_from(generated) -> None:
+    problem, params, optimum = generated
+    key = lottery_key(problem, params, optimum)
+    assert lottery_key(problem, replace(params, seed=9, workers=2), optimum) == key  # the seed only draws
+    assert lottery_key(problem, replace(params, slack=5.0), optimum) != key
+    assert lottery_key(problem, replace(params, lottery_work=2.0), optimum) != key
+    assert lottery_key(problem, params, optimum - 1) != key
+    stricter = replace(DEFAULT_RULES, counts=(*DEFAULT_RULES.counts, CountRule("social_care", ("CLA",), min=0)))
+    caseload, _contacts = generate(300, seed=4)
+    frame = validated(caseload.to_dict("records"), allow_missing_contact=True).frame
+    assert lottery_key(build_problem(frame, stricter), params, optimum) != key
+    # One child's need changed: another lottery.
+    changed = caseload.copy()
+    changed.loc[0, "primary_need"] = "VI" if changed.loc[0, "primary_need"] != "VI" else "HI"
+    other = validated(changed.to_dict("records"), allow_missing_contact=True).frame
+    assert lottery_key(build_problem(other, DEFAULT_RULES), params, optimum) != key
+
+
+def test_a_kept_lottery_for_other_candidates_is_not_used(generated) -> None:
+    problem, params, optimum = generated
+    worked = draw_first(problem, params, optimum, 600.0)
+    assert worked.stored is not None
+    fewer = subset(problem, np.arange(problem.n - 1))
+    # Even filed under the right key, a lottery over other children is worked out anew.
+    answer = draw_first(fewer, params, optimum, 600.0, known={lottery_key(fewer, params, optimum): worked.stored})
+    assert not answer.reused and len(answer.child_ids) == problem.n - 1
+
+
+def test_a_second_choice_on_the_same_caseload_uses_the_lottery_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    caseload, _contacts = generate(300, seed=6)
+    loaded = validated(caseload.to_dict("records"), allow_missing_contact=True)
+    monkeypatch.setattr(selection, "KNOWN_LOTTERIES", {})
+    params = SelectionParams(seed=3, sets=2)
+    first = selection.choose(loaded, DEFAULT_RULES, params)
+    worked_out = drawing.fair_lottery
+    calls: list[int] = []
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return worked_out(*args, **kwargs)
+
+    monkeypatch.setattr(drawing, "fair_lottery", counted)
+    second = selection.choose(loaded, DEFAULT_RULES, params)
+    assert calls == [] and second.lottery is not None and second.lottery.reused
+    assert [c.members for c in second.cohorts] == [c.members for c in first.cohorts]
+    assert second.lottery.chances == first.lottery.chances  # type: ignore[union-attr]
+    other_seed = selection.choose(loaded, DEFAULT_RULES, replace(params, seed=4))
+    assert calls == [] and other_seed.lottery is not None and other_seed.lottery.reused
+    # Another lottery's work: worked out.
+    selection.choose(loaded, DEFAULT_RULES, replace(params, lottery_work=0.5))
+    assert calls == [1]
+    # verify works everything out anew.
+    selection.choose(loaded, DEFAULT_RULES, params, reuse=False)
+    assert calls == [1, 1]
