@@ -16,8 +16,8 @@ from tests.conftest import EIGHT, SAMPLE, SAMPLE_ARGS, caseload_frame, load_case
 def test_select_writes_every_output_of_the_spec(sample_run: Path) -> None:
     names = sorted(p.name for p in sample_run.iterdir())
     assert names == ["chances.csv", "chart_age_band.svg", "chart_primary_need.svg", "chart_setting_type.svg",
-                     "cohorts.csv", "cohorts.parquet", "cohorts.xlsx", "contacts.csv", "report.html", "report.md",
-                     "run.json"]
+                     "cohorts.csv", "cohorts.parquet", "cohorts.xlsx", "contacts.csv", "lottery.json", "report.html",
+                     "report.md", "run.json"]
     record = json.loads((sample_run / "run.json").read_text())
     assert {"schema_version", "version", "input_sha256", "as_of", "rules", "seed", "cohorts"} <= set(record)
     assert record["as_of"] is None  # this caseload gives ages; Annex A and SEN2 record their date

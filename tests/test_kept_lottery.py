@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +19,7 @@ from selector.solve import SelectionParams, build_problem
 from selector.solve.lottery import StoredLottery, draw_first, drawing, lottery_key
 from selector.solve.problem import subset
 from selector.solve.search import solve_cohort
-from tests.conftest import validated
+from tests.conftest import run, validated, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +104,22 @@ def test_a_second_choice_on_the_same_caseload_uses_the_lottery_again(monkeypatch
     # verify works everything out anew.
     selection.choose(loaded, DEFAULT_RULES, params, reuse=False)
     assert calls == [1, 1]
+
+
+def test_the_run_folder_keeps_the_lottery_it_drew_from(sample_run: Path) -> None:
+    record = json.loads((sample_run / "run.json").read_text())
+    kept = json.loads((sample_run / "lottery.json").read_text())
+    assert "lottery.json" in record["files"] and record["lottery"]["key"] == kept["key"]
+    assert record["lottery"]["columns"] == len(kept["columns"])
+    assert abs(sum(c["weight"] for c in kept["columns"]) - 1) < 1e-9
+    assert len(kept["children"]) == record["candidates"]
+
+
+def test_a_run_folder_with_its_kept_lottery_verifies(tmp_path: Path) -> None:
+    caseload, contacts = generate(200, seed=8)
+    c, p = write_csv(tmp_path / "c.csv", caseload), write_csv(tmp_path / "p.csv", contacts)
+    out = tmp_path / "r"
+    assert run("select", str(c), "--contacts", str(p), "--out", str(out), "--seed", "2", "--sets", "1")[0] == 0
+    assert (out / "lottery.json").is_file()
+    code, stdout, _stderr = run("verify", str(out))
+    assert code == 0 and "VERIFIED" in stdout

@@ -4,6 +4,7 @@ gives a clear error naming every problem, never a traceback."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -14,6 +15,7 @@ from .options import READ_OPTIONS
 
 SCHEMA_VERSION = 2
 RUN_RECORD_NAME = "run.json"
+LOTTERY_FILE = "lottery.json"  # the lottery cohort 1 was drawn from, to use again
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,28 @@ class RunRecord:
 
     def to_json_bytes(self) -> bytes:
         return (json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def read_recorded_json(run_dir: Path, name: str, record: RunRecord) -> Any:
+    """A JSON file of a run folder, checked against the SHA-256 its record lists.
+
+    Raises:
+        RunRecordError: the file is missing, not listed, changed since the run, or not JSON.
+    """
+    path = Path(run_dir) / name
+    if not path.is_file() or name not in record.files:
+        raise RunRecordError(f"{run_dir}: no {name} here (a run folder written by a selector before it kept one, "
+                             "or by a run whose lottery the time limit cut short).", "no_kept_file", where=str(path),
+                             fix="Leave the option out: the lottery is then worked out again.")
+    content = path.read_bytes()
+    if hashlib.sha256(content).hexdigest() != record.files[name]:
+        raise RunRecordError(f"{path}: changed since the run wrote it (its SHA-256 is not the one run.json "
+                             "lists).", "changed_file", where=str(path),
+                             fix="Use the folder as the run wrote it, or leave the option out.")
+    try:
+        return json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise RunRecordError(f"{path}: cannot be read as JSON ({exc}).", "bad_run", where=str(path)) from exc
 
 
 def read_run_record(run_dir: Path) -> RunRecord:

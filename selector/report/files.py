@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..contract.cells import value_order
 from ..contract.rules import Dimension, Rules
-from ..io.run_record import RUN_RECORD_NAME, RunRecord
+from ..io.run_record import LOTTERY_FILE, RUN_RECORD_NAME, RunRecord
 from ..io.tables import frame_to_csv_bytes
 from ..solve import Solution
 from ..solve.profile import dimension_counts
@@ -68,6 +68,8 @@ def run_files(caseload: pd.DataFrame, all_contacts: pd.DataFrame, solution: Solu
     }
     if solution.lottery is not None:
         files["chances.csv"] = frame_to_csv_bytes(chances_frame(solution.lottery))
+        if solution.lottery.stored is not None:  # the lottery itself, to use again (`audit RUN_DIR`)
+            files[LOTTERY_FILE] = json.dumps(solution.lottery.stored.to_dict(), separators=(",", ":")).encode()
     if "xlsx" in formats:
         from .xlsx import xlsx_bytes  # openpyxl is heavy; only a workbook needs it
 

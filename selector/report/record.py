@@ -90,7 +90,8 @@ def lottery_record(solution: Solution) -> dict[str, object]:
             "drawn_score": lottery.drawn_score, "possible": lottery.possible, "smallest": lottery.smallest,
             "largest": lottery.largest, "largest_without_slack": lottery.largest_without_slack,
             "bound": lottery.bound, "certified": lottery.certified, "first_level": lottery.first_level_reached,
-            "work": solution.params.lottery_work, "seconds": lottery.seconds}
+            "work": solution.params.lottery_work, "seconds": lottery.seconds,
+            **({"key": lottery.stored.key} if lottery.stored is not None else {})}
 
 
 def _full_path(path: Path | None) -> str | None:
