@@ -6,6 +6,7 @@ rules, slack and work it was worked out from."""
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from selector.solve import SelectionParams, build_problem
 from selector.solve.lottery import StoredLottery, draw_first, drawing, lottery_key
 from selector.solve.problem import subset
 from selector.solve.search import solve_cohort
-from tests.conftest import run, validated, write_csv
+from tests.conftest import SAMPLE_ARGS, run, validated, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +114,58 @@ def test_the_run_folder_keeps_the_lottery_it_drew_from(sample_run: Path) -> None
     assert record["lottery"]["columns"] == len(kept["columns"])
     assert abs(sum(c["weight"] for c in kept["columns"]) - 1) < 1e-9
     assert len(kept["children"]) == record["candidates"]
+
+
+def test_audit_uses_the_lottery_a_run_kept(sample_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    from selector.solve import audit as solve_audit
+
+    calls: list[int] = []
+    worked_out = solve_audit.fair_lottery
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return worked_out(*args, **kwargs)
+
+    monkeypatch.setattr(solve_audit, "fair_lottery", counted)
+    out = tmp_path / "audit"
+    code, stdout, stderr = run("audit", *SAMPLE_ARGS, "--lottery-from", str(sample_run), "--draws", "200",
+                               "--out", str(out))
+    assert code == 0, stderr
+    lines = stdout.splitlines()
+    assert lines[0] == f"The lottery audited: the one {sample_run} kept (lottery.json), not worked out again"
+    assert lines[2] == "Shuffled rows: largest change in any chance 0"  # the kept lottery is the one worked out
+    assert calls == [1]  # only on the rows shuffled
+    # The audit's chances are the run's, byte for byte.
+    assert (out / "chances.csv").read_bytes() == (sample_run / "chances.csv").read_bytes()
+
+
+def test_audit_refuses_a_kept_lottery_of_other_inputs_or_changed(sample_run: Path, tmp_path: Path) -> None:
+    code, stdout, stderr = run("audit", *SAMPLE_ARGS, "--lottery-from", str(sample_run), "--slack", "5",
+                               "--out", str(tmp_path / "a1"))
+    assert code == 2 and stdout == ""
+    assert stderr.splitlines()[-2:] == [
+        (f"Error: {sample_run}/lottery.json was worked out from other candidates, rules, slack or lottery work "
+         "than this audit's."),
+        ("Give the run's caseload and contacts, and its --rules, --slack and --lottery-work (run.json lists "
+         "them), or leave --lottery-from out.")]
+    changed = tmp_path / "changed"
+    shutil.copytree(sample_run, changed)
+    kept = json.loads((changed / "lottery.json").read_text())
+    kept["columns"][0]["weight"], kept["columns"][1]["weight"] = kept["columns"][1]["weight"], kept["columns"][0]["weight"]
+    (changed / "lottery.json").write_text(json.dumps(kept))
+    code, stdout, stderr = run("audit", *SAMPLE_ARGS, "--lottery-from", str(changed), "--out", str(tmp_path / "a2"))
+    assert code == 2 and "lottery.json: changed since the run wrote it" in stderr
+    assert not (tmp_path / "a1").exists() and not (tmp_path / "a2").exists()
+
+
+def test_a_run_without_a_kept_lottery_is_explained(small_caseload_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert run("select", str(small_caseload_csv), "--out", str(out), "--seed", "1")[0] == 0
+    (out / "lottery.json").unlink()
+    code, _stdout, stderr = run("audit", str(small_caseload_csv), "--lottery-from", str(out),
+                                "--out", str(tmp_path / "a"))
+    assert code == 2 and f"{out}: no lottery.json here" in stderr
 
 
 def test_a_run_folder_with_its_kept_lottery_verifies(tmp_path: Path) -> None:

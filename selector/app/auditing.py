@@ -9,14 +9,18 @@ from pathlib import Path
 import pandas as pd
 
 from .. import check
+from ..contract.errors import InputError, RunRecordError
 from ..io.folders import check_output_folder, output_lock, write_folder
+from ..io.run_record import LOTTERY_FILE, RUN_RECORD_NAME, read_recorded_json, read_run_record
 from ..io.tables import frame_to_csv_bytes
 from ..report.audit import SIGNIFICANCE, audit_frame, audit_sections
 from ..report.chances import chances_frame
 from ..report.render import render_html, render_markdown
 from ..solve import SelectionParams
 from ..solve.audit import Audit, audit_lottery
-from ..solve.lottery import Chances, chances_of, draw
+from ..solve.lottery import Chances, Lottery, StoredLottery, chances_of, draw, lottery_key
+from ..solve.lottery.stored import restored
+from ..solve.problem import Problem
 from ..solve.search import solve_cohort
 from ..validate import Caseload
 from .loading import Progress, Sources, inputs_of, load, read_rules
@@ -34,6 +38,8 @@ class AuditRequest:
         params: seed (the first draw's), slack, lottery work and time limit.
         draws: how many lotteries to draw.
         force: replace an earlier audit folder.
+        lottery_from: a run folder whose lottery (lottery.json) is audited instead of working it
+            out anew; it must have been worked out from these candidates, rules, slack and work.
     """
 
     sources: Sources
@@ -42,11 +48,13 @@ class AuditRequest:
     params: SelectionParams = field(default_factory=SelectionParams)
     draws: int = 1000
     force: bool = False
+    lottery_from: Path | None = None
 
     @property
     def inputs(self) -> tuple[Path, ...]:
         """Every file the audit reads: no output may be, or hold, one of them."""
-        return inputs_of(self.sources, self.rules_file)
+        kept = (self.lottery_from / RUN_RECORD_NAME, self.lottery_from / LOTTERY_FILE) if self.lottery_from else ()
+        return (*inputs_of(self.sources, self.rules_file), *kept)
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,7 @@ class AuditResult:
     shuffle_difference: float
     off_cohorts: int  # distinct cohorts drawn that break a rule or fall short of the lottery's score
     folder: Path
+    lottery_from: Path | None = None  # the run folder whose kept lottery was audited
 
     @property
     def deviates(self) -> bool:
@@ -87,7 +96,10 @@ def audit(request: AuditRequest, progress: Progress | None = None) -> AuditResul
         problem = problem_of(caseload, rules, progress)
         step("the best score")
         optimum = solve_cohort(problem, replace(params, sets=1)).score
-        audited = audit_lottery(problem, params, optimum, request.draws, progress)
+        kept = kept_lottery(request.lottery_from, problem, params, optimum) if request.lottery_from else None
+        if kept is not None:
+            step(f"the lottery: as {request.lottery_from} kept it ({LOTTERY_FILE}), not worked out again")
+        audited = audit_lottery(problem, params, optimum, request.draws, progress, kept=kept)
         lottery, result, difference = audited.lottery, audited.audit, audited.shuffle_difference
         step("each cohort drawn, by the independent checker")
         frame, ids = caseload.frame, problem.child_ids.astype(str)
@@ -106,4 +118,26 @@ def audit(request: AuditRequest, progress: Progress | None = None) -> AuditResul
             **{chart.name: chart.svg.encode() for section in sections for chart in section.charts},
         }
         write_folder(request.out, files, request.force, inputs)
-    return AuditResult(caseload, chances, result, difference, off, request.out)
+    return AuditResult(caseload, chances, result, difference, off, request.out, request.lottery_from)
+
+
+def kept_lottery(run_dir: Path, problem: Problem, params: SelectionParams, optimum: int) -> Lottery:
+    """The lottery a run folder kept, on this problem's rows.
+
+    Raises:
+        RunRecordError: the folder has no kept lottery, or it changed since the run.
+        InputError: it was worked out from other candidates, rules, slack or lottery work.
+    """
+    record = read_run_record(run_dir)
+    try:
+        stored = StoredLottery.from_dict(read_recorded_json(run_dir, LOTTERY_FILE, record))
+    except ValueError as exc:
+        raise RunRecordError(f"{run_dir}/{LOTTERY_FILE}: {exc}.", "bad_run", where=str(run_dir)) from exc
+    lottery = restored(problem, stored) if stored.key == lottery_key(problem, params, optimum) else None
+    if lottery is None:
+        raise InputError(
+            f"{run_dir}/{LOTTERY_FILE} was worked out from other candidates, rules, slack or lottery work than "
+            "this audit's.", "lottery_mismatch", where=str(run_dir),
+            fix="Give the run's caseload and contacts, and its --rules, --slack and --lottery-work (run.json lists "
+                "them), or leave --lottery-from out.")
+    return lottery

@@ -216,13 +216,17 @@ def select(sources: app.Sources, out: Path, rules_file: Path | None, size: int |
               metavar="UNITS", help="Work for making the lottery fairest (as select's).")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), default=600.0, show_default=True,
               help="Seconds each lottery may take at most.")
+@click.option("--lottery-from", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              metavar="RUN_DIR", help="Audit the lottery a select run kept (its lottery.json) instead of working it "
+                                      "out again; give the run's caseload, contacts, rules, slack and work.")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Run the audit on a Dask cluster whose scheduler is at ADDRESS (tcp://HOST:PORT); a worker "
                    "writes --out, which must be a folder it shares. Needs pip install 'selector[cluster]'.")
 @click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
 @reports_errors
 def audit(sources: app.Sources, out: Path, rules_file: Path | None, draws: int, seed: int, slack: float,
-          lottery_work: float, time_limit: float, scheduler: str | None, force: bool) -> None:
+          lottery_work: float, time_limit: float, lottery_from: Path | None, scheduler: str | None,
+          force: bool) -> None:
     """Test the lottery that select draws cohort 1 from: draw it many times and compare how often
     each type of child is drawn with its computed chance; shuffle the rows and check that no chance
     changes. Writes audit.md, audit.html, audit.csv (per type), chances.csv and charts.
@@ -231,11 +235,13 @@ def audit(sources: app.Sources, out: Path, rules_file: Path | None, draws: int, 
     Example:
       selector audit data/sample/caseload.csv --contacts data/sample/contacts.csv --out runs/audit
       selector audit caseload.csv --contacts contacts.csv --draws 5000 --slack 5 --out runs/audit-slack
+      selector audit data/sample/caseload.csv --contacts data/sample/contacts.csv \\
+        --lottery-from runs/demo --out runs/audit-demo
       selector audit /shared/caseload.csv --out /shared/audit --scheduler tcp://10.0.0.5:8786
     """
     params = app.SelectionParams(seed=seed, time_limit_s=time_limit, slack=slack, lottery_work=lottery_work)
     request = app.AuditRequest(sources=sources, out=out, rules_file=rules_file, params=params, draws=draws,
-                               force=force)
+                               force=force, lottery_from=lottery_from)
     if scheduler:
         from ..batch import audit_on_cluster  # Dask only when a cluster is named
 
@@ -243,6 +249,8 @@ def audit(sources: app.Sources, out: Path, rules_file: Path | None, draws: int, 
     else:
         result = app.audit(request)
     click.echo(app.describe(result.caseload), err=True)
+    if result.lottery_from is not None:
+        click.echo(f"The lottery audited: the one {result.lottery_from} kept (lottery.json), not worked out again")
     verdict = "DEVIATION FOUND" if result.deviates else "no deviation found"
     click.echo(f"{draws} draws against the computed chances: {verdict} (overall p = {result.audit.overall_p:.3g}; "
                f"smallest per-type p x {len(result.audit.types)} types = {result.audit.smallest_p_adjusted:.3g})")

@@ -74,16 +74,20 @@ class LotteryAudit:
 
 
 def audit_lottery(problem: Problem, params: SelectionParams, optimum: int, draws: int,
-                  progress: Callable[[str], None] | None = None) -> LotteryAudit:
-    """Compute the lottery over the cohorts reaching `optimum` (less the slack), draw it `draws`
-    times (seeds from the run's onwards), test the counts against the chances, and compute it again
-    on the rows shuffled."""
+                  progress: Callable[[str], None] | None = None, kept: Lottery | None = None) -> LotteryAudit:
+    """Compute the lottery over the cohorts reaching `optimum` (less the slack), or take the one
+    `kept` (a run's), draw it `draws` times (seeds from the run's onwards), test the counts against
+    the chances, and compute it again on the rows shuffled (for a kept lottery, that also checks
+    it is the one these candidates and rules give)."""
     def step(text: str) -> None:
         if progress is not None:
             progress(text)
 
-    step("the lottery")
-    lottery = fair_lottery(problem, params, optimum, params.time_limit_s)
+    if kept is None:
+        step("the lottery")
+        lottery = fair_lottery(problem, params, optimum, params.time_limit_s)
+    else:
+        lottery = kept
     step(f"{draws} draws")
     counts, cohorts = draw_many(lottery, draws, params.seed)
     result = audit(lottery, counts, draws, params.seed)
