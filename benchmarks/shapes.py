@@ -104,6 +104,19 @@ def selector_cohort(frame: pd.DataFrame) -> tuple[float, int, str]:
     return time.perf_counter() - started, cohort.score, cohort.status
 
 
+def selector_lottery(frame: pd.DataFrame) -> tuple[float, float, int]:
+    """Cohort 1 with its lottery, as `select` works them out (default work): seconds, the
+    certificate s/U and the leximin levels fixed."""
+    from selector.solve.lottery import draw_first
+
+    started = time.perf_counter()
+    problem = build_problem(frame, DEFAULT_RULES)
+    params = SelectionParams(seed=1, sets=1)
+    cohort = solve_cohort(problem, params)
+    lottery = draw_first(problem, params, cohort.score, 600.0)
+    return time.perf_counter() - started, lottery.certified or 0.0, lottery.levels
+
+
 def highs_cohort(frame: pd.DataFrame) -> tuple[float, int, str]:
     started = time.perf_counter()
     best, _chosen, message = milp_optimum(frame, DEFAULT_RULES, time_limit=120)
@@ -129,8 +142,9 @@ def shape_lines(rows: int, repeats: int) -> list[str]:
     import tempfile
 
     lines = [("| shape | selector cohort 1 (s) | HiGHS (s) | speed-up | selector score | HiGHS score | equal | "
-              "selector status | `select --sets 1` (s) | x floor | peak MB |"),
-             "|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|"]
+              "selector status | `select --sets 1` (s) | x floor | peak MB | cohort 1 + lottery (s) | s/U | "
+              "levels |"),
+             "|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|"]
     folder = Path(tempfile.mkdtemp(prefix="selector-shapes-"))
     for shape in SHAPES:
         whole, mb, floor = end_to_end(rows, shape, repeats, folder)
@@ -140,9 +154,11 @@ def shape_lines(rows: int, repeats: int) -> list[str]:
         mine = statistics.median(t for t, _, _ in ours)
         other = statistics.median(t for t, _, _ in theirs)
         score, status = ours[0][1], ours[0][2]
+        drawn = [selector_lottery(frame) for _ in range(repeats)]
+        with_lottery = statistics.median(t for t, _, _ in drawn)
         line = (f"| {shape} | {mine:.3f} | {other:.3f} | {other / mine:.1f}x | {score} | {theirs[0][1]} | "
                 f"{'yes' if score == theirs[0][1] else 'NO'} | {status} | {whole:.2f} | {whole / floor:.1f}x | "
-                f"{mb:.0f} |")
+                f"{mb:.0f} | {with_lottery:.2f} | {drawn[0][1]:.3f} | {drawn[0][2]} |")
         print(line, file=sys.stderr, flush=True)
         lines.append(line)
     return lines
