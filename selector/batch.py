@@ -27,13 +27,14 @@ def process_pool(jobs: int, progress: Callable[[Iterator[Row], int], Iterator[Ro
 
 
 def _parallel(items: list[app.BatchItem], jobs: int) -> Iterator[Row]:
-    # Largest caseloads first, so a big area does not start last and hold up the end.
-    ordered = sorted(items, key=lambda t: -_size_of(t.request.sources.caseload))
+    # Scenarios sharing a lottery go to one process, one after another (it is worked out once);
+    # largest caseloads first, so a big area does not start last and hold up the end.
+    groups = sorted(app.scenario_groups(items), key=lambda g: -_size_of(g[0].request.sources.caseload))
     pool = ProcessPoolExecutor(max_workers=jobs)
     try:
-        futures = [pool.submit(app.run_batch_item, t) for t in ordered]
+        futures = [pool.submit(app.run_batch_group, group) for group in groups]
         for future in as_completed(futures):
-            yield future.result()
+            yield from future.result()
     except BaseException:
         # Stopped (Ctrl+C, SIGTERM): end the workers now rather than wait for their areas.
         for process in list(getattr(pool, "_processes", {}).values()):
@@ -78,12 +79,14 @@ def _on_cluster(items: list[app.BatchItem], address: str) -> Iterator[Row]:
     client = _connect(address)
     from distributed import as_completed
 
-    ordered = sorted(items, key=lambda t: -_size_of(t.request.sources.caseload))
-    futures = {client.submit(app.run_batch_item, t, key=f"selector-batch-{n}-{t.name}", pure=False): t
-               for n, t in enumerate(ordered)}
+    # As in local processes: scenarios sharing a lottery go to one worker, one after another.
+    groups = sorted(app.scenario_groups(items), key=lambda g: -_size_of(g[0].request.sources.caseload))
+    futures = {client.submit(app.run_batch_group, group, key=f"selector-batch-{n}-{group[0].name}", pure=False): group
+               for n, group in enumerate(groups)}
     try:
         for future in as_completed(list(futures)):
-            yield _written_here(future.result(), futures[future])
+            for row, item in zip(future.result(), futures[future], strict=True):
+                yield _written_here(row, item)
     finally:  # finished, failed or stopped: nothing of ours is left running on the cluster
         client.cancel(list(futures))
         client.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -148,3 +149,35 @@ def test_each_area_draws_its_own_secure_seed_unless_one_is_given(areas: Path, tm
     summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig", keep_default_na=False, dtype=str)
     assert summary["seed"].tolist() == ["7", "7", "7"]
     assert json.loads((out / "Northshire" / "run.json").read_text())["params"]["seed_source"] == "given"
+
+
+def test_scenarios_sharing_a_lottery_run_in_one_process_and_work_it_out_once(
+        areas: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from selector import app
+    from selector.app import selection
+    from selector.solve import SelectionParams
+    from selector.solve.lottery import drawing
+
+    strict = tmp_path / "strict.toml"
+    strict.write_text('[[count]]\ncolumn = "social_care"\nvalue = "CLA"\nmin = 1\n')
+    items = app.plan_batch(areas, tmp_path / "out", SelectionParams(sets=1), rules_variants=(strict,), seeds=(1, 2))
+    groups = app.scenario_groups(items)
+    # One group per area (and rules file): the two seeds of each together.
+    assert [[i.name for i in g] for g in groups] == [
+        [f"{area}__strict__seed{s}" for s in (1, 2)] for area in ("Northshire", "Badshire", "Noapshire")]
+    monkeypatch.setattr(selection, "KNOWN_LOTTERIES", {})
+    calls: list[int] = []
+    worked_out = drawing.fair_lottery
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return worked_out(*args, **kwargs)
+
+    monkeypatch.setattr(drawing, "fair_lottery", counted)
+    rows = app.run_batch_group([replace(i, request=replace(i.request, out=tmp_path / i.name)) for i in groups[0]])
+    assert [(r["seed"], r["exit_code"]) for r in rows] == [(1, 0), (2, 0)]
+    assert calls == [1]  # the second seed drew from the lottery the first worked out
+    first, second = (json.loads((tmp_path / i.name / "run.json").read_text()) for i in groups[0])
+    assert first["lottery"]["key"] == second["lottery"]["key"]
+    assert (tmp_path / groups[0][0].name / "chances.csv").read_bytes() == \
+        (tmp_path / groups[0][1].name / "chances.csv").read_bytes()

@@ -180,6 +180,24 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
     return row
 
 
+def scenario_groups(items: list[BatchItem]) -> list[list[BatchItem]]:
+    """The items in groups that share one lottery: the same caseload, contacts and rules (the
+    scenarios of one area that differ only in the seed, say), in the order first met. A process
+    that runs a group one after another works the lottery out once (`choose` keeps it)."""
+    groups: dict[tuple[object, ...], list[BatchItem]] = {}
+    for item in items:
+        sources = item.request.sources
+        key = (sources, item.request.rules_file, item.request.size, item.audit_draws > 0,
+               replace(item.request.params, seed=0, seed_source="given", seed_phrase=""))
+        groups.setdefault(key, []).append(item)
+    return list(groups.values())
+
+
+def run_batch_group(items: list[BatchItem]) -> list[dict[str, object]]:
+    """Run a group of items (`scenario_groups`) one after another in this process; their rows."""
+    return [run_batch_item(item) for item in items]
+
+
 def _failure_row(file: str, problem: str, fix: str) -> dict[str, object]:
     """An error that is not about one cell (impossible rules, an unreadable file) as a failures row."""
     return {"severity": "error", "file": file, "row": "", "column": "", "value": "",
