@@ -175,4 +175,13 @@ def test_a_run_folder_with_its_kept_lottery_verifies(tmp_path: Path) -> None:
     assert run("select", str(c), "--contacts", str(p), "--out", str(out), "--seed", "2", "--sets", "1")[0] == 0
     assert (out / "lottery.json").is_file()
     code, stdout, _stderr = run("verify", str(out))
-    assert code == 0 and "VERIFIED" in stdout
+    assert code == 0 and stdout.startswith("VERIFIED")
+
+
+def test_a_folder_written_before_runs_kept_their_lottery_still_verifies(sample_run_copy: Path) -> None:
+    (sample_run_copy / "lottery.json").unlink()
+    record = json.loads((sample_run_copy / "run.json").read_text())
+    del record["files"]["lottery.json"], record["lottery"]["key"]
+    (sample_run_copy / "run.json").write_text(json.dumps(record, indent=2))
+    code, stdout, stderr = run("verify", str(sample_run_copy))
+    assert code == 0 and stdout.startswith("VERIFIED"), stdout + stderr
