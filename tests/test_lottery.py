@@ -397,3 +397,46 @@ def test_children_of_one_type_can_stand_in_for_each_other_in_every_cohort_of_the
             for other in ids:
                 if other not in cohort and types[other] == types[leaving]:
                     assert cohort - {leaving} | {other} in lottery, (sorted(cohort), leaving, other)
+
+
+def test_a_repair_starts_from_the_known_cohort_the_child_fits_best() -> None:
+    # Size 2, one point per distinct need (cap 2), at least one child in AP.
+    # K1 (ASD, AP), K2 (MLD, AP), K3 (ASD), K4 (SEMH), K5 (HI). Known cohorts: {K1,K4}, {K2,K5}.
+    # K3 into {K1,K4}: beside K1 two ASD (score 1 of 2: short 1), beside K4 no AP (short 1).
+    # K3 into {K2,K5}: beside K2 a cohort of the lottery (MLD+ASD, K2 in AP): short 0.
+    # So K3 is repaired from the second cohort first, which holds the other AP child.
+    from selector.solve.lottery.budget import Meter
+    from selector.solve.lottery.discovery import _best_bases
+    from selector.solve.lottery.findings import Findings
+
+    rows = [{"primary_need": "ASD", "setting_type": "AP"}, {"primary_need": "MLD", "setting_type": "AP"},
+            {"primary_need": "ASD"}, {"primary_need": "SEMH"}, {"primary_need": "HI"}]
+    rules = Rules(size=2, counts=(CountRule("setting_type", ("AP",), min=1),), dimensions=NEED_CAP_2)
+    findings = Findings(build_problem(validated(rows).frame, rules), 2, Meter(1.0, float("inf")))
+    starts = _best_bases(findings, [(0, 3), (1, 4)], np.array([2, 3]))
+    assert starts[0].tolist() == [1, 0]
+    # K4 (SEMH): in its own place in {K1,K4} (short 0), beside K2 in {K2,K5} (short 0); a
+    # tie goes to the cohort found first.
+    assert starts[1].tolist() == [0, 1]
+
+
+def test_each_of_a_few_children_a_rule_needs_gets_a_cohort_of_its_own() -> None:
+    # Size 2, one point per distinct need (cap 2), at least one child in AP; three AP children.
+    # K1 (ASD, AP), K2 (MLD, AP), K3 (ASD, AP), K4 (SEMH). Known: {K1,K4}. Every AP child can
+    # be in a cohort of the lottery: K2 with anyone, K3 beside K2 or K4. So after the scarce
+    # members are placed, some cohort holds each of K1, K2 and K3 (K4 holds none of them).
+    from selector.solve.lottery.budget import Meter
+    from selector.solve.lottery.discovery import _scarce_members
+    from selector.solve.lottery.findings import Findings
+    from selector.solve.lottery.pricing import Pricing
+
+    rows = [{"primary_need": "ASD", "setting_type": "AP"}, {"primary_need": "MLD", "setting_type": "AP"},
+            {"primary_need": "ASD", "setting_type": "AP"}, {"primary_need": "SEMH"}]
+    rules = Rules(size=2, counts=(CountRule("setting_type", ("AP",), min=1),), dimensions=NEED_CAP_2)
+    findings = Findings(build_problem(validated(rows).frame, rules), 2, Meter(1.0, float("inf")))
+    findings.add((0, 3))
+    _scarce_members(findings, Pricing(findings, PARAMS))
+    held = set().union(*findings.cohorts)
+    assert {0, 1, 2} <= held
+    # Each is a cohort of the lottery: every rule met and the threshold reached.
+    assert all(findings.fitter.shortfall([a], np.array([b]))[0] == 0 for a, b in findings.cohorts)

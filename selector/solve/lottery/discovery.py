@@ -20,7 +20,9 @@ from .budget import OutOfWork
 from .findings import Findings
 from .pricing import Pricing
 
-REPAIR_STARTS = 2  # known cohorts a repair starts from
+REPAIR_STARTS = 2  # known cohorts a repair starts from: those the child fits best
+REPAIR_BASES = 256  # known cohorts (the first found) among which those starts are chosen
+SCARCE = 12  # a count rule with a minimum and at most this many members: each is placed first
 REPAIR_STEPS = 6  # swaps a repair may make
 WALKS, WALK_STEPS, WALK_SEED = 16, 12, 2021  # cohorts far from the first, found before the rest
 
@@ -57,6 +59,7 @@ def find_every_child(findings: Findings, pricing: Pricing, fallback: Sequence[in
 
 def _discover(findings: Findings, pricing: Pricing) -> None:
     _walk(findings)
+    _scarce_members(findings, pricing)
     # The walks first, so that the first cohort's children are not in every column (they would
     # get large chances).
     _swap_from(findings, list(reversed(findings.cohorts)))
@@ -112,21 +115,59 @@ def _walk(findings: Findings) -> None:
         findings.add(tuple(sorted(cohort)))
 
 
+def _scarce_members(findings: Findings, pricing: Pricing) -> None:
+    """A cohort holding each member of a count rule that every cohort must meet from a few
+    children (3 in alternative provision, say), or the proof that none holds it: every cohort
+    then holds one of them, and a child who cannot sit beside the ones the walks kept is
+    repaired from a cohort holding another."""
+    problem = findings.problem
+    for rule, members in zip(problem.rules.counts, problem.count_members, strict=True):
+        if not rule.min or len(members) > SCARCE:
+            continue
+        for child in members:
+            if findings.seen[findings.type_of[child]]:
+                continue
+            weights = np.zeros(problem.n, dtype=np.int64)
+            weights[child] = 1
+            for cohort in pricing.exact(weights):
+                findings.add(cohort)
+
+
 def _by_repair(findings: Findings) -> None:
-    """For each type no single swap reached: put one of its children into a known cohort and
-    repair the rest one swap at a time, each swap the one that most reduces the shortfall
-    (numpy weighs every candidate at once), preferring children of types not yet seen."""
+    """For each type no single swap reached: put one of its children into the known cohorts it
+    fits best (the fewest children too many or too few, and score missing, with it in the best
+    slot) and repair the rest one swap at a time, each swap the one that most reduces the
+    shortfall (numpy weighs every candidate at once), preferring children of types not yet seen."""
     seen = findings.seen
     everyone = np.arange(findings.problem.n)
-    for child in np.flatnonzero(~seen[findings.type_of]):
+    unseen = np.flatnonzero(~seen[findings.type_of])
+    bases = findings.cohorts[:REPAIR_BASES]
+    starts = _best_bases(findings, bases, unseen)
+    for child, best in zip(unseen, starts, strict=True):
         if seen[findings.type_of[child]]:
             continue
         findings.meter.check()
-        for base in findings.cohorts[:REPAIR_STARTS]:
-            found = _repair(findings, int(child), list(base), everyone)
+        for base in best:
+            found = _repair(findings, int(child), list(bases[base]), everyone)
             if found is not None:
                 findings.add(found)
                 break
+
+
+def _best_bases(findings: Findings, bases: list[tuple[int, ...]], children: np.ndarray) -> np.ndarray:
+    """For each child, the REPAIR_STARTS bases (positions, best first; ties: the earlier base)
+    with the smallest shortfall when the child takes its best slot."""
+    if not len(children) or not bases:
+        return np.zeros((len(children), 0), dtype=np.int64)
+    size = len(bases[0])
+    best = np.empty((len(bases), len(children)), dtype=np.int64)
+    chunk = max(1, 4096 // size)
+    for start in range(0, len(bases), chunk):
+        group = bases[start:start + chunk]
+        rests = [cohort[:slot] + cohort[slot + 1:] for cohort in group for slot in range(size)]
+        shorts = findings.shortfalls(rests, children).reshape(len(group), size, len(children))
+        best[start:start + len(group)] = shorts.min(axis=1)
+    return np.argsort(best, axis=0, kind="stable")[:REPAIR_STARTS].T
 
 
 def _repair(findings: Findings, child: int, cohort: list[int], everyone: np.ndarray) -> tuple[int, ...] | None:
