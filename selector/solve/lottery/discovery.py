@@ -22,6 +22,7 @@ from .pricing import Pricing
 
 REPAIR_STARTS = 2  # known cohorts a repair starts from: those the child fits best
 REPAIR_BASES = 256  # known cohorts (the first found) among which those starts are chosen
+BASE_CELLS = 4_000_000  # rests x candidates weighed at once (the checker's tables grow with both)
 SCARCE = 12  # a count rule with a minimum and at most this many members: each is placed first
 REPAIR_STEPS = 6  # swaps a repair may make
 WALKS, WALK_STEPS, WALK_SEED = 16, 12, 2021  # cohorts far from the first, found before the rest
@@ -161,7 +162,7 @@ def _best_bases(findings: Findings, bases: list[tuple[int, ...]], children: np.n
         return np.zeros((len(children), 0), dtype=np.int64)
     size = len(bases[0])
     best = np.empty((len(bases), len(children)), dtype=np.int64)
-    chunk = max(1, 4096 // size)
+    chunk = max(1, BASE_CELLS // (size * findings.problem.n))
     for start in range(0, len(bases), chunk):
         group = bases[start:start + chunk]
         rests = [cohort[:slot] + cohort[slot + 1:] for cohort in group for slot in range(size)]
