@@ -3,10 +3,11 @@ so that every child who can be drawn has a chance above zero. It is never cut sh
 wall clock (the work budget counts only what comes after it).
 
 First a cohort of a small pool, then cohorts far from it (a seeded walk of swaps, so that the
-first cohort's children are not in every column), then every cohort one swap away from a known
-one (layer by layer), then repairs (a child put into a known cohort, the rest repaired one swap
-at a time), and CP-SAT for the rest: a cohort holding as many types not yet seen as it can, or
-the proof that no cohort holds them.
+first cohort's children are not in every column), a cohort for each of the few children a count
+rule needs (every cohort holds some of them), then every cohort one swap away from a known one
+(layer by layer), then repairs (a child put into the known cohorts it fits best, the rest
+repaired one swap at a time), and CP-SAT for the rest: a cohort holding as many types not yet
+seen as it can, or the proof that no cohort holds them.
 """
 
 from __future__ import annotations
