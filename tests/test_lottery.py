@@ -413,7 +413,7 @@ def test_a_repair_starts_from_the_known_cohort_the_child_fits_best() -> None:
             {"primary_need": "ASD"}, {"primary_need": "SEMH"}, {"primary_need": "HI"}]
     rules = Rules(size=2, counts=(CountRule("setting_type", ("AP",), min=1),), dimensions=NEED_CAP_2)
     findings = Findings(build_problem(validated(rows).frame, rules), 2, Meter(1.0, float("inf")))
-    starts = _best_bases(findings, [(0, 3), (1, 4)], np.array([2, 3]))
+    starts, _closest = _best_bases(findings, [(0, 3), (1, 4)], np.array([2, 3]))
     assert starts[0].tolist() == [1, 0]
     # K4 (SEMH): in its own place in {K1,K4} (short 0), beside K2 in {K2,K5} (short 0); a
     # tie goes to the cohort found first.

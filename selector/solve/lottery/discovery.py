@@ -7,7 +7,7 @@ first cohort's children are not in every column), a cohort for each of the few c
 rule needs (every cohort holds some of them), then every cohort one swap away from a known one
 (layer by layer), then repairs (a child put into the known cohorts it fits best, the rest
 repaired one swap at a time), and CP-SAT for the rest: a cohort holding as many types not yet
-seen as it can, or the proof that no cohort holds them.
+seen as it can (then repairs from it), or the proof that no cohort holds them.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ REPAIR_BASES = 256  # known cohorts (the first found) among which those starts a
 BASE_CELLS = 4_000_000  # rests x candidates weighed at once (the checker's tables grow with both)
 SCARCE = 12  # a count rule with a minimum and at most this many members: each is placed first
 REPAIR_STEPS = 6  # swaps a repair may make
+REPAIR_GIVE_UP = 16  # failed repairs in a row that end a pass from the cohorts CP-SAT found
 WALKS, WALK_STEPS, WALK_SEED = 16, 12, 2021  # cohorts far from the first, found before the rest
 
 
@@ -74,6 +75,7 @@ def _discover(findings: Findings, pricing: Pricing) -> None:
         for cohort in found:
             findings.add(cohort)
         _swap_from(findings, found)  # their neighbours often hold other children not yet seen
+        _by_repair(findings, found, give_up=REPAIR_GIVE_UP)  # and a repair from them reaches more
 
 
 def _swap_from(findings: Findings, cohorts: list[tuple[int, ...]]) -> None:
@@ -135,17 +137,21 @@ def _scarce_members(findings: Findings, pricing: Pricing) -> None:
                 findings.add(cohort)
 
 
-def _by_repair(findings: Findings) -> None:
+def _by_repair(findings: Findings, bases: list[tuple[int, ...]] | None = None, give_up: int = 0) -> None:
     """For each type no single swap reached: put one of its children into the known cohorts it
     fits best (the fewest children too many or too few, and score missing, with it in the best
     slot) and repair the rest one swap at a time, each swap the one that most reduces the
-    shortfall (numpy weighs every candidate at once), preferring children of types not yet seen."""
+    shortfall (numpy weighs every candidate at once), preferring children of types not yet seen.
+    With `give_up`, the children closest to fitting go first and the pass ends after that many
+    repairs in a row have failed (the children left may be in no cohort at all; CP-SAT decides)."""
     seen = findings.seen
     everyone = np.arange(findings.problem.n)
     unseen = np.flatnonzero(~seen[findings.type_of])
-    bases = findings.cohorts[:REPAIR_BASES]
-    starts = _best_bases(findings, bases, unseen)
-    for child, best in zip(unseen, starts, strict=True):
+    bases = findings.cohorts[:REPAIR_BASES] if bases is None else bases
+    starts, closest = _best_bases(findings, bases, unseen)
+    order = np.argsort(closest, kind="stable") if give_up else np.arange(len(unseen))
+    failed = 0
+    for child, best in zip(unseen[order], starts[order], strict=True):
         if seen[findings.type_of[child]]:
             continue
         findings.meter.check()
@@ -153,14 +159,20 @@ def _by_repair(findings: Findings) -> None:
             found = _repair(findings, int(child), list(bases[base]), everyone)
             if found is not None:
                 findings.add(found)
+                failed = 0
                 break
+        else:
+            failed += 1
+            if failed == give_up:
+                return
 
 
-def _best_bases(findings: Findings, bases: list[tuple[int, ...]], children: np.ndarray) -> np.ndarray:
+def _best_bases(findings: Findings, bases: list[tuple[int, ...]], children: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
     """For each child, the REPAIR_STARTS bases (positions, best first; ties: the earlier base)
-    with the smallest shortfall when the child takes its best slot."""
+    with the smallest shortfall when the child takes its best slot, and that smallest shortfall."""
     if not len(children) or not bases:
-        return np.zeros((len(children), 0), dtype=np.int64)
+        return np.zeros((len(children), 0), dtype=np.int64), np.zeros(len(children), dtype=np.int64)
     size = len(bases[0])
     best = np.empty((len(bases), len(children)), dtype=np.int64)
     chunk = max(1, BASE_CELLS // (size * findings.problem.n))
@@ -169,7 +181,7 @@ def _best_bases(findings: Findings, bases: list[tuple[int, ...]], children: np.n
         rests = [cohort[:slot] + cohort[slot + 1:] for cohort in group for slot in range(size)]
         shorts = findings.shortfalls(rests, children).reshape(len(group), size, len(children))
         best[start:start + len(group)] = shorts.min(axis=1)
-    return np.argsort(best, axis=0, kind="stable")[:REPAIR_STARTS].T
+    return np.argsort(best, axis=0, kind="stable")[:REPAIR_STARTS].T, best.min(axis=0)
 
 
 def _repair(findings: Findings, child: int, cohort: list[int], everyone: np.ndarray) -> tuple[int, ...] | None:
