@@ -96,8 +96,10 @@ def test_no_unlisted_column_reaches_any_output_whatever_its_header(headers: list
         code, stdout, stderr = run("validate", str(path), "--failures", str(failures))
         assert code == 0, stderr
         assert "QZX" not in stdout + stderr + failures.read_text(encoding="utf-8-sig")
-        # validate lists what it left out, by header (never a value).
-        assert "outside the data contract left out at load" in stdout + stderr
+        # validate lists what it left out, by header (never a value); a made-up header can
+        # happen to read as an identifier (`Lastname`), which is said as such.
+        said = stdout + stderr
+        assert "outside the data contract left out at load" in said or "identifier column(s) dropped at load" in said
 
 
 def test_a_named_column_is_kept_and_the_run_says_so(tmp_path: Path) -> None:
