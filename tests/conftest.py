@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from types import ModuleType
 
 import pandas as pd
 import pytest
@@ -132,3 +133,17 @@ def solve_frame(caseload: pd.DataFrame, rules: Rules, params: SelectionParams, f
                 ) -> Solution:
     """Solve a validated caseload frame under rules (building the problem first)."""
     return solve(build_problem(caseload, rules), params, fixed_ids=fixed_ids)
+
+
+def count_calls(monkeypatch: pytest.MonkeyPatch, module: ModuleType, name: str) -> list[int]:
+    """Wrap `module.name` so each call is counted (1 appended to the list returned), the work
+    still done: to show a step was reused rather than worked out again."""
+    calls: list[int] = []
+    original = getattr(module, name)
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls

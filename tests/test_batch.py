@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from selector.io.sample import generate
-from tests.conftest import run
+from tests.conftest import count_calls, run
 
 
 def write_area(folder: Path, name: str, rows: int, seed: int, drop_ap: bool = False) -> tuple[Path, Path]:
@@ -166,14 +166,7 @@ def test_scenarios_sharing_a_lottery_run_in_one_process_and_work_it_out_once(
     assert [[i.name for i in g] for g in groups] == [
         [f"{area}__strict__seed{s}" for s in (1, 2)] for area in ("Northshire", "Badshire", "Noapshire")]
     monkeypatch.setattr(selection, "KNOWN_LOTTERIES", {})
-    calls: list[int] = []
-    worked_out = drawing.fair_lottery
-
-    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        return worked_out(*args, **kwargs)
-
-    monkeypatch.setattr(drawing, "fair_lottery", counted)
+    calls = count_calls(monkeypatch, drawing, "fair_lottery")
     rows = app.run_batch_group([replace(i, request=replace(i.request, out=tmp_path / i.name)) for i in groups[0]])
     assert [(r["seed"], r["exit_code"]) for r in rows] == [(1, 0), (2, 0)]
     assert calls == [1]  # the second seed drew from the lottery the first worked out

@@ -20,7 +20,7 @@ from selector.solve import SelectionParams, build_problem
 from selector.solve.lottery import StoredLottery, draw_first, drawing, lottery_key
 from selector.solve.problem import subset
 from selector.solve.search import solve_cohort
-from tests.conftest import SAMPLE_ARGS, run, validated, write_csv
+from tests.conftest import SAMPLE_ARGS, count_calls, run, validated, write_csv
 
 
 @pytest.fixture(scope="module")
@@ -85,14 +85,7 @@ def test_a_second_choice_on_the_same_caseload_uses_the_lottery_again(monkeypatch
     monkeypatch.setattr(selection, "KNOWN_LOTTERIES", {})
     params = SelectionParams(seed=3, sets=2)
     first = selection.choose(loaded, DEFAULT_RULES, params)
-    worked_out = drawing.fair_lottery
-    calls: list[int] = []
-
-    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        return worked_out(*args, **kwargs)
-
-    monkeypatch.setattr(drawing, "fair_lottery", counted)
+    calls = count_calls(monkeypatch, drawing, "fair_lottery")
     second = selection.choose(loaded, DEFAULT_RULES, params)
     assert calls == [] and second.lottery is not None and second.lottery.reused
     assert [c.members for c in second.cohorts] == [c.members for c in first.cohorts]
@@ -120,14 +113,7 @@ def test_audit_uses_the_lottery_a_run_kept(sample_run: Path, tmp_path: Path, mon
                                            ) -> None:
     from selector.solve import audit as solve_audit
 
-    calls: list[int] = []
-    worked_out = solve_audit.fair_lottery
-
-    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        return worked_out(*args, **kwargs)
-
-    monkeypatch.setattr(solve_audit, "fair_lottery", counted)
+    calls = count_calls(monkeypatch, solve_audit, "fair_lottery")
     out = tmp_path / "audit"
     code, stdout, stderr = run("audit", *SAMPLE_ARGS, "--lottery-from", str(sample_run), "--draws", "200",
                                "--out", str(out))
