@@ -128,11 +128,19 @@ def _kinds(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     particular order: a kind is only a place to look its answer up)."""
     if table.shape[1] == 0:
         return np.zeros((1, 0), dtype=table.dtype), np.zeros(len(table), dtype=np.int64)
-    if table.dtype == bool:  # 64 flags to a word: a few columns to group instead of one per flag
-        packed = np.packbits(table, axis=1, bitorder="little")
-        words = np.zeros((len(table), -(-packed.shape[1] // 8) * 8), dtype=np.uint8)
-        words[:, :packed.shape[1]] = packed
-        _unique, first, kind_of = distinct_rows(words.view(np.int64))
+    if table.dtype == bool:
+        first, kind_of = distinct_flag_rows(table)
         return table[first], kind_of
     kinds, _first, kind_of = distinct_rows(table)
     return kinds, kind_of
+
+
+def distinct_flag_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For a table of flags (booleans), the first row of each distinct row and each row's number
+    (in no particular order): 64 flags to a word, so a few columns are grouped instead of one per
+    flag."""
+    packed = np.packbits(table, axis=1, bitorder="little")
+    words = np.zeros((len(table), -(-packed.shape[1] // 8) * 8), dtype=np.uint8)
+    words[:, :packed.shape[1]] = packed
+    _unique, first, kind_of = distinct_rows(words.view(np.int64))
+    return first, kind_of

@@ -26,11 +26,13 @@ kind, and GLOP solves it in a fraction of a second at 60,000 children.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from ortools.linear_solver import pywraplp
+from ortools.linear_solver import linear_solver_pb2, pywraplp
 
 from ...contract.errors import SolverError
-from ..fit import Fitter, distinct_rows
+from ..fit import Fitter, distinct_flag_rows
 
 # GLOP's primal feasibility tolerance: U is raised by this much so that it stays a bound.
 LP_TOLERANCE = 1e-7
@@ -45,38 +47,51 @@ def maximin_bound(fitter: Fitter, possible: np.ndarray) -> float:
     """
     holds = (np.concatenate([h for h, _w, _c in fitter.terms], axis=1) if fitter.terms
              else np.zeros((fitter.n, 0), dtype=bool))
-    signature = np.concatenate([fitter.count_flags.T.astype(np.int64), holds.astype(np.int64)], axis=1)
-    _kinds, first, kind_of = distinct_rows(signature) if signature.shape[1] else (
-        None, np.zeros(1, dtype=np.int64), np.zeros(fitter.n, dtype=np.int64))
+    signature = np.concatenate([fitter.count_flags.T.astype(bool), holds], axis=1)
+    first, kind_of = distinct_flag_rows(signature) if signature.shape[1] else (
+        np.zeros(1, dtype=np.int64), np.zeros(fitter.n, dtype=np.int64))
     sizes = np.bincount(kind_of, minlength=len(first))
     reachable = np.bincount(kind_of, weights=possible.astype(np.int64), minlength=len(first))
 
-    solver = pywraplp.Solver.CreateSolver("GLOP")
-    y = [solver.NumVar(0.0, float(min(int(n), fitter.size)), f"y{k}") for k, n in enumerate(sizes)]
-    t = solver.NumVar(0.0, 1.0, "t")
+    # The LP is written as a model proto from numpy (a row per rule and value, holding thousands
+    # of kinds: coefficient by coefficient through the Python API that takes most of a second).
+    model = linear_solver_pb2.MPModelProto(maximize=True)
+    model.variable.add(lower_bound=0.0, upper_bound=1.0, objective_coefficient=1.0, name="t")  # index 0
+    for n in sizes.tolist():
+        model.variable.add(lower_bound=0.0, upper_bound=float(min(n, fitter.size)))  # y_k: index 1 + k
 
-    def drawn(kinds: np.ndarray) -> pywraplp.LinearExpr:
-        """The expected number drawn of these kinds: their children who can be drawn at t each,
-        and the rest of their share."""
-        return float(reachable[kinds].sum()) * t + solver.Sum([y[k] for k in kinds])
+    def drawn(kinds: np.ndarray, low: float, high: float) -> linear_solver_pb2.MPConstraintProto:
+        """low <= the expected number drawn of these kinds (their children who can be drawn at t
+        each, and the rest of their share) <= high."""
+        row = model.constraint.add(lower_bound=low, upper_bound=high)
+        row.var_index.extend([0, *(kinds + 1).tolist()])
+        row.coefficient.extend([float(reachable[kinds].sum())] + [1.0] * len(kinds))
+        return row
 
-    solver.Add(drawn(np.arange(len(sizes))) == fitter.size)
+    def variable(low: float, high: float) -> int:
+        model.variable.add(lower_bound=low, upper_bound=high)
+        return len(model.variable) - 1
+
+    drawn(np.arange(len(sizes)), fitter.size, fitter.size)
     for r in range(len(fitter.count_min)):
-        members = drawn(np.flatnonzero(fitter.count_flags[r, first]))
-        solver.Add(members >= int(fitter.count_min[r]))
-        solver.Add(members <= int(fitter.count_max[r]))
-    score = []
+        drawn(np.flatnonzero(fitter.count_flags[r, first]), int(fitter.count_min[r]), int(fitter.count_max[r]))
+    score = model.constraint.add(lower_bound=float(fitter.threshold), upper_bound=math.inf)
     for term_holds, weight, cap in fitter.terms:
-        covered = []
+        counted = variable(0.0, float(cap))
+        covering = model.constraint.add(lower_bound=-math.inf, upper_bound=0.0)  # counted <= values covered
+        covering.var_index.append(counted)
+        covering.coefficient.append(1.0)
         for v in range(term_holds.shape[1]):
-            c = solver.NumVar(0.0, 1.0, "c")
-            solver.Add(c <= drawn(np.flatnonzero(term_holds[first, v])))
-            covered.append(c)
-        counted = solver.NumVar(0.0, float(cap), "s")
-        solver.Add(counted <= solver.Sum(covered))
-        score.append(weight * counted)
-    solver.Add(solver.Sum(score) >= fitter.threshold)
-    solver.Maximize(t)
-    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+            c = variable(0.0, 1.0)
+            covered = drawn(np.flatnonzero(term_holds[first, v]), 0.0, math.inf)  # c <= drawn
+            covered.var_index.append(c)
+            covered.coefficient.append(-1.0)
+            covering.var_index.append(c)
+            covering.coefficient.append(-1.0)
+        score.var_index.append(counted)
+        score.coefficient.append(float(weight))
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    if solver.LoadModelFromProto(model) or solver.Solve() != pywraplp.Solver.OPTIMAL:
         raise SolverError("the lottery's bound has no solution.", "lottery_bound")
+    t = solver.variable(0)
     return min(1.0, float(t.solution_value()) + LP_TOLERANCE)
