@@ -83,7 +83,9 @@ def _swap_from(findings: Findings, cohorts: list[tuple[int, ...]]) -> None:
     it holds a type not yet seen."""
     seen, type_of = findings.seen, findings.type_of
     layer = cohorts
-    unseen = np.flatnonzero(~seen[type_of])
+    # One child per type not yet seen (its first): type-mates fit the same rests, and the
+    # first is the one a pass over every child would place (tens of thousands fewer checks).
+    unseen = np.sort([int(findings.members_of[t][0]) for t in np.flatnonzero(~seen)]).astype(np.int64)
     while layer and len(unseen):
         next_layer = []
         for cohort in layer:
