@@ -86,9 +86,9 @@ class Roles:
         # so that the classes fit for a role are found with a few word operations each.
         self.class_kind = distinct_rows(flags[first])[2] if flags.shape[1] else np.zeros(len(first), dtype=np.int64)
         self.class_bits = _words(self.holds[first])
-        order = np.argsort(self.class_of, kind="stable")
-        bounds = np.concatenate(([0], np.cumsum(np.bincount(self.class_of))))
-        self.class_members = [order[bounds[c]:bounds[c + 1]] for c in range(len(first))]
+        self.class_order = np.argsort(self.class_of, kind="stable")
+        self.class_bounds = np.concatenate(([0], np.cumsum(np.bincount(self.class_of))))
+        self.classes = len(first)
         # For each spread rule: each candidate's binding group (-1: none), and the rule's max.
         self.groups = [(np.where(codes == shared, -1, codes), most) for codes, shared, most in fitter.spreads]
 
@@ -128,18 +128,27 @@ class Roles:
             same_flags = self.class_kind == self.class_kind[self.class_of[member]]
             needed = _words(roles[k][None, :])[0]
             holding = ((self.class_bits & needed) == needed).all(axis=1)
-            pool = (same_flags & holding)[self.class_of] & ~taken  # a child in two pools stays in the first
-            taken |= pool
+            pool = self._members(np.flatnonzero(same_flags & holding))
+            pool = pool[~taken[pool]]  # a child in two pools stays in the first
+            taken[pool] = True
             pools.append(pool)
         for group, most in self.groups:
             pools = self._spread(pools, group, most, [int(group[c]) for c in cohort])
-        if not all(p.any() for p in pools):
+        if not all(len(p) for p in pools):
             return None
-        return Column(tuple(sorted(tuple(np.flatnonzero(p).tolist()) for p in pools)))
+        return Column(tuple(sorted(tuple(p.tolist()) for p in pools)))
+
+    def _members(self, classes: np.ndarray) -> np.ndarray:
+        """The candidates of these classes, in order (positions): a pool is read class by class,
+        not by a pass over the whole caseload."""
+        starts, ends = self.class_bounds[classes], self.class_bounds[classes + 1]
+        lengths = ends - starts
+        offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+        return np.sort(self.class_order[offsets + np.arange(int(lengths.sum()))])
 
     @staticmethod
     def _spread(pools: list[np.ndarray], group: np.ndarray, most: int, own: list[int]) -> list[np.ndarray]:
-        """The pools with each binding group (of one spread rule) kept in at most `most` of them:
+        """The pools (positions) with each binding group (of one spread rule) kept in at most `most` of them:
         the pools whose own member is in the group first, then the earliest. Each child is in one
         group only, so the groups are settled all at once (numpy, not a loop over groups)."""
         shared = int(group.max()) + 1
@@ -161,5 +170,5 @@ class Roles:
         for k, pool in enumerate(pools):
             banned = np.zeros(shared + 1, dtype=bool)  # group -1 reads the last entry: never banned
             banned[over[strip[k]]] = True
-            kept.append(pool & ~banned[group])
+            kept.append(pool[~banned[group[pool]]])
         return kept

@@ -50,7 +50,7 @@ class Findings:
             return []
         self.cohorts_found.add(cohort)
         self.cohorts.append(cohort)
-        self.meter.spend(CALL_WORK * len(cohort) + len(self.roles.class_members) * self.fitter.width * CHECK_WORK)
+        self.meter.spend(CALL_WORK * len(cohort) + self.roles.classes * self.fitter.width * CHECK_WORK)
         added = []
         for column in (cohort_column(cohort, self.type_of, self.members_of), self.roles.template(cohort)):
             if column is not None and column not in self.known:
