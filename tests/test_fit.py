@@ -80,3 +80,28 @@ def test_the_template_around_a_cohort_pools_the_children_who_can_stand_in() -> N
     template = Roles(f).template((0, 2))
     assert template == Column(((0, 1), (2, 3)))
     assert all(f.score(pick) == 2 for pick in itertools.product(*template.pools))
+
+
+def test_candidates_alike_are_checked_once_and_each_gets_its_own_answer() -> None:
+    # Three more children alike for every rule and term to K1, K2 and K4 (so 8 candidates in 5
+    # classes: the checker then works per class), with settings of their own: K6 shares K1's
+    # values but not its setting, so K1 with K6 breaks nothing but scores 1 (one need, one band)
+    # and K2 with K7 breaks the AP rule. Every pair agrees with the independent checker, and the
+    # whole caseload at once agrees with one candidate at a time (worked per candidate).
+    extra = [{**ROWS[0], "setting_id": "S4"}, {**ROWS[1], "setting_id": "S5"}, {**ROWS[3], "setting_id": "S1"}]
+    rows = [*ROWS, *extra]
+    frame = validated([{**r, "child_id": f"K{i + 1}"} for i, r in enumerate(rows)]).frame
+    f = Fitter(build_problem(frame, RULES), 0)
+    everyone = np.arange(8)
+    assert len(set(f.class_of.tolist())) == 5
+    breaks, score = f.swaps([[0], [1]], everyone)
+    assert breaks[0].tolist() == [10**6 + 1, 1, 0, 0, 0, 0, 0, 1]  # K8 is in K1's setting S1
+    assert score[0].tolist()[5] == 3  # K1 + K6: ASD (2) + one band (1)
+    for a in range(8):
+        one_at_a_time = [f.swaps([[a]], np.array([b])) for b in range(8)]
+        assert breaks.shape == (2, 8) and [int(s[0][0, 0]) for s in one_at_a_time] == f.swaps([[a]], everyone)[0][0].tolist()
+        assert [int(s[1][0, 0]) for s in one_at_a_time] == f.swaps([[a]], everyone)[1][0].tolist()
+        for b in range(a + 1, 8):
+            members = [f"K{a + 1}", f"K{b + 1}"]
+            assert f.score((a, b)) == check.score(frame, members, RULES)
+            assert bool(f.completes([a], everyone)[b]) == (not check.violations(frame, members, RULES)), members

@@ -53,6 +53,12 @@ class Fitter:
         # (a few dozen kinds, so checking every candidate is a lookup, not a copy of the tables).
         self.count_kinds = _kinds(self.count_flags.T)
         self.term_kinds = [_kinds(holds) for holds, _weight, _cap in self.terms]
+        # Candidates alike for every count rule and term (a *class*) get the same answer from
+        # both: it is worked out once per class and read by each candidate with one lookup.
+        kind_columns = [self.count_kinds[1]] + [kind_of for _kinds_, kind_of in self.term_kinds]
+        _rows, first, self.class_of = distinct_rows(np.stack(kind_columns, axis=1))
+        self.class_count_kind = self.count_kinds[1][first]
+        self.class_term_kinds = [kind_of[first] for _kinds_, kind_of in self.term_kinds]
 
     def score(self, cohort: Sequence[int]) -> int:
         """A cohort's score."""
@@ -72,38 +78,56 @@ class Fitter:
     def shortfalls(self, rests: Rests, among: np.ndarray) -> np.ndarray:
         """`shortfall` for several rests of one size at once (a row each): a cohort's every slot
         is checked in one pass, with numpy's overhead paid once."""
-        breaks, score = self.swaps(rests, among)
-        return np.asarray(breaks + np.maximum(self.threshold - score, 0))
+        own, class_breaks, class_score, classes = self._checks(rests, among)
+        return np.asarray(own + (class_breaks + np.maximum(self.threshold - class_score, 0))[:, classes])
 
     def swaps(self, rests: Rests, among: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each rest (a row) and each candidate of `among` (a column): how many children too
         many or too few the hard rules find in the rest with that candidate (a candidate already
         in the rest counts as a million), and the score of that cohort."""
+        own, class_breaks, class_score, classes = self._checks(rests, among)
+        return own + class_breaks[:, classes], class_score[:, classes]
+
+    def _checks(self, rests: Rests, among: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """What depends on each candidate itself (a rest's member, the spread rules), per rest
+        and candidate; what depends only on its class (the count rules, the score), per rest and
+        class; and each candidate's class."""
+        among = np.asarray(among, dtype=np.int64)
+        if len(among) > len(self.class_count_kind):  # many candidates: worked out per class
+            classes = self.class_of[among]
+            count_kind, term_kinds = self.class_count_kind, self.class_term_kinds
+        else:  # a few: per candidate (each its own "class")
+            classes = np.arange(len(among))
+            count_kind = self.count_kinds[1][among]
+            term_kinds = [kind_of[among] for _kinds_, kind_of in self.term_kinds]
+        width = len(count_kind)
         if not len(rests):
             empty = np.zeros((0, len(among)), dtype=np.int64)
-            return empty, empty.copy()
+            return empty, np.zeros((0, width), dtype=np.int64), np.zeros((0, width), dtype=np.int64), classes
         rows = np.asarray(rests, dtype=np.int64).reshape(len(rests), -1)
         count, size = rows.shape
         member = np.zeros((count, self.n), dtype=bool)  # who is in each rest already
         member[np.repeat(np.arange(count), size), rows.ravel()] = True
-        breaks = np.where(member[:, among], 10**6, 0).astype(np.int64)
-        if len(self.count_min):
-            kinds, kind_of = self.count_kinds
-            total = kinds[None, :, :] + self.count_flags[:, rows].sum(axis=2).T[:, None, :]
-            missing = (np.maximum(self.count_min - total, 0) + np.maximum(total - self.count_max, 0)).sum(axis=2)
-            breaks += missing[:, kind_of[among]]
+        own = np.where(member[:, among], 10**6, 0).astype(np.int64)
         for codes, shared, most in self.spreads:
             used = np.zeros((count, shared + 1), dtype=np.int64)
             np.add.at(used, (np.repeat(np.arange(count), size), codes[rows].ravel()), 1)
             used[:, shared] = 0  # the last code: a group no one shares
-            breaks += np.maximum(used - most, 0).sum(axis=1)[:, None] + (used[:, codes[among]] + 1 > most)
-        score = np.zeros((count, len(among)), dtype=np.int64)
-        for (holds, weight, cap), (kinds, kind_of) in zip(self.terms, self.term_kinds, strict=True):
+            own += np.maximum(used - most, 0).sum(axis=1)[:, None] + (used[:, codes[among]] + 1 > most)
+        class_breaks = np.zeros((count, width), dtype=np.int64)
+        if len(self.count_min):
+            kinds, _kind_of = self.count_kinds
+            total = kinds[None, :, :] + self.count_flags[:, rows].sum(axis=2).T[:, None, :]
+            missing = (np.maximum(self.count_min - total, 0) + np.maximum(total - self.count_max, 0)).sum(axis=2)
+            class_breaks += missing[:, count_kind]
+        class_score = np.zeros((count, width), dtype=np.int64)
+        for (holds, weight, cap), (kinds, _kind_of), kind_of_class in zip(
+                self.terms, self.term_kinds, term_kinds, strict=True):
             covered = holds[rows].any(axis=1)
             gained = (~covered).astype(np.int64) @ kinds.T.astype(np.int64)
             per_kind = weight * np.minimum(covered.sum(axis=1)[:, None] + gained, cap)
-            score += per_kind[:, kind_of[among]]
-        return breaks, score
+            class_score += per_kind[:, kind_of_class]
+        return own, class_breaks, class_score, classes
 
 
 def distinct_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
