@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -119,24 +120,26 @@ class Chances:
     stored: StoredLottery | None = None
     reused: bool = False
 
-    def open_chances(self) -> list[float]:
+    @cached_property
+    def open_chances(self) -> tuple[float, ...]:
         """The chances of the children who could be drawn (for a replacement, of coming in:
-        the members who stay are left out)."""
+        the members who stay are left out). Worked out once: the report and the terminal read
+        it a score of times, and at 60,000 children each reading is a pass over them."""
         kept = set(self.kept)
-        return [c for i, c in zip(self.child_ids, self.chances, strict=True) if c > TOLERANCE and i not in kept]
+        return tuple(c for i, c in zip(self.child_ids, self.chances, strict=True) if c > TOLERANCE and i not in kept)
 
-    @property
+    @cached_property
     def possible(self) -> int:
         """How many children could have been drawn (for a replacement: could have come in)."""
-        return len(self.open_chances())
+        return len(self.open_chances)
 
-    @property
+    @cached_property
     def smallest(self) -> float:
-        return min(self.open_chances(), default=0.0)
+        return min(self.open_chances, default=0.0)
 
-    @property
+    @cached_property
     def largest(self) -> float:
-        return max(self.open_chances(), default=0.0)
+        return max(self.open_chances, default=0.0)
 
     @property
     def certified(self) -> float | None:
