@@ -193,13 +193,14 @@ class Master:
 def column_entries(column: Column, type_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The types a column holds and each one's chance per child (pools are unions of types; a
     child of a type gets 1/size of each pool holding it)."""
-    types, values = [], []
-    for pool in column.pools:
-        held = np.unique(type_of[np.asarray(pool)])
-        types.append(held)
-        values.append(np.full(len(held), 1.0 / len(pool)))
-    kinds, where = np.unique(np.concatenate(types), return_inverse=True)
-    return kinds, np.bincount(where, weights=np.concatenate(values))
+    sizes = np.array([len(pool) for pool in column.pools], dtype=np.int64)
+    children = np.concatenate([np.asarray(pool, dtype=np.int64) for pool in column.pools])
+    # Each (pool, type) pair once, pool by pool and type by type (one sort for the whole column).
+    span = int(type_of.max(initial=0)) + 1
+    pairs = np.unique(np.repeat(np.arange(len(sizes)), sizes) * span + type_of[children])
+    pool, held = np.divmod(pairs, span)
+    kinds, where = np.unique(held, return_inverse=True)
+    return kinds, np.bincount(where, weights=1.0 / sizes[pool])
 
 
 def row_hash(column: np.ndarray, held: np.ndarray, value: np.ndarray, types: int) -> np.ndarray:

@@ -51,7 +51,7 @@ class Column:
 
 def cohort_column(cohort: Sequence[int], type_of: np.ndarray, members_of: list[np.ndarray]) -> Column:
     """A cohort as a column: each member's pool is its type."""
-    return Column(tuple(sorted(tuple(int(i) for i in members_of[int(type_of[c])]) for c in cohort)))
+    return Column(tuple(sorted(tuple(members_of[int(type_of[c])].tolist()) for c in cohort)))
 
 
 def _words(bits: np.ndarray) -> np.ndarray:

@@ -26,6 +26,7 @@ REPAIR_BASES = 256  # known cohorts (the first found) among which those starts a
 BASE_CELLS = 4_000_000  # rests x candidates weighed at once (the checker's tables grow with both)
 SCARCE = 12  # a count rule with a minimum and at most this many members: each is placed first
 REPAIR_STEPS = 6  # swaps a repair may make
+SWAP_CELLS = 200_000  # rests x candidates a swap pass weighs at once
 REPAIR_GIVE_UP = 16  # failed repairs in a row that end a pass from the cohorts CP-SAT found
 WALKS, WALK_STEPS, WALK_SEED = 16, 12, 2021  # cohorts far from the first, found before the rest
 
@@ -85,15 +86,20 @@ def _swap_from(findings: Findings, cohorts: list[tuple[int, ...]]) -> None:
     layer = cohorts
     # One child per type not yet seen (its first): type-mates fit the same rests, and the
     # first is the one a pass over every child would place (tens of thousands fewer checks).
-    unseen = np.sort([int(findings.members_of[t][0]) for t in np.flatnonzero(~seen)]).astype(np.int64)
+    unseen = np.sort(findings.first_member[~seen]).astype(np.int64)
     while layer and len(unseen):
         next_layer = []
-        for cohort in layer:
-            if not len(unseen):
-                break
+        start = 0
+        while start < len(layer) and len(unseen):
             findings.meter.check()
-            # Every slot at once; a child whose type an earlier slot's cohort placed is skipped.
-            rests = [cohort[:slot] + cohort[slot + 1:] for slot in range(len(cohort))]
+            # Every slot of several cohorts at once (numpy's overhead paid once for them); a
+            # child whose type an earlier rest's cohort placed is skipped, as one at a time would.
+            size = len(layer[start])
+            # (The checker's tables hold a row of every child per rest, hence the caseload's size.)
+            most = min(SWAP_CELLS // (size * len(unseen)), BASE_CELLS // (size * findings.problem.n))
+            group = layer[start:start + max(1, most)]
+            start += len(group)
+            rests = [cohort[:slot] + cohort[slot + 1:] for cohort in group for slot in range(size)]
             fits = findings.shortfalls(rests, unseen) == 0
             for rest, fit in zip(rests, fits, strict=True):
                 for child in unseen[fit]:

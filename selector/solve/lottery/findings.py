@@ -22,6 +22,7 @@ class Findings:
         problem, threshold, meter: the candidates and rules, the lowest score a cohort of the
             lottery may have, the budget.
         type_of, sizes, members_of: each candidate's type, each type's size and members.
+        first_member: each type's first member.
         cohorts: every cohort found, in the order found (swaps start from them).
         cohorts_found: the same, as a set (a cohort is taken once).
         columns, known: every column, in order and as a set.
@@ -35,6 +36,7 @@ class Findings:
         order = np.argsort(self.type_of, kind="stable")
         bounds = np.concatenate(([0], np.cumsum(self.sizes)))
         self.members_of = [order[bounds[t]:bounds[t + 1]] for t in range(len(self.sizes))]
+        self.first_member = order[bounds[:-1]]  # each type's first child (its smallest position)
         self.fitter = Fitter(problem, threshold)
         self.roles = Roles(self.fitter)
         self.cohorts: list[tuple[int, ...]] = []
