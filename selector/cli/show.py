@@ -112,8 +112,10 @@ def certificate_line(lottery: app.Chances) -> str:
     """The lottery's certificate in one line: the smallest chance against the proved bound."""
     if lottery.bound is None or lottery.certified is None:
         return "Certificate: not worked out."
+    # U only bounds the fairest smallest chance from above: s/U below 1 proves s is at least that
+    # share of the fairest, not that a fairer lottery exists.
     reached = ("the fairest possible smallest chance (first level reached)" if lottery.first_level_reached
-               else "not the fairest possible")
+               else f"so at least {lottery.certified:.0%} of the fairest possible; not proved the fairest")
     who, over = ("can come in", "fillings") if lottery.kept else ("can be drawn", "cohorts")
     return (f"Certificate: every child who {who} has at least {lottery.smallest:.4%}; no lottery over these "
             f"{over} could give every one more than {lottery.bound:.4%} ({lottery.certified:.0%} of it: {reached}).")

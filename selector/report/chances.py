@@ -82,7 +82,7 @@ def refill_section(lottery: Chances, params: SelectionParams) -> Section:
         paragraphs.append(
             f"Certificate: every child who can come in has a chance of at least {percent(lottery.smallest)}; no "
             f"lottery over these fillings could give every one of them more than {percent(lottery.bound)}, so the "
-            f"smallest chance is {lottery.certified:.0%} of the fairest possible"
+            f"smallest chance is at least {lottery.certified:.0%} of the fairest possible"
             + (": the first level of the fairest lottery is reached." if lottery.first_level_reached else "."))
     paragraphs.append("This lottery was proved the fairest possible." if lottery.proved else
                       "The lottery's work ran out before it was proved the fairest possible; the newcomers were "
@@ -127,7 +127,7 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution) -> Section | Non
             f"Certificate: every child who can be drawn has a chance of at least {percent(lottery.smallest)}; no "
             f"lottery over these cohorts could give every one of them more than {percent(lottery.bound)} (a linear "
             "relaxation of the best cohorts proves it), so the smallest chance is "
-            f"{lottery.certified:.0%} of the fairest possible"
+            f"at least {lottery.certified:.0%} of the fairest possible"
             + (": the first level of the fairest lottery is reached." if lottery.first_level_reached else "."))
     if lottery.proved:
         paragraphs.append("This lottery was proved the fairest possible.")
