@@ -193,7 +193,12 @@ def test_a_family_that_said_no_when_asked_as_a_reserve_never_comes_in(sample_run
     assert sum(coming) == pytest.approx(1, abs=1e-6) and max(coming) == pytest.approx(min(coming))
     assert re.search(r"Drawn from the lottery over the best ways to fill the freed slot: \d+ children could have come "
                      r"in; each with a chance of [\d.]+% \(proved fairest\)", stdout)
-    assert "## How the freed slot was filled" in (sample_run_copy.parent / "with" / "report.md").read_text()
+    report = (sample_run_copy.parent / "with" / "report.md").read_text()
+    assert "## How the freed slot was filled" in report
+    # Proved fairest: the certificate says the first level is reached, and no more than that.
+    assert "so the smallest chance is within 0.1% of the fairest possible: the first level of the fairest lottery " \
+           "is reached." in report
+    assert "(100% of it: within 0.1% of the fairest possible (first level reached))." in stdout
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -33,6 +33,14 @@ def places_by_value(eligible: pd.DataFrame, per_child: pd.Series, column: str, s
     return per_child.groupby(values).sum() / size
 
 
+def certified_share(lottery: Chances) -> str:
+    """What the certificate proves of the smallest chance s against the fairest possible t: the
+    bound U is at least t, so s/U is a floor on s/t, not its value."""
+    if lottery.first_level_reached:
+        return "within 0.1% of the fairest possible: the first level of the fairest lottery is reached."
+    return f"at least {lottery.certified or 0:.0%} of the fairest possible."
+
+
 def percent(value: float) -> str:
     """A chance or share as a percentage, two significant figures below 1%."""
     return f"{100 * value:.2g}%" if value < 0.01 else f"{100 * value:.1f}%"
@@ -82,8 +90,7 @@ def refill_section(lottery: Chances, params: SelectionParams) -> Section:
         paragraphs.append(
             f"Certificate: every child who can come in has a chance of at least {percent(lottery.smallest)}; no "
             f"lottery over these fillings could give every one of them more than {percent(lottery.bound)}, so the "
-            f"smallest chance is at least {lottery.certified:.0%} of the fairest possible"
-            + (": the first level of the fairest lottery is reached." if lottery.first_level_reached else "."))
+            f"smallest chance is {certified_share(lottery)}")
     paragraphs.append("This lottery was proved the fairest possible." if lottery.proved else
                       "The lottery's work ran out before it was proved the fairest possible; the newcomers were "
                       "drawn from the fairest lottery found, and every chance shown is exact for it.")
@@ -127,8 +134,7 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution) -> Section | Non
             f"Certificate: every child who can be drawn has a chance of at least {percent(lottery.smallest)}; no "
             f"lottery over these cohorts could give every one of them more than {percent(lottery.bound)} (a linear "
             "relaxation of the best cohorts proves it), so the smallest chance is "
-            f"at least {lottery.certified:.0%} of the fairest possible"
-            + (": the first level of the fairest lottery is reached." if lottery.first_level_reached else "."))
+            f"{certified_share(lottery)}")
     if lottery.proved:
         paragraphs.append("This lottery was proved the fairest possible.")
     else:
