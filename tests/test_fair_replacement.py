@@ -196,8 +196,8 @@ def test_a_family_that_said_no_when_asked_as_a_reserve_never_comes_in(sample_run
     report = (sample_run_copy.parent / "with" / "report.md").read_text()
     assert "## How the freed slot was filled" in report
     # Proved fairest: the certificate says the first level is reached, and no more than that.
-    assert "so the smallest chance is within 0.1% of the fairest possible: the first level of the fairest lottery " \
-           "is reached." in report
+    reached = "so the smallest chance is within 0.1% of the fairest possible: the first level of the fairest lottery"
+    assert f"{reached} is reached." in report
     assert "(100% of it: within 0.1% of the fairest possible (first level reached))." in stdout
 
 
