@@ -158,9 +158,11 @@ def test_a_stop_at_any_instant_ends_with_the_one_line(tmp_path: Path) -> None:
         signum, exit_code = SIGNALS[i % len(SIGNALS)]
         folder = tmp_path / f"at-{delay}"
         folder.mkdir()
+        # More lottery work than the default keeps the run going well past the last instant (on
+        # a fast machine the default run on the sample ends before it).
         process = subprocess.Popen(
             [sys.executable, "-m", "selector", "select", str(sample / "caseload.csv"), "--contacts",
-             str(sample / "contacts.csv"), "--out", str(folder / "run")],
+             str(sample / "contacts.csv"), "--out", str(folder / "run"), "--lottery-work", "8"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 30
         while not handlers_installed(process.pid):
