@@ -159,8 +159,15 @@ def _by_repair(findings: Findings, bases: list[tuple[int, ...]] | None = None, g
     starts, closest = _best_bases(findings, bases, unseen)
     order = np.argsort(closest, kind="stable") if give_up else np.arange(len(unseen))
     failed = 0
+    # A type whose child no repair could place is not tried again through its other children:
+    # they hold the same values for every rule and term, so their repairs fail alike (only a
+    # spread group that no best cohort can hold two of might steer one differently), and CP-SAT,
+    # which follows, decides for them; at 5,000 rows with three children in AP that is hundreds
+    # of children, each repaired from two cohorts in vain.
+    given_up = np.zeros(len(findings.sizes), dtype=bool)
     for child, best in zip(unseen[order], starts[order], strict=True):
-        if seen[findings.type_of[child]]:
+        kind = findings.type_of[child]
+        if seen[kind] or given_up[kind]:
             continue
         findings.meter.check()
         for base in best:
@@ -170,6 +177,7 @@ def _by_repair(findings: Findings, bases: list[tuple[int, ...]] | None = None, g
                 failed = 0
                 break
         else:
+            given_up[kind] = True
             failed += 1
             if failed == give_up:
                 return
