@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from selector import check
-from selector.contract.rules import CountRule, Dimension, Rules
+from selector.contract.rules import CountRule, Dimension, Rules, SpreadRule
 from selector.solve import SelectionParams, build_problem, master
 from selector.solve.fit import distinct_rows
 from selector.solve.lottery import child_types, draw, fair_lottery, leximin
@@ -440,3 +440,56 @@ def test_each_of_a_few_children_a_rule_needs_gets_a_cohort_of_its_own() -> None:
     assert {0, 1, 2} <= held
     # Each is a cohort of the lottery: every rule met and the threshold reached.
     assert all(findings.fitter.shortfall([a], np.array([b]))[0] == 0 for a, b in findings.cohorts)
+
+
+def test_a_child_no_child_of_a_scarce_rule_can_sit_beside_is_an_outcast() -> None:
+    # Size 2, one point per distinct need (cap 2), at least one child in AP; the lottery's
+    # cohorts score 2, so no cohort holds two children of one need.
+    # K1 (ASD, AP), K2 (ASD, AP), K3 (ASD), K4 (MLD). Every cohort holds K1 or K2, both ASD:
+    # K3 (ASD) can sit beside neither, so no cohort holds it; K4 fits beside either; K1 and K2
+    # are the rule's own children.
+    from selector.solve.lottery.budget import Meter
+    from selector.solve.lottery.discovery import _outcasts
+    from selector.solve.lottery.findings import Findings
+
+    rows = [{"primary_need": "ASD", "setting_type": "AP"}, {"primary_need": "ASD", "setting_type": "AP"},
+            {"primary_need": "ASD"}, {"primary_need": "MLD"}]
+    rules = Rules(size=2, counts=(CountRule("setting_type", ("AP",), min=1),), dimensions=NEED_CAP_2)
+    findings = Findings(build_problem(validated(rows).frame, rules), 2, Meter(1.0, float("inf")))
+    assert _outcasts(findings).tolist() == [False, False, True, False]
+    # At a threshold of 1 two children of one need may sit together: nobody is an outcast.
+    findings = Findings(build_problem(validated(rows).frame, rules), 1, Meter(1.0, float("inf")))
+    assert not _outcasts(findings).any()
+    # One setting at most once: K1 (ASD, AP, setting S1), K2 (MLD, AP, S2), K3 (ASD), K4 (MLD,
+    # S1). K3 cannot sit beside K1 (ASD) but can beside K2: {K2, K3} scores 2. K4 cannot sit
+    # beside K1 (setting S1) nor K2 (MLD): an outcast.
+    rows = [{"primary_need": "ASD", "setting_type": "AP", "setting_id": "S1"},
+            {"primary_need": "MLD", "setting_type": "AP", "setting_id": "S2"},
+            {"primary_need": "ASD"}, {"primary_need": "MLD", "setting_id": "S1"}]
+    rules = replace(rules, spreads=(SpreadRule("setting_id", 1),))
+    findings = Findings(build_problem(validated(rows).frame, rules), 2, Meter(1.0, float("inf")))
+    assert _outcasts(findings).tolist() == [False, False, False, True]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=caseload_rows(min_rows=3, max_rows=9), rules=small_rules(), slack=st.sampled_from([0.0, 0.0, 30.0]))
+def test_no_cohort_of_the_lottery_holds_an_outcast(rows: list[dict[str, object]], rules: Rules, slack: float) -> None:
+    # Discovery stops looking for the children it calls outcasts; every cohort of the lottery,
+    # enumerated and checked by the independent checker, must leave them out.
+    from selector.solve.lottery.budget import Meter
+    from selector.solve.lottery.discovery import _outcasts
+    from selector.solve.lottery.findings import Findings
+
+    frame = validated(rows).frame
+    ids = frame.loc[frame["eligible"], "child_id"].tolist()
+    if len(ids) < rules.size:
+        return
+    scored = {c: check.score(frame, c, rules) for c in itertools.combinations(ids, rules.size)
+              if not check.violations(frame, c, rules)}
+    if not scored:
+        return
+    threshold = int(np.ceil(max(scored.values()) * (1 - slack / 100) - 1e-9))
+    drawable = {child for c, s in scored.items() if s >= threshold for child in c}
+    problem = build_problem(frame, rules)
+    outcast = _outcasts(Findings(problem, threshold, Meter(1.0, float("inf"))))
+    assert not drawable & {str(c) for c in problem.child_ids[outcast]}

@@ -7,7 +7,9 @@ first cohort's children are not in every column), a cohort for each of the few c
 rule needs (every cohort holds some of them), then every cohort one swap away from a known one
 (layer by layer), then repairs (a child put into the known cohorts it fits best, the rest
 repaired one swap at a time), and CP-SAT for the rest: a cohort holding as many types not yet
-seen as it can (then repairs from it), or the proof that no cohort holds them.
+seen as it can (then repairs from it), or the proof that no cohort holds them. Children that a
+plain pairwise reason keeps out of every cohort (outcasts: none of the few children a count rule
+needs can sit beside them) are neither repaired nor searched for.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 from ...contract.errors import SolverError
 from .budget import OutOfWork
 from .findings import Findings
+from .kinds import apart
 from .pricing import Pricing
 
 REPAIR_STARTS = 2  # known cohorts a repair starts from: those the child fits best
@@ -67,8 +70,11 @@ def _discover(findings: Findings, pricing: Pricing) -> None:
     # The walks first, so that the first cohort's children are not in every column (they would
     # get large chances).
     _swap_from(findings, list(reversed(findings.cohorts)))
-    _by_repair(findings)
-    while not findings.seen.all():  # CP-SAT: a cohort holding as many unseen types as it can, or proof of none
+    outcast = _outcasts(findings)
+    _by_repair(findings, skip=outcast)
+    # CP-SAT: a cohort holding as many unseen types as it can, or the proof of none (not needed
+    # when every child left is one no cohort can hold: the search would find nothing).
+    while not (findings.seen[findings.type_of] | outcast).all():
         weights = np.where(findings.seen[findings.type_of], 0, 1).astype(np.int64)
         found = pricing.exact(weights)
         if not found:
@@ -145,7 +151,32 @@ def _scarce_members(findings: Findings, pricing: Pricing) -> None:
                 findings.add(cohort)
 
 
-def _by_repair(findings: Findings, bases: list[tuple[int, ...]] | None = None, give_up: int = 0) -> None:
+def _outcasts(findings: Findings) -> np.ndarray:
+    """Children no cohort of the lottery can hold, for a plain reason: a count rule that every
+    cohort meets from a few children (at most SCARCE: the few in alternative provision, say),
+    none of whom can sit beside the child (they share a value no cohort of the lottery repeats,
+    such as the need when every cohort must cover six, or a setting or practitioner that a
+    cohort may hold once). Children the rule counts are never outcasts by it."""
+    problem = findings.problem
+    never_twice = apart(problem, findings.threshold)
+    once = [(codes, shared) for codes, shared, most in findings.fitter.spreads if most <= 1]
+    outcast = np.zeros(problem.n, dtype=bool)
+    for rule, members in zip(problem.rules.counts, problem.count_members, strict=True):
+        if not rule.min or not len(members) or len(members) > SCARCE:
+            continue
+        clash = np.zeros((problem.n, len(members)), dtype=bool)
+        for value in never_twice:
+            clash |= (value[:, None] == value[members][None, :]) & (value[:, None] >= 0)
+        for codes, shared in once:
+            clash |= (codes[:, None] == codes[members][None, :]) & (codes[:, None] != shared)
+        counted = np.zeros(problem.n, dtype=bool)
+        counted[members] = True
+        outcast |= ~counted & clash.all(axis=1)
+    return outcast
+
+
+def _by_repair(findings: Findings, bases: list[tuple[int, ...]] | None = None, give_up: int = 0,
+               skip: np.ndarray | None = None) -> None:
     """For each type no single swap reached: put one of its children into the known cohorts it
     fits best (the fewest children too many or too few, and score missing, with it in the best
     slot) and repair the rest one swap at a time, each swap the one that most reduces the
@@ -154,7 +185,7 @@ def _by_repair(findings: Findings, bases: list[tuple[int, ...]] | None = None, g
     repairs in a row have failed (the children left may be in no cohort at all; CP-SAT decides)."""
     seen = findings.seen
     everyone = np.arange(findings.problem.n)
-    unseen = np.flatnonzero(~seen[findings.type_of])
+    unseen = np.flatnonzero(~seen[findings.type_of] & (True if skip is None else ~skip))
     bases = findings.cohorts[:REPAIR_BASES] if bases is None else bases
     starts, closest = _best_bases(findings, bases, unseen)
     order = np.argsort(closest, kind="stable") if give_up else np.arange(len(unseen))
