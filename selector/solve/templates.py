@@ -86,6 +86,9 @@ class Roles:
         # so that the classes fit for a role are found with a few word operations each.
         self.class_kind = distinct_rows(flags[first])[2] if flags.shape[1] else np.zeros(len(first), dtype=np.int64)
         self.class_bits = _words(self.holds[first])
+        # The classes of each count-rule kind, and their bits: a role looks only among its own kind.
+        self.kind_classes = [np.flatnonzero(self.class_kind == k) for k in range(int(self.class_kind.max(initial=-1)) + 1)]
+        self.kind_bits = [self.class_bits[classes] for classes in self.kind_classes]
         self.class_order = np.argsort(self.class_of, kind="stable")
         self.class_bounds = np.concatenate(([0], np.cumsum(np.bincount(self.class_of))))
         self.classes = len(first)
@@ -125,10 +128,10 @@ class Roles:
         taken = np.zeros(self.n, dtype=bool)
         pools = []
         for k, member in enumerate(cohort):
-            same_flags = self.class_kind == self.class_kind[self.class_of[member]]
+            kind = int(self.class_kind[self.class_of[member]])
             needed = _words(roles[k][None, :])[0]
-            holding = ((self.class_bits & needed) == needed).all(axis=1)
-            pool = self._members(np.flatnonzero(same_flags & holding))
+            holding = ((self.kind_bits[kind] & needed) == needed).all(axis=1)
+            pool = self._members(self.kind_classes[kind][holding])
             pool = pool[~taken[pool]]  # a child in two pools stays in the first
             taken[pool] = True
             pools.append(pool)
