@@ -367,6 +367,19 @@ def test_a_lottery_cut_short_by_its_work_is_the_same_in_any_row_order(tmp_path) 
 LOCALITY_OF_SETTING = {"S1": "North", "S2": "North", "S3": "South", "": ""}
 
 
+def lottery_by_enumeration(frame, rules: Rules, slack: float  # type: ignore[no-untyped-def]
+                           ) -> tuple[set[frozenset[str]], int] | None:
+    """Every cohort of the lottery (within `slack`% of the optimum), by enumeration and the
+    independent checker, and the lottery's threshold; None when no cohort meets the rules."""
+    ids = frame.loc[frame["eligible"], "child_id"].tolist()
+    scored = {c: check.score(frame, c, rules) for c in itertools.combinations(ids, rules.size)
+              if not check.violations(frame, c, rules)}
+    if not scored:
+        return None
+    threshold = int(np.ceil(max(scored.values()) * (1 - slack / 100) - 1e-9))
+    return {frozenset(c) for c, s in scored.items() if s >= threshold}, threshold
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=caseload_rows(min_rows=4, max_rows=9), rules=small_rules(), weight=st.integers(1, 5),
        slack=st.sampled_from([0.0, 0.0, 30.0]))
@@ -382,14 +395,10 @@ def test_children_of_one_type_can_stand_in_for_each_other_in_every_cohort_of_the
     rules = replace(rules, dimensions=(*rules.dimensions, Dimension("locality", weight, rules.size)))
     frame = validated(rows).frame
     ids = frame.loc[frame["eligible"], "child_id"].tolist()
-    if len(ids) < rules.size:
+    enumerated = lottery_by_enumeration(frame, rules, slack)
+    if enumerated is None:
         return
-    scored = {c: check.score(frame, c, rules) for c in itertools.combinations(ids, rules.size)
-              if not check.violations(frame, c, rules)}
-    if not scored:
-        return
-    threshold = int(np.ceil(max(scored.values()) * (1 - slack / 100) - 1e-9))
-    lottery = {frozenset(c) for c, s in scored.items() if s >= threshold}
+    lottery, threshold = enumerated
     problem = build_problem(frame, rules)
     types = dict(zip(problem.child_ids, child_types(problem, threshold).tolist(), strict=True))
     for cohort in lottery:
@@ -481,15 +490,11 @@ def test_no_cohort_of_the_lottery_holds_an_outcast(rows: list[dict[str, object]]
     from selector.solve.lottery.findings import Findings
 
     frame = validated(rows).frame
-    ids = frame.loc[frame["eligible"], "child_id"].tolist()
-    if len(ids) < rules.size:
+    enumerated = lottery_by_enumeration(frame, rules, slack)
+    if enumerated is None:
         return
-    scored = {c: check.score(frame, c, rules) for c in itertools.combinations(ids, rules.size)
-              if not check.violations(frame, c, rules)}
-    if not scored:
-        return
-    threshold = int(np.ceil(max(scored.values()) * (1 - slack / 100) - 1e-9))
-    drawable = {child for c, s in scored.items() if s >= threshold for child in c}
+    lottery, threshold = enumerated
+    drawable = {child for cohort in lottery for child in cohort}
     problem = build_problem(frame, rules)
     outcast = _outcasts(Findings(problem, threshold, Meter(1.0, float("inf"))))
     assert not drawable & {str(c) for c in problem.child_ids[outcast]}
