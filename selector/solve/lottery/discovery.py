@@ -185,7 +185,7 @@ def _by_repair(findings: Findings, bases: list[tuple[int, ...]] | None = None, g
     repairs in a row have failed (the children left may be in no cohort at all; CP-SAT decides)."""
     seen = findings.seen
     everyone = np.arange(findings.problem.n)
-    unseen = np.flatnonzero(~seen[findings.type_of] & (True if skip is None else ~skip))
+    unseen = np.flatnonzero(~seen[findings.type_of] if skip is None else ~seen[findings.type_of] & ~skip)
     bases = findings.cohorts[:REPAIR_BASES] if bases is None else bases
     starts, closest = _best_bases(findings, bases, unseen)
     order = np.argsort(closest, kind="stable") if give_up else np.arange(len(unseen))
@@ -197,8 +197,8 @@ def _by_repair(findings: Findings, bases: list[tuple[int, ...]] | None = None, g
     # of children, each repaired from two cohorts in vain.
     given_up = np.zeros(len(findings.sizes), dtype=bool)
     for child, best in zip(unseen[order], starts[order], strict=True):
-        kind = findings.type_of[child]
-        if seen[kind] or given_up[kind]:
+        child_type = findings.type_of[child]
+        if seen[child_type] or given_up[child_type]:
             continue
         findings.meter.check()
         for base in best:
@@ -208,7 +208,7 @@ def _by_repair(findings: Findings, bases: list[tuple[int, ...]] | None = None, g
                 failed = 0
                 break
         else:
-            given_up[kind] = True
+            given_up[child_type] = True
             failed += 1
             if failed == give_up:
                 return
