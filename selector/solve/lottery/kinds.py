@@ -23,16 +23,16 @@ def child_types(problem: Problem, threshold: int | None = None) -> np.ndarray:
     [0, 1, 0]
     """
     n = problem.n
-    columns = []
-    for members in problem.count_members:
-        flags = np.zeros(n, dtype=np.int64)
-        flags[members] = 1
-        columns.append(flags)
-    for values in problem.coverage:
-        for _value, holders in values:
-            flags = np.zeros(n, dtype=np.int64)
-            flags[holders] = 1
-            columns.append(flags)
+    holds = list(problem.count_members)
+    holds += [holders for values in problem.coverage for _value, holders in values]
+    flags = np.zeros((n, len(holds)), dtype=bool)
+    for f, members in enumerate(holds):
+        flags[members, f] = True
+    # The flags packed 64 to a word: a few columns to group by instead of one per flag.
+    packed = np.packbits(flags, axis=1, bitorder="little")
+    words = np.zeros((n, -(-packed.shape[1] // 8) * 8), dtype=np.uint8)
+    words[:, :packed.shape[1]] = packed
+    columns = list(words.view(np.int64).T)
     one_each = apart(problem, threshold) if threshold is not None else []
     for rule, groups in zip(problem.rules.spreads, problem.spread_groups, strict=True):
         key = np.full(n, -1, dtype=np.int64)  # only groups that can bind; others limit nobody
