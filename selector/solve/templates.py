@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fit import Fitter, distinct_rows
+from .fit import Fitter, distinct_flag_rows, distinct_rows
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class Roles:
         # Candidates alike for every count rule and holding the same values form one class;
         # pools are found class by class (far fewer than candidates).
         signature = np.concatenate([flags, self.holds], axis=1)
-        _unique, first, self.class_of = distinct_rows(signature)
+        first, self.class_of = distinct_flag_rows(signature)  # flags packed 64 to a word
         # Per class: its kind for the count rules, and the values it holds as bits (64 to a word),
         # so that the classes fit for a role are found with a few word operations each.
         self.class_kind = distinct_rows(flags[first])[2] if flags.shape[1] else np.zeros(len(first), dtype=np.int64)
