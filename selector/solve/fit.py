@@ -159,12 +159,17 @@ def _kinds(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return kinds, kind_of
 
 
+def packed_words(bits: np.ndarray) -> np.ndarray:
+    """Rows of booleans packed into 64-bit words (a row of flags becomes a few numbers)."""
+    packed = np.packbits(bits, axis=1, bitorder="little")
+    padded = np.zeros((len(bits), -(-packed.shape[1] // 8) * 8), dtype=np.uint8)
+    padded[:, :packed.shape[1]] = packed
+    return padded.view(np.uint64)
+
+
 def distinct_flag_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For a table of flags (booleans), the first row of each distinct row and each row's number
     (in no particular order): 64 flags to a word, so a few columns are grouped instead of one per
     flag."""
-    packed = np.packbits(table, axis=1, bitorder="little")
-    words = np.zeros((len(table), -(-packed.shape[1] // 8) * 8), dtype=np.uint8)
-    words[:, :packed.shape[1]] = packed
-    _unique, first, kind_of = distinct_rows(words.view(np.int64))
+    _unique, first, kind_of = distinct_rows(packed_words(table).view(np.int64))
     return first, kind_of

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fit import Fitter, distinct_flag_rows, distinct_rows
+from .fit import Fitter, distinct_flag_rows, distinct_rows, packed_words
 
 
 @dataclass(frozen=True)
@@ -54,14 +54,6 @@ def cohort_column(cohort: Sequence[int], type_of: np.ndarray, members_of: list[n
     return Column(tuple(sorted(tuple(members_of[int(type_of[c])].tolist()) for c in cohort)))
 
 
-def _words(bits: np.ndarray) -> np.ndarray:
-    """Rows of booleans packed into 64-bit words."""
-    packed = np.packbits(bits, axis=1, bitorder="little")
-    padded = np.zeros((len(bits), -(-packed.shape[1] // 8) * 8), dtype=np.uint8)
-    padded[:, :packed.shape[1]] = packed
-    return padded.view(np.uint64)
-
-
 class Roles:
     """What a cohort's members must hold for any stand-ins to keep the rules and the score (read
     from the Fitter's tables of who holds what)."""
@@ -85,7 +77,7 @@ class Roles:
         # Per class: its kind for the count rules, and the values it holds as bits (64 to a word),
         # so that the classes fit for a role are found with a few word operations each.
         self.class_kind = distinct_rows(flags[first])[2] if flags.shape[1] else np.zeros(len(first), dtype=np.int64)
-        self.class_bits = _words(self.holds[first])
+        self.class_bits = packed_words(self.holds[first])
         # The classes of each count-rule kind, and their bits: a role looks only among its own kind.
         self.kind_classes = [np.flatnonzero(self.class_kind == k) for k in range(int(self.class_kind.max(initial=-1)) + 1)]
         self.kind_bits = [self.class_bits[classes] for classes in self.kind_classes]
@@ -129,7 +121,7 @@ class Roles:
         pools = []
         for k, member in enumerate(cohort):
             kind = int(self.class_kind[self.class_of[member]])
-            needed = _words(roles[k][None, :])[0]
+            needed = packed_words(roles[k][None, :])[0]
             holding = ((self.kind_bits[kind] & needed) == needed).all(axis=1)
             pool = self._members(self.kind_classes[kind][holding])
             pool = pool[~taken[pool]]  # a child in two pools stays in the first

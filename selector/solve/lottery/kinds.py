@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..fit import distinct_rows
+from ..fit import distinct_rows, packed_words
 from ..problem import Problem
 
 
@@ -29,10 +29,7 @@ def child_types(problem: Problem, threshold: int | None = None) -> np.ndarray:
     for f, members in enumerate(holds):
         flags[members, f] = True
     # The flags packed 64 to a word: a few columns to group by instead of one per flag.
-    packed = np.packbits(flags, axis=1, bitorder="little")
-    words = np.zeros((n, -(-packed.shape[1] // 8) * 8), dtype=np.uint8)
-    words[:, :packed.shape[1]] = packed
-    columns = list(words.view(np.int64).T)
+    columns = list(packed_words(flags).view(np.int64).T)
     one_each = apart(problem, threshold) if threshold is not None else []
     for rule, groups in zip(problem.rules.spreads, problem.spread_groups, strict=True):
         key = np.full(n, -1, dtype=np.int64)  # only groups that can bind; others limit nobody
