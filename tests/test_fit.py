@@ -105,3 +105,29 @@ def test_candidates_alike_are_checked_once_and_each_gets_its_own_answer() -> Non
             members = [f"K{a + 1}", f"K{b + 1}"]
             assert f.score((a, b)) == check.score(frame, members, RULES)
             assert bool(f.completes([a], everyone)[b]) == (not check.violations(frame, members, RULES)), members
+
+
+def test_rests_of_several_children_are_checked_for_the_spread_rules_as_the_checker_does() -> None:
+    # Six children, cohorts of 3; no two in one setting, at most two in one locality.
+    #   K1 S1 North   K2 S1 North   K3 S2 North   K4 S3 South   K5 S4 South   K6 (no setting) North
+    # Rest K1+K2 shares S1 already: one child too many for every candidate, and K3 or K6 (North)
+    # would make three in North (one more). Rest K1+K3: K2 shares S1 (1) and brings North to
+    # three (1); K6 brings North to three (1); K4 and K5 break nothing.
+    rows = [{"primary_need": "ASD", "age": 10, "setting_id": s, "locality": place}
+            for s, place in (("S1", "North"), ("S1", "North"), ("S2", "North"), ("S3", "South"),
+                             ("S4", "South"), ("", "North"))]
+    rules = Rules(size=3, spreads=(SpreadRule("setting_id", 1), SpreadRule("locality", 2)),
+                  dimensions=(Dimension("primary_need", 1, 1),))
+    frame = validated([{**r, "child_id": f"K{i + 1}"} for i, r in enumerate(rows)]).frame
+    f = Fitter(build_problem(frame, rules), 0)
+    everyone = np.arange(6)
+    breaks, _score = f.swaps([[0, 1], [0, 2]], everyone)
+    assert breaks[0].tolist()[2:] == [1 + 1, 1, 1, 1 + 1]
+    assert breaks[1].tolist()[1:] == [1 + 1, 10**6 + 1, 0, 0, 1]
+    for rest in itertools.combinations(range(6), 2):
+        fits = f.completes(list(rest), everyone)
+        for c in range(6):
+            if c in rest:
+                continue
+            members = [f"K{i + 1}" for i in (*rest, c)]
+            assert bool(fits[c]) == (not check.violations(frame, members, rules)), members

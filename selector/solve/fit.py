@@ -106,14 +106,26 @@ class Fitter:
             return empty, np.zeros((0, width), dtype=np.int64), np.zeros((0, width), dtype=np.int64), classes
         rows = np.asarray(rests, dtype=np.int64).reshape(len(rests), -1)
         count, size = rows.shape
-        member = np.zeros((count, self.n), dtype=bool)  # who is in each rest already
-        member[np.repeat(np.arange(count), size), rows.ravel()] = True
-        own = np.where(member[:, among], 10**6, 0).astype(np.int64)
+        # Who is in each rest already, and who would break a spread rule, by comparing each
+        # candidate with the rest's few members (not through tables as wide as the caseload,
+        # which cost more than the comparisons when a few thousand candidates are checked).
+        inside = np.zeros((count, len(among)), dtype=bool)
+        for s in range(size):
+            inside |= rows[:, s, None] == among[None, :]
+        own = inside.astype(np.int64) * 10**6
         for codes, shared, most in self.spreads:
-            used = np.zeros((count, shared + 1), dtype=np.int64)
-            np.add.at(used, (np.repeat(np.arange(count), size), codes[rows].ravel()), 1)
-            used[:, shared] = 0  # the last code: a group no one shares
-            own += np.maximum(used - most, 0).sum(axis=1)[:, None] + (used[:, codes[among]] + 1 > most)
+            held = np.where(codes[rows] == shared, -1, codes[rows])  # the last code: a group no one shares
+            group = codes[among]
+            same = np.zeros((count, len(among)), dtype=np.int64)
+            for s in range(size):
+                same += held[:, s, None] == group[None, :]
+            own += same >= most  # the candidate's group is full already
+            # A rest over the limit on its own: in each row's sorted groups, a member with the
+            # one `most` places before it in the same group is one too many.
+            held = np.sort(held, axis=1)
+            over = ((held[:, most:] == held[:, :size - most]) & (held[:, most:] >= 0)).sum(axis=1)
+            if over.any():
+                own += over[:, None]
         class_breaks = np.zeros((count, width), dtype=np.int64)
         if len(self.count_min):
             kinds, _kind_of = self.count_kinds
