@@ -146,7 +146,10 @@ def test_types_share_a_row_of_the_lp_only_when_every_column_gives_them_the_same_
     with pytest.MonkeyPatch.context() as patch:
         if collide:
             patch.setattr(master, "row_hash", lambda column, held, value, n: np.zeros(n, dtype=np.uint64))
-        group_of, terms = group_types(support, types, entries)
+        group_of, terms = group_types(support, types,
+                                      np.concatenate([np.full(len(h), j) for j, (h, _v) in enumerate(entries)] + [[]]),
+                                      np.concatenate([h for h, _v in entries] + [[]]),
+                                      np.concatenate([v for _h, v in entries] + [[]]))
     rows = {int(t): {j: float(v) for j, (held, values) in enumerate(entries)
                      for h, v in zip(held, values, strict=True) if h == t} for t in support}
     assert all(group_of[t] == -1 for t in range(types) if t not in rows)

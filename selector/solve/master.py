@@ -22,6 +22,7 @@ sum_j a_tj p_j <= largest for every type, every type keeping its level.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -46,8 +47,8 @@ class Master:
 
     def __init__(self, support: np.ndarray, sizes: np.ndarray, columns: Sequence[Column], type_of: np.ndarray) -> None:
         self.sizes = sizes
-        entries = [column_entries(column, type_of) for column in columns]
-        self.group_of, self.terms = group_types(np.asarray(support, dtype=np.int64), len(sizes), entries)
+        self.group_of, self.terms = group_types(np.asarray(support, dtype=np.int64), len(sizes),
+                                                *columns_entries(columns, type_of))
         self.columns = len(columns)
         self.fixed: dict[int, float] = {}  # group -> its level
         self.spreading = False
@@ -193,14 +194,26 @@ class Master:
 def column_entries(column: Column, type_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The types a column holds and each one's chance per child (pools are unions of types; a
     child of a type gets 1/size of each pool holding it)."""
-    sizes = np.array([len(pool) for pool in column.pools], dtype=np.int64)
-    children = np.concatenate([np.asarray(pool, dtype=np.int64) for pool in column.pools])
-    # Each (pool, type) pair once, pool by pool and type by type (one sort for the whole column).
+    _column, held, value = columns_entries([column], type_of)
+    return held, value
+
+
+def columns_entries(columns: Sequence[Column], type_of: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every column's entries at once (a few thousand columns in one sort, not one each): for each
+    column in order and each type it holds, in order, the column's number, the type and its chance
+    per child."""
+    sizes = np.array([len(pool) for column in columns for pool in column.pools], dtype=np.int64)
+    pool_column = np.repeat(np.arange(len(columns)), [len(column.pools) for column in columns])
+    children = np.fromiter(itertools.chain.from_iterable(pool for column in columns for pool in column.pools),
+                           dtype=np.int64, count=int(sizes.sum()))
+    # Each (pool, type) pair once, pool by pool and type by type; then each (column, type) with
+    # its pools' shares added in pool order.
     span = int(type_of.max(initial=0)) + 1
     pairs = np.unique(np.repeat(np.arange(len(sizes)), sizes) * span + type_of[children])
     pool, held = np.divmod(pairs, span)
-    kinds, where = np.unique(held, return_inverse=True)
-    return kinds, np.bincount(where, weights=1.0 / sizes[pool])
+    keys, where = np.unique(pool_column[pool] * span + held, return_inverse=True)
+    column, held = np.divmod(keys, span)
+    return column, held, np.bincount(where, weights=1.0 / sizes[pool], minlength=len(keys))
 
 
 def row_hash(column: np.ndarray, held: np.ndarray, value: np.ndarray, types: int) -> np.ndarray:
@@ -212,17 +225,17 @@ def row_hash(column: np.ndarray, held: np.ndarray, value: np.ndarray, types: int
     return hashed
 
 
-def group_types(support: np.ndarray, types: int, entries: Sequence[tuple[np.ndarray, np.ndarray]]
+def group_types(support: np.ndarray, types: int, column: np.ndarray, held: np.ndarray, value: np.ndarray
                 ) -> tuple[np.ndarray, list[dict[int, float]]]:
     """Groups of the support's types that every column gives the same chance (each type's group,
-    -1 outside the support; each group's chance per column). Rows are compared by a hash and
-    then checked entry by entry; should the check ever fail, every type keeps a row of its own."""
+    -1 outside the support; each group's chance per column), from the columns' entries (each
+    column's number, a type it holds, the type's chance per child in it). Rows are compared by a
+    hash and then checked entry by entry; should the check ever fail, every type keeps a row of
+    its own."""
     inside = np.zeros(types, dtype=bool)
     inside[support] = True
-    column = np.concatenate([np.zeros(0, dtype=np.int64)]
-                            + [np.full(len(t), j, dtype=np.int64) for j, (t, _v) in enumerate(entries)])
-    held = np.concatenate([np.zeros(0, dtype=np.int64)] + [np.asarray(t, dtype=np.int64) for t, _v in entries])
-    value = np.concatenate([np.zeros(0)] + [np.asarray(v, dtype=np.float64) for _t, v in entries])
+    column, held = np.asarray(column, dtype=np.int64), np.asarray(held, dtype=np.int64)
+    value = np.asarray(value, dtype=np.float64)
     keep = inside[held]
     column, held, value = column[keep], held[keep], value[keep]
     hashed = row_hash(column, held, value, types)
