@@ -67,7 +67,8 @@ class Roles:
             start += holds.shape[1]
         self.holds = (np.concatenate([holds for holds, _w, _c in fitter.terms], axis=1) if fitter.terms
                       else np.zeros((n, 0), dtype=bool))
-        self.rarest_first = np.argsort(self.holds.sum(axis=0), kind="stable").tolist()
+        # Each value's place when values are ordered rarest first (fewest holders; ties by position).
+        self.rarity = np.argsort(np.argsort(self.holds.sum(axis=0), kind="stable"))
         self.term_of = np.repeat(np.arange(len(self.terms)), [b - a for a, b, _w, _c in self.terms]).tolist()
         flags = fitter.count_flags.T.astype(bool)
         # Candidates alike for every count rule and holding the same values form one class;
@@ -91,13 +92,12 @@ class Roles:
         """The members' values, less every value the score can spare (rarest first, since a rare
         value required narrows a pool most)."""
         roles = self.holds[list(cohort)].copy()
-        holders = roles.sum(axis=0)  # how many roles hold each value
-        covered = [int((holders[a:b] > 0).sum()) for a, b, _weight, _cap in self.terms]
+        holders = roles.sum(axis=0).tolist()  # how many roles hold each value
+        covered = [sum(1 for h in holders[a:b] if h) for a, b, _weight, _cap in self.terms]
         score = sum(weight * min(c, cap) for c, (_a, _b, weight, cap) in zip(covered, self.terms, strict=True))
         for k in range(len(cohort)):
-            for v in self.rarest_first:
-                if not roles[k, v]:
-                    continue
+            held = np.flatnonzero(roles[k])
+            for v in held[np.argsort(self.rarity[held])].tolist():  # its values, rarest first
                 if holders[v] > 1:  # another role still covers it: the score is unchanged
                     roles[k, v] = False
                     holders[v] -= 1
@@ -119,9 +119,8 @@ class Roles:
         roles = self.roles(cohort)
         taken = np.zeros(self.n, dtype=bool)
         pools = []
-        for k, member in enumerate(cohort):
+        for member, needed in zip(cohort, packed_words(roles), strict=True):
             kind = int(self.class_kind[self.class_of[member]])
-            needed = packed_words(roles[k][None, :])[0]
             holding = ((self.kind_bits[kind] & needed) == needed).all(axis=1)
             pool = self._members(self.kind_classes[kind][holding])
             pool = pool[~taken[pool]]  # a child in two pools stays in the first
