@@ -220,6 +220,7 @@ def test_a_lottery_cut_short_makes_its_largest_chance_as_small_as_it_can_be(need
     optimum = max(check.score(frame, c, rules) for c in feasible)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(leximin, "SPREAD_SHARE", 1.0)  # no work for the levels: straight to spreading
+        patch.setattr(leximin, "SPREAD_BEYOND", 1.0)
         cut = fair_lottery(build_problem(frame, rules), replace(PARAMS, lottery_work=5.0), optimum)
     assert not cut.proved and cut.spread_floor is not None
     assert cut.smallest >= cut.spread_floor - 1e-6
@@ -501,3 +502,55 @@ def test_no_cohort_of_the_lottery_holds_an_outcast(rows: list[dict[str, object]]
     problem = build_problem(frame, rules)
     outcast = _outcasts(Findings(problem, threshold, Meter(1.0, float("inf"))))
     assert not drawable & {str(c) for c in problem.child_ids[outcast]}
+
+
+@settings(max_examples=40, deadline=None)
+@given(children=st.integers(3, 14), columns=st.integers(2, 7), seed=st.integers(0, 2**16))
+def test_columns_added_in_bulk_give_the_lp_of_columns_given_at_once_with_the_levels_kept(
+        children: int, columns: int, seed: int) -> None:
+    # The level's search adds thousands of cohorts at once and builds the LP afresh over them:
+    # the types fixed at a level before must keep it, so the LP is that of a master built with
+    # every column and the same types fixed at the same levels.
+    rng = np.random.default_rng(seed)
+    type_of = rng.integers(0, max(children // 2, 1), size=children)
+    sizes = np.bincount(type_of)
+    support = np.flatnonzero(sizes)
+    found = []
+    for _ in range(columns):
+        chosen = rng.permutation(support)[: rng.integers(1, len(support) + 1)]
+        cut = int(rng.integers(0, len(chosen) + 1))
+        pools = [np.flatnonzero(np.isin(type_of, part)).tolist() for part in (chosen[:cut], chosen[cut:])]
+        found.append(Column(tuple(sorted(tuple(pool) for pool in pools if pool))))
+    grown = Master(support, sizes, found[:1], type_of)
+    level, _probabilities, duals = grown.solve()
+    fixed = {int(t): level for t in support if duals[grown.group_of[t]] > 1e-9}
+    for g in {int(grown.group_of[t]) for t in fixed}:
+        grown.fix(g, level)
+    grown.extend(found, type_of)
+    afresh = Master(support, sizes, found, type_of)
+    for g in {int(afresh.group_of[t]) for t in fixed}:
+        afresh.fix(g, level)
+    assert {int(t): grown.fixed.get(int(grown.group_of[t])) for t in support} == {
+        int(t): fixed.get(int(t)) for t in support}
+    assert grown.solve()[0] == pytest.approx(afresh.solve()[0], abs=1e-7)
+
+
+def test_neighbours_are_the_new_cohorts_one_swap_away_worth_more_than_the_price() -> None:
+    # Size 2, one point per distinct need (cap 2): K1 ASD, K2 MLD, K3 MLD (K2's type), K4 SEMH,
+    # K5 HI. From {K1,K4}, weights K1 0, K2 and K3 0.3, K4 0.1, K5 0.5, price 0.35:
+    #   K1's place (beside K4): K5 (0.6) and K2 for its type (0.4) are both worth more;
+    #   K4's place (beside K1): K5 (0.5) is, K2 (0.3) is not, K4 itself is no new cohort.
+    # So {K4,K5}, {K2,K4} (the heavier first), then {K1,K5}; a cohort already found is not
+    # new; with no work left there are none.
+    from selector.solve.lottery import Pricing
+    from selector.solve.lottery.budget import Meter
+    from selector.solve.lottery.findings import Findings
+
+    rows = [{"primary_need": n} for n in ("ASD", "MLD", "MLD", "SEMH", "HI")]
+    problem = build_problem(validated(rows).frame, Rules(size=2, dimensions=NEED_CAP_2))
+    weights = np.array([0.0, 0.3, 0.3, 0.1, 0.5])
+    findings = Findings(problem, 2, Meter(1.0, float("inf")))
+    assert Pricing(findings, PARAMS).neighbours(weights, 0.35, [(0, 3)]) == [(3, 4), (1, 3), (0, 4)]
+    findings.add((3, 4))
+    assert Pricing(findings, PARAMS).neighbours(weights, 0.35, [(0, 3)]) == [(1, 3), (0, 4)]
+    assert Pricing(Findings(problem, 2, Meter(0.0, float("inf"))), PARAMS).neighbours(weights, 0.35, [(0, 3)]) == []

@@ -110,6 +110,20 @@ class Master:
                 if self.spreading:
                     self.caps[target].SetCoefficient(x, value)
 
+    def extend(self, columns: Sequence[Column], type_of: np.ndarray) -> None:
+        """Every column found, the ones already in the LP first and in the same order, with many
+        new ones: the LP built afresh over them (thousands of columns at once, where adding them
+        one by one costs more than the LP), each type keeping the level it was fixed at."""
+        if self.spreading:
+            raise ValueError("columns are added in bulk only while the levels are raised")
+        support = np.flatnonzero(self.group_of >= 0)
+        level = {int(t): self.fixed[int(self.group_of[t])] for t in support if int(self.group_of[t]) in self.fixed}
+        self.group_of, self.terms = group_types(support, len(self.sizes), *columns_entries(columns, type_of))
+        # Types in one group now were in one group before (more columns only tell more apart).
+        self.fixed = {int(self.group_of[t]): value for t, value in level.items()}
+        self.columns = len(columns)
+        self._build()
+
     def _split(self, g: int, members: np.ndarray) -> int:
         """A new group of these types of group g, with g's row."""
         new = len(self.terms)

@@ -19,7 +19,9 @@ LP_WORK = 2e-8
 # CP-SAT work for the longer search of one pricing (the one that proves there is no cohort), and
 # all a pricing may take while nothing counts (finding every child who can be drawn).
 PRICING_DETERMINISTIC_TIME = 5.0
-SPREAD_SHARE = 0.8  # of the work, kept for spreading the chances should the levels not finish
+# Kept for spreading the chances should the levels not finish: this share of the first unit of
+# work, and SPREAD_BEYOND of the rest (more work goes to raising the level as well).
+SPREAD_SHARE, SPREAD_BEYOND = 0.8, 0.5
 
 
 class OutOfWork(Exception):

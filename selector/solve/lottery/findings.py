@@ -26,6 +26,8 @@ class Findings:
         cohorts: every cohort found, in the order found (swaps start from them).
         cohorts_found: the same, as a set (a cohort is taken once).
         columns, known: every column, in order and as a set.
+        cohort_of: the cohort each column was made of (or around).
+        bulk: the columns added in bulk (cohorts one swap from those the LP used, no template).
         seen: the types some column holds.
     """
 
@@ -43,31 +45,53 @@ class Findings:
         self.cohorts_found: set[tuple[int, ...]] = set()
         self.columns: list[Column] = []
         self.known: set[Column] = set()
+        self.cohort_of: dict[Column, tuple[int, ...]] = {}
+        self.bulk: set[Column] = set()
         self.seen = np.zeros(len(self.sizes), dtype=bool)
 
-    def add(self, cohort: tuple[int, ...]) -> list[Column]:
-        """Take a cohort found: as a column of its own, and the template around it; the columns
-        that are new."""
+    def add(self, cohort: tuple[int, ...], template: bool = True) -> list[Column]:
+        """Take a cohort found: as a column of its own, and (unless told not to) the template
+        around it; the columns that are new."""
         if cohort in self.cohorts_found:
             return []
         self.cohorts_found.add(cohort)
         self.cohorts.append(cohort)
-        self.meter.spend(CALL_WORK * len(cohort) + self.roles.classes * self.fitter.width * CHECK_WORK)
+        self.meter.spend(CALL_WORK * (len(cohort) if template else 1)
+                         + template * self.roles.classes * self.fitter.width * CHECK_WORK)
         added = []
-        for column in (cohort_column(cohort, self.type_of, self.members_of), self.roles.template(cohort)):
+        columns: list[Column | None] = [cohort_column(cohort, self.type_of, self.members_of)]
+        if template:
+            columns.append(self.roles.template(cohort))
+        for column in columns:
             if column is not None and column not in self.known:
                 self.known.add(column)
                 self.columns.append(column)
+                self.cohort_of[column] = cohort
+                if not template:
+                    self.bulk.add(column)
                 for pool in column.pools:
                     self.seen[self.type_of[list(pool)]] = True
                 added.append(column)
         return added
 
+    def keep(self, kept: Sequence[Column]) -> None:
+        """Only these columns from now on (in this order)."""
+        self.columns = list(kept)
+        self.known = set(kept)
+        self.bulk &= self.known
+
     def shortfalls(self, rests: Rests, among: np.ndarray) -> np.ndarray:
         """How far each rest with each candidate of `among` is from a cohort of the lottery
         (`Fitter.shortfalls`), charged to the budget."""
-        self.meter.spend(len(rests) * (CALL_WORK + len(among) * self.fitter.width * CHECK_WORK))
+        self.meter.spend(len(rests) * self.check_cost(len(among)))
         return self.fitter.shortfalls(rests, among)
+
+    def check_cost(self, candidates: int) -> float:
+        """The work of checking one rest against this many candidates: the checker works per
+        class of candidates when there are more candidates than classes, and then reads each
+        candidate's answer."""
+        checked = min(candidates, len(self.fitter.class_count_kind)) * self.fitter.width + candidates
+        return CALL_WORK + checked * CHECK_WORK
 
     def completes(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
         """Which candidates of `among` make `rest` a cohort of the lottery."""

@@ -23,7 +23,7 @@ from ..problem import Problem, subset
 from ..settings import SelectionParams
 from ..templates import Column
 from .bound import maximin_bound
-from .budget import LP_WORK, SPREAD_SHARE, Meter, OutOfWork
+from .budget import LP_WORK, SPREAD_BEYOND, SPREAD_SHARE, Meter, OutOfWork
 from .discovery import find_every_child
 from .findings import Findings
 from .pricing import Pricing
@@ -97,7 +97,8 @@ def _leximin(findings: Findings, pricing: Pricing, complete: bool, progress: Pro
     """The levels, one by one, over the columns found (and those pricing adds), within the work."""
     progress = progress or Progress(None, findings.problem.n)
     meter = findings.meter
-    meter.reserve = meter.work * SPREAD_SHARE  # kept for spreading, should the levels not finish
+    # Kept for spreading, should the levels not finish.
+    meter.reserve = min(meter.work, 1.0) * SPREAD_SHARE + max(meter.work - 1.0, 0.0) * SPREAD_BEYOND
     master = Master(np.flatnonzero(findings.seen), findings.sizes, findings.columns, findings.type_of)
     levels, proved, floor, first_level = 0, complete, None, None
     possible = findings.seen[findings.type_of]
@@ -121,6 +122,7 @@ def _leximin(findings: Findings, pricing: Pricing, complete: bool, progress: Pro
                 master.fix(g, value)
     except OutOfWork:
         proved = False
+        _trim(findings, master)
         floor = master.spread()
         probabilities = _spread(findings, pricing, master)
     weights = np.array(probabilities)
@@ -149,12 +151,33 @@ def _improve(findings: Findings, pricing: Pricing, master: Master, progress: Pro
         # What a cohort must be worth under the duals to improve the LP: the worth of the
         # columns the LP uses (their reduced cost is 0), whatever the solver's sign convention.
         price = findings.columns[int(np.argmax(probabilities))].worth(weights)
+        if not master.spreading:
+            # First every cohort one swap from those the LP uses that could raise the level
+            # (thousands at once, the LP then built afresh), and only when there is none the
+            # search for one cohort (swaps, then CP-SAT, which alone can prove there is none).
+            used = [findings.cohort_of[findings.columns[j]] for j in np.flatnonzero(np.array(probabilities) > TOLERANCE)]
+            near = pricing.neighbours(weights, price, list(dict.fromkeys(used)))
+            if near:
+                for cohort in near:
+                    findings.add(cohort, template=False)
+                master.extend(findings.columns, findings.type_of)
+                continue
         found = pricing.by_swaps(weights, price) or pricing.proved(weights, price)
         if not found:
             return value, probabilities, duals
         for cohort in found:
             for column in findings.add(cohort):
                 master.add(column, findings.type_of)
+
+
+def _trim(findings: Findings, master: Master) -> None:
+    """Before spreading: of the columns added in bulk, only those the level's LP uses (tens of
+    thousands of columns make spreading's LP slow, and the level needs only these)."""
+    if not findings.bulk:
+        return
+    used = np.array(master.solve()[1]) > TOLERANCE
+    findings.keep([c for c, u in zip(findings.columns, used, strict=True) if u or c not in findings.bulk])
+    master.extend(findings.columns, findings.type_of)
 
 
 def _spread(findings: Findings, pricing: Pricing, master: Master) -> list[float]:

@@ -4,9 +4,11 @@ uses, or a proof that there is none.
 For dual weights w (one per child, from the master LP's rows: master.py), a cohort C is worth
 w(C) = sum of w_i over its children; the LP can improve only by a cohort with w(C) > price, the
 worth of the columns it uses. Swaps find such cohorts cheaply (numpy checks every candidate of a
-slot at once); CP-SAT finds one, or proves there is none, over the whole caseload. Only a
-proof ends a level: a pricing that stops at its first cohort, or finds none by swaps, changes
-how fast the lottery is found, never the lottery.
+slot at once): while a level rises, every cohort one swap from those the LP uses that is worth
+more (thousands a round, as much as the work pays for), then a hill-climb from the best known
+cohorts; CP-SAT finds one, or proves there is none, over the whole caseload. Only a proof ends
+a level: a pricing that stops at its first cohort, or finds none by swaps, changes how fast the
+lottery is found, never the lottery.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ PRICING_GAIN = 1e-6
 QUICK_DETERMINISTIC_TIME = 0.2
 SWAP_STARTS = 16  # known cohorts a swap search starts from, best first
 POOL_PER_VALUE = 5  # holders of each value in a pricing pool
+NEIGHBOURS_PER_PLACE = 8  # cohorts one swap away that a cohort's place gives at most, the heaviest
+NEIGHBOUR_CELLS = 4_000_000  # rests x candidates weighed at once
 
 
 class Collector(cp_model.CpSolverSolutionCallback):
@@ -63,6 +67,43 @@ class Pricing:
     def collector(self, x: list[cp_model.IntVar]) -> Collector:
         """What collects the cohorts a CP-SAT search passes (a subclass may stop it sooner)."""
         return Collector(x)
+
+    def neighbours(self, weights: np.ndarray, price: float, starts: Sequence[tuple[int, ...]]
+                   ) -> list[tuple[int, ...]]:
+        """New cohorts one swap away from `starts` (the cohorts the LP uses) that are worth more
+        than `price`: in each place, the heaviest children of weighted types that fit there
+        (a few per place). Thousands a round, where one hill-climb finds one: the level rises
+        as fast as new children find their way into the LP, a few per cohort.
+
+        Weights must not be negative (a level, not the spreading of the largest chance)."""
+        f = self.findings
+        types = np.flatnonzero(np.bincount(f.type_of, weights=weights > 0, minlength=len(f.sizes)))
+        candidates = f.first_member[types]
+        if not len(candidates) or not len(starts):
+            return []
+        size = len(starts[0])
+        most = max(1, NEIGHBOUR_CELLS // (size * len(candidates)))
+        per_start = size * f.check_cost(len(candidates))
+        found: dict[tuple[int, ...], None] = {}
+        begin = 0
+        while begin < len(starts):
+            # As many starts as the work left pays for (none: the round ends, and the search
+            # for a single cohort takes over), at most a few million checks at once.
+            chunk = min(most, int(f.meter.work_left() // per_start)) if f.meter.wall_left() > 0 else 0
+            if chunk <= 0:
+                break
+            group, begin = starts[begin:begin + chunk], begin + chunk
+            rests = [cohort[:slot] + cohort[slot + 1:] for cohort in group for slot in range(size)]
+            fits = f.shortfalls(rests, candidates) == 0
+            for rest, fit in zip(rests, fits, strict=True):
+                fitting = candidates[fit]
+                gain = weights[list(rest)].sum() + weights[fitting] - price
+                fitting = fitting[gain > PRICING_GAIN]
+                for child in fitting[np.argsort(-weights[fitting], kind="stable")[:NEIGHBOURS_PER_PLACE]].tolist():
+                    cohort = tuple(sorted((*rest, child)))
+                    if cohort not in f.cohorts_found:
+                        found[cohort] = None
+        return list(found)
 
     def by_swaps(self, weights: np.ndarray, price: float) -> list[tuple[int, ...]]:
         """New cohorts worth more than `price` under `weights`, found by swapping one child
