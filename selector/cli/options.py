@@ -106,7 +106,8 @@ def search_options(command: F) -> F:
         click.option("--lottery-work", type=click.FloatRange(min=0), default=LOTTERY_WORK, show_default=True,
                      metavar="UNITS",
                      help="Work for making the lottery fairest (machine-independent units, about a second "
-                          "each); the same work gives the same lottery on any machine."),
+                          "each); more work gives a fairer lottery (the certificate says how fair), and the "
+                          "same work gives the same lottery on any machine."),
         click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
                      help="Seconds for the whole search (cohort 1 may use most; alternatives share the rest)."),
         click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,

@@ -87,11 +87,8 @@ class Findings:
         return self.fitter.shortfalls(rests, among)
 
     def check_cost(self, candidates: int) -> float:
-        """The work of checking one rest against this many candidates: the checker works per
-        class of candidates when there are more candidates than classes, and then reads each
-        candidate's answer."""
-        checked = min(candidates, len(self.fitter.class_count_kind)) * self.fitter.width + candidates
-        return CALL_WORK + checked * CHECK_WORK
+        """The work of checking one rest against this many candidates."""
+        return CALL_WORK + candidates * self.fitter.width * CHECK_WORK
 
     def completes(self, rest: Sequence[int], among: np.ndarray) -> np.ndarray:
         """Which candidates of `among` make `rest` a cohort of the lottery."""

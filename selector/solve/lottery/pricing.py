@@ -82,17 +82,16 @@ class Pricing:
         if not len(candidates) or not len(starts):
             return []
         size = len(starts[0])
-        most = max(1, NEIGHBOUR_CELLS // (size * len(candidates)))
-        per_start = size * f.check_cost(len(candidates))
+        # A round is made whole or not at all: when the work left cannot pay for every start,
+        # the search for a single cohort goes on as it would without this one.
+        if len(starts) * size * f.check_cost(len(candidates)) > f.meter.work_left():
+            return []
+        chunk = max(1, NEIGHBOUR_CELLS // (size * len(candidates)))  # a few million checks at once
         found: dict[tuple[int, ...], None] = {}
-        begin = 0
-        while begin < len(starts):
-            # As many starts as the work left pays for (none: the round ends, and the search
-            # for a single cohort takes over), at most a few million checks at once.
-            chunk = min(most, int(f.meter.work_left() // per_start)) if f.meter.wall_left() > 0 else 0
-            if chunk <= 0:
+        for begin in range(0, len(starts), chunk):
+            if f.meter.wall_left() <= 0:  # the time limit, a last resort
                 break
-            group, begin = starts[begin:begin + chunk], begin + chunk
+            group = starts[begin:begin + chunk]
             rests = [cohort[:slot] + cohort[slot + 1:] for cohort in group for slot in range(size)]
             fits = f.shortfalls(rests, candidates) == 0
             for rest, fit in zip(rests, fits, strict=True):
