@@ -35,6 +35,7 @@ SWAP_STARTS = 16  # known cohorts a swap search starts from, best first
 POOL_PER_VALUE = 5  # holders of each value in a pricing pool
 NEIGHBOURS_PER_PLACE = 8  # cohorts one swap away that a cohort's place gives at most, the heaviest
 NEIGHBOUR_CELLS = 4_000_000  # rests x candidates weighed at once
+NEIGHBOUR_TYPES = 256  # the heaviest types a round of neighbours brings in
 
 
 class Collector(cp_model.CpSolverSolutionCallback):
@@ -71,14 +72,17 @@ class Pricing:
     def neighbours(self, weights: np.ndarray, price: float, starts: Sequence[tuple[int, ...]]
                    ) -> list[tuple[int, ...]]:
         """New cohorts one swap away from `starts` (the cohorts the LP uses) that are worth more
-        than `price`: in each place, the heaviest children of weighted types that fit there
-        (a few per place). Thousands a round, where one hill-climb finds one: the level rises
+        than `price`: in each place, the heaviest children of the heaviest weighted types that
+        fit there (a few per place). Thousands a round, where one hill-climb finds one: the level rises
         as fast as new children find their way into the LP, a few per cohort.
 
         Weights must not be negative (a level, not the spreading of the largest chance)."""
         f = self.findings
         types = np.flatnonzero(np.bincount(f.type_of, weights=weights > 0, minlength=len(f.sizes)))
         candidates = f.first_member[types]
+        # Only the heaviest types: smaller rounds, and the LP's weights renewed more often (on
+        # the sample at 4 units of work, s/U 0.36 with every weighted type, 0.45 with these).
+        candidates = np.sort(candidates[np.argsort(-weights[candidates], kind="stable")[:NEIGHBOUR_TYPES]])
         if not len(candidates) or not len(starts):
             return []
         size = len(starts[0])
