@@ -5,8 +5,8 @@ For dual weights w (one per child, from the master LP's rows: master.py), a coho
 w(C) = sum of w_i over its children; the LP can improve only by a cohort with w(C) > price, the
 worth of the columns it uses. Swaps find such cohorts cheaply (numpy checks every candidate of a
 slot at once): while a level rises, every cohort one swap from those the LP uses that is worth
-more (thousands a round, as much as the work pays for), then a hill-climb from the best known
-cohorts; CP-SAT finds one, or proves there is none, over the whole caseload. Only a proof ends
+more (thousands a round, when the work left pays for a whole round), then a hill-climb from the
+best known cohorts; CP-SAT finds one, or proves there is none, over the whole caseload. Only a proof ends
 a level: a pricing that stops at its first cohort, or finds none by swaps, changes how fast the
 lottery is found, never the lottery.
 """
@@ -73,8 +73,9 @@ class Pricing:
                    ) -> list[tuple[int, ...]]:
         """New cohorts one swap away from `starts` (the cohorts the LP uses) that are worth more
         than `price`: in each place, the heaviest children of the heaviest weighted types that
-        fit there (a few per place). Thousands a round, where one hill-climb finds one: the level rises
-        as fast as new children find their way into the LP, a few per cohort.
+        fit there (a few per place). Thousands a round, where one hill-climb finds one: the level
+        rises as fast as new children find their way into the LP, a few per cohort. None when
+        the work left cannot pay for the whole round.
 
         Weights must not be negative (a level, not the spreading of the largest chance)."""
         f = self.findings
