@@ -18,6 +18,12 @@ from .problem import Problem
 # Cohorts less one member, a row each (positions of children).
 Rests = Sequence[Sequence[int]] | Sequence[np.ndarray] | np.ndarray
 
+
+def rests_of(cohorts: Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
+    """Each cohort less each of its members in turn, cohort by cohort and place by place: every
+    place of several cohorts checked in one pass."""
+    return [cohort[:slot] + cohort[slot + 1:] for cohort in cohorts for slot in range(len(cohort))]
+
 class Fitter:
     """Which candidates complete a cohort that is one child short, under every hard rule and
     with a score of at least `threshold`: numpy checks every candidate at once, so swapping one

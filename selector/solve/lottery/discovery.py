@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ...contract.errors import SolverError
+from ..fit import rests_of
 from .budget import OutOfWork
 from .findings import Findings
 from .kinds import apart
@@ -101,11 +102,11 @@ def _swap_from(findings: Findings, cohorts: list[tuple[int, ...]]) -> None:
             # Every slot of several cohorts at once (numpy's overhead paid once for them); a
             # child whose type an earlier rest's cohort placed is skipped, as one at a time would.
             size = len(layer[start])
-            # (The checker's tables hold a row of every child per rest, hence the caseload's size.)
+            # (Bounded by the caseload's size too, so that memory stays low on large caseloads.)
             most = min(SWAP_CELLS // (size * len(unseen)), BASE_CELLS // (size * findings.problem.n))
             group = layer[start:start + max(1, most)]
             start += len(group)
-            rests = [cohort[:slot] + cohort[slot + 1:] for cohort in group for slot in range(size)]
+            rests = rests_of(group)
             fits = findings.shortfalls(rests, unseen) == 0
             for rest, fit in zip(rests, fits, strict=True):
                 for child in unseen[fit]:
@@ -225,7 +226,7 @@ def _best_bases(findings: Findings, bases: list[tuple[int, ...]], children: np.n
     chunk = max(1, BASE_CELLS // (size * findings.problem.n))
     for start in range(0, len(bases), chunk):
         group = bases[start:start + chunk]
-        rests = [cohort[:slot] + cohort[slot + 1:] for cohort in group for slot in range(size)]
+        rests = rests_of(group)
         shorts = findings.shortfalls(rests, children).reshape(len(group), size, len(children))
         best[start:start + len(group)] = shorts.min(axis=1)
     return np.argsort(best, axis=0, kind="stable")[:REPAIR_STARTS].T, best.min(axis=0)

@@ -19,6 +19,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from ..constraints import CohortModel
+from ..fit import rests_of
 from ..problem import Problem, subset
 from ..settings import SelectionParams, make_solver
 from .budget import PRICING_DETERMINISTIC_TIME, OutOfWork
@@ -97,7 +98,7 @@ class Pricing:
             if f.meter.wall_left() <= 0:  # the time limit, a last resort
                 break
             group = starts[begin:begin + chunk]
-            rests = [cohort[:slot] + cohort[slot + 1:] for cohort in group for slot in range(size)]
+            rests = rests_of(group)
             fits = f.shortfalls(rests, candidates) == 0
             for rest, fit in zip(rests, fits, strict=True):
                 fitting = candidates[fit]
