@@ -160,6 +160,18 @@ def test_types_share_a_row_of_the_lp_only_when_every_column_gives_them_the_same_
                 assert (group_of[t] == group_of[u]) == (rows[t] == rows[u])
 
 
+def random_columns(rng: np.random.Generator, type_of: np.ndarray, count: int) -> list[Column]:
+    """Columns of two pools each, each pool a union of types (as the engine's are)."""
+    support = np.flatnonzero(np.bincount(type_of))
+    found = []
+    for _ in range(count):
+        chosen = rng.permutation(support)[: rng.integers(1, len(support) + 1)]
+        cut = int(rng.integers(0, len(chosen) + 1))
+        pools = [np.flatnonzero(np.isin(type_of, part)).tolist() for part in (chosen[:cut], chosen[cut:])]
+        found.append(Column(tuple(sorted(tuple(pool) for pool in pools if pool))))
+    return found
+
+
 @settings(max_examples=40, deadline=None)
 @given(children=st.integers(3, 14), columns=st.integers(2, 7), seed=st.integers(0, 2**16))
 def test_columns_added_one_by_one_give_the_lp_of_columns_given_at_once(children: int, columns: int,
@@ -170,12 +182,7 @@ def test_columns_added_one_by_one_give_the_lp_of_columns_given_at_once(children:
     type_of = rng.integers(0, max(children // 2, 1), size=children)
     sizes = np.bincount(type_of)
     support = np.flatnonzero(sizes)
-    found = []
-    for _ in range(columns):  # two pools, each a union of types (as the engine's are)
-        chosen = rng.permutation(support)[: rng.integers(1, len(support) + 1)]
-        cut = int(rng.integers(0, len(chosen) + 1))
-        pools = [np.flatnonzero(np.isin(type_of, part)).tolist() for part in (chosen[:cut], chosen[cut:])]
-        found.append(Column(tuple(sorted(tuple(pool) for pool in pools if pool))))
+    found = random_columns(rng, type_of, columns)
     grown = Master(support, sizes, found[:1], type_of)
     for column in found[1:]:
         grown.add(column, type_of)
@@ -515,12 +522,7 @@ def test_columns_added_in_bulk_give_the_lp_of_columns_given_at_once_with_the_lev
     type_of = rng.integers(0, max(children // 2, 1), size=children)
     sizes = np.bincount(type_of)
     support = np.flatnonzero(sizes)
-    found = []
-    for _ in range(columns):
-        chosen = rng.permutation(support)[: rng.integers(1, len(support) + 1)]
-        cut = int(rng.integers(0, len(chosen) + 1))
-        pools = [np.flatnonzero(np.isin(type_of, part)).tolist() for part in (chosen[:cut], chosen[cut:])]
-        found.append(Column(tuple(sorted(tuple(pool) for pool in pools if pool))))
+    found = random_columns(rng, type_of, columns)
     grown = Master(support, sizes, found[:1], type_of)
     level, _probabilities, duals = grown.solve()
     fixed = {int(t): level for t in support if duals[grown.group_of[t]] > 1e-9}
