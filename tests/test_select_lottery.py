@@ -5,6 +5,7 @@ checker says so), and --slack's trade said in the outputs."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +15,12 @@ import pytest
 from selector import check
 from selector.contract.rules import DEFAULT_RULES
 from selector.solve import SelectionParams, build_problem
-from selector.solve.lottery import draw, fair_lottery
+from selector.solve.lottery import Lottery, draw, fair_lottery
+from selector.solve.lottery.drawing import draw_alternatives
 from selector.solve.search import solve_cohort
-from tests.conftest import load_caseload, run, write_csv
+from selector.solve.templates import Column
+from tests.conftest import load_caseload, run, solve_frame, write_csv
+from tests.generated import SMALL_RULES, random_caseload
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -134,3 +138,44 @@ def test_with_slack_the_lottery_drawn_from_comes_first_and_a_comparison_out_of_t
     assert (f"The largest chance of any child is {record['largest'] * 100:.1f}% with it; the time limit came before "
             "the lottery without the slack was worked out, so it cannot be compared (allow more time with "
             "--time-limit).") in " ".join(report.split())
+
+
+def test_alternatives_are_drawn_in_turn_each_sharing_few_with_those_before() -> None:
+    # Six children, cohorts of three. Cohort 1 is A = {0, 1, 2}; the lottery also holds
+    # B = {0, 3, 4} (one child shared with A) and C = {3, 4, 5} (none); B and C share two.
+    # At most one shared: whichever of B and C comes first, the other shares two with it, so
+    # every seed gives one alternative. At most two shared: B and C, in either order; a third
+    # would be A again, so there is none.
+    a, b, c = (0, 1, 2), (0, 3, 4), (3, 4, 5)
+    lottery = Lottery(columns=tuple(Column(tuple((i,) for i in cohort)) for cohort in (a, b, c)),
+                      weights=(0.4, 0.3, 0.3), type_of=np.arange(6), chances=np.ones(6) / 2, threshold=1, levels=0)
+    one_each = {draw_alternatives(lottery, seed, a, 3, max_overlap=1) for seed in range(20)}
+    assert one_each == {(b,), (c,)}  # drawn: both come up
+    for seed in range(20):
+        both = draw_alternatives(lottery, seed, a, 3, max_overlap=2)
+        assert sorted(both) == [b, c]
+        assert draw_alternatives(lottery, seed, a, 1, max_overlap=2) == both[:1]
+    assert draw_alternatives(lottery, 0, a, 3, max_overlap=0) == (c,)
+
+
+def test_select_draws_the_alternatives_from_the_lottery_in_any_row_order() -> None:
+    # Each alternative is a cohort of the lottery: the proven best score (the independent checker
+    # says so), every rule met, at most --max-overlap children shared with each cohort before it;
+    # cohort 1 is the one drawn without alternatives, and the rows' order changes none of them.
+    caseload = random_caseload(7, n=40)
+    params = SelectionParams(seed=3, sets=5, max_overlap=2)
+    solution = solve_frame(caseload, SMALL_RULES, params)
+    first, *others = solution.cohorts
+    assert solution.lottery is not None and len(others) == 4
+    assert [c.members for c in others] == list(solution.lottery.alternatives)
+    assert first.members == solve_frame(caseload, SMALL_RULES, replace(params, sets=1)).cohorts[0].members
+    for i, cohort in enumerate(solution.cohorts):
+        assert cohort.status == "OPTIMAL"
+        assert check.violations(caseload, cohort.members, SMALL_RULES) == []
+        assert check.score(caseload, cohort.members, SMALL_RULES) == first.score
+        for earlier in solution.cohorts[:i]:
+            assert len(set(cohort.members) & set(earlier.members)) <= 2
+    shuffled = solve_frame(caseload.sample(frac=1.0, random_state=4).reset_index(drop=True), SMALL_RULES, params)
+    assert [sorted(c.members) for c in shuffled.cohorts] == [sorted(c.members) for c in solution.cohorts]
+    other_seed = solve_frame(caseload, SMALL_RULES, replace(params, seed=4))
+    assert [c.members for c in other_seed.cohorts[1:]] != [c.members for c in others]

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from selector.cli import main
 from selector.solve import SelectionParams, build_problem, search
+from selector.solve.lottery import drawing
 from selector.solve.settings import Budget
 from tests.conftest import SAMPLE, load_caseload, write_slow_caseload
 
@@ -41,6 +42,8 @@ def test_the_solves_share_one_budget(monkeypatch: pytest.MonkeyPatch) -> None:
         return found
 
     monkeypatch.setattr(search, "solve_cohort", timed)
+    # No alternative drawn from the lottery (as with --slack): each is searched for.
+    monkeypatch.setattr(drawing, "ALTERNATIVE_DRAWS", 0)
     params = SelectionParams(time_limit_s=60, sets=5)
     solution = search.solve(problem, params, budget=Budget(60, clock=clock))
     # Cohort 1: 80% of 60 s = 48 s. Then 30 s are left for 4 alternatives: 7.5 s for cohort 2.

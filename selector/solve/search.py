@@ -3,7 +3,9 @@
 Each cohort is found in two steps: the best score is proved first, then, with the score held
 at that optimum, a seeded random weight picks among the equally good cohorts. Cohort 1 is then
 drawn by the seed from the fair lottery over every cohort reaching that score (lottery/), and
-the alternatives and reserves are found around the cohort drawn.
+the alternatives after it from the same lottery (a draw sharing more than the overlap limit
+with an earlier cohort is drawn again; each has the proven optimum, so none can score more);
+the search finds those the draws do not, and the reserves around the cohort drawn.
 """
 
 from __future__ import annotations
@@ -318,13 +320,19 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
     lottery = None
     if not fixed:
         step("the lottery")
+        # The alternatives are drawn from the lottery too when its cohorts have the proven
+        # optimum: each then has the best score under the overlap limit, with no search.
         lottery = draw_first(problem, params, first.score, budget.left() * LOTTERY_SHARE,
-                             fallback=positions(first.members), progress=progress, known=known)
+                             fallback=positions(first.members), progress=progress, known=known,
+                             alternatives=params.sets - 1 if first.status == OPTIMAL else 0)
         first = replace(first, members=lottery.drawn, score=lottery.drawn_score,
                         status=first.status if lottery.drawn_score == first.score else FEASIBLE,
                         seconds=round(first.seconds + lottery.seconds, 3))
         notes += lottery_notes(lottery)
-    cohorts = _ranked(problem, params, first, budget, positions, step, notes)
+    drawn = [] if lottery is None else [
+        Cohort(rank=rank, members=members, score=first.score, status=OPTIMAL, bound=first.score, seconds=0.0)
+        for rank, members in enumerate(lottery.alternatives, start=2)]
+    cohorts = _ranked(problem, params, [first, *drawn], budget, positions, step, notes)
     step("reserves")
     reserves = find_reserves(problem, first.members, params)
     return Solution(
@@ -340,14 +348,15 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
     )
 
 
-def _ranked(problem: Problem, params: SelectionParams, first: Cohort, budget: Budget,
+def _ranked(problem: Problem, params: SelectionParams, drawn: list[Cohort], budget: Budget,
             positions: Callable[[Sequence[str]], list[int]], step: Callable[[str], None], notes: list[str]
             ) -> list[Cohort]:
     """Cohort 1 and the ranked alternatives after it, each sharing at most `max_overlap` children
-    with every better-ranked one, as many as the time allows (a note says what it cut short)."""
-    cohorts = [first]
-    earlier = [positions(first.members)]
-    for rank in range(2, params.sets + 1):
+    with every better-ranked one: those drawn from the lottery (`drawn`, cohort 1 first), then
+    as many more found by search as the time allows (a note says what it cut short)."""
+    cohorts = list(drawn)
+    earlier = [positions(c.members) for c in cohorts]
+    for rank in range(len(cohorts) + 1, params.sets + 1):
         if budget.exhausted():
             notes.append(f"the time limit of {params.time_limit_s:g} s was spent after {len(cohorts)} of the "
                          f"{params.sets} ranked cohorts asked for; the others were not searched")

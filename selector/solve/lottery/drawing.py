@@ -1,6 +1,6 @@
 """The draw: cohort 1 chosen by the run's seed from the lottery (a column by its weight, then one
-child of each of its pools uniformly), and the lottery with the cohort drawn as the outputs give
-them."""
+child of each of its pools uniformly), the ranked alternatives drawn after it from the same
+lottery, and the lottery with the cohort drawn as the outputs give them."""
 
 from __future__ import annotations
 
@@ -18,12 +18,17 @@ from .leximin import fair_lottery
 from .result import Chances, Lottery, StoredLottery
 from .stored import lottery_key, restored, stored_from
 
+# Draws tried for each alternative (a cohort sharing few children with those before it) before
+# the alternatives are left to the search; each is a few tens of microseconds.
+ALTERNATIVE_DRAWS = 200
+
 
 def draw_first(problem: Problem, params: SelectionParams, optimum: int, time_limit: float,
                fallback: Sequence[int] = (), progress: Callable[[str], None] | None = None,
-               known: Mapping[str, StoredLottery] | None = None) -> Chances:
+               known: Mapping[str, StoredLottery] | None = None, alternatives: int = 0) -> Chances:
     """Cohort 1 drawn by the run's seed from the fairest lottery over the cohorts scoring at
-    least the optimum less the slack. With slack, the lottery without it is worked out next, in
+    least the optimum less the slack, and up to `alternatives` more (`draw_alternatives`) when
+    every cohort of the lottery has the optimum (no slack). With slack, the lottery without it is worked out next, in
     the time left, so that the outputs can say what the slack changed (the lottery drawn from
     comes first: it must not be cut short for a comparison). A lottery in `known` under this
     problem's key (`lottery_key`) is used instead of working it out: the outputs are the same."""
@@ -41,9 +46,13 @@ def draw_first(problem: Problem, params: SelectionParams, optimum: int, time_lim
         lottery, largest_without_slack, steady = _work_out(problem, params, optimum, started + time_limit, fallback,
                                                            progress)
         stored = stored_from(problem, lottery, key, largest_without_slack) if steady else None
-    chances = chances_of(problem, lottery, optimum, params, draw(lottery, params.seed), largest_without_slack,
+    first = draw(lottery, params.seed)
+    chances = chances_of(problem, lottery, optimum, params, first, largest_without_slack,
                          round(time.perf_counter() - started, 3))
-    return replace(chances, stored=stored, reused=reused)
+    others = (draw_alternatives(lottery, params.seed, first, alternatives, params.max_overlap)
+              if alternatives and lottery.threshold >= optimum else ())
+    return replace(chances, stored=stored, reused=reused,
+                   alternatives=tuple(tuple(str(problem.child_ids[i]) for i in c) for c in others))
 
 
 def _work_out(problem: Problem, params: SelectionParams, optimum: int, deadline: float, fallback: Sequence[int],
@@ -85,7 +94,33 @@ def chances_of(problem: Problem, lottery: Lottery, optimum: int, params: Selecti
 def draw(lottery: Lottery, seed: int) -> tuple[int, ...]:
     """One cohort of the lottery for a seed: a column by its weight, then from each of its pools
     uniformly (children in child-id order, so the order of the rows changes nothing)."""
-    rng = np.random.default_rng([seed, 7919])
+    return _draw_with(lottery, np.random.default_rng([seed, 7919]))
+
+
+def draw_alternatives(lottery: Lottery, seed: int, first: Sequence[int], count: int, max_overlap: int
+                      ) -> tuple[tuple[int, ...], ...]:
+    """Up to `count` more cohorts of the lottery, drawn in turn by the seed (a stream of its own,
+    so cohort 1 is the same with or without them), each sharing at most `max_overlap` children
+    with cohort 1 and with every one drawn before it, and none the same as one of them: a draw
+    that shares more is drawn again. Stops at the first that `ALTERNATIVE_DRAWS` draws do not
+    find (the search takes over from there)."""
+    rng = np.random.default_rng([seed, 7919, 2])
+    earlier = [frozenset(first)]
+    found: list[tuple[int, ...]] = []
+    for _ in range(count):
+        for _ in range(ALTERNATIVE_DRAWS):
+            cohort = _draw_with(lottery, rng)
+            members = frozenset(cohort)
+            if all(members != e and len(members & e) <= max_overlap for e in earlier):
+                earlier.append(members)
+                found.append(cohort)
+                break
+        else:
+            break
+    return tuple(found)
+
+
+def _draw_with(lottery: Lottery, rng: np.random.Generator) -> tuple[int, ...]:
     column = lottery.columns[int(rng.choice(len(lottery.columns), p=np.array(lottery.weights)))]
     chosen: list[int] = []
     for pool, need in column.picks():

@@ -98,6 +98,8 @@ class Chances:
             wall clock cut it short).
         reused: the lottery was one kept from before, not worked out anew (the outputs are the
             same either way).
+        alternatives: further cohorts drawn from the lottery after cohort 1, each sharing few
+            children with those before it (child ids, in row order; `drawing.draw_alternatives`).
     """
 
     child_ids: tuple[str, ...]
@@ -119,6 +121,7 @@ class Chances:
     kept: tuple[str, ...] = ()
     stored: StoredLottery | None = None
     reused: bool = False
+    alternatives: tuple[tuple[str, ...], ...] = ()
 
     @cached_property
     def open_chances(self) -> tuple[float, ...]:
