@@ -89,7 +89,8 @@ def search_options(command: F) -> F:
                      help="Rules file (default: the usual rules; see `selector default-rules`)."),
         click.option("--size", type=click.IntRange(min=1), default=None, help="Cohort size (default 6)."),
         click.option("--sets", type=click.IntRange(min=1), default=5, show_default=True,
-                     help="Ranked cohorts to find."),
+                     help="Ranked cohorts to find: cohort 1, then alternatives drawn from the same lottery (found by "
+                          "search when no draw shares few enough CYP)."),
         click.option("--max-overlap", type=click.IntRange(min=0), default=3, show_default=True,
                      help="CYP a cohort may share with each better-ranked cohort."),
         click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=None,

@@ -391,8 +391,12 @@ def _alternatives_section(caseload: pd.DataFrame, solution: Solution) -> Section
         differs = "same as cohort 1" if c.rank == 1 else "; ".join(gains + losses) or "covers the same values"
         alt_rows.append([str(c.rank), str(c.score), status[c.status], ", ".join(c.members),
                          str(len(base & set(c.members))), differs])
+    drawn = len(solution.lottery.alternatives) if solution.lottery is not None else 0
+    which, reach = ("Cohort 2 was", "reaches") if drawn == 1 else (f"Cohorts 2 to {drawn + 1} were", "reach")
+    how = (f"{which} drawn from the same lottery as cohort 1 (a draw sharing more was drawn again) and "
+           f"{reach} its proven best score. ") if drawn else ""
     return Section("Ranked cohorts", [
-        (f"Each cohort shares at most {solution.params.max_overlap} CYP with every better-ranked one. "
+        (f"Each cohort shares at most {solution.params.max_overlap} CYP with every better-ranked one. {how}"
          "'+' marks values a cohort covers that cohort 1 does not; '-' the reverse.")],
         [Table(["rank", "score", "status", "members", "shared with cohort 1", "compared with cohort 1"],
                alt_rows)])
