@@ -89,6 +89,8 @@ def test_report_reads_for_an_inspector(sample_run: Path) -> None:
     assert (f"| 2 | {slot['child_id']} | {slot['age']} | {slot['age_band']} | {words[0]} | {words[1]} | "
             f"{GLOSSARY['Setting'][slot['setting_type']]} | {GLOSSARY['Social care'][slot['social_care']]} |") in report
     assert "## How cohort 1 was chosen: a fair lottery" in report
+    assert ("Each cohort shares at most 3 CYP with every better-ranked one. Cohorts 2 to 5 were drawn from the "
+            "same lottery as cohort 1 (a draw sharing more was drawn again) and reach its proven best score.") in report
     html = (sample_run / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "<th scope=\"col\">why chosen</th>" in html
     assert 'src="http' not in html and 'href="http' not in html  # self-contained: nothing fetched
