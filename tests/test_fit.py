@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from selector import check
 from selector.contract.rules import CountRule, Dimension, Rules, SpreadRule
@@ -13,6 +15,7 @@ from selector.solve import build_problem
 from selector.solve.fit import Fitter
 from selector.solve.templates import Column, Roles
 from tests.conftest import validated
+from tests.generated import SMALL_RULES, random_caseload
 
 # Five children; a cohort of 2 needs at least one at AP and no two from one setting; need counts
 # 2 a value (up to 2 values), the age band 1 (up to 2).
@@ -131,3 +134,30 @@ def test_rests_of_several_children_are_checked_for_the_spread_rules_as_the_check
                 continue
             members = [f"K{i + 1}" for i in (*rest, c)]
             assert bool(fits[c]) == (not check.violations(frame, members, rules)), members
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10**6), setting_most=st.integers(1, 3), locality_most=st.integers(1, 3),
+       candidates=st.integers(2, 14))
+def test_every_rest_and_candidate_as_the_independent_checker_says(seed: int, setting_most: int, locality_most: int,
+                                                                    candidates: int) -> None:
+    # Generated caseloads, spread limits of one to three (a rest may already hold two of a
+    # setting, or be over its limit on its own) and a subset of candidates in any order: a
+    # candidate completes a rest exactly when the checker finds nothing wrong with the cohort,
+    # and a member of the rest never does.
+    rng = np.random.default_rng(seed)
+    frame = random_caseload(seed, n=14)
+    rules = Rules(size=4, counts=SMALL_RULES.counts,
+                  spreads=(SpreadRule("setting_id", setting_most), SpreadRule("locality", locality_most)),
+                  dimensions=SMALL_RULES.dimensions)
+    problem = build_problem(frame, rules)
+    f = Fitter(problem, 0)
+    among = rng.permutation(problem.n)[:candidates]
+    rests = [rng.choice(problem.n, size=3, replace=False) for _ in range(6)]
+    fits = f.shortfalls(rests, among) == 0
+    ids = [str(i) for i in problem.child_ids]
+    for rest, fit in zip(rests, fits, strict=True):
+        for c, ok in zip(among, fit, strict=True):
+            members = [ids[i] for i in (*rest, c)]
+            expected = c not in rest and not check.violations(frame, members, rules)
+            assert bool(ok) == expected, (members, setting_most, locality_most)

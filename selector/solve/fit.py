@@ -44,6 +44,12 @@ class Fitter:
             for g, members in enumerate(groups):
                 codes[members] = g
             self.spreads.append((codes, len(groups), rule.max))
+        # Each spread rule's groups, member by member (where each group starts, and the members
+        # in group order): a candidate whose group a rest has filled is found by its group.
+        self.spread_members = []
+        for codes, shared, _most in self.spreads:
+            order = np.argsort(codes, kind="stable")
+            self.spread_members.append((np.searchsorted(codes[order], np.arange(shared + 2)), order))
         self.width = len(rules.counts) + len(rules.spreads)  # checks per candidate, for the work meter
         self.terms = []
         for dim, values in zip(rules.dimensions, problem.coverage, strict=True):
@@ -84,20 +90,26 @@ class Fitter:
     def shortfalls(self, rests: Rests, among: np.ndarray) -> np.ndarray:
         """`shortfall` for several rests of one size at once (a row each): a cohort's every slot
         is checked in one pass, with numpy's overhead paid once."""
-        own, class_breaks, class_score, classes = self._checks(rests, among)
-        return np.asarray(own + (class_breaks + np.maximum(self.threshold - class_score, 0))[:, classes])
+        hits, over, class_breaks, class_score, classes = self._checks(rests, among)
+        answer = (class_breaks + np.maximum(self.threshold - class_score, 0) + over[:, None])[:, classes]
+        np.add.at(answer, (hits[0], hits[1]), hits[2])
+        return np.asarray(answer)
 
     def swaps(self, rests: Rests, among: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each rest (a row) and each candidate of `among` (a column): how many children too
         many or too few the hard rules find in the rest with that candidate (a candidate already
         in the rest counts as a million), and the score of that cohort."""
-        own, class_breaks, class_score, classes = self._checks(rests, among)
-        return own + class_breaks[:, classes], class_score[:, classes]
+        hits, over, class_breaks, class_score, classes = self._checks(rests, among)
+        breaks = (class_breaks + over[:, None])[:, classes]
+        np.add.at(breaks, (hits[0], hits[1]), hits[2])
+        return breaks, class_score[:, classes]
 
-    def _checks(self, rests: Rests, among: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """What depends on each candidate itself (a rest's member, the spread rules), per rest
-        and candidate; what depends only on its class (the count rules, the score), per rest and
-        class; and each candidate's class."""
+    def _checks(self, rests: Rests, among: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """What depends on each candidate itself (a rest's own member, a spread rule's group the
+        rest has filled) as the few (rest, candidate, amount) it touches, and each rest over a
+        spread limit on its own; what depends only on a candidate's class (the count rules, the
+        score), per rest and class; and each candidate's class."""
         among = np.asarray(among, dtype=np.int64)
         if len(among) > len(self.class_count_kind):  # many candidates: worked out per class
             classes = self.class_of[among]
@@ -107,45 +119,73 @@ class Fitter:
             count_kind = self.count_kinds[1][among]
             term_kinds = [kind_of[among] for _kinds_, kind_of in self.term_kinds]
         width = len(count_kind)
-        if not len(rests):
-            empty = np.zeros((0, len(among)), dtype=np.int64)
-            return empty, np.zeros((0, width), dtype=np.int64), np.zeros((0, width), dtype=np.int64), classes
-        rows = np.asarray(rests, dtype=np.int64).reshape(len(rests), -1)
-        count, size = rows.shape
-        # Who is in each rest already, and who would break a spread rule, by comparing each
-        # candidate with the rest's few members (not through tables as wide as the caseload,
-        # which cost more than the comparisons when a few thousand candidates are checked).
-        inside = np.zeros((count, len(among)), dtype=bool)
-        for s in range(size):
-            inside |= rows[:, s, None] == among[None, :]
-        own = inside.astype(np.int64) * 10**6
-        for codes, shared, most in self.spreads:
-            held = np.where(codes[rows] == shared, -1, codes[rows])  # the last code: a group no one shares
-            group = codes[among]
-            same = np.zeros((count, len(among)), dtype=np.int64)
-            for s in range(size):
-                same += held[:, s, None] == group[None, :]
-            own += same >= most  # the candidate's group is full already
-            # A rest over the limit on its own: in each row's sorted groups, a member with the
-            # one `most` places before it in the same group is one too many.
-            held = np.sort(held, axis=1)
-            over = ((held[:, most:] == held[:, :size - most]) & (held[:, most:] >= 0)).sum(axis=1)
-            if over.any():
-                own += over[:, None]
+        rows = (np.asarray(rests, dtype=np.int64).reshape(len(rests), -1) if len(rests)
+                else np.zeros((0, self.size - 1), dtype=np.int64))
+        count = len(rows)
+        hits, over = self._own(rows, among)
         class_breaks = np.zeros((count, width), dtype=np.int64)
-        if len(self.count_min):
+        if len(self.count_min) and count:
             kinds, _kind_of = self.count_kinds
             total = kinds[None, :, :] + self.count_flags[:, rows].sum(axis=2).T[:, None, :]
             missing = (np.maximum(self.count_min - total, 0) + np.maximum(total - self.count_max, 0)).sum(axis=2)
             class_breaks += missing[:, count_kind]
         class_score = np.zeros((count, width), dtype=np.int64)
+        if not count:
+            return hits, over, class_breaks, class_score, classes
         for (holds, weight, cap), (kinds, _kind_of), kind_of_class in zip(
                 self.terms, self.term_kinds, term_kinds, strict=True):
             covered = holds[rows].any(axis=1)
             gained = (~covered).astype(np.int64) @ kinds.T.astype(np.int64)
             per_kind = weight * np.minimum(covered.sum(axis=1)[:, None] + gained, cap)
             class_score += per_kind[:, kind_of_class]
-        return own, class_breaks, class_score, classes
+        return hits, over, class_breaks, class_score, classes
+
+    def _own(self, rows: np.ndarray, among: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The checks that depend on the candidate itself, as sparse additions: a candidate who
+        is in the rest already (a million), or whose group under a spread rule the rest has
+        filled (one per rule), as rows (rest, candidate's index in `among`, amount); and each
+        rest's children over a spread limit on their own. Only the rest's few members and
+        their groups' members are looked at, not every candidate against every member (which
+        took most of a check at 60,000 children). The candidates must be distinct."""
+        count, size = rows.shape
+        where = np.full(self.n, -1, dtype=np.int64)  # each child's index in `among`
+        where[among] = np.arange(len(among))
+        index = where[rows]
+        at, place = np.nonzero(index >= 0)
+        parts = [(at, index[at, place], np.full(len(at), 10**6, dtype=np.int64))]
+        over = np.zeros(count, dtype=np.int64)
+        for (codes, shared, most), (starts, members) in zip(self.spreads, self.spread_members, strict=True):
+            held = np.where(codes[rows] == shared, -1, codes[rows])  # the last code: a group no one shares
+            # A rest over the limit on its own: in each row's sorted groups, a member with the
+            # one `most` places before it in the same group is one too many.
+            held = np.sort(held, axis=1)
+            if most == 0:  # every candidate is one too many
+                over += 1 + (held >= 0).sum(axis=1)
+                continue
+            if most > size:  # no rest can fill a group
+                continue
+            over += ((held[:, most:] == held[:, :size - most]) & (held[:, most:] >= 0)).sum(axis=1)
+            # The groups each rest has filled (where a run of `most` members of one group ends,
+            # once per group), and every candidate of them.
+            last = held[:, most - 1:]
+            ends = (last == held[:, :size - most + 1]) & (last >= 0)
+            filled = ends.copy()
+            filled[:, 1:] &= ~(ends[:, :-1] & (last[:, 1:] == last[:, :-1]))
+            rest_of, column = np.nonzero(filled)
+            group = last[rest_of, column]
+            lengths = starts[group + 1] - starts[group]
+            inside = members[np.repeat(starts[group], lengths) + _ranges(lengths)]
+            found = where[inside]
+            keep = found >= 0
+            parts.append((np.repeat(rest_of, lengths)[keep], found[keep], np.ones(int(keep.sum()), dtype=np.int64)))
+        return np.stack([np.concatenate(p) for p in zip(*parts, strict=True)]), over
+
+
+def _ranges(lengths: np.ndarray) -> np.ndarray:
+    """0..k-1 for each length k, one after another (an index within each run)."""
+    total = int(lengths.sum())
+    ends = np.cumsum(lengths)
+    return np.asarray(np.arange(total) - np.repeat(ends - lengths, lengths))
 
 
 def distinct_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
