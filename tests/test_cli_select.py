@@ -91,6 +91,9 @@ def test_report_reads_for_an_inspector(sample_run: Path) -> None:
     assert "## How cohort 1 was chosen: a fair lottery" in report
     assert ("Each cohort shares at most 3 CYP with every better-ranked one. Cohorts 2 to 5 were drawn from the "
             "same lottery as cohort 1 (a draw sharing more was drawn again) and reach its proven best score.") in report
+    assert ("Cohorts 2 to 5 were drawn from this lottery too, one after another, each sharing at most 3 children "
+            "with cohort 1 and with every cohort before it (a draw sharing more was drawn again), and each reaches "
+            "the best score. The reserves are the best stand-ins") in report
     html = (sample_run / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "<th scope=\"col\">why chosen</th>" in html
     assert 'src="http' not in html and 'href="http' not in html  # self-contained: nothing fetched

@@ -125,3 +125,30 @@ def test_age_bands_read_youngest_first(sample_run: Path) -> None:
     shares = [line.split(" | ")[1] for line in markdown.splitlines() if line.startswith("| age band | ")
               and "%" in line]  # the lottery's shares of the chances
     assert shares == ["0-4", "5-10", "11-15", "16-19", "20-25"]
+
+
+def test_the_lottery_section_says_how_each_alternative_was_chosen() -> None:
+    # Five cohorts asked for at most 3 shared: all four drawn; two drawn and two searched for
+    # (the draws found no third); none drawn (with slack, say); one cohort only.
+    from selector.report.chances import _alternatives_sentence
+    from selector.solve.lottery import Chances
+
+    def lottery(drawn: int) -> Chances:
+        return Chances(child_ids=(), chances=(), types=(), optimum=80, threshold=80, slack_percent=0.0, drawn=(),
+                       drawn_score=80, proved=False, complete=True, reproducible=True, levels=0, columns=1,
+                       largest_without_slack=None, seconds=0.0, alternatives=(("K1",),) * drawn)
+
+    rule = "sharing at most 3 children with cohort 1 and with every cohort before it"
+    drawn_all = (f"Cohorts 2 to 5 were drawn from this lottery too, one after another, each {rule} (a draw "
+                 "sharing more was drawn again), and each reaches the best score.")
+    assert _alternatives_sentence(lottery(4), 5, 3) == drawn_all
+    assert _alternatives_sentence(lottery(2), 5, 3) == (
+        f"Cohorts 2 and 3 were drawn from this lottery too, one after another, each {rule} (a draw sharing more "
+        f"was drawn again), and each reaches the best score. Cohorts 4 and 5 are each the best cohort {rule}, "
+        "found by search: no draw shared few enough.")
+    assert _alternatives_sentence(lottery(1), 3, 3).startswith("Cohort 2 was drawn from this lottery too")
+    assert _alternatives_sentence(lottery(1), 3, 3).endswith(
+        f"Cohort 3 is the best cohort {rule}, found by search: no draw shared few enough.")
+    assert _alternatives_sentence(lottery(0), 5, 3) == (
+        f"The ranked cohorts 2 onwards were not drawn: each is the best cohort {rule}, found by search.")
+    assert _alternatives_sentence(lottery(0), 1, 3) == "No other cohort was asked for."

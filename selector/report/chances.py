@@ -162,10 +162,8 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution) -> Section | Non
                f"The largest chance of any child is {percent(lottery.largest)} with it; the time limit came "
                "before the lottery without the slack was worked out, so it cannot be compared (allow more "
                "time with --time-limit)."))
-    paragraphs.append(
-        "The ranked cohorts 2 onwards are not drawn: each is the best cohort sharing at most "
-        f"{params.max_overlap} children with cohort 1 and with every cohort before it. The reserves are the "
-        "best stand-ins for cohort 1's children, slot by slot.")
+    paragraphs.append(f"{_alternatives_sentence(lottery, len(solution.cohorts), params.max_overlap)} The reserves are "
+                      "the best stand-ins for cohort 1's children, slot by slot.")
     rows = []
     for column in SHARE_COLUMNS:
         if column not in eligible.columns:
@@ -177,6 +175,31 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution) -> Section | Non
                          percent(float(share.get(value, 0.0)))])
     return Section("How cohort 1 was chosen: a fair lottery", paragraphs,
                    [Table(["dimension", "value", "share of the caseload", "share of the chances"], rows)])
+
+
+def _alternatives_sentence(lottery: Chances, cohorts: int, max_overlap: int) -> str:
+    """How the ranked cohorts after cohort 1 were chosen: drawn from the lottery, searched for,
+    or some of each."""
+    if cohorts <= 1:
+        return "No other cohort was asked for."
+    rule = f"sharing at most {max_overlap} children with cohort 1 and with every cohort before it"
+    drawn, searched = len(lottery.alternatives), cohorts - 1 - len(lottery.alternatives)
+    if not drawn:
+        return f"The ranked cohorts 2 onwards were not drawn: each is the best cohort {rule}, found by search."
+    which = f"{_cohorts(2, drawn + 1)} {'was' if drawn == 1 else 'were'}"
+    said = (f"{which} drawn from this lottery too, one after another, each {rule} (a draw sharing more was "
+            "drawn again), and each reaches the best score.")
+    if not searched:
+        return said
+    others = f"{_cohorts(drawn + 2, cohorts)} {'is' if searched == 1 else 'are each'}"
+    return f"{said} {others} the best cohort {rule}, found by search: no draw shared few enough."
+
+
+def _cohorts(first: int, last: int) -> str:
+    """Cohorts first to last, in words."""
+    if first == last:
+        return f"Cohort {first}"
+    return f"Cohorts {first} and {last}" if last == first + 1 else f"Cohorts {first} to {last}"
 
 
 def _rarest(eligible: pd.DataFrame, possible: pd.Index, child: str) -> str:
