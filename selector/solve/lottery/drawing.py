@@ -80,9 +80,10 @@ def chances_of(problem: Problem, lottery: Lottery, optimum: int, params: Selecti
     """A lottery and the cohort drawn from it, as the outputs give them (children in child-id order)."""
     order = np.argsort(lottery.rank, kind="stable") if lottery.rank is not None else np.arange(problem.n)
     return Chances(
-        child_ids=tuple(str(problem.child_ids[i]) for i in order),
-        chances=tuple(float(lottery.chances[i]) for i in order),
-        types=tuple(int(lottery.type_of[i]) for i in order),  # numbered in child-id order
+        # Whole arrays to Python values at once (a pass per child cost 0.04 s at 60,000 children).
+        child_ids=tuple(np.asarray(problem.child_ids)[order].astype(str).tolist()),
+        chances=tuple(np.asarray(lottery.chances, dtype=float)[order].tolist()),
+        types=tuple(np.asarray(lottery.type_of)[order].astype(int).tolist()),  # numbered in child-id order
         optimum=optimum, threshold=lottery.threshold, slack_percent=params.slack,
         drawn=tuple(str(problem.child_ids[i]) for i in drawn),
         drawn_score=Fitter(problem, 0).score(drawn),

@@ -72,7 +72,7 @@ def stored_from(problem: Problem, lottery: Lottery, key: str, largest_without_sl
                 return None
             pools.append(tuple(int(t) for t in types))
         columns.append(tuple(pools))
-    return StoredLottery(key, tuple(str(c) for c in problem.child_ids[order]), tuple(int(t) for t in type_of[order]),
+    return StoredLottery(key, tuple(problem.child_ids[order].astype(str).tolist()), tuple(type_of[order].tolist()),
                          tuple(columns), tuple(lottery.weights), lottery.threshold, lottery.levels, lottery.proved,
                          lottery.complete, lottery.bound, lottery.spread_floor, largest_without_slack)
 
