@@ -87,6 +87,9 @@ class Roles:
         self.classes = len(first)
         # For each spread rule: each candidate's binding group (-1: none), and the rule's max.
         self.groups = [(np.where(codes == shared, -1, codes), most) for codes, shared, most in fitter.spreads]
+        # How many binding groups each rule has (worked out once, not per template: a pass over
+        # the caseload each time).
+        self.group_counts = [int(group.max(initial=-1)) + 1 for group, _most in self.groups]
 
     def roles(self, cohort: Sequence[int]) -> np.ndarray:
         """The members' values, less every value the score can spare (rarest first, since a rare
@@ -126,8 +129,8 @@ class Roles:
             pool = pool[~taken[pool]]  # a child in two pools stays in the first
             taken[pool] = True
             pools.append(pool)
-        for group, most in self.groups:
-            pools = self._spread(pools, group, most, [int(group[c]) for c in cohort])
+        for (group, most), shared in zip(self.groups, self.group_counts, strict=True):
+            pools = self._spread(pools, group, most, [int(group[c]) for c in cohort], shared)
         if not all(len(p) for p in pools):
             return None
         return Column(tuple(sorted(tuple(p.tolist()) for p in pools)))
@@ -141,11 +144,12 @@ class Roles:
         return np.sort(self.class_order[offsets + np.arange(int(lengths.sum()))])
 
     @staticmethod
-    def _spread(pools: list[np.ndarray], group: np.ndarray, most: int, own: list[int]) -> list[np.ndarray]:
+    def _spread(pools: list[np.ndarray], group: np.ndarray, most: int, own: list[int], shared: int
+                ) -> list[np.ndarray]:
         """The pools (positions) with each binding group (of one spread rule) kept in at most `most` of them:
         the pools whose own member is in the group first, then the earliest. Each child is in one
-        group only, so the groups are settled all at once (numpy, not a loop over groups)."""
-        shared = int(group.max()) + 1
+        group only, so the groups are settled all at once (numpy, not a loop over groups). `shared`:
+        the rule's number of groups (its codes are 0 to shared - 1, or -1 for none)."""
         if shared <= 0:
             return pools
         present = np.zeros((len(pools), shared + 1), dtype=bool)  # the last column: no group
