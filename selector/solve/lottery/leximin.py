@@ -66,8 +66,8 @@ def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, time_l
     complete = find_every_child(findings, prices, [int(back[i]) for i in fallback])  # in child-id order
     found = _leximin(findings, prices, complete, Progress(progress, problem.n))
     # The pools keep the canonical order (child-id order), which the draw follows.
-    columns = tuple(Column(tuple(tuple(sorted(int(order[i]) for i in pool)) for pool in column.pools))
-                    for column in found.columns)
+    columns = tuple(Column(tuple(tuple(np.sort(order[np.asarray(pool, dtype=np.int64)]).tolist())
+                                 for pool in column.pools)) for column in found.columns)
     return replace(found, columns=columns, type_of=found.type_of[back], chances=found.chances[back], rank=back)
 
 
