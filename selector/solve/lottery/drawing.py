@@ -28,9 +28,9 @@ def draw_first(problem: Problem, params: SelectionParams, optimum: int, time_lim
                known: Mapping[str, StoredLottery] | None = None, alternatives: int = 0) -> Chances:
     """Cohort 1 drawn by the run's seed from the fairest lottery over the cohorts scoring at
     least the optimum less the slack, and up to `alternatives` more (`draw_alternatives`) when
-    every cohort of the lottery has the optimum (no slack). With slack, the lottery without it is worked out next, in
-    the time left, so that the outputs can say what the slack changed (the lottery drawn from
-    comes first: it must not be cut short for a comparison). A lottery in `known` under this
+    every cohort of the lottery has the optimum (no slack). With slack, the lottery without it
+    is worked out next, in the time left, so that the outputs can say what the slack changed
+    (the lottery drawn from comes first: it must not be cut short for a comparison). A lottery in `known` under this
     problem's key (`lottery_key`) is used instead of working it out: the outputs are the same."""
     started = time.perf_counter()
     key = lottery_key(problem, params, optimum)
