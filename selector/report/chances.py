@@ -9,7 +9,7 @@ import pandas as pd
 from ..contract.cells import value_order
 from ..solve import SelectionParams, Solution
 from ..solve.lottery import Chances
-from .content import Section, Table, in_words, label
+from .content import Section, Table, cohort_span, in_words, label
 
 SHARE_COLUMNS = ("primary_need", "age_band", "setting_type", "locality")
 
@@ -186,20 +186,13 @@ def _alternatives_sentence(lottery: Chances, cohorts: int, max_overlap: int) -> 
     drawn, searched = len(lottery.alternatives), cohorts - 1 - len(lottery.alternatives)
     if not drawn:
         return f"The ranked cohorts 2 onwards were not drawn: each is the best cohort {rule}, found by search."
-    which = f"{_cohorts(2, drawn + 1)} {'was' if drawn == 1 else 'were'}"
+    which = f"{cohort_span(2, drawn + 1)} {'was' if drawn == 1 else 'were'}"
     said = (f"{which} drawn from this lottery too, one after another, each {rule} (a draw sharing more was "
             "drawn again), and each reaches the best score.")
     if not searched:
         return said
-    others = f"{_cohorts(drawn + 2, cohorts)} {'is' if searched == 1 else 'are each'}"
+    others = f"{cohort_span(drawn + 2, cohorts)} {'is' if searched == 1 else 'are each'}"
     return f"{said} {others} the best cohort {rule}, found by search: no draw shared few enough."
-
-
-def _cohorts(first: int, last: int) -> str:
-    """Cohorts first to last, in words."""
-    if first == last:
-        return f"Cohort {first}"
-    return f"Cohorts {first} and {last}" if last == first + 1 else f"Cohorts {first} to {last}"
 
 
 def _rarest(eligible: pd.DataFrame, possible: pd.Index, child: str) -> str:

@@ -374,6 +374,13 @@ def _reserves_section(solution: Solution) -> Section:
         [Table(["slot", "child", "reserve 1", "reserve 2", "reserve 3"], reserve_rows)])
 
 
+def cohort_span(first: int, last: int) -> str:
+    """Cohorts first to last, in words ("Cohort 2", "Cohorts 2 and 3", "Cohorts 2 to 5")."""
+    if first == last:
+        return f"Cohort {first}"
+    return f"Cohorts {first} and {last}" if last == first + 1 else f"Cohorts {first} to {last}"
+
+
 def _alternatives_section(caseload: pd.DataFrame, solution: Solution) -> Section:
     """The ranked cohorts, each compared with cohort 1 value by value."""
     rules = solution.rules
@@ -392,9 +399,9 @@ def _alternatives_section(caseload: pd.DataFrame, solution: Solution) -> Section
         alt_rows.append([str(c.rank), str(c.score), status[c.status], ", ".join(c.members),
                          str(len(base & set(c.members))), differs])
     drawn = len(solution.lottery.alternatives) if solution.lottery is not None else 0
-    which, reach = ("Cohort 2 was", "reaches") if drawn == 1 else (f"Cohorts 2 to {drawn + 1} were", "reach")
-    how = (f"{which} drawn from the same lottery as cohort 1 (a draw sharing more was drawn again) and "
-           f"{reach} its proven best score. ") if drawn else ""
+    was, reach = ("was", "reaches") if drawn == 1 else ("were", "reach")
+    how = (f"{cohort_span(2, drawn + 1)} {was} drawn from the same lottery as cohort 1 (a draw sharing more was "
+           f"drawn again) and {reach} its proven best score. ") if drawn else ""
     return Section("Ranked cohorts", [
         (f"Each cohort shares at most {solution.params.max_overlap} CYP with every better-ranked one. {how}"
          "'+' marks values a cohort covers that cohort 1 does not; '-' the reverse.")],
