@@ -230,3 +230,18 @@ def test_a_replacements_chances_are_the_leximin_of_an_enumeration(rows: list[dic
     assert dict(zip(lottery.child_ids, lottery.chances, strict=True)) == pytest.approx(expected, abs=1e-6)
     assert set(kept) <= set(lottery.drawn) and not check.violations(frame, lottery.drawn, rules)
     assert check.score(frame, lottery.drawn, rules) == fill
+
+
+def test_a_replacements_alternatives_share_few_children_with_the_cohort_it_ends_with(forty: pd.DataFrame) -> None:
+    # After a decline the newcomer is drawn; the alternatives must share at most --max-overlap
+    # children with cohort 1 as it ends (the kept children and the newcomer drawn), for every
+    # seed. With no sharing allowed, an alternative holding the newcomer would break it.
+    problem = build_problem(forty, DEFAULT_RULES)
+    for seed in range(12):
+        params = SelectionParams(seed=seed, sets=3, max_overlap=0)
+        cohort = solve(problem, replace(params, sets=1)).cohorts[0].members
+        after = solve_replacement(problem, params, cohort, [cohort[seed % len(cohort)]])
+        first = set(after.cohorts[0].members)
+        for i, other in enumerate(after.cohorts[1:], start=2):
+            assert not first & set(other.members), (seed, i)
+            assert all(not set(a.members) & set(other.members) for a in after.cohorts[1:i - 1])

@@ -271,7 +271,7 @@ class _NoMoreCohorts(Exception):
 
 def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = (),
           progress: Callable[[str], None] | None = None, budget: Budget | None = None,
-          known: Mapping[str, StoredLottery] | None = None) -> Solution:
+          known: Mapping[str, StoredLottery] | None = None, ranked: bool = True) -> Solution:
     """Ranked cohorts and cohort 1's reserves.
 
     Args:
@@ -285,6 +285,8 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
             the time does not reach are left out, with a note saying so.
         known: lotteries worked out before, by key: one for this problem is used again
             (`lottery.draw_first`); the solution's lottery holds the one drawn from, to keep.
+        ranked: find the alternatives after cohort 1 (False: cohort 1 and its reserves only,
+            its time share as when they are asked for; a replacement finds them after its draw).
 
     Raises:
         InfeasibleSelectionError: the rules cannot be met (and `relax` is off, or cannot help).
@@ -332,7 +334,7 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
     drawn = [] if lottery is None else [
         Cohort(rank=rank, members=members, score=first.score, status=OPTIMAL, bound=first.score, seconds=0.0)
         for rank, members in enumerate(lottery.alternatives, start=2)]
-    cohorts = _ranked(problem, params, [first, *drawn], budget, positions, step, notes)
+    cohorts = _ranked(problem, params, [first, *drawn], budget, positions, step, notes) if ranked else [first]
     step("reserves")
     reserves = find_reserves(problem, first.members, params)
     return Solution(
@@ -413,7 +415,9 @@ def solve_replacement(problem: Problem, params: SelectionParams, cohort: Sequenc
     kept = [c for c in cohort if c not in gone]
     remaining = excluding(problem, gone)
     budget = Budget(params.time_limit_s)
-    solution = solve(remaining, params, fixed_ids=kept, progress=progress, budget=budget)
+    # The alternatives come after the draw: they must share few children with cohort 1 as it
+    # ends, newcomers included (found before it, one could hold a newcomer the draw brought in).
+    solution = solve(remaining, params, fixed_ids=kept, progress=progress, budget=budget, ranked=False)
     first = solution.cohorts[0]
     if progress is not None:
         progress("the lottery over the ways to fill the freed slots")
@@ -429,6 +433,15 @@ def solve_replacement(problem: Problem, params: SelectionParams, cohort: Sequenc
     first = replace(first, members=ordered, score=lottery.drawn_score,
                     status=first.status if lottery.drawn_score == first.score else FEASIBLE,
                     seconds=round(first.seconds + lottery.seconds, 3))
-    return replace(solution, cohorts=(first, *solution.cohorts[1:]),
-                   reserves=find_reserves(remaining, ordered, params), lottery=lottery,
-                   notes=(*solution.notes, *lottery_notes(lottery)))
+    notes = [*solution.notes, *lottery_notes(lottery)]
+
+    def step(text: str) -> None:
+        if progress is not None:
+            progress(text)
+
+    def positions(ids: Sequence[str]) -> list[int]:
+        return [int(i) for i in index.get_indexer(list(ids))]
+
+    cohorts = _ranked(remaining, params, [first], budget, positions, step, notes)
+    return replace(solution, cohorts=tuple(cohorts), reserves=find_reserves(remaining, ordered, params),
+                   lottery=lottery, notes=tuple(notes))
