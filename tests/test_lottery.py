@@ -172,17 +172,23 @@ def random_columns(rng: np.random.Generator, type_of: np.ndarray, count: int) ->
     return found
 
 
+def random_types_and_columns(seed: int, children: int, columns: int
+                             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Column]]:
+    """Children of random types (about two to a type), and random columns over them: each
+    child's type, each type's size, the types that have children, and the columns."""
+    rng = np.random.default_rng(seed)
+    type_of = rng.integers(0, max(children // 2, 1), size=children)
+    sizes = np.bincount(type_of)
+    return type_of, sizes, np.flatnonzero(sizes), random_columns(rng, type_of, columns)
+
+
 @settings(max_examples=40, deadline=None)
 @given(children=st.integers(3, 14), columns=st.integers(2, 7), seed=st.integers(0, 2**16))
 def test_columns_added_one_by_one_give_the_lp_of_columns_given_at_once(children: int, columns: int,
                                                                        seed: int) -> None:
     # Pricing adds columns to a master whose rows are groups of types; a column that tells a
     # group's types apart must split it, so the level reached is that of a master built afresh.
-    rng = np.random.default_rng(seed)
-    type_of = rng.integers(0, max(children // 2, 1), size=children)
-    sizes = np.bincount(type_of)
-    support = np.flatnonzero(sizes)
-    found = random_columns(rng, type_of, columns)
+    type_of, sizes, support, found = random_types_and_columns(seed, children, columns)
     grown = Master(support, sizes, found[:1], type_of)
     for column in found[1:]:
         grown.add(column, type_of)
@@ -518,11 +524,7 @@ def test_columns_added_in_bulk_give_the_lp_of_columns_given_at_once_with_the_lev
     # The level's search adds thousands of cohorts at once and builds the LP afresh over them:
     # the types fixed at a level before must keep it, so the LP is that of a master built with
     # every column and the same types fixed at the same levels.
-    rng = np.random.default_rng(seed)
-    type_of = rng.integers(0, max(children // 2, 1), size=children)
-    sizes = np.bincount(type_of)
-    support = np.flatnonzero(sizes)
-    found = random_columns(rng, type_of, columns)
+    type_of, sizes, support, found = random_types_and_columns(seed, children, columns)
     grown = Master(support, sizes, found[:1], type_of)
     level, _probabilities, duals = grown.solve()
     fixed = {int(t): level for t in support if duals[grown.group_of[t]] > 1e-9}
