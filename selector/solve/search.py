@@ -292,16 +292,9 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
         InfeasibleSelectionError: the rules cannot be met (and `relax` is off, or cannot help).
         SolverError: no cohort found within the time limit.
     """
-    def step(text: str) -> None:
-        if progress is not None:
-            progress(text)
-
+    step = _teller(progress)
     budget = budget or Budget(params.time_limit_s)
-    index = pd.Index(problem.child_ids)  # a hash table once, not a dict of a million ids
-
-    def positions(ids: Sequence[str]) -> list[int]:
-        return [int(i) for i in index.get_indexer(list(ids))]
-
+    positions = _positions_of(problem)
     fixed = positions(fixed_ids) if fixed_ids else []
     dropped: tuple[str, ...] = ()
     first_share = FIRST_COHORT_SHARE if params.sets > 1 else 1.0
@@ -348,6 +341,18 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
         notes=tuple(notes),
         lottery=lottery,
     )
+
+
+def _teller(progress: Callable[[str], None] | None) -> Callable[[str], None]:
+    """Tell `progress` of each step (when there is one to tell)."""
+    return progress if progress is not None else (lambda _text: None)
+
+
+def _positions_of(problem: Problem) -> Callable[[Sequence[str]], list[int]]:
+    """Child ids to their candidate positions (-1: not a candidate), through a hash table built
+    once, not a dict of a million ids."""
+    index = pd.Index(problem.child_ids)
+    return lambda ids: [int(i) for i in index.get_indexer(list(ids))]
 
 
 def _ranked(problem: Problem, params: SelectionParams, drawn: list[Cohort], budget: Budget,
@@ -421,11 +426,10 @@ def solve_replacement(problem: Problem, params: SelectionParams, cohort: Sequenc
     first = solution.cohorts[0]
     if progress is not None:
         progress("the lottery over the ways to fill the freed slots")
-    index = pd.Index(remaining.child_ids)
-    at = [int(i) for i in index.get_indexer(list(kept))]
-    offered = [int(i) for i in index.get_indexer([c for c in preferred if c in index])]
-    lottery = draw_refill(remaining, params, at, first.score, offered,
-                          fallback=[int(i) for i in index.get_indexer(list(first.members))],
+    positions = _positions_of(remaining)
+    offered = [i for i in positions(preferred) if i >= 0]  # reserves still among the candidates
+    lottery = draw_refill(remaining, params, positions(kept), first.score, offered,
+                          fallback=positions(first.members),
                           time_limit=max(budget.left(), 1.0), left_out=[*left_out, *declined])
     newcomers = iter(c for c in lottery.drawn if c not in set(kept))
     # Each newcomer takes a freed slot, so that kept children keep their slot numbers.
@@ -434,14 +438,6 @@ def solve_replacement(problem: Problem, params: SelectionParams, cohort: Sequenc
                     status=first.status if lottery.drawn_score == first.score else FEASIBLE,
                     seconds=round(first.seconds + lottery.seconds, 3))
     notes = [*solution.notes, *lottery_notes(lottery)]
-
-    def step(text: str) -> None:
-        if progress is not None:
-            progress(text)
-
-    def positions(ids: Sequence[str]) -> list[int]:
-        return [int(i) for i in index.get_indexer(list(ids))]
-
-    cohorts = _ranked(remaining, params, [first], budget, positions, step, notes)
+    cohorts = _ranked(remaining, params, [first], budget, positions, _teller(progress), notes)
     return replace(solution, cohorts=tuple(cohorts), reserves=find_reserves(remaining, ordered, params),
                    lottery=lottery, notes=tuple(notes))
