@@ -558,3 +558,81 @@ def test_neighbours_are_the_new_cohorts_one_swap_away_worth_more_than_the_price(
     findings.add((3, 4))
     assert Pricing(findings, PARAMS).neighbours(weights, 0.35, [(0, 3)]) == [(1, 3), (0, 4)]
     assert Pricing(Findings(problem, 2, Meter(0.0, float("inf"))), PARAMS).neighbours(weights, 0.35, [(0, 3)]) == []
+
+
+def test_swaps_climb_from_the_best_known_cohorts_to_heavier_ones() -> None:
+    # Size 2, one point per distinct need (cap 2): K1 ASD, K2 MLD, K3 SEMH, K4 HI, K5 ASD;
+    # weights 0, 0.1, 0.2, 0.5, 0.3. Known: {K1,K2} and {K1,K3} ({K1,K3} is heavier: first).
+    # From {K1,K3}: K1's place beside K3 goes to the heaviest who fits, K4 -> {K4,K3}; K3's
+    # place beside K4: K5 (0.3, ASD beside HI) -> {K4,K5}; then nothing heavier fits (only K4
+    # is heavier than K5, and K4 is there). From {K1,K2}: K4 beside K2, then K5 for K2: {K4,K5}
+    # again. So one new cohort, {K4,K5}, worth 0.8: found above a price of 0.5, not above 0.8.
+    from selector.solve.lottery import Pricing
+    from selector.solve.lottery.budget import Meter
+    from selector.solve.lottery.findings import Findings
+
+    rows = [{"primary_need": n} for n in ("ASD", "MLD", "SEMH", "HI", "ASD")]
+    problem = build_problem(validated(rows).frame, Rules(size=2, dimensions=NEED_CAP_2))
+    weights = np.array([0.0, 0.1, 0.2, 0.5, 0.3])
+    findings = Findings(problem, 2, Meter(1.0, float("inf")))
+    findings.add((0, 1), template=False)
+    findings.add((0, 2), template=False)
+    assert Pricing(findings, PARAMS).by_swaps(weights, 0.5) == [(3, 4)]
+    assert Pricing(findings, PARAMS).by_swaps(weights, 0.8) == []
+
+
+def climb_one_at_a_time(findings, weights: np.ndarray, cohort: list[int]) -> tuple[tuple[int, ...], list[float]]:  # type: ignore[no-untyped-def]
+    """The hill-climb of pricing by swaps, one check at a time: the cohort it ends with, and the
+    work each check is charged."""
+    from selector.solve.lottery.result import TOLERANCE
+
+    charged = []
+    improved = True
+    while improved:
+        improved = False
+        for slot in range(len(cohort)):
+            among = np.flatnonzero(weights > 0) if weights[cohort[slot]] >= 0 else np.arange(findings.problem.n)
+            better = among[weights[among] > weights[cohort[slot]] + TOLERANCE]
+            if not len(better):
+                continue
+            fits = better[findings.fitter.completes(cohort[:slot] + cohort[slot + 1:], better)]
+            charged.append(findings.check_cost(len(better)))
+            if len(fits):
+                cohort[slot] = int(fits[np.argmax(weights[fits])])
+                improved = True
+    return tuple(sorted(cohort)), charged
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=caseload_rows(min_rows=4, max_rows=10), rules=small_rules(), data=st.data())
+def test_swaps_side_by_side_climb_as_one_at_a_time_and_cost_the_same(rows: list[dict[str, object]], rules: Rules,
+                                                                    data: st.DataObject) -> None:
+    # Pricing by swaps climbs from up to 16 known cohorts side by side (one check for a step of
+    # each); it must end where each climb alone ends, and charge the budget the same work in the
+    # same order (so that a lottery cut short by its work is the same).
+    from selector.solve.lottery import Pricing
+    from selector.solve.lottery.budget import Meter
+    from selector.solve.lottery.findings import Findings
+    from selector.solve.lottery.pricing import PRICING_GAIN, SWAP_STARTS
+
+    problem = build_problem(validated(rows).frame, rules)
+    if problem.n < rules.size:
+        return
+    findings = Findings(problem, data.draw(st.integers(0, 20)), Meter(100.0, float("inf")))
+    children = st.permutations(range(problem.n)).map(lambda p: tuple(sorted(p[:rules.size])))
+    for cohort in data.draw(st.lists(children, min_size=1, max_size=20)):
+        findings.add(cohort, template=False)
+    weights = np.array(data.draw(st.lists(st.sampled_from([-0.5, -0.1, 0.0, 0.1, 0.2, 0.3, 0.7]),
+                                          min_size=problem.n, max_size=problem.n)))
+    price = data.draw(st.sampled_from([-1.0, 0.0, 0.5, 1.0]))
+    values = weights[np.array(findings.cohorts)].sum(axis=1)
+    starts = np.argsort(-values, kind="stable")[:SWAP_STARTS]
+    expected, used = {}, findings.meter.used
+    for k in starts:
+        end, charged = climb_one_at_a_time(findings, weights, list(findings.cohorts[int(k)]))
+        for units in charged:  # added to the total one by one, as the meter does
+            used += units
+        if weights[list(end)].sum() > price + PRICING_GAIN and end not in findings.cohorts_found:
+            expected[end] = None
+    assert Pricing(findings, PARAMS).by_swaps(weights, price) == list(expected)
+    assert findings.meter.used == used

@@ -13,7 +13,7 @@ lottery is found, never the lottery.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -112,31 +112,47 @@ class Pricing:
 
     def by_swaps(self, weights: np.ndarray, price: float) -> list[tuple[int, ...]]:
         """New cohorts worth more than `price` under `weights`, found by swapping one child
-        at a time in the best known cohorts (none if the swaps find none)."""
+        at a time in the best known cohorts (none if the swaps find none).
+
+        Each start climbs on its own; the climbs go side by side so that one check serves a
+        step of every climb (numpy's overhead, most of a check, paid once), and the work is
+        charged as if each step were checked alone, start by start: the same cohorts, the same
+        budget, as climbing one start after another."""
         f = self.findings
         table = np.array(f.cohorts)
         values = weights[table].sum(axis=1)
         starts = np.argsort(-values, kind="stable")[:SWAP_STARTS]
         valued = np.flatnonzero(weights > 0)
+        climbs = [_climb(list(f.cohorts[int(k)]), weights, valued, f.problem.n) for k in starts]
+        ended: list[tuple[int, ...]] = [() for _ in climbs]
+        charges: list[list[int]] = [[] for _ in climbs]  # candidates each step checked, climb by climb
+        asks: dict[int, tuple[Sequence[int], np.ndarray]] = {}
+
+        def answer(k: int, fits: np.ndarray | None) -> None:  # the climb's next ask, or its end
+            try:
+                asks[k] = next(climbs[k]) if fits is None else climbs[k].send(fits)
+            except StopIteration as done:
+                asks.pop(k, None)
+                ended[k] = done.value
+
+        for k in range(len(climbs)):
+            answer(k, None)
+        where = np.zeros(f.problem.n, dtype=np.int64)  # each candidate's column in the check
+        while asks:
+            asked = np.zeros(f.problem.n, dtype=bool)
+            for _rest, better in asks.values():
+                asked[better] = True
+            union = np.flatnonzero(asked)
+            where[union] = np.arange(len(union))
+            shortfalls = f.fitter.shortfalls([rest for rest, _better in asks.values()], union)
+            for row, (k, (_rest, better)) in enumerate(list(asks.items())):
+                charges[k].append(len(better))
+                answer(k, shortfalls[row, where[better]] == 0)
+        for spent in charges:
+            for candidates in spent:
+                f.meter.spend(f.check_cost(candidates))
         found: dict[tuple[int, ...], None] = {}
-        for k in starts:
-            cohort = list(f.cohorts[int(k)])
-            improved = True
-            while improved:
-                improved = False
-                for slot in range(len(cohort)):
-                    # A member who weighs against the cohort (when spreading) may give way to anyone
-                    # who weighs less against it.
-                    among = valued if weights[cohort[slot]] >= 0 else np.arange(f.problem.n)
-                    better = among[weights[among] > weights[cohort[slot]] + TOLERANCE]
-                    if not len(better):
-                        continue
-                    rest = cohort[:slot] + cohort[slot + 1:]
-                    fits = better[f.completes(rest, better)]
-                    if len(fits):
-                        cohort[slot] = int(fits[np.argmax(weights[fits])])
-                        improved = True
-            better_cohort = tuple(sorted(cohort))
+        for better_cohort in ended:
             if weights[list(better_cohort)].sum() > price + PRICING_GAIN and better_cohort not in f.cohorts_found:
                 found[better_cohort] = None
         return list(found)
@@ -210,3 +226,27 @@ class Pricing:
                 return []
             meter.check()
         raise OutOfWork
+
+
+def _climb(cohort: list[int], weights: np.ndarray, valued: np.ndarray, n: int
+           ) -> Generator[tuple[Sequence[int], np.ndarray], np.ndarray, tuple[int, ...]]:
+    """One hill-climb of `Pricing.by_swaps`: slot after slot, the member gives way to the heaviest
+    candidate heavier than it who keeps the cohort in the lottery, until a pass changes nothing.
+    It asks for each check it needs (a rest and the candidates), is sent which of them fit, and
+    returns the cohort it ends with."""
+    improved = True
+    while improved:
+        improved = False
+        for slot in range(len(cohort)):
+            # A member who weighs against the cohort (when spreading) may give way to anyone
+            # who weighs less against it.
+            among = valued if weights[cohort[slot]] >= 0 else np.arange(n)
+            better = among[weights[among] > weights[cohort[slot]] + TOLERANCE]
+            if not len(better):
+                continue
+            fit = yield cohort[:slot] + cohort[slot + 1:], better
+            fits = better[fit]
+            if len(fits):
+                cohort[slot] = int(fits[np.argmax(weights[fits])])
+                improved = True
+    return tuple(sorted(cohort))
