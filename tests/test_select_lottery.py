@@ -179,3 +179,44 @@ def test_select_draws_the_alternatives_from_the_lottery_in_any_row_order() -> No
     assert [sorted(c.members) for c in shuffled.cohorts] == [sorted(c.members) for c in solution.cohorts]
     other_seed = solve_frame(caseload, SMALL_RULES, replace(params, seed=4))
     assert [c.members for c in other_seed.cohorts[1:]] != [c.members for c in others]
+
+
+def test_a_pricing_pool_that_holds_no_cohort_is_widened_by_a_fixed_sample_before_the_whole_caseload() -> None:
+    # Pricing searches the weighted children and a few holders of every value first. When they
+    # hold no cohort (here: the first search is made to find none), a fixed random sample of the
+    # caseload joins them before the whole caseload is searched; what it finds is a cohort of
+    # the lottery by the independent checker, and the same every time. The lottery's first
+    # cohort (no child weighted) goes straight to the whole caseload.
+    from selector.solve.lottery.budget import Meter
+    from selector.solve.lottery.findings import Findings
+    from selector.solve.lottery.pricing import POOL_SAMPLE, Pricing
+
+    caseload = load_caseload(SAMPLE / "caseload.csv", SAMPLE / "contacts.csv")
+    problem = build_problem(caseload.frame, DEFAULT_RULES)
+    best = solve_cohort(problem, SelectionParams(seed=0, sets=1)).score
+
+    class FirstPoolEmpty(Pricing):
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(*args, **kwargs)
+            self.searched: list[int] = []
+
+        def _cp_sat(self, pool, weights, above, exclude=(), prove=True):  # type: ignore[no-untyped-def]
+            self.searched.append(pool.n)
+            return [] if len(self.searched) == 1 else super()._cp_sat(pool, weights, above, exclude, prove)
+
+    weights = np.zeros(problem.n, dtype=np.int64)
+    weights[[5, 50, 500]] = 1
+    found = []
+    for _ in range(2):
+        pricing = FirstPoolEmpty(Findings(problem, best, Meter(1.0, float("inf"))), SelectionParams(seed=0, workers=1))
+        found.append(pricing.exact(weights))
+        first, second = pricing.searched
+        assert first < second <= first + POOL_SAMPLE < problem.n
+    assert found[0] == found[1] and found[0]
+    for cohort in found[0]:
+        ids = [str(problem.child_ids[i]) for i in cohort]
+        assert check.violations(caseload.frame, ids, DEFAULT_RULES) == []
+        assert check.score(caseload.frame, ids, DEFAULT_RULES) >= best
+    pricing = FirstPoolEmpty(Findings(problem, best, Meter(1.0, float("inf"))), SelectionParams(seed=0, workers=1))
+    pricing.exact(np.zeros(problem.n, dtype=np.int64), -1)
+    assert pricing.searched[1] == problem.n

@@ -34,6 +34,7 @@ PRICING_GAIN = 1e-6
 QUICK_DETERMINISTIC_TIME = 0.2
 SWAP_STARTS = 16  # known cohorts a swap search starts from, best first
 POOL_PER_VALUE = 5  # holders of each value in a pricing pool
+POOL_SAMPLE, POOL_SEED = 200, 2021  # children drawn into a second pool, when the first holds no cohort
 NEIGHBOURS_PER_PLACE = 8  # cohorts one swap away that a cohort's place gives at most, the heaviest
 NEIGHBOUR_CELLS = 4_000_000  # rests x candidates weighed at once
 NEIGHBOUR_TYPES = 256  # the heaviest types a round of neighbours brings in
@@ -177,10 +178,16 @@ class Pricing:
         """CP-SAT: cohorts reaching the threshold whose total weight is more than `above` (every
         one the search passes on its way to the heaviest, within a short search); none when it
         proves there is none. The children with weight and a few holders of every value are
-        searched first (fast, usually enough); the whole caseload only when they hold none."""
+        searched first (fast, usually enough); when they hold none and some child has weight,
+        the same with a fixed random sample of the caseload (with three children in AP, 5,000
+        rows: 0.14 s where the whole caseload took 0.97 s); the whole caseload only after that.
+        (The lottery's first cohort goes from the first pool to the whole caseload: from the
+        sample's cohort, with needs skewed, discovery needed a longer search later.)"""
         problem = self.findings.problem
-        pool = self._pool(weights, exclude)
-        if len(pool) < problem.n:
+        for sample in ((0, POOL_SAMPLE) if weights.any() else (0,)):
+            pool = self._pool(weights, exclude, sample)
+            if len(pool) >= problem.n:
+                break
             where = {int(p): k for k, p in enumerate(pool)}
             found = self._cp_sat(subset(problem, pool), weights[pool], above,
                                  [[where[i] for i in c] for c in exclude], prove=False)
@@ -188,9 +195,12 @@ class Pricing:
                 return [tuple(sorted(int(pool[i]) for i in cohort)) for cohort in found]
         return self._cp_sat(problem, weights, above, exclude)
 
-    def _pool(self, weights: np.ndarray, exclude: Sequence[tuple[int, ...]]) -> np.ndarray:
+    def _pool(self, weights: np.ndarray, exclude: Sequence[tuple[int, ...]], sample: int = 0) -> np.ndarray:
         problem = self.findings.problem
         chosen = weights > 0
+        if sample:
+            rng = np.random.default_rng([POOL_SEED, problem.n])
+            chosen[rng.choice(problem.n, size=min(sample, problem.n), replace=False)] = True
         for values in problem.coverage:
             for _value, holders in values:
                 chosen[holders[:POOL_PER_VALUE]] = True
