@@ -72,6 +72,24 @@ def test_the_fitter_agrees_with_the_independent_checker_on_every_pair() -> None:
         assert bool(f.completes([a], np.array([b]))[0]) == meets, members
 
 
+def test_the_largest_weights_and_caps_a_rules_file_allows_score_as_the_checker_says() -> None:
+    # The checker's sums are 32-bit: with every weight and cap at the most a rules file takes
+    # (1,000 each), each rest with each candidate (both ways of checking: all five candidates at
+    # once, and one at a time) scores what the independent checker says.
+    from selector.contract.rules import MAX_CAP, MAX_WEIGHT
+
+    rules = Rules(size=3, dimensions=tuple(Dimension(column, MAX_WEIGHT, MAX_CAP)
+                                           for column in ("primary_need", "age_band", "setting_type")))
+    frame = validated(ROWS).frame
+    f = Fitter(build_problem(frame, rules), 0)
+    for rest in itertools.combinations(range(5), 2):
+        together = f.swaps([list(rest)], EVERYONE)[1][0]
+        for child in set(range(5)) - set(rest):
+            members = [f"K{i + 1}" for i in (*rest, child)]
+            assert together[child] == f.swaps([list(rest)], np.array([child]))[1][0, 0] \
+                == check.score(frame, members, rules) == f.score((*rest, child))
+
+
 def test_the_template_around_a_cohort_pools_the_children_who_can_stand_in() -> None:
     # Need counts 1 a value, up to 2; cohort K1 (ASD) + K3 (MLD) scores 2. K1's place is the
     # cohort's ASD: K1 or K2 can hold it; K3's is its MLD: K3 or K4. Any pick from the pools

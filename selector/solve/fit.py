@@ -65,6 +65,7 @@ class Fitter:
         # (a few dozen kinds, so checking every candidate is a lookup, not a copy of the tables).
         self.count_kinds = _kinds(self.count_flags.T)
         self.term_kinds = [_kinds(holds) for holds, _weight, _cap in self.terms]
+        self.term_kinds_float = [kinds.T.astype(np.float64) for kinds, _kind_of in self.term_kinds]
         # Candidates alike for every count rule and term (a *class*) get the same answer from
         # both: it is worked out once per class and read by each candidate with one lookup.
         kind_columns = [self.count_kinds[1]] + [kind_of for _kinds_, kind_of in self.term_kinds]
@@ -123,20 +124,26 @@ class Fitter:
                 else np.zeros((0, self.size - 1), dtype=np.int64))
         count = len(rows)
         hits, over = self._own(rows, among)
-        class_breaks = np.zeros((count, width), dtype=np.int64)
+        # 32-bit sums (a score and a count of children): half the memory the tables as wide as
+        # the classes pass through, and on caseloads where nearly every child is a class of its
+        # own (many services), those tables are most of a check. A score is at most a weight
+        # (<= 1,000) x a cap (<= 1,000) per column of the caseload, far below 2**31.
         if len(self.count_min) and count:
             kinds, _kind_of = self.count_kinds
             total = kinds[None, :, :] + self.count_flags[:, rows].sum(axis=2).T[:, None, :]
             missing = (np.maximum(self.count_min - total, 0) + np.maximum(total - self.count_max, 0)).sum(axis=2)
-            class_breaks += missing[:, count_kind]
-        class_score = np.zeros((count, width), dtype=np.int64)
+            class_breaks = missing.astype(np.int32)[:, count_kind]
+        else:
+            class_breaks = np.zeros((count, width), dtype=np.int32)
+        class_score = np.zeros((count, width), dtype=np.int32)
         if not count:
             return hits, over, class_breaks, class_score, classes
-        for (holds, weight, cap), (kinds, _kind_of), kind_of_class in zip(
-                self.terms, self.term_kinds, term_kinds, strict=True):
+        for (holds, weight, cap), kinds, kind_of_class in zip(self.terms, self.term_kinds_float, term_kinds, strict=True):
             covered = holds[rows].any(axis=1)
-            gained = (~covered).astype(np.int64) @ kinds.T.astype(np.int64)
-            per_kind = weight * np.minimum(covered.sum(axis=1)[:, None] + gained, cap)
+            # Counts of at most a few dozen, exact in floating point, where BLAS multiplies
+            # (an integer product is numpy's own loop, many times slower with thousands of kinds).
+            gained = (~covered).astype(np.float64) @ kinds
+            per_kind = (weight * np.minimum(covered.sum(axis=1)[:, None] + gained, cap)).astype(np.int32)
             class_score += per_kind[:, kind_of_class]
         return hits, over, class_breaks, class_score, classes
 
