@@ -8,7 +8,7 @@ import pandas as pd
 from ..contract.cells import value_order
 from ..solve.audit import Audit
 from ..solve.lottery import Chances
-from .chances import SHARE_COLUMNS, percent, places_by_value
+from .chances import percent, places_by_value, values_by_child
 from .charts import CASELOAD_COLOUR, COHORT_COLOUR, Series, bars
 from .content import Chart, Section, Table, in_words, label
 
@@ -58,11 +58,10 @@ def audit_sections(caseload: pd.DataFrame, lottery: Chances, result: Audit, draw
     eligible = caseload.loc[caseload["eligible"]].set_index("child_id", drop=False)
     chances = pd.Series(lottery.chances, index=list(lottery.child_ids))
     rows, charts = [], []
-    for column in SHARE_COLUMNS:
-        if column not in eligible.columns:
-            continue
-        computed = places_by_value(eligible, chances, column, size)
-        observed = places_by_value(eligible, drawn.reindex(chances.index) / result.draws, column, size)
+    values = values_by_child(eligible, chances.index)
+    for column in values.columns:
+        computed = places_by_value(values[column], chances, size)
+        observed = places_by_value(values[column], drawn.reindex(chances.index) / result.draws, size)
         order = sorted(computed.index, key=value_order(column))
         for value in order:
             rows.append([label(column), in_words(column, value) or "(none)", percent(float(computed[value])),

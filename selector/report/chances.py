@@ -26,11 +26,18 @@ def chances_frame(lottery: Chances) -> pd.DataFrame:
     return frame[["child_id", "chance", "type", "children_of_type"]].reset_index(drop=True)
 
 
-def places_by_value(eligible: pd.DataFrame, per_child: pd.Series, column: str, size: int) -> pd.Series:
+def values_by_child(eligible: pd.DataFrame, child_ids: pd.Index) -> pd.DataFrame:
+    """The share columns' values as text, in the order of `child_ids` ("" for a child not in
+    `eligible`, which is indexed by child id): lined up once for every column (at 60,000
+    children, lining each column up on its own cost a tenth of a second)."""
+    columns = [c for c in SHARE_COLUMNS if c in eligible.columns]
+    return eligible[columns].astype(str).reindex(child_ids).fillna("")
+
+
+def places_by_value(values: pd.Series, per_child: pd.Series, size: int) -> pd.Series:
     """Each value of a column's share of cohort 1's places, from each child's expected count
-    (its chance, or how often the draws chose it): `eligible` indexed by child id."""
-    values = eligible[column].astype(str).reindex(per_child.index).fillna("")
-    return per_child.groupby(values).sum() / size
+    (its chance, or how often the draws chose it): `values` the column's, in `per_child`'s order."""
+    return per_child.groupby(values.to_numpy()).sum() / size
 
 
 def certified_share(lottery: Chances) -> str:
@@ -165,11 +172,10 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution) -> Section | Non
     paragraphs.append(f"{_alternatives_sentence(lottery, len(solution.cohorts), params.max_overlap)} The reserves are "
                       "the best stand-ins for cohort 1's children, slot by slot.")
     rows = []
-    for column in SHARE_COLUMNS:
-        if column not in eligible.columns:
-            continue
+    values = values_by_child(eligible, chances.index)
+    for column in values.columns:
         counts = eligible[column].astype(str).value_counts()
-        share = places_by_value(eligible, chances, column, size)
+        share = places_by_value(values[column], chances, size)
         for value in sorted(counts.index, key=value_order(column)):
             rows.append([label(column), in_words(column, value) or "(none)", percent(counts[value] / len(eligible)),
                          percent(float(share.get(value, 0.0)))])
