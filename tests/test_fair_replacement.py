@@ -245,3 +245,34 @@ def test_a_replacements_alternatives_share_few_children_with_the_cohort_it_ends_
         for i, other in enumerate(after.cohorts[1:], start=2):
             assert not first & set(other.members), (seed, i)
             assert all(not set(a.members) & set(other.members) for a in after.cohorts[1:i - 1])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=caseload_rows(min_rows=4, max_rows=9), rules=small_rules(), size=st.integers(2, 4), pick=st.randoms())
+def test_with_one_place_free_the_search_finds_the_best_filling_an_enumeration_finds(
+        rows: list[dict[str, object]], rules: Rules, size: int, pick: random.Random) -> None:
+    # A replacement's search keeps every member but one: all children are tried in the free
+    # place at once. Against every filling the independent checker accepts: the same best score,
+    # proved, a filling the checker accepts; and the rules' conflict when none is accepted.
+    from selector.contract.errors import InfeasibleSelectionError
+    from selector.solve.search import OPTIMAL, solve_cohort
+
+    rules = replace(rules, size=size)
+    frame = validated(rows).frame
+    ids = frame.loc[frame["eligible"], "child_id"].tolist()
+    if len(ids) < size:
+        return
+    kept = sorted(pick.sample(ids, size - 1))
+    fillings = [(*kept, c) for c in ids if c not in kept]
+    valid = [c for c in fillings if not check.violations(frame, c, rules)]
+    problem = build_problem(frame, rules)
+    at = {str(c): i for i, c in enumerate(problem.child_ids)}
+    if not valid:
+        with pytest.raises(InfeasibleSelectionError):
+            solve_cohort(problem, PARAMS, fixed=[at[c] for c in kept])
+        return
+    found = solve_cohort(problem, PARAMS, fixed=[at[c] for c in kept])
+    assert found.score == max(check.score(frame, c, rules) for c in valid)
+    assert found.status == OPTIMAL and found.bound == found.score
+    assert set(kept) <= set(found.members) and not check.violations(frame, found.members, rules)
+    assert check.score(frame, found.members, rules) == found.score
