@@ -15,7 +15,7 @@ from selector.solve import build_problem
 from selector.solve.fit import Fitter
 from selector.solve.templates import Column, Roles
 from tests.conftest import validated
-from tests.generated import SMALL_RULES, random_caseload
+from tests.generated import SMALL_RULES, caseload_rows, random_caseload, small_rules
 
 # Five children; a cohort of 2 needs at least one at AP and no two from one setting; need counts
 # 2 a value (up to 2 values), the age band 1 (up to 2).
@@ -179,3 +179,20 @@ def test_every_rest_and_candidate_as_the_independent_checker_says(seed: int, set
             members = [ids[i] for i in (*rest, c)]
             expected = c not in rest and not check.violations(frame, members, rules)
             assert bool(ok) == expected, (members, setting_most, locality_most)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=caseload_rows(min_rows=3, max_rows=10), rules=small_rules(), data=st.data())
+def test_a_cohort_scores_the_same_by_its_values_holders_as_by_the_checker(rows: list[dict[str, object]],
+                                                                          rules: Rules, data: st.DataObject) -> None:
+    # The score of the cohort drawn is read from each value's holders (no table as large as the
+    # caseload); it must be the independent checker's and the Fitter's, for any rules.
+    from selector.solve.problem import cohort_score
+
+    frame = validated(rows).frame
+    problem = build_problem(frame, rules)
+    if problem.n < 1:
+        return
+    cohort = data.draw(st.lists(st.integers(0, problem.n - 1), min_size=1, max_size=min(problem.n, 5), unique=True))
+    ids = [str(problem.child_ids[i]) for i in cohort]
+    assert cohort_score(problem, cohort) == check.score(frame, ids, rules) == Fitter(problem, 0).score(cohort)

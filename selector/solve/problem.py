@@ -3,6 +3,7 @@ candidates it concerns, built from a validated caseload through the one cell rea
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -50,6 +51,16 @@ class Problem:
     @property
     def n(self) -> int:
         return len(self.child_ids)
+
+
+def cohort_score(problem: Problem, cohort: Sequence[int]) -> int:
+    """A cohort's score (positions): each dimension's weight x the values its members cover, up to
+    the cap. Read from the holders of each value, so that scoring one cohort costs no table as
+    large as the caseload (the checker's, `fit.Fitter`, took 0.04 s to build at 60,000)."""
+    members = np.zeros(problem.n, dtype=bool)
+    members[list(cohort)] = True
+    return sum(dim.weight * min(sum(1 for _value, holders in values if members[holders].any()), dim.cap)
+               for dim, values in zip(problem.rules.dimensions, problem.coverage, strict=True))
 
 
 def _spread_column(rule: SpreadRule) -> str:

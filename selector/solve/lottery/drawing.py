@@ -11,8 +11,7 @@ from dataclasses import replace
 import numpy as np
 
 from ...contract.errors import SolverError
-from ..fit import Fitter
-from ..problem import Problem
+from ..problem import Problem, cohort_score
 from ..settings import SelectionParams
 from .leximin import fair_lottery
 from .result import Chances, Lottery, StoredLottery
@@ -86,7 +85,7 @@ def chances_of(problem: Problem, lottery: Lottery, optimum: int, params: Selecti
         types=tuple(np.asarray(lottery.type_of)[order].astype(int).tolist()),  # numbered in child-id order
         optimum=optimum, threshold=lottery.threshold, slack_percent=params.slack,
         drawn=tuple(str(problem.child_ids[i]) for i in drawn),
-        drawn_score=Fitter(problem, 0).score(drawn),
+        drawn_score=cohort_score(problem, drawn),
         proved=lottery.proved, complete=lottery.complete, reproducible=lottery.reproducible,
         levels=lottery.levels, columns=len(lottery.columns), largest_without_slack=largest_without_slack,
         seconds=seconds, bound=lottery.bound)
