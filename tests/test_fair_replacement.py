@@ -276,3 +276,32 @@ def test_with_one_place_free_the_search_finds_the_best_filling_an_enumeration_fi
     assert found.status == OPTIMAL and found.bound == found.score
     assert set(kept) <= set(found.members) and not check.violations(frame, found.members, rules)
     assert check.score(frame, found.members, rules) == found.score
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=caseload_rows(min_rows=4, max_rows=10), rules=small_rules(), size=st.integers(2, 4),
+       lower=st.integers(0, 6), pick=st.randoms())
+def test_with_two_places_free_exactly_the_children_of_some_best_filling_can_come_in(
+        rows: list[dict[str, object]], rules: Rules, size: int, lower: int, pick: random.Random) -> None:
+    # Two families declined: only pairs whose gains (each child's score added to the kept members
+    # alone) reach what the kept members lack are checked. Against every filling the independent
+    # checker accepts: the children in some filling scoring at least the threshold (the best
+    # filling's score, or less), and the kept members, and no one else.
+    from selector.solve.lottery.refill import _who_can_come_in
+
+    rules = replace(rules, size=size)
+    frame = validated(rows).frame
+    ids = frame.loc[frame["eligible"], "child_id"].tolist()
+    if len(ids) < size:
+        return
+    kept = sorted(pick.sample(ids, size - 2))
+    fillings = [(*kept, a, b) for a, b in itertools.combinations([c for c in ids if c not in kept], 2)]
+    valid = [c for c in fillings if not check.violations(frame, c, rules)]
+    if not valid:
+        return
+    threshold = max(check.score(frame, c, rules) for c in valid) - lower
+    expected = set(kept) | {child for c in valid if check.score(frame, c, rules) >= threshold for child in c}
+    problem = build_problem(frame, rules)
+    at = {str(c): i for i, c in enumerate(problem.child_ids)}
+    inside = _who_can_come_in(problem, [at[c] for c in kept], threshold)
+    assert {str(problem.child_ids[i]) for i in inside} == expected
