@@ -11,6 +11,7 @@ import random
 import re
 from dataclasses import replace
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -305,3 +306,38 @@ def test_with_two_places_free_exactly_the_children_of_some_best_filling_can_come
     at = {str(c): i for i, c in enumerate(problem.child_ids)}
     inside = _who_can_come_in(problem, [at[c] for c in kept], threshold)
     assert {str(problem.child_ids[i]) for i in inside} == expected
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=caseload_rows(min_rows=4, max_rows=10), rules=small_rules(), size=st.integers(2, 4), pick=st.randoms())
+def test_with_two_places_free_the_search_finds_the_best_filling_an_enumeration_finds(
+        rows: list[dict[str, object]], rules: Rules, size: int, pick: random.Random) -> None:
+    # Two families declined: pairs are checked from the highest score their gains allow down,
+    # and the first score a pair reaches is the best. Against every filling the independent
+    # checker accepts: the same best score, proved, a filling it accepts; the rules' conflict
+    # when there is none. With no pair checks allowed, CP-SAT decides, with the same score.
+    from selector.contract.errors import InfeasibleSelectionError
+    from selector.solve import search
+
+    rules = replace(rules, size=size)
+    frame = validated(rows).frame
+    ids = frame.loc[frame["eligible"], "child_id"].tolist()
+    if len(ids) < size:
+        return
+    kept = sorted(pick.sample(ids, size - 2))
+    fillings = [(*kept, a, b) for a, b in itertools.combinations([c for c in ids if c not in kept], 2)]
+    valid = [c for c in fillings if not check.violations(frame, c, rules)]
+    problem = build_problem(frame, rules)
+    at = {str(c): i for i, c in enumerate(problem.child_ids)}
+    fixed = [at[c] for c in kept]
+    if not valid:
+        with pytest.raises(InfeasibleSelectionError):
+            search.solve_cohort(problem, PARAMS, fixed=fixed)
+        return
+    found = search.solve_cohort(problem, PARAMS, fixed=fixed)
+    assert found.score == max(check.score(frame, c, rules) for c in valid)
+    assert found.status == search.OPTIMAL and found.bound == found.score
+    assert set(kept) <= set(found.members) and not check.violations(frame, found.members, rules)
+    assert check.score(frame, found.members, rules) == found.score
+    with mock.patch.object(search, "PAIR_CHECKS", -1):
+        assert search.solve_cohort(problem, PARAMS, fixed=fixed).score == found.score

@@ -9,7 +9,8 @@ child of a cohort for each possible other then costs one pass over the caseload.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -72,6 +73,12 @@ class Fitter:
         _rows, first, self.class_of = distinct_rows(np.stack(kind_columns, axis=1))
         self.class_count_kind = self.count_kinds[1][first]
         self.class_term_kinds = [kind_of[first] for _kinds_, kind_of in self.term_kinds]
+
+    def at(self, threshold: int) -> Fitter:
+        """The same checker with another threshold (its tables shared, not built again)."""
+        other = copy.copy(self)
+        other.threshold = threshold
+        return other
 
     def score(self, cohort: Sequence[int]) -> int:
         """A cohort's score."""
@@ -186,6 +193,40 @@ class Fitter:
             keep = found >= 0
             parts.append((np.repeat(rest_of, lengths)[keep], found[keep], np.ones(int(keep.sum()), dtype=np.int64)))
         return np.stack([np.concatenate(p) for p in zip(*parts, strict=True)]), over
+
+
+def gains(fitter: Fitter, kept: Sequence[int], candidates: np.ndarray) -> np.ndarray:
+    """What each candidate adds to the score of the kept members alone."""
+    base = fitter.score(kept)
+    return np.asarray(fitter.swaps([list(kept)], candidates)[1][0].astype(np.int64) - base)
+
+
+def promising_pairs(gain: np.ndarray, lacking: int) -> tuple[np.ndarray, int]:
+    """Which candidates can be in a pair whose gains add up to `lacking`, and how many (ordered)
+    pairs those are. The score is submodular (each term counts values covered, up to a cap), so
+    a child adds to the kept members and one newcomer at most what it adds to the kept members
+    alone: no other pair can add `lacking`."""
+    if len(gain) < 2:
+        return np.zeros(len(gain), dtype=bool), 0
+    first = gain + int(gain.max()) >= lacking
+    ordered = np.sort(gain)
+    partners = len(gain) - np.searchsorted(ordered, lacking - gain[first], side="left")
+    return first, int(partners.sum())
+
+
+def check_pairs(fitter: Fitter, kept: Sequence[int], candidates: np.ndarray, gain: np.ndarray, lacking: int,
+                cells: int = 2_000_000) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The pairs of candidates (positions) whose gains (`gains`) add up to `lacking`, checked
+    with the kept members (every rule and the fitter's threshold), a few million at once: for
+    each chunk, its newcomers, their possible partners, and which pairs fit (newcomer x partner)."""
+    first, _count = promising_pairs(gain, lacking)
+    for level in np.unique(gain[first]).tolist():
+        newcomers = candidates[first & (gain == level)]
+        partners = candidates[gain >= lacking - level]
+        step = max(1, cells // max(len(partners), 1))
+        for start in range(0, len(newcomers), step):
+            chunk = newcomers[start:start + step]
+            yield chunk, partners, fitter.shortfalls([[*kept, int(c)] for c in chunk], partners) == 0
 
 
 def _ranges(lengths: np.ndarray) -> np.ndarray:
