@@ -5,7 +5,9 @@ at that optimum, a seeded random weight picks among the equally good cohorts. Co
 drawn by the seed from the fair lottery over every cohort reaching that score (lottery/), and
 the alternatives after it from the same lottery (a draw sharing more than the overlap limit
 with an earlier cohort is drawn again; each has the proven optimum, so none can score more);
-the search finds those the draws do not, and the reserves around the cohort drawn.
+the search finds those the draws do not, and the reserves around the cohort drawn. A
+replacement with one or two places free is proved by checking the candidates (or the pairs
+that can reach each score) in numpy instead of a search.
 """
 
 from __future__ import annotations
