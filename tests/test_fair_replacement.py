@@ -248,85 +248,37 @@ def test_a_replacements_alternatives_share_few_children_with_the_cohort_it_ends_
             assert all(not set(a.members) & set(other.members) for a in after.cohorts[1:i - 1])
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=caseload_rows(min_rows=4, max_rows=9), rules=small_rules(), size=st.integers(2, 4), pick=st.randoms())
-def test_with_one_place_free_the_search_finds_the_best_filling_an_enumeration_finds(
-        rows: list[dict[str, object]], rules: Rules, size: int, pick: random.Random) -> None:
-    # A replacement's search keeps every member but one: all children are tried in the free
-    # place at once. Against every filling the independent checker accepts: the same best score,
-    # proved, a filling the checker accepts; and the rules' conflict when none is accepted.
-    from selector.contract.errors import InfeasibleSelectionError
-    from selector.solve.search import OPTIMAL, solve_cohort
-
-    rules = replace(rules, size=size)
+def enumerated_fillings(rows: list[dict[str, object]], rules: Rules, free: int, pick: random.Random
+                        ) -> tuple[pd.DataFrame, list[str], list[tuple[str, ...]]] | None:
+    """A small caseload with all but `free` members of a cohort kept at random: the frame, the
+    kept children and every filling the independent checker accepts (None: too few children)."""
     frame = validated(rows).frame
     ids = frame.loc[frame["eligible"], "child_id"].tolist()
-    if len(ids) < size:
-        return
-    kept = sorted(pick.sample(ids, size - 1))
-    fillings = [(*kept, c) for c in ids if c not in kept]
-    valid = [c for c in fillings if not check.violations(frame, c, rules)]
-    problem = build_problem(frame, rules)
-    at = {str(c): i for i, c in enumerate(problem.child_ids)}
-    if not valid:
-        with pytest.raises(InfeasibleSelectionError):
-            solve_cohort(problem, PARAMS, fixed=[at[c] for c in kept])
-        return
-    found = solve_cohort(problem, PARAMS, fixed=[at[c] for c in kept])
-    assert found.score == max(check.score(frame, c, rules) for c in valid)
-    assert found.status == OPTIMAL and found.bound == found.score
-    assert set(kept) <= set(found.members) and not check.violations(frame, found.members, rules)
-    assert check.score(frame, found.members, rules) == found.score
+    if len(ids) < rules.size:
+        return None
+    kept = sorted(pick.sample(ids, rules.size - free))
+    fillings = [(*kept, *added) for added in itertools.combinations([c for c in ids if c not in kept], free)]
+    return frame, kept, [c for c in fillings if not check.violations(frame, c, rules)]
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=caseload_rows(min_rows=4, max_rows=10), rules=small_rules(), size=st.integers(2, 4),
-       lower=st.integers(0, 6), pick=st.randoms())
-def test_with_two_places_free_exactly_the_children_of_some_best_filling_can_come_in(
-        rows: list[dict[str, object]], rules: Rules, size: int, lower: int, pick: random.Random) -> None:
-    # Two families declined: only pairs whose gains (each child's score added to the kept members
-    # alone) reach what the kept members lack are checked. Against every filling the independent
-    # checker accepts: the children in some filling scoring at least the threshold (the best
-    # filling's score, or less), and the kept members, and no one else.
-    from selector.solve.lottery.refill import _who_can_come_in
-
-    rules = replace(rules, size=size)
-    frame = validated(rows).frame
-    ids = frame.loc[frame["eligible"], "child_id"].tolist()
-    if len(ids) < size:
-        return
-    kept = sorted(pick.sample(ids, size - 2))
-    fillings = [(*kept, a, b) for a, b in itertools.combinations([c for c in ids if c not in kept], 2)]
-    valid = [c for c in fillings if not check.violations(frame, c, rules)]
-    if not valid:
-        return
-    threshold = max(check.score(frame, c, rules) for c in valid) - lower
-    expected = set(kept) | {child for c in valid if check.score(frame, c, rules) >= threshold for child in c}
-    problem = build_problem(frame, rules)
-    at = {str(c): i for i, c in enumerate(problem.child_ids)}
-    inside = _who_can_come_in(problem, [at[c] for c in kept], threshold)
-    assert {str(problem.child_ids[i]) for i in inside} == expected
-
-
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(rows=caseload_rows(min_rows=4, max_rows=10), rules=small_rules(), size=st.integers(2, 4), pick=st.randoms())
-def test_with_two_places_free_the_search_finds_the_best_filling_an_enumeration_finds(
-        rows: list[dict[str, object]], rules: Rules, size: int, pick: random.Random) -> None:
-    # Two families declined: pairs are checked from the highest score their gains allow down,
-    # and the first score a pair reaches is the best. Against every filling the independent
-    # checker accepts: the same best score, proved, a filling it accepts; the rules' conflict
-    # when there is none. With no pair checks allowed, CP-SAT decides, with the same score.
+       free=st.integers(1, 2), pick=st.randoms())
+def test_with_one_or_two_places_free_the_search_finds_the_best_filling_an_enumeration_finds(
+        rows: list[dict[str, object]], rules: Rules, size: int, free: int, pick: random.Random) -> None:
+    # A replacement's search keeps every member but one or two. One place: every child is tried
+    # in it at once. Two: pairs are checked from the highest score their gains allow down, and
+    # the first score a pair reaches is the best. Against every filling the independent checker
+    # accepts: the same best score, proved, a filling it accepts; the rules' conflict when there
+    # is none. With no pair checks allowed, CP-SAT decides, with the same score.
     from selector.contract.errors import InfeasibleSelectionError
     from selector.solve import search
 
     rules = replace(rules, size=size)
-    frame = validated(rows).frame
-    ids = frame.loc[frame["eligible"], "child_id"].tolist()
-    if len(ids) < size:
+    enumerated = enumerated_fillings(rows, rules, free, pick)
+    if enumerated is None:
         return
-    kept = sorted(pick.sample(ids, size - 2))
-    fillings = [(*kept, a, b) for a, b in itertools.combinations([c for c in ids if c not in kept], 2)]
-    valid = [c for c in fillings if not check.violations(frame, c, rules)]
+    frame, kept, valid = enumerated
     problem = build_problem(frame, rules)
     at = {str(c): i for i, c in enumerate(problem.child_ids)}
     fixed = [at[c] for c in kept]
@@ -341,3 +293,27 @@ def test_with_two_places_free_the_search_finds_the_best_filling_an_enumeration_f
     assert check.score(frame, found.members, rules) == found.score
     with mock.patch.object(search, "PAIR_CHECKS", -1):
         assert search.solve_cohort(problem, PARAMS, fixed=fixed).score == found.score
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=caseload_rows(min_rows=4, max_rows=10), rules=small_rules(), size=st.integers(2, 4),
+       lower=st.integers(0, 6), pick=st.randoms())
+def test_with_two_places_free_exactly_the_children_of_some_best_filling_can_come_in(
+        rows: list[dict[str, object]], rules: Rules, size: int, lower: int, pick: random.Random) -> None:
+    # Two families declined: only pairs whose gains (each child's score added to the kept members
+    # alone) reach what the kept members lack are checked. Against every filling the independent
+    # checker accepts: the children in some filling scoring at least the threshold (the best
+    # filling's score, or less), and the kept members, and no one else.
+    from selector.solve.lottery.refill import _who_can_come_in
+
+    rules = replace(rules, size=size)
+    enumerated = enumerated_fillings(rows, rules, 2, pick)
+    if enumerated is None or not enumerated[2]:
+        return
+    frame, kept, valid = enumerated
+    threshold = max(check.score(frame, c, rules) for c in valid) - lower
+    expected = set(kept) | {child for c in valid if check.score(frame, c, rules) >= threshold for child in c}
+    problem = build_problem(frame, rules)
+    at = {str(c): i for i, c in enumerate(problem.child_ids)}
+    inside = _who_can_come_in(problem, [at[c] for c in kept], threshold)
+    assert {str(problem.child_ids[i]) for i in inside} == expected
