@@ -263,3 +263,39 @@ def test_replacement_keeps_the_others_in_their_slots() -> None:
     assert [c for i, c in enumerate(new) if i != 1] == [c for i, c in enumerate(first) if i != 1]
     assert check.violations(caseload, new, SMALL_RULES) == []
     assert declined not in {r for rs in solution.reserves.values() for r in rs}
+
+
+def test_a_pool_that_misses_the_bound_is_widened_before_the_whole_caseload_is_searched() -> None:
+    """On the sample (2,985 candidates) with three members of a best cohort kept: when the
+    seeded pool holds no cohort at the bound (made so here), a wider seeded pool is searched
+    before the whole caseload; its cohort is proved optimal (it reaches the bound), holds the
+    kept members and passes the independent checker. When neither pool holds one, the whole
+    caseload gives the same score."""
+    from pathlib import Path
+    from unittest import mock
+
+    from selector.contract.rules import DEFAULT_RULES
+    from selector.solve import search
+    from tests.conftest import load_caseload
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
+    caseload = load_caseload(sample / "caseload.csv", sample / "contacts.csv")
+    problem = build_problem(caseload.frame, DEFAULT_RULES)
+    best = solve_cohort(problem, SelectionParams(seed=0, sets=1))
+    at = {str(c): i for i, c in enumerate(problem.child_ids)}
+    kept = [at[c] for c in best.members[:3]]
+    real, pools = search._reach_bound, []
+
+    def first_misses(pool, *args, **kwargs):  # type: ignore[no-untyped-def]
+        pools.append(pool.n)
+        return None if len(pools) == 1 else real(pool, *args, **kwargs)
+
+    with mock.patch.object(search, "_reach_bound", first_misses):
+        found = solve_cohort(problem, SelectionParams(seed=4, sets=1), fixed=kept)
+    assert len(pools) == 2 and pools[0] < pools[1] < problem.n
+    assert found.status == "OPTIMAL" and found.score == search.upper_bound(problem)
+    assert set(best.members[:3]) <= set(found.members)
+    assert check.violations(caseload.frame, found.members, DEFAULT_RULES) == []
+    assert check.score(caseload.frame, found.members, DEFAULT_RULES) == found.score
+    with mock.patch.object(search, "_reach_bound", lambda *args, **kwargs: None):
+        assert solve_cohort(problem, SelectionParams(seed=4, sets=1), fixed=kept).score == found.score

@@ -48,6 +48,7 @@ LOTTERY_SHARE = 0.8
 # POOL_PER_VALUE holders of every value.
 POOL_RANDOM = 200
 POOL_PER_VALUE = 5
+POOL_RANDOM_WIDER = 2_000  # a second pool's children at random, when the first holds no cohort at the bound
 # Pairs of candidates checked for a cohort with two places free before leaving it to CP-SAT.
 PAIR_CHECKS = 20_000_000
 
@@ -119,13 +120,13 @@ def upper_bound(problem: Problem) -> int:
 
 
 def pool_positions(problem: Problem, params: SelectionParams, rank: int,
-                   fixed: Sequence[int] = ()) -> np.ndarray:
-    """A seeded random pool of candidates that very likely holds a best cohort: a random
-    sample, plus a few random holders of every value and members of every count rule (so
-    rare values are always there), plus the children who must stay."""
+                   fixed: Sequence[int] = (), drawn: int = POOL_RANDOM) -> np.ndarray:
+    """A seeded random pool of candidates that very likely holds a best cohort: `drawn`
+    children at random, plus a few random holders of every value and members of every count
+    rule (so rare values are always there), plus the children who must stay."""
     rng = np.random.default_rng([params.seed, rank, problem.n, 7])
     chosen = np.zeros(problem.n, dtype=bool)
-    chosen[rng.choice(problem.n, size=min(POOL_RANDOM, problem.n), replace=False)] = True
+    chosen[rng.choice(problem.n, size=min(drawn, problem.n), replace=False)] = True
     for values in problem.coverage:
         for _value, holders in values:
             chosen[rng.permutation(holders)[:POOL_PER_VALUE]] = True
@@ -180,8 +181,15 @@ def solve_cohort(
         if filled is not None:
             return filled
     bound = upper_bound(problem)
-    if problem.n > params.pool_threshold:
-        positions = pool_positions(problem, params, rank, fixed)
+    # A seeded pool first, then a wider one, before the whole caseload: with three members of a
+    # 60,000-child cohort kept, 200 children at random held no cohort at the bound and the whole
+    # caseload took 9 s; 1,000 held one, found in 0.08 s.
+    for drawn in (POOL_RANDOM, POOL_RANDOM_WIDER):
+        if problem.n <= params.pool_threshold:
+            break
+        positions = pool_positions(problem, params, rank, fixed, drawn)
+        if len(positions) >= problem.n:
+            break
         where = {int(p): i for i, p in enumerate(positions)}
         reached = _reach_bound(
             subset(problem, positions), params, rank, bound, limit,
