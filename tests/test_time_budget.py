@@ -82,5 +82,5 @@ def test_a_cut_short_run_says_so_everywhere(tmp_path: Path) -> None:
     assert f"Note: {note}" in result.stdout
     record = json.loads((out / "run.json").read_text())
     assert record["notes"][0].startswith(note) and record["cohorts"][0]["status"] == "FEASIBLE"
-    assert f"Time: {note}" in (out / "report.md").read_text()
+    assert f"Note: {note}" in (out / "report.md").read_text()
     assert record["solver"]["seconds_spent"] < 60  # the run, not each solve, had the 4 s (generous for noise)

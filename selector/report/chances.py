@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..contract.cells import value_order
 from ..solve import SelectionParams, Solution
-from ..solve.lottery import Chances
+from ..solve.lottery import INCOMPLETE_WHY, Chances
 from .content import Section, Table, cohort_span, in_words, label
 
 SHARE_COLUMNS = ("primary_need", "age_band", "setting_type", "locality")
@@ -150,7 +150,7 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution) -> Section | Non
             "the fairest lottery found, and every chance shown is exact for it. (`--lottery-work` allows "
             "more work.)")
     if not lottery.complete:
-        paragraphs.append("Not every child who could be in a best cohort was found before the time limit; those not "
+        paragraphs.append(f"Not every child who could be in a best cohort was found ({INCOMPLETE_WHY}); those not "
                           "found have no chance in this lottery.")
     top = str(possible.idxmax()) if len(possible) else ""
     if top:

@@ -289,7 +289,7 @@ def _run_section(caseload: pd.DataFrame, solution: Solution, record: RunRecord) 
         (f"selector {solution.version}, seed {solution.params.seed}, {len(solution.cohorts)} ranked "
         f"cohort(s), at most {solution.params.max_overlap} shared between any two."),
     ])
-    run.paragraphs += [f"Time: {note}." for note in solution.notes]
+    run.paragraphs += [f"Note: {note}." for note in solution.notes]  # what the time or the work cut short
     if record.replaced is not None:
         run.paragraphs.append(
             f"This run replaces {', '.join(record.replaced.declined)} ({record.replaced.reason}) "

@@ -26,7 +26,7 @@ from ..contract.rules import Rules
 from .constraints import CohortModel
 from .explain import check_enough_candidates, explain_infeasible, rules_to_relax
 from .fit import Fitter, check_pairs, gains, promising_pairs
-from .lottery import Chances, StoredLottery, draw_first, draw_refill
+from .lottery import INCOMPLETE_WHY, Chances, StoredLottery, draw_first, draw_refill
 from .problem import Problem, excluding, subset, without_rules
 from .reserves import find_reserves
 from .settings import (
@@ -469,8 +469,8 @@ def lottery_notes(lottery: Chances) -> list[str]:
         notes.append("the lottery's work ran out before it was proved the fairest possible: cohort 1 was drawn "
                      "from the fairest lottery found (every chance shown is exact for it)")
     if not lottery.complete:
-        notes.append("the time limit came before every child who could be in a best cohort was found: "
-                     "children not found have no chance in this lottery")
+        notes.append(f"not every child who could be in a best cohort was found ({INCOMPLETE_WHY}): children not "
+                     "found have no chance in this lottery")
     if not lottery.reproducible:
         notes.append("the time limit, not the lottery's work, ended its search, so another run may give other "
                      "chances")

@@ -29,8 +29,8 @@ from .kinds import child_types
 from .leximin import fair_lottery
 from .pricing import Collector, Pricing
 from .refill import draw_refill
-from .result import TOLERANCE, Chances, Lottery, StoredLottery
+from .result import INCOMPLETE_WHY, TOLERANCE, Chances, Lottery, StoredLottery
 from .stored import lottery_key
 
-__all__ = ["TOLERANCE", "Chances", "Collector", "Lottery", "Pricing", "StoredLottery", "chances_of", "child_types",
+__all__ = ["INCOMPLETE_WHY", "TOLERANCE", "Chances", "Collector", "Lottery", "Pricing", "StoredLottery", "chances_of", "child_types",
            "draw", "draw_first", "draw_refill", "fair_lottery", "lottery_key"]

@@ -36,7 +36,7 @@ class Meter:
     deadline: float  # time.perf_counter() at which to stop
     used: float = 0.0
     by_clock: bool = False
-    counting: bool = True  # False while finding every child who can be drawn: that is never cut short
+    counting: bool = True  # False while finding every child who can be drawn: the budget does not cut that short
     reserve: float = 0.0  # work kept back (for spreading the chances when the levels do not finish)
 
     def spend(self, units: float) -> None:

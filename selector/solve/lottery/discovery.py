@@ -1,6 +1,7 @@
 """Discovery: for every type that is in some cohort of the lottery's score, a column holding it,
-so that every child who can be drawn has a chance above zero. It is never cut short but by the
-wall clock (the work budget counts only what comes after it).
+so that every child who can be drawn has a chance above zero. The work budget counts only what
+comes after it; it is cut short only by the wall clock, or by one CP-SAT search that reaches its
+own work limit (budget.PRICING_DETERMINISTIC_TIME) neither finding a cohort nor proving none.
 
 First a cohort of a small pool, then cohorts far from it (a seeded walk of swaps, so that the
 first cohort's children are not in every column), a cohort for each of the few children a count
@@ -37,7 +38,8 @@ WALKS, WALK_STEPS, WALK_SEED = 16, 12, 2021  # cohorts far from the first, found
 
 def find_every_child(findings: Findings, pricing: Pricing, fallback: Sequence[int] = ()) -> bool:
     """Columns for every type that can be drawn; whether that was done before the wall clock
-    came (else the columns found by then, or `fallback` when there are none).
+    came or a search reached its work limit (else the columns found by then, or `fallback` when
+    there are none).
 
     Raises:
         SolverError: no cohort reaches the score, or none was found in time.

@@ -16,6 +16,11 @@ from ..templates import Column
 TOLERANCE = 1e-7  # LP and pricing tolerance on chances
 FORMAT = 1  # of a kept lottery (StoredLottery) and of its key
 FIRST_LEVEL_SHARE = 0.999  # smallest / bound at which the first leximin level counts as reached
+# Why finding every child who can be drawn may stop short: the wall clock, or one CP-SAT search
+# (bounded by its own work) that neither found a cohort holding the children left nor proved
+# there is none.
+INCOMPLETE_WHY = ("the time limit came, or a search for a cohort holding the children left reached its work "
+                  "limit without finding one or proving there is none")
 
 
 @dataclass(frozen=True)
