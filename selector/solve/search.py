@@ -208,6 +208,12 @@ def solve_cohort(
     return _cohort(problem, rank, found.chosen, found.score, found.bound, found.proved, started)
 
 
+def tie_break_weights(params: SelectionParams, rank: int, n: int) -> np.ndarray:
+    """The seeded random weight of each of n candidates that chooses among equally good cohorts
+    (the same seed, rank and number of candidates: the same weights)."""
+    return np.random.default_rng([params.seed, rank, n]).integers(1, RANDOM_WEIGHT_RANGE, size=n)
+
+
 def _fill_one_slot(problem: Problem, params: SelectionParams, rank: int, fixed: Sequence[int],
                    started: float) -> Cohort:
     """With every member but one fixed (a family declined), the best cohort by checking every
@@ -223,7 +229,7 @@ def _fill_one_slot(problem: Problem, params: SelectionParams, rank: int, fixed: 
     if not len(fits):
         raise explain_infeasible(problem, params, fixed)
     best = int(scores[0, fits].max())
-    weights = np.random.default_rng([params.seed, rank, problem.n]).integers(1, RANDOM_WEIGHT_RANGE, size=problem.n)
+    weights = tie_break_weights(params, rank, problem.n)
     tied = fits[scores[0, fits] == best]
     chosen = int(tied[np.argmax(weights[tied])])
     return _cohort(problem, rank, [*fixed, chosen], best, best, True, started)
@@ -249,7 +255,7 @@ def _fill_two_slots(problem: Problem, params: SelectionParams, rank: int, fixed:
     gain = gains(fitter, fixed, candidates)
     base = fitter.score(fixed)
     top = min(upper_bound(problem), base + int(np.sort(gain)[-2:].sum()))
-    weights = np.random.default_rng([params.seed, rank, problem.n]).integers(1, RANDOM_WEIGHT_RANGE, size=problem.n)
+    weights = tie_break_weights(params, rank, problem.n)
     checked = 0
     for score in range(top, -1, -1):
         checked += promising_pairs(gain, score - base)[1]
@@ -275,7 +281,7 @@ def _reach_bound(pool: Problem, params: SelectionParams, rank: int, bound: int, 
     the pool has none within the tie-break's work limit."""
     m = CohortModel(pool, earlier=earlier, fixed=fixed, max_overlap=params.max_overlap)
     m.model.add(m.score >= bound)
-    weights = np.random.default_rng([params.seed, rank, pool.n]).integers(1, RANDOM_WEIGHT_RANGE, size=pool.n)
+    weights = tie_break_weights(params, rank, pool.n)
     m.model.maximize(sum(int(w) * x for w, x in zip(weights, m.x, strict=True)))
     solver = make_solver(params, time_limit)
     solver.parameters.max_deterministic_time = TIE_BREAK_DETERMINISTIC_TIME
@@ -324,8 +330,7 @@ def _optimise(problem: Problem, params: SelectionParams, rank: int, *, earlier: 
     # Tie-break: hold the score at its optimum and let seeded random weights choose among
     # the equally good cohorts. The cohort from the first step is a valid start.
     m.model.add(m.score >= best)
-    weights = np.random.default_rng([params.seed, rank, problem.n]).integers(
-        1, RANDOM_WEIGHT_RANGE, size=problem.n)
+    weights = tie_break_weights(params, rank, problem.n)
     m.model.maximize(sum(int(w) * x for w, x in zip(weights, m.x, strict=True)))
     _hint(m, chosen)
     tie = make_solver(params, max(time_limit - (time.perf_counter() - started), 0.1))
