@@ -6,8 +6,12 @@ than many runs), while the caseload is read, the cohort searched or the run fold
 So the handlers are installed first, with nothing imported but the standard library and the
 contract's stop requests, and only then is the command line itself imported.
 
-What no program can cover: the interpreter's own start, before any of its code runs (a few
-hundredths of a second), where Ctrl+C gives Python's default message.
+The interpreter's own start (a few hundredths of a second before any of this code runs) is
+covered by the installed command, bin/selector: it starts Python with the three signals held,
+and `stopping.install` releases them once the handlers are in place. Left uncovered: the first
+two or three milliseconds (the launcher's shell and `env` starting), where a stop ends the
+process by the signal itself, with no line, before anything is read or written; and
+`python -m selector`, which starts Python unguarded.
 """
 
 from __future__ import annotations
