@@ -84,8 +84,9 @@ def main() -> None:
                 folder = Path(scratch) / f"{i}-{way.split()[0]}"
                 folder.mkdir()
                 counts[way][stop_once(command, delay, signum, folder)] += 1
-    lines = [f"Stops 0-{args.within_ms:g} ms after launch, {args.tries} tries each way (SIGINT, SIGTERM and "
-             "SIGHUP in turn, the same instants both ways), `select` on the sample.", "",
+    heading = (f"Stops 0-{args.within_ms:g} ms after launch, {args.tries} tries each way (SIGINT, SIGTERM and "
+               "SIGHUP in turn, the same instants both ways), `select` on the sample.")
+    lines = [heading, "",
              "| way in | " + " | ".join(OUTCOMES) + " |", "|---|" + "---:|" * len(OUTCOMES)]
     for way, counted in counts.items():
         lines.append(f"| {way} | " + " | ".join(str(counted[o]) for o in OUTCOMES) + " |")
