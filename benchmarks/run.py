@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.measuring import PYTHON, SELECTOR, median_run, run_measured  # noqa: E402
+from benchmarks.measuring import PYTHON, SELECTOR, cache_bytecode, median_run, run_measured  # noqa: E402
 
 SORTITION_ALGORITHMS = ["legacy", "diversimax", "maximin", "nash", "leximin"]
 
@@ -281,6 +281,7 @@ def main() -> None:
     parser.add_argument("--shape-rows", type=int, default=5000, help="rows of the shapes against HiGHS (0: none)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.md"))
     args = parser.parse_args()
+    cache_bytecode()
 
     results: list[dict] = []
     skip: set[str] = set()

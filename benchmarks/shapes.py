@@ -170,6 +170,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "shapes.md"))
     args = parser.parse_args()
+    from benchmarks.measuring import cache_bytecode
+
+    cache_bytecode()
     lines = [(f"Machine: {platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores, Python "
              f"{platform.python_version()}. Date: {time.strftime('%Y-%m-%d')}. Rows: {args.rows:,}. "
              f"Repeats: {args.repeats} (medians)."), "", *shape_lines(args.rows, args.repeats)]
