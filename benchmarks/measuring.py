@@ -15,7 +15,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-SELECTOR = [PYTHON, "-m", "selector"]
+# The command as a user types it (the installed launcher), or the module where it is not installed.
+COMMAND = Path(PYTHON).with_name("selector")
+SELECTOR = [str(COMMAND)] if COMMAND.exists() else [PYTHON, "-m", "selector"]
 
 
 def cache_bytecode() -> None:
