@@ -97,3 +97,19 @@ def test_a_lottery_cut_short_says_how_far_it_is_from_the_fairest(tmp_path: Path)
     report = (out / "report.md").read_text()
     assert "no lottery over these cohorts could give every one of them more than 0.11%" in report
     assert "so the smallest chance is at least 32% of the fairest possible." in report
+
+
+@pytest.mark.parametrize(("smallest", "bound", "said"), [
+    (0.0017780, 0.0017800, "99.8%"),  # 99.89%: not "100%", which would claim the first level
+    (0.3278, 1.0, "32%"),  # not "33%": the lottery is at least 32.78% of the fairest, no more proved
+    (0.999, 1.0, "99.9%"),
+    (0.5, 0.5, "100%"),
+    (0.0099, 1.0, "0%"),
+])
+def test_the_certified_share_is_rounded_down_never_up(smallest: float, bound: float, said: str) -> None:
+    from selector.solve.lottery import Chances
+
+    chances = Chances(child_ids=("A", "B"), chances=(smallest, 1.0), types=(0, 1), optimum=1, threshold=1,
+                      slack_percent=0.0, drawn=("B",), drawn_score=1, proved=False, complete=True,
+                      reproducible=True, levels=0, columns=1, largest_without_slack=None, seconds=0.0, bound=bound)
+    assert chances.certified_percent == said

@@ -115,10 +115,10 @@ def certificate_line(lottery: app.Chances) -> str:
     # U only bounds the fairest smallest chance from above: s/U below 1 proves s is at least that
     # share of the fairest, not that a fairer lottery exists.
     reached = ("within 0.1% of the fairest possible (first level reached)" if lottery.first_level_reached
-               else f"so at least {lottery.certified:.0%} of the fairest possible; not proved the fairest")
+               else f"so at least {lottery.certified_percent} of the fairest possible; not proved the fairest")
     who, over = ("can come in", "fillings") if lottery.kept else ("can be drawn", "cohorts")
     return (f"Certificate: every child who {who} has at least {lottery.smallest:.4%}; no lottery over these "
-            f"{over} could give every one more than {lottery.bound:.4%} ({lottery.certified:.0%} of it: {reached}).")
+            f"{over} could give every one more than {lottery.bound:.4%} ({lottery.certified_percent} of it: {reached}).")
 
 
 def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> None:

@@ -51,7 +51,7 @@ def audit_sections(caseload: pd.DataFrame, lottery: Chances, result: Audit, draw
          + ("proved the fairest possible." if lottery.proved
             else "the fairest found in the work allowed (not proved the fairest).")
          + (f" No lottery over these cohorts could give every child who can be drawn more than "
-            f"{percent(lottery.bound)}: the smallest chance is {lottery.certified:.0%} of that."
+            f"{percent(lottery.bound)}: the smallest chance is {lottery.certified_percent} of that."
             if lottery.bound is not None and lottery.certified is not None else "")),
         "audit.csv lists every type: its children, each one's chance, and the counts expected and observed.",
     ])

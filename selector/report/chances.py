@@ -45,7 +45,7 @@ def certified_share(lottery: Chances) -> str:
     bound U is at least t, so s/U is a floor on s/t, not its value."""
     if lottery.first_level_reached:
         return "within 0.1% of the fairest possible: the first level of the fairest lottery is reached."
-    return f"at least {lottery.certified or 0:.0%} of the fairest possible."
+    return f"at least {lottery.certified_percent} of the fairest possible."
 
 
 def percent(value: float) -> str:

@@ -4,6 +4,7 @@ child ids as it is kept to be used again (`StoredLottery`: stored.py)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -159,6 +160,17 @@ class Chances:
     def first_level_reached(self) -> bool:
         """The smallest chance is, within 0.1%, the largest any lottery can give every child."""
         return self.certified is not None and self.certified >= FIRST_LEVEL_SHARE
+
+    @property
+    def certified_percent(self) -> str:
+        """`certified` as a percentage rounded down, never up (it is a share the lottery reaches
+        at least): whole percents, and tenths from 99% (99.88% is "99.8%", not "100%")."""
+        share = self.certified or 0.0
+        if share >= 1.0:
+            return "100%"
+        if share >= 0.99:
+            return f"{math.floor(share * 1000) / 10:.1f}%"
+        return f"{math.floor(share * 100):.0f}%"
 
 
 @dataclass(frozen=True)
