@@ -317,3 +317,57 @@ def test_with_two_places_free_exactly_the_children_of_some_best_filling_can_come
     at = {str(c): i for i, c in enumerate(problem.child_ids)}
     inside = _who_can_come_in(problem, [at[c] for c in kept], threshold)
     assert {str(problem.child_ids[i]) for i in inside} == expected
+
+
+def test_two_declines_on_the_sample_get_the_fairest_lottery_proved() -> None:
+    # With two places free every best filling is a pair of children, and all of them are found
+    # (the pairs whose gains reach what the kept members lack, checked), so the lottery is the
+    # leximin over every one of them: each level proved, the smallest chance equal to the bound.
+    # The two places that the most children can fill: hundreds of children and thousands of
+    # pairs, where the search for cohorts within the default work proved no level.
+    from selector.solve.lottery.refill import _who_can_come_in
+    from selector.solve.search import solve_cohort
+    from tests.conftest import load_caseload
+
+    sample = Path(__file__).resolve().parent.parent / "data" / "sample"
+    frame = load_caseload(sample / "caseload.csv", sample / "contacts.csv").frame
+    problem = build_problem(frame, DEFAULT_RULES)
+    cohort = solve_cohort(problem, PARAMS).members
+    at = {str(c): i for i, c in enumerate(problem.child_ids)}
+
+    def filling(pair: tuple[str, str]) -> tuple[int, list[str], int]:
+        kept = [c for c in cohort if c not in pair]
+        best = solve(problem, PARAMS, fixed_ids=kept, ranked=False).cohorts[0].score
+        return len(_who_can_come_in(problem, [at[c] for c in kept], best)), kept, best
+
+    fillings = [filling(pair) for pair in itertools.combinations(cohort, 2)]
+    possible, kept, best = max(fillings)
+    assert possible > 300
+    lottery = draw_refill(problem, PARAMS, [at[c] for c in kept], best)
+    chances = np.array(lottery.chances)
+    smallest = chances[chances > 1e-9].min()
+    assert lottery.proved and lottery.levels >= 2 and lottery.complete
+    assert smallest == pytest.approx(lottery.bound, abs=1e-6)  # the bound is the first level (+ the LP tolerance)
+    assert (chances > 1e-9).sum() == possible  # kept members (chance 1) and every child who can come in
+    assert set(kept) <= set(lottery.drawn) and not check.violations(frame, lottery.drawn, DEFAULT_RULES)
+    assert check.score(frame, lottery.drawn, DEFAULT_RULES) == best
+
+
+def test_two_declines_draw_the_same_whatever_the_order_of_the_rows(forty: pd.DataFrame) -> None:
+    # Every best filling is taken whole, one per pair of types: which of alike pairs stands for
+    # them, and the order the columns come in, must not depend on the order of the rows.
+    problem = build_problem(forty, DEFAULT_RULES)
+    cohort = solve(problem, PARAMS).cohorts[0].members
+    kept = list(cohort[2:])
+    best = solve(problem, PARAMS, fixed_ids=kept, ranked=False).cohorts[0].score
+    results = []
+    for shuffle in (np.arange(len(forty)), np.random.default_rng(3).permutation(len(forty)),
+                    np.arange(len(forty))[::-1]):
+        shuffled = build_problem(forty.iloc[shuffle].reset_index(drop=True), DEFAULT_RULES)
+        at = {str(c): i for i, c in enumerate(shuffled.child_ids)}
+        for seed in (0, 1, 2):
+            lottery = draw_refill(shuffled, replace(PARAMS, seed=seed), [at[c] for c in kept], best)
+            assert lottery.proved
+            results.append((seed, sorted(lottery.drawn), dict(zip(lottery.child_ids, lottery.chances, strict=True))))
+    for seed, drawn, chances in results[3:]:
+        assert (drawn, chances) == (results[seed][1], results[seed][2])

@@ -201,6 +201,11 @@ def gains(fitter: Fitter, kept: Sequence[int], candidates: np.ndarray) -> np.nda
     return np.asarray(fitter.swaps([list(kept)], candidates)[1][0].astype(np.int64) - base)
 
 
+# Pairs of candidates checked for a cohort with two places free before leaving it to CP-SAT (the
+# search), or to column generation (a replacement's lottery).
+PAIR_CHECKS = 20_000_000
+
+
 def promising_pairs(gain: np.ndarray, lacking: int) -> tuple[np.ndarray, int]:
     """Which candidates can be in a pair whose gains add up to `lacking`, and how many (ordered)
     pairs those are. The score is submodular (each term counts values covered, up to a cap), so

@@ -25,7 +25,7 @@ from ..contract.errors import InfeasibleSelectionError, SolverError
 from ..contract.rules import Rules
 from .constraints import CohortModel
 from .explain import check_enough_candidates, explain_infeasible, rules_to_relax
-from .fit import Fitter, check_pairs, gains, promising_pairs
+from .fit import PAIR_CHECKS, Fitter, check_pairs, gains, promising_pairs
 from .lottery import INCOMPLETE_WHY, Chances, StoredLottery, draw_first, draw_refill
 from .problem import Problem, excluding, subset, without_rules
 from .reserves import find_reserves
@@ -49,8 +49,6 @@ LOTTERY_SHARE = 0.8
 POOL_RANDOM = 200
 POOL_PER_VALUE = 5
 POOL_RANDOM_WIDER = 2_000  # a second pool's children at random, when the first holds no cohort at the bound
-# Pairs of candidates checked for a cohort with two places free before leaving it to CP-SAT.
-PAIR_CHECKS = 20_000_000
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ...contract.errors import SolverError
 from ..master import Master
 from ..problem import Problem, subset
 from ..settings import SelectionParams
@@ -26,7 +27,7 @@ from .bound import maximin_bound
 from .budget import LP_WORK, SPREAD_BEYOND, SPREAD_SHARE, Meter, OutOfWork
 from .discovery import find_every_child
 from .findings import Findings
-from .pricing import Pricing
+from .pricing import Enumerated, Pricing
 from .result import TOLERANCE, Lottery
 
 # A type is fixed at a level when its row's dual is above this (smaller duals are the LP's noise).
@@ -35,7 +36,8 @@ DUAL_TOLERANCE = 1e-6
 
 def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, time_limit: float = 600.0,
                  fallback: Sequence[int] = (), pricing: type[Pricing] = Pricing,
-                 progress: Callable[[str], None] | None = None) -> Lottery:
+                 progress: Callable[[str], None] | None = None,
+                 cohorts: Sequence[Sequence[int]] | None = None) -> Lottery:
     """The leximin lottery over the cohorts scoring at least `optimum` less `params.slack`%.
 
     Args:
@@ -51,6 +53,9 @@ def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, time_l
             say) changes how fast the lottery is found, never the lottery.
         progress: told, in words, how far the lottery has got (children found, the bound, the
             smallest chance as it rises); it may raise to stop the run.
+        cohorts: every cohort of the lottery (positions), when they are known (the best
+            fillings of two free places): they are its columns, nothing is searched for, and
+            each level the LP reaches over them is proved.
 
     Raises:
         SolverError: no cohort reaches the score, or none was found in time.
@@ -62,13 +67,40 @@ def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, time_l
     findings = Findings(subset(problem, order), threshold, Meter(params.lottery_work, time.perf_counter() + time_limit))
     # One worker, and the solver's own seed fixed: the lottery is the same for every seed and
     # machine (the run's seed only draws from it).
-    prices = pricing(findings, replace(params, workers=1, seed=0))
-    complete = find_every_child(findings, prices, [int(back[i]) for i in fallback])  # in child-id order
-    found = _leximin(findings, prices, complete, Progress(progress, problem.n))
+    if cohorts is not None:
+        prices: Pricing = Enumerated(findings, params)
+        _take_every_cohort(findings, [[int(back[i]) for i in c] for c in cohorts])
+        complete = True
+    else:
+        prices = pricing(findings, replace(params, workers=1, seed=0))
+        complete = find_every_child(findings, prices, [int(back[i]) for i in fallback])  # in child-id order
+    found = _leximin(findings, prices, complete, Progress(progress, problem.n), first_level_counted=cohorts is None)
     # The pools keep the canonical order (child-id order), which the draw follows.
     columns = tuple(Column(tuple(tuple(np.sort(order[np.asarray(pool, dtype=np.int64)]).tolist())
                                  for pool in column.pools)) for column in found.columns)
     return replace(found, columns=columns, type_of=found.type_of[back], chances=found.chances[back], rank=back)
+
+
+def _take_every_cohort(findings: Findings, cohorts: Sequence[Sequence[int]]) -> None:
+    """Every cohort of the lottery as a column (one per set of types: children of a type are
+    alike, so the others give the same column).
+
+    Raises:
+        SolverError: none was given.
+    """
+    if not cohorts:
+        raise SolverError("no cohort reaches the score the lottery needs.", "lottery_empty")
+    findings.meter.counting = False  # like discovery: every cohort is taken, whatever it costs
+    # One cohort per set of types, in the order of those sets (each type named by its first
+    # child in child-id order), so that neither the row order nor which of alike cohorts was
+    # given changes the columns or their order.
+    by_types: dict[tuple[int, ...], tuple[int, ...]] = {}
+    for cohort in cohorts:
+        kinds = tuple(sorted(findings.first_member[findings.type_of[list(cohort)]].tolist()))
+        by_types.setdefault(kinds, tuple(sorted(int(c) for c in cohort)))
+    for kinds in sorted(by_types):
+        findings.add(by_types[kinds], template=False)
+    findings.meter.counting = True
 
 
 class Progress:
@@ -93,8 +125,11 @@ class Progress:
                       f"({min(smallest / self.bound, 1.0):.0%} of the bound)")
 
 
-def _leximin(findings: Findings, pricing: Pricing, complete: bool, progress: Progress | None = None) -> Lottery:
-    """The levels, one by one, over the columns found (and those pricing adds), within the work."""
+def _leximin(findings: Findings, pricing: Pricing, complete: bool, progress: Progress | None = None,
+             first_level_counted: bool = True) -> Lottery:
+    """The levels, one by one, over the columns found (and those pricing adds), within the work.
+    Unless `first_level_counted`, the first level is solved whatever its LP costs (every cohort
+    is a column already, so that LP is the whole of it), and the work counts from the second."""
     progress = progress or Progress(None, findings.problem.n)
     meter = findings.meter
     # Kept for spreading, should the levels not finish.
@@ -105,11 +140,13 @@ def _leximin(findings: Findings, pricing: Pricing, complete: bool, progress: Pro
     # The bound first (it needs only who can be drawn), so that the progress can be told against it.
     bound = maximin_bound(findings.fitter, possible)
     progress.found(int(possible.sum()), bound)
+    meter.counting = first_level_counted
     probabilities = _solve(findings, master)[1]
     try:
         while master.unfixed():
             value, probabilities, duals = _improve(findings, pricing, master, progress if levels == 0 else None)
             levels += 1
+            meter.counting = True
             if levels == 1 and complete:  # proved: no lottery gives every child more than this
                 first_level = value + TOLERANCE
             binding = [g for g in master.unfixed() if duals[g] > DUAL_TOLERANCE]
@@ -121,6 +158,7 @@ def _leximin(findings: Findings, pricing: Pricing, complete: bool, progress: Pro
             for g in binding:
                 master.fix(g, value)
     except OutOfWork:
+        meter.counting = True
         proved = False
         _trim(findings, master)
         floor = master.spread()

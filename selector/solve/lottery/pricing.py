@@ -260,3 +260,24 @@ def _climb(cohort: list[int], weights: np.ndarray, valued: np.ndarray, n: int
                 cohort[slot] = int(fits[np.argmax(weights[fits])])
                 improved = True
     return tuple(sorted(cohort))
+
+
+class Enumerated(Pricing):
+    """The pricing of a lottery whose every cohort is a column already (`fair_lottery`'s
+    `cohorts`: every best filling of two free places, say): no cohort is left to add, so every
+    search answers none, and that answer is a proof."""
+
+    def neighbours(self, weights: np.ndarray, price: float, starts: Sequence[tuple[int, ...]]
+                   ) -> list[tuple[int, ...]]:
+        return []
+
+    def by_swaps(self, weights: np.ndarray, price: float) -> list[tuple[int, ...]]:
+        return []
+
+    def proved(self, weights: np.ndarray, price: float) -> list[tuple[int, ...]]:
+        return []
+
+    def exact(self, weights: np.ndarray, above: int = 0, exclude: Sequence[tuple[int, ...]] = ()
+              ) -> list[tuple[int, ...]]:
+        return []
+

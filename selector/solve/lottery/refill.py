@@ -21,7 +21,7 @@ import numpy as np
 
 from ...contract.errors import SolverError
 from ...contract.rules import CountRule
-from ..fit import Fitter, check_pairs, gains
+from ..fit import PAIR_CHECKS, Fitter, check_pairs, gains, promising_pairs
 from ..problem import Problem, subset
 from ..settings import SelectionParams
 from ..templates import Column
@@ -31,6 +31,8 @@ from .leximin import fair_lottery
 from .result import TOLERANCE, Chances, Lottery
 
 KEPT_RULE = "the members who stay"
+# Pairs of types (columns) a replacement's lottery takes whole at most; more: column generation.
+PAIR_COLUMNS = 200_000
 
 
 def with_members(problem: Problem, kept: Sequence[int]) -> Problem:
@@ -68,8 +70,9 @@ def draw_refill(problem: Problem, params: SelectionParams, kept: Sequence[int], 
     if freed == 1:
         lottery = _one_slot(fixed, kept_inside, best)
     else:
+        every = _best_pairs(fixed, kept_inside, best) if freed == 2 else None
         lottery = fair_lottery(fixed, replace(params, slack=0.0), best, time_limit,
-                               fallback=[back[p] for p in fallback if p in back])
+                               fallback=[back[p] for p in fallback if p in back], cohorts=every)
     offered = [back[p] for p in preferred if p in back and lottery.chances[back[p]] > TOLERANCE]
     offered = [p for p in offered if p not in set(kept_inside)]
     drawn = tuple(sorted((*kept_inside, offered[0]))) if freed == 1 and offered else draw(lottery, params.seed)
@@ -123,6 +126,35 @@ def _in_some_best_pair(fitter: Fitter, kept: list[int], possible: np.ndarray) ->
     for chunk, _partners, fits in check_pairs(fitter, kept, candidates, gains(fitter, kept, candidates), lacking):
         found[chunk] = fits.any(axis=1)
     return found
+
+
+def _best_pairs(problem: Problem, kept: list[int], best: int) -> list[tuple[int, ...]] | None:
+    """With two slots freed, every best filling, as cohorts (positions), one for each pair of
+    types (children of a type are alike, so the others give the same column): the pairs whose
+    gains reach what the kept members lack, checked (`fit.check_pairs`; the score is
+    submodular, so no other pair can fill them best). Given all of them, the lottery needs no
+    search for cohorts and proves each level it reaches. None when there are more than
+    PAIR_CHECKS pairs to check or PAIR_COLUMNS pairs of types (column generation then finds the
+    lottery)."""
+    fitter = Fitter(problem, best)
+    candidates = np.setdiff1d(np.arange(problem.n), kept)
+    gain = gains(fitter, kept, candidates)
+    lacking = best - fitter.score(kept)
+    if promising_pairs(gain, lacking)[1] > PAIR_CHECKS:
+        return None
+    type_of = child_types(problem, best)
+    kinds = int(type_of.max(initial=0)) + 1
+    fillings: dict[int, tuple[int, ...]] = {}
+    for chunk, partners, fits in check_pairs(fitter, kept, candidates, gain, lacking):
+        newcomer, partner = np.nonzero(fits)
+        a, b = chunk[newcomer], partners[partner]
+        low, high = np.minimum(type_of[a], type_of[b]), np.maximum(type_of[a], type_of[b])
+        keys, first = np.unique(low * kinds + high, return_index=True)
+        for key, x, y in zip(keys.tolist(), a[first].tolist(), b[first].tolist(), strict=True):
+            fillings.setdefault(key, tuple(sorted((*kept, x, y))))
+        if len(fillings) > PAIR_COLUMNS:
+            return None
+    return list(fillings.values())
 
 
 def _one_slot(problem: Problem, kept: list[int], best: int) -> Lottery:
