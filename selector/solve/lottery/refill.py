@@ -33,6 +33,7 @@ from .result import TOLERANCE, Chances, Lottery
 KEPT_RULE = "the members who stay"
 # Pairs of types (columns) a replacement's lottery takes whole at most; more: column generation.
 PAIR_COLUMNS = 200_000
+SAME_TYPE_CHECKS = 512  # types whose first two children are checked together in one pass
 
 
 def with_members(problem: Problem, kept: Sequence[int]) -> Problem:
@@ -109,18 +110,23 @@ def _who_can_come_in(problem: Problem, kept: Sequence[int], best: int) -> np.nda
             used[shared] = 0  # the last code: a group no one shares
             possible &= used[codes] + 1 <= most
         if problem.rules.size - len(kept) == 2:  # exactly: those with whom some other child completes it
-            possible = _in_some_best_pair(fitter, rows, possible)
+            possible = _in_some_best_pair(problem, fitter, rows, possible)
     possible[list(kept)] = True
     return np.flatnonzero(possible)
 
 
-def _in_some_best_pair(fitter: Fitter, kept: list[int], possible: np.ndarray) -> np.ndarray:
+def _in_some_best_pair(problem: Problem, fitter: Fitter, kept: list[int], possible: np.ndarray) -> np.ndarray:
     """With two slots freed, the children (of those `possible`) that some other child completes
-    the cohort with, under every rule and with the fitter's score: only the pairs whose gains
-    reach what the kept members lack are checked (`fit.check_pairs`; at 60,000 children about
-    half a million of 3.5 billion: every pair took 25 s)."""
+    the cohort with, under every rule and with the fitter's score: the children of every type in
+    some pair of types that fills the slots (`_type_pairs`); at 60,000 children 19,000 pairs of
+    types where the pairs of children took 4 s. Past PAIR_CHECKS pairs of types, pairs of
+    children whose gains reach what the kept members lack (`fit.check_pairs`)."""
     candidates = np.flatnonzero(possible)
     candidates = candidates[~np.isin(candidates, kept)]
+    type_of = child_types(problem, fitter.threshold)
+    pairs = _type_pairs(fitter, type_of, kept, candidates)
+    if pairs is not None:
+        return possible & np.isin(type_of, type_of[pairs.ravel()])
     found = np.zeros(len(possible), dtype=bool)
     lacking = fitter.threshold - fitter.score(kept)
     for chunk, _partners, fits in check_pairs(fitter, kept, candidates, gains(fitter, kept, candidates), lacking):
@@ -130,31 +136,53 @@ def _in_some_best_pair(fitter: Fitter, kept: list[int], possible: np.ndarray) ->
 
 def _best_pairs(problem: Problem, kept: list[int], best: int) -> list[tuple[int, ...]] | None:
     """With two slots freed, every best filling, as cohorts (positions), one for each pair of
-    types (children of a type are alike, so the others give the same column): the pairs whose
-    gains reach what the kept members lack, checked (`fit.check_pairs`; the score is
-    submodular, so no other pair can fill them best). Given all of them, the lottery needs no
-    search for cohorts and proves each level it reaches. None when there are more than
-    PAIR_CHECKS pairs to check or PAIR_COLUMNS pairs of types (column generation then finds the
-    lottery)."""
+    types that fills the slots (`_type_pairs`): the column made of one such cohort holds every
+    filling of those types. Given all of them, the lottery needs no search for cohorts and
+    proves each level it reaches. None past PAIR_CHECKS pairs of types to check or PAIR_COLUMNS
+    that fill the slots (column generation then finds the lottery)."""
     fitter = Fitter(problem, best)
     candidates = np.setdiff1d(np.arange(problem.n), kept)
-    gain = gains(fitter, kept, candidates)
-    lacking = best - fitter.score(kept)
-    if promising_pairs(gain, lacking)[1] > PAIR_CHECKS:
+    pairs = _type_pairs(fitter, child_types(problem, best), kept, candidates, most=PAIR_COLUMNS)
+    if pairs is None or len(pairs) > PAIR_COLUMNS:
         return None
-    type_of = child_types(problem, best)
-    kinds = int(type_of.max(initial=0)) + 1
-    fillings: dict[int, tuple[int, ...]] = {}
-    for chunk, partners, fits in check_pairs(fitter, kept, candidates, gain, lacking):
+    return [tuple(sorted((*kept, int(a), int(b)))) for a, b in pairs]
+
+
+def _type_pairs(fitter: Fitter, type_of: np.ndarray, kept: list[int], candidates: np.ndarray,
+                most: int | None = None) -> np.ndarray | None:
+    """The pairs of types that fill two slots beside the kept members under every rule with the
+    fitter's score, as pairs of candidates (positions, a row each): children of a type are
+    alike for every rule and term (`child_types` at the same score), so two types fill them
+    when their first candidates do, and one type twice when its first two do. Only the pairs
+    whose gains reach what the kept members lack are checked (`fit.check_pairs`; the score is
+    submodular, so no other pair can). None past PAIR_CHECKS pairs to check, or past `most`
+    found (each pair of two types counted from both of its ends)."""
+    by_type = candidates[np.argsort(type_of[candidates], kind="stable")]
+    starts = (np.flatnonzero(np.r_[True, type_of[by_type][1:] != type_of[by_type][:-1]]) if len(by_type)
+              else np.zeros(0, dtype=np.int64))
+    firsts = by_type[starts]  # each type's first candidate (the smallest position)
+    ends = np.r_[starts[1:], len(by_type)]
+    gain = gains(fitter, kept, firsts)
+    lacking = fitter.threshold - fitter.score(kept)
+    # Its first two, for each type with two or more whose two can add what is lacking.
+    twice = (ends - starts >= 2) & (2 * gain >= lacking)
+    seconds = by_type[starts[twice] + 1]
+    if promising_pairs(gain, lacking)[1] + len(seconds) > PAIR_CHECKS:
+        return None
+    found = [np.zeros((0, 2), dtype=np.int64)]
+    count = 0
+    for chunk, partners, fits in check_pairs(fitter, kept, firsts, gain, lacking):
         newcomer, partner = np.nonzero(fits)
-        a, b = chunk[newcomer], partners[partner]
-        low, high = np.minimum(type_of[a], type_of[b]), np.maximum(type_of[a], type_of[b])
-        keys, first = np.unique(low * kinds + high, return_index=True)
-        for key, x, y in zip(keys.tolist(), a[first].tolist(), b[first].tolist(), strict=True):
-            fillings.setdefault(key, tuple(sorted((*kept, x, y))))
-        if len(fillings) > PAIR_COLUMNS:
+        found.append(np.sort(np.stack([chunk[newcomer], partners[partner]], axis=1), axis=1))
+        count += len(newcomer)
+        if most is not None and count > 2 * most:
             return None
-    return list(fillings.values())
+    for start in range(0, len(seconds), SAME_TYPE_CHECKS):
+        first, second = firsts[twice][start:start + SAME_TYPE_CHECKS], seconds[start:start + SAME_TYPE_CHECKS]
+        fits = np.diagonal(fitter.shortfalls([[*kept, int(f)] for f in first], second)) == 0
+        found.append(np.stack([first[fits], second[fits]], axis=1))
+    # A pair of two types is found from both ends when each can start one: once each.
+    return np.unique(np.concatenate(found), axis=0)
 
 
 def _one_slot(problem: Problem, kept: list[int], best: int) -> Lottery:
