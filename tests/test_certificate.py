@@ -113,3 +113,17 @@ def test_the_certified_share_is_rounded_down_never_up(smallest: float, bound: fl
                       slack_percent=0.0, drawn=("B",), drawn_score=1, proved=False, complete=True,
                       reproducible=True, levels=0, columns=1, largest_without_slack=None, seconds=0.0, bound=bound)
     assert chances.certified_percent == said
+
+
+@pytest.mark.parametrize(("proved", "first_level", "tolerance_only"), [(True, True, True), (False, False, False)])
+def test_a_proved_lottery_reaches_the_first_level_even_where_the_tolerance_shows(proved: bool, first_level: bool,
+                                                                                  tolerance_only: bool) -> None:
+    # s/U = 99.89%: with every level proved, the gap is the LP's tolerance (a ten-millionth of
+    # a chance of 0.0178%), and the first level is reached; without the proof, it is not.
+    from selector.solve.lottery import Chances
+
+    chances = Chances(child_ids=("A", "B"), chances=(0.0017780, 1.0), types=(0, 1), optimum=1, threshold=1,
+                      slack_percent=0.0, drawn=("B",), drawn_score=1, proved=proved, complete=True,
+                      reproducible=True, levels=3, columns=1, largest_without_slack=None, seconds=0.0,
+                      bound=0.0017800)
+    assert (chances.first_level_reached, chances.gap_is_tolerance) == (first_level, tolerance_only)

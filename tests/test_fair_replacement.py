@@ -229,6 +229,13 @@ def test_a_replacements_chances_are_the_leximin_of_an_enumeration(rows: list[dic
     at = {str(c): i for i, c in enumerate(problem.child_ids)}
     lottery = draw_refill(problem, PARAMS, [at[c] for c in kept], fill)
     assert dict(zip(lottery.child_ids, lottery.chances, strict=True)) == pytest.approx(expected, abs=1e-6)
+    # The certificate's bound: never below the fairest smallest chance (the enumeration's first
+    # level), and, with every level proved, no further above it than the LP's tolerance.
+    newcomers = [p for c, p in expected.items() if c not in kept and p > 1e-9]
+    if newcomers and lottery.bound is not None:
+        assert lottery.bound >= min(newcomers) - 1e-9
+        if lottery.proved:
+            assert lottery.bound <= min(newcomers) + 1e-6
     assert set(kept) <= set(lottery.drawn) and not check.violations(frame, lottery.drawn, rules)
     assert check.score(frame, lottery.drawn, rules) == fill
 

@@ -114,7 +114,9 @@ def certificate_line(lottery: app.Chances) -> str:
         return "Certificate: not worked out."
     # U only bounds the fairest smallest chance from above: s/U below 1 proves s is at least that
     # share of the fairest, not that a fairer lottery exists.
-    reached = ("within 0.1% of the fairest possible (first level reached)" if lottery.first_level_reached
+    reached = ("every level of the fairest lottery proved; the rest is the linear program's tolerance"
+               if lottery.gap_is_tolerance
+               else "within 0.1% of the fairest possible (first level reached)" if lottery.first_level_reached
                else f"so at least {lottery.certified_percent} of the fairest possible; not proved the fairest")
     who, over = ("can come in", "fillings") if lottery.kept else ("can be drawn", "cohorts")
     return (f"Certificate: every child who {who} has at least {lottery.smallest:.4%}; no lottery over these "

@@ -43,6 +43,9 @@ def places_by_value(values: pd.Series, per_child: pd.Series, size: int) -> pd.Se
 def certified_share(lottery: Chances) -> str:
     """What the certificate proves of the smallest chance s against the fairest possible t: the
     bound U is at least t, so s/U is a floor on s/t, not its value."""
+    if lottery.gap_is_tolerance:
+        return (f"{lottery.certified_percent} of it: every level of the fairest lottery was proved, and the rest "
+                "is the linear program's tolerance.")
     if lottery.first_level_reached:
         return "within 0.1% of the fairest possible: the first level of the fairest lottery is reached."
     return f"at least {lottery.certified_percent} of the fairest possible."

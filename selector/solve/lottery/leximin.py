@@ -132,8 +132,10 @@ def _leximin(findings: Findings, pricing: Pricing, complete: bool, progress: Pro
     is a column already, so that LP is the whole of it), and the work counts from the second."""
     progress = progress or Progress(None, findings.problem.n)
     meter = findings.meter
-    # Kept for spreading, should the levels not finish.
-    meter.reserve = min(meter.work, 1.0) * SPREAD_SHARE + max(meter.work - 1.0, 0.0) * SPREAD_BEYOND
+    # Kept for spreading, should the levels not finish (with every cohort a column already, the
+    # levels themselves: each costs one LP, and the last one proves the lottery the fairest).
+    meter.reserve = (min(meter.work, 1.0) * SPREAD_SHARE + max(meter.work - 1.0, 0.0) * SPREAD_BEYOND
+                     if first_level_counted else 0.0)
     master = Master(np.flatnonzero(findings.seen), findings.sizes, findings.columns, findings.type_of)
     levels, proved, floor, first_level = 0, complete, None, None
     possible = findings.seen[findings.type_of]
@@ -148,7 +150,7 @@ def _leximin(findings: Findings, pricing: Pricing, complete: bool, progress: Pro
             levels += 1
             meter.counting = True
             if levels == 1 and complete:  # proved: no lottery gives every child more than this
-                first_level = value + TOLERANCE
+                first_level = pricing.level_bound(value, master.per_child(duals)[findings.type_of])
             binding = [g for g in master.unfixed() if duals[g] > DUAL_TOLERANCE]
             if not binding:  # degenerate duals: fix whoever sits at the level
                 chance = findings.chances(probabilities, findings.columns)

@@ -67,6 +67,12 @@ class Pricing:
     def __init__(self, findings: Findings, params: SelectionParams) -> None:
         self.findings, self.params = findings, params
 
+    def level_bound(self, level: float, weights: np.ndarray) -> float:
+        """What no lottery can give every child more than, once pricing has proved no cohort
+        raises `level` (weights: the LP's duals per child): the level and the tolerance within
+        which pricing's proof holds."""
+        return level + TOLERANCE
+
     def collector(self, x: list[cp_model.IntVar]) -> Collector:
         """What collects the cohorts a CP-SAT search passes (a subclass may stop it sooner)."""
         return Collector(x)
@@ -280,4 +286,14 @@ class Enumerated(Pricing):
     def exact(self, weights: np.ndarray, above: int = 0, exclude: Sequence[tuple[int, ...]] = ()
               ) -> list[tuple[int, ...]]:
         return []
+
+    def level_bound(self, level: float, weights: np.ndarray) -> float:
+        """The bound the LP's duals prove, worked out over every cohort (each is in a column):
+        for any weights on the children, no lottery gives every child more than the heaviest
+        cohort's weight over the weights' total (the LP's dual), so no tolerance is added to it
+        (which, at a few thousand children, is a tenth of a percent of a chance)."""
+        total = float(weights.sum())
+        if total <= 0:
+            return level + TOLERANCE
+        return max(column.worth(weights) for column in self.findings.columns) / total
 

@@ -158,8 +158,15 @@ class Chances:
 
     @property
     def first_level_reached(self) -> bool:
-        """The smallest chance is, within 0.1%, the largest any lottery can give every child."""
-        return self.certified is not None and self.certified >= FIRST_LEVEL_SHARE
+        """The smallest chance is, within 0.1%, the largest any lottery can give every child; or
+        every level was proved (then the first too: s/U can be under 0.999 only by the linear
+        program's tolerance, a ten-millionth of a chance, where chances are a few thousandths)."""
+        return self.certified is not None and (self.certified >= FIRST_LEVEL_SHARE or self.proved)
+
+    @property
+    def gap_is_tolerance(self) -> bool:
+        """Every level proved, and s/U under 0.999 only by the linear program's tolerance."""
+        return self.first_level_reached and (self.certified or 0.0) < FIRST_LEVEL_SHARE
 
     @property
     def certified_percent(self) -> str:
