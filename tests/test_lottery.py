@@ -6,6 +6,7 @@ and seeded draws that follow the chances."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -495,6 +496,35 @@ def test_a_child_no_child_of_a_scarce_rule_can_sit_beside_is_an_outcast() -> Non
     rules = replace(rules, spreads=(SpreadRule("setting_id", 1),))
     findings = Findings(build_problem(validated(rows).frame, rules), 2, Meter(1.0, float("inf")))
     assert _outcasts(findings).tolist() == [False, False, False, True]
+
+
+def test_the_search_for_children_not_yet_found_gives_no_weight_to_outcasts(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The caseload above and K5 (SEMH): K3 is an outcast. With the walks, swaps and repairs
+    # left out, the first cohort holds K1 or K2 and one of K4 and K5, and CP-SAT looks for
+    # cohorts holding the other; K3 must weigh nothing in that search (a weight on a child no
+    # cohort can hold only widens the search's pool: with three children in AP, 937 such
+    # children made it several times slower), and K4 and K5 must both be found.
+    from selector.solve.lottery import discovery
+    from selector.solve.lottery.pricing import Pricing
+
+    rows = [{"primary_need": "ASD", "setting_type": "AP"}, {"primary_need": "ASD", "setting_type": "AP"},
+            {"primary_need": "ASD"}, {"primary_need": "MLD"}, {"primary_need": "SEMH"}]
+    rules = Rules(size=2, counts=(CountRule("setting_type", ("AP",), min=1),), dimensions=NEED_CAP_2)
+    problem = build_problem(validated(rows).frame, rules)
+    asked: list[list[int]] = []
+
+    class Recording(Pricing):
+        def exact(self, weights: np.ndarray, above: int = 0, exclude: Sequence[tuple[int, ...]] = ()
+                  ) -> list[tuple[int, ...]]:
+            asked.append(weights.tolist())
+            return super().exact(weights, above, exclude)
+
+    for step in ("_walk", "_scarce_members", "_swap_from", "_by_repair"):
+        monkeypatch.setattr(discovery, step, lambda *args, **kwargs: None)
+    lottery = fair_lottery(problem, PARAMS, 2, pricing=Recording)
+    searched = [weights for weights in asked if any(weights)]
+    assert searched and all(weights[2] == 0 for weights in searched)
+    assert lottery.chances[3] > 0 and lottery.chances[4] > 0 and lottery.chances[2] == 0
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

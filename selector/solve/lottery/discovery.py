@@ -78,7 +78,7 @@ def _discover(findings: Findings, pricing: Pricing) -> None:
     # CP-SAT: a cohort holding as many unseen types as it can, or the proof of none (not needed
     # when every child left is one no cohort can hold: the search would find nothing).
     while not (findings.seen[findings.type_of] | outcast).all():
-        weights = np.where(findings.seen[findings.type_of], 0, 1).astype(np.int64)
+        weights = np.where(findings.seen[findings.type_of] | outcast, 0, 1).astype(np.int64)
         found = pricing.exact(weights)
         if not found:
             break
