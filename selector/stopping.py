@@ -36,7 +36,8 @@ def install() -> None:
     threading.Thread(target=_watch, args=(read_end,), name="stop-watcher", daemon=True).start()
     # The `selector` command starts Python with these signals held (bin/selector), so that a stop
     # during the interpreter's own start waits for the handlers above; one held now is raised here.
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    if hasattr(signal, "pthread_sigmask"):  # POSIX only (`python -m selector` on Windows has none)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 def _raise_interrupted(signum: int, _frame: object) -> None:

@@ -301,4 +301,3 @@ class Enumerated(Pricing):
         if total <= 0:
             return level + TOLERANCE
         return max(column.worth(weights) for column in self.findings.columns) / total
-
