@@ -171,10 +171,13 @@ class Chances:
     @property
     def certified_percent(self) -> str:
         """`certified` as a percentage rounded down, never up (it is a share the lottery reaches
-        at least): whole percents, and tenths from 99% (99.88% is "99.8%", not "100%")."""
+        at least): whole percents, tenths from 99% (99.88% is "99.8%", not "100%"), hundredths
+        from 99.9%."""
         share = self.certified or 0.0
         if share >= 1.0:
             return "100%"
+        if share >= 0.999:
+            return f"{math.floor(share * 10000) / 100:.2f}%"
         if share >= 0.99:
             return f"{math.floor(share * 1000) / 10:.1f}%"
         return f"{math.floor(share * 100):.0f}%"
