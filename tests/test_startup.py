@@ -54,3 +54,14 @@ def test_help_shows_the_default_the_search_uses() -> None:
 
     shown = CliRunner().invoke(main, ["select", "--help"]).output
     assert f"[default: {SelectionParams().lottery_work}; x>=0]" in " ".join(shown.split())
+
+
+def test_the_installed_command_runs_through_a_link_to_it(tmp_path: Path) -> None:
+    # The command is a shell launcher that finds its Python beside it; installed by pipx (or
+    # linked by hand) it is called through a link elsewhere, and must find it all the same.
+    command = Path(sys.executable).with_name("selector")
+    link = tmp_path / "bin" / "selector"
+    link.parent.mkdir()
+    link.symlink_to(command)
+    done = subprocess.run([str(link), "--version"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout.startswith("selector, version "), done.stderr
