@@ -108,8 +108,10 @@ def _swap_from(findings: Findings, cohorts: list[tuple[int, ...]]) -> None:
             most = min(SWAP_CELLS // (size * len(unseen)), BASE_CELLS // (size * findings.problem.n))
             group = layer[start:start + max(1, most)]
             start += len(group)
-            rests = rests_of(group)
-            fits = findings.shortfalls(rests, unseen) == 0
+            # A rest without a member every cohort holds is completed by no one: not checked.
+            rests = [rest for cohort in group for slot, rest in enumerate(rests_of([cohort]))
+                     if not findings.always[cohort[slot]]]
+            fits = findings.shortfalls(rests, unseen) == 0 if rests else np.zeros((0, len(unseen)), dtype=bool)
             for rest, fit in zip(rests, fits, strict=True):
                 for child in unseen[fit]:
                     if not seen[type_of[child]]:
@@ -237,11 +239,14 @@ def _best_bases(findings: Findings, bases: list[tuple[int, ...]], children: np.n
 def _repair(findings: Findings, child: int, cohort: list[int], everyone: np.ndarray) -> tuple[int, ...] | None:
     seen = findings.seen
     size = len(cohort)
-    placed = findings.shortfalls([cohort[:s] + cohort[s + 1:] for s in range(size)], np.array([child]))[:, 0]
-    place = int(np.argmin(placed))
+    free = [slot for slot in range(size) if not findings.always[cohort[slot]]]  # the members who stay, stay
+    if not free:
+        return None
+    placed = findings.shortfalls([cohort[:s] + cohort[s + 1:] for s in free], np.array([child]))[:, 0]
+    place = free[int(np.argmin(placed))]
     cohort[place] = child
-    current = int(placed[place])  # the shortfall with the child in its place
-    others = [slot for slot in range(size) if slot != place]
+    current = int(placed.min())  # the shortfall with the child in its place
+    others = [slot for slot in free if slot != place]
     for _step in range(REPAIR_STEPS):
         if current == 0:
             return tuple(sorted(cohort))

@@ -29,6 +29,7 @@ class Findings:
         cohort_of: the cohort each column was made of (or around).
         bulk: the columns added in bulk (cohorts one swap from those the LP used, no template).
         seen: the types some column holds.
+        always: the children every cohort of the lottery holds.
     """
 
     def __init__(self, problem: Problem, threshold: int, meter: Meter) -> None:
@@ -48,6 +49,13 @@ class Findings:
         self.cohort_of: dict[Column, tuple[int, ...]] = {}
         self.bulk: set[Column] = set()
         self.seen = np.zeros(len(self.sizes), dtype=bool)
+        # Children every cohort of the lottery holds: the members of a count rule that needs all
+        # of them (a replacement's members who stay); a cohort without one is never a cohort of
+        # the lottery, so no swap or repair moves them.
+        self.always = np.zeros(problem.n, dtype=bool)
+        for rule, members in zip(problem.rules.counts, problem.count_members, strict=True):
+            if rule.min is not None and rule.min >= len(members) > 0:
+                self.always[members] = True
 
     def add(self, cohort: tuple[int, ...], template: bool = True) -> list[Column]:
         """Take a cohort found: as a column of its own, and (unless told not to) the template
