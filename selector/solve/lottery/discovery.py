@@ -109,7 +109,7 @@ def _swap_from(findings: Findings, cohorts: list[tuple[int, ...]]) -> None:
             group = layer[start:start + max(1, most)]
             start += len(group)
             # A rest without a member every cohort holds is completed by no one: not checked.
-            rests = [rest for cohort in group for slot, rest in enumerate(rests_of([cohort]))
+            rests = [cohort[:slot] + cohort[slot + 1:] for cohort in group for slot in range(size)
                      if not findings.always[cohort[slot]]]
             fits = findings.shortfalls(rests, unseen) == 0 if rests else np.zeros((0, len(unseen)), dtype=bool)
             for rest, fit in zip(rests, fits, strict=True):
