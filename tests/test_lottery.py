@@ -514,10 +514,10 @@ def test_the_search_for_children_not_yet_found_gives_no_weight_to_outcasts(monke
     asked: list[list[int]] = []
 
     class Recording(Pricing):
-        def exact(self, weights: np.ndarray, above: int = 0, exclude: Sequence[tuple[int, ...]] = ()
-                  ) -> list[tuple[int, ...]]:
+        def exact(self, weights: np.ndarray, above: int = 0, exclude: Sequence[tuple[int, ...]] = (),
+                  first_only: bool = False, pools: bool = True) -> list[tuple[int, ...]]:
             asked.append(weights.tolist())
-            return super().exact(weights, above, exclude)
+            return super().exact(weights, above, exclude, first_only, pools)
 
     for step in ("_walk", "_scarce_members", "_swap_from", "_by_repair"):
         monkeypatch.setattr(discovery, step, lambda *args, **kwargs: None)

@@ -35,6 +35,7 @@ QUICK_DETERMINISTIC_TIME = 0.2
 SWAP_STARTS = 16  # known cohorts a swap search starts from, best first
 POOL_PER_VALUE = 5  # holders of each value in a pricing pool
 POOL_SAMPLE, POOL_SEED = 200, 2021  # children drawn into a second pool, when the first holds no cohort
+POOL_SHARE = 0.5  # a pool holding more of the caseload than this is not searched before the whole of it
 FIRST_POOL_PER_VALUE = 20  # holders of each value in the second pool of the lottery's first cohort
 NEIGHBOURS_PER_PLACE = 8  # cohorts one swap away that a cohort's place gives at most, the heaviest
 NEIGHBOUR_CELLS = 4_000_000  # rests x candidates weighed at once
@@ -67,6 +68,7 @@ class Pricing:
 
     def __init__(self, findings: Findings, params: SelectionParams) -> None:
         self.findings, self.params = findings, params
+        self.pool_found = False  # whether the last `exact` search was answered by a pool
 
     def level_bound(self, level: float, weights: np.ndarray) -> float:
         """What no lottery can give every child more than, once pricing has proved no cohort
@@ -180,11 +182,12 @@ class Pricing:
                 return found
             known += answer
 
-    def exact(self, weights: np.ndarray, above: int = 0, exclude: Sequence[tuple[int, ...]] = ()
-              ) -> list[tuple[int, ...]]:
+    def exact(self, weights: np.ndarray, above: int = 0, exclude: Sequence[tuple[int, ...]] = (),
+              first_only: bool = False, pools: bool = True) -> list[tuple[int, ...]]:
         """CP-SAT: cohorts reaching the threshold whose total weight is more than `above` (every
-        one the search passes on its way to the heaviest, within a short search); none when it
-        proves there is none. The children with weight and a few holders of every value are
+        one the search passes on its way to the heaviest, within a short search; with
+        `first_only`, the first it finds); none when it proves there is none. Without `pools`,
+        the whole caseload is searched at once (`pool_found` says whether a pool answered). The children with weight and a few holders of every value are
         searched first (fast, usually enough); when they hold none and some child has weight,
         the same with a fixed random sample of the caseload (with three children in AP, 5,000
         rows: 0.14 s where the whole caseload took 0.97 s); the whole caseload only after that.
@@ -192,18 +195,20 @@ class Pricing:
         every value instead (with needs skewed, 5,000 rows: 0.1 s where the whole caseload took
         0.9 s; a cohort from a random sample there left discovery a longer search later)."""
         problem = self.findings.problem
-        pools = ((0, POOL_PER_VALUE), (POOL_SAMPLE, POOL_PER_VALUE)) if weights.any() else \
+        shapes = ((0, POOL_PER_VALUE), (POOL_SAMPLE, POOL_PER_VALUE)) if weights.any() else \
             ((0, POOL_PER_VALUE), (0, FIRST_POOL_PER_VALUE))
-        for sample, per_value in pools:
+        self.pool_found = False
+        for sample, per_value in shapes if pools else ():
             pool = self._pool(weights, exclude, sample, per_value)
-            if len(pool) >= problem.n:
+            if len(pool) > POOL_SHARE * problem.n:  # hardly easier than the whole caseload
                 break
             where = {int(p): k for k, p in enumerate(pool)}
             found = self._cp_sat(subset(problem, pool), weights[pool], above,
-                                 [[where[i] for i in c] for c in exclude], prove=False)
+                                 [[where[i] for i in c] for c in exclude], prove=False, first_only=first_only)
             if found:
+                self.pool_found = True
                 return [tuple(sorted(int(pool[i]) for i in cohort)) for cohort in found]
-        return self._cp_sat(problem, weights, above, exclude)
+        return self._cp_sat(problem, weights, above, exclude, first_only=first_only)
 
     def _pool(self, weights: np.ndarray, exclude: Sequence[tuple[int, ...]], sample: int = 0,
               per_value: int = POOL_PER_VALUE) -> np.ndarray:
@@ -222,7 +227,8 @@ class Pricing:
         return np.flatnonzero(chosen)
 
     def _cp_sat(self, problem: Problem, weights: np.ndarray, above: int,
-                exclude: Sequence[Sequence[int]] = (), prove: bool = True) -> list[tuple[int, ...]]:
+                exclude: Sequence[Sequence[int]] = (), prove: bool = True, first_only: bool = False
+                ) -> list[tuple[int, ...]]:
         """Cohorts of `problem` heavier than `above`, the heaviest first: a short search, then
         (when `prove`) a longer one that finds one or proves there is none. Without `prove` (a
         pool of the caseload, which the whole caseload's search follows) nothing is proved."""
@@ -238,7 +244,7 @@ class Pricing:
         for work in (QUICK_DETERMINISTIC_TIME, PRICING_DETERMINISTIC_TIME):
             solver = make_solver(self.params, max(meter.wall_left(), 0.01))
             solver.parameters.max_deterministic_time = max(min(work, meter.work_left()), 1e-3)
-            collector = self.collector(m.x)
+            collector = Collector(m.x, first_only=True) if first_only else self.collector(m.x)
             status = solver.solve(m.model, collector)
             meter.spend(solver.response_proto.deterministic_time)
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -288,8 +294,8 @@ class Enumerated(Pricing):
     def proved(self, weights: np.ndarray, price: float) -> list[tuple[int, ...]]:
         return []
 
-    def exact(self, weights: np.ndarray, above: int = 0, exclude: Sequence[tuple[int, ...]] = ()
-              ) -> list[tuple[int, ...]]:
+    def exact(self, weights: np.ndarray, above: int = 0, exclude: Sequence[tuple[int, ...]] = (),
+              first_only: bool = False, pools: bool = True) -> list[tuple[int, ...]]:
         return []
 
     def level_bound(self, level: float, weights: np.ndarray) -> float:
