@@ -201,6 +201,29 @@ def gains(fitter: Fitter, kept: Sequence[int], candidates: np.ndarray) -> np.nda
     return np.asarray(fitter.swaps([list(kept)], candidates)[1][0].astype(np.int64) - base)
 
 
+def within_reach(fitter: Fitter, kept: Sequence[int], possible: np.ndarray) -> np.ndarray:
+    """Which of the `possible` candidates could reach the fitter's threshold beside the kept
+    members and others of `possible` in the places left: in each objective term, the kept
+    members' values, the candidate's new ones and, for each other place, at most the most new
+    values any one of the others brings, up to the cap. A bound on the score, not a check of
+    it (the rules are not checked); worked out again over those left until none drops out."""
+    possible = possible.copy()
+    places = fitter.size - len(kept) - 1  # the places beside the candidate's
+    new_values = []
+    for holds, weight, cap in fitter.terms:
+        held = holds[list(kept)].any(axis=0)
+        new_values.append((holds[:, ~held].sum(axis=1), int(held.sum()), weight, cap))
+    while True:
+        reach = np.zeros(fitter.n, dtype=np.int64)
+        for new, covered, weight, cap in new_values:
+            most = int(new[possible].max(initial=0))
+            reach += weight * np.minimum(cap, covered + new + places * most)
+        left = possible & (reach >= fitter.threshold)
+        if np.array_equal(left, possible):
+            return left
+        possible = left
+
+
 # Pairs of candidates checked for a cohort with two places free before leaving it to CP-SAT (the
 # search), or to column generation (a replacement's lottery).
 PAIR_CHECKS = 20_000_000
