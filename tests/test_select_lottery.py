@@ -184,8 +184,8 @@ def test_select_draws_the_alternatives_from_the_lottery_in_any_row_order() -> No
 
 def test_a_pool_holding_most_of_the_caseload_is_not_searched_before_the_whole_of_it() -> None:
     # With most children weighted the pool is the caseload in all but name: its search (which
-    # proves nothing) would come before the whole caseload's for nothing. At 600 rows, where
-    # discovery weighs hundreds of children, the lottery took 14 s with such pools, 6.3 s now.
+    # proves nothing) would come before the whole caseload's for nothing: at 600 rows, where
+    # discovery weighs hundreds of children, such pools were searched before every search.
     from selector.solve.lottery.budget import Meter
     from selector.solve.lottery.findings import Findings
     from selector.solve.lottery.pricing import POOL_SHARE, Pricing

@@ -8,9 +8,9 @@ first cohort's children are not in every column), a cohort for each of the few c
 rule needs (every cohort holds some of them), then every cohort one swap away from a known one
 (layer by layer), then repairs (a child put into the known cohorts it fits best, the rest
 repaired one swap at a time), and CP-SAT for the rest: the first cohort it finds holding a type
-not yet seen (then swaps and repairs from it), or the proof that no cohort holds them. Children that a
-plain pairwise reason keeps out of every cohort (outcasts: none of the few children a count rule
-needs can sit beside them) are neither repaired nor searched for.
+not yet seen (then swaps and repairs from it), or the proof that no cohort holds them. Children
+that a plain pairwise reason keeps out of every cohort (outcasts: none of the few children a
+count rule needs can sit beside them) are neither repaired nor searched for.
 """
 
 from __future__ import annotations
@@ -79,9 +79,9 @@ def _discover(findings: Findings, pricing: Pricing) -> None:
     # when every child left is one no cohort can hold: the search would find nothing). Any such
     # cohort will do (swaps and repairs spread from it), and the children left this late are
     # often ones no cohort holds two of: searching on for a heavier cohort costs most of each
-    # search for nothing. Pools of the caseload first, until a search of them finds none; then
-    # the whole caseload at once (a pool that failed once mostly fails again, and each failure
-    # costs more than the search it precedes: at 600 rows, 30-odd searches of 0.4 s each).
+    # search for nothing. Pools of the caseload first, until neither pool answers a search;
+    # then the whole caseload at once (the children left are then rarely in a pool's cohort,
+    # and a pool's failed search costs about as much as the whole caseload's).
     pools = True
     while not (findings.seen[findings.type_of] | outcast).all():
         weights = np.where(findings.seen[findings.type_of] | outcast, 0, 1).astype(np.int64)

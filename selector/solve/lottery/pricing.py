@@ -187,13 +187,15 @@ class Pricing:
         """CP-SAT: cohorts reaching the threshold whose total weight is more than `above` (every
         one the search passes on its way to the heaviest, within a short search; with
         `first_only`, the first it finds); none when it proves there is none. Without `pools`,
-        the whole caseload is searched at once (`pool_found` says whether a pool answered). The children with weight and a few holders of every value are
+        the whole caseload is searched at once (`pool_found` says whether a pool answered). The
+        children with weight and a few holders of every value are
         searched first (fast, usually enough); when they hold none and some child has weight,
         the same with a fixed random sample of the caseload (with three children in AP, 5,000
         rows: 0.14 s where the whole caseload took 0.97 s); the whole caseload only after that.
         For the lottery's first cohort (no child weighted) the second pool holds more holders of
         every value instead (with needs skewed, 5,000 rows: 0.1 s where the whole caseload took
-        0.9 s; a cohort from a random sample there left discovery a longer search later)."""
+        0.9 s; a cohort from a random sample there left discovery a longer search later). A pool
+        holding more than half the caseload is hardly easier to search, and is not searched."""
         problem = self.findings.problem
         shapes = ((0, POOL_PER_VALUE), (POOL_SAMPLE, POOL_PER_VALUE)) if weights.any() else \
             ((0, POOL_PER_VALUE), (0, FIRST_POOL_PER_VALUE))
