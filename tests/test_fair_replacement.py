@@ -302,6 +302,25 @@ def test_with_one_or_two_places_free_the_search_finds_the_best_filling_an_enumer
         assert search.solve_cohort(problem, PARAMS, fixed=fixed).score == found.score
 
 
+def who_can_come_in(rows: list[dict[str, object]], rules: Rules, free: int, lower: int, pick: random.Random
+                    ) -> tuple[set[str], set[str]] | None:
+    """With all but `free` members of a cohort kept at random and a threshold `lower` below the
+    best filling's score: the kept members and every child of an enumerated filling reaching the
+    threshold, and the children the replacement lets in (None: no filling)."""
+    from selector.solve.lottery.refill import _who_can_come_in
+
+    enumerated = enumerated_fillings(rows, rules, free, pick)
+    if enumerated is None or not enumerated[2]:
+        return None
+    frame, kept, valid = enumerated
+    threshold = max(check.score(frame, c, rules) for c in valid) - lower
+    expected = set(kept) | {child for c in valid if check.score(frame, c, rules) >= threshold for child in c}
+    problem = build_problem(frame, rules)
+    at = {str(c): i for i, c in enumerate(problem.child_ids)}
+    inside = _who_can_come_in(problem, [at[c] for c in kept], threshold)
+    return expected, {str(problem.child_ids[i]) for i in inside}
+
+
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=caseload_rows(min_rows=4, max_rows=10), rules=small_rules(), size=st.integers(2, 4),
        lower=st.integers(0, 6), pick=st.randoms())
@@ -311,19 +330,10 @@ def test_with_two_places_free_exactly_the_children_of_some_best_filling_can_come
     # alone) reach what the kept members lack are checked. Against every filling the independent
     # checker accepts: the children in some filling scoring at least the threshold (the best
     # filling's score, or less), and the kept members, and no one else.
-    from selector.solve.lottery.refill import _who_can_come_in
-
-    rules = replace(rules, size=size)
-    enumerated = enumerated_fillings(rows, rules, 2, pick)
-    if enumerated is None or not enumerated[2]:
-        return
-    frame, kept, valid = enumerated
-    threshold = max(check.score(frame, c, rules) for c in valid) - lower
-    expected = set(kept) | {child for c in valid if check.score(frame, c, rules) >= threshold for child in c}
-    problem = build_problem(frame, rules)
-    at = {str(c): i for i, c in enumerate(problem.child_ids)}
-    inside = _who_can_come_in(problem, [at[c] for c in kept], threshold)
-    assert {str(problem.child_ids[i]) for i in inside} == expected
+    answer = who_can_come_in(rows, replace(rules, size=size), 2, lower, pick)
+    if answer is not None:
+        expected, inside = answer
+        assert inside == expected
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -332,22 +342,13 @@ def test_with_two_places_free_exactly_the_children_of_some_best_filling_can_come
 def test_with_more_places_free_no_child_of_some_best_filling_is_left_out(
         rows: list[dict[str, object]], rules: Rules, size: int, free: int, lower: int, pick: random.Random) -> None:
     # With two or more places free, children are left out of the replacement's lottery by plain
-    # reasons (a limit the kept members fill, a value they hold that no best cohort repeats, a
-    # score out of reach). Against every filling the independent checker accepts: every child
-    # of some filling scoring at least the threshold is kept in.
-    from selector.solve.lottery.refill import _who_can_come_in
-
-    rules = replace(rules, size=size)
-    enumerated = enumerated_fillings(rows, rules, free, pick)
-    if enumerated is None or not enumerated[2]:
-        return
-    frame, kept, valid = enumerated
-    threshold = max(check.score(frame, c, rules) for c in valid) - lower
-    expected = set(kept) | {child for c in valid if check.score(frame, c, rules) >= threshold for child in c}
-    problem = build_problem(frame, rules)
-    at = {str(c): i for i, c in enumerate(problem.child_ids)}
-    inside = _who_can_come_in(problem, [at[c] for c in kept], threshold)
-    assert expected <= {str(problem.child_ids[i]) for i in inside}
+    # reasons (a limit the kept members fill, a score out of reach: a value they hold that no
+    # best cohort repeats, say). Against every filling the independent checker accepts: every
+    # child of some filling scoring at least the threshold is kept in.
+    answer = who_can_come_in(rows, replace(rules, size=size), free, lower, pick)
+    if answer is not None:
+        expected, inside = answer
+        assert expected <= inside
 
 
 def test_with_three_places_free_children_who_cannot_come_in_are_left_out_before_the_search() -> None:
