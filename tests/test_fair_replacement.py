@@ -356,7 +356,8 @@ def test_with_three_places_free_children_who_cannot_come_in_are_left_out_before_
     # bring those three age bands (the kept members hold the other two, and a best cohort
     # covers all five), one child each, and six localities (each kept member's is taken). A
     # child of 5-15 or of a kept member's locality is in no best filling, and is left out
-    # before the lottery's search (at 60,000 rows, three such declines took 58-62 s, 3.3 s now).
+    # before the lottery's search (at 60,000 rows, the same three declined: 7.6-9 s, unfinished,
+    # before; 5.5 s now, all 324 children who can come in found).
     from selector.solve.lottery.refill import _who_can_come_in
     from selector.solve.search import solve_cohort
     from tests.conftest import load_caseload
