@@ -344,11 +344,20 @@ def test_with_more_places_free_no_child_of_some_best_filling_is_left_out(
     # With two or more places free, children are left out of the replacement's lottery by plain
     # reasons (a limit the kept members fill, a score out of reach: a value they hold that no
     # best cohort repeats, say). Against every filling the independent checker accepts: every
-    # child of some filling scoring at least the threshold is kept in.
+    # child of some filling scoring at least the threshold is kept in, whether the other places
+    # are told apart by count class or not (past PLACE_COMBINATIONS), and by class never more.
+    from selector.solve import fit
+
+    state = pick.getstate()
     answer = who_can_come_in(rows, replace(rules, size=size), free, lower, pick)
     if answer is not None:
         expected, inside = answer
         assert expected <= inside
+        pick.setstate(state)
+        with mock.patch.object(fit, "PLACE_COMBINATIONS", 0):
+            terms_alone = who_can_come_in(rows, replace(rules, size=size), free, lower, pick)
+        assert terms_alone is not None and terms_alone[0] == expected
+        assert inside <= terms_alone[1]
 
 
 def test_with_three_places_free_children_who_cannot_come_in_are_left_out_before_the_search() -> None:
@@ -377,6 +386,30 @@ def test_with_three_places_free_children_who_cannot_come_in_are_left_out_before_
     assert not set(newcomers["locality"]) & set(frame.loc[kept, "locality"])
     lottery = draw_refill(problem, PARAMS, [at[c] for c in kept], best)
     assert not check.violations(frame.reset_index(drop=True), lottery.drawn, DEFAULT_RULES)
+
+
+def test_places_that_count_rules_claim_leave_out_a_newcomer_the_terms_alone_let_in() -> None:
+    # Size 4, K1 (EHCP, 0-4) stays, three places free; at least 2 at SEN support; plan status
+    # (values up to 3) and age band (up to 3) count 1 each, so a best filling scores 6. K3 and
+    # K4 are the only children at SEN support: every filling holds both, and one more child.
+    #   K5 (being assessed, 16-19): plans EHCP, SEN support, assessed (3) + bands 3 = 6, best.
+    #   K2 (EHCP, 5-10) or K6 (EHCP, 20-25): plans 2 + bands 3 = 5.
+    # Term by term K2 could reach 6 (its place and two more, each bringing a plan and a band);
+    # by count class its two other places must both be at SEN support, which bring one plan.
+    from selector.solve.lottery.refill import _who_can_come_in
+
+    rows = [{"plan_status": "EHCP", "age": 2}, {"plan_status": "EHCP", "age": 8},
+            {"plan_status": "SEN_SUPPORT", "age": 8}, {"plan_status": "SEN_SUPPORT", "age": 13},
+            {"plan_status": "ASSESSMENT", "age": 17}, {"plan_status": "EHCP", "age": 22}]
+    rules = Rules(size=4, counts=(CountRule("plan_status", ("SEN_SUPPORT",), min=2),),
+                  dimensions=(Dimension("plan_status", 1, 3), Dimension("age_band", 1, 3)))
+    problem = build_problem(validated(rows).frame, rules)
+    at = {str(c): i for i, c in enumerate(problem.child_ids)}
+    inside = {str(problem.child_ids[i]) for i in _who_can_come_in(problem, [at["K1"]], 6)}
+    assert inside == {"K1", "K3", "K4", "K5"}
+    chances, drawn = refill_chances(rows, rules, ["K1"], 6)
+    assert sorted(drawn) == ["K1", "K3", "K4", "K5"]
+    assert chances["K2"] == chances["K6"] == 0
 
 
 def test_two_declines_on_the_sample_get_the_fairest_lottery_proved() -> None:
