@@ -365,8 +365,9 @@ def test_with_three_places_free_children_who_cannot_come_in_are_left_out_before_
     # bring those three age bands (the kept members hold the other two, and a best cohort
     # covers all five), one child each, and six localities (each kept member's is taken). A
     # child of 5-15 or of a kept member's locality is in no best filling, and is left out
-    # before the lottery's search (at 60,000 rows, the same three declined: 7.6-9 s, unfinished,
-    # before; 5.5 s now, all 324 children who can come in found).
+    # before the lottery's search (at 60,000 rows, the same three declined: 7.6-9 s and
+    # unfinished with the limits alone; 5 s with the bound term by term; 2.3-2.5 s with the
+    # places by count class; all 324 children who can come in found).
     from selector.solve.lottery.refill import _who_can_come_in
     from selector.solve.search import solve_cohort
     from tests.conftest import load_caseload
@@ -410,6 +411,28 @@ def test_places_that_count_rules_claim_leave_out_a_newcomer_the_terms_alone_let_
     chances, drawn = refill_chances(rows, rules, ["K1"], 6)
     assert sorted(drawn) == ["K1", "K3", "K4", "K5"]
     assert chances["K2"] == chances["K6"] == 0
+
+
+def test_a_newcomers_own_values_are_not_counted_again_for_the_places_beside_it() -> None:
+    # Size 4, K1 (EHCP, 5-10) stays, three places free; at least 2 at SEN support; plan status
+    # (up to 3) and age band (up to 4) count 1 each. Every filling holds K3 (SEN, 0-4) and K4
+    # (SEN, 11-15), the only two at SEN support, and one more:
+    #   K5 (assessed, 0-4): plans 3 + bands 5-10, 0-4, 11-15 (3) = 6;
+    #   K6 (EHCP, 20-25): plans 2 + bands 4 = 6;
+    #   K2 (EHCP, 11-15): plans 2 + bands 3 = 5, not best.
+    # The places beside K2 must both be at SEN support, whose new bands are 0-4 and 11-15; K2
+    # holds 11-15 itself, so they add one band, not two: K2 is out.
+    from selector.solve.lottery.refill import _who_can_come_in
+
+    rows = [{"plan_status": "EHCP", "age": 8}, {"plan_status": "EHCP", "age": 13},
+            {"plan_status": "SEN_SUPPORT", "age": 2}, {"plan_status": "SEN_SUPPORT", "age": 13},
+            {"plan_status": "ASSESSMENT", "age": 2}, {"plan_status": "EHCP", "age": 22}]
+    rules = Rules(size=4, counts=(CountRule("plan_status", ("SEN_SUPPORT",), min=2),),
+                  dimensions=(Dimension("plan_status", 1, 3), Dimension("age_band", 1, 4)))
+    problem = build_problem(validated(rows).frame, rules)
+    at = {str(c): i for i, c in enumerate(problem.child_ids)}
+    inside = {str(problem.child_ids[i]) for i in _who_can_come_in(problem, [at["K1"]], 6)}
+    assert inside == {"K1", "K3", "K4", "K5", "K6"}
 
 
 def test_two_declines_on_the_sample_get_the_fairest_lottery_proved() -> None:
