@@ -345,7 +345,7 @@ def test_with_more_places_free_no_child_of_some_best_filling_is_left_out(
     # reasons (a limit the kept members fill, a score out of reach: a value they hold that no
     # best cohort repeats, say). Against every filling the independent checker accepts: every
     # child of some filling scoring at least the threshold is kept in, whether the other places
-    # are told apart by count class or not (past PLACE_COMBINATIONS), and by class never more.
+    # are told apart by count class or not (past PLACE_CELLS), and by class never more.
     from selector.solve import fit
 
     state = pick.getstate()
@@ -354,7 +354,7 @@ def test_with_more_places_free_no_child_of_some_best_filling_is_left_out(
         expected, inside = answer
         assert expected <= inside
         pick.setstate(state)
-        with mock.patch.object(fit, "PLACE_COMBINATIONS", 0):
+        with mock.patch.object(fit, "PLACE_CELLS", 0):
             terms_alone = who_can_come_in(rows, replace(rules, size=size), free, lower, pick)
         assert terms_alone is not None and terms_alone[0] == expected
         assert inside <= terms_alone[1]

@@ -203,10 +203,10 @@ def gains(fitter: Fitter, kept: Sequence[int], candidates: np.ndarray) -> np.nda
     return np.asarray(fitter.swaps([list(kept)], candidates)[1][0].astype(np.int64) - base)
 
 
-# Combinations of count classes for the places beside a newcomer that `within_reach` works
-# through at most (rules with many count rules make many classes); past it the places are not
-# told apart by class.
-PLACE_COMBINATIONS = 5_000
+# Combinations of count classes for the places beside a newcomer, times the candidates, that
+# `within_reach` works through at most (at 60,000 rows, five declines: 126 x 59,605; rules
+# with many count rules make many classes); past it the places are not told apart by class.
+PLACE_CELLS = 20_000_000
 
 
 def within_reach(fitter: Fitter, kept: Sequence[int], possible: np.ndarray) -> np.ndarray:
@@ -243,7 +243,7 @@ def within_reach(fitter: Fitter, kept: Sequence[int], possible: np.ndarray) -> n
     caps = np.array([cap for _holds, _weight, cap in fitter.terms], dtype=np.int64)
     while possible.any():
         classes = np.unique(class_of[possible])
-        if math.comb(len(classes) + places - 1, places) > PLACE_COMBINATIONS:
+        if math.comb(len(classes) + places - 1, places) * int(possible.sum()) > PLACE_CELLS:
             class_of_here = np.zeros(fitter.n, dtype=np.int64)  # one class: the bound term by term
             classes, alike = np.zeros(1, dtype=np.int64), True
         else:
