@@ -389,6 +389,15 @@ def test_with_three_places_free_children_who_cannot_come_in_are_left_out_before_
     assert not check.violations(frame.reset_index(drop=True), lottery.drawn, DEFAULT_RULES)
 
 
+def let_in(rows: list[dict[str, object]], rules: Rules, kept: list[str], best: int) -> set[str]:
+    """The children a replacement keeping `kept` lets into its lottery (those kept among them)."""
+    from selector.solve.lottery.refill import _who_can_come_in
+
+    problem = build_problem(validated(rows).frame, rules)
+    at = {str(c): i for i, c in enumerate(problem.child_ids)}
+    return {str(problem.child_ids[i]) for i in _who_can_come_in(problem, [at[c] for c in kept], best)}
+
+
 def test_places_that_count_rules_claim_leave_out_a_newcomer_the_terms_alone_let_in() -> None:
     # Size 4, K1 (EHCP, 0-4) stays, three places free; at least 2 at SEN support; plan status
     # (values up to 3) and age band (up to 3) count 1 each, so a best filling scores 6. K3 and
@@ -397,16 +406,12 @@ def test_places_that_count_rules_claim_leave_out_a_newcomer_the_terms_alone_let_
     #   K2 (EHCP, 5-10) or K6 (EHCP, 20-25): plans 2 + bands 3 = 5.
     # Term by term K2 could reach 6 (its place and two more, each bringing a plan and a band);
     # by count class its two other places must both be at SEN support, which bring one plan.
-    from selector.solve.lottery.refill import _who_can_come_in
-
     rows = [{"plan_status": "EHCP", "age": 2}, {"plan_status": "EHCP", "age": 8},
             {"plan_status": "SEN_SUPPORT", "age": 8}, {"plan_status": "SEN_SUPPORT", "age": 13},
             {"plan_status": "ASSESSMENT", "age": 17}, {"plan_status": "EHCP", "age": 22}]
     rules = Rules(size=4, counts=(CountRule("plan_status", ("SEN_SUPPORT",), min=2),),
                   dimensions=(Dimension("plan_status", 1, 3), Dimension("age_band", 1, 3)))
-    problem = build_problem(validated(rows).frame, rules)
-    at = {str(c): i for i, c in enumerate(problem.child_ids)}
-    inside = {str(problem.child_ids[i]) for i in _who_can_come_in(problem, [at["K1"]], 6)}
+    inside = let_in(rows, rules, ["K1"], 6)
     assert inside == {"K1", "K3", "K4", "K5"}
     chances, drawn = refill_chances(rows, rules, ["K1"], 6)
     assert sorted(drawn) == ["K1", "K3", "K4", "K5"]
@@ -422,16 +427,12 @@ def test_a_newcomers_own_values_are_not_counted_again_for_the_places_beside_it()
     #   K2 (EHCP, 11-15): plans 2 + bands 3 = 5, not best.
     # The places beside K2 must both be at SEN support, whose new bands are 0-4 and 11-15; K2
     # holds 11-15 itself, so they add one band, not two: K2 is out.
-    from selector.solve.lottery.refill import _who_can_come_in
-
     rows = [{"plan_status": "EHCP", "age": 8}, {"plan_status": "EHCP", "age": 13},
             {"plan_status": "SEN_SUPPORT", "age": 2}, {"plan_status": "SEN_SUPPORT", "age": 13},
             {"plan_status": "ASSESSMENT", "age": 2}, {"plan_status": "EHCP", "age": 22}]
     rules = Rules(size=4, counts=(CountRule("plan_status", ("SEN_SUPPORT",), min=2),),
                   dimensions=(Dimension("plan_status", 1, 3), Dimension("age_band", 1, 4)))
-    problem = build_problem(validated(rows).frame, rules)
-    at = {str(c): i for i, c in enumerate(problem.child_ids)}
-    inside = {str(problem.child_ids[i]) for i in _who_can_come_in(problem, [at["K1"]], 6)}
+    inside = let_in(rows, rules, ["K1"], 6)
     assert inside == {"K1", "K3", "K4", "K5", "K6"}
 
 
