@@ -220,3 +220,31 @@ def test_a_stop_while_python_itself_starts_ends_with_the_one_line(tmp_path: Path
         assert process.returncode == exit_code, f"{where}: {stderr}"
         assert stderr.strip().splitlines()[-1] == STOPPED, where
         assert list(folder.iterdir()) == [], where
+
+
+def test_a_stop_while_the_launcher_itself_runs_is_never_lost(tmp_path: Path) -> None:
+    """Before Python starts, the installed command is a shell (it finds Python and checks that
+    `env` can hold signals). A stop then ends it by the signal itself: no line, but the run never
+    goes on as if nobody had asked it to stop (a shell trap would run only between commands, and
+    the shell could start Python first). An `env` that takes a second to answer keeps the shell
+    there, so the stop lands in it for certain."""
+    slow_env = tmp_path / "path" / "env"
+    slow_env.parent.mkdir()
+    slow_env.write_text('#!/bin/sh\ntouch "$LAUNCHER_WAITING"; sleep 1; exit 1\n')
+    slow_env.chmod(0o755)
+    sample = Path(__file__).resolve().parent.parent / "data" / "sample"
+    for signum, _ in SIGNALS:
+        folder = tmp_path / signal.Signals(signum).name
+        folder.mkdir()
+        waiting = tmp_path / f"{folder.name}-waiting"
+        process = subprocess.Popen(
+            [str(COMMAND), "select", str(sample / "caseload.csv"), "--contacts", str(sample / "contacts.csv"),
+             "--out", str(folder / "run")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "PATH": f"{slow_env.parent}{os.pathsep}{os.environ['PATH']}",
+                 "LAUNCHER_WAITING": str(waiting)})
+        wait_for(waiting)
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=60)
+        where = signal.Signals(signum).name
+        assert process.returncode == -signum, f"{where}: {stderr}"
+        assert list(folder.iterdir()) == [], where
