@@ -103,6 +103,18 @@ def test_the_template_around_a_cohort_pools_the_children_who_can_stand_in() -> N
     assert all(f.score(pick) == 2 for pick in itertools.product(*template.pools))
 
 
+def test_a_child_who_can_stand_in_for_two_members_is_in_one_pool_only() -> None:
+    # Services count 1 a value, up to 2; cohort K1 (service A) + K2 (service B) scores 2 and
+    # needs both. K3 holds A and B, so it could stand in for either: it is kept in the first
+    # member's pool only, so no draw takes it twice (K3 with K3 would be no cohort at all).
+    rows = [{"services": services} for services in ("A", "B", "A;B")]
+    rules = Rules(size=2, dimensions=(Dimension("services", 1, 2),))
+    f = Fitter(build_problem(validated(rows).frame, rules), 2)
+    template = Roles(f).template((0, 1))
+    assert template == Column(((0, 2), (1,)))
+    assert all(f.score(pick) == 2 for pick in itertools.product(*template.pools))
+
+
 def test_candidates_alike_are_checked_once_and_each_gets_its_own_answer() -> None:
     # Three more children alike for every rule and term to K1, K2 and K4 (so 8 candidates in 5
     # classes: the checker then works per class), with settings of their own: K6 shares K1's
