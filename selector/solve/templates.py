@@ -69,6 +69,7 @@ class Roles:
                       else np.zeros((n, 0), dtype=bool))
         # Each value's place when values are ordered rarest first (fewest holders; ties by position).
         self.rarity = np.argsort(np.argsort(self.holds.sum(axis=0), kind="stable"))
+        self.held: dict[int, list[int]] = {}  # each child's values, rarest first (see _held)
         self.term_of = np.repeat(np.arange(len(self.terms)), [b - a for a, b, _w, _c in self.terms]).tolist()
         flags = fitter.count_flags.T.astype(bool)
         # Candidates alike for every count rule and holding the same values form one class;
@@ -79,9 +80,11 @@ class Roles:
         # so that the classes fit for a role are found with a few word operations each.
         self.class_kind = distinct_rows(flags[first])[2] if flags.shape[1] else np.zeros(len(first), dtype=np.int64)
         self.class_bits = packed_words(self.holds[first])
-        # The classes of each count-rule kind, and their bits: a role looks only among its own kind.
+        # The classes of each count-rule kind, and their bits word by word: a role looks only
+        # among its own kind (numpy's reductions over a few words cost more than the words).
         self.kind_classes = [np.flatnonzero(self.class_kind == k) for k in range(int(self.class_kind.max(initial=-1)) + 1)]
-        self.kind_bits = [self.class_bits[classes] for classes in self.kind_classes]
+        self.kind_words = [[np.ascontiguousarray(self.class_bits[classes, w]) for w in range(self.class_bits.shape[1])]
+                           for classes in self.kind_classes]
         self.class_order = np.argsort(self.class_of, kind="stable")
         self.class_bounds = np.concatenate(([0], np.cumsum(np.bincount(self.class_of))))
         self.classes = len(first)
@@ -94,54 +97,82 @@ class Roles:
     def roles(self, cohort: Sequence[int]) -> np.ndarray:
         """The members' values, less every value the score can spare (rarest first, since a rare
         value required narrows a pool most)."""
-        roles = self.holds[list(cohort)].copy()
-        holders = roles.sum(axis=0).tolist()  # how many roles hold each value
-        covered = [sum(1 for h in holders[a:b] if h) for a, b, _weight, _cap in self.terms]
+        held = [self._held(c) for c in cohort]
+        holders = [0] * self.holds.shape[1]  # how many roles hold each value
+        for values in held:
+            for v in values:
+                holders[v] += 1
+        covered = [0] * len(self.terms)
+        for v, h in enumerate(holders):
+            if h:
+                covered[self.term_of[v]] += 1
         score = sum(weight * min(c, cap) for c, (_a, _b, weight, cap) in zip(covered, self.terms, strict=True))
-        for k in range(len(cohort)):
-            held = np.flatnonzero(roles[k])
-            for v in held[np.argsort(self.rarity[held])].tolist():  # its values, rarest first
+        kept_role, kept_value = [], []
+        for k, values in enumerate(held):
+            for v in values:  # its values, rarest first
                 if holders[v] > 1:  # another role still covers it: the score is unchanged
-                    roles[k, v] = False
                     holders[v] -= 1
                     continue
                 t = self.term_of[v]
                 weight, cap = self.terms[t][2], self.terms[t][3]
                 loss = weight * (min(covered[t], cap) - min(covered[t] - 1, cap))
                 if score - loss >= self.threshold:
-                    roles[k, v] = False
                     holders[v] -= 1
                     covered[t] -= 1
                     score -= loss
+                    continue
+                kept_role.append(k)
+                kept_value.append(v)
+        roles = np.zeros((len(cohort), self.holds.shape[1]), dtype=bool)
+        roles[kept_role, kept_value] = True
         return roles
+
+    def _held(self, child: int) -> list[int]:
+        """A child's values, rarest first (kept: the same children are in many cohorts)."""
+        values = self.held.get(child)
+        if values is None:
+            row = np.flatnonzero(self.holds[child])
+            values = self.held[child] = row[np.argsort(self.rarity[row])].tolist()
+        return values
 
     def template(self, cohort: Sequence[int]) -> Column | None:
         """The template around a cohort that meets every rule and reaches the threshold, or None
         when a pool ends up empty."""
         cohort = list(cohort)
-        roles = self.roles(cohort)
-        taken = np.zeros(self.n, dtype=bool)
-        pools = []
-        for member, needed in zip(cohort, packed_words(roles), strict=True):
+        needed = packed_words(self.roles(cohort))
+        fit = []  # each role's classes: those of its member's kind for the count rules holding its values
+        for member, role_words in zip(cohort, needed, strict=True):
             kind = int(self.class_kind[self.class_of[member]])
-            holding = ((self.kind_bits[kind] & needed) == needed).all(axis=1)
-            pool = self._members(self.kind_classes[kind][holding])
-            pool = pool[~taken[pool]]  # a child in two pools stays in the first
-            taken[pool] = True
-            pools.append(pool)
+            holding = None
+            for words, word in zip(self.kind_words[kind], role_words, strict=True):
+                holds = (words & word) == word
+                holding = holds if holding is None else holding & holds
+            fit.append(self.kind_classes[kind] if holding is None else self.kind_classes[kind][holding])
+        pools = self._pools(fit)
         for (group, most), shared in zip(self.groups, self.group_counts, strict=True):
             pools = self._spread(pools, group, most, [int(group[c]) for c in cohort], shared)
         if not all(len(p) for p in pools):
             return None
         return Column(tuple(sorted(tuple(p.tolist()) for p in pools)))
 
-    def _members(self, classes: np.ndarray) -> np.ndarray:
-        """The candidates of these classes, in order (positions): a pool is read class by class,
-        not by a pass over the whole caseload."""
+    def _pools(self, fit: list[np.ndarray]) -> list[np.ndarray]:
+        """Each role's pool (positions, in order) from the classes fit for it: read class by
+        class, not by a pass over the whole caseload, for every role at once; a child fit for
+        two roles stays in the first one's pool."""
+        role = np.repeat(np.arange(len(fit)), [len(classes) for classes in fit])
+        classes = np.concatenate(fit)
         starts, ends = self.class_bounds[classes], self.class_bounds[classes + 1]
         lengths = ends - starts
         offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-        return np.sort(self.class_order[offsets + np.arange(int(lengths.sum()))])
+        members = self.class_order[offsets + np.arange(int(lengths.sum()))]
+        role = np.repeat(role, lengths)
+        order = np.lexsort((role, members))  # by child, then role: each child's first role first
+        members, role = members[order], role[order]
+        first = np.ones(len(members), dtype=bool)
+        first[1:] = members[1:] != members[:-1]
+        members, role = members[first], role[first]
+        order = np.lexsort((members, role))  # by role, then child
+        return np.split(members[order], np.cumsum(np.bincount(role, minlength=len(fit)))[:-1])
 
     @staticmethod
     def _spread(pools: list[np.ndarray], group: np.ndarray, most: int, own: list[int], shared: int
