@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from selector import check
 from selector.contract.errors import InfeasibleSelectionError, RulesError
 from selector.contract.rules import CountRule, Dimension, Rules, SpreadRule
 from selector.solve import SelectionParams, build_problem, solve_replacement
+from selector.solve.constraints import implied_by_score
 from selector.solve.reserves import find_reserves
 from selector.solve.search import solve_cohort
 from tests.conftest import solve_frame, validated
@@ -92,6 +96,44 @@ def test_services_count_each_service() -> None:
 def test_excluded_child_is_never_chosen() -> None:
     rows = [{"primary_need": "PD", "exclude": "yes"}, {"primary_need": "ASD"}, {"primary_need": "SLCN"}]
     assert sorted(best_of(rows, Rules(size=2, dimensions=NEED_ONLY))) == ["K2", "K3"]
+
+
+def test_a_locality_the_score_must_cover_once_per_member_is_held_by_one_member_at_most() -> None:
+    # Size 2; locality counts 2 a value (up to 2), the age band 1 (up to 2): the most is 6.
+    #   K1 North 8 (5-10)   K2 North 12 (11-15)   K3 South 8 (5-10)   K4 no locality 3 (0-4)
+    # At 5 the score can spare 1, less than the locality's 2: every cohort reaching 5 covers two
+    # localities, so it is K1 or K2 (not both: one North) with K3; K4, of no locality, is in
+    # none. At 4 the score can spare 2, the locality's weight: nothing is implied (K1 + K2 reach 4).
+    rows = [{"locality": "North", "age": 8}, {"locality": "North", "age": 12},
+            {"locality": "South", "age": 8}, {"locality": "", "age": 3}]
+    rules = Rules(size=2, dimensions=(Dimension("locality", 2, 2), Dimension("age_band", 1, 2)))
+    problem = build_problem(validated(rows).frame, rules)
+    at_most_one, left_out = implied_by_score(problem, 5)
+    assert [holders.tolist() for holders in at_most_one] == [[0, 1]]  # North (South has one holder)
+    assert left_out.tolist() == [3]
+    at_most_one, left_out = implied_by_score(problem, 4)
+    assert at_most_one == [] and left_out.tolist() == []
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=caseload_rows(min_rows=3, max_rows=9), rules=small_rules(), data=st.data())
+def test_what_a_score_implies_holds_for_every_cohort_reaching_it(rows: list[dict[str, object]], rules: Rules,
+                                                                 data: st.DataObject) -> None:
+    # Every cohort the independent checker scores at or above the threshold (all of them,
+    # whatever the hard rules) keeps the limits: no two members of a group, no child left out.
+    frame = validated(rows).frame
+    problem = build_problem(frame, rules)
+    if problem.n < rules.size:
+        return
+    ids = [str(i) for i in problem.child_ids]
+    scores = {cohort: check.score(frame, [ids[i] for i in cohort], rules)
+              for cohort in itertools.combinations(range(problem.n), rules.size)}
+    threshold = data.draw(st.integers(0, max(scores.values()) + 1))
+    at_most_one, left_out = implied_by_score(problem, threshold)
+    for cohort, score in scores.items():
+        if score >= threshold:
+            assert not set(cohort) & set(left_out.tolist()), (cohort, score)
+            assert all(len(set(cohort) & set(holders.tolist())) <= 1 for holders in at_most_one), (cohort, score)
 
 
 def test_unknown_rule_column_is_a_rules_error() -> None:
