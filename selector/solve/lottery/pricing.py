@@ -18,7 +18,7 @@ from collections.abc import Generator, Sequence
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ..constraints import CohortModel
+from ..constraints import CohortModel, add_score_floor
 from ..fit import rests_of
 from ..problem import Problem, subset
 from ..settings import SelectionParams, make_solver
@@ -239,7 +239,15 @@ class Pricing:
         m = CohortModel(problem)
         for cohort in exclude:
             m.model.add(sum(m.x[i] for i in cohort) <= len(cohort) - 1)
-        m.model.add(m.score >= self.findings.threshold)
+        if first_only and prove:
+            # Discovery's search over the whole caseload for a child not yet in a cohort: any
+            # cohort will do, or the proof of none, and what the score implies prunes both (at
+            # 600 rows with crowded settings, 17.5 -> 12.3 s). Only there: in the searches of a
+            # pool it gave the sample a slightly less even lottery (s/U 0.320 -> 0.318), and in
+            # every search it made a caseload with 60 localities three times slower.
+            add_score_floor(m, self.findings.threshold)
+        else:
+            m.model.add(m.score >= self.findings.threshold)
         total = sum(int(w) * x for w, x in zip(weights, m.x, strict=True) if w)
         m.model.add(total >= above + 1)
         m.model.maximize(total)
