@@ -92,8 +92,6 @@ def add_coverage_term(m: CohortModel, dim: Dimension, values: Sequence[tuple[str
     return cast(cp_model.LinearExpr, dim.weight * sum(covered))
 
 
-
-
 def add_score_floor(m: CohortModel, threshold: int) -> None:
     """A score of at least `threshold`, with what `implied_by_score` finds it implies stated too,
     so that CP-SAT prunes by it (the cohorts allowed are the same)."""
