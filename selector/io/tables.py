@@ -340,6 +340,7 @@ def _read_parquet(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
 # ---------------------------------------------------------------- writing
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PATTERN = r"[=+\-@\t\r]"  # the same starts, for a whole column at once
 
 
 def escape_formula(value: object) -> object:
@@ -359,11 +360,13 @@ def frame_to_csv_bytes(frame: pd.DataFrame) -> bytes:
     safe = frame.copy()
     safe.columns = [escape_formula(str(c)) for c in safe.columns]
     for column in safe.columns:
-        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+        if safe[column].dtype == object:  # text, numbers or both: cell by cell
             safe[column] = safe[column].map(escape_formula)
+        elif pd.api.types.is_string_dtype(safe[column]):  # text only: the cells to quote found at once
+            formula = safe[column].str.match(FORMULA_PATTERN, na=False).to_numpy(dtype=bool)
+            if formula.any():
+                safe[column] = safe[column].map(escape_formula)
     return ("\ufeff" + safe.to_csv(index=False, lineterminator="\n")).encode("utf-8")
-
-
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
