@@ -7,12 +7,14 @@ import itertools
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ortools.sat.python import cp_model
 
 from selector import check
 from selector.contract.errors import InfeasibleSelectionError, RulesError
 from selector.contract.rules import CountRule, Dimension, Rules, SpreadRule
 from selector.solve import SelectionParams, build_problem, solve_replacement
-from selector.solve.constraints import implied_by_score
+from selector.solve.constraints import CohortModel, add_never_twice
+from selector.solve.lottery.kinds import apart
 from selector.solve.reserves import find_reserves
 from selector.solve.search import solve_cohort
 from tests.conftest import solve_frame, validated
@@ -108,19 +110,35 @@ def test_a_locality_the_score_must_cover_once_per_member_is_held_by_one_member_a
             {"locality": "South", "age": 8}, {"locality": "", "age": 3}]
     rules = Rules(size=2, dimensions=(Dimension("locality", 2, 2), Dimension("age_band", 1, 2)))
     problem = build_problem(validated(rows).frame, rules)
-    at_most_one, left_out = implied_by_score(problem, 5)
-    assert [holders.tolist() for holders in at_most_one] == [[0, 1]]  # North (South has one holder)
-    assert left_out.tolist() == [3]
-    at_most_one, left_out = implied_by_score(problem, 4)
-    assert at_most_one == [] and left_out.tolist() == []
+    assert [value.tolist() for value in apart(problem, 5)] == [[0, 0, 1, -1]]
+    assert apart(problem, 4) == []
+
+
+def test_the_model_told_the_values_no_two_members_share_allows_only_those_cohorts() -> None:
+    # The caseload above at 5: told only those limits (not the score), CP-SAT allows K1 + K3 and
+    # K2 + K3, and no pair with K1 and K2 (one North) or with K4 (no locality).
+    rows = [{"locality": "North", "age": 8}, {"locality": "North", "age": 12},
+            {"locality": "South", "age": 8}, {"locality": "", "age": 3}]
+    rules = Rules(size=2, dimensions=(Dimension("locality", 2, 2), Dimension("age_band", 1, 2)))
+    problem = build_problem(validated(rows).frame, rules)
+    allowed = []
+    for pair in itertools.combinations(range(4), 2):
+        m = CohortModel(problem)
+        add_never_twice(m, apart(problem, 5))
+        for i in pair:
+            m.model.add(m.x[i] == 1)
+        if cp_model.CpSolver().solve(m.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            allowed.append(pair)
+    assert allowed == [(0, 2), (1, 2)]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=caseload_rows(min_rows=3, max_rows=9), rules=small_rules(), data=st.data())
-def test_what_a_score_implies_holds_for_every_cohort_reaching_it(rows: list[dict[str, object]], rules: Rules,
-                                                                 data: st.DataObject) -> None:
+def test_values_no_two_members_share_hold_for_every_cohort_reaching_the_score(
+        rows: list[dict[str, object]], rules: Rules, data: st.DataObject) -> None:
     # Every cohort the independent checker scores at or above the threshold (all of them,
-    # whatever the hard rules) keeps the limits: no two members of a group, no child left out.
+    # whatever the hard rules) has, in each dimension `apart` names, a value for every member and
+    # no value twice: what discovery's search tells CP-SAT (add_never_twice).
     frame = validated(rows).frame
     problem = build_problem(frame, rules)
     if problem.n < rules.size:
@@ -129,11 +147,11 @@ def test_what_a_score_implies_holds_for_every_cohort_reaching_it(rows: list[dict
     scores = {cohort: check.score(frame, [ids[i] for i in cohort], rules)
               for cohort in itertools.combinations(range(problem.n), rules.size)}
     threshold = data.draw(st.integers(0, max(scores.values()) + 1))
-    at_most_one, left_out = implied_by_score(problem, threshold)
-    for cohort, score in scores.items():
-        if score >= threshold:
-            assert not set(cohort) & set(left_out.tolist()), (cohort, score)
-            assert all(len(set(cohort) & set(holders.tolist())) <= 1 for holders in at_most_one), (cohort, score)
+    for value in apart(problem, threshold):
+        for cohort, score in scores.items():
+            if score >= threshold:
+                held = value[list(cohort)].tolist()
+                assert min(held) >= 0 and len(set(held)) == len(held), (cohort, score, held)
 
 
 def test_unknown_rule_column_is_a_rules_error() -> None:

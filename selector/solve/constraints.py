@@ -92,41 +92,20 @@ def add_coverage_term(m: CohortModel, dim: Dimension, values: Sequence[tuple[str
     return cast(cp_model.LinearExpr, dim.weight * sum(covered))
 
 
-def add_score_floor(m: CohortModel, threshold: int) -> None:
-    """A score of at least `threshold`, with what `implied_by_score` finds it implies stated too,
-    so that CP-SAT prunes by it (the cohorts allowed are the same)."""
-    m.model.add(m.score >= threshold)
-    at_most_one, left_out = implied_by_score(m.problem, threshold)
-    for holders in at_most_one:
-        m.model.add_at_most_one(m.x[i] for i in holders)
-    for i in left_out.tolist():
+
+def add_never_twice(m: CohortModel, dimensions: Sequence[np.ndarray]) -> None:
+    """Dimensions whose values no two members of a cohort share, each as every candidate's value
+    (-1: none), as `lottery.kinds.apart` finds them from the score a cohort must reach: at most
+    one holder of each value, and no candidate without one (a member holding none leaves the
+    dimension a value short, as two sharing one do). Implied by the score; stated so that
+    CP-SAT prunes by it (the cohorts allowed are the same)."""
+    left_out = np.zeros(m.problem.n, dtype=bool)
+    for value in dimensions:
+        order = np.argsort(value, kind="stable")
+        codes, starts, counts = np.unique(value[order], return_index=True, return_counts=True)
+        for code, start, count in zip(codes.tolist(), starts.tolist(), counts.tolist(), strict=True):
+            if code >= 0 and count > 1:
+                m.model.add_at_most_one(m.x[i] for i in order[start:start + count].tolist())
+        left_out |= value < 0
+    for i in np.flatnonzero(left_out).tolist():
         m.model.add(m.x[i] == 0)
-
-
-def implied_by_score(problem: Problem, threshold: int) -> tuple[list[np.ndarray], np.ndarray]:
-    """What a score of at least `threshold` implies: groups of candidates (positions) of whom a
-    cohort holds at most one, and candidates no such cohort holds.
-
-    A term whose weight is more than the score can spare (the most every term could give, less
-    the threshold) must cover its most. When each child holds at most one of its values and
-    that most is the cohort's size (a need or a locality covered six times in a cohort of six),
-    every member holds a value of it and no two the same. (Limits of two or more per value, for
-    terms with a smaller most such as the age band, are implied too, but slowed CP-SAT's searches
-    where these sped them up: benchmarks/lottery.md.)"""
-    size, n = problem.rules.size, problem.n
-    terms = []
-    for dim, values in zip(problem.rules.dimensions, problem.coverage, strict=True):
-        held = [holders for _value, holders in values if len(holders)]
-        per_child = np.bincount(np.concatenate(held), minlength=n) if held else np.zeros(n, dtype=np.int64)
-        single = bool(per_child.max(initial=0) <= 1)
-        most = min(dim.cap, len(held), size) if single else min(dim.cap, len(held))
-        terms.append((dim.weight, most, single, held, per_child))
-    spare = sum(weight * most for weight, most, _single, _held, _per_child in terms) - threshold
-    at_most_one: list[np.ndarray] = []
-    left_out = np.zeros(n, dtype=bool)
-    for weight, most, single, held, per_child in terms:
-        if spare < 0 or weight <= spare or not single or most != size:
-            continue
-        at_most_one.extend(holders for holders in held if len(holders) > 1)
-        left_out |= per_child == 0
-    return at_most_one, np.flatnonzero(left_out)

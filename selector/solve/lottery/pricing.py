@@ -18,12 +18,13 @@ from collections.abc import Generator, Sequence
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ..constraints import CohortModel, add_score_floor
+from ..constraints import CohortModel, add_never_twice
 from ..fit import rests_of
 from ..problem import Problem, subset
 from ..settings import SelectionParams, make_solver
 from .budget import PRICING_DETERMINISTIC_TIME, OutOfWork
 from .findings import Findings
+from .kinds import apart
 from .result import TOLERANCE
 
 WEIGHT_SCALE = 10**9  # duals to CP-SAT's whole-number weights
@@ -239,15 +240,14 @@ class Pricing:
         m = CohortModel(problem)
         for cohort in exclude:
             m.model.add(sum(m.x[i] for i in cohort) <= len(cohort) - 1)
+        m.model.add(m.score >= self.findings.threshold)
         if first_only and prove:
             # Discovery's search over the whole caseload for a child not yet in a cohort: any
-            # cohort will do, or the proof of none, and what the score implies prunes both (at
-            # 600 rows with crowded settings, 17.5 -> 12.3 s). Only there: in the searches of a
-            # pool it gave the sample a slightly less even lottery (s/U 0.320 -> 0.318), and in
-            # every search it made a caseload with 60 localities three times slower.
-            add_score_floor(m, self.findings.threshold)
-        else:
-            m.model.add(m.score >= self.findings.threshold)
+            # cohort will do, or the proof of none, and the values no two members can share
+            # prune both (at 600 rows with crowded settings, 17.5 -> 12.3 s). Only there: in the
+            # searches of a pool it gave the sample a slightly less even lottery (s/U 0.320 ->
+            # 0.318), and in every search it made a caseload with 60 localities three times slower.
+            add_never_twice(m, apart(problem, self.findings.threshold))
         total = sum(int(w) * x for w, x in zip(weights, m.x, strict=True) if w)
         m.model.add(total >= above + 1)
         m.model.maximize(total)
