@@ -469,6 +469,23 @@ def test_each_of_a_few_children_a_rule_needs_gets_a_cohort_of_its_own() -> None:
     assert all(findings.fitter.shortfall([a], np.array([b]))[0] == 0 for a, b in findings.cohorts)
 
 
+def test_a_child_without_a_value_no_two_members_may_share_is_an_outcast() -> None:
+    # Size 2, one point per distinct locality (cap 2); the lottery's cohorts score 2, so every
+    # member brings a locality of its own. K1 North, K2 South, K3 with no locality recorded: K3
+    # beside anyone covers one locality only, so no cohort holds it. At a threshold of 1 it may
+    # come in (K1 + K3 scores 1).
+    from selector.solve.lottery.budget import Meter
+    from selector.solve.lottery.discovery import _outcasts
+    from selector.solve.lottery.findings import Findings
+
+    rows = [{"locality": "North"}, {"locality": "South"}, {"locality": ""}]
+    rules = Rules(size=2, dimensions=(Dimension("locality", 1, 2),))
+    findings = Findings(build_problem(validated(rows).frame, rules), 2, Meter(1.0, float("inf")))
+    assert _outcasts(findings).tolist() == [False, False, True]
+    findings = Findings(build_problem(validated(rows).frame, rules), 1, Meter(1.0, float("inf")))
+    assert not _outcasts(findings).any()
+
+
 def test_a_child_no_child_of_a_scarce_rule_can_sit_beside_is_an_outcast() -> None:
     # Size 2, one point per distinct need (cap 2), at least one child in AP; the lottery's
     # cohorts score 2, so no cohort holds two children of one need.

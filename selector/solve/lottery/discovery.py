@@ -168,11 +168,15 @@ def _outcasts(findings: Findings) -> np.ndarray:
     cohort meets from a few children (at most SCARCE: the few in alternative provision, say),
     none of whom can sit beside the child (they share a value no cohort of the lottery repeats,
     such as the need when every cohort must cover six, or a setting or practitioner that a
-    cohort may hold once). Children the rule counts are never outcasts by it."""
+    cohort may hold once). Children the rule counts are never outcasts by it. And a child with
+    no value of such a dimension (no locality, when every cohort must cover six): beside it the
+    dimension is a value short, as with two members sharing one."""
     problem = findings.problem
     never_twice = apart(problem, findings.threshold)
     once = [(codes, shared) for codes, shared, most in findings.fitter.spreads if most <= 1]
     outcast = np.zeros(problem.n, dtype=bool)
+    for value in never_twice:
+        outcast |= value < 0
     for rule, members in zip(problem.rules.counts, problem.count_members, strict=True):
         if not rule.min or not len(members) or len(members) > SCARCE:
             continue
