@@ -100,27 +100,27 @@ def test_excluded_child_is_never_chosen() -> None:
     assert sorted(best_of(rows, Rules(size=2, dimensions=NEED_ONLY))) == ["K2", "K3"]
 
 
+# Size 2; locality counts 2 a value (up to 2), the age band 1 (up to 2): the most is 6.
+#   K1 North 8 (5-10)   K2 North 12 (11-15)   K3 South 8 (5-10)   K4 no locality 3 (0-4)
+LOCALITY_ROWS = [{"locality": "North", "age": 8}, {"locality": "North", "age": 12},
+                 {"locality": "South", "age": 8}, {"locality": "", "age": 3}]
+LOCALITY_RULES = Rules(size=2, dimensions=(Dimension("locality", 2, 2), Dimension("age_band", 1, 2)))
+
+
 def test_a_locality_the_score_must_cover_once_per_member_is_held_by_one_member_at_most() -> None:
-    # Size 2; locality counts 2 a value (up to 2), the age band 1 (up to 2): the most is 6.
-    #   K1 North 8 (5-10)   K2 North 12 (11-15)   K3 South 8 (5-10)   K4 no locality 3 (0-4)
-    # At 5 the score can spare 1, less than the locality's 2: every cohort reaching 5 covers two
-    # localities, so it is K1 or K2 (not both: one North) with K3; K4, of no locality, is in
-    # none. At 4 the score can spare 2, the locality's weight: nothing is implied (K1 + K2 reach 4).
-    rows = [{"locality": "North", "age": 8}, {"locality": "North", "age": 12},
-            {"locality": "South", "age": 8}, {"locality": "", "age": 3}]
-    rules = Rules(size=2, dimensions=(Dimension("locality", 2, 2), Dimension("age_band", 1, 2)))
-    problem = build_problem(validated(rows).frame, rules)
+    # The caseload above. At 5 the score can spare 1, less than the locality's 2: every cohort
+    # reaching 5 covers two localities, so it is K1 or K2 (not both: one North) with K3; K4, of
+    # no locality, is in none. At 4 the score can spare 2, the locality's weight: nothing is
+    # implied (K1 + K2 reach 4).
+    problem = build_problem(validated(LOCALITY_ROWS).frame, LOCALITY_RULES)
     assert [value.tolist() for value in apart(problem, 5)] == [[0, 0, 1, -1]]
     assert apart(problem, 4) == []
 
 
 def test_the_model_told_the_values_no_two_members_share_allows_only_those_cohorts() -> None:
-    # The caseload above at 5: told only those limits (not the score), CP-SAT allows K1 + K3 and
+    # The caseload above, at 5: told only those limits (not the score), CP-SAT allows K1 + K3 and
     # K2 + K3, and no pair with K1 and K2 (one North) or with K4 (no locality).
-    rows = [{"locality": "North", "age": 8}, {"locality": "North", "age": 12},
-            {"locality": "South", "age": 8}, {"locality": "", "age": 3}]
-    rules = Rules(size=2, dimensions=(Dimension("locality", 2, 2), Dimension("age_band", 1, 2)))
-    problem = build_problem(validated(rows).frame, rules)
+    problem = build_problem(validated(LOCALITY_ROWS).frame, LOCALITY_RULES)
     allowed = []
     for pair in itertools.combinations(range(4), 2):
         m = CohortModel(problem)
