@@ -92,7 +92,6 @@ def add_coverage_term(m: CohortModel, dim: Dimension, values: Sequence[tuple[str
     return cast(cp_model.LinearExpr, dim.weight * sum(covered))
 
 
-
 def add_never_twice(m: CohortModel, dimensions: Sequence[np.ndarray]) -> None:
     """Dimensions whose values no two members of a cohort share, each as every candidate's value
     (-1: none), as `lottery.kinds.apart` finds them from the score a cohort must reach: at most
