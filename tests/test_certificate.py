@@ -20,6 +20,7 @@ from selector.solve import SelectionParams, build_problem
 from selector.solve.fit import Fitter
 from selector.solve.lottery import fair_lottery
 from selector.solve.lottery.bound import maximin_bound
+from selector.solve.lottery.listing import LIST_CHILDREN
 from tests.conftest import SAMPLE, run, validated
 from tests.test_lottery import leximin_by_enumeration
 
@@ -50,10 +51,11 @@ def test_a_rare_value_every_best_cohort_needs_bounds_the_others() -> None:
        ap=st.lists(st.booleans(), min_size=7, max_size=7),
        ages=st.lists(st.sampled_from([3, 8, 13, 17, 21]), min_size=7, max_size=7),
        settings_=st.lists(st.sampled_from(["S1", "S2", "S3"]), min_size=7, max_size=7),
-       size=st.integers(2, 3), need_ap=st.booleans(), spread=st.booleans())
+       size=st.integers(2, 3), need_ap=st.booleans(), spread=st.booleans(),
+       listing=st.sampled_from([0, LIST_CHILDREN]))
 def test_the_certificate_holds_against_the_enumerated_maximin(needs: list[str], ap: list[bool], ages: list[int],
                                                               settings_: list[str], size: int, need_ap: bool,
-                                                              spread: bool) -> None:
+                                                              spread: bool, listing: int) -> None:
     rows = [{"primary_need": n, "setting_type": "AP" if a else "MAINSTREAM", "age": age, "setting_id": s}
             for n, a, age, s in zip(needs, ap, ages, settings_, strict=False)]
     counts = (CountRule("setting_type", ("AP",), min=1),) if need_ap else ()
@@ -72,7 +74,7 @@ def test_the_certificate_holds_against_the_enumerated_maximin(needs: list[str], 
     # The bound is a bound: no lottery does better than it.
     assert maximin_bound(Fitter(problem, optimum), possible) >= maximin - 1e-6
     # A lottery proved fairest reaches its first level, and its certificate says so.
-    lottery = fair_lottery(problem, PARAMS, optimum)
+    lottery = fair_lottery(problem, PARAMS, optimum, listing=listing)  # column generation, or every cohort listed
     assert lottery.proved and lottery.bound is not None
     assert lottery.bound >= maximin - 1e-6
     assert lottery.smallest == pytest.approx(maximin, abs=1e-6)

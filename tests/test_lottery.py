@@ -19,6 +19,7 @@ from selector.contract.rules import CountRule, Dimension, Rules, SpreadRule
 from selector.solve import SelectionParams, build_problem, master
 from selector.solve.fit import distinct_rows
 from selector.solve.lottery import child_types, draw, fair_lottery, leximin
+from selector.solve.lottery.listing import LIST_CHILDREN
 from selector.solve.master import Master, group_types
 from selector.solve.templates import Column
 from tests.conftest import validated
@@ -235,7 +236,7 @@ def test_a_lottery_cut_short_makes_its_largest_chance_as_small_as_it_can_be(need
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(leximin, "SPREAD_SHARE", 1.0)  # no work for the levels: straight to spreading
         patch.setattr(leximin, "SPREAD_BEYOND", 1.0)
-        cut = fair_lottery(build_problem(frame, rules), replace(PARAMS, lottery_work=5.0), optimum)
+        cut = fair_lottery(build_problem(frame, rules), replace(PARAMS, lottery_work=5.0), optimum, listing=0)
     assert not cut.proved and cut.spread_floor is not None
     assert cut.smallest >= cut.spread_floor - 1e-6
     assert cut.chances.max() == pytest.approx(smallest_largest_by_enumeration(frame, rules, cut.spread_floor - 1e-7),
@@ -249,9 +250,10 @@ NEEDS = ("ASD", "MLD", "SEMH", "HI")
 @given(needs=st.lists(st.sampled_from(NEEDS), min_size=4, max_size=7),
        ap=st.lists(st.booleans(), min_size=7, max_size=7),
        ages=st.lists(st.sampled_from([3, 8, 13, 17, 21]), min_size=7, max_size=7),
-       size=st.integers(2, 3), need_ap=st.booleans())
+       size=st.integers(2, 3), need_ap=st.booleans(), listing=st.sampled_from([0, LIST_CHILDREN]))
 def test_leximin_matches_an_independent_computation(needs: list[str], ap: list[bool], ages: list[int],
-                                                    size: int, need_ap: bool) -> None:
+                                                    size: int, need_ap: bool, listing: int) -> None:
+    # Both ways the engine works: column generation (listing=0), and every cohort listed.
     rows = [{"primary_need": n, "setting_type": "AP" if a else "MAINSTREAM", "age": age}
             for n, a, age in zip(needs, ap, ages, strict=False)]
     counts = (CountRule("setting_type", ("AP",), min=1),) if need_ap else ()
@@ -263,7 +265,7 @@ def test_leximin_matches_an_independent_computation(needs: list[str], ap: list[b
     feasible = [c for c in itertools.combinations(frame["child_id"], size) if not check.violations(frame, c, rules)]
     optimum = max(check.score(frame, c, rules) for c in feasible)
     problem = build_problem(frame, rules)
-    lottery = fair_lottery(problem, PARAMS, optimum)
+    lottery = fair_lottery(problem, PARAMS, optimum, listing=listing)
     ours = dict(zip(problem.child_ids, lottery.chances, strict=True))
     assert ours == pytest.approx(expected, abs=1e-6)
     types = child_types(problem)
@@ -320,7 +322,7 @@ def test_a_lottery_cut_short_is_still_a_lottery_of_optimal_cohorts() -> None:
     rules = Rules(size=2, dimensions=NEED_CAP_2)
     frame = validated(rows).frame
     problem = build_problem(frame, rules)
-    lottery = fair_lottery(problem, replace(PARAMS, lottery_work=0.0), 2)
+    lottery = fair_lottery(problem, replace(PARAMS, lottery_work=0.0), 2, listing=0)
     assert not lottery.proved and lottery.complete and lottery.reproducible
     assert (lottery.chances > 0).all() and lottery.chances.sum() == pytest.approx(2.0)
     assert lottery.chances[1] == lottery.chances[2] == lottery.chances[3]
@@ -355,7 +357,7 @@ def test_a_pricing_that_stops_at_its_first_cohort_still_proves_the_leximin(needs
     optimum = max(check.score(frame, c, rules) for c in feasible)
 
     problem = build_problem(frame, rules)
-    lottery = fair_lottery(problem, PARAMS, optimum, pricing=FirstCohortOnly)
+    lottery = fair_lottery(problem, PARAMS, optimum, pricing=FirstCohortOnly, listing=0)
     ours = dict(zip(problem.child_ids, lottery.chances, strict=True))
     assert ours == pytest.approx(expected, abs=1e-6)
 

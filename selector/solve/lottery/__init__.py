@@ -9,6 +9,7 @@ In parts, each with what it computes:
   templates.py), and the rule checks (fit.py) charged to the budget.
 - discovery.py: a column for every type that can be drawn, whatever it costs.
 - pricing.py: new cohorts worth more than the LP's price under its duals, or a proof of none.
+- listing.py: every cohort, listed when few children can be drawn (each level then proved by its LP).
 - master.py (beside this package): the master LP over the columns, and its duals.
 - leximin.py: the levels, one by one, within the work (budget.py); `fair_lottery`.
 - drawing.py: the seeded draw, and the lottery as the outputs give it.

@@ -27,6 +27,7 @@ from .bound import maximin_bound
 from .budget import LP_WORK, SPREAD_BEYOND, SPREAD_SHARE, Meter, OutOfWork
 from .discovery import find_every_child
 from .findings import Findings
+from .listing import LIST_CHILDREN, every_cohort
 from .pricing import Enumerated, Pricing
 from .result import TOLERANCE, Lottery
 
@@ -37,7 +38,7 @@ DUAL_TOLERANCE = 1e-6
 def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, time_limit: float = 600.0,
                  fallback: Sequence[int] = (), pricing: type[Pricing] = Pricing,
                  progress: Callable[[str], None] | None = None,
-                 cohorts: Sequence[Sequence[int]] | None = None) -> Lottery:
+                 cohorts: Sequence[Sequence[int]] | None = None, listing: int = LIST_CHILDREN) -> Lottery:
     """The leximin lottery over the cohorts scoring at least `optimum` less `params.slack`%.
 
     Args:
@@ -56,6 +57,9 @@ def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, time_l
         cohorts: every cohort of the lottery (positions), when they are known (the best
             fillings of two free places): they are its columns, nothing is searched for, and
             each level the LP reaches over them is proved.
+        listing: when discovery finds at most this many children who can be drawn, every cohort
+            is listed (listing.py) and the lottery is worked out over the list as over `cohorts`
+            (0: never; column generation then, as for larger caseloads).
 
     Raises:
         SolverError: no cohort reaches the score, or none was found in time.
@@ -71,10 +75,17 @@ def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, time_l
         prices: Pricing = Enumerated(findings, params)
         _take_every_cohort(findings, [[int(back[i]) for i in c] for c in cohorts])
         complete = True
+        listed = True
     else:
         prices = pricing(findings, replace(params, workers=1, seed=0))
         complete = find_every_child(findings, prices, [int(back[i]) for i in fallback])  # in child-id order
-    found = _leximin(findings, prices, complete, Progress(progress, problem.n), first_level_counted=cohorts is None)
+        every = every_cohort(findings, params, listing) if complete else None
+        listed = every is not None
+        if every is not None:  # few children can be drawn: every cohort is a column, each level proved
+            findings = Findings(findings.problem, threshold, findings.meter)
+            prices = Enumerated(findings, params)
+            _take_every_cohort(findings, every)
+    found = _leximin(findings, prices, complete, Progress(progress, problem.n), first_level_counted=not listed)
     # The pools keep the canonical order (child-id order), which the draw follows.
     columns = tuple(Column(tuple(tuple(np.sort(order[np.asarray(pool, dtype=np.int64)]).tolist())
                                  for pool in column.pools)) for column in found.columns)
