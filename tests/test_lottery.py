@@ -685,3 +685,26 @@ def test_swaps_side_by_side_climb_as_one_at_a_time_and_cost_the_same(rows: list[
             expected[end] = None
     assert Pricing(findings, PARAMS).by_swaps(weights, price) == list(expected)
     assert findings.meter.used == used
+
+
+def test_columns_the_level_uses_however_little_are_kept_when_the_bulk_is_trimmed() -> None:
+    # Before spreading, the columns added in bulk that the level's LP does not use are dropped.
+    # A cohort of one: K1 (ASD) and K2 (MLD), each a column of its own, K2's in bulk. K2 was fixed
+    # at a level of 1.5e-7, so the LP gives her column 1.5e-7 less the fixed levels' slack (1e-7):
+    # 5e-8, below the tolerance on chances. Dropped as unused, K2's level could not be kept and the
+    # spreading LP had no solution (a generated 300-row caseload at --lottery-work 30 failed so).
+    from selector.solve.lottery.budget import Meter
+    from selector.solve.lottery.findings import Findings
+
+    rows = [{"primary_need": "ASD"}, {"primary_need": "MLD"}]
+    rules = Rules(size=1, dimensions=NEED_CAP_2)
+    findings = Findings(build_problem(validated(rows).frame, rules), 1, Meter(1.0, 10**9))
+    findings.add((0,), template=False)
+    findings.bulk = set()  # K1's column is not bulk: only K2's is
+    findings.add((1,), template=False)
+    master = Master(np.arange(2), findings.sizes, findings.columns, findings.type_of)
+    master.fix(int(master.group_of[findings.type_of[1]]), 1.5e-7)
+    assert 0 < master.solve()[1][1] <= 1e-7
+    leximin._trim(findings, master)
+    assert len(findings.columns) == 2
+    master.spread()  # the LP still has a solution

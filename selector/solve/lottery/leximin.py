@@ -226,7 +226,9 @@ def _trim(findings: Findings, master: Master) -> None:
     thousands of columns make spreading's LP slow, and the level needs only these)."""
     if not findings.bulk:
         return
-    used = np.array(master.solve()[1]) > TOLERANCE
+    # Any weight at all counts as used: many columns each below the tolerance on chances can
+    # hold a fixed level between them, and without them spreading's LP has no solution.
+    used = np.array(master.solve()[1]) > 0.0
     findings.keep([c for c, u in zip(findings.columns, used, strict=True) if u or c not in findings.bulk])
     master.extend(findings.columns, findings.type_of)
 
