@@ -88,3 +88,8 @@ def test_a_small_area_is_told_its_lottery_is_proved_the_fairest(tmp_path: Path) 
             "reached)).") in lines
     record = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
     assert record["lottery"]["proved"] is True
+    # The report says what proved the bound: the first level, not the relaxation.
+    report = (tmp_path / "run" / "report.md").read_text(encoding="utf-8")
+    assert ("no lottery over these cohorts could give every one of them more than 6.7% (the first level of the "
+            "fairest lottery, proved: no cohort could raise it), so the smallest chance is within 0.1% of the "
+            "fairest possible") in report

@@ -51,6 +51,14 @@ def certified_share(lottery: Chances) -> str:
     return f"at least {lottery.certified_percent} of the fairest possible."
 
 
+def bound_proof(lottery: Chances) -> str:
+    """What proves the certificate's bound: the first level itself once it was fixed (only a
+    proof that no cohort raises a level fixes it), else the linear relaxation."""
+    if lottery.levels and lottery.complete:
+        return "the first level of the fairest lottery, proved: no cohort could raise it"
+    return "a linear relaxation of the best cohorts proves it"
+
+
 def percent(value: float) -> str:
     """A chance or share as a percentage, two significant figures below 1%."""
     return f"{100 * value:.2g}%" if value < 0.01 else f"{100 * value:.1f}%"
@@ -142,9 +150,8 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution) -> Section | Non
     if lottery.bound is not None and lottery.certified is not None:
         paragraphs.append(
             f"Certificate: every child who can be drawn has a chance of at least {percent(lottery.smallest)}; no "
-            f"lottery over these cohorts could give every one of them more than {percent(lottery.bound)} (a linear "
-            "relaxation of the best cohorts proves it), so the smallest chance is "
-            f"{certified_share(lottery)}")
+            f"lottery over these cohorts could give every one of them more than {percent(lottery.bound)} "
+            f"({bound_proof(lottery)}), so the smallest chance is {certified_share(lottery)}")
     if lottery.proved:
         paragraphs.append("This lottery was proved the fairest possible.")
     else:
