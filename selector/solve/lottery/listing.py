@@ -62,7 +62,7 @@ def every_cohort(findings: Findings, params: SelectionParams, most_children: int
     meter = findings.meter
     solver = make_solver(replace(params, workers=1, seed=0), max(meter.wall_left(), 0.01))
     # CP-SAT's own linearization: listing with the full relaxation (ours for one worker) took
-    # 2-4 times as long on small caseloads.
+    # 2-6 times as long on small caseloads (benchmarks/lottery.md).
     solver.parameters.linearization_level = 1
     solver.parameters.enumerate_all_solutions = True
     solver.parameters.max_deterministic_time = LIST_DETERMINISTIC_TIME
