@@ -73,7 +73,7 @@ def test_a_list_too_long_leaves_the_lottery_to_column_generation(monkeypatch: py
 def test_a_small_area_is_told_its_lottery_is_proved_the_fairest(tmp_path: Path) -> None:
     # `selector sample --rows 300 --seed 1`: 42 of its children are in some best cohort. The
     # search alone found the fairest smallest chance, 1/15, but proved nothing within the work
-    # (its bound, the relaxation, said 9.28%: a certificate of 72%); listed, every level is
+    # (its bound, the relaxation, said 9.28%: a certificate of 71%); listed, every level is
     # proved and the bound is the first level itself.
     caseload, contacts = generate(300, seed=1)
     paths = write_csv(tmp_path / "caseload.csv", caseload), write_csv(tmp_path / "contacts.csv", contacts)
