@@ -44,6 +44,17 @@ def test_every_cohort_is_listed_once_for_each_set_of_types() -> None:
     assert sorted(every_cohort(found_everyone(), PARAMS) or []) == [(0, 1), (0, 4), (1, 4)]
 
 
+def test_each_cohort_is_listed_once_however_its_values_could_be_counted() -> None:
+    # Size 2, a point for a need, counted up to 1: every pair scores 1. A pair of two needs covers
+    # two values of which one counts: counted as the first or as the second need, it is still one
+    # cohort, listed once (three pairs, not six).
+    rows = [{"primary_need": n} for n in ("ASD", "MLD", "SEMH")]
+    rules = Rules(size=2, dimensions=(Dimension("primary_need", 1, 1),))
+    findings = Findings(build_problem(validated(rows).frame, rules), 1, Meter(1.0, time.perf_counter() + 60))
+    findings.seen[:] = True
+    assert sorted(every_cohort(findings, PARAMS) or []) == [(0, 1), (0, 2), (1, 2)]
+
+
 def test_no_list_for_more_children_than_it_is_made_for_or_a_list_too_long(monkeypatch: pytest.MonkeyPatch) -> None:
     assert every_cohort(found_everyone(), PARAMS, most_children=4) is None  # 5 children can be drawn
     monkeypatch.setattr(listing, "LIST_COHORTS", 2)

@@ -18,7 +18,7 @@ class CohortModel:
     infeasibility can be explained and rules relaxed."""
 
     def __init__(self, problem: Problem, guarded: bool = False, *, earlier: Sequence[Sequence[int]] = (),
-                 fixed: Sequence[int] = (), max_overlap: int = 0) -> None:
+                 fixed: Sequence[int] = (), max_overlap: int = 0, exact: bool = False) -> None:
         self.problem = problem
         self.guarded = guarded
         self.model = cp_model.CpModel()
@@ -29,8 +29,9 @@ class CohortModel:
             add_count_rule(self, rule, members)
         for spread, groups in zip(problem.rules.spreads, problem.spread_groups, strict=True):
             add_spread_rule(self, spread, groups)
+        term = add_exact_coverage_term if exact else add_coverage_term
         self.score = sum(
-            (add_coverage_term(self, dim, values)
+            (term(self, dim, values)
              for dim, values in zip(problem.rules.dimensions, problem.coverage, strict=True)),
             start=cp_model.LinearExpr.constant(0) if hasattr(cp_model.LinearExpr, "constant") else 0,
         )
@@ -90,6 +91,23 @@ def add_coverage_term(m: CohortModel, dim: Dimension, values: Sequence[tuple[str
     if len(covered) > dim.cap:
         m.model.add(sum(covered) <= dim.cap)
     return cast(cp_model.LinearExpr, dim.weight * sum(covered))
+
+
+def add_exact_coverage_term(m: CohortModel, dim: Dimension, values: Sequence[tuple[str, np.ndarray]]
+                            ) -> cp_model.LinearExpr:
+    """weight x min(values covered, cap), every literal fixed by the choice of children (a value
+    is covered exactly when a chosen child has it), so that listing every solution lists each
+    cohort once (with `add_coverage_term` a cohort comes back once per way of counting values)."""
+    covered = []
+    for value, members in values:
+        if not len(members):  # held by no candidate: never covered
+            continue
+        y = m.model.new_bool_var(f"cov:{dim.column}={value}")
+        m.model.add_max_equality(y, [m.x[i] for i in members])
+        covered.append(y)
+    counted = m.model.new_int_var(0, min(dim.cap, len(covered)), f"counted:{dim.column}")
+    m.model.add_min_equality(counted, [sum(covered), dim.cap])
+    return dim.weight * counted
 
 
 def add_never_twice(m: CohortModel, dimensions: Sequence[np.ndarray]) -> None:
