@@ -275,9 +275,12 @@ def test_progress_says_each_stage_as_the_run_reaches_it(tmp_path: Path) -> None:
     assert code == 0, stderr
     stages = [line for line in stderr.splitlines() if line.startswith("... ")]
     # The lottery says who can be drawn, the bound, and the smallest chance as it rises: here K1,
-    # K3, K5, K6 and K7 are in every best cohort and K2, K4, K8 share the sixth place, 1/3 each.
+    # K3, K5, K6 and K7 are in every best cohort and K2, K4, K8 share the sixth place, 1/3 each
+    # (three best cohorts, so few that every one is listed and each level proved).
     assert stages == ["... reading the caseload", "... reading the rules and candidates", "... cohort 1 of 2",
                       "... the lottery",
+                      ("... the lottery: every best cohort listed (3, one for each set of children alike), so every "
+                       "level will be proved"),
                       "... the lottery: 8 of 8 children can be drawn; no lottery can give every one more than 33.3333%",
                       "... the lottery: every child who can be drawn has at least 33.3333% (100% of the bound)",
                       "... cohort 2 of 2", "... reserves", "... writing the run folder"]

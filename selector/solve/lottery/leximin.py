@@ -69,6 +69,7 @@ def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, time_l
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
     findings = Findings(subset(problem, order), threshold, Meter(params.lottery_work, time.perf_counter() + time_limit))
+    told = Progress(progress, problem.n)
     # One worker, and the solver's own seed fixed: the lottery is the same for every seed and
     # machine (the run's seed only draws from it).
     if cohorts is not None:
@@ -85,7 +86,8 @@ def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, time_l
             findings = Findings(findings.problem, threshold, findings.meter)
             prices = Enumerated(findings, params)
             _take_every_cohort(findings, every)
-    found = _leximin(findings, prices, complete, Progress(progress, problem.n), first_level_counted=not listed)
+            told.listed(len(findings.columns))
+    found = _leximin(findings, prices, complete, told, first_level_counted=not listed)
     # The pools keep the canonical order (child-id order), which the draw follows.
     columns = tuple(Column(tuple(tuple(np.sort(order[np.asarray(pool, dtype=np.int64)]).tolist())
                                  for pool in column.pools)) for column in found.columns)
@@ -122,6 +124,11 @@ class Progress:
 
     def __init__(self, tell: Callable[[str], None] | None, n: int) -> None:
         self.tell, self.n, self.shown, self.bound = tell, n, 0.0, 0.0
+
+    def listed(self, cohorts: int) -> None:
+        if self.tell is not None:
+            self.tell(f"the lottery: every best cohort listed ({cohorts}, one for each set of children alike), "
+                      "so every level will be proved")
 
     def found(self, possible: int, bound: float) -> None:
         self.bound = bound
