@@ -20,6 +20,7 @@ from ..problem import subset
 from ..settings import SelectionParams, make_solver
 from .findings import Findings
 from .kinds import apart
+from .pricing import Collector
 
 # Lists are tried only when at most this many children can be drawn (more: the list is long and
 # slow to make, and column generation is the way).
@@ -28,13 +29,13 @@ LIST_COHORTS = 5_000  # a longer list is abandoned (each level's LP grows with i
 LIST_DETERMINISTIC_TIME = 1.0  # CP-SAT's work for the list (deterministic: the same on every machine)
 
 
-class Listing(cp_model.CpSolverSolutionCallback):
-    """Every cohort a CP-SAT enumeration passes, until there are more than `most`."""
+class Listing(Collector):
+    """Every cohort a CP-SAT enumeration passes (as pricing's collector keeps them), until there
+    are more than `most`."""
 
     def __init__(self, x: list[cp_model.IntVar], most: int) -> None:
-        super().__init__()
-        self.x, self.most = x, most
-        self.found: list[tuple[int, ...]] = []
+        super().__init__(x)
+        self.most = most
         self.overflow = False
 
     def on_solution_callback(self) -> None:
@@ -42,7 +43,7 @@ class Listing(cp_model.CpSolverSolutionCallback):
             self.overflow = True
             self.stop_search()
             return
-        self.found.append(tuple(i for i, v in enumerate(self.x) if self.boolean_value(v)))
+        super().on_solution_callback()
 
 
 def every_cohort(findings: Findings, params: SelectionParams, most_children: int = LIST_CHILDREN
