@@ -32,9 +32,10 @@ RULES = Rules(size=2, dimensions=(Dimension("primary_need", 1, 2),))
 FAIREST = [1 / 2, 1 / 3, 1 / 3, 1 / 3, 1 / 2]
 
 
-def found_everyone() -> Findings:
-    """The findings of the caseload above once discovery has found every child (all can be drawn)."""
-    findings = Findings(build_problem(validated(ROWS).frame, RULES), 2, Meter(1.0, time.perf_counter() + 60))
+def found_everyone(rows: list[dict[str, object]] = ROWS, rules: Rules = RULES, threshold: int = 2) -> Findings:
+    """The findings of a caseload (the one above unless told) once discovery has found every
+    child (all can be drawn)."""
+    findings = Findings(build_problem(validated(rows).frame, rules), threshold, Meter(1.0, time.perf_counter() + 60))
     findings.seen[:] = True
     return findings
 
@@ -48,11 +49,9 @@ def test_each_cohort_is_listed_once_however_its_values_could_be_counted() -> Non
     # Size 2, a point for a need, counted up to 1: every pair scores 1. A pair of two needs covers
     # two values of which one counts: counted as the first or as the second need, it is still one
     # cohort, listed once (three pairs, not six).
-    rows = [{"primary_need": n} for n in ("ASD", "MLD", "SEMH")]
+    rows: list[dict[str, object]] = [{"primary_need": n} for n in ("ASD", "MLD", "SEMH")]
     rules = Rules(size=2, dimensions=(Dimension("primary_need", 1, 1),))
-    findings = Findings(build_problem(validated(rows).frame, rules), 1, Meter(1.0, time.perf_counter() + 60))
-    findings.seen[:] = True
-    assert sorted(every_cohort(findings, PARAMS) or []) == [(0, 1), (0, 2), (1, 2)]
+    assert sorted(every_cohort(found_everyone(rows, rules, threshold=1), PARAMS) or []) == [(0, 1), (0, 2), (1, 2)]
 
 
 def test_no_list_for_more_children_than_it_is_made_for_or_a_list_too_long(monkeypatch: pytest.MonkeyPatch) -> None:
