@@ -340,7 +340,7 @@ def _read_parquet(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
 # ---------------------------------------------------------------- writing
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-FORMULA_PATTERN = r"[=+\-@\t\r]"  # the same starts, for a whole column at once
+FORMULA_PATTERN = "[" + re.escape("".join(FORMULA_STARTS)) + "]"  # the same starts, for a whole column at once
 
 
 def escape_formula(value: object) -> object:
