@@ -47,6 +47,20 @@ def test_a_run_with_its_consent_calls_verifies(small_run: Path) -> None:
     assert code == 0 and lines[0].startswith("VERIFIED"), lines
 
 
+def test_a_run_that_dropped_a_rule_verifies(tmp_path: Path) -> None:
+    # No child is in AP, so the usual rule "at least 1 with setting_type AP" cannot be met and
+    # --relax drops it. run.json keeps the rules without it (and names it dropped); the run
+    # redone from them has nothing left to drop, yet its outputs must still name the rule.
+    rows = [{**row, "setting_type": "MAINSTREAM"} if row.get("setting_type") == "AP" else row for row in EIGHT]
+    caseload = write_csv(tmp_path / "caseload.csv", caseload_frame(rows))
+    out = tmp_path / "run"
+    code, _, stderr = run("select", str(caseload), "--out", str(out), "--relax", "--seed", "3")
+    assert code == 0, stderr
+    assert json.loads((out / "run.json").read_text())["dropped_rules"] == ["at least 1 with setting_type AP"]
+    code, lines = verify(out)
+    assert code == 0 and lines[0].startswith(f"VERIFIED: {out}"), lines
+
+
 def test_a_file_edited_by_hand_is_caught(small_run: Path) -> None:
     text = (small_run / "cohorts.csv").read_text(encoding="utf-8-sig")
     (small_run / "cohorts.csv").write_text(text.replace("K1", "K9", 1), encoding="utf-8-sig")

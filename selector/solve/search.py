@@ -378,7 +378,6 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
     budget = budget or Budget(params.time_limit_s)
     positions = _positions_of(problem)
     fixed = positions(fixed_ids) if fixed_ids else []
-    dropped: tuple[str, ...] = ()
     first_share = FIRST_COHORT_SHARE if params.sets > 1 else 1.0
     step(f"cohort 1 of {params.sets}")
     try:
@@ -386,8 +385,7 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
     except InfeasibleSelectionError:
         if not params.relax:
             raise
-        dropped = rules_to_relax(problem, params, fixed)
-        problem = without_rules(problem, dropped)
+        problem = without_rules(problem, rules_to_relax(problem, params, fixed))
         first = solve_cohort(problem, params, rank=1, fixed=fixed, time_limit=budget.share(1, first_share))
 
     notes = []
@@ -416,7 +414,9 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
         cohorts=tuple(cohorts),
         reserves=reserves,
         rules=problem.rules,
-        dropped=dropped,
+        # What the rules record as dropped, not only what this search dropped: a run redone
+        # from a relaxed run's rules (verify, replace) has nothing left to drop.
+        dropped=problem.rules.dropped,
         params=params,
         candidates=problem.n,
         solver={**solver_record(params), "seconds_spent": round(budget.spent(), 3)},
