@@ -26,7 +26,7 @@ from selector.solve.lottery import draw_refill
 from selector.solve.problem import excluding
 from selector.solve.reserves import find_reserves
 from selector.solve.search import solve, solve_replacement
-from tests.conftest import run, validated
+from tests.conftest import EIGHT, caseload_frame, run, validated, write_csv
 from tests.generated import caseload_rows, small_rules
 from tests.test_lottery import leximin_by_enumeration
 
@@ -165,6 +165,40 @@ def test_two_declines_over_many_seeds_follow_their_shown_chances(forty: pd.DataF
     assert len([p for p in shown.values() if 0 < p < 1]) >= 4
     assert not set(came) & set(leaving)
     assert chi_square_p(came, shown, draws, 2) > 0.001
+
+
+@pytest.mark.parametrize("declined", [["K3"], ["K3", "K1"]])
+def test_with_relax_a_replacement_that_needs_a_rule_dropped_drops_it(tmp_path: Path, declined: list[str]) -> None:
+    # EIGHT has one child in AP, K3, so every cohort holds K3 and the run drops nothing. Once
+    # K3's family says no, "at least 1 with setting_type AP" cannot be met: the run asked for
+    # --relax, so the replacement drops it, fills the places from the rest (K2 and K8 are the
+    # only children not in the cohort), names the rule dropped, and verifies.
+    caseload = write_csv(tmp_path / "caseload.csv", caseload_frame(EIGHT))
+    out = tmp_path / "run"
+    code, _, stderr = run("select", str(caseload), "--out", str(out), "--relax", "--seed", "3", "--sets", "1")
+    assert code == 0, stderr
+    record = json.loads((out / "run.json").read_text())
+    assert record["dropped_rules"] == [] and "K3" in record["cohorts"][0]["members"]
+    code, stdout, stderr = run("replace", str(out), *itertools.chain.from_iterable(("--decline", d) for d in declined))
+    assert code == 0, stdout + stderr
+    after = json.loads((tmp_path / "run-replace-1" / "run.json").read_text())
+    assert after["dropped_rules"] == ["at least 1 with setting_type AP"]
+    newcomers = set(after["cohorts"][0]["members"]) - set(record["cohorts"][0]["members"])
+    assert len(newcomers) == len(declined) and newcomers <= {"K2", "K8"}
+    code, stdout, stderr = run("verify", str(tmp_path / "run-replace-1"))
+    assert code == 0 and f"VERIFIED: {tmp_path / 'run-replace-1'}: the run was redone" in stdout, stdout + stderr
+
+
+def test_without_relax_a_replacement_that_breaks_a_rule_says_which_counting_the_declined_out(tmp_path: Path) -> None:
+    # As above without --relax: K3 was the only child in AP, so with K3's family out none is left.
+    caseload = write_csv(tmp_path / "caseload.csv", caseload_frame(EIGHT))
+    out = tmp_path / "run"
+    assert run("select", str(caseload), "--out", str(out), "--seed", "3", "--sets", "1")[0] == 0
+    code, _, stderr = run("replace", str(out), "--decline", "K3")
+    assert code == 3
+    assert ("  - at least 1 with setting_type AP: 0 eligible CYP have setting_type AP; "
+            "1 more are excluded or have no contact") in stderr.splitlines()
+    assert not (tmp_path / "run-replace-1").exists()
 
 
 def test_a_family_that_said_no_when_asked_as_a_reserve_never_comes_in(sample_run_copy: Path) -> None:

@@ -84,7 +84,7 @@ def decline(caseload: Caseload, solution: Solution, declined: Iterable[str],
     record = Replacement(from_run=from_run, declined=wanted, reason=DECLINE_REASON,
                          kept=tuple(c for c in first if c not in wanted),
                          all_declined=tuple(sorted(set(earlier) | set(wanted))), offered=tuple(preferred))
-    return replace(replaced, dropped=solution.dropped), record
+    return replaced, record
 
 
 def match_ids(asked: tuple[str, ...], cohort: tuple[str, ...], run: str = "", *,

@@ -219,7 +219,14 @@ def subset(problem: Problem, positions: np.ndarray) -> Problem:
 def excluding(problem: Problem, child_ids: set[str]) -> Problem:
     """The problem without some candidates (a family declined)."""
     keep = np.flatnonzero(~np.isin(problem.child_ids, list(child_ids)))
-    return replace(subset(problem, keep), ineligible_count=problem.ineligible_count + problem.n - len(keep))
+    left = subset(problem, keep)
+    # A count rule's children counted again without them, so that a message about the rule
+    # does not count a child whose family said no.
+    stats = dict(problem.rule_stats)
+    for rule, before, after in zip(problem.rules.counts, problem.count_members, left.count_members, strict=True):
+        if rule.name in stats:
+            stats[rule.name] = RuleStats(len(after), stats[rule.name].ineligible + len(before) - len(after))
+    return replace(left, ineligible_count=problem.ineligible_count + problem.n - len(keep), rule_stats=stats)
 
 
 def without_rules(problem: Problem, names: tuple[str, ...]) -> Problem:
