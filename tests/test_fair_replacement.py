@@ -236,6 +236,30 @@ def test_a_family_that_said_no_when_asked_as_a_reserve_never_comes_in(sample_run
     assert "(100% of it: within 0.1% of the fairest possible (first level reached))." in stdout
 
 
+def test_a_member_whose_family_said_no_keeps_the_slot_until_its_own_replacement(sample_run_copy: Path) -> None:
+    # Two families of cohort 1 said no, recorded by `consent`; the inspector replaces the second
+    # first. The first stays in its slot (its own replacement comes next), and no one who said
+    # no comes in.
+    members = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"]
+    first, second = members[0], members[3]
+    assert run("consent", str(sample_run_copy), first, "declined")[0] == 0
+    assert run("consent", str(sample_run_copy), second, "unreachable")[0] == 0
+    code, stdout, stderr = run("replace", str(sample_run_copy), "--decline", second)
+    assert code == 0, stdout + stderr
+    once = sample_run_copy.parent / f"{sample_run_copy.name}-replace-1"
+    after = json.loads((once / "run.json").read_text())["cohorts"][0]["members"]
+    assert after[0] == first and second not in after and after[1:3] + after[4:] == members[1:3] + members[4:]
+    code, stdout, stderr = run("replace", str(once), "--decline", first)
+    assert code == 0, stdout + stderr
+    again = sample_run_copy.parent / f"{sample_run_copy.name}-replace-2"  # numbered on from the first run
+    twice = json.loads((again / "run.json").read_text())
+    assert not {first, second} & set(twice["cohorts"][0]["members"])
+    assert set(twice["replaced"]["all_declined"]) == {first, second}
+    for folder in (once, again):
+        code, stdout, stderr = run("verify", str(folder))
+        assert code == 0, stdout + stderr
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=caseload_rows(min_rows=5, max_rows=8), rules=small_rules(), freed=st.integers(1, 2),
        size=st.integers(3, 4), pick=st.randoms())

@@ -70,6 +70,18 @@ def test_the_offer_leaves_out_families_who_said_no_and_keeps_every_rule(week: ap
     assert app.offer(app.record_call(week, slot2, "declined"), slot2).newcomers == (best_reserve,)
 
 
+def test_with_two_members_declined_the_offer_for_one_keeps_the_other_in_its_slot(week: app.Week) -> None:
+    first, fourth = members(week)[0], members(week)[3]
+    after = app.record_call(app.record_call(week, first, "declined"), fourth, "unreachable")
+    offered = app.offer(after, fourth)
+    new = offered.week.solution.cohorts[0].members
+    # The first member's own offer comes next: until then it keeps slot 1 (a member who stays).
+    assert new[0] == first and new[3] == offered.newcomers[0] and offered.newcomers[0] not in (first, fourth)
+    assert check.violations(week.caseload.frame, new, week.solution.rules) == []
+    second = app.offer(offered.week, first)
+    assert not {first, fourth} & set(second.week.solution.cohorts[0].members)
+
+
 def test_undo_goes_back_and_the_record_keeps_everything(week: app.Week) -> None:
     slot3 = members(week)[2]
     declined = app.record_call(week, slot3, "unreachable", at="2026-11-24T10:00:00Z")

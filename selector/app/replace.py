@@ -73,7 +73,9 @@ def decline(caseload: Caseload, solution: Solution, declined: Iterable[str],
     """
     first = solution.cohorts[0].members
     wanted = match_ids(tuple(declined), first)
-    earlier = tuple(dict.fromkeys(already_declined))
+    # Those who said no never come in; one still in cohort 1 keeps its slot until its own
+    # replacement (it is a member who stays, not a candidate).
+    earlier = tuple(c for c in dict.fromkeys(already_declined) if c not in first)
     problem = problem_of(caseload, solution.rules, progress)
     if earlier:
         problem = excluding(problem, set(earlier))
