@@ -139,3 +139,24 @@ def test_plain_csv_reader_is_used_for_a_plain_file(tmp_path: Path) -> None:
     with mock.patch("selector.io.tables.pd.read_csv", side_effect=AssertionError("pandas' reader used")):
         frame = read_table(path).frame
     assert frame["child_id"].tolist() == ["007", "0010"] and frame["note"].tolist() == ['a, quoted "note"', "é ü"]
+
+
+def test_a_separator_too_many_at_the_end_of_every_row_shifts_no_column(tmp_path: Path) -> None:
+    # Data rows ending in a separator the header does not have (an export's trailing comma): the
+    # empty last values are dropped and every value stays under its own header.
+    path = tmp_path / "list.csv"
+    path.write_text("child_id,need,age\n007,ASD,5,\n008,MLD,6,\n", encoding="utf-8")
+    frame = read_table(path).frame
+    assert frame.to_dict("list") == {"child_id": ["007", "008"], "need": ["ASD", "MLD"], "age": ["5", "6"]}
+
+
+@pytest.mark.parametrize("content", ["child_id,need,age\n007,ASD,5,x\n008,MLD,6,y\n",  # every row
+                                     "child_id,need,age\n007,ASD,5\n008,MLD,6,y\n"])  # one row
+def test_a_row_with_more_values_than_headers_is_refused_with_its_row(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text(content, encoding="utf-8")
+    row = 2 if content.count(",x") else 3
+    with pytest.raises(InputError) as caught:
+        read_table(path)
+    assert str(caught.value) == (f"list.csv: row {row} has 4 values but the header row names 3 columns. "
+                                 "Give the extra column a header, or remove the extra separators from that row.")

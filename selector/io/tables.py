@@ -161,6 +161,7 @@ def _read_csv(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     frame = _read_plain_csv(text, _delimiter(first_line), header)
     if frame is not None:
         return frame, np.arange(2, len(frame) + 2)
+    _check_row_widths(path.name, text, _delimiter(first_line), len(header))
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -170,6 +171,11 @@ def _read_csv(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
             na_filter=False,
             skip_blank_lines=False,
             quoting=csv.QUOTE_MINIMAL,
+            # Empty values past the last header (a separator too many at the end of a row) are
+            # dropped: without these, pandas would take the first column as the index and move
+            # every value one column to the left.
+            index_col=False,
+            usecols=range(len(header)),
         )
     except (pd.errors.ParserError, ValueError) as exc:
         raise InputError(
@@ -180,6 +186,25 @@ def _read_csv(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     frame = _drop_unnamed_empty(frame)
     frame = frame.astype(str).fillna("")
     return frame, np.arange(2, len(frame) + 2)
+
+
+def _check_row_widths(name: str, text: str, sep: str, width: int) -> None:
+    """Refuse a row with a value past the last header (which pandas would drop or shift), naming
+    its spreadsheet row; empty values there (a separator too many at the end) are let through.
+
+    Raises:
+        InputError: the first such row.
+    """
+    try:
+        for number, values in enumerate(csv.reader(io.StringIO(text), delimiter=sep), start=1):
+            if len(values) > width and any(v.strip() for v in values[width:]):
+                raise InputError(
+                    f"{name}: row {number} has {len(values)} values but the header row names {width} columns. "
+                    "Give the extra column a header, or remove the extra separators from that row.",
+                    "bad_csv",
+                )
+    except csv.Error:
+        return  # pandas' reader says what is wrong
 
 
 def _read_plain_csv(text: str, sep: str, header: list[str]) -> pd.DataFrame | None:
