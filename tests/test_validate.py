@@ -178,3 +178,18 @@ def test_contacts_without_a_key_column_is_an_error(tmp_path: Path) -> None:
 def test_services_are_normalised() -> None:
     loaded = validated([{"services": " salt; OT;;salt "}])
     assert loaded.frame["services"].tolist() == ["OT;SALT"]
+
+
+def test_a_very_long_value_is_shortened_in_the_message_and_kept_whole_in_the_failures(tmp_path: Path) -> None:
+    from tests.conftest import run
+    pasted = "a paragraph pasted into the wrong cell " * 150
+    caseload = write_csv(tmp_path / "c.csv", caseload_frame([{"primary_need": pasted}, {}]))
+    code, _, stderr = run("validate", str(caseload), "--failures", str(tmp_path / "failures.csv"))
+    assert code == 2
+    line = next(x for x in stderr.splitlines() if "column 'primary_need'" in x)
+    # The first 60 characters (the cell as read: trimmed, 5,849 characters).
+    assert line.startswith("  error: c.csv: row 2, column 'primary_need': 'a paragraph pasted into the wrong cell "
+                           "a paragraph pasted in…' (5,849 characters) not one of the primary_need codes.")
+    assert len(line) < 300
+    failures = pd.read_csv(tmp_path / "failures.csv", dtype=str, keep_default_na=False)
+    assert failures.loc[failures["column"] == "primary_need", "value"].tolist() == [pasted.strip()]

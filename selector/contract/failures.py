@@ -17,8 +17,28 @@ def failure_line(row: pd.Series | dict[str, object]) -> str:
     "c.csv: row 4, column 'age': '31' age is outside 0 to 25. Check the age."
     """
     where = f"{row['file']}: row {row['row']}, column '{row['column']}'"
-    value = f" {row['value']!r}" if str(row["value"]) != "" else ""
-    return f"{where}:{value} {row['problem']}. {row['fix']}"
+    return f"{where}:{shown_value(row['value'])} {row['problem']}. {row['fix']}"
+
+
+# A value longer than this is shortened in a message (the failures table keeps it whole).
+SHOWN_CHARACTERS = 60
+
+
+def shown_value(value: object) -> str:
+    """A cell's value as a message quotes it: a space and the value in quotes, shortened when
+    long (a whole paragraph pasted into a code column would fill the screen); empty for none.
+
+    >>> shown_value("SEMH")
+    " 'SEMH'"
+    >>> shown_value("x" * 500)
+    " 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…' (500 characters)"
+    """
+    text = str(value)
+    if text == "":
+        return ""
+    if len(text) <= SHOWN_CHARACTERS:
+        return f" {text!r}"
+    return f" {text[:SHOWN_CHARACTERS] + '…'!r} ({len(text):,} characters)"
 
 
 def empty_failures() -> pd.DataFrame:
