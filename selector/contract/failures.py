@@ -15,9 +15,13 @@ def failure_line(row: pd.Series | dict[str, object]) -> str:
     >>> failure_line({"file": "c.csv", "row": 4, "column": "age", "value": "31",
     ...               "problem": "age is outside 0 to 25", "fix": "Check the age."})
     "c.csv: row 4, column 'age': '31' age is outside 0 to 25. Check the age."
+    >>> failure_line({"file": "l.csv", "row": 2, "column": "UPN", "value": "",
+    ...               "problem": "Duplicated UPN.", "fix": "Keep one row."})
+    "l.csv: row 2, column 'UPN': Duplicated UPN. Keep one row."
     """
     where = f"{row['file']}: row {row['row']}, column '{row['column']}'"
-    return f"{where}:{shown_value(row['value'])} {row['problem']}. {row['fix']}"
+    problem = str(row["problem"]).rstrip(".")  # a rule's own text may end its sentence already
+    return f"{where}:{shown_value(row['value'])} {problem}. {row['fix']}"
 
 
 # A value longer than this is shortened in a message (the failures table keeps it whole).
