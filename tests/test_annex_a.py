@@ -195,7 +195,8 @@ def test_select_on_the_lists_and_the_workbook_alike(tmp_path: Path) -> None:
 def test_bad_workbook_lists_every_problem_by_sheet_row_and_column(tmp_path: Path) -> None:
     list1 = list_rows([{"Unique ID": "A1", "SEN primary need": "XYZ"},
                        {"Unique ID": "A2", "Date of birth": "1990-01-01"},
-                       {"Unique ID": "A3", "Date of birth": "soon"}])
+                       {"Unique ID": "A3", "Date of birth": "soon"},
+                       {"Unique ID": "A4", "Date of birth": ""}])
     list2 = list_rows([{"Unique ID": "B1", "Main education establishment – phase": "???"},
                        {"Unique ID": "B1"}], list1=False)
     book = tmp_path / "annex.xlsx"
@@ -214,6 +215,8 @@ def test_bad_workbook_lists_every_problem_by_sheet_row_and_column(tmp_path: Path
         "Correct the date of birth; the lists cover ages 0 to 25."),
         ("  error: annex.xlsx [List_1]: row 4, column 'Date of birth': '(hidden)' not a date (use 2011-03-04 or "
         "04/03/2011). Correct the date of birth."),
+        ("  error: annex.xlsx [List_1]: row 5, column 'Date of birth': date of birth is empty. Give the date of "
+         "birth (the age is taken from it)."),
         ("  error: annex.xlsx [List_2]: row 2, column 'Main education establishment – phase': '???' phase maps to "
         "no setting type (1 row(s) in annex.xlsx [List_2] have it). Add it to [setting_type] in a --mapping "
         "file (selector annex-a-mapping writes one), or give --establishments to find it from the URN."),

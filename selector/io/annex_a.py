@@ -228,8 +228,10 @@ def _ages(src: pd.DataFrame, as_of: dt.date, report: Report) -> np.ndarray:
     dob_text = src["date_of_birth"].astype(str).str.strip()
     born = parse_dates(dob_text)
     age = whole_years(born, as_of)
+    empty = (dob_text == "").to_numpy()
+    report(empty, "date_of_birth", "", "date of birth is empty", "Give the date of birth (the age is taken from it).")
     bad_date = born.isna().to_numpy()
-    report(bad_date, "date_of_birth", "(hidden)", "not a date (use 2011-03-04 or 04/03/2011)",
+    report(bad_date & ~empty, "date_of_birth", "(hidden)", "not a date (use 2011-03-04 or 04/03/2011)",
            "Correct the date of birth.")
     future = ~bad_date & (age < 0).to_numpy()
     report(future, "date_of_birth", "(hidden)", f"date of birth is after {as_of.isoformat()}",
