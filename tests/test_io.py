@@ -160,3 +160,30 @@ def test_a_row_with_more_values_than_headers_is_refused_with_its_row(tmp_path: P
         read_table(path)
     assert str(caught.value) == (f"list.csv: row {row} has 4 values but the header row names 3 columns. "
                                  "Give the extra column a header, or remove the extra separators from that row.")
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_title_above_the_headers_is_refused_naming_the_row_with_the_headers(tmp_path: Path, kind: str) -> None:
+    # A report's title in row 1 and a blank row 2: the headers are on row 3.
+    rows = [["Northshire SEND caseload"], [], ["child_id", "need", "age"], ["007", "ASD", "5"]]
+    path = tmp_path / f"list.{kind}"
+    if kind == "csv":
+        path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    else:
+        pd.DataFrame([r + [None] * (3 - len(r)) for r in rows]).to_excel(path, index=False, header=False)
+    with pytest.raises(InputError) as caught:
+        read_table(path)
+    assert str(caught.value) == (f"list.{kind}: row 1 names 1 column(s) but row 3 fills 3: if the rows above the "
+                                 "column headers are a title, delete them so that the headers are on row 1.")
+
+
+def test_an_empty_first_sheet_names_the_sheets_there_are(tmp_path: Path) -> None:
+    path = tmp_path / "c.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame().to_excel(writer, sheet_name="Notes", index=False)
+        FRAME.to_excel(writer, sheet_name="List", index=False)
+    with pytest.raises(InputError) as caught:
+        read_table(path)
+    assert str(caught.value) == ("c.xlsx: the sheet 'Notes' is empty. The workbook's sheets are Notes, List: put the "
+                                 "list on the first sheet, or name its sheet with --sheet.")
+    assert read_table(path, sheet="List").frame["age"].tolist() == ["5", "6"]

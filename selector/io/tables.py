@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
 import re
 import zipfile
 from dataclasses import dataclass
@@ -188,6 +189,26 @@ def _read_csv(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     return frame, np.arange(2, len(frame) + 2)
 
 
+# The rows after row 1 looked at for a table that starts lower down (a title above it).
+TITLE_ROWS = 10
+
+
+def _check_no_title(name: str, headers: int, filled: list[int]) -> None:
+    """Refuse a file whose first row names far fewer columns than a row below it fills (a title
+    above the table): the table would be read with the title as its only header.
+
+    Raises:
+        InputError: naming the row that seems to hold the headers.
+    """
+    for number, count in enumerate(filled, start=2):
+        if count >= 3 and 2 * headers < count:
+            raise InputError(
+                f"{name}: row 1 names {headers} column(s) but row {number} fills {count}: if the rows above the "
+                "column headers are a title, delete them so that the headers are on row 1.",
+                "header_not_first",
+            )
+
+
 def _check_row_widths(name: str, text: str, sep: str, width: int) -> None:
     """Refuse a row with a value past the last header (which pandas would drop or shift), naming
     its spreadsheet row; empty values there (a separator too many at the end) are let through.
@@ -196,7 +217,11 @@ def _check_row_widths(name: str, text: str, sep: str, width: int) -> None:
         InputError: the first such row.
     """
     try:
-        for number, values in enumerate(csv.reader(io.StringIO(text), delimiter=sep), start=1):
+        records = csv.reader(io.StringIO(text), delimiter=sep)
+        header = next(records, [])
+        first = list(itertools.islice(records, TITLE_ROWS))
+        _check_no_title(name, sum(h.strip() != "" for h in header), [sum(v.strip() != "" for v in r) for r in first])
+        for number, values in enumerate(itertools.chain(first, records), start=2):
             if len(values) > width and any(v.strip() for v in values[width:]):
                 raise InputError(
                     f"{name}: row {number} has {len(values)} values but the header row names {width} columns. "
@@ -317,12 +342,19 @@ def _read_xlsx(path: Path, data: bytes, sheet: str | None) -> tuple[pd.DataFrame
         rows_iter = ws.iter_rows()
         header_row = next(rows_iter, None)
         if header_row is None:
-            raise InputError(f"{path.name}: the sheet {ws.title!r} is empty.", "empty_file")
+            others = [name for name in book.sheetnames if name != ws.title]
+            where = (f" The workbook's sheets are {', '.join(book.sheetnames)}: put the list on the first sheet, "
+                     "or name its sheet with --sheet." if sheet is None and others else "")
+            raise InputError(f"{path.name}: the sheet {ws.title!r} is empty.{where}", "empty_file")
         header = [_workbook_text(c).strip() for c in header_row]
         width = len(header)
         while width and header[width - 1] == "":
             width -= 1
-        body = [[_workbook_text(c) for c in row[:width]] + [""] * (width - len(row)) for row in rows_iter]
+        first = list(itertools.islice(rows_iter, TITLE_ROWS))
+        _check_no_title(path.name, sum(h != "" for h in header),
+                        [sum(_workbook_text(c).strip() != "" for c in row) for row in first])
+        body = [[_workbook_text(c) for c in row[:width]] + [""] * (width - len(row))
+                for row in itertools.chain(first, rows_iter)]
     finally:
         book.close()
     names = [h if h else f"unnamed_{i + 1}" for i, h in enumerate(header[:width])]
