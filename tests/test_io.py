@@ -185,5 +185,5 @@ def test_an_empty_first_sheet_names_the_sheets_there_are(tmp_path: Path) -> None
     with pytest.raises(InputError) as caught:
         read_table(path)
     assert str(caught.value) == ("c.xlsx: the sheet 'Notes' is empty. The workbook's sheets are Notes, List: put the "
-                                 "list on the first sheet, or name its sheet with --sheet.")
+                                 "list on the first sheet, or name its sheet with --sheet on the command line.")
     assert read_table(path, sheet="List").frame["age"].tolist() == ["5", "6"]

@@ -344,7 +344,7 @@ def _read_xlsx(path: Path, data: bytes, sheet: str | None) -> tuple[pd.DataFrame
         if header_row is None:
             others = [name for name in book.sheetnames if name != ws.title]
             where = (f" The workbook's sheets are {', '.join(book.sheetnames)}: put the list on the first sheet, "
-                     "or name its sheet with --sheet." if sheet is None and others else "")
+                     "or name its sheet with --sheet on the command line." if sheet is None and others else "")
             raise InputError(f"{path.name}: the sheet {ws.title!r} is empty.{where}", "empty_file")
         header = [_workbook_text(c).strip() for c in header_row]
         width = len(header)
