@@ -4,15 +4,19 @@ earlier output, one run writes a folder at a time, and a failed write leaves not
 from __future__ import annotations
 
 import errno
+import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from filelock import FileLock
 
+from selector.app import consent
 from selector.io import folders
 from selector.io.folders import output_lock
 from selector.io.sample import generate
@@ -116,6 +120,29 @@ def test_a_second_run_into_a_folder_being_written_fails_at_once(area: Path, tmp_
     assert not out.exists()
     assert run("select", str(area / "caseload.csv"), "--out", str(out))[0] == 0  # the lock went with the run
     assert sorted(p.name for p in tmp_path.iterdir()) == ["area", "run"]
+
+
+def test_a_consent_call_waits_for_another_writing_the_run_then_is_recorded(
+        area: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two people record calls at the same moment: the second waits for the first's write
+    # instead of being refused, and both calls are kept.
+    out = tmp_path / "run"
+    assert run("select", str(area / "caseload.csv"), "--out", str(out), "--sets", "1")[0] == 0
+    member = json.loads((out / "run.json").read_text())["cohorts"][0]["members"][0]
+    first = FileLock(str(tmp_path / ".run.selector-lock"), thread_local=False)
+    first.acquire()
+    threading.Timer(0.5, first.release).start()  # the other write ends half a second later
+    code, _, stderr = run("consent", str(out), member, "asked")
+    assert code == 0, stderr
+    assert [e["state"] for e in json.loads((out / "run.json").read_text())["consent"]] == ["asked"]
+    # Held longer than the wait: refused, nothing recorded.
+    monkeypatch.setattr(consent, "CONSENT_WAIT", 0.3)
+    with output_lock(out):
+        code, _, stderr = run("consent", str(out), member, "agreed")
+    assert code == 2
+    assert stderr.strip() == (f"Error: {out}: another selector run is writing this folder now. It did not finish "
+                              "within 0.3 s: try again in a moment.")
+    assert [e["state"] for e in json.loads((out / "run.json").read_text())["consent"]] == ["asked"]
 
 
 def test_two_real_processes_into_one_folder(tmp_path: Path) -> None:

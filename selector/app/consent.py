@@ -16,6 +16,10 @@ from ..io.tables import frame_to_csv_bytes
 from ..report.xlsx import with_consent
 from .replace import match_ids, now_utc
 
+# Seconds a consent call waits for another writing the same run folder (two people recording
+# calls at the same moment): writing one takes well under a second.
+CONSENT_WAIT = 10.0
+
 
 @dataclass(frozen=True)
 class ConsentRequest:
@@ -65,7 +69,7 @@ def record_consent(request: ConsentRequest) -> ConsentResult:
         InputError: an unknown state, or a child who is neither in cohort 1 nor a reserve.
     """
     state = consent_state(request.state)
-    with output_lock(request.run_dir):
+    with output_lock(request.run_dir, wait=CONSENT_WAIT):
         record = read_run_record(request.run_dir)
         first = record.cohorts[0]
         roles = {c: f"cohort 1, slot {i}" for i, c in enumerate(first.members, start=1)}

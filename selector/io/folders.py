@@ -8,6 +8,7 @@ import errno
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,9 +86,15 @@ def check_output_folder(folder: Path, force: bool, inputs: Iterable[Path | None]
             "delete what it holds). Choose a new --out.", "out_not_a_run")
 
 
+# How often a wait for another run's lock looks again (seconds).
+LOCK_POLL = 0.05
+
+
 @contextmanager
-def output_lock(folder: Path) -> Iterator[None]:
-    """Hold the right to write `folder`: a second run into the same folder fails at once.
+def output_lock(folder: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold the right to write `folder`: a second run into the same folder fails at once, or,
+    with `wait` (a small change made in place, such as a consent call), once it has waited
+    that many seconds for the other to finish.
 
     Raises:
         InputError: another run holds it.
@@ -97,18 +104,25 @@ def output_lock(folder: Path) -> Iterator[None]:
     lock_path = parent / f".{folder.name or 'out'}.selector-lock"
     lock = FileLock(str(lock_path))
     acquired = False
+    deadline = time.monotonic() + wait
     try:
-        # A stop waits while the lock is taken and comes inside this `try`, whose `finally`
-        # removes the lock file: never a lock left behind by a stop at the wrong moment.
-        with held():
-            try:
-                lock.acquire(timeout=0)
-            except Timeout:
-                raise InputError(f"{folder}: another selector run is writing this folder now. Wait for it to "
-                                 "finish, or choose another --out.", "out_busy") from None
-            except OSError as exc:
-                raise _cannot_write(folder, exc) from exc
-            acquired = True
+        while not acquired:
+            # A stop waits while the lock is taken and comes inside this `try`, whose `finally`
+            # removes the lock file: never a lock left behind by a stop at the wrong moment.
+            with held():
+                try:
+                    lock.acquire(timeout=0)
+                    acquired = True
+                except Timeout:
+                    if time.monotonic() >= deadline:
+                        advice = (f"It did not finish within {wait:g} s: try again in a moment." if wait
+                                  else "Wait for it to finish, or choose another --out.")
+                        raise InputError(f"{folder}: another selector run is writing this folder now. {advice}",
+                                         "out_busy") from None
+                except OSError as exc:
+                    raise _cannot_write(folder, exc) from exc
+            if not acquired:
+                time.sleep(LOCK_POLL)  # outside the held step: a stop ends the wait at once
         yield
     finally:
         if acquired:
