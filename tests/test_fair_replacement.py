@@ -198,6 +198,9 @@ def test_without_relax_a_replacement_that_breaks_a_rule_says_which_counting_the_
     assert code == 3
     assert ("  - at least 1 with setting_type AP: 0 eligible CYP have setting_type AP; "
             "1 more are excluded or have no contact") in stderr.splitlines()
+    # replace has no --relax of its own: the advice is to choose again with it.
+    assert stderr.splitlines()[-1] == ("The run was chosen without --relax, so its replacements keep every rule: "
+                                       "choose again with `selector select ... --relax`, or change the rules file.")
     assert not (tmp_path / "run-replace-1").exists()
 
 

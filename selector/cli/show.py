@@ -33,11 +33,19 @@ FLAG_HINTS = {
 }
 
 
+# Where a command has no such flag: `replace` keeps the run's rules, relaxed or not.
+COMMAND_HINTS = {
+    "replace": {"infeasible": "The run was chosen without --relax, so its replacements keep every rule: choose "
+                              "again with `selector select ... --relax`, or change the rules file."},
+}
+
+
 class SelectorClickError(click.ClickException):
     """A SelectorError shown as `Error: ...` with the contract's exit code (and the flag to use)."""
 
-    def __init__(self, error: SelectorError) -> None:
-        super().__init__(error.explained(FLAG_HINTS.get(error.code)))
+    def __init__(self, error: SelectorError, command: str = "") -> None:
+        hint = COMMAND_HINTS.get(command, {}).get(error.code) or FLAG_HINTS.get(error.code)
+        super().__init__(error.explained(hint))
         self.exit_code = error.exit_code
 
 
@@ -49,9 +57,9 @@ def reports_errors(command: F) -> F:
             return command(*args, **kwargs)
         except CaseloadValidationError as error:
             echo_failures(error.failures)
-            raise SelectorClickError(error) from None
+            raise SelectorClickError(error, command.__name__) from None
         except SelectorError as error:
-            raise SelectorClickError(error) from None
+            raise SelectorClickError(error, command.__name__) from None
     return wrapper  # type: ignore[return-value]
 
 
