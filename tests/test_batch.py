@@ -82,7 +82,8 @@ def test_folder_of_caseloads_pairs_contacts_by_name(areas: Path, tmp_path: Path)
     assert code == 1
 
 
-def test_scenario_mode_runs_each_rules_file_and_seed(areas: Path, tmp_path: Path) -> None:
+def test_scenario_mode_runs_each_rules_file_and_seed(areas: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     manifest = pd.read_csv(areas)
     manifest[manifest["area"] == "Northshire"].to_csv(areas, index=False)
     strict = tmp_path / "strict.toml"
@@ -90,12 +91,15 @@ def test_scenario_mode_runs_each_rules_file_and_seed(areas: Path, tmp_path: Path
     small = tmp_path / "small.toml"
     small.write_text("size = 4\n[[count]]\ncolumn = \"setting_type\"\nvalue = \"AP\"\nmin = 1\n")
     out = tmp_path / "out"
-    code, stdout, _ = run("batch", str(areas), "--out", str(out), "--scenario-rules", str(strict),
+    monkeypatch.chdir(tmp_path)
+    code, stdout, _ = run("batch", str(areas), "--out", str(out), "--scenario-rules", "strict.toml",
                           "--scenario-rules", str(small), "--seeds", "1,2", "--sets", "1")
     assert code == 0, stdout
     summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig")
     assert summary["area"].tolist() == ["Northshire__strict__seed1", "Northshire__strict__seed2",
                                         "Northshire__small__seed1", "Northshire__small__seed2"]
+    # Each rules file as the command named it (not made absolute: a home folder may name a person).
+    assert summary["rules"].tolist() == ["strict.toml", "strict.toml", str(small), str(small)]
     assert summary["seed"].tolist() == [1, 2, 1, 2]
     strict_run = json.loads((out / "Northshire__strict__seed1" / "run.json").read_text())
     members = strict_run["cohorts"][0]["members"]

@@ -38,6 +38,7 @@ class BatchItem:
     manifest: Path | None = None
     audit_draws: int = 0  # above 0: audit the area's lottery with this many draws instead of selecting
     caseload_as_given: str = ""  # the caseload as the user named it, for summary.csv (the request's is absolute)
+    rules_as_given: str = ""  # the same for the rules file (a home folder's path may name a person)
 
 
 def _safe_name(text: str) -> str:
@@ -78,10 +79,11 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
         area = record.get("area", "").strip() or Path(record["caseload"]).stem
         seed_text = str(record.get("seed", "")).strip()
         row_params = replace(params, seed=int(seed_text), seed_source="given") if seed_text else params
-        variants: list[tuple[str, Path | None]] = [("", path_of(record.get("rules")))]
+        named = str(record.get("rules") or "").strip()
+        variants: list[tuple[str, Path | None, str]] = [("", path_of(named), named)]
         if rules_variants:
-            variants = [(f"__{_safe_name(r.stem)}", Path(os.path.abspath(r))) for r in rules_variants]
-        for suffix, rules_file in variants:
+            variants = [(f"__{_safe_name(r.stem)}", Path(os.path.abspath(r)), str(r)) for r in rules_variants]
+        for suffix, rules_file, rules_named in variants:
             for seed in seeds or (row_params.seed,):
                 name = _safe_name(area) + suffix + (f"__seed{seed}" if seeds else "")
                 sources = Sources(caseload=path_of(record["caseload"]) or Path(),
@@ -91,7 +93,7 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
                                                            params=replace(row_params, seed=seed, seed_source=(
                                                                "given" if seeds else row_params.seed_source)),
                                                            formats=formats),
-                                       manifest, audit_draws, as_given(record["caseload"])))
+                                       manifest, audit_draws, as_given(record["caseload"]), rules_named))
     names = [t.name for t in items]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
@@ -134,7 +136,7 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
     request = item.request
     row: dict[str, object] = {
         "area": item.name, "caseload": item.caseload_as_given or str(request.sources.caseload),
-        "rules": str(request.rules_file or "default"),
+        "rules": item.rules_as_given or ("default" if request.rules_file is None else str(request.rules_file)),
         # A secure random seed is drawn when the area's run starts: known only once it has.
         "seed": "" if request.params.seed_source == "random" else request.params.seed,
         "rows": "", "eligible": "", "status": "", "score": "", "bound": "", "exit_code": 0, "error": "",
