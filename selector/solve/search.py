@@ -507,7 +507,7 @@ def solve_replacement(problem: Problem, params: SelectionParams, cohort: Sequenc
     solution = solve(remaining, params, fixed_ids=kept, progress=progress, budget=budget, ranked=False)
     # When relaxing is allowed, the search may have dropped rules that the members who stay cannot meet
     # without the declined: the fillings are drawn, ranked and checked under the same rules.
-    remaining = without_rules(remaining, tuple(n for n in solution.dropped if n not in remaining.rules.dropped))
+    remaining = without_rules(remaining, solution.dropped)  # those dropped before are no longer there
     first = solution.cohorts[0]
     if progress is not None:
         progress("the lottery over the ways to fill the freed slots")
