@@ -167,16 +167,23 @@ def test_two_declines_over_many_seeds_follow_their_shown_chances(forty: pd.DataF
     assert chi_square_p(came, shown, draws, 2) > 0.001
 
 
+def eight_run(tmp_path: Path, *flags: str) -> Path:
+    """EIGHT's run folder, chosen with these flags (seed 3, one cohort): K3 is its only child in
+    AP, so every cohort holds K3."""
+    caseload = write_csv(tmp_path / "caseload.csv", caseload_frame(EIGHT))
+    out = tmp_path / "run"
+    code, _, stderr = run("select", str(caseload), "--out", str(out), "--seed", "3", "--sets", "1", *flags)
+    assert code == 0, stderr
+    return out
+
+
 @pytest.mark.parametrize("declined", [["K3"], ["K3", "K1"]])
 def test_with_relax_a_replacement_that_needs_a_rule_dropped_drops_it(tmp_path: Path, declined: list[str]) -> None:
     # EIGHT has one child in AP, K3, so every cohort holds K3 and the run drops nothing. Once
     # K3's family says no, "at least 1 with setting_type AP" cannot be met: the run asked for
     # --relax, so the replacement drops it, fills the places from the rest (K2 and K8 are the
     # only children not in the cohort), names the rule dropped, and verifies.
-    caseload = write_csv(tmp_path / "caseload.csv", caseload_frame(EIGHT))
-    out = tmp_path / "run"
-    code, _, stderr = run("select", str(caseload), "--out", str(out), "--relax", "--seed", "3", "--sets", "1")
-    assert code == 0, stderr
+    out = eight_run(tmp_path, "--relax")
     record = json.loads((out / "run.json").read_text())
     assert record["dropped_rules"] == [] and "K3" in record["cohorts"][0]["members"]
     code, stdout, stderr = run("replace", str(out), *itertools.chain.from_iterable(("--decline", d) for d in declined))
@@ -191,9 +198,7 @@ def test_with_relax_a_replacement_that_needs_a_rule_dropped_drops_it(tmp_path: P
 
 def test_without_relax_a_replacement_that_breaks_a_rule_says_which_counting_the_declined_out(tmp_path: Path) -> None:
     # As above without --relax: K3 was the only child in AP, so with K3's family out none is left.
-    caseload = write_csv(tmp_path / "caseload.csv", caseload_frame(EIGHT))
-    out = tmp_path / "run"
-    assert run("select", str(caseload), "--out", str(out), "--seed", "3", "--sets", "1")[0] == 0
+    out = eight_run(tmp_path)
     code, _, stderr = run("replace", str(out), "--decline", "K3")
     assert code == 3
     assert ("  - at least 1 with setting_type AP: 0 eligible CYP have setting_type AP; "
