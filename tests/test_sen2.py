@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,54 @@ def test_an_unknown_module_file_in_the_csv_form_is_refused(tmp_path: Path) -> No
     (folder / "wellbeing.csv").write_text("person_id,score\n1,3\n")
     code, _, stderr = run("validate", "--sen2", str(folder), "--establishments", str(GIAS))
     assert code == 2 and stderr.startswith("Error: wellbeing.csv: not a SEN2 module (the module files are person.csv")
+
+
+def _modules(tmp_path: Path) -> Path:
+    """A copy of the sample return's CSV form, to break."""
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    for path in (SEN2 / "csv").iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    return folder
+
+
+@pytest.mark.parametrize("module", ["requests", "active_plans", "placement_detail", "sen_need"])
+def test_a_module_file_missing_from_the_csv_form_is_named(tmp_path: Path, module: str) -> None:
+    folder = _modules(tmp_path)
+    (folder / f"{module}.csv").unlink()
+    code, _, stderr = run("validate", "--sen2", str(folder), "--establishments", str(GIAS))
+    assert code == 2 and "Traceback" not in stderr
+    assert stderr.startswith(f"Error: csv: no {module}.csv: a SEN2 return in CSV form is a folder of one CSV per module")
+
+
+def test_an_id_that_names_no_row_of_the_linked_module_is_an_error_with_its_file_and_row(tmp_path: Path) -> None:
+    # requests.csv row 3 (requests_id 2) names person 99, whom person.csv lacks; active_plans.csv row 8
+    # (the plan of NS0008) names request 80, which requests.csv lacks. Both are reported once, by file and row,
+    # and the plans hanging from them are not reported again.
+    folder = _modules(tmp_path)
+    requests = folder / "requests.csv"
+    requests.write_text(requests.read_text().replace("\n2,2,", "\n2,99,"))
+    plans = folder / "active_plans.csv"
+    plans.write_text(plans.read_text().replace("\n7,8", "\n7,80"))
+    code, _, stderr = run("validate", "--sen2", str(folder), "--establishments", str(GIAS))
+    assert code == 2
+    assert stderr.splitlines()[:3] == [
+        "2 error(s), 0 warning(s)",
+        ("  error: requests.csv: row 3, column 'person_id': '99' names no row of person.csv. Give the person_id of a "
+         "row of person.csv."),
+        ("  error: active_plans.csv: row 8, column 'requests_id': '80' names no row of requests.csv. Give the "
+         "requests_id of a row of requests.csv."),
+    ]
+
+
+@pytest.mark.parametrize(("element", "message"), [
+    ("SENneed", "row 1, column 'SENtype': the rank-1 SEN need is missing or not an SEN2 need code"),
+    ("PlacementDetail", "row 1, column 'PlacementDetail': no current placement"),
+])
+def test_a_return_with_no_element_of_a_module_reports_each_child(tmp_path: Path, element: str, message: str) -> None:
+    # Every <SENneed> (or <PlacementDetail>) taken out: each of the seven children with a plan lacks it.
+    text = re.sub(rf"<{element}>.*?</{element}>", "", (SEN2 / "return.xml").read_text(), flags=re.S)
+    (tmp_path / "return.xml").write_text(text)
+    code, _, stderr = run("validate", "--sen2", str(tmp_path / "return.xml"), "--establishments", str(GIAS))
+    assert code == 2 and "Traceback" not in stderr
+    assert stderr.startswith("7 error(s)") and f"error: return.xml: {message}" in stderr

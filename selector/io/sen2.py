@@ -178,13 +178,17 @@ KEYS = {"person": ("person_id",), "requests": ("requests_id", "person_id"),
         "sen_need": ("active_plans_id",), "assessment": (), "named_plan": (), "plan_detail": ()}
 
 
+# The module files a folder must hold: a child is a person with a request, an active plan, a placement and a need.
+REQUIRED_FILES = ("person", "requests", "active_plans", "placement_detail", "sen_need")
+
+
 def _read_csv_modules(folder: Path) -> dict[str, pd.DataFrame]:
     """One CSV per module, named after it (person.csv, active_plans.csv, ...); rows linked by
     person_id, requests_id and active_plans_id columns."""
     found: dict[str, pd.DataFrame] = {m: pd.DataFrame() for m in MODULES}
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".xlsx", ".parquet"))
     for path in files:
-        module = "_".join(path.stem.lower().replace("-", " ").replace("_", " ").split())
+        module = _module_of(path)
         if module not in MODULES:
             raise InputError(f"{path.name}: not a SEN2 module (the module files are "
                              f"{', '.join(m + '.csv' for m in MODULES)}).", "unknown_module")
@@ -196,13 +200,22 @@ def _read_csv_modules(folder: Path) -> dict[str, pd.DataFrame]:
             raise InputError(f"{path.name}: the {module} module needs the column(s) {', '.join(missing)} that link "
                              "its rows to the other modules.", "bad_sen2")
         frame["_row"] = table.row_numbers
+        frame["_file"] = path.name
         found[module] = frame
-    if found["person"].empty:
-        raise InputError(f"{folder.name}: no person.csv: a SEN2 return in CSV form is a folder of one CSV per "
-                         "module, person.csv first.", "not_sen2")
+    absent = [m for m in REQUIRED_FILES if m not in {_module_of(path) for path in files}]
+    if absent:
+        raise InputError(f"{folder.name}: no {', '.join(m + '.csv' for m in absent)}: a SEN2 return in CSV form is a "
+                         "folder of one CSV per module, and every child's person, plan, placement and need come from "
+                         f"{', '.join(m + '.csv' for m in REQUIRED_FILES)}. Export them all from the return into this "
+                         "folder.", "not_sen2" if "person" in absent else "bad_sen2")
     person = found["person"]
     person["person_number"] = person["_row"]
     return found
+
+
+def _module_of(path: Path) -> str:
+    """The module a file holds, by its name: "Active-Plans.csv" -> active_plans."""
+    return "_".join(path.stem.lower().replace("-", " ").replace("_", " ").split())
 
 
 def _folder_sha256(folder: Path) -> str:
@@ -218,19 +231,24 @@ def _to_caseload(name: str, modules: dict[str, pd.DataFrame], sha256: str, as_of
                  settings: dict[str, str], establishments: Establishments | None) -> Sen2Result:
     failures: list[dict[str, object]] = []
 
-    def problem(row: object, column: str, value: object, text: str, fix: str, severity: str = "error") -> None:
-        failures.append({"severity": severity, "file": name, "row": int(row), "column": column, "value": value,
-                         "problem": text, "fix": fix})
+    def problem(row: object, column: str, value: object, text: str, fix: str, severity: str = "error",
+                file: object = None) -> None:
+        failures.append({"severity": severity, "file": file if isinstance(file, str) else name, "row": int(row),
+                         "column": column, "value": value, "problem": text, "fix": fix})
 
     person = _column_text(modules["person"], PERSON_FIELDS)
-    requests = modules["requests"]
-    plans = modules["active_plans"]
+    requests = _with_links(modules["requests"], ("requests_id", "person_id"))
+    plans = _with_links(modules["active_plans"], ("active_plans_id", "requests_id"))
     if plans.empty or requests.empty:
         raise InputError(f"{name}: no active plans in the return (no ActivePlans module).", "no_active_plans")
-    plans = plans.drop(columns=["person_id"], errors="ignore").merge(
-        requests[["requests_id", "person_id"]], on="requests_id", how="left")
-    placements = _column_text(modules["placement_detail"], ("URN", "SENSetting", "PlacementRank", "LeavingDate"))
-    needs = _column_text(modules["sen_need"], ("SENtype", "SENtypeRank"))
+    # In the CSV form the modules are linked by id columns, which can name a row that is not there.
+    plans = _linked(plans, "requests_id", requests, "requests", problem)
+    requests = _linked(requests, "person_id", person, "person", problem)
+    plans = plans.drop(columns=["person_id"], errors="ignore").merge(  # a plan of a request reported above: dropped
+        requests[["requests_id", "person_id"]].drop_duplicates("requests_id"), on="requests_id", how="inner")
+    placements = _column_text(_with_links(modules["placement_detail"], ("active_plans_id",)),
+                              ("URN", "SENSetting", "PlacementRank", "LeavingDate"))
+    needs = _column_text(_with_links(modules["sen_need"], ("active_plans_id",)), ("SENtype", "SENtypeRank"))
 
     rows = []
     for _, plan in plans.drop_duplicates("person_id").iterrows():
@@ -301,6 +319,24 @@ def _placement(placements: pd.DataFrame, plan_id: object, as_of: dt.date, settin
         return "", urn
     problem("PlacementDetail", "", "the placement has neither a URN nor a SEN setting", "Give one of them.")
     return "", ""
+
+
+def _with_links(frame: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+    """The module with its id columns even when the return holds none of its rows."""
+    out = frame.copy()
+    for key in keys:
+        if key not in out.columns:
+            out[key] = pd.Series(dtype=object)
+    return out
+
+
+def _linked(rows: pd.DataFrame, key: str, targets: pd.DataFrame, target: str, problem: Any) -> pd.DataFrame:
+    """The rows whose `key` names a row of `targets`; each other one is reported (CSV form: by its file and row)."""
+    found = rows[key].isin(targets[key]) & rows[key].notna()
+    for _, row in rows.loc[~found].iterrows():
+        problem(row.get("_row", row.get("person_number", 0)), key, "" if pd.isna(row[key]) else row[key],
+                f"names no row of {target}.csv", f"Give the {key} of a row of {target}.csv.", file=row.get("_file"))
+    return rows.loc[found]
 
 
 def _column_text(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
