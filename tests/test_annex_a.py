@@ -140,6 +140,9 @@ def test_an_edited_mapping_maps_them(tmp_path: Path) -> None:
     mapping.write_text('[primary_need]\n"Dyslexia" = "DYS"\n')
     with pytest.raises(InputError, match=r"m\.toml: \[primary_need\] 'Dyslexia' = 'DYS' is not one of"):
         load_mapping(mapping)
+    mapping.write_text('primary_need = "SPLD"\n')  # a key where a table belongs
+    with pytest.raises(InputError, match=r"m\.toml: primary_need = 'SPLD' is not a table: write \[primary_need\] on"):
+        load_mapping(mapping)
 
 
 def test_child_on_both_lists_keeps_the_ehc_plan_row(tmp_path: Path) -> None:

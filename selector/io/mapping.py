@@ -150,7 +150,12 @@ def load_mapping(path: Path | str | None = None) -> Mapping:
             table = {type_key(k): v for k, v in ESTABLISHMENT_TYPES.items()}
         if name == "sen_setting":  # SEN2's setting codes of a placement without a URN
             table = {annex_key(k): v for k, v in SEN_SETTINGS.items()}
-        for key, value in data.get(name, {}).items():
+        edits = data.get(name, {})
+        if not isinstance(edits, dict):
+            raise InputError(f"{source}: {name} = {edits!r} is not a table: write [{name}] on its own line, then one "
+                             'line per text, as "Autism" = "ASD" (selector annex-a-mapping prints the tables).',
+                             "bad_mapping")
+        for key, value in edits.items():
             code = str(value).strip().upper()
             if code not in codes:
                 raise InputError(f"{source}: [{name}] {key!r} = {value!r} is not one of {' '.join(codes)}.",
