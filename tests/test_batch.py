@@ -118,6 +118,41 @@ def test_bad_manifest_is_exit_2(tmp_path: Path) -> None:
                            "'contacts', 'rules', 'seed').")
 
 
+@pytest.mark.parametrize(("manifest", "extra", "message"), [
+    ("area,caseload\nx,a.csv\nx,b.csv\n", [],
+     "2 runs would write one folder, 'x': area 'x' (2 times). Give each area a name of its own; letters"),
+    # One folder on Windows and macOS, and the same folder once '/' is made '_'.
+    ("area,caseload\nX,a.csv\nx,b.csv\n", [], "2 runs would write one folder, 'X': area 'X'; area 'x'. Give"),
+    ("area,caseload\nb/c,a.csv\nb_c,b.csv\n", [], "2 runs would write one folder, 'b_c': area 'b/c'; area 'b_c'."),
+    # Two scenario rules files with one file name, from two folders.
+    ("area,caseload\ny,a.csv\n", ["--scenario-rules", "r1/strict.toml", "--scenario-rules", "r2/strict.toml"],
+     ("2 runs would write one folder, 'y__strict': area 'y' with r1/strict.toml; area 'y' with r2/strict.toml. "
+     "Give each area a name of its own (and each scenario rules file a file name of its own);")),
+    ("area,caseload,seed\ny,a.csv,-5\n", [], "row 2, column 'seed': '-5' is not a whole number from 0 to 2147483647."),
+    ("area,caseload,seed\ny,a.csv,2147483648\n", [], "row 2, column 'seed': '2147483648' is not a whole number"),
+], ids=["same-area", "case", "slash", "rules-file-names", "negative-seed", "seed-too-large"])
+def test_runs_that_would_share_a_folder_or_a_seed_out_of_range_are_refused_before_any_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, manifest: str, extra: list[str], message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    for folder in ("r1", "r2"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "strict.toml").write_text("size = 6\n")
+    (tmp_path / "m.csv").write_text(manifest)
+    code, _, err = run("batch", "m.csv", "--out", "out", *extra)
+    assert code == 2 and err.startswith(f"Error: m.csv: {message}"), err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("seeds", "message"), [
+    ("1,1", "'1,1' names a seed twice; each seed is one run of every area."),
+    ("1,-1", "'1,-1' is not a comma-separated list of whole numbers from 0 to 2147483647."),
+])
+def test_scenario_seeds_are_distinct_and_in_range(tmp_path: Path, seeds: str, message: str) -> None:
+    (tmp_path / "m.csv").write_text("area,caseload\ny,a.csv\n")
+    code, _, err = run("batch", str(tmp_path / "m.csv"), "--out", str(tmp_path / "out"), "--seeds", seeds)
+    assert code == 2 and err.splitlines()[-1] == f"Error: Invalid value for --seeds: {message}"
+
+
 def test_failures_csv_has_every_error_of_every_area(areas: Path, tmp_path: Path) -> None:
     bad = areas.parent / "Badshire.csv"  # `areas` is the manifest
     frame = pd.read_csv(bad, dtype=str, keep_default_na=False)

@@ -7,6 +7,7 @@ import glob
 import os
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,6 +16,7 @@ import pandas as pd
 
 from ..contract.errors import CaseloadValidationError, InputError, SelectorError
 from ..contract.failures import FAILURE_COLUMNS, failure_line
+from ..contract.seeds import SEED_LIMIT
 from ..io.folders import output_lock, staged_folder
 from ..io.tables import frame_to_csv_bytes, read_table
 from ..solve import SelectionParams
@@ -75,6 +77,7 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
         return str(base / text) if manifest.is_dir() else text.strip()
 
     items: list[BatchItem] = []
+    labels: list[str] = []  # each run as the user would name it, for a clash of folders
     for record in rows:
         area = record.get("area", "").strip() or Path(record["caseload"]).stem
         seed_text = str(record.get("seed", "")).strip()
@@ -94,12 +97,27 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
                                                                "given" if seeds else row_params.seed_source)),
                                                            formats=formats),
                                        manifest, audit_draws, as_given(record["caseload"]), rules_named))
-    names = [t.name for t in items]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise InputError(f"{manifest.name}: area {repeated[0]!r} appears more than once; give each row its "
-                         "own area name.", "bad_manifest")
+                labels.append(f"area {area!r}" + (f" with {rules_named}" if rules_variants else "")
+                              + (f" and seed {seed}" if seeds else ""))
+    _refuse_shared_folders(manifest, items, labels)
     return items
+
+
+def _refuse_shared_folders(manifest: Path, items: list[BatchItem], labels: list[str]) -> None:
+    """Two runs that would write one folder: the same area twice, names that differ only in case
+    (one folder on Windows and macOS) or in characters a folder name cannot hold, or two scenario
+    rules files with the same name."""
+    runs: dict[str, list[tuple[str, str]]] = {}
+    for item, label in zip(items, labels, strict=True):
+        runs.setdefault(item.name.casefold(), []).append((item.name, label))
+    for clashing in runs.values():
+        if len(clashing) > 1:
+            counted = Counter(label for _, label in clashing)
+            named = "; ".join(label + (f" ({n} times)" if n > 1 else "") for label, n in counted.items())
+            rules = " (and each scenario rules file a file name of its own)" if " with " in named else ""
+            raise InputError(f"{manifest.name}: {len(clashing)} runs would write one folder, {clashing[0][0]!r}: "
+                             f"{named}. Give each area a name of its own{rules}; letters, digits, '.', '-' and '_' "
+                             "make the folder's name, whatever their case.", "bad_manifest")
 
 
 def _manifest_rows(manifest: Path) -> tuple[list[dict[str, str]], Path]:
@@ -123,9 +141,10 @@ def _manifest_rows(manifest: Path) -> tuple[list[dict[str, str]], Path]:
         if not record["caseload"].strip():
             raise InputError(f"{manifest.name}: row {row_number}, column 'caseload': empty.", "bad_manifest")
         record.setdefault("area", Path(record["caseload"]).stem)
-        if "seed" in record and record["seed"].strip() and not record["seed"].strip().lstrip("-").isdigit():
+        seed = record.get("seed", "").strip()
+        if seed and not (seed.isdigit() and int(seed) < SEED_LIMIT):
             raise InputError(f"{manifest.name}: row {row_number}, column 'seed': {record['seed']!r} is not "
-                             "a whole number.", "bad_manifest")
+                             f"a whole number from 0 to {SEED_LIMIT - 1}.", "bad_manifest")
         rows.append(record)
     return rows, manifest.parent
 

@@ -19,6 +19,7 @@ import click
 from .. import __version__, app
 from ..contract.defaults import LOTTERY_WORK
 from ..contract.errors import CaseloadValidationError, InputError
+from ..contract.seeds import SEED_LIMIT
 from .options import caseload_options, existing_file, output_formats, search_options
 from .show import (
     SelectorClickError,
@@ -410,14 +411,16 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
       selector batch areas.csv --out /shared/runs/national --scheduler tcp://10.0.0.5:8786
       selector batch areas.csv --out runs/national-audit --audit 1000
     """
-    try:
-        seed_list = tuple(int(s) for s in seeds.split(",") if s.strip())
-    except ValueError:
-        raise click.BadParameter(f"{seeds!r} is not a comma-separated list of whole numbers.",
-                                 param_hint="--seeds") from None
+    seed_list = tuple(s.strip() for s in seeds.split(",") if s.strip())
+    if not all(s.isdigit() and int(s) < SEED_LIMIT for s in seed_list):
+        raise click.BadParameter(f"{seeds!r} is not a comma-separated list of whole numbers from 0 to "
+                                 f"{SEED_LIMIT - 1}.", param_hint="--seeds")
+    if len(set(map(int, seed_list))) < len(seed_list):
+        raise click.BadParameter(f"{seeds!r} names a seed twice; each seed is one run of every area.",
+                                 param_hint="--seeds")
     params = app.SelectionParams(seed=seed or 0, time_limit_s=time_limit, sets=sets, max_overlap=max_overlap,
                                  relax=relax, seed_source="random" if seed is None else "given")
-    items = app.plan_batch(manifest, out, params, rules_variants=scenario_rules, seeds=seed_list,
+    items = app.plan_batch(manifest, out, params, rules_variants=scenario_rules, seeds=tuple(map(int, seed_list)),
                            formats=output_formats(formats), allow_missing_contact=allow_missing_contact,
                            audit_draws=audit_draws or 0)
     from ..batch import dask_cluster, process_pool  # processes or a cluster only for a batch
