@@ -65,3 +65,10 @@ def test_the_audit_sees_draws_that_do_not_follow_the_chances() -> None:
     assert audit(lottery, wrong, 2000).overall_p < 0.001
     right = draw_many(lottery, 2000)[0]
     assert audit(lottery, right, 2000).overall_p > 0.001  # the lottery's own draws pass
+
+
+def test_a_negative_first_seed_is_refused_as_bad_usage(tmp_path: Path) -> None:
+    # Draws take seeds --seed onwards; a negative one reached numpy and ended in its traceback.
+    code, _, err = run("audit", str(tmp_path / "any.csv"), "--out", str(tmp_path / "out"), "--seed", "-3")
+    assert code == 2
+    assert err.splitlines()[-1] == "Error: Invalid value for '--seed': -3 is not in the range 0<=x<=2147483647."

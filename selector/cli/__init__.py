@@ -210,7 +210,8 @@ def select(sources: app.Sources, out: Path, rules_file: Path | None, size: int |
               help="Rules file (default: the usual rules).")
 @click.option("--draws", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Lotteries to draw (seeds --seed onwards).")
-@click.option("--seed", type=int, default=0, show_default=True, help="The first draw's seed.")
+@click.option("--seed", type=click.IntRange(0, SEED_LIMIT - 1), default=0, show_default=True,
+              help="The first draw's seed.")
 @click.option("--slack", type=click.FloatRange(min=0, max=100, max_open=True), default=0.0, show_default=True,
               metavar="P", help="Audit the lottery that --slack P gives select.")
 @click.option("--lottery-work", type=click.FloatRange(min=0), default=LOTTERY_WORK, show_default=True,
