@@ -17,6 +17,7 @@ flask = pytest.importorskip("flask", reason="the web extra (Flask) is not instal
 
 from click.testing import CliRunner  # noqa: E402
 
+from selector import app as selector_app  # noqa: E402
 from selector import web  # noqa: E402
 from selector.cli import main  # noqa: E402
 from tests.conftest import SAMPLE  # noqa: E402
@@ -255,3 +256,47 @@ def test_the_pages_download_verifies_with_the_files_uploaded(client, tmp_path: P
                                 "--contacts", str(SAMPLE / "contacts.csv")])
     assert done.exit_code == 0, done.output
     assert done.output.startswith(f"VERIFIED: {folder}: the run was redone")
+
+
+FILE_RULES = """size = 6
+[[count]]
+column = "setting_type"
+value = "AP"
+min = 1
+max = 1
+priority = 15
+[[count]]
+column = "social_care"
+value = "CLA"
+min = 1
+[[spread]]
+column = "setting_id"
+max = 2
+priority = 25
+[[spread]]
+column = "locality"
+max = 2
+"""
+
+
+def test_the_form_keeps_the_rules_of_an_uploaded_file_it_does_not_show(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # The file: exactly one in AP (at least 1, at most 1), at least one CLA, at most 2 per setting and at most
+    # 2 per locality. The page shows the minimums, a box per spread rule it knows and the weights; sent back
+    # unchanged, the form must give the file's rules, not drop the AP maximum, the locality rule or the 2.
+    rules_file = tmp_path / "mine.toml"
+    rules_file.write_text(FILE_RULES)
+    response = upload(client, rules=rules_file)
+    sid = response.headers["Location"].rsplit("/", 1)[1]
+    page = client.get(f"/s/{sid}").get_data(as_text=True)
+    assert "At most 2 from the same setting" in page and "No two with the same lead practitioner" in page
+    as_sent = default_form(ehcp="0", sen="0")  # what the page's form holds for this file
+    del as_sent["one_practitioner"]  # an unticked box is not sent
+    given = selector_app.read_rules(rules_file)
+    rules, _ = web._rules_from_form(as_sent, given)
+    assert rules.to_dict() == given.to_dict()
+    # The defaults, sent back as shown, are the default rules, in their order.
+    assert web._rules_from_form(default_form(), web.DEFAULT_RULES)[0].to_dict() == web.DEFAULT_RULES.to_dict()
+    # Unticking the setting box drops that rule only; a minimum set to 0 keeps the file's maximum.
+    rules, _ = web._rules_from_form({**as_sent, "one_setting": "", "ap": "0"}, given)
+    assert [s.column for s in rules.spreads] == ["locality"]
+    assert [(r.values, r.min, r.max) for r in rules.counts] == [(("AP",), None, 1), (("CLA",), 1, None)]

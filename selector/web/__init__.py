@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import threading
 import webbrowser
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -346,13 +346,19 @@ def _form_defaults(rules: Rules, params: app.SelectionParams) -> dict[str, objec
     def minimum(column: str, value: str) -> int:
         return next((r.min or 0 for r in rules.counts if r.column == column and r.values == (value,)), 0)
 
-    spreads = {s.column for s in rules.spreads}
+    most = {_spread_kind(s): s.max for s in rules.spreads}
     return {"size": rules.size, "ap": minimum("setting_type", "AP"), "ehcp": minimum("plan_status", "EHCP"),
-            "sen": minimum("plan_status", "SEN_SUPPORT"), "one_setting": "setting_id" in spreads,
-            "one_practitioner": bool(spreads & {"lead_practitioner", "lead_practitioner_id"}),
+            "sen": minimum("plan_status", "SEN_SUPPORT"), "one_setting": "setting" in most,
+            "one_practitioner": "practitioner" in most, "setting_max": most.get("setting", 1),
+            "practitioner_max": most.get("practitioner", 1),
             "sets": params.sets, "seed": params.seed if params.seed_source == "given" else "",
             "relax": params.relax,
             "caps": [(d.column, app.dimension_name(d.column), d.weight, d.cap) for d in rules.dimensions]}
+
+
+def _spread_kind(rule: SpreadRule) -> str:
+    """Which of the page's two boxes a spread rule is: "setting", "practitioner", or "" for neither."""
+    return "setting" if rule.column == "setting_id" else "practitioner" if rule.is_practitioner else ""
 
 
 def _whole(form: Any, name: str, low: int, high: int) -> int:
@@ -366,19 +372,25 @@ def _rules_from_form(form: Any, base: Rules) -> tuple[Rules, app.SelectionParams
     """Rules and parameters from the page's form: the three usual minimums, the two spread
     rules, and the weight and cap of each dimension; other rules of an uploaded file are kept."""
     size = _whole(form, "size", 1, 50)
-    mins = {("setting_type", "AP"): _whole(form, "ap", 0, size), ("plan_status", "EHCP"): _whole(form, "ehcp", 0, size),
-            ("plan_status", "SEN_SUPPORT"): _whole(form, "sen", 0, size)}
-    priority = {("setting_type", "AP"): 10, ("plan_status", "EHCP"): 40, ("plan_status", "SEN_SUPPORT"): 40}
-    kept = tuple(r for r in base.counts if (r.column, r.values) not in {(c, (v,)) for c, v in mins})
-    counts = kept + tuple(CountRule(c, (v,), min=n, priority=priority[(c, v)]) for (c, v), n in mins.items() if n)
-    spreads = []
-    if form.get("one_setting"):
-        spreads.append(SpreadRule("setting_id", 1, priority=20))
-    if form.get("one_practitioner"):
-        spreads.append(SpreadRule("lead_practitioner", 1, priority=30))
+    mins = {("setting_type", ("AP",)): _whole(form, "ap", 0, size),
+            ("plan_status", ("EHCP",)): _whole(form, "ehcp", 0, size),
+            ("plan_status", ("SEN_SUPPORT",)): _whole(form, "sen", 0, size)}
+    # The form sets these three minimums; a file's maximum, priority and label for them stay.
+    counts = [replace(r, min=mins[(r.column, r.values)] or None) if (r.column, r.values) in mins else r
+              for r in base.counts]
+    counts += [CountRule(c, v, min=n, priority=10 if c == "setting_type" else 40) for (c, v), n in mins.items()
+               if n and not any((r.column, r.values) == (c, v) for r in base.counts)]
+    # The two boxes switch the setting and practitioner spread rules on or off (a file's maximum kept);
+    # the file's other spread rules stay.
+    ticked = {"setting": bool(form.get("one_setting")), "practitioner": bool(form.get("one_practitioner"))}
+    spreads = [r for r in base.spreads if ticked.get(_spread_kind(r), True)]
+    spreads += [SpreadRule(column, 1, priority=priority) for kind, column, priority in
+                (("setting", "setting_id", 20), ("practitioner", "lead_practitioner", 30))
+                if ticked[kind] and not any(_spread_kind(r) == kind for r in base.spreads)]
     dimensions = tuple(Dimension(d.column, _whole(form, f"weight_{d.column}", 0, 100),
                                  _whole(form, f"cap_{d.column}", 0, 100)) for d in base.dimensions)
-    rules = Rules(size=size, counts=counts, spreads=tuple(spreads), dimensions=dimensions)
+    rules = Rules(size=size, counts=tuple(r for r in counts if r.min is not None or r.max is not None),
+                  spreads=tuple(spreads), dimensions=dimensions)
     rules = rules_from_dict(rules.to_dict(), source="the form")  # the file's checks apply to the form too
     # No seed given: one is drawn from this computer's secure random source, and shown with the result.
     given = str(form.get("seed", "")).strip() != ""
