@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from selector.io.sample import EHCP_NEEDS, generate
 from selector.io.tables import RawTable
 from selector.validate import validate
+from tests.conftest import run
 
 
 def test_same_seed_same_caseload_different_seed_different() -> None:
@@ -46,3 +49,11 @@ def test_generated_caseload_passes_validation() -> None:
     loaded = validate(raw, cts)
     assert len(loaded.warnings) == 0
     assert loaded.frame["eligible"].sum() == (caseload["exclude"] == "false").sum()
+
+
+def test_the_command_counts_in_words(tmp_path: Path) -> None:
+    code, stdout, _ = run("sample", "--rows", "1", "--seed", "1", "--out", str(tmp_path / "one.csv"),
+                          "--contacts-out", str(tmp_path / "c.csv"))
+    assert code == 0
+    assert stdout.splitlines() == [f"Wrote 1 child to {tmp_path / 'one.csv'}",
+                                   f"Wrote 1 practitioner to {tmp_path / 'c.csv'}"]

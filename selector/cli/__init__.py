@@ -141,9 +141,9 @@ def sample(rows: int, annex_dir: Path | None, seed: int, out: Path | None, conta
     if out is None:
         raise click.UsageError("give --out FILE (or --annex-a OUTDIR).")
     children, practitioners = app.write_sample(rows, seed, out, contacts_out, area, force)
-    click.echo(f"Wrote {children} children to {out}")
+    click.echo(f"Wrote {children} {'child' if children == 1 else 'children'} to {out}")
     if contacts_out is not None:
-        click.echo(f"Wrote {practitioners} practitioners to {contacts_out}")
+        click.echo(f"Wrote {practitioners} {'practitioner' if practitioners == 1 else 'practitioners'} to {contacts_out}")
 
 
 @main.command("annex-a-mapping")
