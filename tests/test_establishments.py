@@ -112,6 +112,29 @@ def test_a_contract_caseload_fills_empty_setting_types_from_the_urn(tmp_path: Pa
     assert code == 2 and "setting_type" in stderr  # without the extract the empty cell is an error
 
 
+def test_an_empty_setting_type_the_extract_cannot_fill_is_explained_beside_its_error(tmp_path: Path) -> None:
+    # Row 2: URN 100009 is not in the extract. Row 3: 100008 is, as a Welsh establishment, which maps to
+    # nothing. Both setting types stay empty (errors); the warning saying why is shown right after them,
+    # before the other rows' warnings (row 4: a stated type the extract contradicts).
+    rows = [{"setting_type": "", "setting_id": "100009"}, {"setting_type": "", "setting_id": "100008"},
+            {"setting_type": "SPECIAL", "setting_id": "100001"}]
+    path = write_csv(tmp_path / "caseload.csv", caseload_frame(rows))
+    gias = extract(tmp_path / "gias.csv", [("100001", "Pupil referral unit", "Local authority maintained schools"),
+                                           ("100008", "Welsh establishment", "Welsh schools")])
+    code, _, stderr = run("validate", str(path), "--establishments", str(gias), "--allow-missing-contact")
+    assert code == 2
+    lines = stderr.splitlines()
+    assert lines[0].startswith("2 error(s), ")
+    assert [line.split(". Give")[0] for line in lines[1:5]] == [
+        "  error: caseload.csv: row 2, column 'setting_type': setting_type is empty",
+        "  error: caseload.csv: row 3, column 'setting_type': setting_type is empty",
+        "  warning: caseload.csv: row 2, column 'setting_id': '100009' URN 100009 is not in gias.csv",
+        ("  warning: caseload.csv: row 3, column 'setting_id': '100008' gias.csv gives URN 100008 the type 'Welsh "
+        "establishment', which maps to no setting type"),
+    ]
+    assert lines[5].startswith("  warning: caseload.csv: row 4, column 'setting_type': 'SPECIAL' the list says")
+
+
 def test_a_file_that_is_no_extract_is_a_clear_error(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "caseload.csv", caseload_frame([{}]))
     (tmp_path / "gias.csv").write_text("School,Kind\nOak,Primary\n")

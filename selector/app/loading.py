@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..contract.cells import column_values
 from ..contract.columns import normalise_column
-from ..contract.errors import InputError, RulesError
+from ..contract.errors import CaseloadValidationError, InputError, RulesError
 from ..contract.rules import DEFAULT_RULES, Rules
 from ..io.caseload import read_caseload_table
 from ..io.folders import is_failures_table, write_file
@@ -83,8 +83,14 @@ def load(sources: Sources) -> Caseload:
     """
     table = read_caseload_table(sources.caseload, sources.sheet, sources.options)
     contacts = read_table(sources.contacts) if sources.contacts is not None else None
-    caseload = validate(table.raw, contacts, allow_missing_contact=sources.allow_missing_contact,
-                        keep_columns=sources.keep_columns)
+    try:
+        caseload = validate(table.raw, contacts, allow_missing_contact=sources.allow_missing_contact,
+                            keep_columns=sources.keep_columns)
+    except CaseloadValidationError as error:
+        # What reading found (a URN the extract lacks, an Annex A value mapped) often explains an error.
+        if table.warnings is not None and len(table.warnings):
+            error.failures = pd.concat([table.warnings, error.failures], ignore_index=True)
+        raise
     return replace(with_warnings(caseload, table.warnings), as_of=table.as_of)
 
 

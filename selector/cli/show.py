@@ -73,7 +73,11 @@ def echo_failures(failures: pd.DataFrame, limit: int = FAILURES_SHOWN) -> None:
         click.echo(f"  error: {failure_line(row)}", err=True)
     if len(errors) > limit:
         click.echo(f"  ... and {len(errors) - limit} more errors (write them all with --failures FILE)", err=True)
-    echo_warnings(warnings, limit=max(0, limit - len(errors)) or 3)
+    # A warning on a row with an error often says why (a URN the extract lacks): those come first.
+    shown = set(zip(errors["file"].head(limit), errors["row"].head(limit), strict=True))
+    where = list(zip(warnings["file"], warnings["row"], strict=True))
+    first = sorted(range(len(where)), key=lambda i: where[i] not in shown)  # stable: file order otherwise
+    echo_warnings(warnings.iloc[first], limit=max(0, limit - len(errors)) or 3)
 
 
 def echo_warnings(warnings: pd.DataFrame, limit: int = 5) -> None:

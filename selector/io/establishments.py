@@ -150,6 +150,15 @@ def fill_setting_types(raw: RawTable, establishments: Establishments) -> tuple[R
                                  f"the list says {said} but {establishments.name} makes URN {urn} "
                                  f"({establishments.type_name.get(urn, '')}) {looked}; the list's value is used",
                                  "Check the setting type, or the URN."))
+    unknown = (stated == "").to_numpy() & (found == "") & (urns != "")
+    for row, urn in zip(raw.row_numbers[unknown], urns[unknown], strict=True):
+        known = urn in establishments.type_name
+        failures.append(_warning(raw.name, row, "setting_id", urn,
+                                 f"{establishments.name} gives URN {urn} the type "
+                                 f"'{establishments.type_name[urn]}', which maps to no setting type" if known else
+                                 f"URN {urn} is not in {establishments.name}",
+                                 "Give the setting type, or add the type to [establishment_type] in a --mapping file."
+                                 if known else "Give the setting type, or check the URN."))
     filled = raw.frame.copy()
     filled["setting_type"] = np.where(stated == "", found, stated)
     header = {**raw.header, "setting_type": raw.header.get("setting_type", "setting_type")}
