@@ -287,3 +287,15 @@ def test_progress_says_each_stage_as_the_run_reaches_it(tmp_path: Path) -> None:
     # Not on a terminal (a script, a log), nothing unless asked.
     code, _, stderr = run("select", str(caseload), "--out", str(tmp_path / "q"), "--sets", "1")
     assert code == 0 and not [line for line in stderr.splitlines() if line.startswith("... ")]
+
+
+def test_a_lottery_of_one_child_says_one_child(tmp_path: Path) -> None:
+    # A cohort of 1: K2 alone names a service, so only K2 reaches the best score (4+4+3+2+2+1 = 16 against 15).
+    # The draw is certain, and said in the singular.
+    rows = [{"plan_status": "SEN_SUPPORT"}, {"services": "EP"}, {"age": 4}]
+    rules = tmp_path / "one.toml"
+    rules.write_text("size = 1\ncount = []\n")  # no minimums: one child cannot meet them
+    code, stdout, stderr = run("select", str(write_csv(tmp_path / "c.csv", caseload_frame(rows))), "--rules", str(rules),
+                               "--out", str(tmp_path / "o"), "--seed", "1", "--sets", "1")
+    assert code == 0, stderr
+    assert "Drawn from a lottery: 1 child could have been drawn; each with a chance of 100.0000%" in stdout

@@ -24,6 +24,7 @@ from .options import caseload_options, existing_file, output_formats, search_opt
 from .show import (
     SelectorClickError,
     chances_range,
+    children,
     echo_failures,
     echo_profile,
     echo_result,
@@ -259,7 +260,7 @@ def audit(sources: app.Sources, out: Path, rules_file: Path | None, draws: int, 
     click.echo(f"Shuffled rows: largest change in any chance {result.shuffle_difference:.3g}")
     click.echo(f"Cohorts drawn that break a rule or fall short of {result.lottery.threshold}: {result.off_cohorts}")
     lottery = result.lottery
-    click.echo(f"Lottery: {lottery.possible} children could be drawn; {chances_range(lottery)}")
+    click.echo(f"Lottery: {children(lottery.possible)} could be drawn; {chances_range(lottery)}")
     click.echo(f"Results in {out}/ (audit.html, audit.md, audit.csv, chances.csv)")
 
 

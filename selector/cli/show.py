@@ -113,6 +113,11 @@ def echo_profile(result: app.Profile) -> None:
         click.echo(f"  {room.name}: {room.detail}{extra} - {mark}")
 
 
+def children(count: int) -> str:
+    """ "1 child", "18 children"."""
+    return "1 child" if count == 1 else f"{count} children"
+
+
 def chances_range(lottery: app.Chances) -> str:
     state = "proved fairest" if lottery.proved else "fairest found in the work allowed"
     if lottery.largest - lottery.smallest < 1e-6:  # the LP's tolerance apart: an even lottery
@@ -157,10 +162,10 @@ def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> No
         lottery = solution.lottery
         if lottery.kept:
             slots = "slot" if len(lottery.drawn) - len(lottery.kept) == 1 else "slots"
-            click.echo(f"Drawn from the lottery over the best ways to fill the freed {slots}: {lottery.possible} "
-                       f"children could have come in; {chances_range(lottery)}")
+            click.echo(f"Drawn from the lottery over the best ways to fill the freed {slots}: "
+                       f"{children(lottery.possible)} could have come in; {chances_range(lottery)}")
         else:
-            click.echo(f"Drawn from a lottery: {lottery.possible} children could have been drawn; "
+            click.echo(f"Drawn from a lottery: {children(lottery.possible)} could have been drawn; "
                        f"{chances_range(lottery)}")
         click.echo(certificate_line(lottery))
     click.echo(f"Results in {out}/ (report.html, report.md, cohorts.csv, contacts.csv, chances.csv, run.json)")

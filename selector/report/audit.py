@@ -46,7 +46,8 @@ def audit_sections(caseload: pd.DataFrame, lottery: Chances, result: Audit, draw
         (f"Row order: the caseload's rows were shuffled and the lottery computed again; the largest change in "
          f"any child's chance was {shuffle_difference:.3g}"
          + (" (none: the order of the rows changes nothing)." if shuffle_difference == 0 else ".")),
-        (f"The lottery: {lottery.possible} children could be drawn, with chances from "
+        (f"The lottery: {lottery.possible} {'child' if lottery.possible == 1 else 'children'} could be drawn, with "
+         "chances from "
          f"{percent(lottery.smallest)} to {percent(lottery.largest)}; "
          + ("proved the fairest possible." if lottery.proved
             else "the fairest found in the work allowed (not proved the fairest).")
