@@ -114,6 +114,23 @@ def test_a_changed_caseload_is_bad_input_not_a_verdict(small_run: Path, tmp_path
     assert code == 2 and "is not the caseload file" in stderr and "VERIFIED" not in stdout
 
 
+@pytest.mark.parametrize(("edit", "said"), [
+    ({"reserves": None}, "the search parameter reserves (None) is not what a run records."),
+    ({"sets": "2", "relax": 1}, "the search parameters sets ('2'), relax (1) are not what a run records."),
+    ({"workers": 0}, "the search parameter workers (0) is not what a run records."),
+])
+def test_search_parameters_edited_in_the_record_are_bad_input(small_run: Path, edit: dict[str, object],
+                                                              said: str) -> None:
+    # Each once reached the solver and ended in a traceback (exit 1) from verify, replace and consent alike.
+    record = json.loads((small_run / "run.json").read_text())
+    record["params"].update(edit)
+    (small_run / "run.json").write_text(json.dumps(record, indent=2))
+    member = record["cohorts"][0]["members"][0]
+    for command in (["verify", str(small_run)], ["replace", str(small_run), "--decline", member]):
+        code, _, stderr = run(*command)
+        assert code == 2 and stderr.startswith(f"Error: {small_run}/run.json: {said} The record was edited"), stderr
+
+
 def test_a_replacement_run_is_redone_from_the_run_it_replaced(small_run: Path, tmp_path: Path) -> None:
     member = json.loads((small_run / "run.json").read_text())["cohorts"][0]["members"][0]
     again = tmp_path / "run-replace-1"

@@ -190,6 +190,20 @@ def replacement_redone(record: RunRecord, run_dir: Path, caseload: Caseload) -> 
     return decline(caseload, previous, done.declined, earlier, from_run=done.from_run)[0]
 
 
+# Each recorded search parameter: the type it must have, and its least value (as the options allow).
+NUMBER = (int, float)
+RECORDED_PARAMS: dict[str, tuple[type | tuple[type, ...], float | None]] = {
+    "time_limit_s": (NUMBER, 0.1), "workers": (int, 1), "sets": (int, 1), "max_overlap": (int, 0),
+    "reserves": (int, 0), "relax": (bool, None), "slack": (NUMBER, 0), "lottery_work": (NUMBER, 0),
+    "seed_source": (str, None), "seed_phrase": (str, None)}
+
+
+def _fits(value: object, kinds: type | tuple[type, ...], least: float | None) -> bool:
+    if isinstance(value, bool) is not (kinds is bool) or not isinstance(value, kinds):
+        return False  # (True is an int to Python, not a number of sets to a run record)
+    return least is None or value >= least  # type: ignore[operator]
+
+
 def recorded_params(record: RunRecord, run_dir: Path) -> SelectionParams:
     """The search parameters a run record holds (the seed as recorded).
 
@@ -197,6 +211,12 @@ def recorded_params(record: RunRecord, run_dir: Path) -> SelectionParams:
         InputError: a parameter is missing or of the wrong type.
     """
     p = record.params
+    wrong = [f"{name} ({p[name]!r})" for name, (kinds, least) in RECORDED_PARAMS.items()
+             if name in p and not _fits(p[name], kinds, least)]
+    if wrong:
+        raise InputError(f"{run_dir}/run.json: the search parameter{'s' if len(wrong) > 1 else ''} "
+                         f"{', '.join(wrong)} {'are' if len(wrong) > 1 else 'is'} not what a run records. The record "
+                         "was edited: use the run folder as selector wrote it.", "bad_run")
     try:
         return SelectionParams(seed=record.seed, time_limit_s=p["time_limit_s"], workers=p["workers"], sets=p["sets"],
                                max_overlap=p["max_overlap"], reserves=p["reserves"], relax=p["relax"],
