@@ -5,6 +5,7 @@ rules, slack and work it was worked out from."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from dataclasses import replace
@@ -79,6 +80,25 @@ def test_a_kept_lottery_for_other_candidates_is_not_used(generated) -> None:
     assert not answer.reused and len(answer.child_ids) == problem.n - 1
 
 
+@pytest.mark.parametrize("edit", ["huge type", "type nobody has"])
+def test_a_kept_lottery_edited_by_hand_is_worked_out_anew_not_a_crash(generated, edit: str) -> None:
+    # lottery.json edited and its hash in run.json updated: a type number past any int64 ended in an
+    # OverflowError, a pool of a type no child has in a ZeroDivisionError. Neither is a lottery this
+    # problem could have: it is worked out anew.
+    problem, params, optimum = generated
+    worked = draw_first(problem, params, optimum, 600.0)
+    assert worked.stored is not None
+    kept = worked.stored.to_dict()
+    if edit == "huge type":
+        kept["type_of"][0] = 10**30
+    else:  # the children of the first column's first pool's one type given a new type number
+        lone = kept["columns"][0]["pools"][0][0]
+        kept["type_of"] = [t if t != lone else max(kept["type_of"]) + 1 for t in kept["type_of"]]
+    edited = StoredLottery.from_dict(json.loads(json.dumps(kept)))
+    answer = draw_first(problem, params, optimum, 600.0, known={edited.key: edited})
+    assert not answer.reused and answer.chances == worked.chances
+
+
 def test_a_second_choice_on_the_same_caseload_uses_the_lottery_again(monkeypatch: pytest.MonkeyPatch) -> None:
     caseload, _contacts = generate(300, seed=6)
     loaded = validated(caseload.to_dict("records"), allow_missing_contact=True)
@@ -142,7 +162,17 @@ def test_audit_refuses_a_kept_lottery_of_other_inputs_or_changed(sample_run: Pat
     (changed / "lottery.json").write_text(json.dumps(kept))
     code, stdout, stderr = run("audit", *SAMPLE_ARGS, "--lottery-from", str(changed), "--out", str(tmp_path / "a2"))
     assert code == 2 and "lottery.json: changed since the run wrote it" in stderr
-    assert not (tmp_path / "a1").exists() and not (tmp_path / "a2").exists()
+    # Edited, and its hash in run.json updated to hide it: a type number no lottery writes.
+    kept = json.loads((sample_run / "lottery.json").read_text())
+    kept["type_of"][0] = 10**30
+    (changed / "lottery.json").write_text(json.dumps(kept))
+    record = json.loads((changed / "run.json").read_text())
+    record["files"]["lottery.json"] = hashlib.sha256((changed / "lottery.json").read_bytes()).hexdigest()
+    (changed / "run.json").write_text(json.dumps(record))
+    code, stdout, stderr = run("audit", *SAMPLE_ARGS, "--lottery-from", str(changed), "--out", str(tmp_path / "a3"))
+    assert code == 2 and stderr.startswith(f"Error: {changed}/lottery.json: not a lottery selector wrote for these "
+                                           "inputs, though its key is theirs: it was edited."), stderr
+    assert not any((tmp_path / name).exists() for name in ("a1", "a2", "a3"))
 
 
 def test_a_run_without_a_kept_lottery_is_explained(small_caseload_csv: Path, tmp_path: Path) -> None:

@@ -133,7 +133,12 @@ def kept_lottery(run_dir: Path, problem: Problem, params: SelectionParams, optim
         stored = StoredLottery.from_dict(read_recorded_json(run_dir, LOTTERY_FILE, record))
     except ValueError as exc:
         raise RunRecordError(f"{run_dir}/{LOTTERY_FILE}: {exc}.", "bad_run", where=str(run_dir)) from exc
-    lottery = restored(problem, stored) if stored.key == lottery_key(problem, params, optimum) else None
+    same_inputs = stored.key == lottery_key(problem, params, optimum)
+    lottery = restored(problem, stored) if same_inputs else None
+    if same_inputs and lottery is None:
+        raise RunRecordError(f"{run_dir}/{LOTTERY_FILE}: not a lottery selector wrote for these inputs, though its "
+                             "key is theirs: it was edited. Leave --lottery-from out to work the lottery out again.",
+                             "bad_run", where=str(run_dir))
     if lottery is None:
         raise InputError(
             f"{run_dir}/{LOTTERY_FILE} was worked out from other candidates, rules, slack or lottery work than "

@@ -83,17 +83,22 @@ def restored(problem: Problem, stored: StoredLottery) -> Lottery | None:
     order = np.argsort(problem.child_ids.astype(str), kind="stable")
     if tuple(str(c) for c in problem.child_ids[order]) != stored.children or len(stored.type_of) != problem.n:
         return None
+    kept_types = np.asarray(stored.type_of)
+    if kept_types.dtype.kind not in "iu" or ((kept_types < 0) | (kept_types >= max(problem.n, 1))).any():
+        return None  # (a file edited by hand: numbers no lottery writes)
     type_of = np.empty(problem.n, dtype=np.int64)
-    type_of[order] = stored.type_of
-    if type_of.min(initial=0) < 0 or not stored.columns or len(stored.weights) != len(stored.columns):
+    type_of[order] = kept_types
+    if not stored.columns or len(stored.weights) != len(stored.columns):
         return None
-    members = [np.sort(np.flatnonzero(type_of == t)) for t in range(int(type_of.max()) + 1)]
+    members = [np.sort(np.flatnonzero(type_of == t)) for t in range(int(type_of.max(initial=0)) + 1)]
     columns = []
     for pools in stored.columns:
         if len(pools) != problem.rules.size or any(not p or max(p) >= len(members) for p in pools):
             return None
-        columns.append(Column(tuple(tuple(int(i) for i in np.sort(np.concatenate([members[t] for t in p])))
-                                    for p in pools)))
+        children = tuple(tuple(int(i) for i in np.sort(np.concatenate([members[t] for t in p]))) for p in pools)
+        if not all(children):
+            return None  # a pool of types no child has
+        columns.append(Column(children))
     weights = np.array(stored.weights)
     if (weights < 0).any() or abs(weights.sum() - 1.0) > 1e-6:
         return None
