@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from selector import app
 from tests.conftest import run
 from tests.test_batch import write_area
 
@@ -80,3 +81,15 @@ def test_a_manifest_in_another_folder_reads_its_paths_relative_to_itself(tmp_pat
     summary = summary_of(tmp_path / "work" / "runs")
     assert summary["status"].tolist() == ["OPTIMAL", "OPTIMAL"]
     assert summary["caseload"].tolist() == ["lists/Eastshire.csv", "lists/Westshire.csv"]  # as the manifest has them
+
+
+def test_a_folder_skips_hidden_and_lock_files_and_keeps_an_areas_own_letters(tmp_path: Path) -> None:
+    # Beside the areas: macOS's ._ copy of one (on a shared drive), Excel's ~$ owner file of a workbook that is
+    # open, and a hidden file. Each would have been an area that failed. Accented letters stay in folder names.
+    folder = make_areas(tmp_path / "areas")
+    (folder / "._Eastshire.csv").write_bytes(b"\x00\x05\x16\x07")
+    (folder / "~$Westshire.xlsx").write_bytes(b"\x0bowner")
+    (folder / ".notes.csv").write_text("a,b\n1,2\n")
+    (folder / "Ynys Môn.csv").write_bytes((folder / "Eastshire.csv").read_bytes())
+    items = app.plan_batch(folder, tmp_path / "out", app.SelectionParams(seed=1))
+    assert [item.name for item in items] == ["Eastshire", "Westshire", "Ynys_Môn"]

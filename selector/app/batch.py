@@ -7,6 +7,7 @@ import glob
 import os
 import re
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -44,7 +45,12 @@ class BatchItem:
 
 
 def _safe_name(text: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", text.strip()).strip("._")
+    """A folder name from an area's name: its letters (any alphabet), digits, '.', '-' and '_'.
+
+    >>> _safe_name("Bristol, City of"), _safe_name("Ynys Môn"), _safe_name("../x")
+    ('Bristol_City_of', 'Ynys_Môn', 'x')
+    """
+    name = re.sub(r"[^\w.-]+", "_", unicodedata.normalize("NFC", text.strip())).strip("._")
     return name or "area"
 
 
@@ -125,6 +131,8 @@ def _manifest_rows(manifest: Path) -> tuple[list[dict[str, str]], Path]:
     if manifest.is_dir():
         for path in sorted(manifest.iterdir()):
             if path.suffix.lower() not in CASELOAD_SUFFIXES or path.stem.endswith("_contacts"):
+                continue
+            if path.name.startswith((".", "~$")):  # hidden files, macOS's ._ copies, Excel's ~$ owner files
                 continue
             contacts = next((c.name for c in sorted(manifest.glob(f"{glob.escape(path.stem)}_contacts.*"))
                              if c.suffix.lower() in CASELOAD_SUFFIXES), "")
