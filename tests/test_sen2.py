@@ -174,3 +174,13 @@ def test_a_return_with_no_element_of_a_module_reports_each_child(tmp_path: Path,
     code, _, stderr = run("validate", "--sen2", str(tmp_path / "return.xml"), "--establishments", str(GIAS))
     assert code == 2 and "Traceback" not in stderr
     assert stderr.startswith("7 error(s)") and f"error: return.xml: {message}" in stderr
+
+
+def test_side_files_in_the_csv_form_are_skipped(tmp_path: Path) -> None:
+    # macOS's ._ copy of a module and Excel's owner file of one open in Excel were refused as modules.
+    folder = _modules(tmp_path)
+    (folder / "._person.csv").write_bytes(b"\x00\x05\x16\x07")
+    (folder / "~$sen_need.xlsx").write_bytes(b"\x0bowner")
+    loaded = load_caseload(None, SEN2 / "contacts.csv", annex=ReadOptions(sen2=folder, as_of=dt.date(2026, 1, 15),
+                                                                          establishments=GIAS))
+    assert loaded.frame[COLUMNS].values.tolist() == EXPECTED

@@ -19,7 +19,7 @@ from ..contract.errors import CaseloadValidationError, InputError, SelectorError
 from ..contract.failures import FAILURE_COLUMNS, failure_line
 from ..contract.seeds import SEED_LIMIT
 from ..io.folders import output_lock, staged_folder
-from ..io.tables import frame_to_csv_bytes, read_table
+from ..io.tables import frame_to_csv_bytes, is_side_file, read_table
 from ..solve import SelectionParams
 from .auditing import AuditRequest, audit
 from .loading import Sources
@@ -132,7 +132,7 @@ def _manifest_rows(manifest: Path) -> tuple[list[dict[str, str]], Path]:
         for path in sorted(manifest.iterdir()):
             if path.suffix.lower() not in CASELOAD_SUFFIXES or path.stem.endswith("_contacts"):
                 continue
-            if path.name.startswith((".", "~$")):  # hidden files, macOS's ._ copies, Excel's ~$ owner files
+            if is_side_file(path):
                 continue
             contacts = next((c.name for c in sorted(manifest.glob(f"{glob.escape(path.stem)}_contacts.*"))
                              if c.suffix.lower() in CASELOAD_SUFFIXES), "")

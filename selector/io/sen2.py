@@ -30,7 +30,7 @@ from ..contract.errors import CaseloadValidationError, InputError
 from ..contract.failures import FAILURE_COLUMNS
 from .annex_a_rules import parse_dates
 from .establishments import Establishments
-from .tables import RawTable, read_table
+from .tables import RawTable, is_side_file, read_table
 
 # The modules of the return, as XML elements (under Person) and as CSV files (by name).
 MODULES = ("person", "requests", "assessment", "named_plan", "plan_detail", "active_plans", "placement_detail",
@@ -186,7 +186,8 @@ def _read_csv_modules(folder: Path) -> dict[str, pd.DataFrame]:
     """One CSV per module, named after it (person.csv, active_plans.csv, ...); rows linked by
     person_id, requests_id and active_plans_id columns."""
     found: dict[str, pd.DataFrame] = {m: pd.DataFrame() for m in MODULES}
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".csv", ".xlsx", ".parquet"))
+    files = sorted(p for p in folder.iterdir()
+                   if p.is_file() and p.suffix.lower() in (".csv", ".xlsx", ".parquet") and not is_side_file(p))
     for path in files:
         module = _module_of(path)
         if module not in MODULES:
@@ -220,7 +221,7 @@ def _module_of(path: Path) -> str:
 
 def _folder_sha256(folder: Path) -> str:
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not is_side_file(p)):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 

@@ -107,6 +107,12 @@ def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
     return RawTable(path.name, frame, rows, hashlib.sha256(data).hexdigest(), header)
 
 
+def is_side_file(path: Path) -> bool:
+    """A file beside the data that is not data: hidden, macOS's ._ copy, or the ~$ owner file Excel
+    keeps beside an open workbook. A folder read as a whole (a batch, a SEN2 return) skips them."""
+    return path.name.startswith((".", "~$"))
+
+
 def file_sha256(path: Path) -> str:
     """The SHA-256 of a file's bytes, read in blocks (as recorded in run.json)."""
     digest = hashlib.sha256()
