@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from unittest import mock
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -185,5 +186,21 @@ def test_an_empty_first_sheet_names_the_sheets_there_are(tmp_path: Path) -> None
     with pytest.raises(InputError) as caught:
         read_table(path)
     assert str(caught.value) == ("c.xlsx: the sheet 'Notes' is empty. The workbook's sheets are Notes, List: put the "
-                                 "list on the first sheet, or name its sheet with --sheet on the command line.")
+                                 "list on the first visible sheet, or name its sheet with --sheet on the command line.")
     assert read_table(path, sheet="List").frame["age"].tolist() == ["5", "6"]
+
+
+def test_a_hidden_sheet_before_the_list_is_passed_over(tmp_path: Path) -> None:
+    # A hidden lookup sheet first, the list on the first sheet the analyst sees.
+    book = openpyxl.Workbook()
+    lookups = book.active
+    lookups.title = "Lookups"
+    lookups.append(["code", "meaning"])
+    lookups.sheet_state = "hidden"
+    listed = book.create_sheet("Caseload")
+    listed.append(list(FRAME.columns))
+    for row in FRAME.itertuples(index=False):
+        listed.append([str(v) for v in row])
+    book.active = 1
+    book.save(tmp_path / "c.xlsx")
+    assert read_table(tmp_path / "c.xlsx").frame["age"].tolist() == ["5", "6"]

@@ -35,7 +35,7 @@ def caseload_options(command: F) -> F:
         click.argument("caseload", type=existing_file, required=False),
         click.option("--contacts", type=existing_file, default=None, metavar="FILE",
                      help="Practitioner contacts (CSV, XLSX or Parquet)."),
-        click.option("--sheet", default=None, metavar="NAME", help="XLSX sheet to read (default: the first)."),
+        click.option("--sheet", default=None, metavar="NAME", help="XLSX sheet to read (default: the first visible one)."),
         click.option("--allow-missing-contact", is_flag=True,
                      help="Keep children with no practitioner contact eligible."),
         click.option("--list1", type=existing_file, default=None, metavar="FILE", help="Annex A List 1 (EHC plans)."),

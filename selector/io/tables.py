@@ -59,7 +59,7 @@ def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
 
     Args:
         path: the file.
-        sheet: for XLSX, the sheet name (default: the first sheet).
+        sheet: for XLSX, the sheet name (default: the first visible sheet).
 
     Raises:
         InputError: the file is missing, empty, unreadable, binary, or has no data rows.
@@ -336,8 +336,9 @@ def open_workbook(path: Path, data: bytes | None = None) -> Any:
 def _read_xlsx(path: Path, data: bytes, sheet: str | None) -> tuple[pd.DataFrame, np.ndarray]:
     book = open_workbook(path, data)
     try:
-        if sheet is None:
-            ws = book.worksheets[0]
+        if sheet is None:  # the first sheet the analyst sees: a hidden lookup sheet may come before it
+            ws = next((w for w in book.worksheets if getattr(w, "sheet_state", "visible") == "visible"),
+                      book.worksheets[0])
         elif sheet in book.sheetnames:
             ws = book[sheet]
         else:
@@ -349,7 +350,7 @@ def _read_xlsx(path: Path, data: bytes, sheet: str | None) -> tuple[pd.DataFrame
         header_row = next(rows_iter, None)
         if header_row is None:
             others = [name for name in book.sheetnames if name != ws.title]
-            where = (f" The workbook's sheets are {', '.join(book.sheetnames)}: put the list on the first sheet, "
+            where = (f" The workbook's sheets are {', '.join(book.sheetnames)}: put the list on the first visible sheet, "
                      "or name its sheet with --sheet on the command line." if sheet is None and others else "")
             raise InputError(f"{path.name}: the sheet {ws.title!r} is empty.{where}", "empty_file")
         header = [_workbook_text(c).strip() for c in header_row]
