@@ -8,6 +8,8 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import EIGHT, caseload_frame, run, write_csv
 
 
@@ -67,6 +69,19 @@ def test_a_seed_and_a_phrase_together_are_refused(tmp_path: Path) -> None:
     caseload = write_csv(tmp_path / "caseload.csv", caseload_frame(EIGHT))
     code, _, stderr = run("select", str(caseload), "--out", str(tmp_path / "r"), "--seed", "1", "--seed-phrase", "x")
     assert code == 2 and "give --seed or --seed-phrase, not both" in stderr
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("phrase", ["", "   "])
+def test_an_empty_phrase_is_refused(tmp_path: Path, phrase: str) -> None:
+    # An empty phrase gives a seed anyone with the list could work out in advance, while the record would say
+    # "made from the phrase": refused.
+    caseload = write_csv(tmp_path / "caseload.csv", caseload_frame(EIGHT))
+    code, _, stderr = run("select", str(caseload), "--out", str(tmp_path / "r"), "--seed-phrase", phrase)
+    assert code == 2
+    assert stderr.splitlines()[-1] == ("Error: Invalid value for --seed-phrase: the phrase is empty, so anyone could "
+                                       "work out the draw in advance. Give the words or numbers agreed after the "
+                                       "list was sent.")
     assert not (tmp_path / "r").exists()
 
 

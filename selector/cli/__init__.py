@@ -190,6 +190,9 @@ def select(sources: app.Sources, out: Path, rules_file: Path | None, size: int |
     """
     if seed is not None and seed_phrase is not None:
         raise click.UsageError("give --seed or --seed-phrase, not both.")
+    if seed_phrase is not None and not seed_phrase.strip():
+        raise click.BadParameter("the phrase is empty, so anyone could work out the draw in advance. Give the words "
+                                 "or numbers agreed after the list was sent.", param_hint="--seed-phrase")
     source = "given" if seed is not None else "phrase" if seed_phrase is not None else "random"
     params = app.SelectionParams(seed=seed or 0, seed_source=source, seed_phrase=seed_phrase or "",
                                  time_limit_s=time_limit, workers=workers, sets=sets, max_overlap=max_overlap,
