@@ -108,7 +108,7 @@ def test_the_web_page_removes_its_uploads_when_stopped(tmp_path: Path) -> None:
         request = urllib.request.Request(url + "upload", data=body, method="POST",
                                          headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
         assert urllib.request.urlopen(request, timeout=30).status == 200
-        uploads = list(temporary.glob("selector-web-*/*/*caseload.csv"))
+        uploads = list(temporary.glob("selector-web-*/*/caseload/caseload.csv"))
         assert len(uploads) == 1  # the upload is held while the page runs
         server.send_signal(signal.SIGTERM)
         _, stderr = server.communicate(timeout=30)

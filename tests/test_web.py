@@ -165,6 +165,7 @@ def test_validation_errors_are_listed_by_row_and_column(client, tmp_path: Path) 
     text = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "bad.csv: row 6, column &#39;primary_need&#39;: &#39;AUT&#39; not one of the primary_need codes." in text
+    assert "caseload-bad.csv" not in text  # the file as uploaded, not as the page stored it
 
 
 def test_impossible_rules_show_the_reason(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

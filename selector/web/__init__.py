@@ -337,7 +337,8 @@ def _save(upload: Any, folder: Path, role: str) -> Path | None:
     if upload is None or not upload.filename:
         return None
     name = secure_filename(upload.filename) or role
-    path = folder / f"{role}-{name}"
+    (folder / role).mkdir()  # one folder per upload, so messages name the file as it was uploaded
+    path = folder / role / name
     upload.save(path)
     return path
 
