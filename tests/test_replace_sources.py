@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from selector.app.replace import READ_OPTION_FILES
+from selector.io.options import READ_OPTIONS
 from tests.conftest import SAMPLE, run
 
 
@@ -71,3 +73,28 @@ def test_a_run_downloaded_from_the_web_page_can_be_replaced(tmp_path: Path) -> N
                                "--contacts", str(SAMPLE / "contacts.csv"))
     assert code == 0, stderr
     assert stdout.startswith(f"Replaced {first} with ")
+
+
+def test_an_annex_a_list_that_moved_is_named(tmp_path: Path) -> None:
+    # The lists are read again where the run read them; List 2 moved away: replace and verify name it, not
+    # "file not found ... Check the path".
+    for name in ("list1.csv", "list2.csv", "contacts.csv"):
+        shutil.copy(SAMPLE / "annex_a" / name, tmp_path / name)
+    out = tmp_path / "run"
+    code, _, stderr = run("select", "--list1", str(tmp_path / "list1.csv"), "--list2", str(tmp_path / "list2.csv"),
+                          "--contacts", str(tmp_path / "contacts.csv"), "--as-of", "2026-12-01", "--sets", "1",
+                          "--out", str(out))
+    assert code == 0, stderr
+    (tmp_path / "elsewhere").mkdir()
+    shutil.move(tmp_path / "list2.csv", tmp_path / "elsewhere" / "list2.csv")
+    member = json.loads((out / "run.json").read_text())["cohorts"][0]["members"][0]
+    for command in (["replace", str(out), "--decline", member], ["verify", str(out)]):
+        code, _, stderr = run(*command)
+        assert code == 2
+        assert stderr.splitlines() == [
+            f"Error: {(tmp_path / 'list2.csv').resolve()}: the Annex A List 2 {out}/run.json names is missing.",
+            "Put it back where it was (the run reads it there again), or choose again."]
+
+
+def test_every_file_a_run_reads_through_its_options_has_a_name_for_messages() -> None:
+    assert set(READ_OPTION_FILES) == set(READ_OPTIONS) - {"as_of"}

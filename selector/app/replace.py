@@ -250,6 +250,12 @@ def next_replacement_folder(run_dir: Path) -> Path:
     return candidate
 
 
+# The files a run read through its options, as messages name them.
+READ_OPTION_FILES = {"list1": "Annex A List 1", "list2": "Annex A List 2", "mapping": "Annex A mapping file",
+                     "ap_urns": "file of AP settings' URNs", "establishments": "establishments extract",
+                     "sen2": "SEN2 return"}
+
+
 def check_same_inputs(record: RunRecord, sources: Sources, run_dir: Path) -> None:
     """The files a run record names must be, byte for byte, the files the run read: a record edited
     to point at another file (another area's list, anything else on the disk) is refused before
@@ -258,6 +264,12 @@ def check_same_inputs(record: RunRecord, sources: Sources, run_dir: Path) -> Non
     Raises:
         InputError: a file is missing, not an ordinary file, or differs from the recorded one.
     """
+    for name, role in READ_OPTION_FILES.items():
+        # These are read where the run read them (no option says where they are now): one moved is named.
+        where = getattr(sources.options, name)
+        if where is not None and not Path(where).exists():
+            raise InputError(f"{where}: the {role} {run_dir}/run.json names is missing.", "option_file_missing",
+                             fix="Put it back where it was (the run reads it there again), or choose again.")
     recorded = [(sources.caseload, record.input.caseload_sha256, "caseload")]
     if sources.contacts is not None:
         recorded.append((sources.contacts, record.input.contacts_sha256, "contacts"))
