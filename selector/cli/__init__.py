@@ -141,10 +141,10 @@ def sample(rows: int, annex_dir: Path | None, seed: int, out: Path | None, conta
         return
     if out is None:
         raise click.UsageError("give --out FILE (or --annex-a OUTDIR).")
-    children, practitioners = app.write_sample(rows, seed, out, contacts_out, area, force)
-    click.echo(f"Wrote {children} {'child' if children == 1 else 'children'} to {out}")
+    written, practitioners = app.write_sample(rows, seed, out, contacts_out, area, force)
+    click.echo(f"Wrote {children(written)} to {out}")
     if contacts_out is not None:
-        click.echo(f"Wrote {practitioners} {'practitioner' if practitioners == 1 else 'practitioners'} to {contacts_out}")
+        click.echo(f"Wrote {practitioners} practitioner{'' if practitioners == 1 else 's'} to {contacts_out}")
 
 
 @main.command("annex-a-mapping")
