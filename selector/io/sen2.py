@@ -203,7 +203,8 @@ def _read_csv_modules(folder: Path) -> dict[str, pd.DataFrame]:
         frame["_row"] = table.row_numbers
         frame["_file"] = path.name
         found[module] = frame
-    absent = [m for m in REQUIRED_FILES if m not in {_module_of(path) for path in files}]
+    present = {_module_of(path) for path in files}
+    absent = [m for m in REQUIRED_FILES if m not in present]
     if absent:
         raise InputError(f"{folder.name}: no {', '.join(m + '.csv' for m in absent)}: a SEN2 return in CSV form is a "
                          "folder of one CSV per module, and every child's person, plan, placement and need come from "
