@@ -3,6 +3,7 @@ are read from where they are now, and only if they are byte for byte the files t
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import shutil
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from selector.app.replace import READ_OPTION_FILES
+from selector.io import caseload as caseload_reading
 from selector.io.options import READ_OPTIONS
 from tests.conftest import SAMPLE, run
 
@@ -73,6 +75,42 @@ def test_a_run_downloaded_from_the_web_page_can_be_replaced(tmp_path: Path) -> N
                                "--contacts", str(SAMPLE / "contacts.csv"))
     assert code == 0, stderr
     assert stdout.startswith(f"Replaced {first} with ")
+
+
+def test_an_annex_a_run_downloaded_from_the_web_page_verifies_on_another_day(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The page records no paths; it did not record the date the ages were taken at either, so verifying
+    # its download days later took them at that later day: a child's birthday in between changed the run.
+    pytest.importorskip("flask")
+    from selector import web
+    from tests.test_web import default_form, post, upload, wait_for_result
+
+    application = web.create_app(tmp_path / "uploads")
+    application.config["TESTING"] = True
+    client = application.test_client()
+    workbook, contacts = SAMPLE / "annex_a" / "annex_a.xlsx", SAMPLE / "annex_a" / "contacts.csv"
+    sid = upload(client, caseload=workbook, contacts=contacts).headers["Location"].rsplit("/", 1)[1]
+    post(client, f"/s/{sid}/choose", default_form(sets="1"))
+    wait_for_result(client, sid)
+    zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data)).extractall(tmp_path / "download")
+    folder = tmp_path / "download" / "selector-run"
+    record = json.loads((folder / "run.json").read_text())
+    assert record["input"]["options"]["annex_a"]["as_of"] == record["as_of"] == dt.date.today().isoformat()
+
+    class ADayLater(dt.date):  # a year and a day later: every child's age has moved on
+        @classmethod
+        def today(cls) -> dt.date:
+            return dt.date.fromisoformat(record["as_of"]) + dt.timedelta(days=366)
+
+    monkeypatch.setattr(caseload_reading.dt, "date", ADayLater)
+    code, stdout, stderr = run("verify", str(folder), "--caseload", str(workbook), "--contacts", str(contacts))
+    assert code == 0, stdout + stderr
+    assert stdout.startswith(f"VERIFIED: {folder}")
+    # And it can be replaced from: the workbook's lists are hashed together, not as the file (which was
+    # refused as "not the caseload file").
+    code, stdout, stderr = run("replace", str(folder), "--decline", record["cohorts"][0]["members"][0],
+                               "--caseload", str(workbook), "--contacts", str(contacts))
+    assert code == 0, stderr
 
 
 def test_an_annex_a_list_that_moved_is_named(tmp_path: Path) -> None:

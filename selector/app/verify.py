@@ -138,7 +138,7 @@ def _as_recorded(record: RunRecord, sources: Sources) -> Sources | None:
     """The sources as the record names them (the files may have been given from elsewhere; the
     workbook's run sheet shows the recorded paths), or None for an upload (no paths recorded)."""
     given = record.input
-    if not given.caseload_path and not sources.options.given:
+    if not given.caseload_path and not sources.options.files:  # (the date ages were taken at is not a path)
         return None
     return replace(sources, caseload=Path(given.caseload_path) if given.caseload_path else None,
                    contacts=Path(given.contacts_path) if given.contacts_path else None)

@@ -33,9 +33,10 @@ def input_record(caseload: Caseload, sources: ReadFrom | None, formats: tuple[st
     """What was read, for the run record (paths only when read from files, not uploads)."""
     frame = caseload.frame
     annex = None
-    if sources is not None and (sources.options.given or caseload.as_of is not None):
-        # The date the ages were taken at, so that a replacement days later reads them alike.
-        annex = {**sources.options.recorded(), "as_of": caseload.as_of.isoformat() if caseload.as_of else None}
+    options = sources.options if sources is not None else ReadOptions()  # an upload on the page: no paths
+    if options.given or caseload.as_of is not None:
+        # The date the ages were taken at, so that a replacement or a verification days later reads them alike.
+        annex = {**options.recorded(), "as_of": caseload.as_of.isoformat() if caseload.as_of else None}
     gone = set(declined)
     eligible = int((frame["eligible"] & ~frame["child_id"].isin(gone)).sum())
     return InputRecord(
