@@ -54,7 +54,9 @@ def test_another_file_given_as_the_caseload_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "run-replace-1").exists()
 
 
-def test_a_run_downloaded_from_the_web_page_can_be_replaced(tmp_path: Path) -> None:
+def web_download(tmp_path: Path, caseload: Path = SAMPLE / "caseload.csv",
+                 contacts: Path = SAMPLE / "contacts.csv") -> Path:
+    """A run chosen on the web page from these uploads, its download unzipped: the run folder."""
     pytest.importorskip("flask")
     from selector import web
     from tests.test_web import default_form, post, upload, wait_for_result
@@ -62,12 +64,15 @@ def test_a_run_downloaded_from_the_web_page_can_be_replaced(tmp_path: Path) -> N
     application = web.create_app(tmp_path / "uploads")
     application.config["TESTING"] = True
     client = application.test_client()
-    sid = upload(client).headers["Location"].rsplit("/", 1)[1]
+    sid = upload(client, caseload=caseload, contacts=contacts).headers["Location"].rsplit("/", 1)[1]
     post(client, f"/s/{sid}/choose", default_form(sets="1"))
     wait_for_result(client, sid)
-    archive = zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data))
-    archive.extractall(tmp_path / "download")
-    folder = tmp_path / "download" / "selector-run"
+    zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data)).extractall(tmp_path / "download")
+    return tmp_path / "download" / "selector-run"
+
+
+def test_a_run_downloaded_from_the_web_page_can_be_replaced(tmp_path: Path) -> None:
+    folder = web_download(tmp_path)
     first = json.loads((folder / "run.json").read_text())["cohorts"][0]["members"][0]
     code, _, stderr = run("replace", str(folder), "--decline", first)
     assert code == 2 and "names no caseload file to read again" in stderr and "--caseload FILE" in stderr
@@ -81,19 +86,8 @@ def test_an_annex_a_run_downloaded_from_the_web_page_verifies_on_another_day(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The page records no paths; it did not record the date the ages were taken at either, so verifying
     # its download days later took them at that later day: a child's birthday in between changed the run.
-    pytest.importorskip("flask")
-    from selector import web
-    from tests.test_web import default_form, post, upload, wait_for_result
-
-    application = web.create_app(tmp_path / "uploads")
-    application.config["TESTING"] = True
-    client = application.test_client()
     workbook, contacts = SAMPLE / "annex_a" / "annex_a.xlsx", SAMPLE / "annex_a" / "contacts.csv"
-    sid = upload(client, caseload=workbook, contacts=contacts).headers["Location"].rsplit("/", 1)[1]
-    post(client, f"/s/{sid}/choose", default_form(sets="1"))
-    wait_for_result(client, sid)
-    zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data)).extractall(tmp_path / "download")
-    folder = tmp_path / "download" / "selector-run"
+    folder = web_download(tmp_path, workbook, contacts)
     record = json.loads((folder / "run.json").read_text())
     assert record["input"]["options"]["annex_a"]["as_of"] == record["as_of"] == dt.date.today().isoformat()
 

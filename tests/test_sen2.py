@@ -116,10 +116,7 @@ def test_bad_xml_is_refused_with_a_clear_error(tmp_path: Path, content: str, mes
 
 
 def test_an_unknown_module_file_in_the_csv_form_is_refused(tmp_path: Path) -> None:
-    folder = tmp_path / "sen2"
-    folder.mkdir()
-    for path in (SEN2 / "csv").iterdir():
-        (folder / path.name).write_bytes(path.read_bytes())
+    folder = _modules(tmp_path)
     (folder / "wellbeing.csv").write_text("person_id,score\n1,3\n")
     code, _, stderr = run("validate", "--sen2", str(folder), "--establishments", str(GIAS))
     assert code == 2 and stderr.startswith("Error: wellbeing.csv: not a SEN2 module (the module files are person.csv")
