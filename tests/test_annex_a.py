@@ -213,7 +213,7 @@ def test_bad_workbook_lists_every_problem_by_sheet_row_and_column(tmp_path: Path
     assert errors == [
         ("  error: annex.xlsx [List_1]: row 2, column 'SEN primary need': 'XYZ' SEN primary need maps to no "
         "SEN2 code (1 row(s) in annex.xlsx [List_1] have it). Use an SEN2 code or name, or add it to "
-        "[primary_need] in a --mapping file."),
+        "[primary_need] in a mapping file."),
         ("  error: annex.xlsx [List_1]: row 3, column 'Date of birth': 'age 36' older than 25 on 2026-11-01. "
         "Correct the date of birth; the lists cover ages 0 to 25."),
         ("  error: annex.xlsx [List_1]: row 4, column 'Date of birth': '(hidden)' not a date (use 2011-03-04 or "
@@ -221,10 +221,15 @@ def test_bad_workbook_lists_every_problem_by_sheet_row_and_column(tmp_path: Path
         ("  error: annex.xlsx [List_1]: row 5, column 'Date of birth': date of birth is empty. Give the date of "
          "birth (the age is taken from it)."),
         ("  error: annex.xlsx [List_2]: row 2, column 'Main education establishment – phase': '???' phase maps to "
-        "no setting type (1 row(s) in annex.xlsx [List_2] have it). Add it to [setting_type] in a --mapping "
-        "file (selector annex-a-mapping writes one), or give --establishments to find it from the URN."),
+        "no setting type (1 row(s) in annex.xlsx [List_2] have it). Add it to [setting_type] in a mapping "
+        "file, or give the establishments extract to find it from the URN."),
         ("  error: annex.xlsx [List_2]: row 3, column 'Unique ID': 'B1' Unique ID repeated in List 2. "
         "List each child once."),
+    ]
+    # The layers below never name flags; the command line says how to give what the fixes ask for.
+    assert [line for line in result.stderr.splitlines() if line.startswith("  how: ")] == [
+        "  how: give a mapping file with --mapping FILE (`selector annex-a-mapping` writes one to edit).",
+        "  how: give the establishments extract (Get Information About Schools) with --establishments FILE.",
     ]
     assert "1990-01-01" not in result.output + result.stderr
 

@@ -233,3 +233,28 @@ def test_a_held_out_list_of_exported_headers_reaches_no_output(tmp_path: Path) -
     code, stdout, stderr = run("validate", str(path), "--failures", str(tmp_path / "f.csv"))
     assert code == 0, stderr
     assert "Q7Z" not in stdout + stderr + (tmp_path / "f.csv").read_text(encoding="utf-8-sig")
+
+
+def test_validate_says_how_to_keep_a_column_it_left_out(tmp_path: Path) -> None:
+    """The reader's warning asks for "a column to keep" in the domain's words; the command line
+    names its flag once, after the warnings."""
+    frame = with_markers(caseload_frame(EIGHT), ["FavouriteColour"])
+    code, stdout, stderr = run("validate", str(write_csv(tmp_path / "caseload.csv", frame)))
+    assert code == 0, stderr
+    lines = (stdout + stderr).splitlines()
+    assert ("  warning: caseload.csv: row 1, column 'FavouriteColour': column(s) outside the data contract left out "
+            "at load; they are never written. Nothing to do: selector does not need them. To carry one into the "
+            "outputs, name it as a column to keep.") in lines
+    assert "  how: name a column to keep with --keep-column HEADER." in lines
+
+
+def test_every_remedy_a_fix_can_ask_for_is_asked_for_and_said_by_each_front_end() -> None:
+    from selector.cli.show import REMEDY_FLAGS
+    from selector.contract.failures import REMEDIES
+
+    assert set(REMEDY_FLAGS) == set(REMEDIES)
+    sources = "".join(p.read_text(encoding="utf-8") for folder in ("io", "validate")
+                      for p in (SAMPLE.parent.parent / "selector" / folder).rglob("*.py"))
+    assert [words for words in REMEDIES.values() if words not in sources] == []  # each is asked for somewhere
+    web = pytest.importorskip("selector.web", reason="the web extra (Flask) is not installed")
+    assert set(web.REMEDY_ON_PAGE) == set(REMEDIES)

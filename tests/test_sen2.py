@@ -75,7 +75,9 @@ def test_a_placement_given_only_by_urn_needs_the_extract(tmp_path: Path) -> None
     code, _, stderr = run("validate", "--sen2", str(SEN2 / "return.xml"))
     assert code == 2
     assert ("error: return.xml: row 1, column 'URN': '225117' a placement given by URN only: its setting type is "
-            "unknown. Give --establishments") in stderr
+            "unknown. Give the establishments extract to find it from the URN.") in stderr
+    assert ("  how: give the establishments extract (Get Information About Schools) with --establishments FILE."
+            in stderr.splitlines())
 
 
 def test_an_unmapped_sen_setting_is_an_error_with_its_person(tmp_path: Path) -> None:

@@ -301,3 +301,25 @@ def test_the_form_keeps_the_rules_of_an_uploaded_file_it_does_not_show(client, t
     rules, _ = web._rules_from_form({**as_sent, "one_setting": "", "ap": "0"}, given)
     assert [s.column for s in rules.spreads] == ["locality"]
     assert [(r.values, r.min, r.max) for r in rules.counts] == [(("AP",), None, 1), (("CLA",), 1, None)]
+
+
+def test_an_annex_a_fix_says_what_the_page_can_do_not_a_command_line_flag(  # type: ignore[no-untyped-def]
+        client, tmp_path: Path) -> None:
+    """The readers' fixes ask for "a mapping file" and "the establishments extract" in the domain's
+    words; the page, which reads neither, says so instead of naming a flag it has no field for."""
+    annex = SAMPLE / "annex_a"
+    list1 = pd.read_csv(annex / "list1.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    list1.loc[2, "Main education establishment – phase"] = "Village hub"  # no setting type maps from it
+    path = tmp_path / "list1.csv"
+    list1.to_csv(path, index=False)
+    response = upload(client, caseload=None, contacts=annex / "contacts.csv", list1=path, list2=annex / "list2.csv")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert ("list1.csv: row 4, column &#39;Main education establishment – phase&#39;: &#39;Village hub&#39; phase "
+            "maps to no setting type (1 row(s) in list1.csv have it). Add it to [setting_type] in a mapping file, or "
+            "give the establishments extract to find it from the URN.") in text
+    assert ("This page reads SEN2 codes and names, and the usual Annex A phases and social care teams, only: "
+            "correct these cells in the list, or have the area&#39;s data analyst run selector on the command "
+            "line with a mapping file.") in text
+    assert "This page cannot read the establishments extract" in text
+    assert "--mapping" not in text and "--establishments" not in text

@@ -30,6 +30,16 @@ FLAG_HINTS = {
     "too_few_candidates": "Use --size for a smaller cohort, or --allow-missing-contact if contacts are missing.",
     "infeasible": "Run with --relax to drop the lowest-priority rule(s), or change the rules file.",
     "no_solution": "Raise --time-limit.",
+    "no_lists": "Give --list1 and/or --list2.",
+}
+
+
+# How to give what a fix asks for (contract.failures.REMEDIES), on the command line.
+REMEDY_FLAGS = {
+    "mapping": "give a mapping file with --mapping FILE (`selector annex-a-mapping` writes one to edit).",
+    "establishments": "give the establishments extract (Get Information About Schools) with --establishments FILE.",
+    "as_of": "the date ages are taken at is today unless --as-of YYYY-MM-DD says another.",
+    "keep_column": "name a column to keep with --keep-column HEADER.",
 }
 
 
@@ -77,16 +87,20 @@ def echo_failures(failures: pd.DataFrame, limit: int = FAILURES_SHOWN) -> None:
     shown = set(zip(errors["file"].head(limit), errors["row"].head(limit), strict=True))
     where = list(zip(warnings["file"], warnings["row"], strict=True))
     first = sorted(range(len(where)), key=lambda i: where[i] not in shown)  # stable: file order otherwise
-    echo_warnings(warnings.iloc[first], limit=max(0, limit - len(errors)) or 3)
+    echo_warnings(warnings.iloc[first], limit=max(0, limit - len(errors)) or 3,
+                  fixes_above=errors["fix"].head(limit).tolist())
 
 
-def echo_warnings(warnings: pd.DataFrame, limit: int = 5) -> None:
-    from ..contract.failures import failure_line
+def echo_warnings(warnings: pd.DataFrame, limit: int = 5, fixes_above: list[object] | None = None) -> None:
+    """The first warnings, then how to give what the fixes shown (these and `fixes_above`) ask for."""
+    from ..contract.failures import failure_line, remedies_in
 
     for _, row in warnings.head(limit).iterrows():
         click.echo(f"  warning: {failure_line(row)}", err=True)
     if len(warnings) > limit:
         click.echo(f"  ... and {len(warnings) - limit} more warnings", err=True)
+    for remedy in remedies_in([*(fixes_above or []), *warnings["fix"].head(limit)]):
+        click.echo(f"  how: {REMEDY_FLAGS[remedy]}", err=True)
 
 
 def write_failures(path: Path, table: pd.DataFrame, sources: app.Sources) -> None:

@@ -3,10 +3,31 @@ fix), collected while checking and raised once."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
 FAILURE_COLUMNS = ["severity", "file", "row", "column", "value", "problem", "fix"]
+
+# What a fix may ask the user to give, in the words every fix uses: each front end says how to
+# give it there (a flag, a form field, or that it cannot), since the layers below never name flags.
+REMEDIES = {
+    "mapping": "a mapping file",
+    "establishments": "the establishments extract",
+    "as_of": "the date ages are taken at",
+    "keep_column": "a column to keep",
+}
+
+
+def remedies_in(fixes: Iterable[object]) -> tuple[str, ...]:
+    """The remedies (keys of REMEDIES) that these fixes ask for, in REMEDIES' order.
+
+    >>> remedies_in(["Add it to [social_care] in a mapping file.", "Check the URN."])
+    ('mapping',)
+    """
+    text = "\n".join(str(fix) for fix in fixes)
+    return tuple(key for key, words in REMEDIES.items() if words in text)
 
 
 def failure_line(row: pd.Series | dict[str, object]) -> str:

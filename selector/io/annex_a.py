@@ -123,7 +123,8 @@ def convert(list1: RawTable | None, list2: RawTable | None, *, as_of: dt.date, m
         if table is not None:
             parts.append(_convert_list(table, status, as_of, mapping, ap_urns, failures, establishments))
     if not parts:
-        raise InputError("no Annex A list given: pass --list1 and/or --list2.", "no_annex_a")
+        raise InputError("no Annex A list given.", "no_lists",
+                         fix="Give List 1 (EHC plans), List 2 (SEN support) or both.")
     frame = pd.concat(parts, ignore_index=True)
 
     # A child on both lists: the EHC plan row wins.
@@ -210,7 +211,7 @@ def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping
     need_text = src["sen_primary_need"].astype(str).str.strip()
     need = need_text.map(lambda t: mapping.primary_need.get(annex_key(t), ""))
     report((need == "").to_numpy(), "sen_primary_need", need_text.to_numpy(), "SEN primary need maps to no SEN2 code",
-           "Use an SEN2 code or name, or add it to [primary_need] in a --mapping file.", counted=True)
+           "Use an SEN2 code or name, or add it to [primary_need] in a mapping file.", counted=True)
     out["primary_need"] = need.to_numpy()
     out["plan_status"] = status
     out["setting_type"], out["setting_id"] = _setting_types(src, mapping, ap_urns, establishments, report)
@@ -235,7 +236,7 @@ def _ages(src: pd.DataFrame, as_of: dt.date, report: Report) -> np.ndarray:
            "Correct the date of birth.")
     future = ~bad_date & (age < 0).to_numpy()
     report(future, "date_of_birth", "(hidden)", f"date of birth is after {as_of.isoformat()}",
-           "Correct the date of birth, or check --as-of.")
+           "Correct the date of birth, or check the date ages are taken at.")
     over = ~bad_date & (age > MAX_AGE).to_numpy()
     report(over, "date_of_birth", age.fillna(0).astype(int).astype(str).radd("age ").to_numpy(),
            f"older than {MAX_AGE} on {as_of.isoformat()}",
@@ -254,15 +255,15 @@ def _setting_types(src: pd.DataFrame, mapping: Mapping, ap_urns: frozenset[str],
         setting = _with_establishments(setting, urn, establishments, report)
     unmapped = (setting == "").to_numpy()
     report(unmapped, "main_phase", phase_text.to_numpy(), "phase maps to no setting type",
-           "Add it to [setting_type] in a --mapping file (selector annex-a-mapping writes one)"
-           + (", or give --establishments to find it from the URN." if establishments is None else "."),
+           "Add it to [setting_type] in a mapping file"
+           + (", or give the establishments extract to find it from the URN." if establishments is None else "."),
            counted=True)
     if "subsidiary_phase" in src.columns:
         sub_text = src["subsidiary_phase"].astype(str).str.strip()
         sub = sub_text.map(lambda t: mapping.setting_type.get(annex_key(t), "") if t else "")
         unmapped_sub = ((sub == "") & (sub_text != "")).to_numpy()
         report(unmapped_sub, "subsidiary_phase", sub_text.to_numpy(), "phase maps to no setting type",
-               "Add it to [setting_type] in a --mapping file.", counted=True)
+               "Add it to [setting_type] in a mapping file.", counted=True)
         # Dual registration at a pupil referral unit or other AP: the child attends AP.
         setting = setting.where(sub != "AP", "AP")
     if "elective_home_education" in src.columns:
@@ -283,7 +284,7 @@ def _social_care(src: pd.DataFrame, mapping: Mapping, report: Report) -> np.ndar
     care = team_text.map(lambda t: mapping.social_care.get(annex_key(t), "") if t else "NONE")
     unmapped = (care == "").to_numpy()
     report(unmapped, "social_care_team", team_text.to_numpy(), "social care team maps to no code",
-           "Add it to [social_care] in a --mapping file.", counted=True)
+           "Add it to [social_care] in a mapping file.", counted=True)
     if "known_to_social_care" in src.columns:
         known = src["known_to_social_care"].astype(str).str.strip().str.lower().isin(TRUE_WORDS)
         missing_team = (known & (team_text == "")).to_numpy()

@@ -157,7 +157,7 @@ def fill_setting_types(raw: RawTable, establishments: Establishments) -> tuple[R
                                  f"{establishments.name} gives URN {urn} the type "
                                  f"'{establishments.type_name[urn]}', which maps to no setting type" if known else
                                  f"URN {urn} is not in {establishments.name}",
-                                 "Give the setting type, or add the type to [establishment_type] in a --mapping file."
+                                 "Give the setting type, or add the type to [establishment_type] in a mapping file."
                                  if known else "Give the setting type, or check the URN."))
     filled = raw.frame.copy()
     filled["setting_type"] = np.where(stated == "", found, stated)

@@ -266,7 +266,7 @@ def _to_caseload(name: str, modules: dict[str, pd.DataFrame], sha256: str, as_of
             age = as_of.year - born.year - ((as_of.month, as_of.day) < (born.month, born.day))
             if not 0 <= age <= 25:
                 problem(number, "PersonBirthDate", f"age {age}", f"aged {age} on {as_of.isoformat()}, outside 0 to 25",
-                        "Check the birth date, or --as-of.")
+                        "Check the birth date, or the date ages are taken at.")
         own_needs = needs.loc[needs["active_plans_id"] == plan["active_plans_id"]]
         ranked = own_needs.assign(rank=pd.to_numeric(own_needs["SENtypeRank"], errors="coerce")).sort_values("rank")
         codes = [NEED_SYNONYMS.get(t.upper(), t.upper()) for t in ranked["SENtype"]]
@@ -307,17 +307,17 @@ def _placement(placements: pd.DataFrame, plan_id: object, as_of: dt.date, settin
         setting = settings.get(code, "")
         if setting not in SETTING_CODES:
             problem("SENSetting", code, "SEN setting maps to no setting type",
-                    "Add it to [sen_setting] in a --mapping file (selector annex-a-mapping writes one).")
+                    "Add it to [sen_setting] in a mapping file.")
         return setting, urn
     if urn and establishments is not None:
         setting = str(establishments.lookup(pd.Series([urn]))[0])
         if not setting:
             problem("URN", urn, f"the URN is not in {establishments.name}, or its type maps to no setting type",
-                    "Check the URN, or add its type to [establishment_type] in a --mapping file.")
+                    "Check the URN, or add its type to [establishment_type] in a mapping file.")
         return setting, urn
     if urn:
         problem("URN", urn, "a placement given by URN only: its setting type is unknown",
-                "Give --establishments (the Get Information About Schools extract) to find it from the URN.")
+                "Give the establishments extract to find it from the URN.")
         return "", urn
     problem("PlacementDetail", "", "the placement has neither a URN nor a SEN setting", "Give one of them.")
     return "", ""

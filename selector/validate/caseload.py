@@ -234,8 +234,8 @@ def _minimise(failures: Failures, raw: RawTable, keep_columns: tuple[str, ...]
     if others:
         failures.add("warning", raw.name, 1, ", ".join(shown[c] for c in others), "",
                      "column(s) outside the data contract left out at load; they are never written",
-                     "Nothing to do: selector does not need them. To carry one into the outputs, name it "
-                     "with --keep-column.")
+                     "Nothing to do: selector does not need them. To carry one into the outputs, name it as "
+                     "a column to keep.")
     looks_identifying = [c for c in kept if identifier_kind(shown[c]) or identifier_kind(c)]
     if looks_identifying:
         failures.add("warning", raw.name, 1, ", ".join(shown[c] for c in looks_identifying), "",

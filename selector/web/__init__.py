@@ -26,11 +26,24 @@ from werkzeug.utils import secure_filename
 
 from .. import app
 from ..contract.errors import CaseloadValidationError, SelectorError
-from ..contract.failures import failure_line
+from ..contract.failures import failure_line, remedies_in
 from ..contract.rules import DEFAULT_RULES, CountRule, Dimension, Rules, SpreadRule, rules_from_dict
 
+MESSAGE_LINES = 100  # failures shown on a page (message.html shows this many)
+WARNINGS_SHOWN = 50
 MAX_UPLOAD_BYTES = 100 * 2**20  # the largest English area's list is well under this
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+# How to give what a fix asks for (contract.failures.REMEDIES), here: the page reads the
+# caseload, contacts, Annex A lists and a rules file only, and takes ages on today's date.
+REMEDY_ON_PAGE = {
+    "mapping": "This page reads SEN2 codes and names, and the usual Annex A phases and social care teams, "
+               "only: correct these cells in the list, or have the area's data analyst run selector on the "
+               "command line with a mapping file.",
+    "establishments": "This page cannot read the establishments extract: give each child's setting type in the "
+                      "list, or have the area's data analyst run selector on the command line with the extract.",
+    "as_of": "This page takes ages on today's date.",
+    "keep_column": "This page keeps no such column: none of them reaches its outputs.",
+}
 WEB_STYLESHEET = (Path(__file__).parent / "templates" / "web.css").read_text(encoding="utf-8")
 
 
@@ -107,7 +120,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
     def message(title: str, text: str, back: str, http_status: int = 400, **extra: Any) -> Response:
         return page("message.html", http_status, title=title, message=text, back=back, error_title=True,
                     back_text=extra.pop("back_text", "Start again"), detail=extra.get("detail", ""),
-                    lines=extra.get("lines", []), step=extra.get("step"))
+                    lines=extra.get("lines", []), step=extra.get("step"), remedies=extra.get("remedies", []))
 
     def get(sid: str) -> Session:
         session = sessions.get(sid)
@@ -162,7 +175,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         if isinstance(error, CaseloadValidationError):
             errors = error.failures[error.failures["severity"] == "error"]
             return message("The caseload needs fixing", error.message, url_for("index"), step=1,
-                           lines=[failure_line(r) for _, r in errors.iterrows()])
+                           lines=[failure_line(r) for _, r in errors.iterrows()],
+                           remedies=[REMEDY_ON_PAGE[r] for r in remedies_in(errors["fix"].head(MESSAGE_LINES))])
         return message("The file cannot be used", error.message, url_for("index"), step=1)
 
     @web.get("/s/<sid>")
@@ -171,13 +185,15 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         profile = app.profile_of(session.caseload, session.rules)
         frame = session.caseload.frame
         warnings = [failure_line(r) for _, r in session.caseload.warnings.iterrows()]
+        remedies = [REMEDY_ON_PAGE[r] for r in remedies_in(session.caseload.warnings["fix"].head(WARNINGS_SHOWN))]
         rules = app.rules_in_words(profile)
         counts = [(app.dimension_name(d.column), [(app.in_words(d.column, v), n)
                                                   for v, n in profile.counts[d.column].items()])
                   for d in session.rules.dimensions]
         return page("overview.html", title="Check the caseload, then choose", step=2, sid=sid,
                     source_name=session.caseload.source, rows=len(frame), eligible=int(frame["eligible"].sum()),
-                    warnings=warnings[:50], more=max(0, len(warnings) - 50), counts=counts,
+                    warnings=warnings[:WARNINGS_SHOWN], more=max(0, len(warnings) - WARNINGS_SHOWN), counts=counts,
+                    remedies=remedies,
                     rules=rules, cannot=[words for words, _, can_meet in rules if not can_meet],
                     form=_form_defaults(session.rules, session.params))
 
