@@ -131,11 +131,14 @@ def test_non_empty_out_needs_force(tmp_path: Path) -> None:
     (out / "keep.txt").write_text("mine")
     code, _, err = run("select", *SAMPLE_ARGS, "--out", str(out), "--sets", "1")
     assert code == 2
-    assert err.strip() == f"Error: {out}: the folder is not empty. Choose a new --out, or add --force to replace it."
+    assert err.strip().splitlines() == [f"Error: {out}: the folder is not empty.",
+                                        "Choose a new --out, or add --force to replace it."]
     assert (out / "keep.txt").read_text() == "mine"
     # --force replaces only an earlier run folder (or an empty one), never a folder of other files.
     code, _, err = run("select", *SAMPLE_ARGS, "--out", str(out), "--sets", "1", "--force")
-    assert code == 2 and "is not a run folder written by selector, so --force will not replace it" in err
+    assert code == 2 and err.strip().splitlines() == [
+        (f"Error: {out}: is not a run folder written by selector, so it is never replaced (that would delete what "
+        "it holds)."), "Choose a new --out."]
     assert (out / "keep.txt").read_text() == "mine"
     (out / "keep.txt").unlink()
     assert run("select", *SAMPLE_ARGS, "--out", str(out), "--sets", "1")[0] == 0  # empty: fine

@@ -4,6 +4,7 @@ front ends (cli, web, batch) → app → report → validate/solve/check → io 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,31 @@ def test_no_import_cycle() -> None:
     for module in sorted(modules):
         if module not in state:
             visit(module, [])
+
+
+BELOW_FRONT_ENDS = {"validate", "solve", "check", "io", "contract"}
+FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
+
+
+def _strings(tree: ast.Module) -> list[ast.Constant]:
+    """The module's string constants, docstrings left out (they may name a flag to explain)."""
+    documented = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree) if isinstance(node, documented) and node.body
+                  and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    return [node for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+
+
+@pytest.mark.parametrize("path", [p for p in SOURCES if layer(module_name(p)) in BELOW_FRONT_ENDS],
+                         ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_messages_below_the_front_ends_name_no_flag(path: Path) -> None:
+    """An error or a fix from a reader reaches the web page as well as the terminal: it asks for "a
+    mapping file", and each front end says how to give one there. A flag may be named only in the
+    comments of a file written for command-line use (the TOML `default-rules` prints) or where the
+    text says it is the command line's."""
+    for node in _strings(ast.parse(path.read_text(encoding="utf-8"))):
+        text = node.value
+        if not FLAG.search(text) or text.lstrip().startswith("#") or "on the command line" in text:
+            continue
+        raise AssertionError(f"{path.name}:{node.lineno} names a flag ({FLAG.search(text).group()}) in {text!r}; "
+                             "say it in the domain's words and let the front ends give their hint")

@@ -31,6 +31,10 @@ FLAG_HINTS = {
     "infeasible": "Run with --relax to drop the lowest-priority rule(s), or change the rules file.",
     "no_solution": "Raise --time-limit.",
     "no_lists": "Give --list1 and/or --list2.",
+    "out_not_dir": "Choose another --out.",
+    "out_not_empty": "Choose a new --out, or add --force to replace it.",
+    "out_not_a_run": "Choose a new --out.",
+    "out_busy": "Wait for it to finish, or choose another --out.",
 }
 
 

@@ -72,18 +72,16 @@ def check_output_folder(folder: Path, force: bool, inputs: Iterable[Path | None]
     folder = Path(folder)
     refuse_inputs(folder, inputs, "output folder")
     if folder.exists() and not folder.is_dir():
-        raise InputError(f"{folder}: exists and is not a folder. Choose another --out.", "out_not_dir")
+        raise InputError(f"{folder}: exists and is not a folder.", "out_not_dir", fix="Choose another output folder.")
     if not folder.is_dir() or not any(folder.iterdir()):
         return
     if not force:
-        raise InputError(
-            f"{folder}: the folder is not empty. Choose a new --out, or add --force to replace it.",
-            "out_not_empty",
-        )
+        raise InputError(f"{folder}: the folder is not empty.", "out_not_empty",
+                         fix="Choose a new output folder, or say that this one is to be replaced.")
     if not is_earlier_output(folder) or folder.resolve() in (Path.cwd().resolve(), Path.home().resolve()):
         raise InputError(
-            f"{folder}: is not a run folder written by selector, so --force will not replace it (it would "
-            "delete what it holds). Choose a new --out.", "out_not_a_run")
+            f"{folder}: is not a run folder written by selector, so it is never replaced (that would delete "
+            "what it holds).", "out_not_a_run", fix="Choose a new output folder.")
 
 
 # How often a wait for another run's lock looks again (seconds).
@@ -115,10 +113,10 @@ def output_lock(folder: Path, wait: float = 0.0) -> Iterator[None]:
                     acquired = True
                 except Timeout:
                     if time.monotonic() >= deadline:
-                        advice = (f"It did not finish within {wait:g} s: try again in a moment." if wait
-                                  else "Wait for it to finish, or choose another --out.")
-                        raise InputError(f"{folder}: another selector run is writing this folder now. {advice}",
-                                         "out_busy") from None
+                        raise InputError(f"{folder}: another selector run is writing this folder now.",
+                                         "out_busy" if not wait else "run_busy",
+                                         fix=f"It did not finish within {wait:g} s: try again in a moment." if wait
+                                         else "Wait for it to finish, or choose another output folder.") from None
                 except OSError as exc:
                     raise _cannot_write(folder, exc) from exc
             if not acquired:
@@ -142,8 +140,8 @@ def _existing_parent(folder: Path) -> Path:
 
 def _cannot_write(target: Path, exc: OSError) -> InputError:
     reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or type(exc).__name__)
-    return InputError(f"{target}: cannot be written ({reason}); nothing was written. Check that the folder "
-                      "is writable and the disk has room, or choose another --out.", "cannot_write")
+    return InputError(f"{target}: cannot be written ({reason}); nothing was written.", "cannot_write",
+                      fix="Check that the folder is writable and the disk has room, or write somewhere else.")
 
 
 @contextmanager
