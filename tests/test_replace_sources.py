@@ -54,9 +54,10 @@ def test_another_file_given_as_the_caseload_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "run-replace-1").exists()
 
 
-def web_download(tmp_path: Path, caseload: Path = SAMPLE / "caseload.csv",
-                 contacts: Path = SAMPLE / "contacts.csv") -> Path:
-    """A run chosen on the web page from these uploads, its download unzipped: the run folder."""
+def web_download(tmp_path: Path, caseload: Path | None = SAMPLE / "caseload.csv",
+                 contacts: Path = SAMPLE / "contacts.csv", **lists: Path) -> Path:
+    """A run chosen on the web page from these uploads (the caseload, or `list1` and `list2`), its
+    download unzipped: the run folder."""
     pytest.importorskip("flask")
     from selector import web
     from tests.test_web import default_form, post, upload, wait_for_result
@@ -64,7 +65,7 @@ def web_download(tmp_path: Path, caseload: Path = SAMPLE / "caseload.csv",
     application = web.create_app(tmp_path / "uploads")
     application.config["TESTING"] = True
     client = application.test_client()
-    sid = upload(client, caseload=caseload, contacts=contacts).headers["Location"].rsplit("/", 1)[1]
+    sid = upload(client, caseload=caseload, contacts=contacts, **lists).headers["Location"].rsplit("/", 1)[1]
     post(client, f"/s/{sid}/choose", default_form(sets="1"))
     wait_for_result(client, sid)
     zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data)).extractall(tmp_path / "download")
@@ -125,7 +126,46 @@ def test_an_annex_a_list_that_moved_is_named(tmp_path: Path) -> None:
         assert code == 2
         assert stderr.splitlines() == [
             f"Error: {(tmp_path / 'list2.csv').resolve()}: the Annex A List 2 {out}/run.json names is missing.",
-            "Put it back where it was (the run reads it there again), or choose again."]
+            ("Give it where it is now (--list1, --list2, --mapping, --ap-urns, --establishments or --sen2), or choose "
+            "again.")]
+    # Said where it is now, it is read there (its contents must be the run's), and the new run
+    # records where it is, so the next replacement finds it.
+    now = tmp_path / "elsewhere" / "list2.csv"
+    code, stdout, _ = run("verify", str(out), "--list2", str(now))
+    assert code == 0 and stdout.startswith(f"VERIFIED: {out}")
+    code, _, stderr = run("replace", str(out), "--decline", member, "--list2", str(now))
+    assert code == 0, stderr
+    record = json.loads((tmp_path / "run-replace-1" / "run.json").read_text())
+    assert record["input"]["options"]["annex_a"]["list2"] == str(now.resolve())
+    # A file the run did not read is refused: it would change what is chosen.
+    code, _, stderr = run("verify", str(out), "--list2", str(now), "--mapping", str(now))
+    assert code == 2 and stderr.splitlines() == [
+        f"Error: {now}: {out} read no Annex A mapping file.", "Give only the files the run read, where they are now."]
+
+
+def test_a_run_made_on_the_web_page_from_two_list_files_verifies_and_is_replaced(tmp_path: Path) -> None:
+    # The page records no paths: the lists are given where they are now, as a caseload would be.
+    annex = SAMPLE / "annex_a"
+    folder = web_download(tmp_path, None, annex / "contacts.csv", list1=annex / "list1.csv",
+                          list2=annex / "list2.csv")
+    code, _, stderr = run("verify", str(folder))
+    assert code == 2 and stderr.splitlines() == [
+        ("Error: list1.csv+list2.csv: the run record names no caseload file to read again (a run made from an upload "
+        "on the web page)."),
+        ("Give the caseload the run was made from with --caseload FILE, or its Annex A lists with --list1 FILE and "
+        "--list2 FILE (and --contacts FILE).")]
+    lists = ["--list1", str(annex / "list1.csv"), "--list2", str(annex / "list2.csv")]
+    code, _, stderr = run("verify", str(folder), *lists)
+    assert code == 2 and stderr.splitlines() == [
+        "Error: contacts.csv: its contacts file was uploaded too; give it as well.",
+        "Give the contacts file the run was made from with --contacts FILE."]
+    code, stdout, stderr = run("verify", str(folder), *lists, "--contacts", str(annex / "contacts.csv"))
+    assert code == 0 and stdout.startswith(f"VERIFIED: {folder}"), stdout + stderr
+    member = json.loads((folder / "run.json").read_text())["cohorts"][0]["members"][0]
+    code, _, stderr = run("replace", str(folder), "--decline", member, *lists, "--contacts", str(annex / "contacts.csv"))
+    assert code == 0, stderr
+    code, stdout, stderr = run("verify", f"{folder}-replace-1")
+    assert code == 0 and f"VERIFIED: {folder}-replace-1" in stdout, stdout + stderr
 
 
 def test_every_file_a_run_reads_through_its_options_has_a_name_for_messages() -> None:

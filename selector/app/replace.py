@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..contract.defaults import LOTTERY_WORK
@@ -29,6 +29,7 @@ class ReplaceRequest:
 
     `caseload` and `contacts` say where the run's files are now, when they moved or the run was
     made on the web page; they are accepted only when their SHA-256 is the one the run recorded.
+    `moved` says the same of the files read through options (the Annex A lists, a mapping, ...).
     """
 
     run_dir: Path
@@ -37,6 +38,7 @@ class ReplaceRequest:
     force: bool = False
     caseload: Path | None = None
     contacts: Path | None = None
+    moved: ReadOptions = field(default_factory=ReadOptions)
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ def replace_in_run(request: ReplaceRequest) -> ReplaceResult:
     record = read_run_record(request.run_dir)
     declined = match_ids(request.declined, record.cohorts[0].members, str(request.run_dir))
     out = request.out or next_replacement_folder(request.run_dir)
-    sources = recorded_sources(record, request.caseload, request.contacts)
+    sources = recorded_sources(record, request.caseload, request.contacts, request.moved, request.run_dir)
     inputs = (request.run_dir / "run.json", *sources.paths)
     with output_lock(out):
         check_output_folder(out, request.force, inputs)
@@ -265,11 +267,11 @@ def check_same_inputs(record: RunRecord, sources: Sources, run_dir: Path) -> Non
         InputError: a file is missing, not an ordinary file, or differs from the recorded one.
     """
     for name, role in READ_OPTION_FILES.items():
-        # These are read where the run read them (no option says where they are now): one moved is named.
+        # Read where the run read them, unless the user said where they are now: one missing is named.
         where = getattr(sources.options, name)
         if where is not None and not Path(where).exists():
             raise InputError(f"{where}: the {role} {run_dir}/run.json names is missing.", "option_file_missing",
-                             fix="Put it back where it was (the run reads it there again), or choose again.")
+                             fix="Put it back where it was, or say where it is now, or choose again.")
     recorded = [(sources.caseload, record.input.caseload_sha256, "caseload")]
     if sources.contacts is not None:
         recorded.append((sources.contacts, record.input.contacts_sha256, "contacts"))
@@ -286,10 +288,30 @@ def check_same_inputs(record: RunRecord, sources: Sources, run_dir: Path) -> Non
                 "area's file, or a changed list). Choose again on this file.", "input_changed")
 
 
-def recorded_sources(record: RunRecord, caseload: Path | None = None, contacts: Path | None = None) -> Sources:
-    """The sources a run was read from, as its record gives them, or where they are now."""
+def recorded_sources(record: RunRecord, caseload: Path | None = None, contacts: Path | None = None,
+                     moved: ReadOptions | None = None, run_dir: Path | str = "the run") -> Sources:
+    """The sources a run was read from, as its record gives them, or where they are now
+    (`caseload`, `contacts`, and the option files in `moved`).
+
+    Raises:
+        InputError: the record names no caseload and none was given, an uploaded contacts file
+            was not given with the caseload, or `moved` names a file the run did not read.
+    """
     source = record.input
+    moved = moved or ReadOptions()
     options = ReadOptions.from_record(source.annex_a or {})
+    uploaded = not source.caseload_path and not options.files  # made on the web page: no paths recorded
+    for name, role in READ_OPTION_FILES.items():
+        now = getattr(moved, name)
+        if now is None:
+            continue
+        # Lists where a run made from an upload read them (the page records no paths), or any file
+        # the run read, moved; never one the run did not read (it would change what is chosen).
+        if getattr(options, name) is None and not (uploaded and name in ("list1", "list2")):
+            raise InputError(f"{now}: {run_dir} read no {role}.", "option_not_read",
+                             fix="Give only the files the run read, where they are now.")
+        options = replace(options, **{name: now})
+    lists_given = moved.list1 is not None or moved.list2 is not None
 
     def path(text: str | None) -> Path | None:
         return Path(text) if text else None
@@ -300,8 +322,8 @@ def recorded_sources(record: RunRecord, caseload: Path | None = None, contacts: 
                          fix="Give the caseload file the run was made from (and its contacts file).")
     if contacts is None and source.contacts and not source.contacts_path:
         contacts_hint = "its contacts file was uploaded too"
-        if caseload is not None:
-            raise InputError(f"{source.contacts}: {contacts_hint}; give it as well.", "caseload_not_recorded",
+        if caseload is not None or lists_given:
+            raise InputError(f"{source.contacts}: {contacts_hint}; give it as well.", "contacts_not_recorded",
                              fix="Give the contacts file the run was made from.")
     return Sources(
         caseload=caseload or path(source.caseload_path), contacts=contacts or path(source.contacts_path),

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..contract.errors import InputError
 from ..contract.rules import rules_from_dict
 from ..contract.seeds import rules_sha256, seed_from_phrase
+from ..io.options import ReadOptions
 from ..io.run_record import RUN_RECORD_NAME, ConsentEvent, Replacement, RunRecord, read_run_record
 from ..io.tables import file_sha256
 from .consent import write_consent
@@ -34,6 +35,7 @@ class VerifyRequest:
     run_dir: Path
     caseload: Path | None = None
     contacts: Path | None = None
+    moved: ReadOptions = field(default_factory=ReadOptions)  # the files read through options (Annex A lists, ...) where they are now
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def verify_run(request: VerifyRequest) -> Verification:
     if any(c.status != "OPTIMAL" for c in record.cohorts) or not record.lottery.get("reproducible", True):
         limits.append("the time limit cut the original search short, so the run cannot be redone exactly; "
                       "differences below may come from that")
-    sources = recorded_sources(record, request.caseload, request.contacts)
+    sources = recorded_sources(record, request.caseload, request.contacts, request.moved, request.run_dir)
     check_same_inputs(record, sources, request.run_dir)
     caseload = load(sources)
     if (caseload.source_sha256 != record.input.caseload_sha256
@@ -138,10 +140,11 @@ def _as_recorded(record: RunRecord, sources: Sources) -> Sources | None:
     """The sources as the record names them (the files may have been given from elsewhere; the
     workbook's run sheet shows the recorded paths), or None for an upload (no paths recorded)."""
     given = record.input
-    if not given.caseload_path and not sources.options.files:  # (the date ages were taken at is not a path)
+    options = ReadOptions.from_record(given.annex_a or {})
+    if not given.caseload_path and not options.files:  # (the date ages were taken at is not a path)
         return None
     return replace(sources, caseload=Path(given.caseload_path) if given.caseload_path else None,
-                   contacts=Path(given.contacts_path) if given.contacts_path else None)
+                   contacts=Path(given.contacts_path) if given.contacts_path else None, options=options)
 
 
 def _recorded_hashes(run_dir: Path, record: RunRecord) -> list[str]:

@@ -20,7 +20,7 @@ from .. import __version__, app
 from ..contract.defaults import LOTTERY_WORK
 from ..contract.errors import CaseloadValidationError, InputError
 from ..contract.seeds import SEED_LIMIT
-from .options import caseload_options, existing_file, output_formats, search_options
+from .options import caseload_options, existing_file, moved_options, output_formats, search_options
 from .show import (
     SelectorClickError,
     chances_range,
@@ -279,9 +279,10 @@ def audit(sources: app.Sources, out: Path, rules_file: Path | None, draws: int, 
                    "must match the run's.")
 @click.option("--contacts", "contacts_file", type=existing_file, default=None, metavar="FILE",
               help="The run's contacts file where it is now (checked the same way).")
+@moved_options
 @reports_errors
 def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: bool, caseload_file: Path | None,
-            contacts_file: Path | None) -> None:
+            contacts_file: Path | None, moved: app.ReadOptions) -> None:
     """A family declined: keep the rest of cohort 1, draw who fills the freed slot(s).
 
     Reads the run folder's run.json, re-reads the same caseload (it must be unchanged), proves
@@ -295,8 +296,10 @@ def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: b
       selector replace runs/demo --decline C004431
       selector replace runs/demo --decline C004431 --decline C001794 --out runs/demo-2
       selector replace downloaded-run --decline C004431 --caseload caseload.csv --contacts contacts.csv
+      selector replace downloaded-run --decline A1234 --list1 list1.csv --list2 list2.csv --contacts contacts.csv
     """
-    result = app.replace_in_run(app.ReplaceRequest(run_dir, declined, out, force, caseload_file, contacts_file))
+    result = app.replace_in_run(app.ReplaceRequest(run_dir, declined, out, force, caseload_file, contacts_file,
+                                                   moved))
     click.echo(f"Replaced {', '.join(result.declined)} with {', '.join(result.newcomers)}; "
                "the other members kept their slots.")
     echo_result(result.solution, result.caseload, result.out)
@@ -308,8 +311,9 @@ def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: b
               help="The caseload the run was made from, if it is not where run.json says (its SHA-256 must match).")
 @click.option("--contacts", "contacts_file", type=existing_file, default=None, metavar="FILE",
               help="The contacts file the run was made from, if it is not where run.json says.")
+@moved_options
 @reports_errors
-def verify(run_dir: Path, caseload_file: Path | None, contacts_file: Path | None) -> None:
+def verify(run_dir: Path, caseload_file: Path | None, contacts_file: Path | None, moved: app.ReadOptions) -> None:
     """Check a run folder: its files are those its run.json hashed, and redoing the run from
     run.json and the inputs (the same SHA-256) gives the same lottery, chances, cohorts,
     reserves and consent record, byte for byte.
@@ -321,8 +325,9 @@ def verify(run_dir: Path, caseload_file: Path | None, contacts_file: Path | None
     Example:
       selector verify runs/demo
       selector verify selector-run --caseload caseload.csv --contacts contacts.csv
+      selector verify selector-run --list1 list1.csv --list2 list2.csv --contacts contacts.csv
     """
-    result = app.verify_run(app.VerifyRequest(run_dir, caseload_file, contacts_file))
+    result = app.verify_run(app.VerifyRequest(run_dir, caseload_file, contacts_file, moved))
     for limit in result.limits:
         click.echo(f"Note: {limit}.")
     if result.verified and result.redone:

@@ -59,6 +59,32 @@ def caseload_options(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+# The files a run reads through options, each as `replace` and `verify` ask where it is now.
+MOVED_OPTIONS = (("list1", "Annex A List 1"), ("list2", "Annex A List 2"), ("mapping", "Annex A mapping file"),
+                 ("ap_urns", "file of AP settings' URNs"), ("establishments", "establishments extract"),
+                 ("sen2", "SEN2 return (XML or folder)"))
+HASHED_OPTIONS = ("list1", "list2", "sen2")
+
+
+def moved_options(command: F) -> F:
+    """Where the files a run read through options are now (they moved, or the run was made on the
+    web page from two list files, which records no paths), handed to the command as `moved`."""
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        given = {name: kwargs.pop(name) for name, _role in MOVED_OPTIONS}
+        return command(*args, moved=app.ReadOptions(**given), **kwargs)
+
+    for name, role in reversed(MOVED_OPTIONS):
+        flag = "--" + name.replace("_", "-")
+        kind = click.Path(path_type=Path) if name == "sen2" else existing_file
+        # The lists and a SEN2 return are hashed in the run record; the other files are not (a
+        # different one shows as a different run when verified).
+        check = "its SHA-256 must match the run's" if name in HASHED_OPTIONS else "not hashed by the run"
+        wrapper = click.option(flag, name, type=kind, default=None, metavar="DIR" if name == "sen2" else "FILE",
+                               help=f"The run's {role} where it is now ({check}).")(wrapper)
+    return wrapper  # type: ignore[return-value]
+
+
 def sources_of(caseload: Path | None, contacts: Path | None, sheet: str | None, allow_missing_contact: bool,
                list1: Path | None, list2: Path | None, as_of: Any, mapping: Path | None,
                ap_urns: Path | None, keep_column: tuple[str, ...] = (), establishments: Path | None = None,

@@ -25,7 +25,11 @@ FAILURES_SHOWN = 20
 FLAG_HINTS = {
     "bad_consent_state": "Use one of: to-ask, asked, agreed, declined, unreachable.",
     "no_contacts": "Give the contacts file with --contacts FILE (or --allow-missing-contact to choose without).",
-    "caseload_not_recorded": "Give the caseload the run was made from with --caseload FILE (and --contacts FILE).",
+    "caseload_not_recorded": "Give the caseload the run was made from with --caseload FILE, or its Annex A lists "
+                             "with --list1 FILE and --list2 FILE (and --contacts FILE).",
+    "contacts_not_recorded": "Give the contacts file the run was made from with --contacts FILE.",
+    "option_file_missing": "Give it where it is now (--list1, --list2, --mapping, --ap-urns, --establishments or "
+                           "--sen2), or choose again.",
     "input_missing": "If the file moved, give it with --caseload FILE (or --contacts FILE); or choose again.",
     "too_few_candidates": "Use --size for a smaller cohort, or --allow-missing-contact if contacts are missing.",
     "infeasible": "Run with --relax to drop the lowest-priority rule(s), or change the rules file.",
