@@ -137,6 +137,9 @@ def test_an_annex_a_list_that_moved_is_named(tmp_path: Path) -> None:
     assert code == 0, stderr
     record = json.loads((tmp_path / "run-replace-1" / "run.json").read_text())
     assert record["input"]["options"]["annex_a"]["list2"] == str(now.resolve())
+    code, _, stderr = run("verify", str(out), "--list2", str(tmp_path / "nowhere.csv"))
+    assert code == 2 and stderr.splitlines() == [
+        f"Error: {tmp_path / 'nowhere.csv'}: the Annex A List 2 given is not there.", "Check the path."]
     # A file the run did not read is refused: it would change what is chosen.
     code, _, stderr = run("verify", str(out), "--list2", str(now), "--mapping", str(now))
     assert code == 2 and stderr.splitlines() == [

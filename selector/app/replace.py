@@ -310,6 +310,9 @@ def recorded_sources(record: RunRecord, caseload: Path | None = None, contacts: 
         if getattr(options, name) is None and not (uploaded and name in ("list1", "list2")):
             raise InputError(f"{now}: {run_dir} read no {role}.", "option_not_read",
                              fix="Give only the files the run read, where they are now.")
+        if not Path(now).exists():
+            raise InputError(f"{now}: the {role} given is not there.", "option_given_missing",
+                             fix="Check the path.")
         options = replace(options, **{name: now})
     lists_given = moved.list1 is not None or moved.list2 is not None
 
