@@ -9,6 +9,7 @@ import re
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -323,3 +324,94 @@ def test_an_annex_a_fix_says_what_the_page_can_do_not_a_command_line_flag(  # ty
             "line with a mapping file.") in text
     assert "This page cannot read the establishments extract" in text
     assert "--mapping" not in text and "--establishments" not in text
+
+
+def carry_on(client, archive: bytes, caseload: Path | None = SAMPLE / "caseload.csv",  # type: ignore[no-untyped-def]
+             contacts: Path | None = SAMPLE / "contacts.csv", name: str = "selector-run.zip"):
+    data: dict[str, Any] = {"carry_run": (io.BytesIO(archive), name),
+                            "csrf_token": client.application.config["CSRF_TOKEN"]}
+    for field_name, path in (("carry_caseload", caseload), ("carry_contacts", contacts)):
+        if path is not None:
+            data[field_name] = (io.BytesIO(path.read_bytes()), path.name)
+    return client.post("/carry-on", data=data, content_type="multipart/form-data")
+
+
+def test_the_calls_carry_on_from_a_download_after_a_restart(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # A call and an accepted replacement on the page, then the download ...
+    sid = upload(client).headers["Location"].rsplit("/", 1)[1]
+    post(client, f"/s/{sid}/choose", default_form(sets="1"))
+    ids = ids_in(wait_for_result(client, sid))
+    post(client, f"/s/{sid}/consent", {"child_id": ids[0], "state": "agreed"})
+    offered = post(client, f"/s/{sid}/consent", {"child_id": ids[1], "state": "declined"}).get_data(as_text=True)
+    newcomer = re.search(r"Accept (\S+) for slot 2", offered).group(1)
+    post(client, f"/s/{sid}/accept")
+    archive = client.get(f"/s/{sid}/download").data
+    # ... and a new server (the computer restarted): the calls go on where they stood.
+    fresh = web.create_app(tmp_path / "after-restart")
+    fresh.config["TESTING"] = True
+    again = fresh.test_client()
+    response = carry_on(again, archive)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    page = again.get(response.headers["Location"]).get_data(as_text=True)
+    assert ids_in(page) == [ids[0], newcomer, *ids[2:]]
+    assert "Carried on from selector-run.zip: the run was redone from its files and matches it" in page
+    assert page.count(">agreed</strong>") == 1 and f"{ids[1]}" in page  # the history is kept
+    # A call made now joins the history; the new download verifies from the command line.
+    new_sid = response.headers["Location"].split("/")[2]
+    post(again, f"/s/{new_sid}/consent", {"child_id": ids[2], "state": "asked"})
+    zipfile.ZipFile(io.BytesIO(again.get(f"/s/{new_sid}/download").data)).extractall(tmp_path / "later")
+    record = json.loads((tmp_path / "later" / "selector-run" / "run.json").read_text())
+    assert [(e["child_id"], e["state"]) for e in record["consent"]] == [
+        (ids[0], "agreed"), (ids[1], "declined"), (ids[2], "asked")]
+    assert [e["action"] for e in record["replacements"]] == ["replaced"]
+    done = CliRunner().invoke(main, ["verify", str(tmp_path / "later" / "selector-run"), "--caseload",
+                                     str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv")])
+    assert done.exit_code == 0, done.output
+
+
+def test_carrying_on_refuses_other_files_a_changed_download_and_a_zip_that_is_not_a_run(  # type: ignore[no-untyped-def]
+        client, tmp_path: Path) -> None:
+    sid = upload(client).headers["Location"].rsplit("/", 1)[1]
+    post(client, f"/s/{sid}/choose", default_form(sets="1"))
+    ids = ids_in(wait_for_result(client, sid))
+    archive = client.get(f"/s/{sid}/download").data
+    # Another caseload: refused, and nothing of the attempt is kept.
+    other = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
+    other.loc[3, "age"] = "9"
+    changed = tmp_path / "caseload.csv"
+    other.to_csv(changed, index=False)
+    response = carry_on(client, archive, caseload=changed)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400 and "The calls cannot be carried on" in text
+    assert ("caseload.csv: is not the caseload file selector-run was chosen from (its contents differ: another "
+            "area&#39;s file, or a changed list).") in text
+    assert str(client.application.config["SELECTOR_WORKDIR"]) not in text  # named as uploaded
+    # A download changed by hand (a child put in cohort 1): refused, naming what differs.
+    book = zipfile.ZipFile(io.BytesIO(archive))
+    edited = io.BytesIO()
+    with zipfile.ZipFile(edited, "w") as out:
+        for name in book.namelist():
+            content = book.read(name)
+            if name.endswith("cohorts.csv"):
+                content = content.replace(ids[0].encode(), b"C999999")
+            out.writestr(name, content)
+    text = carry_on(client, edited.getvalue()).get_data(as_text=True)
+    assert "selector-run: the run folder is not the run its inputs give (" in text and "cohorts.csv" in text
+    # Not a zip, a zip with no run folder, and a path that climbs out: refused or kept inside.
+    assert "not a zip file that can be read" in carry_on(client, b"hello", name="x.zip").get_data(as_text=True)
+    empty = io.BytesIO()
+    with zipfile.ZipFile(empty, "w") as out:
+        out.writestr("notes.txt", "hi")
+    assert "holds no run.json" in carry_on(client, empty.getvalue()).get_data(as_text=True)
+    climbing = io.BytesIO()
+    with zipfile.ZipFile(climbing, "w") as out:
+        out.writestr("../run.json", book.read("selector-run/run.json"))
+        out.writestr("../" * 5 + "escaped.txt", "outside")  # unpacked there, it would land in tmp_path
+    carry_on(client, climbing.getvalue())
+    assert not list(tmp_path.rglob("escaped.txt")) and not (client.application.config["SELECTOR_WORKDIR"].parent
+                                                            / "escaped.txt").exists()
+    assert client.application.config["SELECTOR_SESSIONS"].keys() == {sid}  # nothing refused was kept
+    # No zip chosen: said at the field.
+    response = client.post("/carry-on", data={"csrf_token": client.application.config["CSRF_TOKEN"]},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400 and "Choose the run folder&#39;s zip" in response.get_data(as_text=True)

@@ -28,6 +28,7 @@ _FROM: dict[str, str | tuple[str, str]] = {
     "seed_sentence": "..report.chances", "draw_sentence": "..report.chances",
     "SelectionParams": "..solve", "Solution": "..solve", "Chances": "..solve.lottery",
     "handle_stop_signals": ("..stopping", "install"), "Caseload": "..validate",
+    "unpack_run_zip": "..io.folders",
     **dict.fromkeys(("AuditRequest", "AuditResult", "audit"), ".auditing"),
     **dict.fromkeys(("BatchItem", "RunMany", "plan_batch", "run_batch", "run_batch_group", "run_batch_item",
                      "scenario_groups"), ".batch"),
@@ -38,7 +39,7 @@ _FROM: dict[str, str | tuple[str, str]] = {
     **dict.fromkeys(("write_annex_sample", "write_sample"), ".samples"),
     **dict.fromkeys(("VerifyRequest", "Verification", "verify_run"), ".verify"),
     **dict.fromkeys(("SelectRequest", "SelectResult", "choose", "select", "write_run"), ".selection"),
-    **dict.fromkeys(("Call", "Offer", "Week", "calls", "history", "offer", "record_call", "rules_in_words",
+    **dict.fromkeys(("Call", "Offer", "Week", "calls", "carry_on", "history", "offer", "record_call", "rules_in_words",
                      "score_sentence", "start_week", "undo", "week_zip"), ".week"),
 }
 

@@ -22,6 +22,8 @@ from ..contract.seeds import rules_sha256, seed_from_phrase
 from ..io.options import ReadOptions
 from ..io.run_record import RUN_RECORD_NAME, ConsentEvent, Replacement, RunRecord, read_run_record
 from ..io.tables import file_sha256
+from ..solve import Solution
+from ..validate import Caseload
 from .consent import write_consent
 from .loading import Sources, load
 from .replace import check_same_inputs, recorded_params, recorded_sources, replacement_of, replacement_redone
@@ -48,6 +50,7 @@ class Verification:
         compared: how many files were compared.
         redone: the run was redone and compared (False: only the recorded hashes were checked).
         limits: what could not be checked, in words.
+        caseload, solution: the run as redone (what the folder was compared with).
     """
 
     run_dir: Path
@@ -55,6 +58,8 @@ class Verification:
     compared: int
     redone: bool
     limits: tuple[str, ...] = ()
+    caseload: Caseload | None = None
+    solution: Solution | None = None
 
     @property
     def verified(self) -> bool:
@@ -133,7 +138,7 @@ def verify_run(request: VerifyRequest) -> Verification:
                 break
         differences += found
         compared = sum(1 for _ in again.iterdir())
-    return Verification(request.run_dir, tuple(differences), compared, True, tuple(limits))
+    return Verification(request.run_dir, tuple(differences), compared, True, tuple(limits), caseload, solution)
 
 
 def _as_recorded(record: RunRecord, sources: Sources) -> Sources | None:

@@ -7,7 +7,8 @@ import io
 import zipfile
 from dataclasses import dataclass, replace
 
-from ..io.run_record import ConsentEvent, Replacement, ReplacementEvent
+from ..contract.errors import InputError
+from ..io.run_record import ConsentEvent, Replacement, ReplacementEvent, read_run_record
 from ..report import words
 from ..report.content import call_order, in_words, reasons
 from ..report.files import run_files
@@ -17,6 +18,7 @@ from ..validate import Caseload
 from .consent import consent_state
 from .loading import Profile, Progress
 from .replace import decline, match_ids, now_utc, replacement_event
+from .verify import VerifyRequest, verify_run
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,26 @@ class Offer:
 def start_week(caseload: Caseload, solution: Solution) -> Week:
     """A freshly chosen cohort: nobody called yet."""
     return Week(caseload, solution)
+
+
+def carry_on(request: VerifyRequest) -> Week:
+    """The week of a run folder (the page's download, or any run folder), to carry the calls on
+    from where it stands: the run is redone from its inputs and must verify byte for byte first,
+    so a folder changed by hand, or other inputs, are refused; then its cohort, reserves and
+    whole history (calls, replacements made or taken back) are as the folder records them.
+
+    Raises:
+        RunRecordError: run.json is missing or damaged.
+        InputError: an input is missing or differs, or the folder is not the run its inputs give.
+    """
+    checked = verify_run(request)
+    if not checked.verified or checked.caseload is None or checked.solution is None:
+        first = checked.differences[0] if checked.differences else "it could not be redone"
+        raise InputError(f"{request.run_dir.name}: the run folder is not the run its inputs give ({first}).",
+                         "not_verified", fix="Carry on from the folder as it was downloaded, with the files the "
+                                             "run was made from.")
+    record = read_run_record(request.run_dir)
+    return Week(checked.caseload, checked.solution, record.replaced, record.consent, record.replacements)
 
 
 def calls(week: Week) -> list[Call]:

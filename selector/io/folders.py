@@ -225,3 +225,47 @@ def write_file(path: Path, content: bytes, inputs: Iterable[Path | None] = (), *
     finally:
         if temporary is not None and temporary.exists():
             temporary.unlink()
+
+
+# A run folder's download holds a few dozen files of a few MB: more than this is not one.
+RUN_ZIP_MAX_FILES = 200
+RUN_ZIP_MAX_BYTES = 500 * 2**20
+
+
+def unpack_run_zip(archive: Path, into: Path, shown: str | None = None) -> Path:
+    """The run folder inside a zip (the web page's download, or any zipped run folder) unpacked
+    into the folder `into` (which must not exist), and its path. Only the run folder's own files
+    are taken (the folder holding run.json, at the top or one level down), never a path outside it.
+
+    Raises:
+        InputError: not a zip, no run.json in it (or more than one), or larger than a run folder.
+    """
+    name = shown or Path(archive).name
+    import zipfile  # only for this
+
+    try:
+        with zipfile.ZipFile(archive) as book:
+            entries = [e for e in book.infolist() if not e.is_dir()]
+            if len(entries) > RUN_ZIP_MAX_FILES or sum(e.file_size for e in entries) > RUN_ZIP_MAX_BYTES:
+                raise InputError(f"{name}: too large to be a run folder.", "bad_run_zip",
+                                 fix="Give the zip of one run folder (the page's Download).")
+            records = [e.filename for e in entries if e.filename.replace("\\", "/").split("/")[-1] == "run.json"
+                       and e.filename.count("/") <= 1]
+            if len(records) != 1:
+                raise InputError(f"{name}: " + ("holds no run.json: it is not a run folder's zip." if not records
+                                                else "holds more than one run folder."), "bad_run_zip",
+                                 fix="Give the zip of one run folder (the page's Download).")
+            top = records[0][: -len("run.json")]
+            inner = top.strip("/")
+            # Named as in the zip when that is a plain folder name (never "..": nothing outside `into`).
+            folder = into / (inner if inner and inner not in (".", "..") and "\\" not in inner else "run")
+            folder.mkdir(parents=True)
+            for entry in entries:
+                inside = entry.filename[len(top):] if entry.filename.startswith(top) else ""
+                if not inside or "/" in inside or "\\" in inside or inside in (".", ".."):
+                    continue  # only the run folder's own files
+                (folder / inside).write_bytes(book.read(entry))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as error:
+        raise InputError(f"{name}: not a zip file that can be read ({error}).", "bad_run_zip",
+                         fix="Give the zip the page's Download gave, as it was.") from None
+    return folder

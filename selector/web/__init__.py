@@ -9,6 +9,7 @@ downloaded as a zip.
 from __future__ import annotations
 
 import io
+import os
 import secrets
 import shutil
 import tempfile
@@ -167,6 +168,38 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
             return _upload_problem(error)
         sessions[sid] = session
         return redirect(url_for("overview", sid=sid), code=303)
+
+    @web.post("/carry-on")
+    def carry_on() -> Response:
+        """The calls carried on from a download (the page was closed, the computer restarted): the
+        run redone from the files it was made from and checked against the download first."""
+        sid = secrets.token_urlsafe(16)
+        folder = root / sid
+        folder.mkdir(parents=True)
+        saved = {name: _save(request.files.get(f"carry_{name}"), folder, name)
+                 for name in ("run", "caseload", "contacts", "list1", "list2")}
+        if saved["run"] is None:
+            shutil.rmtree(folder, ignore_errors=True)
+            return page("upload.html", 400, title="Upload the caseload", step=1, error_title=True,
+                        carry_problem="Choose the run folder's zip (the page's Download gave selector-run.zip).")
+        unpacked = folder / "unpacked"
+        try:
+            run_dir = app.unpack_run_zip(saved["run"], unpacked, shown=saved["run"].name)
+            week = app.carry_on(app.VerifyRequest(run_dir, saved["caseload"], saved["contacts"],
+                                                  app.ReadOptions(list1=saved["list1"], list2=saved["list2"])))
+        except SelectorError as error:
+            shutil.rmtree(folder, ignore_errors=True)
+            # Each file named as uploaded, not by where this page keeps it.
+            stored = [(str(path), path.name) for path in saved.values() if path is not None]
+            text = error.message
+            for where, name in [*stored, (str(unpacked) + os.sep, "")]:
+                text = text.replace(where, name)
+            return message("The calls cannot be carried on", text, url_for("index"), step=1, detail=error.fix)
+        solution = week.solution
+        sessions[sid] = Session(folder, week.caseload, solution.rules, solution.params, week=week,
+                                last_change=f"Carried on from {saved['run'].name}: the run was redone from its "
+                                            "files and matches it; every call recorded so far is below.")
+        return redirect(url_for("result", sid=sid), code=303)
 
     def _upload_problem(error: SelectorError) -> Response:
         if error.code == "no_caseload":
