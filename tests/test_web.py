@@ -415,3 +415,21 @@ def test_carrying_on_refuses_other_files_a_changed_download_and_a_zip_that_is_no
     response = client.post("/carry-on", data={"csrf_token": client.application.config["CSRF_TOKEN"]},
                            content_type="multipart/form-data")
     assert response.status_code == 400 and "Choose the run folder&#39;s zip" in response.get_data(as_text=True)
+
+
+def test_carrying_on_reads_only_what_was_uploaded(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A run folder made on the command line records where its files are; the page reads none of
+    them from there (an uploaded run.json could name any file on this computer): each is uploaded."""
+    out = tmp_path / "run"
+    assert CliRunner().invoke(main, ["select", str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv"),
+                                     "--out", str(out), "--sets", "1", "--seed", "4"]).exit_code == 0
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as book:
+        for path in sorted(out.iterdir()):
+            book.write(path, f"run/{path.name}")
+    text = carry_on(client, archive.getvalue(), caseload=None, contacts=None).get_data(as_text=True)
+    assert "caseload.csv: the run was read from the caseload caseload.csv; give it as well." in text
+    text = carry_on(client, archive.getvalue(), contacts=None).get_data(as_text=True)
+    assert "contacts.csv: the run was read from the contacts contacts.csv; give it as well." in text
+    response = carry_on(client, archive.getvalue())
+    assert response.status_code == 303, response.get_data(as_text=True)

@@ -8,6 +8,7 @@ import zipfile
 from dataclasses import dataclass, replace
 
 from ..contract.errors import InputError
+from ..io.options import ReadOptions
 from ..io.run_record import ConsentEvent, Replacement, ReplacementEvent, read_run_record
 from ..report import words
 from ..report.content import call_order, in_words, reasons
@@ -17,7 +18,7 @@ from ..solve import Solution
 from ..validate import Caseload
 from .consent import consent_state
 from .loading import Profile, Progress
-from .replace import decline, match_ids, now_utc, replacement_event
+from .replace import READ_OPTION_FILES, decline, match_ids, now_utc, replacement_event
 from .verify import VerifyRequest, verify_run
 
 
@@ -77,16 +78,21 @@ def start_week(caseload: Caseload, solution: Solution) -> Week:
     return Week(caseload, solution)
 
 
-def carry_on(request: VerifyRequest) -> Week:
+def carry_on(request: VerifyRequest, only_given: bool = False) -> Week:
     """The week of a run folder (the page's download, or any run folder), to carry the calls on
     from where it stands: the run is redone from its inputs and must verify byte for byte first,
     so a folder changed by hand, or other inputs, are refused; then its cohort, reserves and
     whole history (calls, replacements made or taken back) are as the folder records them.
 
+    With `only_given` (a page that reads only what was uploaded), no file is read from a path the
+    run record names: each must be given.
+
     Raises:
         RunRecordError: run.json is missing or damaged.
         InputError: an input is missing or differs, or the folder is not the run its inputs give.
     """
+    if only_given:
+        _all_given(request)
     checked = verify_run(request)
     if not checked.verified or checked.caseload is None or checked.solution is None:
         first = checked.differences[0] if checked.differences else "it could not be redone"
@@ -95,6 +101,24 @@ def carry_on(request: VerifyRequest) -> Week:
                                              "run was made from.")
     record = read_run_record(request.run_dir)
     return Week(checked.caseload, checked.solution, record.replaced, record.consent, record.replacements)
+
+
+def _all_given(request: VerifyRequest) -> None:
+    """Every file the run record names is given (none is read from a path in the record).
+
+    Raises:
+        InputError: naming the first that is not.
+    """
+    source = read_run_record(request.run_dir).input
+    options = ReadOptions.from_record(source.annex_a or {})
+    named = [("caseload", source.caseload, bool(source.caseload_path), request.caseload),
+             ("contacts", source.contacts, bool(source.contacts_path), request.contacts)]
+    named += [(READ_OPTION_FILES[name], str(getattr(options, name).name), True, getattr(request.moved, name))
+              for name in READ_OPTION_FILES if getattr(options, name) is not None]
+    for role, name, recorded, given in named:
+        if recorded and given is None:
+            raise InputError(f"{name}: the run was read from the {role} {name}; give it as well.", "not_given",
+                             fix="Give every file the run was made from.")
 
 
 def calls(week: Week) -> list[Call]:

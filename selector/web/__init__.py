@@ -186,7 +186,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         try:
             run_dir = app.unpack_run_zip(saved["run"], unpacked, shown=saved["run"].name)
             week = app.carry_on(app.VerifyRequest(run_dir, saved["caseload"], saved["contacts"],
-                                                  app.ReadOptions(list1=saved["list1"], list2=saved["list2"])))
+                                                  app.ReadOptions(list1=saved["list1"], list2=saved["list2"])),
+                                only_given=True)  # never a file at a path the uploaded run.json names
         except SelectorError as error:
             shutil.rmtree(folder, ignore_errors=True)
             # Each file named as uploaded, not by where this page keeps it.
