@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from ..contract.errors import InputError
 from ..io.options import ReadOptions
-from ..io.run_record import ConsentEvent, Replacement, ReplacementEvent, read_run_record
+from ..io.run_record import ConsentEvent, Replacement, ReplacementEvent, RunRecord, read_run_record
 from ..report import words
 from ..report.content import call_order, in_words, reasons
 from ..report.files import run_files
@@ -91,25 +91,25 @@ def carry_on(request: VerifyRequest, only_given: bool = False) -> Week:
         RunRecordError: run.json is missing or damaged.
         InputError: an input is missing or differs, or the folder is not the run its inputs give.
     """
+    record = read_run_record(request.run_dir)
     if only_given:
-        _all_given(request)
+        _all_given(record, request)
     checked = verify_run(request)
     if not checked.verified or checked.caseload is None or checked.solution is None:
         first = checked.differences[0] if checked.differences else "it could not be redone"
         raise InputError(f"{request.run_dir.name}: the run folder is not the run its inputs give ({first}).",
                          "not_verified", fix="Carry on from the folder as it was downloaded, with the files the "
                                              "run was made from.")
-    record = read_run_record(request.run_dir)
     return Week(checked.caseload, checked.solution, record.replaced, record.consent, record.replacements)
 
 
-def _all_given(request: VerifyRequest) -> None:
+def _all_given(record: RunRecord, request: VerifyRequest) -> None:
     """Every file the run record names is given (none is read from a path in the record).
 
     Raises:
         InputError: naming the first that is not.
     """
-    source = read_run_record(request.run_dir).input
+    source = record.input
     options = ReadOptions.from_record(source.annex_a or {})
     named = [("caseload", source.caseload, bool(source.caseload_path), request.caseload),
              ("contacts", source.contacts, bool(source.contacts_path), request.contacts)]
