@@ -28,7 +28,7 @@ _FROM: dict[str, str | tuple[str, str]] = {
     "seed_sentence": "..report.chances", "draw_sentence": "..report.chances",
     "SelectionParams": "..solve", "Solution": "..solve", "Chances": "..solve.lottery",
     "handle_stop_signals": ("..stopping", "install"), "Caseload": "..validate",
-    "unpack_run_zip": "..io.folders",
+    "unpack_run_zip": "..io.folders", "READ_OPTION_FILES": "..io.options",
     **dict.fromkeys(("AuditRequest", "AuditResult", "audit"), ".auditing"),
     **dict.fromkeys(("BatchItem", "RunMany", "plan_batch", "run_batch", "run_batch_group", "run_batch_item",
                      "scenario_groups"), ".batch"),

@@ -13,7 +13,7 @@ from ..contract.defaults import LOTTERY_WORK
 from ..contract.errors import InputError
 from ..contract.rules import Rules, rules_from_dict
 from ..io.folders import check_output_folder, output_lock
-from ..io.options import ReadOptions
+from ..io.options import READ_OPTION_FILES, ReadOptions
 from ..io.run_record import Replacement, ReplacementEvent, RunRecord, read_run_record
 from ..io.tables import file_sha256
 from ..solve import Cohort, SelectionParams, Solution, solve_replacement
@@ -252,10 +252,6 @@ def next_replacement_folder(run_dir: Path) -> Path:
     return candidate
 
 
-# The files a run read through its options, as messages name them.
-READ_OPTION_FILES = {"list1": "Annex A List 1", "list2": "Annex A List 2", "mapping": "Annex A mapping file",
-                     "ap_urns": "file of AP settings' URNs", "establishments": "establishments extract",
-                     "sen2": "SEN2 return"}
 
 
 def check_same_inputs(record: RunRecord, sources: Sources, run_dir: Path) -> None:

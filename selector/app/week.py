@@ -8,7 +8,7 @@ import zipfile
 from dataclasses import dataclass, replace
 
 from ..contract.errors import InputError
-from ..io.options import ReadOptions
+from ..io.options import READ_OPTION_FILES, ReadOptions
 from ..io.run_record import ConsentEvent, Replacement, ReplacementEvent, RunRecord, read_run_record
 from ..report import words
 from ..report.content import call_order, in_words, reasons
@@ -18,7 +18,7 @@ from ..solve import Solution
 from ..validate import Caseload
 from .consent import consent_state
 from .loading import Profile, Progress
-from .replace import READ_OPTION_FILES, decline, match_ids, now_utc, replacement_event
+from .replace import decline, match_ids, now_utc, replacement_event
 from .verify import VerifyRequest, verify_run
 
 

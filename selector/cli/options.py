@@ -59,11 +59,7 @@ def caseload_options(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-# The files a run reads through options, each as `replace` and `verify` ask where it is now.
-MOVED_OPTIONS = (("list1", "Annex A List 1"), ("list2", "Annex A List 2"), ("mapping", "Annex A mapping file"),
-                 ("ap_urns", "file of AP settings' URNs"), ("establishments", "establishments extract"),
-                 ("sen2", "SEN2 return (XML or folder)"))
-HASHED_OPTIONS = ("list1", "list2", "sen2")
+HASHED_OPTIONS = ("list1", "list2", "sen2")  # read to the SHA-256 the run record keeps
 
 
 def moved_options(command: F) -> F:
@@ -71,16 +67,16 @@ def moved_options(command: F) -> F:
     web page from two list files, which records no paths), handed to the command as `moved`."""
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        given = {name: kwargs.pop(name) for name, _role in MOVED_OPTIONS}
+        given = {name: kwargs.pop(name) for name in app.READ_OPTION_FILES}
         return command(*args, moved=app.ReadOptions(**given), **kwargs)
 
-    for name, role in reversed(MOVED_OPTIONS):
+    for name, role in reversed(app.READ_OPTION_FILES.items()):
         flag = "--" + name.replace("_", "-")
         kind = click.Path(path_type=Path) if name == "sen2" else existing_file
         # The lists and a SEN2 return are hashed in the run record; the other files are not (a
         # different one shows as a different run when verified).
         check = "its SHA-256 must match the run's" if name in HASHED_OPTIONS else "not hashed by the run"
-        wrapper = click.option(flag, name, type=kind, default=None, metavar="DIR" if name == "sen2" else "FILE",
+        wrapper = click.option(flag, name, type=kind, default=None, metavar="FILE.xml|DIR" if name == "sen2" else "FILE",
                                help=f"The run's {role} where it is now ({check}).")(wrapper)
     return wrapper  # type: ignore[return-value]
 

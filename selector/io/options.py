@@ -60,3 +60,8 @@ class ReadOptions:
 
 
 READ_OPTIONS = tuple(f.name for f in fields(ReadOptions))
+
+# The files read through options (every option but the date), as messages and front ends name them.
+READ_OPTION_FILES = {"list1": "Annex A List 1", "list2": "Annex A List 2", "mapping": "Annex A mapping file",
+                     "ap_urns": "file of AP settings' URNs", "establishments": "establishments extract",
+                     "sen2": "SEN2 return"}
