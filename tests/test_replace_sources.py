@@ -153,10 +153,9 @@ def test_a_run_made_on_the_web_page_from_two_list_files_verifies_and_is_replaced
                           list2=annex / "list2.csv")
     code, _, stderr = run("verify", str(folder))
     assert code == 2 and stderr.splitlines() == [
-        ("Error: list1.csv+list2.csv: the run record names no caseload file to read again (a run made from an upload "
-        "on the web page)."),
-        ("Give the caseload the run was made from with --caseload FILE, or its Annex A lists with --list1 FILE and "
-        "--list2 FILE (and --contacts FILE).")]
+        (f"Error: list1.csv, list2.csv: {folder} was made from the Annex A List 1 list1.csv and the Annex A List 2 "
+         "list2.csv, uploaded to the web page; give them as well."),
+        "Give each with its option: --list1, --list2, --mapping, --ap-urns, --establishments or --sen2."]
     lists = ["--list1", str(annex / "list1.csv"), "--list2", str(annex / "list2.csv")]
     code, _, stderr = run("verify", str(folder), *lists)
     assert code == 2 and stderr.splitlines() == [

@@ -304,33 +304,120 @@ def test_the_form_keeps_the_rules_of_an_uploaded_file_it_does_not_show(client, t
     assert [(r.values, r.min, r.max) for r in rules.counts] == [(("AP",), None, 1), (("CLA",), 1, None)]
 
 
-def test_an_annex_a_fix_says_what_the_page_can_do_not_a_command_line_flag(  # type: ignore[no-untyped-def]
-        client, tmp_path: Path) -> None:
-    """The readers' fixes ask for "a mapping file" and "the establishments extract" in the domain's
-    words; the page, which reads neither, says so instead of naming a flag it has no field for."""
-    annex = SAMPLE / "annex_a"
-    list1 = pd.read_csv(annex / "list1.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+def village_hub_list(tmp_path: Path) -> tuple[Path, str]:
+    """List 1 with one phase no mapping knows, and the id of the child it is given to."""
+    list1 = pd.read_csv(SAMPLE / "annex_a" / "list1.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     list1.loc[2, "Main education establishment – phase"] = "Village hub"  # no setting type maps from it
     path = tmp_path / "list1.csv"
     list1.to_csv(path, index=False)
+    return path, str(list1.loc[2, "Unique ID"])
+
+
+def write_village_mapping(path: Path) -> None:
+    """The mapping tables as `selector annex-a-mapping` prints them, edited: the village hub is special."""
+    edited = selector_app.DEFAULT_MAPPING_TOML.replace("[setting_type]\n", '[setting_type]\n"Village hub" = "SPECIAL"\n')
+    path.write_text(edited, encoding="utf-8")
+
+
+def test_an_annex_a_fix_says_what_the_page_can_do_not_a_command_line_flag(  # type: ignore[no-untyped-def]
+        client, tmp_path: Path) -> None:
+    """The readers' fixes ask for "a mapping file" and "the establishments extract" in the domain's
+    words; the page says where it takes them instead of naming a flag it has no field for."""
+    annex = SAMPLE / "annex_a"
+    path, _ = village_hub_list(tmp_path)
     response = upload(client, caseload=None, contacts=annex / "contacts.csv", list1=path, list2=annex / "list2.csv")
     text = response.get_data(as_text=True)
     assert response.status_code == 400
     assert ("list1.csv: row 4, column &#39;Main education establishment – phase&#39;: &#39;Village hub&#39; phase "
             "maps to no setting type (1 row(s) in list1.csv have it). Add it to [setting_type] in a mapping file, or "
             "give the establishments extract to find it from the URN.") in text
-    assert ("This page reads SEN2 codes and names, and the usual Annex A phases and social care teams, only: "
-            "correct these cells in the list, or have the area&#39;s data analyst run selector on the command "
-            "line with a mapping file.") in text
-    assert "This page cannot read the establishments extract" in text
+    assert ("Correct these cells in the list, or upload with it a mapping file that says which code each value "
+            "means (under “Annex A as two files, the files that help read it, or a rules file”).") in text
+    assert "Upload with the list the establishments extract from Get Information About Schools" in text
     assert "--mapping" not in text and "--establishments" not in text
+    # The fields named are on the first page.
+    first = client.get("/").get_data(as_text=True)
+    assert "Annex A as two files, the files that help read it, or a rules file" in first
+    for field_name in ("mapping", "establishments", "ap_urns", "carry_mapping", "carry_establishments",
+                       "carry_ap_urns"):
+        assert f'name="{field_name}"' in first
+
+
+def test_the_page_reads_the_lists_with_a_mapping_an_extract_or_ap_urns(  # type: ignore[no-untyped-def]
+        client, tmp_path: Path) -> None:
+    annex = SAMPLE / "annex_a"
+    path, child = village_hub_list(tmp_path)
+    mapping = tmp_path / "village.toml"
+    write_village_mapping(mapping)
+    sessions = client.application.config["SELECTOR_SESSIONS"]
+
+    def setting_of(response, child_id: str) -> str:  # type: ignore[no-untyped-def]
+        assert response.status_code == 303, response.get_data(as_text=True)
+        frame = sessions[response.headers["Location"].rsplit("/", 1)[1]].caseload.frame
+        return str(frame.loc[frame["child_id"] == child_id, "setting_type"].iloc[0])
+
+    lists = {"caseload": None, "contacts": annex / "contacts.csv", "list1": path, "list2": annex / "list2.csv"}
+    assert setting_of(upload(client, **lists, mapping=mapping), child) == "SPECIAL"
+    # The extract gives the setting type from the URN (the extract lists this child's URN as a pupil referral unit).
+    assert setting_of(upload(client, **lists, establishments=annex / "establishments.csv"), child) == "AP"
+    # AP URNs: a child of List 2 at a school named in the file (a primary school, says the list) is counted as in AP.
+    list2 = pd.read_csv(annex / "list2.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    urn = list2.loc[0, "Main education establishment – URN"]
+    urns = tmp_path / "ap.csv"
+    urns.write_text(f"urn\n{urn}\n", encoding="utf-8")
+    response = upload(client, **lists, mapping=mapping, ap_urns=urns)
+    assert setting_of(response, str(list2.loc[0, "Unique ID"])) == "AP"
+
+
+def test_a_download_made_with_a_mapping_needs_it_again_named_as_uploaded(  # type: ignore[no-untyped-def]
+        client, tmp_path: Path) -> None:
+    """The page's run record names each file uploaded by its name, never where the page kept it; a
+    verification, a replacement or carrying on must be given the mapping again, and read with it."""
+    annex = SAMPLE / "annex_a"
+    path, _ = village_hub_list(tmp_path)
+    mapping = tmp_path / "village.toml"
+    write_village_mapping(mapping)
+    response = upload(client, caseload=None, contacts=annex / "contacts.csv", list1=path,
+                      list2=annex / "list2.csv", mapping=mapping)
+    sid = response.headers["Location"].rsplit("/", 1)[1]
+    post(client, f"/s/{sid}/choose", default_form(sets="1"))
+    ids = ids_in(wait_for_result(client, sid))
+    archive = client.get(f"/s/{sid}/download").data
+    zipfile.ZipFile(io.BytesIO(archive)).extractall(tmp_path / "download")
+    folder = tmp_path / "download" / "selector-run"
+    text = (folder / "run.json").read_text(encoding="utf-8")
+    annex_a = json.loads(text)["input"]["options"]["annex_a"]
+    assert (annex_a["list1"], annex_a["list2"], annex_a["mapping"]) == ("list1.csv", "list2.csv", "village.toml")
+    assert str(client.application.config["SELECTOR_WORKDIR"]) not in text
+    given = ["--list1", str(path), "--list2", str(annex / "list2.csv"), "--contacts", str(annex / "contacts.csv")]
+    runner = CliRunner()
+    missing = runner.invoke(main, ["verify", str(folder), *given])
+    assert missing.exit_code == 2
+    assert (f"Error: village.toml: {folder} was made from the Annex A mapping file village.toml, uploaded to the web "
+            "page; give it as well.") in missing.output
+    assert "--mapping" in missing.output
+    done = runner.invoke(main, ["verify", str(folder), *given, "--mapping", str(mapping)])
+    assert done.exit_code == 0, done.output
+    replaced = runner.invoke(main, ["replace", str(folder), "--decline", ids[0], *given, "--mapping", str(mapping)])
+    assert replaced.exit_code == 0, replaced.output
+    assert runner.invoke(main, ["verify", str(tmp_path / "download" / "selector-run-replace-1")]).exit_code == 0
+    # Carrying on in a new server: without the mapping, refused and named; with it, the calls go on.
+    fresh = web.create_app(tmp_path / "after-restart")
+    fresh.config["TESTING"] = True
+    again = fresh.test_client()
+    lists = {"carry_list1": path, "carry_list2": annex / "list2.csv"}
+    text = carry_on(again, archive, caseload=None, contacts=annex / "contacts.csv", **lists).get_data(as_text=True)
+    assert "village.toml: the run was read from the Annex A mapping file village.toml; give it as well." in text
+    response = carry_on(again, archive, caseload=None, contacts=annex / "contacts.csv", carry_mapping=mapping, **lists)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    assert ids_in(again.get(response.headers["Location"]).get_data(as_text=True)) == ids
 
 
 def carry_on(client, archive: bytes, caseload: Path | None = SAMPLE / "caseload.csv",  # type: ignore[no-untyped-def]
-             contacts: Path | None = SAMPLE / "contacts.csv", name: str = "selector-run.zip"):
+             contacts: Path | None = SAMPLE / "contacts.csv", name: str = "selector-run.zip", **extra: Path):
     data: dict[str, Any] = {"carry_run": (io.BytesIO(archive), name),
                             "csrf_token": client.application.config["CSRF_TOKEN"]}
-    for field_name, path in (("carry_caseload", caseload), ("carry_contacts", contacts)):
+    for field_name, path in (("carry_caseload", caseload), ("carry_contacts", contacts), *extra.items()):
         if path is not None:
             data[field_name] = (io.BytesIO(path.read_bytes()), path.name)
     return client.post("/carry-on", data=data, content_type="multipart/form-data")

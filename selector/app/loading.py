@@ -38,6 +38,8 @@ class Sources:
             establishments extract and the SEN2 return (see `ReadOptions`).
         allow_missing_contact: children without a contact stay eligible.
         keep_columns: columns outside the contract kept in the outputs, by header.
+        uploaded: the files were uploaded to the web page: the run record keeps their names, not
+            where the page kept them.
     """
 
     caseload: Path | None = None
@@ -46,6 +48,7 @@ class Sources:
     options: ReadOptions = field(default_factory=ReadOptions)
     allow_missing_contact: bool = False
     keep_columns: tuple[str, ...] = ()
+    uploaded: bool = False
 
     def __post_init__(self) -> None:
         o = self.options

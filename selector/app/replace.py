@@ -284,6 +284,29 @@ def check_same_inputs(record: RunRecord, sources: Sources, run_dir: Path) -> Non
                 "area's file, or a changed list). Choose again on this file.", "input_changed")
 
 
+def made_from_uploads(record: RunRecord) -> bool:
+    """Whether a run was made from files uploaded to the web page: its record names them without
+    a folder (a run made from files on this computer records full paths)."""
+    return not record.input.caseload_path and ReadOptions.from_record(record.input.annex_a or {}).by_name_only
+
+
+def _uploads_given(recorded: ReadOptions, given: ReadOptions, run_dir: Path | str) -> None:
+    """Every file a run made from uploads read through its options is given (its record names
+    them without a folder: there is nowhere to read them from).
+
+    Raises:
+        InputError: naming every one not given.
+    """
+    missing = [(role, str(read)) for name, role in READ_OPTION_FILES.items()
+               if (read := getattr(recorded, name)) is not None and getattr(given, name) is None]
+    if missing:
+        names = ", ".join(name for _, name in missing)
+        files = " and the ".join(f"{role} {name}" for role, name in missing)
+        raise InputError(f"{names}: {run_dir} was made from the {files}, uploaded to the web page; give "
+                         f"{'it' if len(missing) == 1 else 'them'} as well.", "option_not_given",
+                         fix="Give every file the run was made from.")
+
+
 def recorded_sources(record: RunRecord, caseload: Path | None = None, contacts: Path | None = None,
                      moved: ReadOptions | None = None, run_dir: Path | str = "the run") -> Sources:
     """The sources a run was read from, as its record gives them, or where they are now
@@ -296,7 +319,9 @@ def recorded_sources(record: RunRecord, caseload: Path | None = None, contacts: 
     source = record.input
     moved = moved or ReadOptions()
     options = ReadOptions.from_record(source.annex_a or {})
-    uploaded = not source.caseload_path and not options.files  # made on the web page: no paths recorded
+    uploaded = made_from_uploads(record)  # the files by the names they were uploaded under, no paths
+    if uploaded:
+        _uploads_given(options, moved, run_dir)
     for name, role in READ_OPTION_FILES.items():
         now = getattr(moved, name)
         if now is None:

@@ -26,7 +26,14 @@ from ..solve import Solution
 from ..validate import Caseload
 from .consent import write_consent
 from .loading import Sources, load
-from .replace import check_same_inputs, recorded_params, recorded_sources, replacement_of, replacement_redone
+from .replace import (
+    check_same_inputs,
+    made_from_uploads,
+    recorded_params,
+    recorded_sources,
+    replacement_of,
+    replacement_redone,
+)
 from .selection import choose, write_run
 
 
@@ -143,11 +150,12 @@ def verify_run(request: VerifyRequest) -> Verification:
 
 def _as_recorded(record: RunRecord, sources: Sources) -> Sources | None:
     """The sources as the record names them (the files may have been given from elsewhere; the
-    workbook's run sheet shows the recorded paths), or None for an upload (no paths recorded)."""
+    workbook's run sheet shows the recorded paths; uploads by the names they were uploaded under),
+    or None for an upload whose record names no file read through options."""
     given = record.input
     options = ReadOptions.from_record(given.annex_a or {})
-    if not given.caseload_path and not options.files:  # (the date ages were taken at is not a path)
-        return None
+    if made_from_uploads(record):
+        return replace(sources, options=options, uploaded=True) if options.files else None
     return replace(sources, caseload=Path(given.caseload_path) if given.caseload_path else None,
                    contacts=Path(given.contacts_path) if given.contacts_path else None, options=options)
 

@@ -17,8 +17,8 @@ from ..report.record import make_record
 from ..solve import Solution
 from ..validate import Caseload
 from .consent import consent_state
-from .loading import Profile, Progress
-from .replace import decline, match_ids, now_utc, replacement_event
+from .loading import Profile, Progress, Sources
+from .replace import decline, match_ids, now_utc, recorded_sources, replacement_event
 from .verify import VerifyRequest, verify_run
 
 
@@ -36,6 +36,7 @@ class Week:
     replaced: Replacement | None = None
     consent: tuple[ConsentEvent, ...] = ()
     replacements: tuple[ReplacementEvent, ...] = ()
+    sources: Sources | None = None  # the files uploaded (the download's record names them)
 
     def state_of(self, child_id: str) -> str:
         """A child's latest consent state ("to ask" until someone records a call)."""
@@ -73,9 +74,9 @@ class Offer:
     week: Week
 
 
-def start_week(caseload: Caseload, solution: Solution) -> Week:
-    """A freshly chosen cohort: nobody called yet."""
-    return Week(caseload, solution)
+def start_week(caseload: Caseload, solution: Solution, sources: Sources | None = None) -> Week:
+    """A freshly chosen cohort: nobody called yet (`sources`: the files uploaded)."""
+    return Week(caseload, solution, sources=sources)
 
 
 def carry_on(request: VerifyRequest, only_given: bool = False) -> Week:
@@ -100,7 +101,10 @@ def carry_on(request: VerifyRequest, only_given: bool = False) -> Week:
         raise InputError(f"{request.run_dir.name}: the run folder is not the run its inputs give ({first}).",
                          "not_verified", fix="Carry on from the folder as it was downloaded, with the files the "
                                              "run was made from.")
-    return Week(checked.caseload, checked.solution, record.replaced, record.consent, record.replacements)
+    # The files as given, by the names they were given under (the page's download names no folder).
+    sources = replace(recorded_sources(record, request.caseload, request.contacts, request.moved, request.run_dir),
+                      uploaded=True)
+    return Week(checked.caseload, checked.solution, record.replaced, record.consent, record.replacements, sources)
 
 
 def _all_given(record: RunRecord, request: VerifyRequest) -> None:
@@ -198,7 +202,7 @@ def undo(current: Week, previous: Week, at: str | None = None) -> Week:
 def week_zip(week: Week, folder: str = "selector-run") -> bytes:
     """The run folder of a Week as a zip built in memory (the web page's download): the current
     cohort in every table and report, the whole history in run.json; nothing touches the disk."""
-    record = replace(make_record(week.caseload, None, week.solution, ("xlsx",), week.replaced),
+    record = replace(make_record(week.caseload, week.sources, week.solution, ("xlsx",), week.replaced),
                      consent=week.consent, replacements=week.replacements)
     files = run_files(week.caseload.frame, week.caseload.all_contacts, week.solution, record, ("xlsx",))
     buffer = io.BytesIO()

@@ -28,6 +28,7 @@ FLAG_HINTS = {
     "caseload_not_recorded": "Give the caseload the run was made from with --caseload FILE, or its Annex A lists "
                              "with --list1 FILE and --list2 FILE (and --contacts FILE).",
     "contacts_not_recorded": "Give the contacts file the run was made from with --contacts FILE.",
+    "option_not_given": "Give each with its option: --list1, --list2, --mapping, --ap-urns, --establishments or --sen2.",
     "option_file_missing": "Give it where it is now (--list1, --list2, --mapping, --ap-urns, --establishments or "
                            "--sen2), or choose again.",
     "input_missing": "If the file moved, give it with --caseload FILE (or --contacts FILE); or choose again.",

@@ -40,13 +40,23 @@ class ReadOptions:
         """The files the options name."""
         return tuple(value for name in READ_OPTIONS if isinstance(value := getattr(self, name), Path))
 
-    def recorded(self) -> dict[str, str | None]:
-        """The options as the run record keeps them: full paths and the ISO date."""
+    def recorded(self, names_only: bool = False) -> dict[str, str | None]:
+        """The options as the run record keeps them: full paths (or, for files uploaded to the web
+        page, `names_only`: the names they were uploaded under, never where the page kept them)
+        and the ISO date."""
         def text(value: object) -> str | None:
             if value is None:
                 return None
-            return value.isoformat() if isinstance(value, dt.date) else str(Path(str(value)).resolve())
+            if isinstance(value, dt.date):
+                return value.isoformat()
+            return Path(str(value)).name if names_only else str(Path(str(value)).resolve())
         return {name: text(getattr(self, name)) for name in READ_OPTIONS}
+
+    @property
+    def by_name_only(self) -> bool:
+        """Whether the files are named without a folder, as a run made from an upload records
+        them (a run made from files records full paths)."""
+        return not any(path.is_absolute() for path in self.files)
 
     @classmethod
     def from_record(cls, recorded: dict[str, str | None]) -> ReadOptions:

@@ -26,25 +26,29 @@ class ReadFrom(Protocol):
     def options(self) -> ReadOptions: ...
     @property
     def allow_missing_contact(self) -> bool: ...
+    @property
+    def uploaded(self) -> bool: ...
 
 
 def input_record(caseload: Caseload, sources: ReadFrom | None, formats: tuple[str, ...] = (),
                  declined: Iterable[str] = ()) -> InputRecord:
-    """What was read, for the run record (paths only when read from files, not uploads)."""
+    """What was read, for the run record (paths only when read from files; files uploaded to the
+    web page by the names they were uploaded under, never where the page kept them)."""
     frame = caseload.frame
     annex = None
-    options = sources.options if sources is not None else ReadOptions()  # an upload on the page: no paths
+    options = sources.options if sources is not None else ReadOptions()
+    paths = sources is not None and not sources.uploaded
     if options.given or caseload.as_of is not None:
         # The date the ages were taken at, so that a replacement or a verification days later reads them alike.
-        annex = {**options.recorded(), "as_of": caseload.as_of.isoformat() if caseload.as_of else None}
+        annex = {**options.recorded(names_only=not paths), "as_of": caseload.as_of.isoformat() if caseload.as_of else None}
     gone = set(declined)
     eligible = int((frame["eligible"] & ~frame["child_id"].isin(gone)).sum())
     return InputRecord(
         caseload=caseload.source,
-        caseload_path=_full_path(sources.caseload) or "" if sources else "",
+        caseload_path=(_full_path(sources.caseload) or "") if sources and paths else "",
         caseload_sha256=caseload.source_sha256,
         contacts=caseload.contacts_source,
-        contacts_path=(_full_path(sources.contacts) or "") if sources else "",
+        contacts_path=(_full_path(sources.contacts) or "") if sources and paths else "",
         contacts_sha256=caseload.contacts_sha256,
         rows=len(frame), eligible=eligible,
         sheet=sources.sheet if sources else None,

@@ -35,13 +35,15 @@ WARNINGS_SHOWN = 50
 MAX_UPLOAD_BYTES = 100 * 2**20  # the largest English area's list is well under this
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 # How to give what a fix asks for (contract.failures.REMEDIES), here: the page reads the
-# caseload, contacts, Annex A lists and a rules file only, and takes ages on today's date.
+# caseload, contacts, Annex A lists, the files that help read them and a rules file, and takes
+# ages on today's date.
+MORE_FILES = "“Annex A as two files, the files that help read it, or a rules file”"
 REMEDY_ON_PAGE = {
-    "mapping": "This page reads SEN2 codes and names, and the usual Annex A phases and social care teams, "
-               "only: correct these cells in the list, or have the area's data analyst run selector on the "
-               "command line with a mapping file.",
-    "establishments": "This page cannot read the establishments extract: give each child's setting type in the "
-                      "list, or have the area's data analyst run selector on the command line with the extract.",
+    "mapping": f"Correct these cells in the list, or upload with it a mapping file that says which code each "
+               f"value means (under {MORE_FILES}).",
+    "establishments": f"Upload with the list the establishments extract from Get Information About Schools, "
+                      f"which gives each setting's type from its URN (under {MORE_FILES}), or give each child's "
+                      "setting type in the list.",
     "as_of": "This page takes ages on today's date.",
     "keep_column": "This page keeps no such column: none of them reaches its outputs.",
 }
@@ -69,6 +71,7 @@ class Session:
 
     folder: Path
     caseload: app.Caseload
+    sources: app.Sources | None  # the files uploaded (the download's record names them, never where they are kept)
     rules: Rules = DEFAULT_RULES
     params: app.SelectionParams = field(default_factory=lambda: app.SelectionParams(seed_source="random"))
     job: Job | None = None
@@ -159,8 +162,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         sid = secrets.token_urlsafe(16)
         folder = root / sid
         folder.mkdir(parents=True)
-        saved = {name: _save(request.files.get(name), folder, name)
-                 for name in ("caseload", "list1", "list2", "contacts", "rules")}
+        saved = {name: _save(request.files.get(name), folder, name) for name in ("caseload", "contacts", "rules",
+                                                                                 *app.READ_OPTION_FILES)}
         try:
             session = _open_session(folder, saved)
         except SelectorError as error:
@@ -177,7 +180,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         folder = root / sid
         folder.mkdir(parents=True)
         saved = {name: _save(request.files.get(f"carry_{name}"), folder, name)
-                 for name in ("run", "caseload", "contacts", "list1", "list2")}
+                 for name in ("run", "caseload", "contacts", *app.READ_OPTION_FILES)}
         if saved["run"] is None:
             shutil.rmtree(folder, ignore_errors=True)
             return page("upload.html", 400, title="Upload the caseload", step=1, error_title=True,
@@ -185,8 +188,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         unpacked = folder / "unpacked"
         try:
             run_dir = app.unpack_run_zip(saved["run"], unpacked, shown=saved["run"].name)
-            week = app.carry_on(app.VerifyRequest(run_dir, saved["caseload"], saved["contacts"],
-                                                  app.ReadOptions(list1=saved["list1"], list2=saved["list2"])),
+            week = app.carry_on(app.VerifyRequest(run_dir, saved["caseload"], saved["contacts"], _options(saved)),
                                 only_given=True)  # never a file at a path the uploaded run.json names
         except SelectorError as error:
             shutil.rmtree(folder, ignore_errors=True)
@@ -197,7 +199,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
                 text = text.replace(where, name)
             return message("The calls cannot be carried on", text, url_for("index"), step=1, detail=error.fix)
         solution = week.solution
-        sessions[sid] = Session(folder, week.caseload, solution.rules, solution.params, week=week,
+        sessions[sid] = Session(folder, week.caseload, week.sources, solution.rules, solution.params, week=week,
                                 last_change=f"Carried on from {saved['run'].name}: the run was redone from its "
                                             "files and matches it; every call recorded so far is below.")
         return redirect(url_for("result", sid=sid), code=303)
@@ -255,7 +257,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
             return message("No cohort", "The cohort could not be chosen.", url_for("overview", sid=sid), 200,
                            detail=current.error, back_text="Back to the rules", step=3)
         if session.week is None and current.solution is not None:
-            session.week = app.start_week(session.caseload, current.solution)
+            session.week = app.start_week(session.caseload, current.solution, session.sources)
         return redirect(url_for("result", sid=sid), code=303)
 
     @web.post("/s/<sid>/cancel")
@@ -375,12 +377,17 @@ def _run_job(session: Session) -> None:
         job.done = True
 
 
+def _options(saved: dict[str, Path | None]) -> app.ReadOptions:
+    """The files read through options that were uploaded (the page takes ages on today's date)."""
+    return app.ReadOptions(**{name: saved[name] for name in app.READ_OPTION_FILES if name != "sen2"})
+
+
 def _open_session(folder: Path, saved: dict[str, Path | None]) -> Session:
-    sources = app.Sources(caseload=saved["caseload"], contacts=saved["contacts"],
-                          options=app.ReadOptions(list1=saved["list1"], list2=saved["list2"]))
+    sources = app.Sources(caseload=saved["caseload"], contacts=saved["contacts"], options=_options(saved),
+                          uploaded=True)
     caseload = app.load(sources)
     rules = app.read_rules(saved["rules"], caseload=caseload) if saved["rules"] else DEFAULT_RULES
-    return Session(folder, caseload, rules)
+    return Session(folder, caseload, sources, rules)
 
 
 def _save(upload: Any, folder: Path, role: str) -> Path | None:
