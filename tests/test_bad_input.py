@@ -77,6 +77,34 @@ def test_a_missing_sheet_names_the_sheets_there_are(tmp_path: Path) -> None:
     assert code == 2 and stderr.strip() == "Error: caseload.xlsx: no sheet named 'List 1'; the sheets are Caseload."
 
 
+def test_a_file_given_that_the_caseload_does_not_read_is_refused_not_left_unread(tmp_path: Path) -> None:
+    """An AP URNs file only ever changes Annex A lists, and a mapping a caseload in the contract's
+    columns only through the establishments extract: given otherwise, even a broken one would have
+    been accepted and changed nothing, which the person who gave it would not expect."""
+    broken = tmp_path / "ap.toml"
+    broken.write_text("[setting_type\n")
+    keep = "Leave it out (it would change nothing), or check that the caseload is the file you meant."
+    code, _, stderr = run("validate", str(SAMPLE / "caseload.csv"), "--ap-urns", str(broken))
+    assert code == 2 and stderr.splitlines() == [
+        ("Error: ap.toml: an AP URNs file is not read with caseload.csv, which is a caseload in selector's own "
+        "columns (its setting_type column says who is in AP)."), keep]
+    code, _, stderr = run("select", str(SAMPLE / "caseload.csv"), "--mapping", str(broken), "--out",
+                          str(tmp_path / "run"))
+    assert code == 2 and stderr.splitlines() == [
+        ("Error: ap.toml: a mapping file is not read with caseload.csv, which is a caseload in selector's own "
+        "columns (it holds the codes themselves; a mapping is read with Annex A lists, a SEN2 return or the "
+        "establishments extract)."), keep]
+    assert not (tmp_path / "run").exists()
+    code, _, stderr = run("validate", str(SAMPLE / "sen2" / "return.xml"), "--ap-urns", str(broken))
+    assert code == 2 and stderr.splitlines()[0] == (
+        "Error: ap.toml: an AP URNs file is not read with return.xml, which is a SEN2 return (its placements' "
+        "URNs and setting codes give who is in AP).")
+    # With the extract, the mapping types its establishments: it is read (and a broken one says so).
+    code, _, stderr = run("validate", str(SAMPLE / "caseload.csv"), "--mapping", str(broken), "--establishments",
+                          str(SAMPLE / "annex_a" / "establishments.csv"))
+    assert code == 2 and "ap.toml: not valid TOML" in stderr
+
+
 def test_a_workbook_given_as_annex_a_lists_gets_the_same_messages(tmp_path: Path) -> None:
     path = tmp_path / "caseload.xlsx"
     path.write_bytes(BAD_WORKBOOKS["password-protected"][0])

@@ -367,6 +367,11 @@ def test_the_page_reads_the_lists_with_a_mapping_an_extract_or_ap_urns(  # type:
     urns.write_text(f"urn\n{urn}\n", encoding="utf-8")
     response = upload(client, **lists, mapping=mapping, ap_urns=urns)
     assert setting_of(response, str(list2.loc[0, "Unique ID"])) == "AP"
+    # With a caseload in selector's own columns the AP URNs would change nothing: refused, named as uploaded.
+    response = upload(client, ap_urns=urns)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400 and "ap.csv: an AP URNs file is not read with caseload.csv" in text
+    assert str(client.application.config["SELECTOR_WORKDIR"]) not in text
 
 
 def test_a_download_made_with_a_mapping_needs_it_again_named_as_uploaded(  # type: ignore[no-untyped-def]

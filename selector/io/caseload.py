@@ -48,6 +48,9 @@ def read_caseload_table(path: Path | None, sheet: str | None, options: ReadOptio
         from .mapping import load_mapping
         from .sen2 import read_sen2
 
+        if options.ap_urns is not None:
+            _not_read(options.ap_urns, "an AP URNs file", Path(sen2).name, "a SEN2 return",
+                      "its placements' URNs and setting codes give who is in AP")
         mapping = load_mapping(options.mapping)
         result = read_sen2(sen2, options.as_of, {k.upper(): v for k, v in mapping.sen_setting.items()},
                            _establishments(options, mapping.establishment_type))
@@ -66,6 +69,7 @@ def read_caseload_table(path: Path | None, sheet: str | None, options: ReadOptio
         first = read_table(path, sheet=sheet)
     if first is None:
         raise InputError("no caseload given: name a caseload file, or the Annex A lists.", "no_caseload")
+    _unread_options(first.name, options)
     if options.establishments is None:
         return CaseloadTable(first)
     from .establishments import fill_setting_types
@@ -74,6 +78,28 @@ def read_caseload_table(path: Path | None, sheet: str | None, options: ReadOptio
     # A contract caseload: empty setting types come from the URN in setting_id.
     types = load_mapping(options.mapping).establishment_type
     return CaseloadTable(*fill_setting_types(first, _establishments(options, types)))  # type: ignore[arg-type]
+
+
+def _unread_options(name: str, options: ReadOptions) -> None:
+    """A caseload in the contract's columns reads no AP URNs file, and a mapping file only to type
+    the establishments extract: one given is refused rather than silently left unread.
+
+    Raises:
+        InputError: naming the file given and why it is not read.
+    """
+    if options.ap_urns is not None:
+        _not_read(options.ap_urns, "an AP URNs file", name, "a caseload in selector's own columns",
+                  "its setting_type column says who is in AP")
+    if options.mapping is not None and options.establishments is None:
+        _not_read(options.mapping, "a mapping file", name, "a caseload in selector's own columns",
+                  "it holds the codes themselves; a mapping is read with Annex A lists, a SEN2 return or the "
+                  "establishments extract")
+
+
+def _not_read(given: Path, what: str, name: str, kind: str, why: str) -> None:
+    raise InputError(f"{Path(given).name}: {what} is not read with {name}, which is {kind} ({why}).",
+                     "option_not_used", fix="Leave it out (it would change nothing), or check that the caseload "
+                                            "is the file you meant.")
 
 
 def _establishments(options: ReadOptions, types: dict[str, str]) -> Establishments | None:
