@@ -357,7 +357,11 @@ def test_the_page_reads_the_lists_with_a_mapping_an_extract_or_ap_urns(  # type:
         return str(frame.loc[frame["child_id"] == child_id, "setting_type"].iloc[0])
 
     lists = {"caseload": None, "contacts": annex / "contacts.csv", "list1": path, "list2": annex / "list2.csv"}
-    assert setting_of(upload(client, **lists, mapping=mapping), child) == "SPECIAL"
+    response = upload(client, **lists, mapping=mapping)
+    assert setting_of(response, child) == "SPECIAL"
+    # The check says which files helped read the lists, as uploaded.
+    assert ("Read with</dt><dd class=\"govuk-summary-list__value\">village.toml, the Annex A mapping file (keep them: "
+            "carrying on the calls needs them again)") in client.get(response.headers["Location"]).get_data(as_text=True)
     # The extract gives the setting type from the URN (the extract lists this child's URN as a pupil referral unit).
     assert setting_of(upload(client, **lists, establishments=annex / "establishments.csv"), child) == "AP"
     # AP URNs: a child of List 2 at a school named in the file (a primary school, says the list) is counted as in AP.

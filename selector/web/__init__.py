@@ -227,7 +227,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
                                                   for v, n in profile.counts[d.column].items()])
                   for d in session.rules.dimensions]
         return page("overview.html", title="Check the caseload, then choose", step=2, sid=sid,
-                    source_name=session.caseload.source, rows=len(frame), eligible=int(frame["eligible"].sum()),
+                    source_name=session.caseload.source, read_with=_read_with(session.sources), rows=len(frame), eligible=int(frame["eligible"].sum()),
                     warnings=warnings[:WARNINGS_SHOWN], more=max(0, len(warnings) - WARNINGS_SHOWN), counts=counts,
                     remedies=remedies,
                     rules=rules, cannot=[words for words, _, can_meet in rules if not can_meet],
@@ -380,6 +380,15 @@ def _run_job(session: Session) -> None:
 def _options(saved: dict[str, Path | None]) -> app.ReadOptions:
     """The files read through options that were uploaded (the page takes ages on today's date)."""
     return app.ReadOptions(**{name: saved[name] for name in app.READ_OPTION_FILES if name != "sen2"})
+
+
+def _read_with(sources: app.Sources | None) -> list[str]:
+    """The files that helped read the caseload, as uploaded ("village.toml, the Annex A mapping file")."""
+    if sources is None:
+        return []
+    options = sources.options
+    return [f"{path.name}, the {role}" for name, role in app.READ_OPTION_FILES.items()
+            if name not in ("list1", "list2") and (path := getattr(options, name)) is not None]
 
 
 def _open_session(folder: Path, saved: dict[str, Path | None]) -> Session:
