@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -429,7 +430,18 @@ def carry_on(client, archive: bytes, caseload: Path | None = SAMPLE / "caseload.
     for field_name, path in (("carry_caseload", caseload), ("carry_contacts", contacts), *extra.items()):
         if path is not None:
             data[field_name] = (io.BytesIO(path.read_bytes()), path.name)
-    return client.post("/carry-on", data=data, content_type="multipart/form-data")
+    response = client.post("/carry-on", data=data, content_type="multipart/form-data")
+    if response.status_code != 303:
+        return response
+    # The download is checked in the background: the page says so until it is done.
+    waiting = response.headers["Location"]
+    for _ in range(1200):
+        response = client.get(waiting)
+        if response.status_code != 200 or "Working on" not in response.get_data(as_text=True):
+            return response
+        assert "Checking the download" in response.get_data(as_text=True)
+        time.sleep(0.05)
+    raise AssertionError("the download was not checked")
 
 
 def test_the_calls_carry_on_from_a_download_after_a_restart(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -463,6 +475,40 @@ def test_the_calls_carry_on_from_a_download_after_a_restart(client, tmp_path: Pa
     done = CliRunner().invoke(main, ["verify", str(tmp_path / "later" / "selector-run"), "--caseload",
                                      str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv")])
     assert done.exit_code == 0, done.output
+
+
+def test_carrying_on_shows_a_page_while_the_download_is_checked(  # type: ignore[no-untyped-def]
+        client, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Redoing the run takes longer on a large area: the request does not hang on it."""
+    sid = upload(client).headers["Location"].rsplit("/", 1)[1]
+    post(client, f"/s/{sid}/choose", default_form(sets="1"))
+    ids = ids_in(wait_for_result(client, sid))
+    archive = client.get(f"/s/{sid}/download").data
+    gate, checking = threading.Event(), selector_app.carry_on
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        assert gate.wait(60)
+        return checking(*args, **kwargs)
+
+    monkeypatch.setattr(web.app, "carry_on", held)
+    data = {"carry_run": (io.BytesIO(archive), "selector-run.zip"), "csrf_token": client.application.config["CSRF_TOKEN"],
+            "carry_caseload": (io.BytesIO((SAMPLE / "caseload.csv").read_bytes()), "caseload.csv"),
+            "carry_contacts": (io.BytesIO((SAMPLE / "contacts.csv").read_bytes()), "contacts.csv")}
+    response = client.post("/carry-on", data=data, content_type="multipart/form-data")
+    assert response.status_code == 303
+    waiting = client.get(response.headers["Location"])
+    text = waiting.get_data(as_text=True)
+    assert waiting.status_code == 200 and "<title>Checking the download - selector</title>" in text
+    assert "Working on: redoing the run from its files, to check it against the download." in text
+    assert "Cancel" not in text
+    gate.set()
+    for _ in range(600):
+        waiting = client.get(response.headers["Location"])
+        if waiting.status_code == 303:
+            break
+        time.sleep(0.05)
+    assert ids_in(client.get(waiting.headers["Location"]).get_data(as_text=True)) == ids
+    assert client.get(response.headers["Location"]).status_code == 404  # checked once, then the calls page
 
 
 def test_carrying_on_refuses_other_files_a_changed_download_and_a_zip_that_is_not_a_run(  # type: ignore[no-untyped-def]

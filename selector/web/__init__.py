@@ -66,6 +66,18 @@ class Job:
 
 
 @dataclass
+class Carrying:
+    """A download being checked in the background before its calls are carried on."""
+
+    folder: Path
+    step: str = "redoing the run from its files, to check it against the download"
+    done: bool = False
+    error: str = ""
+    fix: str = ""
+    session: Session | None = None  # the calls carried on, once the download is checked
+
+
+@dataclass
 class Session:
     """One user's upload and what has been done with it."""
 
@@ -94,6 +106,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
     allowed_hosts = LOOPBACK_NAMES | {host.strip("[]")}
     root = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="selector-web-"))
     sessions: dict[str, Session] = {}
+    carrying: dict[str, Carrying] = {}  # downloads being checked, to carry the calls on
     web.config["SELECTOR_WORKDIR"] = root
     web.config["SELECTOR_SESSIONS"] = sessions
 
@@ -185,23 +198,25 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
             shutil.rmtree(folder, ignore_errors=True)
             return page("upload.html", 400, title="Upload the caseload", step=1, error_title=True,
                         carry_problem="Choose the run folder's zip (the page's Download gave selector-run.zip).")
-        unpacked = folder / "unpacked"
-        try:
-            run_dir = app.unpack_run_zip(saved["run"], unpacked, shown=saved["run"].name)
-            week = app.carry_on(app.VerifyRequest(run_dir, saved["caseload"], saved["contacts"], _options(saved)),
-                                only_given=True)  # never a file at a path the uploaded run.json names
-        except SelectorError as error:
-            shutil.rmtree(folder, ignore_errors=True)
-            # Each file named as uploaded, not by where this page keeps it.
-            stored = [(str(path), path.name) for path in saved.values() if path is not None]
-            text = error.message
-            for where, name in [*stored, (str(unpacked) + os.sep, "")]:
-                text = text.replace(where, name)
-            return message("The calls cannot be carried on", text, url_for("index"), step=1, detail=error.fix)
-        solution = week.solution
-        sessions[sid] = Session(folder, week.caseload, week.sources, solution.rules, solution.params, week=week,
-                                last_change=f"Carried on from {saved['run'].name}: the run was redone from its "
-                                            "files and matches it; every call recorded so far is below.")
+        # Redoing the run takes seconds on a small area, longer on a large one: in the background,
+        # with a page that says so, as choosing does.
+        carrying[sid] = job = Carrying(folder)
+        threading.Thread(target=_carry_on_job, args=(job, saved), daemon=True).start()
+        return redirect(url_for("carrying_on", sid=sid), code=303)
+
+    @web.get("/carry-on/<sid>")
+    def carrying_on(sid: str) -> Response:
+        job = carrying.get(sid)
+        if job is None:
+            abort(404)
+        if not job.done:
+            return page("job.html", title="Checking the download", step=1, step_text=job.step,
+                        here=url_for("carrying_on", sid=sid))
+        del carrying[sid]
+        if job.session is None:  # refused: nothing of it is kept
+            shutil.rmtree(job.folder, ignore_errors=True)
+            return message("The calls cannot be carried on", job.error, url_for("index"), step=1, detail=job.fix)
+        sessions[sid] = job.session
         return redirect(url_for("result", sid=sid), code=303)
 
     def _upload_problem(error: SelectorError) -> Response:
@@ -353,6 +368,32 @@ def _host_name(host: str) -> str:
     if host.startswith("["):
         return host[1:].split("]", 1)[0]
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _carry_on_job(job: Carrying, saved: dict[str, Path | None]) -> None:
+    """Check a download against the files it was made from, and make the session carrying its calls on."""
+    run = saved["run"]
+    assert run is not None
+    unpacked = job.folder / "unpacked"
+    try:
+        run_dir = app.unpack_run_zip(run, unpacked, shown=run.name)
+        week = app.carry_on(app.VerifyRequest(run_dir, saved["caseload"], saved["contacts"], _options(saved)),
+                            only_given=True)  # never a file at a path the uploaded run.json names
+        solution = week.solution
+        job.session = Session(job.folder, week.caseload, week.sources, solution.rules, solution.params, week=week,
+                              last_change=f"Carried on from {run.name}: the run was redone from its files and "
+                                          "matches it; every call recorded so far is below.")
+    except SelectorError as error:
+        # Each file named as uploaded, not by where this page keeps it.
+        stored = [(str(path), path.name) for path in saved.values() if path is not None]
+        text = error.message
+        for where, name in [*stored, (str(unpacked) + os.sep, "")]:
+            text = text.replace(where, name)
+        job.error, job.fix = text, error.fix
+    except Exception as error:  # shown on the page, never as a stack trace
+        job.error = f"Something went wrong: {type(error).__name__}: {error}"
+    finally:
+        job.done = True
 
 
 def _run_job(session: Session) -> None:
