@@ -376,6 +376,7 @@ def test_the_page_reads_the_lists_with_a_mapping_an_extract_or_ap_urns(  # type:
     response = upload(client, ap_urns=urns)
     text = response.get_data(as_text=True)
     assert response.status_code == 400 and "ap.csv: an AP URNs file is not read with caseload.csv" in text
+    assert "Leave it out (it would change nothing), or check that the caseload is the file you meant." in text
     assert str(client.application.config["SELECTOR_WORKDIR"]) not in text
 
 
@@ -553,6 +554,7 @@ def test_carrying_on_refuses_other_files_a_changed_download_and_a_zip_that_is_no
     assert not list(tmp_path.rglob("escaped.txt")) and not (client.application.config["SELECTOR_WORKDIR"].parent
                                                             / "escaped.txt").exists()
     assert client.application.config["SELECTOR_SESSIONS"].keys() == {sid}  # nothing refused was kept
+    assert [p.name for p in client.application.config["SELECTOR_WORKDIR"].iterdir()] == [sid]
     # No zip chosen: said at the field.
     response = client.post("/carry-on", data={"csrf_token": client.application.config["CSRF_TOKEN"]},
                            content_type="multipart/form-data")

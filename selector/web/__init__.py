@@ -213,8 +213,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
             return page("job.html", title="Checking the download", step=1, step_text=job.step,
                         here=url_for("carrying_on", sid=sid))
         del carrying[sid]
-        if job.session is None:  # refused: nothing of it is kept
-            shutil.rmtree(job.folder, ignore_errors=True)
+        if job.session is None:  # refused (its files are removed already)
             return message("The calls cannot be carried on", job.error, url_for("index"), step=1, detail=job.fix)
         sessions[sid] = job.session
         return redirect(url_for("result", sid=sid), code=303)
@@ -228,7 +227,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
             return message("The caseload needs fixing", error.message, url_for("index"), step=1,
                            lines=[failure_line(r) for _, r in errors.iterrows()],
                            remedies=[REMEDY_ON_PAGE[r] for r in remedies_in(errors["fix"].head(MESSAGE_LINES))])
-        return message("The file cannot be used", error.message, url_for("index"), step=1)
+        return message("The file cannot be used", error.message, url_for("index"), step=1, detail=error.fix)
 
     @web.get("/s/<sid>")
     def overview(sid: str) -> Response:
@@ -242,7 +241,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
                                                   for v, n in profile.counts[d.column].items()])
                   for d in session.rules.dimensions]
         return page("overview.html", title="Check the caseload, then choose", step=2, sid=sid,
-                    source_name=session.caseload.source, read_with=_read_with(session.sources), rows=len(frame), eligible=int(frame["eligible"].sum()),
+                    source_name=session.caseload.source, read_with=_read_with(session.sources), rows=len(frame),
+                    eligible=int(frame["eligible"].sum()),
                     warnings=warnings[:WARNINGS_SHOWN], more=max(0, len(warnings) - WARNINGS_SHOWN), counts=counts,
                     remedies=remedies,
                     rules=rules, cannot=[words for words, _, can_meet in rules if not can_meet],
@@ -393,6 +393,8 @@ def _carry_on_job(job: Carrying, saved: dict[str, Path | None]) -> None:
     except Exception as error:  # shown on the page, never as a stack trace
         job.error = f"Something went wrong: {type(error).__name__}: {error}"
     finally:
+        if job.session is None:  # refused: nothing of it is kept, even before the page shows why
+            shutil.rmtree(job.folder, ignore_errors=True)
         job.done = True
 
 
