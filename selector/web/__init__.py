@@ -208,14 +208,21 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
     def carrying_on(sid: str) -> Response:
         job = carrying.get(sid)
         if job is None:
-            abort(404)
+            return done_carrying(sid)
         if not job.done:
             return page("job.html", title="Checking the download", step=1, step_text=job.step,
                         here=url_for("carrying_on", sid=sid))
-        del carrying[sid]
+        if carrying.pop(sid, None) is None:  # another request (a second tab) took it first
+            return done_carrying(sid)
         if job.session is None:  # refused (its files are removed already)
             return message("The calls cannot be carried on", job.error, url_for("index"), step=1, detail=job.fix)
         sessions[sid] = job.session
+        return redirect(url_for("result", sid=sid), code=303)
+
+    def done_carrying(sid: str) -> Response:
+        """A download already checked (this page reloaded, or open in another tab): its calls."""
+        if sid not in sessions:
+            abort(404)
         return redirect(url_for("result", sid=sid), code=303)
 
     def _upload_problem(error: SelectorError) -> Response:
