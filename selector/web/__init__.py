@@ -47,6 +47,10 @@ REMEDY_ON_PAGE = {
     "as_of": "This page takes ages on today's date.",
     "keep_column": "This page keeps no such column: none of them reaches its outputs.",
 }
+# The files read through options that the forms take (a SEN2 return is uploaded as the caseload,
+# and ages are taken on today's date), and of them the ones that help read the lists.
+OPTION_FILES_ON_PAGE = ("list1", "list2", "mapping", "ap_urns", "establishments")
+HELPER_FILES = OPTION_FILES_ON_PAGE[2:]
 WEB_STYLESHEET = (Path(__file__).parent / "templates" / "web.css").read_text(encoding="utf-8")
 
 
@@ -175,8 +179,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         sid = secrets.token_urlsafe(16)
         folder = root / sid
         folder.mkdir(parents=True)
-        saved = {name: _save(request.files.get(name), folder, name) for name in ("caseload", "contacts", "rules",
-                                                                                 *app.READ_OPTION_FILES)}
+        saved = {name: _save(request.files.get(name), folder, name)
+                 for name in ("caseload", "contacts", "rules", *OPTION_FILES_ON_PAGE)}
         try:
             session = _open_session(folder, saved)
         except SelectorError as error:
@@ -193,7 +197,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         folder = root / sid
         folder.mkdir(parents=True)
         saved = {name: _save(request.files.get(f"carry_{name}"), folder, name)
-                 for name in ("run", "caseload", "contacts", *app.READ_OPTION_FILES)}
+                 for name in ("run", "caseload", "contacts", *OPTION_FILES_ON_PAGE)}
         if saved["run"] is None:
             shutil.rmtree(folder, ignore_errors=True)
             return page("upload.html", 400, title="Upload the caseload", step=1, error_title=True,
@@ -428,8 +432,8 @@ def _run_job(session: Session) -> None:
 
 
 def _options(saved: dict[str, Path | None]) -> app.ReadOptions:
-    """The files read through options that were uploaded (the page takes ages on today's date)."""
-    return app.ReadOptions(**{name: saved[name] for name in app.READ_OPTION_FILES if name != "sen2"})
+    """The files read through options that were uploaded."""
+    return app.ReadOptions(**{name: saved[name] for name in OPTION_FILES_ON_PAGE})
 
 
 def _read_with(sources: app.Sources | None) -> list[str]:
@@ -437,8 +441,8 @@ def _read_with(sources: app.Sources | None) -> list[str]:
     if sources is None:
         return []
     options = sources.options
-    return [f"{path.name}, the {role}" for name, role in app.READ_OPTION_FILES.items()
-            if name not in ("list1", "list2") and (path := getattr(options, name)) is not None]
+    return [f"{path.name}, the {app.READ_OPTION_FILES[name]}" for name in HELPER_FILES
+            if (path := getattr(options, name)) is not None]
 
 
 def _open_session(folder: Path, saved: dict[str, Path | None]) -> Session:
