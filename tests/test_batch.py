@@ -115,7 +115,7 @@ def test_bad_manifest_is_exit_2(tmp_path: Path) -> None:
     code, _, err = run("batch", str(manifest), "--out", str(tmp_path / "out"))
     assert code == 2
     assert err.strip() == ("Error: m.csv: a manifest needs a 'caseload' column (and 'area', optional "
-                           "'contacts', 'rules', 'seed').")
+                           "'contacts', 'rules', 'seed', 'establishments', 'mapping', 'ap_urns', 'as_of').")
 
 
 @pytest.mark.parametrize(("manifest", "extra", "message"), [

@@ -3,6 +3,7 @@ audit) described as a summary row, and the batch folder written all at once."""
 
 from __future__ import annotations
 
+import datetime as dt
 import glob
 import os
 import re
@@ -19,13 +20,18 @@ from ..contract.errors import CaseloadValidationError, InputError, SelectorError
 from ..contract.failures import FAILURE_COLUMNS, failure_line
 from ..contract.seeds import SEED_LIMIT
 from ..io.folders import output_lock, staged_folder
+from ..io.options import ReadOptions
 from ..io.tables import frame_to_csv_bytes, is_side_file, read_table
 from ..solve import SelectionParams
 from .auditing import AuditRequest, audit
 from .loading import Sources
 from .selection import SelectRequest, select
 
-CASELOAD_SUFFIXES = {".csv", ".xlsx", ".parquet"}
+CONTACTS_SUFFIXES = {".csv", ".xlsx", ".parquet"}
+CASELOAD_SUFFIXES = CONTACTS_SUFFIXES | {".xml"}  # .xml: a SEN2 return, read as `select` reads one
+# A manifest's optional column: the date ages are taken at for its area (as `--as-of`); the
+# columns establishments, mapping and ap_urns name files as the options of those names.
+AS_OF_COLUMN = "as_of"
 
 
 SUMMARY_COLUMNS = ["area", "caseload", "rules", "seed", "rows", "eligible", "status", "score", "bound",
@@ -56,11 +62,15 @@ def _safe_name(text: str) -> str:
 
 def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_variants: tuple[Path, ...] = (),
                seeds: tuple[int, ...] = (), formats: tuple[str, ...] = (),
-               allow_missing_contact: bool = False, audit_draws: int = 0) -> list[BatchItem]:
-    """The batch's runs from a manifest CSV (area, caseload and optional contacts, rules, seed;
-    paths relative to it) or a folder of caseloads (contacts from NAME_contacts.* beside each).
-    Scenario mode runs every area once per extra rules file and/or seed. With `audit_draws`,
-    each area's lottery is audited (that many draws) instead of a cohort being chosen.
+               allow_missing_contact: bool = False, audit_draws: int = 0,
+               read_options: ReadOptions | None = None) -> list[BatchItem]:
+    """The batch's runs from a manifest CSV (area, caseload and optional contacts, rules, seed,
+    establishments, mapping, ap_urns, as_of; paths relative to it) or a folder of caseloads
+    (contacts from NAME_contacts.* beside each; a .xml is a SEN2 return). Scenario mode runs
+    every area once per extra rules file and/or seed. With `audit_draws`, each area's lottery is
+    audited (that many draws) instead of a cohort being chosen. `read_options` (an
+    establishments extract, a mapping, an as-of date) read every area's caseload; a manifest's
+    column of the same name wins for its row.
 
     Raises:
         InputError: the manifest is missing, malformed, or names an area twice.
@@ -97,6 +107,7 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
                 name = _safe_name(area) + suffix + (f"__seed{seed}" if seeds else "")
                 sources = Sources(caseload=path_of(record["caseload"]) or Path(),
                                   contacts=path_of(record.get("contacts")),
+                                  options=_row_options(read_options or ReadOptions(), record, path_of),
                                   allow_missing_contact=allow_missing_contact)
                 items.append(BatchItem(name, SelectRequest(sources=sources, out=out / name, rules_file=rules_file,
                                                            params=replace(row_params, seed=seed, seed_source=(
@@ -107,6 +118,18 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
                               + (f" and seed {seed}" if seeds else ""))
     _refuse_shared_folders(manifest, items, labels)
     return items
+
+
+def _row_options(batch_wide: ReadOptions, record: dict[str, str],
+                 path_of: Callable[[str | None], Path | None]) -> ReadOptions:
+    """How an area's caseload is read: the batch's options, with the manifest row's own files and
+    date in their place (a cell left empty keeps the batch's)."""
+    def file(name: str) -> Path | None:
+        return path_of(record[name]) if str(record.get(name, "")).strip() else getattr(batch_wide, name)
+
+    options = replace(batch_wide, establishments=file("establishments"), mapping=file("mapping"), ap_urns=file("ap_urns"))
+    as_of = str(record.get(AS_OF_COLUMN, "")).strip()
+    return replace(options, as_of=dt.date.fromisoformat(as_of)) if as_of else options  # checked by _manifest_rows
 
 
 def _refuse_shared_folders(manifest: Path, items: list[BatchItem], labels: list[str]) -> None:
@@ -135,15 +158,17 @@ def _manifest_rows(manifest: Path) -> tuple[list[dict[str, str]], Path]:
             if is_side_file(path):
                 continue
             contacts = next((c.name for c in sorted(manifest.glob(f"{glob.escape(path.stem)}_contacts.*"))
-                             if c.suffix.lower() in CASELOAD_SUFFIXES), "")
+                             if c.suffix.lower() in CONTACTS_SUFFIXES), "")
             rows.append({"area": path.stem, "caseload": path.name, "contacts": contacts})
         if not rows:
-            raise InputError(f"{manifest}: no caseload files (.csv, .xlsx, .parquet) in this folder.", "empty_batch")
+            raise InputError(f"{manifest}: no caseload files (.csv, .xlsx, .parquet, or a SEN2 return's .xml) in "
+                             "this folder.", "empty_batch")
         return rows, manifest
     table = read_table(manifest)
     if "caseload" not in table.frame.columns:
         raise InputError(f"{manifest.name}: a manifest needs a 'caseload' column (and 'area', optional "
-                         "'contacts', 'rules', 'seed').", "bad_manifest")
+                         "'contacts', 'rules', 'seed', 'establishments', 'mapping', 'ap_urns', 'as_of').",
+                         "bad_manifest")
     for row_number, cells in zip(table.row_numbers, table.frame.to_dict("records"), strict=True):
         record = {str(column): str(value) for column, value in cells.items()}
         if not record["caseload"].strip():
@@ -153,8 +178,25 @@ def _manifest_rows(manifest: Path) -> tuple[list[dict[str, str]], Path]:
         if seed and not (seed.isdigit() and int(seed) < SEED_LIMIT):
             raise InputError(f"{manifest.name}: row {row_number}, column 'seed': {record['seed']!r} is not "
                              f"a whole number from 0 to {SEED_LIMIT - 1}.", "bad_manifest")
+        as_of = record.get(AS_OF_COLUMN, "").strip()
+        if as_of and not _is_iso_date(as_of):
+            raise InputError(f"{manifest.name}: row {row_number}, column '{AS_OF_COLUMN}': {record[AS_OF_COLUMN]!r} "
+                             "is not a date written YYYY-MM-DD (as 2026-09-01).", "bad_manifest")
         rows.append(record)
     return rows, manifest.parent
+
+
+def _is_iso_date(text: str) -> bool:
+    """Whether a cell is a date written YYYY-MM-DD (as `--as-of` takes it), and a real one.
+
+    >>> _is_iso_date("2026-09-01"), _is_iso_date("20260901"), _is_iso_date("2026-02-30")
+    (True, False, False)
+    """
+    try:
+        dt.datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True
 
 
 def run_batch_item(item: BatchItem) -> dict[str, object]:

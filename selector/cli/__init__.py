@@ -10,6 +10,7 @@ before anything is imported.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -402,20 +403,31 @@ def consent(run_dir: Path, child_id: str, state: str, note: str) -> None:
 @click.option("--audit", "audit_draws", type=click.IntRange(min=1), default=None, metavar="N",
               help="A national audit: audit each area's lottery with N draws (as `selector audit`) instead of "
                    "choosing a cohort; each area's folder gets the audit's files.")
+@click.option("--establishments", type=existing_file, default=None, metavar="FILE",
+              help="The Get Information About Schools extract, for every area: setting type from the URN "
+                   "(a SEN2 return's placements, Annex A's URNs, a setting_id).")
+@click.option("--mapping", type=existing_file, default=None, metavar="FILE.toml",
+              help="An edited Annex A mapping (see `selector annex-a-mapping`), for every area.")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
+              help="Annex A and SEN2: the date ages are taken at, for every area (default today).")
 @reports_errors
 def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...], seeds: str, sets: int,
           max_overlap: int, seed: int | None, time_limit: float, relax: bool, allow_missing_contact: bool,
-          formats: str, force: bool, scheduler: str | None, audit_draws: int | None) -> None:
+          formats: str, force: bool, scheduler: str | None, audit_draws: int | None,
+          establishments: Path | None, mapping: Path | None, as_of: dt.datetime | None) -> None:
     """Run many areas (or scenarios) in parallel, with progress and a summary.csv.
 
-    MANIFEST is a CSV with columns area, caseload and optional contacts, rules, seed (paths
-    relative to it), or a folder of caseloads (contacts from NAME_contacts.csv beside each).
-    An area that fails is reported in summary.csv and the others carry on. Exit 0 when every
-    area succeeded, 1 when any failed.
+    MANIFEST is a CSV with columns area, caseload and optional contacts, rules, seed,
+    establishments, mapping, ap_urns, as_of (paths relative to it; a cell given wins over the
+    option of the same name), or a folder of caseloads (contacts from NAME_contacts.csv beside
+    each). A caseload is read as `select` reads it: selector's columns, an Annex A workbook or a
+    SEN2 return's XML. An area that fails is reported in summary.csv and the others carry on.
+    Exit 0 when every area succeeded, 1 when any failed.
 
     \b
     Example:
       selector batch areas.csv --out runs/national --jobs 2
+      selector batch sen2-returns --out runs/sen2 --establishments edubasealldata.csv
       selector batch areas.csv --out runs/what-if --scenario-rules strict.toml \\
           --scenario-rules relaxed.toml --seeds 1,2,3
       selector batch areas.csv --out /shared/runs/national --scheduler tcp://10.0.0.5:8786
@@ -432,7 +444,9 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
                                  relax=relax, seed_source="random" if seed is None else "given")
     items = app.plan_batch(manifest, out, params, rules_variants=scenario_rules, seeds=tuple(map(int, seed_list)),
                            formats=output_formats(formats), allow_missing_contact=allow_missing_contact,
-                           audit_draws=audit_draws or 0)
+                           audit_draws=audit_draws or 0,
+                           read_options=app.ReadOptions(establishments=establishments, mapping=mapping,
+                                                        as_of=as_of.date() if as_of else None))
     from ..batch import dask_cluster, process_pool  # processes or a cluster only for a batch
 
     run_many = dask_cluster(scheduler, progress_bar) if scheduler else process_pool(jobs, progress_bar)

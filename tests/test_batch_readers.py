@@ -1,0 +1,107 @@
+"""selector batch reads every caseload `select` reads: a SEN2 return's XML in a folder of areas,
+with the establishments extract given once for the batch, and a manifest's own columns on how
+to read its area (establishments, mapping, ap_urns, as_of)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from tests.conftest import run
+from tests.test_batch import write_area
+
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+EXTRACT = SAMPLE / "annex_a" / "establishments.csv"
+SEN2_RULES = SAMPLE / "sen2" / "rules.toml"  # the default rules less "at least 2 at SEN support"
+
+
+def summary_of(out: Path) -> pd.DataFrame:
+    return pd.read_csv(out / "summary.csv", encoding="utf-8-sig", keep_default_na=False, dtype=str)
+
+
+def sen2_area(folder: Path, name: str) -> None:
+    """The sample SEN2 return as NAME.xml, its contacts as NAME_contacts.csv."""
+    shutil.copy(SAMPLE / "sen2" / "return.xml", folder / f"{name}.xml")
+    shutil.copy(SAMPLE / "sen2" / "contacts.csv", folder / f"{name}_contacts.csv")
+
+
+def test_a_folder_runs_its_sen2_returns_with_the_extract_given_once(tmp_path: Path) -> None:
+    folder = tmp_path / "areas"
+    folder.mkdir()
+    write_area(folder, "Eastshire", 150, 1)
+    sen2_area(folder, "Westshire")
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(run("annex-a-mapping")[1])
+    out = tmp_path / "out"
+    code, stdout, stderr = run("batch", str(folder), "--out", str(out), "--jobs", "1", "--sets", "1", "--seed", "4",
+                               "--establishments", str(EXTRACT), "--mapping", str(mapping), "--as-of", "2026-11-02",
+                               "--scenario-rules", str(SEN2_RULES))
+    assert code == 0, stderr
+    assert stdout.splitlines()[-1] == f"2 of 2 runs succeeded; summary in {out / 'summary.csv'}"
+    summary = summary_of(out)
+    # The return is an area of its own (it used to be passed over without a word).
+    assert summary[["area", "caseload", "status"]].values.tolist() == [
+        ["Eastshire__rules", str(folder / "Eastshire.csv"), "OPTIMAL"],
+        ["Westshire__rules", str(folder / "Westshire.xml"), "OPTIMAL"]]
+    record = json.loads((out / "Westshire__rules" / "run.json").read_text())
+    read = record["input"]["options"]["annex_a"]
+    assert (read["establishments"], read["mapping"], record["as_of"]) == (str(EXTRACT), str(mapping), "2026-11-02")
+    # The area's folder is checked as any run's: the record says where the extract was.
+    assert run("verify", str(out / "Westshire__rules"))[0] == 0
+
+
+def test_without_the_extract_a_returns_area_fails_and_says_what_to_give(tmp_path: Path) -> None:
+    folder = tmp_path / "areas"
+    folder.mkdir()
+    sen2_area(folder, "Westshire")
+    out = tmp_path / "out"
+    code, _, stderr = run("batch", str(folder), "--out", str(out), "--jobs", "1", "--sets", "1", "--seed", "4")
+    assert code == 1
+    row = summary_of(out).iloc[0]
+    assert (row["area"], row["status"], row["exit_code"]) == ("Westshire", "INVALID_INPUT", "2")
+    assert "its setting type is unknown. Give the establishments extract" in row["error"]
+    assert "Westshire: INVALID_INPUT" in stderr
+
+
+def test_a_manifests_columns_say_how_each_area_is_read(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "returns").mkdir(parents=True)
+    sen2_area(data / "returns", "Westshire")
+    shutil.copy(EXTRACT, data / "gias.csv")
+    shutil.copy(SEN2_RULES, data / "sen2_rules.toml")
+    shutil.copy(SAMPLE / "annex_a" / "annex_a.xlsx", data / "Northshire.xlsx")
+    shutil.copy(SAMPLE / "annex_a" / "contacts.csv", data / "Northshire_contacts.csv")
+    manifest = data / "manifest.csv"
+    pd.DataFrame({
+        "area": ["Westshire", "Northshire"],
+        "caseload": ["returns/Westshire.xml", "Northshire.xlsx"],
+        "contacts": ["returns/Westshire_contacts.csv", "Northshire_contacts.csv"],
+        "rules": ["sen2_rules.toml", ""],
+        "establishments": ["gias.csv", ""],  # relative to the manifest; the second area has none
+        "as_of": ["2026-09-01", "2026-11-02"],
+    }).to_csv(manifest, index=False)
+    out = tmp_path / "out"
+    code, _, stderr = run("batch", str(manifest), "--out", str(out), "--jobs", "1", "--sets", "1", "--seed", "4")
+    assert code == 0, stderr
+    assert summary_of(out)["status"].tolist() == ["OPTIMAL", "OPTIMAL"]
+    west, north = (json.loads((out / area / "run.json").read_text()) for area in ("Westshire", "Northshire"))
+    assert (west["as_of"], west["input"]["options"]["annex_a"]["establishments"]) == (
+        "2026-09-01", str(data / "gias.csv"))
+    assert (north["as_of"], north["input"]["options"]["annex_a"]["establishments"]) == ("2026-11-02", None)
+
+
+def test_a_manifest_date_that_is_not_yyyy_mm_dd_is_refused_before_any_run(tmp_path: Path) -> None:
+    folder = tmp_path / "areas"
+    folder.mkdir()
+    write_area(folder, "Eastshire", 120, 1)
+    manifest = folder / "manifest.csv"
+    pd.DataFrame({"area": ["Eastshire"], "caseload": ["Eastshire.csv"], "as_of": ["01/09/2026"]}).to_csv(
+        manifest, index=False)
+    code, _, stderr = run("batch", str(manifest), "--out", str(tmp_path / "out"), "--jobs", "1")
+    assert code == 2
+    assert ("manifest.csv: row 2, column 'as_of': '01/09/2026' is not a date written YYYY-MM-DD (as 2026-09-01)."
+            in stderr)
+    assert not (tmp_path / "out").exists()
