@@ -74,6 +74,7 @@ def test_a_manifests_columns_say_how_each_area_is_read(tmp_path: Path) -> None:
     shutil.copy(SEN2_RULES, data / "sen2_rules.toml")
     shutil.copy(SAMPLE / "annex_a" / "annex_a.xlsx", data / "Northshire.xlsx")
     shutil.copy(SAMPLE / "annex_a" / "contacts.csv", data / "Northshire_contacts.csv")
+    (data / "ap.csv").write_text("urn\n100001\n")
     manifest = data / "manifest.csv"
     pd.DataFrame({
         "area": ["Westshire", "Northshire"],
@@ -81,6 +82,7 @@ def test_a_manifests_columns_say_how_each_area_is_read(tmp_path: Path) -> None:
         "contacts": ["returns/Westshire_contacts.csv", "Northshire_contacts.csv"],
         "rules": ["sen2_rules.toml", ""],
         "establishments": ["gias.csv", ""],  # relative to the manifest; the second area has none
+        "ap_urns": ["", "ap.csv"],
         "as_of": ["2026-09-01", "2026-11-02"],
     }).to_csv(manifest, index=False)
     out = tmp_path / "out"
@@ -90,7 +92,8 @@ def test_a_manifests_columns_say_how_each_area_is_read(tmp_path: Path) -> None:
     west, north = (json.loads((out / area / "run.json").read_text()) for area in ("Westshire", "Northshire"))
     assert (west["as_of"], west["input"]["options"]["annex_a"]["establishments"]) == (
         "2026-09-01", str(data / "gias.csv"))
-    assert (north["as_of"], north["input"]["options"]["annex_a"]["establishments"]) == ("2026-11-02", None)
+    assert (north["as_of"], north["input"]["options"]["annex_a"]["establishments"],
+            north["input"]["options"]["annex_a"]["ap_urns"]) == ("2026-11-02", None, str(data / "ap.csv"))
 
 
 def test_a_manifest_date_that_is_not_yyyy_mm_dd_is_refused_before_any_run(tmp_path: Path) -> None:
