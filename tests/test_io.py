@@ -16,8 +16,8 @@ from selector.io.tables import escape_formula, frame_to_csv_bytes, read_table
 FRAME = pd.DataFrame({"Child ID": ["007", "A2"], "Primary-Need": ["ASD", "Ménière"], "Age": ["5", "6"]})
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
-@pytest.mark.parametrize("sep", [",", ";"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16"])  # utf-16: with its BOM
+@pytest.mark.parametrize("sep", [",", ";", "\t"])  # tab: Excel's "Unicode Text"
 def test_csv_encodings_and_separators_read_alike(tmp_path: Path, encoding: str, sep: str) -> None:
     path = tmp_path / "c.csv"
     path.write_bytes(FRAME.to_csv(index=False, sep=sep).encode(encoding))
@@ -69,12 +69,14 @@ def test_blank_rows_are_dropped_but_row_numbers_kept(tmp_path: Path) -> None:
         (b"", "c.csv", "c.csv: the file is empty. Export the list again."),
         (b"child_id,age\n", "c.csv", "c.csv: the file has a header row but no data rows."),
         (b"\x00\x01\x02binary", "c.csv", "c.csv: this is not a text (CSV) file."),
+        # A byte-order mark, then half a character: not UTF-16 after all.
+        (b"\xff\xfea\x00,\x00b", "c.csv", "c.csv: the text is neither UTF-8, UTF-16 nor Windows-1252."),
         (b"PK\x03\x04junk", "c.xlsx", "c.xlsx: cannot be opened as an Excel workbook"),
         (b"PAR1junk", "c.parquet", "c.parquet: cannot be read as Parquet"),
         (b"a,b\n1,2", "c.xls", "c.xls: old Excel .xls files are not read."),
         (b"Child ID,child_id\n1,2\n", "c.csv", "columns 'Child ID' and 'child_id' both read as 'child_id'"),
     ],
-    ids=["empty", "header-only", "binary", "bad-xlsx", "bad-parquet", "xls", "duplicate-header"],
+    ids=["empty", "header-only", "binary", "broken-utf-16", "bad-xlsx", "bad-parquet", "xls", "duplicate-header"],
 )
 def test_bad_files_raise_input_error(tmp_path: Path, content: bytes, name: str, message: str) -> None:
     path = tmp_path / name

@@ -7,6 +7,7 @@ contract says and each row's number as a person sees it in a spreadsheet (header
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import hashlib
@@ -137,17 +138,23 @@ def _normalised_unique(file: str, columns: list[object]) -> list[str]:
 
 
 def _decode(name: str, data: bytes) -> str:
-    if b"\x00" in data[:65536]:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # UTF-16 with its byte-order mark: Excel's "Unicode Text" (tab-separated) and some
+        # database exports. Its zero bytes are not a sign of a binary file.
+        encodings: tuple[str, ...] = ("utf-16",)
+    elif b"\x00" in data[:65536]:
         raise InputError(
             f"{name}: this is not a text (CSV) file. Save it as CSV, XLSX or Parquet.", "binary_file"
         )
-    for encoding in ("utf-8-sig", "cp1252"):
+    else:
+        encodings = ("utf-8-sig", "cp1252")
+    for encoding in encodings:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
     raise InputError(
-        f"{name}: the text is neither UTF-8 nor Windows-1252. Save it as 'CSV UTF-8' in Excel.",
+        f"{name}: the text is neither UTF-8, UTF-16 nor Windows-1252. Save it as 'CSV UTF-8' in Excel.",
         "bad_encoding",
     )
 
