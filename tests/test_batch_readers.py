@@ -4,12 +4,15 @@ to read its area (establishments, mapping, ap_urns, as_of)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
+from selector import app
 from tests.conftest import run
 from tests.test_batch import write_area
 
@@ -108,3 +111,16 @@ def test_a_manifest_date_that_is_not_yyyy_mm_dd_is_refused_before_any_run(tmp_pa
     assert ("manifest.csv: row 2, column 'as_of': '01/09/2026' is not a date written YYYY-MM-DD (as 2026-09-01)."
             in stderr)
     assert not (tmp_path / "out").exists()
+
+
+def test_the_batchs_own_files_are_made_absolute_for_processes_and_workers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "areas"
+    folder.mkdir()
+    write_area(folder, "Eastshire", 120, 1)
+    shutil.copy(EXTRACT, tmp_path / "gias.csv")
+    monkeypatch.chdir(tmp_path)  # the extract named as typed here; a worker runs in another folder
+    items = app.plan_batch(Path("areas"), Path("out"), app.SelectionParams(),
+                           read_options=app.ReadOptions(establishments=Path("gias.csv"), as_of=dt.date(2026, 9, 1)))
+    options = items[0].request.sources.options
+    assert (options.establishments, options.as_of) == (tmp_path / "gias.csv", dt.date(2026, 9, 1))

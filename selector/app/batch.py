@@ -79,6 +79,15 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
     if not manifest.exists():
         raise InputError(f"{manifest}: not found. Give a manifest CSV or a folder of caseloads.", "missing_file")
     rows, base = _manifest_rows(manifest)
+    # The batch's own files, made absolute as the manifest's are: a process or cluster worker
+    # with another working folder reads the same file.
+    given = read_options or ReadOptions()
+
+    def absolute(path: Path | None) -> Path | None:
+        return Path(os.path.abspath(path)) if path is not None else None
+
+    batch_wide = replace(given, establishments=absolute(given.establishments), mapping=absolute(given.mapping),
+                         ap_urns=absolute(given.ap_urns))
 
     def path_of(text: str | None) -> Path | None:
         """A path the manifest (or folder) names, resolved once against where it comes from and made
@@ -107,7 +116,7 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
                 name = _safe_name(area) + suffix + (f"__seed{seed}" if seeds else "")
                 sources = Sources(caseload=path_of(record["caseload"]) or Path(),
                                   contacts=path_of(record.get("contacts")),
-                                  options=_row_options(read_options or ReadOptions(), record, path_of),
+                                  options=_row_options(batch_wide, record, path_of),
                                   allow_missing_contact=allow_missing_contact)
                 items.append(BatchItem(name, SelectRequest(sources=sources, out=out / name, rules_file=rules_file,
                                                            params=replace(row_params, seed=seed, seed_source=(
