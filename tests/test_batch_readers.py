@@ -124,3 +124,23 @@ def test_the_batchs_own_files_are_made_absolute_for_processes_and_workers(
                            read_options=app.ReadOptions(establishments=Path("gias.csv"), as_of=dt.date(2026, 9, 1)))
     options = items[0].request.sources.options
     assert (options.establishments, options.as_of) == (tmp_path / "gias.csv", dt.date(2026, 9, 1))
+
+
+def test_slack_lottery_work_and_a_kept_column_reach_every_area(tmp_path: Path) -> None:
+    folder = tmp_path / "areas"
+    folder.mkdir()
+    caseload, _ = write_area(folder, "Eastshire", 150, 1)
+    frame = pd.read_csv(caseload, dtype=str, keep_default_na=False)
+    frame.assign(**{"School name": [f"School Q{i}Z" for i in range(len(frame))],
+                    "Keyworker": [f"Keyworker K{i}X" for i in range(len(frame))]}).to_csv(caseload, index=False)
+    out = tmp_path / "out"
+    code, _, stderr = run("batch", str(folder), "--out", str(out), "--jobs", "1", "--sets", "1", "--seed", "2",
+                          "--slack", "5", "--lottery-work", "0.5", "--keep-column", "School name")
+    assert code == 0, stderr
+    record = json.loads((out / "Eastshire" / "run.json").read_text())
+    assert (record["params"]["slack"], record["params"]["lottery_work"]) == (5.0, 0.5)
+    assert record["input"]["options"]["keep_columns"] == ["School name"]
+    cohort = pd.read_csv(out / "Eastshire" / "cohorts.csv", encoding="utf-8-sig", dtype=str)
+    assert cohort["school_name"].str.fullmatch(r"School Q\d+Z").all()
+    # The column not named stays out of every file of the area's folder.
+    assert not any(b"Keyworker K" in path.read_bytes() for path in (out / "Eastshire").iterdir())

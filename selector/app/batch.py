@@ -63,14 +63,15 @@ def _safe_name(text: str) -> str:
 def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_variants: tuple[Path, ...] = (),
                seeds: tuple[int, ...] = (), formats: tuple[str, ...] = (),
                allow_missing_contact: bool = False, audit_draws: int = 0,
-               read_options: ReadOptions | None = None) -> list[BatchItem]:
+               read_options: ReadOptions | None = None, keep_columns: tuple[str, ...] = ()) -> list[BatchItem]:
     """The batch's runs from a manifest CSV (area, caseload and optional contacts, rules, seed,
     establishments, mapping, ap_urns, as_of; paths relative to it) or a folder of caseloads
     (contacts from NAME_contacts.* beside each; a .xml is a SEN2 return). Scenario mode runs
     every area once per extra rules file and/or seed. With `audit_draws`, each area's lottery is
     audited (that many draws) instead of a cohort being chosen. `read_options` (an
     establishments extract, a mapping, an as-of date) read every area's caseload; a manifest's
-    column of the same name wins for its row.
+    column of the same name wins for its row. `keep_columns`: columns outside the contract every
+    area's outputs keep (as `select`'s).
 
     Raises:
         InputError: the manifest is missing, malformed, or names an area twice.
@@ -117,7 +118,7 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
                 sources = Sources(caseload=path_of(record["caseload"]) or Path(),
                                   contacts=path_of(record.get("contacts")),
                                   options=_row_options(batch_wide, record, path_of),
-                                  allow_missing_contact=allow_missing_contact)
+                                  allow_missing_contact=allow_missing_contact, keep_columns=keep_columns)
                 items.append(BatchItem(name, SelectRequest(sources=sources, out=out / name, rules_file=rules_file,
                                                            params=replace(row_params, seed=seed, seed_source=(
                                                                "given" if seeds else row_params.seed_source)),

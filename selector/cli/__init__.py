@@ -410,11 +410,18 @@ def consent(run_dir: Path, child_id: str, state: str, note: str) -> None:
               help="An edited Annex A mapping (see `selector annex-a-mapping`), for every area.")
 @click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
               help="Annex A and SEN2: the date ages are taken at, for every area (default today).")
+@click.option("--keep-column", "keep_column", multiple=True, metavar="HEADER",
+              help="Carry a column outside the data contract into every area's outputs (repeatable).")
+@click.option("--slack", type=click.FloatRange(min=0, max=100, max_open=True), default=0.0, show_default=True,
+              metavar="P", help="Let cohorts scoring within P% of each area's best into its lottery.")
+@click.option("--lottery-work", type=click.FloatRange(min=0), default=LOTTERY_WORK, show_default=True,
+              metavar="UNITS", help="Work for making each area's lottery fairest (as select's).")
 @reports_errors
 def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...], seeds: str, sets: int,
           max_overlap: int, seed: int | None, time_limit: float, relax: bool, allow_missing_contact: bool,
           formats: str, force: bool, scheduler: str | None, audit_draws: int | None,
-          establishments: Path | None, mapping: Path | None, as_of: dt.datetime | None) -> None:
+          establishments: Path | None, mapping: Path | None, as_of: dt.datetime | None,
+          keep_column: tuple[str, ...], slack: float, lottery_work: float) -> None:
     """Run many areas (or scenarios) in parallel, with progress and a summary.csv.
 
     MANIFEST is a CSV with columns area, caseload and optional contacts, rules, seed,
@@ -441,12 +448,14 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
         raise click.BadParameter(f"{seeds!r} names a seed twice; each seed is one run of every area.",
                                  param_hint="--seeds")
     params = app.SelectionParams(seed=seed or 0, time_limit_s=time_limit, sets=sets, max_overlap=max_overlap,
-                                 relax=relax, seed_source="random" if seed is None else "given")
+                                 relax=relax, seed_source="random" if seed is None else "given", slack=slack,
+                                 lottery_work=lottery_work)
     items = app.plan_batch(manifest, out, params, rules_variants=scenario_rules, seeds=tuple(map(int, seed_list)),
                            formats=output_formats(formats), allow_missing_contact=allow_missing_contact,
                            audit_draws=audit_draws or 0,
                            read_options=app.ReadOptions(establishments=establishments, mapping=mapping,
-                                                        as_of=as_of.date() if as_of else None))
+                                                        as_of=as_of.date() if as_of else None),
+                           keep_columns=keep_column)
     from ..batch import dask_cluster, process_pool  # processes or a cluster only for a batch
 
     run_many = dask_cluster(scheduler, progress_bar) if scheduler else process_pool(jobs, progress_bar)
