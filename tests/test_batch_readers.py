@@ -144,3 +144,16 @@ def test_slack_lottery_work_and_a_kept_column_reach_every_area(tmp_path: Path) -
     assert cohort["school_name"].str.fullmatch(r"School Q\d+Z").all()
     # The column not named stays out of every file of the area's folder.
     assert not any(b"Keyworker K" in path.read_bytes() for path in (out / "Eastshire").iterdir())
+
+
+def test_a_file_a_manifest_names_that_is_missing_is_the_file_its_failure_names(tmp_path: Path) -> None:
+    folder = tmp_path / "areas"
+    folder.mkdir()
+    write_area(folder, "Eastshire", 120, 1)
+    manifest = folder / "manifest.csv"
+    manifest.write_text("area,caseload,contacts,establishments\nEastshire,Eastshire.csv,Eastshire_contacts.csv,gias.csv\n")
+    out = tmp_path / "out"
+    assert run("batch", str(manifest), "--out", str(out), "--jobs", "1", "--sets", "1", "--seed", "1")[0] == 1
+    failure = pd.read_csv(out / "failures.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False).iloc[0]
+    assert (failure["area"], failure["file"]) == ("Eastshire", "gias.csv")  # not the caseload, which was fine
+    assert failure["problem"] == f"gias.csv: file not found ({folder / 'gias.csv'}). Check the path."

@@ -26,7 +26,8 @@ def load_rules(path: Path | str, columns: Collection[str] | None = None,
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError as exc:
-        raise RulesError(f"{path.name}: rules file not found ({path}).", "missing_file") from exc
+        raise RulesError(f"{path.name}: rules file not found ({path}).", "missing_file",
+                         where=path.name) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesError(f"{path.name}: cannot be read as UTF-8 text ({exc}).", "unreadable") from exc
     return rules_from_text(text, path.name, columns, values)

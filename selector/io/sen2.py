@@ -84,7 +84,8 @@ def read_sen2(path: Path, as_of: dt.date | None, settings: dict[str, str] | None
 
 def _read_bytes(path: Path) -> bytes:
     if not path.is_file():
-        raise InputError(f"{path.name}: file not found, or not an ordinary file ({path}).", "missing_file")
+        raise InputError(f"{path.name}: file not found, or not an ordinary file ({path}).", "missing_file",
+                         where=path.name)
     try:
         return path.read_bytes()
     except OSError as exc:

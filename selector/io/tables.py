@@ -67,9 +67,10 @@ def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
     """
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path.name}: file not found ({path}). Check the path.", "missing_file")
+        raise InputError(f"{path.name}: file not found ({path}). Check the path.", "missing_file",
+                         where=path.name)
     if path.is_dir():
-        raise InputError(f"{path.name}: is a folder, not a file.", "not_a_file")
+        raise InputError(f"{path.name}: is a folder, not a file.", "not_a_file", where=path.name)
     if not path.is_file():  # a device or a pipe: reading it could never end
         raise InputError(f"{path.name}: is not an ordinary file. Give the exported list itself.", "not_a_file")
     try:
