@@ -157,3 +157,46 @@ def test_a_file_a_manifest_names_that_is_missing_is_the_file_its_failure_names(t
     failure = pd.read_csv(out / "failures.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False).iloc[0]
     assert (failure["area"], failure["file"]) == ("Eastshire", "gias.csv")  # not the caseload, which was fine
     assert failure["problem"] == f"gias.csv: file not found ({folder / 'gias.csv'}). Check the path."
+
+
+def test_a_manifest_names_annex_a_as_two_lists(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("list1.csv", "list2.csv", "contacts.csv", "establishments.csv"):
+        shutil.copy(SAMPLE / "annex_a" / name, data / name)
+    manifest = data / "manifest.csv"
+    manifest.write_text("area,list1,list2,contacts,establishments\n"
+                        "Northshire,list1.csv,list2.csv,contacts.csv,establishments.csv\n"
+                        "Ehcponly,list1.csv,,contacts.csv,establishments.csv\n")
+    out = tmp_path / "out"
+    code, _, stderr = run("batch", str(manifest), "--out", str(out), "--jobs", "1", "--sets", "1", "--seed", "3",
+                          "--scenario-rules", str(SEN2_RULES))  # List 1 alone has no one at SEN support
+    assert code == 0, stderr
+    summary = summary_of(out)
+    assert summary[["area", "caseload", "status"]].values.tolist() == [
+        ["Northshire__rules", "list1.csv + list2.csv", "OPTIMAL"], ["Ehcponly__rules", "list1.csv", "OPTIMAL"]]
+    both, one = (json.loads((out / area / "run.json").read_text())["input"]
+                 for area in ("Northshire__rules", "Ehcponly__rules"))
+    assert (both["options"]["annex_a"]["list1"], both["options"]["annex_a"]["list2"]) == (
+        str(data / "list1.csv"), str(data / "list2.csv"))
+    assert both["rows"] > one["rows"] > 0
+    # The same lists through select give the same cohort (the batch reads as select reads).
+    code, _, _ = run("select", "--list1", str(data / "list1.csv"), "--list2", str(data / "list2.csv"), "--contacts",
+                     str(data / "contacts.csv"), "--establishments", str(data / "establishments.csv"), "--rules",
+                     str(SEN2_RULES), "--sets", "1", "--seed", "3", "--out", str(tmp_path / "alone"))
+    assert code == 0
+    chosen = [pd.read_csv(folder / "cohorts.csv", encoding="utf-8-sig", dtype=str)["child_id"].tolist()
+              for folder in (out / "Northshire__rules", tmp_path / "alone")]
+    assert chosen[0] == chosen[1]
+
+
+def test_a_manifest_row_with_no_caseload_or_both_kinds_is_refused(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("area,caseload,list1\nx,,\n")
+    code, _, stderr = run("batch", str(manifest), "--out", str(tmp_path / "out"))
+    assert (code, stderr.strip()) == (2, ("Error: m.csv: row 2, columns 'caseload' and 'list1': empty. Give the "
+                                         "area's caseload, or its Annex A lists."))
+    manifest.write_text("area,caseload,list1\nx,a.csv,l1.csv\n")
+    code, _, stderr = run("batch", str(manifest), "--out", str(tmp_path / "out"))
+    assert (code, stderr.strip()) == (2, ("Error: m.csv: row 2: both a caseload and Annex A lists. Give one or the "
+                                         "other."))

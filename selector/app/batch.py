@@ -32,6 +32,7 @@ CASELOAD_SUFFIXES = CONTACTS_SUFFIXES | {".xml"}  # .xml: a SEN2 return, read as
 # A manifest's optional column: the date ages are taken at for its area (as `--as-of`); the
 # columns establishments, mapping and ap_urns name files as the options of those names.
 AS_OF_COLUMN = "as_of"
+CASELOAD_COLUMNS = ("caseload", "list1", "list2")  # a manifest row's caseload: one file, or Annex A's two lists
 
 
 SUMMARY_COLUMNS = ["area", "caseload", "rules", "seed", "rows", "eligible", "status", "score", "bound",
@@ -64,8 +65,8 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
                seeds: tuple[int, ...] = (), formats: tuple[str, ...] = (),
                allow_missing_contact: bool = False, audit_draws: int = 0,
                read_options: ReadOptions | None = None, keep_columns: tuple[str, ...] = ()) -> list[BatchItem]:
-    """The batch's runs from a manifest CSV (area, caseload and optional contacts, rules, seed,
-    establishments, mapping, ap_urns, as_of; paths relative to it) or a folder of caseloads
+    """The batch's runs from a manifest CSV (area, caseload or Annex A's list1 and/or list2, and
+    optional contacts, rules, seed, establishments, mapping, ap_urns, as_of; paths relative to it) or a folder of caseloads
     (contacts from NAME_contacts.* beside each; a .xml is a SEN2 return). Scenario mode runs
     every area once per extra rules file and/or seed. With `audit_draws`, each area's lottery is
     audited (that many draws) instead of a cohort being chosen. `read_options` (an
@@ -105,7 +106,7 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
     items: list[BatchItem] = []
     labels: list[str] = []  # each run as the user would name it, for a clash of folders
     for record in rows:
-        area = record.get("area", "").strip() or Path(record["caseload"]).stem
+        area = record.get("area", "").strip() or Path(_first_file(record)).stem
         seed_text = str(record.get("seed", "")).strip()
         row_params = replace(params, seed=int(seed_text), seed_source="given") if seed_text else params
         named = str(record.get("rules") or "").strip()
@@ -115,7 +116,7 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
         for suffix, rules_file, rules_named in variants:
             for seed in seeds or (row_params.seed,):
                 name = _safe_name(area) + suffix + (f"__seed{seed}" if seeds else "")
-                sources = Sources(caseload=path_of(record["caseload"]) or Path(),
+                sources = Sources(caseload=path_of(record.get("caseload")),
                                   contacts=path_of(record.get("contacts")),
                                   options=_row_options(batch_wide, record, path_of),
                                   allow_missing_contact=allow_missing_contact, keep_columns=keep_columns)
@@ -123,7 +124,7 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
                                                            params=replace(row_params, seed=seed, seed_source=(
                                                                "given" if seeds else row_params.seed_source)),
                                                            formats=formats),
-                                       manifest, audit_draws, as_given(record["caseload"]), rules_named))
+                                       manifest, audit_draws, as_given(_caseload_as_named(record)), rules_named))
                 labels.append(f"area {area!r}" + (f" with {rules_named}" if rules_variants else "")
                               + (f" and seed {seed}" if seeds else ""))
     _refuse_shared_folders(manifest, items, labels)
@@ -137,7 +138,8 @@ def _row_options(batch_wide: ReadOptions, record: dict[str, str],
     def file(name: str) -> Path | None:
         return path_of(record[name]) if str(record.get(name, "")).strip() else getattr(batch_wide, name)
 
-    options = replace(batch_wide, establishments=file("establishments"), mapping=file("mapping"), ap_urns=file("ap_urns"))
+    options = replace(batch_wide, establishments=file("establishments"), mapping=file("mapping"), ap_urns=file("ap_urns"),
+                      list1=file("list1"), list2=file("list2"))
     as_of = str(record.get(AS_OF_COLUMN, "")).strip()
     return replace(options, as_of=dt.date.fromisoformat(as_of)) if as_of else options  # checked by _manifest_rows
 
@@ -175,15 +177,21 @@ def _manifest_rows(manifest: Path) -> tuple[list[dict[str, str]], Path]:
                              "this folder.", "empty_batch")
         return rows, manifest
     table = read_table(manifest)
-    if "caseload" not in table.frame.columns:
-        raise InputError(f"{manifest.name}: a manifest needs a 'caseload' column (and 'area', optional "
-                         "'contacts', 'rules', 'seed', 'establishments', 'mapping', 'ap_urns', 'as_of').",
-                         "bad_manifest")
+    if not set(CASELOAD_COLUMNS) & set(table.frame.columns):
+        raise InputError(f"{manifest.name}: a manifest needs a 'caseload' column, or 'list1' and/or 'list2' for "
+                         "Annex A as two files (and 'area', optional 'contacts', 'rules', 'seed', "
+                         "'establishments', 'mapping', 'ap_urns', 'as_of').", "bad_manifest")
     for row_number, cells in zip(table.row_numbers, table.frame.to_dict("records"), strict=True):
         record = {str(column): str(value) for column, value in cells.items()}
-        if not record["caseload"].strip():
-            raise InputError(f"{manifest.name}: row {row_number}, column 'caseload': empty.", "bad_manifest")
-        record.setdefault("area", Path(record["caseload"]).stem)
+        if not _first_file(record):
+            given = [f"'{c}'" for c in CASELOAD_COLUMNS if c in record]
+            named = ("columns " if len(given) > 1 else "column ") + " and ".join(given)
+            raise InputError(f"{manifest.name}: row {row_number}, {named}: empty. Give the area's caseload, or its "
+                             "Annex A lists.", "bad_manifest")
+        if record.get("caseload", "").strip() and (record.get("list1", "").strip() or record.get("list2", "").strip()):
+            raise InputError(f"{manifest.name}: row {row_number}: both a caseload and Annex A lists. Give one "
+                             "or the other.", "bad_manifest")
+        record.setdefault("area", Path(_first_file(record)).stem)
         seed = record.get("seed", "").strip()
         if seed and not (seed.isdigit() and int(seed) < SEED_LIMIT):
             raise InputError(f"{manifest.name}: row {row_number}, column 'seed': {record['seed']!r} is not "
@@ -194,6 +202,16 @@ def _manifest_rows(manifest: Path) -> tuple[list[dict[str, str]], Path]:
                              "is not a date written YYYY-MM-DD (as 2026-09-01).", "bad_manifest")
         rows.append(record)
     return rows, manifest.parent
+
+
+def _first_file(record: dict[str, str]) -> str:
+    """The caseload a manifest row names, or its first Annex A list ("" when none)."""
+    return next((record[c].strip() for c in CASELOAD_COLUMNS if record.get(c, "").strip()), "")
+
+
+def _caseload_as_named(record: dict[str, str]) -> str:
+    """The caseload as a manifest row names it: the file, or the lists joined by ' + '."""
+    return " + ".join(record[c].strip() for c in CASELOAD_COLUMNS if record.get(c, "").strip())
 
 
 def _is_iso_date(text: str) -> bool:
@@ -221,7 +239,8 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
         "rows": "", "eligible": "", "status": "", "score": "", "bound": "", "exit_code": 0, "error": "",
         "run_folder": item.name,
     }
-    caseload_name = request.sources.caseload.name if request.sources.caseload else ""
+    sources = request.sources
+    caseload_name = next((p.name for p in (sources.caseload, sources.options.list1, sources.options.list2) if p), "")
     failures: list[dict[str, object]] = []  # every error of the area, for failures.csv
     try:
         if item.audit_draws:
