@@ -115,8 +115,8 @@ def test_bad_manifest_is_exit_2(tmp_path: Path) -> None:
     code, _, err = run("batch", str(manifest), "--out", str(tmp_path / "out"))
     assert code == 2
     assert err.strip() == ("Error: m.csv: a manifest needs a 'caseload' column, or 'list1' and/or 'list2' for "
-                           "Annex A as two files (and 'area', optional 'contacts', 'rules', 'seed', "
-                           "'establishments', 'mapping', 'ap_urns', 'as_of').")
+                           "Annex A as two files, or 'sen2' for a SEN2 return (and 'area', optional 'contacts', "
+                           "'rules', 'seed', 'establishments', 'mapping', 'ap_urns', 'as_of').")
 
 
 @pytest.mark.parametrize(("manifest", "extra", "message"), [

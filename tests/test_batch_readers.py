@@ -36,6 +36,12 @@ def test_a_folder_runs_its_sen2_returns_with_the_extract_given_once(tmp_path: Pa
     folder.mkdir()
     write_area(folder, "Eastshire", 150, 1)
     sen2_area(folder, "Westshire")
+    # The same return as one CSV per module, in a folder of its own; a folder of anything else
+    # is not an area.
+    shutil.copytree(SAMPLE / "sen2" / "csv", folder / "Southshire")
+    shutil.copy(SAMPLE / "sen2" / "contacts.csv", folder / "Southshire_contacts.csv")
+    (folder / "notes").mkdir()
+    (folder / "notes" / "minutes.csv").write_text("a,b\n1,2\n")
     mapping = tmp_path / "mapping.toml"
     mapping.write_text(run("annex-a-mapping")[1])
     out = tmp_path / "out"
@@ -43,12 +49,15 @@ def test_a_folder_runs_its_sen2_returns_with_the_extract_given_once(tmp_path: Pa
                                "--establishments", str(EXTRACT), "--mapping", str(mapping), "--as-of", "2026-11-02",
                                "--scenario-rules", str(SEN2_RULES))
     assert code == 0, stderr
-    assert stdout.splitlines()[-1] == f"2 of 2 runs succeeded; summary in {out / 'summary.csv'}"
+    assert stdout.splitlines()[-1] == f"3 of 3 runs succeeded; summary in {out / 'summary.csv'}"
     summary = summary_of(out)
     # The return is an area of its own (it used to be passed over without a word).
-    assert summary[["area", "caseload", "status"]].values.tolist() == [
-        ["Eastshire__rules", str(folder / "Eastshire.csv"), "OPTIMAL"],
-        ["Westshire__rules", str(folder / "Westshire.xml"), "OPTIMAL"]]
+    assert summary[["area", "caseload", "status", "rows"]].values.tolist() == [
+        ["Eastshire__rules", str(folder / "Eastshire.csv"), "OPTIMAL", "150"],
+        ["Southshire__rules", str(folder / "Southshire"), "OPTIMAL", summary["rows"].iloc[2]],
+        ["Westshire__rules", str(folder / "Westshire.xml"), "OPTIMAL", summary["rows"].iloc[2]]]
+    south = json.loads((out / "Southshire__rules" / "run.json").read_text())
+    assert south["input"]["options"]["annex_a"]["sen2"] == str(folder / "Southshire")
     record = json.loads((out / "Westshire__rules" / "run.json").read_text())
     read = record["input"]["options"]["annex_a"]
     assert (read["establishments"], read["mapping"], record["as_of"]) == (str(EXTRACT), str(mapping), "2026-11-02")
@@ -79,19 +88,21 @@ def test_a_manifests_columns_say_how_each_area_is_read(tmp_path: Path) -> None:
     shutil.copy(SAMPLE / "annex_a" / "contacts.csv", data / "Northshire_contacts.csv")
     (data / "ap.csv").write_text("urn\n100001\n")
     manifest = data / "manifest.csv"
+    shutil.copytree(SAMPLE / "sen2" / "csv", data / "returns" / "Southshire")
     pd.DataFrame({
-        "area": ["Westshire", "Northshire"],
-        "caseload": ["returns/Westshire.xml", "Northshire.xlsx"],
-        "contacts": ["returns/Westshire_contacts.csv", "Northshire_contacts.csv"],
-        "rules": ["sen2_rules.toml", ""],
-        "establishments": ["gias.csv", ""],  # relative to the manifest; the second area has none
-        "ap_urns": ["", "ap.csv"],
-        "as_of": ["2026-09-01", "2026-11-02"],
+        "area": ["Westshire", "Northshire", "Southshire"],
+        "caseload": ["returns/Westshire.xml", "Northshire.xlsx", ""],
+        "sen2": ["", "", "returns/Southshire"],  # a SEN2 return as one CSV per module
+        "contacts": ["returns/Westshire_contacts.csv", "Northshire_contacts.csv", "returns/Westshire_contacts.csv"],
+        "rules": ["sen2_rules.toml", "", "sen2_rules.toml"],
+        "establishments": ["gias.csv", "", "gias.csv"],  # relative to the manifest; the second area has none
+        "ap_urns": ["", "ap.csv", ""],
+        "as_of": ["2026-09-01", "2026-11-02", ""],
     }).to_csv(manifest, index=False)
     out = tmp_path / "out"
     code, _, stderr = run("batch", str(manifest), "--out", str(out), "--jobs", "1", "--sets", "1", "--seed", "4")
     assert code == 0, stderr
-    assert summary_of(out)["status"].tolist() == ["OPTIMAL", "OPTIMAL"]
+    assert summary_of(out)["status"].tolist() == ["OPTIMAL", "OPTIMAL", "OPTIMAL"]
     west, north = (json.loads((out / area / "run.json").read_text()) for area in ("Westshire", "Northshire"))
     assert (west["as_of"], west["input"]["options"]["annex_a"]["establishments"]) == (
         "2026-09-01", str(data / "gias.csv"))
@@ -195,8 +206,11 @@ def test_a_manifest_row_with_no_caseload_or_both_kinds_is_refused(tmp_path: Path
     manifest.write_text("area,caseload,list1\nx,,\n")
     code, _, stderr = run("batch", str(manifest), "--out", str(tmp_path / "out"))
     assert (code, stderr.strip()) == (2, ("Error: m.csv: row 2, columns 'caseload' and 'list1': empty. Give the "
-                                         "area's caseload, or its Annex A lists."))
-    manifest.write_text("area,caseload,list1\nx,a.csv,l1.csv\n")
+                                         "area's caseload, its Annex A lists or its SEN2 return."))
+    manifest.write_text("area,caseload,list1,sen2\nx,a.csv,l1.csv,\n")
     code, _, stderr = run("batch", str(manifest), "--out", str(tmp_path / "out"))
-    assert (code, stderr.strip()) == (2, ("Error: m.csv: row 2: both a caseload and Annex A lists. Give one or the "
-                                         "other."))
+    assert (code, stderr.strip()) == (2, "Error: m.csv: row 2: both a caseload and Annex A lists. Give one of them.")
+    manifest.write_text("area,list2,sen2\nx,l2.csv,return.xml\n")
+    code, _, stderr = run("batch", str(manifest), "--out", str(tmp_path / "out"))
+    assert (code, stderr.strip()) == (2, ("Error: m.csv: row 2: both Annex A lists and a SEN2 return. Give one of "
+                                         "them."))

@@ -32,7 +32,10 @@ CASELOAD_SUFFIXES = CONTACTS_SUFFIXES | {".xml"}  # .xml: a SEN2 return, read as
 # A manifest's optional column: the date ages are taken at for its area (as `--as-of`); the
 # columns establishments, mapping and ap_urns name files as the options of those names.
 AS_OF_COLUMN = "as_of"
-CASELOAD_COLUMNS = ("caseload", "list1", "list2")  # a manifest row's caseload: one file, or Annex A's two lists
+# A manifest row's caseload: one file, Annex A's two lists, or a SEN2 return (its XML, or a
+# folder of one CSV per module).
+CASELOAD_COLUMNS = ("caseload", "list1", "list2", "sen2")
+SEN2_MODULES_FILE = "person.csv"  # a folder holding it is a SEN2 return as one CSV per module
 
 
 SUMMARY_COLUMNS = ["area", "caseload", "rules", "seed", "rows", "eligible", "status", "score", "bound",
@@ -65,7 +68,7 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
                seeds: tuple[int, ...] = (), formats: tuple[str, ...] = (),
                allow_missing_contact: bool = False, audit_draws: int = 0,
                read_options: ReadOptions | None = None, keep_columns: tuple[str, ...] = ()) -> list[BatchItem]:
-    """The batch's runs from a manifest CSV (area, caseload or Annex A's list1 and/or list2, and
+    """The batch's runs from a manifest CSV (area, caseload or Annex A's list1 and/or list2 or sen2, and
     optional contacts, rules, seed, establishments, mapping, ap_urns, as_of; paths relative to it) or a folder of caseloads
     (contacts from NAME_contacts.* beside each; a .xml is a SEN2 return). Scenario mode runs
     every area once per extra rules file and/or seed. With `audit_draws`, each area's lottery is
@@ -139,7 +142,7 @@ def _row_options(batch_wide: ReadOptions, record: dict[str, str],
         return path_of(record[name]) if str(record.get(name, "")).strip() else getattr(batch_wide, name)
 
     options = replace(batch_wide, establishments=file("establishments"), mapping=file("mapping"), ap_urns=file("ap_urns"),
-                      list1=file("list1"), list2=file("list2"))
+                      list1=file("list1"), list2=file("list2"), sen2=file("sen2"))
     as_of = str(record.get(AS_OF_COLUMN, "")).strip()
     return replace(options, as_of=dt.date.fromisoformat(as_of)) if as_of else options  # checked by _manifest_rows
 
@@ -165,32 +168,37 @@ def _manifest_rows(manifest: Path) -> tuple[list[dict[str, str]], Path]:
     rows: list[dict[str, str]] = []
     if manifest.is_dir():
         for path in sorted(manifest.iterdir()):
-            if path.suffix.lower() not in CASELOAD_SUFFIXES or path.stem.endswith("_contacts"):
-                continue
             if is_side_file(path):
                 continue
-            contacts = next((c.name for c in sorted(manifest.glob(f"{glob.escape(path.stem)}_contacts.*"))
-                             if c.suffix.lower() in CONTACTS_SUFFIXES), "")
-            rows.append({"area": path.stem, "caseload": path.name, "contacts": contacts})
+            if path.is_dir():  # a SEN2 return as one CSV per module; other folders are not areas
+                if (path / SEN2_MODULES_FILE).is_file():
+                    rows.append({"area": path.name, "sen2": path.name, "contacts": _contacts_beside(manifest, path.name)})
+                continue
+            if path.suffix.lower() not in CASELOAD_SUFFIXES or path.stem.endswith("_contacts"):
+                continue
+            rows.append({"area": path.stem, "caseload": path.name, "contacts": _contacts_beside(manifest, path.stem)})
         if not rows:
-            raise InputError(f"{manifest}: no caseload files (.csv, .xlsx, .parquet, or a SEN2 return's .xml) in "
-                             "this folder.", "empty_batch")
+            raise InputError(f"{manifest}: no caseload files (.csv, .xlsx, .parquet, or a SEN2 return: its .xml, or "
+                             f"a folder of one CSV per module with {SEN2_MODULES_FILE}) in this folder.", "empty_batch")
         return rows, manifest
     table = read_table(manifest)
     if not set(CASELOAD_COLUMNS) & set(table.frame.columns):
         raise InputError(f"{manifest.name}: a manifest needs a 'caseload' column, or 'list1' and/or 'list2' for "
-                         "Annex A as two files (and 'area', optional 'contacts', 'rules', 'seed', "
-                         "'establishments', 'mapping', 'ap_urns', 'as_of').", "bad_manifest")
+                         "Annex A as two files, or 'sen2' for a SEN2 return (and 'area', optional 'contacts', "
+                         "'rules', 'seed', 'establishments', 'mapping', 'ap_urns', 'as_of').", "bad_manifest")
     for row_number, cells in zip(table.row_numbers, table.frame.to_dict("records"), strict=True):
         record = {str(column): str(value) for column, value in cells.items()}
         if not _first_file(record):
             given = [f"'{c}'" for c in CASELOAD_COLUMNS if c in record]
             named = ("columns " if len(given) > 1 else "column ") + " and ".join(given)
-            raise InputError(f"{manifest.name}: row {row_number}, {named}: empty. Give the area's caseload, or its "
-                             "Annex A lists.", "bad_manifest")
-        if record.get("caseload", "").strip() and (record.get("list1", "").strip() or record.get("list2", "").strip()):
-            raise InputError(f"{manifest.name}: row {row_number}: both a caseload and Annex A lists. Give one "
-                             "or the other.", "bad_manifest")
+            raise InputError(f"{manifest.name}: row {row_number}, {named}: empty. Give the area's caseload, its "
+                             "Annex A lists or its SEN2 return.", "bad_manifest")
+        kinds = [kind for kind, columns in (("a caseload", ("caseload",)), ("Annex A lists", ("list1", "list2")),
+                                            ("a SEN2 return", ("sen2",)))
+                 if any(record.get(c, "").strip() for c in columns)]
+        if len(kinds) > 1:
+            raise InputError(f"{manifest.name}: row {row_number}: both {' and '.join(kinds)}. Give one of them.",
+                             "bad_manifest")
         record.setdefault("area", Path(_first_file(record)).stem)
         seed = record.get("seed", "").strip()
         if seed and not (seed.isdigit() and int(seed) < SEED_LIMIT):
@@ -202,6 +210,12 @@ def _manifest_rows(manifest: Path) -> tuple[list[dict[str, str]], Path]:
                              "is not a date written YYYY-MM-DD (as 2026-09-01).", "bad_manifest")
         rows.append(record)
     return rows, manifest.parent
+
+
+def _contacts_beside(folder: Path, area: str) -> str:
+    """The contacts file NAME_contacts.* beside an area's caseload in a folder of areas ("" when none)."""
+    return next((c.name for c in sorted(folder.glob(f"{glob.escape(area)}_contacts.*"))
+                 if c.suffix.lower() in CONTACTS_SUFFIXES), "")
 
 
 def _first_file(record: dict[str, str]) -> str:
@@ -240,7 +254,8 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
         "run_folder": item.name,
     }
     sources = request.sources
-    caseload_name = next((p.name for p in (sources.caseload, sources.options.list1, sources.options.list2) if p), "")
+    caseload_name = next((p.name for p in (sources.caseload, sources.options.list1, sources.options.list2,
+                                           sources.options.sen2) if p), "")
     failures: list[dict[str, object]] = []  # every error of the area, for failures.csv
     try:
         if item.audit_draws:

@@ -425,9 +425,9 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
     """Run many areas (or scenarios) in parallel, with progress and a summary.csv.
 
     MANIFEST is a CSV with columns area, caseload (or list1 and/or list2: Annex A as two
-    files) and optional contacts, rules, seed, establishments, mapping, ap_urns, as_of (paths
-    relative to it; a cell given wins over the option of the same name), or a folder of
-    caseloads (contacts from NAME_contacts.csv beside each). A caseload is read as `select` reads it: selector's columns, an Annex A workbook or a
+    files; or sen2: a SEN2 return) and optional contacts, rules, seed, establishments,
+    mapping, ap_urns, as_of (paths relative to it; a cell given wins over the option of the
+    same name), or a folder of caseloads (contacts from NAME_contacts.csv beside each). A caseload is read as `select` reads it: selector's columns, an Annex A workbook or a
     SEN2 return's XML. An area that fails is reported in summary.csv and the others carry on.
     Exit 0 when every area succeeded, 1 when any failed.
 
