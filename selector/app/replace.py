@@ -284,12 +284,6 @@ def check_same_inputs(record: RunRecord, sources: Sources, run_dir: Path) -> Non
                 "area's file, or a changed list). Choose again on this file.", "input_changed")
 
 
-def made_from_uploads(record: RunRecord) -> bool:
-    """Whether a run was made from files uploaded to the web page: its record names them without
-    a folder (a run made from files on this computer records full paths)."""
-    return not record.input.caseload_path and ReadOptions.from_record(record.input.annex_a or {}).by_name_only
-
-
 def _uploads_given(recorded: ReadOptions, given: ReadOptions, run_dir: Path | str) -> None:
     """Every file a run made from uploads read through its options is given (its record names
     them without a folder: there is nowhere to read them from).
@@ -319,7 +313,7 @@ def recorded_sources(record: RunRecord, caseload: Path | None = None, contacts: 
     source = record.input
     moved = moved or ReadOptions()
     options = ReadOptions.from_record(source.annex_a or {})
-    uploaded = made_from_uploads(record)  # the files by the names they were uploaded under, no paths
+    uploaded = record.input.made_from_uploads  # the files by the names they were uploaded under, no paths
     if uploaded:
         _uploads_given(options, moved, run_dir)
     for name, role in READ_OPTION_FILES.items():

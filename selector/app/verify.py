@@ -28,7 +28,6 @@ from .consent import write_consent
 from .loading import Sources, load
 from .replace import (
     check_same_inputs,
-    made_from_uploads,
     recorded_params,
     recorded_sources,
     replacement_of,
@@ -154,7 +153,7 @@ def _as_recorded(record: RunRecord, sources: Sources) -> Sources | None:
     or None for an upload whose record names no file read through options."""
     given = record.input
     options = ReadOptions.from_record(given.annex_a or {})
-    if made_from_uploads(record):
+    if record.input.made_from_uploads:
         return replace(sources, options=options, uploaded=True) if options.files else None
     return replace(sources, caseload=Path(given.caseload_path) if given.caseload_path else None,
                    contacts=Path(given.contacts_path) if given.contacts_path else None, options=options)

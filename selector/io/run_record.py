@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..contract.errors import RunRecordError
-from .options import READ_OPTIONS
+from .options import READ_OPTIONS, ReadOptions
 
 SCHEMA_VERSION = 2
 RUN_RECORD_NAME = "run.json"
@@ -35,6 +35,12 @@ class InputRecord:
     formats: tuple[str, ...] = ()
     annex_a: dict[str, str | None] | None = None  # the reading options (io/caseload.py), as text
     keep_columns: tuple[str, ...] = ()  # columns outside the contract kept because the user named them
+
+    @property
+    def made_from_uploads(self) -> bool:
+        """Whether the files were uploaded to the web page: the record names them without a folder
+        (a run made from files on this computer records full paths)."""
+        return not self.caseload_path and ReadOptions.from_record(self.annex_a or {}).by_name_only
 
 
 @dataclass(frozen=True)
