@@ -182,6 +182,15 @@ def test_impossible_rules_show_the_reason(client, tmp_path: Path) -> None:  # ty
     relaxed = post(client, f"/s/{sid}/choose", default_form(relax="on"))
     assert relaxed.status_code == 303
     assert "Rules dropped to make a cohort possible:" in wait_for_result(client, sid)
+    # The download's report speaks of the page, never of a command-line option the page has not.
+    folder = zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data))
+    report = folder.read("selector-run/report.md").decode()
+    assert ('| at least 1 with setting_type AP | dropped: it could not be met with the others, and "drop the '
+            'fewest, least important" was ticked |') in report
+    assert ('record the call as "Family declined" (or "Could not reach the family") and choose "Find a '
+            'replacement"') in report
+    assert "(The page gives the lottery the usual amount of work;" in report  # the sample's is not proved
+    assert re.findall(r"--[a-z]", report + folder.read("selector-run/report.html").decode()) == []
 
 
 def test_bad_form_values_are_reported(client) -> None:  # type: ignore[no-untyped-def]

@@ -115,10 +115,11 @@ def refill_section(lottery: Chances, params: SelectionParams) -> Section:
     return Section(f"How the freed {'slot was' if len(newcomers) == 1 else 'slots were'} filled", paragraphs)
 
 
-def lottery_section(caseload: pd.DataFrame, solution: Solution) -> Section | None:
+def lottery_section(caseload: pd.DataFrame, solution: Solution, on_page: bool = False) -> Section | None:
     """How cohort 1 was chosen: the lottery, how predictable it was, and each need, age band,
     setting and locality's share of the chances beside its share of the caseload (the whole
-    eligible caseload is needed here, not only the children chosen)."""
+    eligible caseload is needed here, not only the children chosen). `on_page`: the run was made
+    on the web page, which has no setting for the lottery's work (the command line has)."""
     lottery = solution.lottery
     if lottery is None:
         return None
@@ -157,8 +158,9 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution) -> Section | Non
     else:
         paragraphs.append(
             "The lottery's work ran out before it was proved the fairest possible; cohort 1 was drawn from "
-            "the fairest lottery found, and every chance shown is exact for it. (`--lottery-work` allows "
-            "more work.)")
+            "the fairest lottery found, and every chance shown is exact for it. "
+            + ("(The page gives the lottery the usual amount of work; `selector select` on the command line "
+               "can give it more.)" if on_page else "(`--lottery-work` allows more work.)"))
     if not lottery.complete:
         paragraphs.append(f"Not every child who could be in a best cohort was found ({INCOMPLETE_WHY}); those not "
                           "found have no chance in this lottery.")

@@ -273,7 +273,7 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecor
     # The cohort and whom to call first: the rest is detail for whoever wants it.
     drawn = [lottery] if lottery is not None else []
     return [_cohort_section(caseload, solution, why), _run_section(caseload, solution, record),
-            _coverage_section(caseload, solution, offered), *drawn, charts, _reserves_section(solution),
+            _coverage_section(caseload, solution, offered), *drawn, charts, _reserves_section(solution, record.input.made_from_uploads),
             _alternatives_section(caseload, solution), _matrix_section(caseload, solution, offered),
             _glossary_section()]
 
@@ -300,8 +300,11 @@ def _run_section(caseload: pd.DataFrame, solution: Solution, record: RunRecord) 
             size=len(first.members), counts=(rule,) if isinstance(rule, CountRule) else (),
             spreads=() if isinstance(rule, CountRule) else (rule,)))]
         rule_rows.append([rule_in_words(rule), "met" if not broken else "NOT met: " + "; ".join(broken)])
+    # Said as the run was asked: the page's box, or the command line's option.
+    relaxed = ("dropped: it could not be met with the others, and \"drop the fewest, least important\" was "
+               "ticked" if record.input.made_from_uploads else "dropped by --relax (could not be met with the others)")
     for name in solution.dropped:
-        rule_rows.append([name, "dropped by --relax (could not be met with the others)"])
+        rule_rows.append([name, relaxed])
     run.tables.append(Table(["rule", "cohort 1"], rule_rows))
     return run
 
@@ -363,14 +366,18 @@ def _matrix_section(caseload: pd.DataFrame, solution: Solution, offered: dict[st
         [coverage_matrix(caseload, solution.cohorts[0].members, solution.rules, offered)], folded=True)
 
 
-def _reserves_section(solution: Solution) -> Section:
-    """Each slot's first three reserves."""
+def _reserves_section(solution: Solution, on_page: bool = False) -> Section:
+    """Each slot's first three reserves, and how a slot is filled where the run was made (the web
+    page, or the command line)."""
     reserve_rows = [[str(slot), child, *list(solution.reserves.get(child, ())) + [""] * 3][:5]
                     for slot, child in enumerate(solution.cohorts[0].members, start=1)]
     return Section("Reserves", [
         ("If a family declines, each slot's reserves can take it with every rule still met, best "
-         "score first (those equally good in the order of a draw by the run's seed). `selector replace "
-         "RUN_DIR --decline CHILD_ID` fills the slot: the first reserve who still can comes in.")],
+         "score first (those equally good in the order of a draw by the run's seed). "
+         + ("On the page, record the call as \"Family declined\" (or \"Could not reach the family\") and "
+            "choose \"Find a replacement\": the first reserve who still can comes in." if on_page else
+            "`selector replace RUN_DIR --decline CHILD_ID` fills the slot: the first reserve who still can "
+            "comes in."))],
         [Table(["slot", "child", "reserve 1", "reserve 2", "reserve 3"], reserve_rows)])
 
 

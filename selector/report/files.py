@@ -45,7 +45,7 @@ def run_files(caseload: pd.DataFrame, all_contacts: pd.DataFrame, solution: Solu
     involved |= {r for rs in solution.reserves.values() for r in rs}
     offered = offered_values(caseload, solution.rules)
     counts = chart_counts(caseload)
-    drawn = lottery_section(caseload, solution)
+    drawn = lottery_section(caseload, solution, record.input.made_from_uploads)
     caseload = caseload.loc[caseload["child_id"].isin(involved)]
     cohorts = cohorts_frame(caseload, solution)
     consent = {e.child_id: e.state for e in record.consent}  # the latest state of each child
