@@ -258,3 +258,18 @@ def test_every_remedy_a_fix_can_ask_for_is_asked_for_and_said_by_each_front_end(
     assert [words for words in REMEDIES.values() if words not in sources] == []  # each is asked for somewhere
     web = pytest.importorskip("selector.web", reason="the web extra (Flask) is not installed")
     assert set(web.REMEDY_ON_PAGE) == set(REMEDIES)
+
+
+def test_a_rule_on_a_column_left_out_says_how_to_keep_it(tmp_path: Path) -> None:
+    """The fix is in the domain's words; the command line adds its flag (the page, its own words:
+    test_web)."""
+    frame = with_markers(caseload_frame(EIGHT), ["Region"])
+    rules = tmp_path / "rules.toml"
+    rules.write_text('size = 3\n[[count]]\ncolumn = "region"\nvalue = "North"\nmin = 1\n')
+    code, _, stderr = run("select", str(write_csv(tmp_path / "caseload.csv", frame)), "--rules", str(rules),
+                          "--out", str(tmp_path / "run"))
+    assert code == 2, stderr
+    assert stderr.splitlines()[-2:] == [
+        ("Columns outside the data contract are left out when the caseload is read; to use Region in a rule, name it "
+        "as a column to keep."),
+        "how: name a column to keep with --keep-column HEADER."]

@@ -611,3 +611,16 @@ def test_carrying_on_reads_only_what_was_uploaded(client, tmp_path: Path) -> Non
     assert "contacts.csv: the run was read from the contacts contacts.csv; give it as well." in text
     response = carry_on(client, archive.getvalue())
     assert response.status_code == 303, response.get_data(as_text=True)
+
+
+def test_a_rule_on_a_column_left_out_says_what_the_page_can_do(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
+    frame.assign(Region="North").to_csv(tmp_path / "with_region.csv", index=False)
+    rules = tmp_path / "mine.toml"
+    rules.write_text('size = 6\n[[count]]\ncolumn = "region"\nvalue = "North"\nmin = 1\n')
+    response = upload(client, caseload=tmp_path / "with_region.csv", rules=rules)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "to use Region in a rule, name it as a column to keep." in text
+    assert "This page keeps no column outside the data contract: none reaches its outputs or a rule" in text
+    assert "--keep-column" not in text

@@ -135,7 +135,7 @@ def _with_left_out_hint(error: RulesError, caseload: Caseload) -> RulesError:
         return error
     return RulesError(error.message, error.code, problems=error.problems, where=error.where,
                       fix=f"Columns outside the data contract are left out when the caseload is read; to use "
-                          f"{', '.join(named)} in a rule, keep it with --keep-column.")
+                          f"{', '.join(named)} in a rule, name it as a column to keep.")
 
 
 def default_rules_toml() -> str:

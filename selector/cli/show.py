@@ -64,6 +64,11 @@ class SelectorClickError(click.ClickException):
 
     def __init__(self, error: SelectorError, command: str = "") -> None:
         hint = COMMAND_HINTS.get(command, {}).get(error.code) or FLAG_HINTS.get(error.code)
+        if hint is None and error.fix:
+            # A fix in the domain's words ("a column to keep"), then how to give that here.
+            from ..contract.failures import remedies_in
+
+            hint = "\n".join([error.fix, *(f"how: {REMEDY_FLAGS[r]}" for r in remedies_in([error.fix]))])
         super().__init__(error.explained(hint))
         self.exit_code = error.exit_code
 

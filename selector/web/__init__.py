@@ -45,7 +45,8 @@ REMEDY_ON_PAGE = {
                       f"which gives each setting's type from its URN (under {MORE_FILES}), or give each child's "
                       "setting type in the list.",
     "as_of": "This page takes ages on today's date.",
-    "keep_column": "This page keeps no such column: none of them reaches its outputs.",
+    "keep_column": "This page keeps no column outside the data contract: none reaches its outputs or a rule "
+                   "(the command line can keep one).",
 }
 # The files read through options that the forms take (a SEN2 return is uploaded as the caseload,
 # and ages are taken on today's date), and of them the ones that help read the lists.
@@ -238,7 +239,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
             return message("The caseload needs fixing", error.message, url_for("index"), step=1,
                            lines=[failure_line(r) for _, r in errors.iterrows()],
                            remedies=[REMEDY_ON_PAGE[r] for r in remedies_in(errors["fix"].head(MESSAGE_LINES))])
-        return message("The file cannot be used", error.message, url_for("index"), step=1, detail=error.fix)
+        return message("The file cannot be used", error.message, url_for("index"), step=1, detail=error.fix,
+                       remedies=[REMEDY_ON_PAGE[r] for r in remedies_in([error.fix])])
 
     @web.get("/s/<sid>")
     def overview(sid: str) -> Response:
