@@ -190,6 +190,10 @@ def test_impossible_rules_show_the_reason(client, tmp_path: Path) -> None:  # ty
     assert ('record the call as "Family declined" (or "Could not reach the family") and choose "Find a '
             'replacement"') in report
     assert "(The page gives the lottery the usual amount of work;" in report  # the sample's is not proved
+    # The form's seed 0 was fixed: the page has a seed field to leave empty, and no phrase.
+    assert "Leave the seed empty (a seed nobody can know is drawn and shown)" in report
+    result = client.get(f"/s/{sid}/result").get_data(as_text=True)
+    assert "Leave the seed empty" in result and "seed phrase" not in report + result
     assert re.findall(r"--[a-z]", report + folder.read("selector-run/report.html").decode()) == []
 
 

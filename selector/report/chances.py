@@ -64,8 +64,9 @@ def percent(value: float) -> str:
     return f"{100 * value:.2g}%" if value < 0.01 else f"{100 * value:.1f}%"
 
 
-def seed_sentence(seed: int, source: str, phrase: str = "") -> str:
-    """How the run's seed was made, and what that means for who could foresee the draw."""
+def seed_sentence(seed: int, source: str, phrase: str = "", on_page: bool = False) -> str:
+    """How the run's seed was made, and what that means for who could foresee the draw (`on_page`:
+    said for the web page, whose seed field left empty draws one and which takes no phrase)."""
     if source == "random":
         return (f"Seed {seed}, drawn from this computer's secure random source when the run started: nobody could "
                 "know it in advance. Giving this seed again repeats the run exactly.")
@@ -74,9 +75,11 @@ def seed_sentence(seed: int, source: str, phrase: str = "") -> str:
                 "rules (the first 8 bytes of SHA-256 of the phrase, the caseload's hash and the rules' hash, one "
                 "per line, modulo 2^31): a phrase chosen after the list was sent fixes a draw that nobody could "
                 "choose or foresee, and anyone with the same files and phrase can check it.")
+    unpredictable = ("Leave the seed empty (a seed nobody can know is drawn and shown) when the draw must be "
+                     "unpredictable." if on_page else "Leave the seed out (a random one is drawn and recorded) or "
+                     "give a seed phrase when the draw must be unpredictable.")
     return (f"Seed {seed}, fixed for this run: anyone with this list, these rules and this seed can work out the "
-            "draw in advance. Leave the seed out (a random one is drawn and recorded) or give a seed phrase when "
-            "the draw must be unpredictable.")
+            f"draw in advance. {unpredictable}")
 
 
 def draw_sentence(lottery: Chances) -> str:
@@ -89,7 +92,7 @@ def draw_sentence(lottery: Chances) -> str:
             "whoever makes the calls cannot choose who comes in.")
 
 
-def refill_section(lottery: Chances, params: SelectionParams) -> Section:
+def refill_section(lottery: Chances, params: SelectionParams, on_page: bool = False) -> Section:
     """How a replacement's newcomers were chosen: drawn from the lottery over the best ways to
     fill the freed slots, with each candidate's chance of coming in."""
     newcomers = [c for c in lottery.drawn if c not in set(lottery.kept)]
@@ -103,7 +106,7 @@ def refill_section(lottery: Chances, params: SelectionParams) -> Section:
         "the calls could not choose who comes in. With one slot freed, every child who fills it equally well has "
         "the same chance, and the slot's reserves were drawn from them by the same seed: the first reserve who "
         "can still take the slot is the one who comes in."),
-        seed_sentence(params.seed, params.seed_source, params.seed_phrase)]
+        seed_sentence(params.seed, params.seed_source, params.seed_phrase, on_page)]
     if lottery.bound is not None and lottery.certified is not None:
         paragraphs.append(
             f"Certificate: every child who can come in has a chance of at least {percent(lottery.smallest)}; no "
@@ -124,7 +127,7 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution, on_page: bool = 
     if lottery is None:
         return None
     if lottery.kept:
-        return refill_section(lottery, solution.params)
+        return refill_section(lottery, solution.params, on_page)
     size, params = solution.rules.size, solution.params
     eligible = caseload.loc[caseload["eligible"]].set_index("child_id", drop=False)
     chances = pd.Series(lottery.chances, index=list(lottery.child_ids))
@@ -147,7 +150,7 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution, on_page: bool = 
            if foreseeable else
            "Nobody could tell in advance who would be drawn; only these chances could be known")
         + ", and chances.csv lists them for every child.")
-    paragraphs.append(seed_sentence(params.seed, params.seed_source, params.seed_phrase))
+    paragraphs.append(seed_sentence(params.seed, params.seed_source, params.seed_phrase, on_page))
     if lottery.bound is not None and lottery.certified is not None:
         paragraphs.append(
             f"Certificate: every child who can be drawn has a chance of at least {percent(lottery.smallest)}; no "

@@ -304,7 +304,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         return page("result.html", title="Consent calls", step=4, wide=True, sid=sid, solution=solution,
                     score_text=app.score_sentence(solution), cohort=[c for c in everyone if c.in_cohort],
                     seed_text=app.seed_sentence(solution.params.seed, solution.params.seed_source,
-                                                solution.params.seed_phrase),
+                                                solution.params.seed_phrase, on_page=True),
                     reserves=[c for c in everyone if not c.in_cohort], calls=everyone,
                     last_change=session.last_change, can_undo=bool(session.undo), history=app.history(week))
 
