@@ -68,14 +68,14 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
                seeds: tuple[int, ...] = (), formats: tuple[str, ...] = (),
                allow_missing_contact: bool = False, audit_draws: int = 0,
                read_options: ReadOptions | None = None, keep_columns: tuple[str, ...] = ()) -> list[BatchItem]:
-    """The batch's runs from a manifest CSV (area, caseload or Annex A's list1 and/or list2 or sen2, and
-    optional contacts, rules, seed, establishments, mapping, ap_urns, as_of; paths relative to it) or a folder of caseloads
-    (contacts from NAME_contacts.* beside each; a .xml is a SEN2 return). Scenario mode runs
-    every area once per extra rules file and/or seed. With `audit_draws`, each area's lottery is
-    audited (that many draws) instead of a cohort being chosen. `read_options` (an
-    establishments extract, a mapping, an as-of date) read every area's caseload; a manifest's
-    column of the same name wins for its row. `keep_columns`: columns outside the contract every
-    area's outputs keep (as `select`'s).
+    """The batch's runs from a manifest CSV (area; caseload, or Annex A's list1 and/or list2, or
+    sen2; optional contacts, rules, seed, establishments, mapping, ap_urns, as_of; paths relative
+    to it) or a folder of caseloads (contacts from NAME_contacts.* beside each; a .xml, or a
+    folder of module CSVs, is a SEN2 return). Scenario mode runs every area once per extra rules
+    file and/or seed. With `audit_draws`, each area's lottery is audited (that many draws)
+    instead of a cohort being chosen. `read_options` (an establishments extract, a mapping, an
+    as-of date) read every area's caseload; a manifest's column of the same name wins for its
+    row. `keep_columns`: columns outside the contract every area's outputs keep (as `select`'s).
 
     Raises:
         InputError: the manifest is missing, malformed, or names an area twice.
