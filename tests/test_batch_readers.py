@@ -42,11 +42,13 @@ def test_a_folder_runs_its_sen2_returns_with_the_extract_given_once(tmp_path: Pa
     shutil.copy(SAMPLE / "sen2" / "contacts.csv", folder / "Southshire_contacts.csv")
     (folder / "notes").mkdir()
     (folder / "notes" / "minutes.csv").write_text("a,b\n1,2\n")
-    mapping = tmp_path / "mapping.toml"
+    # The extract and mapping kept beside the areas, as an analyst would: they are not areas.
+    extract, mapping = folder / "establishments.csv", folder / "mapping.toml"
+    shutil.copy(EXTRACT, extract)
     mapping.write_text(run("annex-a-mapping")[1])
     out = tmp_path / "out"
     code, stdout, stderr = run("batch", str(folder), "--out", str(out), "--jobs", "1", "--sets", "1", "--seed", "4",
-                               "--establishments", str(EXTRACT), "--mapping", str(mapping), "--as-of", "2026-11-02",
+                               "--establishments", str(extract), "--mapping", str(mapping), "--as-of", "2026-11-02",
                                "--scenario-rules", str(SEN2_RULES))
     assert code == 0, stderr
     assert stdout.splitlines()[-1] == f"3 of 3 runs succeeded; summary in {out / 'summary.csv'}"
@@ -60,7 +62,7 @@ def test_a_folder_runs_its_sen2_returns_with_the_extract_given_once(tmp_path: Pa
     assert south["input"]["options"]["annex_a"]["sen2"] == str(folder / "Southshire")
     record = json.loads((out / "Westshire__rules" / "run.json").read_text())
     read = record["input"]["options"]["annex_a"]
-    assert (read["establishments"], read["mapping"], record["as_of"]) == (str(EXTRACT), str(mapping), "2026-11-02")
+    assert (read["establishments"], read["mapping"], record["as_of"]) == (str(extract), str(mapping), "2026-11-02")
     # The area's folder is checked as any run's: the record says where the extract was.
     assert run("verify", str(out / "Westshire__rules"))[0] == 0
 

@@ -93,6 +93,12 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
 
     batch_wide = replace(given, establishments=absolute(given.establishments), mapping=absolute(given.mapping),
                          ap_urns=absolute(given.ap_urns))
+    if manifest.is_dir():  # the extract kept beside the areas is not an area
+        helpers = {Path(os.path.realpath(path)) for path in batch_wide.files}
+        rows = [row for row in rows if Path(os.path.realpath(base / row.get("caseload", row.get("sen2", "")))) not in helpers]
+        if not rows:
+            raise InputError(f"{manifest}: no caseload files in this folder besides the files given to help read "
+                             "them.", "empty_batch")
 
     def path_of(text: str | None) -> Path | None:
         """A path the manifest (or folder) names, resolved once against where it comes from and made
