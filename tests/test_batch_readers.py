@@ -216,3 +216,41 @@ def test_a_manifest_row_with_no_caseload_or_both_kinds_is_refused(tmp_path: Path
     code, _, stderr = run("batch", str(manifest), "--out", str(tmp_path / "out"))
     assert (code, stderr.strip()) == (2, ("Error: m.csv: row 2: both Annex A lists and a SEN2 return. Give one of "
                                          "them."))
+
+
+def test_a_seed_phrase_makes_each_areas_seed_from_its_own_caseload(tmp_path: Path) -> None:
+    """Agreed after the lists were sent, one phrase fixes every area's draw, each area's seed its
+    own (the phrase with its caseload's and rules' SHA-256), and anyone can check each as select would."""
+    folder = tmp_path / "areas"
+    folder.mkdir()
+    for seed, name in enumerate(("Eastshire", "Westshire"), start=1):
+        write_area(folder, name, 120, seed)
+    manifest = folder / "manifest.csv"
+    manifest.write_text("area,caseload,contacts,seed\nEastshire,Eastshire.csv,Eastshire_contacts.csv,\n"
+                        "Westshire,Westshire.csv,Westshire_contacts.csv,77\n")
+    out = tmp_path / "out"
+    code, _, stderr = run("batch", str(manifest), "--out", str(out), "--jobs", "1", "--sets", "1",
+                          "--seed-phrase", "07 19 23 41 44")
+    assert code == 0, stderr
+    east, west = (json.loads((out / area / "run.json").read_text()) for area in ("Eastshire", "Westshire"))
+    assert (east["params"]["seed_source"], east["params"]["seed_phrase"]) == ("phrase", "07 19 23 41 44")
+    assert (west["params"]["seed_source"], west["seed"]) == ("given", 77)  # the row's own seed wins
+    code, _, _ = run("select", str(folder / "Eastshire.csv"), "--contacts", str(folder / "Eastshire_contacts.csv"),
+                     "--sets", "1", "--seed-phrase", "07 19 23 41 44", "--out", str(tmp_path / "alone"))
+    alone = json.loads((tmp_path / "alone" / "run.json").read_text())
+    assert code == 0 and east["seed"] == alone["seed"]
+    assert summary_of(out)["seed"].tolist() == [str(east["seed"]), "77"]
+    assert east["cohorts"][0]["members"] == alone["cohorts"][0]["members"]
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--seed", "3"], "Error: give --seed or --seed-phrase, not both."),
+    (["--audit", "10"], "Error: an audit's draws are numbered from --seed; a phrase makes no draw to audit."),
+])
+def test_a_seed_phrase_with_a_seed_or_an_audit_is_refused(tmp_path: Path, extra: list[str], message: str) -> None:
+    folder = tmp_path / "areas"
+    folder.mkdir()
+    write_area(folder, "Eastshire", 120, 1)
+    code, _, stderr = run("batch", str(folder), "--out", str(tmp_path / "out"), "--seed-phrase", "x y", *extra)
+    assert code == 2 and message in stderr
+    assert not (tmp_path / "out").exists()

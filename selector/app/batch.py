@@ -254,8 +254,9 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
     row: dict[str, object] = {
         "area": item.name, "caseload": item.caseload_as_given or str(request.sources.caseload),
         "rules": item.rules_as_given or ("default" if request.rules_file is None else str(request.rules_file)),
-        # A secure random seed is drawn when the area's run starts: known only once it has.
-        "seed": "" if request.params.seed_source == "random" else request.params.seed,
+        # A secure random seed (or one from the phrase and the caseload read) is made when the area's run
+        # starts: known only once it has.
+        "seed": "" if request.params.seed_source in ("random", "phrase") else request.params.seed,
         "rows": "", "eligible": "", "status": "", "score": "", "bound": "", "exit_code": 0, "error": "",
         "run_folder": item.name,
     }

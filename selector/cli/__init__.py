@@ -21,7 +21,14 @@ from .. import __version__, app
 from ..contract.defaults import LOTTERY_WORK
 from ..contract.errors import CaseloadValidationError, InputError
 from ..contract.seeds import SEED_LIMIT
-from .options import caseload_options, existing_file, moved_options, output_formats, search_options
+from .options import (
+    caseload_options,
+    existing_file,
+    moved_options,
+    output_formats,
+    search_options,
+    seed_source,
+)
 from .show import (
     SelectorClickError,
     chances_range,
@@ -189,13 +196,7 @@ def select(sources: app.Sources, out: Path, rules_file: Path | None, size: int |
       selector select caseload.csv --contacts contacts.csv --seed-phrase "07 19 23 41 44" --out runs/week2
       selector select --list1 list1.csv --list2 list2.csv --contacts contacts.csv --out runs/annex
     """
-    if seed is not None and seed_phrase is not None:
-        raise click.UsageError("give --seed or --seed-phrase, not both.")
-    if seed_phrase is not None and not seed_phrase.strip():
-        raise click.BadParameter("the phrase is empty, so anyone could work out the draw in advance. Give the words "
-                                 "or numbers agreed after the list was sent.", param_hint="--seed-phrase")
-    source = "given" if seed is not None else "phrase" if seed_phrase is not None else "random"
-    params = app.SelectionParams(seed=seed or 0, seed_source=source, seed_phrase=seed_phrase or "",
+    params = app.SelectionParams(seed=seed or 0, seed_source=seed_source(seed, seed_phrase), seed_phrase=seed_phrase or "",
                                  time_limit_s=time_limit, workers=workers, sets=sets, max_overlap=max_overlap,
                                  relax=relax, slack=slack, lottery_work=lottery_work)
     result = app.select(app.SelectRequest(sources=sources, out=out, rules_file=rules_file, size=size, params=params,
@@ -391,6 +392,9 @@ def consent(run_dir: Path, child_id: str, state: str, note: str) -> None:
 @click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=None,
               help="Seed for rows without one (default: each area's run draws a secure random seed, recorded in "
                    "summary.csv and its run.json).")
+@click.option("--seed-phrase", default=None, metavar="TEXT",
+              help="For rows without a seed: each area's seed made from this phrase with its caseload's and "
+                   "rules' SHA-256 (as select's), so a phrase agreed after the lists were sent fixes every draw.")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True)
 @click.option("--relax", is_flag=True, help="Relax impossible rules in every area.")
 @click.option("--allow-missing-contact", is_flag=True)
@@ -418,8 +422,8 @@ def consent(run_dir: Path, child_id: str, state: str, note: str) -> None:
               metavar="UNITS", help="Work for making each area's lottery fairest (as select's).")
 @reports_errors
 def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...], seeds: str, sets: int,
-          max_overlap: int, seed: int | None, time_limit: float, relax: bool, allow_missing_contact: bool,
-          formats: str, force: bool, scheduler: str | None, audit_draws: int | None,
+          max_overlap: int, seed: int | None, seed_phrase: str | None, time_limit: float, relax: bool,
+          allow_missing_contact: bool, formats: str, force: bool, scheduler: str | None, audit_draws: int | None,
           establishments: Path | None, mapping: Path | None, as_of: dt.datetime | None,
           keep_column: tuple[str, ...], slack: float, lottery_work: float) -> None:
     """Run many areas (or scenarios) in parallel, with progress and a summary.csv.
@@ -447,9 +451,11 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
     if len(set(map(int, seed_list))) < len(seed_list):
         raise click.BadParameter(f"{seeds!r} names a seed twice; each seed is one run of every area.",
                                  param_hint="--seeds")
+    if seed_phrase is not None and audit_draws:
+        raise click.UsageError("an audit's draws are numbered from --seed; a phrase makes no draw to audit.")
     params = app.SelectionParams(seed=seed or 0, time_limit_s=time_limit, sets=sets, max_overlap=max_overlap,
-                                 relax=relax, seed_source="random" if seed is None else "given", slack=slack,
-                                 lottery_work=lottery_work)
+                                 relax=relax, seed_source=seed_source(seed, seed_phrase),
+                                 seed_phrase=seed_phrase or "", slack=slack, lottery_work=lottery_work)
     items = app.plan_batch(manifest, out, params, rules_variants=scenario_rules, seeds=tuple(map(int, seed_list)),
                            formats=output_formats(formats), allow_missing_contact=allow_missing_contact,
                            audit_draws=audit_draws or 0,

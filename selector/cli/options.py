@@ -104,6 +104,20 @@ def output_formats(value: str) -> tuple[str, ...]:
     return formats
 
 
+def seed_source(seed: int | None, seed_phrase: str | None) -> str:
+    """How the seed is made from the options: "given", "phrase" or "random" (the secure source).
+
+    Raises:
+        click.UsageError: both given; click.BadParameter: an empty phrase.
+    """
+    if seed is not None and seed_phrase is not None:
+        raise click.UsageError("give --seed or --seed-phrase, not both.")
+    if seed_phrase is not None and not seed_phrase.strip():
+        raise click.BadParameter("the phrase is empty, so anyone could work out the draw in advance. Give the words "
+                                 "or numbers agreed after the list was sent.", param_hint="--seed-phrase")
+    return "given" if seed is not None else "phrase" if seed_phrase is not None else "random"
+
+
 def search_options(command: F) -> F:
     """Options that shape the search, shared by select."""
     for decorator in reversed([
