@@ -196,8 +196,8 @@ def select(sources: app.Sources, out: Path, rules_file: Path | None, size: int |
       selector select caseload.csv --contacts contacts.csv --seed-phrase "07 19 23 41 44" --out runs/week2
       selector select --list1 list1.csv --list2 list2.csv --contacts contacts.csv --out runs/annex
     """
-    params = app.SelectionParams(seed=seed or 0, seed_source=seed_source(seed, seed_phrase), seed_phrase=seed_phrase or "",
-                                 time_limit_s=time_limit, workers=workers, sets=sets, max_overlap=max_overlap,
+    params = app.SelectionParams(seed=seed or 0, seed_source=seed_source(seed, seed_phrase),
+                                 seed_phrase=seed_phrase or "", time_limit_s=time_limit, workers=workers, sets=sets, max_overlap=max_overlap,
                                  relax=relax, slack=slack, lottery_work=lottery_work)
     result = app.select(app.SelectRequest(sources=sources, out=out, rules_file=rules_file, size=size, params=params,
                                           formats=output_formats(formats), force=force),
@@ -431,9 +431,10 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
     MANIFEST is a CSV with columns area, caseload (or list1 and/or list2: Annex A as two
     files; or sen2: a SEN2 return) and optional contacts, rules, seed, establishments,
     mapping, ap_urns, as_of (paths relative to it; a cell given wins over the option of the
-    same name), or a folder of caseloads (contacts from NAME_contacts.csv beside each). A caseload is read as `select` reads it: selector's columns, an Annex A workbook or a
-    SEN2 return's XML. An area that fails is reported in summary.csv and the others carry on.
-    Exit 0 when every area succeeded, 1 when any failed.
+    same name), or a folder of caseloads (contacts from NAME_contacts.csv beside each). A
+    caseload is read as `select` reads it: selector's columns, an Annex A workbook, or a SEN2
+    return (its XML, or a folder of one CSV per module). An area that fails is reported in
+    summary.csv and the others carry on. Exit 0 when every area succeeded, 1 when any failed.
 
     \b
     Example:
