@@ -197,8 +197,8 @@ def select(sources: app.Sources, out: Path, rules_file: Path | None, size: int |
       selector select --list1 list1.csv --list2 list2.csv --contacts contacts.csv --out runs/annex
     """
     params = app.SelectionParams(seed=seed or 0, seed_source=seed_source(seed, seed_phrase),
-                                 seed_phrase=seed_phrase or "", time_limit_s=time_limit, workers=workers, sets=sets, max_overlap=max_overlap,
-                                 relax=relax, slack=slack, lottery_work=lottery_work)
+                                 seed_phrase=seed_phrase or "", time_limit_s=time_limit, workers=workers, sets=sets,
+                                 max_overlap=max_overlap, relax=relax, slack=slack, lottery_work=lottery_work)
     result = app.select(app.SelectRequest(sources=sources, out=out, rules_file=rules_file, size=size, params=params,
                                           formats=output_formats(formats), force=force),
                         progress=stage_line if (sys.stderr.isatty() if progress is None else progress) else None)
