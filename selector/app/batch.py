@@ -95,7 +95,8 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
                          ap_urns=absolute(given.ap_urns))
     if manifest.is_dir():  # the extract kept beside the areas is not an area
         helpers = {Path(os.path.realpath(path)) for path in batch_wide.files}
-        rows = [row for row in rows if Path(os.path.realpath(base / row.get("caseload", row.get("sen2", "")))) not in helpers]
+        rows = [row for row in rows
+                if Path(os.path.realpath(base / row.get("caseload", row.get("sen2", "")))) not in helpers]
         if not rows:
             raise InputError(f"{manifest}: no caseload files in this folder besides the files given to help read "
                              "them.", "empty_batch")
@@ -147,8 +148,8 @@ def _row_options(batch_wide: ReadOptions, record: dict[str, str],
     def file(name: str) -> Path | None:
         return path_of(record[name]) if str(record.get(name, "")).strip() else getattr(batch_wide, name)
 
-    options = replace(batch_wide, establishments=file("establishments"), mapping=file("mapping"), ap_urns=file("ap_urns"),
-                      list1=file("list1"), list2=file("list2"), sen2=file("sen2"))
+    options = replace(batch_wide, establishments=file("establishments"), mapping=file("mapping"),
+                      ap_urns=file("ap_urns"), list1=file("list1"), list2=file("list2"), sen2=file("sen2"))
     as_of = str(record.get(AS_OF_COLUMN, "")).strip()
     return replace(options, as_of=dt.date.fromisoformat(as_of)) if as_of else options  # checked by _manifest_rows
 
@@ -178,7 +179,8 @@ def _manifest_rows(manifest: Path) -> tuple[list[dict[str, str]], Path]:
                 continue
             if path.is_dir():  # a SEN2 return as one CSV per module; other folders are not areas
                 if (path / SEN2_MODULES_FILE).is_file():
-                    rows.append({"area": path.name, "sen2": path.name, "contacts": _contacts_beside(manifest, path.name)})
+                    rows.append({"area": path.name, "sen2": path.name,
+                                 "contacts": _contacts_beside(manifest, path.name)})
                 continue
             if path.suffix.lower() not in CASELOAD_SUFFIXES or path.stem.endswith("_contacts"):
                 continue
