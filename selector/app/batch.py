@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..contract.errors import CaseloadValidationError, InputError, SelectorError
 from ..contract.failures import FAILURE_COLUMNS, failure_line
+from ..contract.identifiers import identifier_kind
 from ..contract.seeds import SEED_LIMIT
 from ..io.folders import output_lock, staged_folder
 from ..io.options import ReadOptions
@@ -139,6 +140,20 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
                               + (f" and seed {seed}" if seeds else ""))
     _refuse_shared_folders(manifest, items, labels)
     return items
+
+
+def kept_columns_said(keep_columns: tuple[str, ...]) -> list[str]:
+    """What a batch says once about the columns outside the contract it keeps in every area: which,
+    and those whose header looks like a child's identifier (each area's run warns the same)."""
+    if not keep_columns:
+        return []
+    lines = ["Kept outside the data contract in every area, as you asked: " + ", ".join(keep_columns)]
+    identifying = [header for header in keep_columns if identifier_kind(header)]
+    if identifying:
+        lines.append(f"Warning: {', '.join(identifying)}: column(s) that look like a child's identifier are kept "
+                     "because you asked; they will appear in every area's outputs. Keep them only if they identify "
+                     "no child.")
+    return lines
 
 
 def _row_options(batch_wide: ReadOptions, record: dict[str, str],

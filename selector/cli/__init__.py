@@ -463,6 +463,8 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
                            read_options=app.ReadOptions(establishments=establishments, mapping=mapping,
                                                         as_of=as_of.date() if as_of else None),
                            keep_columns=keep_column)
+    for line in app.kept_columns_said(keep_column):
+        click.echo(line, err=True)
     from ..batch import dask_cluster, process_pool  # processes or a cluster only for a batch
 
     run_many = dask_cluster(scheduler, progress_bar) if scheduler else process_pool(jobs, progress_bar)
