@@ -253,6 +253,7 @@ def test_a_seed_phrase_makes_each_areas_seed_from_its_own_caseload(tmp_path: Pat
 @pytest.mark.parametrize(("extra", "message"), [
     (["--seed", "3"], "Error: give --seed or --seed-phrase, not both."),
     (["--audit", "10"], "Error: an audit's draws are numbered from --seed; a phrase makes no draw to audit."),
+    (["--seeds", "1,2"], "Error: give --seeds or --seed-phrase, not both: each seed of --seeds is a run of every area."),
 ])
 def test_a_seed_phrase_with_a_seed_or_an_audit_is_refused(tmp_path: Path, extra: list[str], message: str) -> None:
     folder = tmp_path / "areas"

@@ -454,6 +454,8 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
                                  param_hint="--seeds")
     if seed_phrase is not None and audit_draws:
         raise click.UsageError("an audit's draws are numbered from --seed; a phrase makes no draw to audit.")
+    if seed_phrase is not None and seed_list:
+        raise click.UsageError("give --seeds or --seed-phrase, not both: each seed of --seeds is a run of every area.")
     params = app.SelectionParams(seed=seed or 0, time_limit_s=time_limit, sets=sets, max_overlap=max_overlap,
                                  relax=relax, seed_source=seed_source(seed, seed_phrase),
                                  seed_phrase=seed_phrase or "", slack=slack, lottery_work=lottery_work)
