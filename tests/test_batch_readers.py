@@ -1,6 +1,7 @@
-"""selector batch reads every caseload `select` reads: a SEN2 return's XML in a folder of areas,
-with the establishments extract given once for the batch, and a manifest's own columns on how
-to read its area (establishments, mapping, ap_urns, as_of)."""
+"""selector batch reads every caseload `select` reads and takes select's options for every area:
+SEN2 returns (XML, or a folder of module CSVs) with the establishments extract given once, Annex
+A as two files, a manifest's own columns on how to read its area (establishments, mapping,
+ap_urns, as_of), and the slack, lottery work, columns kept and seed phrase."""
 
 from __future__ import annotations
 
@@ -13,10 +14,9 @@ import pandas as pd
 import pytest
 
 from selector import app
-from tests.conftest import run
+from tests.conftest import SAMPLE, run
 from tests.test_batch import write_area
 
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 EXTRACT = SAMPLE / "annex_a" / "establishments.csv"
 SEN2_RULES = SAMPLE / "sen2" / "rules.toml"  # the default rules less "at least 2 at SEN support"
 
