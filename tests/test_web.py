@@ -3,6 +3,7 @@ default, and the whole flow in a real browser (Playwright driving Debian's Chrom
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -597,6 +598,29 @@ def test_carrying_on_refuses_other_files_a_changed_download_and_a_zip_that_is_no
     response = client.post("/carry-on", data={"csrf_token": client.application.config["CSRF_TOKEN"]},
                            content_type="multipart/form-data")
     assert response.status_code == 400 and "Choose the run folder&#39;s zip" in response.get_data(as_text=True)
+
+
+def test_carrying_on_says_when_the_check_ran_out_of_time_here(  # type: ignore[no-untyped-def]
+        client, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The run finished within its time limit; the check redoing it on this (busy) machine did
+    # not. The download is not called changed: the inspector is told to try again.
+    import selector.app.verify as verifying
+
+    sid = upload(client).headers["Location"].rsplit("/", 1)[1]
+    post(client, f"/s/{sid}/choose", default_form(sets="1"))
+    wait_for_result(client, sid)
+    archive = client.get(f"/s/{sid}/download").data
+    choose = verifying.choose
+
+    def redone_on_a_busy_machine(*args: object, **kwargs: object) -> object:
+        solution = choose(*args, **kwargs)
+        return dataclasses.replace(solution, lottery=dataclasses.replace(solution.lottery, reproducible=False))
+
+    monkeypatch.setattr(verifying, "choose", redone_on_a_busy_machine)
+    text = carry_on(client, archive).get_data(as_text=True)
+    assert ("selector-run: the check of the download ran out of time on this machine (the run finished within its "
+            "time limit, its redo here did not).") in text
+    assert "Try again when the machine is less busy." in text and "is not the run its inputs give" not in text
 
 
 def test_carrying_on_reads_only_what_was_uploaded(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -57,6 +57,8 @@ class Verification:
         redone: the run was redone and compared (False: only the recorded hashes were checked).
         limits: what could not be checked, in words.
         caseload, solution: the run as redone (what the folder was compared with).
+        redo_cut_short: the run finished within its time limit and the redo did not, so a
+            difference may be the machine's, not the folder's.
     """
 
     run_dir: Path
@@ -66,6 +68,7 @@ class Verification:
     limits: tuple[str, ...] = ()
     caseload: Caseload | None = None
     solution: Solution | None = None
+    redo_cut_short: bool = False
 
     @property
     def verified(self) -> bool:
@@ -83,7 +86,8 @@ def verify_run(request: VerifyRequest) -> Verification:
     differences = _recorded_hashes(request.run_dir, record)
     previous_dir = request.run_dir.parent / record.replaced.from_run if record.replaced is not None else None
     limits = []
-    if any(c.status != "OPTIMAL" for c in record.cohorts) or not record.lottery.get("reproducible", True):
+    cut_short = any(c.status != "OPTIMAL" for c in record.cohorts) or not record.lottery.get("reproducible", True)
+    if cut_short:
         limits.append("the time limit cut the original search short, so the run cannot be redone exactly; "
                       "differences below may come from that")
     sources = recorded_sources(record, request.caseload, request.contacts, request.moved, request.run_dir)
@@ -125,6 +129,12 @@ def verify_run(request: VerifyRequest) -> Verification:
         # The recorded seed, as given: a random one is not drawn again.
         rules = rules_from_dict(record.rules, source=f"{request.run_dir}/{RUN_RECORD_NAME}")
         solution = replace(choose(caseload, rules, replace(params, seed_source="given"), reuse=False), params=params)
+    redo_cut_short = not cut_short and _cut_short(solution)
+    if redo_cut_short:
+        # The run finished within its time limit but the redo did not (a slower or busier
+        # machine): without this, a run that is fine reads as tampered with.
+        limits.append("the time limit cut the redone search short on this machine (the original finished within "
+                      "it), so differences below may come from that; verify again when the machine is less busy")
     as_recorded = _as_recorded(record, sources)
     with tempfile.TemporaryDirectory(prefix="selector-verify-") as folder:
         # The calls recorded since the folder was written, as `consent` writes them (contacts.csv
@@ -144,7 +154,14 @@ def verify_run(request: VerifyRequest) -> Verification:
                 break
         differences += found
         compared = sum(1 for _ in again.iterdir())
-    return Verification(request.run_dir, tuple(differences), compared, True, tuple(limits), caseload, solution)
+    return Verification(request.run_dir, tuple(differences), compared, True, tuple(limits), caseload, solution,
+                        redo_cut_short)
+
+
+def _cut_short(solution: Solution) -> bool:
+    """Whether the wall clock, not the work, ended some search of a solution."""
+    return (any(c.status != "OPTIMAL" for c in solution.cohorts)
+            or (solution.lottery is not None and not solution.lottery.reproducible))
 
 
 def _as_recorded(record: RunRecord, sources: Sources) -> Sources | None:

@@ -96,6 +96,10 @@ def carry_on(request: VerifyRequest, only_given: bool = False) -> Week:
     if only_given:
         _all_given(record, request)
     checked = verify_run(request)
+    if not checked.verified and checked.redo_cut_short:
+        raise InputError(f"{request.run_dir.name}: the check of the download ran out of time on this machine (the "
+                         "run finished within its time limit, its redo here did not).", "not_verified",
+                         fix="Try again when the machine is less busy.")
     if not checked.verified or checked.caseload is None or checked.solution is None:
         first = checked.differences[0] if checked.differences else "it could not be redone"
         raise InputError(f"{request.run_dir.name}: the run folder is not the run its inputs give ({first}).",
