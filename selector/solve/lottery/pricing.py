@@ -255,7 +255,7 @@ class Pricing:
         # Discovery's whole-caseload search, one long search without probing: probing alone
         # took more than the short search's work (at 12,400 rows, 0.27 s spent for no answer,
         # then 1.3 s before the search began), and without it cohorts of 4 or 5 found every
-        # child 1.3-4x sooner, and found some that the probing search gave up on
+        # child up to 3.5x sooner, and found some that the probing search gave up on
         # (benchmarks/lottery.md). Cohorts of 6 rarely get this far.
         for work in (PRICING_DETERMINISTIC_TIME,) if discovering else (QUICK_DETERMINISTIC_TIME,
                                                                          PRICING_DETERMINISTIC_TIME):
