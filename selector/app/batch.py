@@ -242,7 +242,8 @@ def _contacts_beside(folder: Path, area: str) -> str:
 
 
 def _first_file(record: dict[str, str]) -> str:
-    """The caseload a manifest row names, or its first Annex A list ("" when none)."""
+    """The caseload a manifest row names: its file, its first Annex A list or its SEN2 return ("" when
+    none)."""
     return next((record[c].strip() for c in CASELOAD_COLUMNS if record.get(c, "").strip()), "")
 
 
