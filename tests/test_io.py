@@ -165,6 +165,17 @@ def test_a_row_with_more_values_than_headers_is_refused_with_its_row(tmp_path: P
                                  "Give the extra column a header, or remove the extra separators from that row.")
 
 
+def test_a_first_row_too_long_for_headers_is_refused_not_a_traceback(tmp_path: Path) -> None:
+    # A file with no line break in its first 200,000 characters (a binary export renamed .csv, or
+    # one cell of free text): Python's csv reader stops at 128 KB per cell.
+    path = tmp_path / "list.csv"
+    path.write_text("a" * 200_000 + "\n1\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_table(path)
+    assert str(caught.value) == ("list.csv: row 1 cannot be read as the column headers (field larger than field limit "
+                                 "(131072)). Check that this is the exported list, with the column names on row 1.")
+
+
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
 def test_a_title_above_the_headers_is_refused_naming_the_row_with_the_headers(tmp_path: Path, kind: str) -> None:
     # A report's title in row 1 and a blank row 2: the headers are on row 3.

@@ -171,7 +171,11 @@ def _read_csv(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     text = _decode(path.name, data)
     first_line = text.split("\n", 1)[0]
     # pandas would rename a repeated header (postcode, postcode.1) and let the copy through.
-    header = next(csv.reader([first_line.rstrip("\r")], delimiter=_delimiter(first_line)), [])
+    try:
+        header = next(csv.reader([first_line.rstrip("\r")], delimiter=_delimiter(first_line)), [])
+    except csv.Error as exc:  # a header cell longer than the csv module takes (128 KB): no header row
+        raise InputError(f"{path.name}: row 1 cannot be read as the column headers ({exc}). Check that this is the "
+                         "exported list, with the column names on row 1.", "bad_csv") from exc
     _normalised_unique(path.name, [h for h in header if h.strip()])
     frame = _read_plain_csv(text, _delimiter(first_line), header)
     if frame is not None:
