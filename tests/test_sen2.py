@@ -5,8 +5,10 @@ root and an unknown module are refused with a clear error."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -183,3 +185,86 @@ def test_side_files_in_the_csv_form_are_skipped(tmp_path: Path) -> None:
     loaded = load_caseload(None, SEN2 / "contacts.csv", annex=ReadOptions(sen2=folder, as_of=dt.date(2026, 1, 15),
                                                                           establishments=GIAS))
     assert loaded.frame[COLUMNS].values.tolist() == EXPECTED
+
+
+def _zipped(tmp_path: Path, members: dict[str, bytes], name: str = "return.zip", password: bool = False) -> Path:
+    """A zip of these members (name in the zip -> bytes)."""
+    import zipfile
+
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+    if password:  # the zip module writes no encrypted member: mark each one as the encrypting tools do
+        raw = bytearray(path.read_bytes())
+        for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+            start = 0
+            while (start := raw.find(signature, start)) >= 0:
+                raw[start + flags_at] |= 0x1
+                start += 4
+        path.write_bytes(bytes(raw))
+    return path
+
+
+SAMPLE_MODULES = {path.name: path.read_bytes() for path in sorted((SEN2 / "csv").iterdir())}
+
+
+@pytest.mark.parametrize("folder", ["", "csv/"], ids=["flat", "the-folder-zipped"])
+def test_the_module_csvs_in_a_zip_read_as_the_folder_does(tmp_path: Path, folder: str) -> None:
+    # The page cannot upload a folder: the same modules in a zip (as made of the files, or of the
+    # folder itself, with macOS's side folder) give the children worked by hand above.
+    members = {folder + name: data for name, data in SAMPLE_MODULES.items()}
+    members["__MACOSX/csv/._person.csv"] = b"\x00\x05\x16\x07"
+    zipped = _zipped(tmp_path, members)
+    loaded = load_caseload(None, SEN2 / "contacts.csv", annex=ReadOptions(sen2=zipped, as_of=dt.date(2026, 1, 15),
+                                                                          establishments=GIAS))
+    assert loaded.frame[COLUMNS].values.tolist() == EXPECTED
+    assert not list(Path(tempfile.gettempdir()).glob("selector-sen2-*"))  # unpacked only while read
+
+
+def test_a_zip_given_as_the_caseload_selects_and_verifies(tmp_path: Path) -> None:
+    zipped = _zipped(tmp_path, SAMPLE_MODULES, name="sen2 modules.zip")
+    out = tmp_path / "run"
+    code, stdout, stderr = run("select", str(zipped), "--as-of", "2026-01-15", "--contacts", str(SEN2 / "contacts.csv"),
+                               "--establishments", str(GIAS), "--rules", str(SEN2 / "rules.toml"), "--out", str(out),
+                               "--seed", "3")
+    assert code == 0, stderr
+    assert stderr.startswith("sen2 modules.zip: 7 rows read, 7 eligible") and "Cohort 1: score 52" in stdout
+    record = json.loads((out / "run.json").read_text())
+    assert hashlib.sha256(zipped.read_bytes()).hexdigest() in json.dumps(record)
+    assert run("verify", str(out))[0] == 0
+    assert not [i for i in IDENTIFIERS if i in everything_written(out) + stdout + stderr]
+    assert run("replace", str(out), "--decline", "NS0002")[0] == 0  # the zip read again, to its SHA-256
+
+
+@pytest.mark.parametrize(("members", "password", "message"), [
+    (None, False, "cannot be read as a zip (File is not a zip file). Make the zip again from the module CSVs."),
+    ({"person.csv": SAMPLE_MODULES["person.csv"]}, True,
+     "the zip is password-protected. Make it again without a password."),
+    ({"a/person.csv": SAMPLE_MODULES["person.csv"], "b/person.csv": SAMPLE_MODULES["person.csv"]}, False,
+     "holds person.csv more than once (in different folders). Put one CSV per module in the zip."),
+    ({"person.csv": SAMPLE_MODULES["person.csv"], "requests.csv": SAMPLE_MODULES["requests.csv"]}, False,
+     ("no active_plans.csv, placement_detail.csv, sen_need.csv: a SEN2 return in CSV form is a zip of one CSV per "
+      "module")),
+], ids=["not-a-zip", "password", "two-of-one-name", "modules-missing"])
+def test_a_zip_that_is_not_a_return_is_refused_with_a_clear_error(
+        tmp_path: Path, members: dict[str, bytes] | None, password: bool, message: str) -> None:
+    zipped = tmp_path / "return.zip"
+    if members is None:
+        zipped.write_bytes(SAMPLE_MODULES["person.csv"])
+    else:
+        zipped = _zipped(tmp_path, members, password=password)
+    code, _, stderr = run("validate", str(zipped), "--establishments", str(GIAS))
+    assert code == 2 and stderr.startswith(f"Error: return.zip: {message}"), stderr
+    assert not list(Path(tempfile.gettempdir()).glob("selector-sen2-*"))
+
+
+def test_a_zip_that_unpacks_to_far_more_than_a_return_is_refused(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # 1 MB of zeros weighs 1 KB zipped; the reader stops at its limit (here 100 KB), not at what the zip declares.
+    from selector.io import sen2
+
+    monkeypatch.setattr(sen2, "ZIP_UNPACKED_MOST", 100_000)
+    zipped = _zipped(tmp_path, {"person.csv": b"0" * 1_000_000})
+    code, _, stderr = run("validate", str(zipped))
+    assert code == 2 and stderr.startswith("Error: return.zip: unpacks to more than"), stderr

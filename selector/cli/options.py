@@ -50,7 +50,7 @@ def caseload_options(command: F) -> F:
         click.option("--establishments", type=existing_file, default=None, metavar="FILE",
                      help="A Get Information About Schools extract: setting type from each child's URN."),
         click.option("--sen2", type=click.Path(path_type=Path), default=None, metavar="FILE.xml|DIR",
-                     help="A SEN2 return as the caseload: the XML, or a folder of one CSV per module."),
+                     help="A SEN2 return as the caseload: the XML, or one CSV per module in a folder or a .zip."),
         click.option("--keep-column", multiple=True, metavar="HEADER",
                      help="Carry a column outside the data contract into the outputs (repeatable). Every "
                           "other such column is left out as the file is read; validate lists them."),

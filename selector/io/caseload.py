@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .establishments import Establishments
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+SEN2_SUFFIXES = (".xml", ".zip")  # a SEN2 return: its XML, or its module CSVs in a zip
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def read_caseload_table(path: Path | None, sheet: str | None, options: ReadOptio
         InputError: no caseload given, or a file cannot be read.
         CaseloadValidationError: the Annex A lists or the SEN2 return have problems (every one).
     """
-    sen2 = options.sen2 or (path if path is not None and path.suffix.lower() == ".xml" else None)
+    sen2 = options.sen2 or (path if path is not None and path.suffix.lower() in SEN2_SUFFIXES else None)
     if sen2 is not None:
         from .mapping import load_mapping
         from .sen2 import read_sen2

@@ -19,7 +19,7 @@ class ReadOptions:
         ap_urns: a file of AP settings' URNs (the lists carry no AP flag).
         as_of: the date ages are taken at from dates of birth (default today).
         establishments: a Get Information About Schools extract: setting type from the URN.
-        sen2: a SEN2 return (.xml, or a folder of one CSV per module).
+        sen2: a SEN2 return (.xml, or one CSV per module in a folder or a .zip).
     """
 
     list1: Path | None = None

@@ -1,5 +1,6 @@
 """The SEN2 person-level return read as a caseload: the XML an area submits to the Department
-for Education, or the same modules as one CSV each (the form sector tools use).
+for Education, or the same modules as one CSV each (the form sector tools use), in a folder or
+in a .zip (which the web page can upload, as it cannot a folder).
 
 Each child with an active plan becomes a row: plan status EHCP, the primary need from the
 rank-1 SEN need (rank 2 is the secondary need), the age in whole years at the reference date,
@@ -16,6 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
+import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +50,9 @@ SEN_SETTINGS: dict[str, str] = {
 # Older returns and some tools write these for the codes of the contract.
 NEED_SYNONYMS = {"PLD": "SPLD"}
 PERSON_FIELDS = ("PersonID", "PersonBirthDate", "UPN", "UniqueLearnerNumber", "Forename", "Surname")
+# The module CSVs in a .zip: a return of a million children is a few hundred MB; more than this
+# unpacked is refused before it fills the disk (a "zip bomb" unpacks to far more than it weighs).
+ZIP_UNPACKED_MOST = 4 * 1024**3
 
 
 @dataclass(frozen=True)
@@ -59,19 +66,27 @@ class Sen2Result:
 
 def read_sen2(path: Path, as_of: dt.date | None, settings: dict[str, str] | None = None,
               establishments: Establishments | None = None) -> Sen2Result:
-    """Read a SEN2 return: an .xml file, or a folder of module CSVs.
+    """Read a SEN2 return: an .xml file, or module CSVs in a folder or a .zip.
 
     Args:
         as_of: the date ages are taken at; None takes the return's reference date.
         settings: SEN setting code -> setting type (the defaults when None).
 
     Raises:
-        InputError: unreadable, unsafe or malformed XML, a wrong root, an unknown module.
+        InputError: unreadable, unsafe or malformed XML, a wrong root, an unknown module, a damaged
+            or password-protected zip.
         CaseloadValidationError: every problem in the children's records, by person and field.
     """
     path = Path(path)
     if path.is_dir():
         modules, sha256, reference = _read_csv_modules(path), _folder_sha256(path), None
+    elif path.suffix.lower() == ".zip":
+        data = _read_bytes(path)
+        # Unpacked into a folder of its own for the module reader, removed however the read ends.
+        with tempfile.TemporaryDirectory(prefix="selector-sen2-") as folder:
+            _unpack_modules(path.name, data, Path(folder))
+            modules = _read_csv_modules(Path(folder), shown=path.name, packed=True)
+        sha256, reference = hashlib.sha256(data).hexdigest(), None
     else:
         data = _read_bytes(path)
         modules, reference = _read_xml(path.name, data)
@@ -183,9 +198,45 @@ KEYS = {"person": ("person_id",), "requests": ("requests_id", "person_id"),
 REQUIRED_FILES = ("person", "requests", "active_plans", "placement_detail", "sen_need")
 
 
-def _read_csv_modules(folder: Path) -> dict[str, pd.DataFrame]:
+def _unpack_modules(name: str, data: bytes, folder: Path) -> None:
+    """The files of a .zip of module CSVs, into `folder` by their own names (a zip made of the
+    folder itself holds them one folder down; hidden and side files are skipped).
+
+    Raises:
+        InputError: not a zip or damaged, password-protected, two files of one name, or more
+            than ZIP_UNPACKED_MOST unpacked.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
+        files = [(m, m.filename.replace("\\", "/").rsplit("/", 1)[-1]) for m in members]
+        files = [(m, base) for m, base in files if base and not base.startswith((".", "~$"))]
+        if any(m.flag_bits & 0x1 for m, _base in files):
+            raise InputError(f"{name}: the zip is password-protected. Make it again without a password.",
+                             "encrypted_zip")
+        bases = [base.lower() for _m, base in files]
+        twice = sorted({base for _m, base in files if bases.count(base.lower()) > 1})
+        if twice:
+            raise InputError(f"{name}: holds {', '.join(twice)} more than once (in different folders). Put one CSV "
+                             "per module in the zip.", "bad_sen2")
+        left = ZIP_UNPACKED_MOST
+        for member, base in files:
+            with archive.open(member) as source:
+                content = source.read(left + 1)  # the sizes the zip declares may lie
+            left -= len(content)
+            if left < 0:
+                raise InputError(f"{name}: unpacks to more than {ZIP_UNPACKED_MOST // 1024**3} GB, far more than a "
+                                 "SEN2 return's module CSVs. Check that it is the right file.", "zip_too_large")
+            (folder / base).write_bytes(content)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError) as exc:
+        raise InputError(f"{name}: cannot be read as a zip ({exc}). Make the zip again from the module CSVs.",
+                         "bad_zip") from exc
+
+
+def _read_csv_modules(folder: Path, shown: str | None = None, packed: bool = False) -> dict[str, pd.DataFrame]:
     """One CSV per module, named after it (person.csv, active_plans.csv, ...); rows linked by
-    person_id, requests_id and active_plans_id columns."""
+    person_id, requests_id and active_plans_id columns. `shown` names the folder (or the zip it
+    was unpacked from, when `packed`) in messages."""
     found: dict[str, pd.DataFrame] = {m: pd.DataFrame() for m in MODULES}
     files = sorted(p for p in folder.iterdir()
                    if p.is_file() and p.suffix.lower() in (".csv", ".xlsx", ".parquet") and not is_side_file(p))
@@ -207,10 +258,11 @@ def _read_csv_modules(folder: Path) -> dict[str, pd.DataFrame]:
     present = {_module_of(path) for path in files}
     absent = [m for m in REQUIRED_FILES if m not in present]
     if absent:
-        raise InputError(f"{folder.name}: no {', '.join(m + '.csv' for m in absent)}: a SEN2 return in CSV form is a "
-                         "folder of one CSV per module, and every child's person, plan, placement and need come from "
-                         f"{', '.join(m + '.csv' for m in REQUIRED_FILES)}. Export them all from the return into this "
-                         "folder.", "not_sen2" if "person" in absent else "bad_sen2")
+        where = "zip" if packed else "folder"
+        raise InputError(f"{shown or folder.name}: no {', '.join(m + '.csv' for m in absent)}: a SEN2 return in CSV "
+                         f"form is a {where} of one CSV per module, and every child's person, plan, placement and need "
+                         f"come from {', '.join(m + '.csv' for m in REQUIRED_FILES)}. Export them all from the return "
+                         f"into this {where}.", "not_sen2" if "person" in absent else "bad_sen2")
     person = found["person"]
     person["person_number"] = person["_row"]
     return found
