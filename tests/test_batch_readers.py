@@ -40,6 +40,9 @@ def test_a_folder_runs_its_sen2_returns_with_the_extract_given_once(tmp_path: Pa
     # is not an area.
     shutil.copytree(SAMPLE / "sen2" / "csv", folder / "Southshire")
     shutil.copy(SAMPLE / "sen2" / "contacts.csv", folder / "Southshire_contacts.csv")
+    # And zipped (as the page takes it).
+    shutil.make_archive(str(folder / "Northshire"), "zip", SAMPLE / "sen2" / "csv")
+    shutil.copy(SAMPLE / "sen2" / "contacts.csv", folder / "Northshire_contacts.csv")
     (folder / "notes").mkdir()
     (folder / "notes" / "minutes.csv").write_text("a,b\n1,2\n")
     # The extract and mapping kept beside the areas, as an analyst would: they are not areas.
@@ -51,13 +54,14 @@ def test_a_folder_runs_its_sen2_returns_with_the_extract_given_once(tmp_path: Pa
                                "--establishments", str(extract), "--mapping", str(mapping), "--as-of", "2026-11-02",
                                "--scenario-rules", str(SEN2_RULES))
     assert code == 0, stderr
-    assert stdout.splitlines()[-1] == f"3 of 3 runs succeeded; summary in {out / 'summary.csv'}"
+    assert stdout.splitlines()[-1] == f"4 of 4 runs succeeded; summary in {out / 'summary.csv'}"
     summary = summary_of(out)
     # The return is an area of its own (it used to be passed over without a word).
     assert summary[["area", "caseload", "status", "rows"]].values.tolist() == [
         ["Eastshire__rules", str(folder / "Eastshire.csv"), "OPTIMAL", "150"],
-        ["Southshire__rules", str(folder / "Southshire"), "OPTIMAL", summary["rows"].iloc[2]],
-        ["Westshire__rules", str(folder / "Westshire.xml"), "OPTIMAL", summary["rows"].iloc[2]]]
+        ["Northshire__rules", str(folder / "Northshire.zip"), "OPTIMAL", summary["rows"].iloc[3]],
+        ["Southshire__rules", str(folder / "Southshire"), "OPTIMAL", summary["rows"].iloc[3]],
+        ["Westshire__rules", str(folder / "Westshire.xml"), "OPTIMAL", summary["rows"].iloc[3]]]
     south = json.loads((out / "Southshire__rules" / "run.json").read_text())
     assert south["input"]["options"]["annex_a"]["sen2"] == str(folder / "Southshire")
     record = json.loads((out / "Westshire__rules" / "run.json").read_text())

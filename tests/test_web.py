@@ -394,15 +394,22 @@ def test_the_page_reads_the_lists_with_a_mapping_an_extract_or_ap_urns(  # type:
     assert str(client.application.config["SELECTOR_WORKDIR"]) not in text
 
 
+@pytest.mark.parametrize("form", ["xml", "zip"])
 def test_a_sen2_return_is_read_with_the_extract_and_its_download_verifies(  # type: ignore[no-untyped-def]
-        client, tmp_path: Path) -> None:
+        client, tmp_path: Path, form: str) -> None:
     sen2, extract = SAMPLE / "sen2", SAMPLE / "annex_a" / "establishments.csv"
-    assert 'accept=".csv,.xlsx,.parquet,.xml"' in client.get("/").get_data(as_text=True)
+    returned = sen2 / "return.xml"
+    if form == "zip":  # the module CSVs, zipped: a page cannot upload their folder
+        returned = tmp_path / "modules.zip"
+        with zipfile.ZipFile(returned, "w") as archive:
+            for module in (sen2 / "csv").iterdir():
+                archive.write(module, module.name)
+    assert 'accept=".csv,.xlsx,.parquet,.xml,.zip"' in client.get("/").get_data(as_text=True)
     # Without the extract, placements given by URN only have no setting type: the page says where to give it.
-    text = upload(client, sen2 / "return.xml", sen2 / "contacts.csv").get_data(as_text=True)
+    text = upload(client, returned, sen2 / "contacts.csv").get_data(as_text=True)
     assert "a placement given by URN only: its setting type is unknown" in text
     assert "Upload with the list the establishments extract" in text
-    response = upload(client, sen2 / "return.xml", sen2 / "contacts.csv", establishments=extract,
+    response = upload(client, returned, sen2 / "contacts.csv", establishments=extract,
                       rules=sen2 / "rules.toml")
     assert response.status_code == 303, response.get_data(as_text=True)
     sid = response.headers["Location"].rsplit("/", 1)[1]
@@ -410,7 +417,7 @@ def test_a_sen2_return_is_read_with_the_extract_and_its_download_verifies(  # ty
     assert ids_in(wait_for_result(client, sid))
     zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data)).extractall(tmp_path)
     folder = tmp_path / "selector-run"
-    given = ["--caseload", str(sen2 / "return.xml"), "--contacts", str(sen2 / "contacts.csv")]
+    given = ["--caseload", str(returned), "--contacts", str(sen2 / "contacts.csv")]
     missing = CliRunner().invoke(main, ["verify", str(folder), *given])
     assert missing.exit_code == 2 and "establishments.csv: " in missing.output
     done = CliRunner().invoke(main, ["verify", str(folder), *given, "--establishments", str(extract)])

@@ -100,13 +100,13 @@ def test_an_inspectors_week_in_the_browser(page: Any, tmp_path: Path) -> None:
 
     bad = tmp_path / "bad.csv"  # a code no contract knows, in one row
     bad.write_text((SAMPLE / "caseload.csv").read_text().replace(",ASD,", ",AUT,", 1))
-    page.get_by_label("Caseload (CSV, XLSX, Parquet or a SEN2 return's XML)").set_input_files(str(bad))
+    page.get_by_label("Caseload (CSV, XLSX, Parquet or a SEN2 return)").set_input_files(str(bad))
     page.get_by_role("button", name="Upload and check").click()
     page.get_by_text("The caseload needs fixing").wait_for()
     no_axe_violations(page, "the caseload needs fixing")
     page.get_by_role("link", name="Start again").click()
 
-    page.get_by_label("Caseload (CSV, XLSX, Parquet or a SEN2 return's XML)").set_input_files(str(SAMPLE / "caseload.csv"))
+    page.get_by_label("Caseload (CSV, XLSX, Parquet or a SEN2 return)").set_input_files(str(SAMPLE / "caseload.csv"))
     page.get_by_label("Practitioners' contacts (CSV, XLSX or Parquet)").set_input_files(str(SAMPLE / "contacts.csv"))
     page.get_by_role("button", name="Upload and check").click()
     page.get_by_text("3000 rows, 2985 eligible").wait_for()

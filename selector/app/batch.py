@@ -29,7 +29,8 @@ from .loading import Sources
 from .selection import SelectRequest, select
 
 CONTACTS_SUFFIXES = {".csv", ".xlsx", ".parquet"}
-CASELOAD_SUFFIXES = CONTACTS_SUFFIXES | {".xml"}  # .xml: a SEN2 return, read as `select` reads one
+# .xml, and .zip of module CSVs: a SEN2 return, read as `select` reads one
+CASELOAD_SUFFIXES = CONTACTS_SUFFIXES | {".xml", ".zip"}
 # A manifest's optional column: the date ages are taken at for its area (as `--as-of`); the
 # columns establishments, mapping and ap_urns name files as the options of those names.
 AS_OF_COLUMN = "as_of"
@@ -72,7 +73,7 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
     """The batch's runs from a manifest CSV (area; caseload, or Annex A's list1 and/or list2, or
     sen2; optional contacts, rules, seed, establishments, mapping, ap_urns, as_of; paths relative
     to it) or a folder of caseloads (contacts from NAME_contacts.* beside each; a .xml, or a
-    folder of module CSVs, is a SEN2 return). Scenario mode runs every area once per extra rules
+    folder or .zip of module CSVs, is a SEN2 return). Scenario mode runs every area once per extra rules
     file and/or seed. With `audit_draws`, each area's lottery is audited (that many draws)
     instead of a cohort being chosen. `read_options` (an establishments extract, a mapping, an
     as-of date) read every area's caseload; a manifest's column of the same name wins for its
@@ -202,7 +203,8 @@ def _manifest_rows(manifest: Path) -> tuple[list[dict[str, str]], Path]:
             rows.append({"area": path.stem, "caseload": path.name, "contacts": _contacts_beside(manifest, path.stem)})
         if not rows:
             raise InputError(f"{manifest}: no caseload files (.csv, .xlsx, .parquet, or a SEN2 return: its .xml, or "
-                             f"a folder of one CSV per module with {SEN2_MODULES_FILE}) in this folder.", "empty_batch")
+                             f"one CSV per module, with {SEN2_MODULES_FILE}, in a folder or a .zip) in this folder.",
+                             "empty_batch")
         return rows, manifest
     table = read_table(manifest)
     if not set(CASELOAD_COLUMNS) & set(table.frame.columns):

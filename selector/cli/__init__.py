@@ -433,7 +433,7 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
     mapping, ap_urns, as_of (paths relative to it; a cell given wins over the option of the
     same name), or a folder of caseloads (contacts from NAME_contacts.csv beside each). A
     caseload is read as `select` reads it: selector's columns, an Annex A workbook, or a SEN2
-    return (its XML, or a folder of one CSV per module). An area that fails is reported in
+    return (its XML, or one CSV per module in a folder or a .zip). An area that fails is reported in
     summary.csv and the others carry on. Exit 0 when every area succeeded, 1 when any failed.
 
     \b
