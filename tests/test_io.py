@@ -217,3 +217,33 @@ def test_a_hidden_sheet_before_the_list_is_passed_over(tmp_path: Path) -> None:
     book.active = 1
     book.save(tmp_path / "c.xlsx")
     assert read_table(tmp_path / "c.xlsx").frame["age"].tolist() == ["5", "6"]
+
+
+def _merged_workbook(path: Path) -> Path:
+    """Five children; the analyst merged the locality of rows 2-4 (one label for three children of
+    Northgate), the plan status of rows 5-6, and a note across two columns of row 3."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["child_id", "age", "primary_need", "plan_status", "setting_type", "locality", "notes", "extra"])
+    sheet.append(["K1", 4, "ASD", "EHCP", "EARLY_YEARS", "Northgate", "", ""])
+    sheet.append(["K2", 7, "SLCN", "SEN_SUPPORT", "MAINSTREAM", None, "see file", None])
+    sheet.append(["K3", 13, "SEMH", "SEN_SUPPORT", "AP", None, "", ""])
+    sheet.append(["K4", 12, "MLD", "EHCP", "SPECIAL", "Southgate", "", ""])
+    sheet.append(["K5", 17, "PD", None, "FE", "Eastgate", "", ""])
+    sheet.merge_cells("F2:F4")
+    sheet.merge_cells("D5:D6")
+    sheet.merge_cells("G3:H3")
+    book.save(path)
+    return path
+
+
+def test_merged_cells_in_a_column_are_read_as_excel_shows_them(tmp_path: Path) -> None:
+    # F2:F4 shows "Northgate" for K1, K2 and K3 (Excel stores it in F2 only: K2 and K3 would lose
+    # their locality); D5:D6 shows "EHCP" for K4 and K5 (K5's plan status would be empty, an
+    # error the analyst could not see). G3:H3 spans two columns: only G3 holds its text.
+    table = read_table(_merged_workbook(tmp_path / "merged.xlsx"))
+    assert table.frame["locality"].tolist() == ["Northgate"] * 3 + ["Southgate", "Eastgate"]
+    assert table.frame["plan_status"].tolist() == ["EHCP", "SEN_SUPPORT", "SEN_SUPPORT", "EHCP", "EHCP"]
+    assert table.frame["extra"].tolist() == [""] * 5
+    assert [(m.ref, m.header, m.first_row, m.last_row, m.filled) for m in table.merged] == [
+        ("F2:F4", "locality", 2, 4, True), ("G3:H3", "notes", 3, 3, False), ("D5:D6", "plan_status", 5, 6, True)]

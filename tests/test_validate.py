@@ -193,3 +193,19 @@ def test_a_very_long_value_is_shortened_in_the_message_and_kept_whole_in_the_fai
     assert len(line) < 300
     failures = pd.read_csv(tmp_path / "failures.csv", dtype=str, keep_default_na=False)
     assert failures.loc[failures["column"] == "primary_need", "value"].tolist() == [pasted.strip()]
+
+
+def test_merged_cells_in_a_column_read_are_a_warning_naming_them(tmp_path: Path) -> None:
+    # The workbook of tests/test_io.py: the locality and plan status merges are read, so each is a
+    # warning on its first row; the note across G3:H3 is in a column left out, so says nothing.
+    from tests.test_io import _merged_workbook
+
+    loaded = load_caseload(_merged_workbook(tmp_path / "merged.xlsx"), allow_missing_contact=True)
+    merges = loaded.warnings[loaded.warnings["problem"].str.startswith("cells ")]
+    assert merges[["row", "column", "problem"]].values.tolist() == [
+        [2, "locality", ("cells F2:F4 are merged: rows 2 to 4 were each read with the value Excel shows across them "
+                         "(that of F2)")],
+        [5, "plan_status", ("cells D5:D6 are merged: rows 5 to 6 were each read with the value Excel shows across "
+                            "them (that of D5)")]]
+    assert loaded.frame.set_index("child_id")["locality"].to_dict() == {
+        "K1": "Northgate", "K2": "Northgate", "K3": "Northgate", "K4": "Southgate", "K5": "Eastgate"}

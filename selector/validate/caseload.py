@@ -30,6 +30,7 @@ from ..contract.columns import (
     MIN_AGE,
     REQUIRED_COLUMNS,
     TRUE_WORDS,
+    normalise_column,
 )
 from ..contract.errors import CaseloadValidationError
 from ..contract.failures import Failures
@@ -95,6 +96,7 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
     file = raw.name
 
     frame, left_out, kept = _minimise(failures, raw, keep_columns)
+    _merged_cells(failures, raw, frame.columns)
 
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     for column in missing:
@@ -248,6 +250,24 @@ def _minimise(failures: Failures, raw: RawTable, keep_columns: tuple[str, ...]
                      "Name the column as its header is written.")
     return (raw.frame.drop(columns=left_out), tuple(shown[c] for c in left_out),
             tuple(shown[c] for c in kept))
+
+
+def _merged_cells(failures: Failures, raw: RawTable, read: pd.Index) -> None:
+    """A warning for each range of merged cells in a column that is read (a left-out column's
+    merges change nothing): one column's rows were each read with the value Excel shows across
+    them; across columns, only the first cell holds it."""
+    for cells in raw.merged:
+        if normalise_column(cells.header) not in read:
+            continue
+        first = cells.ref.split(":")[0]
+        if cells.filled:
+            problem = (f"cells {cells.ref} are merged: rows {cells.first_row} to {cells.last_row} were each read with "
+                       f"the value Excel shows across them (that of {first})")
+        else:
+            problem = f"cells {cells.ref} are merged across columns: only {first} holds a value, the others read as empty"
+        failures.add("warning", raw.name, cells.first_row, cells.header, "", problem,
+                     "Unmerge the cells in Excel and give each row its own value (sorting or filtering merged cells "
+                     "can move a value to another child).")
 
 
 def _raise_if_errors(failures: Failures, file: str) -> None:
