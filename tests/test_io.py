@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 from pathlib import Path
 from unittest import mock
 
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from selector.contract.errors import InputError
 from selector.io.folders import write_folder
@@ -219,9 +223,11 @@ def test_a_hidden_sheet_before_the_list_is_passed_over(tmp_path: Path) -> None:
     assert read_table(tmp_path / "c.xlsx").frame["age"].tolist() == ["5", "6"]
 
 
-def _merged_workbook(path: Path) -> Path:
+def _merged_workbook(path: Path, error_cell: bool = False) -> Path:
     """Five children; the analyst merged the locality of rows 2-4 (one label for three children of
-    Northgate), the plan status of rows 5-6, and a note across two columns of row 3."""
+    Northgate), the plan status of rows 5-6, and a note across two columns of row 3. With
+    `error_cell`, a lookup that failed (#N/A) in a column left out: the workbook is then read by
+    openpyxl, which sees error cells, not by calamine."""
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["child_id", "age", "primary_need", "plan_status", "setting_type", "locality", "notes", "extra"])
@@ -233,17 +239,59 @@ def _merged_workbook(path: Path) -> Path:
     sheet.merge_cells("F2:F4")
     sheet.merge_cells("D5:D6")
     sheet.merge_cells("G3:H3")
+    if error_cell:
+        sheet["H6"] = "#N/A"  # openpyxl stores this text as an error cell
     book.save(path)
     return path
 
 
-def test_merged_cells_in_a_column_are_read_as_excel_shows_them(tmp_path: Path) -> None:
+@pytest.mark.parametrize("error_cell", [False, True], ids=["calamine", "openpyxl"])
+def test_merged_cells_in_a_column_are_read_as_excel_shows_them(tmp_path: Path, error_cell: bool) -> None:
     # F2:F4 shows "Northgate" for K1, K2 and K3 (Excel stores it in F2 only: K2 and K3 would lose
     # their locality); D5:D6 shows "EHCP" for K4 and K5 (K5's plan status would be empty, an
     # error the analyst could not see). G3:H3 spans two columns: only G3 holds its text.
-    table = read_table(_merged_workbook(tmp_path / "merged.xlsx"))
+    table = read_table(_merged_workbook(tmp_path / "merged.xlsx", error_cell))
     assert table.frame["locality"].tolist() == ["Northgate"] * 3 + ["Southgate", "Eastgate"]
     assert table.frame["plan_status"].tolist() == ["EHCP", "SEN_SUPPORT", "SEN_SUPPORT", "EHCP", "EHCP"]
-    assert table.frame["extra"].tolist() == [""] * 5
+    assert table.frame["extra"].tolist() == [""] * 4 + ["#N/A" if error_cell else ""]
     assert [(m.ref, m.header, m.first_row, m.last_row, m.filled) for m in table.merged] == [
         ("F2:F4", "locality", 2, 4, True), ("G3:H3", "notes", 3, 3, False), ("D5:D6", "plan_status", 5, 6, True)]
+
+
+_CELLS = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**15, 10**15),
+    st.floats(allow_nan=False, allow_infinity=False, width=64).filter(lambda x: abs(x) < 1e15),
+    st.dates(dt.date(1900, 3, 1), dt.date(2100, 1, 1)),
+    st.datetimes(dt.datetime(1900, 3, 1), dt.datetime(2100, 1, 1)).map(lambda d: d.replace(microsecond=0)),
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12).filter(
+        lambda s: not s.startswith("=")),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.lists(st.lists(_CELLS, min_size=1, max_size=6), min_size=1, max_size=8))
+def test_calamine_reads_every_workbook_as_openpyxl_does(rows: list[list[object]]) -> None:
+    # The fast reader (calamine) is used unless a workbook has a zero-padded number format or an
+    # error cell; on everything else it must give the text openpyxl gives, cell for cell.
+    from selector.io import tables
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    data = buffer.getvalue()
+    assert not tables._needs_formats(data)
+    fast = tables._xlsx_rows_calamine(Path("c.xlsx"), data, None)
+    slow = tables._xlsx_rows_openpyxl(Path("c.xlsx"), data, None)
+
+    width = max(len(r) for r in fast[2] + slow[2])
+
+    def cells(found: list[list[str]]) -> list[list[str]]:  # empty cells past a row's end, or rows past the last, alike
+        padded = [r + [""] * (width - len(r)) for r in found]
+        while padded and not any(padded[-1]):
+            padded.pop()
+        return padded
+
+    assert (fast[0], fast[1], fast[3]) == (slow[0], slow[1], slow[3])
+    assert cells(fast[2]) == cells(slow[2])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.conftest import EIGHT, caseload_frame, write_csv
 
-HEAVY_FOR_HELP = ("pandas", "numpy", "ortools", "scipy", "jinja2", "openpyxl", "pyarrow", "distributed", "dask",
+HEAVY_FOR_HELP = ("pandas", "numpy", "ortools", "scipy", "jinja2", "openpyxl", "python_calamine", "pyarrow", "distributed", "dask",
                   "flask", "multiprocessing", "concurrent.futures.process")
 NOT_FOR_SELECT = ("scipy", "distributed", "dask", "flask", "multiprocessing", "concurrent.futures.process")
 

@@ -209,3 +209,20 @@ def test_merged_cells_in_a_column_read_are_a_warning_naming_them(tmp_path: Path)
                             "them (that of D5)")]]
     assert loaded.frame.set_index("child_id")["locality"].to_dict() == {
         "K1": "Northgate", "K2": "Northgate", "K3": "Northgate", "K4": "Southgate", "K5": "Eastgate"}
+
+
+def test_a_lookup_that_failed_in_a_workbook_is_reported_not_read_as_empty(tmp_path: Path) -> None:
+    # An analyst's VLOOKUP found no locality for K2: Excel stores the error #N/A. Read as an empty
+    # cell, K2 would silently have no locality (an optional column); it is reported instead.
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["child_id", "age", "primary_need", "plan_status", "setting_type", "locality"])
+    sheet.append(["K1", 4, "ASD", "EHCP", "EARLY_YEARS", "Northgate"])
+    sheet.append(["K2", 7, "SLCN", "SEN_SUPPORT", "MAINSTREAM", "#N/A"])  # openpyxl stores it as an error cell
+    path = tmp_path / "lookups.xlsx"
+    book.save(path)
+    assert b' t="e"' in __import__("zipfile").ZipFile(path).read("xl/worksheets/sheet1.xml")
+    loaded = load_caseload(path, allow_missing_contact=True)
+    assert loaded.frame.set_index("child_id")["locality"].to_dict() == {"K1": "Northgate", "K2": "#N/A"}
