@@ -25,7 +25,7 @@ from .annex_a_rules import check_list, parse_dates
 from .establishments import Establishments, agrees, read_establishments
 from .headers import annex_key, is_annex_a, is_list1
 from .mapping import Mapping, load_mapping
-from .tables import RawTable, open_workbook, read_table
+from .tables import RawTable, Workbook, read_table
 
 if TYPE_CHECKING:
     from .options import ReadOptions
@@ -67,20 +67,18 @@ ANNEX_HEADER_OF = {column: key for key, column in HEADERS.items()}
 REQUIRED = ("unique id", "date of birth", "sen primary need", "main education establishment phase")
 IDENTIFYING = ("upn", "uln", "date_of_birth")
 
-def read_workbook_lists(path: Path) -> tuple[RawTable | None, RawTable | None]:
+def read_workbook_lists(book: Workbook) -> tuple[RawTable | None, RawTable | None]:
     """List 1 and List 2 from one workbook: sheets named like List_1 / List 2, else by headers."""
-    book = open_workbook(path)
-    names = book.sheetnames
-    book.close()
+    path = book.path
     found: dict[str, RawTable] = {}
-    for name in names:
+    for name in book.names:
         key = annex_key(name).replace(" ", "")
         if key in ("list1", "list2"):
-            found[key] = _labelled(read_table(path, sheet=name), path.name, name)
+            found[key] = _labelled(book.table(name), path.name, name)
     if not found:
-        for name in names:
+        for name in book.names:
             try:
-                table = read_table(path, sheet=name)
+                table = book.table(name)
             except InputError:
                 continue
             if is_annex_a(table):
@@ -320,12 +318,14 @@ def read_ap_urns(path: Path | str) -> frozenset[str]:
     return frozenset(v.strip() for v in table.frame[column] if v.strip())
 
 
-def detect_lists(path: Path, sheet: str | None) -> tuple[RawTable | None, RawTable | None] | None:
-    """Annex A lists in a caseload file, if that is what it holds (else None)."""
+def detect_lists(path: Path, sheet: str | None, book: Workbook | None = None
+                 ) -> tuple[RawTable | None, RawTable | None] | None:
+    """Annex A lists in a caseload file, if that is what it holds (else None); `book`: the
+    workbook's sheets as read so far."""
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm") and sheet is None:
         try:
-            return read_workbook_lists(path)
+            return read_workbook_lists(book or Workbook(path))
         except InputError as error:
             if error.code != "no_annex_a":
                 raise
@@ -334,8 +334,9 @@ def detect_lists(path: Path, sheet: str | None) -> tuple[RawTable | None, RawTab
 
 
 def read_lists(options: ReadOptions, caseload: Path | None, sheet: str | None,
-               first: RawTable | None = None) -> AnnexAResult | None:
-    """Annex A converted to the contract when the input is Annex A; None when it is not."""
+               first: RawTable | None = None, book: Workbook | None = None) -> AnnexAResult | None:
+    """Annex A converted to the contract when the input is Annex A; None when it is not. `first`:
+    the caseload file as read already; `book`: its sheets, when it is a workbook."""
     if options.list1 or options.list2:
         list1 = read_table(options.list1) if options.list1 else None
         list2 = read_table(options.list2) if options.list2 else None
@@ -344,7 +345,7 @@ def read_lists(options: ReadOptions, caseload: Path | None, sheet: str | None,
                 raise InputError(f"{table.name}: not an Annex A list (no 'Unique ID' and 'SEN primary need' "
                                  "headers).", "no_annex_a")
     elif caseload is not None:
-        lists = detect_lists(caseload, sheet)
+        lists = detect_lists(caseload, sheet, book)
         if lists is None:
             if first is None or not is_annex_a(first):
                 return None

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..contract.errors import InputError
 from .headers import is_annex_a
 from .options import ReadOptions
-from .tables import RawTable, read_table
+from .tables import RawTable, Workbook, read_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,17 +57,21 @@ def read_caseload_table(path: Path | None, sheet: str | None, options: ReadOptio
                            _establishments(options, mapping.establishment_type))
         return CaseloadTable(result.table, result.failures, result.as_of)
     first = None
-    if path is not None and path.suffix.lower() not in WORKBOOK_SUFFIXES and not (options.list1 or options.list2):
-        first = read_table(path, sheet=sheet)
+    book = None
+    if path is not None and not (options.list1 or options.list2):
+        if path.suffix.lower() in WORKBOOK_SUFFIXES:
+            book = Workbook(path)  # its sheets, each read once, whether it holds Annex A or not
+        else:
+            first = read_table(path, sheet=sheet)
     if options.list1 or options.list2 or (path is not None and _may_hold_lists(path, sheet, first)):
         from .annex_a import read_lists
 
         as_of = options.as_of or dt.date.today()
-        converted = read_lists(replace(options, as_of=as_of), path, sheet, first)
+        converted = read_lists(replace(options, as_of=as_of), path, sheet, first, book)
         if converted is not None:
             return CaseloadTable(converted.table, converted.failures, as_of)
     if first is None and path is not None:
-        first = read_table(path, sheet=sheet)
+        first = book.table(sheet) if book is not None else read_table(path, sheet=sheet)
     if first is None:
         raise InputError("no caseload given: name a caseload file, or the Annex A lists.", "no_caseload")
     _unread_options(first.name, options)

@@ -430,6 +430,51 @@ def _read_xlsx(path: Path, data: bytes, sheet: str | None) -> tuple[pd.DataFrame
     return frame, np.arange(2, len(frame) + 2), merged
 
 
+class Workbook:
+    """The sheets of one XLSX file, each read at most once: looking for Annex A's lists reads
+    them, and a caseload in selector's own columns is one of them (it was read twice)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.names, self.visible = sheet_names(path)
+        self._tables: dict[str, RawTable] = {}
+
+    def table(self, sheet: str | None = None) -> RawTable:
+        """A sheet as `read_table` reads it (None: the first visible sheet)."""
+        name = self.visible if sheet is None else sheet
+        if name not in self._tables:
+            self._tables[name] = read_table(self.path, sheet=sheet)
+        return self._tables[name]
+
+
+def sheet_names(path: Path) -> tuple[list[str], str]:
+    """A workbook's sheet names, and the first visible worksheet's (a hidden lookup sheet may come
+    before the list).
+
+    Raises:
+        InputError: the file is missing, unreadable, or no workbook.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError(f"{path.name}: file not found ({path}). Check the path.", "missing_file",
+                         where=path.name) from exc
+    except OSError as exc:
+        raise InputError(f"{path.name}: cannot be read ({exc.strerror}).", "unreadable") from exc
+    _check_workbook(path, data)
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+    try:
+        sheets = CalamineWorkbook.from_filelike(io.BytesIO(data)).sheets_metadata
+    except Exception as exc:  # calamine raises its own error, and others, for a damaged file
+        raise _damaged(path, exc) from exc
+    worksheets = [m for m in sheets if m.typ == SheetTypeEnum.WorkSheet] or sheets
+    if not worksheets:
+        raise _damaged(path, ValueError("no sheets"))
+    visible = next((m.name for m in worksheets if m.visible == SheetVisibleEnum.Visible), worksheets[0].name)
+    return [m.name for m in sheets], visible
+
+
 XlsxRows = tuple[str, list[str], list[list[str]], list[tuple[int, int, int, int]]]
 
 
