@@ -316,3 +316,33 @@ def test_each_sheet_of_a_workbook_caseload_is_read_once(tmp_path: Path, monkeypa
     load_caseload(path, SAMPLE / "annex_a" / "contacts.csv" if workbook == "annex_a" else SAMPLE / "contacts.csv",
                   allow_missing_contact=True)
     assert len(reads) == sheets_read
+
+
+@pytest.mark.parametrize("damage", ["sheet-data", "zip-version"])
+def test_a_damaged_workbook_is_refused_not_a_traceback(tmp_path: Path, damage: str) -> None:
+    # Found by flipping bytes of workbooks: a sheet whose compressed data is damaged (zlib's own
+    # error) or a zip directory asking for a newer zip version (NotImplementedError) escaped.
+    import zipfile
+
+    book = openpyxl.Workbook()
+    for row in range(200):
+        book.active.append([f"K{row}", row % 25, "ASD"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    data = bytearray(buffer.getvalue())
+    info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo("xl/worksheets/sheet1.xml")
+    if damage == "sheet-data":
+        start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+        for at in range(start + 40, start + 80):
+            data[at] ^= 0xA5
+    else:  # "version needed to extract" of the sheet's entry in the central directory: 15.4
+        entry = data.find(b"PK\x01\x02")
+        while entry >= 0 and data[entry + 46:entry + 46 + len(info.filename)] != info.filename.encode():
+            entry = data.find(b"PK\x01\x02", entry + 4)
+        data[entry + 6] = 154
+    path = tmp_path / "c.xlsx"
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError) as caught:
+        read_table(path)
+    assert str(caught.value).startswith("c.xlsx: cannot be opened as an Excel workbook (")
+    assert str(caught.value).endswith("). Open it in Excel and save it again as .xlsx.")

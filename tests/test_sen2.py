@@ -268,3 +268,17 @@ def test_a_zip_that_unpacks_to_far_more_than_a_return_is_refused(tmp_path: Path,
     zipped = _zipped(tmp_path, {"person.csv": b"0" * 1_000_000})
     code, _, stderr = run("validate", str(zipped))
     assert code == 2 and stderr.startswith("Error: return.zip: unpacks to more than"), stderr
+
+
+def test_a_zip_whose_module_is_damaged_is_refused_not_a_traceback(tmp_path: Path) -> None:
+    import zipfile
+
+    zipped = _zipped(tmp_path, {"person.csv": SAMPLE_MODULES["person.csv"] * 40})
+    data = bytearray(zipped.read_bytes())
+    info = zipfile.ZipFile(zipped).getinfo("person.csv")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for at in range(start + 20, start + 60):  # inside the compressed data: zlib's own error, or a bad CRC
+        data[at] ^= 0xA5
+    zipped.write_bytes(bytes(data))
+    code, _, stderr = run("validate", str(zipped))
+    assert code == 2 and stderr.startswith("Error: return.zip: cannot be read as a zip ("), stderr

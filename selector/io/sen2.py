@@ -20,6 +20,7 @@ import hashlib
 import io
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -228,7 +229,8 @@ def _unpack_modules(name: str, data: bytes, folder: Path) -> None:
                 raise InputError(f"{name}: unpacks to more than {ZIP_UNPACKED_MOST // 1024**3} GB, far more than a "
                                  "SEN2 return's module CSVs. Check that it is the right file.", "zip_too_large")
             (folder / base).write_bytes(content)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError, RuntimeError,
+            zlib.error) as exc:  # a damaged zip fails in any of these ways
         raise InputError(f"{name}: cannot be read as a zip ({exc}). Make the zip again from the module CSVs.",
                          "bad_zip") from exc
 
