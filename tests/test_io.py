@@ -346,3 +346,25 @@ def test_a_damaged_workbook_is_refused_not_a_traceback(tmp_path: Path, damage: s
         read_table(path)
     assert str(caught.value).startswith("c.xlsx: cannot be opened as an Excel workbook (")
     assert str(caught.value).endswith("). Open it in Excel and save it again as .xlsx.")
+
+
+def test_a_panic_in_the_workbook_reader_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # calamine is Rust: a panic on a malformed file reaches Python as pyo3's PanicException, a
+    # BaseException that `except Exception` lets through as a traceback.
+    import python_calamine
+
+    class PanicException(BaseException):
+        pass
+
+    class Panicking:
+        @staticmethod
+        def from_filelike(_data: object) -> None:
+            raise PanicException("index out of bounds")
+
+    path = tmp_path / "c.xlsx"
+    FRAME.to_excel(path, index=False)
+    monkeypatch.setattr(python_calamine, "CalamineWorkbook", Panicking)
+    with pytest.raises(InputError) as caught:
+        read_table(path)
+    assert str(caught.value) == ("c.xlsx: cannot be opened as an Excel workbook (PanicException). Open it in Excel and "
+                                 "save it again as .xlsx.")

@@ -466,7 +466,9 @@ def sheet_names(path: Path) -> tuple[list[str], str]:
 
     try:
         sheets = CalamineWorkbook.from_filelike(io.BytesIO(data)).sheets_metadata
-    except Exception as exc:  # calamine raises its own error, and others, for a damaged file
+    except BaseException as exc:  # calamine raises its own error, and others, for a damaged file
+        if not _calamine_failed(exc):
+            raise
         raise _damaged(path, exc) from exc
     worksheets = [m for m in sheets if m.typ == SheetTypeEnum.WorkSheet] or sheets
     if not worksheets:
@@ -476,6 +478,13 @@ def sheet_names(path: Path) -> tuple[list[str], str]:
 
 
 XlsxRows = tuple[str, list[str], list[list[str]], list[tuple[int, int, int, int]]]
+
+
+def _calamine_failed(exc: BaseException) -> bool:
+    """Whether calamine failed on the file: its errors, or a panic of its Rust code (which pyo3
+    raises as a BaseException, so that a plain `except Exception` would let it through as a
+    traceback); a stop asked for (Ctrl+C) is not."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
 
 
 def _missing_sheet(path: Path, sheet: str, sheets: list[str]) -> InputError:
@@ -502,7 +511,9 @@ def _xlsx_rows_calamine(path: Path, data: bytes, sheet: str | None) -> XlsxRows:
         merges = ws.merged_cell_ranges or []
     except InputError:
         raise
-    except Exception as exc:  # calamine raises its own error, and others, for a damaged file
+    except BaseException as exc:  # calamine raises its own error, and others, for a damaged file
+        if not _calamine_failed(exc):
+            raise
         raise _damaged(path, exc) from exc
     rows = [[v if type(v) is str else _cell_text(v) for v in row] for row in values]
     return title, sheets, rows, [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for (r1, c1), (r2, c2) in merges]
