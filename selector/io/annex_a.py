@@ -207,7 +207,7 @@ def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping
     out["child_id"] = ids.to_numpy()
     out["age"] = _ages(src, as_of, report)
     need_text = src["sen_primary_need"].astype(str).str.strip()
-    need = need_text.map(lambda t: mapping.primary_need.get(annex_key(t), ""))
+    need = _each_distinct(need_text, lambda t: mapping.primary_need.get(annex_key(t), ""))
     report((need == "").to_numpy(), "sen_primary_need", need_text.to_numpy(), "SEN primary need maps to no SEN2 code",
            "Use an SEN2 code or name, or add it to [primary_need] in a mapping file.", counted=True)
     out["primary_need"] = need.to_numpy()
@@ -220,6 +220,12 @@ def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping
         if column in HEADERS.values():
             out[column] = src[column].to_numpy()
     return out
+
+
+def _each_distinct(text: pd.Series, convert: Callable[[str], str]) -> pd.Series:
+    """`text.map(convert)`, converting each distinct text once (a column repeats a few dozen texts
+    over tens of thousands of rows)."""
+    return text.map({value: convert(value) for value in text.unique()})
 
 
 def _ages(src: pd.DataFrame, as_of: dt.date, report: Report) -> np.ndarray:
@@ -248,7 +254,7 @@ def _setting_types(src: pd.DataFrame, mapping: Mapping, ap_urns: frozenset[str],
     registration at AP, elective home education and the AP URNs) and the URN."""
     urn = src["setting_id"].astype(str).str.strip() if "setting_id" in src.columns else pd.Series([""] * len(src))
     phase_text = src["main_phase"].astype(str).str.strip()
-    setting = phase_text.map(lambda t: mapping.setting_type.get(annex_key(t), ""))
+    setting = _each_distinct(phase_text, lambda t: mapping.setting_type.get(annex_key(t), ""))
     if establishments is not None:
         setting = _with_establishments(setting, urn, establishments, report)
     unmapped = (setting == "").to_numpy()
@@ -258,7 +264,7 @@ def _setting_types(src: pd.DataFrame, mapping: Mapping, ap_urns: frozenset[str],
            counted=True)
     if "subsidiary_phase" in src.columns:
         sub_text = src["subsidiary_phase"].astype(str).str.strip()
-        sub = sub_text.map(lambda t: mapping.setting_type.get(annex_key(t), "") if t else "")
+        sub = _each_distinct(sub_text, lambda t: mapping.setting_type.get(annex_key(t), "") if t else "")
         unmapped_sub = ((sub == "") & (sub_text != "")).to_numpy()
         report(unmapped_sub, "subsidiary_phase", sub_text.to_numpy(), "phase maps to no setting type",
                "Add it to [setting_type] in a mapping file.", counted=True)
@@ -279,7 +285,7 @@ def _social_care(src: pd.DataFrame, mapping: Mapping, report: Report) -> np.ndar
     """Each child's social care code, from the team named (none: NONE)."""
     team_text = (src["social_care_team"].astype(str).str.strip() if "social_care_team" in src.columns
                  else pd.Series([""] * len(src)))
-    care = team_text.map(lambda t: mapping.social_care.get(annex_key(t), "") if t else "NONE")
+    care = _each_distinct(team_text, lambda t: mapping.social_care.get(annex_key(t), "") if t else "NONE")
     unmapped = (care == "").to_numpy()
     report(unmapped, "social_care_team", team_text.to_numpy(), "social care team maps to no code",
            "Add it to [social_care] in a mapping file.", counted=True)

@@ -40,11 +40,16 @@ def parse_dates(text: pd.Series) -> pd.Series:
     """Dates as areas write them: ISO (2011-03-04), UK day first (04/03/2011, 4-3-2011), or an
     Excel serial day number; NaT where none fits."""
     text = text.astype(str).str.strip()
-    iso = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-    uk = pd.to_datetime(text.str.replace(r"[.\-]", "/", regex=True), format="%d/%m/%Y", errors="coerce")
-    serial = pd.to_numeric(text, errors="coerce")
+    # Each distinct text parsed once: a list's dates repeat (60,000 rows hold a few thousand), and
+    # the rules parse each date column several times.
+    codes, distinct_values = pd.factorize(text)
+    distinct = pd.Series(np.asarray(distinct_values, dtype=object), dtype=object)
+    iso = pd.to_datetime(distinct.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    uk = pd.to_datetime(distinct.str.replace(r"[.\-]", "/", regex=True), format="%d/%m/%Y", errors="coerce")
+    serial = pd.to_numeric(distinct, errors="coerce")
     excel = pd.to_datetime("1899-12-30") + pd.to_timedelta(serial.where((serial > 0) & (serial < 80000)), unit="D")
-    return iso.fillna(uk).fillna(excel)
+    parsed = iso.fillna(uk).fillna(excel).to_numpy(dtype="datetime64[ns]")
+    return pd.Series(parsed[codes], index=text.index, name=text.name)
 
 
 def _blank(frame: pd.DataFrame, column: str) -> np.ndarray:
