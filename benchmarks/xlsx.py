@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from selector.io import tables  # noqa: E402
+from selector.io import tables, workbooks  # noqa: E402
 
 
 def timed(work: Callable[..., object], *args: object) -> tuple[float, object]:
@@ -51,13 +51,13 @@ def main() -> None:
                 subprocess.run([str(command), "sample", "--rows", str(rows), "--seed", "1", "--out", str(path)],
                                check=True, capture_output=True)
             data = book.read_bytes()
-            assert not tables._needs_formats(data)
+            assert not workbooks._needs_formats(data)
             times: dict[str, list[float]] = {"csv": [], "calamine": [], "openpyxl": []}
             answers = {}
             for _round in range(args.repeats):
                 seconds, _ = timed(tables.read_table, text)
                 times["csv"].append(seconds)
-                for name, read in (("calamine", tables._xlsx_rows_calamine), ("openpyxl", tables._xlsx_rows_openpyxl)):
+                for name, read in (("calamine", workbooks._xlsx_rows_calamine), ("openpyxl", workbooks._xlsx_rows_openpyxl)):
                     seconds, answers[name] = timed(read, book, data, None)
                     times[name].append(seconds)
             median = {name: statistics.median(values) for name, values in times.items()}

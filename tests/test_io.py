@@ -273,7 +273,7 @@ _CELLS = st.one_of(
 def test_calamine_reads_every_workbook_as_openpyxl_does(rows: list[list[object]]) -> None:
     # The fast reader (calamine) is used unless a workbook has a zero-padded number format or an
     # error cell; on everything else it must give the text openpyxl gives, cell for cell.
-    from selector.io import tables
+    from selector.io import workbooks
 
     book = openpyxl.Workbook()
     for row in rows:
@@ -281,9 +281,9 @@ def test_calamine_reads_every_workbook_as_openpyxl_does(rows: list[list[object]]
     buffer = io.BytesIO()
     book.save(buffer)
     data = buffer.getvalue()
-    assert not tables._needs_formats(data)
-    fast = tables._xlsx_rows_calamine(Path("c.xlsx"), data, None)
-    slow = tables._xlsx_rows_openpyxl(Path("c.xlsx"), data, None)
+    assert not workbooks._needs_formats(data)
+    fast = workbooks._xlsx_rows_calamine(Path("c.xlsx"), data, None)
+    slow = workbooks._xlsx_rows_openpyxl(Path("c.xlsx"), data, None)
 
     width = max(len(r) for r in fast[2] + slow[2])
 
