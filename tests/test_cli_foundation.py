@@ -130,3 +130,30 @@ def test_default_rules_match_the_sample_rules_file(tmp_path: Path) -> None:
     with_file = run("profile", str(SAMPLE / "caseload.csv"), "--rules", str(tmp_path / "r.toml"))
     without = run("profile", str(SAMPLE / "caseload.csv"))
     assert with_file[0] == 0 and with_file == without
+
+
+def test_a_failures_table_named_xlsx_is_a_workbook_excel_opens(tmp_path: Path) -> None:
+    # An analyst who lives in Excel types problems.xlsx: CSV text under that name, which Excel
+    # refuses to open, was written. Now a workbook, rewritten on the next check, never over another.
+    import openpyxl
+
+    frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
+    frame.loc[4, "primary_need"] = "AUT"  # spreadsheet row 6
+    frame.loc[19, "age"] = "=31"          # row 21: a formula in a cell, shown as text, never run
+    bad = tmp_path / "bad.csv"
+    frame.to_csv(bad, index=False)
+    problems = tmp_path / "problems.xlsx"
+    for _check in range(2):
+        code, _, stderr = run("validate", str(bad), "--contacts", str(SAMPLE / "contacts.csv"), "--failures",
+                              str(problems))
+        assert code == 2 and stderr.splitlines()[-2] == f"Full table of 2 problem(s): {problems}"
+    sheet = openpyxl.load_workbook(problems).active
+    assert sheet.title == "Problems"
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0] == ["severity", "file", "row", "column", "value", "problem", "fix"]
+    assert [(r[2], r[3], r[4]) for r in rows[1:]] == [(6, "primary_need", "AUT"), (21, "age", "'=31")]
+    stranger = tmp_path / "budget.xlsx"
+    openpyxl.Workbook().save(stranger)
+    before = stranger.read_bytes()
+    code, _, stderr = run("validate", str(bad), "--contacts", str(SAMPLE / "contacts.csv"), "--failures", str(stranger))
+    assert code == 2 and "already exists and was not written by selector" in stderr and stranger.read_bytes() == before

@@ -162,7 +162,13 @@ def write_profile_page(result: Profile, path: Path, force: bool, sources: Source
 
 
 def write_failures(path: Path, failures: pd.DataFrame, sources: Sources | None = None) -> None:
-    """The full failures table as CSV for a spreadsheet: never over an input, and over an existing
-    file only when it is an earlier failures table."""
-    write_file(path, frame_to_csv_bytes(failures), sources.paths if sources else (),
-               replaceable=is_failures_table(path))
+    """The full failures table for a spreadsheet, as a workbook when the name ends .xlsx (Excel
+    refuses CSV text under that name) and as CSV otherwise: never over an input, and over an
+    existing file only when it is an earlier failures table."""
+    if Path(path).suffix.lower() == ".xlsx":
+        from ..report.xlsx import xlsx_bytes  # openpyxl, only when a workbook is asked for
+
+        content = xlsx_bytes({"Problems": failures})
+    else:
+        content = frame_to_csv_bytes(failures)
+    write_file(path, content, sources.paths if sources else (), replaceable=is_failures_table(path))

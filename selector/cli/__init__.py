@@ -60,7 +60,7 @@ def main() -> None:
 @main.command()
 @caseload_options
 @click.option("--failures", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              metavar="OUT.csv", help="Write the full table of problems here.")
+              metavar="OUT.csv|OUT.xlsx", help="Write the full table of problems here (a workbook when it ends .xlsx).")
 @reports_errors
 def validate(sources: app.Sources, failures: Path | None) -> None:
     """Check a caseload (and contacts) against the data contract.

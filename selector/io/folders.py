@@ -194,7 +194,15 @@ def write_folder(folder: Path, files: dict[str, bytes], force: bool, inputs: Ite
 
 
 def is_failures_table(path: Path) -> bool:
-    """A file this tool wrote as a failures table (its header), which may be written over."""
+    """A file this tool wrote as a failures table (its header, in CSV or on a workbook's first
+    sheet), which may be written over."""
+    if Path(path).suffix.lower() == ".xlsx":
+        from .workbooks import read_sheet
+
+        with contextlib.suppress(OSError, InputError):
+            rows = read_sheet(Path(path), Path(path).read_bytes(), None)[2]
+            return bool(rows) and rows[0] == list(FAILURE_COLUMNS)
+        return False
     with contextlib.suppress(OSError, UnicodeDecodeError), open(path, encoding="utf-8-sig") as handle:
         return handle.readline().strip() == ",".join(FAILURE_COLUMNS)
     return False
