@@ -280,3 +280,27 @@ def test_replace_days_later_takes_ages_on_the_first_runs_date(tmp_path: Path, mo
     assert (kept["age"] == before.loc[kept.index, "age"]).all()
     assert json.loads((tmp_path / "run-replace-1" / "run.json").read_text())["input"]["options"]["annex_a"][
         "as_of"] == "2026-09-01"
+
+
+def test_merged_cells_in_an_annex_a_workbook_are_read_as_shown_and_named(tmp_path: Path) -> None:
+    # The sample workbook with List_1's SEN primary need merged over its first two children (rows
+    # 2-3): Excel shows row 2's need on both; row 3's own need is stored nowhere.
+    import openpyxl
+
+    book = openpyxl.load_workbook(ANNEX / "annex_a.xlsx")
+    sheet = book["List_1"]
+    column = [c.value for c in sheet[1]].index("SEN primary need") + 1
+    letter = openpyxl.utils.get_column_letter(column)
+    sheet.cell(3, column).value = None
+    sheet.merge_cells(f"{letter}2:{letter}3")
+    path = tmp_path / "annex_a.xlsx"
+    book.save(path)
+    loaded = load_caseload(path, ANNEX / "contacts.csv", annex=ReadOptions(as_of=AS_OF))
+    ids = [sheet.cell(row, 1).value for row in (2, 3)]
+    needs = loaded.frame.set_index("child_id")["primary_need"]
+    assert needs[ids[0]] == needs[ids[1]] != ""  # both read with row 2's need, whatever row 3 held
+    merges = loaded.warnings[loaded.warnings["problem"].str.startswith("cells ")]
+    assert merges[["file", "row", "column", "problem"]].values.tolist() == [
+        ["annex_a.xlsx [List_1]", 2, "SEN primary need",
+         (f"cells {letter}2:{letter}3 are merged: rows 2 to 3 were each read with the value Excel shows across them "
+          f"(that of {letter}2)")]]

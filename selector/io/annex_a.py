@@ -170,6 +170,8 @@ Report = Callable[..., None]  # (mask, column, values, problem, fix, severity="e
 def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping, ap_urns: frozenset[str],
                   failures: list[dict[str, object]], establishments: Establishments | None = None) -> pd.DataFrame:
     file = table.name
+    for cells in table.merged:  # every column of the template is read, or its identifiers checked
+        failures.append(_failure("warning", file, cells.first_row, cells.header, "", cells.problem, cells.FIX))
     original = {annex_key(h): h for h in table.header.values()}
     by_key = {annex_key(h): column for column, h in table.header.items()}
     list_name = "List 1" if status == "EHCP" else "List 2"

@@ -72,6 +72,18 @@ class MergedCells:
     last_row: int
     filled: bool
 
+    FIX = ("Unmerge the cells in Excel and give each row its own value (sorting or filtering merged cells can "
+           "move a value to another child).")
+
+    @property
+    def problem(self) -> str:
+        """What was read, in words (never a value)."""
+        first = self.ref.split(":")[0]
+        if self.filled:
+            return (f"cells {self.ref} are merged: rows {self.first_row} to {self.last_row} were each read with the "
+                    f"value Excel shows across them (that of {first})")
+        return f"cells {self.ref} are merged across columns: only {first} holds a value, the others read as empty"
+
 
 def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
     """Read a CSV, Parquet or XLSX file into a RawTable.

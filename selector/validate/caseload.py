@@ -257,17 +257,8 @@ def _merged_cells(failures: Failures, raw: RawTable, read: pd.Index) -> None:
     merges change nothing): one column's rows were each read with the value Excel shows across
     them; across columns, only the first cell holds it."""
     for cells in raw.merged:
-        if normalise_column(cells.header) not in read:
-            continue
-        first = cells.ref.split(":")[0]
-        if cells.filled:
-            problem = (f"cells {cells.ref} are merged: rows {cells.first_row} to {cells.last_row} were each read with "
-                       f"the value Excel shows across them (that of {first})")
-        else:
-            problem = f"cells {cells.ref} are merged across columns: only {first} holds a value, the others read as empty"
-        failures.add("warning", raw.name, cells.first_row, cells.header, "", problem,
-                     "Unmerge the cells in Excel and give each row its own value (sorting or filtering merged cells "
-                     "can move a value to another child).")
+        if normalise_column(cells.header) in read:
+            failures.add("warning", raw.name, cells.first_row, cells.header, "", cells.problem, cells.FIX)
 
 
 def _raise_if_errors(failures: Failures, file: str) -> None:
