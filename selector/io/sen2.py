@@ -222,17 +222,21 @@ def _unpack_modules(name: str, data: bytes, folder: Path) -> None:
                              "per module in the zip.", "bad_sen2")
         left = ZIP_UNPACKED_MOST
         for member, base in files:
-            with archive.open(member) as source:
-                content = source.read(left + 1)  # the sizes the zip declares may lie
-            left -= len(content)
-            if left < 0:
-                raise InputError(f"{name}: unpacks to more than {ZIP_UNPACKED_MOST // 1024**3} GB, far more than a "
-                                 "SEN2 return's module CSVs. Check that it is the right file.", "zip_too_large")
-            (folder / base).write_bytes(content)
+            # In blocks, counted as they come (the sizes a zip declares may lie), never whole in memory.
+            with archive.open(member) as source, open(folder / base, "wb") as target:
+                while block := source.read(1 << 20):
+                    left -= len(block)
+                    if left < 0:
+                        raise InputError(f"{name}: unpacks to more than {ZIP_UNPACKED_MOST // 1024**3} GB, far more "
+                                         "than a SEN2 return's module CSVs. Check that it is the right file.",
+                                         "zip_too_large")
+                    target.write(block)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, ValueError, RuntimeError,
             zlib.error) as exc:  # a damaged zip fails in any of these ways
         raise InputError(f"{name}: cannot be read as a zip ({exc}). Make the zip again from the module CSVs.",
                          "bad_zip") from exc
+    except OSError as exc:  # the disk full, say
+        raise InputError(f"{name}: cannot be unpacked here ({exc.strerror}).", "unreadable") from exc
 
 
 def _read_csv_modules(folder: Path, shown: str | None = None, packed: bool = False) -> dict[str, pd.DataFrame]:
