@@ -415,8 +415,14 @@ def test_a_sen2_return_is_read_with_the_extract_and_its_download_verifies(  # ty
     sid = response.headers["Location"].rsplit("/", 1)[1]
     post(client, f"/s/{sid}/choose", default_form(sets="1", ehcp="2", sen="0"))
     assert ids_in(wait_for_result(client, sid))
-    zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data)).extractall(tmp_path)
+    download = client.get(f"/s/{sid}/download").data
+    zipfile.ZipFile(io.BytesIO(download)).extractall(tmp_path)
     folder = tmp_path / "selector-run"
+    # The download is a zip too: given as the caseload by mistake, the page says what it is.
+    (tmp_path / "selector-run.zip").write_bytes(download)
+    text = upload(client, tmp_path / "selector-run.zip", sen2 / "contacts.csv").get_data(as_text=True)
+    assert ("selector-run.zip: is a run folder (it holds run.json), not a SEN2 return&#39;s module CSVs. To carry its "
+            "calls on, give it under &#39;Carry on with the calls&#39; on the page") in text
     given = ["--caseload", str(returned), "--contacts", str(sen2 / "contacts.csv")]
     missing = CliRunner().invoke(main, ["verify", str(folder), *given])
     assert missing.exit_code == 2 and "establishments.csv: " in missing.output

@@ -212,6 +212,10 @@ def _unpack_modules(name: str, data: bytes, folder: Path) -> None:
         members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
         files = [(m, m.filename.replace("\\", "/").rsplit("/", 1)[-1]) for m in members]
         files = [(m, base) for m, base in files if base and not base.startswith((".", "~$"))]
+        if any(base == "run.json" for _m, base in files):  # the page's Download: a zip too
+            raise InputError(f"{name}: is a run folder (it holds run.json), not a SEN2 return's module CSVs. To carry "
+                             "its calls on, give it under 'Carry on with the calls' on the page; on the command line, "
+                             "unzip it and give its folder to verify, replace or consent.", "run_not_caseload")
         if any(m.flag_bits & 0x1 for m, _base in files):
             raise InputError(f"{name}: the zip is password-protected. Make it again without a password.",
                              "encrypted_zip")
