@@ -274,7 +274,8 @@ def report_sections(caseload: pd.DataFrame, solution: Solution, record: RunRecor
     drawn = [lottery] if lottery is not None else []
     return [_cohort_section(caseload, solution, why), _run_section(caseload, solution, record),
             _coverage_section(caseload, solution, offered), *drawn, charts,
-            _reserves_section(solution, record.input.made_from_uploads), _alternatives_section(caseload, solution), _matrix_section(caseload, solution, offered),
+            _reserves_section(solution, record.input.made_from_uploads),
+            _alternatives_section(caseload, solution), _matrix_section(caseload, solution, offered),
             _glossary_section()]
 
 
