@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zipfile
 from pathlib import Path
 from unittest import mock
 
@@ -322,8 +323,6 @@ def test_each_sheet_of_a_workbook_caseload_is_read_once(tmp_path: Path, monkeypa
 def test_a_damaged_workbook_is_refused_not_a_traceback(tmp_path: Path, damage: str) -> None:
     # Found by flipping bytes of workbooks: a sheet whose compressed data is damaged (zlib's own
     # error) or a zip directory asking for a newer zip version (NotImplementedError) escaped.
-    import zipfile
-
     book = openpyxl.Workbook()
     for row in range(200):
         book.active.append([f"K{row}", row % 25, "ASD"])

@@ -9,6 +9,7 @@ import hashlib
 import json
 import re
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -189,8 +190,6 @@ def test_side_files_in_the_csv_form_are_skipped(tmp_path: Path) -> None:
 
 def _zipped(tmp_path: Path, members: dict[str, bytes], name: str = "return.zip", password: bool = False) -> Path:
     """A zip of these members (name in the zip -> bytes)."""
-    import zipfile
-
     path = tmp_path / name
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for member, data in members.items():
@@ -271,8 +270,6 @@ def test_a_zip_that_unpacks_to_far_more_than_a_return_is_refused(tmp_path: Path,
 
 
 def test_a_zip_whose_module_is_damaged_is_refused_not_a_traceback(tmp_path: Path) -> None:
-    import zipfile
-
     zipped = _zipped(tmp_path, {"person.csv": SAMPLE_MODULES["person.csv"] * 40})
     data = bytearray(zipped.read_bytes())
     info = zipfile.ZipFile(zipped).getinfo("person.csv")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -214,8 +216,6 @@ def test_merged_cells_in_a_column_read_are_a_warning_naming_them(tmp_path: Path)
 def test_a_lookup_that_failed_in_a_workbook_is_reported_not_read_as_empty(tmp_path: Path) -> None:
     # An analyst's VLOOKUP found no locality for K2: Excel stores the error #N/A. Read as an empty
     # cell, K2 would silently have no locality (an optional column); it is reported instead.
-    import openpyxl
-
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["child_id", "age", "primary_need", "plan_status", "setting_type", "locality"])
@@ -223,6 +223,6 @@ def test_a_lookup_that_failed_in_a_workbook_is_reported_not_read_as_empty(tmp_pa
     sheet.append(["K2", 7, "SLCN", "SEN_SUPPORT", "MAINSTREAM", "#N/A"])  # openpyxl stores it as an error cell
     path = tmp_path / "lookups.xlsx"
     book.save(path)
-    assert b' t="e"' in __import__("zipfile").ZipFile(path).read("xl/worksheets/sheet1.xml")
+    assert b' t="e"' in zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
     loaded = load_caseload(path, allow_missing_contact=True)
     assert loaded.frame.set_index("child_id")["locality"].to_dict() == {"K1": "Northgate", "K2": "#N/A"}
