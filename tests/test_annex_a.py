@@ -282,6 +282,34 @@ def test_replace_days_later_takes_ages_on_the_first_runs_date(tmp_path: Path, mo
         "as_of"] == "2026-09-01"
 
 
+def test_rows_hidden_in_an_annex_a_workbook_are_read_and_named(tmp_path: Path) -> None:
+    # The sample workbook with List_2's rows 4 and 5 hidden by a filter: both children are read,
+    # and the warning says so (a filter leaves no child out). Its SEN primary need column is
+    # hidden too (read: named), and so is a column of the area's own notes (not read: no word).
+    import openpyxl
+
+    book = openpyxl.load_workbook(ANNEX / "annex_a.xlsx")
+    sheet = book["List_2"]
+    for row in (4, 5):
+        sheet.row_dimensions[row].hidden = True
+    need = [c.value for c in sheet[1]].index("SEN primary need") + 1
+    letter = openpyxl.utils.get_column_letter(need)
+    notes = openpyxl.utils.get_column_letter(sheet.max_column + 1)
+    sheet[f"{notes}1"] = "Caseworker notes"
+    for column in (letter, notes):
+        sheet.column_dimensions[column].hidden = True
+    path = tmp_path / "annex_a.xlsx"
+    book.save(path)
+    loaded = load_caseload(path, ANNEX / "contacts.csv", annex=ReadOptions(as_of=AS_OF))
+    assert {sheet.cell(row, 1).value for row in (4, 5)} <= set(loaded.frame["child_id"])
+    hidden = loaded.warnings[loaded.warnings["problem"].str.contains("hidden in Excel")]
+    assert hidden[["file", "row", "column", "problem"]].values.tolist() == [
+        ["annex_a.xlsx [List_2]", 4, "",
+         "rows 4 to 5 (2 rows) are hidden in Excel (by a filter, or by hand): read like every other row"],
+        ["annex_a.xlsx [List_2]", 1, "SEN primary need",
+         f"column {letter} (SEN primary need) is hidden in Excel: read like the others"]]
+
+
 def test_merged_cells_in_an_annex_a_workbook_are_read_as_shown_and_named(tmp_path: Path) -> None:
     # The sample workbook with List_1's SEN primary need merged over its first two children (rows
     # 2-3): Excel shows row 2's need on both; row 3's own need is stored nowhere.

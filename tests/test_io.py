@@ -282,7 +282,7 @@ def test_calamine_reads_every_workbook_as_openpyxl_does(rows: list[list[object]]
     buffer = io.BytesIO()
     book.save(buffer)
     data = buffer.getvalue()
-    assert not workbooks._needs_formats(data)
+    assert not workbooks._scan(data, None)[0]
     fast = workbooks._xlsx_rows_calamine(Path("c.xlsx"), data, None)
     slow = workbooks._xlsx_rows_openpyxl(Path("c.xlsx"), data, None)
 
@@ -367,3 +367,73 @@ def test_a_panic_in_the_workbook_reader_is_a_clear_error(tmp_path: Path, monkeyp
         read_table(path)
     assert str(caught.value) == ("c.xlsx: cannot be opened as an Excel workbook (PanicException). Open it in Excel and "
                                  "save it again as .xlsx.")
+
+
+def _marked_workbook(path: Path, error_cell: bool = False) -> Path:
+    """Six children. The analyst filtered out rows 3 and 5 to 6 and hid column B (age); a script
+    wrote formulas into F (locality): F4 and F7 were never calculated (no value stored), F2 was
+    (Excel stored "NORTH"), and F3's formula gives the empty text (stored so, and calculated);
+    B7's formula (age 9) was calculated too.
+    H (notes, a column left out) holds one formula never calculated. With `error_cell`, a lookup
+    that failed (#N/A) makes openpyxl the reader."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["child_id", "age", "primary_need", "plan_status", "setting_type", "locality", "services", "notes"])
+    for k, (age, need) in enumerate([(4, "ASD"), (7, "SLCN"), (13, "SEMH"), (12, "MLD"), (17, "PD"), (9, "HI")]):
+        sheet.append([f"K{k + 1}", age, need, "EHCP", "MAINSTREAM", "Southgate", "SALT", ""])
+    for cell in ("F2", "F3", "F4", "F7", "H5"):
+        sheet[cell] = '=UPPER("north")'
+    sheet["B7"] = "=8+1"
+    for row in (3, 5, 6):
+        sheet.row_dimensions[row].hidden = True
+    sheet.column_dimensions["B"].hidden = True
+    if error_cell:
+        sheet["G7"] = "#N/A"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    # What Excel stores once it has calculated F2 and F3 (openpyxl writes formulas without values).
+    with zipfile.ZipFile(buffer) as original, zipfile.ZipFile(path, "w") as edited:
+        for item in original.infolist():
+            data = original.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                formula = b'<f>UPPER("north")</f><v /></c>'
+                assert data.count(formula) == 5
+                data = data.replace(b'<c r="F2">' + formula, b'<c r="F2" t="str"><f>UPPER("north")</f><v>NORTH</v></c>')
+                data = data.replace(b'<c r="F3">' + formula, b'<c r="F3" t="str"><f>UPPER("north")</f><v></v></c>')
+                assert b'<c r="B7"><f>8+1</f><v /></c>' in data
+                data = data.replace(b'<c r="B7"><f>8+1</f><v /></c>', b'<c r="B7"><f>8+1</f><v>9</v></c>')
+            edited.writestr(item, data)
+    return path
+
+
+@pytest.mark.parametrize("error_cell", [False, True], ids=["calamine", "openpyxl"])
+def test_rows_and_columns_hidden_and_formulas_never_calculated_are_noted(tmp_path: Path, error_cell: bool) -> None:
+    # Neither reader reports what the sheet hides: hidden rows and columns are read like the others
+    # (a filter leaves no child out), and a formula never calculated reads as empty.
+    table = read_table(_marked_workbook(tmp_path / "marked.xlsx", error_cell))
+    assert table.frame["age"].tolist() == ["4", "7", "13", "12", "17", "9"]
+    assert table.frame["locality"].tolist() == ["NORTH", "", "", "Southgate", "Southgate", ""]
+    assert [(n.header, n.first_row, n.problem) for n in table.notes] == [
+        ("", 3, "rows 3 and 5 to 6 (3 rows) are hidden in Excel (by a filter, or by hand): read like every other row"),
+        ("age", 1, "column B (age) is hidden in Excel: read like the others"),
+        ("locality", 4, ("2 cells of column F (from F4) hold formulas that were never calculated (the workbook was "
+                        "written by a program and not opened in Excel since): read as empty")),
+        ("notes", 5, ("1 cell of column H (H5) holds a formula that was never calculated (the workbook was "
+                     "written by a program and not opened in Excel since): read as empty"))]
+
+
+def test_a_plain_workbook_has_nothing_to_note(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    book.active.append(["child_id", "age"])
+    book.active.append(["K1", 4])
+    book.save(tmp_path / "plain.xlsx")
+    assert read_table(tmp_path / "plain.xlsx").notes == ()
+
+
+def test_hidden_rows_are_named_in_runs_at_most_four() -> None:
+    from selector.io.tables import _rows_in_words
+
+    assert _rows_in_words([7]) == "row 7 is"
+    assert _rows_in_words([2, 3]) == "rows 2 to 3 (2 rows) are"
+    assert _rows_in_words([2, 4, 6, 8, 9, 10, 20, 30, 31]) == (
+        "rows 2, 4, 6, 8 to 10 and 3 more (9 rows) are")

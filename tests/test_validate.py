@@ -213,6 +213,22 @@ def test_merged_cells_in_a_column_read_are_a_warning_naming_them(tmp_path: Path)
         "K1": "Northgate", "K2": "Northgate", "K3": "Northgate", "K4": "Southgate", "K5": "Eastgate"}
 
 
+def test_hidden_rows_and_columns_and_formulas_never_calculated_are_warnings_for_what_is_read(tmp_path: Path) -> None:
+    # The workbook of tests/test_io.py: rows 3, 5 and 6 hidden by a filter, column B (age) hidden,
+    # two formulas never calculated in F (locality) and one in H (notes, a column left out: no word).
+    from tests.test_io import _marked_workbook
+
+    loaded = load_caseload(_marked_workbook(tmp_path / "marked.xlsx"), allow_missing_contact=True)
+    notes = loaded.warnings[loaded.warnings["problem"].str.contains("hidden in Excel|never calculated")]
+    assert notes[["row", "column", "value"]].values.tolist() == [[1, "age", ""], [3, "", ""], [4, "locality", ""]]
+    assert notes["fix"].tolist() == [
+        "Unhide it in Excel to see what it holds; delete it if it should not be read.",
+        ("Hiding a row does not leave a child out: delete the rows of children who must not be chosen, or mark them "
+        "in the exclude column."),
+        "Open the workbook in Excel and save it (Excel works the formulas out), or paste the column as values."]
+    assert len(loaded.frame) == 6  # hidden rows are read, as the warning says
+
+
 def test_a_lookup_that_failed_in_a_workbook_is_reported_not_read_as_empty(tmp_path: Path) -> None:
     # An analyst's VLOOKUP found no locality for K2: Excel stores the error #N/A. Read as an empty
     # cell, K2 would silently have no locality (an optional column); it is reported instead.

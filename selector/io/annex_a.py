@@ -172,6 +172,9 @@ def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping
     file = table.name
     for cells in table.merged:  # every column of the template is read, or its identifiers checked
         failures.append(_failure("warning", file, cells.first_row, cells.header, "", cells.problem, cells.FIX))
+    for note in table.notes:  # rows hidden; a column of the template hidden, or with formulas never calculated
+        if not note.header or annex_key(note.header) in HEADERS:
+            failures.append(_failure("warning", file, note.first_row, note.header, "", note.problem, note.fix))
     original = {annex_key(h): h for h in table.header.values()}
     by_key = {annex_key(h): column for column, h in table.header.items()}
     list_name = "List 1" if status == "EHCP" else "List 2"

@@ -162,7 +162,8 @@ def fill_setting_types(raw: RawTable, establishments: Establishments) -> tuple[R
     filled = raw.frame.copy()
     filled["setting_type"] = np.where(stated == "", found, stated)
     header = {**raw.header, "setting_type": raw.header.get("setting_type", "setting_type")}
-    return (RawTable(raw.name, filled, raw.row_numbers, raw.sha256, header, merged=raw.merged),
+    return (RawTable(raw.name, filled, raw.row_numbers, raw.sha256, header, merged=raw.merged,
+                     notes=raw.notes),
             pd.DataFrame(failures, columns=FAILURE_COLUMNS))
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..contract.columns import normalise_column
 from ..contract.errors import InputError
-from .workbooks import ZIP_MAGIC, cell_text, column_letters, read_sheet, sheet_names
+from .workbooks import ZIP_MAGIC, SheetMarks, cell_text, column_letters, read_sheet, sheet_names
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -51,6 +51,24 @@ class RawTable:
     header: dict[str, str]
     foreseen: frozenset[str] = frozenset()
     merged: tuple[MergedCells, ...] = ()
+    notes: tuple[SheetNote, ...] = ()
+
+
+@dataclass(frozen=True)
+class SheetNote:
+    """Something a workbook shows the analyst otherwise than it was read: rows or a column hidden,
+    formulas never calculated. Said in words, never with a value.
+
+    Attributes:
+        header: the column's header ('' for whole rows).
+        first_row: the first row it concerns, as the spreadsheet numbers them.
+        problem, fix: what was read, and what to do.
+    """
+
+    header: str
+    first_row: int
+    problem: str
+    fix: str
 
 
 @dataclass(frozen=True)
@@ -112,8 +130,9 @@ def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
 
     suffix = path.suffix.lower()
     merged: tuple[MergedCells, ...] = ()
+    marks, letters = SheetMarks(), {}
     if suffix in XLSX_SUFFIXES or (suffix not in CSV_SUFFIXES | PARQUET_SUFFIXES and data.startswith(ZIP_MAGIC)):
-        frame, rows, merged = _read_xlsx(path, data, sheet)
+        frame, rows, merged, marks, letters = _read_xlsx(path, data, sheet)
     elif suffix in PARQUET_SUFFIXES or data.startswith(PARQUET_MAGIC):
         frame, rows = _read_parquet(path, data)
     elif suffix == ".xls":
@@ -137,7 +156,59 @@ def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
             f"{path.name}: the file has a header row but no data rows. Export the list again.",
             "no_rows",
         )
-    return RawTable(path.name, frame, rows, hashlib.sha256(data).hexdigest(), header, merged=merged)
+    return RawTable(path.name, frame, rows, hashlib.sha256(data).hexdigest(), header, merged=merged,
+                    notes=_sheet_notes(marks, letters, rows))
+
+
+def _sheet_notes(marks: SheetMarks, headers: dict[int, str], rows: np.ndarray) -> tuple[SheetNote, ...]:
+    """In words, what a sheet hid or never calculated among the rows and columns read (`headers`:
+    each column's number, from 1, and its header)."""
+    notes = []
+    read = set(rows.tolist())
+    hidden = [r for r in marks.hidden_rows if r in read]
+    if hidden:
+        notes.append(SheetNote("", hidden[0], f"{_rows_in_words(hidden)} hidden in Excel (by a filter, or by hand): "
+                               "read like every other row",
+                               "Hiding a row does not leave a child out: delete the rows of children who must not "
+                               "be chosen, or mark them in the exclude column."))
+    for column in marks.hidden_columns:
+        if column in headers:
+            notes.append(SheetNote(headers[column], 1, f"column {column_letters(column)} ({headers[column]}) is hidden "
+                                   "in Excel: read like the others",
+                                   "Unhide it in Excel to see what it holds; delete it if it should not be read."))
+    by_column: dict[int, list[int]] = {}
+    for row, column in marks.uncalculated:
+        if row in read and column in headers:
+            by_column.setdefault(column, []).append(row)
+    for column, cells in sorted(by_column.items()):
+        letter = column_letters(column)
+        which = (f"1 cell of column {letter} ({letter}{cells[0]}) holds a formula that was" if len(cells) == 1 else
+                 f"{len(cells):,} cells of column {letter} (from {letter}{cells[0]}) hold formulas that were")
+        notes.append(SheetNote(headers[column], cells[0],
+                               f"{which} never calculated (the workbook was written by a program and not opened in "
+                               "Excel since): read as empty",
+                               "Open the workbook in Excel and save it (Excel works the formulas out), or paste "
+                               "the column as values."))
+    return tuple(notes)
+
+
+def _rows_in_words(rows: list[int]) -> str:
+    """`row 5 is`, `rows 5, 9 and 12 to 40 are` (at most four runs named, then how many more)."""
+    runs: list[list[int]] = []
+    for row in rows:
+        if runs and row == runs[-1][1] + 1:
+            runs[-1][1] = row
+        else:
+            runs.append([row, row])
+    named = [str(a) if a == b else f"{a} to {b}" for a, b in runs[:4]]
+    if len(runs) > 4:
+        rest = sum(b - a + 1 for a, b in runs[4:])
+        words = ", ".join(named) + f" and {rest:,} more"
+    else:
+        words = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    if len(rows) == 1:
+        return f"row {words} is"
+    return f"rows {words} ({len(rows):,} rows) are"
 
 
 def is_side_file(path: Path) -> bool:
@@ -320,9 +391,11 @@ def _drop_unnamed_empty(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=drop)
 
 
-def _read_xlsx(path: Path, data: bytes, sheet: str | None) -> tuple[pd.DataFrame, np.ndarray, tuple[MergedCells, ...]]:
-    """The sheet's cells as text, as Excel shows them; merged ranges in one column filled."""
-    title, sheets, rows, ranges = read_sheet(path, data, sheet)
+def _read_xlsx(path: Path, data: bytes, sheet: str | None
+               ) -> tuple[pd.DataFrame, np.ndarray, tuple[MergedCells, ...], SheetMarks, dict[int, str]]:
+    """The sheet's cells as text, as Excel shows them (merged ranges in one column filled); what
+    it hid or never calculated, and each column's header by its number (from 1)."""
+    title, sheets, rows, ranges, marks = read_sheet(path, data, sheet)
     if not rows:
         others = [name for name in sheets if name != title]
         where = (f" The workbook's sheets are {', '.join(sheets)}: put the list on the first visible sheet, "
@@ -342,7 +415,8 @@ def _read_xlsx(path: Path, data: bytes, sheet: str | None) -> tuple[pd.DataFrame
         n for n, h in zip(names, header[:width], strict=True) if not h and (frame[n] == "").all()
     ]
     frame = frame.drop(columns=empty_unnamed)
-    return frame, np.arange(2, len(frame) + 2), merged
+    headers = {i + 1: h for i, h in enumerate(header[:width]) if h}
+    return frame, np.arange(2, len(frame) + 2), merged, marks, headers
 
 
 class Workbook:

@@ -1,4 +1,5 @@
-"""Reading XLSX workbooks: each sheet's cells as the text Excel shows, and its merged ranges.
+"""Reading XLSX workbooks: each sheet's cells as the text Excel shows, its merged ranges, and what
+Excel shows differently from what the file holds (rows and columns hidden, formulas never calculated).
 
 calamine reads a workbook 11-13x faster than openpyxl; openpyxl still reads one with a
 zero-padded number format or an error cell, which calamine cannot see. tables.py builds the
@@ -11,6 +12,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -89,20 +91,26 @@ _PADDED_FORMAT = re.compile(rb"""formatCode=["']0{2,}["']""")
 _ERROR_CELL = (b' t="e"', b" t='e'")
 
 
-def _needs_formats(data: bytes) -> bool:
+def _scan(data: bytes, sheet: str | None) -> tuple[bool, SheetMarks]:
     """Whether the workbook has a zero-padded number format or an error cell, which calamine
     (11-13 times faster than openpyxl: benchmarks/xlsx.md) reads as a plain number or an empty
-    cell."""
+    cell; and what the sheet to be read (None: the first visible one) hides or never calculated.
+    Each sheet's XML is unpacked once, for both."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = archive.namelist()
-        if "xl/styles.xml" in names and _PADDED_FORMAT.search(archive.read("xl/styles.xml")):
-            return True
+        padded = "xl/styles.xml" in names and bool(_PADDED_FORMAT.search(archive.read("xl/styles.xml")))
+        try:
+            target = _sheet_member(archive, sheet)
+        except Exception:  # a damaged workbook.xml: the reader says what is wrong with the file
+            target = None
+        errors, marks = False, SheetMarks()
         for name in names:
-            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            if name.startswith("xl/worksheets/") and name.endswith(".xml") and (name == target or not (padded or errors)):
                 xml = archive.read(name)
-                if any(marker in xml for marker in _ERROR_CELL):
-                    return True
-    return False
+                errors = errors or any(marker in xml for marker in _ERROR_CELL)
+                if name == target:
+                    marks = _marks(xml)
+    return padded or errors, marks
 
 
 def sheet_names(path: Path) -> tuple[list[str], str]:
@@ -135,22 +143,42 @@ def sheet_names(path: Path) -> tuple[list[str], str]:
     return [m.name for m in sheets], visible
 
 
-XlsxRows = tuple[str, list[str], list[list[str]], list[tuple[int, int, int, int]]]
+@dataclass(frozen=True)
+class SheetMarks:
+    """Where a sheet shows the analyst something other than what every reader reads.
+
+    Attributes:
+        hidden_rows: rows hidden (by a filter, or by hand), as the spreadsheet numbers them;
+            they are read like any other row.
+        hidden_columns: columns hidden, numbered from 1 (A); they are read too.
+        uncalculated: (row, column) of each formula cell stored without its value: the workbook
+            was written by a program and never opened in Excel, which works formulas out and
+            stores the result; every reader reads such a cell as empty.
+    """
+
+    hidden_rows: tuple[int, ...] = ()
+    hidden_columns: tuple[int, ...] = ()
+    uncalculated: tuple[tuple[int, int], ...] = ()
+
+
+XlsxRows = tuple[str, list[str], list[list[str]], list[tuple[int, int, int, int]], SheetMarks]
 
 
 def read_sheet(path: Path, data: bytes, sheet: str | None) -> XlsxRows:
     """A sheet (None: the first visible one): its title, every sheet's name, its rows as text from
-    row 1 and column A, and its merged ranges as (first row, first column, last row, last column).
+    row 1 and column A, its merged ranges as (first row, first column, last row, last column), and
+    what it hides or never calculated.
 
     Raises:
         InputError: no workbook, damaged, or no such sheet.
     """
     _check_workbook(path, data)
     try:
-        slow = _needs_formats(data)
+        slow, marks = _scan(data, sheet)
     except Exception as exc:  # zipfile and zlib raise many kinds for a damaged member
         raise _damaged(path, exc) from exc
-    return (_xlsx_rows_openpyxl if slow else _xlsx_rows_calamine)(path, data, sheet)
+    title, sheets, rows, ranges = (_xlsx_rows_openpyxl if slow else _xlsx_rows_calamine)(path, data, sheet)
+    return title, sheets, rows, ranges, marks
 
 
 def _calamine_failed(exc: BaseException) -> bool:
@@ -164,7 +192,8 @@ def _missing_sheet(path: Path, sheet: str, sheets: list[str]) -> InputError:
     return InputError(f"{path.name}: no sheet named {sheet!r}; the sheets are {', '.join(sheets)}.", "missing_sheet")
 
 
-def _xlsx_rows_calamine(path: Path, data: bytes, sheet: str | None) -> XlsxRows:
+def _xlsx_rows_calamine(path: Path, data: bytes, sheet: str | None
+                        ) -> tuple[str, list[str], list[list[str]], list[tuple[int, int, int, int]]]:
     """The sheet's title, every sheet's name, its rows as text from row 1 and column A, and its
     merged ranges, read by calamine."""
     from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
@@ -192,7 +221,8 @@ def _xlsx_rows_calamine(path: Path, data: bytes, sheet: str | None) -> XlsxRows:
     return title, sheets, rows, [(r1 + 1, c1 + 1, r2 + 1, c2 + 1) for (r1, c1), (r2, c2) in merges]
 
 
-def _xlsx_rows_openpyxl(path: Path, data: bytes, sheet: str | None) -> XlsxRows:
+def _xlsx_rows_openpyxl(path: Path, data: bytes, sheet: str | None
+                        ) -> tuple[str, list[str], list[list[str]], list[tuple[int, int, int, int]]]:
     """As `_xlsx_rows_calamine`, read by openpyxl, which sees number formats and error cells."""
     book = open_workbook(path, data)
     try:
@@ -232,6 +262,89 @@ def _merged_ranges(data: bytes, member: str | None) -> list[tuple[int, int, int,
         start, end = _column_number(first_col or "A"), _column_number(last_col or first_col or "A")
         ranges.append((int(first_row or 1), start, int(last_row or first_row or 1), end))
     return sorted(ranges)
+
+
+# A sheet's own tags, with or without a namespace prefix: a row or column hidden, and a formula
+# (`<f>`, not `<formula1>`: the word ends at f) with what follows it in its cell.
+_HIDDEN_ROW = re.compile(rb"""<(?:\w+:)?row\b([^>]*\bhidden=["'](?:1|true)["'][^>]*)>""")
+_HIDDEN_COLUMNS = re.compile(rb"""<(?:\w+:)?col\b([^>]*\bhidden=["'](?:1|true)["'][^>]*)>""")
+_ROW_NUMBER = re.compile(rb"""\br=["'](\d+)["']""")
+_COLUMN_SPAN = re.compile(rb"""\b(min|max)=["'](\d+)["']""")
+_FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(/?)>")
+_CELL_REF = re.compile(rb"""\br=["']([A-Z]{1,3})(\d+)["']""")
+_STRING_RESULT = re.compile(rb"""\bt=["']str["']""")
+_VALUE = re.compile(rb"\s*<(?:\w+:)?v\b[^>]*?(?:/>|>([^<]*)<)")
+
+
+def _marks(xml: bytes) -> SheetMarks:
+    """A sheet's hidden rows and columns and its formulas never calculated, read from its XML
+    (neither reader reports them)."""
+    hidden_rows: list[int] = []
+    hidden_columns: list[int] = []
+    if b"hidden=" in xml:  # most sheets: a plain search, far faster than the patterns
+        for match in _HIDDEN_ROW.finditer(xml):
+            number = _ROW_NUMBER.search(match.group(1))
+            if number:
+                hidden_rows.append(int(number.group(1)))
+        for match in _HIDDEN_COLUMNS.finditer(xml):
+            span = dict(_COLUMN_SPAN.findall(match.group(1)))
+            if b"min" in span:
+                hidden_columns.extend(range(int(span[b"min"]), int(span.get(b"max", span[b"min"])) + 1))
+    # A formula with text ends </f> (or </x:f>); one that shares another's text has none, and
+    # its group's first cell has it: without that end, no formula at all.
+    uncalculated = _uncalculated(xml) if b"f>" in xml else ()
+    return SheetMarks(tuple(sorted(set(hidden_rows))), tuple(sorted(set(hidden_columns))), uncalculated)
+
+
+def _uncalculated(xml: bytes) -> tuple[tuple[int, int], ...]:
+    """(row, column) of each formula cell stored without a value. A formula comes first in its
+    cell (the schema's order), so the cell's own tag ends where the formula starts. A formula
+    whose result is the empty text is stored with `t="str"` and an empty value: calculated."""
+    found = []
+    for match in _FORMULA.finditer(xml):
+        opened = xml.rfind(b"<", 0, match.start())
+        if opened < 0 or xml[match.start() - 1:match.start()] != b">":
+            continue
+        cell = xml[opened:match.start()]
+        ref = _CELL_REF.search(cell)
+        if ref is None:
+            continue
+        after = match.end()
+        if not match.group(1):  # <f>...</f>: past its closing tag
+            closing = xml.find(b"</", after)
+            after = xml.find(b">", closing) + 1 if closing >= 0 else len(xml)
+        value = _VALUE.match(xml, after)
+        if value is not None and value.group(1):
+            continue
+        if value is not None and _STRING_RESULT.search(cell):
+            continue
+        found.append((int(ref.group(2)), _column_number(ref.group(1).decode())))
+    return tuple(sorted(found))
+
+
+def _sheet_member(archive: zipfile.ZipFile, sheet: str | None) -> str | None:
+    """The zip member holding the sheet of this name (None: the first visible worksheet, as the
+    readers choose): workbook.xml names the sheets, its relationships say where each is."""
+    from defusedxml import ElementTree
+
+    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    links = {r.get("Id"): (r.get("Target") or "", r.get("Type") or "")
+             for r in ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels")).iter()}
+    found = []
+    for element in book.iter():
+        if element.tag.rsplit("}", 1)[-1] != "sheet":
+            continue
+        link = next((v for k, v in element.attrib.items() if k.rsplit("}", 1)[-1] == "id"), None)
+        target, kind = links.get(link, ("", ""))
+        if target and kind.endswith("/worksheet"):
+            found.append((element.get("name"), element.get("state", "visible"), target))
+    if sheet is None:
+        chosen = next((t for _n, state, t in found if state == "visible"), found[0][2] if found else None)
+    else:
+        chosen = next((t for name, _s, t in found if name == sheet), None)
+    if not chosen:
+        return None
+    return chosen.lstrip("/") if chosen.startswith("/") else f"xl/{chosen}"
 
 
 def _column_number(letters: str) -> int:

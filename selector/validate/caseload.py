@@ -96,7 +96,7 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
     file = raw.name
 
     frame, left_out, kept = _minimise(failures, raw, keep_columns)
-    _merged_cells(failures, raw, frame.columns)
+    _sheet_warnings(failures, raw, frame.columns)
 
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     for column in missing:
@@ -252,13 +252,17 @@ def _minimise(failures: Failures, raw: RawTable, keep_columns: tuple[str, ...]
             tuple(shown[c] for c in kept))
 
 
-def _merged_cells(failures: Failures, raw: RawTable, read: pd.Index) -> None:
+def _sheet_warnings(failures: Failures, raw: RawTable, read: pd.Index) -> None:
     """A warning for each range of merged cells in a column that is read (a left-out column's
     merges change nothing): one column's rows were each read with the value Excel shows across
-    them; across columns, only the first cell holds it."""
+    them; across columns, only the first cell holds it. And one for rows the sheet hides, for
+    each column read that it hides, and for each column read with formulas never calculated."""
     for cells in raw.merged:
         if normalise_column(cells.header) in read:
             failures.add("warning", raw.name, cells.first_row, cells.header, "", cells.problem, cells.FIX)
+    for note in raw.notes:  # rows hidden, a column read hidden, formulas never calculated
+        if not note.header or normalise_column(note.header) in read:
+            failures.add("warning", raw.name, note.first_row, note.header, "", note.problem, note.fix)
 
 
 def _raise_if_errors(failures: Failures, file: str) -> None:
