@@ -44,8 +44,8 @@ def main() -> None:
     command = Path(sys.executable).with_name("selector")
     lines = [(f"Machine: {platform.machine()}, {platform.python_version()}. Date: {dt.date.today()}. "
               f"Median of {args.repeats} interleaved rounds, in one process."), "",
-             "| rows | CSV read (s) | XLSX scan (s) | XLSX, calamine (s) | XLSX, openpyxl (s) | openpyxl / calamine "
-             "| same cells |",
+             ("| rows | CSV read (s) | XLSX scan (s) | XLSX, calamine (s) | XLSX, openpyxl (s) | openpyxl / calamine "
+             "| same cells |"),
              "|---:|---:|---:|---:|---:|---:|---|"]
     with tempfile.TemporaryDirectory() as folder:
         for rows in args.rows:
