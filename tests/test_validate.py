@@ -229,6 +229,17 @@ def test_hidden_rows_and_columns_and_formulas_never_calculated_are_warnings_for_
     assert len(loaded.frame) == 6  # hidden rows are read, as the warning says
 
 
+def test_validate_prints_the_hidden_rows_as_one_line_without_a_column(tmp_path: Path) -> None:
+    from tests.conftest import run
+    from tests.test_io import _marked_workbook
+
+    code, stdout, stderr = run("validate", str(_marked_workbook(tmp_path / "marked.xlsx")))
+    assert code == 0, stdout + stderr
+    assert ("  warning: marked.xlsx: row 3: rows 3 and 5 to 6 (3 rows) are hidden in Excel (by a filter, or by hand): "
+            "read like every other row. Hiding a row does not leave a child out: delete the rows of children who must "
+            "not be chosen, or mark them in the exclude column.") in (stdout + stderr).splitlines()
+
+
 def test_a_lookup_that_failed_in_a_workbook_is_reported_not_read_as_empty(tmp_path: Path) -> None:
     # An analyst's VLOOKUP found no locality for K2: Excel stores the error #N/A. Read as an empty
     # cell, K2 would silently have no locality (an optional column); it is reported instead.

@@ -39,8 +39,11 @@ def failure_line(row: pd.Series | dict[str, object]) -> str:
     >>> failure_line({"file": "l.csv", "row": 2, "column": "UPN", "value": "",
     ...               "problem": "Duplicated UPN.", "fix": "Keep one row."})
     "l.csv: row 2, column 'UPN': Duplicated UPN. Keep one row."
+    >>> failure_line({"file": "c.xlsx", "row": 5, "column": "", "value": "",
+    ...               "problem": "row 5 is hidden", "fix": "Delete it."})
+    'c.xlsx: row 5: row 5 is hidden. Delete it.'
     """
-    where = f"{row['file']}: row {row['row']}, column '{row['column']}'"
+    where = f"{row['file']}: row {row['row']}" + (f", column '{row['column']}'" if row["column"] != "" else "")
     problem = str(row["problem"]).rstrip(".")  # a rule's own text may end its sentence already
     return f"{where}:{shown_value(row['value'])} {problem}. {row['fix']}"
 
