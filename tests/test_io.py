@@ -437,3 +437,39 @@ def test_hidden_rows_are_named_in_runs_at_most_four() -> None:
     assert _rows_in_words([2, 3]) == "rows 2 to 3 (2 rows) are"
     assert _rows_in_words([2, 4, 6, 8, 9, 10, 20, 30, 31]) == (
         "rows 2, 4, 6, 8 to 10 and 3 more (9 rows) are")
+
+
+@settings(max_examples=30, deadline=None)
+@given(rows=st.integers(1, 40), data=st.data())
+def test_every_hidden_row_and_formula_never_calculated_is_counted(rows: int, data: st.DataObject) -> None:
+    # Random rows hidden and random cells of one column given a formula (never calculated): the
+    # notes count exactly those, and name the first of each.
+    hidden = data.draw(st.sets(st.integers(2, rows + 1)))
+    formulas = data.draw(st.sets(st.integers(2, rows + 1)))
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["child_id", "locality"])
+    for k in range(rows):
+        sheet.append([f"K{k}", "Northgate"])
+    for row in hidden:
+        sheet.row_dimensions[row].hidden = True
+    for row in formulas:
+        sheet[f"B{row}"] = "=1+1"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    from selector.io.tables import _read_xlsx, _sheet_notes
+
+    frame, numbers, _merged, marks, headers = _read_xlsx(Path("c.xlsx"), buffer.getvalue(), None)
+    assert marks.hidden_rows == tuple(sorted(hidden))
+    assert marks.uncalculated == tuple((row, 2) for row in sorted(formulas))
+    assert frame["locality"].eq("").sum() == len(formulas)
+    notes = _sheet_notes(marks, headers, numbers)
+    said = [(n.header, n.first_row, n.problem.split(" hidden")[0].split(" never")[0]) for n in notes]
+    expected = []
+    if hidden:
+        count = "row" if len(hidden) == 1 else f"({len(hidden)} rows)"
+        expected.append(("", min(hidden), count))
+    if formulas:
+        expected.append(("locality", min(formulas), "cell" if len(formulas) == 1 else f"{len(formulas)} cells"))
+    assert [(h, r) for h, r, _ in said] == [(h, r) for h, r, _ in expected]
+    assert all(words in text for (_h, _r, words), (_h2, _r2, text) in zip(expected, said, strict=True))
