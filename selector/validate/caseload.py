@@ -40,6 +40,8 @@ from ..io.tables import RawTable
 
 # The columns a caseload may bring: the contract's, and the inline practitioner contact.
 CONTRACT_INPUT_COLUMNS = CONTRACT_COLUMNS | frozenset(INLINE_CONTACT_COLUMNS)
+# An age written as a date: 2015-03-04, 04/03/2015, 4.3.15, with a time after it or not.
+AGE_AS_DATE = r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"
 
 
 @dataclass(frozen=True)
@@ -292,6 +294,10 @@ def _check_age(failures: Failures, file: str, rows: np.ndarray, ages: pd.Series)
     number = pd.to_numeric(text, errors="coerce")
     empty = (text == "").to_numpy()
     not_number = number.isna().to_numpy() & ~empty
+    # A date (of birth, most likely: a list exported with dates where ages belong) gets its own
+    # fix, which says how to turn it into an age.
+    a_date = not_number & text.str.fullmatch(AGE_AS_DATE).fillna(False).to_numpy(dtype=bool)
+    not_number &= ~a_date
     not_whole = ~number.isna().to_numpy() & (np.mod(number.fillna(0).to_numpy(), 1) != 0)
     out_of_range = ~number.isna().to_numpy() & ~not_whole & (
         (number.fillna(0).to_numpy() < MIN_AGE) | (number.fillna(0).to_numpy() > MAX_AGE))
@@ -299,6 +305,10 @@ def _check_age(failures: Failures, file: str, rows: np.ndarray, ages: pd.Series)
                  "Give the age in whole years at the inspection date.")
     failures.add("error", file, rows[not_number], "age", text.to_numpy()[not_number],
                  "age is not a number", "Give the age in whole years, e.g. 12.")
+    failures.add("error", file, rows[a_date], "age", text.to_numpy()[a_date],
+                 "age is a date (a date of birth?), not an age",
+                 'Give the age in whole years at the inspection date, e.g. 12; in Excel, =DATEDIF(birth date, '
+                 'inspection date, "y") works it out.')
     failures.add("error", file, rows[not_whole], "age", text.to_numpy()[not_whole],
                  "age is not a whole number of years", "Round down to whole years, e.g. 12.")
     failures.add("error", file, rows[out_of_range], "age", text.to_numpy()[out_of_range],
