@@ -473,3 +473,17 @@ def test_every_hidden_row_and_formula_never_calculated_is_counted(rows: int, dat
         expected.append(("locality", min(formulas), "cell" if len(formulas) == 1 else f"{len(formulas)} cells"))
     assert [(h, r) for h, r, _ in said] == [(h, r) for h, r, _ in expected]
     assert all(words in text for (_h, _r, words), (_h2, _r2, text) in zip(expected, said, strict=True))
+
+
+def test_formulas_never_calculated_are_found_in_indented_and_prefixed_sheets() -> None:
+    # Excel writes a sheet on one line; other programs indent it or prefix its tags (x:c). C4 has
+    # no value, D4 was calculated, E4 gives the empty text (calculated), F4 shares a formula and
+    # has no value.
+    from selector.io.workbooks import _uncalculated
+
+    indented = (b'<row r="4">\n  <c r="C4">\n    <f>UPPER(A4)</f>\n    <v/>\n  </c>\n'
+                b'  <c r="D4"><f>1+1</f><v>2</v></c>\n  <c r="E4" t="str"> <f>""</f> <v></v></c>\n'
+                b'  <c r="F4"><f t="shared" si="0"/></c></row>')
+    assert _uncalculated(indented) == ((4, 3), (4, 6))
+    prefixed = b'<x:row r="9"><x:c r="AB9"><x:f>A9</x:f></x:c><x:c r="AC9"><x:f>A9</x:f><x:v>3</x:v></x:c></x:row>'
+    assert _uncalculated(prefixed) == ((9, 28),)

@@ -130,9 +130,9 @@ def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
 
     suffix = path.suffix.lower()
     merged: tuple[MergedCells, ...] = ()
-    marks, letters = SheetMarks(), {}
+    marks, headers_by_number = SheetMarks(), {}
     if suffix in XLSX_SUFFIXES or (suffix not in CSV_SUFFIXES | PARQUET_SUFFIXES and data.startswith(ZIP_MAGIC)):
-        frame, rows, merged, marks, letters = _read_xlsx(path, data, sheet)
+        frame, rows, merged, marks, headers_by_number = _read_xlsx(path, data, sheet)
     elif suffix in PARQUET_SUFFIXES or data.startswith(PARQUET_MAGIC):
         frame, rows = _read_parquet(path, data)
     elif suffix == ".xls":
@@ -157,7 +157,7 @@ def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
             "no_rows",
         )
     return RawTable(path.name, frame, rows, hashlib.sha256(data).hexdigest(), header, merged=merged,
-                    notes=_sheet_notes(marks, letters, rows))
+                    notes=_sheet_notes(marks, headers_by_number, rows))
 
 
 def _sheet_notes(marks: SheetMarks, headers: dict[int, str], rows: np.ndarray) -> tuple[SheetNote, ...]:

@@ -302,10 +302,13 @@ def _uncalculated(xml: bytes) -> tuple[tuple[int, int], ...]:
     whose result is the empty text is stored with `t="str"` and an empty value: calculated."""
     found = []
     for match in _FORMULA.finditer(xml):
-        opened = xml.rfind(b"<", 0, match.start())
-        if opened < 0 or xml[match.start() - 1:match.start()] != b">":
+        tag_end = match.start()
+        while tag_end and xml[tag_end - 1] in b" \t\r\n":  # an indented sheet (not Excel's own)
+            tag_end -= 1
+        opened = xml.rfind(b"<", 0, tag_end)
+        if opened < 0 or xml[tag_end - 1:tag_end] != b">":
             continue
-        cell = xml[opened:match.start()]
+        cell = xml[opened:tag_end]
         ref = _CELL_REF.search(cell)
         if ref is None:
             continue
