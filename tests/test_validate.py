@@ -56,6 +56,47 @@ def test_each_rule_reports_row_column_value(row: dict[str, object], column: str,
     assert error["fix"]  # every failure says how to fix it
 
 
+def _with_rows_below(extra: list[dict[str, str]]) -> pd.DataFrame:
+    """The eight children of tests/conftest.py, then rows that are no child, every other cell empty."""
+    from selector.io.tables import RawTable
+    from selector.validate import validate
+    from tests.conftest import EIGHT
+
+    frame = caseload_frame(EIGHT).fillna("").astype(str)
+    frame = pd.concat([frame, pd.DataFrame([{c: row.get(c, "") for c in frame.columns} for row in extra])],
+                      ignore_index=True)
+    raw = RawTable("list.csv", frame, pd.RangeIndex(2, len(frame) + 2).to_numpy(), "0" * 64, {c: c for c in frame.columns})
+    with pytest.raises(CaseloadValidationError) as caught:
+        validate(raw)
+    return caught.value.failures
+
+
+def test_a_total_or_a_note_below_the_list_is_named_as_not_a_child_once() -> None:
+    # Row 10: a total in child_id; row 11: a note in the locality column only. Each is one error
+    # saying what the row seems to be, not four or five "is empty" errors.
+    failures = _with_rows_below([{"child_id": "Total: 8"}, {"locality": "Source: the area's MIS, 1 Sept"}])
+    assert failures[["row", "column", "value", "problem"]].values.tolist() == [
+        [10, "child_id", "Total: 8", ("is the only required cell filled in this row (no age, primary_need, plan_status "
+                                     "or setting_type): a total, heading or note, not a child")],
+        [11, "", "", ("no required cell is filled in this row (child_id, age, primary_need, plan_status or "
+                     "setting_type): a total, heading or note, not a child")]]
+    assert failures["fix"].tolist() == [
+        ("Delete the row (notes belong on another sheet), or fill in the child's age, primary_need, plan_status and "
+        "setting_type."),
+        ("Delete the row (notes belong on another sheet), or fill in the child's child_id, age, primary_need, "
+        "plan_status and setting_type.")]
+
+
+def test_a_list_most_of_whose_rows_lack_their_values_names_each_empty_cell() -> None:
+    # Eight children and nine rows with only a child_id: the list itself lacks its values, so the
+    # empty cells are named (36 of them), not nine rows called totals or notes.
+    failures = _with_rows_below([{"child_id": f"X{k}"} for k in range(9)])
+    errors = failures[failures["severity"] == "error"]
+    assert set(errors["problem"]) == {"age is empty", "primary_need is empty", "plan_status is empty",
+                                      "setting_type is empty"}
+    assert len(errors) == 36
+
+
 def test_codes_are_matched_case_insensitively_after_trimming() -> None:
     loaded = validated([{"primary_need": " asd ", "plan_status": "sen_support", "setting_type": "Ap",
                          "social_care": "cla"}])

@@ -10,6 +10,7 @@ the validated Caseload.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -107,6 +108,9 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
     if missing:
         _raise_if_errors(failures, file)
 
+    not_children = _rows_without_a_child(failures, file, rows, frame)
+    if not_children.any():  # each said once, as what it is, not as four empty cells
+        frame, rows = frame.loc[~not_children].reset_index(drop=True), rows[~not_children]
     out = _contract_columns(failures, file, rows, frame)
     all_contacts = _attach_contacts(failures, raw, out, frame, contacts)
     any_contacts = contacts is not None or any(c in frame.columns for c in INLINE_CONTACT_COLUMNS)
@@ -124,6 +128,37 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
         all_contacts=all_contacts,
         held_back=held_back,
     )
+
+
+def _rows_without_a_child(failures: Failures, file: str, rows: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
+    """Rows with at most one required cell filled (a total under the list, a heading between its
+    parts, a note): an error each, naming the row as what it seems to be. Which rows they are
+    (the other checks leave them out). When most rows are so, the list itself lacks the values,
+    and each empty cell is named instead (nothing is marked here)."""
+    filled = np.column_stack([(frame[c].str.strip() != "").to_numpy() for c in REQUIRED_COLUMNS])
+    count = filled.sum(axis=1)
+    sparse = count <= 1
+    if not sparse.any() or sparse.sum() * 2 > len(frame):
+        return np.zeros(len(frame), dtype=bool)
+    for k, column in enumerate(REQUIRED_COLUMNS):
+        alone = sparse & filled[:, k]
+        others = [c for c in REQUIRED_COLUMNS if c != column]
+        failures.add("error", file, rows[alone], column, frame.loc[alone, column].str.strip().to_numpy(),
+                     f"is the only required cell filled in this row (no {_listed(others, 'or')}): a total, heading "
+                     "or note, not a child",
+                     f"Delete the row (notes belong on another sheet), or fill in the child's {_listed(others, 'and')}.")
+    empty = sparse & (count == 0)
+    failures.add("error", file, rows[empty], "", "",
+                 f"no required cell is filled in this row ({_listed(REQUIRED_COLUMNS, 'or')}): a total, heading or "
+                 "note, not a child",
+                 "Delete the row (notes belong on another sheet), or fill in the child's "
+                 f"{_listed(REQUIRED_COLUMNS, 'and')}.")
+    return sparse
+
+
+def _listed(words: Sequence[str], last: str) -> str:
+    """`a, b and c` (or `a, b or c`)."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
 
 
 def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd.DataFrame) -> pd.DataFrame:
