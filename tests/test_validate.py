@@ -97,6 +97,19 @@ def test_a_list_most_of_whose_rows_lack_their_values_names_each_empty_cell() -> 
     assert len(errors) == 36
 
 
+@pytest.mark.parametrize(("cell", "problem"), [
+    ("SALT, OT", "is read as the one service 'SALT,_OT': services are separated by ';' only"),
+    ("EP\nCAMHS", "is read as the one service 'EP\\nCAMHS': services are separated by ';' only"),
+    ("OT | PHYSIO; EP", "is read as the services 'EP' and 'OT_|_PHYSIO': services are separated by ';' only"),
+])
+def test_services_separated_otherwise_than_by_semicolons_are_a_warning(cell: str, problem: str) -> None:
+    # Read as the contract says (one service per ';'), with a warning: such a cell counts as one
+    # service no other child has, so the cohort's count of services would be wrong.
+    loaded = validated([{"services": "SALT;OT"}, {"services": cell}, {"services": "EP"}])
+    warned = loaded.warnings[loaded.warnings["column"] == "services"]
+    assert warned[["row", "value", "problem"]].values.tolist() == [[3, cell, problem]]
+
+
 def test_codes_are_matched_case_insensitively_after_trimming() -> None:
     loaded = validated([{"primary_need": " asd ", "plan_status": "sen_support", "setting_type": "Ap",
                          "social_care": "cla"}])

@@ -184,6 +184,7 @@ def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd
         out[column] = _check_boolean(failures, file, rows, values, column)
     if "services" in frame.columns:
         out["services"] = _normalise_services(frame["services"])
+        _check_service_separators(failures, file, rows, frame["services"], out["services"])
     for column in ("locality", "setting_id", "lead_practitioner_id", "exclude_reason"):
         if column in frame.columns:
             out[column] = frame[column].str.strip().array
@@ -385,6 +386,23 @@ def _check_boolean(failures: Failures, file: str, rows: np.ndarray, values: pd.S
                  f"{column} is not true or false",
                  "Use true/false, yes/no, y/n or 1/0 (empty means false).")
     return truthy
+
+
+def _check_service_separators(failures: Failures, file: str, rows: np.ndarray, values: pd.Series,
+                              read: pd.Series) -> None:
+    """A warning for each cell of services separated otherwise than by `;` (a comma, a bar, a line
+    break from Alt+Enter): it is read as one service of that name, which no other child shares,
+    so the cohort's count of services would be wrong."""
+    other = values.str.contains(r"[,|\n\r]", regex=True).fillna(False).to_numpy(dtype=bool)
+    failures.add("warning", file, rows[other], "services", values.to_numpy()[other],
+                 [_read_as(str(r).split(";")) for r in np.asarray(read)[other]],
+                 "Separate the services with ';' (SALT;OT), so that each counts as the service it is.")
+
+
+def _read_as(services: list[str]) -> str:
+    if len(services) == 1:
+        return f"is read as the one service {services[0]!r}: services are separated by ';' only"
+    return f"is read as the services {_listed([repr(n) for n in services], 'and')}: services are separated by ';' only"
 
 
 def _normalise_services(values: pd.Series) -> np.ndarray:
