@@ -110,6 +110,25 @@ def test_services_separated_otherwise_than_by_semicolons_are_a_warning(cell: str
     assert warned[["row", "value", "problem"]].values.tolist() == [[3, cell, problem]]
 
 
+def test_a_wrong_code_names_the_code_it_most_likely_means(tmp_path: Path) -> None:
+    # The school census's K, the long name of a need, and a text no table knows (no guess). The
+    # code is only suggested: the rows are still errors (the contract takes its codes only).
+    from tests.conftest import run
+
+    caseload = write_csv(tmp_path / "c.csv", caseload_frame(
+        [{"plan_status": "K"}, {"primary_need": "Autism"}, {"setting_type": "Mainstream school"}]))
+    code, _, stderr = run("validate", str(caseload))
+    assert code == 2
+    assert [line for line in stderr.splitlines() if line.startswith("  error:")] == [
+        ("  error: c.csv: row 2, column 'plan_status': 'K' not one of the plan_status codes. Did you mean SEN_SUPPORT? "
+        "Use one of: EHCP SEN_SUPPORT ASSESSMENT (see the data contract in the README)."),
+        ("  error: c.csv: row 3, column 'primary_need': 'Autism' not one of the primary_need codes. Did you mean ASD? "
+        "Use one of: SPLD MLD SLD PMLD SEMH SLCN HI VI MSI PD ASD OTH NSA (see the data contract in the README)."),
+        ("  error: c.csv: row 4, column 'setting_type': 'Mainstream school' not one of the setting_type codes. Use one "
+        "of: EARLY_YEARS MAINSTREAM RESOURCED SPECIAL INDEPENDENT AP FE TRAINING EHE NOT_IN_EDUCATION CUSTODY OTHER "
+        "(see the data contract in the README).")]
+
+
 def test_codes_are_matched_case_insensitively_after_trimming() -> None:
     loaded = validated([{"primary_need": " asd ", "plan_status": "sen_support", "setting_type": "Ap",
                          "social_care": "cla"}])

@@ -88,13 +88,21 @@ def load(sources: Sources) -> Caseload:
     contacts = read_table(sources.contacts) if sources.contacts is not None else None
     try:
         caseload = validate(table.raw, contacts, allow_missing_contact=sources.allow_missing_contact,
-                            keep_columns=sources.keep_columns)
+                            keep_columns=sources.keep_columns, likely_code=_likely_code)
     except CaseloadValidationError as error:
         # What reading found (a URN the extract lacks, an Annex A value mapped) often explains an error.
         if table.warnings is not None and len(table.warnings):
             error.failures = pd.concat([table.warnings, error.failures], ignore_index=True)
         raise
     return replace(with_warnings(caseload, table.warnings), as_of=table.as_of)
+
+
+def _likely_code(column: str, text: str) -> str:
+    """The code a wrong text most likely means, for the fix (io/mapping.py's tables: read only
+    when some code is wrong)."""
+    from ..io.mapping import likely_code
+
+    return likely_code(column, text)
 
 
 def describe(caseload: Caseload) -> str:

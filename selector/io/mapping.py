@@ -3,11 +3,12 @@ contract's codes (`selector annex-a-mapping` prints it; `--mapping FILE` reads a
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..contract.columns import NEED_CODES, SETTING_CODES, SOCIAL_CARE_CODES
+from ..contract.columns import CODE_COLUMNS, NEED_CODES, SETTING_CODES, SOCIAL_CARE_CODES
 from ..contract.errors import InputError
 from .establishments import ESTABLISHMENT_TYPES, type_key
 from .headers import annex_key
@@ -163,3 +164,39 @@ def load_mapping(path: Path | str | None = None) -> Mapping:
             table[type_key(key) if name == "establishment_type" else annex_key(key)] = code
         tables[name] = table
     return Mapping(**tables)
+
+
+# Texts for a plan status that areas write instead of the code (the school census writes E and K).
+PLAN_WORDS = {"e": "EHCP", "ehc plan": "EHCP", "ehc": "EHCP", "education health and care plan": "EHCP",
+              "statement": "EHCP", "k": "SEN_SUPPORT", "sen support": "SEN_SUPPORT", "sen": "SEN_SUPPORT",
+              "support": "SEN_SUPPORT", "ehc needs assessment": "ASSESSMENT", "needs assessment": "ASSESSMENT",
+              "in assessment": "ASSESSMENT", "assessment": "ASSESSMENT", "ehcna": "ASSESSMENT"}
+
+
+def likely_code(column: str, text: str) -> str:
+    """The contract's code a text most likely means ('' for none): the code written another way
+    (`SEN Support`), a long name the Annex A mapping knows (`Autism`), or a plan status's usual
+    words (`K`, `EHC plan`).
+
+    >>> likely_code("plan_status", "SEN Support"), likely_code("primary_need", "Autism")
+    ('SEN_SUPPORT', 'ASD')
+    >>> likely_code("plan_status", "K"), likely_code("setting_type", "Pupil referral unit")
+    ('SEN_SUPPORT', 'AP')
+    >>> likely_code("primary_need", "something else")
+    ''
+    """
+    key = annex_key(text)
+    codes = CODE_COLUMNS.get(column, ())
+    written = {annex_key(code): code for code in codes}
+    if key in written:
+        return written[key]
+    if column == "plan_status":
+        return PLAN_WORDS.get(key, "")
+    table = {"primary_need": "primary_need", "secondary_need": "primary_need", "setting_type": "setting_type",
+             "social_care": "social_care"}.get(column)
+    return str(getattr(_default_mapping(), table).get(key, "")) if table else ""
+
+
+@functools.cache
+def _default_mapping() -> Mapping:
+    return load_mapping()

@@ -10,7 +10,7 @@ the validated Caseload.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -87,8 +87,10 @@ class Caseload:
 
 
 def validate(raw: RawTable, contacts: RawTable | None = None, *,
-             allow_missing_contact: bool = False, keep_columns: tuple[str, ...] = ()) -> Caseload:
-    """Check a raw caseload against the contract and return it normalised.
+             allow_missing_contact: bool = False, keep_columns: tuple[str, ...] = (),
+             likely_code: Callable[[str, str], str] | None = None) -> Caseload:
+    """Check a raw caseload against the contract and return it normalised. `likely_code(column,
+    text)`, when given, names the code a wrong text most likely means ('' for none), for the fix.
 
     Raises:
         CaseloadValidationError: when any error is found; its `failures` holds every one.
@@ -111,7 +113,7 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
     not_children = _rows_without_a_child(failures, file, rows, frame)
     if not_children.any():  # each said once, as what it is, not as four empty cells
         frame, rows = frame.loc[~not_children].reset_index(drop=True), rows[~not_children]
-    out = _contract_columns(failures, file, rows, frame)
+    out = _contract_columns(failures, file, rows, frame, likely_code)
     all_contacts = _attach_contacts(failures, raw, out, frame, contacts)
     any_contacts = contacts is not None or any(c in frame.columns for c in INLINE_CONTACT_COLUMNS)
     held_back = _eligibility(failures, file, out, any_contacts, allow_missing_contact)
@@ -161,7 +163,8 @@ def _listed(words: Sequence[str], last: str) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
 
 
-def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd.DataFrame) -> pd.DataFrame:
+def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd.DataFrame,
+                      likely_code: Callable[[str, str], str] | None = None) -> pd.DataFrame:
     """The contract's columns checked and normalised (each problem a failure), with the kept
     columns as read."""
     out = pd.DataFrame({"row": rows})
@@ -174,7 +177,7 @@ def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd
     for column, codes in CODE_COLUMNS.items():
         if column in frame.columns:
             out[column] = _check_codes(failures, file, rows, frame[column], column, codes,
-                                       required=column in REQUIRED_COLUMNS)
+                                       required=column in REQUIRED_COLUMNS, likely_code=likely_code)
         elif column == "social_care":
             out[column] = "NONE"
     if "social_care" in out:
@@ -362,7 +365,8 @@ def _age_bands(ages: pd.Series) -> np.ndarray:
 
 
 def _check_codes(failures: Failures, file: str, rows: np.ndarray, values: pd.Series,
-                 column: str, codes: tuple[str, ...], required: bool) -> np.ndarray:
+                 column: str, codes: tuple[str, ...], required: bool,
+                 likely_code: Callable[[str, str], str] | None = None) -> np.ndarray:
     text = values.str.strip()
     upper = text.str.upper()
     empty = (upper == "").to_numpy()
@@ -370,10 +374,20 @@ def _check_codes(failures: Failures, file: str, rows: np.ndarray, values: pd.Ser
         failures.add("error", file, rows[empty], column, "", f"{column} is empty",
                      f"Give one of: {' '.join(codes)}.")
     bad = ~upper.isin(codes).to_numpy() & ~empty
-    failures.add("error", file, rows[bad], column, text.to_numpy()[bad],
-                 f"not one of the {column} codes",
-                 f"Use one of: {' '.join(codes)} (see the data contract in the README).")
+    listed = f"Use one of: {' '.join(codes)} (see the data contract in the README)."
+    if bad.any() and likely_code is not None:
+        # The code each wrong text most likely means (a long name, the census's letters), said
+        # in the fix; never read as that code, which the contract does not allow.
+        likely = text[bad].map({value: likely_code(column, value) for value in text[bad].unique()}).to_numpy()
+        for code in dict.fromkeys(likely):
+            these = np.flatnonzero(bad)[likely == code]
+            failures.add("error", file, rows[these], column, text.to_numpy()[these], f"not one of the {column} codes",
+                         f"Did you mean {code}? {listed}" if code else listed)
+    else:
+        failures.add("error", file, rows[bad], column, text.to_numpy()[bad], f"not one of the {column} codes", listed)
     return upper.to_numpy()
+
+
 
 
 def _check_boolean(failures: Failures, file: str, rows: np.ndarray, values: pd.Series,
