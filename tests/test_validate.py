@@ -111,22 +111,37 @@ def test_services_separated_otherwise_than_by_semicolons_are_a_warning(cell: str
 
 
 def test_a_wrong_code_names_the_code_it_most_likely_means(tmp_path: Path) -> None:
-    # The school census's K, the long name of a need, and a text no table knows (no guess). The
-    # code is only suggested: the rows are still errors (the contract takes its codes only).
+    # The school census's K, the long name of a need, a setting type with "school" after it, and a
+    # text no table knows (no guess). The code is only suggested: the rows are still errors (the
+    # contract takes its codes only).
     from tests.conftest import run
 
     caseload = write_csv(tmp_path / "c.csv", caseload_frame(
-        [{"plan_status": "K"}, {"primary_need": "Autism"}, {"setting_type": "Mainstream school"}]))
+        [{"plan_status": "K"}, {"primary_need": "Autism"}, {"setting_type": "Mainstream school"},
+         {"setting_type": "Hospital"}]))
     code, _, stderr = run("validate", str(caseload))
     assert code == 2
+    settings = "EARLY_YEARS MAINSTREAM RESOURCED SPECIAL INDEPENDENT AP FE TRAINING EHE NOT_IN_EDUCATION CUSTODY OTHER"
     assert [line for line in stderr.splitlines() if line.startswith("  error:")] == [
         ("  error: c.csv: row 2, column 'plan_status': 'K' not one of the plan_status codes. Did you mean SEN_SUPPORT? "
-        "Use one of: EHCP SEN_SUPPORT ASSESSMENT (see the data contract in the README)."),
+         "Use one of: EHCP SEN_SUPPORT ASSESSMENT (see the data contract in the README)."),
         ("  error: c.csv: row 3, column 'primary_need': 'Autism' not one of the primary_need codes. Did you mean ASD? "
-        "Use one of: SPLD MLD SLD PMLD SEMH SLCN HI VI MSI PD ASD OTH NSA (see the data contract in the README)."),
-        ("  error: c.csv: row 4, column 'setting_type': 'Mainstream school' not one of the setting_type codes. Use one "
-        "of: EARLY_YEARS MAINSTREAM RESOURCED SPECIAL INDEPENDENT AP FE TRAINING EHE NOT_IN_EDUCATION CUSTODY OTHER "
-        "(see the data contract in the README).")]
+         "Use one of: SPLD MLD SLD PMLD SEMH SLCN HI VI MSI PD ASD OTH NSA (see the data contract in the README)."),
+        ("  error: c.csv: row 4, column 'setting_type': 'Mainstream school' not one of the setting_type codes. Did you "
+         f"mean MAINSTREAM? Use one of: {settings} (see the data contract in the README)."),
+        ("  error: c.csv: row 5, column 'setting_type': 'Hospital' not one of the setting_type codes. Use one of: "
+         f"{settings} (see the data contract in the README).")]
+
+
+@pytest.mark.parametrize(("cell", "fix"), [
+    ("x", "Did you mean true (a mark)? Use true/false, yes/no, y/n or 1/0 (empty means false)."),
+    ("\u2713", "Did you mean true (a mark)? Use true/false, yes/no, y/n or 1/0 (empty means false)."),
+    ("maybe", "Use true/false, yes/no, y/n or 1/0 (empty means false)."),
+])
+def test_a_mark_in_a_yes_or_no_column_is_an_error_that_suggests_true(cell: str, fix: str) -> None:
+    error = only_error([{}, {"exclude": cell}])
+    assert (error["row"], error["column"], error["value"], error["problem"], error["fix"]) == (
+        3, "exclude", cell, "exclude is not true or false", fix)
 
 
 def test_codes_are_matched_case_insensitively_after_trimming() -> None:

@@ -182,8 +182,8 @@ def likely_code(column: str, text: str) -> str:
     ('SEN_SUPPORT', 'ASD')
     >>> likely_code("plan_status", "K"), likely_code("setting_type", "Pupil referral unit")
     ('SEN_SUPPORT', 'AP')
-    >>> likely_code("primary_need", "something else")
-    ''
+    >>> likely_code("setting_type", "Mainstream school"), likely_code("primary_need", "something else")
+    ('MAINSTREAM', '')
     """
     key = annex_key(text)
     codes = CODE_COLUMNS.get(column, ())
@@ -194,7 +194,14 @@ def likely_code(column: str, text: str) -> str:
         return PLAN_WORDS.get(key, "")
     table = {"primary_need": "primary_need", "secondary_need": "primary_need", "setting_type": "setting_type",
              "social_care": "social_care"}.get(column)
-    return str(getattr(_default_mapping(), table).get(key, "")) if table else ""
+    if not table:
+        return ""
+    names = getattr(_default_mapping(), table)
+    if key in names:
+        return str(names[key])
+    if column == "setting_type" and key.endswith(" school"):  # `Mainstream school`, `AP school`
+        return likely_code(column, key.removesuffix(" school"))
+    return ""
 
 
 @functools.cache

@@ -396,10 +396,17 @@ def _check_boolean(failures: Failures, file: str, rows: np.ndarray, values: pd.S
     lower = text.str.lower()
     truthy = lower.isin(TRUE_WORDS).to_numpy()
     bad = ~truthy & ~lower.isin(FALSE_WORDS).to_numpy()
-    failures.add("error", file, np.asarray(rows)[bad], column, text.to_numpy()[bad],
-                 f"{column} is not true or false",
-                 "Use true/false, yes/no, y/n or 1/0 (empty means false).")
+    mark = bad & lower.isin(MARKS).to_numpy()  # a tick or a cross, as a paper list would be marked
+    listed = "Use true/false, yes/no, y/n or 1/0 (empty means false)."
+    failures.add("error", file, np.asarray(rows)[bad & ~mark], column, text.to_numpy()[bad & ~mark],
+                 f"{column} is not true or false", listed)
+    failures.add("error", file, np.asarray(rows)[mark], column, text.to_numpy()[mark],
+                 f"{column} is not true or false", f"Did you mean true (a mark)? {listed}")
     return truthy
+
+
+# Marks an analyst may put in a yes/no column instead of a word.
+MARKS = frozenset({"x", "\u2713", "\u2714", "\u2611", "\u2612", "tick", "ticked", "*"})
 
 
 def _check_service_separators(failures: Failures, file: str, rows: np.ndarray, values: pd.Series,
