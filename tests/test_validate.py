@@ -178,6 +178,17 @@ def test_duplicate_and_empty_ids() -> None:
     ]
 
 
+def test_ids_that_differ_only_in_case_are_one_child_twice() -> None:
+    # A decline or a consent names a child ignoring case, so Ab1 and aB1 would be one child there.
+    table = failures_of([{"child_id": "Ab1"}, {"child_id": "aB1 "}, {"child_id": "AB1"}, {"child_id": "Ab1"}])
+    errors = table[table["severity"] == "error"]
+    assert errors[["row", "value", "problem"]].values.tolist() == [
+        [3, "aB1", "child_id differs from row 2's only in case (ids are matched ignoring case)"],
+        [4, "AB1", "child_id differs from row 2's only in case (ids are matched ignoring case)"],
+        [5, "Ab1", "duplicate child_id, first seen on row 2"],
+    ]
+
+
 def test_missing_required_columns_are_all_named(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "c.csv", pd.DataFrame({"child_id": ["a"], "age": ["3"]}))
     with pytest.raises(CaseloadValidationError) as caught:

@@ -326,6 +326,16 @@ def _check_child_ids(failures: Failures, file: str, rows: np.ndarray, ids: pd.Se
         failures.add("error", file, rows[dup], "child_id", dup_ids,
                      [f"duplicate child_id, first seen on row {first_row[i]}" for i in dup_ids],
                      "Each child appears once: remove the repeated row or correct its id.")
+    # Ids are matched ignoring case wherever a person types one (a decline, a consent): two that
+    # differ only in case would be one child there.
+    folded = ids.str.casefold()
+    alike = folded.duplicated(keep="first").to_numpy() & ~empty & ~dup
+    if alike.any():
+        first_row = pd.Series(rows, index=folded.to_numpy()).groupby(level=0).first()
+        failures.add("error", file, rows[alike], "child_id", ids.to_numpy()[alike],
+                     [f"child_id differs from row {first_row[i]}'s only in case (ids are matched ignoring case)"
+                      for i in folded.to_numpy()[alike]],
+                     "Each child appears once: remove the repeated row or correct its id.")
 
 
 def _check_age(failures: Failures, file: str, rows: np.ndarray, ages: pd.Series) -> pd.Series:
