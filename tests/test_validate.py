@@ -254,6 +254,22 @@ def test_contacts_by_practitioner_id(tmp_path: Path) -> None:
     assert "practitioner not found in k.csv" in problems
 
 
+def test_a_practitioner_id_the_contacts_write_in_another_case_is_named(tmp_path: Path) -> None:
+    # p1 is P1 in the contacts: not matched (ids match exactly: the practitioner is who the spread
+    # rule keeps apart), and the warning names the id as the contacts write it; P9 is nowhere.
+    frame = caseload_frame([{"lead_practitioner_id": "p1"}, {"lead_practitioner_id": "P9"}])
+    frame = frame.drop(columns=["practitioner_name", "practitioner_email"])
+    caseload = write_csv(tmp_path / "c.csv", frame)
+    contacts = write_csv(tmp_path / "k.csv", pd.DataFrame({
+        "Practitioner ID": ["P1"], "Name": ["Sam Roe"], "Role": ["SENCO"], "Organisation": ["School"],
+        "Email": ["sam@example.org"], "Phone": ["01632 960001"]}))
+    loaded = load_caseload(caseload, contacts, allow_missing_contact=True)
+    found = loaded.warnings[loaded.warnings["column"] == "lead_practitioner_id"]
+    assert found[["row", "value", "problem"]].values.tolist() == [
+        [2, "p1", "practitioner not found in k.csv (it has 'P1': ids are matched exactly, case included)"],
+        [3, "P9", "practitioner not found in k.csv"]]
+
+
 def test_contacts_by_child_id_first_row_is_lead(tmp_path: Path) -> None:
     frame = caseload_frame([{"child_id": "A"}, {"child_id": "B"}]).drop(
         columns=["practitioner_name", "practitioner_email", "lead_practitioner_id"])

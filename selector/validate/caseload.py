@@ -469,8 +469,14 @@ def _attach_contacts(failures: Failures, raw: RawTable, out: pd.DataFrame, frame
                 # One hash lookup per child, shared by every contact field (not one per field).
                 found = by_id.index.get_indexer(lead_id.to_numpy(dtype=object))
                 unknown = (found < 0) & (lead_id != "").to_numpy()
+                # An id the contacts write in another case is named (ids match exactly: the
+                # practitioner is also who the spread rule keeps apart).
+                folded = {str(i).casefold(): str(i) for i in by_id.index}
                 failures.add("warning", raw.name, out.loc[unknown, "row"], "lead_practitioner_id",
-                             lead_id[unknown], f"practitioner not found in {contacts.name}",
+                             lead_id[unknown],
+                             [f"practitioner not found in {contacts.name}"
+                              + (f" (it has {folded[str(i).casefold()]!r}: ids are matched exactly, case included)"
+                                 if str(i).casefold() in folded else "") for i in lead_id[unknown]],
                              f"Add the practitioner to {contacts.name} or correct the id.")
                 for field_name in CONTACT_FIELDS:
                     columns[f"contact_{field_name}"] = _taken(by_id[field_name], found)
