@@ -665,3 +665,15 @@ def test_a_rule_on_a_column_left_out_says_what_the_page_can_do(client, tmp_path:
     assert "to use Region in a rule, name it as a column to keep." in text
     assert "This page keeps no column outside the data contract: none reaches its outputs or a rule" in text
     assert "--keep-column" not in text
+
+
+def test_the_page_names_rows_hidden_and_formulas_never_calculated_in_a_workbook(client, tmp_path: Path) -> None:
+    # The workbook of tests/test_io.py (rows 3, 5 and 6 hidden; formulas never calculated in F):
+    # an inspector uploading it sees both warnings on the check page.
+    from tests.test_io import _marked_workbook
+
+    uploaded = upload(client, _marked_workbook(tmp_path / "marked.xlsx"), contacts=None)
+    html = client.get(uploaded.headers["Location"]).get_data(as_text=True)
+    assert "rows 3 and 5 to 6 (3 rows) are hidden in Excel (by a filter, or by hand): read like every other row" in html
+    assert ("2 cells of column F (from F4) hold formulas that were never calculated (the workbook was written by a "
+            "program and not opened in Excel since): read as empty") in html
