@@ -105,6 +105,22 @@ def test_a_file_given_that_the_caseload_does_not_read_is_refused_not_left_unread
     assert code == 2 and "ap.toml: not valid TOML" in stderr
 
 
+def test_a_caseload_given_two_ways_is_refused_not_one_left_unread(tmp_path: Path) -> None:
+    # A caseload file with --list2 read the list alone, and with --sen2 the return alone, without
+    # a word about the file named first.
+    once = "Give the caseload one way only: a caseload file, the Annex A lists (one or both), or a SEN2 return."
+    code, _, stderr = run("validate", str(SAMPLE / "caseload.csv"), "--list2", str(SAMPLE / "annex_a" / "list2.csv"))
+    assert code == 2 and stderr.splitlines() == [
+        ("Error: caseload.csv (the caseload) and list2.csv (Annex A) were both given as the caseload: only one would "
+        "be read."), once]
+    code, _, stderr = run("select", str(SAMPLE / "caseload.csv"), "--sen2", str(SAMPLE / "sen2" / "return.xml"),
+                          "--list1", str(SAMPLE / "annex_a" / "list1.csv"), "--out", str(tmp_path / "run"))
+    assert code == 2 and stderr.splitlines() == [
+        ("Error: caseload.csv (the caseload) and list1.csv (Annex A) and return.xml (a SEN2 return) were all given as "
+        "the caseload: only one would be read."), once]
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_workbook_given_as_annex_a_lists_gets_the_same_messages(tmp_path: Path) -> None:
     path = tmp_path / "caseload.xlsx"
     path.write_bytes(BAD_WORKBOOKS["password-protected"][0])

@@ -44,6 +44,7 @@ def read_caseload_table(path: Path | None, sheet: str | None, options: ReadOptio
         InputError: no caseload given, or a file cannot be read.
         CaseloadValidationError: the Annex A lists or the SEN2 return have problems (every one).
     """
+    _one_caseload(path, options)
     sen2 = options.sen2 or (path if path is not None and path.suffix.lower() in SEN2_SUFFIXES else None)
     if sen2 is not None:
         from .mapping import load_mapping
@@ -83,6 +84,26 @@ def read_caseload_table(path: Path | None, sheet: str | None, options: ReadOptio
     # A contract caseload: empty setting types come from the URN in setting_id.
     types = load_mapping(options.mapping).establishment_type
     return CaseloadTable(*fill_setting_types(first, _establishments(options, types)))  # type: ignore[arg-type]
+
+
+def _one_caseload(path: Path | None, options: ReadOptions) -> None:
+    """A caseload comes one way: a file, the Annex A lists, or a SEN2 return. Two given would
+    leave one unread without a word (which one the order of the checks decided).
+
+    Raises:
+        InputError: naming what was given twice over.
+    """
+    given = [f"{Path(path).name} (the caseload)"] if path is not None else []
+    lists = [Path(p).name for p in (options.list1, options.list2) if p is not None]
+    if lists:
+        given.append(f"{' and '.join(lists)} (Annex A)")
+    if options.sen2 is not None:
+        given.append(f"{Path(options.sen2).name} (a SEN2 return)")
+    if len(given) > 1:
+        raise InputError(f"{' and '.join(given)} were {'both' if len(given) == 2 else 'all'} given as the caseload: "
+                         "only one would be read.",
+                         "two_caseloads", fix="Give the caseload one way only: a caseload file, the Annex A lists "
+                                              "(one or both), or a SEN2 return.")
 
 
 def _unread_options(name: str, options: ReadOptions) -> None:
