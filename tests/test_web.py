@@ -392,6 +392,11 @@ def test_the_page_reads_the_lists_with_a_mapping_an_extract_or_ap_urns(  # type:
     assert response.status_code == 400 and "ap.csv: an AP URNs file is not read with caseload.csv" in text
     assert "Leave it out (it would change nothing), or check that the caseload is the file you meant." in text
     assert str(client.application.config["SELECTOR_WORKDIR"]) not in text
+    # A caseload uploaded with the lists: one would be left unread, so neither is, and both are named.
+    response = upload(client, list2=annex / "list2.csv")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400 and ("caseload.csv (the caseload) and list2.csv (Annex A) were both given as "
+                                            "the caseload: only one would be read.") in text
 
 
 @pytest.mark.parametrize("form", ["xml", "zip"])
