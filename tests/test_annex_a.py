@@ -109,6 +109,23 @@ def test_ap_register_marks_ap_settings(tmp_path: Path) -> None:
     assert frame["plan_status"].tolist() == ["SEN_SUPPORT", "SEN_SUPPORT"]
 
 
+def test_a_total_under_an_annex_a_list_is_one_error_naming_the_row(tmp_path: Path) -> None:
+    # The sample's List 1 with a total under it: one error saying what the row seems to be, not
+    # an empty date of birth, an unmapped need and phase and four rules broken.
+    frame = pd.read_csv(ANNEX / "list1.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    total = {column: "" for column in frame.columns} | {"Unique ID": f"Total: {len(frame)}"}
+    list1 = tmp_path / "list1.csv"
+    pd.concat([frame, pd.DataFrame([total])]).to_csv(list1, index=False)
+    with pytest.raises(CaseloadValidationError) as caught:
+        load_caseload(None, ANNEX / "contacts.csv", annex=ReadOptions(list1=list1, list2=ANNEX / "list2.csv",
+                                                                      as_of=AS_OF))
+    table = caught.value.failures
+    assert table[["file", "row", "column", "value", "problem"]].values.tolist() == [
+        ["list1.csv", len(frame) + 2, "Unique ID", f"Total: {len(frame)}",
+         ("is the only required cell filled in this row (no Date of birth, SEN primary need or Main education "
+          "establishment – phase): a total, heading or note, not a child")]]
+
+
 def test_unmapped_values_are_reported_with_rows_never_guessed(tmp_path: Path) -> None:
     rows = [{"Unique ID": "A1", "SEN primary need": "Dyslexia"},
             {"Unique ID": "A2", "Main education establishment – phase": "Hospital school"},

@@ -167,6 +167,31 @@ def _failure(severity: str, file: str, row: object, column: str, value: object, 
 Report = Callable[..., None]  # (mask, column, values, problem, fix, severity="error", counted=False)
 
 
+def _rows_without_a_child(src: pd.DataFrame, rows: np.ndarray, headers: list[str], file: str,
+                          failures: list[dict[str, object]]) -> np.ndarray:
+    """Rows with at most one of the template's required cells filled (a total under the list, a
+    heading, a note): an error each, naming the row as what it seems to be; which rows they are.
+    When most rows are so, the list lacks the values and each empty cell is named instead."""
+    columns = [HEADERS[k] for k in REQUIRED]
+    filled = np.column_stack([(src[c].astype(str).str.strip() != "").to_numpy() for c in columns])
+    count = filled.sum(axis=1)
+    sparse = count <= 1
+    if not sparse.any() or sparse.sum() * 2 > len(src):
+        return np.zeros(len(src), dtype=bool)
+    fix = "Delete the row (notes belong on another sheet), or fill in the child's values."
+    for k, column in enumerate(columns):
+        others = [h for h in headers if h != headers[k]]
+        for row, value in zip(rows[sparse & filled[:, k]], src.loc[sparse & filled[:, k], column], strict=True):
+            failures.append(_failure("error", file, row, headers[k], str(value).strip(),
+                                     f"is the only required cell filled in this row (no {', '.join(others[:-1])} or "
+                                     f"{others[-1]}): a total, heading or note, not a child", fix))
+    for row in rows[sparse & (count == 0)]:
+        failures.append(_failure("error", file, row, "", "", f"no required cell is filled in this row "
+                                 f"({', '.join(headers[:-1])} or {headers[-1]}): a total, heading or note, not a child",
+                                 fix))
+    return sparse
+
+
 def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping, ap_urns: frozenset[str],
                   failures: list[dict[str, object]], establishments: Establishments | None = None) -> pd.DataFrame:
     file = table.name
@@ -187,6 +212,9 @@ def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping
     src = table.frame.rename(columns={by_key[k]: v for k, v in HEADERS.items() if k in by_key})
     rows = table.row_numbers
     head = {v: original[k] for k, v in HEADERS.items() if k in original}
+    not_children = _rows_without_a_child(src, rows, [head[HEADERS[k]] for k in REQUIRED], file, failures)
+    if not_children.any():  # each said once, as what it is, not as an empty cell per column
+        src, rows = src.loc[~not_children].reset_index(drop=True), rows[~not_children]
 
     def report(mask: np.ndarray, column: str, values: object, problem: str, fix: str, severity: str = "error",
                counted: bool = False) -> None:
