@@ -3,7 +3,7 @@ fix), collected while checking and raised once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,39 @@ def remedies_in(fixes: Iterable[object]) -> tuple[str, ...]:
     """
     text = "\n".join(str(fix) for fix in fixes)
     return tuple(key for key, words in REMEDIES.items() if words in text)
+
+
+def listed(words: Sequence[str], last: str) -> str:
+    """Words as a sentence lists them.
+
+    >>> listed(["age", "primary_need", "plan_status"], "and"), listed(["age"], "or")
+    ('age, primary_need and plan_status', 'age')
+    """
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
+def rows_without_a_child(filled: np.ndarray) -> np.ndarray:
+    """Which rows hold at most one required cell (`filled`: a row per row of the list, a column
+    per required column): a total under the list, a heading between its parts, a note. None when
+    most rows are so: the list itself then lacks its values, and each empty cell is the problem."""
+    sparse = np.asarray(filled.sum(axis=1) <= 1)
+    if sparse.sum() * 2 > len(sparse):
+        return np.zeros(len(sparse), dtype=bool)
+    return sparse
+
+
+def not_a_child(required: Sequence[str], filled: str | None) -> tuple[str, str]:
+    """The problem and the fix for a row that holds no child, by the one required column it fills
+    (None: it fills none).
+
+    >>> not_a_child(["Unique ID", "Date of birth"], "Unique ID")[0]
+    'is the only required cell filled in this row (no Date of birth): a total, heading or note, not a child'
+    """
+    others = [column for column in required if column != filled]
+    problem = (f"no required cell is filled in this row ({listed(required, 'or')})" if filled is None else
+               f"is the only required cell filled in this row (no {listed(others, 'or')})")
+    return (f"{problem}: a total, heading or note, not a child",
+            f"Delete the row (notes belong on another sheet), or fill in the child's {listed(others, 'and')}.")
 
 
 def failure_line(row: pd.Series | dict[str, object]) -> str:

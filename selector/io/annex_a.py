@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..contract.columns import CONTRACT_COLUMNS, FALSE_WORDS, MAX_AGE, TRUE_WORDS
 from ..contract.errors import CaseloadValidationError, InputError
-from ..contract.failures import FAILURE_COLUMNS
+from ..contract.failures import FAILURE_COLUMNS, not_a_child, rows_without_a_child
 from .annex_a_rules import check_list, parse_dates
 from .establishments import Establishments, agrees, read_establishments
 from .headers import annex_key, is_annex_a, is_list1
@@ -169,26 +169,16 @@ Report = Callable[..., None]  # (mask, column, values, problem, fix, severity="e
 
 def _rows_without_a_child(src: pd.DataFrame, rows: np.ndarray, headers: list[str], file: str,
                           failures: list[dict[str, object]]) -> np.ndarray:
-    """Rows with at most one of the template's required cells filled (a total under the list, a
-    heading, a note): an error each, naming the row as what it seems to be; which rows they are.
-    When most rows are so, the list lacks the values and each empty cell is named instead."""
+    """Rows that hold no child by the template's required columns (`headers`, as the list writes
+    them): an error each, naming the row as what it seems to be; which rows they are."""
     columns = [HEADERS[k] for k in REQUIRED]
     filled = np.column_stack([(src[c].astype(str).str.strip() != "").to_numpy() for c in columns])
-    count = filled.sum(axis=1)
-    sparse = count <= 1
-    if not sparse.any() or sparse.sum() * 2 > len(src):
-        return np.zeros(len(src), dtype=bool)
-    fix = "Delete the row (notes belong on another sheet), or fill in the child's values."
-    for k, column in enumerate(columns):
-        others = [h for h in headers if h != headers[k]]
-        for row, value in zip(rows[sparse & filled[:, k]], src.loc[sparse & filled[:, k], column], strict=True):
-            failures.append(_failure("error", file, row, headers[k], str(value).strip(),
-                                     f"is the only required cell filled in this row (no {', '.join(others[:-1])} or "
-                                     f"{others[-1]}): a total, heading or note, not a child", fix))
-    for row in rows[sparse & (count == 0)]:
-        failures.append(_failure("error", file, row, "", "", f"no required cell is filled in this row "
-                                 f"({', '.join(headers[:-1])} or {headers[-1]}): a total, heading or note, not a child",
-                                 fix))
+    sparse = rows_without_a_child(filled)
+    for k, header in enumerate((*headers, None)):
+        these = sparse & (filled[:, k] if header is not None else ~filled.any(axis=1))
+        values = src.loc[these, columns[k]].astype(str).str.strip() if header is not None else [""] * int(these.sum())
+        for row, value in zip(rows[these], values, strict=True):
+            failures.append(_failure("error", file, row, header or "", value, *not_a_child(headers, header)))
     return sparse
 
 

@@ -10,7 +10,7 @@ the validated Caseload.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -34,7 +34,7 @@ from ..contract.columns import (
     normalise_column,
 )
 from ..contract.errors import CaseloadValidationError
-from ..contract.failures import Failures
+from ..contract.failures import Failures, listed, not_a_child, rows_without_a_child
 from ..contract.identifiers import header_words, identifier_kind
 from ..contract.rules import DEFAULT_RULES
 from ..io.tables import RawTable
@@ -133,34 +133,15 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
 
 
 def _rows_without_a_child(failures: Failures, file: str, rows: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
-    """Rows with at most one required cell filled (a total under the list, a heading between its
-    parts, a note): an error each, naming the row as what it seems to be. Which rows they are
-    (the other checks leave them out). When most rows are so, the list itself lacks the values,
-    and each empty cell is named instead (nothing is marked here)."""
+    """Rows that hold no child (`rows_without_a_child`): an error each, naming the row as what it
+    seems to be; which rows they are (the other checks leave them out)."""
     filled = np.column_stack([(frame[c].str.strip() != "").to_numpy() for c in REQUIRED_COLUMNS])
-    count = filled.sum(axis=1)
-    sparse = count <= 1
-    if not sparse.any() or sparse.sum() * 2 > len(frame):
-        return np.zeros(len(frame), dtype=bool)
-    for k, column in enumerate(REQUIRED_COLUMNS):
-        alone = sparse & filled[:, k]
-        others = [c for c in REQUIRED_COLUMNS if c != column]
-        failures.add("error", file, rows[alone], column, frame.loc[alone, column].str.strip().to_numpy(),
-                     f"is the only required cell filled in this row (no {_listed(others, 'or')}): a total, heading "
-                     "or note, not a child",
-                     f"Delete the row (notes belong on another sheet), or fill in the child's {_listed(others, 'and')}.")
-    empty = sparse & (count == 0)
-    failures.add("error", file, rows[empty], "", "",
-                 f"no required cell is filled in this row ({_listed(REQUIRED_COLUMNS, 'or')}): a total, heading or "
-                 "note, not a child",
-                 "Delete the row (notes belong on another sheet), or fill in the child's "
-                 f"{_listed(REQUIRED_COLUMNS, 'and')}.")
+    sparse = rows_without_a_child(filled)
+    for k, column in enumerate((*REQUIRED_COLUMNS, None)):
+        these = sparse & (filled[:, k] if column is not None else ~filled.any(axis=1))
+        values = frame.loc[these, column].str.strip().to_numpy() if column is not None else ""
+        failures.add("error", file, rows[these], column or "", values, *not_a_child(REQUIRED_COLUMNS, column))
     return sparse
-
-
-def _listed(words: Sequence[str], last: str) -> str:
-    """`a, b and c` (or `a, b or c`)."""
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
 
 
 def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd.DataFrame,
@@ -398,8 +379,6 @@ def _check_codes(failures: Failures, file: str, rows: np.ndarray, values: pd.Ser
     return upper.to_numpy()
 
 
-
-
 def _check_boolean(failures: Failures, file: str, rows: np.ndarray, values: pd.Series,
                    column: str) -> np.ndarray:
     text = values.astype(str).str.strip()
@@ -433,7 +412,7 @@ def _check_service_separators(failures: Failures, file: str, rows: np.ndarray, v
 def _read_as(services: list[str]) -> str:
     if len(services) == 1:
         return f"is read as the one service {services[0]!r}: services are separated by ';' only"
-    return f"is read as the services {_listed([repr(n) for n in services], 'and')}: services are separated by ';' only"
+    return f"is read as the services {listed([repr(n) for n in services], 'and')}: services are separated by ';' only"
 
 
 def _normalise_services(values: pd.Series) -> np.ndarray:
