@@ -238,13 +238,19 @@ def test_excluded_children_are_ineligible_with_their_reason() -> None:
     assert loaded.frame["ineligible_reason"].tolist() == ["excluded: consent declined", ""]
 
 
-def test_contacts_by_practitioner_id(tmp_path: Path) -> None:
-    frame = caseload_frame([{"lead_practitioner_id": "P1"}, {"lead_practitioner_id": "P9"}])
+def _by_practitioner(tmp_path: Path, lead_ids: list[str]) -> tuple[Path, Path]:
+    """A caseload whose children name these lead practitioners, and contacts holding P1 only."""
+    frame = caseload_frame([{"lead_practitioner_id": lead} for lead in lead_ids])
     frame = frame.drop(columns=["practitioner_name", "practitioner_email"])
     caseload = write_csv(tmp_path / "c.csv", frame)
     contacts = write_csv(tmp_path / "k.csv", pd.DataFrame({
         "Practitioner ID": ["P1"], "Name": ["Sam Roe"], "Role": ["SENCO"], "Organisation": ["School"],
         "Email": ["sam@example.org"], "Phone": ["01632 960001"]}))
+    return caseload, contacts
+
+
+def test_contacts_by_practitioner_id(tmp_path: Path) -> None:
+    caseload, contacts = _by_practitioner(tmp_path, ["P1", "P9"])
     loaded = load_caseload(caseload, contacts)
     first = loaded.frame.iloc[0]
     assert (first.contact_name, first.contact_email, first.practitioner_key) == (
@@ -257,12 +263,7 @@ def test_contacts_by_practitioner_id(tmp_path: Path) -> None:
 def test_a_practitioner_id_the_contacts_write_in_another_case_is_named(tmp_path: Path) -> None:
     # p1 is P1 in the contacts: not matched (ids match exactly: the practitioner is who the spread
     # rule keeps apart), and the warning names the id as the contacts write it; P9 is nowhere.
-    frame = caseload_frame([{"lead_practitioner_id": "p1"}, {"lead_practitioner_id": "P9"}])
-    frame = frame.drop(columns=["practitioner_name", "practitioner_email"])
-    caseload = write_csv(tmp_path / "c.csv", frame)
-    contacts = write_csv(tmp_path / "k.csv", pd.DataFrame({
-        "Practitioner ID": ["P1"], "Name": ["Sam Roe"], "Role": ["SENCO"], "Organisation": ["School"],
-        "Email": ["sam@example.org"], "Phone": ["01632 960001"]}))
+    caseload, contacts = _by_practitioner(tmp_path, ["p1", "P9"])
     loaded = load_caseload(caseload, contacts, allow_missing_contact=True)
     found = loaded.warnings[loaded.warnings["column"] == "lead_practitioner_id"]
     assert found[["row", "value", "problem"]].values.tolist() == [
