@@ -59,7 +59,7 @@ def read_caseload_table(path: Path | None, sheet: str | None, options: ReadOptio
         return CaseloadTable(result.table, result.failures, result.as_of)
     first = None
     book = None
-    if path is not None and not (options.list1 or options.list2):
+    if path is not None:  # (never with the lists: _one_caseload)
         if path.suffix.lower() in WORKBOOK_SUFFIXES:
             book = Workbook(path)  # its sheets, each read once, whether it holds Annex A or not
         else:

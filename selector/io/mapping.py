@@ -192,9 +192,8 @@ def likely_code(column: str, text: str) -> str:
         return written[key]
     if column == "plan_status":
         return PLAN_WORDS.get(key, "")
-    table = {"primary_need": "primary_need", "secondary_need": "primary_need", "setting_type": "setting_type",
-             "social_care": "social_care"}.get(column)
-    if not table:
+    table = "primary_need" if column == "secondary_need" else column
+    if table not in ("primary_need", "setting_type", "social_care"):
         return ""
     names = getattr(_default_mapping(), table)
     if key in names:
