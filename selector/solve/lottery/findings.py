@@ -66,21 +66,28 @@ class Findings:
         self.cohorts.append(cohort)
         self.meter.spend(CALL_WORK * (len(cohort) if template else 1)
                          + template * self.roles.classes * self.fitter.width * CHECK_WORK)
-        added = []
         columns: list[Column | None] = [cohort_column(cohort, self.type_of, self.members_of)]
         if template:
             columns.append(self.roles.template(cohort))
-        for column in columns:
-            if column is not None and column not in self.known:
-                self.known.add(column)
-                self.columns.append(column)
-                self.cohort_of[column] = cohort
-                if not template:
-                    self.bulk.add(column)
-                for pool in column.pools:
-                    self.seen[self.type_of[list(pool)]] = True
-                added.append(column)
-        return added
+        return [column for column in columns if column is not None and self._take(column, cohort, bulk=not template)]
+
+    def add_column(self, column: Column, cohort: tuple[int, ...]) -> bool:
+        """Take a column made elsewhere (every draw from it a cohort of the lottery; `cohort` one
+        of them); whether it is new."""
+        self.meter.spend(CALL_WORK)
+        return self._take(column, cohort, bulk=False)
+
+    def _take(self, column: Column, cohort: tuple[int, ...], bulk: bool) -> bool:
+        if column in self.known:
+            return False
+        self.known.add(column)
+        self.columns.append(column)
+        self.cohort_of[column] = cohort
+        if bulk:
+            self.bulk.add(column)
+        for pool in column.pools:
+            self.seen[self.type_of[list(pool)]] = True
+        return True
 
     def keep(self, kept: Sequence[Column]) -> None:
         """Only these columns from now on (in this order)."""
