@@ -708,3 +708,58 @@ def test_columns_the_level_uses_however_little_are_kept_when_the_bulk_is_trimmed
     leximin._trim(findings, master)
     assert len(findings.columns) == 2
     master.spread()  # the LP still has a solution
+
+
+def test_children_found_only_beside_the_most_drawn_child_get_columns_without_it() -> None:
+    # Size 2, one point per distinct need (cap 2), at most one child in AP: every pair of
+    # different needs, not both in AP, scores 2. K1 ASD, K2 MLD (AP), K3 SEMH, K4 HI, K5 VI (AP).
+    # Known cohorts {K1,K2}, {K1,K3}, {K1,K5}, {K2,K4}, drawn with 0.4, 0.2, 0.2, 0.2: K1 0.8
+    # (the most drawn), K2 0.6, the rest 0.2 each. K3 and K5 are in no column without K1 (whose
+    # chance they hold up); K2 and K4 are, in {K2,K4}. Its places: beside K4, K3 or K5 (one
+    # column, K4 and a pool of both); beside K2, K3 only (K5 would be a second child in AP).
+    # K2, next most drawn, then holds up no one (K1 is in {K1,K3}, K4 in the new columns), nor
+    # does K3, K4 or K5.
+    from selector.solve.lottery.budget import Meter
+    from selector.solve.lottery.findings import Findings
+    from selector.solve.lottery.freeing import free_most_drawn
+
+    rows = [{"primary_need": "ASD"}, {"primary_need": "MLD", "setting_type": "AP"}, {"primary_need": "SEMH"},
+            {"primary_need": "HI"}, {"primary_need": "VI", "setting_type": "AP"}]
+    rules = Rules(size=2, counts=(CountRule("setting_type", ("AP",), max=1),), dimensions=NEED_CAP_2)
+    findings = Findings(build_problem(validated(rows).frame, rules), 2, Meter(1.0, float("inf")))
+    for cohort in ((0, 1), (0, 2), (0, 4), (1, 3)):
+        findings.add(cohort, template=False)
+    free_most_drawn(findings, [0.4, 0.2, 0.2, 0.2])
+    assert findings.columns[4:] == [Column(((2, 4), (3,))), Column(((1,), (2,)))]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=caseload_rows(min_rows=6, max_rows=9), rules=small_rules(), slack=st.sampled_from([0.0, 0.0, 30.0]),
+       data=st.data())
+def test_every_draw_from_a_column_freeing_adds_is_a_cohort_of_the_lottery(
+        rows: list[dict[str, object]], rules: Rules, slack: float, data: st.DataObject) -> None:
+    # Whatever cohorts are known and however they are drawn, each column freeing adds draws only
+    # cohorts of the lottery (every one of them enumerated and checked by the independent checker).
+    from selector.solve.lottery.budget import Meter
+    from selector.solve.lottery.findings import Findings
+    from selector.solve.lottery.freeing import free_most_drawn
+
+    frame = validated(rows).frame
+    enumerated = lottery_by_enumeration(frame, rules, slack)
+    if enumerated is None:
+        return
+    lottery, threshold = enumerated
+    problem = build_problem(frame, rules)
+    ids = [str(c) for c in problem.child_ids]
+    at = {child: k for k, child in enumerate(ids)}
+    known = data.draw(st.lists(st.sampled_from(sorted(tuple(sorted(c)) for c in lottery)), min_size=1, max_size=3, unique=True))
+    findings = Findings(problem, threshold, Meter(10.0, float("inf")))
+    for cohort in known:
+        findings.add(tuple(sorted(at[c] for c in cohort)), template=data.draw(st.booleans()))
+    before = len(findings.columns)
+    weights = data.draw(st.lists(st.floats(0.01, 1.0), min_size=before, max_size=before))
+    free_most_drawn(findings, weights)
+    for column in findings.columns[before:]:
+        picks = [itertools.combinations(pool, k) for pool, k in column.picks()]
+        for draw_ in itertools.product(*picks):
+            assert frozenset(ids[c] for part in draw_ for c in part) in lottery, column

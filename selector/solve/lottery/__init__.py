@@ -10,6 +10,8 @@ In parts, each with what it computes:
 - discovery.py: a column for every type that can be drawn, whatever it costs.
 - pricing.py: new cohorts worth more than the LP's price under its duals, or a proof of none.
 - listing.py: every cohort, listed when few children can be drawn (each level then proved by its LP).
+- freeing.py: before the largest chances are spread, columns without the most-drawn children for
+  the children found only beside them.
 - master.py (beside this package): the master LP over the columns, and its duals.
 - leximin.py: the levels, one by one, within the work (budget.py); `fair_lottery`.
 - drawing.py: the seeded draw, and the lottery as the outputs give it.

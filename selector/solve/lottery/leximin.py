@@ -6,7 +6,8 @@ assemblies", Nature 596, 2021, and its leximin algorithm as sortition-algorithms
 
 A level is fixed only when pricing proves that no cohort can raise it (pricing.py), so the
 levels fixed are the leximin's. When the work runs out first, every type keeps the level
-reached and the largest chance is made as small as it can be (`Master.spread`): the chances are
+reached and the largest chance is made as small as it can be (`Master.spread`; first, columns
+without the most-drawn children for those found only beside them: freeing.py): the chances are
 exact for the lottery used, and `proved` says it is not yet the fairest.
 """
 
@@ -27,6 +28,7 @@ from .bound import maximin_bound
 from .budget import LP_WORK, SPREAD_BEYOND, SPREAD_SHARE, Meter, OutOfWork
 from .discovery import find_every_child
 from .findings import Findings
+from .freeing import FREE_LPS, free_most_drawn
 from .listing import LIST_CHILDREN, every_cohort
 from .pricing import Enumerated, Pricing
 from .result import TOLERANCE, Lottery
@@ -248,6 +250,18 @@ def _spread(findings: Findings, pricing: Pricing, master: Master) -> list[float]
     cohort), within the work kept for it. Each column's probability."""
     findings.meter.reserve = 0.0
     try:
+        # First columns without the most-drawn children for those found only beside them
+        # (freeing.py): without them no pricing of single cohorts moves those children's weight.
+        # Only while the work left would pay for the freeing and one more LP (the one solved
+        # before it costs about as much): the LP over the columns found is solved whatever the work.
+        before, used = len(findings.columns), findings.meter.used
+        probabilities = _solve(findings, master)[1]
+        try:
+            if findings.meter.work_left() > FREE_LPS * (findings.meter.used - used):
+                free_most_drawn(findings, probabilities)
+        finally:
+            for column in findings.columns[before:]:
+                master.add(column, findings.type_of)
         return _improve(findings, pricing, master)[1]
     except OutOfWork:  # the LP over every column found so far
         return _solve(findings, master)[1]
