@@ -252,8 +252,8 @@ def _spread(findings: Findings, pricing: Pricing, master: Master) -> list[float]
     try:
         # First columns without the most-drawn children for those found only beside them
         # (freeing.py): without them no pricing of single cohorts moves those children's weight.
-        # Only while the work left would pay for the freeing and one more LP (the one solved
-        # before it costs about as much): the LP over the columns found is solved whatever the work.
+        # Only when the work left is FREE_LPS times what this first solve cost (the freeing, and
+        # one more solve with its columns, which is made whatever the work left).
         before, used = len(findings.columns), findings.meter.used
         probabilities = _solve(findings, master)[1]
         try:
