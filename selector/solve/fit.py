@@ -22,10 +22,13 @@ from .problem import Problem
 Rests = Sequence[Sequence[int]] | Sequence[np.ndarray] | np.ndarray
 
 
-def rests_of(cohorts: Sequence[tuple[int, ...]]) -> list[tuple[int, ...]]:
+def rests_of(cohorts: Sequence[tuple[int, ...]], staying: np.ndarray | None = None) -> list[tuple[int, ...]]:
     """Each cohort less each of its members in turn, cohort by cohort and place by place: every
-    place of several cohorts checked in one pass."""
-    return [cohort[:slot] + cohort[slot + 1:] for cohort in cohorts for slot in range(len(cohort))]
+    place of several cohorts checked in one pass. With `staying` (a flag per candidate), a
+    member so flagged is never left out (a rest without a member every cohort holds is
+    completed by no one)."""
+    return [cohort[:slot] + cohort[slot + 1:] for cohort in cohorts for slot in range(len(cohort))
+            if staying is None or not staying[cohort[slot]]]
 
 class Fitter:
     """Which candidates complete a cohort that is one child short, under every hard rule and

@@ -115,9 +115,7 @@ def _swap_from(findings: Findings, cohorts: list[tuple[int, ...]]) -> None:
             most = min(SWAP_CELLS // (size * len(unseen)), BASE_CELLS // (size * findings.problem.n))
             group = layer[start:start + max(1, most)]
             start += len(group)
-            # A rest without a member every cohort holds is completed by no one: not checked.
-            rests = [cohort[:slot] + cohort[slot + 1:] for cohort in group for slot in range(size)
-                     if not findings.always[cohort[slot]]]
+            rests = rests_of(group, findings.always)
             fits = findings.shortfalls(rests, unseen) == 0 if rests else np.zeros((0, len(unseen)), dtype=bool)
             for rest, fit in zip(rests, fits, strict=True):
                 for child in unseen[fit]:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..fit import rests_of
 from ..templates import Column
 from .discovery import BASE_CELLS, SWAP_CELLS
 from .findings import Findings
@@ -81,7 +82,7 @@ def _offer(findings: Findings, bases: list[tuple[int, ...]], children: np.ndarra
         return
     type_of, members_of = findings.type_of, findings.members_of
     size = len(bases[0])
-    rests = [base[:slot] + base[slot + 1:] for base in bases for slot in range(size) if not findings.always[base[slot]]]
+    rests = rests_of(bases, findings.always)
     covered = np.zeros(len(children), dtype=np.int64)
     step = max(1, min(SWAP_CELLS // len(children), BASE_CELLS // (size * findings.problem.n)))
     for start in range(0, len(rests), step):
