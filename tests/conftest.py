@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from types import ModuleType
@@ -13,6 +14,15 @@ from selector.contract.rules import Rules
 from selector.io.tables import RawTable
 from selector.solve import SelectionParams, Solution, build_problem, solve
 from selector.validate import Caseload, validate
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: the cores this process may run on (a container's share, not the host's count,
+    which psutil would give), at most four: each worker holds pandas, OR-Tools and a solved
+    caseload, and with one file per worker more than four shorten the run little."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(usable, 4))
+
 
 HEADER = ["child_id", "age", "primary_need", "plan_status", "setting_type", "services",
           "social_care", "locality", "setting_id", "lead_practitioner_id"]
