@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,17 @@ from tests.conftest import EIGHT, caseload_frame, write_csv, write_slow_caseload
 
 STOPPED = "Interrupted: stopped before finishing; nothing was written and temporary files were removed."
 SIGNALS = [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
+
+
+@pytest.fixture(autouse=True)
+def ctrl_c_reaches_the_commands_started() -> Iterator[None]:
+    """A test run started in the background by a script (`pytest &`, as a CI runner may) ignores
+    Ctrl+C, and every command it starts inherits that: the SIGINT these tests send would never
+    arrive. The commands are started as from a terminal instead (a handled signal is reset to its
+    default in a new program; an ignored one stays ignored)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
 
 
 @pytest.fixture(scope="module")
