@@ -32,7 +32,11 @@ def install() -> None:
     os.set_blocking(write_end, False)
     signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
     for signum in STOP_SIGNALS:
-        signal.signal(signum, _raise_interrupted)
+        # A signal ignored on entry was ignored on purpose: `nohup` ignores SIGHUP so that a batch
+        # outlives its terminal, and a script's `selector ... &` ignores Ctrl+C meant for the
+        # script. Left ignored, as POSIX shells and Python's own Ctrl+C handling leave it.
+        if signal.getsignal(signum) != signal.SIG_IGN:
+            signal.signal(signum, _raise_interrupted)
     threading.Thread(target=_watch, args=(read_end,), name="stop-watcher", daemon=True).start()
     # The `selector` command starts Python with these signals held (bin/selector), so that a stop
     # during the interpreter's own start waits for the handlers above; one held now is raised here.

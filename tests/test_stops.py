@@ -44,11 +44,14 @@ def slow(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return write_slow_caseload(tmp_path_factory.mktemp("slow"))
 
 
-def start_select(slow: tuple[Path, Path], out: Path) -> subprocess.Popen[str]:
+def start_select(slow: tuple[Path, Path], out: Path, ignoring: int | None = None) -> subprocess.Popen[str]:
+    """`select` on the slow caseload; `ignoring` a signal, as `nohup` (SIGHUP) or a script's `&`
+    (SIGINT) start a command."""
     return subprocess.Popen(
         [sys.executable, "-m", "selector", "select", str(slow[0]), "--rules", str(slow[1]), "--out", str(out),
          "--time-limit", "120", "--sets", "1", "--workers", "2", "--allow-missing-contact"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=None if ignoring is None else lambda: signal.signal(ignoring, signal.SIG_IGN))
 
 
 def wait_for(path: Path, seconds: float = 30) -> None:
@@ -76,6 +79,23 @@ def test_a_stop_signal_ends_select_cleanly(slow: tuple[Path, Path], tmp_path: Pa
     assert "Traceback" not in stderr
     assert took < 10, f"took {took:.1f} s to stop"  # a second on a quiet machine; the limit was 120 s
     assert list(tmp_path.iterdir()) == []  # no run folder, no staging folder, no lock
+
+
+@pytest.mark.parametrize("ignored", [signal.SIGHUP, signal.SIGINT], ids=["nohup", "a script's &"])
+def test_a_signal_ignored_when_select_starts_stays_ignored(slow: tuple[Path, Path], tmp_path: Path,
+                                                           ignored: int) -> None:
+    """`nohup selector batch ...` ignores SIGHUP so that a national run outlives the terminal it
+    was started from; a script's `selector ... &` ignores the Ctrl+C meant for the script. The run
+    goes on through them; SIGTERM still stops it."""
+    process = start_select(slow, tmp_path / "run", ignoring=ignored)
+    wait_for(tmp_path / ".run.selector-lock")
+    process.send_signal(ignored)
+    time.sleep(1.5)  # a stop that is heard ends the run in about a second, with its own exit code
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143, stderr  # stopped by SIGTERM, not by the ignored signal (129, 130)
+    assert stderr.strip().splitlines()[-1] == STOPPED
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_stop_while_writing_leaves_nothing_and_keeps_an_earlier_run(tmp_path: Path,
