@@ -11,10 +11,14 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-from . import app
+from . import app, stopping
 from .contract.errors import InputError
 
 Row = dict[str, object]
+
+# Seconds a stopped batch waits for each worker to end its area (a search under way stops within
+# a twentieth of a second; removing a staging folder takes less).
+WORKER_STOP_S = 10
 
 
 def process_pool(jobs: int, progress: Callable[[Iterator[Row], int], Iterator[Row]] | None = None) -> app.RunMany:
@@ -30,15 +34,19 @@ def _parallel(items: list[app.BatchItem], jobs: int) -> Iterator[Row]:
     # Scenarios sharing a lottery go to one process, one after another (it is worked out once);
     # largest caseloads first, so a big area does not start last and hold up the end.
     groups = sorted(app.scenario_groups(items), key=lambda g: -_size_of(g[0].request.sources.caseload))
-    pool = ProcessPoolExecutor(max_workers=jobs)
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=stopping.install_in_worker)
     try:
-        futures = [pool.submit(app.run_batch_group, group) for group in groups]
+        futures = [pool.submit(stopping.run_as_worker, app.run_batch_group, group) for group in groups]
         for future in as_completed(futures):
             yield from future.result()
     except BaseException:
-        # Stopped (Ctrl+C, SIGTERM): end the workers now rather than wait for their areas.
-        for process in list(getattr(pool, "_processes", {}).values()):
+        # Stopped (Ctrl+C, SIGTERM): stop the workers' areas now rather than wait for them, and
+        # wait until each has removed its staging folder (inside the batch's own, removed next).
+        workers = list(getattr(pool, "_processes", {}).values())
+        for process in workers:
             process.terminate()
+        for process in workers:
+            process.join(WORKER_STOP_S)
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()

@@ -17,8 +17,14 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
+from .contract.errors import Interrupted
 from .contract.stops import stop, stop_all_searches
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 STOP_SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
 RESTOP_S = 0.05  # how often the watcher stops again any search under way once a stop came
@@ -46,6 +52,47 @@ def install() -> None:
 
 def _raise_interrupted(signum: int, _frame: object) -> None:
     stop(signum)
+
+
+# A process of a batch's pool: whether it is running an area now (`run_as_worker`).
+_in_task = False
+
+
+def install_in_worker() -> None:
+    """The stops of a batch's worker process (the pool's initializer).
+
+    Ctrl+C and a hang-up reach every process of the job, and they are the parent's to answer: it
+    stops its workers with SIGTERM and waits for them. So here they are ignored, and SIGTERM is
+    answered once (a second, from the parent after one sent to the whole job, would cut the
+    clean-up short): an area under way unwinds and removes its staging folder, an idle worker
+    ends at once. The wake-up pipe and watcher inherited from the parent are the parent's own.
+    """
+    install()
+    for signum in STOP_SIGNALS:
+        if signum != signal.SIGTERM:
+            signal.signal(signum, signal.SIG_IGN)
+    if signal.getsignal(signal.SIGTERM) != signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, _stop_worker)
+
+
+def _stop_worker(signum: int, _frame: object) -> None:
+    signal.signal(signum, signal.SIG_IGN)
+    if not _in_task:
+        os._exit(128 + signum)  # nothing under way, nothing to remove; no traceback from the pool's loop
+    stop(signum)
+
+
+def run_as_worker(task: Callable[[T], R], argument: T) -> R:
+    """`task(argument)` in a batch's worker: stopped, it removes what it made and the process ends
+    quietly with 128 + the signal (the parent prints the one line)."""
+    global _in_task
+    _in_task = True
+    try:
+        return task(argument)
+    except Interrupted as stopped:
+        os._exit(stopped.exit_code)
+    finally:
+        _in_task = False
 
 
 def _watch(read_end: int) -> None:

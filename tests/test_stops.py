@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from click.testing import CliRunner
 
 from selector.cli import main
 from selector.contract.errors import Interrupted
-from tests.conftest import EIGHT, caseload_frame, write_csv, write_slow_caseload
+from tests.conftest import EIGHT, SAMPLE, caseload_frame, write_csv, write_slow_caseload
 
 STOPPED = "Interrupted: stopped before finishing; nothing was written and temporary files were removed."
 SIGNALS = [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
@@ -96,6 +97,34 @@ def test_a_signal_ignored_when_select_starts_stays_ignored(slow: tuple[Path, Pat
     assert process.returncode == 143, stderr  # stopped by SIGTERM, not by the ignored signal (129, 130)
     assert stderr.strip().splitlines()[-1] == STOPPED
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("signum", "exit_code"), SIGNALS, ids=["SIGINT", "SIGTERM", "SIGHUP"])
+def test_a_stop_sent_to_a_whole_batch_ends_it_with_the_one_line(tmp_path: Path, signum: int,
+                                                                exit_code: int) -> None:
+    """Ctrl+C at a terminal (or a service manager's SIGTERM) reaches every process of the job: the
+    batch and each of its workers. The workers end their areas and remove their staging folders,
+    the batch removes its own, and only the batch speaks: the one line, no worker's traceback,
+    nothing left beside the input."""
+    areas = tmp_path / "areas"
+    areas.mkdir()
+    for name in ("north", "south", "east", "west"):
+        shutil.copy(SAMPLE / "caseload.csv", areas / f"{name}.csv")
+        shutil.copy(SAMPLE / "contacts.csv", areas / f"{name}_contacts.csv")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "selector", "batch", str(areas), "--out", str(tmp_path / "national"), "--jobs", "2",
+         "--lottery-work", "30"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while not any(path.name.startswith(".national.") for path in tmp_path.iterdir()):  # the batch's staging
+        assert process.poll() is None and time.monotonic() < deadline, "the batch never began"
+        time.sleep(0.02)
+    time.sleep(3)  # both workers are in an area by now: its lottery alone takes half a minute at this work
+    os.killpg(process.pid, signum)  # as a terminal does: to every process of the job
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == exit_code, stderr
+    assert stderr.strip().splitlines()[-1] == STOPPED
+    assert "Traceback" not in stderr
+    assert [path.name for path in tmp_path.iterdir()] == ["areas"]
 
 
 def test_a_stop_while_writing_leaves_nothing_and_keeps_an_earlier_run(tmp_path: Path,
