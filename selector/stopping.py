@@ -62,10 +62,11 @@ def install_in_worker() -> None:
     """The stops of a batch's worker process (the pool's initializer).
 
     Ctrl+C and a hang-up reach every process of the job, and they are the parent's to answer: it
-    stops its workers with SIGTERM and waits for them. So here they are ignored, and SIGTERM is
-    answered once (a second, from the parent after one sent to the whole job, would cut the
-    clean-up short): an area under way unwinds and removes its staging folder, an idle worker
-    ends at once. The wake-up pipe and watcher inherited from the parent are the parent's own.
+    stops its workers with SIGTERM and waits for them. So here they are ignored, and SIGTERM
+    stops the area under way (which unwinds and removes its staging folder; like any stop, only
+    the first is raised, so the parent's SIGTERM after one sent to the whole job is not a second)
+    or ends an idle worker at once. The wake-up pipe and watcher inherited from the parent are
+    the parent's own.
     """
     install()
     for signum in STOP_SIGNALS:
@@ -76,7 +77,6 @@ def install_in_worker() -> None:
 
 
 def _stop_worker(signum: int, _frame: object) -> None:
-    signal.signal(signum, signal.SIG_IGN)
     if not _in_task:
         os._exit(128 + signum)  # nothing under way, nothing to remove; no traceback from the pool's loop
     stop(signum)

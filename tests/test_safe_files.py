@@ -256,3 +256,30 @@ def test_a_stop_while_the_lock_is_taken_leaves_no_lock_behind(tmp_path: Path, mo
     with pytest.raises(Interrupted), output_lock(tmp_path / "run"):
         pytest.fail("the run went on after the stop")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_second_stop_during_the_clean_up_of_the_first_leaves_nothing(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ctrl+C pressed twice, the second while the first unwinds (a solve can take a moment to hand
+    # back control, and the user presses again): the second lands inside the clean-up itself. It
+    # must not cut that short: the lock and the staging folder go, and the first stop is the one
+    # raised. Two presses 5 ms apart left the lock file behind 1 time in 4.
+    import shutil
+
+    from selector.contract import stops
+    from selector.contract.errors import Interrupted
+
+    monkeypatch.setattr(stops, "_requested", None)  # the stops below must not outlive this test
+    removing = shutil.rmtree
+
+    def pressed_again_while_removing(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        stops.stop(2)  # as the signal handler would, the clean-up just begun
+        return removing(path, *args, **kwargs)
+
+    monkeypatch.setattr(folders.shutil, "rmtree", pressed_again_while_removing)
+    with pytest.raises(Interrupted) as stopped, output_lock(tmp_path / "run"), \
+            folders.staged_folder(tmp_path / "run", force=False) as staging:
+        (staging / "cohorts.csv").write_text("half written")
+        stops.stop(15)  # the first stop, as the solve hands back control
+    assert list(tmp_path.iterdir()) == []
+    assert stopped.value.signum == 15

@@ -7,7 +7,7 @@ finishes first, and the stop is raised as the step ends, under the `finally` tha
 Masking the signals cannot do this: the process's other threads (the stop watcher, the
 libraries' own) may take the signal, and Python then runs the handler in the main thread anyway.
 A stop is also remembered, and `check()` raises it again: Python may run the handler inside a
-finaliser, where the exception is only printed and lost.
+finaliser, where the exception is only printed and lost. Only the first stop is raised.
 """
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ _requested: int | None = None  # the stop asked for, if any (the process is endi
 def stop(signum: int) -> None:
     """A stop signal came (the signal handler, main thread): raise now, or when the held step ends."""
     global _pending, _requested
+    if _requested is not None:
+        # Already stopping: a second Ctrl+C, pressed while the first unwinds, must not cut its
+        # clean-up short (a lock or staging folder left behind). One the run swallowed is raised
+        # again by `check()`, and the stop watcher keeps stopping every search.
+        return
     _requested = signum
     if _held:
         _pending = signum
