@@ -92,7 +92,9 @@ def _on_cluster(items: list[app.BatchItem], address: str) -> Iterator[Row]:
     futures = {client.submit(app.run_batch_group, group, key=f"selector-batch-{n}-{group[0].name}", pure=False): group
                for n, group in enumerate(groups)}
     try:
-        for future in as_completed(list(futures)):
+        # The client is not the process's default (set_as_default=False), and `as_completed`
+        # looks for the default one unless given the client's loop.
+        for future in as_completed(list(futures), loop=client.loop):
             for row, item in zip(future.result(), futures[future], strict=True):
                 yield _written_here(row, item)
     finally:  # finished, failed or stopped: nothing of ours is left running on the cluster

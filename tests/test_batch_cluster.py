@@ -39,7 +39,8 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file", str(address_file),
                  "--nthreads", "1", "--name", name, "--local-directory", str(folder / name), *common],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        with distributed.Client(scheduler_file=str(address_file), timeout=60) as client:
+        # Not the default client: a real `selector batch --scheduler` process has none of its own.
+        with distributed.Client(scheduler_file=str(address_file), timeout=60, set_as_default=False) as client:
             client.wait_for_workers(2, timeout=60)
             yield client.scheduler.address
     finally:
