@@ -283,3 +283,20 @@ def test_a_second_stop_during_the_clean_up_of_the_first_leaves_nothing(tmp_path:
         stops.stop(15)  # the first stop, as the solve hands back control
     assert list(tmp_path.iterdir()) == []
     assert stopped.value.signum == 15
+
+
+def test_an_area_finishing_after_its_batch_was_stopped_leaves_nothing(tmp_path: Path) -> None:
+    # A batch on a Dask cluster, stopped: it removes its staging folder, but an area already under
+    # way on a worker goes on (Dask cannot stop a running task) and writes its folder later, into
+    # the batch's staging folder. Made again, that folder stayed behind, hidden, with a child list
+    # in it. The area's write is refused instead.
+    from selector.contract.errors import Interrupted, SelectorError
+
+    with pytest.raises(Interrupted), folders.staged_folder(tmp_path / "national", force=False) as staging:
+        raise Interrupted(2)  # the batch stopped; its staging folder is removed on the way out
+    with pytest.raises(SelectorError, match="the run it belongs to was stopped"):
+        folders.write_folder(staging / "north", {"cohorts.csv": b"child_id\nC1\n"}, force=False)
+    assert list(tmp_path.iterdir()) == []
+    # A folder of the user's that does not exist yet is made as before.
+    folders.write_folder(tmp_path / "runs" / "national.staging" / "north", {"cohorts.csv": b"x\n"}, force=False)
+    assert (tmp_path / "runs" / "national.staging" / "north" / "cohorts.csv").exists()

@@ -129,8 +129,20 @@ def output_lock(folder: Path, wait: float = 0.0) -> Iterator[None]:
                 lock_path.unlink()
 
 
+# The end of a staging folder's name (hidden, beside its final place: `.run.x1y2z3ab.staging`).
+STAGING_SUFFIX = ".staging"
+
+
 def _existing_parent(folder: Path) -> Path:
     parent = folder.resolve().parent
+    gone = next((p for p in (parent, *parent.parents)
+                 if p.name.startswith(".") and p.name.endswith(STAGING_SUFFIX) and not p.exists()), None)
+    if gone is not None:
+        # Another run's staging folder, removed because that run was stopped: a batch's area still
+        # running on a cluster worker (Dask cannot stop a task under way). Made again, it would be
+        # left behind with the area's files in it, unseen.
+        raise InputError(f"{folder}: not written: the run it belongs to was stopped and removed {gone.name}.",
+                         "run_stopped", fix="Run it again.")
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -159,7 +171,7 @@ def staged_folder(folder: Path, force: bool, inputs: Iterable[Path | None] = ())
     try:
         with held():  # as in output_lock: the staging folder is made under the `except` that removes it
             try:
-                staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=parent))
+                staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=STAGING_SUFFIX, dir=parent))
             except OSError as exc:
                 raise _cannot_write(folder, exc) from exc
         yield staging
