@@ -30,6 +30,7 @@ def rests_of(cohorts: Sequence[tuple[int, ...]], staying: np.ndarray | None = No
     return [cohort[:slot] + cohort[slot + 1:] for cohort in cohorts for slot in range(len(cohort))
             if staying is None or not staying[cohort[slot]]]
 
+
 class Fitter:
     """Which candidates complete a cohort that is one child short, under every hard rule and
     with a score of at least `threshold`: numpy checks every candidate at once, so swapping one
