@@ -23,6 +23,19 @@ def test_validate_says_first_that_the_contacts_file_was_forgotten() -> None:
         f"OK: the caseload meets the contract, but too few children can be chosen: {NO_CONTACTS}.")
 
 
+def test_no_contacts_at_all_is_one_warning_not_one_per_child() -> None:
+    # 2,985 children without an excluded flag and no contact anywhere: before, each had its own
+    # "no practitioner contact" warning, and an error in the list sank beneath them.
+    code, stdout, stderr = run("validate", str(SAMPLE / "caseload.csv"))
+    assert (code, stdout.splitlines()[1], len(stderr.splitlines())) == (0, "0 errors, 1 warning(s)", 1)
+    code, stdout, stderr = run("validate", str(SAMPLE / "caseload.csv"), "--allow-missing-contact")
+    assert (code, stdout.splitlines()[1]) == (0, "0 errors, 1 warning(s)")
+    assert stderr.splitlines() == [(
+        "  warning: caseload.csv: row 1, column 'contact': no contact file was given and the caseload has no "
+        "practitioner contact columns, so none of the 2985 children has a practitioner contact. They stay "
+        "eligible (children without a contact are allowed); give the contacts file for the practitioners to call.")]
+
+
 def test_select_says_to_give_the_contacts_not_to_lower_the_size(tmp_path: Path) -> None:
     code, _, stderr = run("select", str(SAMPLE / "caseload.csv"), "--out", str(tmp_path / "o"))
     assert code == 3

@@ -190,12 +190,22 @@ def _eligibility(failures: Failures, file: str, out: pd.DataFrame, any_contacts:
     contact and about too few to choose from; why children are held back, in words."""
     has_contact = (out["contact_name"] != "") & ((out["contact_email"] != "") | (out["contact_phone"] != ""))
     no_contact = ~has_contact & ~out["exclude"]
-    failures.add(
-        "warning", file, out.loc[no_contact, "row"], "contact", out.loc[no_contact, "child_id"],
-        "no practitioner contact (name with email or phone) for this child",
-        "Add the lead practitioner's contact, or allow children without a contact to be chosen."
-        if not allow_missing_contact else "The child stays eligible (children without a contact are allowed).",
-    )
+    if any_contacts:
+        failures.add(
+            "warning", file, out.loc[no_contact, "row"], "contact", out.loc[no_contact, "child_id"],
+            "no practitioner contact (name with email or phone) for this child",
+            "Add the lead practitioner's contact, or allow children without a contact to be chosen."
+            if not allow_missing_contact else "The child stays eligible (children without a contact are allowed).",
+        )
+    elif allow_missing_contact and no_contact.any():
+        # No contact anywhere: one warning, not one per child (thousands of rows saying the same
+        # thing hide every other warning). Without the allowance, the warning about too few
+        # children to choose from below says it.
+        failures.add("warning", file, 1, "contact", "",
+                     "no contact file was given and the caseload has no practitioner contact columns, so none "
+                     f"of the {int(no_contact.sum())} children has a practitioner contact",
+                     "They stay eligible (children without a contact are allowed); give the contacts file "
+                     "for the practitioners to call.", first=True)
     reason = np.where(out["exclude"], "excluded", "")
     if "exclude_reason" in out:
         detail = out["exclude_reason"].to_numpy()
