@@ -20,7 +20,7 @@ from ..io.rules_toml import load_rules, rules_to_toml
 from ..io.tables import frame_to_csv_bytes, read_table
 from ..report.profile import profile_html
 from ..solve.profile import RuleRoom, dimension_counts, rule_room
-from ..validate import Caseload, validate, with_warnings
+from ..validate import Caseload, contact_summary, validate, with_warnings
 
 Progress = Callable[[str], None]
 
@@ -109,10 +109,8 @@ def describe(caseload: Caseload) -> str:
     """One line: rows read, eligible, excluded, without a contact; and a second naming the columns
     outside the contract kept because the user asked, when there are any."""
     frame = caseload.frame
-    excluded = int(frame["exclude"].sum())
-    no_contact = int((frame["ineligible_reason"] == "no practitioner contact").sum())
     line = (f"{caseload.source}: {len(frame)} rows read, {int(frame['eligible'].sum())} eligible "
-            f"({excluded} excluded, {no_contact} without a contact)")
+            f"({contact_summary(frame)})")
     if caseload.kept_columns:
         line += "\nKept outside the data contract, as you asked: " + ", ".join(caseload.kept_columns)
     return line

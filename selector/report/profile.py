@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..contract.rules import Rules
 from ..solve.profile import dimension_counts, rule_room
+from ..validate import contact_summary
 from .charts import counts_bar
 from .content import CHART_DIMENSIONS, Chart, Section, Table, label
 from .files import chart_counts
@@ -18,9 +19,7 @@ def profile_html(caseload: pd.DataFrame, rules: Rules, source: str) -> str:
 
     eligible = int(caseload["eligible"].sum())
     summary = Section("What was read", [
-        (f"`{source}`: {len(caseload)} rows, {eligible} eligible CYP "
-        f"({int(caseload['exclude'].sum())} excluded, "
-        f"{int((caseload['ineligible_reason'] == 'no practitioner contact').sum())} without a contact).")])
+        (f"`{source}`: {len(caseload)} rows, {eligible} eligible CYP ({contact_summary(caseload)}).")])
     charts = Section("What the eligible CYP offer", charts=[
         Chart(f"profile_{column}.svg", f"{CHART_DIMENSIONS[column]}: eligible CYP",
               counts_bar(CHART_DIMENSIONS[column], counts),

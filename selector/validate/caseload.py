@@ -227,6 +227,33 @@ def _eligibility(failures: Failures, file: str, out: pd.DataFrame, any_contacts:
     return held_back
 
 
+def without_contact(frame: pd.DataFrame) -> tuple[int, int]:
+    """Children without a practitioner contact: those left out for it, and those still eligible
+    (children without a contact allowed), for the one-line summary.
+
+    >>> f = pd.DataFrame({"eligible": [True, False, True], "ineligible_reason": ["", "no practitioner contact", ""],
+    ...                   "contact_name": ["A", "", ""], "contact_email": ["a@x", "", ""], "contact_phone": "",
+    ...                   "exclude": False})
+    >>> without_contact(f)
+    (1, 1)
+    """
+    left_out = int((frame["ineligible_reason"] == "no practitioner contact").sum())
+    if not {"contact_name", "contact_email", "contact_phone"} <= set(frame.columns):
+        return left_out, 0
+    has_contact = (frame["contact_name"] != "") & ((frame["contact_email"] != "") | (frame["contact_phone"] != ""))
+    return left_out, int((frame["eligible"] & ~has_contact).sum())
+
+
+def contact_summary(frame: pd.DataFrame) -> str:
+    """'15 excluded, 3 without a contact', or with children without a contact allowed, '15
+    excluded; 2985 without a contact, allowed'."""
+    excluded = int(frame["exclude"].sum())
+    left_out, allowed = without_contact(frame)
+    if allowed:
+        return f"{excluded} excluded; {allowed} without a contact, allowed"
+    return f"{excluded} excluded, {left_out} without a contact"
+
+
 def _held_back(out: pd.DataFrame, any_contacts: bool, allow_missing_contact: bool) -> str:
     """Why children cannot be chosen, in words ("" when every child can be)."""
     excluded = int(out["exclude"].sum())
