@@ -188,7 +188,7 @@ def _eligibility(failures: Failures, file: str, out: pd.DataFrame, any_contacts:
                  allow_missing_contact: bool) -> str:
     """Mark who can be chosen (`eligible`, `ineligible_reason`), warn about children without a
     contact and about too few to choose from; why children are held back, in words."""
-    has_contact = (out["contact_name"] != "") & ((out["contact_email"] != "") | (out["contact_phone"] != ""))
+    has_contact = _has_contact(out)
     no_contact = ~has_contact & ~out["exclude"]
     if any_contacts:
         failures.add(
@@ -240,8 +240,12 @@ def without_contact(frame: pd.DataFrame) -> tuple[int, int]:
     left_out = int((frame["ineligible_reason"] == "no practitioner contact").sum())
     if not {"contact_name", "contact_email", "contact_phone"} <= set(frame.columns):
         return left_out, 0
-    has_contact = (frame["contact_name"] != "") & ((frame["contact_email"] != "") | (frame["contact_phone"] != ""))
-    return left_out, int((frame["eligible"] & ~has_contact).sum())
+    return left_out, int((frame["eligible"] & ~_has_contact(frame)).sum())
+
+
+def _has_contact(frame: pd.DataFrame) -> pd.Series:
+    """Whether each child's lead contact has a name and an e-mail or phone."""
+    return (frame["contact_name"] != "") & ((frame["contact_email"] != "") | (frame["contact_phone"] != ""))
 
 
 def contact_summary(frame: pd.DataFrame) -> str:
