@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -294,6 +295,29 @@ def test_progress_says_each_stage_as_the_run_reaches_it(tmp_path: Path, monkeypa
     # Not on a terminal (a script, a log), nothing unless asked.
     code, _, stderr = run("select", str(caseload), "--out", str(tmp_path / "q"), "--sets", "1")
     assert code == 0 and not [line for line in stderr.splitlines() if line.startswith("... ")]
+
+
+def test_progress_says_how_many_children_are_found_while_the_lottery_searches(tmp_path: Path) -> None:
+    # Cohorts of 4 from the sample's first 300 rows: few children are in a best cohort, and
+    # finding which takes many searches (at 12,400 rows and cohorts of 5, half a minute that the
+    # terminal was silent for). Each line says how many are found so far, told again only when at
+    # least 10 more have been (1% of 296 is less), and never more than the end says can be drawn.
+    caseload = tmp_path / "c.csv"
+    caseload.write_text("\n".join((SAMPLE / "caseload.csv").read_text(encoding="utf-8-sig").splitlines()[:301]) + "\n")
+    code, _, stderr = run("select", str(caseload), "--contacts", str(SAMPLE / "contacts.csv"), "--size", "4",
+                          "--out", str(tmp_path / "o"), "--seed", "1", "--sets", "1", "--progress")
+    assert code == 0, stderr
+    stages = [line for line in stderr.splitlines() if line.startswith("... the lottery")]
+    searching = [line for line in stages if "found in a best cohort so far" in line]
+    found = [int(line.split()[3]) for line in searching]
+    drawn = json.loads((tmp_path / "o" / "run.json").read_text())["lottery"]["possible"]
+    assert stages[0] == "... the lottery" and stages[-2].startswith(f"... the lottery: {drawn} of 296 children can be drawn")
+    assert stages[1:len(searching) + 1] == searching  # before the end of the search, in order
+    assert len(found) >= 2 and all(b - a >= 10 for a, b in itertools.pairwise(found)) and found[-1] <= drawn
+    left = int(searching[0].split("searching for the other ")[1].split()[0])
+    assert searching[0] == (f"... the lottery: {found[0]} of 296 children found in a best cohort so far; searching for "
+                            f"the other {left} (some may be in none)")
+    assert 0 < left <= 296 - found[0]
 
 
 def test_a_lottery_of_one_child_says_one_child(tmp_path: Path) -> None:

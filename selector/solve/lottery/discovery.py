@@ -15,7 +15,7 @@ count rule needs can sit beside them) are neither repaired nor searched for.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -36,10 +36,13 @@ REPAIR_GIVE_UP = 16  # failed repairs in a row that end a pass from the cohorts 
 WALKS, WALK_STEPS, WALK_SEED = 16, 12, 2021  # cohorts far from the first, found before the rest
 
 
-def find_every_child(findings: Findings, pricing: Pricing, fallback: Sequence[int] = ()) -> bool:
+def find_every_child(findings: Findings, pricing: Pricing, fallback: Sequence[int] = (),
+                     searching: Callable[[int, int], None] | None = None) -> bool:
     """Columns for every type that can be drawn; whether that was done before the wall clock
     came or a search reached its work limit (else the columns found by then, or `fallback` when
-    there are none).
+    there are none). `searching(found, left)` is told, before each search of the caseload for
+    children not yet in a column, how many children are in one and how many are left to search
+    for (the slow part, for cohorts of 4 or 5).
 
     Raises:
         SolverError: no cohort reaches the score, or none was found in time.
@@ -55,7 +58,7 @@ def find_every_child(findings: Findings, pricing: Pricing, fallback: Sequence[in
             raise SolverError("no cohort reaches the score the lottery needs.", "lottery_empty")
         for cohort in first:
             findings.add(cohort)
-        _discover(findings, pricing)
+        _discover(findings, pricing, searching)
     except OutOfWork:  # only the wall clock stops the search for every child
         complete = False
         if not findings.columns and fallback:
@@ -67,13 +70,15 @@ def find_every_child(findings: Findings, pricing: Pricing, fallback: Sequence[in
     return complete
 
 
-def _discover(findings: Findings, pricing: Pricing) -> None:
+def _discover(findings: Findings, pricing: Pricing, searching: Callable[[int, int], None] | None = None) -> None:
     _walk(findings)
     _scarce_members(findings, pricing)
     # The walks first, so that the first cohort's children are not in every column (they would
     # get large chances).
     _swap_from(findings, list(reversed(findings.cohorts)))
     outcast = _outcasts(findings)
+    if searching is not None and not (findings.seen[findings.type_of] | outcast).all():
+        searching(int(findings.seen[findings.type_of].sum()), int((~findings.seen[findings.type_of] & ~outcast).sum()))
     _by_repair(findings, skip=outcast)
     # CP-SAT: the first cohort it finds holding an unseen type, or the proof of none (not needed
     # when every child left is one no cohort can hold: the search would find nothing). Any such
@@ -85,6 +90,8 @@ def _discover(findings: Findings, pricing: Pricing) -> None:
     pools = True
     while not (findings.seen[findings.type_of] | outcast).all():
         weights = np.where(findings.seen[findings.type_of] | outcast, 0, 1).astype(np.int64)
+        if searching is not None:
+            searching(int(findings.seen[findings.type_of].sum()), int(weights.sum()))
         found = pricing.exact(weights, first_only=True, pools=pools)
         pools = pools and pricing.pool_found
         if not found:

@@ -81,7 +81,8 @@ def fair_lottery(problem: Problem, params: SelectionParams, optimum: int, time_l
         listed = True
     else:
         prices = pricing(findings, replace(params, workers=1, seed=0))
-        complete = find_every_child(findings, prices, [int(back[i]) for i in fallback])  # in child-id order
+        complete = find_every_child(findings, prices, [int(back[i]) for i in fallback],  # in child-id order
+                                    searching=told.searching)
         every = every_cohort(findings, params, listing) if complete else None
         listed = every is not None
         if every is not None:  # few children can be drawn: every cohort is a column, each level proved
@@ -123,9 +124,21 @@ class Progress:
     drawn, the bound, and the smallest chance each time it has risen by a tenth."""
 
     RISE = 1.1
+    # While searching for the children not yet in a cohort: said again when this share of the
+    # candidates more (and at least FOUND_LEAST) has been found; at 12,400 rows and cohorts of 5,
+    # a line every few seconds where there was none for half a minute.
+    FOUND_STEP, FOUND_LEAST = 0.01, 10
 
     def __init__(self, tell: Callable[[str], None] | None, n: int) -> None:
         self.tell, self.n, self.shown, self.bound = tell, n, 0.0, 0.0
+        self.told_found = -1
+
+    def searching(self, found: int, left: int) -> None:
+        step = max(self.FOUND_STEP * self.n, self.FOUND_LEAST)
+        if self.tell is not None and (self.told_found < 0 or found - self.told_found >= step):
+            self.told_found = found
+            self.tell(f"the lottery: {found} of {self.n} children found in a best cohort so far; searching for "
+                      f"the other {left} (some may be in none)")
 
     def listed(self, cohorts: int) -> None:
         if self.tell is not None:
