@@ -40,7 +40,7 @@ def find_every_child(findings: Findings, pricing: Pricing, fallback: Sequence[in
                      searching: Callable[[int, int], None] | None = None) -> bool:
     """Columns for every type that can be drawn; whether that was done before the wall clock
     came or a search reached its work limit (else the columns found by then, or `fallback` when
-    there are none). `searching(found, left)` is told, before each search of the caseload for
+    there are none). `searching(found, left)` is told, before the repairs and each search for
     children not yet in a column, how many children are in one and how many are left to search
     for (the slow part, for cohorts of 4 or 5).
 
@@ -77,8 +77,16 @@ def _discover(findings: Findings, pricing: Pricing, searching: Callable[[int, in
     # get large chances).
     _swap_from(findings, list(reversed(findings.cohorts)))
     outcast = _outcasts(findings)
-    if searching is not None and not (findings.seen[findings.type_of] | outcast).all():
-        searching(int(findings.seen[findings.type_of].sum()), int((~findings.seen[findings.type_of] & ~outcast).sum()))
+
+    def left_to_find() -> np.ndarray:
+        """The children not yet in a column and not outcasts; `searching` is told how many."""
+        seen = findings.seen[findings.type_of]
+        left: np.ndarray = ~seen & ~outcast
+        if searching is not None and left.any():
+            searching(int(seen.sum()), int(left.sum()))
+        return left
+
+    left_to_find()
     _by_repair(findings, skip=outcast)
     # CP-SAT: the first cohort it finds holding an unseen type, or the proof of none (not needed
     # when every child left is one no cohort can hold: the search would find nothing). Any such
@@ -88,10 +96,8 @@ def _discover(findings: Findings, pricing: Pricing, searching: Callable[[int, in
     # then the whole caseload at once (the children left are then rarely in a pool's cohort,
     # and a pool's failed search costs about as much as the whole caseload's).
     pools = True
-    while not (findings.seen[findings.type_of] | outcast).all():
-        weights = np.where(findings.seen[findings.type_of] | outcast, 0, 1).astype(np.int64)
-        if searching is not None:
-            searching(int(findings.seen[findings.type_of].sum()), int(weights.sum()))
+    while (left := left_to_find()).any():
+        weights = left.astype(np.int64)
         found = pricing.exact(weights, first_only=True, pools=pools)
         pools = pools and pricing.pool_found
         if not found:
