@@ -224,6 +224,29 @@ def test_cancel_stops_the_run(client, monkeypatch: pytest.MonkeyPatch) -> None: 
     assert "Cancelled." in wait_for_result(client, sid)
 
 
+def test_cancel_acts_while_the_lottery_looks_for_who_can_be_drawn(  # type: ignore[no-untyped-def]
+        client, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Cohorts of 4 from the sample: finding every child who can be drawn takes many searches (about
+    # 13 s here, half a minute at 12,400 rows), and Cancel waited for all of them (17 s measured).
+    # It now acts at the next search, so the lottery's levels, which come after, are never reached.
+    from selector.app import selection as select_use_case
+    from selector.solve.lottery import leximin
+
+    def levels(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("the search for who can be drawn ran to its end")
+
+    monkeypatch.setattr(select_use_case, "KNOWN_LOTTERIES", {})  # a lottery worked out earlier is not searched for
+    monkeypatch.setattr(leximin, "_leximin", levels)
+    sid = upload(client).headers["Location"].rsplit("/", 1)[1]
+    post(client, f"/s/{sid}/choose", default_form(size="4", sets="1", seed="1"))
+    for _ in range(1200):
+        if "found in a best cohort so far" in client.get(f"/s/{sid}/job").get_data(as_text=True):
+            break
+        time.sleep(0.05)
+    post(client, f"/s/{sid}/cancel")
+    assert "Cancelled." in wait_for_result(client, sid)
+
+
 def test_upload_size_limit(tmp_path: Path) -> None:
     app = web.create_app(tmp_path / "uploads")
     app.config["MAX_CONTENT_LENGTH"] = 1000
