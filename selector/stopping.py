@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -44,6 +45,7 @@ def install() -> None:
         if signal.getsignal(signum) != signal.SIG_IGN:
             signal.signal(signum, _raise_interrupted)
     threading.Thread(target=_watch, args=(read_end,), name="stop-watcher", daemon=True).start()
+    sys.unraisablehook = _quiet_about_stops(sys.unraisablehook)
     # The `selector` command starts Python with these signals held (bin/selector), so that a stop
     # during the interpreter's own start waits for the handlers above; one held now is raised here.
     if hasattr(signal, "pthread_sigmask"):  # POSIX only (`python -m selector` on Windows has none)
@@ -52,6 +54,22 @@ def install() -> None:
 
 def _raise_interrupted(signum: int, _frame: object) -> None:
     stop(signum)
+
+
+def _quiet_about_stops(
+    previous: Callable[[sys.UnraisableHookArgs], object],
+) -> Callable[[sys.UnraisableHookArgs], object]:
+    """Python may run the handler inside a finaliser (a weak reference's callback, as the import
+    machinery's module locks have), where the stop cannot be raised and Python prints it as
+    "Exception ignored", with a traceback. The stop is remembered and raised again at the run's
+    next check (`contract.stops`), so nothing is printed for it; anything else is as before."""
+
+    def hook(unraisable: sys.UnraisableHookArgs) -> object:
+        if isinstance(unraisable.exc_value, Interrupted):
+            return None
+        return previous(unraisable)
+
+    return hook
 
 
 # A process of a batch's pool: whether it is running an area now (`run_as_worker`).
