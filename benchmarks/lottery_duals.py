@@ -1,7 +1,9 @@
 """What the certificate's bound says about the fairest lottery: the duals of its relaxation.
 
 The bound U (selector/solve/lottery/bound.py) is the optimum of a linear relaxation over kinds of
-child. Written with a row "expected number drawn of kind k >= m_k t" per kind, its duals give
+child. bound.py folds the per-kind rows into variable bounds (fast, but the duals are then spread
+over its other rows); here the relaxation is written again, apart, with a row "expected number
+drawn of kind k >= m_k t" per kind, and its U is checked against bound.py's. Its duals give
 each child a weight (the kind's dual), the weights sum to 1, and no lottery over the best cohorts
 can give every child more than the heaviest best cohort's weight. This prints, for a caseload:
 
@@ -35,6 +37,7 @@ from selector.io.sample import generate
 from selector.solve import SelectionParams, build_problem
 from selector.solve.constraints import CohortModel
 from selector.solve.fit import Fitter, distinct_flag_rows
+from selector.solve.lottery.bound import maximin_bound
 from selector.solve.problem import Problem
 from selector.solve.search import solve_cohort
 
@@ -105,9 +108,11 @@ def main() -> None:
     problem = build_problem(loaded.frame, DEFAULT_RULES)
     optimum = solve_cohort(problem, SelectionParams(seed=0, sets=1)).score
     started = time.perf_counter()
-    bound, weights = relaxation_weights(Fitter(problem, optimum))
+    fitter = Fitter(problem, optimum)
+    bound, weights = relaxation_weights(fitter)
     print(f"{problem.n} candidates, best score {optimum}: U = {bound * problem.n:.3f}/n "
-          f"(relaxation and its duals {time.perf_counter() - started:.2f} s)")
+          f"(relaxation and its duals {time.perf_counter() - started:.2f} s; bound.py's U "
+          f"{maximin_bound(fitter, np.ones(problem.n, dtype=bool)) * problem.n:.3f}/n)")
     values, counts = np.unique(np.round(weights / bound, 6), return_counts=True)
     print("weights (x U): " + ", ".join(f"{v:g} for {c} children" for v, c in zip(values, counts, strict=True)))
     print(f"weights sum to {weights.sum():.6f}")
