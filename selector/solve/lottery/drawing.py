@@ -10,7 +10,6 @@ from dataclasses import replace
 
 import numpy as np
 
-from ...contract.errors import SolverError
 from ..problem import Problem, cohort_score
 from ..settings import SelectionParams
 from .leximin import fair_lottery
@@ -28,9 +27,9 @@ def draw_first(problem: Problem, params: SelectionParams, optimum: int, time_lim
     """Cohort 1 drawn by the run's seed from the fairest lottery over the cohorts scoring at
     least the optimum less the slack, and up to `alternatives` more (`draw_alternatives`) when
     every cohort of the lottery has the optimum (no slack). With slack, the lottery without it
-    is worked out next, in the time left, so that the outputs can say what the slack changed
-    (the lottery drawn from comes first: it must not be cut short for a comparison). A lottery in `known` under this
-    problem's key (`lottery_key`) is used instead of working it out: the outputs are the same."""
+    is worked out first (`fair_lottery`): it starts the one drawn from, and the outputs say what
+    the slack changed. A lottery in `known` under this problem's key (`lottery_key`) is used
+    instead of working it out: the outputs are the same."""
     started = time.perf_counter()
     key = lottery_key(problem, params, optimum)
     kept = known.get(key) if known is not None else None
@@ -42,9 +41,11 @@ def draw_first(problem: Problem, params: SelectionParams, optimum: int, time_lim
         largest_without_slack = kept.largest_without_slack
         stored: StoredLottery | None = kept
     else:
-        lottery, largest_without_slack, steady = _work_out(problem, params, optimum, started + time_limit, fallback,
-                                                           progress)
-        stored = stored_from(problem, lottery, key, largest_without_slack) if steady else None
+        # Cohort 1's search is only a fallback: the cohort it found depends on the order of the rows.
+        lottery = fair_lottery(problem, params, optimum, time_limit, fallback=fallback, progress=progress)
+        largest_without_slack = lottery.largest_without_slack
+        # Only a lottery the work decided, not the wall clock, may be kept.
+        stored = stored_from(problem, lottery, key, largest_without_slack) if lottery.reproducible else None
     first = draw(lottery, params.seed)
     chances = chances_of(problem, lottery, optimum, params, first, largest_without_slack,
                          round(time.perf_counter() - started, 3))
@@ -52,26 +53,6 @@ def draw_first(problem: Problem, params: SelectionParams, optimum: int, time_lim
               if alternatives and lottery.threshold >= optimum else ())
     return replace(chances, stored=stored, reused=reused,
                    alternatives=tuple(tuple(str(problem.child_ids[i]) for i in c) for c in others))
-
-
-def _work_out(problem: Problem, params: SelectionParams, optimum: int, deadline: float, fallback: Sequence[int],
-              progress: Callable[[str], None] | None) -> tuple[Lottery, float | None, bool]:
-    """The lottery, with slack the largest chance of the lottery without it (or None), and
-    whether both were decided by the work, not the wall clock (only then may they be kept)."""
-    # Cohort 1's search is only a fallback: the cohort it found depends on the order of the rows.
-    lottery = fair_lottery(problem, params, optimum, deadline - time.perf_counter(), fallback=fallback,
-                           progress=progress)
-    largest_without_slack, steady = None, lottery.reproducible and params.slack == 0
-    if params.slack > 0 and deadline - time.perf_counter() > 0:
-        try:
-            plain = fair_lottery(problem, replace(params, slack=0.0), optimum, deadline - time.perf_counter(),
-                                 fallback=fallback)
-        except SolverError:  # no time left to find any cohort of the best score
-            plain = None
-        if plain is not None and plain.complete:  # else not every child was placed: no fair comparison
-            largest_without_slack = float(plain.chances.max())
-        steady = lottery.reproducible and plain is not None and plain.reproducible
-    return lottery, largest_without_slack, steady
 
 
 def chances_of(problem: Problem, lottery: Lottery, optimum: int, params: SelectionParams, drawn: Sequence[int],

@@ -48,6 +48,8 @@ class Lottery:
         bound: a proved upper bound on the smallest chance any lottery over these cohorts can
             give every child who can be drawn (bound.py; the first level itself when it was
             fixed): the certificate is `smallest / bound`.
+        largest_without_slack: with slack, the largest chance of the lottery without it, which
+            this one was started from (None without slack, or when that lottery was cut short).
     """
 
     columns: tuple[Column, ...]
@@ -62,6 +64,7 @@ class Lottery:
     reproducible: bool = True
     spread_floor: float | None = None
     bound: float | None = None
+    largest_without_slack: float | None = None
 
     @property
     def possible_positions(self) -> np.ndarray:
