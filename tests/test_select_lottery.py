@@ -120,6 +120,9 @@ def test_slack_lets_more_cohorts_in_and_says_what_it_gives_up(tmp_path: Path) ->
     # (started from discovery's columns alone, the smallest chance was 1.07/n against 1.13/n).
     assert slack["possible"] == plain["possible"]
     assert slack["smallest"] >= plain["smallest"] - 1e-12
+    # Those columns' pools are unions of the slack's types too: children alike stay equally likely.
+    chances = read_chances(tmp_path / "slack10")
+    assert (chances.groupby("type")["chance"].nunique() == 1).all()
     assert slack["drawn_score"] >= slack["threshold"]
     report = (tmp_path / "slack10" / "report.md").read_text()
     assert (f"The slack of 10% let cohorts scoring down to {slack['threshold']} in: cohort 1 scores "
