@@ -136,8 +136,14 @@ def test_a_wide_slack_makes_no_child_of_the_sample_more_likely_than_without_it(t
     # of the lottery without the slack, the largest chance is at most that lottery's.
     out = tmp_path / "run"
     code, _, stderr = run("select", str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv"),
-                          "--out", str(out), "--sets", "1", "--seed", "0", "--slack", "99.9")
+                          "--out", str(out), "--sets", "1", "--seed", "0", "--slack", "99.9", "--progress")
     assert code == 0, stderr
+    # The lottery without the slack is said as it is worked out, before the one drawn from.
+    lines = stderr.splitlines()
+    first = lines.index("... the lottery without the slack, to start from: 2985 of 2985 children can be drawn; "
+                        "no lottery can give every one more than 0.1108%")
+    assert lines.index("... the lottery: 2985 of 2985 children can be drawn; no lottery can give every one more "
+                       "than 0.1715%") > first
     record = json.loads((out / "run.json").read_text())["lottery"]
     assert record["largest_without_slack"] == pytest.approx(0.2735, abs=1e-4)  # the sample's, without slack
     assert record["largest"] <= record["largest_without_slack"]
