@@ -175,6 +175,30 @@ def test_audit_refuses_a_kept_lottery_of_other_inputs_or_changed(sample_run: Pat
     assert not any((tmp_path / name).exists() for name in ("a1", "a2", "a3"))
 
 
+def test_audit_says_when_a_kept_lottery_is_another_versions(sample_run: Path, tmp_path: Path) -> None:
+    # A run made by an earlier selector: its lottery's key holds that version, so this one does
+    # not take it, and says why (not "other candidates, rules, slack or work", which would send
+    # the user looking for a difference in the files).
+    from selector import __version__
+
+    older = tmp_path / "older"
+    shutil.copytree(sample_run, older)
+    kept = json.loads((older / "lottery.json").read_text())
+    kept["key"] = hashlib.sha256(b"the key an earlier version wrote").hexdigest()
+    (older / "lottery.json").write_text(json.dumps(kept))
+    record = json.loads((older / "run.json").read_text())
+    record["version"] = "0.1.0"
+    record["files"]["lottery.json"] = hashlib.sha256((older / "lottery.json").read_bytes()).hexdigest()
+    (older / "run.json").write_text(json.dumps(record))
+    code, stdout, stderr = run("audit", *SAMPLE_ARGS, "--lottery-from", str(older), "--out", str(tmp_path / "a"))
+    assert code == 2 and stdout == ""
+    assert stderr.splitlines()[-2:] == [
+        (f"Error: {older}/lottery.json was worked out by selector 0.1.0, and this is selector {__version__}: a kept "
+         "lottery is used only by the version that worked it out."),
+        "Leave --lottery-from out (the audit works the lottery out again), or audit with selector 0.1.0."]
+    assert not (tmp_path / "a").exists()
+
+
 def test_a_run_without_a_kept_lottery_is_explained(small_caseload_csv: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     assert run("select", str(small_caseload_csv), "--out", str(out), "--seed", "1")[0] == 0

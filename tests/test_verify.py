@@ -119,6 +119,57 @@ def test_a_seed_that_the_phrase_does_not_give_is_caught(small_run: Path) -> None
                              for line in out)
 
 
+def as_made_by(folder: Path, version: str) -> None:
+    """The folder as an earlier selector, of this version, would have written it (its version
+    stamped in run.json and the reports, their hashes recorded again)."""
+    from selector import __version__
+
+    for name in ("run.json", "report.md", "report.html"):
+        path = folder / name
+        path.write_text(path.read_text(encoding="utf-8").replace(__version__, version), encoding="utf-8")
+    for name in ("report.md", "report.html"):
+        rehash(folder, name)
+
+
+@pytest.fixture
+def csv_run(tmp_path: Path) -> Path:
+    caseload = write_csv(tmp_path / "caseload.csv", caseload_frame(EIGHT))
+    out = tmp_path / "run"
+    code, _, stderr = run("select", str(caseload), "--out", str(out), "--sets", "2", "--seed", "5")
+    assert code == 0, stderr
+    return out
+
+
+def test_a_run_made_by_another_version_verifies_when_every_other_byte_matches(csv_run: Path) -> None:
+    # An inspector verifies, with this selector, a run a colleague made with an earlier one
+    # that chose exactly the same: the version stamp is the run's own, the rest must match.
+    from selector import __version__
+
+    as_made_by(csv_run, "0.0.9")
+    code, out = verify(csv_run)
+    assert out[0] == (f"Note: this run was made by selector 0.0.9 and is redone by selector {__version__}, which "
+                      "gives the same files.")
+    assert code == 0 and out[1].startswith(f"VERIFIED: {csv_run}: "), out
+
+
+def test_a_run_made_by_another_version_that_differs_says_the_versions_may_be_why(csv_run: Path) -> None:
+    # A newer version may choose differently (a changed lottery, say): the differences are
+    # listed as for any run, and the note says where they may come from.
+    from selector import __version__
+
+    as_made_by(csv_run, "0.0.9")
+    chances = csv_run / "chances.csv"
+    lines = chances.read_text(encoding="utf-8-sig").splitlines()
+    lines[1], lines[2] = lines[2], lines[1]
+    chances.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    rehash(csv_run, "chances.csv")
+    code, out = verify(csv_run)
+    assert out[0] == (f"Note: this run was made by selector 0.0.9 and is redone by selector {__version__}; a version "
+                      "gives the same files only for the runs it made itself, so the differences below may come from "
+                      "what changed between them (verify with selector 0.0.9 to be sure).")
+    assert code == 1 and any(line.startswith("  chances.csv: differs from the redone run") for line in out), out
+
+
 def test_a_file_added_or_removed_is_caught(small_run: Path) -> None:
     (small_run / "extra.csv").write_text("x\n")
     (small_run / "report.md").unlink()

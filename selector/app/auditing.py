@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import check
+from .. import __version__, check
 from ..contract.errors import InputError, RunRecordError
 from ..io.folders import check_output_folder, output_lock, write_folder
 from ..io.run_record import LOTTERY_FILE, RUN_RECORD_NAME, read_recorded_json, read_run_record
@@ -139,6 +139,14 @@ def kept_lottery(run_dir: Path, problem: Problem, params: SelectionParams, optim
         raise RunRecordError(f"{run_dir}/{LOTTERY_FILE}: not a lottery selector wrote for these inputs, though its "
                              "key is theirs: it was edited. Leave --lottery-from out to work the lottery out again.",
                              "bad_run", where=str(run_dir))
+    if lottery is None and record.version != __version__:
+        # The key holds the version too: a lottery is taken again only by the version that made it.
+        raise InputError(
+            f"{run_dir}/{LOTTERY_FILE} was worked out by selector {record.version}, and this is selector "
+            f"{__version__}: a kept lottery is used only by the version that worked it out.", "lottery_mismatch",
+            where=str(run_dir),
+            fix=f"Leave --lottery-from out (the audit works the lottery out again), or audit with selector "
+                f"{record.version}.")
     if lottery is None:
         raise InputError(
             f"{run_dir}/{LOTTERY_FILE} was worked out from other candidates, rules, slack or lottery work than "

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from ..contract.errors import InputError
 from ..contract.rules import rules_from_dict
 from ..contract.seeds import rules_sha256, seed_from_phrase
@@ -129,6 +130,9 @@ def verify_run(request: VerifyRequest) -> Verification:
         # The recorded seed, as given: a random one is not drawn again.
         rules = rules_from_dict(record.rules, source=f"{request.run_dir}/{RUN_RECORD_NAME}")
         solution = replace(choose(caseload, rules, replace(params, seed_source="given"), reuse=False), params=params)
+    # The redo is stamped with the run's version (run.json, the report, the workbook say which
+    # selector made the run): every other byte must still match.
+    solution = replace(solution, version=record.version)
     redo_cut_short = not cut_short and _cut_short(solution)
     if redo_cut_short:
         # The run finished within its time limit but the redo did not (a slower or busier
@@ -154,6 +158,13 @@ def verify_run(request: VerifyRequest) -> Verification:
                 break
         differences += found
         compared = sum(1 for _ in again.iterdir())
+    if record.version != __version__:
+        # The same inputs, rules and seed give the same files within one version; a newer one may
+        # choose or word things differently, and a run that differs is not then tampered with.
+        limits.append(f"this run was made by selector {record.version} and is redone by selector {__version__}"
+                      + ("; a version gives the same files only for the runs it made itself, so the differences "
+                         f"below may come from what changed between them (verify with selector {record.version} "
+                         "to be sure)" if differences else ", which gives the same files"))
     return Verification(request.run_dir, tuple(differences), compared, True, tuple(limits), caseload, solution,
                         redo_cut_short)
 
