@@ -104,8 +104,9 @@ def _with_slack(problem: Problem, params: SelectionParams, optimum: int, time_li
 def _over(problem: Problem, params: SelectionParams, optimum: int, time_limit: float, fallback: Sequence[int],
           pricing: type[Pricing], progress: Callable[[str], None] | None,
           cohorts: Sequence[Sequence[int]] | None, listing: int, seeds: Sequence[Column] = ()) -> Lottery:
-    """`fair_lottery` over the columns found from `seeds` (columns of candidate positions, each a
-    lottery of its own over cohorts of the score) on."""
+    """`fair_lottery` as asked (the slack taken as the threshold only), its columns starting with
+    `seeds`: another lottery's columns over these candidates (row positions), each of whose
+    draws is a cohort of this one."""
     threshold = int(np.ceil(optimum * (1 - params.slack / 100) - 1e-9))
     order = np.argsort(problem.child_ids.astype(str), kind="stable")  # row order changes nothing
     back = np.empty_like(order)
@@ -121,8 +122,7 @@ def _over(problem: Problem, params: SelectionParams, optimum: int, time_limit: f
         listed = True
     else:
         prices = pricing(findings, replace(params, workers=1, seed=0))
-        _take_seeds(findings, [Column(tuple(sorted(tuple(sorted(int(back[i]) for i in pool)) for pool in column.pools)))
-                               for column in seeds])
+        _take_seeds(findings, seeds, back)
         complete = find_every_child(findings, prices, [int(back[i]) for i in fallback],  # in child-id order
                                     searching=told.searching)
         every = every_cohort(findings, params, listing) if complete else None
@@ -139,13 +139,14 @@ def _over(problem: Problem, params: SelectionParams, optimum: int, time_limit: f
     return replace(found, columns=columns, type_of=found.type_of[back], chances=found.chances[back], rank=back)
 
 
-def _take_seeds(findings: Findings, columns: Sequence[Column]) -> None:
-    """Columns of another lottery (positions in canonical order) taken as they are, before
-    discovery and whatever they cost (as discovery's). Each pool of one is a union of this
-    lottery's types: types with slack tell apart at least the children that types without it
-    do (kinds.py), so a child's type-mates share its pool and its chance."""
+def _take_seeds(findings: Findings, columns: Sequence[Column], back: np.ndarray) -> None:
+    """Columns of another lottery (row positions; `back` gives each one's canonical position)
+    taken as they are, before discovery and whatever they cost (as discovery's). Each pool of
+    one is a union of this lottery's types: types with slack tell apart at least the children
+    that types without it do (kinds.py), so a child's type-mates share its pool and its chance."""
     findings.meter.counting = False
-    for column in columns:
+    for seed in columns:
+        column = Column(tuple(sorted(tuple(sorted(int(back[i]) for i in pool)) for pool in seed.pools)))
         findings.add_column(column, tuple(sorted(c for pool, k in column.picks() for c in pool[:k])))
     findings.meter.counting = True
 
