@@ -139,7 +139,7 @@ def search_options(command: F) -> F:
         click.option("--slack", type=click.FloatRange(min=0, max=100, max_open=True), default=0.0,
                      show_default=True, metavar="P",
                      help="Let cohorts scoring within P% of the best into the lottery: less predictable, "
-                          "a lower score."),
+                          "and cohort 1 may score less."),
         click.option("--lottery-work", type=click.FloatRange(min=0), default=LOTTERY_WORK, show_default=True,
                      metavar="UNITS",
                      help="Work for making the lottery fairest (machine-independent units, about a second "
