@@ -38,17 +38,13 @@ def draw_first(problem: Problem, params: SelectionParams, optimum: int, time_lim
     if lottery is not None and kept is not None:
         if progress is not None:
             progress("the lottery: the same candidates, rules and work as a lottery worked out before; it is used again")
-        largest_without_slack = kept.largest_without_slack
         stored: StoredLottery | None = kept
     else:
         # Cohort 1's search is only a fallback: the cohort it found depends on the order of the rows.
         lottery = fair_lottery(problem, params, optimum, time_limit, fallback=fallback, progress=progress)
-        largest_without_slack = lottery.largest_without_slack
-        # Only a lottery the work decided, not the wall clock, may be kept.
-        stored = stored_from(problem, lottery, key, largest_without_slack) if lottery.reproducible else None
+        stored = stored_from(problem, lottery, key)  # None when the wall clock, not the work, decided it
     first = draw(lottery, params.seed)
-    chances = chances_of(problem, lottery, optimum, params, first, largest_without_slack,
-                         round(time.perf_counter() - started, 3))
+    chances = chances_of(problem, lottery, optimum, params, first, round(time.perf_counter() - started, 3))
     others = (draw_alternatives(lottery, params.seed, first, alternatives, params.max_overlap)
               if alternatives and lottery.threshold >= optimum else ())
     return replace(chances, stored=stored, reused=reused,
@@ -56,7 +52,7 @@ def draw_first(problem: Problem, params: SelectionParams, optimum: int, time_lim
 
 
 def chances_of(problem: Problem, lottery: Lottery, optimum: int, params: SelectionParams, drawn: Sequence[int],
-               largest_without_slack: float | None = None, seconds: float = 0.0) -> Chances:
+               seconds: float = 0.0) -> Chances:
     """A lottery and the cohort drawn from it, as the outputs give them (children in child-id order)."""
     order = np.argsort(lottery.rank, kind="stable") if lottery.rank is not None else np.arange(problem.n)
     return Chances(
@@ -68,7 +64,7 @@ def chances_of(problem: Problem, lottery: Lottery, optimum: int, params: Selecti
         drawn=tuple(str(problem.child_ids[i]) for i in drawn),
         drawn_score=cohort_score(problem, drawn),
         proved=lottery.proved, complete=lottery.complete, reproducible=lottery.reproducible,
-        levels=lottery.levels, columns=len(lottery.columns), largest_without_slack=largest_without_slack,
+        levels=lottery.levels, columns=len(lottery.columns), largest_without_slack=lottery.largest_without_slack,
         seconds=seconds, bound=lottery.bound)
 
 

@@ -54,8 +54,7 @@ def lottery_key(problem: Problem, params: SelectionParams, optimum: int) -> str:
     return digest.hexdigest()
 
 
-def stored_from(problem: Problem, lottery: Lottery, key: str, largest_without_slack: float | None
-                ) -> StoredLottery | None:
+def stored_from(problem: Problem, lottery: Lottery, key: str) -> StoredLottery | None:
     """The lottery as kept (None when the wall clock cut it short, or a pool is not a union of
     types, which the columns never make: it is then simply not kept)."""
     if not lottery.reproducible:
@@ -74,7 +73,7 @@ def stored_from(problem: Problem, lottery: Lottery, key: str, largest_without_sl
         columns.append(tuple(pools))
     return StoredLottery(key, tuple(problem.child_ids[order].astype(str).tolist()), tuple(type_of[order].tolist()),
                          tuple(columns), tuple(lottery.weights), lottery.threshold, lottery.levels, lottery.proved,
-                         lottery.complete, lottery.bound, lottery.spread_floor, largest_without_slack)
+                         lottery.complete, lottery.bound, lottery.spread_floor, lottery.largest_without_slack)
 
 
 def restored(problem: Problem, stored: StoredLottery) -> Lottery | None:
@@ -110,5 +109,5 @@ def restored(problem: Problem, stored: StoredLottery) -> Lottery | None:
     back[order] = np.arange(len(order))
     return Lottery(tuple(columns), stored.weights, type_of, chances, stored.threshold, stored.levels, stored.proved,
                    stored.complete, rank=back, reproducible=True, spread_floor=stored.spread_floor,
-                   bound=stored.bound)
+                   bound=stored.bound, largest_without_slack=stored.largest_without_slack)
 
