@@ -114,6 +114,8 @@ class Findings:
         probability shared evenly by the children of each of its pools."""
         chance = np.zeros(self.problem.n)
         for column, p in zip(columns, probabilities, strict=True):
+            if p == 0:  # most columns of an LP's answer (adding 0 changes no chance)
+                continue
             for pool in column.pools:
                 chance[list(pool)] += p / len(pool)
         return chance
