@@ -729,8 +729,41 @@ def test_children_found_only_beside_the_most_drawn_child_get_columns_without_it(
     findings = Findings(build_problem(validated(rows).frame, rules), 2, Meter(1.0, float("inf")))
     for cohort in ((0, 1), (0, 2), (0, 4), (1, 3)):
         findings.add(cohort, template=False)
-    free_most_drawn(findings, [0.4, 0.2, 0.2, 0.2])
+    free_most_drawn(findings, findings.chances([0.4, 0.2, 0.2, 0.2], findings.columns))
     assert findings.columns[4:] == [Column(((2, 4), (3,))), Column(((1,), (2,)))]
+
+
+@pytest.mark.parametrize(("predictable", "largest"), [(0.25, 0.4), (0.9, 2 / 3)])
+def test_with_no_work_left_a_child_at_a_quarter_or_more_is_still_freed(predictable: float, largest: float,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The caseload and known cohorts of the test above: A {K1,K2}, B {K1,K3}, C {K1,K5}, D {K2,K4}.
+    # The level: K3, K4, K5 are each in one column, so B = C = D = 1/3 and K1 has B + C = 2/3,
+    # which spreading alone cannot lower. The work is spent before spreading begins (as the first
+    # level's swaps spend it at 60,000 rows), yet K1 is drawn at least one time in four, so the
+    # freeing still runs: E {K4, one of K3/K5} and F {K2,K3} join, and the LP can give all five
+    # 0.4 (A 0.2, C 0.2, E 0.4, F 0.2: K1 = A + C, K2 = A + F, K3 = E/2 + F, K4 = E, K5 = C + E/2),
+    # which no lottery beats (two places, five children). Were the mark above 2/3, nothing would be
+    # freed and K1 would keep 2/3.
+    from selector.solve.lottery import freeing
+    from selector.solve.lottery.budget import Meter
+    from selector.solve.lottery.findings import Findings
+    from selector.solve.lottery.pricing import Pricing
+
+    monkeypatch.setattr(leximin, "PREDICTABLE", predictable)
+    rows = [{"primary_need": "ASD"}, {"primary_need": "MLD", "setting_type": "AP"}, {"primary_need": "SEMH"},
+            {"primary_need": "HI"}, {"primary_need": "VI", "setting_type": "AP"}]
+    rules = Rules(size=2, counts=(CountRule("setting_type", ("AP",), max=1),), dimensions=NEED_CAP_2)
+    findings = Findings(build_problem(validated(rows).frame, rules), 2, Meter(1e-12, float("inf")))
+    for cohort in ((0, 1), (0, 2), (0, 4), (1, 3)):
+        findings.add(cohort, template=False)
+    lp = Master(np.flatnonzero(findings.seen), findings.sizes, findings.columns, findings.type_of)
+    assert lp.spread() == pytest.approx(1 / 3)
+    probabilities = leximin._spread(findings, Pricing(findings, SelectionParams()), lp)
+    chances = findings.chances(probabilities, findings.columns)
+    assert chances.max() == pytest.approx(largest)
+    assert chances.min() >= 1 / 3 - 1e-6  # every child keeps the level (within the LP's tolerance)
+    assert len(findings.columns) == (6 if predictable < 2 / 3 else 4)
+    assert freeing.PREDICTABLE == 0.25  # one time in four, as the README says
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -758,7 +791,7 @@ def test_every_draw_from_a_column_freeing_adds_is_a_cohort_of_the_lottery(
         findings.add(tuple(sorted(at[c] for c in cohort)), template=data.draw(st.booleans()))
     before = len(findings.columns)
     weights = data.draw(st.lists(st.floats(0.01, 1.0), min_size=before, max_size=before))
-    free_most_drawn(findings, weights)
+    free_most_drawn(findings, findings.chances(weights, findings.columns))
     for column in findings.columns[before:]:
         picks = [itertools.combinations(pool, k) for pool, k in column.picks()]
         for draw_ in itertools.product(*picks):

@@ -38,6 +38,7 @@ class Meter:
     by_clock: bool = False
     counting: bool = True  # False while finding every child who can be drawn: the budget does not cut that short
     reserve: float = 0.0  # work kept back (for spreading the chances when the levels do not finish)
+    uncut: bool = False  # True while a step bounded by its own size runs to its end, its work still counted
 
     def spend(self, units: float) -> None:
         if self.counting:
@@ -52,7 +53,7 @@ class Meter:
     def check(self) -> None:
         """Raise `OutOfWork` when the work or the wall clock has run out (and a stop asked for)."""
         stops.check()
-        if self.work_left() <= 0:
+        if self.work_left() <= 0 and not self.uncut:
             raise OutOfWork
         if self.wall_left() <= 0:
             self.by_clock = True

@@ -11,7 +11,8 @@ the known cohorts without it (a single swap, numpy weighing every child at once)
 complete the same rest of a cohort, one column holds the rest's types and a pool of all of them:
 a draw takes any one of them with the rest, and each completes it (type-mates are alike for every
 rule and term). The checks are charged to the lottery's work, and the freeing stops where the
-work does.
+work does; but when the work is spent before spreading begins (at 60,000 rows the first level's
+swaps spend it), the types drawn one time in four or more are still freed, to the end.
 """
 
 from __future__ import annotations
@@ -33,21 +34,24 @@ FREE_COVER = 3  # columns a freed type is given before a rest that only such typ
 # freeing and the LP solved again with its columns: at 5,000 rows across 60 localities one more
 # solve cost twice the first).
 FREE_LPS = 2.0
+# A chance at which a child stands out: an area could prepare for a child drawn one time in four.
+# Such children are freed from whatever the work left (leximin._spread; at 60,000 rows about 0.5 s).
+PREDICTABLE = 0.25
 
 
-def free_most_drawn(findings: Findings, probabilities: Sequence[float]) -> None:
+def free_most_drawn(findings: Findings, chances: np.ndarray, least: float = 0.0) -> None:
     """New columns (added to `findings`) for the types found only beside the types the columns
-    with these probabilities draw most.
+    draw most (`chances`: each child's, under the columns' probabilities), of those whose
+    chance is above zero and at least `least`.
 
     Raises:
         OutOfWork: the work ran out (the columns added by then are kept).
     """
     findings.meter.check()
-    chances = findings.chances(probabilities, findings.columns)
     first = findings.first_member
     by_chance = np.argsort(-chances[first], kind="stable")
     for drawn in by_chance[:MOST_DRAWN].tolist():
-        if chances[first[drawn]] <= 0:
+        if chances[first[drawn]] <= 0 or chances[first[drawn]] < least:
             break
         owner, children = _members(findings.columns)
         holds = np.zeros(len(findings.columns), dtype=bool)
