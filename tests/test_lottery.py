@@ -733,6 +733,39 @@ def test_children_found_only_beside_the_most_drawn_child_get_columns_without_it(
     assert findings.columns[4:] == [Column(((2, 4), (3,))), Column(((1,), (2,)))]
 
 
+def test_when_the_first_search_reaches_its_work_limit_a_pool_is_searched_for_any_cohort(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first cohort's search maximises a sum of no weights; on 12,400 rows across 60
+    # localities it found none within its work (nor did the whole caseload's), and cohort 1 was
+    # the lottery's only cohort. Then a pool is searched for any cohort, with no objective. Here
+    # that search is made to run out, as it did there; the cohort found must be one of the
+    # lottery (the independent checker: every rule, and the best score, 2), unless the wall
+    # clock came, which ends the search as before.
+    from selector.solve.lottery.budget import Meter, OutOfWork
+    from selector.solve.lottery.findings import Findings
+    from selector.solve.lottery.pricing import Pricing
+
+    rows = [{"primary_need": "ASD"}, {"primary_need": "MLD", "setting_type": "AP"}, {"primary_need": "SEMH"},
+            {"primary_need": "HI"}, {"primary_need": "VI", "setting_type": "AP"}]
+    rules = Rules(size=2, counts=(CountRule("setting_type", ("AP",), max=1),), dimensions=NEED_CAP_2)
+    frame = validated(rows).frame
+    problem = build_problem(frame, rules)
+
+    def out_of_work(*_args: object, **_kwargs: object) -> list[tuple[int, ...]]:
+        raise OutOfWork
+
+    monkeypatch.setattr(Pricing, "exact", out_of_work)
+    pricing = Pricing(Findings(problem, 2, Meter(1.0, float("inf"))), SelectionParams())
+    found = pricing.first()
+    assert found
+    for cohort in found:
+        ids = [str(problem.child_ids[i]) for i in cohort]
+        assert not check.violations(frame, ids, rules) and check.score(frame, ids, rules) == 2
+    pricing.findings.meter.by_clock = True
+    with pytest.raises(OutOfWork):
+        pricing.first()
+
+
 @pytest.mark.parametrize(("predictable", "largest"), [(0.25, 0.4), (0.9, 2 / 3)])
 def test_with_no_work_left_a_child_at_a_quarter_or_more_is_still_freed(predictable: float, largest: float,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -332,3 +332,20 @@ def test_a_pricing_pool_that_holds_no_cohort_is_widened_by_a_fixed_sample_before
     ids = [str(problem.child_ids[i]) for i in first_cohort[0]]
     assert check.violations(caseload.frame, ids, DEFAULT_RULES) == []
     assert check.score(caseload.frame, ids, DEFAULT_RULES) >= best
+
+
+def test_a_caseload_across_60_localities_draws_from_every_child_not_only_cohort_1(tmp_path: Path) -> None:
+    # 12,400 rows across 60 localities (benchmarks/shapes.py's many-localities shape): the
+    # lottery's first search, maximising a sum of no weights, found no cohort within its work,
+    # nor did the whole caseload's, so the lottery was cohort 1 alone: six children drawn for
+    # certain and everyone else with no chance. A pool searched for any cohort finds one.
+    from benchmarks.shapes import shaped
+
+    path = write_csv(tmp_path / "wards.csv", shaped(12400, "many-localities"))
+    out = tmp_path / "run"
+    code, stdout, stderr = run("select", str(path), "--out", str(out), "--sets", "1", "--seed", "1")
+    assert code == 0, stdout + stderr
+    lottery = json.loads((out / "run.json").read_text())["lottery"]
+    assert lottery["complete"] and lottery["possible"] > 12_000
+    assert lottery["largest"] < 0.5
+    assert "could have been drawn; chances from" in stdout

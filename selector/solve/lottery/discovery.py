@@ -3,14 +3,14 @@ so that every child who can be drawn has a chance above zero. The work budget co
 comes after it; it is cut short only by the wall clock, or by one CP-SAT search that reaches its
 own work limit (budget.PRICING_DETERMINISTIC_TIME) neither finding a cohort nor proving none.
 
-First a cohort of a small pool, then cohorts far from it (a seeded walk of swaps, so that the
-first cohort's children are not in every column), a cohort for each of the few children a count
-rule needs (every cohort holds some of them), then every cohort one swap away from a known one
-(layer by layer), then repairs (a child put into the known cohorts it fits best, the rest
-repaired one swap at a time), and CP-SAT for the rest: the first cohort it finds holding a type
-not yet seen (then swaps and repairs from it), or the proof that no cohort holds them. Children
-that a plain pairwise reason keeps out of every cohort (outcasts: none of the few children a
-count rule needs can sit beside them) are neither repaired nor searched for.
+First a cohort of a small pool (`Pricing.first`), then cohorts far from it (a seeded walk of
+swaps, so that the first cohort's children are not in every column), a cohort for each of the
+few children a count rule needs (every cohort holds some of them), then every cohort one swap
+away from a known one (layer by layer), then repairs (a child put into the known cohorts it fits
+best, the rest repaired one swap at a time), and CP-SAT for the rest: the first cohort it finds
+holding a type not yet seen (then swaps and repairs from it), or the proof that no cohort holds
+them. Children that a plain pairwise reason keeps out of every cohort (outcasts: none of the few
+children a count rule needs can sit beside them) are neither repaired nor searched for.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def find_every_child(findings: Findings, pricing: Pricing, fallback: Sequence[in
     try:
         # The first cohort, of a small pool (holders of every value): found in child-id order,
         # so the lottery does not depend on the order of the rows even when cut short.
-        first = pricing.exact(np.zeros(findings.problem.n, dtype=np.int64), -1)
+        first = pricing.first()
         if not first:
             raise SolverError("no cohort reaches the score the lottery needs.", "lottery_empty")
         for cohort in first:
