@@ -322,16 +322,18 @@ def _spread(findings: Findings, pricing: Pricing, master: Master) -> list[float]
         # When the work left is FREE_LPS times what this first solve cost (the freeing, and one
         # more solve with its columns, which is made whatever the work left). Otherwise still for
         # the types whose chance is PREDICTABLE or more, to its end whatever the work left (its
-        # size is bounded: at most three types, 256 cohorts; its checks still counted): at
-        # 60,000 rows the first level's swaps had spent the work, and one child kept 39.6%
-        # (19.9% with the freeing).
+        # size is bounded: at most three types, 256 cohorts; its checks still counted), when
+        # those two would fit in the whole work: at 60,000 rows the first level's swaps had spent
+        # the work, and one child kept 39.6% (19.9% with the freeing); across 60 localities, a
+        # solve of 60,000 rows costs 4 units, and the one after the freeing took 17 s.
         before, used = len(findings.columns), findings.meter.used
         probabilities = _solve(findings, master)[1]
+        solve = findings.meter.used - used
         try:
             chances = findings.chances(probabilities, findings.columns)
-            if findings.meter.work_left() > FREE_LPS * (findings.meter.used - used):
+            if findings.meter.work_left() > FREE_LPS * solve:
                 free_most_drawn(findings, chances)
-            elif chances.max() >= PREDICTABLE:
+            elif chances.max() >= PREDICTABLE and FREE_LPS * solve <= findings.meter.work:
                 findings.meter.uncut = True
                 free_most_drawn(findings, chances, least=PREDICTABLE)
         finally:
