@@ -38,6 +38,7 @@ POOL_PER_VALUE = 5  # holders of each value in a pricing pool
 POOL_SAMPLE, POOL_SEED = 200, 2021  # children drawn into a second pool, when the first holds no cohort
 POOL_SHARE = 0.5  # a pool holding more of the caseload than this is not searched before the whole of it
 FIRST_POOL_PER_VALUE = 20  # holders of each value in the second pool of the lottery's first cohort
+FIRST_POOLS = ((0, POOL_PER_VALUE), (0, FIRST_POOL_PER_VALUE))  # the first cohort's pools: (sample, per value)
 NEIGHBOURS_PER_PLACE = 8  # cohorts one swap away that a cohort's place gives at most, the heaviest
 NEIGHBOUR_CELLS = 4_000_000  # rests x candidates weighed at once
 NEIGHBOUR_TYPES = 256  # the heaviest types a round of neighbours brings in
@@ -198,8 +199,7 @@ class Pricing:
         0.9 s; a cohort from a random sample there left discovery a longer search later). A pool
         holding more than half the caseload is hardly easier to search, and is not searched."""
         problem = self.findings.problem
-        shapes = ((0, POOL_PER_VALUE), (POOL_SAMPLE, POOL_PER_VALUE)) if weights.any() else \
-            ((0, POOL_PER_VALUE), (0, FIRST_POOL_PER_VALUE))
+        shapes = ((0, POOL_PER_VALUE), (POOL_SAMPLE, POOL_PER_VALUE)) if weights.any() else FIRST_POOLS
         self.pool_found = False
         for sample, per_value in shapes if pools else ():
             pool = self._pool(weights, exclude, sample, per_value)
@@ -231,8 +231,8 @@ class Pricing:
         except OutOfWork:
             if self.findings.meter.by_clock:
                 raise
-            for per_value in (POOL_PER_VALUE, FIRST_POOL_PER_VALUE):
-                pool = self._pool(none, (), 0, per_value)
+            for sample, per_value in FIRST_POOLS:  # even a pool of the whole caseload, unlike `exact`
+                pool = self._pool(none, (), sample, per_value)
                 found = self._cp_sat(subset(problem, pool), none[pool], -1, prove=False, objective=False)
                 if found:
                     return [tuple(sorted(int(pool[i]) for i in cohort)) for cohort in found]
