@@ -268,6 +268,34 @@ def test_a_member_whose_family_said_no_keeps_the_slot_until_its_own_replacement(
         assert code == 0, stdout + stderr
 
 
+
+def test_when_every_family_declines_one_lottery_is_worked_out_and_it_draws_the_whole_cohort(forty: pd.DataFrame) -> None:
+    # With nobody kept, the whole cohort is refilled: the refill's lottery over every best cohort
+    # is the one drawn from, and the selection's own lottery is not worked out beside it (it
+    # doubled the time, and its notes were said twice).
+    from selector.solve.lottery import leximin
+
+    problem = build_problem(forty, DEFAULT_RULES)
+    cohort = solve(problem, PARAMS).cohorts[0].members
+    with mock.patch.object(leximin, "_over", wraps=leximin._over) as worked_out:
+        after = solve_replacement(problem, PARAMS, cohort, list(cohort))
+    assert worked_out.call_count == 1
+    first = after.cohorts[0].members
+    assert not set(first) & set(cohort) and not check.violations(forty, first, DEFAULT_RULES)
+    assert check.score(forty, first, DEFAULT_RULES) == after.cohorts[0].score
+    assert after.lottery is not None and sorted(after.lottery.drawn) == sorted(first)
+    assert len(after.notes) == len(set(after.notes))
+
+
+def test_replacing_the_whole_cohort_on_the_sample_says_each_note_once(sample_run_copy: Path) -> None:
+    members = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"]
+    code, stdout, stderr = run("replace", str(sample_run_copy), *(a for c in members for a in ("--decline", c)))
+    assert code == 0, stdout + stderr
+    notes = [line for line in stdout.splitlines() if line.startswith("Note:")]
+    assert notes and len(notes) == len(set(notes))
+    after = json.loads((sample_run_copy.parent / f"{sample_run_copy.name}-replace-1" / "run.json").read_text())
+    assert not set(after["cohorts"][0]["members"]) & set(members)
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=caseload_rows(min_rows=5, max_rows=8), rules=small_rules(), freed=st.integers(1, 2),
        size=st.integers(3, 4), pick=st.randoms())

@@ -353,7 +353,7 @@ class _NoMoreCohorts(Exception):
 
 def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = (),
           progress: Callable[[str], None] | None = None, budget: Budget | None = None,
-          known: Mapping[str, StoredLottery] | None = None, ranked: bool = True) -> Solution:
+          known: Mapping[str, StoredLottery] | None = None, ranked: bool = True, draw: bool = True) -> Solution:
     """Ranked cohorts and cohort 1's reserves.
 
     Args:
@@ -369,6 +369,8 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
             (`lottery.draw_first`); the solution's lottery holds the one drawn from, to keep.
         ranked: find the alternatives after cohort 1 (False: cohort 1 and its reserves only,
             its time share as when they are asked for; a replacement finds them after its draw).
+        draw: draw cohort 1 from the lottery (False: the search's cohort 1 and no lottery; a
+            replacement draws its newcomers from its own lottery, even when every family declined).
 
     Raises:
         InfeasibleSelectionError: the rules cannot be met (and `relax` is off, or cannot help).
@@ -393,7 +395,7 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
         notes.append(f"the time limit of {params.time_limit_s:g} s ran out before cohort 1 was proved best: it "
                      f"scores {first.score}, and no cohort scores more than {first.bound}")
     lottery = None
-    if not fixed:
+    if draw and not fixed:
         step("the lottery")
         # The alternatives are drawn from the lottery too when its cohorts have the proven
         # optimum: each then has the best score under the overlap limit, with no search.
@@ -504,7 +506,9 @@ def solve_replacement(problem: Problem, params: SelectionParams, cohort: Sequenc
     budget = Budget(params.time_limit_s)
     # The alternatives come after the draw: they must share few children with cohort 1 as it
     # ends, newcomers included (found before it, one could hold a newcomer the draw brought in).
-    solution = solve(remaining, params, fixed_ids=kept, progress=progress, budget=budget, ranked=False)
+    # No lottery of the selection's own here, even with every member declined (nobody kept): the
+    # refill's lottery below is the one the newcomers are drawn from.
+    solution = solve(remaining, params, fixed_ids=kept, progress=progress, budget=budget, ranked=False, draw=False)
     # When relaxing is allowed, the search may have dropped rules that the members who stay cannot meet
     # without the declined: the fillings are drawn, ranked and checked under the same rules.
     remaining = without_rules(remaining, solution.dropped)  # those dropped before are no longer there
