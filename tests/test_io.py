@@ -208,6 +208,23 @@ def test_an_empty_first_sheet_names_the_sheets_there_are(tmp_path: Path) -> None
     assert read_table(path, sheet="List").frame["age"].tolist() == ["5", "6"]
 
 
+def test_a_first_sheet_of_one_line_of_notes_names_the_sheets_there_are(tmp_path: Path) -> None:
+    # "Read me first" in A1 of a cover sheet reads as a header with no rows under it; the list is
+    # on the next sheet, and the message says where to look, as for an empty first sheet.
+    path = tmp_path / "c.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"Read me first": []}).to_excel(writer, sheet_name="Notes", index=False)
+        FRAME.to_excel(writer, sheet_name="List", index=False)
+    with pytest.raises(InputError) as caught:
+        read_table(path)
+    assert str(caught.value) == ("c.xlsx: the sheet 'Notes' has a header row but no data rows. The workbook's sheets "
+                                 "are Notes, List: put the list on the first visible sheet, or name its sheet with "
+                                 "--sheet on the command line.")
+    alone = tmp_path / "alone.xlsx"  # a workbook of one sheet has nowhere else to look
+    pd.DataFrame({"child_id": []}).to_excel(alone, sheet_name="List", index=False)
+    with pytest.raises(InputError, match=r"^alone.xlsx: the file has a header row but no data rows. Export the list again.$"):
+        read_table(alone)
+
 def test_a_hidden_sheet_before_the_list_is_passed_over(tmp_path: Path) -> None:
     # A hidden lookup sheet first, the list on the first sheet the analyst sees.
     book = openpyxl.Workbook()
@@ -459,7 +476,7 @@ def test_every_hidden_row_and_formula_never_calculated_is_counted(rows: int, dat
     book.save(buffer)
     from selector.io.tables import _read_xlsx, _sheet_notes
 
-    frame, numbers, _merged, marks, headers = _read_xlsx(Path("c.xlsx"), buffer.getvalue(), None)
+    frame, numbers, _merged, marks, headers, _sheets = _read_xlsx(Path("c.xlsx"), buffer.getvalue(), None)
     assert marks.hidden_rows == tuple(sorted(hidden))
     assert marks.uncalculated == tuple((row, 2) for row in sorted(formulas))
     assert frame["locality"].eq("").sum() == len(formulas)

@@ -199,6 +199,29 @@ def test_missing_required_columns_are_all_named(tmp_path: Path) -> None:
     assert set(table["row"]) == {1}
 
 
+def test_a_workbook_whose_first_sheet_holds_none_of_the_columns_points_to_its_other_sheets(tmp_path: Path) -> None:
+    # A cover sheet of notes first, the list on the second: every required column is missing from
+    # the sheet read, and the fix says which sheets there are and how to read the right one.
+    path = tmp_path / "c.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"Read me first": ["Ages at 31 August.", "Extracted 1 December."]}).to_excel(
+            writer, sheet_name="Notes", index=False)
+        caseload_frame([{}] * 6).to_excel(writer, sheet_name="Caseload", index=False)
+    with pytest.raises(CaseloadValidationError) as caught:
+        load_caseload(path)
+    fixes = set(caught.value.failures.query("problem == 'required column is missing'")["fix"])
+    assert fixes == {f"Add a column headed '{c}' (see the data contract in the README). Or, if the list is on another "
+                     "of the workbook's sheets (Notes, Caseload), name it with --sheet on the command line, or move "
+                     "it to the first sheet." for c in ("child_id", "age", "primary_need", "plan_status", "setting_type")}
+    assert load_caseload(path, sheet="Caseload").frame["eligible"].all()
+    # A sheet holding some of the columns is the list, short of the rest: no word of other sheets.
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"child_id": ["a"], "age": ["3"]}).to_excel(writer, sheet_name="List", index=False)
+        pd.DataFrame({"Read me first": ["notes"]}).to_excel(writer, sheet_name="Notes", index=False)
+    with pytest.raises(CaseloadValidationError) as caught:
+        load_caseload(path)
+    assert not caught.value.failures["fix"].str.contains("sheet").any()
+
 def test_all_failures_are_collected_in_one_run() -> None:
     table = failures_of([{"primary_need": "AUT"}, {"child_id": "K1"}, {"age": 31, "plan_status": "X"}])
     errors = table[table["severity"] == "error"]

@@ -9,7 +9,7 @@ failing that, its type group) into the contract's setting type.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -162,8 +162,7 @@ def fill_setting_types(raw: RawTable, establishments: Establishments) -> tuple[R
     filled = raw.frame.copy()
     filled["setting_type"] = np.where(stated == "", found, stated)
     header = {**raw.header, "setting_type": raw.header.get("setting_type", "setting_type")}
-    return (RawTable(raw.name, filled, raw.row_numbers, raw.sha256, header, merged=raw.merged,
-                     notes=raw.notes),
+    return (replace(raw, frame=filled, header=header),
             pd.DataFrame(failures, columns=FAILURE_COLUMNS))
 
 

@@ -13,7 +13,7 @@ import hashlib
 import io
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,8 @@ class RawTable:
         foreseen: columns outside the contract that the file's own format defines (the Annex A
             template's gender, ethnicity, plan dates...): left out like any other, but without a
             warning, since the area did nothing wrong in sending them.
+        sheets: a workbook's sheets, when its first visible sheet was read by default and there
+            are others (the list may be on one of them); empty otherwise.
     """
 
     name: str
@@ -52,6 +54,7 @@ class RawTable:
     foreseen: frozenset[str] = frozenset()
     merged: tuple[MergedCells, ...] = ()
     notes: tuple[SheetNote, ...] = ()
+    sheets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,8 +134,9 @@ def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
     suffix = path.suffix.lower()
     merged: tuple[MergedCells, ...] = ()
     marks, headers_by_number = SheetMarks(), {}
+    sheets: tuple[str, ...] = ()
     if suffix in XLSX_SUFFIXES or (suffix not in CSV_SUFFIXES | PARQUET_SUFFIXES and data.startswith(ZIP_MAGIC)):
-        frame, rows, merged, marks, headers_by_number = _read_xlsx(path, data, sheet)
+        frame, rows, merged, marks, headers_by_number, sheets = _read_xlsx(path, data, sheet)
     elif suffix in PARQUET_SUFFIXES or data.startswith(PARQUET_MAGIC):
         frame, rows = _read_parquet(path, data)
     elif suffix == ".xls":
@@ -157,7 +161,7 @@ def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
             "no_rows",
         )
     return RawTable(path.name, frame, rows, hashlib.sha256(data).hexdigest(), header, merged=merged,
-                    notes=_sheet_notes(marks, headers_by_number, rows))
+                    notes=_sheet_notes(marks, headers_by_number, rows), sheets=sheets)
 
 
 def _sheet_notes(marks: SheetMarks, headers: dict[int, str], rows: np.ndarray) -> tuple[SheetNote, ...]:
@@ -392,15 +396,19 @@ def _drop_unnamed_empty(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_xlsx(path: Path, data: bytes, sheet: str | None
-               ) -> tuple[pd.DataFrame, np.ndarray, tuple[MergedCells, ...], SheetMarks, dict[int, str]]:
+               ) -> tuple[pd.DataFrame, np.ndarray, tuple[MergedCells, ...], SheetMarks, dict[int, str], tuple[str, ...]]:
     """The sheet's cells as text, as Excel shows them (merged ranges in one column filled); what
-    it hid or never calculated, and each column's header by its number (from 1)."""
+    it hid or never calculated, each column's header by its number (from 1), and the workbook's
+    sheets when the first was read by default and there are others (else none)."""
     title, sheets, rows, ranges, marks = read_sheet(path, data, sheet)
+    others = [name for name in sheets if name != title]
+    where = (f" The workbook's sheets are {', '.join(sheets)}: put the list on the first visible sheet, "
+             "or name its sheet with --sheet on the command line." if sheet is None and others else "")
     if not rows:
-        others = [name for name in sheets if name != title]
-        where = (f" The workbook's sheets are {', '.join(sheets)}: put the list on the first visible sheet, "
-                 "or name its sheet with --sheet on the command line." if sheet is None and others else "")
         raise InputError(f"{path.name}: the sheet {title!r} is empty.{where}", "empty_file")
+    if where and not any(v.strip() for row in rows[1:] for v in row):
+        # A notes or cover sheet first (a line or two of text): the list is on another sheet.
+        raise InputError(f"{path.name}: the sheet {title!r} has a header row but no data rows.{where}", "no_rows")
     header = [h.strip() for h in rows[0]]
     width = len(header)
     while width and header[width - 1] == "":
@@ -416,7 +424,7 @@ def _read_xlsx(path: Path, data: bytes, sheet: str | None
     ]
     frame = frame.drop(columns=empty_unnamed)
     headers = {i + 1: h for i, h in enumerate(header[:width]) if h}
-    return frame, np.arange(2, len(frame) + 2), merged, marks, headers
+    return frame, np.arange(2, len(frame) + 2), merged, marks, headers, tuple(sheets) if where else ()
 
 
 class Workbook:
@@ -432,8 +440,10 @@ class Workbook:
         """A sheet as `read_table` reads it (None: the first visible sheet)."""
         name = self.visible if sheet is None else sheet
         if name not in self._tables:
-            self._tables[name] = read_table(self.path, sheet=sheet)
-        return self._tables[name]
+            self._tables[name] = read_table(self.path, sheet=name)
+        # Read by default, the sheet says which others the list may be on (as read_table's does).
+        others = sheet is None and any(n != name for n in self.names)
+        return replace(self._tables[name], sheets=tuple(self.names) if others else ())
 
 
 def _fill_merged(body: list[list[str]], header: list[str], ranges: list[tuple[int, int, int, int]]
