@@ -5,6 +5,7 @@ history (nothing overwritten), contacts.csv shows it, a decline offers the slot'
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -73,6 +74,41 @@ def test_a_reserve_can_be_asked_too(sample_run_copy: Path) -> None:
     code, stdout, _ = run("consent", str(sample_run_copy), reserve, "asked")
     assert code == 0 and stdout.splitlines()[0] == f"{reserve} (reserve 1 for slot 4): asked."
 
+
+def test_the_run_folder_alone_shows_where_every_family_stands_and_writes_nothing(sample_run_copy: Path) -> None:
+    # Mid-week: slot 2 declined, slot 5 unreachable, slot 1 agreed, and slot 2's first reserve
+    # asked. The view lists every slot, the reserve asked, what to offer for the two freed slots
+    # (slot 2's first reserve, asked, is still offered; a reserve who said no would not be) and
+    # one replace command for both.
+    folder = str(sample_run_copy)
+    record = json.loads((sample_run_copy / "run.json").read_text())
+    members, reserves = record["cohorts"][0]["members"], record["cohorts"][0]["reserves"]
+    code, stdout, _ = run("consent", folder)
+    assert code == 0 and stdout.splitlines() == [f"Consent for cohort 1 of {folder}: nothing recorded yet.",
+                                                 *(f"  {i}. {m}  to ask" for i, m in enumerate(members, start=1))]
+    for child, state in ((members[0], "agreed"), (members[1], "declined"), (reserves[members[1]][0], "asked"),
+                         (members[4], "unreachable"), (reserves[members[4]][0], "declined")):
+        assert run("consent", folder, child, state)[0] == 0
+    before = {p.name: p.read_bytes() for p in sample_run_copy.iterdir()}
+    code, stdout, _ = run("consent", folder)
+    assert code == 0
+    lines = stdout.splitlines()
+    assert re.fullmatch(rf"Consent for cohort 1 of {re.escape(folder)} \(5 changes recorded, the latest at "
+                        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\):", lines[0])
+    two, five = reserves[members[1]], reserves[members[4]]
+    assert lines[1:] == [
+        *(f"  {i}. {m}  {s}" for i, (m, s) in enumerate(
+            zip(members, ["agreed", "declined", "to ask", "to ask", "unreachable", "to ask"], strict=True), start=1)),
+        f"Reserve {two[0]} (reserve 1 for slot 2): asked.",
+        f"Reserve {five[0]} (reserve 1 for slot 5): declined.",
+        f"Offered for slot 2: {two[0]}; then {', '.join(two[1:])}.",
+        f"Offered for slot 5: {five[1]}; then {five[2]}.",
+        f"To fill the slots: selector replace {folder} --decline {members[1]} --decline {members[4]}",
+    ]
+    assert {p.name: p.read_bytes() for p in sample_run_copy.iterdir()} == before
+    code, _, stderr = run("consent", folder, members[2])
+    assert code == 2 and stderr.splitlines()[-1] == (
+        f"Error: give the state for {members[2]}: to-ask, asked, agreed, declined or unreachable.")
 
 def test_an_unknown_state_or_child_is_refused_and_nothing_changes(sample_run_copy: Path) -> None:
     before = (sample_run_copy / "run.json").read_bytes()

@@ -19,6 +19,7 @@ from .replace import match_ids, now_utc
 # Seconds a consent call waits for another writing the same run folder (two people recording
 # calls at the same moment): writing one takes well under a second.
 CONSENT_WAIT = 10.0
+SAID_NO = ("declined", "unreachable")  # the states that free a slot
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,27 @@ class ConsentResult:
     states: tuple[tuple[int, str, str], ...]
 
 
+@dataclass(frozen=True)
+class ConsentStatus:
+    """Where every family of a run's cohort 1 stands, read from its record (nothing written).
+
+    Attributes:
+        states: each slot of cohort 1: its number, the member and the latest state.
+        offered: each slot whose family declined or could not be reached: its number, the member
+            and the reserves still to offer, best first.
+        reserves: each reserve with a state recorded: the child, where it stands in the run
+            ("reserve 1 for slot 2") and the state.
+        changes: how many changes the history holds.
+        last: when the latest was recorded (UTC), None when none was.
+    """
+
+    states: tuple[tuple[int, str, str], ...]
+    offered: tuple[tuple[int, str, tuple[str, ...]], ...]
+    reserves: tuple[tuple[str, str, str], ...]
+    changes: int
+    last: str | None
+
+
 def consent_state(text: str) -> str:
     """A consent state as written by a person, in the record's words.
 
@@ -72,23 +94,59 @@ def record_consent(request: ConsentRequest) -> ConsentResult:
     with output_lock(request.run_dir, wait=CONSENT_WAIT):
         record = read_run_record(request.run_dir)
         first = record.cohorts[0]
-        roles = {c: f"cohort 1, slot {i}" for i, c in enumerate(first.members, start=1)}
-        for slot, member in enumerate(first.members, start=1):
-            for rank, reserve in enumerate(first.reserves.get(member, ()), start=1):
-                roles.setdefault(reserve, f"reserve {rank} for slot {slot}")
+        roles = _roles(record)
         (child,) = match_ids((request.child_id,), first.members, str(request.run_dir),
                               reserves=tuple(c for c in roles if c not in first.members))
         at = request.at or now_utc()
         event = ConsentEvent(child, state, at, request.note.strip())
         updated = replace(record, consent=(*record.consent, event))
         write_consent(request.run_dir, updated)
-    said_no = {c for c in roles if (e := updated.consent_state(c)) and e.state in ("declined", "unreachable")}
     offered: tuple[str, ...] = ()
     if state in ("declined", "unreachable") and child in first.members:
-        offered = tuple(r for r in first.reserves.get(child, ()) if r not in said_no and r not in first.members)
-    states = tuple((slot, member, (updated.consent_state(member) or ConsentEvent(member, "to ask", "")).state)
-                   for slot, member in enumerate(first.members, start=1))
-    return ConsentResult(event, roles[child], offered, states)
+        offered = _offered(updated, child)
+    return ConsentResult(event, roles[child], offered, _states(updated))
+
+
+def consent_status(run_dir: Path) -> ConsentStatus:
+    """Where every family of the run's cohort 1 stands, the reserves to offer for each slot whose
+    family said no, and the reserves asked; read only (another person may be recording a call).
+
+    Raises:
+        InputError: no run folder there, or its record cannot be read.
+    """
+    record = read_run_record(run_dir)
+    roles = _roles(record)
+    states = _states(record)
+    offered = tuple((slot, member, _offered(record, member)) for slot, member, state in states if state in SAID_NO)
+    reserves = tuple((child, role, event.state) for child, role in roles.items()
+                     if not role.startswith("cohort 1") and (event := record.consent_state(child)) is not None)
+    return ConsentStatus(states, offered, reserves, len(record.consent),
+                         record.consent[-1].at if record.consent else None)
+
+
+def _roles(record: RunRecord) -> dict[str, str]:
+    """Each child of cohort 1 and its reserves, and where it stands ("cohort 1, slot 2",
+    "reserve 1 for slot 2": a reserve of two slots is named by the first)."""
+    first = record.cohorts[0]
+    roles = {c: f"cohort 1, slot {i}" for i, c in enumerate(first.members, start=1)}
+    for slot, member in enumerate(first.members, start=1):
+        for rank, reserve in enumerate(first.reserves.get(member, ()), start=1):
+            roles.setdefault(reserve, f"reserve {rank} for slot {slot}")
+    return roles
+
+
+def _states(record: RunRecord) -> tuple[tuple[int, str, str], ...]:
+    """Each slot of cohort 1, its member and the member's latest state."""
+    return tuple((slot, member, (record.consent_state(member) or ConsentEvent(member, "to ask", "")).state)
+                 for slot, member in enumerate(record.cohorts[0].members, start=1))
+
+
+def _offered(record: RunRecord, member: str) -> tuple[str, ...]:
+    """The member's reserves still to offer, best first: not in cohort 1, and not a family who
+    already said no."""
+    first = record.cohorts[0]
+    return tuple(r for r in first.reserves.get(member, ())
+                 if r not in first.members and not ((e := record.consent_state(r)) and e.state in SAID_NO))
 
 
 def write_consent(run_dir: Path, record: RunRecord) -> None:

@@ -348,12 +348,13 @@ def verify(run_dir: Path, caseload_file: Path | None, contacts_file: Path | None
 
 @main.command()
 @click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.argument("child_id")
-@click.argument("state", metavar="STATE")
+@click.argument("child_id", required=False)
+@click.argument("state", required=False)
 @click.option("--note", default="", metavar="TEXT", help="A short note kept with the change (no names).")
 @reports_errors
-def consent(run_dir: Path, child_id: str, state: str, note: str) -> None:
+def consent(run_dir: Path, child_id: str | None, state: str | None, note: str) -> None:
     """Record where a family's consent stands: to-ask, asked, agreed, declined or unreachable.
+    With the run folder alone, show where every family of cohort 1 stands (nothing is written).
 
     The change is added to the run record's history (nothing is overwritten) and shown in
     contacts.csv. After a decline, or a family that cannot be reached, the slot's reserves are
@@ -363,19 +364,51 @@ def consent(run_dir: Path, child_id: str, state: str, note: str) -> None:
     Example:
       selector consent runs/demo C004431 asked
       selector consent runs/demo C004431 declined --note "by phone, 24 Nov"
+      selector consent runs/demo
     """
+    if child_id is None:
+        if note:
+            raise click.UsageError("--note goes with a change: give the child and the state too.")
+        _show_consent(run_dir, app.consent_status(run_dir))
+        return
+    if state is None:
+        raise click.UsageError(f"give the state for {child_id}: to-ask, asked, agreed, declined or unreachable.")
     result = app.record_consent(app.ConsentRequest(run_dir, child_id, state, note))
     event = result.event
     click.echo(f"{event.child_id} ({result.role}): {event.state}" + (f" ({event.note})" if event.note else "") + ".")
     if event.state in ("declined", "unreachable") and result.role.startswith("cohort 1"):
-        if result.offered:
-            rest = f"; then {', '.join(result.offered[1:])}" if len(result.offered) > 1 else ""
-            click.echo(f"Offered for {result.role.split(', ')[1]}: {result.offered[0]}{rest}.")
-        else:
-            click.echo("No reserve is left for this slot; replace draws from the whole caseload.")
+        _offer_line(result.role.split(", ")[1], result.offered)
         click.echo(f"To fill the slot: selector replace {run_dir} --decline {event.child_id}")
     for slot, member, now in result.states:
         click.echo(f"  {slot}. {member}  {now}")
+
+
+def _offer_line(slot: str, offered: tuple[str, ...]) -> None:
+    """The reserves to offer for a slot whose family said no, best first."""
+    if offered:
+        rest = f"; then {', '.join(offered[1:])}" if len(offered) > 1 else ""
+        click.echo(f"Offered for {slot}: {offered[0]}{rest}.")
+    else:
+        click.echo("No reserve is left for this slot; replace draws from the whole caseload.")
+
+
+def _show_consent(run_dir: Path, status: app.ConsentStatus) -> None:
+    """Where each family stands, what to offer, and the command that fills the freed slots."""
+    if status.last is None:
+        click.echo(f"Consent for cohort 1 of {run_dir}: nothing recorded yet.")
+    else:
+        changes = f"{status.changes} change{'s' if status.changes != 1 else ''}"
+        click.echo(f"Consent for cohort 1 of {run_dir} ({changes} recorded, the latest at {status.last}):")
+    for slot, member, now in status.states:
+        click.echo(f"  {slot}. {member}  {now}")
+    for child, role, now in status.reserves:
+        click.echo(f"Reserve {child} ({role}): {now}.")
+    for slot, _member, offered in status.offered:
+        _offer_line(f"slot {slot}", offered)
+    if status.offered:
+        declines = " ".join(f"--decline {member}" for _slot, member, _offered in status.offered)
+        slots = "slots" if len(status.offered) > 1 else "slot"
+        click.echo(f"To fill the {slots}: selector replace {run_dir} {declines}")
 
 
 @main.command()
