@@ -349,3 +349,53 @@ def test_a_caseload_across_60_localities_draws_from_every_child_not_only_cohort_
     assert lottery["complete"] and lottery["possible"] > 12_000
     assert lottery["largest"] < 0.9  # no child is drawn for certain any more
     assert "could have been drawn; chances from" in stdout
+
+
+
+TWO_NEEDS = "size = 2\ncount = []\nspread = []\n[objective.primary_need]\nweight = 1\ncap = 2\n"
+AP_AND_SUPPORT = ('size = 2\nspread = []\n[[count]]\ncolumn = "setting_type"\nvalue = "AP"\nmin = 1\n'
+                  '[[count]]\ncolumn = "plan_status"\nvalue = "SEN_SUPPORT"\nmin = 1\n'
+                  '[objective.primary_need]\nweight = 1\ncap = 2\n')
+SLACK_NOTE = ("A slack (`--slack P`) lets cohorts within P% of the best score into the lottery, so that fewer "
+              "children are certain (cohort 1 may then score less).")
+
+
+@pytest.mark.parametrize(("needs", "rules", "said"), [
+    # Pairs covering two needs: K1 (the only ASD) with K2 or with K3, so K1 is in both (100%) and
+    # the others in one each (50%): K1 can be foreseen whatever the seed.
+    (["ASD", "MLD", "MLD"], TWO_NEEDS,
+     ("1 child is in every cohort that reaches the best score, 2 (a chance of 100%): it is chosen whatever the seed, "
+     "so anyone who works out the best cohorts from the list can foresee it.")),
+    # K1 is the only child in AP and K2 the only one on SEN support: {K1, K2} is the one cohort.
+    (["ASD", "MLD", "SLD", "SLD"], AP_AND_SUPPORT,
+     ("Only one cohort reaches the best score, 2: its 2 children are chosen whatever the seed, so anyone who works "
+     "out the best cohorts from the list can foresee all of them.")),
+    # Three needs: any two children cover two, each with a chance of 2/3: nobody is certain.
+    (["ASD", "MLD", "SLD"], TWO_NEEDS, ""),
+], ids=["one-child-certain", "one-cohort", "none-certain"])
+def test_children_drawn_whatever_the_seed_are_said_to_be_foreseeable(tmp_path: Path, needs: list[str], rules: str,
+                                                                     said: str) -> None:
+    caseload = write_csv(tmp_path / "c.csv", pd.DataFrame({
+        "child_id": [f"K{i}" for i in range(1, len(needs) + 1)], "age": 9, "primary_need": needs,
+        "plan_status": ["EHCP", "SEN_SUPPORT", *["EHCP"] * (len(needs) - 2)],
+        "setting_type": ["AP", *["MAINSTREAM"] * (len(needs) - 1)], "practitioner_name": "Pat Lee",
+        "practitioner_email": [f"p{i}@example.org" for i in range(len(needs))]}))
+    (tmp_path / "r.toml").write_text(rules)
+    code, stdout, stderr = run("select", str(caseload), "--rules", str(tmp_path / "r.toml"), "--out",
+                               str(tmp_path / "o"), "--sets", "1", "--seed", "3")
+    assert code == 0, stderr
+    notes = [line for line in stdout.splitlines() if line.startswith("Note:")]
+    report = (tmp_path / "o" / "report.md").read_text()
+    if not said:
+        assert notes == [] and "whatever the seed" not in report
+        return
+    assert notes == [f"Note: {said[0].lower()}{said[1:]} {SLACK_NOTE}"]
+    assert f"\n\n{said} {SLACK_NOTE}\n\n" in report
+    assert "Beyond the children every such cohort holds (below)" not in report  # the seed was given
+    # A secure random seed: nobody can know it, but the certain children are no secret.
+    code, _, stderr = run("select", str(caseload), "--rules", str(tmp_path / "r.toml"), "--out", str(tmp_path / "r"),
+                          "--sets", "1")
+    assert code == 0, stderr
+    report = (tmp_path / "r" / "report.md").read_text()
+    assert "Beyond the children every such cohort holds (below), nobody could tell in advance who would be drawn" in report
+    assert "Nobody could tell in advance" not in report and f"\n\n{said} {SLACK_NOTE}\n\n" in report

@@ -705,3 +705,24 @@ def test_the_page_names_rows_hidden_and_formulas_never_calculated_in_a_workbook(
     assert "rows 3 and 5 to 6 (3 rows) are hidden in Excel (by a filter, or by hand): read like every other row" in html
     assert ("2 cells of column F (from F4) hold formulas that were never calculated (the workbook was written by a "
             "program and not opened in Excel since): read as empty") in html
+
+
+def test_a_cohort_anyone_could_foresee_is_said_so_on_the_page(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # A generated area of 120 children where one cohort alone reaches the best score (79): its six
+    # are chosen whatever the seed. The page says so beside the seed (which nobody knew), and what
+    # the command line can do about it, in the page's words (no flag the page has not).
+    caseload = tmp_path / "area.csv"
+    selector_app.write_sample(120, 4, caseload, None, "Northshire", force=False)
+    sid = upload(client, caseload=caseload, contacts=None).headers["Location"].rsplit("/", 1)[1]
+    assert post(client, f"/s/{sid}/choose", default_form(seed="", sets="1")).status_code == 303
+    result = wait_for_result(client, sid)
+    said = ("<strong>Foreseeable:</strong> Only one cohort reaches the best score, 79: its 6 children are chosen "
+            "whatever the seed, so anyone who works out the best cohorts from the list can foresee all of them. On "
+            "the command line, `selector select` can let cohorts a little below the best score into the lottery (a "
+            "slack), so that fewer children are certain (cohort 1 may then score less).")
+    assert said in result.replace("&#39;", "'")
+    folder = zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data))
+    report = folder.read("selector-run/report.md").decode()
+    assert said.removeprefix("<strong>Foreseeable:</strong> ") in report
+    assert "Beyond the children every such cohort holds (below), nobody could tell in advance" in report
+    assert re.findall(r"--[a-z]", report + folder.read("selector-run/report.html").decode()) == []

@@ -26,6 +26,7 @@ _FROM: dict[str, str | tuple[str, str]] = {
     "DEFAULT_MAPPING_TOML": "..io.mapping", "ReadOptions": "..io.options",
     "in_words": "..report.content", "dimension_name": ("..report.content", "label"),
     "seed_sentence": "..report.chances", "draw_sentence": "..report.chances",
+    "foreseen_sentence": "..report.chances",
     "SelectionParams": "..solve", "Solution": "..solve", "Chances": "..solve.lottery",
     "handle_stop_signals": ("..stopping", "install"), "Caseload": "..validate",
     "unpack_run_zip": "..io.folders", "READ_OPTION_FILES": "..io.options",

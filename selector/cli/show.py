@@ -195,6 +195,8 @@ def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> No
         else:
             click.echo(f"Drawn from a lottery: {children(lottery.possible)} could have been drawn; "
                        f"{chances_range(lottery)}")
+            if foreseen := app.foreseen_sentence(lottery, solution.rules.size):
+                click.echo(f"Note: {foreseen[0].lower()}{foreseen[1:]}")
         click.echo(certificate_line(lottery))
     click.echo(f"Results in {out}/ (report.html, report.md, cohorts.csv, contacts.csv, chances.csv, run.json)")
 

@@ -82,6 +82,39 @@ def seed_sentence(seed: int, source: str, phrase: str = "", on_page: bool = Fals
             f"draw in advance. {unpredictable}")
 
 
+CERTAIN = 1 - 1e-6  # a chance this close to 1 is 1 (the LP's tolerance)
+
+
+def certain_children(lottery: Chances) -> int:
+    """How many children the lottery over the best cohorts draws whatever the seed (every cohort
+    it can draw holds them); a replacement's members who stay are not counted."""
+    return 0 if lottery.kept else sum(c >= CERTAIN for c in lottery.chances)
+
+
+def foreseen_sentence(lottery: Chances, size: int, on_page: bool = False) -> str:
+    """What anyone can foresee whatever the seed: the children in every cohort the lottery can
+    draw (all of cohort 1 when one cohort alone reaches the score), and how to let more cohorts
+    in; "" when there are none."""
+    certain = certain_children(lottery)
+    if not certain:
+        return ""
+    reaches = (f"scores at least {lottery.threshold}" if lottery.slack_percent else
+               f"reaches the best score, {lottery.optimum}")
+    if certain >= size:
+        said = (f"Only one cohort {reaches}: its {size} children are chosen whatever the seed, so anyone who works "
+                "out the best cohorts from the list can foresee all of them.")
+    else:
+        said = (f"{certain} {'child is' if certain == 1 else 'children are'} in every cohort that {reaches} (a "
+                f"chance of 100%): {'it is' if certain == 1 else 'they are'} chosen whatever the seed, so anyone who "
+                f"works out the best cohorts from the list can foresee {'it' if certain == 1 else 'them'}.")
+    if on_page:  # the page has no slack: say what the command line can do, without its flag
+        return (f"{said} On the command line, `selector select` can let cohorts a little below the best score into "
+                "the lottery (a slack), so that fewer children are certain (cohort 1 may then score less).")
+    more = "A larger slack" if lottery.slack_percent else "A slack"
+    return (f"{said} {more} (`--slack P`) lets cohorts within P% of the best score into the lottery, so that fewer "
+            "children are certain (cohort 1 may then score less).")
+
+
 def draw_sentence(lottery: Chances) -> str:
     """Who could have come in after a decline, and with what chance, in one sentence."""
     even = lottery.largest - lottery.smallest < 1e-6  # the LP's tolerance apart: equal
@@ -139,6 +172,7 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution, on_page: bool = 
     else:
         scope = f"every cohort reaching the best score, {lottery.optimum}"
     foreseeable = params.seed_source == "given"
+    certain = certain_children(lottery)
     paragraphs.append(
         f"Cohort 1 was drawn by seed {params.seed} from a lottery over {scope}, under every rule. "
         f"{len(possible)} of the {len(chances)} children who can be chosen are in at least one such cohort, "
@@ -148,9 +182,13 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution, on_page: bool = 
         + ("Because the seed was fixed, anyone with the list, the rules and the seed can work out who is drawn; "
            "without it, only these chances could be known in advance"
            if foreseeable else
+           "Beyond the children every such cohort holds (below), nobody could tell in advance who would be drawn; "
+           "only these chances could be known" if certain else
            "Nobody could tell in advance who would be drawn; only these chances could be known")
         + ", and chances.csv lists them for every child.")
     paragraphs.append(seed_sentence(params.seed, params.seed_source, params.seed_phrase, on_page))
+    if certain:
+        paragraphs.append(foreseen_sentence(lottery, size, on_page))
     if lottery.bound is not None and lottery.certified is not None:
         paragraphs.append(
             f"Certificate: every child who can be drawn has a chance of at least {percent(lottery.smallest)}; no "

@@ -305,6 +305,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
                     score_text=app.score_sentence(solution), cohort=[c for c in everyone if c.in_cohort],
                     seed_text=app.seed_sentence(solution.params.seed, solution.params.seed_source,
                                                 solution.params.seed_phrase, on_page=True),
+                    foreseen_text=(app.foreseen_sentence(solution.lottery, solution.rules.size, on_page=True)
+                                   if solution.lottery is not None else ""),
                     reserves=[c for c in everyone if not c.in_cohort], calls=everyone,
                     last_change=session.last_change, can_undo=bool(session.undo), history=app.history(week))
 
