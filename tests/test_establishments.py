@@ -112,6 +112,17 @@ def test_a_contract_caseload_fills_empty_setting_types_from_the_urn(tmp_path: Pa
     assert code == 2 and "setting_type" in stderr  # without the extract the empty cell is an error
 
 
+def test_a_urn_written_as_a_decimal_is_found_in_the_extract(tmp_path: Path) -> None:
+    # '100001.0' in the caseload (a script's export) and '100002.0' in the extract: each is the
+    # URN it stands for, so both empty setting types are filled.
+    rows = [{"setting_type": "", "setting_id": "100001.0"}, {"setting_type": "", "setting_id": "100002"}]
+    path = write_csv(tmp_path / "caseload.csv", caseload_frame(rows))
+    gias = extract(tmp_path / "gias.csv", [("100001", "Pupil referral unit", "Local authority maintained schools"),
+                                           ("100002.0", "Foundation special school", "Special schools")])
+    loaded = load_caseload(path, annex=_annex(None, gias))
+    assert loaded.frame["setting_type"].tolist() == ["AP", "SPECIAL"]
+    assert loaded.frame["setting_id"].tolist() == ["100001", "100002"]
+
 def test_an_empty_setting_type_the_extract_cannot_fill_is_explained_beside_its_error(tmp_path: Path) -> None:
     # Row 2: URN 100009 is not in the extract. Row 3: 100008 is, as a Welsh establishment, which maps to
     # nothing. Both setting types stay empty (errors); the warning saying why is shown right after them,

@@ -396,3 +396,38 @@ def test_a_lookup_that_failed_in_a_workbook_is_reported_not_read_as_empty(tmp_pa
     assert b' t="e"' in zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
     loaded = load_caseload(path, allow_missing_contact=True)
     assert loaded.frame.set_index("child_id")["locality"].to_dict() == {"K1": "Northgate", "K2": "#N/A"}
+
+
+def test_ids_written_as_decimals_are_the_ids_they_stand_for(tmp_path: Path) -> None:
+    # A script (or a number format) wrote some ids as '1001.0'. K1 and K2 are at one setting,
+    # written two ways; the rule allows one child per setting, and the best pairs cover two needs:
+    # {K1, K2} would break the rule, so {K1, K3} is the only best cohort, whatever the seed.
+    # K3's practitioner is '7.0' in the caseload and '7' in the contacts: the same person.
+    from tests.conftest import run
+
+    caseload = write_csv(tmp_path / "c.csv", pd.DataFrame({
+        "child_id": ["K1", "K2", "K3"], "age": 9, "primary_need": ["ASD", "MLD", "MLD"], "plan_status": "EHCP",
+        "setting_type": "MAINSTREAM", "setting_id": ["1001", "1001.0", "2002"],
+        "lead_practitioner_id": ["5", "6", "7.0"]}))
+    contacts = write_csv(tmp_path / "p.csv", pd.DataFrame({
+        "practitioner_id": ["5.0", "6", "7"], "name": ["A Lee", "B Lee", "C Lee"],
+        "email": ["a@example.org", "b@example.org", "c@example.org"]}))
+    loaded = load_caseload(caseload, contacts)
+    assert loaded.frame["setting_id"].tolist() == ["1001", "1001", "2002"]
+    assert loaded.frame["eligible"].all()  # every child's practitioner found in the contacts
+    warnings = loaded.warnings.query("column != 'eligible'")  # (three children, fewer than the default six)
+    assert warnings[["file", "row", "column", "value", "problem"]].values.tolist() == [
+        ["c.csv", 3, "setting_id", "1001.0", ("a whole number written as a decimal: read as '1001', the same id as "
+                                             "where it is written without the decimals")],
+        ["c.csv", 4, "lead_practitioner_id", "7.0", ("a whole number written as a decimal: read as '7', the same id "
+                                                    "as where it is written without the decimals")],
+        ["p.csv", 2, "practitioner_id", "5.0", ("a whole number written as a decimal: read as '5', the same id as "
+                                               "where it is written without the decimals")]]
+    rules = tmp_path / "r.toml"
+    rules.write_text('size = 2\ncount = []\n[[spread]]\ncolumn = "setting_id"\nmax = 1\n'
+                     '[objective.primary_need]\nweight = 1\ncap = 2\n')
+    code, _, stderr = run("select", str(caseload), "--contacts", str(contacts), "--rules", str(rules),
+                          "--out", str(tmp_path / "o"), "--sets", "1")
+    assert code == 0, stderr
+    chances = pd.read_csv(tmp_path / "o" / "chances.csv", dtype=str).set_index("child_id")["chance"].astype(float)
+    assert chances.to_dict() == {"K1": 1.0, "K3": 1.0, "K2": 0.0}

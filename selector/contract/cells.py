@@ -29,6 +29,21 @@ def match_key(value: object) -> str:
     return str(value).strip().casefold()
 
 
+def whole_ids(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """An id column with whole numbers written as decimals ('224962.0', as a script or a
+    spreadsheet's number format writes them) read as the whole numbers they are, so that one
+    setting or practitioner is one value; and which cells were changed.
+
+    >>> ids, changed = whole_ids(pd.Series(["224962.0", "224962", "P0001", "12.50", ""]))
+    >>> ids.tolist(), changed.tolist()
+    (['224962', '224962', 'P0001', '12.50', ''], [True, False, False, False, False])
+    """
+    text = column.astype(str).str.strip()
+    whole = text.str.extract(r"^(\d+)\.0+$", expand=False)
+    changed = whole.notna().to_numpy()
+    return text.where(~changed, whole), changed
+
+
 def cell_values(cell: object, dimension: str) -> tuple[str, ...]:
     """The values one cell holds, in display form: trimmed; empty holds none; `services` split on
     `;`; a boolean as TRUE or FALSE.

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..contract.cells import whole_ids
 from ..contract.errors import InputError
 from ..contract.failures import FAILURE_COLUMNS
 from .tables import RawTable, read_table
@@ -96,7 +97,7 @@ class Establishments:
 
     def lookup(self, urns: pd.Series) -> np.ndarray:
         """The setting type of each URN ("" where the extract does not know it or cannot map it)."""
-        return urns.astype(str).str.strip().map(self.setting_type).fillna("").to_numpy(dtype=object)
+        return whole_ids(urns)[0].map(self.setting_type).fillna("").to_numpy(dtype=object)
 
 
 def read_establishments(path: Path | str, mapping: dict[str, str] | None = None) -> Establishments:
@@ -116,7 +117,7 @@ def read_establishments(path: Path | str, mapping: dict[str, str] | None = None)
                          "and 'TypeOfEstablishment (name)'). Download 'all establishment data' from GIAS.",
                          "bad_establishments")
     by_key = mapping if mapping is not None else {type_key(k): v for k, v in ESTABLISHMENT_TYPES.items()}
-    urns = frame[URN].str.strip()
+    urns = whole_ids(frame[URN])[0]  # '224962.0' is URN 224962, as the caseload's ids are read
     types = frame[TYPE].str.strip()
     groups = frame[GROUP].str.strip() if GROUP in frame.columns else pd.Series([""] * len(frame))
     setting = types.map(lambda t: by_key.get(type_key(t), "")).where(lambda s: s != "",
@@ -143,7 +144,7 @@ def fill_setting_types(raw: RawTable, establishments: Establishments) -> tuple[R
     stated = (frame["setting_type"].astype(str).str.strip() if "setting_type" in frame.columns
               else pd.Series([""] * len(frame)))
     differs = (stated != "").to_numpy() & (found != "") & ~agrees(stated.str.upper().to_numpy(), found)
-    urns = frame["setting_id"].astype(str).str.strip().to_numpy()
+    urns = whole_ids(frame["setting_id"])[0].to_numpy()
     for row, urn, said, looked in zip(raw.row_numbers[differs], urns[differs], stated[differs], found[differs],
                                       strict=True):
         failures.append(_warning(raw.name, row, "setting_type", said,

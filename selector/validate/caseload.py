@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..contract.cells import canonical_spellings
+from ..contract.cells import canonical_spellings, whole_ids
 from ..contract.columns import (
     AGE_BANDS,
     BOOLEAN_COLUMNS,
@@ -175,6 +175,11 @@ def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd
     for column in ("locality", "setting_id", "lead_practitioner_id", "exclude_reason"):
         if column in frame.columns:
             out[column] = frame[column].str.strip().array
+    for column in ("setting_id", "lead_practitioner_id"):
+        if column in frame.columns:
+            ids, changed = whole_ids(frame[column])
+            out[column] = ids.array
+            _warn_decimal_ids(failures, file, rows, frame[column], changed, column)
     if "locality" in out:
         # One spelling per place (the first in the file): `WESTMOOR` on one row and `Westmoor`
         # on another are the same locality, counted once and shown one way everywhere.
@@ -185,6 +190,21 @@ def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd
             out[column] = frame[column].array
 
     return out
+
+
+def _warn_decimal_ids(failures: Failures, file: str, rows: np.ndarray, values: pd.Series, changed: np.ndarray,
+                      column: str) -> None:
+    """One warning, at the first row, for an id column's whole numbers written as decimals (read
+    as whole numbers: '224962.0' and '224962' are one setting, for the rules and for matching)."""
+    if not changed.any():
+        return
+    first = int(np.argmax(changed))
+    value = str(values.iloc[first]).strip()
+    more = int(changed.sum()) - 1
+    failures.add("warning", file, rows[first], column, value,
+                 "a whole number written as a decimal" + (f", as are {more} more {column} values" if more else "")
+                 + f": read as '{value.split('.')[0]}', the same id as where it is written without the decimals",
+                 f"Nothing to do; to keep ids as written, format the {column} column as text before saving.")
 
 
 def _eligibility(failures: Failures, file: str, out: pd.DataFrame, any_contacts: bool,
@@ -571,6 +591,10 @@ def _check_contacts_table(failures: Failures, contacts: RawTable) -> pd.DataFram
             table[column] = frame[column].str.strip().to_numpy()
         elif column in CONTACT_FIELDS:
             table[column] = ""
+    if "practitioner_id" in frame.columns:  # matched to the caseload's lead_practitioner_id, read alike
+        ids, changed = whole_ids(frame["practitioner_id"])
+        table["practitioner_id"] = ids.to_numpy()
+        _warn_decimal_ids(failures, file, contacts.row_numbers, frame["practitioner_id"], changed, "practitioner_id")
     key = "practitioner_id" if "practitioner_id" in table.columns else "child_id"
     empty = (table[key] == "").to_numpy()
     failures.add("error", file, table.loc[empty, "_row"], key, "", f"{key} is empty",
