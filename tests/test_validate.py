@@ -431,3 +431,34 @@ def test_ids_written_as_decimals_are_the_ids_they_stand_for(tmp_path: Path) -> N
     assert code == 0, stderr
     chances = pd.read_csv(tmp_path / "o" / "chances.csv", dtype=str).set_index("child_id")["chance"].astype(float)
     assert chances.to_dict() == {"K1": 1.0, "K3": 1.0, "K2": 0.0}
+
+
+def test_a_contact_that_reaches_nobody_is_no_contact(tmp_path: Path) -> None:
+    # P1's e-mail is a placeholder but the phone works: still a contact. P2 has 'n/a' for both and
+    # P3 an address cut short and 'tbc': neither can be called, so K2 and K3 have no contact and
+    # are not chosen (unless allowed). Each value left out is a warning on its contacts row.
+    caseload = write_csv(tmp_path / "c.csv", pd.DataFrame({
+        "child_id": ["K1", "K2", "K3"], "age": 9, "primary_need": "ASD", "plan_status": "EHCP",
+        "setting_type": "MAINSTREAM", "lead_practitioner_id": ["P1", "P2", "P3"]}))
+    contacts = write_csv(tmp_path / "p.csv", pd.DataFrame({
+        "practitioner_id": ["P1", "P2", "P3"], "name": ["A Lee", "B Lee", "C Lee"],
+        "email": ["none", "n/a", "c.lee@"], "phone": ["01632 960001", "n/a", "tbc"]}))
+    loaded = load_caseload(caseload, contacts, allow_missing_contact=True)
+    assert loaded.frame["contact_email"].tolist() == ["", "", ""]
+    assert loaded.frame["contact_phone"].tolist() == ["01632 960001", "", ""]
+    left_out = loaded.warnings.query("file == 'p.csv'")
+    email = "not an e-mail address; left out (a practitioner with no e-mail or phone left cannot be called)"
+    phone = "not a phone number (no digit); left out (a practitioner with no e-mail or phone left cannot be called)"
+    assert left_out[["row", "column", "value", "problem"]].values.tolist() == [
+        [2, "email", "none", email], [3, "email", "n/a", email], [3, "phone", "n/a", phone],
+        [4, "email", "c.lee@", email], [4, "phone", "tbc", phone]]
+    strict = load_caseload(caseload, contacts)
+    assert strict.frame["eligible"].tolist() == [True, False, False]
+    # Given inline, the same.
+    inline = write_csv(tmp_path / "i.csv", pd.DataFrame({
+        "child_id": ["K1", "K2"], "age": 9, "primary_need": "ASD", "plan_status": "EHCP", "setting_type": "MAINSTREAM",
+        "practitioner_name": "A Lee", "practitioner_email": ["a.lee@example.org", "unknown"],
+        "practitioner_phone": ["", "-"]}))
+    loaded = load_caseload(inline)
+    assert loaded.frame["eligible"].tolist() == [True, False]
+    assert loaded.warnings.query("column == 'practitioner_email'")[["row", "value"]].values.tolist() == [[3, "unknown"]]

@@ -504,6 +504,10 @@ def _attach_contacts(failures: Failures, raw: RawTable, out: pd.DataFrame, frame
         for inline, field_name in INLINE_CONTACT_COLUMNS.items():
             if inline in frame.columns:
                 columns[f"contact_{field_name}"] = frame[inline].str.strip().to_numpy()
+        for field_name in ("email", "phone"):
+            columns[f"contact_{field_name}"] = _usable(failures, raw.name, out["row"].to_numpy(),
+                                                       columns[f"contact_{field_name}"], field_name,
+                                                       f"practitioner_{field_name}")
     else:
         table = _check_contacts_table(failures, contacts)
         if table is not None:
@@ -560,6 +564,27 @@ def _attach_contacts(failures: Failures, raw: RawTable, out: pd.DataFrame, frame
     return all_contacts
 
 
+EMAIL = r"^[^@]+@[^@]+\.[^@]+$"  # something @ a domain with a dot: no more is asked of an address
+
+
+def _usable(failures: Failures, file: str, rows: np.ndarray, values: np.ndarray, field_name: str,
+            column: str) -> np.ndarray:
+    """A contact column with what cannot reach anyone left out, each with a warning: an e-mail
+    that is no address, a phone with no digit ('n/a', 'tbc', 'unknown'). A practitioner with
+    neither left is no contact, so the child is not chosen unless children without one are
+    allowed: the consent call could not be made."""
+    text = pd.Series(values, dtype=object).fillna("").astype(str)
+    given = text != ""
+    ok = text.str.match(EMAIL) if field_name == "email" else text.str.contains(r"\d")
+    bad = (given & ~ok).to_numpy()
+    what = "not an e-mail address" if field_name == "email" else "not a phone number (no digit)"
+    failures.add("warning", file, rows[bad], column, text[bad].to_numpy(),
+                 f"{what}; left out (a practitioner with no e-mail or phone left cannot be called)",
+                 f"Give the practitioner's {'e-mail address' if field_name == 'email' else 'phone number'}, or "
+                 "leave the cell empty.")
+    return text.where(~bad, "").to_numpy(dtype=object)
+
+
 def _taken(values: pd.Series, positions: np.ndarray) -> Any:
     """values[positions] as text, "" where a position is -1 (not found), without leaving pandas'
     own string arrays (a million Python strings would be made and converted back)."""
@@ -591,6 +616,9 @@ def _check_contacts_table(failures: Failures, contacts: RawTable) -> pd.DataFram
             table[column] = frame[column].str.strip().to_numpy()
         elif column in CONTACT_FIELDS:
             table[column] = ""
+    for field_name in ("email", "phone"):
+        table[field_name] = _usable(failures, file, contacts.row_numbers, table[field_name].to_numpy(), field_name,
+                                    field_name)
     if "practitioner_id" in frame.columns:  # matched to the caseload's lead_practitioner_id, read alike
         ids, changed = whole_ids(frame["practitioner_id"])
         table["practitioner_id"] = ids.to_numpy()
