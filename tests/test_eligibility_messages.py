@@ -64,3 +64,18 @@ def test_members_needed_adds_minimums_only_where_one_child_cannot_count_twice() 
     assert _members_needed([ap, ehcp, sen]) == 4
     services = [CountRule("services", ("OT",), min=2), CountRule("services", ("SALT",), min=2)]
     assert _members_needed(services) == 0      # one child can have both services
+
+
+def test_a_list_shorter_than_a_cohort_says_so_not_an_empty_reason(tmp_path: Path) -> None:
+    # Four children, none excluded, every one with a contact: nothing holds them back, the list is
+    # short (it said "... a cohort needs 6: ." with nothing after the colon).
+    caseload = tmp_path / "four.csv"
+    caseload.write_text("child_id,age,primary_need,plan_status,setting_type,practitioner_name,practitioner_email\n"
+                        + "".join(f"K{i},{i + 5},ASD,EHCP,MAINSTREAM,Pat Lee,p{i}@example.org\n" for i in range(4)))
+    code, stdout, stderr = run("validate", str(caseload))
+    assert code == 0
+    assert stderr.splitlines() == [("  warning: four.csv: row 1, column 'eligible': the list has only 4 children, and a "
+                                   "cohort needs 6. Check that the list is the whole caseload, or choose a smaller "
+                                   "cohort.")]
+    assert stdout.splitlines()[-1] == ("OK: the caseload meets the contract, but too few children can be chosen: the "
+                                       "list is that short.")

@@ -87,7 +87,7 @@ def validate(sources: app.Sources, failures: Path | None) -> None:
     echo_warnings(caseload.warnings)
     if int(caseload.frame["eligible"].sum()) < app.DEFAULT_RULES.size:
         click.echo(f"OK: the caseload meets the contract, but too few children can be chosen: "
-                   f"{caseload.held_back}.")
+                   f"{caseload.held_back or 'the list is that short'}.")
     else:
         click.echo("OK: the caseload meets the contract.")
 

@@ -241,11 +241,14 @@ def _eligibility(failures: Failures, file: str, out: pd.DataFrame, any_contacts:
     eligible = int(out["eligible"].sum())
     if eligible < DEFAULT_RULES.size:
         # Said once, first, in words: a list of 3,000 "no contact" warnings hides the cause.
+        children = f"{eligible} {'child' if eligible == 1 else 'children'}"
         failures.add("warning", file, 1, "eligible", "",
-                     f"only {eligible} {'child' if eligible == 1 else 'children'} can be chosen, and a cohort "
-                     f"needs {DEFAULT_RULES.size}: {held_back}",
+                     f"only {children} can be chosen, and a cohort needs {DEFAULT_RULES.size}: {held_back}"
+                     if held_back else
+                     f"the list has only {children}, and a cohort needs {DEFAULT_RULES.size}",
                      "Give the contacts file (or the practitioner_* columns)." if "no contact" in held_back
-                     else "Check the exclude and contact columns.", first=True)
+                     else "Check the exclude and contact columns." if held_back
+                     else "Check that the list is the whole caseload, or choose a smaller cohort.", first=True)
 
     return held_back
 
