@@ -145,3 +145,22 @@ def test_the_workbook_shows_the_calls_as_contacts_csv_does(sample_run_copy: Path
     book.close()
     # The folder still verifies: the workbook's hash was recorded with the call.
     assert run("verify", str(sample_run_copy))[0] == 0
+
+
+def test_calls_recorded_in_a_run_that_was_replaced_point_to_the_new_folder(sample_run_copy: Path) -> None:
+    # After `replace` wrote week2-replace-1, a call typed against week2 would be kept where the
+    # week no longer goes on: each consent command there says where to record it. The new folder,
+    # and a folder of another name, say nothing of the kind.
+    folder = str(sample_run_copy)
+    members = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"]
+    assert not [line for line in run("consent", folder)[1].splitlines() if line.startswith("Note:")]
+    assert run("replace", folder, "--decline", members[0])[0] == 0
+    (sample_run_copy.parent / "week2-replace-x").mkdir()  # not a replacement's name
+    (sample_run_copy.parent / "other-replace-1").mkdir()
+    note = (f"Note: `replace` made {sample_run_copy.parent / 'week2-replace-1'} from this run: record the calls "
+            "there (calls recorded here are not carried into it).")
+    code, stdout, _ = run("consent", folder, members[1], "asked")
+    assert code == 0 and stdout.splitlines()[-1] == note
+    assert run("consent", folder)[1].splitlines()[-1] == note
+    newer = str(sample_run_copy.parent / "week2-replace-1")
+    assert not [line for line in run("consent", newer)[1].splitlines() if line.startswith("Note:")]

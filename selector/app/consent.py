@@ -3,7 +3,10 @@ overwritten), and the reserves offered after a decline."""
 
 from __future__ import annotations
 
+import glob
 import hashlib
+import json
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -46,6 +49,7 @@ class ConsentResult:
     role: str
     offered: tuple[str, ...]
     states: tuple[tuple[int, str, str], ...]
+    replaced_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ class ConsentStatus:
             ("reserve 1 for slot 2") and the state.
         changes: how many changes the history holds.
         last: when the latest was recorded (UTC), None when none was.
+        replaced_by: the folders `replace` made from this run beside it (calls recorded here
+            after one was made are not in it).
     """
 
     states: tuple[tuple[int, str, str], ...]
@@ -67,6 +73,7 @@ class ConsentStatus:
     reserves: tuple[tuple[str, str, str], ...]
     changes: int
     last: str | None
+    replaced_by: tuple[str, ...] = ()
 
 
 def consent_state(text: str) -> str:
@@ -104,7 +111,7 @@ def record_consent(request: ConsentRequest) -> ConsentResult:
     offered: tuple[str, ...] = ()
     if state in ("declined", "unreachable") and child in first.members:
         offered = _offered(updated, child)
-    return ConsentResult(event, roles[child], offered, _states(updated))
+    return ConsentResult(event, roles[child], offered, _states(updated), replaced_by(request.run_dir))
 
 
 def consent_status(run_dir: Path) -> ConsentStatus:
@@ -121,7 +128,24 @@ def consent_status(run_dir: Path) -> ConsentStatus:
     reserves = tuple((child, role, event.state) for child, role in roles.items()
                      if not role.startswith("cohort 1") and (event := record.consent_state(child)) is not None)
     return ConsentStatus(states, offered, reserves, len(record.consent),
-                         record.consent[-1].at if record.consent else None)
+                         record.consent[-1].at if record.consent else None, replaced_by(run_dir))
+
+
+def replaced_by(run_dir: Path) -> tuple[str, ...]:
+    """The run folders beside this one that `replace` made from it (`RUN-replace-N`, recording
+    this run as the one replaced), by name: after one was made, the week goes on there."""
+    base = re.sub(r"-replace-\d+$", "", run_dir.name)
+    made = []
+    for folder in sorted(run_dir.parent.glob(f"{glob.escape(base)}-replace-*")):
+        if folder.name == run_dir.name or not re.fullmatch(rf"{re.escape(base)}-replace-\d+", folder.name):
+            continue
+        try:
+            replaced = json.loads((folder / "run.json").read_text(encoding="utf-8")).get("replaced") or {}
+        except (OSError, ValueError, AttributeError):
+            continue  # not a run folder, or one that cannot be read: nothing to point to
+        if isinstance(replaced, dict) and replaced.get("from_run") == run_dir.name:
+            made.append(folder.name)
+    return tuple(made)
 
 
 def _roles(record: RunRecord) -> dict[str, str]:

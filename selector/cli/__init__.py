@@ -381,6 +381,16 @@ def consent(run_dir: Path, child_id: str | None, state: str | None, note: str) -
         click.echo(f"To fill the slot: selector replace {run_dir} --decline {event.child_id}")
     for slot, member, now in result.states:
         click.echo(f"  {slot}. {member}  {now}")
+    _newer_runs(run_dir, result.replaced_by)
+
+
+def _newer_runs(run_dir: Path, replaced_by: tuple[str, ...]) -> None:
+    """Where the week went on, when `replace` made a run folder from this one."""
+    if replaced_by:
+        where = ", ".join(str(run_dir.parent / name) for name in replaced_by)
+        there = ("there (calls recorded here are not carried into it)" if len(replaced_by) == 1 else
+                 "in the one in use (calls recorded here are not carried into them)")
+        click.echo(f"Note: `replace` made {where} from this run: record the calls {there}.")
 
 
 def _offer_line(slot: str, offered: tuple[str, ...]) -> None:
@@ -409,6 +419,7 @@ def _show_consent(run_dir: Path, status: app.ConsentStatus) -> None:
         declines = " ".join(f"--decline {member}" for _slot, member, _offered in status.offered)
         slots = "slots" if len(status.offered) > 1 else "slot"
         click.echo(f"To fill the {slots}: selector replace {run_dir} {declines}")
+    _newer_runs(run_dir, status.replaced_by)
 
 
 @main.command()
