@@ -164,3 +164,23 @@ def test_calls_recorded_in_a_run_that_was_replaced_point_to_the_new_folder(sampl
     assert run("consent", folder)[1].splitlines()[-1] == note
     newer = str(sample_run_copy.parent / "week2-replace-1")
     assert not [line for line in run("consent", newer)[1].splitlines() if line.startswith("Note:")]
+
+
+def test_a_second_replace_from_the_same_run_warns_that_the_first_is_not_carried(sample_run_copy: Path) -> None:
+    # The inspector replaced slot 1 (week2-replace-1), then typed the first folder again to replace
+    # slot 2: the new run starts from week2, so slot 1's family, who said no, is back in cohort 1.
+    # The run is made (it may be what was meant) and says so, with the command that goes on.
+    folder = str(sample_run_copy)
+    members = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"]
+    assert run("replace", folder, "--decline", members[0])[0] == 0
+    code, stdout, stderr = run("replace", folder, "--decline", members[1])
+    assert code == 0, stderr
+    first, second = (sample_run_copy.parent / f"week2-replace-{n}" for n in (1, 2))
+    assert stdout.splitlines()[-1] == (
+        f"Note: `replace` had made week2-replace-1 (declined there: {members[0]}) from {folder} before; this "
+        f"replacement starts again from {folder}, so those families are not declined in {second}. To go on from "
+        f"the newest instead: selector replace {first} --decline {members[1]}")
+    assert members[0] in json.loads((second / "run.json").read_text())["cohorts"][0]["members"]
+    # Replacing from the newest says nothing of the kind.
+    code, stdout, _ = run("replace", str(first), "--decline", members[1])
+    assert code == 0 and "Note: `replace` had made" not in stdout

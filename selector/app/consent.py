@@ -3,10 +3,7 @@ overwritten), and the reserves offered after a decline."""
 
 from __future__ import annotations
 
-import glob
 import hashlib
-import json
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -17,7 +14,7 @@ from ..io.folders import output_lock, write_file
 from ..io.run_record import CONSENT_STATES, ConsentEvent, RunRecord, read_run_record
 from ..io.tables import frame_to_csv_bytes
 from ..report.xlsx import with_consent
-from .replace import match_ids, now_utc
+from .replace import match_ids, now_utc, replacements_made
 
 # Seconds a consent call waits for another writing the same run folder (two people recording
 # calls at the same moment): writing one takes well under a second.
@@ -132,20 +129,9 @@ def consent_status(run_dir: Path) -> ConsentStatus:
 
 
 def replaced_by(run_dir: Path) -> tuple[str, ...]:
-    """The run folders beside this one that `replace` made from it (`RUN-replace-N`, recording
-    this run as the one replaced), by name: after one was made, the week goes on there."""
-    base = re.sub(r"-replace-\d+$", "", run_dir.name)
-    made = []
-    for folder in sorted(run_dir.parent.glob(f"{glob.escape(base)}-replace-*")):
-        if folder.name == run_dir.name or not re.fullmatch(rf"{re.escape(base)}-replace-\d+", folder.name):
-            continue
-        try:
-            replaced = json.loads((folder / "run.json").read_text(encoding="utf-8")).get("replaced") or {}
-        except (OSError, ValueError, AttributeError):
-            continue  # not a run folder, or one that cannot be read: nothing to point to
-        if isinstance(replaced, dict) and replaced.get("from_run") == run_dir.name:
-            made.append(folder.name)
-    return tuple(made)
+    """The run folders beside this one that `replace` made from it, by name: after one was
+    made, the week goes on there."""
+    return tuple(name for name, _declined in replacements_made(run_dir))
 
 
 def _roles(record: RunRecord) -> dict[str, str]:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import glob
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -50,6 +52,7 @@ class ReplaceResult:
     out: Path
     declined: tuple[str, ...]
     newcomers: tuple[str, ...]
+    earlier: tuple[tuple[str, tuple[str, ...]], ...] = ()  # replacements made from the same run before
 
 
 DECLINE_REASON = "family declined or could not be reached"
@@ -124,9 +127,10 @@ def replace_in_run(request: ReplaceRequest) -> ReplaceResult:
     out = request.out or next_replacement_folder(request.run_dir)
     sources = recorded_sources(record, request.caseload, request.contacts, request.moved, request.run_dir)
     inputs = (request.run_dir / "run.json", *sources.paths)
+    earlier = tuple((name, gone) for name, gone in replacements_made(request.run_dir) if name != out.name)
     with output_lock(out):
         check_output_folder(out, request.force, inputs)
-        return _replace(request, record, declined, sources, out)
+        return replace(_replace(request, record, declined, sources, out), earlier=earlier)
 
 
 def _replace(request: ReplaceRequest, record: RunRecord, declined: tuple[str, ...], sources: Sources,
@@ -241,6 +245,24 @@ def replacement_event(before: Solution, after: Solution, replacement: Replacemen
     return ReplacementEvent(at=at or now_utc(), action=action, declined=replacement.declined,
                             newcomers=newcomers, reason=replacement.reason,
                             score_before=before.cohorts[0].score, score_after=after.cohorts[0].score, rules=rules)
+
+
+def replacements_made(run_dir: Path) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The run folders beside this one that `replace` made from it (`RUN-replace-N`, recording
+    this run as the one replaced), by name, each with the children declined there."""
+    base = re.sub(r"-replace-\d+$", "", run_dir.name)
+    made = []
+    for folder in sorted(run_dir.parent.glob(f"{glob.escape(base)}-replace-*"),
+                         key=lambda f: (len(f.name), f.name)):  # -replace-2 before -replace-10
+        if folder.name == run_dir.name or not re.fullmatch(rf"{re.escape(base)}-replace-\d+", folder.name):
+            continue
+        try:
+            replaced = json.loads((folder / "run.json").read_text(encoding="utf-8")).get("replaced") or {}
+        except (OSError, ValueError, AttributeError):
+            continue  # not a run folder, or one that cannot be read: nothing to point to
+        if isinstance(replaced, dict) and replaced.get("from_run") == run_dir.name:
+            made.append((folder.name, tuple(str(c) for c in replaced.get("declined") or ())))
+    return tuple(made)
 
 
 def next_replacement_folder(run_dir: Path) -> Path:

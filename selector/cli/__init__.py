@@ -305,6 +305,15 @@ def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: b
     click.echo(f"Replaced {', '.join(result.declined)} with {', '.join(result.newcomers)}; "
                "the other members kept their slots.")
     echo_result(result.solution, result.caseload, result.out)
+    if result.earlier:
+        # Replacing from a run already replaced starts again from it: what was declined in the
+        # newer folder is not declined here, and a family that said no could be called again.
+        name = result.earlier[-1][0]
+        made = ", ".join(f"{n} (declined there: {', '.join(d)})" for n, d in result.earlier)
+        again = " ".join(f"--decline {c}" for c in result.declined)
+        click.echo(f"Note: `replace` had made {made} from {run_dir} before; this replacement starts again from "
+                   f"{run_dir}, so those families are not declined in {result.out}. To go on from the newest "
+                   f"instead: selector replace {run_dir.parent / name} {again}")
 
 
 @main.command()
