@@ -211,9 +211,13 @@ def test_a_workbook_whose_first_sheet_holds_none_of_the_columns_points_to_its_ot
         load_caseload(path)
     fixes = set(caught.value.failures.query("problem == 'required column is missing'")["fix"])
     assert fixes == {f"Add a column headed '{c}' (see the data contract in the README). Or, if the list is on another "
-                     "of the workbook's sheets (Notes, Caseload), move it to the first sheet, or name it with "
-                     "--sheet on the command line." for c in ("child_id", "age", "primary_need", "plan_status", "setting_type")}
+                     "of the workbook's sheets (Notes, Caseload), move it to the first sheet, or give the sheet "
+                     "to read." for c in ("child_id", "age", "primary_need", "plan_status", "setting_type")}
     assert load_caseload(path, sheet="Caseload").frame["eligible"].all()
+    from tests.conftest import run
+
+    code, _, stderr = run("validate", str(path))
+    assert code == 2 and "  how: name the sheet to read with --sheet NAME." in stderr.splitlines()
     # A sheet holding some of the columns is the list, short of the rest: no word of other sheets.
     with pd.ExcelWriter(path) as writer:
         pd.DataFrame({"child_id": ["a"], "age": ["3"]}).to_excel(writer, sheet_name="List", index=False)

@@ -726,3 +726,19 @@ def test_a_cohort_anyone_could_foresee_is_said_so_on_the_page(client, tmp_path: 
     assert said.removeprefix("<strong>Foreseeable:</strong> ") in report
     assert "Beyond the children every such cohort holds (below), nobody could tell in advance" in report
     assert re.findall(r"--[a-z]", report + folder.read("selector-run/report.html").decode()) == []
+
+
+def test_a_cover_sheet_before_the_list_says_what_the_page_can_do(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # The list on a workbook's second sheet: the page reads the first, so it says to move the list
+    # there (it has no field for a sheet), and names no command-line flag.
+    workbook = tmp_path / "caseload.xlsx"
+    frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False).head(20)
+    with pd.ExcelWriter(workbook) as writer:
+        pd.DataFrame({"Read me first": ["Ages at 31 August.", "Extracted 1 December."]}).to_excel(
+            writer, sheet_name="Notes", index=False)
+        frame.to_excel(writer, sheet_name="Caseload", index=False)
+    text = upload(client, caseload=workbook).get_data(as_text=True).replace("&#39;", "'")
+    assert "Or, if the list is on another of the workbook's sheets (Notes, Caseload), move it to the first sheet" in text
+    assert ("This page reads a workbook's first visible sheet: put the list there and upload it again (the command "
+            "line can read another sheet).") in text
+    assert "--sheet" not in text

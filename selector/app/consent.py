@@ -106,7 +106,7 @@ def record_consent(request: ConsentRequest) -> ConsentResult:
         updated = replace(record, consent=(*record.consent, event))
         write_consent(request.run_dir, updated)
     offered: tuple[str, ...] = ()
-    if state in ("declined", "unreachable") and child in first.members:
+    if state in SAID_NO and child in first.members:
         offered = _offered(updated, child)
     return ConsentResult(event, roles[child], offered, _states(updated), replaced_by(request.run_dir))
 

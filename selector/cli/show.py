@@ -49,6 +49,7 @@ REMEDY_FLAGS = {
     "establishments": "give the establishments extract (Get Information About Schools) with --establishments FILE.",
     "as_of": "the date ages are taken at is today unless --as-of YYYY-MM-DD says another.",
     "keep_column": "name a column to keep with --keep-column HEADER.",
+    "sheet": "name the sheet to read with --sheet NAME.",
 }
 
 

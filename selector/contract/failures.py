@@ -17,6 +17,7 @@ REMEDIES = {
     "establishments": "the establishments extract",
     "as_of": "the date ages are taken at",
     "keep_column": "a column to keep",
+    "sheet": "the sheet to read",
 }
 
 

@@ -105,8 +105,10 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
 
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     # None of them on a workbook's first sheet, and other sheets: the list is likely on one.
-    elsewhere = (f" Or, if the list is on another of the workbook's sheets ({', '.join(raw.sheets)}), move it to the "
-                 "first sheet, or name it with --sheet on the command line." if raw.sheets and len(missing) == len(REQUIRED_COLUMNS) else "")
+    elsewhere = ""
+    if raw.sheets and len(missing) == len(REQUIRED_COLUMNS):
+        elsewhere = (f" Or, if the list is on another of the workbook's sheets ({', '.join(raw.sheets)}), move it to "
+                     "the first sheet, or give the sheet to read.")
     for column in missing:
         failures.add("error", file, 1, column, "", "required column is missing",
                      f"Add a column headed '{column}' (see the data contract in the README).{elsewhere}")

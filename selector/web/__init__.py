@@ -47,6 +47,8 @@ REMEDY_ON_PAGE = {
     "as_of": "This page takes ages on today's date.",
     "keep_column": "This page keeps no column outside the data contract: none reaches its outputs or a rule "
                    "(the command line can keep one).",
+    "sheet": "This page reads a workbook's first visible sheet: put the list there and upload it again (the "
+             "command line can read another sheet).",
 }
 # The files read through options that the forms take (a SEN2 return is uploaded as the caseload,
 # and ages are taken on today's date), and of them the ones that help read the lists.
