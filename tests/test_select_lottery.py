@@ -399,3 +399,24 @@ def test_children_drawn_whatever_the_seed_are_said_to_be_foreseeable(tmp_path: P
     report = (tmp_path / "r" / "report.md").read_text()
     assert "Beyond the children every such cohort holds (below), nobody could tell in advance who would be drawn" in report
     assert "Nobody could tell in advance" not in report and f"\n\n{said} {SLACK_NOTE}\n\n" in report
+
+
+def test_a_lottery_cut_short_says_only_what_it_found_of_the_certain_children() -> None:
+    # The same pairs as above (K1 the only ASD: in both best pairs). When the search for cohorts
+    # was cut short, other best cohorts may exist: the sentence says what was found, not that
+    # every best cohort holds K1, and it offers no slack (more cohorts may simply not be found).
+    from selector.contract.rules import Dimension, Rules
+    from selector.report.chances import foreseen_sentence
+    from tests.conftest import validated
+
+    frame = validated([{"primary_need": n} for n in ("ASD", "MLD", "MLD")]).frame
+    rules = Rules(size=2, counts=(), spreads=(), dimensions=(Dimension("primary_need", 1, 2),))
+    lottery = solve_frame(frame, rules, SelectionParams(seed=0, sets=1)).lottery
+    assert lottery is not None and lottery.complete
+    assert foreseen_sentence(lottery, 2).startswith("1 child is in every cohort that reaches the best score, 2")
+    cut = replace(lottery, complete=False)
+    assert foreseen_sentence(cut, 2) == ("1 child is in every cohort found for this lottery (the search for others "
+                                         "was cut short), so chosen whatever the seed.")
+    everyone = replace(cut, chances=tuple(1.0 if c > 0 else 0.0 for c in cut.chances))
+    assert foreseen_sentence(everyone, 2) == ("Only one cohort was found for this lottery (the search for others was "
+                                              "cut short): its 2 children are chosen whatever the seed.")

@@ -98,6 +98,12 @@ def foreseen_sentence(lottery: Chances, size: int, on_page: bool = False) -> str
     certain = certain_children(lottery)
     if not certain:
         return ""
+    if not lottery.complete:  # cut short: other best cohorts may exist, so say only what was found
+        if certain >= size:
+            return (f"Only one cohort was found for this lottery (the search for others was cut short): its {size} "
+                    "children are chosen whatever the seed.")
+        return (f"{certain} {'child is' if certain == 1 else 'children are'} in every cohort found for this lottery "
+                f"(the search for others was cut short), so chosen whatever the seed.")
     reaches = (f"scores at least {lottery.threshold}" if lottery.slack_percent else
                f"reaches the best score, {lottery.optimum}")
     if certain >= size:
