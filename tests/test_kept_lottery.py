@@ -70,6 +70,19 @@ def test_the_key_is_what_the_lottery_is_worked_out_from(generated) -> None:
     assert lottery_key(build_problem(other, DEFAULT_RULES), params, optimum) != key
 
 
+def test_the_key_changes_with_the_lottery_code_not_with_selector_s_version(generated, monkeypatch) -> None:
+    # A version that changes nothing of the lottery (0.4.0: the reports and the reading of the list)
+    # keeps the keys its runs recorded, so a run made by the version before verifies; a change to
+    # the lottery's code raises LOTTERY_VERSION, and kept lotteries are worked out anew.
+    from selector.solve.lottery import stored
+
+    problem, params, optimum = generated
+    key = lottery_key(problem, params, optimum)
+    monkeypatch.setattr(stored, "__version__", "9.9.9", raising=False)  # (read by the key before 0.4.0)
+    assert lottery_key(problem, params, optimum) == key
+    monkeypatch.setattr(stored, "LOTTERY_VERSION", "9.9.9")
+    assert lottery_key(problem, params, optimum) != key
+
 def test_a_kept_lottery_for_other_candidates_is_not_used(generated) -> None:
     problem, params, optimum = generated
     worked = draw_first(problem, params, optimum, 600.0)

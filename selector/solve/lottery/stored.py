@@ -16,17 +16,23 @@ import json
 
 import numpy as np
 
-from ... import __version__
 from ..problem import Problem
 from ..settings import SelectionParams
 from ..templates import Column
 from .result import FORMAT, Lottery, StoredLottery
 
+# The version of selector that last changed how a lottery is worked out: part of the key, so that
+# a lottery kept by an earlier way of working is never drawn from again, while a version that
+# changes nothing of it (the reports, reading the list) keeps its runs' keys, and those runs verify.
+# Raise it to the new version with any change to the lottery's code that can give another lottery.
+LOTTERY_VERSION = "0.3.0"
+
 
 def lottery_key(problem: Problem, params: SelectionParams, optimum: int) -> str:
     """SHA-256 of what the lottery is worked out from: the candidates in child-id order with what
     every count rule, spread rule and objective term reads of them, the rules, the best score,
-    the slack, the lottery's work, and selector's version (a new version may find another)."""
+    the slack, the lottery's work, and the version that last changed the lottery's code
+    (LOTTERY_VERSION: a new way of working may find another)."""
     order = np.argsort(problem.child_ids.astype(str), kind="stable")
     where = np.empty(len(order), dtype=np.int64)
     where[order] = np.arange(len(order))
@@ -40,7 +46,7 @@ def lottery_key(problem: Problem, params: SelectionParams, optimum: int) -> str:
         flags[where[np.asarray(positions, dtype=np.int64)]] = True
         return np.packbits(flags).tobytes()
 
-    add(json.dumps({"format": FORMAT, "version": __version__, "optimum": optimum, "slack": params.slack,
+    add(json.dumps({"format": FORMAT, "version": LOTTERY_VERSION, "optimum": optimum, "slack": params.slack,
                     "work": params.lottery_work, "rules": problem.rules.to_dict()}, sort_keys=True).encode())
     add("\x1f".join(problem.child_ids.astype(str)[order]).encode())
     for positions in problem.count_members:
