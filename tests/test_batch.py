@@ -116,7 +116,7 @@ def test_bad_manifest_is_exit_2(tmp_path: Path) -> None:
     assert code == 2
     assert err.strip() == ("Error: m.csv: a manifest needs a 'caseload' column, or 'list1' and/or 'list2' for "
                            "Annex A as two files, or 'sen2' for a SEN2 return (and 'area', optional 'contacts', "
-                           "'rules', 'seed', 'establishments', 'mapping', 'ap_urns', 'as_of').")
+                           "'rules', 'seed', 'establishments', 'mapping', 'ap_urns', 'as_of', 'sheet').")
 
 
 @pytest.mark.parametrize(("manifest", "extra", "message"), [

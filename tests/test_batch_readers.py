@@ -266,3 +266,25 @@ def test_a_seed_phrase_with_a_seed_or_an_audit_is_refused(tmp_path: Path, extra:
     code, _, stderr = run("batch", str(folder), "--out", str(tmp_path / "out"), "--seed-phrase", "x y", *extra)
     assert code == 2 and message in stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_manifests_sheet_names_where_an_areas_list_is(tmp_path: Path) -> None:
+    # Two areas' workbooks open on a sheet of notes, the list on the next. The manifest's `sheet`
+    # names it for the first; the second, without one, fails and its error names the sheets.
+    frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False).head(400)
+    for area in ("East", "West"):
+        with pd.ExcelWriter(tmp_path / f"{area}.xlsx") as writer:
+            pd.DataFrame({"Read me first": ["Ages at 31 August.", "Extracted 1 December."]}).to_excel(
+                writer, sheet_name="Notes", index=False)
+            frame.to_excel(writer, sheet_name="Caseload", index=False)
+    shutil.copy(SAMPLE / "contacts.csv", tmp_path / "contacts.csv")
+    manifest = tmp_path / "manifest.csv"
+    pd.DataFrame({"area": ["East", "West"], "caseload": ["East.xlsx", "West.xlsx"],
+                  "contacts": ["contacts.csv", "contacts.csv"], "sheet": ["Caseload", ""]}).to_csv(manifest, index=False)
+    out = tmp_path / "out"
+    code, _, _ = run("batch", str(manifest), "--out", str(out), "--jobs", "1", "--sets", "1", "--seed", "4",
+                     "--relax")
+    summary = summary_of(out)
+    assert code == 1 and summary["status"].tolist() == ["OPTIMAL", "INVALID_INPUT"]
+    assert json.loads((out / "East" / "run.json").read_text())["input"]["options"]["sheet"] == "Caseload"
+    assert "another of the workbook's sheets (Notes, Caseload)" in summary["error"].iloc[1]

@@ -71,7 +71,7 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
                allow_missing_contact: bool = False, audit_draws: int = 0,
                read_options: ReadOptions | None = None, keep_columns: tuple[str, ...] = ()) -> list[BatchItem]:
     """The batch's runs from a manifest CSV (area; caseload, or Annex A's list1 and/or list2, or
-    sen2; optional contacts, rules, seed, establishments, mapping, ap_urns, as_of; paths relative
+    sen2; optional contacts, rules, seed, establishments, mapping, ap_urns, as_of, sheet; paths relative
     to it) or a folder of caseloads (contacts from NAME_contacts.* beside each; a .xml, or a
     folder or .zip of module CSVs, is a SEN2 return). Scenario mode runs every area once per extra rules
     file and/or seed. With `audit_draws`, each area's lottery is audited (that many draws)
@@ -130,6 +130,7 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
                 name = _safe_name(area) + suffix + (f"__seed{seed}" if seeds else "")
                 sources = Sources(caseload=path_of(record.get("caseload")),
                                   contacts=path_of(record.get("contacts")),
+                                  sheet=str(record.get("sheet") or "").strip() or None,  # a workbook's sheet
                                   options=_row_options(batch_wide, record, path_of),
                                   allow_missing_contact=allow_missing_contact, keep_columns=keep_columns)
                 items.append(BatchItem(name, SelectRequest(sources=sources, out=out / name, rules_file=rules_file,
@@ -210,7 +211,7 @@ def _manifest_rows(manifest: Path) -> tuple[list[dict[str, str]], Path]:
     if not set(CASELOAD_COLUMNS) & set(table.frame.columns):
         raise InputError(f"{manifest.name}: a manifest needs a 'caseload' column, or 'list1' and/or 'list2' for "
                          "Annex A as two files, or 'sen2' for a SEN2 return (and 'area', optional 'contacts', "
-                         "'rules', 'seed', 'establishments', 'mapping', 'ap_urns', 'as_of').", "bad_manifest")
+                         "'rules', 'seed', 'establishments', 'mapping', 'ap_urns', 'as_of', 'sheet').", "bad_manifest")
     for row_number, cells in zip(table.row_numbers, table.frame.to_dict("records"), strict=True):
         record = {str(column): str(value) for column, value in cells.items()}
         if not _first_file(record):

@@ -483,8 +483,8 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
 
     MANIFEST is a CSV with columns area, caseload (or list1 and/or list2: Annex A as two
     files; or sen2: a SEN2 return) and optional contacts, rules, seed, establishments,
-    mapping, ap_urns, as_of (paths relative to it; a cell given wins over the option of the
-    same name), or a folder of caseloads (contacts from NAME_contacts.csv beside each). A
+    mapping, ap_urns, as_of, sheet (paths relative to it; a cell given wins over the option of
+    the same name; sheet: the workbook's sheet that holds the list), or a folder of caseloads (contacts from NAME_contacts.csv beside each). A
     caseload is read as `select` reads it: selector's columns, an Annex A workbook, or a SEN2
     return (its XML, or one CSV per module in a folder or a .zip). An area that fails is reported in
     summary.csv and the others carry on. Exit 0 when every area succeeded, 1 when any failed.
