@@ -174,14 +174,14 @@ def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd
     if "services" in frame.columns:
         out["services"] = _normalise_services(frame["services"])
         _check_service_separators(failures, file, rows, frame["services"], out["services"])
-    for column in ("locality", "setting_id", "lead_practitioner_id", "exclude_reason"):
+    for column in ("locality", "exclude_reason"):
         if column in frame.columns:
             out[column] = frame[column].str.strip().array
-    for column in ("setting_id", "lead_practitioner_id"):
+    for column in ("setting_id", "lead_practitioner_id"):  # trimmed, and whole numbers as whole numbers
         if column in frame.columns:
             ids, changed = whole_ids(frame[column])
             out[column] = ids.array
-            _warn_decimal_ids(failures, file, rows, frame[column], changed, column)
+            _warn_decimal_ids(failures, file, rows, frame[column], ids, changed, column)
     if "locality" in out:
         # One spelling per place (the first in the file): `WESTMOOR` on one row and `Westmoor`
         # on another are the same locality, counted once and shown one way everywhere.
@@ -194,8 +194,8 @@ def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd
     return out
 
 
-def _warn_decimal_ids(failures: Failures, file: str, rows: np.ndarray, values: pd.Series, changed: np.ndarray,
-                      column: str) -> None:
+def _warn_decimal_ids(failures: Failures, file: str, rows: np.ndarray, values: pd.Series, ids: pd.Series,
+                      changed: np.ndarray, column: str) -> None:
     """One warning, at the first row, for an id column's whole numbers written as decimals (read
     as whole numbers: '224962.0' and '224962' are one setting, for the rules and for matching)."""
     if not changed.any():
@@ -205,7 +205,7 @@ def _warn_decimal_ids(failures: Failures, file: str, rows: np.ndarray, values: p
     more = int(changed.sum()) - 1
     failures.add("warning", file, rows[first], column, value,
                  "a whole number written as a decimal" + (f", as are {more} more {column} values" if more else "")
-                 + f": read as '{value.split('.')[0]}', the same id as where it is written without the decimals",
+                 + f": read as '{ids.iloc[first]}', the same id as where it is written without the decimals",
                  f"Nothing to do; to keep ids as written, format the {column} column as text before saving.")
 
 
@@ -627,7 +627,8 @@ def _check_contacts_table(failures: Failures, contacts: RawTable) -> pd.DataFram
     if "practitioner_id" in frame.columns:  # matched to the caseload's lead_practitioner_id, read alike
         ids, changed = whole_ids(frame["practitioner_id"])
         table["practitioner_id"] = ids.to_numpy()
-        _warn_decimal_ids(failures, file, contacts.row_numbers, frame["practitioner_id"], changed, "practitioner_id")
+        _warn_decimal_ids(failures, file, contacts.row_numbers, frame["practitioner_id"], ids, changed,
+                          "practitioner_id")
     key = "practitioner_id" if "practitioner_id" in table.columns else "child_id"
     empty = (table[key] == "").to_numpy()
     failures.add("error", file, table.loc[empty, "_row"], key, "", f"{key} is empty",
