@@ -184,3 +184,34 @@ def test_a_second_replace_from_the_same_run_warns_that_the_first_is_not_carried(
     # Replacing from the newest says nothing of the kind.
     code, stdout, _ = run("replace", str(first), "--decline", members[1])
     assert code == 0 and "Note: `replace` had made" not in stdout
+
+
+def test_families_called_as_reserves_are_named_when_a_replacement_takes_them_off(sample_run_copy: Path) -> None:
+    # Every slot's first reserve is called (asked, or agreed for slot 3), then slot 1's family
+    # declines. The replacement draws every slot's reserves again around the newcomer, so some of
+    # those families are no longer needed and would wait for a call that never comes: `replace`
+    # and the week's view name exactly those no longer in cohort 1 or its reserves, and no other.
+    folder = str(sample_run_copy)
+    record = json.loads((sample_run_copy / "run.json").read_text())
+    members, reserves = record["cohorts"][0]["members"], record["cohorts"][0]["reserves"]
+    called = {}
+    for slot, member in enumerate(members[1:], start=2):
+        child = reserves[member][0]
+        called.setdefault(child, "agreed" if slot == 3 else "asked")
+    for child, state in called.items():
+        assert run("consent", folder, child, state)[0] == 0
+    assert run("consent", folder, members[0], "declined")[0] == 0
+    code, stdout, stderr = run("replace", folder, "--decline", members[0])
+    assert code == 0, stderr
+    new = json.loads((sample_run_copy.parent / "week2-replace-1" / "run.json").read_text())["cohorts"][0]
+    still = set(new["members"]) | {c for slot in new["reserves"].values() for c in slot}
+    gone = [child for child in called if child not in still]
+    assert gone and len(gone) < len(called)  # on the sample some stay reserves and some do not
+    who = ", ".join(f"{child} (family {called[child]})" for child in gone)
+    its = "is no longer a reserve" if len(gone) == 1 else "are no longer reserves"
+    assert stdout.splitlines()[-1] == (f"Note: {who} {its}: the replacement drew every slot's reserves again. "
+                                       "Ask their practitioners to let the families know.")
+    code, stdout, _ = run("consent", str(sample_run_copy.parent / "week2-replace-1"))
+    assert code == 0 and stdout.splitlines()[-1] == (
+        f"Note: {who} {its}: a replacement drew every slot's reserves again. "
+        "Ask their practitioners to let the families know.")

@@ -144,6 +144,32 @@ def test_whole_flow_choose_call_replace_undo_download(client) -> None:  # type: 
         ("replaced", [ids[1]], [newcomer]), ("undone", [ids[1]], [newcomer])]
 
 
+
+def test_families_called_as_reserves_are_listed_to_tell_when_a_replacement_takes_them_off(client) -> None:  # type: ignore[no-untyped-def]
+    # Every slot's reserves are called (asked), then slot 1's family declines. Accepting the
+    # newcomer draws every slot's reserves again, so some called families are no longer needed:
+    # the offer says who before it is accepted, and the calls page lists them with the
+    # practitioner to tell; undo brings them back as reserves and the list goes.
+    sid = upload(client).headers["Location"].rsplit("/", 1)[1]
+    post(client, f"/s/{sid}/choose", default_form())
+    result = wait_for_result(client, sid)
+    ids = ids_in(result)
+    called = [c for c in re.findall(r'<option value="([^"]+)">\1 \(reserve', result)]
+    assert len(called) >= 10 and "Families to tell" not in result
+    for child in called:
+        post(client, f"/s/{sid}/consent", {"child_id": child, "state": "asked"})
+    offer = post(client, f"/s/{sid}/consent", {"child_id": ids[0], "state": "declined"}).get_data(as_text=True)
+    after = client.get(post(client, f"/s/{sid}/accept").headers["Location"]).get_data(as_text=True)
+    still = set(re.findall(r'<option value="([^"]+)">', after))
+    gone = [child for child in called if child not in still]
+    assert gone  # on the sample some reserves are drawn out
+    said = re.search(r"Accepting draws every slot's reserves again: (.*?) would no longer be", offer).group(1)
+    assert re.findall(r"<strong>(\S+)</strong> \(family asked\)", said) == gone
+    listed = after[after.index("Families to tell"):after.index("Record a call")]
+    assert re.findall(r"<strong>(\S+)</strong>", listed) == gone and listed.count("@northshire.example") == len(gone)
+    undone = client.get(post(client, f"/s/{sid}/undo").headers["Location"]).get_data(as_text=True)
+    assert "Families to tell" not in undone
+
 def test_nothing_uploaded(client) -> None:  # type: ignore[no-untyped-def]
     response = upload(client, caseload=None, contacts=None)
     assert response.status_code == 400

@@ -41,8 +41,8 @@ _FROM: dict[str, str | tuple[str, str]] = {
     **dict.fromkeys(("write_annex_sample", "write_sample"), ".samples"),
     **dict.fromkeys(("VerifyRequest", "Verification", "verify_run"), ".verify"),
     **dict.fromkeys(("SelectRequest", "SelectResult", "choose", "select", "write_run"), ".selection"),
-    **dict.fromkeys(("Call", "Offer", "Week", "calls", "carry_on", "history", "offer", "record_call", "rules_in_words",
-                     "score_sentence", "start_week", "undo", "week_zip"), ".week"),
+    **dict.fromkeys(("Call", "Offer", "Week", "calls", "carry_on", "history", "offer", "record_call", "released_calls",
+                     "rules_in_words", "score_sentence", "start_week", "undo", "week_zip"), ".week"),
 }
 
 

@@ -14,7 +14,7 @@ from ..io.folders import output_lock, write_file
 from ..io.run_record import CONSENT_STATES, ConsentEvent, RunRecord, read_run_record
 from ..io.tables import frame_to_csv_bytes
 from ..report.xlsx import with_consent
-from .replace import match_ids, now_utc, replacements_made
+from .replace import match_ids, now_utc, released, replacements_made
 
 # Seconds a consent call waits for another writing the same run folder (two people recording
 # calls at the same moment): writing one takes well under a second.
@@ -63,6 +63,8 @@ class ConsentStatus:
         last: when the latest was recorded (UTC), None when none was.
         replaced_by: the folders `replace` made from this run beside it (calls recorded here
             after one was made are not in it).
+        released: families asked, or who agreed, whose child is no longer in cohort 1 or a
+            reserve (a replacement changed the reserves): the child and the state.
     """
 
     states: tuple[tuple[int, str, str], ...]
@@ -71,6 +73,7 @@ class ConsentStatus:
     changes: int
     last: str | None
     replaced_by: tuple[str, ...] = ()
+    released: tuple[tuple[str, str], ...] = ()
 
 
 def consent_state(text: str) -> str:
@@ -124,8 +127,12 @@ def consent_status(run_dir: Path) -> ConsentStatus:
     offered = tuple((slot, member, _offered(record, member)) for slot, member, state in states if state in SAID_NO)
     reserves = tuple((child, role, event.state) for child, role in roles.items()
                      if not role.startswith("cohort 1") and (event := record.consent_state(child)) is not None)
+    first = record.cohorts[0]
     return ConsentStatus(states, offered, reserves, len(record.consent),
-                         record.consent[-1].at if record.consent else None, replaced_by(run_dir))
+                         record.consent[-1].at if record.consent else None, replaced_by(run_dir),
+                         released(record.consent, first.members, first.reserves,
+                                  record.replaced.all_declined if record.replaced else ()))
+
 
 
 def replaced_by(run_dir: Path) -> tuple[str, ...]:

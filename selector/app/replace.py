@@ -7,7 +7,7 @@ import datetime as dt
 import glob
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from ..contract.errors import InputError
 from ..contract.rules import Rules, rules_from_dict
 from ..io.folders import check_output_folder, output_lock
 from ..io.options import READ_OPTION_FILES, ReadOptions
-from ..io.run_record import Replacement, ReplacementEvent, RunRecord, read_run_record
+from ..io.run_record import ConsentEvent, Replacement, ReplacementEvent, RunRecord, read_run_record
 from ..io.tables import file_sha256
 from ..solve import Cohort, SelectionParams, Solution, solve_replacement
 from ..solve.problem import excluding
@@ -53,9 +53,33 @@ class ReplaceResult:
     declined: tuple[str, ...]
     newcomers: tuple[str, ...]
     earlier: tuple[tuple[str, tuple[str, ...]], ...] = ()  # replacements made from the same run before
+    released: tuple[tuple[str, str], ...] = ()  # families called who are no longer needed (see `released`)
 
 
 DECLINE_REASON = "family declined or could not be reached"
+WAITING = ("asked", "agreed")  # families called who have not said no: they wait to hear
+
+
+def released(consent: Sequence[ConsentEvent], members: Sequence[str], reserves: Mapping[str, Sequence[str]],
+             declined: Sequence[str] = ()) -> tuple[tuple[str, str], ...]:
+    """Families who were asked, or agreed, and whose child is now neither in cohort 1 nor a
+    reserve, with that state, in the order they were first recorded.
+
+    A replacement redraws every slot's reserves around the new member, so a reserve whose family
+    was already called can drop out; nobody is needed from that family now, and unless their
+    practitioner tells them they wait to hear. Children declined by a replacement are not among
+    them (the replacement was asked for because their family said no).
+
+    >>> events = [ConsentEvent("R1", "agreed", ""), ConsentEvent("R2", "asked", ""), ConsentEvent("R3", "asked", ""),
+    ...           ConsentEvent("R3", "declined", ""), ConsentEvent("M1", "agreed", "")]
+    >>> released(events, ["M1", "M2"], {"M1": ["R2"], "M2": []})
+    (('R1', 'agreed'),)
+    """
+    latest: dict[str, str] = {}
+    for event in consent:
+        latest[event.child_id] = event.state
+    needed = set(members) | {child for slot in reserves.values() for child in slot} | set(declined)
+    return tuple((child, state) for child, state in latest.items() if state in WAITING and child not in needed)
 
 
 def decline(caseload: Caseload, solution: Solution, declined: Iterable[str],
@@ -148,7 +172,10 @@ def _replace(request: ReplaceRequest, record: RunRecord, declined: tuple[str, ..
     write_run(out, caseload, solution, sources, record.input.formats, request.force, replacement,
               (request.run_dir / "run.json",), consent=record.consent,  # the whole history goes on
               replacements=(*record.replacements, event))
-    return ReplaceResult(caseload, solution, out, replacement.declined, newcomers)
+    first = solution.cohorts[0]
+    return ReplaceResult(caseload, solution, out, replacement.declined, newcomers,
+                         released=released(record.consent, first.members, solution.reserves,
+                                           replacement.all_declined))
 
 
 def replacement_of(record: RunRecord, run_dir: Path, caseload: Caseload, declined: tuple[str, ...]

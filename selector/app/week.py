@@ -7,6 +7,8 @@ import io
 import zipfile
 from dataclasses import dataclass, replace
 
+import pandas as pd
+
 from ..contract.errors import InputError
 from ..io.options import READ_OPTION_FILES, ReadOptions
 from ..io.run_record import ConsentEvent, Replacement, ReplacementEvent, RunRecord, read_run_record
@@ -18,7 +20,7 @@ from ..solve import Solution
 from ..validate import Caseload
 from .consent import consent_state
 from .loading import Profile, Progress, Sources
-from .replace import decline, match_ids, now_utc, recorded_sources, replacement_event
+from .replace import decline, match_ids, now_utc, recorded_sources, released, replacement_event
 from .verify import VerifyRequest, verify_run
 
 
@@ -132,24 +134,45 @@ def _all_given(record: RunRecord, request: VerifyRequest) -> None:
 def calls(week: Week) -> list[Call]:
     """Cohort 1 then every reserve, in call order, with consent state, case in words and contact."""
     solution = week.solution
-    frame = week.caseload.frame
-    involved = [child for child, _, _ in call_order(solution)]
-    rows = frame.loc[frame["child_id"].isin(involved)].set_index("child_id", drop=False)
+    order = call_order(solution)
+    rows = _rows(week, [child for child, _, _ in order])
     why = reasons(rows, solution.cohorts[0].members, solution.rules)
     out = []
-    for order, (child, role, slot) in enumerate(call_order(solution), start=1):
-        row = rows.loc[child]
-        case = tuple((what, in_words(column, row.get(column, ""))) for what, column in CASE_WORDS
-                     if column in rows.columns)
-        person = tuple(str(part) for part in (
-            row.get("contact_name", ""),
-            ", ".join(str(x) for x in (row.get("contact_role", ""), row.get("contact_organisation", "")) if x),
-            row.get("contact_email", ""), row.get("contact_phone", "")) if part)
+    for number, (child, role, slot) in enumerate(order, start=1):
         in_cohort = role.startswith("cohort 1")
-        out.append(Call(order, child, role, slot, in_cohort, week.state_of(child), case, person,
-                        why.get(child) or "a reserve: can take the slot with every rule met",
-                        tuple(solution.reserves.get(child, ())) if in_cohort else ()))
+        out.append(_call(rows, child, number, role, slot, in_cohort, week.state_of(child),
+                         why.get(child) or "a reserve: can take the slot with every rule met",
+                         tuple(solution.reserves.get(child, ())) if in_cohort else ()))
     return out
+
+
+def released_calls(week: Week) -> list[Call]:
+    """Families called as reserves whom a replacement took off the reserves (`released`): whom
+    to tell, with the practitioner who knows the child."""
+    first = week.solution.cohorts[0]
+    gone = released(week.consent, first.members, week.solution.reserves,
+                    week.replaced.all_declined if week.replaced else ())
+    rows = _rows(week, [child for child, _ in gone])
+    return [_call(rows, child, number, "no longer a reserve", 0, False, state,
+                  "a replacement drew every slot's reserves again", ())
+            for number, (child, state) in enumerate(gone, start=1)]
+
+
+def _rows(week: Week, children: list[str]) -> pd.DataFrame:
+    frame = week.caseload.frame
+    return frame.loc[frame["child_id"].isin(children)].set_index("child_id", drop=False)
+
+
+def _call(rows: pd.DataFrame, child: str, order: int, role: str, slot: int, in_cohort: bool, state: str, why: str,
+          reserves: tuple[str, ...]) -> Call:
+    """One family to call: the child's case in words and the practitioner who knows them."""
+    row = rows.loc[child]
+    case = tuple((what, in_words(column, row.get(column, ""))) for what, column in CASE_WORDS if column in row.index)
+    person = tuple(str(part) for part in (
+        row.get("contact_name", ""),
+        ", ".join(str(x) for x in (row.get("contact_role", ""), row.get("contact_organisation", "")) if x),
+        row.get("contact_email", ""), row.get("contact_phone", "")) if part)
+    return Call(order, child, role, slot, in_cohort, state, case, person, why, reserves)
 
 
 CASE_WORDS = (("age band", "age_band"), ("need", "primary_need"), ("plan", "plan_status"),

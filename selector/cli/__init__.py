@@ -305,6 +305,7 @@ def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: b
     click.echo(f"Replaced {', '.join(result.declined)} with {', '.join(result.newcomers)}; "
                "the other members kept their slots.")
     echo_result(result.solution, result.caseload, result.out)
+    _released_line(result.released, "the replacement")
     if result.earlier:
         # Replacing from a run already replaced starts again from it: what was declined in the
         # newer folder is not declined here, and a family that said no could be called again.
@@ -402,6 +403,16 @@ def _newer_runs(run_dir: Path, replaced_by: tuple[str, ...]) -> None:
         click.echo(f"Note: `replace` made {where} from this run: record the calls {there}.")
 
 
+def _released_line(released: tuple[tuple[str, str], ...], by: str) -> None:
+    """Families called as reserves whose child a replacement took off the reserves: they wait to
+    hear until someone tells them."""
+    if released:
+        who = ", ".join(f"{child} (family {state})" for child, state in released)
+        its = "is no longer a reserve" if len(released) == 1 else "are no longer reserves"
+        click.echo(f"Note: {who} {its}: {by} drew every slot's reserves again. Ask their practitioners to "
+                   "let the families know.")
+
+
 def _offer_line(slot: str, offered: tuple[str, ...]) -> None:
     """The reserves to offer for a slot whose family said no, best first."""
     if offered:
@@ -422,6 +433,7 @@ def _show_consent(run_dir: Path, status: app.ConsentStatus) -> None:
         click.echo(f"  {slot}. {member}  {now}")
     for child, role, now in status.reserves:
         click.echo(f"Reserve {child} ({role}): {now}.")
+    _released_line(status.released, "a replacement")
     for slot, _member, offered in status.offered:
         _offer_line(f"slot {slot}", offered)
     if status.offered:

@@ -310,6 +310,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
                     foreseen_text=(app.foreseen_sentence(solution.lottery, solution.rules.size, on_page=True)
                                    if solution.lottery is not None else ""),
                     reserves=[c for c in everyone if not c.in_cohort], calls=everyone,
+                    released=app.released_calls(week),
                     last_change=session.last_change, can_undo=bool(session.undo), history=app.history(week))
 
     @web.post("/s/<sid>/consent")
@@ -339,9 +340,11 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
                            url_for("result", sid=sid), 200, detail=error.explained(), back_text="Back", step=4)
         session.pending = offered
         newcomers = [c for c in app.calls(offered.week) if c.child_id in offered.newcomers]
+        already = {c.child_id for c in app.released_calls(week)}
+        releases = [c for c in app.released_calls(offered.week) if c.child_id not in already]
         return page("offer.html", title=f"Replace {offered.declined}?", step=4, sid=sid, offer=offered,
                     said=("declined" if week.state_of(child) == "declined" else "could not be reached"),
-                    newcomers=newcomers, before=week.solution.cohorts[0].score,
+                    newcomers=newcomers, releases=releases, before=week.solution.cohorts[0].score,
                     drawn=app.draw_sentence(lottery) if (lottery := offered.week.solution.lottery) else "",
                     after=offered.week.solution.cohorts[0].score)
 
