@@ -178,12 +178,38 @@ def test_a_second_replace_from_the_same_run_warns_that_the_first_is_not_carried(
     first, second = (sample_run_copy.parent / f"week2-replace-{n}" for n in (1, 2))
     assert stdout.splitlines()[-1] == (
         f"Note: `replace` had made week2-replace-1 (declined there: {members[0]}) from {folder} before; this "
-        f"replacement starts again from {folder}, so those families are not declined in {second}. To go on from "
+        f"replacement starts again from {folder}, so {members[0]} is not declined in {second}. To go on from "
         f"the newest instead: selector replace {first} --decline {members[1]}")
     assert members[0] in json.loads((second / "run.json").read_text())["cohorts"][0]["members"]
     # Replacing from the newest says nothing of the kind.
     code, stdout, _ = run("replace", str(first), "--decline", members[1])
     assert code == 0 and "Note: `replace` had made" not in stdout
+
+
+def test_the_same_replace_typed_twice_says_where_the_week_goes_on(sample_run_copy: Path) -> None:
+    # The same command again (slot 1's family declined, typed a second time on the first
+    # folder): nothing is brought back, so the note says only that the calls recorded in the
+    # first replacement are not in the second, and where to carry on; not a command that would
+    # decline slot 1's child again in a folder where it is no longer a member. Typing it on the
+    # replacement's folder instead says the child was replaced already (exit 2), as does a late
+    # answer recorded there for that child.
+    folder = str(sample_run_copy)
+    members = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"]
+    assert run("replace", folder, "--decline", members[0])[0] == 0
+    code, stdout, stderr = run("replace", folder, "--decline", members[0])
+    assert code == 0, stderr
+    first, second = (sample_run_copy.parent / f"week2-replace-{n}" for n in (1, 2))
+    assert stdout.splitlines()[-1] == (
+        f"Note: `replace` had made week2-replace-1 (declined there: {members[0]}) from {folder} before; this "
+        f"replacement starts again from {folder}, so the calls recorded in {first} are not in {second}. Every "
+        f"family declined here is declined in {first} already: carry the week on there.")
+    now = json.loads((first / "run.json").read_text())["cohorts"][0]["members"]
+    for command in (("replace", str(first), "--decline", members[0].lower()),
+                    ("consent", str(first), members[0], "agreed")):
+        code, stdout, stderr = run(*command)
+        assert code == 2 and stderr.splitlines()[0] == (
+            f"Error: {members[0]} was replaced already (families declined up to {first}: {members[0]}); cohort 1 of "
+            f"{first} is now {', '.join(now)}.")
 
 
 def test_families_called_as_reserves_are_named_when_a_replacement_takes_them_off(sample_run_copy: Path) -> None:

@@ -14,7 +14,7 @@ from ..io.folders import output_lock, write_file
 from ..io.run_record import CONSENT_STATES, ConsentEvent, RunRecord, read_run_record
 from ..io.tables import frame_to_csv_bytes
 from ..report.xlsx import with_consent
-from .replace import match_ids, now_utc, released, replacements_made
+from .replace import match_ids, not_replaced_already, now_utc, released, replacements_made
 
 # Seconds a consent call waits for another writing the same run folder (two people recording
 # calls at the same moment): writing one takes well under a second.
@@ -102,6 +102,7 @@ def record_consent(request: ConsentRequest) -> ConsentResult:
         record = read_run_record(request.run_dir)
         first = record.cohorts[0]
         roles = _roles(record)
+        not_replaced_already((request.child_id,), record, request.run_dir)
         (child,) = match_ids((request.child_id,), first.members, str(request.run_dir),
                               reserves=tuple(c for c in roles if c not in first.members))
         at = request.at or now_utc()

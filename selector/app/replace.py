@@ -147,6 +147,7 @@ def replace_in_run(request: ReplaceRequest) -> ReplaceResult:
         InputError: a child is not in cohort 1, or the caseload changed since the run.
     """
     record = read_run_record(request.run_dir)
+    not_replaced_already(request.declined, record, request.run_dir)
     declined = match_ids(request.declined, record.cohorts[0].members, str(request.run_dir))
     out = request.out or next_replacement_folder(request.run_dir)
     sources = recorded_sources(record, request.caseload, request.contacts, request.moved, request.run_dir)
@@ -155,6 +156,26 @@ def replace_in_run(request: ReplaceRequest) -> ReplaceResult:
     with output_lock(out):
         check_output_folder(out, request.force, inputs)
         return replace(_replace(request, record, declined, sources, out), earlier=earlier)
+
+
+def not_replaced_already(asked: tuple[str, ...], record: RunRecord, run_dir: Path) -> None:
+    """A child this replacement run took out of cohort 1 is said to be so, rather than only "not
+    in cohort 1" (typing the same `replace`, or a late answer from a family already replaced, on
+    the new folder is the usual way here).
+
+    Raises:
+        InputError: a child asked for was declined here or in a run before it.
+    """
+    if record.replaced is None:
+        return
+    gone = {child.casefold(): child for child in record.replaced.all_declined}
+    members = record.cohorts[0].members
+    for text in asked:
+        child = gone.get(text.strip().casefold())
+        if child is not None and child not in members:
+            raise InputError(f"{child} was replaced already (families declined up to {run_dir}: "
+                             f"{', '.join(record.replaced.all_declined)}); cohort 1 of {run_dir} is now "
+                             f"{', '.join(members)}.", "not_in_cohort")
 
 
 def _replace(request: ReplaceRequest, record: RunRecord, declined: tuple[str, ...], sources: Sources,

@@ -308,13 +308,19 @@ def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: b
     _released_line(result.released, "the replacement")
     if result.earlier:
         # Replacing from a run already replaced starts again from it: what was declined in the
-        # newer folder is not declined here, and a family that said no could be called again.
-        name = result.earlier[-1][0]
+        # newer folder and not here is not declined here, and a family that said no could be
+        # called again; the calls recorded there are not carried either.
+        name, there = result.earlier[-1]
+        newest = run_dir.parent / name
         made = ", ".join(f"{n} (declined there: {', '.join(d)})" for n, d in result.earlier)
-        again = " ".join(f"--decline {c}" for c in result.declined)
+        missing = [c for c in there if c not in result.declined]
+        more = " ".join(f"--decline {c}" for c in result.declined if c not in there)
+        so = (f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not declined in {result.out}" if missing
+              else f"the calls recorded in {newest} are not in {result.out}")
+        then = (f"To go on from the newest instead: selector replace {newest} {more}" if more else
+                f"Every family declined here is declined in {newest} already: carry the week on there.")
         click.echo(f"Note: `replace` had made {made} from {run_dir} before; this replacement starts again from "
-                   f"{run_dir}, so those families are not declined in {result.out}. To go on from the newest "
-                   f"instead: selector replace {run_dir.parent / name} {again}")
+                   f"{run_dir}, so {so}. {then}")
 
 
 @main.command()
