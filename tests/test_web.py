@@ -170,6 +170,31 @@ def test_families_called_as_reserves_are_listed_to_tell_when_a_replacement_takes
     undone = client.get(post(client, f"/s/{sid}/undo").headers["Location"]).get_data(as_text=True)
     assert "Families to tell" not in undone
 
+
+def test_choosing_again_after_calls_were_recorded_asks_first_and_keeps_them_until_then(client) -> None:  # type: ignore[no-untyped-def]
+    # Two days of calls would go with one click on "Choose the cohort", and (with no seed) a new
+    # cohort drawn in place of the one the families were asked about. The rules page says so,
+    # and choosing again needs the box ticked: without it the page comes back (400) with the
+    # rules as typed, and the calls are all still there.
+    sid = upload(client).headers["Location"].rsplit("/", 1)[1]
+    assert "recorded for the cohort already chosen" not in client.get(f"/s/{sid}").get_data(as_text=True)
+    post(client, f"/s/{sid}/choose", default_form())
+    ids = ids_in(wait_for_result(client, sid))
+    post(client, f"/s/{sid}/consent", {"child_id": ids[0], "state": "agreed"})
+    rules_page = client.get(f"/s/{sid}").get_data(as_text=True)
+    assert ("1 call or change is recorded for the cohort already chosen. Choosing again draws a new cohort and "
+            "starts the calls afresh") in rules_page and f'href="/s/{sid}/result">Back to the calls' in rules_page
+    refused = post(client, f"/s/{sid}/choose", default_form(seed="", size="7"))
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and 'href="#leave_calls">Tick the box to choose a new cohort' in page
+    assert 'id="size" name="size" type="text" inputmode="numeric" value="7"' in page  # as typed
+    calls = client.get(f"/s/{sid}/result").get_data(as_text=True)
+    assert ids_in(calls) == ids and f"{ids[0]}: agreed." in calls
+    assert post(client, f"/s/{sid}/choose", default_form(seed="", leave_calls="on")).status_code == 303
+    again = wait_for_result(client, sid)
+    assert f"{ids[0]}: agreed." not in again and "recorded for the cohort" not in client.get(f"/s/{sid}").get_data(
+        as_text=True)
+
 def test_nothing_uploaded(client) -> None:  # type: ignore[no-untyped-def]
     response = upload(client, caseload=None, contacts=None)
     assert response.status_code == 400

@@ -247,29 +247,38 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
     @web.get("/s/<sid>")
     def overview(sid: str) -> Response:
         session = get(sid)
-        profile = app.profile_of(session.caseload, session.rules)
+        return overview_page(sid, session, session.rules, session.params)
+
+    def overview_page(sid: str, session: Session, rules: Rules, params: app.SelectionParams,
+                      leave_error: bool = False) -> Response:
+        profile = app.profile_of(session.caseload, rules)
         frame = session.caseload.frame
         warnings = [failure_line(r) for _, r in session.caseload.warnings.iterrows()]
         remedies = [REMEDY_ON_PAGE[r] for r in remedies_in(session.caseload.warnings["fix"].head(WARNINGS_SHOWN))]
-        rules = app.rules_in_words(profile)
+        in_words = app.rules_in_words(profile)
         counts = [(app.dimension_name(d.column), [(app.in_words(d.column, v), n)
                                                   for v, n in profile.counts[d.column].items()])
-                  for d in session.rules.dimensions]
-        return page("overview.html", title="Check the caseload, then choose", step=2, sid=sid,
-                    source_name=session.caseload.source, read_with=_read_with(session.sources), rows=len(frame),
-                    eligible=int(frame["eligible"].sum()),
+                  for d in rules.dimensions]
+        return page("overview.html", 400 if leave_error else 200, title="Check the caseload, then choose", step=2,
+                    sid=sid, source_name=session.caseload.source, read_with=_read_with(session.sources),
+                    rows=len(frame), eligible=int(frame["eligible"].sum()),
                     warnings=warnings[:WARNINGS_SHOWN], more=max(0, len(warnings) - WARNINGS_SHOWN), counts=counts,
-                    remedies=remedies,
-                    rules=rules, cannot=[words for words, _, can_meet in rules if not can_meet],
-                    form=_form_defaults(session.rules, session.params))
+                    remedies=remedies, rules=in_words, cannot=[words for words, _, can_meet in in_words if not can_meet],
+                    form=_form_defaults(rules, params), recorded=_recorded(session), leave_error=leave_error,
+                    error_title=leave_error)
 
     @web.post("/s/<sid>/choose")
     def choose(sid: str) -> Response:
         session = get(sid)
         try:
-            session.rules, session.params = _rules_from_form(request.form, session.rules)
+            rules, params = _rules_from_form(request.form, session.rules)
         except SelectorError as error:
             return message("Check the rules", error.message, url_for("overview", sid=sid), back_text="Back", step=2)
+        if _recorded(session) and not request.form.get("leave_calls"):
+            # Calls recorded over days would go with one click, and a new cohort drawn in place
+            # of the one the families were asked about: only when the inspector says so.
+            return overview_page(sid, session, rules, params, leave_error=True)
+        session.rules, session.params = rules, params
         session.job, session.week, session.undo, session.last_change, session.pending = Job(), None, [], "", None
         threading.Thread(target=_run_job, args=(session,), daemon=True).start()
         return redirect(url_for("job", sid=sid), code=303)
@@ -380,6 +389,11 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
                          download_name="selector-run.zip")
 
     return web
+
+
+def _recorded(session: Session) -> int:
+    """How many calls and changes are recorded for the cohort chosen (choosing again leaves them)."""
+    return len(app.history(session.week)) if session.week is not None else 0
 
 
 def _host_name(host: str) -> str:
