@@ -50,6 +50,12 @@ def post(client, url: str, data: dict[str, str] | None = None):  # type: ignore[
     return client.post(url, data={**(data or {}), "csrf_token": client.application.config["CSRF_TOKEN"]})
 
 
+def accept(client, sid: str, offer_page: str):  # type: ignore[no-untyped-def]
+    """The offer page's Accept button, with what that page offered."""
+    fields = dict(re.findall(r'<input type="hidden" name="(declined|newcomers)" value="([^"]*)">', offer_page))
+    return post(client, f"/s/{sid}/accept", fields)
+
+
 def default_form(**changes: str) -> dict[str, str]:
     form = {"size": "6", "ap": "1", "ehcp": "2", "sen": "2", "one_setting": "on", "one_practitioner": "on",
             "sets": "3", "seed": "0"}
@@ -123,7 +129,7 @@ def test_whole_flow_choose_call_replace_undo_download(client) -> None:  # type: 
     assert re.search(r"Drawn by the run&#39;s seed from the \d+ children who could fill the freed slot with the best "
                      r"score, each with a chance of [\d.]+%: whoever makes the calls cannot choose who comes in.", page)
     assert ids_in(client.get(f"/s/{sid}/result").get_data(as_text=True)) == ids
-    response = post(client, f"/s/{sid}/accept")
+    response = accept(client, sid, page)
     after = client.get(response.headers["Location"]).get_data(as_text=True)
     assert ids_in(after) == [ids[0], newcomer, *ids[2:]]  # the others kept their slots
     assert f"{newcomer} now in slot 2 in place of {ids[1]}" in after
@@ -159,7 +165,7 @@ def test_families_called_as_reserves_are_listed_to_tell_when_a_replacement_takes
     for child in called:
         post(client, f"/s/{sid}/consent", {"child_id": child, "state": "asked"})
     offer = post(client, f"/s/{sid}/consent", {"child_id": ids[0], "state": "declined"}).get_data(as_text=True)
-    after = client.get(post(client, f"/s/{sid}/accept").headers["Location"]).get_data(as_text=True)
+    after = client.get(accept(client, sid, offer).headers["Location"]).get_data(as_text=True)
     still = set(re.findall(r'<option value="([^"]+)">', after))
     gone = [child for child in called if child not in still]
     assert gone  # on the sample some reserves are drawn out
@@ -194,6 +200,25 @@ def test_choosing_again_after_calls_were_recorded_asks_first_and_keeps_them_unti
     again = wait_for_result(client, sid)
     assert f"{ids[0]}: agreed." not in again and "recorded for the cohort" not in client.get(f"/s/{sid}").get_data(
         as_text=True)
+
+
+def test_accepting_an_earlier_offer_accepts_what_it_showed_or_shows_it_again(client) -> None:  # type: ignore[no-untyped-def]
+    # Slot 1's family declines (offer A), then, in another tab or after Back, slot 2's (offer B).
+    # Accept on offer A's page must not accept offer B: the page offers slot 1 again (the same
+    # draw, nothing changed yet) to be accepted from there; accepting it fills slot 1 only.
+    sid = upload(client).headers["Location"].rsplit("/", 1)[1]
+    post(client, f"/s/{sid}/choose", default_form(sets="1"))
+    ids = ids_in(wait_for_result(client, sid))
+    first = post(client, f"/s/{sid}/consent", {"child_id": ids[0], "state": "declined"}).get_data(as_text=True)
+    into_one = re.search(r"Accept (\S+) for slot 1", first).group(1)
+    second = post(client, f"/s/{sid}/consent", {"child_id": ids[1], "state": "declined"}).get_data(as_text=True)
+    assert re.search(r"Accept (\S+) for slot 2", second)
+    again = accept(client, sid, first)
+    shown = again.get_data(as_text=True)
+    assert again.status_code == 200 and f"Accept {into_one} for slot 1" in shown
+    assert ids_in(client.get(f"/s/{sid}/result").get_data(as_text=True)) == ids  # nothing accepted yet
+    after = client.get(accept(client, sid, shown).headers["Location"]).get_data(as_text=True)
+    assert ids_in(after) == [into_one, *ids[1:]]
 
 def test_nothing_uploaded(client) -> None:  # type: ignore[no-untyped-def]
     response = upload(client, caseload=None, contacts=None)
@@ -582,7 +607,7 @@ def test_the_calls_carry_on_from_a_download_after_a_restart(client, tmp_path: Pa
     post(client, f"/s/{sid}/consent", {"child_id": ids[0], "state": "agreed"})
     offered = post(client, f"/s/{sid}/consent", {"child_id": ids[1], "state": "declined"}).get_data(as_text=True)
     newcomer = re.search(r"Accept (\S+) for slot 2", offered).group(1)
-    post(client, f"/s/{sid}/accept")
+    accept(client, sid, offered)
     archive = client.get(f"/s/{sid}/download").data
     # ... and a new server (the computer restarted): the calls go on where they stood.
     fresh = web.create_app(tmp_path / "after-restart")

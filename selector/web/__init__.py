@@ -367,6 +367,11 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         offered = session.pending
         if offered is None:
             return redirect(url_for("result", sid=sid), code=303)
+        declined, newcomers = request.form.get("declined", ""), request.form.get("newcomers", "")
+        if (declined, newcomers) != (offered.declined, " ".join(offered.newcomers)):
+            # A page of an earlier offer (another tab, or Back): what it showed is not what
+            # would be accepted, so its slot is offered afresh to be looked at again.
+            return offer_page(session, sid, declined)
         change(session, offered.week, f"{', '.join(offered.newcomers)} now in slot {offered.slot} in place of "
                                       f"{offered.declined}; the other members kept their slots.")
         return redirect(url_for("result", sid=sid), code=303)
