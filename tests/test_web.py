@@ -56,6 +56,12 @@ def accept(client, sid: str, offer_page: str):  # type: ignore[no-untyped-def]
     return post(client, f"/s/{sid}/accept", fields)
 
 
+def undo(client, sid: str, calls_page: str):  # type: ignore[no-untyped-def]
+    """The calls page's Undo button, with the change that page showed as the last."""
+    fields = dict(re.findall(r'<input type="hidden" name="(changes)" value="([^"]*)">', calls_page))
+    return post(client, f"/s/{sid}/undo", fields)
+
+
 def default_form(**changes: str) -> dict[str, str]:
     form = {"size": "6", "ap": "1", "ehcp": "2", "sen": "2", "one_setting": "on", "one_practitioner": "on",
             "sets": "3", "seed": "0"}
@@ -139,7 +145,7 @@ def test_whole_flow_choose_call_replace_undo_download(client) -> None:  # type: 
     cohorts = pd.read_csv(io.BytesIO(archive.read("selector-run/cohorts.csv")), encoding="utf-8-sig")
     assert cohorts[cohorts["cohort"] == 1]["child_id"].tolist() == ids_in(after)
     # Undo takes the replacement back: the first cohort again; the record keeps what happened.
-    undone = client.get(post(client, f"/s/{sid}/undo").headers["Location"]).get_data(as_text=True)
+    undone = client.get(undo(client, sid, after).headers["Location"]).get_data(as_text=True)
     assert ids_in(undone) == ids and "Undone: " in undone
     record = json.loads(zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data))
                         .read("selector-run/run.json"))
@@ -173,7 +179,7 @@ def test_families_called_as_reserves_are_listed_to_tell_when_a_replacement_takes
     assert re.findall(r"<strong>(\S+)</strong> \(family asked\)", said) == gone
     listed = after[after.index("Families to tell"):after.index("Record a call")]
     assert re.findall(r"<strong>(\S+)</strong>", listed) == gone and listed.count("@northshire.example") == len(gone)
-    undone = client.get(post(client, f"/s/{sid}/undo").headers["Location"]).get_data(as_text=True)
+    undone = client.get(undo(client, sid, after).headers["Location"]).get_data(as_text=True)
     assert "Families to tell" not in undone
 
 
@@ -219,6 +225,28 @@ def test_accepting_an_earlier_offer_accepts_what_it_showed_or_shows_it_again(cli
     assert ids_in(client.get(f"/s/{sid}/result").get_data(as_text=True)) == ids  # nothing accepted yet
     after = client.get(accept(client, sid, shown).headers["Location"]).get_data(as_text=True)
     assert ids_in(after) == [into_one, *ids[1:]]
+
+
+def test_undo_on_a_page_from_before_the_latest_change_takes_nothing_back(client) -> None:  # type: ignore[no-untyped-def]
+    # The calls page says "Done: slot 1 agreed. Undo this"; in another tab slot 2's call is
+    # recorded. Undo on the first page would take back slot 2's call, which it never showed:
+    # nothing is undone (409), the message names the change that is now the last, and Undo on
+    # the current page takes that one back.
+    sid = upload(client).headers["Location"].rsplit("/", 1)[1]
+    post(client, f"/s/{sid}/choose", default_form(sets="1"))
+    ids = ids_in(wait_for_result(client, sid))
+    stale = client.get(post(client, f"/s/{sid}/consent", {"child_id": ids[0], "state": "agreed"})
+                       .headers["Location"]).get_data(as_text=True)
+    current = client.get(post(client, f"/s/{sid}/consent", {"child_id": ids[1], "state": "asked"})
+                         .headers["Location"]).get_data(as_text=True)
+    refused = undo(client, sid, stale)
+    assert refused.status_code == 409 and (f"That page was out of date: the last change is now “{ids[1]}: asked.” Undo "
+                                           "it from the calls page if that is what you meant.") in refused.get_data(
+        as_text=True)
+    kept = client.get(f"/s/{sid}/result").get_data(as_text=True)
+    assert f"{ids[0]}: agreed." in kept and f"{ids[1]}: asked." in kept and "Undone" not in kept
+    undone = client.get(undo(client, sid, current).headers["Location"]).get_data(as_text=True)
+    assert f"Undone: {ids[1]}: asked." in undone
 
 def test_nothing_uploaded(client) -> None:  # type: ignore[no-untyped-def]
     response = upload(client, caseload=None, contacts=None)

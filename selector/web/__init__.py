@@ -320,7 +320,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
                                    if solution.lottery is not None else ""),
                     reserves=[c for c in everyone if not c.in_cohort], calls=everyone,
                     released=app.released_calls(week),
-                    last_change=session.last_change, can_undo=bool(session.undo), history=app.history(week))
+                    last_change=session.last_change, can_undo=bool(session.undo), changes=len(session.undo),
+                    history=app.history(week))
 
     @web.post("/s/<sid>/consent")
     def consent(sid: str) -> Response:
@@ -382,6 +383,12 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         session = get(sid)
         if not session.undo or session.week is None:
             return redirect(url_for("result", sid=sid), code=303)
+        if request.form.get("changes") != str(len(session.undo)):
+            # A page from before the latest change (another tab, or Back): its Undo meant an
+            # earlier change, and would take back one it did not show.
+            return message("Nothing undone", f"That page was out of date: the last change is now “{session.undo[-1][1]}” "
+                           "Undo it from the calls page if that is what you meant.", url_for("result", sid=sid), 409,
+                           back_text="Back to the calls", step=4)
         previous, what = session.undo.pop()
         session.week = app.undo(session.week, previous)
         session.last_change, session.pending = f"Undone: {what}", None
