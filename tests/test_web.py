@@ -372,6 +372,28 @@ def test_serve_listens_on_loopback_unless_told(monkeypatch: pytest.MonkeyPatch) 
     assert "Warning: listening on 0.0.0.0" in result.stderr
 
 
+
+def test_serve_on_a_port_in_use_or_an_address_not_here_says_so_and_leaves_nothing(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Before, the server library printed its own words ("start the server with a different
+    # port", no option named), exited 1, and left the upload folder behind in the temp folder.
+    import socket
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(main, ["serve", "--port", str(port)])
+    assert result.exit_code == 2 and result.stderr.splitlines() == [
+        (f"Error: port {port} on 127.0.0.1 is in use by another program (if it is selector, its page is "
+        f"http://127.0.0.1:{port}/)."), "Start it with another --port, or --port 0 for any free one."]
+    result = CliRunner().invoke(main, ["serve", "--host", "no-such-host.invalid"])
+    assert result.exit_code == 2 and result.stderr.splitlines()[-2].startswith("Error: no-such-host.invalid: no such "
+                                                                               "address (")
+    assert list(tmp_path.iterdir()) == []
+
 def test_without_a_seed_the_page_draws_one_nobody_knew_and_shows_it(client) -> None:  # type: ignore[no-untyped-def]
     response = upload(client)
     sid = response.headers["Location"].rsplit("/", 1)[1]

@@ -560,6 +560,7 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
 @click.option("--host", default=None, metavar="ADDRESS",
               help="Listen on this address instead of 127.0.0.1. Anyone who can reach it can see the data.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in the default browser.")
+@reports_errors
 def serve(port: int, host: str | None, open_browser: bool) -> None:
     """A local web page for inspectors: upload, check, choose, decline and replace, download.
 

@@ -8,10 +8,12 @@ downloaded as a zip.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import secrets
 import shutil
+import socket
 import tempfile
 import threading
 import webbrowser
@@ -26,7 +28,7 @@ from werkzeug.serving import make_server
 from werkzeug.utils import secure_filename
 
 from .. import app
-from ..contract.errors import CaseloadValidationError, SelectorError
+from ..contract.errors import CaseloadValidationError, InputError, SelectorError
 from ..contract.failures import failure_line, remedies_in
 from ..contract.rules import DEFAULT_RULES, CountRule, Dimension, Rules, SpreadRule, rules_from_dict
 
@@ -558,15 +560,47 @@ def _rules_from_form(form: Any, base: Rules) -> tuple[Rules, app.SelectionParams
 
 def serve(host: str, port: int, open_browser: bool) -> None:
     """Run the app until stopped (Ctrl+C, SIGTERM or SIGHUP: the process's stop handlers raise
-    in here); the upload folder is removed on the way out."""
+    in here); the upload folder is removed on the way out.
+
+    Raises:
+        InputError: nothing can listen at that address and port (in use, or not this computer's);
+            nothing is made.
+    """
+    listening = _listen(host, port)
     workdir = Path(tempfile.mkdtemp(prefix="selector-web-"))
-    server = make_server(host, port, create_app(workdir, host), threaded=True)
-    url = f"http://{host}:{server.server_port}/"
-    print(f"selector is serving {url} (Ctrl+C stops it and removes the uploads)", flush=True)
-    if open_browser:
-        threading.Timer(0.5, webbrowser.open, args=(url,)).start()
     try:
-        server.serve_forever()
+        bound = listening.getsockname()[1]  # the port chosen when 0 was asked for
+        server = make_server(host, bound, create_app(workdir, host), threaded=True, fd=listening.fileno())
+        listening.close()  # the server holds its own copy
+        url = f"http://{host}:{bound}/"
+        print(f"selector is serving {url} (Ctrl+C stops it and removes the uploads)", flush=True)
+        if open_browser:
+            threading.Timer(0.5, webbrowser.open, args=(url,)).start()
+        try:
+            server.serve_forever()
+        finally:
+            server.server_close()
     finally:
-        server.server_close()
+        listening.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket listening at the address, bound here so that a port in use or an address that is
+    not this computer's is said in selector's words (the server library prints and exits)."""
+    try:
+        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as error:
+        raise InputError(f"{host}: no such address ({error.strerror}).", "bad_host") from None
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server library does
+    try:
+        listening.bind(address)
+        listening.listen(128)
+    except OSError as error:
+        listening.close()
+        if error.errno == errno.EADDRINUSE:
+            raise InputError(f"port {port} on {host} is in use by another program (if it is selector, its page is "
+                             f"http://{host}:{port}/).", "port_in_use") from None
+        raise InputError(f"cannot listen on {host}, port {port}: {error.strerror}.", "bad_host") from None
+    return listening
