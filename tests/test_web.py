@@ -424,6 +424,43 @@ def test_the_pages_download_verifies_with_the_files_uploaded(client, tmp_path: P
     assert done.output.startswith(f"VERIFIED: {folder}: the run was redone")
 
 
+
+def test_the_pages_download_verifies_as_the_zip_it_was_sent_as(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # The inspector is sent selector-run.zip and types `selector verify selector-run.zip`: before,
+    # "Directory 'selector-run.zip' is a file". A replacement accepted on the page is said to be
+    # redone from its own record (before: "a replacement of web page, which is not beside it").
+    # Every message names the zip (never the temporary folder), and nothing is left behind.
+    sid = upload(client).headers["Location"].rsplit("/", 1)[1]
+    post(client, f"/s/{sid}/choose", default_form(sets="1"))
+    ids = ids_in(wait_for_result(client, sid))
+    accept(client, sid, post(client, f"/s/{sid}/consent", {"child_id": ids[1], "state": "declined"})
+           .get_data(as_text=True))
+    sent = tmp_path / "selector-run.zip"
+    sent.write_bytes(client.get(f"/s/{sid}/download").data)
+    given = ["--caseload", str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv")]
+    import tempfile
+    before = set(Path(tempfile.gettempdir()).glob("selector-verify-*"))
+    done = CliRunner().invoke(main, ["verify", str(sent), *given])
+    assert done.exit_code == 0 and done.output.splitlines() == [
+        ("Note: a replacement made on the web page: redone from its own record (who was left out and the reserves "
+         "offered as recorded)."),
+        f"VERIFIED: {sent}: the run was redone from its inputs, rules and seed and every file matches (10 files)."]
+    # A chance changed in the zip is caught and named as in the zip.
+    with zipfile.ZipFile(sent) as book:
+        files = {name: book.read(name) for name in book.namelist()}
+    files["selector-run/chances.csv"] = files["selector-run/chances.csv"].replace(b"0.0", b"0.1", 1)
+    edited = tmp_path / "edited.zip"
+    with zipfile.ZipFile(edited, "w") as book:
+        for name, content in files.items():
+            book.writestr(name, content)
+    caught = CliRunner().invoke(main, ["verify", str(edited), *given])
+    assert caught.exit_code == 1 and caught.output.splitlines()[1].startswith(f"NOT VERIFIED: {edited}: ")
+    assert "chances.csv" in caught.output and "selector-verify-" not in caught.output
+    not_a_zip = CliRunner().invoke(main, ["verify", str(SAMPLE / "caseload.csv")])
+    assert not_a_zip.exit_code == 2 and not_a_zip.stderr.splitlines()[0] == (
+        f"Error: {SAMPLE / 'caseload.csv'} is a file, not a run folder or the zip of one.")
+    assert set(Path(tempfile.gettempdir()).glob("selector-verify-*")) == before
+
 FILE_RULES = """size = 6
 [[count]]
 column = "setting_type"

@@ -57,6 +57,7 @@ class ReplaceResult:
 
 
 DECLINE_REASON = "family declined or could not be reached"
+MADE_ON_THE_PAGE = "web page"  # what a replacement accepted on the web page records as the run it replaced
 WAITING = ("asked", "agreed")  # families called who have not said no: they wait to hear
 
 

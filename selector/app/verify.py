@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..contract.errors import InputError
+from ..contract.errors import InputError, SelectorError
 from ..contract.rules import rules_from_dict
 from ..contract.seeds import rules_sha256, seed_from_phrase
+from ..io.folders import unpack_run_zip
 from ..io.options import ReadOptions
 from ..io.run_record import RUN_RECORD_NAME, ConsentEvent, Replacement, RunRecord, read_run_record
 from ..io.tables import file_sha256
@@ -28,6 +29,7 @@ from ..validate import Caseload
 from .consent import write_consent
 from .loading import Sources, load
 from .replace import (
+    MADE_ON_THE_PAGE,
     check_same_inputs,
     recorded_params,
     recorded_sources,
@@ -79,10 +81,16 @@ class Verification:
 def verify_run(request: VerifyRequest) -> Verification:
     """Check a run folder against its record and against the run redone from its inputs.
 
+    `run_dir` may be the zip of a run folder (the web page's Download): it is verified as
+    unpacked into a temporary folder, removed after, and named as the zip.
+
     Raises:
         RunRecordError: run.json is missing or damaged.
-        InputError: an input is missing or differs from the one the run read.
+        InputError: an input is missing or differs from the one the run read, or a zip given
+            holds no run folder.
     """
+    if request.run_dir.is_file():  # a zipped run folder: the web page's Download, as it was sent
+        return _verify_zip(request)
     record = read_run_record(request.run_dir)
     differences = _recorded_hashes(request.run_dir, record)
     previous_dir = request.run_dir.parent / record.replaced.from_run if record.replaced is not None else None
@@ -116,7 +124,9 @@ def verify_run(request: VerifyRequest) -> Verification:
         solution = replacement_redone(record, request.run_dir, caseload)
         replaced = record.replaced
         written_with = [record.consent[:k] for k in range(len(record.consent), -1, -1)]
-        limits.append(f"a replacement of {previous_dir.name}, which is not beside it: redone from its own record "
+        limits.append("a replacement made on the web page: redone from its own record (who was left out and the "
+                      "reserves offered as recorded)" if record.replaced.from_run == MADE_ON_THE_PAGE else
+                      f"a replacement of {previous_dir.name}, which is not beside it: redone from its own record "
                       "(who was left out and the reserves offered as recorded; verifying that run checks them)")
     elif previous_dir is not None and record.replaced is not None:
         # The replacement redone from the run it replaced, as `replace` made it (with that run's
@@ -185,6 +195,28 @@ def _as_recorded(record: RunRecord, sources: Sources) -> Sources | None:
         return replace(sources, options=options, uploaded=True) if options.files else None
     return replace(sources, caseload=Path(given.caseload_path) if given.caseload_path else None,
                    contacts=Path(given.contacts_path) if given.contacts_path else None, options=options)
+
+
+def _verify_zip(request: VerifyRequest) -> Verification:
+    """A zipped run folder verified as unpacked, every message naming the zip."""
+    import zipfile  # only for this
+
+    if not zipfile.is_zipfile(request.run_dir):
+        raise InputError(f"{request.run_dir} is a file, not a run folder or the zip of one.", "not_a_run",
+                         fix="Give the folder `selector select` wrote, or the zip the web page's Download gave.")
+    with tempfile.TemporaryDirectory(prefix="selector-verify-") as into:
+        folder = unpack_run_zip(request.run_dir, Path(into))
+
+        def named(text: str) -> str:
+            return text.replace(str(folder), str(request.run_dir))
+
+        try:
+            found = verify_run(replace(request, run_dir=folder))
+        except SelectorError as error:
+            error.message = named(error.message)
+            raise
+    return replace(found, run_dir=request.run_dir, differences=tuple(named(d) for d in found.differences),
+                   limits=tuple(named(limit) for limit in found.limits))
 
 
 def _recorded_hashes(run_dir: Path, record: RunRecord) -> list[str]:

@@ -20,7 +20,15 @@ from ..solve import Solution
 from ..validate import Caseload
 from .consent import consent_state
 from .loading import Profile, Progress, Sources
-from .replace import decline, match_ids, now_utc, recorded_sources, released, replacement_event
+from .replace import (
+    MADE_ON_THE_PAGE,
+    decline,
+    match_ids,
+    now_utc,
+    recorded_sources,
+    released,
+    replacement_event,
+)
 from .verify import VerifyRequest, verify_run
 
 
@@ -191,7 +199,7 @@ def record_call(week: Week, child_id: str, state: str, note: str = "", at: str |
     return replace(week, consent=(*week.consent, event))
 
 
-def offer(week: Week, child_id: str, from_run: str = "", progress: Progress | None = None) -> Offer:
+def offer(week: Week, child_id: str, from_run: str = MADE_ON_THE_PAGE, progress: Progress | None = None) -> Offer:
     """The best child for a declined member's slot, every rule still met, leaving out every family
     that said no or could not be reached; not applied until accepted (`Offer.week`).
 

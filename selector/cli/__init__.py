@@ -324,7 +324,7 @@ def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: b
 
 
 @main.command()
-@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("run_dir", metavar="RUN_DIR", type=click.Path(path_type=Path))
 @click.option("--caseload", "caseload_file", type=existing_file, default=None, metavar="FILE",
               help="The caseload the run was made from, if it is not where run.json says (its SHA-256 must match).")
 @click.option("--contacts", "contacts_file", type=existing_file, default=None, metavar="FILE",
@@ -337,12 +337,14 @@ def verify(run_dir: Path, caseload_file: Path | None, contacts_file: Path | None
     reserves and consent record, byte for byte.
 
     Prints VERIFIED, or NOT VERIFIED and each difference; exits 0 when verified, 1 when not, 2
-    when an input is missing or differs.
+    when an input is missing or differs. RUN_DIR may also be the zip the web page's Download
+    gave, as it was sent.
 
     \b
     Example:
       selector verify runs/demo
       selector verify selector-run --caseload caseload.csv --contacts contacts.csv
+      selector verify selector-run.zip --caseload caseload.csv --contacts contacts.csv
       selector verify selector-run --list1 list1.csv --list2 list2.csv --contacts contacts.csv
     """
     result = app.verify_run(app.VerifyRequest(run_dir, caseload_file, contacts_file, moved))

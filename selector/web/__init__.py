@@ -343,7 +343,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
     def offer_page(session: Session, sid: str, child: str) -> Response:
         week = week_of(session)
         try:
-            offered = app.offer(week, child, from_run="web page")
+            offered = app.offer(week, child)
         except SelectorError as error:
             if error.exit_code == 2:
                 return message("Not in the cohort", error.message, url_for("result", sid=sid), back_text="Back",
