@@ -891,17 +891,32 @@ def test_a_cohort_anyone_could_foresee_is_said_so_on_the_page(client, tmp_path: 
     assert re.findall(r"--[a-z]", report + folder.read("selector-run/report.html").decode()) == []
 
 
-def test_a_cover_sheet_before_the_list_says_what_the_page_can_do(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    # The list on a workbook's second sheet: the page reads the first, so it says to move the list
-    # there (it has no field for a sheet), and names no command-line flag.
+def test_a_cover_sheet_before_the_list_can_be_passed_by_naming_the_sheet(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # The list on a workbook's second sheet: the page reads the first, says the workbook's sheets
+    # and to name the one to read in its own field (no command-line flag); named, it is read, and
+    # the download's record keeps the sheet, so the calls carry on from it.
     workbook = tmp_path / "caseload.xlsx"
-    frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False).head(20)
+    frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False).head(60)
     with pd.ExcelWriter(workbook) as writer:
         pd.DataFrame({"Read me first": ["Ages at 31 August.", "Extracted 1 December."]}).to_excel(
             writer, sheet_name="Notes", index=False)
         frame.to_excel(writer, sheet_name="Caseload", index=False)
     text = upload(client, caseload=workbook).get_data(as_text=True).replace("&#39;", "'")
     assert "Or, if the list is on another of the workbook's sheets (Notes, Caseload), move it to the first sheet" in text
-    assert ("This page reads a workbook's first visible sheet: put the list there and upload it again (the command "
-            "line can read another sheet).") in text
-    assert "--sheet" not in text
+    assert "Give the name of the sheet that holds the list in \u201cSheet to read\u201d, under the caseload" in text
+    assert "--sheet" not in text and 'id="sheet" name="sheet"' in client.get("/").get_data(as_text=True)
+    response = client.post("/upload", content_type="multipart/form-data", data={
+        "caseload": (io.BytesIO(workbook.read_bytes()), "caseload.xlsx"),
+        "contacts": (io.BytesIO((SAMPLE / "contacts.csv").read_bytes()), "contacts.csv"),
+        "sheet": " Caseload ", "csrf_token": client.application.config["CSRF_TOKEN"]})
+    assert response.status_code == 303
+    sid = response.headers["Location"].rsplit("/", 1)[1]
+    assert "60 rows, 60 eligible" in client.get(f"/s/{sid}").get_data(as_text=True)
+    post(client, f"/s/{sid}/choose", default_form(sets="1"))
+    ids = ids_in(wait_for_result(client, sid))
+    archive = client.get(f"/s/{sid}/download").data
+    assert json.loads(zipfile.ZipFile(io.BytesIO(archive)).read("selector-run/run.json"))["input"]["options"][
+        "sheet"] == "Caseload"
+    again = carry_on(client, archive, caseload=workbook)
+    assert again.status_code == 303, again.get_data(as_text=True)
+    assert ids_in(client.get(again.headers["Location"]).get_data(as_text=True)) == ids

@@ -185,14 +185,14 @@ def _cut_short(solution: Solution) -> bool:
             or (solution.lottery is not None and not solution.lottery.reproducible))
 
 
-def _as_recorded(record: RunRecord, sources: Sources) -> Sources | None:
+def _as_recorded(record: RunRecord, sources: Sources) -> Sources:
     """The sources as the record names them (the files may have been given from elsewhere; the
-    workbook's run sheet shows the recorded paths; uploads by the names they were uploaded under),
-    or None for an upload whose record names no file read through options."""
+    workbook's run sheet shows the recorded paths; uploads by the names they were uploaded under,
+    with the sheet read)."""
     given = record.input
     options = ReadOptions.from_record(given.annex_a or {})
     if record.input.made_from_uploads:
-        return replace(sources, options=options, uploaded=True) if options.files else None
+        return replace(sources, options=options, uploaded=True)
     return replace(sources, caseload=Path(given.caseload_path) if given.caseload_path else None,
                    contacts=Path(given.contacts_path) if given.contacts_path else None, options=options)
 

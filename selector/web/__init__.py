@@ -49,8 +49,8 @@ REMEDY_ON_PAGE = {
     "as_of": "This page takes ages on today's date.",
     "keep_column": "This page keeps no column outside the data contract: none reaches its outputs or a rule "
                    "(the command line can keep one).",
-    "sheet": "This page reads a workbook's first visible sheet: put the list there and upload it again (the "
-             "command line can read another sheet).",
+    "sheet": "Give the name of the sheet that holds the list in \u201cSheet to read\u201d, under the caseload, and "
+             "upload again.",
 }
 # The files read through options that the forms take (a SEN2 return is uploaded as the caseload,
 # and ages are taken on today's date), and of them the ones that help read the lists.
@@ -187,7 +187,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         saved = {name: _save(request.files.get(name), folder, name)
                  for name in ("caseload", "contacts", "rules", *OPTION_FILES_ON_PAGE)}
         try:
-            session = _open_session(folder, saved)
+            session = _open_session(folder, saved, request.form.get("sheet", "").strip() or None)
         except SelectorError as error:
             shutil.rmtree(folder, ignore_errors=True)
             return _upload_problem(error)
@@ -482,8 +482,8 @@ def _read_with(sources: app.Sources | None) -> list[str]:
             if (path := getattr(options, name)) is not None]
 
 
-def _open_session(folder: Path, saved: dict[str, Path | None]) -> Session:
-    sources = app.Sources(caseload=saved["caseload"], contacts=saved["contacts"], options=_options(saved),
+def _open_session(folder: Path, saved: dict[str, Path | None], sheet: str | None = None) -> Session:
+    sources = app.Sources(caseload=saved["caseload"], contacts=saved["contacts"], sheet=sheet, options=_options(saved),
                           uploaded=True)
     caseload = app.load(sources)
     rules = app.read_rules(saved["rules"], caseload=caseload) if saved["rules"] else DEFAULT_RULES
