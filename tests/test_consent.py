@@ -166,20 +166,32 @@ def test_calls_recorded_in_a_run_that_was_replaced_point_to_the_new_folder(sampl
     assert not [line for line in run("consent", newer)[1].splitlines() if line.startswith("Note:")]
 
 
+def replace_from_the_first_folder_twice(sample_run: Path, second: int) -> tuple[str, list[str], Path, Path, str]:
+    """Slot 1 replaced (week2-replace-1), then `replace` typed again on the first folder for slot
+    `second` + 1: the folder, cohort 1, both new folders and what the second replace printed."""
+    folder = str(sample_run)
+    members = json.loads((sample_run / "run.json").read_text())["cohorts"][0]["members"]
+    assert run("replace", folder, "--decline", members[0])[0] == 0
+    code, stdout, stderr = run("replace", folder, "--decline", members[second])
+    assert code == 0, stderr
+    first, then = (sample_run.parent / f"week2-replace-{n}" for n in (1, 2))
+    return folder, members, first, then, stdout
+
+
+def starts_again(folder: str, slot_1: str) -> str:
+    """How the note of a replace typed again on the first folder begins."""
+    return (f"Note: `replace` had made week2-replace-1 (declined there: {slot_1}) from {folder} before; this "
+            f"replacement starts again from {folder}, so ")
+
+
 def test_a_second_replace_from_the_same_run_warns_that_the_first_is_not_carried(sample_run_copy: Path) -> None:
     # The inspector replaced slot 1 (week2-replace-1), then typed the first folder again to replace
     # slot 2: the new run starts from week2, so slot 1's family, who said no, is back in cohort 1.
     # The run is made (it may be what was meant) and says so, with the command that goes on.
-    folder = str(sample_run_copy)
-    members = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"]
-    assert run("replace", folder, "--decline", members[0])[0] == 0
-    code, stdout, stderr = run("replace", folder, "--decline", members[1])
-    assert code == 0, stderr
-    first, second = (sample_run_copy.parent / f"week2-replace-{n}" for n in (1, 2))
-    assert stdout.splitlines()[-1] == (
-        f"Note: `replace` had made week2-replace-1 (declined there: {members[0]}) from {folder} before; this "
-        f"replacement starts again from {folder}, so {members[0]} is not declined in {second}. To go on from "
-        f"the newest instead: selector replace {first} --decline {members[1]}")
+    folder, members, first, second, stdout = replace_from_the_first_folder_twice(sample_run_copy, 1)
+    assert stdout.splitlines()[-1] == starts_again(folder, members[0]) + (
+        f"{members[0]} is not declined in {second}. To go on from the newest instead: selector replace {first} "
+        f"--decline {members[1]}")
     assert members[0] in json.loads((second / "run.json").read_text())["cohorts"][0]["members"]
     # Replacing from the newest says nothing of the kind.
     code, stdout, _ = run("replace", str(first), "--decline", members[1])
@@ -193,16 +205,10 @@ def test_the_same_replace_typed_twice_says_where_the_week_goes_on(sample_run_cop
     # decline slot 1's child again in a folder where it is no longer a member. Typing it on the
     # replacement's folder instead says the child was replaced already (exit 2), as does a late
     # answer recorded there for that child.
-    folder = str(sample_run_copy)
-    members = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"]
-    assert run("replace", folder, "--decline", members[0])[0] == 0
-    code, stdout, stderr = run("replace", folder, "--decline", members[0])
-    assert code == 0, stderr
-    first, second = (sample_run_copy.parent / f"week2-replace-{n}" for n in (1, 2))
-    assert stdout.splitlines()[-1] == (
-        f"Note: `replace` had made week2-replace-1 (declined there: {members[0]}) from {folder} before; this "
-        f"replacement starts again from {folder}, so the calls recorded in {first} are not in {second}. Every "
-        f"family declined here is declined in {first} already: carry the week on there.")
+    folder, members, first, second, stdout = replace_from_the_first_folder_twice(sample_run_copy, 0)
+    assert stdout.splitlines()[-1] == starts_again(folder, members[0]) + (
+        f"the calls recorded in {first} are not in {second}. Every family declined here is declined in {first} "
+        "already: carry the week on there.")
     now = json.loads((first / "run.json").read_text())["cohorts"][0]["members"]
     for command in (("replace", str(first), "--decline", members[0].lower()),
                     ("consent", str(first), members[0], "agreed")):
