@@ -466,3 +466,30 @@ def test_a_contact_that_reaches_nobody_is_no_contact(tmp_path: Path) -> None:
     loaded = load_caseload(inline)
     assert loaded.frame["eligible"].tolist() == [True, False]
     assert loaded.warnings.query("column == 'practitioner_email'")[["row", "value"]].values.tolist() == [[3, "unknown"]]
+
+
+def test_a_practitioner_repeated_whole_is_read_once_and_one_with_other_details_is_refused(tmp_path: Path) -> None:
+    # P1's row twice, word for word (an export joined twice): K1's contact is P1's, read once, and
+    # the repeat is a warning. P2 twice with another phone: which to call is not known, so an
+    # error on the second row naming the first, and the summary names the contacts file, where
+    # the problem is (it named the caseload before).
+    caseload = write_csv(tmp_path / "c.csv", pd.DataFrame({
+        "child_id": ["K1", "K2"], "age": 9, "primary_need": "ASD", "plan_status": "EHCP",
+        "setting_type": "MAINSTREAM", "lead_practitioner_id": ["P1", "P2"]}))
+    repeated = write_csv(tmp_path / "p.csv", pd.DataFrame({
+        "practitioner_id": ["P1", "P2", "P1"], "name": ["A Lee", "B Lee", "A Lee"],
+        "phone": ["01632 960001", "01632 960002", "01632 960001"]}))
+    loaded = load_caseload(caseload, repeated)
+    assert loaded.frame[["contact_name", "contact_phone"]].values.tolist() == [
+        ["A Lee", "01632 960001"], ["B Lee", "01632 960002"]]
+    assert loaded.warnings.query("file == 'p.csv'")[["row", "value", "problem"]].values.tolist() == [
+        [4, "P1", "the practitioner's row is repeated"]]
+    conflicting = write_csv(tmp_path / "q.csv", pd.DataFrame({
+        "practitioner_id": ["P1", "P2", "P2"], "name": ["A Lee", "B Lee", "B Lee"],
+        "phone": ["01632 960001", "01632 960002", "01632 960099"]}))
+    with pytest.raises(CaseloadValidationError) as raised:
+        load_caseload(caseload, conflicting)
+    assert raised.value.message == "q.csv: 1 problem(s) found; fix them and run again."
+    errors = raised.value.failures.query("severity == 'error'")
+    assert errors[["file", "row", "value", "problem"]].values.tolist() == [
+        ["q.csv", 4, "P2", "duplicate practitioner_id with other details (first on row 3)"]]

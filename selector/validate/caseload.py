@@ -360,9 +360,8 @@ def _raise_if_errors(failures: Failures, file: str) -> None:
     table = failures.table()
     errors = table[table["severity"] == "error"]
     if len(errors):
-        raise CaseloadValidationError(
-            f"{file}: {len(errors)} problem(s) found; fix them and run again.", table
-        )
+        where = " and ".join(dict.fromkeys(errors["file"].astype(str))) or file  # the files the errors are in
+        raise CaseloadValidationError(f"{where}: {len(errors)} problem(s) found; fix them and run again.", table)
 
 
 def _check_child_ids(failures: Failures, file: str, rows: np.ndarray, ids: pd.Series) -> None:
@@ -634,9 +633,19 @@ def _check_contacts_table(failures: Failures, contacts: RawTable) -> pd.DataFram
     failures.add("error", file, table.loc[empty, "_row"], key, "", f"{key} is empty",
                  "Give every contact row the id it belongs to.")
     if key == "practitioner_id":
-        dup = table[key].duplicated(keep="first").to_numpy() & ~empty
+        # A row repeated whole (an export joined twice) says nothing new: read once, with a warning.
+        # The same id with other details is an error: which of them to call is not known.
+        fields = [c for c in table.columns if c != "_row"]
+        repeated = table.duplicated(subset=fields, keep="first").to_numpy() & ~empty
+        first_row = table.groupby(key)["_row"].transform("first")
+        failures.add("warning", file, table.loc[repeated, "_row"], key, table.loc[repeated, key],
+                     "the practitioner's row is repeated", "Nothing to do: it is read once (remove the repeat "
+                     "to silence this).")
+        dup = table[key].duplicated(keep="first").to_numpy() & ~empty & ~repeated
         failures.add("error", file, table.loc[dup, "_row"], key, table.loc[dup, key],
-                     "duplicate practitioner_id", "List each practitioner once.")
+                     [f"duplicate practitioner_id with other details (first on row {r})"
+                      for r in first_row[dup]], "List each practitioner once, with the details to use.")
+        return table.loc[~empty & ~repeated]
     return table.loc[~empty]
 
 
