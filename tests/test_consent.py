@@ -239,11 +239,25 @@ def test_families_called_as_reserves_are_named_when_a_replacement_takes_them_off
     still = set(new["members"]) | {c for slot in new["reserves"].values() for c in slot}
     gone = [child for child in called if child not in still]
     assert gone and len(gone) < len(called)  # on the sample some stay reserves and some do not
+    assert len(gone) >= 2  # as on the sample, so that the wording for several is what is checked
+    new_folder = str(sample_run_copy.parent / "week2-replace-1")
     who = ", ".join(f"{child} (family {called[child]})" for child in gone)
-    its = "is no longer a reserve" if len(gone) == 1 else "are no longer reserves"
-    assert stdout.splitlines()[-1] == (f"Note: {who} {its}: the replacement drew every slot's reserves again. "
-                                       "Ask their practitioners to let the families know.")
-    code, stdout, _ = run("consent", str(sample_run_copy.parent / "week2-replace-1"))
+    tell = (f"Ask their practitioners to let the families know, then record each: selector consent {new_folder} "
+            "CHILD_ID to-ask")
+    assert stdout.splitlines()[-1] == (f"Note: {who} are no longer reserves: the replacement drew every slot's "
+                                       f"reserves again. {tell}")
+    code, stdout, _ = run("consent", new_folder)
     assert code == 0 and stdout.splitlines()[-1] == (
-        f"Note: {who} {its}: a replacement drew every slot's reserves again. "
-        "Ask their practitioners to let the families know.")
+        f"Note: {who} are no longer reserves: a replacement drew every slot's reserves again. {tell}")
+    # Told, each goes back to "to ask" and leaves the note; the last is named alone, then none.
+    *told, last = gone
+    for child in told:
+        code, stdout, _ = run("consent", new_folder, child, "to-ask", "--note", "told")
+        assert code == 0 and stdout.splitlines()[0] == f"{child} (no longer a reserve): to ask (told)."
+    code, stdout, _ = run("consent", new_folder)
+    assert stdout.splitlines()[-1] == (
+        f"Note: {last} (family {called[last]}) is no longer a reserve: a replacement drew every slot's "
+        f"reserves again. Ask the practitioner to let the family know, then record it: selector consent "
+        f"{new_folder} {last} to-ask")
+    assert run("consent", new_folder, last, "to-ask")[0] == 0
+    assert "Note:" not in run("consent", new_folder)[1]

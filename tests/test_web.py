@@ -181,6 +181,16 @@ def test_families_called_as_reserves_are_listed_to_tell_when_a_replacement_takes
     assert re.findall(r"<strong>(\S+)</strong>", listed) == gone and listed.count("@northshire.example") == len(gone)
     undone = client.get(undo(client, sid, after).headers["Location"]).get_data(as_text=True)
     assert "Families to tell" not in undone
+    # Accepted again, each family told ("Told the family") leaves the list; the last empties it.
+    offer = post(client, f"/s/{sid}/offer", {"child_id": ids[0]}).get_data(as_text=True)
+    after = client.get(accept(client, sid, offer).headers["Location"]).get_data(as_text=True)
+    for child in gone:
+        assert f"Told the family<span class=\"govuk-visually-hidden\"> of {child}</span>" in after
+        after = client.get(post(client, f"/s/{sid}/consent", {"child_id": child, "state": "to ask",
+                                                             "note": "told: no longer a reserve"})
+                           .headers["Location"]).get_data(as_text=True)
+        assert f"{child}: to ask." in after
+    assert "Families to tell" not in after
 
 
 def test_choosing_again_after_calls_were_recorded_asks_first_and_keeps_them_until_then(client) -> None:  # type: ignore[no-untyped-def]

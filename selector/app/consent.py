@@ -14,7 +14,14 @@ from ..io.folders import output_lock, write_file
 from ..io.run_record import CONSENT_STATES, ConsentEvent, RunRecord, read_run_record
 from ..io.tables import frame_to_csv_bytes
 from ..report.xlsx import with_consent
-from .replace import match_ids, not_replaced_already, now_utc, released, replacements_made
+from .replace import (
+    NO_LONGER_A_RESERVE,
+    match_ids,
+    not_replaced_already,
+    now_utc,
+    released,
+    replacements_made,
+)
 
 # Seconds a consent call waits for another writing the same run folder (two people recording
 # calls at the same moment): writing one takes well under a second.
@@ -101,7 +108,8 @@ def record_consent(request: ConsentRequest) -> ConsentResult:
     with output_lock(request.run_dir, wait=CONSENT_WAIT):
         record = read_run_record(request.run_dir)
         first = record.cohorts[0]
-        roles = _roles(record)
+        # A family a replacement took off the reserves can be recorded too (told, then "to ask").
+        roles = _roles(record) | {child: NO_LONGER_A_RESERVE for child, _ in _released(record)}
         not_replaced_already((request.child_id,), record, request.run_dir)
         (child,) = match_ids((request.child_id,), first.members, str(request.run_dir),
                               reserves=tuple(c for c in roles if c not in first.members))
@@ -128,11 +136,15 @@ def consent_status(run_dir: Path) -> ConsentStatus:
     offered = tuple((slot, member, _offered(record, member)) for slot, member, state in states if state in SAID_NO)
     reserves = tuple((child, role, event.state) for child, role in roles.items()
                      if not role.startswith("cohort 1") and (event := record.consent_state(child)) is not None)
-    first = record.cohorts[0]
     return ConsentStatus(states, offered, reserves, len(record.consent),
-                         record.consent[-1].at if record.consent else None, replaced_by(run_dir),
-                         released(record.consent, first.members, first.reserves,
-                                  record.replaced.all_declined if record.replaced else ()))
+                         record.consent[-1].at if record.consent else None, replaced_by(run_dir), _released(record))
+
+
+def _released(record: RunRecord) -> tuple[tuple[str, str], ...]:
+    """The families called as reserves that a replacement took off the reserves (`released`)."""
+    first = record.cohorts[0]
+    return released(record.consent, first.members, first.reserves,
+                    record.replaced.all_declined if record.replaced else ())
 
 
 

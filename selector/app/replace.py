@@ -59,6 +59,7 @@ class ReplaceResult:
 DECLINE_REASON = "family declined or could not be reached"
 MADE_ON_THE_PAGE = "web page"  # what a replacement accepted on the web page records as the run it replaced
 WAITING = ("asked", "agreed")  # families called who have not said no: they wait to hear
+NO_LONGER_A_RESERVE = "no longer a reserve"  # the role of such a family's child after a replacement
 
 
 def released(consent: Sequence[ConsentEvent], members: Sequence[str], reserves: Mapping[str, Sequence[str]],

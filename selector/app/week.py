@@ -22,6 +22,7 @@ from .consent import consent_state
 from .loading import Profile, Progress, Sources
 from .replace import (
     MADE_ON_THE_PAGE,
+    NO_LONGER_A_RESERVE,
     decline,
     match_ids,
     now_utc,
@@ -161,7 +162,7 @@ def released_calls(week: Week) -> list[Call]:
     gone = released(week.consent, first.members, week.solution.reserves,
                     week.replaced.all_declined if week.replaced else ())
     rows = _rows(week, [child for child, _ in gone])
-    return [_call(rows, child, number, "no longer a reserve", 0, False, state,
+    return [_call(rows, child, number, NO_LONGER_A_RESERVE, 0, False, state,
                   "a replacement drew every slot's reserves again", ())
             for number, (child, state) in enumerate(gone, start=1)]
 
@@ -188,12 +189,13 @@ CASE_WORDS = (("age band", "age_band"), ("need", "primary_need"), ("plan", "plan
 
 
 def record_call(week: Week, child_id: str, state: str, note: str = "", at: str | None = None) -> Week:
-    """A family's answer (or an attempt to reach them), for a child of cohort 1 or a reserve.
+    """A family's answer (or an attempt to reach them), for a child of cohort 1 or a reserve (or
+    a family a replacement took off the reserves: told, they go back to "to ask").
 
     Raises:
         InputError: an unknown state, or a child who is neither in cohort 1 nor a reserve.
     """
-    known = tuple(child for child, _, _ in call_order(week.solution))
+    known = tuple(child for child, _, _ in call_order(week.solution)) + tuple(c.child_id for c in released_calls(week))
     (child,) = match_ids((child_id,), week.solution.cohorts[0].members, reserves=known)
     event = ConsentEvent(child, consent_state(state), at or now_utc(), note.strip())
     return replace(week, consent=(*week.consent, event))
