@@ -152,3 +152,21 @@ def test_the_lottery_section_says_how_each_alternative_was_chosen() -> None:
     assert _alternatives_sentence(lottery(0), 5, 3) == (
         f"The ranked cohorts 2 onwards were not drawn: each is the best cohort {rule}, found by search.")
     assert _alternatives_sentence(lottery(0), 1, 3) == "No other cohort was asked for."
+
+
+def test_a_practitioner_with_no_role_or_organisation_is_named_alone(tmp_path: Path) -> None:
+    # Contacts with a name and an e-mail only (role and organisation are optional): the cohort's
+    # table said "Name 4 (, )"; now the name alone, and the parts given when some are.
+    rows = [("K1", 3, "ASD", "EHCP", "EARLY_YEARS"), ("K2", 7, "MLD", "EHCP", "MAINSTREAM"),
+            ("K3", 12, "SEMH", "SEN_SUPPORT", "MAINSTREAM"), ("K4", 17, "SLCN", "SEN_SUPPORT", "AP"),
+            ("K5", 21, "PD", "SEN_SUPPORT", "FE"), ("K6", 9, "HI", "ASSESSMENT", "MAINSTREAM")]
+    (tmp_path / "c.csv").write_text("child_id,age,primary_need,plan_status,setting_type,lead_practitioner_id\n" + "".join(
+        f"{c},{a},{n},{p},{s},P{i}\n" for i, (c, a, n, p, s) in enumerate(rows, start=1)))
+    (tmp_path / "k.csv").write_text("practitioner_id,name,role,organisation,email\n" + "".join(
+        f"P{i},Name {i},{'SENCO' if i == 1 else ''},,p{i}@x.example\n" for i in range(1, 7)))
+    result = CliRunner().invoke(main, ["select", str(tmp_path / "c.csv"), "--contacts", str(tmp_path / "k.csv"),
+                                       "--out", str(tmp_path / "run"), "--seed", "0", "--sets", "1"])
+    assert result.exit_code == 0, result.output
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert "| Name 1 (SENCO) |" in report and "| Name 2 |" in report and "(, )" not in report
+    assert "(, )" not in (tmp_path / "run" / "report.html").read_text()

@@ -79,6 +79,16 @@ CONTACTS_COLUMNS = ["call", "for", "slot", "child_id", *CASE_COLUMNS, "lead", *C
                     "consent"]
 
 
+def _practitioner(member: pd.Series) -> str:
+    """The practitioner as the cohort's table names them: "Ella Evans (SEND case officer, Northshire
+    Council)", the parts a contacts file leaves empty left out."""
+    if not member["contact_name"]:
+        return "no contact"
+    about = ", ".join(str(part) for part in (member.get("contact_role", ""), member.get("contact_organisation", ""))
+                      if part)
+    return f"{member['contact_name']} ({about})" if about else str(member["contact_name"])
+
+
 def call_order(solution: Solution) -> list[tuple[str, str, int]]:
     """Whom to ask, in order: cohort 1's families (slot order), then the reserves, first choices
     of every slot before second choices. Each child once: (child_id, who they are, slot).
@@ -321,8 +331,7 @@ def _cohort_section(caseload: pd.DataFrame, solution: Solution, why: dict[str, s
                             *(in_words(c, m.get(c, "")) for c in ("primary_need", "plan_status", "setting_type",
                                                                   "social_care")),
                             str(m.get("services", "")).replace(";", ", "), str(m.get("locality", "")),
-                            f"{m['contact_name']} ({m['contact_role']}, {m['contact_organisation']})"
-                            if m["contact_name"] else "no contact", why[child]])
+                            _practitioner(m), why[child]])
     if first.status == "OPTIMAL":
         title = f"Cohort 1: score {first.score}, the highest any cohort can reach under these rules (proved)"
     else:
