@@ -242,13 +242,13 @@ def test_families_called_as_reserves_are_named_when_a_replacement_takes_them_off
     assert len(gone) >= 2  # as on the sample, so that the wording for several is what is checked
     new_folder = str(sample_run_copy.parent / "week2-replace-1")
     who = ", ".join(f"{child} (family {called[child]})" for child in gone)
-    tell = (f"Ask their practitioners to let the families know, then record each: selector consent {new_folder} "
-            "CHILD_ID to-ask")
+    tell = (f"to let the families know, then record each: selector consent {new_folder} CHILD_ID to-ask")
     assert stdout.splitlines()[-1] == (f"Note: {who} are no longer reserves: the replacement drew every slot's "
-                                       f"reserves again. {tell}")
+                                       f"reserves again. Ask their practitioners (in {folder}/contacts.csv) {tell}")
     code, stdout, _ = run("consent", new_folder)
     assert code == 0 and stdout.splitlines()[-1] == (
-        f"Note: {who} are no longer reserves: a replacement drew every slot's reserves again. {tell}")
+        f"Note: {who} are no longer reserves: a replacement drew every slot's reserves again. Ask their "
+        f"practitioners {tell}")
     # Told, each goes back to "to ask" and leaves the note; the last is named alone, then none.
     *told, last = gone
     for child in told:

@@ -305,7 +305,7 @@ def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: b
     click.echo(f"Replaced {', '.join(result.declined)} with {', '.join(result.newcomers)}; "
                "the other members kept their slots.")
     echo_result(result.solution, result.caseload, result.out)
-    _released_line(result.released, "the replacement", result.out)
+    _released_line(result.released, "the replacement", result.out, run_dir)
     if result.earlier:
         # Replacing from a run already replaced starts again from it: what was declined in the
         # newer folder and not here is not declined here, and a family that said no could be
@@ -411,16 +411,19 @@ def _newer_runs(run_dir: Path, replaced_by: tuple[str, ...]) -> None:
         click.echo(f"Note: `replace` made {where} from this run: record the calls {there}.")
 
 
-def _released_line(released: tuple[tuple[str, str], ...], by: str, run_dir: Path) -> None:
+def _released_line(released: tuple[tuple[str, str], ...], by: str, run_dir: Path, listed_in: Path | None = None
+                   ) -> None:
     """Families called as reserves whose child a replacement took off the reserves: they wait to
-    hear until someone tells them; recorded as "to ask" once told, they leave this note."""
+    hear until someone tells them; recorded as "to ask" once told, they leave this note.
+    `listed_in`: the run folder whose contacts.csv still lists their practitioners."""
     if released:
         who = ", ".join(f"{child} (family {state})" for child, state in released)
         one = len(released) == 1
         its = "is no longer a reserve" if one else "are no longer reserves"
-        tell = ("Ask the practitioner to let the family know, then record it: selector consent "
+        where = f" (in {listed_in / 'contacts.csv'})" if listed_in is not None else ""
+        tell = (f"Ask the practitioner{where} to let the family know, then record it: selector consent "
                 f"{run_dir} {released[0][0]} to-ask" if one else
-                "Ask their practitioners to let the families know, then record each: selector consent "
+                f"Ask their practitioners{where} to let the families know, then record each: selector consent "
                 f"{run_dir} CHILD_ID to-ask")
         click.echo(f"Note: {who} {its}: {by} drew every slot's reserves again. {tell}")
 
