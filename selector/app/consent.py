@@ -147,7 +147,6 @@ def _released(record: RunRecord) -> tuple[tuple[str, str], ...]:
                     record.replaced.all_declined if record.replaced else ())
 
 
-
 def replaced_by(run_dir: Path) -> tuple[str, ...]:
     """The run folders beside this one that `replace` made from it, by name: after one was
     made, the week goes on there."""

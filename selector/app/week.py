@@ -158,13 +158,17 @@ def calls(week: Week) -> list[Call]:
 def released_calls(week: Week) -> list[Call]:
     """Families called as reserves whom a replacement took off the reserves (`released`): whom
     to tell, with the practitioner who knows the child."""
-    first = week.solution.cohorts[0]
-    gone = released(week.consent, first.members, week.solution.reserves,
-                    week.replaced.all_declined if week.replaced else ())
+    gone = _released(week)
     rows = _rows(week, [child for child, _ in gone])
     return [_call(rows, child, number, NO_LONGER_A_RESERVE, 0, False, state,
                   "a replacement drew every slot's reserves again", ())
             for number, (child, state) in enumerate(gone, start=1)]
+
+
+def _released(week: Week) -> tuple[tuple[str, str], ...]:
+    first = week.solution.cohorts[0]
+    return released(week.consent, first.members, week.solution.reserves,
+                    week.replaced.all_declined if week.replaced else ())
 
 
 def _rows(week: Week, children: list[str]) -> pd.DataFrame:
@@ -195,7 +199,7 @@ def record_call(week: Week, child_id: str, state: str, note: str = "", at: str |
     Raises:
         InputError: an unknown state, or a child who is neither in cohort 1 nor a reserve.
     """
-    known = tuple(child for child, _, _ in call_order(week.solution)) + tuple(c.child_id for c in released_calls(week))
+    known = tuple(child for child, _, _ in call_order(week.solution)) + tuple(child for child, _ in _released(week))
     (child,) = match_ids((child_id,), week.solution.cohorts[0].members, reserves=known)
     event = ConsentEvent(child, consent_state(state), at or now_utc(), note.strip())
     return replace(week, consent=(*week.consent, event))

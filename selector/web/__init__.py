@@ -257,7 +257,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         frame = session.caseload.frame
         warnings = [failure_line(r) for _, r in session.caseload.warnings.iterrows()]
         remedies = [REMEDY_ON_PAGE[r] for r in remedies_in(session.caseload.warnings["fix"].head(WARNINGS_SHOWN))]
-        in_words = app.rules_in_words(profile)
+        rules_said = app.rules_in_words(profile)
         counts = [(app.dimension_name(d.column), [(app.in_words(d.column, v), n)
                                                   for v, n in profile.counts[d.column].items()])
                   for d in rules.dimensions]
@@ -265,7 +265,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
                     sid=sid, source_name=session.caseload.source, read_with=_read_with(session.sources),
                     rows=len(frame), eligible=int(frame["eligible"].sum()),
                     warnings=warnings[:WARNINGS_SHOWN], more=max(0, len(warnings) - WARNINGS_SHOWN), counts=counts,
-                    remedies=remedies, rules=in_words, cannot=[words for words, _, can_meet in in_words if not can_meet],
+                    remedies=remedies, rules=rules_said,
+                    cannot=[words for words, _, can_meet in rules_said if not can_meet],
                     form=_form_defaults(rules, params), recorded=_recorded(session), leave_error=leave_error,
                     error_title=leave_error)
 
