@@ -261,3 +261,17 @@ def test_families_called_as_reserves_are_named_when_a_replacement_takes_them_off
         f"{new_folder} {last} to-ask")
     assert run("consent", new_folder, last, "to-ask")[0] == 0
     assert "Note:" not in run("consent", new_folder)[1]
+
+
+def test_a_zipped_run_folder_is_asked_to_be_unzipped(sample_run_copy: Path, tmp_path: Path) -> None:
+    # The page's Download is a zip; consent and replace record into a folder, so they say to
+    # unzip it (before: "Invalid value for 'RUN_DIR': Directory ... is a file").
+    import shutil
+
+    zipped = Path(shutil.make_archive(str(tmp_path / "selector-run"), "zip", sample_run_copy))
+    for command in (("consent", str(zipped)), ("consent", str(zipped), "C1", "agreed"),
+                    ("replace", str(zipped), "--decline", "C1")):
+        code, _, stderr = run(*command)
+        assert code == 2 and stderr.splitlines()[0] == (
+            f"Error: {zipped} is a file: give the run folder (a zip, such as the web page's Download, unzipped "
+            "first).")

@@ -270,7 +270,7 @@ def audit(sources: app.Sources, out: Path, rules_file: Path | None, draws: int, 
 
 
 @main.command()
-@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--decline", "declined", multiple=True, required=True, metavar="CHILD_ID",
               help="A cohort 1 member whose family declined or cannot be reached (repeatable).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
@@ -365,7 +365,7 @@ def verify(run_dir: Path, caseload_file: Path | None, contacts_file: Path | None
 
 
 @main.command()
-@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("run_dir", type=click.Path(path_type=Path))
 @click.argument("child_id", required=False)
 @click.argument("state", required=False)
 @click.option("--note", default="", metavar="TEXT", help="A short note kept with the change (no names).")

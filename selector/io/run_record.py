@@ -241,6 +241,10 @@ def read_run_record(run_dir: Path) -> RunRecord:
             (every problem named).
     """
     path = Path(run_dir) / RUN_RECORD_NAME
+    if Path(run_dir).is_file():
+        # The web page's Download, as it was sent: the calls are recorded in a folder, not a zip.
+        raise RunRecordError(f"{run_dir} is a file: give the run folder (a zip, such as the web page's Download, "
+                             "unzipped first).", "not_a_run", where=str(run_dir))
     if not path.is_file():
         raise RunRecordError(f"{run_dir}: no {RUN_RECORD_NAME} here; give a folder written by `selector select`.",
                              "not_a_run", where=str(run_dir))
