@@ -162,6 +162,16 @@ def test_an_inspectors_week_in_the_browser(page: Any, tmp_path: Path) -> None:
         page.get_by_role("link", name="Download the run folder").click()
     zip_path = tmp_path / "run.zip"
     caught.value.save_as(zip_path)
+    # Back to the rules with calls recorded: the warning, then choosing again without the box.
+    page.get_by_role("link", name="Back to the rules (choosing again starts the calls afresh)").click()
+    page.get_by_text("calls and changes are recorded for the cohort already chosen").wait_for()
+    no_axe_violations(page, "rules, with calls recorded")
+    page.get_by_role("button", name="Choose a new cohort").click()
+    page.get_by_text("There is a problem").wait_for()
+    no_axe_violations(page, "rules, choosing again without the box ticked")
+    page.get_by_role("link", name="Back to the calls", exact=True).click()
+    page.get_by_role("heading", name="Consent calls").wait_for()
+    assert cohort_ids(page) == [*ids[:2], newcomer, *ids[3:]]  # the calls untouched
     page.goto(page.url.rsplit("/s/", 1)[0] + "/s/gone/result")
     no_axe_violations(page, "not found")
 
