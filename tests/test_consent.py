@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tests.conftest import run
+from tests.conftest import SAMPLE_ARGS, run
 
 
 def consent_column(folder: Path) -> dict[str, str]:
@@ -275,3 +275,21 @@ def test_a_zipped_run_folder_is_asked_to_be_unzipped(sample_run_copy: Path, tmp_
         assert code == 2 and stderr.splitlines()[0] == (
             f"Error: {zipped} is a file: give the run folder (a zip, such as the web page's Download, unzipped "
             "first).")
+
+
+def test_a_forced_run_into_a_folder_holding_the_weeks_calls_is_refused(sample_run_copy: Path) -> None:
+    # `select --force` into the run folder where two days of calls are recorded erased them (and,
+    # with no seed, drew other children); now refused, exit 2, and the folder is as it was. A run
+    # folder with no call recorded is still replaced with --force.
+    folder = str(sample_run_copy)
+    members = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"]
+    assert run("consent", folder, members[0], "agreed")[0] == 0
+    before = {p.name: p.read_bytes() for p in sample_run_copy.iterdir()}
+    code, _, stderr = run("select", *SAMPLE_ARGS, "--out", folder, "--force", "--sets", "1")
+    assert code == 2 and stderr.splitlines() == [
+        (f"Error: {folder}: holds the consent calls and changes recorded for its run (1), which replacing it would "
+        "erase."), "Choose a new --out (the calls stay where they are)."]
+    assert {p.name: p.read_bytes() for p in sample_run_copy.iterdir()} == before
+    fresh = sample_run_copy.parent / "fresh"
+    assert run("select", *SAMPLE_ARGS, "--out", str(fresh), "--sets", "1", "--seed", "1")[0] == 0
+    assert run("select", *SAMPLE_ARGS, "--out", str(fresh), "--sets", "1", "--seed", "2", "--force")[0] == 0

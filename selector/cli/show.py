@@ -40,6 +40,7 @@ FLAG_HINTS = {
     "out_not_empty": "Choose a new --out, or add --force to replace it.",
     "out_not_a_run": "Choose a new --out.",
     "out_busy": "Wait for it to finish, or choose another --out.",
+    "out_has_calls": "Choose a new --out (the calls stay where they are).",
     "port_in_use": "Start it with another --port, or --port 0 for any free one.",
     "bad_host": "Give --host an address of this computer, or leave it out (127.0.0.1, this computer only).",
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import shutil
 import tempfile
@@ -82,6 +83,23 @@ def check_output_folder(folder: Path, force: bool, inputs: Iterable[Path | None]
         raise InputError(
             f"{folder}: is not a run folder written by selector, so it is never replaced (that would delete "
             "what it holds).", "out_not_a_run", fix="Choose a new output folder.")
+    calls = calls_recorded(folder)
+    if calls:
+        # The week's record of calls lives only here: never lost to a forced re-run into the folder.
+        raise InputError(
+            f"{folder}: holds the consent calls and changes recorded for its run ({calls}), which replacing it "
+            "would erase.", "out_has_calls", fix="Choose a new output folder (the calls stay where they are).")
+
+
+def calls_recorded(folder: Path) -> int:
+    """How many consent calls and replacements a run folder's record holds (0 when it is not a
+    run folder or its record cannot be read)."""
+    with contextlib.suppress(OSError, UnicodeDecodeError, ValueError):
+        record = json.loads((folder / RUN_RECORD).read_text(encoding="utf-8"))
+        if isinstance(record, dict):
+            return sum(len(record.get(part) or ()) for part in ("consent", "replacements")
+                       if isinstance(record.get(part) or (), list))
+    return 0
 
 
 # How often a wait for another run's lock looks again (seconds).
