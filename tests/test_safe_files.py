@@ -17,6 +17,7 @@ import pytest
 from filelock import FileLock
 
 from selector.app import consent
+from selector.contract.errors import InputError
 from selector.io import folders
 from selector.io.folders import output_lock
 from selector.io.sample import generate
@@ -300,3 +301,21 @@ def test_an_area_finishing_after_its_batch_was_stopped_leaves_nothing(tmp_path: 
     # A folder of the user's that does not exist yet is made as before.
     folders.write_folder(tmp_path / "runs" / "national.staging" / "north", {"cohorts.csv": b"x\n"}, force=False)
     assert (tmp_path / "runs" / "national.staging" / "north" / "cohorts.csv").exists()
+
+
+def test_force_never_replaces_a_batch_whose_area_folder_holds_calls(tmp_path: Path) -> None:
+    # A national batch, then an inspector records a call in one area's folder: `batch --force`
+    # into the batch folder would erase it. An area folder with no call is no reason to refuse.
+    batch = tmp_path / "national"
+    (batch / "North").mkdir(parents=True)
+    (batch / "South").mkdir()
+    (batch / "summary.csv").write_text(folders.BATCH_SUMMARY_HEADER + "rows\n")
+    (batch / "North" / "run.json").write_text(json.dumps({"consent": [], "replacements": []}))
+    (batch / "South" / "run.json").write_text(json.dumps({"consent": [], "replacements": []}))
+    folders.check_output_folder(batch, force=True)  # nothing recorded: replaced as before
+    (batch / "South" / "run.json").write_text(json.dumps({"consent": [{"child_id": "C1", "state": "agreed"}]}))
+    with pytest.raises(InputError) as refused:
+        folders.check_output_folder(batch, force=True)
+    assert refused.value.code == "out_has_calls" and refused.value.message == (
+        f"{batch}: holds the consent calls and changes recorded for runs in its folders (1), which replacing it "
+        "would erase.")

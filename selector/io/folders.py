@@ -83,12 +83,16 @@ def check_output_folder(folder: Path, force: bool, inputs: Iterable[Path | None]
         raise InputError(
             f"{folder}: is not a run folder written by selector, so it is never replaced (that would delete "
             "what it holds).", "out_not_a_run", fix="Choose a new output folder.")
+    # The week's record of calls lives only in its run folder (or a batch's area folder): never
+    # lost to a forced re-run into it.
     calls = calls_recorded(folder)
-    if calls:
-        # The week's record of calls lives only here: never lost to a forced re-run into the folder.
+    in_areas = sum(calls_recorded(area) for area in folder.iterdir() if area.is_dir())
+    if calls or in_areas:
+        whose = "its run" if calls else "runs in its folders"
         raise InputError(
-            f"{folder}: holds the consent calls and changes recorded for its run ({calls}), which replacing it "
-            "would erase.", "out_has_calls", fix="Choose a new output folder (the calls stay where they are).")
+            f"{folder}: holds the consent calls and changes recorded for {whose} ({calls or in_areas}), which "
+            "replacing it would erase.", "out_has_calls",
+            fix="Choose a new output folder (the calls stay where they are).")
 
 
 def calls_recorded(folder: Path) -> int:
