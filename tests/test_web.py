@@ -258,6 +258,24 @@ def test_undo_on_a_page_from_before_the_latest_change_takes_nothing_back(client)
     undone = client.get(undo(client, sid, current).headers["Location"]).get_data(as_text=True)
     assert f"Undone: {ids[1]}: asked." in undone
 
+
+def test_calls_in_no_download_yet_are_counted_until_downloaded(client) -> None:  # type: ignore[no-untyped-def]
+    # The page keeps nothing once it stops: calls recorded since the last download are counted
+    # next to the Download button, and the count goes when they are downloaded.
+    sid = upload(client).headers["Location"].rsplit("/", 1)[1]
+    post(client, f"/s/{sid}/choose", default_form(sets="1"))
+    ids = ids_in(wait_for_result(client, sid))
+    assert "in no download yet" not in client.get(f"/s/{sid}/result").get_data(as_text=True)
+    for child in ids[:2]:
+        post(client, f"/s/{sid}/consent", {"child_id": child, "state": "asked"})
+    page = client.get(f"/s/{sid}/result").get_data(as_text=True)
+    assert ("2 calls and changes are in no download yet. This page keeps nothing once it stops or the computer "
+            "restarts: download the run folder to keep them.") in page
+    client.get(f"/s/{sid}/download")
+    assert "in no download yet" not in client.get(f"/s/{sid}/result").get_data(as_text=True)
+    post(client, f"/s/{sid}/consent", {"child_id": ids[0], "state": "agreed"})
+    assert "1 call or change is in no download yet." in client.get(f"/s/{sid}/result").get_data(as_text=True)
+
 def test_nothing_uploaded(client) -> None:  # type: ignore[no-untyped-def]
     response = upload(client, caseload=None, contacts=None)
     assert response.status_code == 400

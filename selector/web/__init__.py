@@ -100,6 +100,7 @@ class Session:
     undo: list[tuple[app.Week, str]] = field(default_factory=list)  # earlier weeks and what changed them
     last_change: str = ""
     pending: app.Offer | None = None  # a replacement offered, not yet accepted
+    downloaded: int = 0  # how many calls and changes the latest download held (the page keeps nothing)
 
 
 def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
@@ -315,6 +316,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         week = week_of(session)
         solution = week.solution
         everyone = app.calls(week)
+        history = app.history(week)
         return page("result.html", title="Consent calls", step=4, wide=True, sid=sid, solution=solution,
                     score_text=app.score_sentence(solution), cohort=[c for c in everyone if c.in_cohort],
                     seed_text=app.seed_sentence(solution.params.seed, solution.params.seed_source,
@@ -324,7 +326,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
                     reserves=[c for c in everyone if not c.in_cohort], calls=everyone,
                     released=app.released_calls(week),
                     last_change=session.last_change, can_undo=bool(session.undo), changes=len(session.undo),
-                    history=app.history(week))
+                    history=history, not_downloaded=max(0, len(history) - session.downloaded))
 
     @web.post("/s/<sid>/consent")
     def consent(sid: str) -> Response:
@@ -399,7 +401,10 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
 
     @web.get("/s/<sid>/download")
     def download(sid: str) -> Response:
-        archive = app.week_zip(week_of(get(sid)))
+        session = get(sid)
+        week = week_of(session)
+        archive = app.week_zip(week)
+        session.downloaded = len(app.history(week))
         return send_file(io.BytesIO(archive), mimetype="application/zip", as_attachment=True,
                          download_name="selector-run.zip")
 
@@ -430,6 +435,7 @@ def _carry_on_job(job: Carrying, saved: dict[str, Path | None]) -> None:
                             only_given=True)  # never a file at a path the uploaded run.json names
         solution = week.solution
         job.session = Session(job.folder, week.caseload, week.sources, solution.rules, solution.params, week=week,
+                              downloaded=len(app.history(week)),  # all of it came from the download
                               last_change=f"Carried on from {run.name}: the run was redone from its files and "
                                           "matches it; every call recorded so far is below.")
     except SelectorError as error:
