@@ -293,3 +293,18 @@ def test_a_forced_run_into_a_folder_holding_the_weeks_calls_is_refused(sample_ru
     fresh = sample_run_copy.parent / "fresh"
     assert run("select", *SAMPLE_ARGS, "--out", str(fresh), "--sets", "1", "--seed", "1")[0] == 0
     assert run("select", *SAMPLE_ARGS, "--out", str(fresh), "--sets", "1", "--seed", "2", "--force")[0] == 0
+
+
+def test_replacing_a_member_whose_family_agreed_says_so(sample_run_copy: Path) -> None:
+    # `replace --decline` is for a family that said no; a family the record has as agreed is most
+    # likely a slip of the id. The replacement is made (the earlier folder is kept) and says so.
+    folder = str(sample_run_copy)
+    members = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"]
+    assert run("consent", folder, members[1], "agreed")[0] == 0
+    code, stdout, stderr = run("replace", folder, "--decline", members[1])
+    assert code == 0, stderr
+    assert (f"Note: the latest call {folder} records for the family of {members[1]} is that they agreed; the "
+            f"replacement was made as asked. If the id was a slip, {folder} is unchanged: go on there.") in stdout
+    assert run("consent", folder, members[2], "declined")[0] == 0
+    assert "is that they agreed" not in run("replace", folder, "--decline", members[2], "--out",
+                                            str(sample_run_copy.parent / "other"))[1]

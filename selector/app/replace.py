@@ -54,6 +54,7 @@ class ReplaceResult:
     newcomers: tuple[str, ...]
     earlier: tuple[tuple[str, tuple[str, ...]], ...] = ()  # replacements made from the same run before
     released: tuple[tuple[str, str], ...] = ()  # families called who are no longer needed (see `released`)
+    agreed: tuple[str, ...] = ()  # children declined here whose family the record has as agreed
 
 
 DECLINE_REASON = "family declined or could not be reached"
@@ -196,9 +197,10 @@ def _replace(request: ReplaceRequest, record: RunRecord, declined: tuple[str, ..
               (request.run_dir / "run.json",), consent=record.consent,  # the whole history goes on
               replacements=(*record.replacements, event))
     first = solution.cohorts[0]
+    agreed = tuple(c for c in replacement.declined if (e := record.consent_state(c)) is not None and e.state == "agreed")
     return ReplaceResult(caseload, solution, out, replacement.declined, newcomers,
                          released=released(record.consent, first.members, solution.reserves,
-                                           replacement.all_declined))
+                                           replacement.all_declined), agreed=agreed)
 
 
 def replacement_of(record: RunRecord, run_dir: Path, caseload: Caseload, declined: tuple[str, ...]

@@ -305,6 +305,11 @@ def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: b
     click.echo(f"Replaced {', '.join(result.declined)} with {', '.join(result.newcomers)}; "
                "the other members kept their slots.")
     echo_result(result.solution, result.caseload, result.out)
+    if result.agreed:
+        # Replacing a family that said yes is most likely a slip of the id: say so (nothing is lost).
+        families = ", ".join(result.agreed)
+        click.echo(f"Note: the latest call {run_dir} records for the family of {families} is that they agreed; the "
+                   f"replacement was made as asked. If the id was a slip, {run_dir} is unchanged: go on there.")
     _released_line(result.released, "the replacement", result.out, run_dir)
     if result.earlier:
         # Replacing from a run already replaced starts again from it: what was declined in the
