@@ -258,8 +258,8 @@ def test_bad_rules_file_exit_2_naming_the_key(tmp_path: Path) -> None:
     assert err.strip().splitlines() == [
         "Error: r.toml: 2 problems in the rules:",  # in the order of the file's lines
         "  - line 6, [[count]] 2: needs 'min' and/or 'max'",
-        ("  - line 9, [[count]] 2, minimum: unknown key 'minimum'; the keys here are column, max, min, name, "
-        "priority, value, values"),
+        ("  - line 9, [[count]] 2, minimum: unknown key 'minimum' (did you mean 'min'?); the keys here are column, "
+         "max, min, name, priority, value, values"),
         "Correct the rules file at the lines named.",
     ]
     rules.write_text('[[count]]\ncolumn = "plan_status"\nvalue = "EHCP"\nmin = 4\n'

@@ -312,7 +312,9 @@ def _only_keys(problems: _Problems, table: Any, allowed: set[str], path: Path_) 
         problems.add(path, "must be a table of keys")
         return False
     for key in sorted(set(table) - allowed):
-        problems.add((*path, key), f"unknown key {key!r}; the keys here are {', '.join(sorted(allowed))}")
+        near = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+        guess = f" (did you mean {near[0]!r}?)" if near else ""
+        problems.add((*path, key), f"unknown key {key!r}{guess}; the keys here are {', '.join(sorted(allowed))}")
     return True
 
 
