@@ -308,3 +308,23 @@ def test_replacing_a_member_whose_family_agreed_says_so(sample_run_copy: Path) -
     assert run("consent", folder, members[2], "declined")[0] == 0
     assert "is that they agreed" not in run("replace", folder, "--decline", members[2], "--out",
                                             str(sample_run_copy.parent / "other"))[1]
+
+
+def test_a_note_that_names_or_reaches_someone_is_refused_and_nothing_is_recorded(sample_run_copy: Path) -> None:
+    # Notes stay in the run record for good (the history is never rewritten), so a name, an
+    # e-mail address or a phone number written in one could never be taken out: refused, exit 2,
+    # the record unchanged, and what was typed not shown again. Everyday notes pass.
+    folder = str(sample_run_copy)
+    member = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"][0]
+    before = (sample_run_copy / "run.json").read_bytes()
+    for note, what in (("spoke to Mrs Okafor", "a name (a title such as Mrs, then a name)"),
+                       ("call back on 07700 900123", "a phone number (ten digits or more)"),
+                       ("reply to parent.carer@mail.example", "an e-mail address")):
+        code, stdout, stderr = run("consent", folder, member, "asked", "--note", note)
+        assert code == 2 and stderr.splitlines()[0] == (
+            f"Error: the note looks like it holds {what}; notes are kept in the run record for good, so nothing "
+            "was recorded.")
+        assert note.split()[-1] not in stdout + stderr
+    assert (sample_run_copy / "run.json").read_bytes() == before
+    for note in ("by phone, 24 Nov", "Dad agreed at 3pm", "after the Dr's appointment"):
+        assert run("consent", folder, member, "asked", "--note", note)[0] == 0

@@ -276,6 +276,16 @@ def test_calls_in_no_download_yet_are_counted_until_downloaded(client) -> None: 
     post(client, f"/s/{sid}/consent", {"child_id": ids[0], "state": "agreed"})
     assert "1 call or change is in no download yet." in client.get(f"/s/{sid}/result").get_data(as_text=True)
 
+
+def test_a_note_that_names_someone_is_refused_on_the_page(client) -> None:  # type: ignore[no-untyped-def]
+    sid = upload(client).headers["Location"].rsplit("/", 1)[1]
+    post(client, f"/s/{sid}/choose", default_form(sets="1"))
+    ids = ids_in(wait_for_result(client, sid))
+    refused = post(client, f"/s/{sid}/consent", {"child_id": ids[0], "state": "agreed", "note": "Mr Adeyemi said yes"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "the note looks like it holds a name" in page and "Adeyemi" not in page
+    assert f"{ids[0]}: agreed" not in client.get(f"/s/{sid}/result").get_data(as_text=True)
+
 def test_nothing_uploaded(client) -> None:  # type: ignore[no-untyped-def]
     response = upload(client, caseload=None, contacts=None)
     assert response.status_code == 400

@@ -4,6 +4,7 @@ overwritten), and the reserves offered after a decline."""
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -96,6 +97,33 @@ def consent_state(text: str) -> str:
     return state
 
 
+# What a note must not hold: the history is kept for good (nothing is overwritten), so a name,
+# an e-mail address or a phone number written in one could never be taken out again.
+_NAMED = (
+    (re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+[A-Z][A-Za-z'-]+"), "a name (a title such as Mrs, then a name)"),
+    (re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+"), "an e-mail address"),
+    (re.compile(r"\+?\d(?:[\s-]?\d){9,}"), "a phone number (ten digits or more)"),
+)
+
+
+def note_without_names(note: str) -> str:
+    """A note as kept (trimmed), refused when it looks like it names or reaches a person.
+
+    >>> note_without_names("  by phone, 24 Nov ")
+    'by phone, 24 Nov'
+
+    Raises:
+        InputError: the note holds what looks like a name (a title and a surname), an e-mail
+            address or a phone number.
+    """
+    for pattern, what in _NAMED:
+        if pattern.search(note) is not None:  # what was found is not shown again: it is what must not spread
+            raise InputError(f"the note looks like it holds {what}; notes are kept in the run record for good, so "
+                             "nothing was recorded.", "named_in_note",
+                             fix="Say it without naming or reaching anyone, e.g. 'spoke to the parent by phone'.")
+    return note.strip()
+
+
 def record_consent(request: ConsentRequest) -> ConsentResult:
     """Record a consent change in a run folder: appended to the record's history (nothing is
     overwritten), shown in contacts.csv; after a decline or no answer, the slot's reserves are
@@ -114,7 +142,7 @@ def record_consent(request: ConsentRequest) -> ConsentResult:
         (child,) = match_ids((request.child_id,), first.members, str(request.run_dir),
                               reserves=tuple(c for c in roles if c not in first.members))
         at = request.at or now_utc()
-        event = ConsentEvent(child, state, at, request.note.strip())
+        event = ConsentEvent(child, state, at, note_without_names(request.note))
         updated = replace(record, consent=(*record.consent, event))
         write_consent(request.run_dir, updated)
     offered: tuple[str, ...] = ()

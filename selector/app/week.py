@@ -18,7 +18,7 @@ from ..report.files import run_files
 from ..report.record import make_record
 from ..solve import Solution
 from ..validate import Caseload
-from .consent import consent_state
+from .consent import consent_state, note_without_names
 from .loading import Profile, Progress, Sources
 from .replace import (
     MADE_ON_THE_PAGE,
@@ -201,7 +201,7 @@ def record_call(week: Week, child_id: str, state: str, note: str = "", at: str |
     """
     known = tuple(child for child, _, _ in call_order(week.solution)) + tuple(child for child, _ in _released(week))
     (child,) = match_ids((child_id,), week.solution.cohorts[0].members, reserves=known)
-    event = ConsentEvent(child, consent_state(state), at or now_utc(), note.strip())
+    event = ConsentEvent(child, consent_state(state), at or now_utc(), note_without_names(note))
     return replace(week, consent=(*week.consent, event))
 
 
