@@ -170,3 +170,38 @@ def test_a_practitioner_with_no_role_or_organisation_is_named_alone(tmp_path: Pa
     report = (tmp_path / "run" / "report.md").read_text()
     assert "| Name 1 (SENCO) |" in report and "| Name 2 |" in report and "(, )" not in report
     assert "(, )" not in (tmp_path / "run" / "report.html").read_text()
+
+
+SEVEN = [("K1", 3, "ASD", "EHCP", "EARLY_YEARS"), ("K2", 7, "MLD", "EHCP", "MAINSTREAM"),
+         ("K3", 12, "SEMH", "SEN_SUPPORT", "MAINSTREAM"), ("K4", 17, "SLCN", "SEN_SUPPORT", "AP"),
+         ("K5", 21, "PD", "SEN_SUPPORT", "FE"), ("K6", 9, "HI", "ASSESSMENT", "MAINSTREAM"),
+         ("K7", 10, "VI", "SEN_SUPPORT", "MAINSTREAM")]
+
+
+@pytest.mark.parametrize(("overlap", "line", "sentence"), [
+    # K4 is the only AP child and K1, K2 the only EHC plans, so every cohort holds K1, K2, K4 and
+    # three of K3, K5, K6, K7 with another SEN support: 4 cohorts, any two sharing 5 children.
+    # At most 3 shared: none but cohort 1 (the report said "No other cohort was asked for").
+    ("3", ("Ranked alternatives (rank: score): none: no other cohort meets every rule sharing at most 3 children "
+          "with each better-ranked one (4 asked for)"),
+     ("No other cohort meets every rule sharing at most 3 children with cohort 1 and with every cohort before it: "
+     "cohort 1 is the only one of the 5 asked for.")),
+    # At most 5 shared: all 4 of them, and no fifth.
+    ("5", "; no other cohort meets every rule sharing at most 5 children with each better-ranked one (4 asked for)",
+     ("No other cohort meets every rule sharing at most 5 children with cohort 1 and with every cohort before it: "
+     "4 of the 5 cohorts asked for exist.")),
+])
+def test_fewer_cohorts_than_asked_are_said_to_be_all_there_are(tmp_path: Path, overlap: str, line: str,
+                                                                sentence: str) -> None:
+    (tmp_path / "c.csv").write_text("child_id,age,primary_need,plan_status,setting_type,lead_practitioner_id\n" + "".join(
+        f"{c},{a},{n},{p},{s},P{i}\n" for i, (c, a, n, p, s) in enumerate(SEVEN, start=1)))
+    (tmp_path / "k.csv").write_text("practitioner_id,name,email\n" + "".join(
+        f"P{i},Name {i},p{i}@x.example\n" for i in range(1, 8)))
+    result = CliRunner().invoke(main, ["select", str(tmp_path / "c.csv"), "--contacts", str(tmp_path / "k.csv"),
+                                       "--out", str(tmp_path / "run"), "--seed", "0", "--max-overlap", overlap])
+    assert result.exit_code == 0, result.output
+    said = [text for text in result.output.splitlines() if text.startswith("Ranked alternatives")]
+    assert len(said) == 1 and said[0].endswith(line)
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert sentence in report and "No other cohort was asked for" not in report
+    assert len(json.loads((tmp_path / "run" / "run.json").read_text())["cohorts"]) == (1 if overlap == "3" else 4)

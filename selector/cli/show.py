@@ -188,7 +188,12 @@ def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> No
     for note in solution.notes:
         click.echo(f"Note: {note}.")
     others = ", ".join(f"{c.rank}: {c.score}" for c in solution.cohorts[1:])
-    if others:
+    found, asked = len(solution.cohorts), solution.params.sets
+    if found < asked and solution.no_more_cohorts:  # (a time limit that cut them short has its own note)
+        more = f"{others}; no" if others else "none: no"
+        click.echo(f"Ranked alternatives (rank: score): {more} other cohort meets every rule sharing at most "
+                   f"{solution.params.max_overlap} children with each better-ranked one ({asked - 1} asked for)")
+    elif others:
         click.echo(f"Ranked alternatives (rank: score): {others}")
     if solution.lottery is not None:
         lottery = solution.lottery

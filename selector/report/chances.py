@@ -228,7 +228,9 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution, on_page: bool = 
                f"The largest chance of any child is {percent(lottery.largest)} with it; the time limit came "
                "before the lottery without the slack was worked out, so it cannot be compared (allow more "
                "time with --time-limit)."))
-    paragraphs.append(f"{_alternatives_sentence(lottery, len(solution.cohorts), params.max_overlap)} The reserves are "
+    alternatives = _alternatives_sentence(lottery, len(solution.cohorts), params.max_overlap, params.sets,
+                                          solution.no_more_cohorts)
+    paragraphs.append(f"{alternatives} The reserves are "
                       "the best stand-ins for cohort 1's children, slot by slot.")
     rows = []
     values = values_by_child(eligible, chances.index)
@@ -242,12 +244,24 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution, on_page: bool = 
                    [Table(["dimension", "value", "share of the caseload", "share of the chances"], rows)])
 
 
-def _alternatives_sentence(lottery: Chances, cohorts: int, max_overlap: int) -> str:
+def _alternatives_sentence(lottery: Chances, cohorts: int, max_overlap: int, asked: int = 1,
+                           no_more: bool = False) -> str:
     """How the ranked cohorts after cohort 1 were chosen: drawn from the lottery, searched for,
-    or some of each."""
-    if cohorts <= 1:
-        return "No other cohort was asked for."
+    or some of each; and, when fewer than asked, why (none other exists, or the time ran out)."""
     rule = f"sharing at most {max_overlap} children with cohort 1 and with every cohort before it"
+    fewer = ""
+    if cohorts < asked:
+        exist = (f"cohort 1 is the only one of the {asked} asked for" if cohorts == 1 else
+                 f"{cohorts} of the {asked} cohorts asked for exist")
+        fewer = (f"No other cohort meets every rule {rule}: {exist}." if no_more else
+                 f"Only {cohorts} of the {asked} cohorts asked for were found in the time allowed.")
+    if cohorts <= 1:
+        return fewer or "No other cohort was asked for."
+    return f"{_how_drawn(lottery, cohorts, rule)} {fewer}".rstrip()
+
+
+def _how_drawn(lottery: Chances, cohorts: int, rule: str) -> str:
+    """How the ranked cohorts 2 onwards were chosen: drawn from the lottery, searched for, or some of each."""
     drawn, searched = len(lottery.alternatives), cohorts - 1 - len(lottery.alternatives)
     if not drawn:
         return f"The ranked cohorts 2 onwards were not drawn: each is the best cohort {rule}, found by search."

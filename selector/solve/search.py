@@ -86,6 +86,8 @@ class Solution:
         version: selector's version.
         solver: CP-SAT parameters that matter, and the seconds the search spent, for the record.
         notes: what the time limit cut short, in words (empty when nothing was).
+        no_more_cohorts: fewer cohorts than asked because no other meets every rule under the
+            overlap limit (proved by the search), not because the time ran out.
         lottery: the lottery cohort 1 was drawn from, and every candidate's chance (None for a
             replacement, which keeps the children who stay).
     """
@@ -100,6 +102,7 @@ class Solution:
     solver: dict[str, object] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     lottery: Chances | None = None
+    no_more_cohorts: bool = False
 
 
 def upper_bound(problem: Problem) -> int:
@@ -409,7 +412,8 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
     drawn = [] if lottery is None else [
         Cohort(rank=rank, members=members, score=first.score, status=OPTIMAL, bound=first.score, seconds=0.0)
         for rank, members in enumerate(lottery.alternatives, start=2)]
-    cohorts = _ranked(problem, params, [first, *drawn], budget, positions, step, notes) if ranked else [first]
+    cohorts, no_more = (_ranked(problem, params, [first, *drawn], budget, positions, step, notes) if ranked
+                        else ([first], False))
     step("reserves")
     reserves = find_reserves(problem, first.members, params)
     return Solution(
@@ -424,6 +428,7 @@ def solve(problem: Problem, params: SelectionParams, fixed_ids: Sequence[str] = 
         solver={**solver_record(params), "seconds_spent": round(budget.spent(), 3)},
         notes=tuple(notes),
         lottery=lottery,
+        no_more_cohorts=no_more,
     )
 
 
@@ -441,10 +446,11 @@ def _positions_of(problem: Problem) -> Callable[[Sequence[str]], list[int]]:
 
 def _ranked(problem: Problem, params: SelectionParams, drawn: list[Cohort], budget: Budget,
             positions: Callable[[Sequence[str]], list[int]], step: Callable[[str], None], notes: list[str]
-            ) -> list[Cohort]:
+            ) -> tuple[list[Cohort], bool]:
     """Cohort 1 and the ranked alternatives after it, each sharing at most `max_overlap` children
     with every better-ranked one: those drawn from the lottery (`drawn`, cohort 1 first), then
-    as many more found by search as the time allows (a note says what it cut short)."""
+    as many more found by search as the time allows (a note says what it cut short); and
+    whether the search proved that no more exist."""
     cohorts = list(drawn)
     earlier = [positions(c.members) for c in cohorts]
     for rank in range(len(cohorts) + 1, params.sets + 1):
@@ -457,14 +463,14 @@ def _ranked(problem: Problem, params: SelectionParams, drawn: list[Cohort], budg
             cohort = solve_cohort(problem, params, rank=rank, earlier=earlier,
                                   time_limit=budget.share(params.sets - rank + 1))
         except (_NoMoreCohorts, InfeasibleSelectionError):
-            break
+            return cohorts, True
         except SolverError:  # an alternative the time did not reach is left out, not an error
             notes.append(f"the time limit of {params.time_limit_s:g} s ran out while searching for cohort {rank}; "
                          f"{len(cohorts)} of the {params.sets} ranked cohorts asked for were found")
             break
         cohorts.append(cohort)
         earlier.append(positions(cohort.members))
-    return cohorts
+    return cohorts, False
 
 
 def lottery_notes(lottery: Chances) -> list[str]:
@@ -527,6 +533,6 @@ def solve_replacement(problem: Problem, params: SelectionParams, cohort: Sequenc
                     status=first.status if lottery.drawn_score == first.score else FEASIBLE,
                     seconds=round(first.seconds + lottery.seconds, 3))
     notes = [*solution.notes, *lottery_notes(lottery)]
-    cohorts = _ranked(remaining, params, [first], budget, positions, _teller(progress), notes)
+    cohorts, no_more = _ranked(remaining, params, [first], budget, positions, _teller(progress), notes)
     return replace(solution, cohorts=tuple(cohorts), reserves=find_reserves(remaining, ordered, params),
-                   lottery=lottery, notes=tuple(notes))
+                   lottery=lottery, notes=tuple(notes), no_more_cohorts=no_more)
