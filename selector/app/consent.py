@@ -171,8 +171,7 @@ def consent_status(run_dir: Path) -> ConsentStatus:
 def _released(record: RunRecord) -> tuple[tuple[str, str], ...]:
     """The families called as reserves that a replacement took off the reserves (`released`)."""
     first = record.cohorts[0]
-    return released(record.consent, first.members, first.reserves,
-                    record.replaced.all_declined if record.replaced else ())
+    return released(record.consent, first.members, first.reserves, record.replaced)
 
 
 def replaced_by(run_dir: Path) -> tuple[str, ...]:

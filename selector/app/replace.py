@@ -56,6 +56,17 @@ class ReplaceResult:
     released: tuple[tuple[str, str], ...] = ()  # families called who are no longer needed (see `released`)
     agreed: tuple[str, ...] = ()  # children declined here whose family the record has as agreed
 
+    @property
+    def brought_back(self) -> tuple[str, ...]:
+        """Declined in the newest folder `replace` made from the same run before, not here: a
+        family that said no, back in this cohort."""
+        return tuple(c for c in self.earlier[-1][1] if c not in self.declined) if self.earlier else ()
+
+    @property
+    def beyond_newest(self) -> tuple[str, ...]:
+        """Declined here and not in that newest folder: what going on from it would decline."""
+        return tuple(c for c in self.declined if c not in self.earlier[-1][1]) if self.earlier else ()
+
 
 DECLINE_REASON = "family declined or could not be reached"
 MADE_ON_THE_PAGE = "web page"  # what a replacement accepted on the web page records as the run it replaced
@@ -64,14 +75,14 @@ NO_LONGER_A_RESERVE = "no longer a reserve"  # the role of such a family's child
 
 
 def released(consent: Sequence[ConsentEvent], members: Sequence[str], reserves: Mapping[str, Sequence[str]],
-             declined: Sequence[str] = ()) -> tuple[tuple[str, str], ...]:
+             replaced: Replacement | None = None) -> tuple[tuple[str, str], ...]:
     """Families who were asked, or agreed, and whose child is now neither in cohort 1 nor a
     reserve, with that state, in the order they were first recorded.
 
     A replacement redraws every slot's reserves around the new member, so a reserve whose family
     was already called can drop out; nobody is needed from that family now, and unless their
-    practitioner tells them they wait to hear. Children declined by a replacement are not among
-    them (the replacement was asked for because their family said no).
+    practitioner tells them they wait to hear. Children declined by the replacement (`replaced`)
+    or one before it are not among them (they were replaced because their family said no).
 
     >>> events = [ConsentEvent("R1", "agreed", ""), ConsentEvent("R2", "asked", ""), ConsentEvent("R3", "asked", ""),
     ...           ConsentEvent("R3", "declined", ""), ConsentEvent("M1", "agreed", "")]
@@ -81,6 +92,7 @@ def released(consent: Sequence[ConsentEvent], members: Sequence[str], reserves: 
     latest: dict[str, str] = {}
     for event in consent:
         latest[event.child_id] = event.state
+    declined = replaced.all_declined if replaced is not None else ()
     needed = set(members) | {child for slot in reserves.values() for child in slot} | set(declined)
     return tuple((child, state) for child, state in latest.items() if state in WAITING and child not in needed)
 
@@ -199,8 +211,8 @@ def _replace(request: ReplaceRequest, record: RunRecord, declined: tuple[str, ..
     first = solution.cohorts[0]
     agreed = tuple(c for c in replacement.declined if (e := record.consent_state(c)) is not None and e.state == "agreed")
     return ReplaceResult(caseload, solution, out, replacement.declined, newcomers,
-                         released=released(record.consent, first.members, solution.reserves,
-                                           replacement.all_declined), agreed=agreed)
+                         released=released(record.consent, first.members, solution.reserves, replacement),
+                         agreed=agreed)
 
 
 def replacement_of(record: RunRecord, run_dir: Path, caseload: Caseload, declined: tuple[str, ...]

@@ -167,8 +167,7 @@ def released_calls(week: Week) -> list[Call]:
 
 def _released(week: Week) -> tuple[tuple[str, str], ...]:
     first = week.solution.cohorts[0]
-    return released(week.consent, first.members, week.solution.reserves,
-                    week.replaced.all_declined if week.replaced else ())
+    return released(week.consent, first.members, week.solution.reserves, week.replaced)
 
 
 def _rows(week: Week, children: list[str]) -> pd.DataFrame:

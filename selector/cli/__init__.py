@@ -315,11 +315,10 @@ def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: b
         # Replacing from a run already replaced starts again from it: what was declined in the
         # newer folder and not here is not declined here, and a family that said no could be
         # called again; the calls recorded there are not carried either.
-        name, there = result.earlier[-1]
-        newest = run_dir.parent / name
+        newest = run_dir.parent / result.earlier[-1][0]
         made = ", ".join(f"{n} (declined there: {', '.join(d)})" for n, d in result.earlier)
-        missing = [c for c in there if c not in result.declined]
-        more = " ".join(f"--decline {c}" for c in result.declined if c not in there)
+        missing = result.brought_back
+        more = " ".join(f"--decline {c}" for c in result.beyond_newest)
         so = (f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not declined in {result.out}" if missing
               else f"the calls recorded in {newest} are not in {result.out}")
         then = (f"To go on from the newest instead: selector replace {newest} {more}" if more else
