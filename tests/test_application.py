@@ -39,6 +39,33 @@ def test_every_reader_sees_one_spelling_of_a_locality() -> None:
         ("Eastfield", [3]), ("Westmoor", [0, 1, 2])]
 
 
+# One place written four ways by two systems, and a service three ways: a cohort of two from
+# the one place covers one locality, not two, and the three services are one. Rows 2-5 are the
+# place (row 2 first: "Oakham Vale"), row 6 is elsewhere. The best pair: one of rows 2-5 and
+# row 6, 2 localities; the first two rows alone: 1 locality, 1 service (SHORT_BREAKS).
+PUNCTUATED = [{"locality": "Oakham Vale", "services": "Short breaks"},
+              {"locality": "Oakham-Vale", "services": "SHORT-BREAKS"},
+              {"locality": "oakham_vale", "services": "short_breaks;S.A.L.T"},
+              {"locality": "OAKHAM  VALE"}, {"locality": "Eastfield", "services": "SALT"}]
+PLACE_AND_SERVICE = Rules(size=2, dimensions=(Dimension("locality", 1, 5), Dimension("services", 1, 5)))
+
+
+def test_a_place_written_with_other_separators_is_one_locality() -> None:
+    result = validated(PUNCTUATED)
+    caseload = result.frame
+    assert caseload["locality"].tolist() == ["Oakham Vale"] * 4 + ["Eastfield"]
+    assert caseload["services"].tolist() == ["SHORT_BREAKS", "SHORT_BREAKS", "SALT;SHORT_BREAKS", "", "SALT"]
+    assert check.score(caseload, ["K1", "K2"], PLACE_AND_SERVICE) == 2
+    best = app.choose(result, PLACE_AND_SERVICE, app.SelectionParams(sets=1)).cohorts[0]
+    assert best.score == 4 == check.score(caseload, best.members, PLACE_AND_SERVICE)  # e.g. K1, K5
+    # The analyst is told of each spelling read as another beyond case, at its first row.
+    warned = result.warnings.query("column == 'locality'")
+    assert warned["row"].tolist() == [3, 4, 5]
+    assert warned["problem"].iloc[0] == (
+        "read as 'Oakham Vale' (first written so at row 2), the same locality written another way "
+        "(1 row): they count as one")
+
+
 def test_the_model_and_checker_count_case_variants_as_one_value() -> None:
     """Without canonical spellings (a column the contract does not tidy), the model and the checker
     still agree: `North` and `NORTH` are one value, so the best pair scores 2, not 3."""

@@ -99,7 +99,7 @@ def test_a_list_most_of_whose_rows_lack_their_values_names_each_empty_cell() -> 
 
 @pytest.mark.parametrize(("cell", "problem"), [
     ("SALT, OT", "is read as the one service 'SALT,_OT': services are separated by ';' only"),
-    ("EP\nCAMHS", "is read as the one service 'EP\\nCAMHS': services are separated by ';' only"),
+    ("EP\nCAMHS", "is read as the one service 'EP_CAMHS': services are separated by ';' only"),
     ("OT | PHYSIO; EP", "is read as the services 'EP' and 'OT_|_PHYSIO': services are separated by ';' only"),
 ])
 def test_services_separated_otherwise_than_by_semicolons_are_a_warning(cell: str, problem: str) -> None:

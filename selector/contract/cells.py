@@ -3,12 +3,13 @@
 The model, the checker, the reports and the profile all read cells through `cell_values`
 (one cell), `value_of` (one child) or `column_values` (a whole column, each distinct cell
 read once), so they cannot disagree. A value keeps its display form (trimmed, as the area
-wrote it); `match_key` case-folds it for matching. Validation makes each free-text value's
+wrote it); `match_key` folds case, separators and full stops for matching. Validation makes each free-text value's
 spelling the same on every row (`canonical_spellings`), so a display form stands for one key.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -20,13 +21,26 @@ from .columns import AGE_BANDS
 MULTI_VALUED_COLUMNS = frozenset({"services"})
 
 
+# What a value's spelling may vary in and still be one value: a run of spaces, hyphens or
+# underscores is one separator, and full stops and apostrophes are dropped, so that lists merged
+# from two systems ("Oakham Vale", "Oakham-Vale"; "St. Mary's", "St Marys") count one place once.
+_SEPARATORS = re.compile(r"[\s_\-\u2010-\u2015]+")
+_DROPPED = re.compile(r"[.'\u2018\u2019`]")
+
+
 def match_key(value: object) -> str:
-    """A value as matching compares it: trimmed and case-folded.
+    """A value as matching compares it: trimmed, case-folded, its spaces, hyphens and
+    underscores one separator, its full stops and apostrophes dropped.
 
     >>> match_key("  Westmoor "), match_key("WESTMOOR")
     ('westmoor', 'westmoor')
+    >>> match_key("Oakham-Vale"), match_key("oakham  vale"), match_key("St. Mary's")
+    ('oakham vale', 'oakham vale', 'st marys')
+    >>> match_key(" - "), match_key(".")  # nothing but punctuation stays itself, not empty
+    ('-', '.')
     """
-    return str(value).strip().casefold()
+    text = str(value).strip().casefold()
+    return _SEPARATORS.sub(" ", _DROPPED.sub("", text)).strip() or text
 
 
 def whole_ids(column: pd.Series) -> tuple[pd.Series, np.ndarray]:

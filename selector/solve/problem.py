@@ -173,7 +173,8 @@ def groups_over(keys: np.ndarray, limit: int) -> tuple[tuple[np.ndarray, ...], i
 
 def _dimension_values(candidates: pd.DataFrame, dim: Dimension) -> tuple[tuple[str, np.ndarray], ...]:
     """Each value of a dimension (display form, sorted) with the candidates holding it; values
-    that differ only in case are one value, shown as first spelled."""
+    that differ only in case, separators or full stops (`match_key`) are one value, shown as
+    first spelled."""
     if dim.column not in candidates.columns or dim.weight == 0 or dim.cap == 0:
         return ()
     codes, read = distinct_cells(candidates[dim.column], dim.column)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..contract.cells import canonical_spellings, whole_ids
+from ..contract.cells import canonical_spellings, match_key, whole_ids
 from ..contract.columns import (
     AGE_BANDS,
     BOOLEAN_COLUMNS,
@@ -185,13 +185,40 @@ def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd
     if "locality" in out:
         # One spelling per place (the first in the file): `WESTMOOR` on one row and `Westmoor`
         # on another are the same locality, counted once and shown one way everywhere.
-        out["locality"] = canonical_spellings(out["locality"], "locality")
+        written = out["locality"]
+        out["locality"] = canonical_spellings(written, "locality")
+        _warn_respelled(failures, file, rows, written, out["locality"], "locality")
     handled = set(out.columns) | set(INLINE_CONTACT_COLUMNS)
     for column in frame.columns:
         if column not in handled:
             out[column] = frame[column].array
 
     return out
+
+
+def _warn_respelled(failures: Failures, file: str, rows: np.ndarray, written: pd.Series, read: object,
+                    column: str) -> None:
+    """One warning per spelling read as another beyond case (`Oakham-Vale` as `Oakham Vale`,
+    first written so): they count as one value, which is right for one place written two ways
+    and wrong for two places, which only the analyst can tell."""
+    written_text = written.astype(str).str.strip()
+    read_text = pd.Series(np.asarray(read, dtype=object), index=written.index).astype(str)
+    respelled = (written_text.str.casefold() != read_text.str.casefold()).to_numpy()
+    if not respelled.any():
+        return
+    positions = np.flatnonzero(respelled)
+    first_of = {}
+    for position in positions:  # the first row of each spelling read as another
+        first_of.setdefault(written_text.iloc[position], position)
+    for spelling, position in first_of.items():
+        as_read = read_text.iloc[position]
+        count = int((written_text.to_numpy()[positions] == spelling).sum())
+        first_row = int(rows[int(np.argmax(read_text.to_numpy() == as_read))])
+        failures.add("warning", file, rows[position], column, spelling,
+                     f"read as '{as_read}' (first written so at row {first_row}), the same {column} "
+                     f"written another way ({count} row{'s' if count != 1 else ''}): they count as one",
+                     "Nothing to do if they are one place; if they are two, name them so that they "
+                     "differ by more than spaces, hyphens, full stops or apostrophes.")
 
 
 def _warn_decimal_ids(failures: Failures, file: str, rows: np.ndarray, values: pd.Series, ids: pd.Series,
@@ -484,9 +511,11 @@ def _read_as(services: list[str]) -> str:
 
 
 def _normalise_services(values: pd.Series) -> np.ndarray:
-    """`;`-separated services as a sorted, upper-case, de-duplicated list (free vocabulary)."""
+    """`;`-separated services as a sorted, de-duplicated list of codes (free vocabulary): upper
+    case, words joined by `_`, full stops and apostrophes dropped."""
     def tidy(text: str) -> str:
-        names = {part.strip().upper().replace(" ", "_") for part in text.split(";")}
+        # Spelled as a code: `Short breaks`, `SHORT-BREAKS` and `short_breaks` are one service.
+        names = {match_key(part).upper().replace(" ", "_") for part in text.split(";")}
         names.discard("")
         return ";".join(sorted(names))
 
