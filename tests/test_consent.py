@@ -96,10 +96,11 @@ def test_the_run_folder_alone_shows_where_every_family_stands_and_writes_nothing
     assert re.fullmatch(rf"Consent for cohort 1 of {re.escape(folder)} \(5 changes recorded, the latest at "
                         r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\):", lines[0])
     two, five = reserves[members[1]], reserves[members[4]]
+    asked_at = json.loads((sample_run_copy / "run.json").read_text())["consent"][2]["at"]  # 2026-12-06T17:21:38Z
     assert lines[1:] == [
         *(f"  {i}. {m}  {s}" for i, (m, s) in enumerate(
             zip(members, ["agreed", "declined", "to ask", "to ask", "unreachable", "to ask"], strict=True), start=1)),
-        f"Reserve {two[0]} (reserve 1 for slot 2): asked.",
+        f"Reserve {two[0]} (reserve 1 for slot 2): asked ({asked_at[:10]} {asked_at[11:16]} UTC).",
         f"Reserve {five[0]} (reserve 1 for slot 5): declined.",
         f"Offered for slot 2: {two[0]}; then {', '.join(two[1:])}.",
         f"Offered for slot 5: {five[1]}; then {five[2]}.",
@@ -109,6 +110,37 @@ def test_the_run_folder_alone_shows_where_every_family_stands_and_writes_nothing
     code, _, stderr = run("consent", folder, members[2])
     assert code == 2 and stderr.splitlines()[-1] == (
         f"Error: give the state for {members[2]}: to-ask, asked, agreed, declined or unreachable.")
+
+def test_families_asked_two_days_ago_with_no_answer_are_named_to_chase(sample_run_copy: Path) -> None:
+    # Slot 1's family was asked 3 days and an hour ago, slot 2's a day ago, slot 3's 3 days ago
+    # but they have since agreed. Consent is asked for within about two days: only slot 1 is to
+    # chase. Each family still waiting shows when it was asked.
+    from selector import app
+
+    folder = str(sample_run_copy)
+    members = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"]
+    now = pd.Timestamp.now(tz="UTC")
+    when = {days: (now - pd.Timedelta(days=days, hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ") for days in (1, 3)}
+    for child, state, at in ((members[0], "asked", when[3]), (members[1], "asked", when[1]),
+                             (members[2], "asked", when[3]), (members[2], "agreed", when[1])):
+        app.record_consent(app.ConsentRequest(sample_run_copy, child, state, at=at))
+    code, stdout, _ = run("consent", folder)
+    assert code == 0
+    shown = {days: f"{at[:10]} {at[11:16]} UTC" for days, at in when.items()}
+    assert stdout.splitlines()[1:] == [
+        f"  1. {members[0]}  asked ({shown[3]})",
+        f"  2. {members[1]}  asked ({shown[1]})",
+        f"  3. {members[2]}  agreed",
+        *(f"  {i}. {m}  to ask" for i, m in enumerate(members[3:], start=4)),
+        (f"No answer yet after 2 days or more: {members[0]} (3 days). Ask the practitioner to try again, or record "
+        "the family as unreachable so that the reserves are offered."),
+    ]
+    # Whole days, counted to the second: two days to the second is two, a second less is one.
+    status = app.consent_status(sample_run_copy, now=pd.Timestamp(when[1]).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    assert status.waiting == ((members[0], when[3], 2), (members[1], when[1], 0))
+    a_second_less = (pd.Timestamp(when[1]) - pd.Timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert app.consent_status(sample_run_copy, now=a_second_less).waiting[0][2] == 1
+
 
 def test_an_unknown_state_or_child_is_refused_and_nothing_changes(sample_run_copy: Path) -> None:
     before = (sample_run_copy / "run.json").read_bytes()

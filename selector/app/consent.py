@@ -73,6 +73,8 @@ class ConsentStatus:
             after one was made are not in it).
         released: families asked, or who agreed, whose child is no longer in cohort 1 or a
             reserve (a replacement changed the reserves): the child and the state.
+        waiting: families of cohort 1 and the reserves asked and not yet answered: the child,
+            when they were asked (UTC, as recorded) and whole days since then.
     """
 
     states: tuple[tuple[int, str, str], ...]
@@ -82,6 +84,16 @@ class ConsentStatus:
     last: str | None
     replaced_by: tuple[str, ...] = ()
     released: tuple[tuple[str, str], ...] = ()
+    waiting: tuple[tuple[str, str, int], ...] = ()
+
+    def asked_at(self, child_id: str) -> str | None:
+        """When the child's family was asked, while they have not answered."""
+        return next((at for child, at, _days in self.waiting if child == child_id), None)
+
+
+# Consent is asked for within about two days of the choice: a family asked this long ago with no
+# answer is one to chase, or to record as unreachable so that the reserves are offered.
+CHASE_AFTER_DAYS = 2
 
 
 def consent_state(text: str) -> str:
@@ -151,9 +163,11 @@ def record_consent(request: ConsentRequest) -> ConsentResult:
     return ConsentResult(event, roles[child], offered, _states(updated), replaced_by(request.run_dir))
 
 
-def consent_status(run_dir: Path) -> ConsentStatus:
+def consent_status(run_dir: Path, now: str | None = None) -> ConsentStatus:
     """Where every family of the run's cohort 1 stands, the reserves to offer for each slot whose
-    family said no, and the reserves asked; read only (another person may be recording a call).
+    family said no, the reserves asked, and how long each family asked has waited (until `now`,
+    UTC ISO text; the clock's now when not given); read only (another person may be recording a
+    call).
 
     Raises:
         InputError: no run folder there, or its record cannot be read.
@@ -165,7 +179,19 @@ def consent_status(run_dir: Path) -> ConsentStatus:
     reserves = tuple((child, role, event.state) for child, role in roles.items()
                      if not role.startswith("cohort 1") and (event := record.consent_state(child)) is not None)
     return ConsentStatus(states, offered, reserves, len(record.consent),
-                         record.consent[-1].at if record.consent else None, replaced_by(run_dir), _released(record))
+                         record.consent[-1].at if record.consent else None, replaced_by(run_dir), _released(record),
+                         _waiting(record, tuple(roles), now or now_utc()))
+
+
+def _waiting(record: RunRecord, children: tuple[str, ...], now: str) -> tuple[tuple[str, str, int], ...]:
+    """The children whose family's latest state is "asked": when, and whole days until `now`."""
+    waiting = []
+    for child in children:
+        event = record.consent_state(child)
+        if event is not None and event.state == "asked":
+            days = (pd.Timestamp(now) - pd.Timestamp(event.at)).days
+            waiting.append((child, event.at, max(days, 0)))
+    return tuple(waiting)
 
 
 def _released(record: RunRecord) -> tuple[tuple[str, str], ...]:

@@ -432,6 +432,20 @@ def _released_line(released: tuple[tuple[str, str], ...], by: str, run_dir: Path
         click.echo(f"Note: {who} {its}: {by} drew every slot's reserves again. {tell}")
 
 
+def _since(at: str | None) -> str:
+    """When a family not yet answering was asked, as a person reads a time."""
+    return f" ({at[:10]} {at[11:16]} UTC)" if at else ""
+
+
+def _chase_line(waiting: tuple[tuple[str, str, int], ...]) -> None:
+    """Families asked long enough ago to chase: consent is asked for within about two days."""
+    late = [(child, days) for child, _at, days in waiting if days >= app.CHASE_AFTER_DAYS]
+    if late:
+        who = ", ".join(f"{child} ({days} days)" for child, days in late)
+        click.echo(f"No answer yet after {app.CHASE_AFTER_DAYS} days or more: {who}. Ask the practitioner to try "
+                   "again, or record the family as unreachable so that the reserves are offered.")
+
+
 def _offer_line(slot: str, offered: tuple[str, ...]) -> None:
     """The reserves to offer for a slot whose family said no, best first."""
     if offered:
@@ -449,10 +463,11 @@ def _show_consent(run_dir: Path, status: app.ConsentStatus) -> None:
         changes = f"{status.changes} change{'s' if status.changes != 1 else ''}"
         click.echo(f"Consent for cohort 1 of {run_dir} ({changes} recorded, the latest at {status.last}):")
     for slot, member, now in status.states:
-        click.echo(f"  {slot}. {member}  {now}")
+        click.echo(f"  {slot}. {member}  {now}" + _since(status.asked_at(member)))
     for child, role, now in status.reserves:
-        click.echo(f"Reserve {child} ({role}): {now}.")
+        click.echo(f"Reserve {child} ({role}): {now}{_since(status.asked_at(child))}.")
     _released_line(status.released, "a replacement", run_dir)
+    _chase_line(status.waiting)
     for slot, _member, offered in status.offered:
         _offer_line(f"slot {slot}", offered)
     if status.offered:
