@@ -277,6 +277,26 @@ def test_calls_in_no_download_yet_are_counted_until_downloaded(client) -> None: 
     assert "1 call or change is in no download yet." in client.get(f"/s/{sid}/result").get_data(as_text=True)
 
 
+def test_a_family_asked_and_not_answering_shows_since_when_and_is_to_chase_after_two_days(  # type: ignore[no-untyped-def]
+        client, monkeypatch) -> None:
+    # Slot 1's family is asked, slot 2's agreed. The page shows when slot 1's was asked; three
+    # days later (a week carried on from its download), it says to chase them. Slot 2: no time.
+    sid = upload(client).headers["Location"].rsplit("/", 1)[1]
+    post(client, f"/s/{sid}/choose", default_form(sets="1"))
+    ids = ids_in(wait_for_result(client, sid))
+    post(client, f"/s/{sid}/consent", {"child_id": ids[0], "state": "asked"})
+    post(client, f"/s/{sid}/consent", {"child_id": ids[1], "state": "agreed"})
+    page = client.get(f"/s/{sid}/result").get_data(as_text=True)
+    asked = re.findall(r"asked (\d{4}-\d\d-\d\d \d\d:\d\d) UTC", page)
+    assert len(asked) == 1 and "no answer after" not in page
+    later = (pd.Timestamp(asked[0], tz="UTC") + pd.Timedelta(days=3, minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    monkeypatch.setattr("selector.app.week.now_utc", lambda: later)
+    page = client.get(f"/s/{sid}/result").get_data(as_text=True)
+    assert (f"asked {asked[0]} UTC: no answer after 3 days; ask the practitioner to try again, or record the "
+            "family as unreachable") in page
+    assert page.count("no answer after") == 1
+
+
 def test_a_note_that_names_someone_is_refused_on_the_page(client) -> None:  # type: ignore[no-untyped-def]
     sid = upload(client).headers["Location"].rsplit("/", 1)[1]
     post(client, f"/s/{sid}/choose", default_form(sets="1"))

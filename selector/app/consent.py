@@ -189,9 +189,17 @@ def _waiting(record: RunRecord, children: tuple[str, ...], now: str) -> tuple[tu
     for child in children:
         event = record.consent_state(child)
         if event is not None and event.state == "asked":
-            days = (pd.Timestamp(now) - pd.Timestamp(event.at)).days
-            waiting.append((child, event.at, max(days, 0)))
+            waiting.append((child, event.at, days_since(event.at, now)))
     return tuple(waiting)
+
+
+def days_since(at: str, now: str) -> int:
+    """Whole days from one recorded time to another (UTC ISO text), never below 0.
+
+    >>> days_since("2026-12-04T09:00:00Z", "2026-12-06T09:00:00Z"), days_since("2026-12-04T09:00:01Z", "2026-12-06T09:00:00Z")
+    (2, 1)
+    """
+    return max((pd.Timestamp(now) - pd.Timestamp(at)).days, 0)
 
 
 def _released(record: RunRecord) -> tuple[tuple[str, str], ...]:

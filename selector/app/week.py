@@ -18,7 +18,7 @@ from ..report.files import run_files
 from ..report.record import make_record
 from ..solve import Solution
 from ..validate import Caseload
-from .consent import consent_state, note_without_names
+from .consent import consent_state, days_since, note_without_names
 from .loading import Profile, Progress, Sources
 from .replace import (
     MADE_ON_THE_PAGE,
@@ -53,6 +53,11 @@ class Week:
         """A child's latest consent state ("to ask" until someone records a call)."""
         return next((e.state for e in reversed(self.consent) if e.child_id == child_id), "to ask")
 
+    def asked_at(self, child_id: str) -> str:
+        """When the child's family was asked, while they have not answered ("" otherwise)."""
+        event = next((e for e in reversed(self.consent) if e.child_id == child_id), None)
+        return event.at if event is not None and event.state == "asked" else ""
+
     def said_no(self) -> tuple[str, ...]:
         """Children whose families declined or could not be reached (latest state), sorted."""
         asked = {e.child_id for e in self.consent}
@@ -73,6 +78,8 @@ class Call:
     practitioner: tuple[str, ...]  # name, role and organisation, e-mail, phone (what is known)
     why: str
     reserves: tuple[str, ...]
+    asked_at: str = ""  # when the family was asked, while they have not answered (UTC)
+    waiting_days: int = 0  # whole days since then
 
 
 @dataclass(frozen=True)
@@ -140,18 +147,24 @@ def _all_given(record: RunRecord, request: VerifyRequest) -> None:
                              fix="Give every file the run was made from.")
 
 
-def calls(week: Week) -> list[Call]:
-    """Cohort 1 then every reserve, in call order, with consent state, case in words and contact."""
+def calls(week: Week, now: str | None = None) -> list[Call]:
+    """Cohort 1 then every reserve, in call order, with consent state (and, for a family asked
+    and not yet answering, when, and whole days until `now`: the clock's when not given), case in
+    words and contact."""
     solution = week.solution
     order = call_order(solution)
     rows = _rows(week, [child for child, _, _ in order])
     why = reasons(rows, solution.cohorts[0].members, solution.rules)
+    now = now or now_utc()
     out = []
     for number, (child, role, slot) in enumerate(order, start=1):
         in_cohort = role.startswith("cohort 1")
-        out.append(_call(rows, child, number, role, slot, in_cohort, week.state_of(child),
-                         why.get(child) or "a reserve: can take the slot with every rule met",
-                         tuple(solution.reserves.get(child, ())) if in_cohort else ()))
+        call = _call(rows, child, number, role, slot, in_cohort, week.state_of(child),
+                     why.get(child) or "a reserve: can take the slot with every rule met",
+                     tuple(solution.reserves.get(child, ())) if in_cohort else ())
+        if asked_at := week.asked_at(child):
+            call = replace(call, asked_at=asked_at, waiting_days=days_since(asked_at, now))
+        out.append(call)
     return out
 
 

@@ -326,7 +326,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
                     reserves=[c for c in everyone if not c.in_cohort], calls=everyone,
                     released=app.released_calls(week),
                     last_change=session.last_change, can_undo=bool(session.undo), changes=len(session.undo),
-                    history=history, not_downloaded=max(0, len(history) - session.downloaded))
+                    history=history, not_downloaded=max(0, len(history) - session.downloaded),
+                    chase_after=app.CHASE_AFTER_DAYS)
 
     @web.post("/s/<sid>/consent")
     def consent(sid: str) -> Response:
