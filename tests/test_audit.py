@@ -4,6 +4,7 @@ the rows shuffled; the tests themselves must see a lottery that is not what it s
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,10 @@ def test_audit_of_a_generated_caseload_finds_no_deviation(tmp_path: Path) -> Non
     assert lines[0].startswith("400 draws against the computed chances: no deviation found (overall p = ")
     assert lines[1] == "Shuffled rows: largest change in any chance 0"
     assert lines[2].startswith("Cohorts drawn that break a rule or fall short of ") and lines[2].endswith(": 0")
-    assert lines[4] == f"Results in {out}/ (audit.html, audit.md, audit.csv, chances.csv)"
+    # The certificate, as `select` prints it: the smallest chance against the proved bound.
+    assert re.fullmatch(r"Certificate: every child who can be drawn has at least \d+\.\d{4}%; no lottery over these "
+                        r"cohorts could give every one more than \d+\.\d{4}% \(\d+(\.\d+)?% of it: .*\)\.", lines[4])
+    assert lines[5] == f"Results in {out}/ (audit.html, audit.md, audit.csv, chances.csv)"
     table = pd.read_csv(out / "audit.csv", encoding="utf-8-sig")
     # Six places a draw: the counts expected and observed both add up to 6 x 400.
     assert table["observed"].sum() == 2400 and abs(table["expected"].sum() - 2400) < 0.01

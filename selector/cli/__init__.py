@@ -31,6 +31,7 @@ from .options import (
 )
 from .show import (
     SelectorClickError,
+    certificate_line,
     chances_range,
     children,
     echo_failures,
@@ -266,6 +267,7 @@ def audit(sources: app.Sources, out: Path, rules_file: Path | None, draws: int, 
     click.echo(f"Cohorts drawn that break a rule or fall short of {result.lottery.threshold}: {result.off_cohorts}")
     lottery = result.lottery
     click.echo(f"Lottery: {children(lottery.possible)} could be drawn; {chances_range(lottery)}")
+    click.echo(certificate_line(lottery))
     click.echo(f"Results in {out}/ (audit.html, audit.md, audit.csv, chances.csv)")
 
 
