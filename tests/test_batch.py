@@ -61,6 +61,13 @@ def test_failing_areas_are_reported_and_the_rest_carry_on(areas: Path, tmp_path:
     record = json.loads((out / "Northshire" / "run.json").read_text())
     assert record["cohorts"][0]["status"] == "OPTIMAL"
     assert "Badshire: INVALID_INPUT" in stderr
+    # Each area's lottery and its certificate, as its run.json has them; none for an area that failed.
+    lottery = record["lottery"]
+    for name in ("smallest", "largest", "bound"):
+        assert float(good[f"lottery_{name}"]) == pytest.approx(lottery[name], rel=1e-7), name
+    assert float(good["lottery_certified"]) == pytest.approx(lottery["certified"], abs=5e-5)
+    assert int(good["lottery_levels"]) == lottery["levels"]
+    assert [bad[f"lottery_{n}"] for n in ("smallest", "certified", "levels")] == ["", "", ""]
 
 
 def test_all_good_exits_0_and_relax_rescues_the_impossible_area(areas: Path, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -28,6 +29,9 @@ from .auditing import AuditRequest, audit
 from .loading import Sources
 from .selection import SelectRequest, select
 
+if TYPE_CHECKING:
+    from ..solve.lottery import Chances
+
 CONTACTS_SUFFIXES = {".csv", ".xlsx", ".parquet"}
 # .xml, and .zip of module CSVs: a SEN2 return, read as `select` reads one
 CASELOAD_SUFFIXES = CONTACTS_SUFFIXES | {".xml", ".zip"}
@@ -40,8 +44,12 @@ CASELOAD_COLUMNS = ("caseload", "list1", "list2", "sen2")
 SEN2_MODULES_FILE = "person.csv"  # a folder holding it is a SEN2 return as one CSV per module
 
 
+# Each area's lottery in the summary, as run.json's `lottery` names it: its range of chances and
+# its certificate (the smallest chance against the proved bound on the fairest possible, and the
+# share of it that proves), so a national run shows which areas' lotteries are far from fair.
+LOTTERY_SUMMARY = ("smallest", "largest", "bound", "certified", "levels")
 SUMMARY_COLUMNS = ["area", "caseload", "rules", "seed", "rows", "eligible", "status", "score", "bound",
-                   "seconds", "exit_code", "error", "run_folder"]
+                   *(f"lottery_{name}" for name in LOTTERY_SUMMARY), "seconds", "exit_code", "error", "run_folder"]
 
 
 @dataclass(frozen=True)
@@ -279,7 +287,7 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
         # starts: known only once it has.
         "seed": "" if request.params.seed_source in ("random", "phrase") else request.params.seed,
         "rows": "", "eligible": "", "status": "", "score": "", "bound": "", "exit_code": 0, "error": "",
-        "run_folder": item.name,
+        "run_folder": item.name, **{f"lottery_{name}": "" for name in LOTTERY_SUMMARY},
     }
     sources = request.sources
     caseload_name = next((p.name for p in (sources.caseload, sources.options.list1, sources.options.list2,
@@ -312,15 +320,28 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
             frame = audited.caseload.frame
             row.update(rows=len(frame), eligible=int(frame["eligible"].sum()),
                        status="DEVIATION" if audited.deviates else "NO_DEVIATION", score=audited.lottery.optimum)
+            row.update(_lottery_summary(audited.lottery))
         else:
             best = result.solution.cohorts[0]
             frame = result.caseload.frame
             row.update(rows=len(frame), eligible=int(frame["eligible"].sum()), status=best.status,
                        seed=result.solution.params.seed,
                        score=best.score, bound=best.bound)
+            if result.solution.lottery is not None:
+                row.update(_lottery_summary(result.solution.lottery))
     row["seconds"] = round(time.perf_counter() - started, 3)
     row["failures"] = [{"area": item.name, **f} for f in failures]
     return row
+
+
+def _lottery_summary(lottery: Chances) -> dict[str, object]:
+    """The summary's lottery cells: chances and bound to 8 significant figures, the share to 4
+    ("" for a bound not worked out)."""
+    cells = {"smallest": lottery.smallest, "largest": lottery.largest, "bound": lottery.bound,
+             "certified": lottery.certified, "levels": lottery.levels}
+    return {f"lottery_{name}": ("" if value is None else value if name == "levels"
+                                else float(f"{value:.4g}") if name == "certified" else float(f"{value:.8g}"))
+            for name, value in cells.items()}
 
 
 def scenario_groups(items: list[BatchItem]) -> list[list[BatchItem]]:
