@@ -110,6 +110,26 @@ def test_services_separated_otherwise_than_by_semicolons_are_a_warning(cell: str
     assert warned[["row", "value", "problem"]].values.tolist() == [[3, cell, problem]]
 
 
+def test_one_service_under_two_of_its_names_is_a_warning_and_nothing_is_merged() -> None:
+    # SALT on rows 2 and 4, written out on row 3, and "SLT" on row 5: two other names of SALT, one
+    # warning each at its first row, naming SALT (the most used). OT written out on row 6 alone
+    # is no warning: one name of a service is just its name in this file.
+    loaded = validated([{"services": "SALT;EP"}, {"services": "Speech and language therapy"},
+                        {"services": "SALT"}, {"services": "SLT;EP"}, {"services": "Occupational therapy"}])
+    warned = loaded.warnings[loaded.warnings["column"] == "services"]
+    assert warned[["row", "value", "problem"]].values.tolist() == [
+        [3, "SPEECH_AND_LANGUAGE_THERAPY",
+         "looks like 'SALT' (2 rows) written another way (1 row): they count as two services"],
+        [5, "SLT", "looks like 'SALT' (2 rows) written another way (1 row): they count as two services"]]
+    assert loaded.frame["services"].tolist()[1:4] == ["SPEECH_AND_LANGUAGE_THERAPY", "SALT", "EP;SLT"]
+
+
+def test_a_tie_between_two_names_of_a_service_names_the_short_one() -> None:
+    loaded = validated([{"services": "OT"}, {"services": "Occupational therapy"}])
+    warned = loaded.warnings[loaded.warnings["column"] == "services"]
+    assert warned[["row", "value"]].values.tolist() == [[3, "OCCUPATIONAL_THERAPY"]]
+
+
 def test_a_wrong_code_names_the_code_it_most_likely_means(tmp_path: Path) -> None:
     # The school census's K, the long name of a need, a setting type with "school" after it, and a
     # text no table knows (no guess). The code is only suggested: the rows are still errors (the

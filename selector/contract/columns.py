@@ -70,3 +70,19 @@ def normalise_column(name: object) -> str:
     while "__" in text:
         text = text.replace("__", "_")
     return text
+
+# Services are free vocabulary, but these are well-known services' names (as read: upper case,
+# words joined by `_`) written out or shortened otherwise. Two names of one service in one file
+# count as two services, so validation warns when it sees them side by side; it merges nothing.
+SERVICE_NAMES: dict[str, tuple[str, ...]] = {
+    "SALT": ("SPEECH_AND_LANGUAGE_THERAPY", "SPEECH_AND_LANGUAGE_THERAPIST", "SPEECH_AND_LANGUAGE", "SLT",
+             "SPEECH_THERAPY"),
+    "OT": ("OCCUPATIONAL_THERAPY", "OCCUPATIONAL_THERAPIST"),
+    "EP": ("EDUCATIONAL_PSYCHOLOGY", "EDUCATIONAL_PSYCHOLOGIST", "ED_PSYCH"),
+    "PHYSIO": ("PHYSIOTHERAPY", "PHYSIOTHERAPIST"),
+    "CAMHS": ("CHILD_AND_ADOLESCENT_MENTAL_HEALTH_SERVICES", "CHILD_AND_ADOLESCENT_MENTAL_HEALTH_SERVICE", "CYPMHS"),
+    "YOT": ("YOUTH_OFFENDING_TEAM", "YOUTH_OFFENDING_SERVICE", "YOUTH_JUSTICE", "YOUTH_JUSTICE_SERVICE"),
+    "COMMUNITY_PAEDS": ("COMMUNITY_PAEDIATRICS", "COMMUNITY_PAEDIATRICIAN", "COMMUNITY_PAEDIATRIC"),
+    "SOCIAL_CARE": ("CHILDRENS_SOCIAL_CARE", "SOCIAL_WORKER", "SOCIAL_WORK"),
+    "SHORT_BREAKS": ("SHORT_BREAK", "RESPITE", "RESPITE_CARE"),
+}

@@ -10,6 +10,7 @@ the validated Caseload.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -30,6 +31,7 @@ from ..contract.columns import (
     MAX_AGE,
     MIN_AGE,
     REQUIRED_COLUMNS,
+    SERVICE_NAMES,
     TRUE_WORDS,
     normalise_column,
 )
@@ -174,6 +176,7 @@ def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd
     if "services" in frame.columns:
         out["services"] = _normalise_services(frame["services"])
         _check_service_separators(failures, file, rows, frame["services"], out["services"])
+        _warn_service_names(failures, file, rows, out["services"])
     for column in ("locality", "exclude_reason"):
         if column in frame.columns:
             out[column] = frame[column].str.strip().array
@@ -502,6 +505,38 @@ def _check_service_separators(failures: Failures, file: str, rows: np.ndarray, v
     failures.add("warning", file, rows[other], "services", values.to_numpy()[other],
                  [_read_as(str(r).split(";")) for r in np.asarray(read)[other]],
                  "Separate the services with ';' (SALT;OT), so that each counts as the service it is.")
+
+
+def _warn_service_names(failures: Failures, file: str, rows: np.ndarray, services: pd.Series) -> None:
+    """One warning per well-known service written under two or more of its names in the file
+    (`SERVICE_NAMES`): each name counts as a service, so a cohort holding both is credited with
+    one service too many. At the first row of every name but the most used."""
+    # Few distinct lists exist: count each name over them, weighted by the rows holding each list.
+    codes, lists = pd.factorize(pd.Series(np.asarray(services, dtype=object)), sort=False)
+    rows_per_list = np.bincount(codes[codes >= 0], minlength=len(lists))
+    counts: Counter[str] = Counter()
+    first_list: dict[str, int] = {}
+    for number, text in enumerate(lists):
+        for name in str(text).split(";"):
+            if name:
+                counts[name] += int(rows_per_list[number])
+                first_list.setdefault(name, number)
+    for short, long_names in SERVICE_NAMES.items():
+        names = [n for n in (short, *long_names) if n in counts]
+        if len(names) < 2:
+            continue
+        names.sort(key=lambda n: (-counts[n], n != short, n))  # the most used; on a tie, the short name
+        kept = names[0]
+        for other in names[1:]:
+            first = int(np.argmax(codes == first_list[other]))  # lists are numbered by first row
+            failures.add("warning", file, rows[first], "services", other,
+                         f"looks like '{kept}' ({_rows_count(counts[kept])}) written another way "
+                         f"({_rows_count(counts[other])}): they count as two services",
+                         f"Write one name for it throughout (e.g. '{kept}'), unless they are different services.")
+
+
+def _rows_count(count: int) -> str:
+    return "1 row" if count == 1 else f"{count} rows"
 
 
 def _read_as(services: list[str]) -> str:
