@@ -85,6 +85,20 @@ def test_profile_shows_dimensions_and_rule_room() -> None:
     assert len(ap) == 1 and ap[0].endswith("- can be met")
 
 
+def test_profile_says_there_are_warnings(tmp_path: Path) -> None:
+    # One child's services name SALT as "Speech and language therapy" while others write SALT:
+    # the profile's services count them as two, so it says there is a warning to read first.
+    frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
+    frame.loc[frame["services"] == "SALT", "services"] = ["Speech and language therapy"] + [
+        "SALT"] * (int((frame["services"] == "SALT").sum()) - 1)
+    path = tmp_path / "two_names.csv"
+    frame.to_csv(path, index=False)
+    code, out, _ = run("profile", str(path), "--contacts", str(SAMPLE / "contacts.csv"))
+    assert code == 0
+    assert out.splitlines()[:2] == ["two_names.csv: 3000 rows read, 2985 eligible (15 excluded, 0 without a contact)",
+                                    "1 warning(s) (see `selector validate`)"]
+
+
 def test_profile_says_when_a_rule_cannot_be_met(tmp_path: Path) -> None:
     frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
     frame = frame[frame["setting_type"] != "AP"]

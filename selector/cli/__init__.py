@@ -113,6 +113,8 @@ def profile(sources: app.Sources, rules_file: Path | None, html_out: Path | None
         raise InputError(f"{html_out}: already exists. Choose another name, or add --force.", "exists")
     result = app.profile(sources, rules_file)
     click.echo(app.describe(result.caseload))
+    if len(result.caseload.warnings):  # what a warning says changes what the counts below mean
+        click.echo(f"{len(result.caseload.warnings)} warning(s) (see `selector validate`)")
     echo_profile(result)
     if html_out is not None:
         app.write_profile_page(result, html_out, force, sources)
