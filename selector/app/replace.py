@@ -163,6 +163,7 @@ def replace_in_run(request: ReplaceRequest) -> ReplaceResult:
     """
     record = read_run_record(request.run_dir)
     not_replaced_already(request.declined, record, request.run_dir)
+    not_a_reserve(request.declined, record, request.run_dir)
     declined = match_ids(request.declined, record.cohorts[0].members, str(request.run_dir))
     out = request.out or next_replacement_folder(request.run_dir)
     sources = recorded_sources(record, request.caseload, request.contacts, request.moved, request.run_dir)
@@ -191,6 +192,29 @@ def not_replaced_already(asked: tuple[str, ...], record: RunRecord, run_dir: Pat
             raise InputError(f"{child} was replaced already (families declined up to {run_dir}: "
                              f"{', '.join(record.replaced.all_declined)}); cohort 1 of {run_dir} is now "
                              f"{', '.join(members)}.", "not_in_cohort")
+
+
+def not_a_reserve(asked: tuple[str, ...], record: RunRecord, run_dir: Path) -> None:
+    """A reserve whose family said no is recorded with `consent` (it is then not offered), not
+    replaced: said so, rather than only "not in cohort 1".
+
+    Raises:
+        InputError: a child asked for is a reserve of cohort 1, not a member.
+    """
+    first = record.cohorts[0]
+    members = {child.casefold() for child in first.members}
+    for text in asked:
+        key = text.strip().casefold()
+        if key in members:
+            continue
+        for slot, member in enumerate(first.members, start=1):
+            reserve = next((r for r in first.reserves.get(member, ()) if r.casefold() == key), None)
+            if reserve is not None:
+                raise InputError(
+                    f"{reserve} is a reserve for slot {slot} of {run_dir}, not in cohort 1: only a member's "
+                    "slot is replaced.", "reserve_not_member", where=reserve,
+                    fix=f"If {reserve}'s family said no, record it with consent, as declined: the reserve is "
+                        "then not offered.")
 
 
 def _replace(request: ReplaceRequest, record: RunRecord, declined: tuple[str, ...], sources: Sources,

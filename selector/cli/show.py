@@ -56,9 +56,12 @@ REMEDY_FLAGS = {
 }
 
 
-# Where a command has no such flag: `replace` keeps the run's rules, relaxed or not.
+# One command's own hints: `replace` keeps the run's rules, relaxed or not, and a reserve's
+# answer is recorded with `consent`, not replaced.
 COMMAND_HINTS = {
-    "replace": {"infeasible": "The run was chosen without --relax, so its replacements keep every rule: choose "
+    "replace": {"reserve_not_member": "If that family said no, record it: selector consent RUN_DIR CHILD_ID declined "
+                                      "(the reserve is then not offered).",
+                "infeasible": "The run was chosen without --relax, so its replacements keep every rule: choose "
                               "again with `selector select ... --relax`, or change the rules file."},
 }
 
