@@ -335,8 +335,8 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
 
 
 def _lottery_summary(lottery: Chances) -> dict[str, object]:
-    """The summary's lottery cells: chances and bound to 8 significant figures, the share to 4
-    ("" for a bound not worked out)."""
+    """The summary's lottery cells: chances and bound to 8 significant figures, the share of the
+    bound to 4, levels whole ("" for a bound not worked out)."""
     cells = {"smallest": lottery.smallest, "largest": lottery.largest, "bound": lottery.bound,
              "certified": lottery.certified, "levels": lottery.levels}
     return {f"lottery_{name}": ("" if value is None else value if name == "levels"

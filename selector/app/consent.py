@@ -196,7 +196,8 @@ def _waiting(record: RunRecord, children: tuple[str, ...], now: str) -> tuple[tu
 def days_since(at: str, now: str) -> int:
     """Whole days from one recorded time to another (UTC ISO text), never below 0.
 
-    >>> days_since("2026-12-04T09:00:00Z", "2026-12-06T09:00:00Z"), days_since("2026-12-04T09:00:01Z", "2026-12-06T09:00:00Z")
+    >>> now = "2026-12-06T09:00:00Z"
+    >>> days_since("2026-12-04T09:00:00Z", now), days_since("2026-12-04T09:00:01Z", now)
     (2, 1)
     """
     return max((pd.Timestamp(now) - pd.Timestamp(at)).days, 0)

@@ -3,8 +3,9 @@
 The model, the checker, the reports and the profile all read cells through `cell_values`
 (one cell), `value_of` (one child) or `column_values` (a whole column, each distinct cell
 read once), so they cannot disagree. A value keeps its display form (trimmed, as the area
-wrote it); `match_key` folds case, separators and full stops for matching. Validation makes each free-text value's
-spelling the same on every row (`canonical_spellings`), so a display form stands for one key.
+wrote it); `match_key` folds case, separators, full stops and apostrophes for matching.
+Validation makes each free-text value's spelling the same on every row (`canonical_spellings`),
+so a display form stands for one key.
 """
 
 from __future__ import annotations

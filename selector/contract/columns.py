@@ -71,6 +71,7 @@ def normalise_column(name: object) -> str:
         text = text.replace("__", "_")
     return text
 
+
 # Services are free vocabulary, but these are well-known services' names (as read: upper case,
 # words joined by `_`) written out or shortened otherwise. Two names of one service in one file
 # count as two services, so validation warns when it sees them side by side; it merges nothing.

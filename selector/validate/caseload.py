@@ -204,19 +204,16 @@ def _warn_respelled(failures: Failures, file: str, rows: np.ndarray, written: pd
     """One warning per spelling read as another beyond case (`Oakham-Vale` as `Oakham Vale`,
     first written so): they count as one value, which is right for one place written two ways
     and wrong for two places, which only the analyst can tell."""
-    written_text = written.astype(str).str.strip()
-    read_text = pd.Series(np.asarray(read, dtype=object), index=written.index).astype(str)
-    respelled = (written_text.str.casefold() != read_text.str.casefold()).to_numpy()
+    written_text = pd.Series(written.astype(str).str.strip().to_numpy())
+    read_text = pd.Series(np.asarray(read, dtype=object)).astype(str)
+    respelled = written_text.str.casefold() != read_text.str.casefold()
     if not respelled.any():
         return
-    positions = np.flatnonzero(respelled)
-    first_of = {}
-    for position in positions:  # the first row of each spelling read as another
-        first_of.setdefault(written_text.iloc[position], position)
-    for spelling, position in first_of.items():
-        as_read = read_text.iloc[position]
-        count = int((written_text.to_numpy()[positions] == spelling).sum())
-        first_row = int(rows[int(np.argmax(read_text.to_numpy() == as_read))])
+    first_read = {value: position for position, value in read_text.drop_duplicates().items()}
+    counts = written_text[respelled].value_counts()
+    for position, spelling in written_text[respelled].drop_duplicates().items():  # in file order
+        as_read, count = read_text[position], int(counts[spelling])
+        first_row = int(rows[first_read[as_read]])
         failures.add("warning", file, rows[position], column, spelling,
                      f"read as '{as_read}' (first written so at row {first_row}), the same {column} "
                      f"written another way ({count} row{'s' if count != 1 else ''}): they count as one",
