@@ -135,6 +135,14 @@ def test_families_asked_two_days_ago_with_no_answer_are_named_to_chase(sample_ru
         (f"No answer yet after 2 days or more: {members[0]} (3 days). Ask the practitioner to try again, or record "
         "the family as unreachable so that the reserves are offered."),
     ]
+    # Recording another family's answer lists the slots the same way, the chase line too.
+    code, stdout, _ = run("consent", folder, members[3], "agreed")
+    assert code == 0 and stdout.splitlines()[1:3] == [f"  1. {members[0]}  asked ({shown[3]})",
+                                                       f"  2. {members[1]}  asked ({shown[1]})"]
+    assert stdout.splitlines()[4:] == [
+        f"  4. {members[3]}  agreed", *(f"  {i}. {m}  to ask" for i, m in enumerate(members[4:], start=5)),
+        (f"No answer yet after 2 days or more: {members[0]} (3 days). Ask the practitioner to try again, or record "
+         "the family as unreachable so that the reserves are offered.")]
     # Whole days, counted to the second: two days to the second is two, a second less is one.
     status = app.consent_status(sample_run_copy, now=pd.Timestamp(when[1]).strftime("%Y-%m-%dT%H:%M:%SZ"))
     assert status.waiting == ((members[0], when[3], 2), (members[1], when[1], 0))

@@ -55,6 +55,7 @@ class ConsentResult:
     offered: tuple[str, ...]
     states: tuple[tuple[int, str, str], ...]
     replaced_by: tuple[str, ...] = ()
+    waiting: tuple[tuple[str, str, int], ...] = ()  # as ConsentStatus.waiting, as of this change
 
 
 @dataclass(frozen=True)
@@ -85,10 +86,6 @@ class ConsentStatus:
     replaced_by: tuple[str, ...] = ()
     released: tuple[tuple[str, str], ...] = ()
     waiting: tuple[tuple[str, str, int], ...] = ()
-
-    def asked_at(self, child_id: str) -> str | None:
-        """When the child's family was asked, while they have not answered."""
-        return next((at for child, at, _days in self.waiting if child == child_id), None)
 
 
 # Consent is asked for within about two days of the choice: a family asked this long ago with no
@@ -160,7 +157,8 @@ def record_consent(request: ConsentRequest) -> ConsentResult:
     offered: tuple[str, ...] = ()
     if state in SAID_NO and child in first.members:
         offered = _offered(updated, child)
-    return ConsentResult(event, roles[child], offered, _states(updated), replaced_by(request.run_dir))
+    return ConsentResult(event, roles[child], offered, _states(updated), replaced_by(request.run_dir),
+                         _waiting(updated, tuple(roles), max(at, now_utc())))
 
 
 def consent_status(run_dir: Path, now: str | None = None) -> ConsentStatus:

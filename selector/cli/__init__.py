@@ -405,8 +405,10 @@ def consent(run_dir: Path, child_id: str | None, state: str | None, note: str) -
     if event.state in ("declined", "unreachable") and result.role.startswith("cohort 1"):
         _offer_line(result.role.split(", ")[1], result.offered)
         click.echo(f"To fill the slot: selector replace {run_dir} --decline {event.child_id}")
+    asked = {child: at for child, at, _days in result.waiting}
     for slot, member, now in result.states:
-        click.echo(f"  {slot}. {member}  {now}")
+        click.echo(f"  {slot}. {member}  {now}" + _since(asked.get(member)))
+    _chase_line(result.waiting)
     _newer_runs(run_dir, result.replaced_by)
 
 
@@ -466,10 +468,11 @@ def _show_consent(run_dir: Path, status: app.ConsentStatus) -> None:
     else:
         changes = f"{status.changes} change{'s' if status.changes != 1 else ''}"
         click.echo(f"Consent for cohort 1 of {run_dir} ({changes} recorded, the latest at {status.last}):")
+    asked = {child: at for child, at, _days in status.waiting}
     for slot, member, now in status.states:
-        click.echo(f"  {slot}. {member}  {now}" + _since(status.asked_at(member)))
+        click.echo(f"  {slot}. {member}  {now}" + _since(asked.get(member)))
     for child, role, now in status.reserves:
-        click.echo(f"Reserve {child} ({role}): {now}{_since(status.asked_at(child))}.")
+        click.echo(f"Reserve {child} ({role}): {now}{_since(asked.get(child))}.")
     _released_line(status.released, "a replacement", run_dir)
     _chase_line(status.waiting)
     for slot, _member, offered in status.offered:
