@@ -124,6 +124,25 @@ def test_one_service_under_two_of_its_names_is_a_warning_and_nothing_is_merged()
     assert loaded.frame["services"].tolist()[1:4] == ["SPEECH_AND_LANGUAGE_THERAPY", "SALT", "EP;SLT"]
 
 
+def test_a_value_one_letter_from_a_five_times_commoner_one_is_a_likely_typo() -> None:
+    # Rows 2-6 Westmoor and CAMHS; row 7 "Westmor" and "CAHMS" (a letter dropped, two swapped):
+    # each 1 row against 5, so each a warning at row 7 (services are read first). Row 8
+    # "Westbrook" is more than a letter from every other value: no warning; "OTS" beside "OT" is
+    # too short to tell. Nothing is changed: "Westmor" is still its own locality.
+    rows = [{"locality": "Westmoor", "services": "CAMHS;OT"}] * 5 + [
+        {"locality": "Westmor", "services": "CAHMS"}, {"locality": "Westbrook", "services": "OTS"}]
+    loaded = validated(rows)
+    warned = loaded.warnings[loaded.warnings["column"].isin(["locality", "services"])]
+    assert warned[["row", "column", "value", "problem"]].values.tolist() == [
+        [7, "services", "CAHMS",
+         "is one letter away from 'CAMHS' (5 rows), so likely a typo (1 row): they count as two services"],
+        [7, "locality", "Westmor",
+         "is one letter away from 'Westmoor' (5 rows), so likely a typo (1 row): they count as two localities"]]
+    assert loaded.frame["locality"].tolist()[5] == "Westmor"
+    # Four to one is not rare enough to call a typo: two places with alike names are left alone.
+    assert "locality" not in set(validated(rows[1:]).warnings["column"])
+
+
 def test_a_tie_between_two_names_of_a_service_names_the_short_one() -> None:
     loaded = validated([{"services": "OT"}, {"services": "Occupational therapy"}])
     warned = loaded.warnings[loaded.warnings["column"] == "services"]

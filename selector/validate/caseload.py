@@ -177,6 +177,7 @@ def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd
         out["services"] = _normalise_services(frame["services"])
         _check_service_separators(failures, file, rows, frame["services"], out["services"])
         _warn_service_names(failures, file, rows, out["services"])
+        _warn_likely_typos(failures, file, rows, "services", "services", *_service_counts(out["services"]))
     for column in ("locality", "exclude_reason"):
         if column in frame.columns:
             out[column] = frame[column].str.strip().array
@@ -191,6 +192,10 @@ def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd
         written = out["locality"]
         out["locality"] = canonical_spellings(written, "locality")
         _warn_respelled(failures, file, rows, written, out["locality"], "locality")
+        places = pd.Series(np.asarray(out["locality"], dtype=object)).astype(str)
+        places = places[places != ""]
+        _warn_likely_typos(failures, file, rows, "locality", "localities", places.value_counts().to_dict(),
+                           {v: int(p) for p, v in places.drop_duplicates().items()})
     handled = set(out.columns) | set(INLINE_CONTACT_COLUMNS)
     for column in frame.columns:
         if column not in handled:
@@ -508,16 +513,7 @@ def _warn_service_names(failures: Failures, file: str, rows: np.ndarray, service
     """One warning per well-known service written under two or more of its names in the file
     (`SERVICE_NAMES`): each name counts as a service, so a cohort holding both is credited with
     one service too many. At the first row of every name but the most used."""
-    # Few distinct lists exist: count each name over them, weighted by the rows holding each list.
-    codes, lists = pd.factorize(pd.Series(np.asarray(services, dtype=object)), sort=False)
-    rows_per_list = np.bincount(codes[codes >= 0], minlength=len(lists))
-    counts: Counter[str] = Counter()
-    first_list: dict[str, int] = {}
-    for number, text in enumerate(lists):
-        for name in str(text).split(";"):
-            if name:
-                counts[name] += int(rows_per_list[number])
-                first_list.setdefault(name, number)
+    counts, first_position = _service_counts(services)
     for short, long_names in SERVICE_NAMES.items():
         names = [n for n in (short, *long_names) if n in counts]
         if len(names) < 2:
@@ -525,11 +521,68 @@ def _warn_service_names(failures: Failures, file: str, rows: np.ndarray, service
         names.sort(key=lambda n: (-counts[n], n != short, n))  # the most used; on a tie, the short name
         kept = names[0]
         for other in names[1:]:
-            first = int(np.argmax(codes == first_list[other]))  # lists are numbered by first row
-            failures.add("warning", file, rows[first], "services", other,
+            failures.add("warning", file, rows[first_position[other]], "services", other,
                          f"looks like '{kept}' ({_rows_count(counts[kept])}) written another way "
                          f"({_rows_count(counts[other])}): they count as two services",
                          f"Write one name for it throughout (e.g. '{kept}'), unless they are different services.")
+
+
+def _service_counts(services: pd.Series) -> tuple[Counter[str], dict[str, int]]:
+    """How many rows name each service, and the position of the first that does."""
+    # Few distinct lists exist: count each name over them, weighted by the rows holding each list.
+    codes, lists = pd.factorize(pd.Series(np.asarray(services, dtype=object)), sort=False)
+    rows_per_list = np.bincount(codes[codes >= 0], minlength=len(lists))
+    first_of_list = pd.Series(np.arange(len(codes)))[codes >= 0].groupby(codes[codes >= 0]).first()
+    counts: Counter[str] = Counter()
+    first_position: dict[str, int] = {}
+    for number, text in enumerate(lists):
+        for name in str(text).split(";"):
+            if name:
+                counts[name] += int(rows_per_list[number])
+                first_position.setdefault(name, int(first_of_list[number]))  # lists are numbered by first row
+    return counts, first_position
+
+
+# A value written by at most this share of the rows of one a letter away looks like its typo.
+TYPO_SHARE = 0.2
+
+
+def _warn_likely_typos(failures: Failures, file: str, rows: np.ndarray, column: str, plural: str,
+                       counts: dict[str, int], first_position: dict[str, int]) -> None:
+    """A warning for each value one letter away (wrong, missing, extra, or two swapped) from a
+    value at least five times as common (`Westmor` beside `Westmoor`, `CAHMS` beside `CAMHS`):
+    likely a typo, which counts as one more value. Nothing is changed: it may be another place."""
+    names = sorted(counts, key=lambda n: (-counts[n], n))
+    for rare in names:
+        if len(match_key(rare)) < 4:
+            continue  # short codes (OT, EP) are a letter apart by nature
+        common = next((n for n in names if counts[rare] <= TYPO_SHARE * counts[n]
+                       and _one_letter_apart(match_key(rare), match_key(n))), None)
+        if common is not None:
+            failures.add("warning", file, rows[first_position[rare]], column, rare,
+                         f"is one letter away from '{common}' ({_rows_count(counts[common])}), so likely a typo "
+                         f"({_rows_count(counts[rare])}): they count as two {plural}",
+                         f"If it is '{common}', correct it; if not, nothing to do.")
+
+
+def _one_letter_apart(a: str, b: str) -> bool:
+    """Whether one edit (a letter changed, added or dropped, or two neighbours swapped) turns a
+    into b.
+
+    >>> _one_letter_apart("westmor", "westmoor"), _one_letter_apart("cahms", "camhs"), _one_letter_apart("ab", "ba")
+    (True, True, True)
+    >>> _one_letter_apart("eastbrook", "westbrook"), _one_letter_apart("same", "same")
+    (False, False)
+    """
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    start = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
+    if len(a) < len(b):
+        return a[start:] == b[start + 1:]
+    return a[start + 1:] == b[start + 1:] or (a[start + 2:] == b[start + 2:]
+                                                and a[start:start + 2] == b[start:start + 2][::-1])
 
 
 def _rows_count(count: int) -> str:
