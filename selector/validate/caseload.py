@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -176,8 +176,9 @@ def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd
     if "services" in frame.columns:
         out["services"] = _normalise_services(frame["services"])
         _check_service_separators(failures, file, rows, frame["services"], out["services"])
-        _warn_service_names(failures, file, rows, out["services"])
-        _warn_likely_typos(failures, file, rows, "services", "services", *_service_counts(out["services"]))
+        counts, first_position = _service_counts(out["services"])
+        _warn_service_names(failures, file, rows, counts, first_position)
+        _warn_likely_typos(failures, file, rows, "services", "services", counts, first_position)
     for column in ("locality", "exclude_reason"):
         if column in frame.columns:
             out[column] = frame[column].str.strip().array
@@ -192,10 +193,7 @@ def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd
         written = out["locality"]
         out["locality"] = canonical_spellings(written, "locality")
         _warn_respelled(failures, file, rows, written, out["locality"], "locality")
-        places = pd.Series(np.asarray(out["locality"], dtype=object)).astype(str)
-        places = places[places != ""]
-        _warn_likely_typos(failures, file, rows, "locality", "localities", places.value_counts().to_dict(),
-                           {v: int(p) for p, v in places.drop_duplicates().items()})
+        _warn_likely_typos(failures, file, rows, "locality", "localities", *_value_counts(out["locality"]))
     handled = set(out.columns) | set(INLINE_CONTACT_COLUMNS)
     for column in frame.columns:
         if column not in handled:
@@ -509,11 +507,11 @@ def _check_service_separators(failures: Failures, file: str, rows: np.ndarray, v
                  "Separate the services with ';' (SALT;OT), so that each counts as the service it is.")
 
 
-def _warn_service_names(failures: Failures, file: str, rows: np.ndarray, services: pd.Series) -> None:
+def _warn_service_names(failures: Failures, file: str, rows: np.ndarray, counts: Counter[str],
+                        first_position: dict[str, int]) -> None:
     """One warning per well-known service written under two or more of its names in the file
     (`SERVICE_NAMES`): each name counts as a service, so a cohort holding both is credited with
-    one service too many. At the first row of every name but the most used."""
-    counts, first_position = _service_counts(services)
+    one service too many. At the first row of every name but the most used (`_service_counts`)."""
     for short, long_names in SERVICE_NAMES.items():
         names = [n for n in (short, *long_names) if n in counts]
         if len(names) < 2:
@@ -543,12 +541,19 @@ def _service_counts(services: pd.Series) -> tuple[Counter[str], dict[str, int]]:
     return counts, first_position
 
 
+def _value_counts(values: object) -> tuple[dict[str, int], dict[str, int]]:
+    """How many rows hold each (non-empty) value of a one-valued column, and the first that does."""
+    read = pd.Series(np.asarray(values, dtype=object)).astype(str)
+    read = read[read != ""]
+    return read.value_counts().to_dict(), {value: int(p) for p, value in read.drop_duplicates().items()}
+
+
 # A value written by at most this share of the rows of one a letter away looks like its typo.
 TYPO_SHARE = 0.2
 
 
 def _warn_likely_typos(failures: Failures, file: str, rows: np.ndarray, column: str, plural: str,
-                       counts: dict[str, int], first_position: dict[str, int]) -> None:
+                       counts: Mapping[str, int], first_position: dict[str, int]) -> None:
     """A warning for each value one letter away (wrong, missing, extra, or two swapped) from a
     value at least five times as common (`Westmor` beside `Westmoor`, `CAHMS` beside `CAMHS`):
     likely a typo, which counts as one more value. Nothing is changed: it may be another place."""
