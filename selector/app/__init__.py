@@ -34,7 +34,7 @@ _FROM: dict[str, str | tuple[str, str]] = {
     **dict.fromkeys(("BatchItem", "RunMany", "kept_columns_said", "plan_batch", "run_batch", "run_batch_group",
                      "run_batch_item", "scenario_groups"), ".batch"),
     **dict.fromkeys(("CHASE_AFTER_DAYS", "ConsentRequest", "ConsentResult", "ConsentStatus", "consent_state",
-                     "consent_status", "record_consent"), ".consent"),
+                     "consent_status", "record_consent", "time_shown"), ".consent"),
     **dict.fromkeys(("Profile", "Progress", "Sources", "default_rules_toml", "describe", "load", "profile",
                      "profile_of", "read_rules", "write_failures", "write_profile_page"), ".loading"),
     **dict.fromkeys(("ReplaceRequest", "ReplaceResult", "decline", "replace_in_run"), ".replace"),

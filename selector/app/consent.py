@@ -22,6 +22,7 @@ from .replace import (
     now_utc,
     released,
     replacements_made,
+    roles_of,
 )
 
 # Seconds a consent call waits for another writing the same run folder (two people recording
@@ -146,7 +147,7 @@ def record_consent(request: ConsentRequest) -> ConsentResult:
         record = read_run_record(request.run_dir)
         first = record.cohorts[0]
         # A family a replacement took off the reserves can be recorded too (told, then "to ask").
-        roles = _roles(record) | {child: NO_LONGER_A_RESERVE for child, _ in _released(record)}
+        roles = roles_of(record) | {child: NO_LONGER_A_RESERVE for child, _ in _released(record)}
         not_replaced_already((request.child_id,), record, request.run_dir)
         (child,) = match_ids((request.child_id,), first.members, str(request.run_dir),
                               reserves=tuple(c for c in roles if c not in first.members))
@@ -171,7 +172,7 @@ def consent_status(run_dir: Path, now: str | None = None) -> ConsentStatus:
         InputError: no run folder there, or its record cannot be read.
     """
     record = read_run_record(run_dir)
-    roles = _roles(record)
+    roles = roles_of(record)
     states = _states(record)
     offered = tuple((slot, member, _offered(record, member)) for slot, member, state in states if state in SAID_NO)
     reserves = tuple((child, role, event.state) for child, role in roles.items()
@@ -201,6 +202,15 @@ def days_since(at: str, now: str) -> int:
     return max((pd.Timestamp(now) - pd.Timestamp(at)).days, 0)
 
 
+def time_shown(at: str) -> str:
+    """A recorded time (UTC ISO text) as a person reads it.
+
+    >>> time_shown("2026-12-04T09:15:42Z")
+    '2026-12-04 09:15 UTC'
+    """
+    return f"{at[:10]} {at[11:16]} UTC"
+
+
 def _released(record: RunRecord) -> tuple[tuple[str, str], ...]:
     """The families called as reserves that a replacement took off the reserves (`released`)."""
     first = record.cohorts[0]
@@ -211,17 +221,6 @@ def replaced_by(run_dir: Path) -> tuple[str, ...]:
     """The run folders beside this one that `replace` made from it, by name: after one was
     made, the week goes on there."""
     return tuple(name for name, _declined in replacements_made(run_dir))
-
-
-def _roles(record: RunRecord) -> dict[str, str]:
-    """Each child of cohort 1 and its reserves, and where it stands ("cohort 1, slot 2",
-    "reserve 1 for slot 2": a reserve of two slots is named by the first)."""
-    first = record.cohorts[0]
-    roles = {c: f"cohort 1, slot {i}" for i, c in enumerate(first.members, start=1)}
-    for slot, member in enumerate(first.members, start=1):
-        for rank, reserve in enumerate(first.reserves.get(member, ()), start=1):
-            roles.setdefault(reserve, f"reserve {rank} for slot {slot}")
-    return roles
 
 
 def _states(record: RunRecord) -> tuple[tuple[int, str, str], ...]:

@@ -194,6 +194,17 @@ def not_replaced_already(asked: tuple[str, ...], record: RunRecord, run_dir: Pat
                              f"{', '.join(members)}.", "not_in_cohort")
 
 
+def roles_of(record: RunRecord) -> dict[str, str]:
+    """Each child of cohort 1 and its reserves, and where it stands ("cohort 1, slot 2",
+    "reserve 1 for slot 2": a reserve of two slots is named by the first)."""
+    first = record.cohorts[0]
+    roles = {c: f"cohort 1, slot {i}" for i, c in enumerate(first.members, start=1)}
+    for slot, member in enumerate(first.members, start=1):
+        for rank, reserve in enumerate(first.reserves.get(member, ()), start=1):
+            roles.setdefault(reserve, f"reserve {rank} for slot {slot}")
+    return roles
+
+
 def not_a_reserve(asked: tuple[str, ...], record: RunRecord, run_dir: Path) -> None:
     """A reserve whose family said no is recorded with `consent` (it is then not offered), not
     replaced: said so, rather than only "not in cohort 1".
@@ -201,20 +212,16 @@ def not_a_reserve(asked: tuple[str, ...], record: RunRecord, run_dir: Path) -> N
     Raises:
         InputError: a child asked for is a reserve of cohort 1, not a member.
     """
-    first = record.cohorts[0]
-    members = {child.casefold() for child in first.members}
+    reserves = {child.casefold(): (child, role) for child, role in roles_of(record).items()
+                if not role.startswith("cohort 1")}
     for text in asked:
-        key = text.strip().casefold()
-        if key in members:
-            continue
-        for slot, member in enumerate(first.members, start=1):
-            reserve = next((r for r in first.reserves.get(member, ()) if r.casefold() == key), None)
-            if reserve is not None:
-                raise InputError(
-                    f"{reserve} is a reserve for slot {slot} of {run_dir}, not in cohort 1: only a member's "
-                    "slot is replaced.", "reserve_not_member", where=reserve,
-                    fix=f"If {reserve}'s family said no, record it with consent, as declined: the reserve is "
-                        "then not offered.")
+        if (found := reserves.get(text.strip().casefold())) is not None:
+            reserve, role = found
+            raise InputError(
+                f"{reserve} is a reserve {role.split(' ', 2)[2]} of {run_dir}, not in cohort 1: "  # "for slot 3"
+                "only a member's slot is replaced.", "reserve_not_member", where=reserve,
+                fix=f"If {reserve}'s family said no, record it with consent, as declined: the reserve is "
+                    "then not offered.")
 
 
 def _replace(request: ReplaceRequest, record: RunRecord, declined: tuple[str, ...], sources: Sources,

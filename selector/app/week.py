@@ -18,7 +18,7 @@ from ..report.files import run_files
 from ..report.record import make_record
 from ..solve import Solution
 from ..validate import Caseload
-from .consent import consent_state, days_since, note_without_names
+from .consent import consent_state, days_since, note_without_names, time_shown
 from .loading import Profile, Progress, Sources
 from .replace import (
     MADE_ON_THE_PAGE,
@@ -49,13 +49,18 @@ class Week:
     replacements: tuple[ReplacementEvent, ...] = ()
     sources: Sources | None = None  # the files uploaded (the download's record names them)
 
+    def latest(self, child_id: str) -> ConsentEvent | None:
+        """A child's latest consent change (None until someone records a call)."""
+        return next((e for e in reversed(self.consent) if e.child_id == child_id), None)
+
     def state_of(self, child_id: str) -> str:
         """A child's latest consent state ("to ask" until someone records a call)."""
-        return next((e.state for e in reversed(self.consent) if e.child_id == child_id), "to ask")
+        event = self.latest(child_id)
+        return event.state if event is not None else "to ask"
 
     def asked_at(self, child_id: str) -> str:
         """When the child's family was asked, while they have not answered ("" otherwise)."""
-        event = next((e for e in reversed(self.consent) if e.child_id == child_id), None)
+        event = self.latest(child_id)
         return event.at if event is not None and event.state == "asked" else ""
 
     def said_no(self) -> tuple[str, ...]:
@@ -80,6 +85,11 @@ class Call:
     reserves: tuple[str, ...]
     asked_at: str = ""  # when the family was asked, while they have not answered (UTC)
     waiting_days: int = 0  # whole days since then
+
+    @property
+    def asked_shown(self) -> str:
+        """When the family was asked, as a person reads a time ("" while not waiting)."""
+        return time_shown(self.asked_at) if self.asked_at else ""
 
 
 @dataclass(frozen=True)

@@ -440,7 +440,7 @@ def _released_line(released: tuple[tuple[str, str], ...], by: str, run_dir: Path
 
 def _since(at: str | None) -> str:
     """When a family not yet answering was asked, as a person reads a time."""
-    return f" ({at[:10]} {at[11:16]} UTC)" if at else ""
+    return f" ({app.time_shown(at)})" if at else ""
 
 
 def _chase_line(waiting: tuple[tuple[str, str, int], ...]) -> None:
