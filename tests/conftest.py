@@ -130,13 +130,14 @@ def write_slow_caseload(folder: Path) -> tuple[Path, Path]:
 
 
 def load_caseload(caseload: Path | None, contacts: Path | None = None, *, annex: object = None,
-                  sheet: str | None = None, allow_missing_contact: bool = False) -> Caseload:
+                  sheet: str | None = None, allow_missing_contact: bool = False,
+                  keep_columns: tuple[str, ...] = ()) -> Caseload:
     """Read and validate files as the application does (`app.load`)."""
     from selector import app
 
     options = annex if annex is not None else app.ReadOptions()
     return app.load(app.Sources(caseload=caseload, contacts=contacts, sheet=sheet, options=options,  # type: ignore[arg-type]
-                                allow_missing_contact=allow_missing_contact))
+                                allow_missing_contact=allow_missing_contact, keep_columns=keep_columns))
 
 
 def solve_frame(caseload: pd.DataFrame, rules: Rules, params: SelectionParams, fixed_ids: tuple[str, ...] = ()

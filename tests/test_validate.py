@@ -238,6 +238,59 @@ def test_missing_required_columns_are_all_named(tmp_path: Path) -> None:
     assert set(table["row"]) == {1}
 
 
+def test_headers_written_as_systems_export_them_are_the_contract_columns(tmp_path: Path) -> None:
+    # PrimaryNeed, PlanStatus, LeadPractitionerID, Child ID.: the contract's words run together or
+    # punctuated are its columns (they were left out, and the required ones reported missing).
+    # A header of other words keeps its plain name: FavColour is favcolour, as it always was.
+    rows = [{"child_id": "A", "lead_practitioner_id": "P1"}, {"child_id": "B", "lead_practitioner_id": "P2"}]
+    plain = caseload_frame(rows).assign(FavColour="red")
+    exported = plain.rename(columns={"child_id": "Child ID.", "primary_need": "PrimaryNeed",
+                                     "plan_status": "PlanStatus", "setting_type": "SETTING-TYPE",
+                                     "lead_practitioner_id": "LeadPractitionerID"})
+    read = load_caseload(write_csv(tmp_path / "exported.csv", exported), keep_columns=("FavColour",))
+    expected = load_caseload(write_csv(tmp_path / "plain.csv", plain), keep_columns=("FavColour",))
+    pd.testing.assert_frame_equal(read.frame, expected.frame)
+    assert "favcolour" in read.frame.columns
+    assert read.frame["lead_practitioner_id"].tolist() == ["P1", "P2"]
+
+
+def test_a_missing_column_names_the_headers_that_may_hold_it(tmp_path: Path) -> None:
+    # 'Plan' and 'EHC plan type' share the word plan with plan_status: the fix names them. 'Child
+    # Name' shares child with child_id but names a child, so it is never offered as the id.
+    frame = caseload_frame([{}]).drop(columns=["plan_status", "child_id"]).assign(
+        **{"Plan": "EHCP", "EHC plan type": "x", "Child Name": "Ann", "Notes": "n"})
+    with pytest.raises(CaseloadValidationError) as caught:
+        load_caseload(write_csv(tmp_path / "c.csv", frame))
+    fixes = caught.value.failures.set_index("column")["fix"]
+    assert fixes["plan_status"] == (
+        "c.csv has 'Plan' and 'EHC plan type': if one of them holds the plan_status, rename its header to "
+        "'plan_status'. Otherwise add a column headed 'plan_status' (see the data contract in the README).")
+    assert fixes["child_id"] == "Add a column headed 'child_id' (see the data contract in the README)."
+
+
+def test_contacts_under_other_headers_are_named_and_their_other_columns_listed(tmp_path: Path) -> None:
+    # A council export: 'Email Address' and 'Telephone' for email and phone. Each is offered for
+    # the column it likely is; every column the contacts file does not use is listed by header, never
+    # by a value, as a warning (it is never written).
+    caseload = write_csv(tmp_path / "c.csv", caseload_frame([{"lead_practitioner_id": "P1"}]).drop(
+        columns=["practitioner_name", "practitioner_email"]))
+    contacts = write_csv(tmp_path / "k.csv", pd.DataFrame({
+        "practitioner_id": ["P1"], "name": ["Sam Roe"], "Email Address": ["sam@example.org"],
+        "Telephone": ["01632 960001"], "Notes": ["SECRET-NOTE"]}))
+    with pytest.raises(CaseloadValidationError) as caught:
+        load_caseload(caseload, contacts)
+    table = caught.value.failures
+    error = table[table["severity"] == "error"].iloc[0]
+    assert error["fix"] == (
+        "k.csv has 'Email Address': if it holds the email, rename its header to 'email'. k.csv has 'Telephone': "
+        "if it holds the phone, rename its header to 'phone'. Otherwise add 'email' and/or 'phone' so the "
+        "practitioner can be reached.")
+    unread = table[table["problem"].str.startswith("column(s) the contacts file does not use")]
+    assert unread[["file", "row", "column", "value"]].values.tolist() == [
+        ["k.csv", 1, "Email Address, Telephone, Notes", ""]]
+    assert not table.astype(str).apply(lambda column: column.str.contains("SECRET-NOTE")).any().any()
+
+
 def test_a_workbook_whose_first_sheet_holds_none_of_the_columns_points_to_its_other_sheets(tmp_path: Path) -> None:
     # A cover sheet of notes first, the list on the second: every required column is missing from
     # the sheet read, and the fix says which sheets there are and how to read the right one.

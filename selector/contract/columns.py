@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .identifiers import header_words
+
 NEED_CODES: tuple[str, ...] = (
     "SPLD", "MLD", "SLD", "PMLD", "SEMH", "SLCN", "HI", "VI", "MSI", "PD", "ASD", "OTH", "NSA",
 )
@@ -40,6 +42,8 @@ AGE_BANDS: tuple[tuple[str, int, int], ...] = (
 
 CONTACT_FIELDS: tuple[str, ...] = ("name", "role", "organisation", "email", "phone")
 INLINE_CONTACT_COLUMNS: dict[str, str] = {f"practitioner_{f}": f for f in CONTACT_FIELDS}
+# Every header a caseload or contacts file is read by.
+READ_HEADERS = CONTRACT_COLUMNS | frozenset(INLINE_CONTACT_COLUMNS) | frozenset((*CONTACT_FIELDS, "practitioner_id"))
 # The validated caseload carries the lead contact in these columns.
 CONTACT_COLUMNS: tuple[str, ...] = tuple(f"contact_{f}" for f in CONTACT_FIELDS)
 
@@ -63,13 +67,25 @@ def normalise_column(name: object) -> str:
     'primary_need'
     >>> normalise_column("Lead-Practitioner ID")
     'lead_practitioner_id'
+
+    A header written with the words of a column the contract reads, run together as school and
+    council systems export them or with other punctuation, is that column; any other header keeps
+    its plain form (a kept column's name in the outputs does not change):
+
+    >>> normalise_column("PrimaryNeed"), normalise_column("LeadPractitionerID"), normalise_column("Child ID.")
+    ('primary_need', 'lead_practitioner_id', 'child_id')
+    >>> normalise_column("FavColour")
+    'favcolour'
     """
     text = str(name).strip().lower()
     for ch in (" ", "-", "\u2013", "\u2014"):
         text = text.replace(ch, "_")
     while "__" in text:
         text = text.replace("__", "_")
-    return text
+    if text in READ_HEADERS:
+        return text
+    words = header_words(name).replace(" ", "_")
+    return words if words in READ_HEADERS else text
 
 
 # Services are free vocabulary, but these are well-known services' names (as read: upper case,

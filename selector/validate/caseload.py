@@ -43,6 +43,8 @@ from ..io.tables import RawTable
 
 # The columns a caseload may bring: the contract's, and the inline practitioner contact.
 CONTRACT_INPUT_COLUMNS = CONTRACT_COLUMNS | frozenset(INLINE_CONTACT_COLUMNS)
+# The columns a contacts file is read by.
+CONTACTS_READ = frozenset((*CONTACT_FIELDS, "practitioner_id", "child_id"))
 # An age written as a date: 2015-03-04, 04/03/2015, 4.3.15, with a time after it or not.
 AGE_AS_DATE = r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"
 
@@ -113,7 +115,8 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
                      "the first sheet, or give the sheet to read.")
     for column in missing:
         failures.add("error", file, 1, column, "", "required column is missing",
-                     f"Add a column headed '{column}' (see the data contract in the README).{elsewhere}")
+                     _or_add(_rename_hint(file, column, left_out), f"a column headed '{column}' (see the data contract in "
+                             f"the README).{elsewhere}"))
     if missing:
         _raise_if_errors(failures, file)
 
@@ -371,6 +374,31 @@ def _minimise(failures: Failures, raw: RawTable, keep_columns: tuple[str, ...]
                      "Name the column as its header is written.")
     return (raw.frame.drop(columns=left_out), tuple(shown[c] for c in left_out),
             tuple(shown[c] for c in kept))
+
+
+# Words that many headers share and that say nothing of which column a header is.
+_COMMON_HEADER_WORDS = frozenset({"id", "type", "status"})
+# Other words for a contacts column, as exports head them.
+_CONTACT_WORDS = {"email": ("mail",), "phone": ("telephone", "tel", "mobile")}
+
+
+def _rename_hint(file: str, column: str, headers: tuple[str, ...], *, identifiers: bool = False) -> str:
+    """When a column is missing and the file has headers that share a telling word with it ('Plan'
+    for plan_status, 'Email Address' for email), a sentence naming them, to put before the fix:
+    the column is likely there under another header. A header that names a child's identifier is
+    never offered unless `identifiers` (a contacts file's e-mail and phone are the practitioner's)."""
+    telling = (set(column.split("_")) | set(_CONTACT_WORDS.get(column, ()))) - _COMMON_HEADER_WORDS
+    alike = [h for h in headers
+             if telling & set(header_words(h).split()) and (identifiers or identifier_kind(h) is None)]
+    if not alike:
+        return ""
+    which = "it holds" if len(alike) == 1 else "one of them holds"
+    return f"{file} has {listed([repr(h) for h in alike], 'and')}: if {which} the {column}, rename its header to '{column}'."
+
+
+def _or_add(hint: str, what: str) -> str:
+    """The fix for a missing column: the hint, if any, then adding it."""
+    return f"{hint} Otherwise add {what}" if hint else f"Add {what}"
 
 
 def _sheet_warnings(failures: Failures, raw: RawTable, read: pd.Index) -> None:
@@ -665,10 +693,12 @@ def _attach_contacts(failures: Failures, raw: RawTable, out: pd.DataFrame, frame
                     lead=~known["child_id"].duplicated(keep="first")
                 )[["child_id", "lead", *CONTACT_FIELDS]].reset_index(drop=True)
             else:
+                left_out = tuple(raw.header.get(c, c) for c in raw.frame.columns if c not in frame.columns)
                 failures.add("error", contacts.name, 1, "practitioner_id", "",
                              "contacts are keyed by practitioner_id but the caseload has no "
                              "lead_practitioner_id column",
-                             "Add lead_practitioner_id to the caseload, or key contacts by child_id.")
+                             _or_add(_rename_hint(raw.name, "lead_practitioner_id", left_out),
+                                     f"lead_practitioner_id to {raw.name}, or key contacts by child_id."))
     for name, values in columns.items():
         out[name] = values
     if all_contacts.empty:
@@ -717,19 +747,28 @@ def _taken(values: pd.Series, positions: np.ndarray) -> Any:
 def _check_contacts_table(failures: Failures, contacts: RawTable) -> pd.DataFrame | None:
     frame = contacts.frame
     file = contacts.name
+    # The contacts' other columns are never read: said by header, as the caseload's are.
+    unread = tuple(contacts.header.get(c, c) for c in frame.columns if c not in CONTACTS_READ)
+    if unread:
+        failures.add("warning", file, 1, ", ".join(unread), "",
+                     "column(s) the contacts file does not use are left out; they are never written",
+                     "Nothing to do, unless one of them is a contact's name, role, organisation, email or phone "
+                     "under another header: then rename it so.")
     ok = True
     if "practitioner_id" not in frame.columns and "child_id" not in frame.columns:
         failures.add("error", file, 1, "practitioner_id", "",
                      "contacts need a practitioner_id or a child_id column",
-                     "Add practitioner_id (matched to the caseload's lead_practitioner_id) or child_id.")
+                     _or_add(_rename_hint(file, "practitioner_id", unread, identifiers=True),
+                             "practitioner_id (matched to the caseload's lead_practitioner_id) or child_id."))
         ok = False
     if "name" not in frame.columns:
         failures.add("error", file, 1, "name", "", "required column is missing",
-                     "Add a column 'name' with the practitioner's name.")
+                     _or_add(_rename_hint(file, "name", unread, identifiers=True), "a column 'name' with the practitioner's name."))
         ok = False
     if "email" not in frame.columns and "phone" not in frame.columns:
+        hints = " ".join(h for h in (_rename_hint(file, "email", unread, identifiers=True), _rename_hint(file, "phone", unread, identifiers=True)) if h)
         failures.add("error", file, 1, "email", "", "contacts need an email or a phone column",
-                     "Add 'email' and/or 'phone' so the practitioner can be reached.")
+                     _or_add(hints, "'email' and/or 'phone' so the practitioner can be reached."))
         ok = False
     if not ok:
         return None
