@@ -104,7 +104,11 @@ def test_report_reads_for_an_inspector(sample_run: Path) -> None:
 
 def test_same_seed_gives_identical_bytes(tmp_path: Path, sample_run: Path) -> None:
     again = tmp_path / "again"
-    assert run("select", *SAMPLE_ARGS, "--out", str(again), "--format", "xlsx,parquet", "--seed", "0")[0] == 0
+    code, printed, _ = run("select", *SAMPLE_ARGS, "--out", str(again), "--format", "xlsx,parquet", "--seed", "0")
+    assert code == 0
+    # The workbook and the Parquet file asked for are named with the rest.
+    assert printed.splitlines()[-1] == (f"Results in {again}/ (report.html, report.md, cohorts.csv, cohorts.xlsx, "
+                                        "cohorts.parquet, contacts.csv, chances.csv, run.json)")
     for name in ("cohorts.csv", "contacts.csv", "chances.csv", "report.md", "report.html", "cohorts.xlsx",
                  "cohorts.parquet"):
         assert (again / name).read_bytes() == (sample_run / name).read_bytes(), name

@@ -210,7 +210,9 @@ def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> No
             if foreseen := app.foreseen_sentence(lottery, solution.rules.size):
                 click.echo(f"Note: {foreseen[0].lower()}{foreseen[1:]}")
         click.echo(certificate_line(lottery))
-    click.echo(f"Results in {out}/ (report.html, report.md, cohorts.csv, contacts.csv, chances.csv, run.json)")
+    # The run folder is written whole (replacing an earlier one), so what is in it is this run's.
+    extra = "".join(f", {name}" for name in ("cohorts.xlsx", "cohorts.parquet") if (out / name).is_file())
+    click.echo(f"Results in {out}/ (report.html, report.md, cohorts.csv{extra}, contacts.csv, chances.csv, run.json)")
 
 
 def stage_line(stage: str) -> None:
