@@ -181,6 +181,49 @@ def test_the_web_page_removes_its_uploads_when_stopped(tmp_path: Path) -> None:
     assert list(temporary.iterdir()) == []  # uploads and their folder are gone
 
 
+def test_the_web_page_stopped_says_how_many_calls_were_in_no_download(tmp_path: Path) -> None:
+    # A cohort chosen on the page, two families recorded as asked, no download, then a stop: the
+    # page keeps nothing, so the terminal says the two went with it, before the one line.
+    pytest.importorskip("flask")
+    from tests.test_web import default_form, ids_in
+
+    caseload = write_csv(tmp_path / "caseload.csv", caseload_frame(EIGHT))
+    server = subprocess.Popen([sys.executable, "-m", "selector", "serve", "--port", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        url = re.search(r"http://\S+/", server.stdout.readline()).group()  # type: ignore[union-attr]
+        page = urllib.request.urlopen(url, timeout=10).read().decode()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+        def post(path: str, fields: dict[str, str], files: dict[str, Path] | None = None) -> str:
+            body, boundary = _multipart({**fields, "csrf_token": token}, files or {})
+            request = urllib.request.Request(url + path.lstrip("/"), data=body, method="POST",
+                                             headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.geturl()
+
+        sid = post("upload", {}, {"caseload": caseload}).rstrip("/").rsplit("/", 1)[1]
+        post(f"/s/{sid}/choose", default_form(sets="1"))
+        for _ in range(600):
+            calls = urllib.request.urlopen(f"{url}s/{sid}/job", timeout=30).read().decode()
+            if "Working on" not in calls:
+                break
+            time.sleep(0.05)
+        for child in ids_in(calls)[:2]:
+            post(f"/s/{sid}/consent", {"child_id": child, "state": "asked"})
+        server.send_signal(signal.SIGTERM)
+        _, stderr = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert server.returncode == 143, stderr
+    assert stderr.strip().splitlines()[-2:] == [
+        ("Note: 2 calls and changes recorded on the page were in no download yet and went with it (the page keeps "
+        "nothing once it stops). Record them again: upload the last download on the page to carry the calls on, "
+        "or use selector consent on that run folder."), STOPPED]
+
+
 def _multipart(fields: dict[str, str], files: dict[str, Path]) -> tuple[bytes, str]:
     boundary = "selector-test-boundary"
     parts = []

@@ -14,6 +14,7 @@ import os
 import secrets
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 import webbrowser
@@ -28,7 +29,7 @@ from werkzeug.serving import make_server
 from werkzeug.utils import secure_filename
 
 from .. import app
-from ..contract.errors import CaseloadValidationError, InputError, SelectorError
+from ..contract.errors import CaseloadValidationError, InputError, Interrupted, SelectorError
 from ..contract.failures import failure_line, remedies_in
 from ..contract.rules import DEFAULT_RULES, CountRule, Dimension, Rules, SpreadRule, rules_from_dict
 
@@ -578,7 +579,8 @@ def serve(host: str, port: int, open_browser: bool) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="selector-web-"))
     try:
         bound = listening.getsockname()[1]  # the port chosen when 0 was asked for
-        server = make_server(host, bound, create_app(workdir, host), threaded=True, fd=listening.fileno())
+        page = create_app(workdir, host)
+        server = make_server(host, bound, page, threaded=True, fd=listening.fileno())
         listening.close()  # the server holds its own copy
         url = f"http://{host}:{bound}/"
         print(f"selector is serving {url} (Ctrl+C stops it and removes the uploads)", flush=True)
@@ -586,11 +588,32 @@ def serve(host: str, port: int, open_browser: bool) -> None:
             threading.Timer(0.5, webbrowser.open, args=(url,)).start()
         try:
             server.serve_forever()
+        except Interrupted:
+            # The page keeps nothing: calls recorded since the last download go with it. Said at
+            # the stop, where the user is, so that they are recorded again rather than missed.
+            if note := lost_calls_note(calls_not_downloaded(page.config["SELECTOR_SESSIONS"])):
+                print(note, file=sys.stderr, flush=True)
+            raise
         finally:
             server.server_close()
     finally:
         listening.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def calls_not_downloaded(sessions: dict[str, Session]) -> int:
+    """How many calls and changes, over every upload, are in no download yet."""
+    return sum(max(0, len(app.history(s.week)) - s.downloaded) for s in sessions.values() if s.week is not None)
+
+
+def lost_calls_note(count: int) -> str:
+    """What a stop says of calls in no download yet ('' for none)."""
+    if not count:
+        return ""
+    what = "1 call or change" if count == 1 else f"{count} calls and changes"
+    return (f"Note: {what} recorded on the page {'was' if count == 1 else 'were'} in no download yet and went "
+            "with it (the page keeps nothing once it stops). Record them again: upload the last download on the "
+            "page to carry the calls on, or use selector consent on that run folder.")
 
 
 def _listen(host: str, port: int) -> socket.socket:
