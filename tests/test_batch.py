@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from selector.io.sample import generate
-from tests.conftest import count_calls, run
+from tests.conftest import count_calls, load_caseload, run
 
 
 def write_area(folder: Path, name: str, rows: int, seed: int, drop_ap: bool = False) -> tuple[Path, Path]:
@@ -57,6 +57,11 @@ def test_failing_areas_are_reported_and_the_rest_carry_on(areas: Path, tmp_path:
     assert "Badshire.csv: row 5, column 'age': '31' age is outside 0 to 25." in bad["error"]
     assert impossible["status"] == "INFEASIBLE" and impossible["exit_code"] == 3
     assert "at least 1 with setting_type AP: 0 eligible CYP have setting_type AP" in impossible["error"]
+    # Its list was read: its rows and eligible children are counted, as select reads them. The bad
+    # area's list was not valid, so it has none.
+    read = load_caseload(areas.parent / "Noapshire.csv", areas.parent / "Noapshire_contacts.csv")
+    assert (impossible["rows"], impossible["eligible"]) == (str(len(read.frame)), str(read.frame["eligible"].sum()))
+    assert (bad["rows"], bad["eligible"]) == ("", "")
     assert sorted(p.name for p in out.iterdir()) == ["Northshire", "failures.csv", "summary.csv"]
     record = json.loads((out / "Northshire" / "run.json").read_text())
     assert record["cohorts"][0]["status"] == "OPTIMAL"

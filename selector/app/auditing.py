@@ -3,6 +3,7 @@ computed chances, computed again on the rows shuffled, each cohort drawn checked
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -77,9 +78,11 @@ class AuditResult:
                 or self.shuffle_difference > 0 or self.off_cohorts > 0)
 
 
-def audit(request: AuditRequest, progress: Progress | None = None) -> AuditResult:
+def audit(request: AuditRequest, progress: Progress | None = None,
+          on_loaded: Callable[[Caseload], None] | None = None) -> AuditResult:
     """Compute the lottery, draw it N times, test the counts against the chances, compute it again
-    on the rows shuffled, and write the audit folder.
+    on the rows shuffled, and write the audit folder. `on_loaded` is told the caseload once it is
+    read and valid, as `select`'s.
 
     Raises:
         SelectorError: bad input (2), impossible rules (3).
@@ -92,6 +95,8 @@ def audit(request: AuditRequest, progress: Progress | None = None) -> AuditResul
     with output_lock(request.out):
         check_output_folder(request.out, request.force, inputs)
         caseload = load(request.sources)
+        if on_loaded is not None:
+            on_loaded(caseload)
         rules = read_rules(request.rules_file, None, caseload)
         problem = problem_of(caseload, rules, progress)
         step("the best score")

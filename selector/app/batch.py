@@ -31,6 +31,7 @@ from .selection import SelectRequest, select
 
 if TYPE_CHECKING:
     from ..solve.lottery import Chances
+    from ..validate import Caseload
 
 CONTACTS_SUFFIXES = {".csv", ".xlsx", ".parquet"}
 # .xml, and .zip of module CSVs: a SEN2 return, read as `select` reads one
@@ -293,6 +294,11 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
     caseload_name = next((p.name for p in (sources.caseload, sources.options.list1, sources.options.list2,
                                            sources.options.sen2) if p), "")
     failures: list[dict[str, object]] = []  # every error of the area, for failures.csv
+
+    def counted(caseload: Caseload) -> None:
+        """The area's rows and eligible children, known once it is read, whatever follows."""
+        row.update(rows=len(caseload.frame), eligible=int(caseload.frame["eligible"].sum()))
+
     try:
         if item.audit_draws:
             # An audit's draws are numbered from its seed (as `selector audit`, 0 unless given).
@@ -300,9 +306,9 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
                 request.params, seed=0, seed_source="given")
             row["seed"] = given.seed
             audited = audit(AuditRequest(sources=request.sources, out=request.out, rules_file=request.rules_file,
-                                         params=given, draws=item.audit_draws))
+                                         params=given, draws=item.audit_draws), on_loaded=counted)
         else:
-            result = select(request)
+            result = select(request, on_loaded=counted)
     except CaseloadValidationError as error:
         errors = error.failures[error.failures["severity"] == "error"]
         first = f" First: {failure_line(errors.iloc[0])}" if len(errors) else ""
@@ -317,16 +323,11 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
         failures = [_failure_row(caseload_name, f"{type(error).__name__}: {error}", "")]
     else:
         if item.audit_draws:
-            frame = audited.caseload.frame
-            row.update(rows=len(frame), eligible=int(frame["eligible"].sum()),
-                       status="DEVIATION" if audited.deviates else "NO_DEVIATION", score=audited.lottery.optimum)
+            row.update(status="DEVIATION" if audited.deviates else "NO_DEVIATION", score=audited.lottery.optimum)
             row.update(_lottery_summary(audited.lottery))
         else:
             best = result.solution.cohorts[0]
-            frame = result.caseload.frame
-            row.update(rows=len(frame), eligible=int(frame["eligible"].sum()), status=best.status,
-                       seed=result.solution.params.seed,
-                       score=best.score, bound=best.bound)
+            row.update(status=best.status, seed=result.solution.params.seed, score=best.score, bound=best.bound)
             if result.solution.lottery is not None:
                 row.update(_lottery_summary(result.solution.lottery))
     row["seconds"] = round(time.perf_counter() - started, 3)

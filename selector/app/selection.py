@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -97,8 +98,10 @@ def choose(caseload: Caseload, rules: Rules, params: SelectionParams, progress: 
     return solution
 
 
-def select(request: SelectRequest, progress: Progress | None = None) -> SelectResult:
-    """Load, validate, choose and write one run folder.
+def select(request: SelectRequest, progress: Progress | None = None,
+           on_loaded: Callable[[Caseload], None] | None = None) -> SelectResult:
+    """Load, validate, choose and write one run folder. `on_loaded` is told the caseload once it
+    is read and valid (a batch's summary counts its rows even when no cohort can be chosen).
 
     Raises:
         SelectorError: bad input (2), impossible rules (3) or no answer in time (1).
@@ -108,6 +111,8 @@ def select(request: SelectRequest, progress: Progress | None = None) -> SelectRe
         if progress is not None:
             progress("reading the caseload")
         caseload = load(request.sources)
+        if on_loaded is not None:
+            on_loaded(caseload)
         rules = read_rules(request.rules_file, request.size, caseload)
         solution = choose(caseload, rules, request.params, progress)
         if progress is not None:
