@@ -103,16 +103,17 @@ def test_why_each_member_was_chosen() -> None:
     # setting AP and service SALT, and counts toward "at least 1 in AP" and "at least 2 EHCP".
     # K2 alone brings need SEMH, age band 11-15 and plan SEN_SUPPORT; both share NONE (social
     # care), so neither is the only member with it; K2 counts toward "at least 2 SEN support".
+    # K1's two services are said together, as one dimension.
     caseload = validated([
-        {"primary_need": "ASD", "age": 3, "setting_type": "AP", "plan_status": "EHCP", "services": "SALT"},
+        {"primary_need": "ASD", "age": 3, "setting_type": "AP", "plan_status": "EHCP", "services": "SALT;OT"},
         {"primary_need": "SEMH", "age": 13, "plan_status": "SEN_SUPPORT"},
     ]).frame
     why = reasons(caseload, ("K1", "K2"), DEFAULT_RULES)
     assert why == {  # in words, as a reader says them
         "K1": "only member with need autistic spectrum disorder, age band 0-4, setting alternative provision "
-              "(e.g. a pupil referral unit), plan education, health and care plan, services SALT; counts toward "
-              "at least 1 whose setting is: alternative provision (e.g. a pupil referral unit); at least 2 whose "
-              "plan is: education, health and care plan",
+              "(e.g. a pupil referral unit), plan education, health and care plan, services OT and SALT; counts "
+              "toward at least 1 whose setting is: alternative provision (e.g. a pupil referral unit); at least 2 "
+              "whose plan is: education, health and care plan",
         "K2": "only member with need social, emotional and mental health, age band 11-15, setting mainstream "
               "school, plan SEN support (no plan); counts toward at least 2 whose plan is: SEN support (no plan)",
     }

@@ -10,6 +10,7 @@ import pandas as pd
 from .. import check
 from ..contract.cells import holds_any, match_key, value_of, value_order
 from ..contract.columns import CONTACT_FIELDS
+from ..contract.failures import listed
 from ..contract.rules import CountRule, Rules, SpreadRule
 from ..io.run_record import RunRecord
 from ..solve import Solution
@@ -39,9 +40,11 @@ def reasons(caseload: pd.DataFrame, members: tuple[str, ...], rules: Rules) -> d
         mine = own[child]
         theirs = {d.column: {match_key(v) for m in members if m != child for v in own[m][d.column]}
                   for d in rules.dimensions}
-        unique = [f"{label(d.column)} {in_words(d.column, v)}" for d in rules.dimensions if d.weight > 0
-                  for v in sorted((v for v in mine[d.column] if match_key(v) not in theirs[d.column]),
-                                  key=value_order(d.column))]
+        # A dimension's values said together: "services OT and SALT", not "services OT, services SALT".
+        own_values = {d.column: [in_words(d.column, v) for v in sorted(
+            (v for v in mine[d.column] if match_key(v) not in theirs[d.column]), key=value_order(d.column))]
+            for d in rules.dimensions if d.weight > 0}
+        unique = [f"{label(column)} {listed(values, 'and')}" for column, values in own_values.items() if values]
         row = caseload.loc[caseload["child_id"] == child].iloc[0]
         rules_met = [rule_in_words(r) for r in rules.counts if r.min and holds_any(row, r.column, set(r.values))]
         parts = []
