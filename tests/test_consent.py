@@ -5,7 +5,6 @@ history (nothing overwritten), contacts.csv shows it, a decline offers the slot'
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -93,14 +92,17 @@ def test_the_run_folder_alone_shows_where_every_family_stands_and_writes_nothing
     code, stdout, _ = run("consent", folder)
     assert code == 0
     lines = stdout.splitlines()
-    assert re.fullmatch(rf"Consent for cohort 1 of {re.escape(folder)} \(5 changes recorded, the latest at "
-                        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\):", lines[0])
+    # Times as England's clocks show them (GMT, or BST in summer); the record keeps UTC.
+    consent = json.loads((sample_run_copy / "run.json").read_text())["consent"]
+    latest = pd.Timestamp(consent[-1]["at"]).tz_convert("Europe/London")
+    assert lines[0] == (f"Consent for cohort 1 of {folder} (5 changes recorded, the latest at "
+                        f"{latest:%Y-%m-%d %H:%M} {latest.tzname()}):")
     two, five = reserves[members[1]], reserves[members[4]]
-    asked_at = json.loads((sample_run_copy / "run.json").read_text())["consent"][2]["at"]  # 2026-12-06T17:21:38Z
+    asked = pd.Timestamp(consent[2]["at"]).tz_convert("Europe/London")  # 2026-12-06T17:21:38Z: 17:21 GMT
     assert lines[1:] == [
         *(f"  {i}. {m}  {s}" for i, (m, s) in enumerate(
             zip(members, ["agreed", "declined", "to ask", "to ask", "unreachable", "to ask"], strict=True), start=1)),
-        f"Reserve {two[0]} (reserve 1 for slot 2): asked ({asked_at[:10]} {asked_at[11:16]} UTC).",
+        f"Reserve {two[0]} (reserve 1 for slot 2): asked ({asked:%Y-%m-%d %H:%M} {asked.tzname()}).",
         f"Reserve {five[0]} (reserve 1 for slot 5): declined.",
         f"Offered for slot 2: {two[0]}; then {', '.join(two[1:])}.",
         f"Offered for slot 5: {five[1]}; then {five[2]}.",
@@ -126,7 +128,8 @@ def test_families_asked_two_days_ago_with_no_answer_are_named_to_chase(sample_ru
         app.record_consent(app.ConsentRequest(sample_run_copy, child, state, at=at))
     code, stdout, _ = run("consent", folder)
     assert code == 0
-    shown = {days: f"{at[:10]} {at[11:16]} UTC" for days, at in when.items()}
+    local = {days: pd.Timestamp(at).tz_convert("Europe/London") for days, at in when.items()}  # GMT or BST
+    shown = {days: f"{t:%Y-%m-%d %H:%M} {t.tzname()}" for days, t in local.items()}
     assert stdout.splitlines()[1:] == [
         f"  1. {members[0]}  asked ({shown[3]})",
         f"  2. {members[1]}  asked ({shown[1]})",

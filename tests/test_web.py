@@ -287,12 +287,13 @@ def test_a_family_asked_and_not_answering_shows_since_when_and_is_to_chase_after
     post(client, f"/s/{sid}/consent", {"child_id": ids[0], "state": "asked"})
     post(client, f"/s/{sid}/consent", {"child_id": ids[1], "state": "agreed"})
     page = client.get(f"/s/{sid}/result").get_data(as_text=True)
-    asked = re.findall(r"asked (\d{4}-\d\d-\d\d \d\d:\d\d) UTC", page)
+    asked = re.findall(r"asked (\d{4}-\d\d-\d\d \d\d:\d\d (?:GMT|BST))", page)  # as England's clocks show it
     assert len(asked) == 1 and "no answer after" not in page
-    later = (pd.Timestamp(asked[0], tz="UTC") + pd.Timedelta(days=3, minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    shown = pd.Timestamp(asked[0][:16], tz="Europe/London")
+    later = (shown.tz_convert("UTC") + pd.Timedelta(days=3, minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     monkeypatch.setattr("selector.app.week.now_utc", lambda: later)
     page = client.get(f"/s/{sid}/result").get_data(as_text=True)
-    assert (f"asked {asked[0]} UTC: no answer after 3 days; ask the practitioner to try again, or record the "
+    assert (f"asked {asked[0]}: no answer after 3 days; ask the practitioner to try again, or record the "
             "family as unreachable") in page
     assert page.count("no answer after") == 1
 

@@ -43,8 +43,9 @@ def test_a_call_for_a_member_or_a_reserve_is_recorded_and_others_refused(week: a
     after = app.record_call(week, f"  {first.lower()} ", "Agreed", "by phone", at="2026-11-24T09:00:00Z")
     after = app.record_call(after, reserve, "asked", at="2026-11-24T09:05:00Z")
     assert (after.state_of(first), after.state_of(reserve), week.state_of(first)) == ("agreed", "asked", "to ask")
-    assert app.history(after) == ["2026-11-24T09:00:00Z: " + first + ": agreed (by phone).",
-                                  "2026-11-24T09:05:00Z: " + reserve + ": asked."]
+    # Shown as England's clocks show the times (GMT in November); the record keeps UTC.
+    assert app.history(after) == ["2026-11-24 09:00 GMT: " + first + ": agreed (by phone).",
+                                  "2026-11-24 09:05 GMT: " + reserve + ": asked."]
     with pytest.raises(InputError, match="is not in cohort 1 or its reserves"):
         app.record_call(week, "NOBODY", "asked")
     with pytest.raises(InputError, match="is not a consent state"):

@@ -202,15 +202,6 @@ def days_since(at: str, now: str) -> int:
     return max((pd.Timestamp(now) - pd.Timestamp(at)).days, 0)
 
 
-def time_shown(at: str) -> str:
-    """A recorded time (UTC ISO text) as a person reads it.
-
-    >>> time_shown("2026-12-04T09:15:42Z")
-    '2026-12-04 09:15 UTC'
-    """
-    return f"{at[:10]} {at[11:16]} UTC"
-
-
 def _released(record: RunRecord) -> tuple[tuple[str, str], ...]:
     """The families called as reserves that a replacement took off the reserves (`released`)."""
     first = record.cohorts[0]

@@ -18,7 +18,7 @@ from ..report.files import run_files
 from ..report.record import make_record
 from ..solve import Solution
 from ..validate import Caseload
-from .consent import consent_state, days_since, note_without_names, time_shown
+from .consent import consent_state, days_since, note_without_names
 from .loading import Profile, Progress, Sources
 from .replace import (
     MADE_ON_THE_PAGE,
@@ -89,7 +89,7 @@ class Call:
     @property
     def asked_shown(self) -> str:
         """When the family was asked, as a person reads a time ("" while not waiting)."""
-        return time_shown(self.asked_at) if self.asked_at else ""
+        return words.time_shown(self.asked_at) if self.asked_at else ""
 
 
 @dataclass(frozen=True)

@@ -467,7 +467,7 @@ def _show_consent(run_dir: Path, status: app.ConsentStatus) -> None:
         click.echo(f"Consent for cohort 1 of {run_dir}: nothing recorded yet.")
     else:
         changes = f"{status.changes} change{'s' if status.changes != 1 else ''}"
-        click.echo(f"Consent for cohort 1 of {run_dir} ({changes} recorded, the latest at {status.last}):")
+        click.echo(f"Consent for cohort 1 of {run_dir} ({changes} recorded, the latest at {app.time_shown(status.last)}):")
     asked = {child: at for child, at, _days in status.waiting}
     for slot, member, now in status.states:
         click.echo(f"  {slot}. {member}  {now}" + _since(asked.get(member)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
 from collections.abc import Iterable
 
 from ..contract.rules import Rules
@@ -9,6 +11,10 @@ from ..io.run_record import ConsentEvent, ReplacementEvent
 from ..solve import Cohort
 from ..solve.profile import RuleRoom
 from .content import rule_in_words
+
+# Inspections are in England: times are shown as its clocks show them (GMT, or BST in summer).
+# The record keeps UTC; this is only how a person reads it.
+SHOWN_ZONE = "Europe/London"
 
 
 def rules_in_words(rules: Rules, rooms: Iterable[RuleRoom]) -> list[tuple[str, str, bool]]:
@@ -26,18 +32,28 @@ def score_sentence(first: Cohort) -> str:
             f"can score more than {first.bound}.")
 
 
+def time_shown(at: str) -> str:
+    """A recorded time (UTC ISO text) as a person in England reads it, to the minute.
+
+    >>> time_shown("2026-12-04T09:15:42Z"), time_shown("2026-06-04T09:15:42Z")
+    ('2026-12-04 09:15 GMT', '2026-06-04 10:15 BST')
+    """
+    when = dt.datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(zoneinfo.ZoneInfo(SHOWN_ZONE))
+    return when.strftime("%Y-%m-%d %H:%M %Z")
+
+
 def history(consent: Iterable[ConsentEvent], replacements: Iterable[ReplacementEvent]) -> list[str]:
     """Every call and change, oldest first, in words."""
     lines: list[tuple[str, int, str]] = []
     for e in consent:
         note = f" ({e.note})" if e.note else ""
-        lines.append((e.at, 0, f"{e.at}: {e.child_id}: {e.state}{note}."))
+        lines.append((e.at, 0, f"{time_shown(e.at)}: {e.child_id}: {e.state}{note}."))
     for r in replacements:
         who = ", ".join(r.newcomers) or "nobody"
         if r.action == "replaced":
             text = f"{who} took the place of {', '.join(r.declined)} ({r.reason})"
         else:
             text = f"undone: {who} gave the place back to {', '.join(r.declined)}"
-        lines.append((r.at, 1, f"{r.at}: {text}; score {r.score_before} -> {r.score_after}; {r.rules}."))
+        lines.append((r.at, 1, f"{time_shown(r.at)}: {text}; score {r.score_before} -> {r.score_after}; {r.rules}."))
     return [text for _, _, text in sorted(lines, key=lambda line: (line[0], line[1]))]
 
