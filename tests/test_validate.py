@@ -150,14 +150,16 @@ def test_a_tie_between_two_names_of_a_service_names_the_short_one() -> None:
 
 
 def test_a_wrong_code_names_the_code_it_most_likely_means(tmp_path: Path) -> None:
-    # The school census's K, the long name of a need, a setting type with "school" after it, and a
-    # text no table knows (no guess). The code is only suggested: the rows are still errors (the
-    # contract takes its codes only).
+    # The school census's K, the long name of a need, a setting type with "school" after it, a
+    # text no table knows (no guess), a code among other words, and two codes among other words
+    # (no guess). The code is only suggested: the rows are still errors (the contract takes its
+    # codes only).
     from tests.conftest import run
 
     caseload = write_csv(tmp_path / "c.csv", caseload_frame(
         [{"plan_status": "K"}, {"primary_need": "Autism"}, {"setting_type": "Mainstream school"},
-         {"setting_type": "Hospital"}]))
+         {"setting_type": "Hospital"}, {"primary_need": "SEMH needs"},
+         {"setting_type": "Mainstream with resourced provision"}]))
     code, _, stderr = run("validate", str(caseload))
     assert code == 2
     settings = "EARLY_YEARS MAINSTREAM RESOURCED SPECIAL INDEPENDENT AP FE TRAINING EHE NOT_IN_EDUCATION CUSTODY OTHER"
@@ -169,7 +171,12 @@ def test_a_wrong_code_names_the_code_it_most_likely_means(tmp_path: Path) -> Non
         ("  error: c.csv: row 4, column 'setting_type': 'Mainstream school' not one of the setting_type codes. Did you "
          f"mean MAINSTREAM? Use one of: {settings} (see the data contract in the README)."),
         ("  error: c.csv: row 5, column 'setting_type': 'Hospital' not one of the setting_type codes. Use one of: "
-         f"{settings} (see the data contract in the README).")]
+         f"{settings} (see the data contract in the README)."),
+        ("  error: c.csv: row 6, column 'primary_need': 'SEMH needs' not one of the primary_need codes. Did you mean "
+         "SEMH? Use one of: SPLD MLD SLD PMLD SEMH SLCN HI VI MSI PD ASD OTH NSA (see the data contract in the "
+         "README)."),
+        ("  error: c.csv: row 7, column 'setting_type': 'Mainstream with resourced provision' not one of the "
+         f"setting_type codes. Use one of: {settings} (see the data contract in the README).")]
 
 
 @pytest.mark.parametrize(("cell", "fix"), [

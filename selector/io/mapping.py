@@ -184,12 +184,29 @@ def likely_code(column: str, text: str) -> str:
     ('SEN_SUPPORT', 'AP')
     >>> likely_code("setting_type", "Mainstream school"), likely_code("primary_need", "something else")
     ('MAINSTREAM', '')
+
+    Last, a text that holds one code among other words (`SEMH needs`, `ASD (autism)`); none when
+    it holds two (`mainstream with resourced provision`):
+
+    >>> likely_code("primary_need", "SEMH needs"), likely_code("setting_type", "mainstream with resourced provision")
+    ('SEMH', '')
     """
     key = annex_key(text)
     codes = CODE_COLUMNS.get(column, ())
     written = {annex_key(code): code for code in codes}
     if key in written:
         return written[key]
+    found = _named_code(column, key)
+    if found:
+        return found
+    # One code among other words, and no other code: most likely that one.
+    held = {written[word] for word in key.split() if word in written}
+    return held.pop() if len(held) == 1 else ""
+
+
+def _named_code(column: str, key: str) -> str:
+    """The code a whole text names in words (a plan status's usual words, a long name the Annex A
+    mapping knows), '' for none."""
     if column == "plan_status":
         return PLAN_WORDS.get(key, "")
     table = "primary_need" if column == "secondary_need" else column
