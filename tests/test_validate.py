@@ -275,6 +275,22 @@ def test_a_missing_column_names_the_headers_that_may_hold_it(tmp_path: Path) -> 
     assert fixes["child_id"] == "Add a column headed 'child_id' (see the data contract in the README)."
 
 
+def test_an_age_missing_beside_a_date_of_birth_says_how_to_give_the_age(tmp_path: Path) -> None:
+    # The export has DOB, not age. The date of birth is never read (it identifies a child; its
+    # values appear nowhere), so the fix says how to work the age out from it, or to give the
+    # Annex A lists, from which selector works the ages out itself.
+    frame = caseload_frame([{}]).drop(columns=["age"]).assign(DOB="2015-03-04")
+    with pytest.raises(CaseloadValidationError) as caught:
+        load_caseload(write_csv(tmp_path / "c.csv", frame))
+    table = caught.value.failures
+    assert table.set_index("column").loc["age", "fix"] == (
+        "c.csv has a date of birth ('DOB'), which selector never reads from a caseload, as it identifies a child: "
+        "work out each age in whole years at the inspection date (in Excel, =DATEDIF(birth date, inspection date, "
+        "\"y\")) into a column headed 'age' and remove the date of birth; or give the Annex A lists, from which "
+        "selector works out the ages and then drops the dates.")
+    assert not table.astype(str).apply(lambda column: column.str.contains("2015")).any().any()
+
+
 def test_contacts_under_other_headers_are_named_and_their_other_columns_listed(tmp_path: Path) -> None:
     # A council export: 'Email Address' and 'Telephone' for email and phone. Each is offered for
     # the column it likely is; every column the contacts file does not use is listed by header, never

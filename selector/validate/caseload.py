@@ -114,9 +114,10 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
         elsewhere = (f" Or, if the list is on another of the workbook's sheets ({', '.join(raw.sheets)}), move it to "
                      "the first sheet, or give the sheet to read.")
     for column in missing:
+        add = f"a column headed '{column}' (see the data contract in the README).{elsewhere}"
+        births = _birth_date_hint(file, left_out) if column == "age" else ""
         failures.add("error", file, 1, column, "", "required column is missing",
-                     _or_add(_rename_hint(file, column, left_out), f"a column headed '{column}' (see the data contract in "
-                             f"the README).{elsewhere}"))
+                     births or _or_add(_rename_hint(file, column, left_out), add))
     if missing:
         _raise_if_errors(failures, file)
 
@@ -394,6 +395,18 @@ def _rename_hint(file: str, column: str, headers: tuple[str, ...], *, identifier
         return ""
     which = "it holds" if len(alike) == 1 else "one of them holds"
     return f"{file} has {listed([repr(h) for h in alike], 'and')}: if {which} the {column}, rename its header to '{column}'."
+
+
+def _birth_date_hint(file: str, headers: tuple[str, ...]) -> str:
+    """When the age is missing and a date of birth was left out (it identifies a child, so it is
+    never read from a caseload), how to give the age from it instead."""
+    births = [h for h in headers if identifier_kind(h) == "date of birth"]
+    if not births:
+        return ""
+    return (f"{file} has a date of birth ({listed([repr(h) for h in births], 'and')}), which selector never reads "
+            "from a caseload, as it identifies a child: work out each age in whole years at the inspection date "
+            "(in Excel, =DATEDIF(birth date, inspection date, \"y\")) into a column headed 'age' and remove the date "
+            "of birth; or give the Annex A lists, from which selector works out the ages and then drops the dates.")
 
 
 def _or_add(hint: str, what: str) -> str:
