@@ -117,7 +117,9 @@ def test_sample_is_deterministic_and_refuses_to_overwrite(tmp_path: Path) -> Non
     frame = pd.read_csv(a, encoding="utf-8-sig")
     assert len(frame) == 300 and "practitioner_email" in frame.columns  # inline contacts
     code, _, err = run("sample", "--rows", "300", "--seed", "9", "--out", str(a))
-    assert code == 2 and "already exists" in err
+    # How to overwrite is said with the option that does it.
+    assert code == 2 and err.splitlines() == [f"Error: {a}: already exists; nothing was written.",
+                                              "Choose another name, or add --force to overwrite it."]
 
 
 def test_sample_writes_xlsx_and_parquet_that_validate(tmp_path: Path) -> None:

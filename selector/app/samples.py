@@ -43,4 +43,5 @@ def write_annex_sample(rows: int, seed: int, area: str, folder: Path, force: boo
 def _refuse_existing(paths: list[Path], force: bool) -> None:
     existing = [p for p in paths if p.exists()]
     if existing and not force:
-        raise InputError(f"{existing[0]}: already exists. Choose another name, or allow overwriting.", "exists")
+        raise InputError(f"{existing[0]}: already exists; nothing was written.", "sample_exists",
+                         fix="Choose another name, or allow overwriting it.")

@@ -43,6 +43,7 @@ FLAG_HINTS = {
     "out_has_calls": "Choose a new --out (the calls stay where they are).",
     "port_in_use": "Start it with another --port, or --port 0 for any free one.",
     "bad_host": "Give --host an address of this computer, or leave it out (127.0.0.1, this computer only).",
+    "sample_exists": "Choose another name, or add --force to overwrite it.",
 }
 
 
