@@ -130,6 +130,10 @@ class Failures:
             "fix": fix,
         }))
 
+    def has_errors(self, file: str) -> bool:
+        """Whether any error was found in the file."""
+        return any(((part["severity"] == "error") & (part["file"] == file)).any() for part in self.parts)
+
     def table(self) -> pd.DataFrame:
         if not self.parts:
             return empty_failures()

@@ -127,7 +127,11 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
     out = _contract_columns(failures, file, rows, frame, likely_code)
     all_contacts = _attach_contacts(failures, raw, out, frame, contacts)
     any_contacts = contacts is not None or any(c in frame.columns for c in INLINE_CONTACT_COLUMNS)
-    held_back = _eligibility(failures, file, out, any_contacts, allow_missing_contact)
+    # Contacts that could not be read are said by their own errors: a warning per child without a
+    # contact would only repeat them, thousands of times.
+    contacts_unread = contacts is not None and failures.has_errors(contacts.name)
+    held_back = _eligibility(failures, file, out, any_contacts and not contacts_unread, allow_missing_contact,
+                             quiet=contacts_unread)
     _raise_if_errors(failures, file)
     return Caseload(
         frame=out,
@@ -244,9 +248,10 @@ def _warn_decimal_ids(failures: Failures, file: str, rows: np.ndarray, values: p
 
 
 def _eligibility(failures: Failures, file: str, out: pd.DataFrame, any_contacts: bool,
-                 allow_missing_contact: bool) -> str:
+                 allow_missing_contact: bool, quiet: bool = False) -> str:
     """Mark who can be chosen (`eligible`, `ineligible_reason`), warn about children without a
-    contact and about too few to choose from; why children are held back, in words."""
+    contact and about too few to choose from (unless `quiet`: an error already says why); why
+    children are held back, in words."""
     has_contact = _has_contact(out)
     no_contact = ~has_contact & ~out["exclude"]
     if any_contacts:
@@ -256,7 +261,7 @@ def _eligibility(failures: Failures, file: str, out: pd.DataFrame, any_contacts:
             "Add the lead practitioner's contact, or allow children without a contact to be chosen."
             if not allow_missing_contact else "The child stays eligible (children without a contact are allowed).",
         )
-    elif allow_missing_contact and no_contact.any():
+    elif allow_missing_contact and no_contact.any() and not quiet:
         # No contact anywhere: one warning, not one per child (thousands of rows saying the same
         # thing hide every other warning). Without the allowance, the warning about too few
         # children to choose from below says it.
@@ -275,7 +280,7 @@ def _eligibility(failures: Failures, file: str, out: pd.DataFrame, any_contacts:
     out["eligible"] = out["ineligible_reason"] == ""
     held_back = _held_back(out, any_contacts, allow_missing_contact)
     eligible = int(out["eligible"].sum())
-    if eligible < DEFAULT_RULES.size:
+    if eligible < DEFAULT_RULES.size and not quiet:
         # Said once, first, in words: a list of 3,000 "no contact" warnings hides the cause.
         children = f"{eligible} {'child' if eligible == 1 else 'children'}"
         failures.add("warning", file, 1, "eligible", "",
