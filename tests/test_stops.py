@@ -5,6 +5,7 @@ subprocess and send the signal."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -13,7 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -152,30 +153,42 @@ def test_a_stop_while_writing_leaves_nothing_and_keeps_an_earlier_run(tmp_path: 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["caseload.csv", "run"]
 
 
-def test_the_web_page_removes_its_uploads_when_stopped(tmp_path: Path) -> None:
-    pytest.importorskip("flask")
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
-    caseload = write_csv(tmp_path / "caseload.csv", caseload_frame(EIGHT))
+@contextlib.contextmanager
+def page_server(env: dict[str, str] | None = None) -> Iterator[tuple[subprocess.Popen[str], str, Callable[..., str]]]:
+    """`selector serve` on a free port: the process, its address, and a form poster that adds the
+    page's token and returns the address it ends at (redirects followed)."""
     server = subprocess.Popen([sys.executable, "-m", "selector", "serve", "--port", "0"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env={**os.environ, "TMPDIR": str(temporary)})
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         assert server.stdout is not None
         url = re.search(r"http://\S+/", server.stdout.readline()).group()  # type: ignore[union-attr]
         page = urllib.request.urlopen(url, timeout=10).read().decode()
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-        body, boundary = _multipart({"csrf_token": token}, {"caseload": caseload})
-        request = urllib.request.Request(url + "upload", data=body, method="POST",
-                                         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-        assert urllib.request.urlopen(request, timeout=30).status == 200
+
+        def post(path: str, fields: dict[str, str], files: dict[str, Path] | None = None) -> str:
+            body, boundary = _multipart({**fields, "csrf_token": token}, files or {})
+            request = urllib.request.Request(url + path.lstrip("/"), data=body, method="POST",
+                                             headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+            with urllib.request.urlopen(request, timeout=30) as response:  # an error status raises
+                return response.geturl()
+
+        yield server, url, post
+    finally:
+        if server.poll() is None:
+            server.kill()
+
+
+def test_the_web_page_removes_its_uploads_when_stopped(tmp_path: Path) -> None:
+    pytest.importorskip("flask")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    caseload = write_csv(tmp_path / "caseload.csv", caseload_frame(EIGHT))
+    with page_server({**os.environ, "TMPDIR": str(temporary)}) as (server, _, post):
+        post("upload", {}, {"caseload": caseload})
         uploads = list(temporary.glob("selector-web-*/*/caseload/caseload.csv"))
         assert len(uploads) == 1  # the upload is held while the page runs
         server.send_signal(signal.SIGTERM)
         _, stderr = server.communicate(timeout=30)
-    finally:
-        if server.poll() is None:
-            server.kill()
     assert server.returncode == 143, stderr
     assert stderr.strip().splitlines()[-1] == STOPPED
     assert list(temporary.iterdir()) == []  # uploads and their folder are gone
@@ -188,21 +201,7 @@ def test_the_web_page_stopped_says_how_many_calls_were_in_no_download(tmp_path: 
     from tests.test_web import default_form, ids_in
 
     caseload = write_csv(tmp_path / "caseload.csv", caseload_frame(EIGHT))
-    server = subprocess.Popen([sys.executable, "-m", "selector", "serve", "--port", "0"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout is not None
-        url = re.search(r"http://\S+/", server.stdout.readline()).group()  # type: ignore[union-attr]
-        page = urllib.request.urlopen(url, timeout=10).read().decode()
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-
-        def post(path: str, fields: dict[str, str], files: dict[str, Path] | None = None) -> str:
-            body, boundary = _multipart({**fields, "csrf_token": token}, files or {})
-            request = urllib.request.Request(url + path.lstrip("/"), data=body, method="POST",
-                                             headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.geturl()
-
+    with page_server() as (server, url, post):
         sid = post("upload", {}, {"caseload": caseload}).rstrip("/").rsplit("/", 1)[1]
         post(f"/s/{sid}/choose", default_form(sets="1"))
         for _ in range(600):
@@ -214,14 +213,11 @@ def test_the_web_page_stopped_says_how_many_calls_were_in_no_download(tmp_path: 
             post(f"/s/{sid}/consent", {"child_id": child, "state": "asked"})
         server.send_signal(signal.SIGTERM)
         _, stderr = server.communicate(timeout=30)
-    finally:
-        if server.poll() is None:
-            server.kill()
     assert server.returncode == 143, stderr
     assert stderr.strip().splitlines()[-2:] == [
         ("Note: 2 calls and changes recorded on the page were in no download yet and went with it (the page keeps "
-        "nothing once it stops). Record them again: upload the last download on the page to carry the calls on, "
-        "or use selector consent on that run folder."), STOPPED]
+         "nothing once it stops). Record them again: upload the last download on the page to carry the calls on, "
+         "or use selector consent on that run folder."), STOPPED]
 
 
 def _multipart(fields: dict[str, str], files: dict[str, Path]) -> tuple[bytes, str]:
