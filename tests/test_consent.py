@@ -74,6 +74,25 @@ def test_a_reserve_can_be_asked_too(sample_run_copy: Path) -> None:
     assert code == 0 and stdout.splitlines()[0] == f"{reserve} (reserve 1 for slot 4): asked."
 
 
+def test_asking_a_reserve_of_a_slot_whose_family_agreed_says_it_is_needed_only_if_that_changes(
+        sample_run_copy: Path) -> None:
+    # Slot 4's family agreed; its first reserve's family is then asked: recorded, with a note
+    # (most likely early, or a slip of the id). Slot 5's reserve, whose family has not answered
+    # for slot 5, gets no note.
+    record = json.loads((sample_run_copy / "run.json").read_text())
+    members, reserves = record["cohorts"][0]["members"], record["cohorts"][0]["reserves"]
+    folder = str(sample_run_copy)
+    assert run("consent", folder, members[3], "agreed")[0] == 0
+    code, stdout, _ = run("consent", folder, reserves[members[3]][0], "asked")
+    assert code == 0 and stdout.splitlines()[:2] == [
+        f"{reserves[members[3]][0]} (reserve 1 for slot 4): asked.",
+        (f"Note: the family of slot 4 ({members[3]}) agreed already, so {reserves[members[3]][0]} is needed only if "
+        "that changes; check the id if the call was meant for another child.")]
+    other = next(r for r in reserves[members[4]] if r not in reserves[members[3]])
+    code, stdout, _ = run("consent", folder, other, "asked")
+    assert code == 0 and "Note:" not in stdout
+
+
 def test_the_run_folder_alone_shows_where_every_family_stands_and_writes_nothing(sample_run_copy: Path) -> None:
     # Mid-week: slot 2 declined, slot 5 unreachable, slot 1 agreed, and slot 2's first reserve
     # asked. The view lists every slot, the reserve asked, what to offer for the two freed slots

@@ -57,6 +57,9 @@ class ConsentResult:
     states: tuple[tuple[int, str, str], ...]
     replaced_by: tuple[str, ...] = ()
     waiting: tuple[tuple[str, str, int], ...] = ()  # as ConsentStatus.waiting, as of this change
+    # A reserve whose every slot's family has agreed: those slots and members (the reserve is
+    # needed only if one of them changes its mind); empty otherwise.
+    slots_agreed: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -158,8 +161,19 @@ def record_consent(request: ConsentRequest) -> ConsentResult:
     offered: tuple[str, ...] = ()
     if state in SAID_NO and child in first.members:
         offered = _offered(updated, child)
-    return ConsentResult(event, roles[child], offered, _states(updated), replaced_by(request.run_dir),
-                         _waiting(updated, tuple(roles), max(at, now_utc())))
+    states = _states(updated)
+    return ConsentResult(event, roles[child], offered, states, replaced_by(request.run_dir),
+                         _waiting(updated, tuple(roles), max(at, now_utc())), _slots_agreed(updated, child, states))
+
+
+def _slots_agreed(record: RunRecord, child: str, states: tuple[tuple[int, str, str], ...]
+                  ) -> tuple[tuple[int, str], ...]:
+    """The slots a reserve stands for, with their members, when every one of their families has
+    agreed (asking the reserve's family then is most likely early, or a slip); empty otherwise."""
+    first = record.cohorts[0]
+    served = [(slot, member) for slot, member, _ in states if child in first.reserves.get(member, ())]
+    agreed = {slot for slot, _, state in states if state == "agreed"}
+    return tuple(served) if served and all(slot in agreed for slot, _ in served) else ()
 
 
 def consent_status(run_dir: Path, now: str | None = None) -> ConsentStatus:

@@ -405,6 +405,11 @@ def consent(run_dir: Path, child_id: str | None, state: str | None, note: str) -
     if event.state in ("declined", "unreachable") and result.role.startswith("cohort 1"):
         _offer_line(result.role.split(", ")[1], result.offered)
         click.echo(f"To fill the slot: selector replace {run_dir} --decline {event.child_id}")
+    if result.slots_agreed and event.state in ("asked", "agreed"):
+        slots = ", ".join(f"slot {slot} ({member})" for slot, member in result.slots_agreed)
+        click.echo(f"Note: the family of {slots} agreed already, so {event.child_id} is needed only if "
+                   f"{'that' if len(result.slots_agreed) == 1 else 'one of them'} changes; check the id if the "
+                   "call was meant for another child.")
     asked = {child: at for child, at, _days in result.waiting}
     for slot, member, now in result.states:
         click.echo(f"  {slot}. {member}  {now}" + _since(asked.get(member)))
