@@ -42,8 +42,9 @@ AGE_BANDS: tuple[tuple[str, int, int], ...] = (
 
 CONTACT_FIELDS: tuple[str, ...] = ("name", "role", "organisation", "email", "phone")
 INLINE_CONTACT_COLUMNS: dict[str, str] = {f"practitioner_{f}": f for f in CONTACT_FIELDS}
-# Every header a caseload or contacts file is read by.
-READ_HEADERS = CONTRACT_COLUMNS | frozenset(INLINE_CONTACT_COLUMNS) | frozenset((*CONTACT_FIELDS, "practitioner_id"))
+# The columns a contacts file is read by, and every header a caseload or contacts file is read by.
+CONTACTS_FILE_COLUMNS = frozenset((*CONTACT_FIELDS, "practitioner_id", "child_id"))
+READ_HEADERS = CONTRACT_COLUMNS | frozenset(INLINE_CONTACT_COLUMNS) | CONTACTS_FILE_COLUMNS
 # The validated caseload carries the lead contact in these columns.
 CONTACT_COLUMNS: tuple[str, ...] = tuple(f"contact_{f}" for f in CONTACT_FIELDS)
 

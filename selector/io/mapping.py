@@ -185,11 +185,13 @@ def likely_code(column: str, text: str) -> str:
     >>> likely_code("setting_type", "Mainstream school"), likely_code("primary_need", "something else")
     ('MAINSTREAM', '')
 
-    Last, a text that holds one code among other words (`SEMH needs`, `ASD (autism)`); none when
-    it holds two (`mainstream with resourced provision`):
+    Last, a text that holds one code among other words (`SEMH needs`, `ASD (autism)`, `SEN
+    support only`); none when it holds two (`mainstream with resourced provision`):
 
-    >>> likely_code("primary_need", "SEMH needs"), likely_code("setting_type", "mainstream with resourced provision")
-    ('SEMH', '')
+    >>> likely_code("primary_need", "SEMH needs"), likely_code("plan_status", "SEN support only")
+    ('SEMH', 'SEN_SUPPORT')
+    >>> likely_code("setting_type", "mainstream with resourced provision")
+    ''
     """
     key = annex_key(text)
     codes = CODE_COLUMNS.get(column, ())
@@ -199,8 +201,9 @@ def likely_code(column: str, text: str) -> str:
     found = _named_code(column, key)
     if found:
         return found
-    # One code among other words, and no other code: most likely that one.
-    held = {written[word] for word in key.split() if word in written}
+    # One code among other words (a code of two words, SEN_SUPPORT, as its words), and no other
+    # code: most likely that one.
+    held = {code for words, code in written.items() if f" {words} " in f" {key} "}
     return held.pop() if len(held) == 1 else ""
 
 

@@ -25,6 +25,7 @@ from ..contract.columns import (
     CODE_COLUMNS,
     CONTACT_COLUMNS,
     CONTACT_FIELDS,
+    CONTACTS_FILE_COLUMNS,
     CONTRACT_COLUMNS,
     FALSE_WORDS,
     INLINE_CONTACT_COLUMNS,
@@ -43,8 +44,6 @@ from ..io.tables import RawTable
 
 # The columns a caseload may bring: the contract's, and the inline practitioner contact.
 CONTRACT_INPUT_COLUMNS = CONTRACT_COLUMNS | frozenset(INLINE_CONTACT_COLUMNS)
-# The columns a contacts file is read by.
-CONTACTS_READ = frozenset((*CONTACT_FIELDS, "practitioner_id", "child_id"))
 # An age written as a date: 2015-03-04, 04/03/2015, 4.3.15, with a time after it or not.
 AGE_AS_DATE = r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"
 
@@ -399,7 +398,8 @@ def _rename_hint(file: str, column: str, headers: tuple[str, ...], *, identifier
     if not alike:
         return ""
     which = "it holds" if len(alike) == 1 else "one of them holds"
-    return f"{file} has {listed([repr(h) for h in alike], 'and')}: if {which} the {column}, rename its header to '{column}'."
+    return (f"{file} has {listed([repr(h) for h in alike], 'and')}: if {which} the {column}, rename its header "
+            f"to '{column}'.")
 
 
 def _birth_date_hint(file: str, headers: tuple[str, ...]) -> str:
@@ -766,7 +766,7 @@ def _check_contacts_table(failures: Failures, contacts: RawTable) -> pd.DataFram
     frame = contacts.frame
     file = contacts.name
     # The contacts' other columns are never read: said by header, as the caseload's are.
-    unread = tuple(contacts.header.get(c, c) for c in frame.columns if c not in CONTACTS_READ)
+    unread = tuple(contacts.header.get(c, c) for c in frame.columns if c not in CONTACTS_FILE_COLUMNS)
     if unread:
         failures.add("warning", file, 1, ", ".join(unread), "",
                      "column(s) the contacts file does not use are left out; they are never written",
@@ -781,10 +781,12 @@ def _check_contacts_table(failures: Failures, contacts: RawTable) -> pd.DataFram
         ok = False
     if "name" not in frame.columns:
         failures.add("error", file, 1, "name", "", "required column is missing",
-                     _or_add(_rename_hint(file, "name", unread, identifiers=True), "a column 'name' with the practitioner's name."))
+                     _or_add(_rename_hint(file, "name", unread, identifiers=True),
+                             "a column 'name' with the practitioner's name."))
         ok = False
     if "email" not in frame.columns and "phone" not in frame.columns:
-        hints = " ".join(h for h in (_rename_hint(file, "email", unread, identifiers=True), _rename_hint(file, "phone", unread, identifiers=True)) if h)
+        hints = " ".join(hint for column in ("email", "phone")
+                         if (hint := _rename_hint(file, column, unread, identifiers=True)))
         failures.add("error", file, 1, "email", "", "contacts need an email or a phone column",
                      _or_add(hints, "'email' and/or 'phone' so the practitioner can be reached."))
         ok = False
