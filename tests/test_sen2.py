@@ -74,6 +74,18 @@ def test_the_sample_selects_cleanly_and_writes_no_identifier(tmp_path: Path, giv
     assert code == 0, stderr
 
 
+def test_the_default_rules_on_a_return_say_why_no_child_is_at_sen_support(tmp_path: Path) -> None:
+    # Every child of a return has an EHC plan (or is being assessed): the default "at least 2 at SEN
+    # support" cannot be met, and the reason says why and what to do, not only "0 eligible".
+    code, _, stderr = run("select", str(SEN2 / "return.xml"), "--contacts", str(SEN2 / "contacts.csv"),
+                          "--establishments", str(GIAS), "--out", str(tmp_path / "run"))
+    assert code == 3
+    assert ("  - at least 2 with plan_status SEN_SUPPORT: 0 eligible CYP have plan_status SEN_SUPPORT, and none in "
+            "the list at all (a SEN2 return lists only children with an EHC plan or being assessed: drop this rule, "
+            "or give the Annex A lists, which hold both)") in stderr.splitlines()
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_placement_given_only_by_urn_needs_the_extract(tmp_path: Path) -> None:
     code, _, stderr = run("validate", "--sen2", str(SEN2 / "return.xml"))
     assert code == 2

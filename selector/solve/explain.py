@@ -79,6 +79,12 @@ def describe_rule_conflict(problem: Problem, name: str) -> str:
         text = f"{name}: {stats.eligible} eligible CYP have {what}"
         if stats.ineligible:
             text += f"; {stats.ineligible} more are excluded or have no contact"
+        elif not stats.eligible:
+            text += ", and none in the list at all"
+            if rule.column == "plan_status" and "SEN_SUPPORT" in rule.values:
+                # The usual cause: a SEN2 return lists only children with an EHC plan or being assessed.
+                text += (" (a SEN2 return lists only children with an EHC plan or being assessed: drop this rule, "
+                         "or give the Annex A lists, which hold both)")
         return text
     return f"{name}: the eligible CYP are spread over {stats.eligible} known {rule.column.replace('_', ' ')} values"
 
