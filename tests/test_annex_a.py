@@ -194,6 +194,18 @@ def test_identifiers_never_reach_any_output(tmp_path: Path) -> None:
         assert header not in pd.read_csv(out / "cohorts.csv", encoding="utf-8-sig").columns
 
 
+def test_list_2_alone_says_why_no_child_has_an_ehc_plan(tmp_path: Path) -> None:
+    # List 2 is the children at SEN support: given alone, the default "at least 2 with an EHC plan"
+    # cannot be met, and the reason names the list that holds them.
+    result = CliRunner().invoke(main, ["select", "--list2", str(ANNEX / "list2.csv"), "--contacts",
+                                       str(ANNEX / "contacts.csv"), "--out", str(tmp_path / "run"),
+                                       "--as-of", "2026-11-01"])
+    assert result.exit_code == 3
+    assert ("  - at least 2 with plan_status EHCP: 0 eligible CYP have plan_status EHCP, and none in the list at all "
+            "(Annex A List 2 alone holds only children at SEN support: give List 1 too, or drop this rule)"
+            ) in result.output.splitlines()
+
+
 def test_select_on_the_lists_and_the_workbook_alike(tmp_path: Path) -> None:
     runner = CliRunner()
     for name, args in {"lists": ["--list1", str(ANNEX / "list1.csv"), "--list2", str(ANNEX / "list2.csv")],

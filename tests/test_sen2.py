@@ -81,8 +81,8 @@ def test_the_default_rules_on_a_return_say_why_no_child_is_at_sen_support(tmp_pa
                           "--establishments", str(GIAS), "--out", str(tmp_path / "run"))
     assert code == 3
     assert ("  - at least 2 with plan_status SEN_SUPPORT: 0 eligible CYP have plan_status SEN_SUPPORT, and none in "
-            "the list at all (a SEN2 return lists only children with an EHC plan or being assessed: drop this rule, "
-            "or give the Annex A lists, which hold both)") in stderr.splitlines()
+            "the list at all (a SEN2 return, or Annex A List 1 alone, holds only children with an EHC plan or being "
+            "assessed: give both Annex A lists, or drop this rule)") in stderr.splitlines()
     assert not (tmp_path / "run").exists()
 
 

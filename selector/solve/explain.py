@@ -81,12 +81,19 @@ def describe_rule_conflict(problem: Problem, name: str) -> str:
             text += f"; {stats.ineligible} more are excluded or have no contact"
         elif not stats.eligible:
             text += ", and none in the list at all"
-            if rule.column == "plan_status" and "SEN_SUPPORT" in rule.values:
-                # The usual cause: a SEN2 return lists only children with an EHC plan or being assessed.
-                text += (" (a SEN2 return lists only children with an EHC plan or being assessed: drop this rule, "
-                         "or give the Annex A lists, which hold both)")
+            if rule.column == "plan_status":
+                # The usual cause: a list that holds one kind of plan only.
+                text += next((why for status, why in _ONE_KIND_OF_LIST.items() if status in rule.values), "")
         return text
     return f"{name}: the eligible CYP are spread over {stats.eligible} known {rule.column.replace('_', ' ')} values"
+
+
+# Why a list may hold no child of a plan status: the lists that hold one kind only.
+_ONE_KIND_OF_LIST = {
+    "SEN_SUPPORT": (" (a SEN2 return, or Annex A List 1 alone, holds only children with an EHC plan or being "
+                    "assessed: give both Annex A lists, or drop this rule)"),
+    "EHCP": " (Annex A List 2 alone holds only children at SEN support: give List 1 too, or drop this rule)",
+}
 
 
 def _infeasible_with(problem: Problem, params: SelectionParams, names: Sequence[str],
