@@ -86,8 +86,8 @@ def test_asking_a_reserve_of_a_slot_whose_family_agreed_says_it_is_needed_only_i
     code, stdout, _ = run("consent", folder, reserves[members[3]][0], "asked")
     assert code == 0 and stdout.splitlines()[:2] == [
         f"{reserves[members[3]][0]} (reserve 1 for slot 4): asked.",
-        (f"Note: the family of slot 4 ({members[3]}) agreed already, so {reserves[members[3]][0]} is needed only if "
-        "that changes; check the id if the call was meant for another child.")]
+        (f"Note: the family of slot 4 ({members[3]}) agreed already, so {reserves[members[3]][0]} is needed only "
+         "if that changes; check the id if the call was meant for another child.")]
     other = next(r for r in reserves[members[4]] if r not in reserves[members[3]])
     code, stdout, _ = run("consent", folder, other, "asked")
     assert code == 0 and "Note:" not in stdout
