@@ -275,6 +275,28 @@ def test_a_missing_column_names_the_headers_that_may_hold_it(tmp_path: Path) -> 
     assert fixes["child_id"] == "Add a column headed 'child_id' (see the data contract in the README)."
 
 
+def test_a_left_out_header_that_may_hold_an_optional_column_says_so(tmp_path: Path) -> None:
+    # Services under 'Services Received' and the setting under 'Setting URN' would be left out with
+    # "nothing to do", and the cohort chosen without them: each is said apart, with the rename.
+    # 'Notes' is left out as ever; 'Exclusions' (a school's suspensions) is not taken for `exclude`,
+    # nor 'Social Worker' (a person) for social_care.
+    frame = caseload_frame([{"services": "SALT", "setting_id": "100"}]).drop(columns=["social_care"]).rename(
+        columns={"services": "Services Received", "setting_id": "Setting URN"}).assign(
+        Notes="n", Exclusions="0", **{"Social Worker": "team 2"})
+    loaded = load_caseload(write_csv(tmp_path / "c.csv", frame), allow_missing_contact=True)
+    said = loaded.warnings[loaded.warnings["row"] == 1][["column", "problem", "fix"]].values.tolist()
+    assert [
+        "Services Received",
+        "column left out at load: it may hold the services, which selector reads under the header 'services'",
+        "If it does, rename its header to 'services' so that it counts; otherwise nothing to do."] in said
+    assert [
+        "Setting URN",
+        "column left out at load: it may hold the setting_id, which selector reads under the header 'setting_id'",
+        "If it does, rename its header to 'setting_id' so that it counts; otherwise nothing to do."] in said
+    others = [row for row in said if row[1].startswith("column(s) outside the data contract")]
+    assert [row[0] for row in others] == ["Notes, Exclusions, Social Worker"]
+
+
 def test_an_age_missing_beside_a_date_of_birth_says_how_to_give_the_age(tmp_path: Path) -> None:
     # The export has DOB, not age. The date of birth is never read (it identifies a child; its
     # values appear nowhere), so the fix says how to work the age out from it, or to give the

@@ -362,6 +362,15 @@ def _minimise(failures: Failures, raw: RawTable, keep_columns: tuple[str, ...]
         failures.add("warning", raw.name, 1, ", ".join(shown[c] for c in identifiers), "",
                      "direct identifier column(s) dropped at load; they are never written",
                      "Remove these columns from the export; selector does not need them.")
+    # A left-out header that may be a column the contract reads but the file lacks ('Services
+    # Received' for services) is said apart: "nothing to do" would be wrong advice for it.
+    maybe = _maybe_optional([shown[c] for c in others], set(raw.frame.columns))
+    for header, column in maybe.items():
+        failures.add("warning", raw.name, 1, header, "",
+                     f"column left out at load: it may hold the {column}, which selector reads under the header "
+                     f"'{column}'", f"If it does, rename its header to '{column}' so that it counts; otherwise "
+                     "nothing to do.")
+    others = [c for c in others if shown[c] not in maybe]
     if others:
         failures.add("warning", raw.name, 1, ", ".join(shown[c] for c in others), "",
                      "column(s) outside the data contract left out at load; they are never written",
@@ -379,6 +388,33 @@ def _minimise(failures: Failures, raw: RawTable, keep_columns: tuple[str, ...]
                      "Name the column as its header is written.")
     return (raw.frame.drop(columns=left_out), tuple(shown[c] for c in left_out),
             tuple(shown[c] for c in kept))
+
+
+# The words that say a header may hold an optional column of the contract (`Services Received`,
+# `Setting URN`, `Social Care Status`): any one of the sets, every word of it. None for `exclude`,
+# as school exports' "Exclusions" are suspensions, not this; `Social Worker` is a person.
+_OPTIONAL_WORDS: dict[str, tuple[frozenset[str], ...]] = {
+    "services": (frozenset({"services"}), frozenset({"service"})),
+    "social_care": (frozenset({"social", "care"}),),
+    "locality": (frozenset({"locality"}),),
+    "setting_id": (frozenset({"setting"}), frozenset({"urn"})),
+    "secondary_need": (frozenset({"secondary"}),),
+    "out_of_area": (frozenset({"out", "area"}),),
+    "lead_practitioner_id": (frozenset({"practitioner"}),),
+}
+
+
+def _maybe_optional(headers: list[str], present: set[str]) -> dict[str, str]:
+    """Each left-out header that may hold an optional column the file lacks, with that column."""
+    found: dict[str, str] = {}
+    for column, telling in _OPTIONAL_WORDS.items():
+        if column in present:
+            continue
+        for header in headers:
+            words = set(header_words(header).split())
+            if any(needed <= words for needed in telling):
+                found.setdefault(header, column)
+    return found
 
 
 # Words that many headers share and that say nothing of which column a header is.
