@@ -410,9 +410,7 @@ def consent(run_dir: Path, child_id: str | None, state: str | None, note: str) -
         click.echo(f"Note: the family of {slots} agreed already, so {event.child_id} is needed only if "
                    f"{'that' if len(result.slots_agreed) == 1 else 'one of them'} changes; check the id if the "
                    "call was meant for another child.")
-    asked = {child: at for child, at, _days in result.waiting}
-    for slot, member, now in result.states:
-        click.echo(f"  {slot}. {member}  {now}" + _since(asked.get(member)))
+    _slot_lines(result.states, result.waiting)
     _chase_line(result.waiting)
     _newer_runs(run_dir, result.replaced_by)
 
@@ -441,6 +439,13 @@ def _released_line(released: tuple[tuple[str, str], ...], by: str, run_dir: Path
                 f"Ask their practitioners{where} to let the families know, then record each: selector consent "
                 f"{run_dir} CHILD_ID to-ask")
         click.echo(f"Note: {who} {its}: {by} drew every slot's reserves again. {tell}")
+
+
+def _slot_lines(states: tuple[tuple[int, str, str], ...], waiting: tuple[tuple[str, str, int], ...]) -> None:
+    """Each slot of cohort 1: its member and where the family stands (when asked, if waiting)."""
+    asked = {child: at for child, at, _days in waiting}
+    for slot, member, now in states:
+        click.echo(f"  {slot}. {member}  {now}" + _since(asked.get(member)))
 
 
 def _since(at: str | None) -> str:
@@ -472,10 +477,10 @@ def _show_consent(run_dir: Path, status: app.ConsentStatus) -> None:
         click.echo(f"Consent for cohort 1 of {run_dir}: nothing recorded yet.")
     else:
         changes = f"{status.changes} change{'s' if status.changes != 1 else ''}"
-        click.echo(f"Consent for cohort 1 of {run_dir} ({changes} recorded, the latest at {app.time_shown(status.last)}):")
+        click.echo(f"Consent for cohort 1 of {run_dir} ({changes} recorded, the latest at "
+                   f"{app.time_shown(status.last)}):")
+    _slot_lines(status.states, status.waiting)
     asked = {child: at for child, at, _days in status.waiting}
-    for slot, member, now in status.states:
-        click.echo(f"  {slot}. {member}  {now}" + _since(asked.get(member)))
     for child, role, now in status.reserves:
         click.echo(f"Reserve {child} ({role}): {now}{_since(asked.get(child))}.")
     _released_line(status.released, "a replacement", run_dir)

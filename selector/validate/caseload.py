@@ -390,47 +390,53 @@ def _minimise(failures: Failures, raw: RawTable, keep_columns: tuple[str, ...]
             tuple(shown[c] for c in kept))
 
 
-# The words that say a header may hold an optional column of the contract (`Services Received`,
-# `Setting URN`, `Social Care Status`): any one of the sets, every word of it. None for `exclude`,
-# as school exports' "Exclusions" are suspensions, not this; `Social Worker` is a person.
-_OPTIONAL_WORDS: dict[str, tuple[frozenset[str], ...]] = {
+# Words that many headers share and that say nothing of which column a header is.
+_COMMON_HEADER_WORDS = frozenset({"id", "type", "status"})
+# The words that say a header may hold a column (any one set, every word of it), where the
+# column's own words say too little or too much: `Services Received`, `Setting URN`, `Social
+# Care Status`, `Email Address`, `Telephone`. `Social Worker` is a person, not social_care.
+_TELLING_WORDS: dict[str, tuple[frozenset[str], ...]] = {
     "services": (frozenset({"services"}), frozenset({"service"})),
     "social_care": (frozenset({"social", "care"}),),
-    "locality": (frozenset({"locality"}),),
     "setting_id": (frozenset({"setting"}), frozenset({"urn"})),
     "secondary_need": (frozenset({"secondary"}),),
     "out_of_area": (frozenset({"out", "area"}),),
     "lead_practitioner_id": (frozenset({"practitioner"}),),
+    "email": (frozenset({"email"}), frozenset({"mail"})),
+    "phone": tuple(frozenset({word}) for word in ("phone", "telephone", "tel", "mobile")),
 }
+# The optional columns a left-out header is offered for; none for `exclude`, as school exports'
+# "Exclusions" are suspensions, not this.
+_OFFERED_OPTIONAL = ("services", "social_care", "locality", "setting_id", "secondary_need", "out_of_area",
+                     "lead_practitioner_id")
+
+
+def _may_hold(header: str, column: str) -> bool:
+    """Whether a header's words say it may hold the column (`Plan` for plan_status): those of
+    `_TELLING_WORDS`, else any word of the column's name but the common ones."""
+    telling = _TELLING_WORDS.get(column) or tuple(
+        frozenset({word}) for word in column.split("_") if word not in _COMMON_HEADER_WORDS)
+    words = set(header_words(header).split())
+    return any(needed <= words for needed in telling)
 
 
 def _maybe_optional(headers: list[str], present: set[str]) -> dict[str, str]:
     """Each left-out header that may hold an optional column the file lacks, with that column."""
     found: dict[str, str] = {}
-    for column, telling in _OPTIONAL_WORDS.items():
-        if column in present:
-            continue
-        for header in headers:
-            words = set(header_words(header).split())
-            if any(needed <= words for needed in telling):
-                found.setdefault(header, column)
+    for column in _OFFERED_OPTIONAL:
+        if column not in present:
+            for header in headers:
+                if _may_hold(header, column):
+                    found.setdefault(header, column)
     return found
 
 
-# Words that many headers share and that say nothing of which column a header is.
-_COMMON_HEADER_WORDS = frozenset({"id", "type", "status"})
-# Other words for a contacts column, as exports head them.
-_CONTACT_WORDS = {"email": ("mail",), "phone": ("telephone", "tel", "mobile")}
-
-
 def _rename_hint(file: str, column: str, headers: tuple[str, ...], *, identifiers: bool = False) -> str:
-    """When a column is missing and the file has headers that share a telling word with it ('Plan'
-    for plan_status, 'Email Address' for email), a sentence naming them, to put before the fix:
-    the column is likely there under another header. A header that names a child's identifier is
-    never offered unless `identifiers` (a contacts file's e-mail and phone are the practitioner's)."""
-    telling = (set(column.split("_")) | set(_CONTACT_WORDS.get(column, ()))) - _COMMON_HEADER_WORDS
-    alike = [h for h in headers
-             if telling & set(header_words(h).split()) and (identifiers or identifier_kind(h) is None)]
+    """When a column is missing and the file has headers that may hold it ('Plan' for
+    plan_status, 'Email Address' for email), a sentence naming them, to put before the fix. A
+    header that names a child's identifier is never offered unless `identifiers` (a contacts
+    file's e-mail and phone are the practitioner's)."""
+    alike = [h for h in headers if _may_hold(h, column) and (identifiers or identifier_kind(h) is None)]
     if not alike:
         return ""
     which = "it holds" if len(alike) == 1 else "one of them holds"
