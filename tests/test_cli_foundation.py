@@ -57,6 +57,32 @@ def test_validate_bad_copy_names_every_problem_with_rows(tmp_path: Path) -> None
     assert table["row"].tolist() == [6, 11, 21]
 
 
+
+def test_a_value_failing_in_many_rows_is_said_once_with_its_count(tmp_path: Path) -> None:
+    # An export writes 'EHC Plan' and 'SEN Support' for the codes: 2,900 errors, and the first 20
+    # shown do not say that two replacements fix them all, so the values are summed up below.
+    frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
+    frame["plan_status"] = frame["plan_status"].replace({"EHCP": "EHC Plan", "SEN_SUPPORT": "SEN Support"})
+    spelled = tmp_path / "spelled.csv"
+    frame.to_csv(spelled, index=False)
+    counts = frame["plan_status"].value_counts()
+    first_row = {value: int(frame.index[frame["plan_status"] == value][0]) + 2 for value in counts.index}
+    code, _, err = run("validate", str(spelled), "--contacts", str(SAMPLE / "contacts.csv"))
+    assert code == 2
+    lines = err.splitlines()
+    errors = counts["EHC Plan"] + counts["SEN Support"]
+    assert lines[21] == f"  ... and {errors - 20} more errors (write them all with --failures FILE)"
+    assert lines[22] == ("  Where one value fails in many rows, fix it once throughout its column (in Excel, Find "
+                         "and Replace with 'Match entire cell contents' changes every copy):")
+    codes = "Use one of: EHCP SEN_SUPPORT ASSESSMENT (see the data contract in the README)."
+    most, fewer = sorted(["EHC Plan", "SEN Support"], key=lambda value: -counts[value])
+    meant = {"EHC Plan": "EHCP", "SEN Support": "SEN_SUPPORT"}
+    assert lines[23:25] == [
+        f"    spelled.csv: {counts[value]:,} rows, the first row {first_row[value]}, column 'plan_status': "
+        f"'{value}' not one of the plan_status codes. Did you mean {meant[value]}? {codes}"
+        for value in (most, fewer)]
+    assert lines[25] == f"Error: spelled.csv: {errors} problem(s) found; fix them and run again."
+
 def test_validate_unreadable_files_exit_2_without_traceback(tmp_path: Path) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")

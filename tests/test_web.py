@@ -334,6 +334,21 @@ def test_validation_errors_are_listed_by_row_and_column(client, tmp_path: Path) 
     assert "caseload-bad.csv" not in text  # the file as uploaded, not as the page stored it
 
 
+
+def test_a_value_failing_in_many_rows_is_said_once_on_the_page(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # 2,900 rows spell a code their own way: past the 100 lines listed, the page says the value once.
+    frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
+    frame["plan_status"] = frame["plan_status"].replace({"SEN_SUPPORT": "SEN Support"})
+    spelled = tmp_path / "spelled.csv"
+    frame.to_csv(spelled, index=False)
+    count = int((frame["plan_status"] == "SEN Support").sum())
+    first_row = int(frame.index[frame["plan_status"] == "SEN Support"][0]) + 2
+    text = upload(client, caseload=spelled).get_data(as_text=True)
+    assert f"... and {count - 100} more." in text
+    assert "fix it once throughout its column" in text
+    assert (f"<li>spelled.csv: {count:,} rows, the first row {first_row}, column &#39;plan_status&#39;: "
+            "&#39;SEN Support&#39; not one of the plan_status codes. Did you mean SEN_SUPPORT?") in text
+
 def test_impossible_rules_show_the_reason(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
     no_ap = tmp_path / "no_ap.csv"

@@ -96,7 +96,7 @@ def reports_errors(command: F) -> F:
 
 
 def echo_failures(failures: pd.DataFrame, limit: int = FAILURES_SHOWN) -> None:
-    from ..contract.failures import failure_line
+    from ..contract.failures import REPEATED_HEADING, failure_line, repeated_errors
 
     errors = failures[failures["severity"] == "error"]
     warnings = failures[failures["severity"] == "warning"]
@@ -105,6 +105,11 @@ def echo_failures(failures: pd.DataFrame, limit: int = FAILURES_SHOWN) -> None:
         click.echo(f"  error: {failure_line(row)}", err=True)
     if len(errors) > limit:
         click.echo(f"  ... and {len(errors) - limit} more errors (write them all with --failures FILE)", err=True)
+        repeated = repeated_errors(errors)
+        if repeated:
+            click.echo(f"  {REPEATED_HEADING}", err=True)
+            for line in repeated:
+                click.echo(f"    {line}", err=True)
     # A warning on a row with an error often says why (a URN the extract lacks): those come first.
     shown = set(zip(errors["file"].head(limit), errors["row"].head(limit), strict=True))
     where = list(zip(warnings["file"], warnings["row"], strict=True))

@@ -82,6 +82,36 @@ def failure_line(row: pd.Series | dict[str, object]) -> str:
     return f"{where}:{shown_value(row['value'])} {problem}. {row['fix']}"
 
 
+
+# Said above the values that fail in many rows.
+REPEATED_HEADING = ("Where one value fails in many rows, fix it once throughout its column (in Excel, Find and Replace "
+                    "with 'Match entire cell contents' changes every copy):")
+
+
+def repeated_errors(errors: pd.DataFrame, most: int = 5) -> list[str]:
+    """The values that fail in more than one row, the most frequent first (at most `most`), each
+    said once with how many rows hold it: an export that spells a code its own way fails in
+    thousands of rows, and the first few lines shown do not say that one replacement fixes them.
+
+    >>> errors = pd.DataFrame({"severity": "error", "file": "c.csv", "row": [2, 3, 5, 6, 7],
+    ...     "column": ["plan_status"] * 4 + ["age"], "value": ["EHC Plan", "SEN Support", "EHC Plan", "EHC Plan", "x"],
+    ...     "problem": "not a code", "fix": ["Did you mean EHCP?", "Did you mean SEN_SUPPORT?"] + ["Did you mean EHCP?"] * 2
+    ...     + ["Give a number."]})
+    >>> repeated_errors(errors)
+    ["c.csv: 3 rows, the first row 2, column 'plan_status': 'EHC Plan' not a code. Did you mean EHCP?"]
+    """
+    keys = ["file", "column", "value"]
+    first = ~errors.duplicated(keys)
+    counts = errors.groupby(keys, sort=False, dropna=False)["row"].transform("size")
+    firsts = errors[first].assign(count=counts[first])
+    firsts = firsts[firsts["count"] > 1].sort_values("count", ascending=False, kind="stable").head(most)
+    lines = []
+    for row in firsts.to_dict("records"):
+        problem = str(row["problem"]).rstrip(".")
+        lines.append(f"{row['file']}: {row['count']:,} rows, the first row {row['row']}, column '{row['column']}':"
+                     f"{shown_value(row['value'])} {problem}. {row['fix']}")
+    return lines
+
 # A value longer than this is shortened in a message (the failures table keeps it whole).
 SHOWN_CHARACTERS = 60
 

@@ -30,7 +30,7 @@ from werkzeug.utils import secure_filename
 
 from .. import app
 from ..contract.errors import CaseloadValidationError, InputError, Interrupted, SelectorError
-from ..contract.failures import failure_line, remedies_in
+from ..contract.failures import REPEATED_HEADING, failure_line, remedies_in, repeated_errors
 from ..contract.rules import DEFAULT_RULES, CountRule, Dimension, Rules, SpreadRule, rules_from_dict
 
 MESSAGE_LINES = 100  # failures shown on a page (message.html shows this many)
@@ -148,7 +148,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
     def message(title: str, text: str, back: str, http_status: int = 400, **extra: Any) -> Response:
         return page("message.html", http_status, title=title, message=text, back=back, error_title=True,
                     back_text=extra.pop("back_text", "Start again"), detail=extra.get("detail", ""),
-                    lines=extra.get("lines", []), step=extra.get("step"), remedies=extra.get("remedies", []))
+                    lines=extra.get("lines", []), step=extra.get("step"), remedies=extra.get("remedies", []),
+                    repeated=extra.get("repeated", []), repeated_heading=REPEATED_HEADING)
 
     def get(sid: str) -> Session:
         session = sessions.get(sid)
@@ -244,6 +245,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
             errors = error.failures[error.failures["severity"] == "error"]
             return message("The caseload needs fixing", error.message, url_for("index"), step=1,
                            lines=[failure_line(r) for _, r in errors.iterrows()],
+                           repeated=repeated_errors(errors) if len(errors) > MESSAGE_LINES else [],
                            remedies=[REMEDY_ON_PAGE[r] for r in remedies_in(errors["fix"].head(MESSAGE_LINES))])
         return message("The file cannot be used", error.message, url_for("index"), step=1, detail=error.fix,
                        remedies=[REMEDY_ON_PAGE[r] for r in remedies_in([error.fix])])
