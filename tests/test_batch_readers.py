@@ -287,4 +287,5 @@ def test_a_manifests_sheet_names_where_an_areas_list_is(tmp_path: Path) -> None:
     summary = summary_of(out)
     assert code == 1 and summary["status"].tolist() == ["OPTIMAL", "INVALID_INPUT"]
     assert json.loads((out / "East" / "run.json").read_text())["input"]["options"]["sheet"] == "Caseload"
-    assert "another of the workbook's sheets (Notes, Caseload)" in summary["error"].iloc[1]
+    assert ("the first sheet holds none of the required columns; the sheet 'Caseload' holds them all"
+            in summary["error"].iloc[1])

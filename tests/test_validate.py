@@ -340,24 +340,35 @@ def test_contacts_under_other_headers_are_named_and_their_other_columns_listed(t
 
 
 def test_a_workbook_whose_first_sheet_holds_none_of_the_columns_points_to_its_other_sheets(tmp_path: Path) -> None:
-    # A cover sheet of notes first, the list on the second: every required column is missing from
-    # the sheet read, and the fix says which sheets there are and how to read the right one.
+    # A cover sheet of notes first, the list on the third: one error names the sheet that holds
+    # every required column (not five columns missing that are there, nor the notes as left out).
     path = tmp_path / "c.xlsx"
     with pd.ExcelWriter(path) as writer:
         pd.DataFrame({"Read me first": ["Ages at 31 August.", "Extracted 1 December."]}).to_excel(
             writer, sheet_name="Notes", index=False)
-        caseload_frame([{}] * 6).to_excel(writer, sheet_name="Caseload", index=False)
+        pd.DataFrame({"child_id": ["a"], "Total": ["6"]}).to_excel(writer, sheet_name="Totals", index=False)
+        caseload_frame([{}] * 6).rename(columns={"primary_need": "PrimaryNeed"}).to_excel(
+            writer, sheet_name="Caseload", index=False)
+    with pytest.raises(CaseloadValidationError) as caught:
+        load_caseload(path)
+    assert caught.value.failures[["row", "column", "problem", "fix"]].values.tolist() == [[
+        1, "", "the first sheet holds none of the required columns; the sheet 'Caseload' holds them all",
+        "Move that sheet to the front of the workbook, or give the sheet to read."]]
+    assert load_caseload(path, sheet="Caseload").frame["eligible"].all()
+    from tests.conftest import run
+
+    code, _, stderr = run("validate", str(path))
+    assert code == 2 and "  how: name the sheet to read with --sheet NAME." in stderr.splitlines()
+    # No sheet holds the list: every required column is missing, and the fix names the sheets.
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"Read me first": ["Ages at 31 August."]}).to_excel(writer, sheet_name="Notes", index=False)
+        caseload_frame([{}] * 6).drop(columns="age").to_excel(writer, sheet_name="Caseload", index=False)
     with pytest.raises(CaseloadValidationError) as caught:
         load_caseload(path)
     fixes = set(caught.value.failures.query("problem == 'required column is missing'")["fix"])
     assert fixes == {f"Add a column headed '{c}' (see the data contract in the README). Or, if the list is on another "
                      "of the workbook's sheets (Notes, Caseload), move it to the first sheet, or give the sheet "
                      "to read." for c in ("child_id", "age", "primary_need", "plan_status", "setting_type")}
-    assert load_caseload(path, sheet="Caseload").frame["eligible"].all()
-    from tests.conftest import run
-
-    code, _, stderr = run("validate", str(path))
-    assert code == 2 and "  how: name the sheet to read with --sheet NAME." in stderr.splitlines()
     # A sheet holding some of the columns is the list, short of the rest: no word of other sheets.
     with pd.ExcelWriter(path) as writer:
         pd.DataFrame({"child_id": ["a"], "age": ["3"]}).to_excel(writer, sheet_name="List", index=False)

@@ -976,7 +976,8 @@ def test_a_cover_sheet_before_the_list_can_be_passed_by_naming_the_sheet(client,
             writer, sheet_name="Notes", index=False)
         frame.to_excel(writer, sheet_name="Caseload", index=False)
     text = upload(client, caseload=workbook).get_data(as_text=True).replace("&#39;", "'")
-    assert "Or, if the list is on another of the workbook's sheets (Notes, Caseload), move it to the first sheet" in text
+    assert ("the first sheet holds none of the required columns; the sheet 'Caseload' holds them all. Move that "
+            "sheet to the front of the workbook, or give the sheet to read.") in text
     assert "Give the name of the sheet that holds the list in \u201cSheet to read\u201d, under the caseload" in text
     assert "--sheet" not in text and 'id="sheet" name="sheet"' in client.get("/").get_data(as_text=True)
     response = client.post("/upload", content_type="multipart/form-data", data={

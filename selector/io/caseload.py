@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..contract.columns import REQUIRED_COLUMNS, normalise_column
 from ..contract.errors import InputError
 from .headers import is_annex_a
 from .options import ReadOptions
@@ -73,6 +74,9 @@ def read_caseload_table(path: Path | None, sheet: str | None, options: ReadOptio
             return CaseloadTable(converted.table, converted.failures, as_of)
     if first is None and path is not None:
         first = book.table(sheet) if book is not None else read_table(path, sheet=sheet)
+        if book is not None and first.sheets and not set(REQUIRED_COLUMNS) & set(map(normalise_column, first.frame)):
+            # A cover sheet read first: the sheet that holds the list is named in the error.
+            first = replace(first, list_sheet=book.sheet_holding(REQUIRED_COLUMNS))
     if first is None:
         raise InputError("no caseload given: name a caseload file, or the Annex A lists.", "no_caseload")
     _unread_options(first.name, options)

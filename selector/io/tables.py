@@ -13,6 +13,7 @@ import hashlib
 import io
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -44,6 +45,8 @@ class RawTable:
             warning, since the area did nothing wrong in sending them.
         sheets: a workbook's sheets, when its first visible sheet was read by default and there
             are others (the list may be on one of them); empty otherwise.
+        list_sheet: another of those sheets whose headers hold every required column, when the
+            sheet read holds none ('' when there is no such sheet, or it was not looked for).
     """
 
     name: str
@@ -55,6 +58,7 @@ class RawTable:
     merged: tuple[MergedCells, ...] = ()
     notes: tuple[SheetNote, ...] = ()
     sheets: tuple[str, ...] = ()
+    list_sheet: str = ""
 
 
 @dataclass(frozen=True)
@@ -444,6 +448,21 @@ class Workbook:
         # Read by default, the sheet says which others the list may be on (as read_table's does).
         others = sheet is None and any(n != name for n in self.names)
         return replace(self._tables[name], sheets=tuple(self.names) if others else ())
+
+    def sheet_holding(self, columns: Sequence[str], besides: str | None = None) -> str:
+        """The first sheet other than `besides` (None: the first visible one) whose headers hold
+        every one of `columns` ('' for none): where the list is when a cover sheet comes first."""
+        skipped = self.visible if besides is None else besides
+        for name in self.names:
+            if name == skipped:
+                continue
+            try:
+                headers = {normalise_column(column) for column in self.table(name).frame.columns}
+            except InputError:  # an empty or unreadable sheet holds no list
+                continue
+            if set(columns) <= headers:
+                return name
+        return ""
 
 
 def _fill_merged(body: list[list[str]], header: list[str], ranges: list[tuple[int, int, int, int]]

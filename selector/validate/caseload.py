@@ -103,6 +103,13 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
     rows = raw.row_numbers
     file = raw.name
 
+    if raw.list_sheet:
+        # A cover sheet read first: one error naming the list's sheet, not five columns missing
+        # that are there, a sheet away (nor the cover sheet's columns as left out).
+        failures.add("error", file, 1, "", "",
+                     f"the first sheet holds none of the required columns; the sheet '{raw.list_sheet}' holds them all",
+                     "Move that sheet to the front of the workbook, or give the sheet to read.")
+        _raise_if_errors(failures, file)
     frame, left_out, kept = _minimise(failures, raw, keep_columns)
     _sheet_warnings(failures, raw, frame.columns)
 
