@@ -177,6 +177,28 @@ def eight_run(tmp_path: Path, *flags: str) -> Path:
     return out
 
 
+
+def test_a_slot_only_one_child_can_fill_is_said_as_no_draw(tmp_path: Path) -> None:
+    # Seven children, six chosen (K4 left out: MLD, 12, EHCP, SPECIAL). K2's family declines;
+    # K4 alone can take the slot (with K2 out it is the only child left), so nothing is drawn,
+    # and the run says so rather than "1 child ... each with a chance of 100.0000%".
+    caseload = write_csv(tmp_path / "seven.csv", caseload_frame(EIGHT[:7]))
+    out = tmp_path / "run"
+    code, _, stderr = run("select", str(caseload), "--out", str(out), "--seed", "3", "--sets", "1")
+    assert code == 0, stderr
+    assert "K4" not in json.loads((out / "run.json").read_text())["cohorts"][0]["members"]
+    code, stdout, stderr = run("replace", str(out), "--decline", "K2")
+    assert code == 0, stderr
+    lines = stdout.splitlines()
+    assert lines[0] == "Replaced K2 with K4; the other members kept their slots."
+    assert lines[-3:-1] == [
+        "No draw: only 1 child could fill the freed slot with the best score (K4).",
+        "Certificate: every child who can come in has a chance of 100%, the most any lottery could give."]
+    report = (tmp_path / "run-replace-1" / "report.md").read_text()
+    assert ("The freed slot was filled by the only child who can fill it in a way that keeps the other members, "
+            "meets every rule and reaches the best score such a filling can, 64: it came in whatever the seed") in report
+    assert "with chances from 100% to 100%" not in report
+
 @pytest.mark.parametrize("declined", [["K3"], ["K3", "K1"]])
 def test_with_relax_a_replacement_that_needs_a_rule_dropped_drops_it(tmp_path: Path, declined: list[str]) -> None:
     # EIGHT has one child in AP, K3, so every cohort holds K3 and the run drops nothing. Once

@@ -208,6 +208,13 @@ def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> No
         lottery = solution.lottery
         if lottery.kept:
             slots = "slot" if len(lottery.drawn) - len(lottery.kept) == 1 else "slots"
+            if app.only_filling(lottery):
+                newcomers = [c for c in lottery.drawn if c not in set(lottery.kept)]
+                click.echo(f"No draw: only {children(lottery.possible)} could fill the freed {slots} with the best "
+                           f"score ({', '.join(newcomers)}).")
+                click.echo("Certificate: every child who can come in has a chance of 100%, the most any lottery "
+                           "could give.")
+                return _results_line(out)
             click.echo(f"Drawn from the lottery over the best ways to fill the freed {slots}: "
                        f"{children(lottery.possible)} could have come in; {chances_range(lottery)}")
         else:
@@ -216,6 +223,10 @@ def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> No
             if foreseen := app.foreseen_sentence(lottery, solution.rules.size):
                 click.echo(f"Note: {foreseen[0].lower()}{foreseen[1:]}")
         click.echo(certificate_line(lottery))
+    _results_line(out)
+
+
+def _results_line(out: Path) -> None:
     # The run folder is written whole (replacing an earlier one), so what is in it is this run's.
     extra = "".join(f", {name}" for name in ("cohorts.xlsx", "cohorts.parquet") if (out / name).is_file())
     click.echo(f"Results in {out}/ (report.html, report.md, cohorts.csv{extra}, contacts.csv, chances.csv, run.json)")

@@ -91,6 +91,16 @@ def certain_children(lottery: Chances) -> int:
     return 0 if lottery.kept else sum(c >= CERTAIN for c in lottery.chances)
 
 
+def only_filling(lottery: Chances) -> bool:
+    """A replacement that one filling alone could make: every child who could come in does (the
+    lottery over the fillings holds one), so nothing was left to the seed."""
+    return bool(lottery.kept) and lottery.complete and lottery.smallest >= CERTAIN
+
+
+def _freed(lottery: Chances) -> str:
+    return "slot" if len(lottery.drawn) - len(lottery.kept) == 1 else "slots"
+
+
 def foreseen_sentence(lottery: Chances, size: int, on_page: bool = False) -> str:
     """What anyone can foresee whatever the seed: the children in every cohort the lottery can
     draw (all of cohort 1 when one cohort alone reaches the score), and how to let more cohorts
@@ -123,11 +133,16 @@ def foreseen_sentence(lottery: Chances, size: int, on_page: bool = False) -> str
 
 def draw_sentence(lottery: Chances) -> str:
     """Who could have come in after a decline, and with what chance, in one sentence."""
+    if only_filling(lottery):
+        one = lottery.possible == 1
+        return (f"{'The only child' if one else f'The only {lottery.possible} children'} who could fill the freed "
+                f"{_freed(lottery)} with the best score came in whatever the seed: whoever makes the calls cannot "
+                "choose who comes in.")
     even = lottery.largest - lottery.smallest < 1e-6  # the LP's tolerance apart: equal
     chances = (f"each with a chance of {percent(lottery.smallest)}" if even else
                f"with chances from {percent(lottery.smallest)} to {percent(lottery.largest)}")
     return (f"Drawn by the run's seed from the {lottery.possible} children who could fill the freed "
-            f"{'slot' if len(lottery.drawn) - len(lottery.kept) == 1 else 'slots'} with the best score, {chances}: "
+            f"{_freed(lottery)} with the best score, {chances}: "
             "whoever makes the calls cannot choose who comes in.")
 
 
@@ -135,13 +150,27 @@ def refill_section(lottery: Chances, params: SelectionParams, on_page: bool = Fa
     """How a replacement's newcomers were chosen: drawn from the lottery over the best ways to
     fill the freed slots, with each candidate's chance of coming in."""
     newcomers = [c for c in lottery.drawn if c not in set(lottery.kept)]
+    one = len(newcomers) == 1
+    best_fillings = (f"that keeps the other members, meets every rule and reaches the best score such a filling "
+                     f"can, {lottery.optimum}")
+    listed_chances = ("chances.csv lists every child's chance of being in cohort 1 now: 100% for the members who "
+                      "stay, 0 for families who declined")
+    if only_filling(lottery):
+        # Nothing was drawn: a lottery of one filling, and its chances of 100%, said as that.
+        paragraphs = [
+            (f"The freed {'slot was' if one else 'slots were'} filled by the only "
+             f"{'child' if lottery.possible == 1 else f'{lottery.possible} children'} who can fill "
+             f"{'it' if one else 'them'} in a way {best_fillings}: {'it' if lottery.possible == 1 else 'they'} came "
+             f"in whatever the seed ({listed_chances}, and 100% for the {'newcomer' if lottery.possible == 1 else 'newcomers'}). Who made the calls could not "
+             "choose who comes in."),
+            seed_sentence(params.seed, params.seed_source, params.seed_phrase, on_page),
+            "Certificate: every child who can come in has a chance of 100%, the most any lottery could give."]
+        return Section(f"How the freed {'slot was' if one else 'slots were'} filled", paragraphs)
     paragraphs = [
-        (f"The freed {'slot was' if len(newcomers) == 1 else 'slots were'} filled by seed {params.seed} (the run's) "
-        f"from a lottery over every way to fill {'it' if len(newcomers) == 1 else 'them'} that keeps the other "
-        f"members, meets every rule and reaches the best score such a filling can, {lottery.optimum}. "
+        (f"The freed {'slot was' if one else 'slots were'} filled by seed {params.seed} (the run's) "
+        f"from a lottery over every way to fill {'it' if one else 'them'} {best_fillings}. "
         f"{lottery.possible} children are in at least one such filling, so each of them could have come in, with "
-        f"chances from {percent(lottery.smallest)} to {percent(lottery.largest)} (chances.csv lists every child's "
-        "chance of being in cohort 1 now: 100% for the members who stay, 0 for families who declined). Who made "
+        f"chances from {percent(lottery.smallest)} to {percent(lottery.largest)} ({listed_chances}). Who made "
         "the calls could not choose who comes in. With one slot freed, every child who fills it equally well has "
         "the same chance, and the slot's reserves were drawn from them by the same seed: the first reserve who "
         "can still take the slot is the one who comes in."),
@@ -154,7 +183,7 @@ def refill_section(lottery: Chances, params: SelectionParams, on_page: bool = Fa
     paragraphs.append("This lottery was proved the fairest possible." if lottery.proved else
                       "The lottery's work ran out before it was proved the fairest possible; the newcomers were "
                       "drawn from the fairest lottery found, and every chance shown is exact for it.")
-    return Section(f"How the freed {'slot was' if len(newcomers) == 1 else 'slots were'} filled", paragraphs)
+    return Section(f"How the freed {'slot was' if one else 'slots were'} filled", paragraphs)
 
 
 def lottery_section(caseload: pd.DataFrame, solution: Solution, on_page: bool = False) -> Section | None:
