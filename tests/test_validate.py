@@ -449,6 +449,32 @@ def test_a_practitioner_id_the_contacts_write_in_another_case_is_named(tmp_path:
         [3, "P9", "practitioner not found in k.csv"]]
 
 
+
+def test_a_practitioner_id_without_the_leading_zeros_of_the_other_file_is_named(tmp_path: Path) -> None:
+    # The contacts were saved from a spreadsheet that read 000262 as the number 262: no child's
+    # practitioner is found, and the warning says why (not matched: 262 may be someone else).
+    frame = caseload_frame([{"lead_practitioner_id": lead} for lead in ("000262", "0262", "263")])
+    caseload = write_csv(tmp_path / "c.csv", frame.drop(columns=["practitioner_name", "practitioner_email"]))
+    contacts = write_csv(tmp_path / "k.csv", pd.DataFrame({
+        "practitioner_id": ["262"], "name": ["Sam Roe"], "email": ["sam@example.org"], "phone": [""]}))
+    loaded = load_caseload(caseload, contacts, allow_missing_contact=True)
+    found = loaded.warnings[loaded.warnings["column"] == "lead_practitioner_id"]
+    near = ("practitioner not found in k.csv (it has '262': ids are matched exactly, leading zeros included; a "
+            "spreadsheet drops them from ids that look like numbers: keep the column as text)")
+    assert found[["row", "value", "problem"]].values.tolist() == [
+        [2, "000262", near], [3, "0262", near], [4, "263", "practitioner not found in k.csv"]]
+    assert (loaded.frame["contact_name"] == "").all()
+    # Contacts keyed by child: a child's id the other file writes with its zeros is named alike.
+    by_child = write_csv(tmp_path / "k2.csv", pd.DataFrame({
+        "child_id": ["7"],
+        "name": ["Sam Roe"], "email": ["sam@example.org"], "phone": [""]}))
+    padded = write_csv(tmp_path / "c2.csv", caseload_frame([{"child_id": "007"}]).drop(
+        columns=["practitioner_name", "practitioner_email", "lead_practitioner_id"]))
+    loaded = load_caseload(padded, by_child, allow_missing_contact=True)
+    assert loaded.warnings.query("column == 'child_id'")["problem"].tolist() == [
+        ("child_id is not in the caseload (it has '007': ids are matched exactly, leading zeros included; a "
+        "spreadsheet drops them from ids that look like numbers: keep the column as text)")]
+
 def test_contacts_by_child_id_first_row_is_lead(tmp_path: Path) -> None:
     frame = caseload_frame([{"child_id": "A"}, {"child_id": "B"}]).drop(
         columns=["practitioner_name", "practitioner_email", "lead_practitioner_id"])

@@ -10,6 +10,7 @@ the validated Caseload.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -734,14 +735,14 @@ def _attach_contacts(failures: Failures, raw: RawTable, out: pd.DataFrame, frame
                 # One hash lookup per child, shared by every contact field (not one per field).
                 found = by_id.index.get_indexer(lead_id.to_numpy(dtype=object))
                 unknown = (found < 0) & (lead_id != "").to_numpy()
-                # An id the contacts write in another case is named (ids match exactly: the
-                # practitioner is also who the spread rule keeps apart).
-                folded = {str(i).casefold(): str(i) for i in by_id.index}
+                # An id the contacts write in another case, or without the leading zeros a
+                # spreadsheet drops, is named (ids match exactly: the practitioner is also who the
+                # spread rule keeps apart, and a near match may be someone else).
+                loose = {_loose_id(i): str(i) for i in by_id.index}
                 failures.add("warning", raw.name, out.loc[unknown, "row"], "lead_practitioner_id",
                              lead_id[unknown],
-                             [f"practitioner not found in {contacts.name}"
-                              + (f" (it has {folded[str(i).casefold()]!r}: ids are matched exactly, case included)"
-                                 if str(i).casefold() in folded else "") for i in lead_id[unknown]],
+                             [f"practitioner not found in {contacts.name}" + _near_id(str(i), loose)
+                              for i in lead_id[unknown]],
                              f"Add the practitioner to {contacts.name} or correct the id.")
                 for field_name in CONTACT_FIELDS:
                     columns[f"contact_{field_name}"] = _taken(by_id[field_name], found)
@@ -752,8 +753,11 @@ def _attach_contacts(failures: Failures, raw: RawTable, out: pd.DataFrame, frame
                 for field_name in CONTACT_FIELDS:
                     columns[f"contact_{field_name}"] = _taken(first[field_name], found)
                 unknown = ~table["child_id"].isin(ids).to_numpy()
+                loose = {_loose_id(i): str(i) for i in ids} if unknown.any() else {}
                 failures.add("warning", contacts.name, table.loc[unknown, "_row"], "child_id",
-                             table.loc[unknown, "child_id"], "child_id is not in the caseload",
+                             table.loc[unknown, "child_id"],
+                             [f"child_id is not in the caseload{_near_id(str(i), loose)}"
+                              for i in table.loc[unknown, "child_id"]],
                              "Remove the row or correct the id; it is ignored.")
                 known = table.loc[~unknown]
                 all_contacts = known.assign(
@@ -782,6 +786,29 @@ def _attach_contacts(failures: Failures, raw: RawTable, out: pd.DataFrame, frame
     by_email = ("email:" + email).where(email != "", by_name)
     out["practitioner_key"] = ("id:" + lead).where(lead != "", by_email).array
     return all_contacts
+
+
+def _loose_id(value: object) -> str:
+    """An id as two files may both mean it: case folded, and leading zeros dropped before a digit.
+
+    >>> _loose_id("P00262"), _loose_id("000262"), _loose_id("0")
+    ('p00262', '262', '0')
+    """
+    return re.sub(r"^0+(?=\d)", "", str(value).casefold())
+
+
+def _near_id(written: str, loose: dict[str, str]) -> str:
+    """The contacts' id that `written` nearly is, and how they differ ('' for none).
+
+    >>> _near_id("000262", {"262": "262"}), _near_id("p1", {"p1": "P1"})
+    (" (it has '262': ids are matched exactly, leading zeros included; a spreadsheet drops them from ids that look like numbers: keep the column as text)", " (it has 'P1': ids are matched exactly, case included)")
+    """
+    near = loose.get(_loose_id(written))
+    if near is None:
+        return ""
+    how = ("case included" if near.casefold() == written.casefold() else
+           "leading zeros included; a spreadsheet drops them from ids that look like numbers: keep the column as text")
+    return f" (it has {near!r}: ids are matched exactly, {how})"
 
 
 EMAIL = r"^[^@]+@[^@]+\.[^@]+$"  # something @ a domain with a dot: no more is asked of an address
