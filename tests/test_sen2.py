@@ -132,6 +132,23 @@ def test_bad_xml_is_refused_with_a_clear_error(tmp_path: Path, content: str, mes
     assert "root:" not in stderr and "lollol" not in stderr  # nothing was expanded or fetched
 
 
+
+def test_a_file_that_is_no_xml_given_as_the_return_says_what_to_give(tmp_path: Path) -> None:
+    # One module of the CSV form, or the contacts, given as the return: said as what they are,
+    # not as XML broken at line 1, column 0.
+    folder = _modules(tmp_path)
+    code, _, stderr = run("validate", "--sen2", str(folder / "person.csv"))
+    assert code == 2 and stderr.splitlines() == [
+        ("Error: person.csv is one module of a return given as CSVs: give the folder (or .zip) that holds it with "
+        "the other modules.")]
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("practitioner_id,name,email\nP1,Sam Roe,sam@example.org\n")
+    code, _, stderr = run("validate", "--sen2", str(contacts))
+    assert code == 2 and stderr.splitlines() == [
+        ("Error: contacts.csv is not a SEN2 return, which is an XML file, or one CSV per module (person.csv, "
+        "requests.csv and the rest) in a folder or a .zip: give one of those (a caseload in selector's own columns "
+        "is given as the caseload, not as a SEN2 return).")]
+
 def test_an_unknown_module_file_in_the_csv_form_is_refused(tmp_path: Path) -> None:
     folder = _modules(tmp_path)
     (folder / "wellbeing.csv").write_text("person_id,score\n1,3\n")

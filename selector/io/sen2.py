@@ -90,6 +90,7 @@ def read_sen2(path: Path, as_of: dt.date | None, settings: dict[str, str] | None
         sha256, reference = hashlib.sha256(data).hexdigest(), None
     else:
         data = _read_bytes(path)
+        _refuse_other_files(path, data)
         modules, reference = _read_xml(path.name, data)
         sha256 = hashlib.sha256(data).hexdigest()
     when = as_of or reference or dt.date.today()
@@ -106,6 +107,24 @@ def _read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path.name}: cannot be read ({exc.strerror}).", "unreadable") from exc
+
+
+def _refuse_other_files(path: Path, data: bytes) -> None:
+    """A file that is no XML at all given as the return (a module CSV, the contacts, a workbook)
+    is said as that, with what to give, not as XML broken at its first character.
+
+    Raises:
+        InputError: the file is not XML.
+    """
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return
+    module = path.stem.lower()
+    what = (f"{path.name} is one module of a return given as CSVs: give the folder (or .zip) that holds it with the "
+            "other modules" if module in MODULES else
+            f"{path.name} is not a SEN2 return, which is an XML file, or one CSV per module (person.csv, "
+            "requests.csv and the rest) in a folder or a .zip: give one of those (a caseload in selector's own "
+            "columns is given as the caseload, not as a SEN2 return)")
+    raise InputError(f"{what}.", "not_sen2", where=path.name)
 
 
 def _read_xml(name: str, data: bytes) -> tuple[dict[str, pd.DataFrame], dt.date | None]:
