@@ -206,6 +206,32 @@ def test_list_2_alone_says_why_no_child_has_an_ehc_plan(tmp_path: Path) -> None:
             ) in result.output.splitlines()
 
 
+
+def test_lists_given_the_wrong_way_round_are_refused(tmp_path: Path) -> None:
+    # The SEN support list given as List 1 and the EHC plans as List 2: read so, every child has
+    # the other plan status and nothing else looks wrong, so it is an error naming the fix.
+    result = CliRunner().invoke(main, ["validate", "--list1", str(ANNEX / "list2.csv"), "--list2",
+                                       str(ANNEX / "list1.csv"), "--as-of", "2026-11-01"])
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        ("Error: list2.csv and list1.csv seem given the wrong way round: list1.csv, given as List 2 (SEN support), has "
+        "List 1's EHC plan columns, and list2.csv, given as List 1 (EHC plans), has none of them; read so, every "
+        "child would have the other plan status."),
+        "Give list1.csv as List 1 and list2.csv as List 2."]
+
+
+@pytest.mark.parametrize(("given", "file", "problem"), [
+    ("--list1", "list2.csv", ("given as List 1 (EHC plans), the list has none of List 1's EHC plan columns (such as "
+     "'Date initial EHC plan issued'), so its children are all read as having EHC plans")),
+    ("--list2", "list1.csv", ("given as List 2 (SEN support), the list has List 1's EHC plan columns (such as 'Date "
+     "initial EHC plan issued'), so its children are all read as on SEN support"))])
+def test_one_list_given_as_the_other_is_a_warning(given: str, file: str, problem: str) -> None:
+    # Alone, a list may be the other one or the right one sent without its plan dates: a warning.
+    loaded = load_caseload(None, ANNEX / "contacts.csv", annex=ReadOptions(**{given[2:]: ANNEX / file}, as_of=AS_OF))
+    first = loaded.warnings.iloc[0]
+    assert (first["file"], first["row"], first["problem"]) == (file, 1, problem)
+    assert loaded.warnings["problem"].tolist().count(problem) == 1
+
 def test_select_on_the_lists_and_the_workbook_alike(tmp_path: Path) -> None:
     runner = CliRunner()
     for name, args in {"lists": ["--list1", str(ANNEX / "list1.csv"), "--list2", str(ANNEX / "list2.csv")],

@@ -373,6 +373,7 @@ def read_lists(options: ReadOptions, caseload: Path | None, sheet: str | None,
             if table is not None and not is_annex_a(table):
                 raise InputError(f"{table.name}: not an Annex A list (no 'Unique ID' and 'SEN primary need' "
                                  "headers).", "no_annex_a")
+        _refuse_swapped(list1, list2)
     elif caseload is not None:
         lists = detect_lists(caseload, sheet, book)
         if lists is None:
@@ -383,7 +384,48 @@ def read_lists(options: ReadOptions, caseload: Path | None, sheet: str | None,
     else:
         return None
     mapping = load_mapping(options.mapping)
-    return convert(list1, list2, as_of=options.as_of or dt.date.today(), mapping=mapping,
-                   ap_urns=read_ap_urns(options.ap_urns) if options.ap_urns else frozenset(),
-                   establishments=(read_establishments(options.establishments, mapping.establishment_type)
-                                   if options.establishments else None))
+    result = convert(list1, list2, as_of=options.as_of or dt.date.today(), mapping=mapping,
+                     ap_urns=read_ap_urns(options.ap_urns) if options.ap_urns else frozenset(),
+                     establishments=(read_establishments(options.establishments, mapping.establishment_type)
+                                     if options.establishments else None))
+    mismatched = _given_as_the_other_list(list1, list2) if options.list1 or options.list2 else []
+    if not mismatched:
+        return result
+    said = pd.DataFrame(mismatched, columns=FAILURE_COLUMNS)
+    return replace(result, failures=pd.concat([said, result.failures], ignore_index=True))
+
+
+# Which list is which decides every child's plan status: the file given as List 1 has EHC plans.
+LIST1_WORDS = "List 1 (EHC plans)"
+LIST2_WORDS = "List 2 (SEN support)"
+
+
+def _refuse_swapped(list1: RawTable | None, list2: RawTable | None) -> None:
+    """Both lists given, each the other's by its headers: read so, every child would have the
+    other plan status, without an error.
+
+    Raises:
+        InputError: naming which file to give as which list.
+    """
+    if list1 is None or list2 is None or is_list1(list1) or not is_list1(list2):
+        return
+    raise InputError(f"{list1.name} and {list2.name} seem given the wrong way round: {list2.name}, given as "
+                     f"{LIST2_WORDS}, has List 1's EHC plan columns, and {list1.name}, given as {LIST1_WORDS}, has "
+                     "none of them; read so, every child would have the other plan status.", "lists_swapped",
+                     fix=f"Give {list2.name} as List 1 and {list1.name} as List 2.")
+
+
+def _given_as_the_other_list(list1: RawTable | None, list2: RawTable | None) -> list[dict[str, object]]:
+    """A warning for one list given alone whose headers are the other list's (a List 1 may be
+    sent without its plan dates, so this is not an error)."""
+    if list2 is None and list1 is not None and not is_list1(list1):
+        return [_failure("warning", list1.name, 1, "", "",
+                         f"given as {LIST1_WORDS}, the list has none of List 1's EHC plan columns (such as 'Date "
+                         "initial EHC plan issued'), so its children are all read as having EHC plans",
+                         f"If it is {LIST2_WORDS}, give it as List 2.")]
+    if list1 is None and list2 is not None and is_list1(list2):
+        return [_failure("warning", list2.name, 1, "", "",
+                         f"given as {LIST2_WORDS}, the list has List 1's EHC plan columns (such as 'Date initial EHC "
+                         "plan issued'), so its children are all read as on SEN support",
+                         f"If it is {LIST1_WORDS}, give it as List 1.")]
+    return []
