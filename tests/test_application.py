@@ -154,6 +154,23 @@ def test_a_rules_file_with_three_mistakes_reports_all_three_with_their_lines(tmp
     assert not (tmp_path / "o").exists()
 
 
+
+def test_a_rule_naming_a_code_in_other_words_says_the_code(tmp_path: Path) -> None:
+    # The analyst wrote the setting and the plan status as the area's system names them.
+    rules = tmp_path / "r.toml"
+    rules.write_text('[[count]]\ncolumn = "setting_type"\nvalue = "Alternative provision"\nmin = 1\n'  # 1-4
+                     '[[count]]\ncolumn = "plan_status"\nvalues = ["EHC plan", "K"]\nmin = 2\n')  # 5-8
+    code, _, err = run("profile", str(SAMPLE / "caseload.csv"), "--rules", str(rules))
+    assert code == 2
+    assert err.splitlines()[1:4] == [
+        ("  - line 3, [[count]] 1, value: 'ALTERNATIVE PROVISION' is not one of the setting_type codes (EARLY_YEARS "
+         "MAINSTREAM RESOURCED SPECIAL INDEPENDENT AP FE TRAINING EHE NOT_IN_EDUCATION CUSTODY OTHER); did you mean "
+         "'AP'?"),
+        ("  - line 7, [[count]] 2, values: 'EHC PLAN' is not one of the plan_status codes (EHCP SEN_SUPPORT "
+        "ASSESSMENT); did you mean 'EHCP'?"),
+        ("  - line 7, [[count]] 2, values: 'K' is not one of the plan_status codes (EHCP SEN_SUPPORT ASSESSMENT); did "
+        "you mean 'SEN_SUPPORT'?")]
+
 def test_the_written_rules_read_back_as_the_same_rules(tmp_path: Path) -> None:
     shutil.copy(SAMPLE / "rules.toml", tmp_path / "r.toml")
     assert load_rules(tmp_path / "r.toml") == DEFAULT_RULES

@@ -204,11 +204,13 @@ class _Problems:
     """Every problem found in the rules' data, each with its place (and line, when known)."""
 
     def __init__(self, source: str, locate: Any, columns: Collection[str] | None = None,
-                 values: Callable[[str], Collection[str]] | None = None) -> None:
+                 values: Callable[[str], Collection[str]] | None = None,
+                 likely_code: Callable[[str, str], str] | None = None) -> None:
         self.source = source
         self.locate = locate
         self.columns = frozenset(columns) if columns is not None else None
         self.values = values
+        self.likely_code = likely_code
         self.found: list[tuple[int, int, str]] = []
 
     def add(self, path: Path_, text: str) -> None:
@@ -256,7 +258,8 @@ class _Problems:
 
 def rules_from_dict(data: dict[str, Any], source: str = "rules", locate: Any = None,
                     columns: Collection[str] | None = None,
-                    values: Callable[[str], Collection[str]] | None = None) -> Rules:
+                    values: Callable[[str], Collection[str]] | None = None,
+                    likely_code: Callable[[str, str], str] | None = None) -> Rules:
     """Build Rules from plain data (a TOML file's or a run record's), checking every key and
     collecting every problem before raising once.
 
@@ -269,6 +272,8 @@ def rules_from_dict(data: dict[str, Any], source: str = "rules", locate: Any = N
             limits or covers nothing).
         values: the values the caseload holds in a column, when known: a count rule's value
             outside the coded columns must be one of them.
+        likely_code: `(column, text) -> code` a wrong value most likely means ('' for none),
+            for the fix.
 
     >>> rules_from_dict({"size": 4}).size
     4
@@ -277,7 +282,7 @@ def rules_from_dict(data: dict[str, Any], source: str = "rules", locate: Any = N
     ...
     selector.contract.errors.RulesError: r.toml: [[count]] 1, min: 7 is more than the cohort size 6
     """
-    problems = _Problems(source, locate, columns, values)
+    problems = _Problems(source, locate, columns, values, likely_code)
     if not isinstance(data, dict):
         problems.add((), "the rules must be a table of keys")
         problems.raise_if_any()
@@ -356,8 +361,10 @@ def _count_rule(problems: _Problems, item: Any, number: int, size: int | None) -
     if column in CODE_COLUMNS:
         for value in values:
             if value not in CODE_COLUMNS[column]:
+                meant = problems.likely_code(column, value) if problems.likely_code else ""
                 problems.add((*path, "values" if "values" in item else "value"),
-                             f"{value!r} is not one of the {column} codes ({' '.join(CODE_COLUMNS[column])})")
+                             f"{value!r} is not one of the {column} codes ({' '.join(CODE_COLUMNS[column])})"
+                             + (f"; did you mean '{meant}'?" if meant else ""))
     elif column is not None:
         problems.check_values(column, tuple(str(v).strip() for v in raw_values), (*path, "values" if "values" in item else "value"))
     if "min" not in item and "max" not in item:

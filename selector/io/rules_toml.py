@@ -42,7 +42,14 @@ def rules_from_text(text: str, source: str, columns: Collection[str] | None = No
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"{source}: not valid TOML: {exc}. Fix that line.", "bad_toml", where=source) from exc
     return rules_from_dict(data, source=source, locate=line_locator(text), columns=columns,
-                           values=values)
+                           values=values, likely_code=_likely_code)
+
+
+def _likely_code(column: str, text: str) -> str:
+    # The mapping (and the SEN2 reader it draws on) is imported only when a value is wrong.
+    from .mapping import likely_code
+
+    return likely_code(column, text)
 
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
