@@ -178,6 +178,11 @@ def test_an_unknown_state_or_child_is_refused_and_nothing_changes(sample_run_cop
     assert code == 2 and stderr.splitlines() == [
         "Error: 'maybe' is not a consent state; the states are to ask, asked, agreed, declined, unreachable.",
         "Use one of: to-ask, asked, agreed, declined, unreachable."]
+    # A family's answer in everyday words: the state it most likely means is suggested, not recorded.
+    code, _, stderr = run("consent", str(sample_run_copy), "C000001", "Said no")
+    assert code == 2 and stderr.splitlines()[0] == (
+        "Error: 'Said no' is not a consent state; the states are to ask, asked, agreed, declined, unreachable. Did "
+        "you mean declined?")
     code, _, stderr = run("consent", str(sample_run_copy), "NOBODY", "asked")
     assert code == 2 and stderr.startswith(f"Error: NOBODY is not in cohort 1 or its reserves of {sample_run_copy}; cohort 1 is ")
     assert (sample_run_copy / "run.json").read_bytes() == before

@@ -105,9 +105,25 @@ def consent_state(text: str) -> str:
     """
     state = " ".join(text.replace("-", " ").replace("_", " ").split()).casefold()
     if state not in CONSENT_STATES:
-        raise InputError(f"{text!r} is not a consent state; the states are {', '.join(CONSENT_STATES)}.",
+        meant = _STATE_WORDS.get(state.strip(".!"), "")
+        hint = f" Did you mean {meant}?" if meant else ""
+        raise InputError(f"{text!r} is not a consent state; the states are {', '.join(CONSENT_STATES)}.{hint}",
                          "bad_consent_state")
     return state
+
+
+# How a family's answer is often written, for the state it most likely means (suggested, never
+# recorded on a guess: the record is what the reserves and replacements follow).
+_STATE_WORDS = {
+    **dict.fromkeys(("no", "said no", "refused", "declined consent", "decline", "withdrew", "withdrawn",
+                     "not consented", "no consent", "rejected"), "declined"),
+    **dict.fromkeys(("yes", "said yes", "consented", "consent given", "agree", "accepted", "ok"), "agreed"),
+    # ("no answer" is left out: a family asked and not answering yet is still asked.)
+    **dict.fromkeys(("not reachable", "cannot reach", "can't reach", "not contactable", "uncontactable"),
+                    "unreachable"),
+    **dict.fromkeys(("ask", "called", "contacted", "phoned", "emailed", "waiting"), "asked"),
+    **dict.fromkeys(("not asked", "not yet asked", "new", "todo", "to do"), "to-ask"),
+}
 
 
 # What a note must not hold: the history is kept for good (nothing is overwritten), so a name,
