@@ -282,10 +282,13 @@ def test_a_manifests_sheet_names_where_an_areas_list_is(tmp_path: Path) -> None:
     pd.DataFrame({"area": ["East", "West"], "caseload": ["East.xlsx", "West.xlsx"],
                   "contacts": ["contacts.csv", "contacts.csv"], "sheet": ["Caseload", ""]}).to_csv(manifest, index=False)
     out = tmp_path / "out"
-    code, _, _ = run("batch", str(manifest), "--out", str(out), "--jobs", "1", "--sets", "1", "--seed", "4",
-                     "--relax")
+    code, _, stderr = run("batch", str(manifest), "--out", str(out), "--jobs", "1", "--sets", "1", "--seed", "4",
+                          "--relax")
     summary = summary_of(out)
     assert code == 1 and summary["status"].tolist() == ["OPTIMAL", "INVALID_INPUT"]
+    # How to give the sheet in a batch: the manifest's column (there is no --sheet for every area).
+    assert stderr.splitlines()[-1] == ("  how: name an area's sheet in the manifest's `sheet` column (a folder of "
+                                       "caseloads has none: list the areas in a manifest).")
     assert json.loads((out / "East" / "run.json").read_text())["input"]["options"]["sheet"] == "Caseload"
     assert ("the first sheet holds none of the required columns; the sheet 'Caseload' holds them all"
             in summary["error"].iloc[1])

@@ -30,6 +30,8 @@ from .options import (
     seed_source,
 )
 from .show import (
+    BATCH_REMEDIES,
+    REMEDY_FLAGS,
     SelectorClickError,
     certificate_line,
     chances_range,
@@ -593,8 +595,13 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
         deviating = summary[summary["status"] == "DEVIATION"]["area"].tolist()
         click.echo(f"Lotteries whose draws deviate from their chances: {len(deviating)}"
                    + (f" ({', '.join(map(str, deviating))})" if deviating else ""))
-    for _, row in summary[summary["exit_code"] != 0].iterrows():
+    failed = summary[summary["exit_code"] != 0]
+    for _, row in failed.iterrows():
         click.echo(f"  {row['area']}: {row['status']}: {row['error']}", err=True)
+    from ..contract.failures import remedies_in
+
+    for remedy in remedies_in(failed["error"]):  # how to give what the errors ask for, in a batch
+        click.echo(f"  how: {BATCH_REMEDIES.get(remedy, REMEDY_FLAGS[remedy])}", err=True)
     if len(ok) < len(summary):
         raise SystemExit(1)
 

@@ -55,6 +55,13 @@ REMEDY_FLAGS = {
     "keep_column": "name a column to keep with --keep-column HEADER.",
     "sheet": "name the sheet to read with --sheet NAME.",
 }
+# The same in a batch, where what is not one flag for every area is a column of the manifest.
+BATCH_REMEDIES = {
+    "sheet": "name an area's sheet in the manifest's `sheet` column (a folder of caseloads has none: list the "
+             "areas in a manifest).",
+    "as_of": "the date ages are taken at is today unless --as-of YYYY-MM-DD, or an area's `as_of` in the "
+             "manifest, says another.",
+}
 
 
 # One command's own hints: `replace` keeps the run's rules, relaxed or not, and a reserve's
