@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from selector.contract.errors import CaseloadValidationError
+from selector.contract.identifiers import upn_checks
 from tests.conftest import caseload_frame, load_caseload, validated, write_csv
 
 
@@ -670,3 +671,49 @@ def test_a_practitioner_repeated_whole_is_read_once_and_one_with_other_details_i
     errors = raised.value.failures.query("severity == 'error'")
     assert errors[["file", "row", "value", "problem"]].values.tolist() == [
         ["q.csv", 4, "P2", "duplicate practitioner_id with other details (first on row 3)"]]
+
+
+def _nhs_numbers(count: int) -> list[str]:
+    """NHS numbers with right check digits (a first nine digits whose check would be 10 has none)."""
+    found = []
+    for first_nine in map(str, range(401023210, 401023300)):
+        check = 11 - sum(int(d) * w for d, w in zip(first_nine, range(10, 1, -1), strict=True)) % 11
+        if check != 10:
+            found.append(first_nine + str(0 if check == 11 else check))
+    return found[:count]
+
+
+@pytest.mark.parametrize(("ids", "kind"), [
+    (["Amelia Jones", "Noah O'Neill", "Khan, Isla", "Leo Brown-Lee", "Mia Taylor", "Jack Smith"], "a person's name"),
+    ([f"child{i}@school.example" for i in range(6)], "an e-mail address"),
+    (_nhs_numbers(6), "an NHS number"),
+    ([next(c + f"8012001000{i:02d}" for c in "ABCDEFGHJKLMNPQRTUVWXYZ" if upn_checks(c + f"8012001000{i:02d}"))
+      for i in range(6)], "a UPN"),
+])
+def test_a_child_id_that_is_an_identifier_is_refused_and_never_quoted(tmp_path: Path, ids: list[str],
+                                                                      kind: str) -> None:
+    # The id is written in every output and sent to practitioners: a name, an e-mail or an NHS
+    # number there identifies the child. Each row is an error, and no id is quoted anywhere.
+    frame = caseload_frame([{}] * len(ids))
+    frame["child_id"] = ids
+    path = write_csv(tmp_path / "c.csv", frame)
+    with pytest.raises(CaseloadValidationError) as caught:
+        load_caseload(path)
+    table = caught.value.failures
+    assert table[["row", "column", "problem"]].values.tolist() == [
+        [row, "child_id", f"child_id looks like {kind} (not shown)"] for row in range(2, len(ids) + 2)]
+    from tests.conftest import run
+
+    code, out, err = run("validate", str(path), "--failures", str(tmp_path / "f.csv"))
+    written = out + err + (tmp_path / "f.csv").read_text(encoding="utf-8-sig")
+    assert code == 2 and not any(i in written for i in ids)
+
+
+def test_pseudonymous_ids_are_not_taken_for_identifiers(tmp_path: Path) -> None:
+    # Ids of letters and digits, a word and a number, and ten-digit numbers of which only some
+    # happen to pass the NHS check digit (1 in 11 do by chance): none is refused.
+    ids = ["C000154", "K1", "Child 7", "ab-12", *(f"{4010232130 + i}" for i in range(40))]
+    frame = caseload_frame([{}] * len(ids))
+    frame["child_id"] = ids
+    loaded = load_caseload(write_csv(tmp_path / "c.csv", frame), allow_missing_contact=True)
+    assert len(loaded.frame) == len(ids)

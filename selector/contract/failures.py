@@ -100,6 +100,7 @@ def repeated_errors(errors: pd.DataFrame, most: int = 5) -> list[str]:
     >>> repeated_errors(errors)
     ["c.csv: 3 rows, the first row 2, column 'plan_status': 'EHC Plan' not a code. Did you mean EHCP?"]
     """
+    errors = errors[errors["value"].astype(str) != ""]  # (an empty or unshown value has nothing to replace)
     keys = ["file", "column", "value"]
     first = ~errors.duplicated(keys)
     counts = errors.groupby(keys, sort=False, dropna=False)["row"].transform("size")

@@ -13,6 +13,11 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 # The practitioner's own contact columns are not the child's identifiers: they are what the
 # consent call needs. A header whose first words say whose contact it is stays.
@@ -94,3 +99,74 @@ def identifier_kind(header: object) -> str | None:
     if tokens & _NAME_WORDS or words.endswith(" name") or words.endswith(" names"):
         return "name"
     return None
+
+
+# ---------------------------------------------------------------- ids that are identifiers
+
+_UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # a UPN's check letter, and a temporary UPN's last character
+_UPN = re.compile(r"^[A-Z]\d{11}[0-9A-Z]$")
+_NHS = re.compile(r"^\d{3} ?\d{3} ?\d{4}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_PERSON_NAME = re.compile(r"^[A-Za-z][A-Za-z'\-]*(?:,? [A-Za-z][A-Za-z'\-]*)+$")
+# A check digit or letter passes by chance for 1 in 11 or 23 ids: such ids are said to be UPNs or
+# NHS numbers only when nearly all of those written that way pass.
+CHECKED_SHARE = 0.9
+
+
+def upn_checks(text: str) -> bool:
+    """Whether `text` is a unique pupil number with a right check letter (the DfE's rule: the
+    other 12 characters weighted 2 to 13, modulo 23).
+
+    >>> upn_checks("A801200100001"), upn_checks("B801200100001"), upn_checks("C000154")
+    (False, False, False)
+    >>> upn_checks(next(c + "801200100001" for c in _UPN_LETTERS if upn_checks(c + "801200100001")))
+    True
+    """
+    text = text.strip().upper()
+    if not _UPN.match(text):
+        return False
+    values = [int(c) if c.isdigit() else _UPN_LETTERS.index(c) if c in _UPN_LETTERS else -99 for c in text[1:]]
+    if min(values) < 0:
+        return False
+    return _UPN_LETTERS[sum(v * w for v, w in zip(values, range(2, 14), strict=True)) % 23] == text[0]
+
+
+def nhs_checks(text: str) -> bool:
+    """Whether `text` is an NHS number (10 digits, spaced 3 3 4 or not) with a right check digit.
+
+    >>> nhs_checks("943 476 5919"), nhs_checks("9434765918"), nhs_checks("1000154")
+    (True, False, False)
+    """
+    text = text.strip()
+    if not _NHS.match(text):
+        return False
+    digits = [int(c) for c in text if c.isdigit()]
+    check = 11 - sum(d * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True)) % 11
+    return (0 if check == 11 else check) == digits[9]
+
+
+def identifying_ids(ids: pd.Series) -> np.ndarray:
+    """For each id, the identifier it is ('' for none): an e-mail address, a person's name (words
+    of letters only), or, when nearly all ids written that way pass the check, a UPN or an NHS
+    number. A pseudonymous id is none of these. (Matched column-wise: 60,000 ids in milliseconds.)
+
+    >>> import pandas as pd
+    >>> identifying_ids(pd.Series(["C000154", "sam.roe@school.example", "Amelia Jones", "Jones, Amelia", "Child 7"])
+    ...                 ).tolist()
+    ['', 'an e-mail address', "a person's name", "a person's name", '']
+    >>> [identifying_ids(pd.Series(ids)).tolist() for ids in (["943 476 5919", "4010232137"], ["9434765918", "1"])]
+    [['an NHS number', 'an NHS number'], ['', '']]
+    """
+    import numpy as np  # (here: the command line reads this module before pandas is needed)
+
+    text = ids.astype(str).str.strip()
+    kinds = np.full(len(text), "", dtype=object)
+    kinds[text.str.match(_PERSON_NAME.pattern).to_numpy(dtype=bool)] = "a person's name"
+    kinds[text.str.match(_EMAIL.pattern).to_numpy(dtype=bool)] = "an e-mail address"
+    upper = text.str.upper()
+    for pattern, checks, kind in ((_UPN, upn_checks, "a UPN"), (_NHS, nhs_checks, "an NHS number")):
+        shaped = np.flatnonzero(upper.str.match(pattern.pattern).to_numpy(dtype=bool))
+        passing = [k for k in shaped if checks(text.iloc[k])]
+        if passing and len(passing) >= CHECKED_SHARE * len(shaped):
+            kinds[passing] = kind
+    return kinds

@@ -39,7 +39,7 @@ from ..contract.columns import (
 )
 from ..contract.errors import CaseloadValidationError
 from ..contract.failures import Failures, listed, not_a_child, rows_without_a_child
-from ..contract.identifiers import header_words, identifier_kind
+from ..contract.identifiers import header_words, identifier_kind, identifying_ids
 from ..contract.rules import DEFAULT_RULES
 from ..io.tables import RawTable
 
@@ -494,6 +494,17 @@ def _check_child_ids(failures: Failures, file: str, rows: np.ndarray, ids: pd.Se
     empty = (ids == "").to_numpy()
     failures.add("error", file, rows[empty], "child_id", "", "child_id is empty",
                  "Give every row its pseudonymous id.")
+    # The id is written in every output (the report, the contacts sent to practitioners): one that
+    # is a name, an e-mail, a UPN or an NHS number would carry it there. Never quoted, here or below.
+    kinds = identifying_ids(ids)
+    identifying = (kinds != "") & ~empty
+    if identifying.any():
+        failures.add("error", file, rows[identifying], "child_id", "",
+                     [f"child_id looks like {kind} (not shown)" for kind in kinds[identifying]],
+                     "Give every child a pseudonymous id (the case system's own reference, or a number) and keep "
+                     "the key to who is who elsewhere: the id is written in every output, including the contacts "
+                     "sent to practitioners.")
+        return  # (repeated ids are checked once the ids are pseudonyms: their errors would quote them)
     dup = ids.duplicated(keep="first").to_numpy() & ~empty
     if dup.any():
         first_row = pd.Series(rows, index=ids.to_numpy()).groupby(level=0).first()
