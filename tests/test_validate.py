@@ -717,3 +717,25 @@ def test_pseudonymous_ids_are_not_taken_for_identifiers(tmp_path: Path) -> None:
     frame["child_id"] = ids
     loaded = load_caseload(write_csv(tmp_path / "c.csv", frame), allow_missing_contact=True)
     assert len(loaded.frame) == len(ids)
+
+
+@pytest.mark.parametrize("key", ["practitioner_id", "child_id"])
+def test_the_contacts_given_as_the_caseload_is_said_once_as_that(tmp_path: Path, key: str) -> None:
+    # Not five required columns missing and its names and e-mails said as a child's identifiers.
+    contacts = write_csv(tmp_path / "k.csv", pd.DataFrame({
+        key: ["P1"], "name": ["Sam Roe"], "email": ["sam@example.org"], "phone": [""]}))
+    with pytest.raises(CaseloadValidationError) as caught:
+        load_caseload(contacts)
+    assert caught.value.failures[["severity", "row", "problem", "fix"]].values.tolist() == [[
+        "error", 1, "the file holds practitioners' contacts (name, email, phone), not the caseload",
+        ("Give the caseload (child_id, age, primary_need, plan_status, setting_type and the rest) as the caseload, "
+        "and this file as the contacts.")]]
+
+
+def test_the_caseload_given_as_the_contacts_is_said_once_as_that(tmp_path: Path) -> None:
+    caseload = write_csv(tmp_path / "c.csv", caseload_frame([{}] * 6))
+    with pytest.raises(CaseloadValidationError) as caught:
+        load_caseload(caseload, caseload)
+    assert caught.value.failures[["severity", "file", "row", "problem"]].values.tolist() == [[
+        "error", "c.csv", 1, ("the file holds the caseload's columns (age, primary_need, plan_status, setting_type), "
+        "not practitioners' contacts")]]

@@ -111,6 +111,7 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
                      f"the first sheet holds none of the required columns; the sheet '{raw.list_sheet}' holds them all",
                      "Move that sheet to the front of the workbook, or give the sheet to read.")
         _raise_if_errors(failures, file)
+    _refuse_contacts_as_caseload(failures, raw)
     frame, left_out, kept = _minimise(failures, raw, keep_columns)
     _sheet_warnings(failures, raw, frame.columns)
 
@@ -849,9 +850,32 @@ def _taken(values: pd.Series, positions: np.ndarray) -> Any:
     return values.array.take(positions, allow_fill=True, fill_value="")
 
 
+def _refuse_contacts_as_caseload(failures: Failures, raw: RawTable) -> None:
+    """The contacts file given as the caseload: one error saying so (not five columns missing, and
+    its names and e-mails said as a child's identifiers left out)."""
+    present = {normalise_column(column) for column in raw.frame.columns}
+    if present & set(_CASELOAD_ONLY) or "name" not in present or not present & {"email", "phone"}:
+        return
+    failures.add("error", raw.name, 1, "", "", "the file holds practitioners' contacts (name, email, phone), not the "
+                 "caseload", f"Give the caseload ({', '.join(REQUIRED_COLUMNS)} and the rest) as the caseload, and "
+                 "this file as the contacts.")
+    _raise_if_errors(failures, raw.name)
+
+
+# The caseload's own columns, which a contacts file never has (child_id may key contacts).
+_CASELOAD_ONLY = tuple(column for column in REQUIRED_COLUMNS if column != "child_id")
+
+
 def _check_contacts_table(failures: Failures, contacts: RawTable) -> pd.DataFrame | None:
     frame = contacts.frame
     file = contacts.name
+    held = [column for column in _CASELOAD_ONLY if column in frame.columns]
+    if len(held) >= 2 and "name" not in frame.columns:
+        # The caseload given as the contacts: one error saying so, not the contact columns missing.
+        failures.add("error", file, 1, "", "", f"the file holds the caseload's columns ({', '.join(held)}), not "
+                     "practitioners' contacts", "Give the contacts file (name, role, organisation, email, phone, by "
+                     "practitioner_id or child_id) as the contacts, and the caseload as the caseload.")
+        return None
     # The contacts' other columns are never read: said by header, as the caseload's are.
     unread = tuple(contacts.header.get(c, c) for c in frame.columns if c not in CONTACTS_FILE_COLUMNS)
     if unread:
