@@ -30,12 +30,11 @@ from .options import (
     seed_source,
 )
 from .show import (
-    BATCH_REMEDIES,
-    REMEDY_FLAGS,
     SelectorClickError,
     certificate_line,
     chances_range,
     children,
+    echo_batch_remedies,
     echo_failures,
     echo_profile,
     echo_result,
@@ -598,10 +597,7 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
     failed = summary[summary["exit_code"] != 0]
     for _, row in failed.iterrows():
         click.echo(f"  {row['area']}: {row['status']}: {row['error']}", err=True)
-    from ..contract.failures import remedies_in
-
-    for remedy in remedies_in(failed["error"]):  # how to give what the errors ask for, in a batch
-        click.echo(f"  how: {BATCH_REMEDIES.get(remedy, REMEDY_FLAGS[remedy])}", err=True)
+    echo_batch_remedies(failed["error"])
     if len(ok) < len(summary):
         raise SystemExit(1)
 

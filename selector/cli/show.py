@@ -137,6 +137,14 @@ def echo_warnings(warnings: pd.DataFrame, limit: int = 5, fixes_above: list[obje
         click.echo(f"  how: {REMEDY_FLAGS[remedy]}", err=True)
 
 
+def echo_batch_remedies(errors: pd.Series) -> None:
+    """How to give what the failed areas' errors ask for, in a batch's terms."""
+    from ..contract.failures import remedies_in
+
+    for remedy in remedies_in(errors):
+        click.echo(f"  how: {BATCH_REMEDIES.get(remedy, REMEDY_FLAGS[remedy])}", err=True)
+
+
 def write_failures(path: Path, table: pd.DataFrame, sources: app.Sources) -> None:
     app.write_failures(path, table, sources)
     click.echo(f"Full table of {len(table)} problem(s): {path}", err=True)

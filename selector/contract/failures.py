@@ -82,7 +82,6 @@ def failure_line(row: pd.Series | dict[str, object]) -> str:
     return f"{where}:{shown_value(row['value'])} {problem}. {row['fix']}"
 
 
-
 # Said above the values that fail in many rows.
 REPEATED_HEADING = ("Where one value fails in many rows, fix it once throughout its column (in Excel, Find and Replace "
                     "with 'Match entire cell contents' changes every copy):")
@@ -112,6 +111,7 @@ def repeated_errors(errors: pd.DataFrame, most: int = 5) -> list[str]:
         lines.append(f"{row['file']}: {row['count']:,} rows, the first row {row['row']}, column '{row['column']}':"
                      f"{shown_value(row['value'])} {problem}. {row['fix']}")
     return lines
+
 
 # A value longer than this is shortened in a message (the failures table keeps it whole).
 SHOWN_CHARACTERS = 60

@@ -449,12 +449,11 @@ class Workbook:
         others = sheet is None and any(n != name for n in self.names)
         return replace(self._tables[name], sheets=tuple(self.names) if others else ())
 
-    def sheet_holding(self, columns: Sequence[str], besides: str | None = None) -> str:
-        """The first sheet other than `besides` (None: the first visible one) whose headers hold
-        every one of `columns` ('' for none): where the list is when a cover sheet comes first."""
-        skipped = self.visible if besides is None else besides
+    def sheet_holding(self, columns: Sequence[str]) -> str:
+        """The first sheet other than the first visible one whose headers hold every one of
+        `columns` ('' for none): where the list is when a cover sheet comes first."""
         for name in self.names:
-            if name == skipped:
+            if name == self.visible:
                 continue
             try:
                 headers = {normalise_column(column) for column in self.table(name).frame.columns}

@@ -157,12 +157,13 @@ def refill_section(lottery: Chances, params: SelectionParams, on_page: bool = Fa
                       "stay, 0 for families who declined")
     if only_filling(lottery):
         # Nothing was drawn: a lottery of one filling, and its chances of 100%, said as that.
+        alone = lottery.possible == 1
         paragraphs = [
             (f"The freed {'slot was' if one else 'slots were'} filled by the only "
-             f"{'child' if lottery.possible == 1 else f'{lottery.possible} children'} who can fill "
-             f"{'it' if one else 'them'} in a way {best_fillings}: {'it' if lottery.possible == 1 else 'they'} came "
-             f"in whatever the seed ({listed_chances}, and 100% for the {'newcomer' if lottery.possible == 1 else 'newcomers'}). Who made the calls could not "
-             "choose who comes in."),
+             f"{'child' if alone else f'{lottery.possible} children'} who can fill {'it' if one else 'them'} in a "
+             f"way {best_fillings}: {'it' if alone else 'they'} came in whatever the seed ({listed_chances}, and "
+             f"100% for the {'newcomer' if alone else 'newcomers'}). Who made the calls could not choose who comes "
+             "in."),
             seed_sentence(params.seed, params.seed_source, params.seed_phrase, on_page),
             "Certificate: every child who can come in has a chance of 100%, the most any lottery could give."]
         return Section(f"How the freed {'slot was' if one else 'slots were'} filled", paragraphs)
