@@ -541,8 +541,8 @@ def _check_age(failures: Failures, file: str, rows: np.ndarray, ages: pd.Series)
                  "Give the age in whole years at the inspection date.")
     failures.add("error", file, rows[not_number], "age", text.to_numpy()[not_number],
                  "age is not a number", "Give the age in whole years, e.g. 12.")
-    failures.add("error", file, rows[a_date], "age", text.to_numpy()[a_date],
-                 "age is a date (a date of birth?), not an age",
+    failures.add("error", file, rows[a_date], "age", "",  # a date of birth is an identifier: never quoted
+                 "age is a date (a date of birth?, not shown), not an age",
                  'Give the age in whole years at the inspection date, e.g. 12; in Excel, =DATEDIF(birth date, '
                  'inspection date, "y") works it out.')
     failures.add("error", file, rows[not_whole], "age", text.to_numpy()[not_whole],
