@@ -740,3 +740,19 @@ def test_the_caseload_given_as_the_contacts_is_said_once_as_that(tmp_path: Path)
     assert caught.value.failures[["severity", "file", "row", "problem"]].values.tolist() == [[
         "error", "c.csv", 1, ("the file holds the caseload's columns (age, primary_need, plan_status, setting_type), "
         "not practitioners' contacts")]]
+
+
+def test_phone_numbers_whose_leading_zero_a_spreadsheet_dropped_are_said_once(tmp_path: Path) -> None:
+    # 01632 960001 saved as the number 1632960001: the practitioner could not be called on it.
+    # One warning for the column (not one per practitioner); an 11-digit number or +44 passes.
+    caseload = write_csv(tmp_path / "c.csv", caseload_frame([{"lead_practitioner_id": p} for p in
+                                                             ("P1", "P2", "P3", "P4")]).drop(
+        columns=["practitioner_name", "practitioner_email"]))
+    contacts = write_csv(tmp_path / "k.csv", pd.DataFrame({
+        "practitioner_id": ["P1", "P2", "P3", "P4"], "name": ["A", "B", "C", "D"],
+        "phone": ["01632 960001", "1632960002", "+44 1632 960003", "1632 960004"]}))
+    loaded = load_caseload(caseload, contacts, allow_missing_contact=True)
+    said = loaded.warnings[loaded.warnings["column"] == "phone"]
+    assert said[["file", "row", "value", "problem"]].values.tolist() == [[
+        "k.csv", 3, "1632960002", ("phone number of 10 digits and no leading 0 (a UK number has 11, from 0); 2 rows "
+        "from here have one: a spreadsheet drops the 0 of a number it reads as a number")]]

@@ -841,6 +841,15 @@ def _usable(failures: Failures, file: str, rows: np.ndarray, values: np.ndarray,
                  f"{what}; left out (a practitioner with no e-mail or phone left cannot be called)",
                  f"Give the practitioner's {'e-mail address' if field_name == 'email' else 'phone number'}, or "
                  "leave the cell empty.")
+    if field_name == "phone":
+        # 01632 960001 read as the number 1632960001: said once, for the whole column.
+        dropped = np.flatnonzero((given & text.str.replace(" ", "").str.fullmatch(r"[1-9]\d{9}")).to_numpy())
+        if len(dropped):
+            failures.add("warning", file, rows[dropped[0]], column, text.iloc[dropped[0]],
+                         "phone number of 10 digits and no leading 0 (a UK number has 11, from 0); "
+                         f"{_rows_count(len(dropped))} from here have one: a spreadsheet drops the 0 of a number it "
+                         "reads as a number",
+                         "Export the phone column as text (e.g. 01632 960001); the numbers are kept as given.")
     return text.where(~bad, "").to_numpy(dtype=object)
 
 
