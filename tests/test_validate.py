@@ -89,6 +89,15 @@ def test_a_total_or_a_note_below_the_list_is_named_as_not_a_child_once() -> None
         "plan_status and setting_type.")]
 
 
+
+def test_a_total_with_its_count_beside_it_is_one_error() -> None:
+    # Row 10: "Total" and the count in the age column (two required cells filled), row 11: "Grand
+    # total" and a count in setting_type: each one error naming the total, not four about its cells.
+    failures = _with_rows_below([{"child_id": "Total", "age": "8"}, {"child_id": "Grand Total:", "setting_type": "8"}])
+    assert failures[["row", "column", "value", "problem"]].values.tolist() == [
+        [10, "child_id", "Total", "a total, not a child (the row fills no need, plan status or setting)"],
+        [11, "child_id", "Grand Total:", "a total, not a child (the row fills no need, plan status or setting)"]]
+
 def test_a_list_most_of_whose_rows_lack_their_values_names_each_empty_cell() -> None:
     # Eight children and nine rows with only a child_id: the list itself lacks its values, so the
     # empty cells are named (36 of them), not nine rows called totals or notes.

@@ -164,7 +164,17 @@ def _rows_without_a_child(failures: Failures, file: str, rows: np.ndarray, frame
         these = sparse & (filled[:, k] if column is not None else ~filled.any(axis=1))
         values = frame.loc[these, column].str.strip().to_numpy() if column is not None else ""
         failures.add("error", file, rows[these], column or "", values, *not_a_child(REQUIRED_COLUMNS, column))
-    return sparse
+    # A total under the list with a count beside its word ("Total", 2985): two cells filled.
+    named_total = frame["child_id"].str.strip().str.fullmatch(TOTAL_WORDS, case=False).fillna(False).to_numpy(dtype=bool)
+    totals = named_total & ~sparse & (filled.sum(axis=1) <= 2)
+    failures.add("error", file, rows[totals], "child_id", frame.loc[totals, "child_id"].str.strip().to_numpy(),
+                 "a total, not a child (the row fills no need, plan status or setting)",
+                 "Delete the row (totals belong on another sheet).")
+    return sparse | totals
+
+
+# What a totals row writes where the child's id belongs.
+TOTAL_WORDS = r"(grand |sub ?)?totals?:?|count:?|sum:?|number of (children|pupils|young people|cyp):?"
 
 
 def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd.DataFrame,
