@@ -156,8 +156,9 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
 
 
 def _rows_without_a_child(failures: Failures, file: str, rows: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
-    """Rows that hold no child (`rows_without_a_child`): an error each, naming the row as what it
-    seems to be; which rows they are (the other checks leave them out)."""
+    """Rows that hold no child (`rows_without_a_child`, and a total with its count beside it): an
+    error each, naming the row as what it seems to be; which rows they are (the other checks
+    leave them out)."""
     filled = np.column_stack([(frame[c].str.strip() != "").to_numpy() for c in REQUIRED_COLUMNS])
     sparse = rows_without_a_child(filled)
     for k, column in enumerate((*REQUIRED_COLUMNS, None)):
@@ -165,9 +166,10 @@ def _rows_without_a_child(failures: Failures, file: str, rows: np.ndarray, frame
         values = frame.loc[these, column].str.strip().to_numpy() if column is not None else ""
         failures.add("error", file, rows[these], column or "", values, *not_a_child(REQUIRED_COLUMNS, column))
     # A total under the list with a count beside its word ("Total", 2985): two cells filled.
-    named_total = frame["child_id"].str.strip().str.fullmatch(TOTAL_WORDS, case=False).fillna(False).to_numpy(dtype=bool)
+    written = frame["child_id"].str.strip()
+    named_total = written.str.fullmatch(TOTAL_WORDS, case=False).fillna(False).to_numpy(dtype=bool)
     totals = named_total & ~sparse & (filled.sum(axis=1) <= 2)
-    failures.add("error", file, rows[totals], "child_id", frame.loc[totals, "child_id"].str.strip().to_numpy(),
+    failures.add("error", file, rows[totals], "child_id", written[totals].to_numpy(),
                  "a total, not a child (the row fills no need, plan status or setting)",
                  "Delete the row (totals belong on another sheet).")
     return sparse | totals
