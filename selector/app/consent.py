@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..contract.errors import InputError
+from ..contract.identifiers import EMAIL_ADDRESS
 from ..io.folders import output_lock, write_file
 from ..io.run_record import CONSENT_STATES, ConsentEvent, RunRecord, read_run_record
 from ..io.tables import frame_to_csv_bytes
@@ -130,7 +131,7 @@ _STATE_WORDS = {
 # an e-mail address or a phone number written in one could never be taken out again.
 _NAMED = (
     (re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+[A-Z][A-Za-z'-]+"), "a name (a title such as Mrs, then a name)"),
-    (re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+"), "an e-mail address"),
+    (re.compile(EMAIL_ADDRESS), "an e-mail address"),
     (re.compile(r"\+?\d(?:[\s-]?\d){9,}"), "a phone number (ten digits or more)"),
 )
 

@@ -122,12 +122,13 @@ def read_rules(rules_file: Path | None = None, size: int | None = None, caseload
     if rules_file is None:
         rules = DEFAULT_RULES
     elif caseload is None:
-        rules = load_rules(rules_file)
+        rules = load_rules(rules_file, likely_code=_likely_code)
     else:
         frame = caseload.frame
         try:
             rules = load_rules(rules_file, tuple(frame.columns),
-                               lambda column: {v for held in column_values(frame[column], column) for v in held})
+                               lambda column: {v for held in column_values(frame[column], column) for v in held},
+                               _likely_code)
         except RulesError as error:
             raise _with_left_out_hint(error, caseload) from None
     return rules.with_size(size) if size is not None else rules

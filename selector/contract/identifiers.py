@@ -106,7 +106,9 @@ def identifier_kind(header: object) -> str | None:
 _UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # a UPN's check letter, and a temporary UPN's last character
 _UPN = re.compile(r"^[A-Z]\d{11}[0-9A-Z]$")
 _NHS = re.compile(r"^\d{3} ?\d{3} ?\d{4}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+# An e-mail address, as found in a cell or inside a note (`app.consent` looks for it there).
+EMAIL_ADDRESS = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+_EMAIL = re.compile(f"^{EMAIL_ADDRESS}$")
 _PERSON_NAME = re.compile(r"^[A-Za-z][A-Za-z'\-]*(?:,? [A-Za-z][A-Za-z'\-]*)+$")
 # A check digit or letter passes by chance for 1 in 11 or 23 ids: such ids are said to be UPNs or
 # NHS numbers only when nearly all of those written that way pass.

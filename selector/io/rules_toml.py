@@ -16,8 +16,10 @@ from ..contract.rules import Path_, Rules, rules_from_dict
 
 
 def load_rules(path: Path | str, columns: Collection[str] | None = None,
-               values: Callable[[str], Collection[str]] | None = None) -> Rules:
-    """Read a rules TOML file; anything it leaves out keeps the default.
+               values: Callable[[str], Collection[str]] | None = None,
+               likely_code: Callable[[str, str], str] | None = None) -> Rules:
+    """Read a rules TOML file; anything it leaves out keeps the default. `likely_code(column,
+    text)`, when given, names the code a wrong value most likely means, for the fix.
 
     Raises:
         RulesError: the file is missing, not TOML, or has wrong keys or values (all named, by line).
@@ -30,11 +32,12 @@ def load_rules(path: Path | str, columns: Collection[str] | None = None,
                          where=path.name) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesError(f"{path.name}: cannot be read as UTF-8 text ({exc}).", "unreadable") from exc
-    return rules_from_text(text, path.name, columns, values)
+    return rules_from_text(text, path.name, columns, values, likely_code)
 
 
 def rules_from_text(text: str, source: str, columns: Collection[str] | None = None,
-                    values: Callable[[str], Collection[str]] | None = None) -> Rules:
+                    values: Callable[[str], Collection[str]] | None = None,
+                    likely_code: Callable[[str, str], str] | None = None) -> Rules:
     """Rules from TOML text (a file's, or an upload's); `columns` and `values`, when given, are the
     caseload's, which every rule must name correctly."""
     try:
@@ -42,14 +45,7 @@ def rules_from_text(text: str, source: str, columns: Collection[str] | None = No
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"{source}: not valid TOML: {exc}. Fix that line.", "bad_toml", where=source) from exc
     return rules_from_dict(data, source=source, locate=line_locator(text), columns=columns,
-                           values=values, likely_code=_likely_code)
-
-
-def _likely_code(column: str, text: str) -> str:
-    # The mapping (and the SEN2 reader it draws on) is imported only when a value is wrong.
-    from .mapping import likely_code
-
-    return likely_code(column, text)
+                           values=values, likely_code=likely_code)
 
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
