@@ -96,8 +96,8 @@ def test_asking_a_reserve_of_a_slot_whose_family_agreed_says_it_is_needed_only_i
 def test_the_run_folder_alone_shows_where_every_family_stands_and_writes_nothing(sample_run_copy: Path) -> None:
     # Mid-week: slot 2 declined, slot 5 unreachable, slot 1 agreed, and slot 2's first reserve
     # asked. The view lists every slot, the reserve asked, what to offer for the two freed slots
-    # (slot 2's first reserve, asked, is still offered; a reserve who said no would not be) and
-    # one replace command for both.
+    # (slot 2's first reserve, asked, is still offered; a reserve who said no would not be), one
+    # replace command for both, and how to bring in the reserves as offered (one slot at a time).
     folder = str(sample_run_copy)
     record = json.loads((sample_run_copy / "run.json").read_text())
     members, reserves = record["cohorts"][0]["members"], record["cohorts"][0]["reserves"]
@@ -125,9 +125,17 @@ def test_the_run_folder_alone_shows_where_every_family_stands_and_writes_nothing
         f"Reserve {five[0]} (reserve 1 for slot 5): declined.",
         f"Offered for slot 2: {two[0]}; then {', '.join(two[1:])}.",
         f"Offered for slot 5: {five[1]}; then {five[2]}.",
-        f"To fill the slots: selector replace {folder} --decline {members[1]} --decline {members[4]}",
+        f"To fill the slots together: selector replace {folder} --decline {members[1]} --decline {members[4]}",
+        ("Note: filled together, the 2 slots' newcomers are drawn from every best way to fill them all, so they "
+         "may not be the reserves offered. To bring in a reserve as offered, fill one slot at a time: selector "
+         f"replace {folder} --decline {members[1]} (then the next slot from the folder it makes, where its "
+         "reserves are offered again)."),
     ]
     assert {p.name: p.read_bytes() for p in sample_run_copy.iterdir()} == before
+    # What the note promises: one slot at a time brings in the reserve offered for it.
+    assert run("replace", folder, "--decline", members[1])[0] == 0
+    after = json.loads((sample_run_copy.parent / f"{sample_run_copy.name}-replace-1" / "run.json").read_text())
+    assert after["cohorts"][0]["members"][1] == two[0]
     code, _, stderr = run("consent", folder, members[2])
     assert code == 2 and stderr.splitlines()[-1] == (
         f"Error: give the state for {members[2]}: to-ask, asked, agreed, declined or unreachable.")

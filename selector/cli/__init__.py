@@ -488,10 +488,18 @@ def _show_consent(run_dir: Path, status: app.ConsentStatus) -> None:
     _chase_line(status.waiting)
     for slot, _member, offered in status.offered:
         _offer_line(f"slot {slot}", offered)
-    if status.offered:
+    if len(status.offered) == 1:
+        click.echo(f"To fill the slot: selector replace {run_dir} --decline {status.offered[0][1]}")
+    elif status.offered:
+        # Each slot's reserves were drawn for that slot alone, with the other members kept; one
+        # replace for several slots draws from every best way to fill them all, which may bring in
+        # others (and can score more than filling them in turn).
         declines = " ".join(f"--decline {member}" for _slot, member, _offered in status.offered)
-        slots = "slots" if len(status.offered) > 1 else "slot"
-        click.echo(f"To fill the {slots}: selector replace {run_dir} {declines}")
+        click.echo(f"To fill the slots together: selector replace {run_dir} {declines}")
+        click.echo(f"Note: filled together, the {len(status.offered)} slots' newcomers are drawn from every best "
+                   "way to fill them all, so they may not be the reserves offered. To bring in a reserve as offered, "
+                   f"fill one slot at a time: selector replace {run_dir} --decline {status.offered[0][1]} (then the "
+                   "next slot from the folder it makes, where its reserves are offered again).")
     _newer_runs(run_dir, status.replaced_by)
 
 
