@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import click
 import pandas as pd
 
 from selector.cli import main
@@ -23,6 +24,14 @@ def test_every_command_has_help_with_an_example() -> None:
         code, out, _ = run(name, "-h")
         assert code == 0, name
         assert "Example:" in out, f"{name} help has no example"
+
+
+def test_every_option_of_every_command_says_what_it_does() -> None:
+    # `selector batch -h` once listed --max-overlap, --time-limit, --allow-missing-contact and
+    # --format with no word on what they do.
+    bare = [(name, option.opts[0]) for name, command in main.commands.items() for option in command.params
+            if isinstance(option, click.Option) and not option.hidden and not option.help]
+    assert bare == []
 
 
 def test_validate_sample_is_clean() -> None:

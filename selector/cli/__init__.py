@@ -513,17 +513,21 @@ def _show_consent(run_dir: Path, status: app.ConsentStatus) -> None:
               help="Scenario mode: run every area under each of these rules files (repeatable).")
 @click.option("--seeds", default="", metavar="LIST", help="Scenario mode: run every area with each seed, e.g. 1,2,3.")
 @click.option("--sets", type=click.IntRange(min=1), default=5, show_default=True, help="Ranked cohorts per area.")
-@click.option("--max-overlap", type=click.IntRange(min=0), default=3, show_default=True)
+@click.option("--max-overlap", type=click.IntRange(min=0), default=3, show_default=True,
+              help="CYP a cohort may share with each better-ranked cohort of its area.")
 @click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=None,
               help="Seed for rows without one (default: each area's run draws a secure random seed, recorded in "
                    "summary.csv and its run.json).")
 @click.option("--seed-phrase", default=None, metavar="TEXT",
               help="For rows without a seed: each area's seed made from this phrase with its caseload's and "
                    "rules' SHA-256 (as select's), so a phrase agreed after the lists were sent fixes every draw.")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True)
+@click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Seconds for each area's search (as select's).")
 @click.option("--relax", is_flag=True, help="Relax impossible rules in every area.")
-@click.option("--allow-missing-contact", is_flag=True)
-@click.option("--format", "formats", default="csv", show_default=True, metavar="LIST")
+@click.option("--allow-missing-contact", is_flag=True,
+              help="Keep children with no practitioner contact eligible in every area.")
+@click.option("--format", "formats", default="csv", show_default=True, metavar="LIST",
+              help="Extra outputs besides CSV for every area: xlsx, parquet (comma-separated).")
 @click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Run the areas on a Dask cluster whose scheduler is at ADDRESS (tcp://HOST:PORT) instead of "
