@@ -59,7 +59,7 @@ def test_validate_bad_copy_names_every_problem_with_rows(tmp_path: Path) -> None
         "  error: bad.csv: row 6, column 'primary_need': 'AUT' not one of the primary_need codes. "
         "Use one of: SPLD MLD SLD PMLD SEMH SLCN HI VI MSI PD ASD OTH NSA (see the data contract in the README).")
     assert lines[2].startswith(f"  error: bad.csv: row 11, column 'child_id': '{frame.loc[2, 'child_id']}' "
-                               "duplicate child_id, first seen on row 4.")
+                               "duplicate child_id, first seen on row 4 (differs in age, primary_need, ")
     assert lines[3].startswith("  error: bad.csv: row 21, column 'age': '31' age is outside 0 to 25.")
     assert lines[-1] == "Error: bad.csv: 3 problem(s) found; fix them and run again."
     table = pd.read_csv(failures, encoding="utf-8-sig")
@@ -91,6 +91,26 @@ def test_a_value_failing_in_many_rows_is_said_once_with_its_count(tmp_path: Path
         f"'{value}' not one of the plan_status codes. Did you mean {meant[value]}? {codes}"
         for value in (most, fewer)]
     assert lines[25] == f"Error: spelled.csv: {errors} problem(s) found; fix them and run again."
+
+
+def test_a_list_with_a_row_per_service_says_so_not_remove_the_repeats(tmp_path: Path) -> None:
+    # A case system's export gives a child a row per service: 1,113 rows repeat a child_id. "Remove
+    # the repeated row" would lose those services, and a repeated id is not mended by Find and
+    # Replace, so no such summary follows.
+    frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
+    long = frame.assign(services=frame["services"].str.split(";")).explode("services")
+    long.to_csv(tmp_path / "long.csv", index=False)
+    repeats = int(long["child_id"].duplicated().sum())
+    code, _, err = run("validate", str(tmp_path / "long.csv"), "--contacts", str(SAMPLE / "contacts.csv"))
+    assert code == 2
+    lines = err.splitlines()
+    first = int(long["child_id"].duplicated().to_numpy().argmax())  # its position; the file's row is 2 more
+    assert lines[:2] == [
+        f"{repeats} error(s), 0 warning(s)",
+        (f"  error: long.csv: row {first + 2}, column 'child_id': '{long['child_id'].iloc[first]}' child_id of row "
+        f"{first + 1} again, with other services (a row per service?). Give each child one row, with all its "
+        "services in the one cell separated by ';' (e.g. EP;SALT): removing the repeated row would lose its services.")]
+    assert not any("Where one value fails in many rows" in line for line in lines)
 
 def test_validate_unreadable_files_exit_2_without_traceback(tmp_path: Path) -> None:
     empty = tmp_path / "empty.csv"

@@ -226,23 +226,51 @@ def test_empty_social_care_means_none() -> None:
 
 
 def test_duplicate_and_empty_ids() -> None:
-    table = failures_of([{"child_id": "X"}, {"child_id": "Y"}, {"child_id": "X"}, {"child_id": " "}])
+    pat = "pat@example.org"
+    table = failures_of([{"child_id": "X", "practitioner_email": pat}, {"child_id": "Y"},
+                         {"child_id": "X", "practitioner_email": pat}, {"child_id": " "}])
     errors = table[table["severity"] == "error"]
-    # The space-only id reads as empty; the third row repeats X from row 2.
-    assert errors[["row", "problem"]].values.tolist() == [
-        [4, "duplicate child_id, first seen on row 2"],
-        [5, "child_id is empty"],
+    # The space-only id reads as empty; the third row repeats X from row 2, the same row again.
+    assert errors[["row", "problem", "fix"]].values.tolist() == [
+        [4, "duplicate child_id, first seen on row 2: the same row again", "Remove the repeated row."],
+        [5, "child_id is empty", "Give every row its pseudonymous id."],
+    ]
+
+
+def test_a_child_repeated_is_said_by_how_its_row_differs() -> None:
+    # Rows 2-4 are one child exported with a row per service (removing rows 3 and 4, as a plain
+    # "duplicate" message would have it, loses SALT and OT); row 6 repeats row 5 with another
+    # age and need (two children under one id, or one child's rows that disagree); row 8 repeats
+    # row 7 with another practitioner (each row here has its own unless it says otherwise).
+    pat = "pat@example.org"
+    table = failures_of([{"child_id": "A", "services": "EP", "practitioner_email": pat},
+                         {"child_id": "A", "services": "SALT", "practitioner_email": pat},
+                         {"child_id": "A", "services": "OT", "practitioner_email": pat},
+                         {"child_id": "B", "age": "9", "primary_need": "HI", "practitioner_email": pat},
+                         {"child_id": "B", "age": "10", "primary_need": "ASD", "practitioner_email": pat},
+                         {"child_id": "C"}, {"child_id": "C"}])
+    errors = table[table["severity"] == "error"]
+    per_service = ("Give each child one row, with all its services in the one cell separated by ';' (e.g. EP;SALT): "
+                   "removing the repeated row would lose its services.")
+    assert errors[["row", "problem", "fix"]].values.tolist() == [
+        [3, "child_id of row 2 again, with other services (a row per service?)", per_service],
+        [4, "child_id of row 2 again, with other services (a row per service?)", per_service],
+        [6, "duplicate child_id, first seen on row 5 (differs in age, primary_need)",
+         ("Each child appears once: if these are two children, correct one id; if one, keep the row that is right "
+         "and remove the other.")],
+        [8, "child_id of row 7 again, with another practitioner (a row per practitioner?)",
+         "Give each child one row, with its lead practitioner."],
     ]
 
 
 def test_ids_that_differ_only_in_case_are_one_child_twice() -> None:
     # A decline or a consent names a child ignoring case, so Ab1 and aB1 would be one child there.
-    table = failures_of([{"child_id": "Ab1"}, {"child_id": "aB1 "}, {"child_id": "AB1"}, {"child_id": "Ab1"}])
+    table = failures_of([{"child_id": i, "practitioner_email": "pat@example.org"} for i in ("Ab1", "aB1 ", "AB1", "Ab1")])
     errors = table[table["severity"] == "error"]
     assert errors[["row", "value", "problem"]].values.tolist() == [
         [3, "aB1", "child_id differs from row 2's only in case (ids are matched ignoring case)"],
         [4, "AB1", "child_id differs from row 2's only in case (ids are matched ignoring case)"],
-        [5, "Ab1", "duplicate child_id, first seen on row 2"],
+        [5, "Ab1", "duplicate child_id, first seen on row 2: the same row again"],
     ]
 
 

@@ -99,7 +99,9 @@ def repeated_errors(errors: pd.DataFrame, most: int = 5) -> list[str]:
     >>> repeated_errors(errors)
     ["c.csv: 3 rows, the first row 2, column 'plan_status': 'EHC Plan' not a code. Did you mean EHCP?"]
     """
-    errors = errors[errors["value"].astype(str) != ""]  # (an empty or unshown value has nothing to replace)
+    # An empty or unshown value has nothing to replace, and a repeated child_id is not mended by
+    # replacing it throughout (each row is a child, or a child's row again).
+    errors = errors[(errors["value"].astype(str) != "") & (errors["column"] != "child_id")]
     keys = ["file", "column", "value"]
     first = ~errors.duplicated(keys)
     counts = errors.groupby(keys, sort=False, dropna=False)["row"].transform("size")
@@ -145,8 +147,9 @@ class Failures:
         self.parts: list[pd.DataFrame] = []
 
     def add(self, severity: str, file: str, rows: object, column: str, values: object,
-            problem: object, fix: str, first: bool = False) -> None:
-        """Add failures (one per row); `first` puts them before the others of their row."""
+            problem: object, fix: object, first: bool = False) -> None:
+        """Add failures (one per row; `values`, `problem` and `fix` one for all or one per row);
+        `first` puts them before the others of their row."""
         rows_arr = np.atleast_1d(np.asarray(rows))
         n = len(rows_arr)
         if n == 0:
@@ -158,7 +161,7 @@ class Failures:
             "column": column,
             "value": np.broadcast_to(np.asarray(values, dtype=object), (n,)),
             "problem": np.broadcast_to(np.asarray(problem, dtype=object), (n,)),
-            "fix": fix,
+            "fix": np.broadcast_to(np.asarray(fix, dtype=object), (n,)),
         }))
 
     def has_errors(self, file: str) -> bool:

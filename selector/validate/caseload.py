@@ -187,7 +187,7 @@ def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd
     # Text columns stay pandas' own (Arrow) strings: a trip through Python objects and back
     # costs seconds at a million rows.
     out["child_id"] = frame["child_id"].str.strip().array
-    _check_child_ids(failures, file, rows, out["child_id"])
+    _check_child_ids(failures, file, rows, out["child_id"], frame)
     out["age"] = _check_age(failures, file, rows, frame["age"])
     out["age_band"] = _age_bands(out["age"])
     for column, codes in CODE_COLUMNS.items():
@@ -503,7 +503,7 @@ def _raise_if_errors(failures: Failures, file: str) -> None:
         raise CaseloadValidationError(f"{where}: {len(errors)} problem(s) found; fix them and run again.", table)
 
 
-def _check_child_ids(failures: Failures, file: str, rows: np.ndarray, ids: pd.Series) -> None:
+def _check_child_ids(failures: Failures, file: str, rows: np.ndarray, ids: pd.Series, frame: pd.DataFrame) -> None:
     empty = (ids == "").to_numpy()
     failures.add("error", file, rows[empty], "child_id", "", "child_id is empty",
                  "Give every row its pseudonymous id.")
@@ -520,11 +520,7 @@ def _check_child_ids(failures: Failures, file: str, rows: np.ndarray, ids: pd.Se
         return  # (repeated ids are checked once the ids are pseudonyms: their errors would quote them)
     dup = ids.duplicated(keep="first").to_numpy() & ~empty
     if dup.any():
-        first_row = pd.Series(rows, index=ids.to_numpy()).groupby(level=0).first()
-        dup_ids = ids.to_numpy()[dup]
-        failures.add("error", file, rows[dup], "child_id", dup_ids,
-                     [f"duplicate child_id, first seen on row {first_row[i]}" for i in dup_ids],
-                     "Each child appears once: remove the repeated row or correct its id.")
+        _repeated_children(failures, file, rows, ids, dup, frame)
     # Ids are matched ignoring case wherever a person types one (a decline, a consent): two that
     # differ only in case would be one child there.
     folded = ids.str.casefold()
@@ -535,6 +531,56 @@ def _check_child_ids(failures: Failures, file: str, rows: np.ndarray, ids: pd.Se
                      [f"child_id differs from row {first_row[i]}'s only in case (ids are matched ignoring case)"
                       for i in folded.to_numpy()[alike]],
                      "Each child appears once: remove the repeated row or correct its id.")
+
+
+def _repeated_children(failures: Failures, file: str, rows: np.ndarray, ids: pd.Series, dup: np.ndarray,
+                       frame: pd.DataFrame) -> None:
+    """A child_id seen before, said by how its row differs from the first: the same row twice
+    (remove it); the child again with other services or another practitioner (a case system's
+    export with a row per service or per practitioner, whose rows removed would lose their
+    services: they belong in one row); or other values (two children under one id, or one
+    child's rows that disagree).
+
+    >>> from selector.contract.failures import Failures
+    >>> frame = pd.DataFrame({"child_id": ["A", "A", "A", "B", "B", "B"], "age": ["7", "7", "7", "9", "10", "9"],
+    ...                       "services": ["EP", "EP", "SALT", "EP", "EP", "EP"],
+    ...                       "practitioner_name": ["Ann", "Ann", "Ann", "Ann", "Ann", "Bea"]})
+    >>> failures = Failures()
+    >>> ids = frame["child_id"]
+    >>> _repeated_children(failures, "c.csv", np.arange(2, 8), ids, ids.duplicated().to_numpy(), frame)
+    >>> for problem in failures.table()["problem"]: print(problem)
+    duplicate child_id, first seen on row 2: the same row again
+    child_id of row 2 again, with other services (a row per service?)
+    duplicate child_id, first seen on row 5 (differs in age)
+    child_id of row 5 again, with another practitioner (a row per practitioner?)
+    """
+    positions = np.flatnonzero(dup)
+    first = pd.Series(np.arange(len(ids)), index=ids.to_numpy()).groupby(level=0).first()
+    firsts = first[ids.to_numpy()[dup]].to_numpy()
+    columns = np.asarray([c for c in frame.columns if c != "child_id"])
+    text = frame[list(columns)].astype(str).apply(lambda column: column.str.strip())
+    differs = text.iloc[positions].to_numpy() != text.iloc[firsts].to_numpy()
+    services = columns == "services"
+    practitioner = np.isin(columns, [*INLINE_CONTACT_COLUMNS, "lead_practitioner_id"])
+    problems, fixes = [], []
+    for row, changed in zip(rows[firsts], differs, strict=True):
+        other_services, other_practitioner = bool(changed[services].any()), bool(changed[practitioner].any())
+        if not changed.any():
+            problems.append(f"duplicate child_id, first seen on row {row}: the same row again")
+            fixes.append("Remove the repeated row.")
+        elif not changed[~(services | practitioner)].any():
+            what = [("other services", "all its services in the one cell separated by ';' (e.g. EP;SALT)")] * \
+                other_services + [("another practitioner", "its lead practitioner")] * other_practitioner
+            per = "service" if other_services else "practitioner"
+            problems.append(f"child_id of row {row} again, with {' and '.join(w for w, _ in what)} (a row per {per}?)")
+            lose = ": removing the repeated row would lose its services." if other_services else "."
+            fixes.append(f"Give each child one row, with {' and '.join(h for _, h in what)}{lose}")
+        else:
+            named = ", ".join(columns[changed][:4]) + (", ..." if changed.sum() > 4 else "")
+            problems.append(f"duplicate child_id, first seen on row {row} (differs in {named})")
+            fixes.append("Each child appears once: if these are two children, correct one id; if one, keep the "
+                         "row that is right and remove the other.")
+    failures.add("error", file, rows[positions], "child_id", ids.to_numpy()[dup], problems, fixes)
 
 
 def _check_age(failures: Failures, file: str, rows: np.ndarray, ages: pd.Series) -> pd.Series:
