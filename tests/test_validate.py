@@ -378,6 +378,35 @@ def test_contacts_under_other_headers_are_named_and_their_other_columns_listed(t
     assert table["column"].tolist() == ["email", "Email Address, Telephone, Notes"]
 
 
+def test_a_caseload_over_two_sheets_is_refused_not_read_as_its_first(tmp_path: Path) -> None:
+    # EHC plans on one sheet, SEN support on the next (as Annex A has its lists), a hidden copy
+    # and a notes sheet: read as the first sheet alone, 'OK' came back and the 4 children on
+    # 'SEN support' could never be chosen. Given the sheet to read, that sheet is read.
+    from selector.contract.errors import InputError
+    from tests.conftest import run
+
+    path = tmp_path / "c.xlsx"
+    children = caseload_frame([{"plan_status": "EHCP"}] * 3 + [{"plan_status": "SEN_SUPPORT"}] * 4)
+    with pd.ExcelWriter(path) as writer:
+        children.head(3).to_excel(writer, sheet_name="EHCP", index=False)
+        children.tail(4).to_excel(writer, sheet_name="SEN support", index=False)
+        children.to_excel(writer, sheet_name="Old copy", index=False)
+        pd.DataFrame({"Notes": ["Ages at 31 August."]}).to_excel(writer, sheet_name="Notes", index=False)
+    book = openpyxl.load_workbook(path)
+    book["Old copy"].sheet_state = "hidden"
+    book.save(path)
+    with pytest.raises(InputError) as caught:
+        load_caseload(path)
+    assert caught.value.exit_code == 2 and caught.value.message == (
+        "c.xlsx: the caseload's columns are on 2 sheets: 'EHCP' (3 rows) and 'SEN support' (4 rows); one sheet is "
+        "read, and the children on the others could never be chosen.")
+    assert caught.value.fix == ("Put every child on one sheet (copy the rows of the others under the first's), or, "
+                                "if only one sheet is the caseload, give the sheet to read.")
+    assert len(load_caseload(path, sheet="SEN support").frame) == 4
+    code, _, stderr = run("validate", str(path))
+    assert code == 2 and stderr.splitlines()[-1] == "how: name the sheet to read with --sheet NAME."
+
+
 def test_a_workbook_whose_first_sheet_holds_none_of_the_columns_points_to_its_other_sheets(tmp_path: Path) -> None:
     # A cover sheet of notes first, the list on the third: one error names the sheet that holds
     # every required column (not five columns missing that are there, nor the notes as left out).

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..contract.columns import REQUIRED_COLUMNS, normalise_column
 from ..contract.errors import InputError
+from ..contract.failures import listed
 from .headers import is_annex_a
 from .options import ReadOptions
 from .tables import RawTable, Workbook, read_table
@@ -77,6 +78,8 @@ def read_caseload_table(path: Path | None, sheet: str | None, options: ReadOptio
         if book is not None and first.sheets and not set(REQUIRED_COLUMNS) & set(map(normalise_column, first.frame)):
             # A cover sheet read first: the sheet that holds the list is named in the error.
             first = replace(first, list_sheet=book.sheet_holding(REQUIRED_COLUMNS))
+        elif book is not None and sheet is None and first.sheets:
+            _refuse_list_over_sheets(book, first)
     if first is None:
         raise InputError("no caseload given: name a caseload file, or the Annex A lists.", "no_caseload")
     _unread_options(first.name, options)
@@ -88,6 +91,26 @@ def read_caseload_table(path: Path | None, sheet: str | None, options: ReadOptio
     # A contract caseload: empty setting types come from the URN in setting_id.
     types = load_mapping(options.mapping).establishment_type
     return CaseloadTable(*fill_setting_types(first, _establishments(options, types)))  # type: ignore[arg-type]
+
+
+def _refuse_list_over_sheets(book: Workbook, first: RawTable) -> None:
+    """A caseload over several sheets (EHC plans on one, SEN support on another, as Annex A has
+    them) would be read as its first sheet alone, and the children of the others could never
+    be chosen: refused, with each sheet's rows, unless the sheet to read is given.
+
+    Raises:
+        InputError: another visible sheet holds every required column too.
+    """
+    others = book.sheets_holding(REQUIRED_COLUMNS)
+    if others:
+        sheets = [(book.visible, len(first.frame)), *((name, len(book.table(name).frame)) for name in others)]
+        said = listed([f"'{name}' ({rows:,} row{'s' if rows != 1 else ''})" for name, rows in sheets], "and")
+        raise InputError(
+            f"{first.name}: the caseload's columns are on {len(sheets)} sheets: {said}; one sheet is read, and the "
+            "children on the others could never be chosen.",
+            "list_over_sheets", where=first.name,
+            fix="Put every child on one sheet (copy the rows of the others under the first's), or, if only one "
+                "sheet is the caseload, give the sheet to read.")
 
 
 def _one_caseload(path: Path | None, options: ReadOptions) -> None:

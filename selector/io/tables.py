@@ -437,7 +437,7 @@ class Workbook:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.names, self.visible = sheet_names(path)
+        self.names, self.visible, self.hidden = sheet_names(path)
         self._tables: dict[str, RawTable] = {}
 
     def table(self, sheet: str | None = None) -> RawTable:
@@ -452,16 +452,22 @@ class Workbook:
     def sheet_holding(self, columns: Sequence[str]) -> str:
         """The first sheet other than the first visible one whose headers hold every one of
         `columns` ('' for none): where the list is when a cover sheet comes first."""
+        return next(iter(self.sheets_holding(columns, visible_only=False)), "")
+
+    def sheets_holding(self, columns: Sequence[str], visible_only: bool = True) -> list[str]:
+        """The sheets other than the first visible one (and, by default, other than those hidden)
+        whose headers hold every one of `columns`."""
+        found = []
         for name in self.names:
-            if name == self.visible:
+            if name == self.visible or (visible_only and name in self.hidden):
                 continue
             try:
                 headers = {normalise_column(column) for column in self.table(name).frame.columns}
             except InputError:  # an empty or unreadable sheet holds no list
                 continue
             if set(columns) <= headers:
-                return name
-        return ""
+                found.append(name)
+        return found
 
 
 def _fill_merged(body: list[list[str]], header: list[str], ranges: list[tuple[int, int, int, int]]

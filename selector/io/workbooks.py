@@ -113,9 +113,9 @@ def _scan(data: bytes, sheet: str | None) -> tuple[bool, SheetMarks]:
     return padded or errors, marks
 
 
-def sheet_names(path: Path) -> tuple[list[str], str]:
-    """A workbook's sheet names, and the first visible worksheet's (a hidden lookup sheet may come
-    before the list).
+def sheet_names(path: Path) -> tuple[list[str], str, frozenset[str]]:
+    """A workbook's sheet names, the first visible worksheet's (a hidden lookup sheet may come
+    before the list), and those of the sheets hidden.
 
     Raises:
         InputError: the file is missing, unreadable, or no workbook.
@@ -140,7 +140,7 @@ def sheet_names(path: Path) -> tuple[list[str], str]:
     if not worksheets:
         raise _damaged(path, ValueError("no sheets"))
     visible = next((m.name for m in worksheets if m.visible == SheetVisibleEnum.Visible), worksheets[0].name)
-    return [m.name for m in sheets], visible
+    return [m.name for m in sheets], visible, frozenset(m.name for m in sheets if m.visible != SheetVisibleEnum.Visible)
 
 
 @dataclass(frozen=True)
