@@ -98,6 +98,19 @@ def test_a_total_with_its_count_beside_it_is_one_error() -> None:
         [10, "child_id", "Total", "a total, not a child (the row fills no need, plan status or setting)"],
         [11, "child_id", "Grand Total:", "a total, not a child (the row fills no need, plan status or setting)"]]
 
+def test_the_header_row_again_is_one_error_naming_it(tmp_path: Path) -> None:
+    # The SEN support list pasted under the EHC plans' with its own header row (written in
+    # capitals there): row 5 gave eight errors and two warnings, one per cell; now one error.
+    frame = caseload_frame([{}] * 7).rename(columns={"child_id": "Child ID", "primary_need": "Primary Need"})
+    headers = pd.DataFrame([[str(c).upper() for c in frame.columns]], columns=frame.columns)
+    path = write_csv(tmp_path / "c.csv", pd.concat([frame.head(3), headers, frame.tail(4)], ignore_index=True))
+    with pytest.raises(CaseloadValidationError) as caught:
+        load_caseload(path)
+    assert caught.value.failures[["severity", "row", "column", "problem", "fix"]].values.tolist() == [[
+        "error", 5, "", "the header row again, not a child (a second list pasted under the first with its headers?)",
+        "Delete the row."]]
+
+
 def test_a_list_most_of_whose_rows_lack_their_values_names_each_empty_cell() -> None:
     # Eight children and nine rows with only a child_id: the list itself lacks its values, so the
     # empty cells are named (36 of them), not nine rows called totals or notes.

@@ -129,7 +129,7 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
     if missing:
         _raise_if_errors(failures, file)
 
-    not_children = _rows_without_a_child(failures, file, rows, frame)
+    not_children = _rows_without_a_child(failures, file, rows, frame, raw.header)
     if not_children.any():  # each said once, as what it is, not as four empty cells
         frame, rows = frame.loc[~not_children].reset_index(drop=True), rows[~not_children]
     out = _contract_columns(failures, file, rows, frame, likely_code)
@@ -155,10 +155,11 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
     )
 
 
-def _rows_without_a_child(failures: Failures, file: str, rows: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
-    """Rows that hold no child (`rows_without_a_child`, and a total with its count beside it): an
-    error each, naming the row as what it seems to be; which rows they are (the other checks
-    leave them out)."""
+def _rows_without_a_child(failures: Failures, file: str, rows: np.ndarray, frame: pd.DataFrame,
+                          header: dict[str, str]) -> np.ndarray:
+    """Rows that hold no child (`rows_without_a_child`, a total with its count beside it, and the
+    header row again): an error each, naming the row as what it seems to be; which rows they are
+    (the other checks leave them out)."""
     filled = np.column_stack([(frame[c].str.strip() != "").to_numpy() for c in REQUIRED_COLUMNS])
     sparse = rows_without_a_child(filled)
     for k, column in enumerate((*REQUIRED_COLUMNS, None)):
@@ -172,7 +173,15 @@ def _rows_without_a_child(failures: Failures, file: str, rows: np.ndarray, frame
     failures.add("error", file, rows[totals], "child_id", written[totals].to_numpy(),
                  "a total, not a child (the row fills no need, plan status or setting)",
                  "Delete the row (totals belong on another sheet).")
-    return sparse | totals
+    # The header row again, as when a second list is pasted under the first with its headers:
+    # most required columns hold their own header (it gave eight errors and two warnings).
+    same = sum((frame[c].str.strip().str.casefold() == header.get(c, c).strip().casefold()).to_numpy(dtype=bool)
+               for c in REQUIRED_COLUMNS)
+    headers_again = (same > len(REQUIRED_COLUMNS) // 2) & ~sparse & ~totals
+    failures.add("error", file, rows[headers_again], "", "",
+                 "the header row again, not a child (a second list pasted under the first with its headers?)",
+                 "Delete the row.")
+    return sparse | totals | headers_again
 
 
 # What a totals row writes where the child's id belongs.
