@@ -159,6 +159,35 @@ def test_audit_uses_the_lottery_a_run_kept(sample_run: Path, tmp_path: Path, mon
     assert (out / "chances.csv").read_bytes() == (sample_run / "chances.csv").read_bytes()
 
 
+def test_audit_of_a_run_folder_alone_reads_what_the_run_was_made_from(sample_run: Path, sample_run_copy: Path,
+                                                                        tmp_path: Path) -> None:
+    # `audit --lottery-from RUN` alone: the caseload and contacts where run.json names them, and
+    # the run's rules, slack and work, so the audit is the one given them all, file for file.
+    alone, given = tmp_path / "alone", tmp_path / "given"
+    code, stdout, stderr = run("audit", "--lottery-from", str(sample_run), "--draws", "200", "--out", str(alone))
+    assert code == 0, stderr
+    assert stdout.splitlines()[0] == f"The lottery audited: the one {sample_run} kept (lottery.json), not worked out again"
+    assert run("audit", *SAMPLE_ARGS, "--lottery-from", str(sample_run), "--draws", "200", "--out", str(given))[0] == 0
+    assert sorted(p.name for p in alone.iterdir()) == sorted(p.name for p in given.iterdir())
+    assert all((alone / p.name).read_bytes() == p.read_bytes() for p in given.iterdir())
+    # Alone, the run's own rules, slack and work are audited: one given is refused, not ignored.
+    code, stdout, stderr = run("audit", "--lottery-from", str(sample_run), "--slack", "5", "--out", str(tmp_path / "s"))
+    assert code == 2 and stderr.splitlines()[-1] == (
+        "Error: --slack: with --lottery-from alone the run's own are audited; leave it out, or give the run's "
+        "caseload too.")
+    # A replacement keeps no lottery: the one cohort 1 came from is the first run's.
+    first = sample_run_copy
+    member = json.loads((first / "run.json").read_text())["cohorts"][0]["members"][0]
+    assert run("replace", str(first), "--decline", member)[0] == 0
+    later = first.parent / f"{first.name}-replace-1"
+    code, stdout, stderr = run("audit", "--lottery-from", str(later), "--out", str(tmp_path / "r"))
+    assert code == 2 and stderr.splitlines()[-2:] == [
+        (f"Error: {later}: a replacement run (made from {first.name}) keeps no lottery of its own; the lottery cohort "
+        "1 was drawn from is kept by the run the week started from."),
+        "Give that run's folder to --lottery-from (the folder without -replace-N)."]
+    assert not any((tmp_path / name).exists() for name in ("s", "r"))
+
+
 def test_audit_refuses_a_kept_lottery_of_other_inputs_or_changed(sample_run: Path, tmp_path: Path) -> None:
     code, stdout, stderr = run("audit", *SAMPLE_ARGS, "--lottery-from", str(sample_run), "--slack", "5",
                                "--out", str(tmp_path / "a1"))

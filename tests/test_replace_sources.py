@@ -172,3 +172,19 @@ def test_a_run_made_on_the_web_page_from_two_list_files_verifies_and_is_replaced
 
 def test_every_file_a_run_reads_through_its_options_has_a_name_for_messages() -> None:
     assert set(READ_OPTION_FILES) == set(READ_OPTIONS) - {"as_of"}
+
+
+def test_a_run_downloaded_from_the_web_page_is_audited_with_its_files(tmp_path: Path) -> None:
+    # The page records the names of the files uploaded, not where they are: `audit --lottery-from`
+    # alone says to give them, and given them it audits the lottery the download kept.
+    folder = web_download(tmp_path)
+    code, stdout, stderr = run("audit", "--lottery-from", str(folder), "--out", str(tmp_path / "a"))
+    assert code == 2 and stdout == "" and stderr.splitlines()[-2:] == [
+        (f"Error: {folder}: made on the web page, whose record keeps the names of the files uploaded, not where they "
+        "are."),
+        ("Give them as for a new audit, with the folder: selector audit CASELOAD --contacts FILE --lottery-from "
+        "RUN_DIR --out DIR.")]
+    code, stdout, stderr = run("audit", str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv"),
+                               "--lottery-from", str(folder), "--draws", "50", "--out", str(tmp_path / "a"))
+    assert code == 0, stderr
+    assert stdout.splitlines()[0] == f"The lottery audited: the one {folder} kept (lottery.json), not worked out again"

@@ -30,7 +30,7 @@ _FROM: dict[str, str | tuple[str, str]] = {
     "SelectionParams": "..solve", "Solution": "..solve", "Chances": "..solve.lottery",
     "handle_stop_signals": ("..stopping", "install"), "Caseload": "..validate",
     "unpack_run_zip": "..io.folders", "READ_OPTION_FILES": "..io.options",
-    **dict.fromkeys(("AuditRequest", "AuditResult", "audit"), ".auditing"),
+    **dict.fromkeys(("AuditRequest", "AuditResult", "audit", "audit_of_run"), ".auditing"),
     **dict.fromkeys(("BatchItem", "RunMany", "kept_columns_said", "plan_batch", "run_batch", "run_batch_group",
                      "run_batch_item", "scenario_groups"), ".batch"),
     **dict.fromkeys(("CHASE_AFTER_DAYS", "ConsentRequest", "ConsentResult", "ConsentStatus", "consent_state",

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .. import __version__, check
 from ..contract.errors import InputError, RunRecordError
+from ..contract.rules import Rules, rules_from_dict
 from ..io.folders import check_output_folder, output_lock, write_folder
 from ..io.run_record import LOTTERY_FILE, RUN_RECORD_NAME, read_recorded_json, read_run_record
 from ..io.tables import frame_to_csv_bytes
@@ -25,6 +26,7 @@ from ..solve.problem import Problem
 from ..solve.search import solve_cohort
 from ..validate import Caseload
 from .loading import Progress, Sources, inputs_of, load, read_rules
+from .replace import check_same_inputs, recorded_params, recorded_sources
 from .selection import problem_of
 
 
@@ -35,7 +37,7 @@ class AuditRequest:
     Attributes:
         sources: the caseload and how to read it.
         out: the folder to write (audit.md, audit.html, audit.csv, chances.csv, the charts).
-        rules_file: a rules TOML, or None for the defaults.
+        rules_file: a rules TOML, or None for the defaults (or `rules`).
         params: seed (the first draw's), slack, lottery work and time limit.
         draws: how many lotteries to draw.
         force: replace an earlier audit folder.
@@ -50,6 +52,7 @@ class AuditRequest:
     draws: int = 1000
     force: bool = False
     lottery_from: Path | None = None
+    rules: Rules | None = None  # the rules as data (a run record's), in place of a file
 
     @property
     def inputs(self) -> tuple[Path, ...]:
@@ -97,7 +100,7 @@ def audit(request: AuditRequest, progress: Progress | None = None,
         caseload = load(request.sources)
         if on_loaded is not None:
             on_loaded(caseload)
-        rules = read_rules(request.rules_file, None, caseload)
+        rules = request.rules if request.rules is not None else read_rules(request.rules_file, None, caseload)
         problem = problem_of(caseload, rules, progress)
         step("the best score")
         optimum = solve_cohort(problem, replace(params, sets=1)).score
@@ -124,6 +127,37 @@ def audit(request: AuditRequest, progress: Progress | None = None,
         }
         write_folder(request.out, files, request.force, inputs)
     return AuditResult(caseload, chances, result, difference, off, request.out, request.lottery_from)
+
+
+def audit_of_run(run_dir: Path, out: Path, *, draws: int = 1000, seed: int = 0, time_limit_s: float = 600.0,
+                 force: bool = False) -> AuditRequest:
+    """An audit of the lottery a run folder kept, from what the run was made from: the caseload
+    and contacts where its record names them (byte for byte those it read), its rules, slack and
+    lottery work. `seed` is the first draw's.
+
+    Raises:
+        RunRecordError: no run folder, or its record is damaged.
+        InputError: a file the run read is missing or changed, or the run was made on the web
+            page (whose record keeps no paths).
+    """
+    record = read_run_record(run_dir)
+    if record.replaced is not None:
+        # A replacement draws its newcomers from the lottery over ways to fill the freed slots,
+        # kept nowhere; the lottery cohort 1 came from is the first run's.
+        raise InputError(f"{run_dir}: a replacement run (made from {record.replaced.from_run}) keeps no lottery of "
+                         "its own; the lottery cohort 1 was drawn from is kept by the run the week started from.",
+                         "replacement_no_lottery", fix="Audit the lottery of the run the week started from.")
+    if record.input.made_from_uploads:
+        raise InputError(f"{run_dir}: made on the web page, whose record keeps the names of the files uploaded, not "
+                         "where they are.", "audit_needs_files",
+                         fix="Give the caseload and contacts the run was made from, with the run folder.")
+    sources = recorded_sources(record, run_dir=run_dir)
+    check_same_inputs(record, sources, run_dir)
+    recorded = recorded_params(record, run_dir)
+    params = SelectionParams(seed=seed, time_limit_s=time_limit_s, slack=recorded.slack,
+                             lottery_work=recorded.lottery_work)
+    return AuditRequest(sources=sources, out=out, params=params, draws=draws, force=force, lottery_from=run_dir,
+                        rules=rules_from_dict(record.rules, source=f"{run_dir}/{RUN_RECORD_NAME}"))
 
 
 def kept_lottery(run_dir: Path, problem: Problem, params: SelectionParams, optimum: int) -> Lottery:

@@ -25,6 +25,7 @@ from .options import (
     caseload_options,
     existing_file,
     moved_options,
+    optional_caseload_options,
     output_formats,
     search_options,
     seed_source,
@@ -213,7 +214,7 @@ def select(sources: app.Sources, out: Path, rules_file: Path | None, size: int |
 
 
 @main.command()
-@caseload_options
+@optional_caseload_options
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, metavar="DIR",
               help="Audit folder to write (must be new or empty, unless --force).")
 @click.option("--rules", "rules_file", type=existing_file, default=None, metavar="FILE.toml",
@@ -230,13 +231,14 @@ def select(sources: app.Sources, out: Path, rules_file: Path | None, size: int |
               help="Seconds each lottery may take at most.")
 @click.option("--lottery-from", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
               metavar="RUN_DIR", help="Audit the lottery a select run kept (its lottery.json) instead of working it "
-                                      "out again; give the run's caseload, contacts, rules, slack and work.")
+                                      "out again. Alone, the caseload, contacts, rules, slack and work are the run's "
+                                      "(read where its run.json names them); with a CASELOAD, give the run's.")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Run the audit on a Dask cluster whose scheduler is at ADDRESS (tcp://HOST:PORT); a worker "
                    "writes --out, which must be a folder it shares. Needs pip install 'selector[cluster]'.")
 @click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
 @reports_errors
-def audit(sources: app.Sources, out: Path, rules_file: Path | None, draws: int, seed: int, slack: float,
+def audit(sources: app.Sources | None, out: Path, rules_file: Path | None, draws: int, seed: int, slack: float,
           lottery_work: float, time_limit: float, lottery_from: Path | None, scheduler: str | None,
           force: bool) -> None:
     """Test the lottery that select draws cohort 1 from: draw it many times and compare how often
@@ -247,13 +249,25 @@ def audit(sources: app.Sources, out: Path, rules_file: Path | None, draws: int, 
     Example:
       selector audit data/sample/caseload.csv --contacts data/sample/contacts.csv --out runs/audit
       selector audit caseload.csv --contacts contacts.csv --draws 5000 --slack 5 --out runs/audit-slack
-      selector audit data/sample/caseload.csv --contacts data/sample/contacts.csv \\
-        --lottery-from runs/demo --out runs/audit-demo
+      selector audit --lottery-from runs/demo --out runs/audit-demo
       selector audit /shared/caseload.csv --out /shared/audit --scheduler tcp://10.0.0.5:8786
     """
-    params = app.SelectionParams(seed=seed, time_limit_s=time_limit, slack=slack, lottery_work=lottery_work)
-    request = app.AuditRequest(sources=sources, out=out, rules_file=rules_file, params=params, draws=draws,
-                               force=force, lottery_from=lottery_from)
+    if sources is None:
+        if lottery_from is None:
+            raise click.UsageError("give a CASELOAD file, the Annex A lists with --list1 and/or --list2, a SEN2 "
+                                   "return with --sen2, or a run folder with --lottery-from RUN_DIR.")
+        context = click.get_current_context()
+        given = [f"--{name.replace('_', '-')}" for name in ("rules", "slack", "lottery_work")
+                 if context.get_parameter_source("rules_file" if name == "rules" else name)
+                 is click.core.ParameterSource.COMMANDLINE]
+        if given:
+            raise click.UsageError(f"{', '.join(given)}: with --lottery-from alone the run's own are audited; leave "
+                                   f"{'it' if len(given) == 1 else 'them'} out, or give the run's caseload too.")
+        request = app.audit_of_run(lottery_from, out, draws=draws, seed=seed, time_limit_s=time_limit, force=force)
+    else:
+        params = app.SelectionParams(seed=seed, time_limit_s=time_limit, slack=slack, lottery_work=lottery_work)
+        request = app.AuditRequest(sources=sources, out=out, rules_file=rules_file, params=params, draws=draws,
+                                   force=force, lottery_from=lottery_from)
     if scheduler:
         from ..batch import audit_on_cluster  # Dask only when a cluster is named
 

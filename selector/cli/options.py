@@ -23,13 +23,15 @@ SOURCE_OPTIONS = ("caseload", "contacts", "sheet", "allow_missing_contact", "lis
                   "ap_urns", "keep_column", "establishments", "sen2")
 
 
-def caseload_options(command: F) -> F:
+def caseload_options(command: F, optional: bool = False) -> F:
     """The options every command that reads a caseload takes (the contract's columns, or the
-    Annex A lists), handed to the command as one `sources` request."""
+    Annex A lists), handed to the command as one `sources` request (None when `optional` and
+    none of them is given)."""
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         given = {name: kwargs.pop(name) for name in SOURCE_OPTIONS}
-        return command(*args, sources=sources_of(**given), **kwargs)
+        sources = None if optional and not any(given.values()) else sources_of(**given)
+        return command(*args, sources=sources, **kwargs)
 
     for decorator in reversed([
         click.argument("caseload", type=existing_file, required=False),
@@ -57,6 +59,11 @@ def caseload_options(command: F) -> F:
     ]):
         wrapper = decorator(wrapper)
     return wrapper  # type: ignore[return-value]
+
+
+def optional_caseload_options(command: F) -> F:
+    """`caseload_options` for a command that can read the caseload from elsewhere (a run record)."""
+    return caseload_options(command, optional=True)
 
 
 HASHED_OPTIONS = ("list1", "list2", "sen2")  # read to the SHA-256 the run record keeps

@@ -36,6 +36,9 @@ FLAG_HINTS = {
     "infeasible": "Run with --relax to drop the lowest-priority rule(s), or change the rules file.",
     "no_solution": "Raise --time-limit.",
     "no_lists": "Give --list1 and/or --list2.",
+    "audit_needs_files": "Give them as for a new audit, with the folder: selector audit CASELOAD --contacts FILE "
+                         "--lottery-from RUN_DIR --out DIR.",
+    "replacement_no_lottery": "Give that run's folder to --lottery-from (the folder without -replace-N).",
     "out_not_dir": "Choose another --out.",
     "out_not_empty": "Choose a new --out, or add --force to replace it.",
     "out_not_a_run": "Choose a new --out.",
