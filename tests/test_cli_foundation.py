@@ -228,3 +228,18 @@ def test_a_failures_table_named_xlsx_is_a_workbook_excel_opens(tmp_path: Path) -
     before = stranger.read_bytes()
     code, _, stderr = run("validate", str(bad), "--contacts", str(SAMPLE / "contacts.csv"), "--failures", str(stranger))
     assert code == 2 and "already exists and was not written by selector" in stderr and stranger.read_bytes() == before
+
+
+def test_a_folder_given_as_the_caseload_says_what_to_give(tmp_path: Path) -> None:
+    # Click said "File 'runs/demo' is a directory." A run folder names the file to give instead.
+    run_dir = tmp_path / "demo"
+    run_dir.mkdir()
+    (run_dir / "run.json").write_text("{}")
+    code, _, err = run("select", str(run_dir), "--out", str(tmp_path / "out"))
+    assert code == 2 and err.splitlines()[-1] == (
+        f"Error: {run_dir} is a run folder, not a caseload. Give the caseload file it was made from (its run.json "
+        "names it).")
+    code, _, err = run("validate", str(tmp_path))
+    assert code == 2 and err.splitlines()[-1] == (
+        f"Error: {tmp_path} is a folder: give the caseload file (a SEN2 return's folder of CSV files goes with --sen2).")
+    assert not (tmp_path / "out").exists()

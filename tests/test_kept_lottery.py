@@ -170,6 +170,11 @@ def test_audit_of_a_run_folder_alone_reads_what_the_run_was_made_from(sample_run
     assert run("audit", *SAMPLE_ARGS, "--lottery-from", str(sample_run), "--draws", "200", "--out", str(given))[0] == 0
     assert sorted(p.name for p in alone.iterdir()) == sorted(p.name for p in given.iterdir())
     assert all((alone / p.name).read_bytes() == p.read_bytes() for p in given.iterdir())
+    # The run folder given as the caseload says how to audit it.
+    code, _, stderr = run("audit", str(sample_run), "--out", str(tmp_path / "f"))
+    assert code == 2 and stderr.splitlines()[-1] == (
+        f"Error: {sample_run} is a run folder, not a caseload. To audit the lottery it kept: selector audit "
+        f"--lottery-from {sample_run} --out DIR")
     # Alone, the run's own rules, slack and work are audited: one given is refused, not ignored.
     code, stdout, stderr = run("audit", "--lottery-from", str(sample_run), "--slack", "5", "--out", str(tmp_path / "s"))
     assert code == 2 and stderr.splitlines()[-1] == (
@@ -185,7 +190,7 @@ def test_audit_of_a_run_folder_alone_reads_what_the_run_was_made_from(sample_run
         (f"Error: {later}: a replacement run (made from {first.name}) keeps no lottery of its own; the lottery cohort "
         "1 was drawn from is kept by the run the week started from."),
         "Give that run's folder to --lottery-from (the folder without -replace-N)."]
-    assert not any((tmp_path / name).exists() for name in ("s", "r"))
+    assert not any((tmp_path / name).exists() for name in ("f", "s", "r"))
 
 
 def test_audit_refuses_a_kept_lottery_of_other_inputs_or_changed(sample_run: Path, tmp_path: Path) -> None:

@@ -30,11 +30,12 @@ def caseload_options(command: F, optional: bool = False) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         given = {name: kwargs.pop(name) for name in SOURCE_OPTIONS}
+        _not_a_folder(given["caseload"], command.__name__)
         sources = None if optional and not any(given.values()) else sources_of(**given)
         return command(*args, sources=sources, **kwargs)
 
     for decorator in reversed([
-        click.argument("caseload", type=existing_file, required=False),
+        click.argument("caseload", type=click.Path(path_type=Path), required=False),
         click.option("--contacts", type=existing_file, default=None, metavar="FILE",
                      help="Practitioner contacts (CSV, XLSX or Parquet)."),
         click.option("--sheet", default=None, metavar="NAME", help="XLSX sheet to read (default: the first visible one)."),
@@ -59,6 +60,19 @@ def caseload_options(command: F, optional: bool = False) -> F:
     ]):
         wrapper = decorator(wrapper)
     return wrapper  # type: ignore[return-value]
+
+
+def _not_a_folder(caseload: Path | None, command: str) -> None:
+    """A folder given as the caseload, most often a run folder (`selector audit runs/demo`): what
+    to give instead, not click's "is a directory"."""
+    if caseload is None or not caseload.is_dir():
+        return
+    if (caseload / "run.json").is_file():
+        instead = (f"To audit the lottery it kept: selector audit --lottery-from {caseload} --out DIR"
+                   if command == "audit" else "Give the caseload file it was made from (its run.json names it).")
+        raise click.UsageError(f"{caseload} is a run folder, not a caseload. {instead}")
+    raise click.UsageError(f"{caseload} is a folder: give the caseload file (a SEN2 return's folder of CSV files "
+                           "goes with --sen2).")
 
 
 def optional_caseload_options(command: F) -> F:
