@@ -325,6 +325,17 @@ def test_a_missing_column_names_the_headers_that_may_hold_it(tmp_path: Path) -> 
         "c.csv has 'Plan' and 'EHC plan type': if one of them holds the plan_status, rename its header to "
         "'plan_status'. Otherwise add a column headed 'plan_status' (see the data contract in the README).")
     assert fixes["child_id"] == "Add a column headed 'child_id' (see the data contract in the README)."
+    # A case system's key ('Person ID') is offered for the id; a header an error offers to rename
+    # is not also in the warning of columns that need nothing ('Notes' is).
+    frame = frame.assign(**{"Person ID": "K1"})
+    with pytest.raises(CaseloadValidationError) as caught:
+        load_caseload(write_csv(tmp_path / "c.csv", frame))
+    table = caught.value.failures
+    assert table.set_index("column")["fix"]["child_id"] == (
+        "c.csv has 'Person ID': if it holds the child_id, rename its header to 'child_id'. Otherwise add a column "
+        "headed 'child_id' (see the data contract in the README).")
+    needing_nothing = table[table["fix"].str.startswith("Nothing to do")]
+    assert needing_nothing["column"].tolist() == ["Notes"]
 
 
 def test_a_left_out_header_that_may_hold_an_optional_column_says_so(tmp_path: Path) -> None:

@@ -400,7 +400,11 @@ def _minimise(failures: Failures, raw: RawTable, keep_columns: tuple[str, ...]
                      f"column left out at load: it may hold the {column}, which selector reads under the header "
                      f"'{column}'", f"If it does, rename its header to '{column}' so that it counts; otherwise "
                      "nothing to do.")
-    others = [c for c in others if shown[c] not in maybe]
+    # And one that may be a required column the file lacks is named by that error, which says to
+    # rename it: not here as needing nothing.
+    required_missing = [c for c in REQUIRED_COLUMNS if c not in raw.frame.columns]
+    others = [c for c in others if shown[c] not in maybe
+              and not any(_may_hold(shown[c], column) for column in required_missing)]
     if others:
         failures.add("warning", raw.name, 1, ", ".join(shown[c] for c in others), "",
                      "column(s) outside the data contract left out at load; they are never written",
@@ -434,6 +438,9 @@ _TELLING_WORDS: dict[str, tuple[frozenset[str], ...]] = {
     "lead_practitioner_id": (frozenset({"practitioner"}),),
     "email": (frozenset({"email"}), frozenset({"mail"})),
     "phone": tuple(frozenset({word}) for word in ("phone", "telephone", "tel", "mobile")),
+    # A case system's own key for the person: `Person ID`, `CYP ID`, Annex A's `Unique ID`.
+    "child_id": (*(frozenset({word}) for word in ("child", "person", "cyp", "client", "unique")),
+                 *(frozenset({"case", word}) for word in ("id", "ref", "reference"))),
 }
 # The optional columns a left-out header is offered for; none for `exclude`, as school exports'
 # "Exclusions" are suspensions, not this.
