@@ -376,30 +376,31 @@ def test_an_age_missing_beside_a_date_of_birth_says_how_to_give_the_age(tmp_path
     assert not table.astype(str).apply(lambda column: column.str.contains("2015")).any().any()
 
 
-def test_contacts_under_other_headers_are_named_and_their_other_columns_listed(tmp_path: Path) -> None:
-    # A council export: 'Email Address' and 'Telephone' for email and phone. Each is offered for
+@pytest.mark.parametrize("phone", ["Telephone", "Contact Number"])
+def test_contacts_under_other_headers_are_named_and_their_other_columns_listed(tmp_path: Path, phone: str) -> None:
+    # A council export: 'Email Address' and 'Telephone' (or 'Contact Number') for email and phone. Each is offered for
     # the column it likely is; every column the contacts file does not use is listed by header, never
     # by a value, as a warning (it is never written).
     caseload = write_csv(tmp_path / "c.csv", caseload_frame([{"lead_practitioner_id": "P1"}]).drop(
         columns=["practitioner_name", "practitioner_email"]))
     contacts = write_csv(tmp_path / "k.csv", pd.DataFrame({
         "practitioner_id": ["P1"], "name": ["Sam Roe"], "Email Address": ["sam@example.org"],
-        "Telephone": ["01632 960001"], "Notes": ["SECRET-NOTE"]}))
+        phone: ["01632 960001"], "Notes": ["SECRET-NOTE"]}))
     with pytest.raises(CaseloadValidationError) as caught:
         load_caseload(caseload, contacts)
     table = caught.value.failures
     error = table[table["severity"] == "error"].iloc[0]
     assert error["fix"] == (
-        "k.csv has 'Email Address': if it holds the email, rename its header to 'email'. k.csv has 'Telephone': "
+        f"k.csv has 'Email Address': if it holds the email, rename its header to 'email'. k.csv has '{phone}': "
         "if it holds the phone, rename its header to 'phone'. Otherwise add 'email' and/or 'phone' so the "
         "practitioner can be reached.")
     unread = table[table["problem"].str.startswith("column(s) the contacts file does not use")]
     assert unread[["file", "row", "column", "value"]].values.tolist() == [
-        ["k.csv", 1, "Email Address, Telephone, Notes", ""]]
+        ["k.csv", 1, f"Email Address, {phone}, Notes", ""]]
     assert not table.astype(str).apply(lambda column: column.str.contains("SECRET-NOTE")).any().any()
     # The contacts could not be read: that error says why no child has a contact, once. No warning
     # per child without one, nor of too few children to choose from, repeats it.
-    assert table["column"].tolist() == ["email", "Email Address, Telephone, Notes"]
+    assert table["column"].tolist() == ["email", f"Email Address, {phone}, Notes"]
 
 
 def test_a_caseload_over_two_sheets_is_refused_not_read_as_its_first(tmp_path: Path) -> None:

@@ -437,7 +437,8 @@ _TELLING_WORDS: dict[str, tuple[frozenset[str], ...]] = {
     "out_of_area": (frozenset({"out", "area"}),),
     "lead_practitioner_id": (frozenset({"practitioner"}),),
     "email": (frozenset({"email"}), frozenset({"mail"})),
-    "phone": tuple(frozenset({word}) for word in ("phone", "telephone", "tel", "mobile")),
+    "phone": (*(frozenset({word}) for word in ("phone", "telephone", "tel", "mobile")),
+              frozenset({"contact", "number"})),
     # A case system's own key for the person: `Person ID`, `CYP ID`, Annex A's `Unique ID`.
     "child_id": (*(frozenset({word}) for word in ("child", "person", "cyp", "client", "unique")),
                  *(frozenset({"case", word}) for word in ("id", "ref", "reference"))),
