@@ -292,3 +292,28 @@ def test_a_manifests_sheet_names_where_an_areas_list_is(tmp_path: Path) -> None:
     assert json.loads((out / "East" / "run.json").read_text())["input"]["options"]["sheet"] == "Caseload"
     assert ("the first sheet holds none of the required columns; the sheet 'Caseload' holds them all"
             in summary["error"].iloc[1])
+
+
+def test_an_areas_list_over_two_sheets_fails_with_what_to_do(tmp_path: Path) -> None:
+    # EHC plans and SEN support on sheets of their own: the area fails (its first sheet alone
+    # would leave the other's children no chance), and summary.csv says what to do about it, not
+    # only what is wrong, with the batch's way to give the sheet.
+    frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False).head(400)
+    with pd.ExcelWriter(tmp_path / "Split.xlsx") as writer:
+        frame[frame["plan_status"] == "EHCP"].to_excel(writer, sheet_name="EHCP", index=False)
+        frame[frame["plan_status"] != "EHCP"].to_excel(writer, sheet_name="SEN support", index=False)
+    shutil.copy(SAMPLE / "contacts.csv", tmp_path / "contacts.csv")
+    manifest = tmp_path / "manifest.csv"
+    pd.DataFrame({"area": ["Split"], "caseload": ["Split.xlsx"], "contacts": ["contacts.csv"]}).to_csv(
+        manifest, index=False)
+    out = tmp_path / "out"
+    code, _, stderr = run("batch", str(manifest), "--out", str(out), "--jobs", "1", "--sets", "1")
+    summary = summary_of(out)
+    ehcp = int((frame["plan_status"] == "EHCP").sum())
+    assert code == 1 and summary["error"].tolist() == [
+        (f"Split.xlsx: the caseload's columns are on 2 sheets: 'EHCP' ({ehcp} rows) and 'SEN support' ({400 - ehcp} "
+        "rows); one sheet is read, and the children on the others could never be chosen. Put every child on one "
+        "sheet (copy the rows of the others under the first's), or, if only one sheet is the caseload, give the "
+        "sheet to read.")]
+    assert stderr.splitlines()[-1] == ("  how: name an area's sheet in the manifest's `sheet` column (a folder of "
+                                       "caseloads has none: list the areas in a manifest).")

@@ -316,7 +316,7 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
         failures = [{str(k): v for k, v in f.items()} for f in errors.astype(object).to_dict("records")]
     except SelectorError as error:
         row.update(status={2: "INVALID_INPUT", 3: "INFEASIBLE"}.get(error.exit_code, "ERROR"),
-                   exit_code=error.exit_code, error=error.message.replace("\n", " "), run_folder="")
+                   exit_code=error.exit_code, error=error.explained().replace("\n", " "), run_folder="")
         failures = [_failure_row(error.where or caseload_name, error.message, error.fix)]
     except Exception as error:  # one broken area must not stop the others
         row.update(status="ERROR", exit_code=1, error=f"{type(error).__name__}: {error}", run_folder="")
