@@ -174,10 +174,16 @@ def _rows_without_a_child(failures: Failures, file: str, rows: np.ndarray, frame
                  "a total, not a child (the row fills no need, plan status or setting)",
                  "Delete the row (totals belong on another sheet).")
     # The header row again, as when a second list is pasted under the first with its headers:
-    # most required columns hold their own header (it gave eight errors and two warnings).
-    same = sum((frame[c].str.strip().str.casefold() == header.get(c, c).strip().casefold()).to_numpy(dtype=bool)
-               for c in REQUIRED_COLUMNS)
-    headers_again = (same > len(REQUIRED_COLUMNS) // 2) & ~sparse & ~totals
+    # its child_id is that column's header, and so are most required columns' cells (it gave
+    # eight errors and two warnings). Only rows whose id is the header are looked at further.
+    def is_header(values: pd.Series, column: str) -> np.ndarray:
+        return (values.str.strip().str.lower() == header.get(column, column).strip().lower()).to_numpy(dtype=bool)
+
+    headers_again = is_header(frame["child_id"], "child_id") & ~sparse & ~totals
+    if headers_again.any():
+        candidates = frame.loc[headers_again]
+        same = sum(is_header(candidates[c], c) for c in REQUIRED_COLUMNS)
+        headers_again[headers_again] = same > len(REQUIRED_COLUMNS) // 2
     failures.add("error", file, rows[headers_again], "", "",
                  "the header row again, not a child (a second list pasted under the first with its headers?)",
                  "Delete the row.")
@@ -575,8 +581,10 @@ def _repeated_children(failures: Failures, file: str, rows: np.ndarray, ids: pd.
     first = pd.Series(np.arange(len(ids)), index=ids.to_numpy()).groupby(level=0).first()
     firsts = first[ids.to_numpy()[dup]].to_numpy()
     columns = np.asarray([c for c in frame.columns if c != "child_id"])
-    text = frame[list(columns)].astype(str).apply(lambda column: column.str.strip())
-    differs = text.iloc[positions].to_numpy() != text.iloc[firsts].to_numpy()
+    def cells(at: np.ndarray) -> np.ndarray:
+        return frame.iloc[at][list(columns)].astype(str).apply(lambda column: column.str.strip()).to_numpy()
+
+    differs = cells(positions) != cells(firsts)
     services = columns == "services"
     practitioner = np.isin(columns, [*INLINE_CONTACT_COLUMNS, "lead_practitioner_id"])
     problems, fixes = [], []
