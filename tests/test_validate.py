@@ -432,6 +432,31 @@ def test_a_caseload_over_two_sheets_is_refused_not_read_as_its_first(tmp_path: P
     assert code == 2 and stderr.splitlines()[-1] == "how: name the sheet to read with --sheet NAME."
 
 
+def test_contacts_over_two_sheets_are_refused_not_read_as_the_first(tmp_path: Path) -> None:
+    # Schools' practitioners on one sheet, health and care's on the next: read as the first alone,
+    # the other sheet's children had no contact (ineligible, a warning each) and no chance.
+    from selector.contract.errors import InputError
+
+    caseload = write_csv(tmp_path / "c.csv", caseload_frame(
+        [{"lead_practitioner_id": f"P{i}"} for i in range(6)]).drop(columns=["practitioner_name", "practitioner_email"]))
+    contacts = pd.DataFrame({"practitioner_id": [f"P{i}" for i in range(6)], "name": [f"Name {i}" for i in range(6)],
+                             "email": [f"p{i}@example.org" for i in range(6)]})
+    with pd.ExcelWriter(tmp_path / "k.xlsx") as writer:
+        contacts.head(4).to_excel(writer, sheet_name="Schools", index=False)
+        contacts.tail(2).to_excel(writer, sheet_name="Health and care", index=False)
+    with pytest.raises(InputError) as caught:
+        load_caseload(caseload, tmp_path / "k.xlsx")
+    assert caught.value.message == (
+        "k.xlsx: the contacts' columns are on 2 sheets: 'Schools' (4 rows) and 'Health and care' (2 rows); one sheet "
+        "is read, and the children whose practitioners are on the others would have no contact, and so could never "
+        "be chosen.")
+    assert caught.value.fix == "Put every contact on one sheet (copy the rows of the others under the first's)."
+    with pd.ExcelWriter(tmp_path / "k.xlsx") as writer:  # one sheet of contacts, and notes: read as ever
+        contacts.to_excel(writer, sheet_name="Schools", index=False)
+        pd.DataFrame({"Notes": ["From the case system."]}).to_excel(writer, sheet_name="Notes", index=False)
+    assert load_caseload(caseload, tmp_path / "k.xlsx").frame["eligible"].all()
+
+
 def test_a_workbook_whose_first_sheet_holds_none_of_the_columns_points_to_its_other_sheets(tmp_path: Path) -> None:
     # A cover sheet of notes first, the list on the third: one error names the sheet that holds
     # every required column (not five columns missing that are there, nor the notes as left out).

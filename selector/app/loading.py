@@ -13,11 +13,11 @@ from ..contract.cells import column_values
 from ..contract.columns import normalise_column
 from ..contract.errors import CaseloadValidationError, InputError, RulesError
 from ..contract.rules import DEFAULT_RULES, Rules
-from ..io.caseload import read_caseload_table
+from ..io.caseload import read_caseload_table, read_contacts_table
 from ..io.folders import is_failures_table, write_file
 from ..io.options import ReadOptions
 from ..io.rules_toml import load_rules, rules_to_toml
-from ..io.tables import frame_to_csv_bytes, read_table
+from ..io.tables import frame_to_csv_bytes
 from ..report.profile import profile_html
 from ..solve.profile import RuleRoom, dimension_counts, rule_room
 from ..validate import Caseload, contact_summary, validate, with_warnings
@@ -85,7 +85,7 @@ def load(sources: Sources) -> Caseload:
         CaseloadValidationError: the data break the contract (every failure in `.failures`).
     """
     table = read_caseload_table(sources.caseload, sources.sheet, sources.options)
-    contacts = read_table(sources.contacts) if sources.contacts is not None else None
+    contacts = read_contacts_table(sources.contacts) if sources.contacts is not None else None
     try:
         caseload = validate(table.raw, contacts, allow_missing_contact=sources.allow_missing_contact,
                             keep_columns=sources.keep_columns, likely_code=_likely_code)

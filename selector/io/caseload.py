@@ -101,16 +101,41 @@ def _refuse_list_over_sheets(book: Workbook, first: RawTable) -> None:
     Raises:
         InputError: another visible sheet holds every required column too.
     """
-    others = book.sheets_holding(REQUIRED_COLUMNS)
+    _refuse_over_sheets(book, first, book.sheets_holding(REQUIRED_COLUMNS), "the caseload's columns",
+                        "the children on the others could never be chosen",
+                        "Put every child on one sheet (copy the rows of the others under the first's), or, if "
+                        "only one sheet is the caseload, give the sheet to read.")
+
+
+def read_contacts_table(path: Path) -> RawTable:
+    """The contacts file as a raw table (a workbook's first visible sheet).
+
+    Raises:
+        InputError: the file cannot be read, or its contacts are over several visible sheets:
+            read as the first alone, the children whose practitioners are on the others would
+            have no contact, and so could never be chosen.
+    """
+    if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+        return read_table(path)
+    book = Workbook(path)
+    first = book.table()
+    if first.sheets and "name" in first.frame.columns:
+        keys = [key for key in ("practitioner_id", "child_id") if key in first.frame.columns]
+        others = list(dict.fromkeys(name for key in keys for name in book.sheets_holding(("name", key))))
+        _refuse_over_sheets(book, first, others, "the contacts' columns",
+                            "the children whose practitioners are on the others would have no contact, and so "
+                            "could never be chosen",
+                            "Put every contact on one sheet (copy the rows of the others under the first's).")
+    return first
+
+
+def _refuse_over_sheets(book: Workbook, first: RawTable, others: list[str], what: str, harm: str, fix: str) -> None:
+    """Refuse a workbook whose first visible sheet is read and `others` hold the same list."""
     if others:
         sheets = [(book.visible, len(first.frame)), *((name, len(book.table(name).frame)) for name in others)]
         said = listed([f"'{name}' ({rows:,} row{'s' if rows != 1 else ''})" for name, rows in sheets], "and")
-        raise InputError(
-            f"{first.name}: the caseload's columns are on {len(sheets)} sheets: {said}; one sheet is read, and the "
-            "children on the others could never be chosen.",
-            "list_over_sheets", where=first.name,
-            fix="Put every child on one sheet (copy the rows of the others under the first's), or, if only one "
-                "sheet is the caseload, give the sheet to read.")
+        raise InputError(f"{first.name}: {what} are on {len(sheets)} sheets: {said}; one sheet is read, and {harm}.",
+                         "list_over_sheets", where=first.name, fix=fix)
 
 
 def _one_caseload(path: Path | None, options: ReadOptions) -> None:
