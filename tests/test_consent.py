@@ -193,6 +193,15 @@ def test_an_unknown_state_or_child_is_refused_and_nothing_changes(sample_run_cop
         "you mean declined?")
     code, _, stderr = run("consent", str(sample_run_copy), "NOBODY", "asked")
     assert code == 2 and stderr.startswith(f"Error: NOBODY is not in cohort 1 or its reserves of {sample_run_copy}; cohort 1 is ")
+    assert "Did you mean" not in stderr
+    # An id typed with a full stop after it, or its zeros left out: the member it most likely
+    # means is suggested, never recorded on a guess.
+    members = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"]
+    for typed in (f"{members[2]}.", members[2].replace("00", "", 1)):
+        code, _, stderr = run("consent", str(sample_run_copy), typed, "asked")
+        assert code == 2 and stderr.splitlines()[0] == (
+            f"Error: {typed} is not in cohort 1 or its reserves of {sample_run_copy}; cohort 1 is {', '.join(members)}. "
+            f"Did you mean {members[2]}?")
     assert (sample_run_copy / "run.json").read_bytes() == before
 
 

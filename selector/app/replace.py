@@ -148,10 +148,27 @@ def match_ids(asked: tuple[str, ...], cohort: tuple[str, ...], run: str = "", *,
         if member is None:
             of_run = f" of {run}" if run else ""
             among = " or its reserves" if reserves else ""
-            raise InputError(f"{child} is not in cohort 1{among}{of_run}; cohort 1 is {', '.join(cohort)}.",
-                             "not_in_cohort")
+            raise InputError(f"{child} is not in cohort 1{among}{of_run}; cohort 1 is {', '.join(cohort)}."
+                             + _near_ids(child, by_key), "not_in_cohort")
         found.append(member)
     return tuple(dict.fromkeys(found))
+
+
+def _near_ids(typed: str, by_key: Mapping[str, str]) -> str:
+    """The ids a typed one most likely meant (a full stop after it, digits missing or swapped),
+    as a question: a slip is never taken for the child it resembles.
+
+    >>> _near_ids("C002831.", {"c002831": "C002831", "c001719": "C001719"})
+    ' Did you mean C002831?'
+    >>> _near_ids("X9", {"c002831": "C002831"})
+    ''
+    """
+    import difflib
+
+    key = re.sub(r"[\W_]+", "", typed.casefold())
+    plain = {re.sub(r"[\W_]+", "", k): child for k, child in by_key.items()}
+    near = difflib.get_close_matches(key, list(plain), n=2, cutoff=0.8)
+    return f" Did you mean {' or '.join(plain[k] for k in near)}?" if near else ""
 
 
 def replace_in_run(request: ReplaceRequest) -> ReplaceResult:
