@@ -225,7 +225,7 @@ def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> No
     if solution.lottery is not None:
         lottery = solution.lottery
         if lottery.kept:
-            slots = "slot" if len(lottery.drawn) - len(lottery.kept) == 1 else "slots"
+            slots = app.freed_word(lottery)
             if app.only_filling(lottery):
                 newcomers = [c for c in lottery.drawn if c not in set(lottery.kept)]
                 click.echo(f"No draw: only {children(lottery.possible)} could fill the freed {slots} with the best "

@@ -97,7 +97,8 @@ def only_filling(lottery: Chances) -> bool:
     return bool(lottery.kept) and lottery.complete and lottery.smallest >= CERTAIN
 
 
-def _freed(lottery: Chances) -> str:
+def freed_word(lottery: Chances) -> str:
+    """'slot' or 'slots': how a replacement's freed places are named."""
     return "slot" if len(lottery.drawn) - len(lottery.kept) == 1 else "slots"
 
 
@@ -136,13 +137,13 @@ def draw_sentence(lottery: Chances) -> str:
     if only_filling(lottery):
         one = lottery.possible == 1
         return (f"{'The only child' if one else f'The only {lottery.possible} children'} who could fill the freed "
-                f"{_freed(lottery)} with the best score came in whatever the seed: whoever makes the calls cannot "
+                f"{freed_word(lottery)} with the best score came in whatever the seed: whoever makes the calls cannot "
                 "choose who comes in.")
     even = lottery.largest - lottery.smallest < 1e-6  # the LP's tolerance apart: equal
     chances = (f"each with a chance of {percent(lottery.smallest)}" if even else
                f"with chances from {percent(lottery.smallest)} to {percent(lottery.largest)}")
     return (f"Drawn by the run's seed from the {lottery.possible} children who could fill the freed "
-            f"{_freed(lottery)} with the best score, {chances}: "
+            f"{freed_word(lottery)} with the best score, {chances}: "
             "whoever makes the calls cannot choose who comes in.")
 
 
