@@ -222,8 +222,11 @@ def test_a_run_json_pointing_at_another_areas_file_is_refused(run_folder: Path, 
     copy, first = edited(run_folder, tmp_path, caseload_path=str(other))
     code, _, stderr = run("replace", str(copy), "--decline", first)
     assert code == 2
-    assert stderr.strip() == (f"Error: {other}: is not the caseload file {copy} was chosen from (its contents "
-                              "differ: another area's file, or a changed list). Choose again on this file.")
+    assert stderr.splitlines() == [
+        (f"Error: {other}: is not the caseload file {copy} was chosen from (its contents differ: another area's file, "
+        "or a changed list)."),
+        ("Give the files as they were when the run was chosen (kept elsewhere, or the analyst's copy). Choosing again "
+        "on the changed list draws a new cohort 1: the calls recorded so far stay with this run.")]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo", "other-area.csv"]
 
 

@@ -248,8 +248,8 @@ def _replace(request: ReplaceRequest, record: RunRecord, declined: tuple[str, ..
     if (caseload.source_sha256 != record.input.caseload_sha256
             or caseload.contacts_sha256 != record.input.contacts_sha256):
         raise InputError(
-            f"{record.input.caseload}: the caseload or contacts changed since {request.run_dir} was made. "
-            "Choose again on the new data.", "input_changed")
+            f"{record.input.caseload}: the caseload or contacts changed since {request.run_dir} was made.",
+            "input_changed", fix=_NOT_THE_RUNS_FILE)
     previous, solution, replacement = replacement_of(record, request.run_dir, caseload, declined)
     newcomers = tuple(c for c in solution.cohorts[0].members if c not in previous.cohorts[0].members)
     event = replacement_event(previous, solution, replacement, newcomers, "replaced")
@@ -388,6 +388,13 @@ def next_replacement_folder(run_dir: Path) -> Path:
 
 
 
+# A run goes on only from the files it was chosen from. Choosing again on a corrected list is a
+# new draw: the families already called would be for a cohort 1 that is no longer the one.
+_NOT_THE_RUNS_FILE = ("Give the files as they were when the run was chosen (kept elsewhere, or the analyst's copy). "
+                      "Choosing again on the changed list draws a new cohort 1: the calls recorded so far stay with "
+                      "this run.")
+
+
 def check_same_inputs(record: RunRecord, sources: Sources, run_dir: Path) -> None:
     """The files a run record names must be, byte for byte, the files the run read: a record edited
     to point at another file (another area's list, anything else on the disk) is refused before
@@ -415,7 +422,7 @@ def check_same_inputs(record: RunRecord, sources: Sources, run_dir: Path) -> Non
         if file_sha256(path) != sha256:
             raise InputError(
                 f"{path}: is not the {role} file {run_dir} was chosen from (its contents differ: another "
-                "area's file, or a changed list). Choose again on this file.", "input_changed")
+                "area's file, or a changed list).", "input_changed", fix=_NOT_THE_RUNS_FILE)
 
 
 def _uploads_given(recorded: ReadOptions, given: ReadOptions, run_dir: Path | str) -> None:
