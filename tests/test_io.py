@@ -127,6 +127,7 @@ TRICKY_CSVS = [
     "child_id,need,note\n1,ASD\n2,MLD,y\n",  # a short row: filled with ""
     'child_id,need,note\n1,ASD,"two\nlines"\n',  # a newline inside quotes
     "child_id,need,\n1,ASD,\n2,MLD,\n",  # a trailing separator (Excel)
+    "sep=;\r\nchild_id;need;note\n1;ASD;x,y\n",  # Excel's separator line
 ]
 
 
@@ -139,6 +140,18 @@ def test_plain_csv_reader_agrees_with_pandas(tmp_path: Path, content: str) -> No
         slow = read_table(path)
     pd.testing.assert_frame_equal(fast.frame, slow.frame)
     assert list(fast.row_numbers) == list(slow.row_numbers)
+
+
+@pytest.mark.parametrize("line", ["sep=;\n", "sep=;\r\n"])
+def test_excels_separator_line_is_obeyed_and_rows_numbered_as_excel_shows_them(tmp_path: Path, line: str) -> None:
+    # Some exports start with Excel's 'sep=;' line, which Excel obeys and hides: it was read as a
+    # one-column title and the file refused ("if the rows above the column headers are a title").
+    plain = "child_id;need;note\n1;ASD;x,y\n2;MLD;\n"
+    (tmp_path / "plain.csv").write_text(plain, encoding="utf-8")
+    (tmp_path / "excel.csv").write_text(line + plain, encoding="utf-8")
+    read, expected = read_table(tmp_path / "excel.csv"), read_table(tmp_path / "plain.csv")
+    pd.testing.assert_frame_equal(read.frame, expected.frame)
+    assert list(read.row_numbers) == [2, 3]  # the headers are row 1, as Excel shows them
 
 
 def test_plain_csv_reader_is_used_for_a_plain_file(tmp_path: Path) -> None:

@@ -280,21 +280,28 @@ def _delimiter(first_line: str) -> str:
 def _read_csv(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     text = _decode(path.name, data)
     first_line = text.split("\n", 1)[0]
+    separator = _delimiter(first_line)
+    directive = re.fullmatch(r"sep=(.)\r?", first_line)
+    if directive:
+        # Excel's line naming the separator, which Excel obeys and hides: the headers are on the
+        # next line, and rows are numbered as Excel shows them (the headers as row 1).
+        separator, text = directive.group(1), text.split("\n", 1)[1] if "\n" in text else ""
+        first_line = text.split("\n", 1)[0]
     # pandas would rename a repeated header (postcode, postcode.1) and let the copy through.
     try:
-        header = next(csv.reader([first_line.rstrip("\r")], delimiter=_delimiter(first_line)), [])
+        header = next(csv.reader([first_line.rstrip("\r")], delimiter=separator), [])
     except csv.Error as exc:  # a header cell longer than the csv module takes (128 KB): no header row
         raise InputError(f"{path.name}: row 1 cannot be read as the column headers ({exc}). Check that this is the "
                          "exported list, with the column names on row 1.", "bad_csv") from exc
     _normalised_unique(path.name, [h for h in header if h.strip()])
-    frame = _read_plain_csv(text, _delimiter(first_line), header)
+    frame = _read_plain_csv(text, separator, header)
     if frame is not None:
         return frame, np.arange(2, len(frame) + 2)
-    _check_row_widths(path.name, text, _delimiter(first_line), len(header))
+    _check_row_widths(path.name, text, separator, len(header))
     try:
         frame = pd.read_csv(
             io.StringIO(text),
-            sep=_delimiter(first_line),
+            sep=separator,
             dtype=str,
             keep_default_na=False,
             na_filter=False,
