@@ -128,6 +128,7 @@ TRICKY_CSVS = [
     'child_id,need,note\n1,ASD,"two\nlines"\n',  # a newline inside quotes
     "child_id,need,\n1,ASD,\n2,MLD,\n",  # a trailing separator (Excel)
     "sep=;\r\nchild_id;need;note\n1;ASD;x,y\n",  # Excel's separator line
+    "child_id,need,note\r1,ASD,x\r2,MLD,\r",  # "CSV (Macintosh)": lines end in CR alone
 ]
 
 
@@ -152,6 +153,14 @@ def test_excels_separator_line_is_obeyed_and_rows_numbered_as_excel_shows_them(t
     read, expected = read_table(tmp_path / "excel.csv"), read_table(tmp_path / "plain.csv")
     pd.testing.assert_frame_equal(read.frame, expected.frame)
     assert list(read.row_numbers) == [2, 3]  # the headers are row 1, as Excel shows them
+
+
+def test_lines_ending_in_cr_alone_are_read_as_lines(tmp_path: Path) -> None:
+    # Excel's "CSV (Macintosh)" ends each line with a CR alone: the file was refused as having no
+    # header row ("new-line character seen in unquoted field").
+    (tmp_path / "mac.csv").write_bytes(b"child_id,need\r1,ASD\r2,MLD\r")
+    read = read_table(tmp_path / "mac.csv")
+    assert read.frame.values.tolist() == [["1", "ASD"], ["2", "MLD"]] and list(read.row_numbers) == [2, 3]
 
 
 def test_plain_csv_reader_is_used_for_a_plain_file(tmp_path: Path) -> None:

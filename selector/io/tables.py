@@ -279,6 +279,8 @@ def _delimiter(first_line: str) -> str:
 
 def _read_csv(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     text = _decode(path.name, data)
+    if "\r" in text and "\n" not in text:  # Excel's "CSV (Macintosh)": each line ends in a CR alone
+        text = text.replace("\r", "\n")
     first_line = text.split("\n", 1)[0]
     separator = _delimiter(first_line)
     directive = re.fullmatch(r"sep=(.)\r?", first_line)
