@@ -430,6 +430,11 @@ def test_a_caseload_over_two_sheets_is_refused_not_read_as_its_first(tmp_path: P
     assert len(load_caseload(path, sheet="SEN support").frame) == 4
     code, _, stderr = run("validate", str(path))
     assert code == 2 and stderr.splitlines()[-1] == "how: name the sheet to read with --sheet NAME."
+    # The same workbook saved under an old Excel name (read as a workbook by its bytes): the same.
+    misnamed = path.rename(tmp_path / "c.xls")
+    with pytest.raises(InputError) as caught:
+        load_caseload(misnamed)
+    assert caught.value.code == "list_over_sheets"
 
 
 def test_contacts_over_two_sheets_are_refused_not_read_as_the_first(tmp_path: Path) -> None:

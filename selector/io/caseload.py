@@ -17,14 +17,13 @@ from ..contract.errors import InputError
 from ..contract.failures import listed
 from .headers import is_annex_a
 from .options import ReadOptions
-from .tables import RawTable, Workbook, read_table
+from .tables import RawTable, Workbook, is_workbook, read_table
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from .establishments import Establishments
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 SEN2_SUFFIXES = (".xml", ".zip")  # a SEN2 return: its XML, or its module CSVs in a zip
 
 
@@ -62,7 +61,7 @@ def read_caseload_table(path: Path | None, sheet: str | None, options: ReadOptio
     first = None
     book = None
     if path is not None:  # (never with the lists: _one_caseload)
-        if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        if is_workbook(path):
             book = Workbook(path)  # its sheets, each read once, whether it holds Annex A or not
         else:
             first = read_table(path, sheet=sheet)
@@ -115,7 +114,7 @@ def read_contacts_table(path: Path) -> RawTable:
             read as the first alone, the children whose practitioners are on the others would
             have no contact, and so could never be chosen.
     """
-    if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+    if not is_workbook(path):
         return read_table(path)
     book = Workbook(path)
     first = book.table()
@@ -193,5 +192,5 @@ def _may_hold_lists(path: Path, sheet: str | None, first: RawTable | None) -> bo
     """Whether a caseload file may be Annex A: a workbook read whole (its sheets are looked at),
     or a table with Annex A's headers."""
     if first is None:
-        return path.suffix.lower() in WORKBOOK_SUFFIXES and sheet is None
+        return is_workbook(path) and sheet is None
     return is_annex_a(first)

@@ -110,6 +110,21 @@ class MergedCells:
         return f"cells {self.ref} are merged across columns: only {first} holds a value, the others read as empty"
 
 
+def is_workbook(path: Path) -> bool:
+    """Whether `read_table` reads the file as a workbook: by its name, or, under a name that is no
+    CSV's or Parquet's, by its first bytes (an .xlsx saved as .xls, or with no extension)."""
+    suffix = path.suffix.lower()
+    if suffix in XLSX_SUFFIXES:
+        return True
+    if suffix in CSV_SUFFIXES | PARQUET_SUFFIXES:
+        return False
+    try:
+        with path.open("rb") as file:
+            return file.read(len(ZIP_MAGIC)) == ZIP_MAGIC
+    except OSError:  # missing or unreadable: read_table says so
+        return False
+
+
 def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
     """Read a CSV, Parquet or XLSX file into a RawTable.
 
