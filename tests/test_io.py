@@ -78,7 +78,7 @@ def test_blank_rows_are_dropped_but_row_numbers_kept(tmp_path: Path) -> None:
         (b"\xff\xfea\x00,\x00b", "c.csv", "c.csv: the text is neither UTF-8, UTF-16 nor Windows-1252."),
         (b"PK\x03\x04junk", "c.xlsx", "c.xlsx: cannot be opened as an Excel workbook"),
         (b"PAR1junk", "c.parquet", "c.parquet: cannot be read as Parquet"),
-        (b"a,b\n1,2", "c.xls", "c.xls: old Excel .xls files are not read."),
+        (bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00" * 64, "c.xls", "c.xls: old Excel .xls files are not read."),
         (b"Child ID,child_id\n1,2\n", "c.csv", "columns 'Child ID' and 'child_id' both read as 'child_id'"),
     ],
     ids=["empty", "header-only", "binary", "broken-utf-16", "bad-xlsx", "bad-parquet", "xls", "duplicate-header"],
@@ -153,6 +153,20 @@ def test_excels_separator_line_is_obeyed_and_rows_numbered_as_excel_shows_them(t
     read, expected = read_table(tmp_path / "excel.csv"), read_table(tmp_path / "plain.csv")
     pd.testing.assert_frame_equal(read.frame, expected.frame)
     assert list(read.row_numbers) == [2, 3]  # the headers are row 1, as Excel shows them
+
+
+@pytest.mark.parametrize(("written", "name"), [("csv", "list.xlsx"), ("csv", "list.xls"), ("xlsx", "list.csv")])
+def test_a_file_saved_under_the_others_name_is_read_as_what_it_is(tmp_path: Path, written: str, name: str) -> None:
+    # A system's "export to Excel" writes CSV named .xlsx or .xls; a workbook renamed .csv. They
+    # were refused ("is not an Excel workbook", "old Excel .xls files are not read", "not a text
+    # (CSV) file"); their bytes say what they are.
+    frame = pd.DataFrame({"child_id": ["1", "2"], "need": ["ASD", "MLD"]})
+    if written == "csv":
+        frame.to_csv(tmp_path / name, index=False)
+    else:
+        frame.to_excel(tmp_path / name, index=False, engine="openpyxl")
+    read = read_table(tmp_path / name)
+    assert read.frame.values.tolist() == [["1", "ASD"], ["2", "MLD"]] and list(read.row_numbers) == [2, 3]
 
 
 def test_lines_ending_in_cr_alone_are_read_as_lines(tmp_path: Path) -> None:

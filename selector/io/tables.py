@@ -111,18 +111,32 @@ class MergedCells:
 
 
 def is_workbook(path: Path) -> bool:
-    """Whether `read_table` reads the file as a workbook: by its name, or, under a name that is no
-    CSV's or Parquet's, by its first bytes (an .xlsx saved as .xls, or with no extension)."""
-    suffix = path.suffix.lower()
-    if suffix in XLSX_SUFFIXES:
-        return True
-    if suffix in CSV_SUFFIXES | PARQUET_SUFFIXES:
-        return False
+    """Whether `read_table` reads the file as a workbook (see `_is_workbook`)."""
     try:
         with path.open("rb") as file:
-            return file.read(len(ZIP_MAGIC)) == ZIP_MAGIC
-    except OSError:  # missing or unreadable: read_table says so
+            head = file.read(65536)
+    except OSError:  # missing, unreadable or a folder: read_table says so
         return False
+    return _is_workbook(path.suffix.lower(), head)
+
+
+def _is_workbook(suffix: str, head: bytes) -> bool:
+    """A workbook by its bytes whatever its name (an .xlsx renamed .xls or .csv), or named as one
+    unless its bytes are a CSV's (a system's CSV export named .xlsx); an .xlsx that is neither
+    is read as a workbook, to be said damaged."""
+    return head.startswith(ZIP_MAGIC) or (suffix in XLSX_SUFFIXES and not _is_csv_text(head))
+
+
+def _is_csv_text(head: bytes) -> bool:
+    """Whether a file's first bytes are text whose first line holds a separator."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = head.decode("utf-16", errors="ignore")
+    elif b"\x00" in head:
+        return False
+    else:
+        text = head.decode("utf-8-sig", errors="ignore")
+    first_line = text.split("\n", 1)[0]
+    return any(separator in first_line for separator in (",", ";", "\t")) or first_line.startswith("sep=")
 
 
 def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
@@ -154,11 +168,13 @@ def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
     merged: tuple[MergedCells, ...] = ()
     marks, headers_by_number = SheetMarks(), {}
     sheets: tuple[str, ...] = ()
-    if suffix in XLSX_SUFFIXES or (suffix not in CSV_SUFFIXES | PARQUET_SUFFIXES and data.startswith(ZIP_MAGIC)):
+    # What a file is, by its bytes first: a workbook or a CSV saved under the other's name (a
+    # system's "export to Excel" writes CSV named .xlsx or .xls) is read as what it is.
+    if _is_workbook(suffix, data[:65536]):
         frame, rows, merged, marks, headers_by_number, sheets = _read_xlsx(path, data, sheet)
     elif suffix in PARQUET_SUFFIXES or data.startswith(PARQUET_MAGIC):
         frame, rows = _read_parquet(path, data)
-    elif suffix == ".xls":
+    elif suffix == ".xls" and not _is_csv_text(data[:65536]):
         raise InputError(
             f"{path.name}: old Excel .xls files are not read. Save it as .xlsx or .csv in Excel.",
             "unsupported_format",
