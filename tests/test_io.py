@@ -79,9 +79,13 @@ def test_blank_rows_are_dropped_but_row_numbers_kept(tmp_path: Path) -> None:
         (b"PK\x03\x04junk", "c.xlsx", "c.xlsx: cannot be opened as an Excel workbook"),
         (b"PAR1junk", "c.parquet", "c.parquet: cannot be read as Parquet"),
         (bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00" * 64, "c.xls", "c.xls: old Excel .xls files are not read."),
+        (b"<HTML><body><table><tr><td>child_id</td></tr></table>", "c.xls",
+         ("c.xls: is a web page (HTML) named .xls, as some systems' \"export to Excel\" write it, and is not read. "
+         "Save it as .xlsx or .csv in Excel.")),
         (b"Child ID,child_id\n1,2\n", "c.csv", "columns 'Child ID' and 'child_id' both read as 'child_id'"),
     ],
-    ids=["empty", "header-only", "binary", "broken-utf-16", "bad-xlsx", "bad-parquet", "xls", "duplicate-header"],
+    ids=["empty", "header-only", "binary", "broken-utf-16", "bad-xlsx", "bad-parquet", "xls", "html-xls",
+         "duplicate-header"],
 )
 def test_bad_files_raise_input_error(tmp_path: Path, content: bytes, name: str, message: str) -> None:
     path = tmp_path / name

@@ -175,10 +175,12 @@ def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
     elif suffix in PARQUET_SUFFIXES or data.startswith(PARQUET_MAGIC):
         frame, rows = _read_parquet(path, data)
     elif suffix == ".xls" and not _is_csv_text(data[:65536]):
+        # Some systems' "export to Excel" write a web page named .xls, which Excel opens.
+        web_page = re.search(rb"<\s*(html|table)\b", data[:4096], re.IGNORECASE)
         raise InputError(
-            f"{path.name}: old Excel .xls files are not read. Save it as .xlsx or .csv in Excel.",
-            "unsupported_format",
-        )
+            f"{path.name}: " + ("is a web page (HTML) named .xls, as some systems' \"export to Excel\" write it, "
+                                "and is not read." if web_page else "old Excel .xls files are not read.")
+            + " Save it as .xlsx or .csv in Excel.", "unsupported_format")
     else:
         frame, rows = _read_csv(path, data)
 
