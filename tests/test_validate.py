@@ -360,6 +360,16 @@ def test_a_left_out_header_that_may_hold_an_optional_column_says_so(tmp_path: Pa
     assert [row[0] for row in others] == ["Notes, Exclusions, Social Worker"]
 
 
+def test_a_locality_under_locality_name_is_offered_not_taken_for_a_childs_name(tmp_path: Path) -> None:
+    # 'Locality Name' ends in "name", so it was dropped as a direct identifier, and the cohort
+    # chosen without localities with nothing saying the column may hold them.
+    frame = caseload_frame([{"locality": "Westmoor"}]).rename(columns={"locality": "Locality Name"})
+    loaded = load_caseload(write_csv(tmp_path / "c.csv", frame))
+    said = loaded.warnings[loaded.warnings["column"] != "eligible"][["column", "problem"]].values.tolist()
+    assert said == [["Locality Name", ("column left out at load: it may hold the locality, which selector reads "
+                                      "under the header 'locality'")]]
+
+
 def test_an_age_missing_beside_a_date_of_birth_says_how_to_give_the_age(tmp_path: Path) -> None:
     # The export has DOB, not age. The date of birth is never read (it identifies a child; its
     # values appear nowhere), so the fix says how to work the age out from it, or to give the

@@ -81,6 +81,8 @@ def identifier_kind(header: object) -> str | None:
     ['name', 'national id', 'address', 'phone or e-mail']
     >>> [identifier_kind(h) for h in ("practitioner_email", "primary_need", "locality", "child_id")]
     [None, None, None, None]
+    >>> [identifier_kind(h) for h in ("Locality Name", "Setting Name", "Parent Name")]
+    [None, 'name', 'name']
     """
     words = header_words(header)
     if not words or words in CONTRACT_NAMES:
@@ -96,9 +98,16 @@ def identifier_kind(header: object) -> str | None:
         return "address"
     if _CONTACT.search(words):
         return "phone or e-mail"
+    if _PLACE_NAME.fullmatch(words):  # `Locality Name`: a place's, not a person's
+        return None
     if tokens & _NAME_WORDS or words.endswith(" name") or words.endswith(" names"):
         return "name"
     return None
+
+
+# The name of a part of the area, which names no child (and may be the locality). Other "names
+# of something" (`Setting Name`) stay look-alikes: dropped with the identifiers, kept with a warning.
+_PLACE_NAME = re.compile(r"(locality|area|district|ward|region|neighbourhood|patch) names?")
 
 
 # ---------------------------------------------------------------- ids that are identifiers
