@@ -77,7 +77,7 @@ def read_caseload_table(path: Path | None, sheet: str | None, options: ReadOptio
         if book is not None and first.sheets and not set(REQUIRED_COLUMNS) & set(map(normalise_column, first.frame)):
             # A cover sheet read first: the sheet that holds the list is named in the error.
             first = replace(first, list_sheet=book.sheet_holding(REQUIRED_COLUMNS))
-        elif book is not None and sheet is None and first.sheets:
+        elif book is not None and first.sheets:  # (the first visible sheet read by default)
             _refuse_list_over_sheets(book, first)
     if first is None:
         raise InputError("no caseload given: name a caseload file, or the Annex A lists.", "no_caseload")

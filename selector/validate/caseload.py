@@ -581,6 +581,7 @@ def _repeated_children(failures: Failures, file: str, rows: np.ndarray, ids: pd.
     first = pd.Series(np.arange(len(ids)), index=ids.to_numpy()).groupby(level=0).first()
     firsts = first[ids.to_numpy()[dup]].to_numpy()
     columns = np.asarray([c for c in frame.columns if c != "child_id"])
+
     def cells(at: np.ndarray) -> np.ndarray:
         return frame.iloc[at][list(columns)].astype(str).apply(lambda column: column.str.strip()).to_numpy()
 
@@ -594,12 +595,17 @@ def _repeated_children(failures: Failures, file: str, rows: np.ndarray, ids: pd.
             problems.append(f"duplicate child_id, first seen on row {row}: the same row again")
             fixes.append("Remove the repeated row.")
         elif not changed[~(services | practitioner)].any():
-            what = [("other services", "all its services in the one cell separated by ';' (e.g. EP;SALT)")] * \
-                other_services + [("another practitioner", "its lead practitioner")] * other_practitioner
+            said, needs = [], []
+            if other_services:
+                said.append("other services")
+                needs.append("all its services in the one cell separated by ';' (e.g. EP;SALT)")
+            if other_practitioner:
+                said.append("another practitioner")
+                needs.append("its lead practitioner")
             per = "service" if other_services else "practitioner"
-            problems.append(f"child_id of row {row} again, with {' and '.join(w for w, _ in what)} (a row per {per}?)")
+            problems.append(f"child_id of row {row} again, with {' and '.join(said)} (a row per {per}?)")
             lose = ": removing the repeated row would lose its services." if other_services else "."
-            fixes.append(f"Give each child one row, with {' and '.join(h for _, h in what)}{lose}")
+            fixes.append(f"Give each child one row, with {' and '.join(needs)}{lose}")
         else:
             named = ", ".join(columns[changed][:4]) + (", ..." if changed.sum() > 4 else "")
             problems.append(f"duplicate child_id, first seen on row {row} (differs in {named})")
