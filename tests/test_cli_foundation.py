@@ -66,7 +66,6 @@ def test_validate_bad_copy_names_every_problem_with_rows(tmp_path: Path) -> None
     assert table["row"].tolist() == [6, 11, 21]
 
 
-
 def test_a_value_failing_in_many_rows_is_said_once_with_its_count(tmp_path: Path) -> None:
     # An export writes 'EHC Plan' and 'SEN Support' for the codes: 2,900 errors, and the first 20
     # shown do not say that two replacements fix them all, so the values are summed up below.
