@@ -58,6 +58,19 @@ def test_each_rule_reports_row_column_value(row: dict[str, object], column: str,
     assert error["fix"]  # every failure says how to fix it
 
 
+@pytest.mark.parametrize(("age", "fix"), [
+    ("12 years", "Give the age in whole years, the number alone: did you mean 12?"),
+    ("8y 3m", "Give the age in whole years, the number alone: did you mean 8?"),
+    ("15 yrs", "Give the age in whole years, the number alone: did you mean 15?"),
+    ("ten", "Give the age in whole years, e.g. 12."),
+])
+def test_an_age_written_with_its_unit_is_refused_with_the_years_it_likely_means(age: str, fix: str) -> None:
+    # An export writing '12 years' or '8y 3m': refused (never read on a guess), the fix naming the
+    # whole years it most likely means.
+    error = only_error([{}, {"age": age}])
+    assert (error["value"], error["problem"], error["fix"]) == (age, "age is not a number", fix)
+
+
 def _with_rows_below(extra: list[dict[str, str]]) -> pd.DataFrame:
     """The eight children of tests/conftest.py, then rows that are no child, every other cell empty."""
     from selector.io.tables import RawTable

@@ -628,8 +628,12 @@ def _check_age(failures: Failures, file: str, rows: np.ndarray, ages: pd.Series)
         (number.fillna(0).to_numpy() < MIN_AGE) | (number.fillna(0).to_numpy() > MAX_AGE))
     failures.add("error", file, rows[empty], "age", "", "age is empty",
                  "Give the age in whole years at the inspection date.")
-    failures.add("error", file, rows[not_number], "age", text.to_numpy()[not_number],
-                 "age is not a number", "Give the age in whole years, e.g. 12.")
+    # Years written with their unit ('8 years', '8y 3m', '8 yrs'): the whole years it most likely
+    # means, as a question (never read on a guess).
+    years = text[not_number].str.extract(AGE_WITH_UNIT, expand=False).to_numpy()
+    failures.add("error", file, rows[not_number], "age", text.to_numpy()[not_number], "age is not a number",
+                 [f"Give the age in whole years, the number alone: did you mean {int(y)}?" if isinstance(y, str)
+                  else "Give the age in whole years, e.g. 12." for y in years])
     failures.add("error", file, rows[a_date], "age", "",  # a date of birth is an identifier: never quoted
                  "age is a date (a date of birth?, not shown), not an age",
                  'Give the age in whole years at the inspection date, e.g. 12; in Excel, =DATEDIF(birth date, '
@@ -640,6 +644,10 @@ def _check_age(failures: Failures, file: str, rows: np.ndarray, ages: pd.Series)
                  f"age is outside {MIN_AGE} to {MAX_AGE}",
                  "Check the age; the SEND caseload covers ages 0 to 25 only.")
     return number.fillna(-1).to_numpy().astype(int)
+
+
+# An age with its unit: whole years first ('8 years', '8y 3m', '8 yrs 3 mths'), what follows ignored.
+AGE_WITH_UNIT = r"^(\d{1,2})\s*(?:y|yr|yrs|year|years)\b"
 
 
 def _age_bands(ages: pd.Series) -> np.ndarray:
