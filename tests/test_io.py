@@ -236,6 +236,17 @@ def test_a_title_above_the_headers_is_refused_naming_the_row_with_the_headers(tm
                                  "column headers are a title, delete them so that the headers are on row 1.")
 
 
+def test_a_table_placed_lower_down_says_the_rows_above_are_empty_not_a_title(tmp_path: Path) -> None:
+    # An Excel table started at B3, rows 1 and 2 empty: "if the rows above the column headers are
+    # a title" sent the analyst looking for a title that is not there.
+    frame = pd.DataFrame({"child_id": ["007"], "need": ["ASD"], "age": ["5"]})
+    frame.to_excel(tmp_path / "list.xlsx", index=False, startrow=2, startcol=1)
+    with pytest.raises(InputError) as caught:
+        read_table(tmp_path / "list.xlsx")
+    assert str(caught.value) == ("list.xlsx: rows 1 to 2 are empty and row 3 fills 3 columns: if it holds the column "
+                                 "headers, delete the empty rows above it so that the headers are on row 1.")
+
+
 def test_an_empty_first_sheet_names_the_sheets_there_are(tmp_path: Path) -> None:
     path = tmp_path / "c.xlsx"
     with pd.ExcelWriter(path) as writer:

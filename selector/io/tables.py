@@ -372,6 +372,11 @@ def _check_no_title(name: str, headers: int, filled: list[int]) -> None:
     """
     for number, count in enumerate(filled, start=2):
         if count >= 3 and 2 * headers < count:
+            if headers == 0 and not any(filled[:number - 2]):  # a table placed lower down, empty rows above
+                raise InputError(
+                    f"{name}: rows 1 to {number - 1} are empty and row {number} fills {count} columns: if it holds "
+                    "the column headers, delete the empty rows above it so that the headers are on row 1.",
+                    "header_not_first")
             raise InputError(
                 f"{name}: row 1 names {headers} column(s) but row {number} fills {count}: if the rows above the "
                 "column headers are a title, delete them so that the headers are on row 1.",
