@@ -1,5 +1,5 @@
 """Reading a caseload whatever form it comes in: the contract's columns (CSV, XLSX, Parquet), the
-Annex A lists, or a SEN2 return, with the establishments extract filling setting types.
+Annex A lists, or a SEN2 return, with the establishments extract filling setting types; and the contacts file that goes with it.
 
 How to read is declared once, in `ReadOptions` (io/options.py). Each reader is imported only when
 its format is met, so a plain caseload costs none of them.

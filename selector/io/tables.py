@@ -128,13 +128,12 @@ def _is_workbook(suffix: str, head: bytes) -> bool:
 
 
 def _is_csv_text(head: bytes) -> bool:
-    """Whether a file's first bytes are text whose first line holds a separator."""
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        text = head.decode("utf-16", errors="ignore")
-    elif b"\x00" in head:
+    """Whether a file's first bytes are text (as the CSV reader decodes it) whose first line holds
+    a separator."""
+    try:
+        text = _decode("", head)
+    except InputError:  # binary, or no encoding the CSV reader reads
         return False
-    else:
-        text = head.decode("utf-8-sig", errors="ignore")
     first_line = text.split("\n", 1)[0]
     return any(separator in first_line for separator in (",", ";", "\t")) or first_line.startswith("sep=")
 
