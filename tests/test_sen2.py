@@ -118,11 +118,14 @@ EXTERNAL = """<?xml version="1.0"?>
     ("<Message><Header>", "not well-formed XML (line 1, column 17)"),
     ("<Return><Header/></Return>", "not a SEN2 return (the root is <Return>"),
     ("<Message><Header><CollectionDetails><Collection>CIN</Collection></CollectionDetails></Header></Message>",
-     "not a SEN2 return (the root is <Message> of collection CIN"),
+     "not a SEN2 return (its collection is CIN; a return is a <Message> whose header names the collection SEN2)"),
+    ("<Message><Header><CollectionDetails><Year>2026</Year></CollectionDetails></Header></Message>",
+     "not a SEN2 return (its header names no collection in <Header><CollectionDetails><Collection>;"),
     (("<Message><Header><CollectionDetails><Collection>SEN2</Collection></CollectionDetails></Header><Persons>"
      "<Person><Wellbeing><Score>3</Score></Wellbeing></Person></Persons></Message>"),
      "<Wellbeing> inside <Person> is not a SEN2 module this reader knows"),
-], ids=["xml-bomb", "external-entity", "malformed", "wrong-root", "other-collection", "unknown-module"])
+], ids=["xml-bomb", "external-entity", "malformed", "wrong-root", "other-collection", "no-collection",
+    "unknown-module"])
 def test_bad_xml_is_refused_with_a_clear_error(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "return.xml"
     path.write_text(content)
@@ -308,3 +311,18 @@ def test_a_zip_whose_module_is_damaged_is_refused_not_a_traceback(tmp_path: Path
     zipped.write_bytes(bytes(data))
     code, _, stderr = run("validate", str(zipped))
     assert code == 2 and stderr.startswith("Error: return.zip: cannot be read as a zip ("), stderr
+
+
+@pytest.mark.parametrize("namespaced", [
+    lambda text: text.replace("<Message>", '<Message xmlns="http://www.example.org/SEN2">', 1),
+    lambda text: re.sub(r"<(/?)(\w+)>", r"<\1s:\2>", text).replace(
+        "<s:Message>", '<s:Message xmlns:s="http://www.example.org/SEN2">', 1),
+], ids=["default-namespace", "prefixed"])
+def test_a_return_whose_elements_are_in_a_namespace_reads_as_without_one(tmp_path: Path, namespaced) -> None:
+    # Some systems write the return's elements in a namespace (on the root, or prefixed on every
+    # tag): the elements are the same, so the children are the same as the plain return's.
+    given = tmp_path / "return.xml"
+    given.write_text(namespaced((SEN2 / "return.xml").read_text(encoding="utf-8")), encoding="utf-8")
+    loaded = load_caseload(None, SEN2 / "contacts.csv", annex=ReadOptions(sen2=given, establishments=GIAS))
+    assert loaded.frame[COLUMNS].values.tolist() == EXPECTED
+    assert loaded.as_of == dt.date(2026, 1, 15)

@@ -139,11 +139,15 @@ def _read_xml(name: str, data: bytes) -> tuple[dict[str, pd.DataFrame], dt.date 
         line, column = getattr(exc, "position", (0, 0))
         raise InputError(f"{name}: not well-formed XML (line {line}, column {column}). Export the return again.",
                          "bad_xml") from exc
+    for element in root.iter():  # some systems write the return in a namespace; its elements are the same
+        element.tag = _local(element.tag)
     collection = _text(root.find("Header/CollectionDetails/Collection"))
     if _local(root.tag) != "Message" or collection.upper() != "SEN2":
-        raise InputError(f"{name}: not a SEN2 return (the root is <{_local(root.tag)}>"
-                         f"{f' of collection {collection}' if collection else ''}; a return is a <Message> whose "
-                         "header names the collection SEN2).", "not_sen2")
+        found = (f"the root is <{root.tag}>" if root.tag != "Message" else
+                 f"its collection is {collection}" if collection else
+                 "its header names no collection in <Header><CollectionDetails><Collection>")
+        raise InputError(f"{name}: not a SEN2 return ({found}; a return is a <Message> whose header names the "
+                         "collection SEN2).", "not_sen2")
     reference = _date(_text(root.find("Header/CollectionDetails/ReferenceDate")))
     persons = root.find("Persons")
     rows: dict[str, list[dict[str, Any]]] = {m: [] for m in MODULES}
