@@ -67,6 +67,13 @@ def test_workbook_sheets_headers_and_text_ids(sample_run: Path) -> None:
     ids = [row[2].value for row in sheet.iter_rows(min_row=2)]
     assert ids == record["cohorts"][0]["members"] and all(isinstance(i, str) for i in ids)
     assert sheet.column_dimensions["C"].width >= len("child_id")
+    # The sample's cohort 1 covers every age band: the Coverage sheet says "none" are left, as
+    # a word an analyst reads, not a dash the formula escaping would show as '-.
+    coverage = {row[0]: row[1:] for row in book["Coverage"].iter_rows(min_row=2, values_only=True)}
+    assert coverage["age band"][2] == "none"
+    quoted = [(sheet.title, cell.coordinate) for sheet in book.worksheets for row in sheet.iter_rows()
+              for cell in row if str(cell.value).startswith("'")]
+    assert not quoted, f"cells that show the formula escape's quote: {quoted}"
 
 
 def test_profile_html_has_the_charts(tmp_path: Path) -> None:

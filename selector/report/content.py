@@ -362,7 +362,7 @@ def _coverage_section(caseload: pd.DataFrame, solution: Solution, offered: dict[
             label(dim.column),
             (f"covers {len(have)} of the {len(offered[dim.column] | have)} in this caseload; counts up to "
             f"{dim.cap} (weight {dim.weight})"),
-            ", ".join(sorted(have, key=value_order(dim.column))) or "-", ", ".join(missing) or "-",
+            ", ".join(sorted(have, key=value_order(dim.column))) or "none", ", ".join(missing) or "none",
         ])
     return Section("Coverage of cohort 1", [
         ("Each dimension counts the distinct values covered, up to its cap; past the cap the "
