@@ -8,17 +8,42 @@ the two. One small function per hard rule; each returns the problems it finds, i
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
 from .contract.cells import holds_any, match_key, value_of
 from .contract.rules import CountRule, Rules, SpreadRule
 
+Child = Mapping[str, object]
 
-def _members(caseload: pd.DataFrame, cohort: Sequence[str]) -> list[pd.Series]:
-    by_id = caseload.set_index("child_id", drop=False)
-    return [by_id.loc[c] for c in cohort if c in by_id.index]
+
+@dataclass(frozen=True)
+class Children:
+    """Children of a caseload as plain records by id, with the caseload's columns: read once, for
+    checking many cohorts (an audit's draws) without looking rows up in the frame each time."""
+
+    by_id: Mapping[object, Child]
+    columns: frozenset[str]
+
+
+def children_of(caseload: pd.DataFrame) -> Children:
+    """The caseload's rows as `Children` (column by column: fast whatever the columns' types)."""
+    columns = {str(column): caseload[column].tolist() for column in caseload.columns}
+    return Children({child: {column: values[i] for column, values in columns.items()}
+                     for i, child in enumerate(columns["child_id"])}, frozenset(columns))
+
+
+def _children(caseload: pd.DataFrame | Children, cohort: Sequence[str]) -> Children:
+    """`caseload` as Children: those of the cohort alone when it is a frame (the rest are never looked at)."""
+    if isinstance(caseload, Children):
+        return caseload
+    return children_of(caseload[caseload["child_id"].isin(list(cohort))])
+
+
+def _members(children: Children, cohort: Sequence[str]) -> list[Child]:
+    return [children.by_id[c] for c in cohort if c in children.by_id]
 
 
 def size_problems(cohort: Sequence[str], rules: Rules) -> list[str]:
@@ -32,20 +57,20 @@ def size_problems(cohort: Sequence[str], rules: Rules) -> list[str]:
     return problems
 
 
-def eligibility_problems(caseload: pd.DataFrame, cohort: Sequence[str]) -> list[str]:
+def eligibility_problems(caseload: pd.DataFrame | Children, cohort: Sequence[str]) -> list[str]:
     """Every member is in the caseload and may be chosen (not excluded, has a contact)."""
-    known = set(caseload["child_id"])
+    children = _children(caseload, cohort)
     problems = []
-    unknown = [c for c in cohort if c not in known]
+    unknown = [c for c in cohort if c not in children.by_id]
     if unknown:
         problems.append(f"not in the caseload: {', '.join(unknown)}")
-    ineligible = [str(m["child_id"]) for m in _members(caseload, list(dict.fromkeys(cohort))) if not bool(m["eligible"])]
+    ineligible = [str(m["child_id"]) for m in _members(children, list(dict.fromkeys(cohort))) if not bool(m["eligible"])]
     if ineligible:
         problems.append(f"not eligible (excluded or no contact): {', '.join(ineligible)}")
     return problems
 
 
-def count_rule_problems(members: list[pd.Series], rule: CountRule, columns: pd.Index) -> list[str]:
+def count_rule_problems(members: list[Child], rule: CountRule, columns: frozenset[str]) -> list[str]:
     """At least `min` / at most `max` members hold one of the rule's values."""
     if rule.column not in columns:
         return [f"{rule.name}: column {rule.column} is not in the caseload"]
@@ -55,7 +80,7 @@ def count_rule_problems(members: list[pd.Series], rule: CountRule, columns: pd.I
     return []
 
 
-def spread_rule_problems(members: list[pd.Series], rule: SpreadRule, columns: pd.Index) -> list[str]:
+def spread_rule_problems(members: list[Child], rule: SpreadRule, columns: frozenset[str]) -> list[str]:
     """At most `max` members share one known value (the rule holds trivially without the column)."""
     column = "practitioner_key" if rule.is_practitioner else rule.column
     if column not in columns:
@@ -67,7 +92,7 @@ def spread_rule_problems(members: list[pd.Series], rule: SpreadRule, columns: pd
             if count > rule.max]
 
 
-def violations(caseload: pd.DataFrame, cohort: Sequence[str], rules: Rules) -> list[str]:
+def violations(caseload: pd.DataFrame | Children, cohort: Sequence[str], rules: Rules) -> list[str]:
     """Every hard rule the cohort breaks, in words with numbers; empty when it meets them all.
 
     Args:
@@ -75,12 +100,13 @@ def violations(caseload: pd.DataFrame, cohort: Sequence[str], rules: Rules) -> l
         cohort: the chosen children's ids.
         rules: the rules in force (already without any relaxed away).
     """
-    members = _members(caseload, list(dict.fromkeys(cohort)))
-    problems = size_problems(cohort, rules) + eligibility_problems(caseload, cohort)
+    children = _children(caseload, cohort)
+    members = _members(children, list(dict.fromkeys(cohort)))
+    problems = size_problems(cohort, rules) + eligibility_problems(children, cohort)
     for rule in rules.counts:
-        problems += count_rule_problems(members, rule, caseload.columns)
+        problems += count_rule_problems(members, rule, children.columns)
     for spread in rules.spreads:
-        problems += spread_rule_problems(members, spread, caseload.columns)
+        problems += spread_rule_problems(members, spread, children.columns)
     return problems
 
 
@@ -96,14 +122,14 @@ def distinct(values: Sequence[str]) -> list[str]:
     return list(seen.values())
 
 
-def coverage(caseload: pd.DataFrame, cohort: Sequence[str], rules: Rules) -> dict[str, set[str]]:
+def coverage(caseload: pd.DataFrame | Children, cohort: Sequence[str], rules: Rules) -> dict[str, set[str]]:
     """For each objective dimension, the distinct values the cohort covers (display form)."""
-    members = _members(caseload, cohort)
+    members = _members(_children(caseload, cohort), cohort)
     return {dim.column: set(distinct([v for m in members for v in value_of(m, dim.column)]))
             for dim in rules.dimensions}
 
 
-def score(caseload: pd.DataFrame, cohort: Sequence[str], rules: Rules) -> int:
+def score(caseload: pd.DataFrame | Children, cohort: Sequence[str], rules: Rules) -> int:
     """The objective: sum over dimensions of weight x min(cap, distinct values covered).
 
     >>> import pandas as pd

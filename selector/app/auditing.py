@@ -110,10 +110,11 @@ def audit(request: AuditRequest, progress: Progress | None = None,
         audited = audit_lottery(problem, params, optimum, request.draws, progress, kept=kept)
         lottery, result, difference = audited.lottery, audited.audit, audited.shuffle_difference
         step("each cohort drawn, by the independent checker")
-        frame, ids = caseload.frame, problem.child_ids.astype(str)
+        ids = problem.child_ids.astype(str)
+        children = check.children_of(caseload.frame)  # read once for every cohort drawn
         off = sum(1 for cohort in set(audited.cohorts)
-                  if check.violations(frame, [ids[i] for i in cohort], rules)
-                  or check.score(frame, [ids[i] for i in cohort], rules) < lottery.threshold)
+                  if check.violations(children, [ids[i] for i in cohort], rules)
+                  or check.score(children, [ids[i] for i in cohort], rules) < lottery.threshold)
         chances = chances_of(problem, lottery, optimum, params, draw(lottery, params.seed))
         drawn = pd.Series(result.counts, index=ids)
         sections = audit_sections(caseload.frame, chances, result, drawn, difference, rules.size, off)
