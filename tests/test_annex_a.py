@@ -70,6 +70,9 @@ def test_header_variants_are_recognised(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "expected"), [
     ("2011-03-04", "2011-03-04"), ("04/03/2011", "2011-03-04"), ("4/3/2011", "2011-03-04"),
     ("04-03-2011", "2011-03-04"), ("2011-03-04 00:00:00", "2011-03-04"), ("40606", "2011-03-04"),
+    # The month by name, as Excel saves a cell formatted so.
+    ("4 March 2011", "2011-03-04"), ("04-Mar-2011", "2011-03-04"), ("4 mar 2011", "2011-03-04"),
+    ("4 Sept 2011", "2011-09-04"),
 ])
 def test_date_formats(text: str, expected: str) -> None:
     assert parse_dates(pd.Series([text])).iloc[0].date().isoformat() == expected
@@ -254,7 +257,8 @@ def test_bad_workbook_lists_every_problem_by_sheet_row_and_column(tmp_path: Path
     list1 = list_rows([{"Unique ID": "A1", "SEN primary need": "XYZ"},
                        {"Unique ID": "A2", "Date of birth": "1990-01-01"},
                        {"Unique ID": "A3", "Date of birth": "soon"},
-                       {"Unique ID": "A4", "Date of birth": ""}])
+                       {"Unique ID": "A4", "Date of birth": ""},
+                       {"Unique ID": "A5", "Date of birth": "03/16/2011"}])  # a US system's month first
     list2 = list_rows([{"Unique ID": "B1", "Main education establishment – phase": "???"},
                        {"Unique ID": "B1"}], list1=False)
     book = tmp_path / "annex.xlsx"
@@ -271,10 +275,13 @@ def test_bad_workbook_lists_every_problem_by_sheet_row_and_column(tmp_path: Path
         "[primary_need] in a mapping file."),
         ("  error: annex.xlsx [List_1]: row 3, column 'Date of birth': 'age 36' older than 25 on 2026-11-01. "
         "Correct the date of birth; the lists cover ages 0 to 25."),
-        ("  error: annex.xlsx [List_1]: row 4, column 'Date of birth': '(hidden)' not a date (use 2011-03-04 or "
-        "04/03/2011). Correct the date of birth."),
+        ("  error: annex.xlsx [List_1]: row 4, column 'Date of birth': '(hidden)' not a date (use 2011-03-04, "
+        "04/03/2011 or 4 March 2011). Correct the date of birth."),
         ("  error: annex.xlsx [List_1]: row 5, column 'Date of birth': date of birth is empty. Give the date of "
          "birth (the age is taken from it)."),
+        ("  error: annex.xlsx [List_1]: row 6, column 'Date of birth': '(hidden)' not a date day first: the month "
+         "seems to come first (as in 03/16/2011 for 16 March 2011). Write the day first (16/03/2011) or as "
+         "2011-03-16; if the list came from a system set to US dates, export it with UK dates."),
         ("  error: annex.xlsx [List_2]: row 2, column 'Main education establishment – phase': '???' phase maps to "
         "no setting type (1 row(s) in annex.xlsx [List_2] have it). Add it to [setting_type] in a mapping "
         "file, or give the establishments extract to find it from the URN."),

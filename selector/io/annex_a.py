@@ -259,8 +259,14 @@ def _ages(src: pd.DataFrame, as_of: dt.date, report: Report) -> np.ndarray:
     empty = (dob_text == "").to_numpy()
     report(empty, "date_of_birth", "", "date of birth is empty", "Give the date of birth (the age is taken from it).")
     bad_date = born.isna().to_numpy()
-    report(bad_date & ~empty, "date_of_birth", "(hidden)", "not a date (use 2011-03-04 or 04/03/2011)",
-           "Correct the date of birth.")
+    # 03/16/2011 fails as day first because its month comes first, as a US system writes it.
+    month_first = dob_text.str.fullmatch(r"(0?[1-9]|1[0-2])[/.\-](1[3-9]|2\d|3[01])[/.\-]\d{4}").to_numpy(dtype=bool)
+    report(bad_date & month_first, "date_of_birth", "(hidden)",
+           "not a date day first: the month seems to come first (as in 03/16/2011 for 16 March 2011)",
+           "Write the day first (16/03/2011) or as 2011-03-16; if the list came from a system set to US dates, "
+           "export it with UK dates.")
+    report(bad_date & ~empty & ~month_first, "date_of_birth", "(hidden)",
+           "not a date (use 2011-03-04, 04/03/2011 or 4 March 2011)", "Correct the date of birth.")
     future = ~bad_date & (age < 0).to_numpy()
     report(future, "date_of_birth", "(hidden)", f"date of birth is after {as_of.isoformat()}",
            "Correct the date of birth, or check the date ages are taken at.")

@@ -37,8 +37,8 @@ class AnnexRule:
 
 
 def parse_dates(text: pd.Series) -> pd.Series:
-    """Dates as areas write them: ISO (2011-03-04), UK day first (04/03/2011, 4-3-2011), or an
-    Excel serial day number; NaT where none fits."""
+    """Dates as areas write them: ISO (2011-03-04), UK day first (04/03/2011, 4-3-2011), the
+    month by name (4 March 2011, 04-Mar-2011), or an Excel serial day number; NaT where none fits."""
     text = text.astype(str).str.strip()
     # Each distinct text parsed once: a list's dates repeat (60,000 rows hold a few thousand), and
     # the rules parse each date column several times.
@@ -46,9 +46,13 @@ def parse_dates(text: pd.Series) -> pd.Series:
     distinct = pd.Series(np.asarray(distinct_values, dtype=object), dtype=object)
     iso = pd.to_datetime(distinct.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
     uk = pd.to_datetime(distinct.str.replace(r"[.\-]", "/", regex=True), format="%d/%m/%Y", errors="coerce")
+    # Excel shows a date as 04-Mar-2011 or 4 March 2011 when the cell is formatted so, and saves it so.
+    spaced = distinct.str.replace(r"[\s\-/.,]+", " ", regex=True).str.replace(r"(?i)\bsept\b", "Sep", regex=True)
+    named = pd.to_datetime(spaced, format="%d %B %Y", errors="coerce").fillna(
+        pd.to_datetime(spaced, format="%d %b %Y", errors="coerce"))
     serial = pd.to_numeric(distinct, errors="coerce")
     excel = pd.to_datetime("1899-12-30") + pd.to_timedelta(serial.where((serial > 0) & (serial < 80000)), unit="D")
-    parsed = iso.fillna(uk).fillna(excel).to_numpy(dtype="datetime64[ns]")
+    parsed = iso.fillna(uk).fillna(named).fillna(excel).to_numpy(dtype="datetime64[ns]")
     return pd.Series(parsed[codes], index=text.index, name=text.name)
 
 
