@@ -181,6 +181,16 @@ def test_lines_ending_in_cr_alone_are_read_as_lines(tmp_path: Path) -> None:
     assert read.frame.values.tolist() == [["1", "ASD"], ["2", "MLD"]] and list(read.row_numbers) == [2, 3]
 
 
+def test_a_mac_csv_is_read_in_its_own_encoding(tmp_path: Path) -> None:
+    # "CSV (Macintosh)" writes Mac Roman, where e-acute is byte 0x8E (Windows-1252 reads it as Z-caron)
+    # and a right quote 0xD5: the locality and the organisation keep their letters.
+    (tmp_path / "mac.csv").write_bytes("locality,organisation\rCafé Quarter,St Mary’s\r".encode("mac_roman"))
+    assert read_table(tmp_path / "mac.csv").frame.values.tolist() == [["Café Quarter", "St Mary’s"]]
+    # Written as UTF-8 with the same line ends, it is read as UTF-8.
+    (tmp_path / "utf8.csv").write_bytes("locality\rCafé Quarter\r".encode())
+    assert read_table(tmp_path / "utf8.csv").frame.values.tolist() == [["Café Quarter"]]
+
+
 def test_plain_csv_reader_is_used_for_a_plain_file(tmp_path: Path) -> None:
     path = tmp_path / "list.csv"
     path.write_text(TRICKY_CSVS[0], encoding="utf-8")

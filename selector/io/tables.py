@@ -289,6 +289,9 @@ def _decode(name: str, data: bytes) -> str:
         raise InputError(
             f"{name}: this is not a text (CSV) file. Save it as CSV, XLSX or Parquet.", "binary_file"
         )
+    elif b"\r" in data and b"\n" not in data:
+        # Lines ending in CR alone: Excel's "CSV (Macintosh)", whose text is Mac Roman when not UTF-8.
+        encodings = ("utf-8-sig", "mac_roman")
     else:
         encodings = ("utf-8-sig", "cp1252")
     for encoding in encodings:
