@@ -340,11 +340,24 @@ def test_progress_says_how_many_children_are_found_while_the_lottery_searches(tm
 
 def test_a_lottery_of_one_child_says_one_child(tmp_path: Path) -> None:
     # A cohort of 1: K2 alone names a service, so only K2 reaches the best score (4+4+3+2+2+1 = 16 against 15).
-    # The draw is certain, and said in the singular.
+    # The draw is certain: no draw is said, in the singular, and its certificate is 100%.
     rows = [{"plan_status": "SEN_SUPPORT"}, {"services": "EP"}, {"age": 4}]
     rules = tmp_path / "one.toml"
     rules.write_text("size = 1\ncount = []\n")  # no minimums: one child cannot meet them
     code, stdout, stderr = run("select", str(write_csv(tmp_path / "c.csv", caseload_frame(rows))), "--rules", str(rules),
                                "--out", str(tmp_path / "o"), "--seed", "1", "--sets", "1")
     assert code == 0, stderr
-    assert "Drawn from a lottery: 1 child could have been drawn; each with a chance of 100.0000%" in stdout
+    assert ("No draw: only one cohort reaches the best score, 16: its child is chosen whatever the seed, so anyone "
+            "who works out the best cohorts from the list can foresee it.") in stdout
+    assert "Certificate: every child who can be drawn has a chance of 100%, the most any lottery could give." in stdout
+    report = (tmp_path / "o" / "report.md").read_text()
+    assert "## How cohort 1 was chosen: no draw was needed" in report
+    assert ("Certificate: its child has a chance of 100%, the most any lottery could give; every other child has "
+            "none (chances.csv).") in report
+    assert "Were every one of the" not in report  # no even-chances comparison for a single child drawn
+    code, stdout, stderr = run("audit", str(tmp_path / "c.csv"), "--rules", str(rules), "--out", str(tmp_path / "a"),
+                               "--draws", "20")
+    assert code == 0, stderr
+    assert "Certificate: every child who can be drawn has a chance of 100%, the most any lottery could give." in stdout
+    assert ("The lottery: only one cohort reaches the score, so its 1 child has a chance of 100%, the most any "
+            "lottery could give, and every other child none.") in (tmp_path / "a" / "audit.md").read_text()

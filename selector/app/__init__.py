@@ -26,7 +26,7 @@ _FROM: dict[str, str | tuple[str, str]] = {
     "DEFAULT_MAPPING_TOML": "..io.mapping", "ReadOptions": "..io.options",
     "in_words": "..report.content", "dimension_name": ("..report.content", "label"),
     "seed_sentence": "..report.chances", "draw_sentence": "..report.chances",
-    "foreseen_sentence": "..report.chances", "only_filling": "..report.chances", "freed_word": "..report.chances",
+    **dict.fromkeys(("foreseen_sentence", "only_filling", "only_cohort", "freed_word"), "..report.chances"),
     "time_shown": "..report.words",
     "SelectionParams": "..solve", "Solution": "..solve", "Chances": "..solve.lottery",
     "handle_stop_signals": ("..stopping", "install"), "Caseload": "..validate",

@@ -188,13 +188,15 @@ def certificate_line(lottery: app.Chances) -> str:
     """The lottery's certificate in one line: the smallest chance against the proved bound."""
     if lottery.bound is None or lottery.certified is None:
         return "Certificate: not worked out."
+    who, over = ("can come in", "fillings") if lottery.kept else ("can be drawn", "cohorts")
+    if app.only_cohort(lottery) or app.only_filling(lottery):  # one cohort (or filling): nothing to compare
+        return f"Certificate: every child who {who} has a chance of 100%, the most any lottery could give."
     # U only bounds the fairest smallest chance from above: s/U below 1 proves s is at least that
     # share of the fairest, not that a fairer lottery exists.
     reached = ("every level of the fairest lottery proved; the rest is the linear program's tolerance"
                if lottery.gap_is_tolerance
                else "within 0.1% of the fairest possible (first level reached)" if lottery.first_level_reached
                else f"so at least {lottery.certified_percent} of the fairest possible; not proved the fairest")
-    who, over = ("can come in", "fillings") if lottery.kept else ("can be drawn", "cohorts")
     return (f"Certificate: every child who {who} has at least {lottery.smallest:.4%}; no lottery over these "
             f"{over} could give every one more than {lottery.bound:.4%} ({lottery.certified_percent} of it: {reached}).")
 
@@ -230,11 +232,15 @@ def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> No
                 newcomers = [c for c in lottery.drawn if c not in set(lottery.kept)]
                 click.echo(f"No draw: only {children(lottery.possible)} could fill the freed {slots} with the best "
                            f"score ({', '.join(newcomers)}).")
-                click.echo("Certificate: every child who can come in has a chance of 100%, the most any lottery "
-                           "could give.")
+                click.echo(certificate_line(lottery))
                 return _results_line(out)
             click.echo(f"Drawn from the lottery over the best ways to fill the freed {slots}: "
                        f"{children(lottery.possible)} could have come in; {chances_range(lottery)}")
+        elif app.only_cohort(lottery):
+            foreseen = app.foreseen_sentence(lottery, solution.rules.size)
+            click.echo(f"No draw: {foreseen[0].lower()}{foreseen[1:]}")
+            click.echo(certificate_line(lottery))
+            return _results_line(out)
         else:
             click.echo(f"Drawn from a lottery: {children(lottery.possible)} could have been drawn; "
                        f"{chances_range(lottery)}")

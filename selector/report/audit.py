@@ -8,7 +8,7 @@ import pandas as pd
 from ..contract.cells import value_order
 from ..solve.audit import Audit
 from ..solve.lottery import Chances
-from .chances import percent, places_by_value, values_by_child
+from .chances import only_cohort, percent, places_by_value, values_by_child
 from .charts import CASELOAD_COLOUR, COHORT_COLOUR, Series, bars
 from .content import Chart, Section, Table, in_words, label
 
@@ -46,7 +46,11 @@ def audit_sections(caseload: pd.DataFrame, lottery: Chances, result: Audit, draw
         (f"Row order: the caseload's rows were shuffled and the lottery computed again; the largest change in "
          f"any child's chance was {shuffle_difference:.3g}"
          + (" (none: the order of the rows changes nothing)." if shuffle_difference == 0 else ".")),
-        (f"The lottery: {lottery.possible} {'child' if lottery.possible == 1 else 'children'} could be drawn, with "
+        (f"The lottery: only one cohort reaches the score, so its {lottery.possible} "
+         f"{'child has' if lottery.possible == 1 else 'children have'} a chance of 100%, the most any lottery "
+         f"could give{', and every other child none' if len(lottery.chances) > lottery.possible else ''}."
+         if only_cohort(lottery) else
+         f"The lottery: {lottery.possible} {'child' if lottery.possible == 1 else 'children'} could be drawn, with "
          "chances from "
          f"{percent(lottery.smallest)} to {percent(lottery.largest)}; "
          + ("proved the fairest possible." if lottery.proved

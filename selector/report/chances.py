@@ -97,6 +97,12 @@ def only_filling(lottery: Chances) -> bool:
     return bool(lottery.kept) and lottery.complete and lottery.smallest >= CERTAIN
 
 
+def only_cohort(lottery: Chances) -> bool:
+    """One cohort alone reaches the score (of a lottery of cohort 1, not a replacement's), found
+    whole: every child who could be drawn is, so nothing was left to the seed."""
+    return not lottery.kept and lottery.complete and lottery.smallest >= CERTAIN
+
+
 def freed_word(lottery: Chances) -> str:
     """'slot' or 'slots': how a replacement's freed places are named."""
     return "slot" if len(lottery.drawn) - len(lottery.kept) == 1 else "slots"
@@ -109,17 +115,18 @@ def foreseen_sentence(lottery: Chances, size: int, on_page: bool = False) -> str
     certain = certain_children(lottery)
     if not certain:
         return ""
+    members = "child is" if size == 1 else f"{size} children are"
     if not lottery.complete:  # cut short: other best cohorts may exist, so say only what was found
         if certain >= size:
-            return (f"Only one cohort was found for this lottery (the search for others was cut short): its {size} "
-                    "children are chosen whatever the seed.")
+            return (f"Only one cohort was found for this lottery (the search for others was cut short): its {members} "
+                    "chosen whatever the seed.")
         return (f"{certain} {'child is' if certain == 1 else 'children are'} in every cohort found for this lottery "
                 f"(the search for others was cut short), so chosen whatever the seed.")
     reaches = (f"scores at least {lottery.threshold}" if lottery.slack_percent else
                f"reaches the best score, {lottery.optimum}")
     if certain >= size:
-        said = (f"Only one cohort {reaches}: its {size} children are chosen whatever the seed, so anyone who works "
-                "out the best cohorts from the list can foresee all of them.")
+        said = (f"Only one cohort {reaches}: its {members} chosen whatever the seed, so anyone who works out the "
+                f"best cohorts from the list can foresee {'it' if size == 1 else 'all of them'}.")
     else:
         said = (f"{certain} {'child is' if certain == 1 else 'children are'} in every cohort that {reaches} (a "
                 f"chance of 100%): {'it is' if certain == 1 else 'they are'} chosen whatever the seed, so anyone who "
@@ -199,6 +206,15 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution, on_page: bool = 
     if lottery.kept:
         return refill_section(lottery, solution.params, on_page)
     size, params = solution.rules.size, solution.params
+    alternatives = _alternatives_sentence(lottery, len(solution.cohorts), params.max_overlap, params.sets,
+                                          solution.no_more_cohorts)
+    if only_cohort(lottery):  # no draw: what a lottery's paragraphs say of chances would say nothing here
+        return Section("How cohort 1 was chosen: no draw was needed", [
+            foreseen_sentence(lottery, size, on_page),
+            f"Certificate: {'its child has' if size == 1 else f'each of its {size} children has'} a chance of 100%, "
+            "the most any lottery could give"
+            + ("; every other child has none (chances.csv)." if len(lottery.chances) > lottery.possible else "."),
+            f"{alternatives} The reserves are the best stand-ins for cohort 1's children, slot by slot."])
     eligible = caseload.loc[caseload["eligible"]].set_index("child_id", drop=False)
     chances = pd.Series(lottery.chances, index=list(lottery.child_ids))
     possible = chances[chances > 1e-9]
@@ -259,8 +275,6 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution, on_page: bool = 
                f"The largest chance of any child is {percent(lottery.largest)} with it; the time limit came "
                "before the lottery without the slack was worked out, so it cannot be compared (allow more "
                "time with --time-limit)."))
-    alternatives = _alternatives_sentence(lottery, len(solution.cohorts), params.max_overlap, params.sets,
-                                          solution.no_more_cohorts)
     paragraphs.append(f"{alternatives} The reserves are "
                       "the best stand-ins for cohort 1's children, slot by slot.")
     rows = []
