@@ -231,6 +231,22 @@ def test_the_workbook_shows_the_calls_as_contacts_csv_does(sample_run_copy: Path
     assert run("verify", str(sample_run_copy))[0] == 0
 
 
+def test_contacts_csv_saved_by_excel_with_the_callers_notes_takes_the_next_call(sample_run_copy: Path) -> None:
+    # contacts.csv is for the calls: opened in Excel, a note typed beside a family and saved as
+    # "CSV", it comes back in Windows-1252 with semicolons (a European locale's list separator).
+    # The next call was a traceback (the file read as UTF-8); now it is recorded and the note kept.
+    members = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"]
+    contacts = pd.read_csv(sample_run_copy / "contacts.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    contacts["Caller's notes"] = ["voicemail \u2013 try Tuesday" if c == members[1] else "" for c in contacts["child_id"]]
+    (sample_run_copy / "contacts.csv").write_bytes(contacts.to_csv(index=False, sep=";", lineterminator="\r\n")
+                                                   .encode("cp1252"))
+    code, _, stderr = run("consent", str(sample_run_copy), members[1], "asked")
+    assert code == 0 and "Traceback" not in stderr, stderr
+    assert consent_column(sample_run_copy)[members[1]] == "asked"
+    kept = pd.read_csv(sample_run_copy / "contacts.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert dict(zip(kept["child_id"], kept["Caller's notes"], strict=True))[members[1]] == "voicemail \u2013 try Tuesday"
+
+
 def test_calls_recorded_in_a_run_that_was_replaced_point_to_the_new_folder(sample_run_copy: Path) -> None:
     # After `replace` wrote week2-replace-1, a call typed against week2 would be kept where the
     # week no longer goes on: each consent command there says where to record it. The new folder,

@@ -14,7 +14,7 @@ from ..contract.errors import InputError
 from ..contract.identifiers import EMAIL_ADDRESS
 from ..io.folders import output_lock, write_file
 from ..io.run_record import CONSENT_STATES, ConsentEvent, RunRecord, read_run_record
-from ..io.tables import frame_to_csv_bytes
+from ..io.tables import frame_to_csv_bytes, read_table
 from ..report.xlsx import with_consent
 from .replace import (
     NO_LONGER_A_RESERVE,
@@ -266,7 +266,10 @@ def write_consent(run_dir: Path, record: RunRecord) -> None:
     files = dict(record.files)
     states: dict[str, str] = {}
     if path.is_file():
-        contacts = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        # Read as any list is: the file is for the calls, and opened and saved in Excel it may come
+        # back in Windows-1252, with semicolons or with a column of the caller's notes (kept).
+        table = read_table(path)
+        contacts = table.frame.rename(columns=table.header)  # the caller's own headers, as they wrote them
         if "child_id" in contacts.columns:
             contacts["consent"] = [(record.consent_state(c) or ConsentEvent(c, "to ask", "")).state
                                    for c in contacts["child_id"]]
