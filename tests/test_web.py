@@ -114,6 +114,8 @@ def test_whole_flow_choose_call_replace_undo_download(client) -> None:  # type: 
     overview = client.get(f"/s/{sid}").get_data(as_text=True)
     assert "3000 rows, 2985 eligible children and young people" in overview
     assert "At least 1 whose setting is: alternative provision (e.g. a pupil referral unit)" in overview and 'value="6"' in overview
+    # Only the first letter is made a capital: "SEN support" keeps its own (it read "sen support").
+    assert "At least 2 whose plan is: SEN support (no plan)" in overview
     assert "Change the rules" in overview  # weights and caps folded under it
     assert post(client, f"/s/{sid}/choose", default_form()).status_code == 303
     result = wait_for_result(client, sid)
@@ -635,8 +637,14 @@ def test_the_page_reads_the_lists_with_a_mapping_an_extract_or_ap_urns(  # type:
     response = upload(client, **lists, mapping=mapping)
     assert setting_of(response, child) == "SPECIAL"
     # The check says which files helped read the lists, as uploaded.
+    overview = client.get(response.headers["Location"]).get_data(as_text=True)
     assert ("Read with</dt><dd class=\"govuk-summary-list__value\">village.toml, the Annex A mapping file (keep them: "
-            "carrying on the calls needs them again)") in client.get(response.headers["Location"]).get_data(as_text=True)
+            "carrying on the calls needs them again)") in overview
+    # The lists name no services and no locality: said so, not shown as an empty table.
+    for name in ("Services", "Locality"):
+        assert (f"<strong>{name}</strong>: no eligible child has a value here, so it counts for nothing in the "
+                "choice.") in overview
+    assert '<caption class="govuk-table__caption govuk-table__caption--s">services</caption>' not in overview
     # The extract gives the setting type from the URN (the extract lists this child's URN as a pupil referral unit).
     assert setting_of(upload(client, **lists, establishments=annex / "establishments.csv"), child) == "AP"
     # AP URNs: a child of List 2 at a school named in the file (a primary school, says the list) is counted as in AP.
