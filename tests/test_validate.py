@@ -138,6 +138,13 @@ def test_a_list_most_of_whose_rows_lack_their_values_names_each_empty_cell() -> 
     ("SALT, OT", "is read as the one service 'SALT,_OT': services are separated by ';' only"),
     ("EP\nCAMHS", "is read as the one service 'EP_CAMHS': services are separated by ';' only"),
     ("OT | PHYSIO; EP", "is read as the services 'EP' and 'OT_|_PHYSIO': services are separated by ';' only"),
+    # Joined by a slash, a plus or "and": SALT and OT are each a service of row 2, so the name is two.
+    ("SALT/OT", ("is read as the one service 'SALT/OT', while SALT and OT are each a service of other rows: services "
+     "are separated by ';' only")),
+    ("OT and EP", ("is read as the one service 'OT_AND_EP', while OT and EP are each a service of other rows: "
+     "services are separated by ';' only")),
+    ("EP + SALT", ("is read as the one service 'EP_+_SALT', while EP and SALT are each a service of other rows: "
+     "services are separated by ';' only")),
 ])
 def test_services_separated_otherwise_than_by_semicolons_are_a_warning(cell: str, problem: str) -> None:
     # Read as the contract says (one service per ';'), with a warning: such a cell counts as one
@@ -145,6 +152,12 @@ def test_services_separated_otherwise_than_by_semicolons_are_a_warning(cell: str
     loaded = validated([{"services": "SALT;OT"}, {"services": cell}, {"services": "EP"}])
     warned = loaded.warnings[loaded.warnings["column"] == "services"]
     assert warned[["row", "value", "problem"]].values.tolist() == [[3, cell, problem]]
+
+
+def test_a_service_whose_name_holds_and_is_no_warning_when_its_parts_are_no_services() -> None:
+    # "Speech and language therapy" joins words, not services: neither part is a service of the file.
+    loaded = validated([{"services": "EP"}, {"services": "Speech and language therapy;EP"}, {"services": "OT"}])
+    assert loaded.warnings[loaded.warnings["column"] == "services"].empty
 
 
 def test_one_service_under_two_of_its_names_is_a_warning_and_nothing_is_merged() -> None:

@@ -221,6 +221,7 @@ def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd
         _check_service_separators(failures, file, rows, frame["services"], out["services"])
         counts, first_position = _service_counts(out["services"])
         _warn_service_names(failures, file, rows, counts, first_position)
+        _warn_joined_services(failures, file, rows, frame["services"], out["services"], counts)
         _warn_likely_typos(failures, file, rows, "services", "services", counts, first_position)
     for column in ("locality", "exclude_reason"):
         if column in frame.columns:
@@ -728,6 +729,34 @@ def _warn_service_names(failures: Failures, file: str, rows: np.ndarray, counts:
                          f"looks like '{kept}' ({_rows_count(counts[kept])}) written another way "
                          f"({_rows_count(counts[other])}): they count as two services",
                          f"Write one name for it throughout (e.g. '{kept}'), unless they are different services.")
+
+
+# Between two services a person may write a slash, a plus, an ampersand or "and" (read as one name).
+_JOINED = re.compile(r"_?[/+&]_?|_AND_")
+
+
+def _warn_joined_services(failures: Failures, file: str, rows: np.ndarray, values: pd.Series, read: pd.Series,
+                          counts: Counter[str]) -> None:
+    """A warning for each cell naming two services joined otherwise than by `;` (`EP/SALT`, `EP and
+    SALT`) when each is a service of other rows: it is read as one service of that name, so the
+    cohort's count of services would be wrong. (`Speech and language therapy` is one name: its parts
+    are no services of the file.)"""
+    joined = {name: parts for name in counts if len(parts := [p for p in _JOINED.split(name) if p]) > 1
+              and all(part in counts for part in parts)}
+    if not joined:
+        return
+    codes, lists = pd.factorize(pd.Series(np.asarray(read, dtype=object)), sort=False)  # each distinct list once
+    said_of_list = [next((_read_as_joined(name, joined[name]) for name in str(text).split(";") if name in joined), "")
+                    for text in lists] + [""]
+    said = np.asarray(said_of_list, dtype=object)[codes]
+    held = said != ""
+    failures.add("warning", file, rows[held], "services", values.to_numpy()[held], list(said[held]),
+                 "Separate the services with ';' (SALT;OT), so that each counts as the service it is.")
+
+
+def _read_as_joined(name: str, parts: list[str]) -> str:
+    return (f"is read as the one service {name!r}, while {listed(parts, 'and')} are each a service of other rows: "
+            "services are separated by ';' only")
 
 
 def _service_counts(services: pd.Series) -> tuple[Counter[str], dict[str, int]]:
