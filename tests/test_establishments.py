@@ -5,12 +5,15 @@ caseload's empty cells, and a file that is no extract."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from unittest import mock
 
 import pandas as pd
 
 from selector.io.establishments import read_establishments
 from selector.io.sample import ANNEX_A_ANCHOR, GIAS_COLUMNS
+from selector.io.tables import read_table
 from tests.conftest import SAMPLE, caseload_frame, load_caseload, run, write_csv
 
 ANNEX = SAMPLE / "annex_a"
@@ -144,6 +147,23 @@ def test_an_empty_setting_type_the_extract_cannot_fill_is_explained_beside_its_e
         "establishment', which maps to no setting type"),
     ]
     assert lines[5].startswith("  warning: caseload.csv: row 4, column 'setting_type': 'SPECIAL' the list says")
+
+
+def test_a_batch_reads_the_national_extract_once_per_process_and_again_when_it_changes(tmp_path: Path) -> None:
+    # Each area of a batch reads the extract given with --establishments: the same file, with the
+    # same mapping, is read once; another mapping, or the file changed, is read again.
+    path = extract(tmp_path / "gias.csv", [("100001", "Pupil referral unit", "Other types")])
+    with mock.patch("selector.io.establishments.read_table", wraps=read_table) as reader:
+        first = read_establishments(path)
+        assert read_establishments(path) is first and reader.call_count == 1
+        assert read_establishments(path, {"pupil referral unit": "SPECIAL"}).setting_type == {"100001": "SPECIAL"}
+        assert reader.call_count == 2
+        extract(path, [("100001", "Community special school", "Special schools"), ("100002", "Pupil referral unit",
+                                                                                 "Other types")])
+        os.utime(path, ns=(0, path.stat().st_mtime_ns + 1_000_000_000))  # a later change, whatever the clock's grain
+        again = read_establishments(path)
+        assert reader.call_count == 3 and again.setting_type == {"100001": "SPECIAL", "100002": "AP"}
+    assert first.setting_type == {"100001": "AP"}
 
 
 def test_a_file_that_is_no_extract_is_a_clear_error(tmp_path: Path) -> None:

@@ -103,6 +103,10 @@ class Establishments:
 def read_establishments(path: Path | str, mapping: dict[str, str] | None = None) -> Establishments:
     """Read a GIAS extract (CSV, XLSX or Parquet).
 
+    The national extract is large (50,000 establishments, some 60 MB) and a batch reads it for
+    every area: one process reads the same file (same place, size and time of change) with the
+    same mapping once.
+
     Args:
         mapping: `type_key` of a type or type-group name -> setting type (the defaults when None).
 
@@ -110,6 +114,23 @@ def read_establishments(path: Path | str, mapping: dict[str, str] | None = None)
         InputError: the file lacks the URN or TypeOfEstablishment (name) column, or a mapping
             value is not a setting type.
     """
+    path = Path(path)
+    try:
+        status = path.stat()
+    except OSError:
+        return _read_establishments(path, mapping)  # read_table says what is wrong
+    key = (str(path.resolve()), status.st_size, status.st_mtime_ns, tuple(sorted((mapping or {}).items())),
+           mapping is None)
+    if key not in _READ:
+        _READ.clear()  # one extract at a time: a batch gives every area the same one
+        _READ[key] = _read_establishments(path, mapping)
+    return _READ[key]
+
+
+_READ: dict[tuple[object, ...], Establishments] = {}
+
+
+def _read_establishments(path: Path, mapping: dict[str, str] | None) -> Establishments:
     table = read_table(path)
     frame = table.frame
     if URN not in frame.columns or TYPE not in frame.columns:
@@ -120,8 +141,9 @@ def read_establishments(path: Path | str, mapping: dict[str, str] | None = None)
     urns = whole_ids(frame[URN])[0]  # '224962.0' is URN 224962, as the caseload's ids are read
     types = frame[TYPE].str.strip()
     groups = frame[GROUP].str.strip() if GROUP in frame.columns else pd.Series([""] * len(frame))
-    setting = types.map(lambda t: by_key.get(type_key(t), "")).where(lambda s: s != "",
-                                                                       groups.map(lambda g: by_key.get(type_key(g), "")))
+    # Each distinct type and group looked up once: the national extract repeats a few dozen over 50,000 rows.
+    setting = types.map({t: by_key.get(type_key(t), "") for t in types.unique()}).where(
+        lambda s: s != "", groups.map({g: by_key.get(type_key(g), "") for g in groups.unique()}))
     keep = urns != ""
     return Establishments(table.name, dict(zip(urns[keep], setting[keep], strict=True)),
                           dict(zip(urns[keep], types[keep], strict=True)))
