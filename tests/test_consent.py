@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from tests.conftest import SAMPLE_ARGS, run
 
@@ -428,3 +429,54 @@ def test_a_note_that_names_or_reaches_someone_is_refused_and_nothing_is_recorded
     assert (sample_run_copy / "run.json").read_bytes() == before
     for note in ("by phone, 24 Nov", "Dad agreed at 3pm", "after the Dr's appointment"):
         assert run("consent", folder, member, "asked", "--note", note)[0] == 0
+
+
+def test_a_stop_while_a_call_is_written_waits_until_every_file_holds_it(sample_run_copy: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # contacts.csv, the workbook and run.json (with their hashes) are written one after another:
+    # a Ctrl+C after the first left a call in contacts.csv that run.json did not record, and a
+    # folder that no longer verified. The stop now waits for the three, then ends the run.
+    from selector.app import consent as consent_module
+    from selector.app.consent import ConsentRequest, record_consent
+    from selector.contract import stops
+    from selector.contract.errors import Interrupted
+
+    monkeypatch.setattr(stops, "_requested", None)  # the stop below must not outlive this test
+    writing = consent_module.write_file
+
+    def stopped_after_the_first(path, content, *args, **kwargs):  # type: ignore[no-untyped-def]
+        writing(path, content, *args, **kwargs)
+        if Path(path).name == "contacts.csv":
+            stops.stop(2)  # as the signal handler would, with contacts.csv just written
+
+    monkeypatch.setattr(consent_module, "write_file", stopped_after_the_first)
+    member = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"][0]
+    with pytest.raises(Interrupted):
+        record_consent(ConsentRequest(sample_run_copy, member, "asked"))
+    assert consent_column(sample_run_copy)[member] == "asked"
+    assert [e["state"] for e in json.loads((sample_run_copy / "run.json").read_text())["consent"]] == ["asked"]
+    monkeypatch.setattr(consent_module, "write_file", writing)
+    monkeypatch.setattr(stops, "_requested", None)
+    assert run("verify", str(sample_run_copy))[0] == 0
+
+
+def test_a_call_that_cannot_be_written_whole_is_not_written_at_all(sample_run_copy: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # The workbook cannot be written (open in Excel on Windows): contacts.csv, written just before,
+    # is put back, run.json is unchanged, and the error says why (exit 2).
+    from selector.app import consent as consent_module
+    from selector.contract.errors import InputError
+
+    writing = consent_module.write_file
+
+    def workbook_locked(path, content, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if Path(path).name == "cohorts.xlsx":
+            raise InputError(f"{path}: cannot be written (permission denied).", "cannot_write")
+        writing(path, content, *args, **kwargs)
+
+    monkeypatch.setattr(consent_module, "write_file", workbook_locked)
+    before = {name: (sample_run_copy / name).read_bytes() for name in ("contacts.csv", "cohorts.xlsx", "run.json")}
+    member = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"][0]
+    code, _, stderr = run("consent", str(sample_run_copy), member, "asked")
+    assert code == 2 and "cohorts.xlsx: cannot be written (permission denied)." in stderr
+    assert {name: (sample_run_copy / name).read_bytes() for name in before} == before

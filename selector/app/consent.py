@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..contract.errors import InputError
 from ..contract.identifiers import EMAIL_ADDRESS
+from ..contract.stops import held
 from ..io.folders import output_lock, write_file
 from ..io.run_record import CONSENT_STATES, ConsentEvent, RunRecord, read_run_record
 from ..io.tables import frame_to_csv_bytes, read_table
@@ -260,11 +261,14 @@ def _offered(record: RunRecord, member: str) -> tuple[str, ...]:
 
 
 def write_consent(run_dir: Path, record: RunRecord) -> None:
-    """contacts.csv's consent column, the workbook's (when there is one) and run.json, each
-    written whole (run.json last, with the new hashes)."""
+    """contacts.csv's consent column, the workbook's (when there is one) and run.json, with the new
+    hashes: worked out first, then written together. A stop waits for the three writes, and a write
+    that fails puts back the files written before it, so the folder never holds a call in one file
+    and not in another (verify would call that a difference, and the week would be two weeks)."""
     path = run_dir / "contacts.csv"
     files = dict(record.files)
     states: dict[str, str] = {}
+    writes: dict[Path, bytes] = {}
     if path.is_file():
         # Read as any list is: the file is for the calls, and opened and saved in Excel it may come
         # back in Windows-1252, with semicolons or with a column of the caller's notes (kept).
@@ -274,12 +278,26 @@ def write_consent(run_dir: Path, record: RunRecord) -> None:
             contacts["consent"] = [(record.consent_state(c) or ConsentEvent(c, "to ask", "")).state
                                    for c in contacts["child_id"]]
             states = dict(zip(contacts["child_id"], contacts["consent"], strict=True))
-            content = frame_to_csv_bytes(contacts)
-            write_file(path, content, replaceable=True)
-            files["contacts.csv"] = hashlib.sha256(content).hexdigest()
+            writes[path] = frame_to_csv_bytes(contacts)
+            files["contacts.csv"] = hashlib.sha256(writes[path]).hexdigest()
     workbook = run_dir / "cohorts.xlsx"
     if workbook.is_file():
-        content = with_consent(workbook.read_bytes(), states, record.to_dict(with_files=False)["consent"])
-        write_file(workbook, content, replaceable=True)
-        files["cohorts.xlsx"] = hashlib.sha256(content).hexdigest()
-    write_file(run_dir / "run.json", replace(record, files=files).to_json_bytes(), replaceable=True)
+        writes[workbook] = with_consent(workbook.read_bytes(), states, record.to_dict(with_files=False)["consent"])
+        files["cohorts.xlsx"] = hashlib.sha256(writes[workbook]).hexdigest()
+    writes[run_dir / "run.json"] = replace(record, files=files).to_json_bytes()  # last: it names the others' hashes
+    _write_together(writes)
+
+
+def _write_together(writes: dict[Path, bytes]) -> None:
+    """Write each file whole, in order; a failure puts back the ones written before it."""
+    before = {file: file.read_bytes() for file in writes}
+    written: list[Path] = []
+    with held():
+        try:
+            for file, content in writes.items():
+                write_file(file, content, replaceable=True)
+                written.append(file)
+        except InputError:
+            for file in written:
+                write_file(file, before[file], replaceable=True)
+            raise
