@@ -11,7 +11,7 @@ import pytest
 
 from selector.contract.errors import CaseloadValidationError
 from selector.contract.identifiers import upn_checks
-from tests.conftest import caseload_frame, load_caseload, validated, write_csv
+from tests.conftest import caseload_frame, load_caseload, run, validated, write_csv
 
 
 def failures_of(rows: list[dict[str, object]]) -> pd.DataFrame:
@@ -152,6 +152,22 @@ def test_services_separated_otherwise_than_by_semicolons_are_a_warning(cell: str
     loaded = validated([{"services": "SALT;OT"}, {"services": cell}, {"services": "EP"}])
     warned = loaded.warnings[loaded.warnings["column"] == "services"]
     assert warned[["row", "value", "problem"]].values.tolist() == [[3, cell, problem]]
+
+
+def test_many_warnings_of_one_kind_are_said_once_by_column_and_what_to_do(tmp_path: Path) -> None:
+    # Twelve rows with services separated by commas (an export's habit) and one locality typo:
+    # the terminal shows the first few, then the warnings grouped (a kind of one row is not).
+    rows = [{"child_id": f"K{k}", "services": "EP, SALT" if k % 2 else "OT, EP"} for k in range(12)]
+    rows += [{"child_id": f"W{k}", "locality": "Westmoor"} for k in range(6)] + [{"child_id": "T", "locality": "Westmor"}]
+    path = write_csv(tmp_path / "c.csv", caseload_frame(rows))
+    code, _, stderr = run("validate", str(path))
+    assert code == 0
+    lines = stderr.splitlines()
+    tail = lines[lines.index("  ... and 8 more warnings"):]
+    assert tail == ["  ... and 8 more warnings",
+                    "  The warnings, by column and what to do:",
+                    ("    c.csv: 12 rows, the first row 2, column 'services': Separate the services with ';' (SALT;OT), "
+                    "so that each counts as the service it is.")]
 
 
 def test_a_service_whose_name_holds_and_is_no_warning_when_its_parts_are_no_services() -> None:

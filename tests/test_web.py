@@ -1003,3 +1003,19 @@ def test_a_cover_sheet_before_the_list_can_be_passed_by_naming_the_sheet(client,
     again = carry_on(client, archive, caseload=workbook)
     assert again.status_code == 303, again.get_data(as_text=True)
     assert ids_in(client.get(again.headers["Location"]).get_data(as_text=True)) == ids
+
+
+def test_many_warnings_of_one_kind_are_said_once_on_the_page(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # The sample with every list of services separated by commas: thousands of warnings, the first
+    # few shown, then one line for the column and what to do (as the command line says it).
+    frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame["services"] = frame["services"].str.replace(";", ", ")
+    commas = int(frame["services"].str.contains(",").sum())
+    caseload = tmp_path / "commas.csv"
+    frame.to_csv(caseload, index=False)
+    response = upload(client, caseload=caseload)
+    assert response.status_code == 303
+    overview = client.get(response.headers["Location"]).get_data(as_text=True).replace("&#39;", "'")
+    assert "The warnings, by column and what to do:" in overview
+    assert (f"<li>commas.csv: {commas:,} rows, the first row 2, column 'services': Separate the services with ';' "
+            "(SALT;OT), so that each counts as the service it is.</li>") in overview

@@ -115,6 +115,31 @@ def repeated_errors(errors: pd.DataFrame, most: int = 5) -> list[str]:
     return lines
 
 
+def warnings_by_kind(warnings: pd.DataFrame, most: int = 5) -> list[str]:
+    """The warnings of many rows, grouped by file, column and what to do (the most rows first, at
+    most `most`): a list exported with services separated by commas warns on every such row, and
+    the first few lines shown do not say that it is one thing to do throughout a column.
+
+    >>> warnings = pd.DataFrame({"severity": "warning", "file": "c.csv", "row": [3, 4, 6],
+    ...     "column": ["services", "services", "locality"], "value": ["EP, OT", "SALT, EP", "Wstmoor"],
+    ...     "problem": "read as one", "fix": ["Use ';'."] * 2 + ["Check it."]})
+    >>> warnings_by_kind(warnings)
+    ["c.csv: 2 rows, the first row 3, column 'services': Use ';'."]
+    """
+    keys = ["file", "column", "fix"]
+    first = ~warnings.duplicated(keys)
+    counts = warnings.groupby(keys, sort=False, dropna=False)["row"].transform("size")
+    firsts = warnings[first].assign(count=counts[first])
+    firsts = firsts[firsts["count"] > 1].sort_values("count", ascending=False, kind="stable").head(most)
+    return [f"{row['file']}: {row['count']:,} rows, the first row {row['row']}"
+            + (f", column '{row['column']}'" if row["column"] != "" else "") + f": {row['fix']}"
+            for row in firsts.to_dict("records")]
+
+
+# Said above the warnings grouped by what to do.
+WARNINGS_HEADING = "The warnings, by column and what to do:"
+
+
 # A value longer than this is shortened in a message (the failures table keeps it whole).
 SHOWN_CHARACTERS = 60
 

@@ -30,7 +30,14 @@ from werkzeug.utils import secure_filename
 
 from .. import app
 from ..contract.errors import CaseloadValidationError, InputError, Interrupted, SelectorError
-from ..contract.failures import REPEATED_HEADING, failure_line, remedies_in, repeated_errors
+from ..contract.failures import (
+    REPEATED_HEADING,
+    WARNINGS_HEADING,
+    failure_line,
+    remedies_in,
+    repeated_errors,
+    warnings_by_kind,
+)
 from ..contract.rules import DEFAULT_RULES, CountRule, Dimension, Rules, SpreadRule, rules_from_dict
 
 MESSAGE_LINES = 100  # failures shown on a page (message.html shows this many)
@@ -259,7 +266,9 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
                       leave_error: bool = False) -> Response:
         profile = app.profile_of(session.caseload, rules)
         frame = session.caseload.frame
-        warnings = [failure_line(r) for _, r in session.caseload.warnings.iterrows()]
+        all_warnings = session.caseload.warnings
+        warnings = [failure_line(r) for _, r in all_warnings.head(WARNINGS_SHOWN).iterrows()]  # (of thousands, maybe)
+        more = max(0, len(all_warnings) - WARNINGS_SHOWN)
         remedies = [REMEDY_ON_PAGE[r] for r in remedies_in(session.caseload.warnings["fix"].head(WARNINGS_SHOWN))]
         rules_said = app.rules_in_words(profile)
         counts = [(app.dimension_name(d.column), [(app.in_words(d.column, v), n)
@@ -268,7 +277,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         return page("overview.html", 400 if leave_error else 200, title="Check the caseload, then choose", step=2,
                     sid=sid, source_name=session.caseload.source, read_with=_read_with(session.sources),
                     rows=len(frame), eligible=int(frame["eligible"].sum()),
-                    warnings=warnings[:WARNINGS_SHOWN], more=max(0, len(warnings) - WARNINGS_SHOWN), counts=counts,
+                    warnings=warnings, more=more, kinds=warnings_by_kind(all_warnings) if more else [],
+                    kinds_heading=WARNINGS_HEADING, counts=counts,
                     remedies=remedies, rules=rules_said,
                     cannot=[words for words, _, can_meet in rules_said if not can_meet],
                     form=_form_defaults(rules, params), recorded=_recorded(session), leave_error=leave_error,
