@@ -67,6 +67,21 @@ def test_header_variants_are_recognised(tmp_path: Path) -> None:
     assert annex_key("Main education establishment \u2013 URN") == annex_key("main education establishment - urn ")
 
 
+def test_headers_with_a_note_in_brackets_after_them_are_recognised(tmp_path: Path) -> None:
+    # An area's template adds notes to its headers: read as the headers they annotate, so the
+    # list is taken for Annex A at all (it was read as a caseload in selector's columns).
+    frame = list_rows([{"Unique ID": "A1", "Date of birth": "01/03/2012"}])
+    notes = {"Unique ID": "Unique ID (see note 1)", "Date of birth": "Date of birth (dd/mm/yyyy)",
+             "SEN primary need": "SEN primary need [code or name]"}
+    frame.columns = [notes.get(c, c) for c in frame.columns]
+    list1 = write(frame, tmp_path / "l1.csv")
+    loaded = load_caseload(None, contacts_for(["A1"], tmp_path / "c.csv"),
+                           annex=ReadOptions(list1=list1, as_of=AS_OF))
+    row = loaded.frame.iloc[0]
+    assert (row.child_id, row.age, row.plan_status, row.primary_need) == ("A1", 14, "EHCP", "ASD")
+    assert "Date of birth (dd/mm/yyyy)" not in loaded.frame.columns and "date_of_birth" not in loaded.frame.columns
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("2011-03-04", "2011-03-04"), ("04/03/2011", "2011-03-04"), ("4/3/2011", "2011-03-04"),
     ("04-03-2011", "2011-03-04"), ("2011-03-04 00:00:00", "2011-03-04"), ("40606", "2011-03-04"),

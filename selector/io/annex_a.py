@@ -23,7 +23,7 @@ from ..contract.errors import CaseloadValidationError, InputError
 from ..contract.failures import FAILURE_COLUMNS, not_a_child, rows_without_a_child
 from .annex_a_rules import check_list, parse_dates
 from .establishments import Establishments, agrees, read_establishments
-from .headers import annex_key, is_annex_a, is_list1
+from .headers import annex_key, header_keys, is_annex_a, is_list1
 from .mapping import Mapping, load_mapping
 from .tables import RawTable, Workbook, read_table
 
@@ -190,8 +190,8 @@ def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping
     for note in table.notes:  # rows hidden; a column of the template hidden, or with formulas never calculated
         if not note.header or annex_key(note.header) in HEADERS:
             failures.append(_failure("warning", file, note.first_row, note.header, "", note.problem, note.fix))
-    original = {annex_key(h): h for h in table.header.values()}
-    by_key = {annex_key(h): column for column, h in table.header.items()}
+    by_key = header_keys(table.header)
+    original = {key: table.header[column] for key, column in by_key.items()}
     list_name = "List 1" if status == "EHCP" else "List 2"
     for required in REQUIRED:
         if required not in by_key:

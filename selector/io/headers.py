@@ -22,12 +22,31 @@ def annex_key(text: object) -> str:
     return re.sub(r"[^a-z0-9]+", " ", lowered).strip()
 
 
+# A note an area adds after a header: "Date of birth (dd/mm/yyyy)", "Unique ID [see note 1]".
+_HEADER_NOTE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*$")
+
+
+def header_keys(header: dict[str, str]) -> dict[str, str]:
+    """Each header's `annex_key` -> its column; a header with a note in brackets after it is also
+    found without the note, unless another header is that exactly.
+
+    >>> header_keys({"a": "Unique ID (see note 1)", "b": "Date of birth (dd/mm/yyyy)", "c": "UPN"})
+    {'unique id see note 1': 'a', 'date of birth dd mm yyyy': 'b', 'upn': 'c', 'unique id': 'a', 'date of birth': 'b'}
+    """
+    keys = {annex_key(text): column for column, text in header.items()}
+    for column, text in header.items():
+        bare = annex_key(_HEADER_NOTE.sub("", str(text)))
+        if bare:
+            keys.setdefault(bare, column)
+    return keys
+
+
 def is_annex_a(table: RawTable) -> bool:
     """Whether a table has Annex A headers (a Unique ID and a SEN primary need)."""
-    keys = {annex_key(h) for h in table.header.values()}
+    keys = header_keys(table.header)
     return "unique id" in keys and "sen primary need" in keys
 
 
 def is_list1(table: RawTable) -> bool:
-    keys = {annex_key(h) for h in table.header.values()}
+    keys = header_keys(table.header)
     return any(k in keys for k in LIST1_ONLY)
