@@ -4,6 +4,7 @@ share the rest, and what the time did not reach is said in words in every output
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,25 @@ def test_a_cut_short_run_says_so_everywhere(tmp_path: Path) -> None:
     assert record["notes"][0].startswith(note) and record["cohorts"][0]["status"] == "FEASIBLE"
     assert f"Note: {note}" in (out / "report.md").read_text()
     assert record["solver"]["seconds_spent"] < 60  # the run, not each solve, had the 4 s (generous for noise)
+
+
+def test_no_cohort_before_the_time_limit_is_said_plainly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Every search ends before it finds a cohort (as a time limit far too short makes it): exit 1,
+    # with the time the search had and what to do, said once.
+    from ortools.sat.python import cp_model
+
+    made = search.make_solver
+
+    def out_of_time(*args, **kwargs):  # type: ignore[no-untyped-def]
+        solver = made(*args, **kwargs)
+        solver.solve = lambda model, *rest: cp_model.UNKNOWN
+        return solver
+
+    monkeypatch.setattr(search, "make_solver", out_of_time)
+    result = CliRunner().invoke(main, ["select", str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv"),
+                                       "--out", str(tmp_path / "run"), "--time-limit", "10"])
+    assert result.exit_code == 1 and not (tmp_path / "run").exists()
+    said, how = result.stderr.splitlines()[-2:]
+    assert re.fullmatch(r"Error: no cohort was found before the time limit ran out \(this search had [\d.]+ s of the "
+                        r"run's 10 s; solver status UNKNOWN\)\.", said), said
+    assert how == "Raise --time-limit."

@@ -320,8 +320,8 @@ def _optimise(problem: Problem, params: SelectionParams, rank: int, *, earlier: 
         return None
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         raise SolverError(
-            f"no cohort found within the time limit ({time_limit:.2g} s of the run's {params.time_limit_s:g} s) "
-            f"(solver status {solver.status_name(status)}): the time limit ran out before any cohort was found.",
+            f"no cohort was found before the time limit ran out (this search had {time_limit:.2g} s of the run's "
+            f"{params.time_limit_s:g} s; solver status {solver.status_name(status)}).",
             "no_solution", fix="Allow more time.",
         )
     best = round(solver.objective_value)
