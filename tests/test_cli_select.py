@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -361,3 +362,18 @@ def test_a_lottery_of_one_child_says_one_child(tmp_path: Path) -> None:
     assert "Certificate: every child who can be drawn has a chance of 100%, the most any lottery could give." in stdout
     assert ("The lottery: only one cohort reaches the score, so its 1 child has a chance of 100%, the most any "
             "lottery could give, and every other child none.") in (tmp_path / "a" / "audit.md").read_text()
+
+
+def test_the_cohort_printed_keeps_its_columns_aligned_with_a_long_setting(tmp_path: Path) -> None:
+    # The eight children of conftest, all chosen (a cohort of 8), one not in education: its 16
+    # letters overran the setting column and pushed its social care out of line.
+    rows = [dict(child, setting_type="NOT_IN_EDUCATION") if i == 7 else child for i, child in enumerate(EIGHT)]
+    rules = tmp_path / "eight.toml"
+    rules.write_text("size = 8\n")
+    code, stdout, stderr = run("select", str(write_csv(tmp_path / "c.csv", caseload_frame(rows))), "--rules",
+                               str(rules), "--out", str(tmp_path / "o"), "--seed", "1", "--sets", "1")
+    assert code == 0, stderr
+    members = [line for line in stdout.splitlines() if re.match(r"  \d\. ", line)]
+    assert len(members) == 8
+    assert len({line.rindex(" ") for line in members}) == 1  # social care starts in one column
+    assert any("NOT_IN_EDUCATION NONE" in line for line in members)

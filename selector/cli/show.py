@@ -213,10 +213,13 @@ def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> No
     status = "proved optimal" if first.status == "OPTIMAL" else f"best found, bound {first.bound}"
     click.echo(f"Cohort 1: score {first.score} ({status}) in {first.seconds:.2f} s")
     by_id = caseload.frame.set_index("child_id")
-    for slot, child in enumerate(first.members, start=1):
-        m = by_id.loc[child]
-        click.echo(f"  {slot}. {child}  {m['age_band']:>5}  {m['primary_need']:<5} {m['plan_status']:<11} "
-                   f"{m['setting_type']:<12} {m['social_care']}")
+    rows = [(child, *(str(by_id.loc[child, c]) for c in ("age_band", "primary_need", "plan_status", "setting_type",
+                                                         "social_care"))) for child in first.members]
+    # Each column as wide as its widest value here (NOT_IN_EDUCATION is 16 letters), so the columns align.
+    width = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))] if rows else []
+    for slot, (child, band, need, plan, setting, care) in enumerate(rows, start=1):
+        click.echo(f"  {slot}. {child:<{width[0]}}  {band:>{max(width[1], 5)}}  {need:<{max(width[2], 5)}} "
+                   f"{plan:<{max(width[3], 11)}} {setting:<{max(width[4], 12)}} {care}")
     if solution.dropped:
         click.echo("Rules dropped by --relax: " + "; ".join(solution.dropped))
     for note in solution.notes:
