@@ -166,8 +166,8 @@ def test_many_warnings_of_one_kind_are_said_once_by_column_and_what_to_do(tmp_pa
     tail = lines[lines.index("  ... and 8 more warnings"):]
     assert tail == ["  ... and 8 more warnings",
                     "  The warnings, by column and what to do:",
-                    ("    c.csv: 12 rows, the first row 2, column 'services': Separate the services with ';' (SALT;OT), "
-                    "so that each counts as the service it is.")]
+                    ("    c.csv: 12 rows (2 different values), the first row 2, column 'services': Separate the services "
+                     "with ';' (SALT;OT), so that each counts as the service it is.")]
 
 
 def test_a_service_whose_name_holds_and_is_no_warning_when_its_parts_are_no_services() -> None:

@@ -1011,11 +1011,12 @@ def test_many_warnings_of_one_kind_are_said_once_on_the_page(client, tmp_path: P
     frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     frame["services"] = frame["services"].str.replace(";", ", ")
     commas = int(frame["services"].str.contains(",").sum())
+    lists = frame.loc[frame["services"].str.contains(","), "services"].nunique()
     caseload = tmp_path / "commas.csv"
     frame.to_csv(caseload, index=False)
     response = upload(client, caseload=caseload)
     assert response.status_code == 303
     overview = client.get(response.headers["Location"]).get_data(as_text=True).replace("&#39;", "'")
     assert "The warnings, by column and what to do:" in overview
-    assert (f"<li>commas.csv: {commas:,} rows, the first row 2, column 'services': Separate the services with ';' "
-            "(SALT;OT), so that each counts as the service it is.</li>") in overview
+    assert (f"<li>commas.csv: {commas:,} rows ({lists:,} different values), the first row 2, column 'services': "
+            "Separate the services with ';' (SALT;OT), so that each counts as the service it is.</li>") in overview

@@ -120,20 +120,25 @@ def warnings_by_kind(warnings: pd.DataFrame, most: int = 5) -> list[str]:
     most `most`): a list exported with services separated by commas warns on every such row, and
     the first few lines shown do not say that it is one thing to do throughout a column.
 
-    >>> warnings = pd.DataFrame({"severity": "warning", "file": "c.csv", "row": [3, 4, 6],
-    ...     "column": ["services", "services", "locality"], "value": ["EP, OT", "SALT, EP", "Wstmoor"],
-    ...     "problem": "read as one", "fix": ["Use ';'."] * 2 + ["Check it."]})
+    >>> warnings = pd.DataFrame({"severity": "warning", "file": "c.csv", "row": [3, 4, 5, 6, 7, 8],
+    ...     "column": ["services", "services", "locality", "lead", "lead", "lead"],
+    ...     "value": ["EP, OT", "SALT, EP", "Wstmoor", "P1", "P2", "P1"], "problem": "read as one",
+    ...     "fix": ["Use ';'."] * 2 + ["Check it."] + ["Add P."] * 3})
     >>> warnings_by_kind(warnings)
-    ["c.csv: 2 rows, the first row 3, column 'services': Use ';'."]
+    ["c.csv: 3 rows (2 different values), the first row 6, column 'lead': Add P.", "c.csv: 2 rows, the first row 3, column 'services': Use ';'."]
     """
     keys = ["file", "column", "fix"]
     first = ~warnings.duplicated(keys)
-    counts = warnings.groupby(keys, sort=False, dropna=False)["row"].transform("size")
-    firsts = warnings[first].assign(count=counts[first])
+    grouped = warnings.groupby(keys, sort=False, dropna=False)
+    counts = grouped["row"].transform("size")
+    values = grouped["value"].transform("nunique")  # 946 rows may be 148 practitioners missing, each fixed once
+    firsts = warnings[first].assign(count=counts[first], values=values[first])
     firsts = firsts[firsts["count"] > 1].sort_values("count", ascending=False, kind="stable").head(most)
-    return [f"{row['file']}: {row['count']:,} rows, the first row {row['row']}"
-            + (f", column '{row['column']}'" if row["column"] != "" else "") + f": {row['fix']}"
-            for row in firsts.to_dict("records")]
+    return [f"{row['file']}: {row['count']:,} rows"
+            + ("" if row["values"] == row["count"] else f" ({row['values']:,} different values)"
+               if row["values"] > 1 else " (one value)")
+            + f", the first row {row['row']}" + (f", column '{row['column']}'" if row["column"] != "" else "")
+            + f": {row['fix']}" for row in firsts.to_dict("records")]
 
 
 # Said above the warnings grouped by what to do.
