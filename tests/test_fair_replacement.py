@@ -223,8 +223,9 @@ def test_without_relax_a_replacement_that_breaks_a_rule_says_which_counting_the_
     out = eight_run(tmp_path)
     code, _, stderr = run("replace", str(out), "--decline", "K3")
     assert code == 3
+    # K3 is said as declined (it read "1 more are excluded or have no contact", as if K3 were).
     assert ("  - at least 1 with setting_type AP: 0 eligible CYP have setting_type AP; "
-            "1 more are excluded or have no contact") in stderr.splitlines()
+            "1 more, whose family declined") in stderr.splitlines()
     # replace has no --relax of its own: the advice is to choose again with it.
     assert stderr.splitlines()[-1] == ("The run was chosen without --relax, so its replacements keep every rule: "
                                        "choose again with `selector select ... --relax`, or change the rules file.")

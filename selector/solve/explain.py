@@ -17,9 +17,10 @@ from .settings import SelectionParams, make_solver
 
 def check_enough_candidates(problem: Problem, fixed: Sequence[int]) -> None:
     if problem.n < problem.rules.size:
+        declined = f"; {problem.declined_count} declined" if problem.declined_count else ""
         raise InfeasibleSelectionError(
             f"cohort size {problem.rules.size}: only {problem.n} eligible CYP "
-            f"({problem.ineligible_count} more are excluded or have no contact).",
+            f"({problem.ineligible_count} more are excluded or have no contact{declined}).",
             ("cohort size",), code="too_few_candidates",
             fix="Choose a smaller cohort, or check the exclude and contact columns.",
         )
@@ -77,9 +78,12 @@ def describe_rule_conflict(problem: Problem, name: str) -> str:
     if isinstance(rule, CountRule):
         what = f"{rule.column} {' or '.join(rule.values)}"
         text = f"{name}: {stats.eligible} eligible CYP have {what}"
+        if stats.declined:  # a replacement: their families said no this week
+            text += (f"; {stats.declined} more, whose {'family' if stats.declined == 1 else 'families'} "
+                     "declined")
         if stats.ineligible:
             text += f"; {stats.ineligible} more are excluded or have no contact"
-        elif not stats.eligible:
+        elif not stats.eligible and not stats.declined:
             text += ", and none in the list at all"
             if rule.column == "plan_status":
                 # The usual cause: a list that holds one kind of plan only.

@@ -17,10 +17,12 @@ from ..contract.rules import CountRule, Dimension, Rules, SpreadRule
 
 @dataclass(frozen=True)
 class RuleStats:
-    """How many children could satisfy a rule: eligible ones, and ineligible ones besides."""
+    """How many children could satisfy a rule: eligible ones, ineligible ones (excluded or without a
+    contact) besides, and those whose families declined this week."""
 
     eligible: int
     ineligible: int
+    declined: int = 0
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Problem:
         coverage: for each dimension, (value, candidates having it) pairs.
         rule_stats: for each hard rule name, the counts available, for messages.
         ineligible_count: children left out (excluded or without a contact).
+        declined_count: children left out because their families declined (a replacement).
     """
 
     child_ids: np.ndarray
@@ -47,6 +50,7 @@ class Problem:
     coverage: tuple[tuple[tuple[str, np.ndarray], ...], ...]
     rule_stats: dict[str, RuleStats] = field(default_factory=dict)
     ineligible_count: int = 0
+    declined_count: int = 0
 
     @property
     def n(self) -> int:
@@ -222,12 +226,14 @@ def excluding(problem: Problem, child_ids: set[str]) -> Problem:
     keep = np.flatnonzero(~np.isin(problem.child_ids, list(child_ids)))
     left = subset(problem, keep)
     # A count rule's children counted again without them, so that a message about the rule
-    # does not count a child whose family said no.
+    # counts a child whose family said no as that, not as one who may be chosen or is excluded.
     stats = dict(problem.rule_stats)
     for rule, before, after in zip(problem.rules.counts, problem.count_members, left.count_members, strict=True):
         if rule.name in stats:
-            stats[rule.name] = RuleStats(len(after), stats[rule.name].ineligible + len(before) - len(after))
-    return replace(left, ineligible_count=problem.ineligible_count + problem.n - len(keep), rule_stats=stats)
+            was = stats[rule.name]
+            stats[rule.name] = RuleStats(len(after), was.ineligible, was.declined + len(before) - len(after))
+    return replace(left, ineligible_count=problem.ineligible_count,
+                   declined_count=problem.declined_count + problem.n - len(keep), rule_stats=stats)
 
 
 def without_rules(problem: Problem, names: tuple[str, ...]) -> Problem:
