@@ -124,11 +124,14 @@ def audit(lottery: Lottery, counts: np.ndarray, draws: int, first_seed: int = 0)
     cells = _cells(mean, possible)
     cell_mean, cell_cov = _cell_moments(picks, cells, n_types)
     variance = _type_variances(picks, n_types)
+    binomial = possible[most[possible] <= 1]  # in a draw or not: binomial, tested exactly, all at once
+    exact = dict(zip(binomial.tolist(), two_sided_binomial(observed[binomial], draws,
+                                                           np.minimum(mean[binomial], 1.0)).tolist(), strict=True))
     tests = []
     for t in possible:
         expected = draws * mean[t]
-        if most[t] <= 1:  # in a draw or not: binomial, tested exactly
-            p = stats.binomtest(int(observed[t]), draws, min(float(mean[t]), 1.0)).pvalue
+        if most[t] <= 1:
+            p = exact[int(t)]
         elif variance[t] <= 1e-15:
             p = 1.0 if abs(observed[t] - expected) < 1e-6 else 0.0
         else:
@@ -145,6 +148,59 @@ def audit(lottery: Lottery, counts: np.ndarray, draws: int, first_seed: int = 0)
     smallest = min((test.p_value for test in tests), default=1.0)
     return Audit(draws, first_seed, counts, tuple(tests), overall, statistic, degrees,
                  min(1.0, smallest * max(len(tests), 1)))
+
+
+def two_sided_binomial(k: np.ndarray, n: int, p: np.ndarray) -> np.ndarray:
+    """The exact two-sided binomial test's p-value of each count `k` of `n` draws at chance `p`,
+    computed as SciPy's `binomtest` computes it (the outcomes no likelier than `k`, to a relative
+    1e-7), step for step, for every type at once: one call per type took 13 s of a 60,000-row audit.
+
+    >>> from scipy import stats
+    >>> k, p = np.array([0, 3, 9, 5, 1]), np.array([0.002, 0.05, 0.05, 0.5, 0.999])
+    >>> bool(np.array_equal(two_sided_binomial(k, 10, p), [stats.binomtest(int(a), 10, b).pvalue for a, b in zip(k, p)]))
+    True
+    """
+    from scipy.stats import binom
+
+    k, p = np.asarray(k, dtype=np.int64), np.asarray(p, dtype=float)
+    d = binom.pmf(k, n, p)
+    rerr = 1 + 1e-7
+    pval = np.ones(len(k))
+    below = k < p * n  # the other tail is above the mode, where the mass falls as x grows
+    if below.any():
+        pb = p[below]
+        ix = _search(lambda x, rows: -binom.pmf(x, n, pb[rows]), -d[below] * rerr, np.ceil(pb * n), np.full(len(pb), n))
+        y = n - ix + (d[below] * rerr == binom.pmf(ix, n, pb)).astype(np.int64)
+        pval[below] = binom.cdf(k[below], n, pb) + binom.sf(n - y, n, pb)
+    above = k > p * n
+    if above.any():
+        pa = p[above]
+        ix = _search(lambda x, rows: binom.pmf(x, n, pa[rows]), d[above] * rerr, np.zeros(len(pa)), np.floor(pa * n))
+        pval[above] = binom.cdf(ix, n, pa) + binom.sf(k[above] - 1, n, pa)
+    return np.minimum(1.0, pval)
+
+
+def _search(value: Callable[[np.ndarray, np.ndarray], np.ndarray], d: np.ndarray, lo: np.ndarray,
+            hi: np.ndarray) -> np.ndarray:
+    """SciPy's binary search for the binomial test, on many rows at once: per row, the i in
+    [lo, hi] with value(i) <= d < value(i + 1) (values ascending between lo and hi)."""
+    lo, hi = lo.astype(np.int64), hi.astype(np.int64)
+    found = np.full(len(d), -1, dtype=np.int64)
+    open_rows = lo < hi
+    while open_rows.any():
+        rows = np.flatnonzero(open_rows)
+        mid = lo[rows] + (hi[rows] - lo[rows]) // 2
+        at = value(mid, rows)
+        less, more = at < d[rows], at > d[rows]
+        lo[rows[less]] = mid[less] + 1
+        hi[rows[more]] = mid[more] - 1
+        equal = rows[~less & ~more]
+        found[equal] = mid[~less & ~more]
+        open_rows[equal] = False
+        open_rows[rows] &= lo[rows] < hi[rows]
+    rest = np.flatnonzero(found < 0)
+    found[rest] = np.where(value(lo[rest], rest) <= d[rest], lo[rest], lo[rest] - 1)
+    return found
 
 
 # Per column: its weight, and per distinct pool the types of its children, picks and size.
