@@ -120,6 +120,14 @@ def test_whole_flow_choose_call_replace_undo_download(client) -> None:  # type: 
     assert post(client, f"/s/{sid}/choose", default_form()).status_code == 303
     result = wait_for_result(client, sid)
     assert "Cohort 1 scores 80: no cohort under these rules scores higher (proved)." in result
+    # How cohort 1 was drawn and the lottery's certificate, as the terminal and the report say them.
+    lottery = re.search(r"<strong>Fair lottery:</strong> ([^<]+)</p>", result.replace("&#39;", "'"))
+    assert lottery is not None and re.fullmatch(
+        r"Cohort 1 was drawn by the seed from a lottery over every cohort reaching the best score, 80, under every "
+        r"rule: 2985 children could have been drawn, with chances from [\d.]+% to [\d.]+%\. Certificate: no lottery "
+        r"over these cohorts could give every one of them more than [\d.]+%, so the smallest chance is at least \d+% "
+        r"of the fairest possible\. The lottery's work ran out before it was proved the fairest possible\.",
+        lottery.group(1)), lottery.group(1)
     ids = ids_in(result)
     assert len(ids) == 6
     assert "@northshire.example" in result  # the contact for the consent call

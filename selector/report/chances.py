@@ -154,6 +154,27 @@ def draw_sentence(lottery: Chances) -> str:
             "whoever makes the calls cannot choose who comes in.")
 
 
+def lottery_sentence(lottery: Chances) -> str:
+    """How cohort 1 (or, after a replacement, its newcomers) was drawn, with the certificate, in a
+    few sentences for the page; "" when nothing was left to a draw (one cohort alone: the
+    foreseeable sentence says so)."""
+    if lottery.kept:
+        return draw_sentence(lottery)
+    if only_cohort(lottery):
+        return ""
+    scope = (f"every cohort scoring at least {lottery.threshold}" if lottery.slack_percent else
+             f"every cohort reaching the best score, {lottery.optimum}")
+    even = lottery.largest - lottery.smallest < 1e-6
+    chances = (f"each with a chance of {percent(lottery.smallest)}" if even else
+               f"with chances from {percent(lottery.smallest)} to {percent(lottery.largest)}")
+    said = (f"Cohort 1 was drawn by the seed from a lottery over {scope}, under every rule: {lottery.possible} "
+            f"children could have been drawn, {chances}.")
+    if lottery.bound is not None and lottery.certified is not None:
+        said += (f" Certificate: no lottery over these cohorts could give every one of them more than "
+                 f"{percent(lottery.bound)}, so the smallest chance is {certified_share(lottery)}")
+    return said + ("" if lottery.proved else " The lottery's work ran out before it was proved the fairest possible.")
+
+
 def refill_section(lottery: Chances, params: SelectionParams, on_page: bool = False) -> Section:
     """How a replacement's newcomers were chosen: drawn from the lottery over the best ways to
     fill the freed slots, with each candidate's chance of coming in."""
