@@ -94,8 +94,8 @@ def test_a_small_area_is_told_its_lottery_is_proved_the_fairest(tmp_path: Path) 
     assert ("Drawn from a lottery: 42 children could have been drawn; chances from 6.6667% to 60.00% "
             "(proved fairest)") in lines
     assert ("Certificate: every child who can be drawn has at least 6.6667%; no lottery over these cohorts could "
-            "give every one more than 6.6667% (99.99% of it: within 0.1% of the fairest possible (first level "
-            "reached)).") in lines
+            "give every one more than 6.6667% (99.99% of it: within 0.1% of the fairest possible, the first level "
+            "reached).") in lines
     record = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
     assert record["lottery"]["proved"] is True
     # The report says what proved the bound: the first level, not the relaxation.
