@@ -170,6 +170,28 @@ def test_many_warnings_of_one_kind_are_said_once_by_column_and_what_to_do(tmp_pa
                      "with ';' (SALT;OT), so that each counts as the service it is.")]
 
 
+def test_a_cell_that_says_there_is_no_value_is_read_as_empty_with_one_warning_per_word() -> None:
+    # Exports write 'None', 'N/A' or 'Unknown' where there is nothing: read as values, 'N/A' was a
+    # service and a place a cohort covered, and children in setting 'Unknown' were kept apart as
+    # if in one school. Rows 2-3 'None' services, row 4 'EP;N/A', row 5 locality 'n/a',
+    # row 6 setting 'Unknown', row 7 secondary need 'none'; social care NONE stays a value.
+    loaded = validated([{"services": "None"}, {"services": "none"}, {"services": "EP;N/A"},
+                        {"locality": "n/a"}, {"setting_id": "Unknown", "social_care": "NONE"},
+                        {"secondary_need": "none"}])
+    frame = loaded.frame
+    assert frame["services"].tolist() == ["", "", "EP", "", "", ""]
+    assert frame["locality"].tolist() == [""] * 6 and frame["setting_id"].tolist() == [""] * 6
+    assert frame["secondary_need"].tolist() == [""] * 6 and frame["social_care"].tolist() == ["NONE"] * 6
+    warned = loaded.warnings[["row", "column", "value", "problem"]].values.tolist()
+    assert sorted(warned) == [
+        [2, "services", "None", "read as empty, here and in the 1 more rows that write it"],
+        [4, "services", "N/A", "read as empty"],
+        [5, "locality", "n/a", "read as empty"],
+        [6, "setting_id", "Unknown", "read as empty"],
+        [7, "secondary_need", "none", "read as empty"],
+    ]
+
+
 def test_a_service_whose_name_holds_and_is_no_warning_when_its_parts_are_no_services() -> None:
     # "Speech and language therapy" joins words, not services: neither part is a service of the file.
     loaded = validated([{"services": "EP"}, {"services": "Speech and language therapy;EP"}, {"services": "OT"}])

@@ -199,6 +199,7 @@ def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd
     """The contract's columns checked and normalised (each problem a failure), with the kept
     columns as read."""
     out = pd.DataFrame({"row": rows})
+    frame = _blank_said_missing(failures, file, rows, frame)
     # Text columns stay pandas' own (Arrow) strings: a trip through Python objects and back
     # costs seconds at a million rows.
     out["child_id"] = frame["child_id"].str.strip().array
@@ -266,6 +267,47 @@ def _warn_respelled(failures: Failures, file: str, rows: np.ndarray, written: pd
                      f"written another way ({count} row{'s' if count != 1 else ''}): they count as one",
                      "Nothing to do if they are one place; if they are two, name them so that they "
                      "differ by more than spaces, hyphens, full stops or apostrophes.")
+
+
+# What an export writes in a cell that has no value: read as empty, since a missing value covers
+# nothing (an 'N/A' counted as a service or a place would make a cohort holding it look broader,
+# and children whose setting is 'Unknown' would be kept apart as if in one setting).
+SAID_MISSING = frozenset({"none", "n/a", "na", "n.a.", "nil", "null", "-", "--", "\u2014", "not applicable",
+                          "not known", "unknown"})  # (#N/A is a lookup that failed: reported, not read as none)
+# The optional columns where such a word stands for nothing (social_care's NONE is a value).
+MAY_SAY_MISSING = ("secondary_need", "services", "locality", "setting_id", "lead_practitioner_id")
+
+
+def _blank_said_missing(failures: Failures, file: str, rows: np.ndarray, frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with the cells (and the services in a list) that say there is no value made empty,
+    and one warning per column and word, at its first row, saying how many rows write it."""
+    blanked: dict[str, pd.Series] = {}
+    for column in (c for c in MAY_SAY_MISSING if c in frame.columns):
+        values = frame[column]
+        # Each distinct cell looked at once (a column repeats a few hundred over 60,000 rows).
+        said: dict[str, tuple[str, str]] = {}  # cell -> (the cell read, the word that says none)
+        for cell in values.dropna().unique():
+            names = str(cell).split(";") if column == "services" else [str(cell)]  # 'EP;None' is EP
+            words = [n.strip() for n in names if n.strip().casefold() in SAID_MISSING]
+            if words:
+                said[str(cell)] = (";".join(n for n in names if n.strip().casefold() not in SAID_MISSING), words[0])
+        if not said:
+            continue
+        hit = values.isin(list(said)).fillna(False).to_numpy(dtype=bool)
+        written = values[hit].astype(object)
+        read_as = {cell: read for cell, (read, _) in said.items()}
+        word_of = {cell: word for cell, (_, word) in said.items()}
+        blanked[column] = values.where(~hit, written.map(read_as))
+        found = pd.DataFrame({"row": rows[hit], "written": written.map(word_of).to_numpy()})
+        found["key"] = found["written"].str.casefold()
+        counts = found["key"].value_counts()
+        for first in found.drop_duplicates("key").itertuples():
+            more = int(counts[first.key]) - 1
+            failures.add("warning", file, int(first.row), column, str(first.written),
+                         "read as empty" + (f", here and in the {more} more rows that write it" if more else ""),
+                         f"Nothing to do: a value that says there is none covers nothing (leave such {column} cells "
+                         "empty).")
+    return frame.assign(**blanked) if blanked else frame
 
 
 def _warn_decimal_ids(failures: Failures, file: str, rows: np.ndarray, values: pd.Series, ids: pd.Series,
