@@ -267,6 +267,21 @@ def test_a_wrong_code_names_the_code_it_most_likely_means(tmp_path: Path) -> Non
          f"setting_type codes. Use one of: {settings} (see the data contract in the README).")]
 
 
+def test_social_care_written_as_not_known_or_n_a_suggests_none(tmp_path: Path) -> None:
+    # NONE is "not known to children's social care": an export's 'Not known' or 'N/A' most likely
+    # means it, and is said so (still an error: the contract takes its codes only; empty is NONE).
+    from tests.conftest import run
+
+    caseload = write_csv(tmp_path / "c.csv", caseload_frame([{"social_care": "Not known"}, {"social_care": "N/A"}]))
+    code, _, stderr = run("validate", str(caseload))
+    assert code == 2
+    codes = "Use one of: NONE EARLY_HELP CIN CP CLA CARE_LEAVER (see the data contract in the README)."
+    assert [line for line in stderr.splitlines() if line.startswith("  error:")] == [
+        (f"  error: c.csv: row 2, column 'social_care': 'Not known' not one of the social_care codes. Did you mean NONE? "
+        f"{codes}"),
+        f"  error: c.csv: row 3, column 'social_care': 'N/A' not one of the social_care codes. Did you mean NONE? {codes}"]
+
+
 @pytest.mark.parametrize(("cell", "fix"), [
     ("x", "Did you mean true (a mark)? Use true/false, yes/no, y/n or 1/0 (empty means false)."),
     ("\u2713", "Did you mean true (a mark)? Use true/false, yes/no, y/n or 1/0 (empty means false)."),

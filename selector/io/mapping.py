@@ -82,6 +82,9 @@ DEFAULT_MAPPING_TOML = """\
 [social_care]
 "None" = "NONE"
 "Not known to social care" = "NONE"
+"Not known" = "NONE"
+"N/A" = "NONE"
+"Not applicable" = "NONE"
 "Early help" = "EARLY_HELP"
 "Children in need" = "CIN"
 "Child in need" = "CIN"
