@@ -194,7 +194,7 @@ def certificate_line(lottery: app.Chances) -> str:
     if lottery.bound is None or lottery.certified is None:
         return "Certificate: not worked out."
     who, over = ("can come in", "fillings") if lottery.kept else ("can be drawn", "cohorts")
-    if app.only_cohort(lottery) or app.only_filling(lottery):  # one cohort (or filling): nothing to compare
+    if app.nothing_drawn(lottery):  # one cohort (or filling): nothing to compare
         return f"Certificate: every child who {who} has a chance of 100%, the most any lottery could give."
     # U only bounds the fairest smallest chance from above: s/U below 1 proves s is at least that
     # share of the fairest, not that a fairer lottery exists.

@@ -3,7 +3,8 @@ fix), collected while checking and raised once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -102,13 +103,8 @@ def repeated_errors(errors: pd.DataFrame, most: int = 5) -> list[str]:
     # An empty or unshown value has nothing to replace, and a repeated child_id is not mended by
     # replacing it throughout (each row is a child, or a child's row again).
     errors = errors[(errors["value"].astype(str) != "") & (errors["column"] != "child_id")]
-    keys = ["file", "column", "value"]
-    first = ~errors.duplicated(keys)
-    counts = errors.groupby(keys, sort=False, dropna=False)["row"].transform("size")
-    firsts = errors[first].assign(count=counts[first])
-    firsts = firsts[firsts["count"] > 1].sort_values("count", ascending=False, kind="stable").head(most)
     lines = []
-    for row in firsts.to_dict("records"):
+    for row in _many_rows(errors, ["file", "column", "value"], most):
         problem = str(row["problem"]).rstrip(".")
         lines.append(f"{row['file']}: {row['count']:,} rows, the first row {row['row']}, column '{row['column']}':"
                      f"{shown_value(row['value'])} {problem}. {row['fix']}")
@@ -127,18 +123,22 @@ def warnings_by_kind(warnings: pd.DataFrame, most: int = 5) -> list[str]:
     >>> warnings_by_kind(warnings)
     ["c.csv: 3 rows (2 different values), the first row 6, column 'lead': Add P.", "c.csv: 2 rows, the first row 3, column 'services': Use ';'."]
     """
-    keys = ["file", "column", "fix"]
-    first = ~warnings.duplicated(keys)
-    grouped = warnings.groupby(keys, sort=False, dropna=False)
-    counts = grouped["row"].transform("size")
-    values = grouped["value"].transform("nunique")  # 946 rows may be 148 practitioners missing, each fixed once
-    firsts = warnings[first].assign(count=counts[first], values=values[first])
-    firsts = firsts[firsts["count"] > 1].sort_values("count", ascending=False, kind="stable").head(most)
+    # 946 rows may be 148 practitioners missing, each added once: the different values are said.
     return [f"{row['file']}: {row['count']:,} rows"
             + ("" if row["values"] == row["count"] else f" ({row['values']:,} different values)"
                if row["values"] > 1 else " (one value)")
             + f", the first row {row['row']}" + (f", column '{row['column']}'" if row["column"] != "" else "")
-            + f": {row['fix']}" for row in firsts.to_dict("records")]
+            + f": {row['fix']}" for row in _many_rows(warnings, ["file", "column", "fix"], most)]
+
+
+def _many_rows(failures: pd.DataFrame, keys: list[str], most: int) -> list[dict[Hashable, Any]]:
+    """The first failure of each group sharing `keys` that holds more than one row, with `count`
+    (its rows) and `values` (its different values), the most rows first, at most `most`."""
+    first = ~failures.duplicated(keys)
+    grouped = failures.groupby(keys, sort=False, dropna=False)
+    counts, values = grouped["row"].transform("size"), grouped["value"].transform("nunique")
+    firsts = failures[first].assign(count=counts[first], values=values[first])
+    return firsts[firsts["count"] > 1].sort_values("count", ascending=False, kind="stable").head(most).to_dict("records")
 
 
 # Said above the warnings grouped by what to do.

@@ -142,7 +142,7 @@ def _read_xml(name: str, data: bytes) -> tuple[dict[str, pd.DataFrame], dt.date 
     for element in root.iter():  # some systems write the return in a namespace; its elements are the same
         element.tag = _local(element.tag)
     collection = _text(root.find("Header/CollectionDetails/Collection"))
-    if _local(root.tag) != "Message" or collection.upper() != "SEN2":
+    if root.tag != "Message" or collection.upper() != "SEN2":
         found = (f"the root is <{root.tag}>" if root.tag != "Message" else
                  f"its collection is {collection}" if collection else
                  "its header names no collection in <Header><CollectionDetails><Collection>")
@@ -152,8 +152,8 @@ def _read_xml(name: str, data: bytes) -> tuple[dict[str, pd.DataFrame], dt.date 
     persons = root.find("Persons")
     rows: dict[str, list[dict[str, Any]]] = {m: [] for m in MODULES}
     for number, person in enumerate(persons if persons is not None else [], start=1):
-        if _local(person.tag) != "Person":
-            raise _unknown_module(name, _local(person.tag), "Persons")
+        if person.tag != "Person":
+            raise _unknown_module(name, person.tag, "Persons")
         _flatten(name, person, number, rows)
     return {m: pd.DataFrame(r) for m, r in rows.items()}, reference
 
@@ -174,18 +174,18 @@ def _flatten(name: str, person: Any, number: int, rows: dict[str, list[dict[str,
     def walk(element: Any, module: str, keys: dict[str, int]) -> None:
         record: dict[str, Any] = {**keys}
         for child in element:
-            tag = _local(child.tag)
+            tag = child.tag
             if tag in NESTED[module]:
                 continue
             if len(child):
-                raise _unknown_module(name, tag, _local(element.tag))
+                raise _unknown_module(name, tag, element.tag)
             record[tag] = _text(child)
         counter[module] += 1
         own = {**keys, f"{module}_id": counter[module]}
         record[f"{module}_id"] = counter[module]
         rows[module].append(record)
         for child in element:
-            tag = _local(child.tag)
+            tag = child.tag
             if tag in NESTED[module]:
                 walk(child, NESTED[module][tag], own)
 

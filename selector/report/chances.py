@@ -91,16 +91,28 @@ def certain_children(lottery: Chances) -> int:
     return 0 if lottery.kept else sum(c >= CERTAIN for c in lottery.chances)
 
 
+def nothing_drawn(lottery: Chances) -> bool:
+    """Found whole, the lottery holds one cohort (or, for a replacement, one filling): every child
+    who could be drawn is, so nothing was left to the seed."""
+    return lottery.complete and lottery.smallest >= CERTAIN
+
+
 def only_filling(lottery: Chances) -> bool:
-    """A replacement that one filling alone could make: every child who could come in does (the
-    lottery over the fillings holds one), so nothing was left to the seed."""
-    return bool(lottery.kept) and lottery.complete and lottery.smallest >= CERTAIN
+    """A replacement that one filling alone could make (`nothing_drawn`)."""
+    return bool(lottery.kept) and nothing_drawn(lottery)
 
 
 def only_cohort(lottery: Chances) -> bool:
-    """One cohort alone reaches the score (of a lottery of cohort 1, not a replacement's), found
-    whole: every child who could be drawn is, so nothing was left to the seed."""
-    return not lottery.kept and lottery.complete and lottery.smallest >= CERTAIN
+    """One cohort alone reaches the score, for a lottery of cohort 1 (`nothing_drawn`)."""
+    return not lottery.kept and nothing_drawn(lottery)
+
+
+def _chances_said(lottery: Chances) -> str:
+    """The chances of those who could be drawn: one, when the lottery is even (its values the
+    linear program's tolerance apart), else their range."""
+    if lottery.largest - lottery.smallest < 1e-6:
+        return f"each with a chance of {percent(lottery.smallest)}"
+    return f"with chances from {percent(lottery.smallest)} to {percent(lottery.largest)}"
 
 
 def freed_word(lottery: Chances) -> str:
@@ -146,11 +158,8 @@ def draw_sentence(lottery: Chances) -> str:
         return (f"{'The only child' if one else f'The only {lottery.possible} children'} who could fill the freed "
                 f"{freed_word(lottery)} with the best score came in whatever the seed: whoever makes the calls cannot "
                 "choose who comes in.")
-    even = lottery.largest - lottery.smallest < 1e-6  # the LP's tolerance apart: equal
-    chances = (f"each with a chance of {percent(lottery.smallest)}" if even else
-               f"with chances from {percent(lottery.smallest)} to {percent(lottery.largest)}")
     return (f"Drawn by the run's seed from the {lottery.possible} children who could fill the freed "
-            f"{freed_word(lottery)} with the best score, {chances}: "
+            f"{freed_word(lottery)} with the best score, {_chances_said(lottery)}: "
             "whoever makes the calls cannot choose who comes in.")
 
 
@@ -164,11 +173,8 @@ def lottery_sentence(lottery: Chances) -> str:
         return ""
     scope = (f"every cohort scoring at least {lottery.threshold}" if lottery.slack_percent else
              f"every cohort reaching the best score, {lottery.optimum}")
-    even = lottery.largest - lottery.smallest < 1e-6
-    chances = (f"each with a chance of {percent(lottery.smallest)}" if even else
-               f"with chances from {percent(lottery.smallest)} to {percent(lottery.largest)}")
     said = (f"Cohort 1 was drawn by the seed from a lottery over {scope}, under every rule: {lottery.possible} "
-            f"children could have been drawn, {chances}.")
+            f"children could have been drawn, {_chances_said(lottery)}.")
     if lottery.bound is not None and lottery.certified is not None:
         said += (f" Certificate: no lottery over these cohorts could give every one of them more than "
                  f"{percent(lottery.bound)}, so the smallest chance is {certified_share(lottery)}")

@@ -285,18 +285,18 @@ def _blank_said_missing(failures: Failures, file: str, rows: np.ndarray, frame: 
     for column in (c for c in MAY_SAY_MISSING if c in frame.columns):
         values = frame[column]
         # Each distinct cell looked at once (a column repeats a few hundred over 60,000 rows).
-        said: dict[str, tuple[str, str]] = {}  # cell -> (the cell read, the word that says none)
+        read_as: dict[str, str] = {}  # cell -> the cell read
+        word_of: dict[str, str] = {}  # cell -> the word in it that says none
         for cell in values.dropna().unique():
             names = str(cell).split(";") if column == "services" else [str(cell)]  # 'EP;None' is EP
             words = [n.strip() for n in names if n.strip().casefold() in SAID_MISSING]
             if words:
-                said[str(cell)] = (";".join(n for n in names if n.strip().casefold() not in SAID_MISSING), words[0])
-        if not said:
+                read_as[str(cell)] = ";".join(n for n in names if n.strip().casefold() not in SAID_MISSING)
+                word_of[str(cell)] = words[0]
+        if not read_as:
             continue
-        hit = values.isin(list(said)).fillna(False).to_numpy(dtype=bool)
+        hit = values.isin(list(read_as)).fillna(False).to_numpy(dtype=bool)
         written = values[hit].astype(object)
-        read_as = {cell: read for cell, (read, _) in said.items()}
-        word_of = {cell: word for cell, (_, word) in said.items()}
         blanked[column] = values.where(~hit, written.map(read_as))
         found = pd.DataFrame({"row": rows[hit], "written": written.map(word_of).to_numpy()})
         found["key"] = found["written"].str.casefold()
