@@ -11,7 +11,7 @@ from ortools.sat.python import cp_model
 
 from selector import check
 from selector.contract.errors import InfeasibleSelectionError, RulesError
-from selector.contract.rules import CountRule, Dimension, Rules, SpreadRule
+from selector.contract.rules import CountRule, Dimension, Rules, SpreadRule, rules_from_dict
 from selector.solve import SelectionParams, build_problem, solve_replacement
 from selector.solve.constraints import CohortModel, add_never_twice
 from selector.solve.lottery.kinds import apart
@@ -85,6 +85,20 @@ def test_coverage_term_prefers_distinct_values_up_to_cap() -> None:
     rows = [{"age": 2}, {"age": 3}, {"age": 8}]
     rules = Rules(size=2, dimensions=(Dimension("age_band", 1, 2),))
     solution = solve_frame(validated(rows).frame, rules, PARAMS)
+    assert "K3" in solution.cohorts[0].members and solution.cohorts[0].score == 2
+
+
+def test_a_term_written_without_a_cap_counts_as_a_user_would_expect() -> None:
+    # A rules file giving only a weight: the default's cap for a default dimension (age_band:
+    # 5), and every distinct value up to the cohort size for any other column. Secondary
+    # needs: K1 ASD, K2 ASD, K3 SLCN. Size 2, secondary_need weight 1 and no cap: the best
+    # covers both needs (K3 and K1 or K2, score 2); a cap of 1 would score any pair 1 and
+    # leave the spread of needs to chance.
+    dims = rules_from_dict({"size": 2, "count": [], "objective": {"secondary_need": {"weight": 1},
+                                                     "age_band": {"weight": 6}}}).dimensions
+    assert dims == (Dimension("secondary_need", 1, 2), Dimension("age_band", 6, 5))
+    rows = [{"secondary_need": "ASD"}, {"secondary_need": "ASD"}, {"secondary_need": "SLCN"}]
+    solution = solve_frame(validated(rows).frame, Rules(size=2, dimensions=dims[:1]), PARAMS)
     assert "K3" in solution.cohorts[0].members and solution.cohorts[0].score == 2
 
 

@@ -301,7 +301,7 @@ def rules_from_dict(data: dict[str, Any], source: str = "rules", locate: Any = N
                         if (s := _spread_rule(problems, item, i + 1)) is not None)
     dimensions = DEFAULT_RULES.dimensions
     if "objective" in data:
-        dimensions = _objective(problems, data["objective"])
+        dimensions = _objective(problems, data["objective"], size or DEFAULT_RULES.size)
     dropped_raw = data.get("dropped", [])
     if not isinstance(dropped_raw, list) or not all(isinstance(x, str) for x in dropped_raw):
         problems.add(("dropped",), "must be a list of rule names")
@@ -406,18 +406,25 @@ def _spread_rule(problems: _Problems, item: Any, number: int) -> SpreadRule | No
     return SpreadRule(column=column, max=most, priority=priority, label=label)
 
 
-def _objective(problems: _Problems, table: Any) -> tuple[Dimension, ...]:
+def _objective(problems: _Problems, table: Any, size: int) -> tuple[Dimension, ...]:
+    """The objective's terms. A term without `weight` or `cap` takes the default rules' own for
+    its column (`[objective.age_band] weight = 6` keeps age bands counted up to 5); a column
+    outside them takes weight 1 and every distinct value counted up to the cohort size, so
+    `[objective.gender] weight = 1` asks for a spread of genders (a cap of 1 would count one
+    gender, which every cohort covers, and so change nothing)."""
     if not isinstance(table, dict):
         problems.add(("objective",), "must be a table of columns, e.g. [objective.primary_need]")
         return ()
+    defaults = {d.column: d for d in DEFAULT_RULES.dimensions}
     dims = []
     for column, spec in table.items():
         path: Path_ = ("objective", column)
         if not _only_keys(problems, spec, {"weight", "cap"}, path):
             continue
         name = _column(problems, column, path)
-        weight = _whole(problems, spec.get("weight", 1), (*path, "weight"), 0, MAX_WEIGHT)
-        cap = _whole(problems, spec.get("cap", 1), (*path, "cap"), 0, MAX_CAP)
+        default = defaults.get(name or "", Dimension(column="", weight=1, cap=size))
+        weight = _whole(problems, spec.get("weight", default.weight), (*path, "weight"), 0, MAX_WEIGHT)
+        cap = _whole(problems, spec.get("cap", default.cap), (*path, "cap"), 0, MAX_CAP)
         if name is not None and weight:
             problems.check_column(name, path, CONTRACT_COLUMNS)
         if name is not None and weight is not None and cap is not None:
