@@ -75,6 +75,24 @@ def test_failing_areas_are_reported_and_the_rest_carry_on(areas: Path, tmp_path:
     assert [bad[f"lottery_{n}"] for n in ("smallest", "certified", "levels")] == ["", "", ""]
 
 
+def test_summary_names_each_area_as_the_manifest_does(areas: Path, tmp_path: Path) -> None:
+    # Official names hold commas ("Bristol, City of"): summary.csv and failures.csv keep them, to
+    # join back to the analyst's own list; only the run's folder is made safe as a file name.
+    manifest = pd.read_csv(areas)
+    manifest["area"] = ["Northshire, County of", "Badshire, City of", "Noapshire"]
+    manifest.iloc[:2].to_csv(areas, index=False)
+    out = tmp_path / "out"
+    code, _, stderr = run("batch", str(areas), "--out", str(out), "--sets", "1", "--jobs", "1")
+    assert code == 1
+    summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert summary[["area", "run_folder"]].values.tolist() == [
+        ["Northshire, County of", "Northshire_County_of"], ["Badshire, City of", ""]]  # it failed: no folder
+    assert (out / "Northshire_County_of" / "run.json").exists()
+    failures = pd.read_csv(out / "failures.csv", encoding="utf-8-sig")
+    assert set(failures["area"]) == {"Badshire, City of"}
+    assert "  Badshire, City of: INVALID_INPUT: Badshire.csv: 1 problem(s) found" in stderr
+
+
 def test_all_good_exits_0_and_relax_rescues_the_impossible_area(areas: Path, tmp_path: Path) -> None:
     manifest = pd.read_csv(areas)
     manifest[manifest["area"] != "Badshire"].to_csv(areas, index=False)
@@ -108,8 +126,10 @@ def test_scenario_mode_runs_each_rules_file_and_seed(areas: Path, tmp_path: Path
                           "--scenario-rules", str(small), "--seeds", "1,2", "--sets", "1")
     assert code == 0, stdout
     summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig")
-    assert summary["area"].tolist() == ["Northshire__strict__seed1", "Northshire__strict__seed2",
-                                        "Northshire__small__seed1", "Northshire__small__seed2"]
+    # The area as the manifest names it; each scenario's run by its folder (and its rules and seed).
+    assert summary["area"].tolist() == ["Northshire"] * 4
+    assert summary["run_folder"].tolist() == ["Northshire__strict__seed1", "Northshire__strict__seed2",
+                                              "Northshire__small__seed1", "Northshire__small__seed2"]
     # Each rules file as the command named it (not made absolute: a home folder may name a person).
     assert summary["rules"].tolist() == ["strict.toml", "strict.toml", str(small), str(small)]
     assert summary["seed"].tolist() == [1, 2, 1, 2]

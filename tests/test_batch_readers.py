@@ -58,10 +58,10 @@ def test_a_folder_runs_its_sen2_returns_with_the_extract_given_once(tmp_path: Pa
     summary = summary_of(out)
     # The return is an area of its own (it used to be passed over without a word).
     assert summary[["area", "caseload", "status", "rows"]].values.tolist() == [
-        ["Eastshire__rules", str(folder / "Eastshire.csv"), "OPTIMAL", "150"],
-        ["Northshire__rules", str(folder / "Northshire.zip"), "OPTIMAL", summary["rows"].iloc[3]],
-        ["Southshire__rules", str(folder / "Southshire"), "OPTIMAL", summary["rows"].iloc[3]],
-        ["Westshire__rules", str(folder / "Westshire.xml"), "OPTIMAL", summary["rows"].iloc[3]]]
+        ["Eastshire", str(folder / "Eastshire.csv"), "OPTIMAL", "150"],
+        ["Northshire", str(folder / "Northshire.zip"), "OPTIMAL", summary["rows"].iloc[3]],
+        ["Southshire", str(folder / "Southshire"), "OPTIMAL", summary["rows"].iloc[3]],
+        ["Westshire", str(folder / "Westshire.xml"), "OPTIMAL", summary["rows"].iloc[3]]]
     south = json.loads((out / "Southshire__rules" / "run.json").read_text())
     assert south["input"]["options"]["annex_a"]["sen2"] == str(folder / "Southshire")
     record = json.loads((out / "Westshire__rules" / "run.json").read_text())
@@ -198,7 +198,7 @@ def test_a_manifest_names_annex_a_as_two_lists(tmp_path: Path) -> None:
     assert code == 0, stderr
     summary = summary_of(out)
     assert summary[["area", "caseload", "status"]].values.tolist() == [
-        ["Northshire__rules", "list1.csv + list2.csv", "OPTIMAL"], ["Ehcponly__rules", "list1.csv", "OPTIMAL"]]
+        ["Northshire", "list1.csv + list2.csv", "OPTIMAL"], ["Ehcponly", "list1.csv", "OPTIMAL"]]
     both, one = (json.loads((out / area / "run.json").read_text())["input"]
                  for area in ("Northshire__rules", "Ehcponly__rules"))
     assert (both["options"]["annex_a"]["list1"], both["options"]["annex_a"]["list2"]) == (

@@ -63,6 +63,7 @@ class BatchItem:
     audit_draws: int = 0  # above 0: audit the area's lottery with this many draws instead of selecting
     caseload_as_given: str = ""  # the caseload as the user named it, for summary.csv (the request's is absolute)
     rules_as_given: str = ""  # the same for the rules file (a home folder's path may name a person)
+    area: str = ""  # the area as the manifest names it ("Bristol, City of"), for summary.csv; `name` is its folder
 
 
 def _safe_name(text: str) -> str:
@@ -146,7 +147,8 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
                                                            params=replace(row_params, seed=seed, seed_source=(
                                                                "given" if seeds else row_params.seed_source)),
                                                            formats=formats),
-                                       manifest, audit_draws, as_given(_caseload_as_named(record)), rules_named))
+                                       manifest, audit_draws, as_given(_caseload_as_named(record)), rules_named,
+                                       area))
                 labels.append(f"area {area!r}" + (f" with {rules_named}" if rules_variants else "")
                               + (f" and seed {seed}" if seeds else ""))
     _refuse_shared_folders(manifest, items, labels)
@@ -282,13 +284,14 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
     started = time.perf_counter()
     request = item.request
     row: dict[str, object] = {
-        "area": item.name, "caseload": item.caseload_as_given or str(request.sources.caseload),
+        "area": item.area or item.name, "caseload": item.caseload_as_given or str(request.sources.caseload),
         "rules": item.rules_as_given or ("default" if request.rules_file is None else str(request.rules_file)),
         # A secure random seed (or one from the phrase and the caseload read) is made when the area's run
         # starts: known only once it has.
         "seed": "" if request.params.seed_source in ("random", "phrase") else request.params.seed,
         "rows": "", "eligible": "", "status": "", "score": "", "bound": "", "exit_code": 0, "error": "",
         "run_folder": item.name, **{f"lottery_{name}": "" for name in LOTTERY_SUMMARY},
+        "run": item.name,  # the run's own name, kept when it fails (and has no folder) to sort by; not written
     }
     sources = request.sources
     caseload_name = next((p.name for p in (sources.caseload, sources.options.list1, sources.options.list2,
@@ -331,7 +334,7 @@ def run_batch_item(item: BatchItem) -> dict[str, object]:
             if result.solution.lottery is not None:
                 row.update(_lottery_summary(result.solution.lottery))
     row["seconds"] = round(time.perf_counter() - started, 3)
-    row["failures"] = [{"area": item.name, **f} for f in failures]
+    row["failures"] = [{"area": item.area or item.name, **f} for f in failures]
     return row
 
 
@@ -387,7 +390,7 @@ def run_batch(items: list[BatchItem], out: Path, force: bool, run_many: RunMany 
         stream = run_many(staged) if run_many else (run_batch_item(t) for t in staged)
         rows = list(stream)
         order = {t.name: i for i, t in enumerate(items)}
-        rows.sort(key=lambda r: order[str(r["area"])])
+        rows.sort(key=lambda r: order[str(r["run"])])
         failures = pd.DataFrame([f for r in rows for f in r.pop("failures", [])],  # type: ignore[attr-defined]
                                 columns=["area", *FAILURE_COLUMNS])
         summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

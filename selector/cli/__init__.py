@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -615,14 +616,20 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
     run_many = dask_cluster(scheduler, progress_bar) if scheduler else process_pool(jobs, progress_bar)
     summary = app.run_batch(items, out, force, run_many)
     ok = summary[summary["exit_code"] == 0]
+
+    def run_named(row: Any) -> str:  # a summary row
+        """An area as the manifest names it; in scenario mode with the rules and seed of the run."""
+        scenario = [str(row["rules"])] * bool(scenario_rules) + [f"seed {row['seed']}"] * bool(seed_list)
+        return f"{row['area']}" + (f" ({', '.join(scenario)})" if scenario else "")
+
     click.echo(f"{len(ok)} of {len(summary)} runs succeeded; summary in {out / 'summary.csv'}")
     if audit_draws:
-        deviating = summary[summary["status"] == "DEVIATION"]["area"].tolist()
+        deviating = [run_named(row) for _, row in summary[summary["status"] == "DEVIATION"].iterrows()]
         click.echo(f"Lotteries whose draws deviate from their chances: {len(deviating)}"
                    + (f" ({', '.join(map(str, deviating))})" if deviating else ""))
     failed = summary[summary["exit_code"] != 0]
     for _, row in failed.iterrows():
-        click.echo(f"  {row['area']}: {row['status']}: {row['error']}", err=True)
+        click.echo(f"  {run_named(row)}: {row['status']}: {row['error']}", err=True)
     echo_batch_remedies(failed["error"])
     if len(ok) < len(summary):
         raise SystemExit(1)
