@@ -79,17 +79,49 @@ def test_a_value_failing_in_many_rows_is_said_once_with_its_count(tmp_path: Path
     assert code == 2
     lines = err.splitlines()
     errors = counts["EHC Plan"] + counts["SEN Support"]
-    assert lines[21] == f"  ... and {errors - 20} more errors (write them all with --failures FILE)"
-    assert lines[22] == ("  Where one value fails in many rows, fix it once throughout its column (in Excel, Find "
-                         "and Replace with 'Match entire cell contents' changes every copy):")
+    # Three rows of each value are shown one by one, the rest counted.
+    assert [line.split(": '")[1][:11] for line in lines[1:7]].count("EHC Plan' n") == 3
+    assert lines[7] == f"  ... and {errors - 6} more errors (write them all with --failures FILE)"
+    assert lines[8] == ("  Where one value fails in many rows, fix it once throughout its column (in Excel, Find "
+                        "and Replace with 'Match entire cell contents' changes every copy):")
     codes = "Use one of: EHCP SEN_SUPPORT ASSESSMENT (see the data contract in the README)."
     most, fewer = sorted(["EHC Plan", "SEN Support"], key=lambda value: -counts[value])
     meant = {"EHC Plan": "EHCP", "SEN Support": "SEN_SUPPORT"}
-    assert lines[23:25] == [
+    assert lines[9:11] == [
         f"    spelled.csv: {counts[value]:,} rows, the first row {first_row[value]}, column 'plan_status': "
         f"'{value}' not one of the plan_status codes. Did you mean {meant[value]}? {codes}"
         for value in (most, fewer)]
-    assert lines[25] == f"Error: spelled.csv: {errors} problem(s) found; fix them and run again."
+    assert lines[11] == f"Error: spelled.csv: {errors} problem(s) found; fix them and run again."
+
+
+def test_many_rows_with_one_problem_and_no_value_are_counted_not_listed(tmp_path: Path) -> None:
+    # 500 rows with no primary need, and an age written 'x' in 60: the first 20 lines were all
+    # but one the empty need, and nothing said how many rows lack it. Now 3 rows of each kind,
+    # then each counted once.
+    frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
+    frame.loc[::6, "primary_need"] = ""
+    frame.loc[::50, "age"] = "x"
+    blank = tmp_path / "blank.csv"
+    frame.to_csv(blank, index=False)
+    code, _, err = run("validate", str(blank), "--contacts", str(SAMPLE / "contacts.csv"))
+    assert code == 2
+    needs = "Give one of: SPLD MLD SLD PMLD SEMH SLCN HI VI MSI PD ASD OTH NSA."
+    age = "age is not a number. Give the age in whole years, e.g. 12."
+    assert err.splitlines() == [
+        "560 error(s), 0 warning(s)",
+        f"  error: blank.csv: row 2, column 'age': 'x' {age}",
+        f"  error: blank.csv: row 2, column 'primary_need': primary_need is empty. {needs}",
+        f"  error: blank.csv: row 8, column 'primary_need': primary_need is empty. {needs}",
+        f"  error: blank.csv: row 14, column 'primary_need': primary_need is empty. {needs}",
+        f"  error: blank.csv: row 52, column 'age': 'x' {age}",
+        f"  error: blank.csv: row 102, column 'age': 'x' {age}",
+        "  ... and 554 more errors (write them all with --failures FILE)",
+        ("  Where one value fails in many rows, fix it once throughout its column (in Excel, Find and Replace with "
+        "'Match entire cell contents' changes every copy):"),
+        f"    blank.csv: 60 rows, the first row 2, column 'age': 'x' {age}",
+        "  The errors of many rows, by column and what is wrong:",
+        f"    blank.csv: 500 rows, the first row 2, column 'primary_need': primary_need is empty. {needs}",
+        "Error: blank.csv: 560 problem(s) found; fix them and run again."]
 
 
 def test_a_list_with_a_row_per_service_says_so_not_remove_the_repeats(tmp_path: Path) -> None:

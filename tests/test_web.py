@@ -345,8 +345,28 @@ def test_validation_errors_are_listed_by_row_and_column(client, tmp_path: Path) 
 
 
 
+def test_many_rows_with_one_problem_and_no_value_are_said_once_on_the_page(  # type: ignore[no-untyped-def]
+        client, tmp_path: Path) -> None:
+    # Every child_id is a child's name (never shown): the page listed 100 lines of the one problem.
+    # Now 3 of them, and the problem once with its count; the age written as a word in one row is
+    # not lost among them.
+    frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
+    frame["child_id"] = [f"{first} {last}" for first, last in zip(
+        ["Amelia", "Oliver", "Isla", "Jack"] * 750, ["Smith"] * 1000 + ["Jones"] * 1000 + ["Khan"] * 1000, strict=True)]
+    frame.loc[2000, "age"] = "ten"
+    named = tmp_path / "named.csv"
+    frame.to_csv(named, index=False)
+    text = upload(client, caseload=named).get_data(as_text=True)
+    assert text.count("looks like a person&#39;s name (not shown)") == 4  # 3 rows, and the count
+    assert "named.csv: row 2002, column &#39;age&#39;: &#39;ten&#39; age is not a number." in text
+    assert "... and 2997 more." in text
+    assert "The errors of many rows, by column and what is wrong:" in text
+    assert "<li>named.csv: 3,000 rows, the first row 2, column &#39;child_id&#39;: child_id looks like" in text
+    assert "Amelia" not in text
+
+
 def test_a_value_failing_in_many_rows_is_said_once_on_the_page(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    # 2,900 rows spell a code their own way: past the 100 lines listed, the page says the value once.
+    # 1,900 rows spell a code their own way: past its first 3 rows listed, the page says the value once.
     frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
     frame["plan_status"] = frame["plan_status"].replace({"SEN_SUPPORT": "SEN Support"})
     spelled = tmp_path / "spelled.csv"
@@ -354,7 +374,7 @@ def test_a_value_failing_in_many_rows_is_said_once_on_the_page(client, tmp_path:
     count = int((frame["plan_status"] == "SEN Support").sum())
     first_row = int(frame.index[frame["plan_status"] == "SEN Support"][0]) + 2
     text = upload(client, caseload=spelled).get_data(as_text=True)
-    assert f"... and {count - 100} more." in text
+    assert f"... and {count - 3} more." in text
     assert "fix it once throughout its column" in text
     assert (f"<li>spelled.csv: {count:,} rows, the first row {first_row}, column &#39;plan_status&#39;: "
             "&#39;SEN Support&#39; not one of the plan_status codes. Did you mean SEN_SUPPORT?") in text

@@ -106,26 +106,34 @@ def reports_errors(command: F) -> F:
 
 
 def echo_failures(failures: pd.DataFrame, limit: int = FAILURES_SHOWN) -> None:
-    from ..contract.failures import REPEATED_HEADING, failure_line, repeated_errors
+    from ..contract.failures import (
+        ERRORS_HEADING,
+        REPEATED_HEADING,
+        errors_by_kind,
+        errors_shown,
+        failure_line,
+        repeated_errors,
+    )
 
     errors = failures[failures["severity"] == "error"]
     warnings = failures[failures["severity"] == "warning"]
     click.echo(f"{len(errors)} error(s), {len(warnings)} warning(s)", err=True)
-    for _, row in errors.head(limit).iterrows():
+    first = errors_shown(errors, limit)
+    for _, row in first.iterrows():
         click.echo(f"  error: {failure_line(row)}", err=True)
-    if len(errors) > limit:
-        click.echo(f"  ... and {len(errors) - limit} more errors (write them all with --failures FILE)", err=True)
-        repeated = repeated_errors(errors)
-        if repeated:
-            click.echo(f"  {REPEATED_HEADING}", err=True)
-            for line in repeated:
-                click.echo(f"    {line}", err=True)
+    if len(errors) > len(first):
+        click.echo(f"  ... and {len(errors) - len(first)} more errors (write them all with --failures FILE)", err=True)
+        for heading, lines in ((REPEATED_HEADING, repeated_errors(errors)), (ERRORS_HEADING, errors_by_kind(errors))):
+            if lines:
+                click.echo(f"  {heading}", err=True)
+                for line in lines:
+                    click.echo(f"    {line}", err=True)
     # A warning on a row with an error often says why (a URN the extract lacks): those come first.
-    shown = set(zip(errors["file"].head(limit), errors["row"].head(limit), strict=True))
+    shown = set(zip(first["file"], first["row"], strict=True))
     where = list(zip(warnings["file"], warnings["row"], strict=True))
-    first = sorted(range(len(where)), key=lambda i: where[i] not in shown)  # stable: file order otherwise
-    echo_warnings(warnings.iloc[first], limit=max(0, limit - len(errors)) or 3,
-                  fixes_above=errors["fix"].head(limit).tolist())
+    before = sorted(range(len(where)), key=lambda i: where[i] not in shown)  # stable: file order otherwise
+    echo_warnings(warnings.iloc[before], limit=max(0, limit - len(errors)) or 3,
+                  fixes_above=first["fix"].tolist())
 
 
 def echo_warnings(warnings: pd.DataFrame, limit: int = 5, fixes_above: list[object] | None = None) -> None:

@@ -111,6 +111,49 @@ def repeated_errors(errors: pd.DataFrame, most: int = 5) -> list[str]:
     return lines
 
 
+# At most this many errors of one kind (file, column, value, problem and fix) are shown one by
+# one: a list whose every id is a name, or whose needs are blank in 500 rows, would otherwise
+# fill the lines shown with one problem and hide the others.
+PER_KIND_SHOWN = 3
+
+
+def errors_shown(errors: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """The errors to show one by one, in the list's order: at most `PER_KIND_SHOWN` of each kind,
+    at most `limit` in all (`errors_by_kind` and `repeated_errors` count the rest).
+
+    >>> errors = pd.DataFrame({"severity": "error", "file": "c.csv", "row": [2, 3, 4, 5, 6],
+    ...     "column": ["child_id"] * 4 + ["age"], "value": ["", "", "", "", "x"],
+    ...     "problem": ["looks like a name"] * 4 + ["not a number"], "fix": "Fix it."})
+    >>> errors_shown(errors, 20)["row"].tolist()
+    [2, 3, 4, 6]
+    """
+    kinds = errors.groupby(["file", "column", "value", "problem", "fix"], sort=False, dropna=False)
+    return errors[(kinds.cumcount() < PER_KIND_SHOWN).to_numpy()].head(limit)
+
+
+# Said above the errors of many rows that have no value to replace.
+ERRORS_HEADING = "The errors of many rows, by column and what is wrong:"
+
+
+def errors_by_kind(errors: pd.DataFrame, most: int = 5) -> list[str]:
+    """The errors with no value to replace (an empty cell, or a value not shown, as an id that is
+    a name) in more rows than are shown one by one, grouped by file, column and problem, the most
+    rows first (at most `most`): 500 rows without a need are one thing to fix in one column.
+
+    >>> errors = pd.DataFrame({"severity": "error", "file": "c.csv", "row": [2, 3, 4, 5, 6],
+    ...     "column": "primary_need", "value": "", "problem": "primary_need is empty", "fix": "Give a need."})
+    >>> errors_by_kind(errors)
+    ["c.csv: 5 rows, the first row 2, column 'primary_need': primary_need is empty. Give a need."]
+    """
+    lines = []
+    for row in _many_rows(errors[errors["value"].astype(str) == ""], ["file", "column", "problem", "fix"], most):
+        if row["count"] > PER_KIND_SHOWN:
+            lines.append(f"{row['file']}: {row['count']:,} rows, the first row {row['row']}"
+                         + (f", column '{row['column']}'" if row["column"] != "" else "")
+                         + f": {str(row['problem']).rstrip('.')}. {row['fix']}")
+    return lines
+
+
 def warnings_by_kind(warnings: pd.DataFrame, most: int = 5) -> list[str]:
     """The warnings of many rows, grouped by file, column and what to do (the most rows first, at
     most `most`): a list exported with services separated by commas warns on every such row, and

@@ -31,8 +31,11 @@ from werkzeug.utils import secure_filename
 from .. import app
 from ..contract.errors import CaseloadValidationError, InputError, Interrupted, SelectorError
 from ..contract.failures import (
+    ERRORS_HEADING,
     REPEATED_HEADING,
     WARNINGS_HEADING,
+    errors_by_kind,
+    errors_shown,
     failure_line,
     remedies_in,
     repeated_errors,
@@ -156,7 +159,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         return page("message.html", http_status, title=title, message=text, back=back, error_title=True,
                     back_text=extra.pop("back_text", "Start again"), detail=extra.get("detail", ""),
                     lines=extra.get("lines", []), step=extra.get("step"), remedies=extra.get("remedies", []),
-                    repeated=extra.get("repeated", []), repeated_heading=REPEATED_HEADING)
+                    more=extra.get("more", 0), repeated=extra.get("repeated", []), repeated_heading=REPEATED_HEADING,
+                    kinds=extra.get("kinds", []), kinds_heading=ERRORS_HEADING)
 
     def get(sid: str) -> Session:
         session = sessions.get(sid)
@@ -250,10 +254,13 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
                         problem="Choose a caseload file, or the Annex A lists.")
         if isinstance(error, CaseloadValidationError):
             errors = error.failures[error.failures["severity"] == "error"]
+            first = errors_shown(errors, MESSAGE_LINES)
+            grouped = len(errors) > len(first)
             return message("The caseload needs fixing", error.message, url_for("index"), step=1,
-                           lines=[failure_line(r) for _, r in errors.iterrows()],
-                           repeated=repeated_errors(errors) if len(errors) > MESSAGE_LINES else [],
-                           remedies=[REMEDY_ON_PAGE[r] for r in remedies_in(errors["fix"].head(MESSAGE_LINES))])
+                           lines=[failure_line(r) for _, r in first.iterrows()], more=len(errors) - len(first),
+                           repeated=repeated_errors(errors) if grouped else [],
+                           kinds=errors_by_kind(errors) if grouped else [],
+                           remedies=[REMEDY_ON_PAGE[r] for r in remedies_in(first["fix"])])
         return message("The file cannot be used", error.message, url_for("index"), step=1, detail=error.fix,
                        remedies=[REMEDY_ON_PAGE[r] for r in remedies_in([error.fix])])
 
