@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -130,3 +131,25 @@ def test_a_proved_lottery_reaches_the_first_level_even_where_the_tolerance_shows
                       reproducible=True, levels=3, columns=1, largest_without_slack=None, seconds=0.0,
                       bound=0.0017800)
     assert (chances.first_level_reached, chances.gap_is_tolerance) == (first_level, tolerance_only)
+
+
+def test_a_lottery_whose_search_was_cut_short_claims_no_level() -> None:
+    # The time limit cut the search for children in best cohorts short: 2 of the candidates were
+    # found, each at 50%, the most any lottery could give both (s/U = 1). Others may be in best
+    # cohorts and have no chance here, so neither the first level nor "the fairest" is claimed.
+    from selector.cli.show import certificate_line
+    from selector.report.chances import certified_share
+    from selector.solve.lottery import Chances
+
+    chances = Chances(child_ids=("A", "B", "C"), chances=(0.5, 0.5, 0.0), types=(0, 0, 1), optimum=1, threshold=1,
+                      slack_percent=0.0, drawn=("A",), drawn_score=1, proved=False, complete=False,
+                      reproducible=False, levels=0, columns=2, largest_without_slack=None, seconds=0.0, bound=0.5)
+    assert not chances.first_level_reached
+    assert certificate_line(chances) == (
+        "Certificate: every child who can be drawn has at least 50.0000%; no lottery over these cohorts could give "
+        "every one more than 50.0000% (100% of it: for the children found only: not every child who could be in a "
+        "best cohort was found; not proved the fairest).")
+    assert certified_share(chances) == (
+        "at least 100% of the most any lottery could give every child found; but not every child who could be in "
+        "a best cohort was found, and those not found have no chance, so it is not proved the fairest possible.")
+    assert replace(chances, complete=True).first_level_reached

@@ -48,6 +48,10 @@ def certified_share(lottery: Chances) -> str:
                 "is the linear program's tolerance.")
     if lottery.first_level_reached:
         return "within 0.1% of the fairest possible: the first level of the fairest lottery is reached."
+    if not lottery.complete:
+        return (f"at least {lottery.certified_percent} of the most any lottery could give every child found; but not "
+                "every child who could be in a best cohort was found, and those not found have no chance, so it is "
+                "not proved the fairest possible.")
     return f"at least {lottery.certified_percent} of the fairest possible."
 
 

@@ -163,8 +163,10 @@ class Chances:
     def first_level_reached(self) -> bool:
         """The smallest chance is, within 0.1%, the largest any lottery can give every child; or
         every level was proved (then the first too: s/U can be under 0.999 only by the linear
-        program's tolerance, a ten-millionth of a chance, where chances are a few thousandths)."""
-        return self.certified is not None and (self.certified >= FIRST_LEVEL_SHARE or self.proved)
+        program's tolerance, a ten-millionth of a chance, where chances are a few thousandths).
+        Never when not every child in a best cohort was found: the bound then holds for those
+        found, and the others, who may be in best cohorts, have no chance in this lottery."""
+        return self.complete and self.certified is not None and (self.certified >= FIRST_LEVEL_SHARE or self.proved)
 
     @property
     def gap_is_tolerance(self) -> bool:
