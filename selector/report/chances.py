@@ -182,7 +182,7 @@ def lottery_sentence(lottery: Chances) -> str:
     if lottery.bound is not None and lottery.certified is not None:
         said += (f" Certificate: no lottery over these cohorts could give every one of them more than "
                  f"{percent(lottery.bound)}, so the smallest chance is {certified_share(lottery)}")
-    return said + ("" if lottery.proved else " The lottery's work ran out before it was proved the fairest possible.")
+    return said  # (a lottery not proved the fairest is said by the run's notes, above it on the page)
 
 
 def refill_section(lottery: Chances, params: SelectionParams, on_page: bool = False) -> Section:
