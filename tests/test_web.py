@@ -142,6 +142,7 @@ def test_whole_flow_choose_call_replace_undo_download(client) -> None:  # type: 
     offered = post(client, f"/s/{sid}/consent", {"child_id": ids[1], "state": "declined", "note": "moving away"})
     page = offered.get_data(as_text=True)
     assert offered.status_code == 200 and f"Replace {ids[1]}?" in page
+    assert "Cohort 1's score stays 80. You can undo this afterwards." in page  # not "goes from 80 to 80"
     newcomer = re.search(r"Accept (\S+) for slot 2", page).group(1)
     # Drawn, with the chance every child who could fill the slot had: not steered by the caller.
     assert re.search(r"Drawn by the run&#39;s seed from the \d+ children who could fill the freed slot with the best "
