@@ -60,6 +60,20 @@ def test_parquet(tmp_path: Path) -> None:
     assert frame["age"].tolist() == ["3", "4"]
 
 
+def test_parquet_missing_values_of_typed_columns_are_empty_cells(tmp_path: Path) -> None:
+    # pandas writes a nullable true/false or integer column's missing value as NA and a date
+    # column's as NaT: read as the text '<NA>', an empty out_of_area was refused as not true or false.
+    path = tmp_path / "c.parquet"
+    pd.DataFrame({"child_id": ["a", "b"],
+                  "out_of_area": pd.array([True, None], dtype="boolean"),
+                  "setting_id": pd.array([None, 100234], dtype="Int64"),
+                  "noted": pd.to_datetime([None, "2026-03-04"])}).to_parquet(path)
+    frame = read_table(path).frame
+    assert frame["out_of_area"].tolist() == ["true", ""]
+    assert frame["setting_id"].tolist() == ["", "100234"]
+    assert frame["noted"].tolist() == ["", "2026-03-04"]
+
+
 def test_blank_rows_are_dropped_but_row_numbers_kept(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     path.write_text("child_id,age\na,1\n,\nb,2\n\n", encoding="utf-8")

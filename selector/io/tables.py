@@ -550,8 +550,11 @@ def _read_parquet(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
             f"{path.name}: cannot be read as Parquet ({type(exc).__name__}). Export it again.",
             "bad_parquet",
         ) from exc
+    # A missing value of a typed column (pandas' NA of a nullable integer or true/false column,
+    # NaT of a date column) is an empty cell, as in a spreadsheet: not the text '<NA>' or 'NaT'.
     text = pd.DataFrame(
-        {c: [cell_text(v) for v in frame[c].tolist()] for c in frame.columns}, dtype=str
+        {c: ["" if missing else cell_text(v) for v, missing in zip(frame[c].tolist(), frame[c].isna(), strict=True)]
+         for c in frame.columns}, dtype=str
     )
     return text, np.arange(2, len(text) + 2)
 
