@@ -74,6 +74,14 @@ def test_parquet_missing_values_of_typed_columns_are_empty_cells(tmp_path: Path)
     assert frame["noted"].tolist() == ["", "2026-03-04"]
 
 
+def test_parquet_list_cells_are_values_separated_by_semicolons(tmp_path: Path) -> None:
+    # Services written from pandas as a list column: each item a service, as 'EP;SALT' in a CSV
+    # (they were read as the one service "['EP' 'SALT']", and an empty list as the service '[]').
+    path = tmp_path / "c.parquet"
+    pd.DataFrame({"child_id": ["a", "b", "c"], "services": [["EP", "SALT"], [], None]}).to_parquet(path)
+    assert read_table(path).frame["services"].tolist() == ["EP;SALT", "", ""]
+
+
 def test_blank_rows_are_dropped_but_row_numbers_kept(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     path.write_text("child_id,age\na,1\n,\nb,2\n\n", encoding="utf-8")

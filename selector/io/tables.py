@@ -553,10 +553,23 @@ def _read_parquet(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     # A missing value of a typed column (pandas' NA of a nullable integer or true/false column,
     # NaT of a date column) is an empty cell, as in a spreadsheet: not the text '<NA>' or 'NaT'.
     text = pd.DataFrame(
-        {c: ["" if missing else cell_text(v) for v, missing in zip(frame[c].tolist(), frame[c].isna(), strict=True)]
+        {c: ["" if missing else _parquet_cell(v) for v, missing in zip(frame[c].tolist(), frame[c].isna(), strict=True)]
          for c in frame.columns}, dtype=str
     )
     return text, np.arange(2, len(text) + 2)
+
+
+def _parquet_cell(value: object) -> str:
+    """A Parquet value as a cell's text; a list (services written as a list column) as its items
+    separated by ';', as the contract writes several values in one cell (it was read as the text
+    "['EP' 'SALT']", one service, and an empty list as the service '[]').
+
+    >>> _parquet_cell(np.array(["EP", "SALT"], dtype=object)), _parquet_cell([]), _parquet_cell(7.0)
+    ('EP;SALT', '', '7')
+    """
+    if isinstance(value, list | tuple | np.ndarray):
+        return ";".join(text for item in value if (text := _parquet_cell(item)))
+    return "" if value is None or value is pd.NA or value is pd.NaT else cell_text(value)
 
 
 # ---------------------------------------------------------------- writing
