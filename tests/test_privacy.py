@@ -130,6 +130,7 @@ def test_a_look_alike_column_is_kept_only_when_named_and_with_a_warning(tmp_path
     # A column to keep that is not there is a mistake worth saying.
     code, _, stderr = run("validate", str(path), "--keep-column", "Setting Nmae")
     assert code == 2 and "column(s) to keep are not in the file" in stderr
+    assert "Name the column as its header is written (did you mean 'Setting Name' for 'Setting Nmae'?)." in stderr
 
 
 def test_report_md_carries_no_html_or_links_from_the_data(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ the validated Caseload.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -467,8 +468,13 @@ def _minimise(failures: Failures, raw: RawTable, keep_columns: tuple[str, ...]
     found = {header_words(c) for c in raw.frame.columns} | {header_words(h) for h in shown.values()}
     unknown = [given for words, given in keep.items() if words not in found]
     if unknown:
+        # The header most like each one given ('Teams' for 'Team'), among those the file has.
+        headers = list(shown.values())
+        near = [f"'{match[0]}' for '{given}'" for given in unknown
+                if (match := difflib.get_close_matches(given, headers, n=1, cutoff=0.6))]
         failures.add("error", raw.name, 1, ", ".join(unknown), "", "column(s) to keep are not in the file",
-                     "Name the column as its header is written.")
+                     "Name the column as its header is written" + (f" (did you mean {', '.join(near)}?)." if near
+                                                                    else "."))
     return (raw.frame.drop(columns=left_out), tuple(shown[c] for c in left_out),
             tuple(shown[c] for c in kept))
 
