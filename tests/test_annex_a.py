@@ -118,6 +118,19 @@ def test_mapping_defaults_read_long_names_phases_and_teams(tmp_path: Path) -> No
     assert frame["age"].tolist() == [11, 11, 22]
 
 
+def test_needs_as_case_systems_write_them_are_read(tmp_path: Path) -> None:
+    # '&' for 'and', plurals, 'Autistic spectrum condition' (ASC), a note in brackets: each was
+    # "maps to no SEN2 code" until a mapping file was written for it.
+    needs = {"Profound & Multiple Learning Difficulties": "PMLD", "Moderate Learning Difficulties": "MLD",
+             "Autistic Spectrum Condition": "ASD", "ASC": "ASD", "Speech, Language & Communication Needs": "SLCN",
+             "Specific Learning Difficulty (dyslexia)": "SPLD"}
+    rows = [{"Unique ID": f"A{i}", "SEN primary need": text} for i, text in enumerate(needs)]
+    list1 = write(list_rows(rows), tmp_path / "l1.csv")
+    frame = load_caseload(None, contacts_for([r["Unique ID"] for r in rows], tmp_path / "c.csv"),
+                          annex=ReadOptions(list1=list1, as_of=AS_OF)).frame
+    assert frame["primary_need"].tolist() == list(needs.values())
+
+
 def test_ap_register_marks_ap_settings(tmp_path: Path) -> None:
     rows = [{"Unique ID": "A1", "Main education establishment – URN": "555"}, {"Unique ID": "A2"}]
     register = write(pd.DataFrame({"URN": ["555"]}), tmp_path / "ap.csv")

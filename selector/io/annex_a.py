@@ -24,7 +24,7 @@ from ..contract.failures import FAILURE_COLUMNS, not_a_child, rows_without_a_chi
 from .annex_a_rules import check_list, parse_dates
 from .establishments import Establishments, agrees, read_establishments
 from .headers import annex_key, header_keys, is_annex_a, is_list1
-from .mapping import Mapping, load_mapping
+from .mapping import Mapping, code_for, load_mapping
 from .tables import RawTable, Workbook, read_table
 
 if TYPE_CHECKING:
@@ -230,7 +230,7 @@ def _convert_list(table: RawTable, status: str, as_of: dt.date, mapping: Mapping
     out["child_id"] = ids.to_numpy()
     out["age"] = _ages(src, as_of, report)
     need_text = src["sen_primary_need"].astype(str).str.strip()
-    need = _each_distinct(need_text, lambda t: mapping.primary_need.get(annex_key(t), ""))
+    need = _each_distinct(need_text, lambda t: code_for(mapping.primary_need, t))
     report((need == "").to_numpy(), "sen_primary_need", need_text.to_numpy(), "SEN primary need maps to no SEN2 code",
            "Use an SEN2 code or name, or add it to [primary_need] in a mapping file.", counted=True)
     out["primary_need"] = need.to_numpy()
@@ -283,7 +283,7 @@ def _setting_types(src: pd.DataFrame, mapping: Mapping, ap_urns: frozenset[str],
     registration at AP, elective home education and the AP URNs) and the URN."""
     urn = src["setting_id"].astype(str).str.strip() if "setting_id" in src.columns else pd.Series([""] * len(src))
     phase_text = src["main_phase"].astype(str).str.strip()
-    setting = _each_distinct(phase_text, lambda t: mapping.setting_type.get(annex_key(t), ""))
+    setting = _each_distinct(phase_text, lambda t: code_for(mapping.setting_type, t))
     if establishments is not None:
         setting = _with_establishments(setting, urn, establishments, report)
     unmapped = (setting == "").to_numpy()
@@ -293,7 +293,7 @@ def _setting_types(src: pd.DataFrame, mapping: Mapping, ap_urns: frozenset[str],
            counted=True)
     if "subsidiary_phase" in src.columns:
         sub_text = src["subsidiary_phase"].astype(str).str.strip()
-        sub = _each_distinct(sub_text, lambda t: mapping.setting_type.get(annex_key(t), "") if t else "")
+        sub = _each_distinct(sub_text, lambda t: code_for(mapping.setting_type, t) if t else "")
         unmapped_sub = ((sub == "") & (sub_text != "")).to_numpy()
         report(unmapped_sub, "subsidiary_phase", sub_text.to_numpy(), "phase maps to no setting type",
                "Add it to [setting_type] in a mapping file.", counted=True)
@@ -314,7 +314,7 @@ def _social_care(src: pd.DataFrame, mapping: Mapping, report: Report) -> np.ndar
     """Each child's social care code, from the team named (none: NONE)."""
     team_text = (src["social_care_team"].astype(str).str.strip() if "social_care_team" in src.columns
                  else pd.Series([""] * len(src)))
-    care = _each_distinct(team_text, lambda t: mapping.social_care.get(annex_key(t), "") if t else "NONE")
+    care = _each_distinct(team_text, lambda t: code_for(mapping.social_care, t) if t else "NONE")
     unmapped = (care == "").to_numpy()
     report(unmapped, "social_care_team", team_text.to_numpy(), "social care team maps to no code",
            "Add it to [social_care] in a mapping file.", counted=True)

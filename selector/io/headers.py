@@ -11,15 +11,25 @@ LIST1_ONLY = ("date initial ehc plan issued", "elective home education")
 
 
 def annex_key(text: object) -> str:
-    """Text as the mapping matches it: lower case, punctuation and dashes as spaces, single spaces.
+    """Text as the mapping matches it: lower case, punctuation and dashes as spaces, single
+    spaces, '&' as 'and' (`Profound & Multiple Learning Difficulty`, as many systems write it).
 
     >>> annex_key("Main education establishment – URN ")
     'main education establishment urn'
-    >>> annex_key("Known to children's social care?")
-    'known to childrens social care'
+    >>> annex_key("Known to children's social care?"), annex_key("Speech, Language & Communication")
+    ('known to childrens social care', 'speech language and communication')
     """
-    lowered = str(text).strip().lower().replace("'", "").replace("\u2019", "")
+    lowered = str(text).strip().lower().replace("'", "").replace("\u2019", "").replace("&", " and ")
     return re.sub(r"[^a-z0-9]+", " ", lowered).strip()
+
+
+def without_note(text: object) -> str:
+    """Text without a note in brackets after it: `Specific learning difficulty (dyslexia)`.
+
+    >>> without_note("Specific learning difficulty (dyslexia)"), without_note("PMLD")
+    ('Specific learning difficulty', 'PMLD')
+    """
+    return _HEADER_NOTE.sub("", str(text))
 
 
 # A note an area adds after a header: "Date of birth (dd/mm/yyyy)", "Unique ID [see note 1]".
@@ -35,7 +45,7 @@ def header_keys(header: dict[str, str]) -> dict[str, str]:
     """
     keys = {annex_key(text): column for column, text in header.items()}
     for column, text in header.items():
-        bare = annex_key(_HEADER_NOTE.sub("", str(text)))
+        bare = annex_key(without_note(text))
         if bare:
             keys.setdefault(bare, column)
     return keys

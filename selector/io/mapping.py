@@ -11,7 +11,7 @@ from pathlib import Path
 from ..contract.columns import CODE_COLUMNS, NEED_CODES, SETTING_CODES, SOCIAL_CARE_CODES
 from ..contract.errors import InputError
 from .establishments import ESTABLISHMENT_TYPES, type_key
-from .headers import annex_key
+from .headers import annex_key, without_note
 from .sen2 import SEN_SETTINGS
 
 DEFAULT_MAPPING_TOML = """\
@@ -19,7 +19,9 @@ DEFAULT_MAPPING_TOML = """\
 # hyphens, dashes and punctuation. Edit and pass with --mapping FILE. A value that maps to
 # nothing is reported by `selector validate` with its rows; it is never guessed.
 
-# SEN primary need: the SEN2 codes themselves are always accepted; these are the long names.
+# SEN primary need: the SEN2 codes themselves are always accepted; these are the long names. A
+# value with a note in brackets after it, "Specific learning difficulty (dyslexia)", is also
+# matched without the note.
 [primary_need]
 "Specific learning difficulty" = "SPLD"
 "Moderate learning difficulty" = "MLD"
@@ -32,7 +34,17 @@ DEFAULT_MAPPING_TOML = """\
 "Multi-sensory impairment" = "MSI"
 "Physical disability" = "PD"
 "Autistic spectrum disorder" = "ASD"
+"Autism spectrum disorder" = "ASD"
+"Autistic spectrum condition" = "ASD"
+"Autism spectrum condition" = "ASD"
+"ASC" = "ASD"
 "Autism" = "ASD"
+"Specific learning difficulties" = "SPLD"
+"Moderate learning difficulties" = "MLD"
+"Severe learning difficulties" = "SLD"
+"Profound and multiple learning difficulties" = "PMLD"
+"Social, emotional and mental health difficulties" = "SEMH"
+"Speech, language and communication" = "SLCN"
 "Other difficulty/disability" = "OTH"
 "Other difficulty or disability" = "OTH"
 "SEN support but no specialist assessment of type of need" = "NSA"
@@ -122,6 +134,16 @@ class Mapping:
     sen_setting: dict[str, str]
 
 
+def code_for(table: dict[str, str], text: str) -> str:
+    """The code a mapping table gives a text ('' for none): the text itself, or without a note in
+    brackets after it (`Specific learning difficulty (dyslexia)`).
+
+    >>> code_for(load_mapping().primary_need, "Moderate Learning Difficulties (MLD)")
+    'MLD'
+    """
+    return table.get(annex_key(text)) or table.get(annex_key(without_note(text)), "")
+
+
 def load_mapping(path: Path | str | None = None) -> Mapping:
     """The default mapping, or an edited one (every code checked).
 
@@ -201,7 +223,7 @@ def likely_code(column: str, text: str) -> str:
     written = {annex_key(code): code for code in codes}
     if key in written:
         return written[key]
-    found = _named_code(column, key)
+    found = _named_code(column, key) or _named_code(column, annex_key(without_note(text)))
     if found:
         return found
     # One code among other words (a code of two words, SEN_SUPPORT, as its words), and no other
