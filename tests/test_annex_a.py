@@ -131,6 +131,19 @@ def test_needs_as_case_systems_write_them_are_read(tmp_path: Path) -> None:
     assert frame["primary_need"].tolist() == list(needs.values())
 
 
+def test_phases_as_case_systems_write_them_are_read(tmp_path: Path) -> None:
+    # Infant and junior schools, a school's phase with 'school' after it, private nurseries, home
+    # education and NEET as written out: each stopped the list until a mapping file named it.
+    phases = {"Infant": "MAINSTREAM", "Secondary School": "MAINSTREAM", "PVI": "EARLY_YEARS",
+              "Home educated": "EHE", "Not in education, employment or training": "NOT_IN_EDUCATION",
+              "Further Education College": "FE", "Secure children's home": "CUSTODY"}
+    rows = [{"Unique ID": f"A{i}", "Main education establishment – phase": text} for i, text in enumerate(phases)]
+    list2 = write(list_rows(rows, list1=False), tmp_path / "l2.csv")
+    frame = load_caseload(None, contacts_for([r["Unique ID"] for r in rows], tmp_path / "c.csv"),
+                          annex=ReadOptions(list2=list2, as_of=AS_OF)).frame
+    assert frame["setting_type"].tolist() == list(phases.values())
+
+
 def test_ap_register_marks_ap_settings(tmp_path: Path) -> None:
     rows = [{"Unique ID": "A1", "Main education establishment – URN": "555"}, {"Unique ID": "A2"}]
     register = write(pd.DataFrame({"URN": ["555"]}), tmp_path / "ap.csv")
