@@ -144,6 +144,17 @@ def test_phases_as_case_systems_write_them_are_read(tmp_path: Path) -> None:
     assert frame["setting_type"].tolist() == list(phases.values())
 
 
+def test_social_care_teams_as_areas_name_them_are_read(tmp_path: Path) -> None:
+    teams = {"Children in care": "CLA", "Child protection plan": "CP", "Disabled children's team": "CIN",
+             "Leaving care team": "CARE_LEAVER"}
+    rows = [{"Unique ID": f"A{i}", "Known to children's social care?": "Yes", "Which children's social care team?": t}
+            for i, t in enumerate(teams)]
+    list1 = write(list_rows(rows), tmp_path / "l1.csv")
+    frame = load_caseload(None, contacts_for([r["Unique ID"] for r in rows], tmp_path / "c.csv"),
+                          annex=ReadOptions(list1=list1, as_of=AS_OF)).frame
+    assert frame["social_care"].tolist() == list(teams.values())
+
+
 def test_ap_register_marks_ap_settings(tmp_path: Path) -> None:
     rows = [{"Unique ID": "A1", "Main education establishment – URN": "555"}, {"Unique ID": "A2"}]
     register = write(pd.DataFrame({"URN": ["555"]}), tmp_path / "ap.csv")
