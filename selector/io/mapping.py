@@ -16,7 +16,7 @@ from .sen2 import SEN_SETTINGS
 
 DEFAULT_MAPPING_TOML = """\
 # How selector reads the text of the Annex A lists. Keys are matched ignoring case, spaces,
-# hyphens, dashes and punctuation. Edit and pass with --mapping FILE. A value that maps to
+# hyphens, dashes and punctuation, with '&' as 'and'. Edit and pass with --mapping FILE. A value that maps to
 # nothing is reported by `selector validate` with its rows; it is never guessed.
 
 # SEN primary need: the SEN2 codes themselves are always accepted; these are the long names. A
