@@ -189,6 +189,25 @@ def test_relax_drops_the_rule_and_says_so_everywhere(tmp_path: Path) -> None:
         assert set(table["rules_dropped"]) == {"at least 1 with setting_type AP"}, name
 
 
+def test_a_rules_file_that_replaces_a_default_rule_with_nothing_says_so(tmp_path: Path) -> None:
+    # Written to add one rule (a child in the CAMHS service), the file's [[count]] replaces the
+    # default ones whole: cohort 1 need hold no one in AP, and the run said nothing of it.
+    caseload = write_csv(tmp_path / "c.csv", caseload_frame(
+        [{**row, "services": "CAMHS" if i % 2 else ""} for i, row in enumerate(EIGHT)]))
+    rules = tmp_path / "camhs.toml"
+    rules.write_text('[[count]]\ncolumn = "services"\nvalue = "CAMHS"\nmin = 1\n'
+                     '[[count]]\ncolumn = "plan_status"\nvalue = "EHCP"\nmin = 2\n')
+    code, _, err = run("select", str(caseload), "--rules", str(rules), "--out", str(tmp_path / "a"), "--sets", "1")
+    assert code == 0, err
+    assert ("Note: camhs.toml gives its own rules in place of the defaults, and none for these, which were not "
+            "applied: at least 1 with setting_type AP; at least 2 with plan_status SEN_SUPPORT (`selector "
+            "default-rules` prints the defaults, to copy those to keep).") in err.splitlines()
+    # The defaults written out say nothing: every default rule is there.
+    code, _, err = run("select", str(caseload), "--rules", str(SAMPLE / "rules.toml"), "--out", str(tmp_path / "b"),
+                       "--sets", "1")
+    assert code == 0 and "in place of the defaults" not in err
+
+
 def test_spreadsheet_formulas_are_escaped(tmp_path: Path) -> None:
     rows = [{"locality": "=HYPERLINK(\"http://x\")", "primary_need": n, "plan_status": p}
             for n, p in [("ASD", "EHCP"), ("PD", "EHCP"), ("SLCN", "SEN_SUPPORT"), ("MLD", "SEN_SUPPORT"),

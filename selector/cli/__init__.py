@@ -211,6 +211,11 @@ def select(sources: app.Sources, out: Path, rules_file: Path | None, size: int |
     click.echo(app.describe(result.caseload), err=True)
     if len(result.caseload.warnings):
         click.echo(f"{len(result.caseload.warnings)} warning(s) (see `selector validate`)", err=True)
+    left_out = result.solution.rules.defaults_left_out() if rules_file is not None else ()
+    if left_out:  # a file written to add one rule replaces the defaults whole
+        click.echo(f"Note: {rules_file.name} gives its own rules in place of the defaults, and none for these, which "
+                   f"were not applied: {'; '.join(left_out)} (`selector default-rules` prints the defaults, to copy "
+                   "those to keep).", err=True)
     echo_result(result.solution, result.caseload, out)
 
 

@@ -119,6 +119,24 @@ class Rules:
         """Every relaxable rule, counts first."""
         return (*self.counts, *self.spreads)
 
+    def defaults_left_out(self) -> tuple[str, ...]:
+        """The default hard rules on a column and value (or, for a spread, a column) that these
+        rules say nothing of, relaxed ones aside: a rules file's own [[count]] rules replace the
+        defaults whole, so one written to add "at least 2 with services CAMHS" drops "at least 1
+        with setting_type AP" without a word.
+
+        >>> Rules(counts=(CountRule("setting_type", ("AP",), min=2),)).defaults_left_out()
+        ('at least 2 with plan_status EHCP', 'at least 2 with plan_status SEN_SUPPORT', 'at most 1 per setting_id', 'at most 1 per lead practitioner')
+        """
+        said = {(rule.column, value) for rule in self.counts for value in rule.values}
+        def spread_of(rule: SpreadRule) -> str:  # any column naming the lead practitioner is one
+            return "practitioner" if rule.is_practitioner else rule.column
+
+        spread = {spread_of(rule) for rule in self.spreads}
+        left = [*(rule.name for rule in DEFAULT_RULES.counts if not any((rule.column, v) in said for v in rule.values)),
+                *(rule.name for rule in DEFAULT_RULES.spreads if spread_of(rule) not in spread)]
+        return tuple(name for name in left if name not in self.dropped)
+
     def with_size(self, size: int) -> Rules:
         return replace(self, size=size)
 
