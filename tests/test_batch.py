@@ -122,9 +122,17 @@ def test_scenario_mode_runs_each_rules_file_and_seed(areas: Path, tmp_path: Path
     small.write_text("size = 4\n[[count]]\ncolumn = \"setting_type\"\nvalue = \"AP\"\nmin = 1\n")
     out = tmp_path / "out"
     monkeypatch.chdir(tmp_path)
-    code, stdout, _ = run("batch", str(areas), "--out", str(out), "--scenario-rules", "strict.toml",
-                          "--scenario-rules", str(small), "--seeds", "1,2", "--sets", "1")
+    code, stdout, stderr = run("batch", str(areas), "--out", str(out), "--scenario-rules", "strict.toml",
+                               "--scenario-rules", str(small), "--seeds", "1,2", "--sets", "1")
     assert code == 0, stdout
+    # Each file's [[count]] replaced the defaults whole: said once per file, as select says it of a run.
+    assert [line for line in stderr.splitlines() if line.startswith("Note:")] == [
+        ("Note: strict.toml gives its own rules in place of the defaults, and none for these, which were not applied: "
+        "at least 1 with setting_type AP; at least 2 with plan_status EHCP; at least 2 with plan_status SEN_SUPPORT "
+        "(`selector default-rules` prints the defaults, to copy those to keep)."),
+        ("Note: small.toml gives its own rules in place of the defaults, and none for these, which were not applied: "
+        "at least 2 with plan_status EHCP; at least 2 with plan_status SEN_SUPPORT (`selector default-rules` prints "
+        "the defaults, to copy those to keep).")]
     summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig")
     # The area as the manifest names it; each scenario's run by its folder (and its rules and seed).
     assert summary["area"].tolist() == ["Northshire"] * 4

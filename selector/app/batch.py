@@ -26,7 +26,7 @@ from ..io.options import ReadOptions
 from ..io.tables import frame_to_csv_bytes, is_side_file, read_table
 from ..solve import SelectionParams
 from .auditing import AuditRequest, audit
-from .loading import Sources
+from .loading import Sources, defaults_left_out_said, read_rules
 from .selection import SelectRequest, select
 
 if TYPE_CHECKING:
@@ -153,6 +153,21 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
                               + (f" and seed {seed}" if seeds else ""))
     _refuse_shared_folders(manifest, items, labels)
     return items
+
+
+def rules_files_said(items: list[BatchItem]) -> list[str]:
+    """What a batch says once for each rules file that leaves default rules with nothing in their
+    place (as `select` says it of its run); a file that cannot be read is left to the areas that
+    use it, which report what is wrong with it."""
+    lines = []
+    for path in dict.fromkeys(item.request.rules_file for item in items if item.request.rules_file is not None):
+        try:
+            said = defaults_left_out_said(path, read_rules(path))
+        except SelectorError:
+            continue
+        if said:
+            lines.append(said)
+    return lines
 
 
 def kept_columns_said(keep_columns: tuple[str, ...]) -> list[str]:

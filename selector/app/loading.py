@@ -116,6 +116,18 @@ def describe(caseload: Caseload) -> str:
     return line
 
 
+def defaults_left_out_said(rules_file: Path | None, rules: Rules) -> str:
+    """The note a run from a rules file gives when the file left default rules with nothing in
+    their place ('' for none): written to add one rule, a file's [[count]] replaces the default
+    ones whole."""
+    left_out = rules.defaults_left_out() if rules_file is not None else ()
+    if rules_file is None or not left_out:
+        return ""
+    return (f"Note: {rules_file.name} gives its own rules in place of the defaults, and none for these, which were "
+            f"not applied: {'; '.join(left_out)} (`selector default-rules` prints the defaults, to copy those to "
+            "keep).")
+
+
 def read_rules(rules_file: Path | None = None, size: int | None = None, caseload: Caseload | None = None) -> Rules:
     """The rules a run asks for: a file's, or the defaults, with any size override. Given the
     caseload, every column a rule names is checked against it, with the file's other problems."""

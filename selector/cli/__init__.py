@@ -211,11 +211,9 @@ def select(sources: app.Sources, out: Path, rules_file: Path | None, size: int |
     click.echo(app.describe(result.caseload), err=True)
     if len(result.caseload.warnings):
         click.echo(f"{len(result.caseload.warnings)} warning(s) (see `selector validate`)", err=True)
-    left_out = result.solution.rules.defaults_left_out() if rules_file is not None else ()
-    if left_out:  # a file written to add one rule replaces the defaults whole
-        click.echo(f"Note: {rules_file.name} gives its own rules in place of the defaults, and none for these, which "
-                   f"were not applied: {'; '.join(left_out)} (`selector default-rules` prints the defaults, to copy "
-                   "those to keep).", err=True)
+    left_out = app.defaults_left_out_said(rules_file, result.solution.rules)
+    if left_out:
+        click.echo(left_out, err=True)
     echo_result(result.solution, result.caseload, out)
 
 
@@ -614,7 +612,7 @@ def batch(manifest: Path, out: Path, jobs: int, scenario_rules: tuple[Path, ...]
                            read_options=app.ReadOptions(establishments=establishments, mapping=mapping,
                                                         as_of=as_of.date() if as_of else None),
                            keep_columns=keep_column)
-    for line in app.kept_columns_said(keep_column):
+    for line in [*app.kept_columns_said(keep_column), *app.rules_files_said(items)]:
         click.echo(line, err=True)
     from ..batch import dask_cluster, process_pool  # processes or a cluster only for a batch
 
