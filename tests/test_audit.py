@@ -52,6 +52,21 @@ def test_audit_of_a_generated_caseload_finds_no_deviation(tmp_path: Path) -> Non
     assert is_earlier_output(out)  # so that --force may replace it, and only it
 
 
+def test_an_audit_from_a_rules_file_that_left_a_default_rule_out_says_so(tmp_path: Path) -> None:
+    # As select says it: the file's own [[count]] replaced the defaults whole, AP among them.
+    caseload, contacts = generate(200, seed=2)
+    paths = write_csv(tmp_path / "c.csv", caseload), write_csv(tmp_path / "p.csv", contacts)
+    rules = tmp_path / "ehcp.toml"
+    rules.write_text('[[count]]\ncolumn = "plan_status"\nvalue = "EHCP"\nmin = 2\n'
+                     '[[count]]\ncolumn = "plan_status"\nvalue = "SEN_SUPPORT"\nmin = 2\n')
+    code, _, stderr = run("audit", str(paths[0]), "--contacts", str(paths[1]), "--rules", str(rules), "--draws", "20",
+                          "--out", str(tmp_path / "audit"))
+    assert code == 0, stderr
+    assert ("Note: ehcp.toml gives its own rules in place of the defaults, and none for these, which were not "
+            "applied: at least 1 with setting_type AP (`selector default-rules` prints the defaults, to copy those "
+            "to keep).") in stderr.splitlines()
+
+
 def test_the_audit_sees_draws_that_do_not_follow_the_chances() -> None:
     # ASD, three MLD and SEMH, pairs of two needs. The fairest lottery gives ASD and SEMH 1/2 and
     # each MLD child 1/3. Drawing instead every optimal pair equally often (7 pairs: ASD in 4)
