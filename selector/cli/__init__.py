@@ -279,9 +279,9 @@ def audit(sources: app.Sources | None, out: Path, rules_file: Path | None, draws
     else:
         result = app.audit(request)
     click.echo(app.describe(result.caseload), err=True)
-    if rules_file is not None and sources is not None:  # (the audit read it: it reads again)
-        for line in filter(None, [app.defaults_left_out_said(rules_file, app.read_rules(rules_file))]):
-            click.echo(line, err=True)
+    left_out = app.defaults_left_out_said(rules_file, app.read_rules(rules_file)) if sources and rules_file else ""
+    if left_out:  # (the audit read the file already: it is read again for its rules)
+        click.echo(left_out, err=True)
     if result.lottery_from is not None:
         click.echo(f"The lottery audited: the one {result.lottery_from} kept (lottery.json), not worked out again")
     verdict = "DEVIATION FOUND" if result.deviates else "no deviation found"

@@ -128,10 +128,10 @@ class Rules:
         >>> Rules(counts=(CountRule("setting_type", ("AP",), min=2),)).defaults_left_out()
         ('at least 2 with plan_status EHCP', 'at least 2 with plan_status SEN_SUPPORT', 'at most 1 per setting_id', 'at most 1 per lead practitioner')
         """
-        said = {(rule.column, value) for rule in self.counts for value in rule.values}
         def spread_of(rule: SpreadRule) -> str:  # any column naming the lead practitioner is one
             return "practitioner" if rule.is_practitioner else rule.column
 
+        said = {(rule.column, value) for rule in self.counts for value in rule.values}
         spread = {spread_of(rule) for rule in self.spreads}
         left = [*(rule.name for rule in DEFAULT_RULES.counts if not any((rule.column, v) in said for v in rule.values)),
                 *(rule.name for rule in DEFAULT_RULES.spreads if spread_of(rule) not in spread)]
