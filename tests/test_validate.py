@@ -703,6 +703,29 @@ def test_contacts_by_child_id_first_row_is_lead(tmp_path: Path) -> None:
     assert unknown[["row", "value", "problem"]].values.tolist() == [[5, "Z", "child_id is not in the caseload"]]
 
 
+def test_a_lead_contact_who_cannot_be_reached_gives_the_call_to_the_next_one_listed(tmp_path: Path) -> None:
+    # A's lead has a name and nothing to reach them by; A's second contact (a social worker who
+    # knows the child) has an e-mail. A was left with no contact and could not be chosen; now the
+    # call goes to the second, with a warning on the lead's row. B's only contact has neither:
+    # still no contact.
+    frame = caseload_frame([{"child_id": "A"}, {"child_id": "B"}]).drop(
+        columns=["practitioner_name", "practitioner_email", "lead_practitioner_id"])
+    caseload = write_csv(tmp_path / "c.csv", frame)
+    contacts = write_csv(tmp_path / "k.csv", pd.DataFrame({
+        "child_id": ["A", "A", "B"], "name": ["Lead A", "Second A", "Lead B"],
+        "email": ["", "a2@x.org", ""], "phone": ["", "", ""]}))
+    loaded = load_caseload(caseload, contacts, allow_missing_contact=True)
+    assert loaded.frame["contact_name"].tolist() == ["Second A", "Lead B"]
+    assert loaded.frame["contact_email"].tolist() == ["a2@x.org", ""]
+    assert loaded.all_contacts[["child_id", "lead", "name"]].values.tolist() == [
+        ["A", True, "Lead A"], ["A", False, "Second A"], ["B", True, "Lead B"]]
+    passed_over = loaded.warnings[loaded.warnings["file"] == "k.csv"]
+    assert passed_over[["row", "value", "problem"]].values.tolist() == [
+        [2, "A", ("the child's first contact (the lead) has no e-mail or phone: the next contact listed who has one "
+                 "is the one to call")]]
+    assert load_caseload(caseload, contacts).frame["eligible"].tolist() == [True, False]
+
+
 def test_contacts_without_a_key_column_is_an_error(tmp_path: Path) -> None:
     caseload = write_csv(tmp_path / "c.csv", caseload_frame([{}]))
     contacts = write_csv(tmp_path / "k.csv", pd.DataFrame({"name": ["x"], "email": ["x@y.z"]}))

@@ -933,11 +933,17 @@ def _attach_contacts(failures: Failures, raw: RawTable, out: pd.DataFrame, frame
                 for field_name in CONTACT_FIELDS:
                     columns[f"contact_{field_name}"] = _taken(by_id[field_name], found)
             elif "child_id" in table.columns:
-                first = table.drop_duplicates("child_id").set_index("child_id")
+                # The first row is the lead; when it gives no way to reach them (no e-mail or
+                # phone), the call goes to the first contact listed who can be reached, who
+                # knows the child too: the child is not left without a contact.
+                reachable = ((table["name"] != "") & ((table["email"] != "") | (table["phone"] != ""))).to_numpy()
+                ordered = table.iloc[np.argsort(~reachable, kind="stable")]
+                first = ordered.drop_duplicates("child_id").set_index("child_id")
                 ids = out["child_id"]
                 found = first.index.get_indexer(ids.to_numpy(dtype=object))
                 for field_name in CONTACT_FIELDS:
                     columns[f"contact_{field_name}"] = _taken(first[field_name], found)
+                _warn_lead_unreachable(failures, contacts.name, table, reachable, first)
                 unknown = ~table["child_id"].isin(ids).to_numpy()
                 loose = {_loose_id(i): str(i) for i in ids} if unknown.any() else {}
                 failures.add("warning", contacts.name, table.loc[unknown, "_row"], "child_id",
@@ -972,6 +978,18 @@ def _attach_contacts(failures: Failures, raw: RawTable, out: pd.DataFrame, frame
     by_email = ("email:" + email).where(email != "", by_name)
     out["practitioner_key"] = ("id:" + lead).where(lead != "", by_email).array
     return all_contacts
+
+
+def _warn_lead_unreachable(failures: Failures, file: str, table: pd.DataFrame, reachable: np.ndarray,
+                           called: pd.DataFrame) -> None:
+    """A warning on each lead contact (a child's first row) who cannot be reached while another of
+    the child's contacts can: that one is called instead."""
+    lead = ~table["child_id"].duplicated(keep="first").to_numpy()
+    instead = table["child_id"].map(called["_row"]).to_numpy() != table["_row"].to_numpy()
+    passed_over = lead & ~reachable & instead
+    failures.add("warning", file, table.loc[passed_over, "_row"], "child_id", table.loc[passed_over, "child_id"],
+                 "the child's first contact (the lead) has no e-mail or phone: the next contact listed who has one "
+                 "is the one to call", "Add the lead's e-mail or phone if they should make the call.")
 
 
 def _loose_id(value: object) -> str:
