@@ -661,6 +661,18 @@ def test_a_practitioner_id_the_contacts_write_in_another_case_is_named(tmp_path:
         [3, "P9", "practitioner not found in k.csv"]]
 
 
+def test_a_cell_naming_two_practitioners_says_so(tmp_path: Path) -> None:
+    # An export that lists every practitioner in the lead's cell: not found, and the warning says
+    # which of its ids the contacts have (the spread rule keeps one lead per child apart).
+    caseload, contacts = _by_practitioner(tmp_path, ["P1;P7", "P1 / P9"])
+    loaded = load_caseload(caseload, contacts, allow_missing_contact=True)
+    found = loaded.warnings[loaded.warnings["column"] == "lead_practitioner_id"]
+    said = " and the contacts have 'P1': give the lead practitioner's id alone)"
+    assert found[["row", "value", "problem"]].values.tolist() == [
+        [2, "P1;P7", f"practitioner not found in k.csv (the cell holds 2 ids,{said}"],
+        [3, "P1 / P9", f"practitioner not found in k.csv (the cell holds 2 ids,{said}"]]
+
+
 
 def test_a_practitioner_id_without_the_leading_zeros_of_the_other_file_is_named(tmp_path: Path) -> None:
     # The contacts were saved from a spreadsheet that read 000262 as the number 262: no child's
