@@ -133,6 +133,21 @@ def test_a_look_alike_column_is_kept_only_when_named_and_with_a_warning(tmp_path
     assert "Name the column as its header is written (did you mean 'Setting Name' for 'Setting Nmae'?)." in stderr
 
 
+def test_a_locality_that_is_a_full_postcode_is_an_error_never_quoted(tmp_path: Path) -> None:
+    # The locality is written in every output; a home's full postcode points at a few homes. Its
+    # district alone is an area, and names are places: both pass.
+    places = ["NE1 4XY", "sw1a1aa", "NE1", "Oakham Vale", "Westmoor", "Ward 12", "Hillcrest", "E1"]
+    frame = caseload_frame([{**row, "locality": place} for row, place in zip(EIGHT, places, strict=True)])
+    path = write_csv(tmp_path / "caseload.csv", frame)
+    code, stdout, stderr = run("validate", str(path))
+    assert code == 2
+    errors = [line for line in stderr.splitlines() if "locality" in line]
+    assert errors == [f"  error: caseload.csv: row {row}, column 'locality': locality looks like a full postcode (not "
+                      "shown). Give the locality's name, or the postcode district alone (e.g. NE1): a full postcode "
+                      "points at a few homes, and the locality is written in every output." for row in (2, 3)]
+    assert "4XY" not in stdout + stderr and "1aa" not in stdout + stderr
+
+
 def test_report_md_carries_no_html_or_links_from_the_data(tmp_path: Path) -> None:
     rows = [dict(r) for r in EIGHT]
     rows[0]["locality"] = "<img src=x onerror=alert(1)>"

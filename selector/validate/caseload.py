@@ -40,7 +40,7 @@ from ..contract.columns import (
 )
 from ..contract.errors import CaseloadValidationError
 from ..contract.failures import Failures, listed, not_a_child, rows_without_a_child
-from ..contract.identifiers import header_words, identifier_kind, identifying_ids
+from ..contract.identifiers import FULL_POSTCODE, header_words, identifier_kind, identifying_ids
 from ..contract.rules import DEFAULT_RULES
 from ..io.tables import RawTable
 
@@ -234,6 +234,7 @@ def _contract_columns(failures: Failures, file: str, rows: np.ndarray, frame: pd
             out[column] = ids.array
             _warn_decimal_ids(failures, file, rows, frame[column], ids, changed, column)
     if "locality" in out:
+        _refuse_postcodes(failures, file, rows, out)
         # One spelling per place (the first in the file): `WESTMOOR` on one row and `Westmoor`
         # on another are the same locality, counted once and shown one way everywhere.
         written = out["locality"]
@@ -990,6 +991,18 @@ def _warn_lead_unreachable(failures: Failures, file: str, table: pd.DataFrame, r
     failures.add("warning", file, table.loc[passed_over, "_row"], "child_id", table.loc[passed_over, "child_id"],
                  "the child's first contact (the lead) has no e-mail or phone: the next contact listed who has one "
                  "is the one to call", "Add the lead's e-mail or phone if they should make the call.")
+
+
+def _refuse_postcodes(failures: Failures, file: str, rows: np.ndarray, out: pd.DataFrame) -> None:
+    """An error, the value not shown, on each locality that is a full postcode (a home's, most
+    likely): the locality is written in every output, and a full postcode points at a few homes.
+    The locality is then left empty, so the postcode reaches nothing."""
+    postcode = pd.Series(out["locality"]).astype(str).str.strip().str.match(FULL_POSTCODE).to_numpy(dtype=bool)
+    if postcode.any():
+        failures.add("error", file, rows[postcode], "locality", "", "locality looks like a full postcode (not shown)",
+                     "Give the locality's name, or the postcode district alone (e.g. NE1): a full postcode points at "
+                     "a few homes, and the locality is written in every output.")
+        out["locality"] = np.where(postcode, "", out["locality"])
 
 
 def _loose_id(value: object) -> str:
