@@ -667,7 +667,7 @@ def test_a_cell_naming_two_practitioners_says_so(tmp_path: Path) -> None:
     caseload, contacts = _by_practitioner(tmp_path, ["P1;P7", "P1 / P9"])
     loaded = load_caseload(caseload, contacts, allow_missing_contact=True)
     found = loaded.warnings[loaded.warnings["column"] == "lead_practitioner_id"]
-    said = " and the contacts have 'P1': give the lead practitioner's id alone)"
+    said = " and 'P1' is there: give one id alone)"
     assert found[["row", "value", "problem"]].values.tolist() == [
         [2, "P1;P7", f"practitioner not found in k.csv (the cell holds 2 ids,{said}"],
         [3, "P1 / P9", f"practitioner not found in k.csv (the cell holds 2 ids,{said}"]]

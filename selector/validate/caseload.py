@@ -1018,7 +1018,7 @@ def _near_id(written: str, loose: dict[str, str]) -> str:
     """The contacts' id that `written` nearly is, and how they differ ('' for none).
 
     >>> _near_id("P00262;P00001", {"p00262": "P00262"})
-    " (the cell holds 2 ids, and the contacts have 'P00262': give the lead practitioner's id alone)"
+    " (the cell holds 2 ids, and 'P00262' is there: give one id alone)"
     >>> _near_id("000262", {"262": "262"}), _near_id("p1", {"p1": "P1"})
     (" (it has '262': ids are matched exactly, leading zeros included; a spreadsheet drops them from ids that look like numbers: keep the column as text)", " (it has 'P1': ids are matched exactly, case included)")
     """
@@ -1027,8 +1027,8 @@ def _near_id(written: str, loose: dict[str, str]) -> str:
         # Two or more ids in the cell ('P00262;P00001'): the lead is one practitioner.
         parts = [part.strip() for part in re.split(r"[;,/|&+]| and ", written) if part.strip()]
         held = [loose[_loose_id(part)] for part in parts if _loose_id(part) in loose] if len(parts) > 1 else []
-        return (f" (the cell holds {len(parts)} ids, and the contacts have {listed([repr(h) for h in held], 'and')}: "
-                "give the lead practitioner's id alone)" if held else "")
+        return (f" (the cell holds {len(parts)} ids, and {listed([repr(h) for h in held], 'and')} "
+                f"{'is' if len(held) == 1 else 'are'} there: give one id alone)" if held else "")
     how = ("case included" if near.casefold() == written.casefold() else
            "leading zeros included; a spreadsheet drops them from ids that look like numbers: keep the column as text")
     return f" (it has {near!r}: ids are matched exactly, {how})"
