@@ -192,7 +192,7 @@ def children(count: int) -> str:
 
 def chances_range(lottery: app.Chances) -> str:
     state = "proved fairest" if lottery.proved else "fairest found in the work allowed"
-    if lottery.largest - lottery.smallest < 1e-6:  # the LP's tolerance apart: an even lottery
+    if lottery.even:
         return f"each with a chance of {lottery.smallest:.4%} ({state})"
     return f"chances from {lottery.smallest:.4%} to {lottery.largest:.2%} ({state})"
 

@@ -103,12 +103,8 @@ def repeated_errors(errors: pd.DataFrame, most: int = 5) -> list[str]:
     # An empty or unshown value has nothing to replace, and a repeated child_id is not mended by
     # replacing it throughout (each row is a child, or a child's row again).
     errors = errors[(errors["value"].astype(str) != "") & (errors["column"] != "child_id")]
-    lines = []
-    for row in _many_rows(errors, ["file", "column", "value"], most):
-        problem = str(row["problem"]).rstrip(".")
-        lines.append(f"{row['file']}: {row['count']:,} rows, the first row {row['row']}, column '{row['column']}':"
-                     f"{shown_value(row['value'])} {problem}. {row['fix']}")
-    return lines
+    return [f"{_where_many(row)}:{shown_value(row['value'])} {str(row['problem']).rstrip('.')}. {row['fix']}"
+            for row in _many_rows(errors, ["file", "column", "value"], most)]
 
 
 # At most this many errors of one kind (file, column, value, problem and fix) are shown one by
@@ -145,13 +141,9 @@ def errors_by_kind(errors: pd.DataFrame, most: int = 5) -> list[str]:
     >>> errors_by_kind(errors)
     ["c.csv: 5 rows, the first row 2, column 'primary_need': primary_need is empty. Give a need."]
     """
-    lines = []
-    for row in _many_rows(errors[errors["value"].astype(str) == ""], ["file", "column", "problem", "fix"], most):
-        if row["count"] > PER_KIND_SHOWN:
-            lines.append(f"{row['file']}: {row['count']:,} rows, the first row {row['row']}"
-                         + (f", column '{row['column']}'" if row["column"] != "" else "")
-                         + f": {str(row['problem']).rstrip('.')}. {row['fix']}")
-    return lines
+    return [f"{_where_many(row)}: {str(row['problem']).rstrip('.')}. {row['fix']}"
+            for row in _many_rows(errors[errors["value"].astype(str) == ""], ["file", "column", "problem", "fix"], most)
+            if row["count"] > PER_KIND_SHOWN]
 
 
 def warnings_by_kind(warnings: pd.DataFrame, most: int = 5) -> list[str]:
@@ -167,11 +159,16 @@ def warnings_by_kind(warnings: pd.DataFrame, most: int = 5) -> list[str]:
     ["c.csv: 3 rows (2 different values), the first row 6, column 'lead': Add P.", "c.csv: 2 rows, the first row 3, column 'services': Use ';'."]
     """
     # 946 rows may be 148 practitioners missing, each added once: the different values are said.
-    return [f"{row['file']}: {row['count']:,} rows"
-            + ("" if row["values"] == row["count"] else f" ({row['values']:,} different values)"
-               if row["values"] > 1 else " (one value)")
-            + f", the first row {row['row']}" + (f", column '{row['column']}'" if row["column"] != "" else "")
-            + f": {row['fix']}" for row in _many_rows(warnings, ["file", "column", "fix"], most)]
+    return [_where_many(row, "" if row["values"] == row["count"] else f" ({row['values']:,} different values)"
+                        if row["values"] > 1 else " (one value)") + f": {row['fix']}"
+            for row in _many_rows(warnings, ["file", "column", "fix"], most)]
+
+
+def _where_many(row: dict[Hashable, Any], about_values: str = "") -> str:
+    """Where a group of failures is, as each grouping says it: the file, its rows (and, given,
+    what its values are), the first row and the column."""
+    return (f"{row['file']}: {row['count']:,} rows{about_values}, the first row {row['row']}"
+            + (f", column '{row['column']}'" if row["column"] != "" else ""))
 
 
 def _many_rows(failures: pd.DataFrame, keys: list[str], most: int) -> list[dict[Hashable, Any]]:

@@ -114,7 +114,7 @@ def only_cohort(lottery: Chances) -> bool:
 def _chances_said(lottery: Chances) -> str:
     """The chances of those who could be drawn: one, when the lottery is even (its values the
     linear program's tolerance apart), else their range."""
-    if lottery.largest - lottery.smallest < 1e-6:
+    if lottery.even:
         return f"each with a chance of {percent(lottery.smallest)}"
     return f"with chances from {percent(lottery.smallest)} to {percent(lottery.largest)}"
 

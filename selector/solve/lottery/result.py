@@ -154,6 +154,11 @@ class Chances:
         return max(self.open_chances, default=0.0)
 
     @property
+    def even(self) -> bool:
+        """Every child who could be drawn has the same chance (the linear program's tolerance apart)."""
+        return self.largest - self.smallest < 1e-6
+
+    @property
     def certified(self) -> float | None:
         """The smallest chance as a share of the largest any lottery could give every child
         (1: the fairest possible smallest chance, the first leximin level, is reached)."""
