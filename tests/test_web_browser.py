@@ -22,7 +22,7 @@ axe_playwright = pytest.importorskip("axe_playwright_python.sync_playwright",
                                      reason="axe-playwright-python is not installed")
 
 from selector import web  # noqa: E402
-from tests.conftest import SAMPLE  # noqa: E402
+from tests.conftest import SAMPLE, run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -53,15 +53,20 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(site: str) -> Iterator[Any]:
+def tab() -> Iterator[Any]:
+    """A tab of Chromium with nothing open."""
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        tab = browser.new_page(viewport=WINDOW, accept_downloads=True)
-        tab.goto(site)
-        yield tab
+        yield browser.new_page(viewport=WINDOW, accept_downloads=True)
         browser.close()
+
+
+@pytest.fixture
+def page(site: str, tab: Any) -> Any:
+    tab.goto(site)
+    return tab
 
 
 AXE = axe_playwright.Axe()
@@ -184,3 +189,17 @@ def test_an_inspectors_week_in_the_browser(page: Any, tmp_path: Path) -> None:
         ("replaced", [ids[2]], [newcomer]), ("undone", [ids[2]], [newcomer]), ("replaced", [ids[2]], [newcomer])]
     contacts = archive.read("selector-run/contacts.csv").decode("utf-8-sig")
     assert f"{ids[0]}," in contacts and ",agreed" in contacts
+
+
+def test_the_report_and_the_audit_pass_axe_when_opened_from_the_run_folder(tab: Any, sample_run: Path,
+                                                                            tmp_path: Path) -> None:
+    """An inspector opens report.html (and an analyst audit.html) from the folder in a browser:
+    every part of it, folded sections open, inside one main landmark, with no axe violation."""
+    audit = tmp_path / "audit"
+    code, _, stderr = run("audit", "--lottery-from", str(sample_run), "--draws", "20", "--out", str(audit))
+    assert code == 0, stderr
+    for document in (sample_run / "report.html", audit / "audit.html"):
+        tab.goto(document.as_uri())
+        open_all_details(tab)
+        assert tab.locator("main").count() == 1
+        no_axe_violations(tab, document.name)
