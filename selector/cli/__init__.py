@@ -61,7 +61,7 @@ def main() -> None:
     """
 
 
-@main.command()
+@main.command(no_args_is_help=True)
 @caseload_options
 @click.option("--failures", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="OUT.csv|OUT.xlsx", help="Write the full table of problems here (a workbook when it ends .xlsx).")
@@ -96,7 +96,7 @@ def validate(sources: app.Sources, failures: Path | None) -> None:
         click.echo("OK: the caseload meets the contract.")
 
 
-@main.command()
+@main.command(no_args_is_help=True)
 @caseload_options
 @click.option("--rules", "rules_file", type=existing_file, default=None, metavar="FILE.toml",
               help="Rules to check the caseload against (default: the usual rules).")
@@ -183,7 +183,7 @@ def default_rules() -> None:
     click.echo(app.default_rules_toml(), nl=False)
 
 
-@main.command()
+@main.command(no_args_is_help=True)
 @caseload_options
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, metavar="DIR",
               help="Run folder to write (must be new or empty, unless --force).")
@@ -217,7 +217,7 @@ def select(sources: app.Sources, out: Path, rules_file: Path | None, size: int |
     echo_result(result.solution, result.caseload, out)
 
 
-@main.command()
+@main.command(no_args_is_help=True)
 @optional_caseload_options
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, metavar="DIR",
               help="Audit folder to write (must be new or empty, unless --force).")
@@ -295,7 +295,7 @@ def audit(sources: app.Sources | None, out: Path, rules_file: Path | None, draws
     click.echo(f"Results in {out}/ (audit.html, audit.md, audit.csv, chances.csv)")
 
 
-@main.command()
+@main.command(no_args_is_help=True)
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--decline", "declined", multiple=True, required=True, metavar="CHILD_ID",
               help="A cohort 1 member whose family declined or cannot be reached (repeatable).")
@@ -353,7 +353,7 @@ def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: b
                    f"{run_dir}, so {so}. {then}")
 
 
-@main.command()
+@main.command(no_args_is_help=True)
 @click.argument("run_dir", metavar="RUN_DIR", type=click.Path(path_type=Path))
 @click.option("--caseload", "caseload_file", type=existing_file, default=None, metavar="FILE",
               help="The caseload the run was made from, if it is not where run.json says (its SHA-256 must match).")
@@ -394,7 +394,7 @@ def verify(run_dir: Path, caseload_file: Path | None, contacts_file: Path | None
     raise SystemExit(1)
 
 
-@main.command()
+@main.command(no_args_is_help=True)
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.argument("child_id", required=False)
 @click.argument("state", required=False)
@@ -524,7 +524,7 @@ def _show_consent(run_dir: Path, status: app.ConsentStatus) -> None:
     _newer_runs(run_dir, status.replaced_by)
 
 
-@main.command()
+@main.command(no_args_is_help=True)
 @click.argument("manifest", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, metavar="DIR",
               help="Folder for the runs (one folder per area) and summary.csv.")
