@@ -193,12 +193,14 @@ def test_an_inspectors_week_in_the_browser(page: Any, tmp_path: Path) -> None:
 
 def test_the_report_and_the_audit_pass_axe_when_opened_from_the_run_folder(tab: Any, sample_run: Path,
                                                                             tmp_path: Path) -> None:
-    """An inspector opens report.html (and an analyst audit.html) from the folder in a browser:
+    """An inspector opens report.html (and an analyst audit.html or a profile) in a browser:
     every part of it, folded sections open, inside one main landmark, with no axe violation."""
-    audit = tmp_path / "audit"
+    audit, profile = tmp_path / "audit", tmp_path / "profile.html"
     code, _, stderr = run("audit", "--lottery-from", str(sample_run), "--draws", "20", "--out", str(audit))
     assert code == 0, stderr
-    for document in (sample_run / "report.html", audit / "audit.html"):
+    code, _, stderr = run("profile", str(SAMPLE / "caseload.csv"), "--html", str(profile))
+    assert code == 0, stderr
+    for document in (sample_run / "report.html", audit / "audit.html", profile):
         tab.goto(document.as_uri())
         open_all_details(tab)
         assert tab.locator("main").count() == 1
