@@ -254,29 +254,78 @@ def test_a_first_row_too_long_for_headers_is_refused_not_a_traceback(tmp_path: P
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
-def test_a_title_above_the_headers_is_refused_naming_the_row_with_the_headers(tmp_path: Path, kind: str) -> None:
-    # A report's title in row 1 and a blank row 2: the headers are on row 3.
-    rows = [["Northshire SEND caseload"], [], ["child_id", "need", "age"], ["007", "ASD", "5"]]
+def test_a_title_above_the_headers_is_left_out_and_rows_keep_their_numbers(tmp_path: Path, kind: str) -> None:
+    # A report's title in row 1 and a blank row 2: the headers are on row 3. It was refused,
+    # sending an inspector to edit the area's file in Excel; now the table is read from row 3,
+    # each child's row numbered as the spreadsheet shows it, with a warning saying so.
+    rows = [["Northshire SEND caseload"], [], ["child_id", "need", "age"], ["007", "ASD", "5"], ["008", "MLD", "6"]]
     path = tmp_path / f"list.{kind}"
     if kind == "csv":
         path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
     else:
         pd.DataFrame([r + [None] * (3 - len(r)) for r in rows]).to_excel(path, index=False, header=False)
+    table = read_table(path)
+    assert table.frame.to_dict("list") == {"child_id": ["007", "008"], "need": ["ASD", "MLD"], "age": ["5", "6"]}
+    assert list(table.row_numbers) == [4, 5]
+    assert [(note.first_row, note.problem) for note in table.notes] == [
+        (1, "the 2 rows above the column headers (row 3) were left out, as a title or empty")]
+
+
+def test_excels_padded_title_lines_in_a_semicolon_csv_are_left_out(tmp_path: Path) -> None:
+    # Excel saves a title above a table padded with separators; the title line alone has no
+    # separator at all when written by hand, and the table's own (;) is found below it.
+    padded = "Caseload;;\nRun 01/12/2026;;\nchild_id;need;age\n007;ASD;5\n"
+    bare = "Caseload\n\nchild_id;need;age\n007;ASD;5\n"
+    for name, text, header_row in (("padded.csv", padded, 3), ("bare.csv", bare, 3)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        table = read_table(tmp_path / name)
+        assert list(table.frame.columns) == ["child_id", "need", "age"], name
+        assert list(table.row_numbers) == [header_row + 1], name
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    # A block of key and value cells above the table: row 2 is not the table's headers (the
+    # rows under it fill more), so nothing is guessed.
+    ([["Caseload"], ["Area", "Northshire", "Date", "1/12/2026"], ["child_id", "need", "age", "locality", "plan"],
+      ["007", "ASD", "5", "Eastbrook", "EHCP"]],
+     ("list.csv: row 1 names 1 column(s) but row 2 fills 4: if the rows above the column headers are a title, "
+     "delete them so that the headers are on row 1.")),
+    # Row 3 holds numbers, not headers: the headers are missing, not lower down.
+    ([["Caseload"], [], ["7", "5", "3"], ["8", "6", "4"]],
+     ("list.csv: row 1 names 1 column(s) but row 3 fills 3: if the rows above the column headers are a title, "
+     "delete them so that the headers are on row 1.")),
+])
+def test_a_lower_row_that_is_not_the_headers_is_refused_not_guessed(tmp_path: Path, rows: list[list[str]],
+                                                                   message: str) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
     with pytest.raises(InputError) as caught:
         read_table(path)
-    assert str(caught.value) == (f"list.{kind}: row 1 names 1 column(s) but row 3 fills 3: if the rows above the "
-                                 "column headers are a title, delete them so that the headers are on row 1.")
+    assert str(caught.value) == message
 
 
-def test_a_table_placed_lower_down_says_the_rows_above_are_empty_not_a_title(tmp_path: Path) -> None:
-    # An Excel table started at B3, rows 1 and 2 empty: "if the rows above the column headers are
-    # a title" sent the analyst looking for a title that is not there.
+def test_a_table_placed_lower_down_is_read_from_its_headers(tmp_path: Path) -> None:
+    # An Excel table started at B3, rows 1 and 2 and column A empty.
     frame = pd.DataFrame({"child_id": ["007"], "need": ["ASD"], "age": ["5"]})
     frame.to_excel(tmp_path / "list.xlsx", index=False, startrow=2, startcol=1)
-    with pytest.raises(InputError) as caught:
-        read_table(tmp_path / "list.xlsx")
-    assert str(caught.value) == ("list.xlsx: rows 1 to 2 are empty and row 3 fills 3 columns: if it holds the column "
-                                 "headers, delete the empty rows above it so that the headers are on row 1.")
+    table = read_table(tmp_path / "list.xlsx")
+    assert table.frame.to_dict("list") == {"child_id": ["007"], "need": ["ASD"], "age": ["5"]}
+    assert list(table.row_numbers) == [4]
+
+
+def test_merged_cells_under_headers_lower_down_are_filled_and_named_by_their_rows(tmp_path: Path) -> None:
+    # A title on row 1, headers on row 2; one locality merged across rows 3 to 4 (B3:B4).
+    from openpyxl import Workbook as Book
+
+    book = Book()
+    sheet = book.active
+    for row in (["Caseload"], ["child_id", "locality", "age"], ["007", "Eastbrook", "5"], ["008", None, "6"]):
+        sheet.append(row)
+    sheet.merge_cells("B3:B4")
+    book.save(tmp_path / "list.xlsx")
+    table = read_table(tmp_path / "list.xlsx")
+    assert table.frame["locality"].tolist() == ["Eastbrook", "Eastbrook"]
+    assert [(cells.ref, cells.first_row, cells.last_row) for cells in table.merged] == [("B3:B4", 3, 4)]
 
 
 def test_an_empty_first_sheet_names_the_sheets_there_are(tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ import codecs
 import csv
 import hashlib
 import io
-import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -183,6 +182,8 @@ def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
     else:
         frame, rows = _read_csv(path, data)
 
+    # Rows left out above the headers (a title): the first row read says how many.
+    above = int(rows[0]) - 2 if len(rows) else 0
     header = {normalise_column(c): str(c).strip() for c in frame.columns}
     frame.columns = list(_normalised_unique(path.name, list(frame.columns)))
     if len(frame.columns) == 0:
@@ -197,7 +198,7 @@ def read_table(path: Path | str, sheet: str | None = None) -> RawTable:
             "no_rows",
         )
     return RawTable(path.name, frame, rows, hashlib.sha256(data).hexdigest(), header, merged=merged,
-                    notes=_sheet_notes(marks, headers_by_number, rows), sheets=sheets)
+                    notes=_above_headers_note(above) + _sheet_notes(marks, headers_by_number, rows), sheets=sheets)
 
 
 def _sheet_notes(marks: SheetMarks, headers: dict[int, str], rows: np.ndarray) -> tuple[SheetNote, ...]:
@@ -324,6 +325,12 @@ def _read_csv(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
         # next line, and rows are numbered as Excel shows them (the headers as row 1).
         separator, text = directive.group(1), text.split("\n", 1)[1] if "\n" in text else ""
         first_line = text.split("\n", 1)[0]
+    title = _title_lines(path.name, text, separator)
+    if title:
+        # The headers are lower down: read from their line, rows numbered as the file has them.
+        text = text.split("\n", title)[title]
+        first_line = text.split("\n", 1)[0]
+        separator = directive.group(1) if directive else _delimiter(first_line)
     # pandas would rename a repeated header (postcode, postcode.1) and let the copy through.
     try:
         header = next(csv.reader([first_line.rstrip("\r")], delimiter=separator), [])
@@ -331,10 +338,11 @@ def _read_csv(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
         raise InputError(f"{path.name}: row 1 cannot be read as the column headers ({exc}). Check that this is the "
                          "exported list, with the column names on row 1.", "bad_csv") from exc
     _normalised_unique(path.name, [h for h in header if h.strip()])
+    first = 2 + title  # the first row under the headers, as the file numbers it
     frame = _read_plain_csv(text, separator, header)
     if frame is not None:
-        return frame, np.arange(2, len(frame) + 2)
-    _check_row_widths(path.name, text, separator, len(header))
+        return frame, np.arange(first, len(frame) + first)
+    _check_row_widths(path.name, text, separator, len(header), first)
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -358,47 +366,110 @@ def _read_csv(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
         ) from exc
     frame = _drop_unnamed_empty(frame)
     frame = frame.astype(str).fillna("")
-    return frame, np.arange(2, len(frame) + 2)
+    return frame, np.arange(first, len(frame) + first)
+
+
+def _title_lines(name: str, text: str, separator: str) -> int:
+    """How many lines above a CSV's headers to leave out (see `_rows_above_headers`). The rows are
+    cut by line, so a title whose cells run over lines (in quotes) is refused as before."""
+    lines = [line.rstrip("\r") for line in text.split("\n", 2 * TITLE_ROWS + 1)[:2 * TITLE_ROWS + 1]]
+    if not _delimiter_in(lines[0]):
+        # A title line alone (or an empty line) says nothing of the table's separator: the first
+        # line with one does.
+        separator = next((_delimiter(line) for line in lines[1:] if _delimiter_in(line)), separator)
+    try:
+        rows = [next(csv.reader([line], delimiter=separator), []) for line in lines]
+    except csv.Error:
+        return 0  # pandas' reader says what is wrong
+    above = _rows_above_headers(name, rows)
+    if above and any(line.count('"') % 2 for line in lines[:above + 1]):
+        raise InputError(
+            f"{name}: the column headers are on row {above + 1} and a title in quotes is above them: delete the "
+            "rows above the headers so that the headers are on row 1.", "header_not_first")
+    return above
+
+
+def _delimiter_in(line: str) -> bool:
+    return any(separator in line for separator in (",", ";", "\t"))
 
 
 # The rows after row 1 looked at for a table that starts lower down (a title above it).
 TITLE_ROWS = 10
 
 
-def _check_no_title(name: str, headers: int, filled: list[int]) -> None:
-    """Refuse a file whose first row names far fewer columns than a row below it fills (a title
-    above the table): the table would be read with the title as its only header.
+def _rows_above_headers(name: str, first_rows: list[list[str]]) -> int:
+    """How many rows above the column headers to leave out: 0 when the headers are on row 1, or
+    the rows of a title (a report's name and date, a line or two) or empty rows above a table
+    whose headers are lower down, as exports and spreadsheets often have them. A lower row is
+    taken as the headers when it names at least 3 columns, every row above it fills fewer than
+    half as many, its cells are distinct words (not numbers or dates), and no row below it fills
+    more columns than it names (a header names every column the rows fill).
+
+    Args:
+        first_rows: the file's first rows (1 + TITLE_ROWS, and as many after), as cells.
 
     Raises:
-        InputError: naming the row that seems to hold the headers.
+        InputError: a lower row fills far more columns than row 1 but does not read as the
+            headers (say, a block of key and value cells above the table): the file is refused,
+            naming the row, rather than read from a guess.
+
+    >>> _rows_above_headers("f.csv", [["Caseload"], [], ["child_id", "age", "need"], ["C1", "5", "ASD"]])
+    2
+    >>> _rows_above_headers("f.csv", [["child_id", "age", "need"], ["C1", "5", "ASD"]])
+    0
     """
-    for number, count in enumerate(filled, start=2):
-        if count >= 3 and 2 * headers < count:
-            if headers == 0 and not any(filled[:number - 2]):  # a table placed lower down, empty rows above
-                raise InputError(
-                    f"{name}: rows 1 to {number - 1} are empty and row {number} fills {count} columns: if it holds "
-                    "the column headers, delete the empty rows above it so that the headers are on row 1.",
-                    "header_not_first")
+    filled = [sum(value.strip() != "" for value in row) for row in first_rows]
+    for index in range(1, min(len(first_rows), TITLE_ROWS + 1)):
+        count = filled[index]
+        if count < 3 or 2 * filled[0] >= count:
+            continue
+        cells = [value.strip() for value in first_rows[index] if value.strip()]
+        below = filled[index + 1:index + 1 + TITLE_ROWS]
+        if (all(2 * above < count for above in filled[:index]) and any(below) and max(below) <= count
+                and len({cell.casefold() for cell in cells}) == len(cells)
+                and not any(NOT_A_HEADER.fullmatch(cell) for cell in cells)):
+            return index
+        number = index + 1
+        if filled[0] == 0 and not any(filled[:index]):  # a table placed lower down, empty rows above
             raise InputError(
-                f"{name}: row 1 names {headers} column(s) but row {number} fills {count}: if the rows above the "
-                "column headers are a title, delete them so that the headers are on row 1.",
-                "header_not_first",
-            )
+                f"{name}: rows 1 to {number - 1} are empty and row {number} fills {count} columns: if it holds "
+                "the column headers, delete the empty rows above it so that the headers are on row 1.",
+                "header_not_first")
+        raise InputError(
+            f"{name}: row 1 names {filled[0]} column(s) but row {number} fills {count}: if the rows above the "
+            "column headers are a title, delete them so that the headers are on row 1.",
+            "header_not_first",
+        )
+    return 0
 
 
-def _check_row_widths(name: str, text: str, sep: str, width: int) -> None:
+# A cell no header is: a number, or a date as a spreadsheet writes one.
+NOT_A_HEADER = re.compile(r"[-+]?[\d.,]+|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T][\d:.]+)?")
+
+
+def _above_headers_note(rows_left_out: int) -> tuple[SheetNote, ...]:
+    """The warning that rows above the headers were left out (none when the headers are on row 1)."""
+    if not rows_left_out:
+        return ()
+    rows = "the row" if rows_left_out == 1 else f"the {rows_left_out} rows"
+    return (SheetNote("", 1, f"{rows} above the column headers (row {rows_left_out + 1}) "
+                      f"{'was' if rows_left_out == 1 else 'were'} left out, as a title or empty",
+                      "Nothing to do if they hold no child; the rows under the headers are numbered as the "
+                      "spreadsheet shows them."),)
+
+
+def _check_row_widths(name: str, text: str, sep: str, width: int, first: int) -> None:
     """Refuse a row with a value past the last header (which pandas would drop or shift), naming
-    its spreadsheet row; empty values there (a separator too many at the end) are let through.
+    its spreadsheet row (`first`: the number of the row under the headers); empty values there
+    (a separator too many at the end) are let through.
 
     Raises:
         InputError: the first such row.
     """
     try:
         records = csv.reader(io.StringIO(text), delimiter=sep)
-        header = next(records, [])
-        first = list(itertools.islice(records, TITLE_ROWS))
-        _check_no_title(name, sum(h.strip() != "" for h in header), [sum(v.strip() != "" for v in r) for r in first])
-        for number, values in enumerate(itertools.chain(first, records), start=2):
+        next(records, None)  # the headers
+        for number, values in enumerate(records, start=first):
             if len(values) > width and any(v.strip() for v in values[width:]):
                 raise InputError(
                     f"{name}: row {number} has {len(values)} values but the header row names {width} columns. "
@@ -462,14 +533,13 @@ def _read_xlsx(path: Path, data: bytes, sheet: str | None
     if where and not any(v.strip() for row in rows[1:] for v in row):
         # A notes or cover sheet first (a line or two of text): the list is on another sheet.
         raise InputError(f"{path.name}: the sheet {title!r} has a header row but no data rows.{where}", "no_rows")
-    header = [h.strip() for h in rows[0]]
+    above = _rows_above_headers(path.name, rows[:1 + 2 * TITLE_ROWS])
+    header = [h.strip() for h in rows[above]]
     width = len(header)
     while width and header[width - 1] == "":
         width -= 1
-    _check_no_title(path.name, sum(h != "" for h in header),
-                    [sum(v.strip() != "" for v in row) for row in rows[1:1 + TITLE_ROWS]])
-    body = [row[:width] + [""] * (width - len(row)) for row in rows[1:]]
-    merged = _fill_merged(body, header[:width], ranges)
+    body = [row[:width] + [""] * (width - len(row)) for row in rows[above + 1:]]
+    merged = _fill_merged(body, header[:width], ranges, above + 1)
     names = [h if h else f"unnamed_{i + 1}" for i, h in enumerate(header[:width])]
     frame = pd.DataFrame(body, columns=names, dtype=str) if body else pd.DataFrame(columns=names, dtype=str)
     empty_unnamed = [
@@ -477,7 +547,7 @@ def _read_xlsx(path: Path, data: bytes, sheet: str | None
     ]
     frame = frame.drop(columns=empty_unnamed)
     headers = {i + 1: h for i, h in enumerate(header[:width]) if h}
-    return frame, np.arange(2, len(frame) + 2), merged, marks, headers, tuple(sheets) if where else ()
+    return frame, np.arange(above + 2, len(frame) + above + 2), merged, marks, headers, tuple(sheets) if where else ()
 
 
 class Workbook:
@@ -519,23 +589,25 @@ class Workbook:
         return found
 
 
-def _fill_merged(body: list[list[str]], header: list[str], ranges: list[tuple[int, int, int, int]]
-                 ) -> tuple[MergedCells, ...]:
+def _fill_merged(body: list[list[str]], header: list[str], ranges: list[tuple[int, int, int, int]],
+                 header_row: int = 1) -> tuple[MergedCells, ...]:
     """Give each row of a merged range in one column the value Excel shows across it (its first
     cell's: the others are stored empty, and a child would silently lose its need, locality or
-    services); ranges across columns are only reported. The header row's merges are the
-    header's business (a header left empty is refused or dropped as for any file)."""
+    services); ranges across columns are only reported. The header row's merges (and a title's
+    above it) are the header's business (a header left empty is refused or dropped as for any
+    file). `header_row`: the sheet's row holding the headers, the body being the rows under it."""
     found = []
+    top, bottom = header_row + 1, header_row + len(body)  # the body's rows, as the sheet numbers them
     for first_row, first_col, last_row, last_col in sorted(ranges):
-        if first_row < 2 or first_row > len(body) + 1 or first_col > len(header):
+        if first_row < top or first_row > bottom or first_col > len(header):
             continue
-        last_row = min(last_row, len(body) + 1)
+        last_row = min(last_row, bottom)
         ref = f"{column_letters(first_col)}{first_row}:{column_letters(last_col)}{last_row}"
         column = first_col - 1
         filled = first_col == last_col
         if filled:
-            value = body[first_row - 2][column]
-            for row in range(first_row - 1, last_row - 1):
+            value = body[first_row - top][column]
+            for row in range(first_row - top + 1, last_row - top + 1):
                 if body[row][column] == "":
                     body[row][column] = value
         found.append(MergedCells(ref, header[column] or f"unnamed_{first_col}", first_row, last_row, filled))
