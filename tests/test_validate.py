@@ -170,6 +170,21 @@ def test_many_warnings_of_one_kind_are_said_once_by_column_and_what_to_do(tmp_pa
                      "with ';' (SALT;OT), so that each counts as the service it is.")]
 
 
+def test_the_lines_errors_leave_unused_go_to_warnings(tmp_path: Path) -> None:
+    # Five rows aged 30 (one kind of error: three shown, the rest counted) and 25 rows with
+    # services separated by commas: of the 20 lines, the 3 errors shown leave 17 for warnings
+    # (the 2 errors not shown took 2 more, and left 15).
+    rows = [{"child_id": f"A{k}", "age": 30} for k in range(5)]
+    rows += [{"child_id": f"K{k}", "services": "EP, SALT"} for k in range(25)]
+    path = write_csv(tmp_path / "c.csv", caseload_frame(rows))
+    code, _, stderr = run("validate", str(path))
+    assert code == 2
+    lines = stderr.splitlines()
+    assert sum(line.startswith("  error: ") for line in lines) == 3
+    assert sum(line.startswith("  warning: ") for line in lines) == 17
+    assert "  ... and 8 more warnings" in lines
+
+
 def test_a_cell_that_says_there_is_no_value_is_read_as_empty_with_one_warning_per_word() -> None:
     # Exports write 'None', 'N/A' or 'Unknown' where there is nothing: read as values, 'N/A' was a
     # service and a place a cohort covered, and children in setting 'Unknown' were kept apart as

@@ -132,7 +132,7 @@ def echo_failures(failures: pd.DataFrame, limit: int = FAILURES_SHOWN) -> None:
     shown = set(zip(first["file"], first["row"], strict=True))
     where = list(zip(warnings["file"], warnings["row"], strict=True))
     before = sorted(range(len(where)), key=lambda i: where[i] not in shown)  # stable: file order otherwise
-    echo_warnings(warnings.iloc[before], limit=max(0, limit - len(errors)) or 3,
+    echo_warnings(warnings.iloc[before], limit=max(0, limit - len(first)) or 3,
                   fixes_above=first["fix"].tolist())
 
 
