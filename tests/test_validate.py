@@ -432,6 +432,19 @@ def test_a_missing_column_names_the_headers_that_may_hold_it(tmp_path: Path) -> 
     assert needing_nothing["column"].tolist() == ["Notes"]
 
 
+@pytest.mark.parametrize("header", ["SEN Provision", "EHCP Status", "SENProvision"])
+def test_the_census_and_case_systems_headers_for_the_plan_are_offered_for_plan_status(tmp_path: Path,
+                                                                                     header: str) -> None:
+    # A school census export says the plan under 'SEN provision' (E, K), a case system under
+    # 'EHCP Status': neither shares a word with plan_status, so the fix named no header.
+    frame = caseload_frame([{}]).drop(columns=["plan_status"]).assign(**{header: "EHCP"})
+    with pytest.raises(CaseloadValidationError) as caught:
+        load_caseload(write_csv(tmp_path / "c.csv", frame))
+    assert caught.value.failures.set_index("column")["fix"]["plan_status"] == (
+        f"c.csv has '{header}': if it holds the plan_status, rename its header to 'plan_status'. Otherwise add a "
+        "column headed 'plan_status' (see the data contract in the README).")
+
+
 def test_a_left_out_header_that_may_hold_an_optional_column_says_so(tmp_path: Path) -> None:
     # Services under 'Services Received' and the setting under 'Setting URN' would be left out with
     # "nothing to do", and the cohort chosen without them: each is said apart, with the rename.

@@ -484,12 +484,14 @@ def _minimise(failures: Failures, raw: RawTable, keep_columns: tuple[str, ...]
 _COMMON_HEADER_WORDS = frozenset({"id", "type", "status"})
 # The words that say a header may hold a column (any one set, every word of it), where the
 # column's own words say too little or too much: `Services Received`, `Setting URN`, `Social
-# Care Status`, `Email Address`, `Telephone`. `Social Worker` is a person, not social_care.
+# Care Status`, `SEN Provision`, `Email Address`, `Telephone`. `Social Worker` is a person, not social_care.
 _TELLING_WORDS: dict[str, tuple[frozenset[str], ...]] = {
     "services": (frozenset({"services"}), frozenset({"service"})),
     "social_care": (frozenset({"social", "care"}),),
     "setting_id": (frozenset({"setting"}), frozenset({"urn"})),
     "secondary_need": (frozenset({"secondary"}),),
+    # The school census's `SEN provision` (E or K) and an `EHCP status` say the plan too.
+    "plan_status": (frozenset({"plan"}), frozenset({"provision"}), frozenset({"ehcp"})),
     "out_of_area": (frozenset({"out", "area"}),),
     "lead_practitioner_id": (frozenset({"practitioner"}),),
     "email": (frozenset({"email"}), frozenset({"mail"})),
