@@ -432,17 +432,21 @@ def test_a_missing_column_names_the_headers_that_may_hold_it(tmp_path: Path) -> 
     assert needing_nothing["column"].tolist() == ["Notes"]
 
 
-@pytest.mark.parametrize("header", ["SEN Provision", "EHCP Status", "SENProvision"])
-def test_the_census_and_case_systems_headers_for_the_plan_are_offered_for_plan_status(tmp_path: Path,
-                                                                                     header: str) -> None:
-    # A school census export says the plan under 'SEN provision' (E, K), a case system under
-    # 'EHCP Status': neither shares a word with plan_status, so the fix named no header.
-    frame = caseload_frame([{}]).drop(columns=["plan_status"]).assign(**{header: "EHCP"})
+@pytest.mark.parametrize(("column", "header"), [
+    ("plan_status", "SEN Provision"), ("plan_status", "EHCP Status"), ("plan_status", "SENProvision"),
+    ("primary_need", "SEN Type"), ("setting_type", "Placement Type"), ("setting_type", "School Type"),
+    ("setting_type", "Establishment Type"), ("setting_type", "Provision Type")])
+def test_the_census_and_case_systems_headers_are_offered_for_the_column_they_hold(tmp_path: Path, column: str,
+                                                                                 header: str) -> None:
+    # A school census export says the plan under 'SEN provision' (E, K) and the need under 'SEN
+    # type'; case systems say the setting under 'Placement Type': none shares a word with the
+    # column's name, so the fix named no header.
+    frame = caseload_frame([{}]).drop(columns=[column]).assign(**{header: "x"})
     with pytest.raises(CaseloadValidationError) as caught:
         load_caseload(write_csv(tmp_path / "c.csv", frame))
-    assert caught.value.failures.set_index("column")["fix"]["plan_status"] == (
-        f"c.csv has '{header}': if it holds the plan_status, rename its header to 'plan_status'. Otherwise add a "
-        "column headed 'plan_status' (see the data contract in the README).")
+    assert caught.value.failures.set_index("column")["fix"][column] == (
+        f"c.csv has '{header}': if it holds the {column}, rename its header to '{column}'. Otherwise add a "
+        f"column headed '{column}' (see the data contract in the README).")
 
 
 def test_a_left_out_header_that_may_hold_an_optional_column_says_so(tmp_path: Path) -> None:

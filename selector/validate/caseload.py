@@ -490,8 +490,12 @@ _TELLING_WORDS: dict[str, tuple[frozenset[str], ...]] = {
     "social_care": (frozenset({"social", "care"}),),
     "setting_id": (frozenset({"setting"}), frozenset({"urn"})),
     "secondary_need": (frozenset({"secondary"}),),
-    # The school census's `SEN provision` (E or K) and an `EHCP status` say the plan too.
-    "plan_status": (frozenset({"plan"}), frozenset({"provision"}), frozenset({"ehcp"})),
+    # The school census's `SEN provision` (E or K) and `SEN type` (the need), and the setting as
+    # systems head it (`Placement Type`, `School Type`, `Establishment Type`, `Provision Type`).
+    "plan_status": (frozenset({"plan"}), frozenset({"sen", "provision"}), frozenset({"ehcp"})),
+    "primary_need": (frozenset({"primary"}), frozenset({"need"}), frozenset({"sen", "type"})),
+    "setting_type": (frozenset({"setting"}), frozenset({"placement"}),
+                     *(frozenset({word, "type"}) for word in ("school", "establishment", "provision"))),
     "out_of_area": (frozenset({"out", "area"}),),
     "lead_practitioner_id": (frozenset({"practitioner"}),),
     "email": (frozenset({"email"}), frozenset({"mail"})),
