@@ -471,6 +471,31 @@ def test_a_left_out_header_that_may_hold_an_optional_column_says_so(tmp_path: Pa
     assert [row[0] for row in others] == ["Notes, Exclusions, Social Worker"]
 
 
+@pytest.mark.parametrize(("column", "header"), [
+    ("lead_practitioner_id", "Key Worker ID"), ("lead_practitioner_id", "Caseworker ID"),
+    ("lead_practitioner_id", "Lead Professional ID"), ("lead_practitioner_id", "SEN Officer"),
+    ("social_care", "CIN CP CLA"), ("social_care", "LAC Status"), ("locality", "Ward"), ("locality", "District"),
+    ("setting_id", "DfE Number"), ("setting_id", "LAESTAB"), ("services", "Agencies Involved"),
+    ("services", "Professionals Involved")])
+def test_an_optional_column_under_a_systems_own_header_is_offered(tmp_path: Path, column: str, header: str) -> None:
+    # Under these headers the column was left out with "nothing to do": a key worker's id under
+    # 'Key Worker ID' left no two children of one practitioner kept apart, without a word.
+    frame = caseload_frame([{}]).rename(columns={column: header})
+    loaded = load_caseload(write_csv(tmp_path / "c.csv", frame), allow_missing_contact=True)
+    said = loaded.warnings[loaded.warnings["column"] == header]["problem"].tolist()
+    assert said == [(f"column left out at load: it may hold the {column}, which selector reads under the header "
+                    f"'{column}'")]
+
+
+def test_out_of_area_is_not_offered_as_the_locality(tmp_path: Path) -> None:
+    # The words of a place (ward, district) are the locality's; an area said out of is not.
+    frame = caseload_frame([{}]).drop(columns=["locality"]).assign(**{"Out of Area Placement": "false"})
+    loaded = load_caseload(write_csv(tmp_path / "c.csv", frame), allow_missing_contact=True)
+    said = loaded.warnings[loaded.warnings["column"] == "Out of Area Placement"]["problem"].tolist()
+    assert said == [("column left out at load: it may hold the out_of_area, which selector reads under the header "
+                    "'out_of_area'")]
+
+
 def test_a_locality_under_locality_name_is_offered_not_taken_for_a_childs_name(tmp_path: Path) -> None:
     # 'Locality Name' ends in "name", so it was dropped as a direct identifier, and the cohort
     # chosen without localities with nothing saying the column may hold them.

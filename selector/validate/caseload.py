@@ -484,11 +484,14 @@ def _minimise(failures: Failures, raw: RawTable, keep_columns: tuple[str, ...]
 _COMMON_HEADER_WORDS = frozenset({"id", "type", "status"})
 # The words that say a header may hold a column (any one set, every word of it), where the
 # column's own words say too little or too much: `Services Received`, `Setting URN`, `Social
-# Care Status`, `SEN Provision`, `Email Address`, `Telephone`. `Social Worker` is a person, not social_care.
+# Care Status`, `SEN Provision`, `Key Worker ID`, `Ward`, `Email Address`, `Telephone`. `Social Worker` is a person, not social_care.
 _TELLING_WORDS: dict[str, tuple[frozenset[str], ...]] = {
-    "services": (frozenset({"services"}), frozenset({"service"})),
-    "social_care": (frozenset({"social", "care"}),),
-    "setting_id": (frozenset({"setting"}), frozenset({"urn"})),
+    "services": (*(frozenset({word}) for word in ("services", "service", "agencies", "professionals")),),
+    "social_care": (frozenset({"social", "care"}), *(frozenset({word}) for word in ("cin", "cla", "lac")),
+                    frozenset({"looked", "after"}), frozenset({"child", "protection"})),
+    "setting_id": (frozenset({"setting"}), frozenset({"urn"}), frozenset({"laestab"}), frozenset({"df", "e", "number"}),
+                   frozenset({"establishment", "number"})),
+    "locality": (*(frozenset({word}) for word in ("locality", "ward", "district", "neighbourhood")),),
     "secondary_need": (frozenset({"secondary"}),),
     # The school census's `SEN provision` (E or K) and `SEN type` (the need), and the setting as
     # systems head it (`Placement Type`, `School Type`, `Establishment Type`, `Provision Type`).
@@ -497,7 +500,9 @@ _TELLING_WORDS: dict[str, tuple[frozenset[str], ...]] = {
     "setting_type": (frozenset({"setting"}), frozenset({"placement"}),
                      *(frozenset({word, "type"}) for word in ("school", "establishment", "provision"))),
     "out_of_area": (frozenset({"out", "area"}),),
-    "lead_practitioner_id": (frozenset({"practitioner"}),),
+    "lead_practitioner_id": (frozenset({"practitioner"}), frozenset({"key", "worker"}), frozenset({"keyworker"}),
+                             frozenset({"caseworker"}), frozenset({"case", "worker"}),
+                             frozenset({"lead", "professional"}), frozenset({"sen", "officer"})),
     "email": (frozenset({"email"}), frozenset({"mail"})),
     "phone": (*(frozenset({word}) for word in ("phone", "telephone", "tel", "mobile")),
               frozenset({"contact", "number"})),
