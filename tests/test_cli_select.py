@@ -302,12 +302,22 @@ def test_bad_rules_file_exit_2_naming_the_key(tmp_path: Path) -> None:
     ]
     rules.write_text('[[count]]\ncolumn = "plan_status"\nvalue = "EHCP"\nmin = 4\n'
                      '[[count]]\ncolumn = "plan_status"\nvalue = "SEN_SUPPORT"\nmin = 3\n')
+    # Rules each fine but together more than the cohort holds cannot be met: exit 3, as when
+    # --size makes them so, and --relax drops the fewest (the file was refused, exit 2, and
+    # --relax did nothing for it).
     code, _, err = run("select", *SAMPLE_ARGS, "--rules", str(rules), "--out", str(tmp_path / "o"))
-    assert code == 2
+    assert code == 3
     assert err.strip().splitlines() == [
-        ("Error: r.toml: size: rules on plan_status need 7 members but the cohort has 6: "
-        "at least 4 with plan_status EHCP; at least 3 with plan_status SEN_SUPPORT"),
-        "Correct the rules file at the lines named."]
+        "Error: the rules cannot all be met:",
+        ("  - at least 4 with plan_status EHCP: 984 eligible CYP have plan_status EHCP; 3 more are excluded or have "
+         "no contact"),
+        ("  - at least 3 with plan_status SEN_SUPPORT: 1933 eligible CYP have plan_status SEN_SUPPORT; 12 more are "
+         "excluded or have no contact"),
+        "  - together these rules need at least 7 members, and the cohort has 6",
+        "Run with --relax to drop the lowest-priority rule(s), or change the rules file."]
+    code, out, _ = run("select", *SAMPLE_ARGS, "--rules", str(rules), "--out", str(tmp_path / "relaxed"), "--relax",
+                       "--sets", "1", "--seed", "1")
+    assert code == 0 and "Rules dropped by --relax: at least 4 with plan_status EHCP" in out.splitlines()
     rules.write_text("size = \n")
     code, _, err = run("select", *SAMPLE_ARGS, "--rules", str(rules), "--out", str(tmp_path / "o"))
     assert code == 2 and err.startswith("Error: r.toml: not valid TOML: ") and "line 1" in err

@@ -324,7 +324,6 @@ def rules_from_dict(data: dict[str, Any], source: str = "rules", locate: Any = N
     if not isinstance(dropped_raw, list) or not all(isinstance(x, str) for x in dropped_raw):
         problems.add(("dropped",), "must be a list of rule names")
         dropped_raw = []
-    _check_minimums_fit(problems, counts, size)
     problems.raise_if_any()
     return Rules(size=size or 1, counts=counts, spreads=spreads, dimensions=dimensions,
                  dropped=tuple(dropped_raw))
@@ -455,22 +454,3 @@ def _column(problems: _Problems, value: Any, path: Path_) -> str | None:
         problems.add(path, "must name a column (text)")
         return None
     return normalise_column(value)
-
-
-def _check_minimums_fit(problems: _Problems, counts: tuple[CountRule, ...], size: int | None) -> None:
-    """Minimums of one column's different values that add up to more than the cohort size."""
-    if size is None:
-        return
-    by_column: dict[str, list[CountRule]] = {}
-    for rule in counts:
-        if rule.min and rule.column not in MULTI_VALUED_COLUMNS:
-            by_column.setdefault(rule.column, []).append(rule)
-    for column, column_rules in by_column.items():
-        disjoint = all(
-            not set(a.values) & set(b.values)
-            for j, a in enumerate(column_rules) for b in column_rules[j + 1:]
-        )
-        total = sum(r.min or 0 for r in column_rules)
-        if len(column_rules) > 1 and disjoint and total > size:
-            names = "; ".join(r.name for r in column_rules)
-            problems.add(("size",), f"rules on {column} need {total} members but the cohort has {size}: {names}")
