@@ -202,6 +202,16 @@ def test_a_rules_file_that_replaces_a_default_rule_with_nothing_says_so(tmp_path
     assert ("Note: camhs.toml gives its own rules in place of the defaults, and none for these, which were not "
             "applied: at least 1 with setting_type AP; at least 2 with plan_status SEN_SUPPORT (`selector "
             "default-rules` prints the defaults, to copy those to keep).") in err.splitlines()
+    # Its own rule dropped by --relax (more EHC plans than the caseload has) was not a default left
+    # out: only the defaults the file says nothing of are named (the EHCP one was, too).
+    rules.write_text('[[count]]\ncolumn = "services"\nvalue = "CAMHS"\nmin = 1\n'
+                     '[[count]]\ncolumn = "plan_status"\nvalue = "EHCP"\nmin = 5\n')
+    code, _, err = run("select", str(caseload), "--rules", str(rules), "--out", str(tmp_path / "c"), "--sets", "1",
+                       "--relax")
+    assert code == 0, err
+    assert ("Note: camhs.toml gives its own rules in place of the defaults, and none for these, which were not "
+            "applied: at least 1 with setting_type AP; at least 2 with plan_status SEN_SUPPORT (`selector "
+            "default-rules` prints the defaults, to copy those to keep).") in err.splitlines()
     # The defaults written out say nothing: every default rule is there.
     code, _, err = run("select", str(caseload), "--rules", str(SAMPLE / "rules.toml"), "--out", str(tmp_path / "b"),
                        "--sets", "1")

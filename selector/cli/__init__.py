@@ -211,7 +211,8 @@ def select(sources: app.Sources, out: Path, rules_file: Path | None, size: int |
     click.echo(app.describe(result.caseload), err=True)
     if len(result.caseload.warnings):
         click.echo(f"{len(result.caseload.warnings)} warning(s) (see `selector validate`)", err=True)
-    left_out = app.defaults_left_out_said(rules_file, result.solution.rules)
+    # Of the file's rules as written: a rule of its own that --relax dropped still said its column's value.
+    left_out = app.defaults_left_out_said(rules_file, app.read_rules(rules_file)) if rules_file else ""
     if left_out:
         click.echo(left_out, err=True)
     echo_result(result.solution, result.caseload, out)
