@@ -205,6 +205,21 @@ def test_profile_says_when_a_rule_cannot_be_met(tmp_path: Path) -> None:
     assert "  at least 1 with setting_type AP: 0 eligible - CANNOT be met" in out
 
 
+def test_profile_says_when_minimums_together_ask_more_than_the_cohort_holds(tmp_path: Path) -> None:
+    # At least 4 with a plan and 3 at SEN support: each can be met alone, and a cohort of 6 can
+    # hold 6 of them, not 7 (profile said every rule could be met; select then stopped, exit 3).
+    rules = tmp_path / "r.toml"
+    rules.write_text('[[count]]\ncolumn = "plan_status"\nvalue = "EHCP"\nmin = 4\n'
+                     '[[count]]\ncolumn = "plan_status"\nvalue = "SEN_SUPPORT"\nmin = 3\n')
+    code, out, _ = run("profile", str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv"),
+                       "--rules", str(rules))
+    assert code == 0
+    assert out.splitlines()[-2:] == [
+        "  at most 1 per lead practitioner: 447 distinct, 0 unknown - can be met",
+        ("  together, at least 4 with plan_status EHCP and at least 3 with plan_status SEN_SUPPORT: 7 members "
+         "needed, and the cohort has 6 - CANNOT be met")]
+
+
 def test_sample_is_deterministic_and_refuses_to_overwrite(tmp_path: Path) -> None:
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     assert run("sample", "--rows", "300", "--seed", "9", "--out", str(a))[0] == 0

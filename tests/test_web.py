@@ -416,6 +416,10 @@ def test_minimums_the_cohort_cannot_hold_together_say_why_and_can_be_relaxed(cli
     assert post(client, f"/s/{sid}/choose", default_form(ehcp="4", sen="4")).status_code == 303
     page = wait_for_result(client, sid)
     assert "No cohort" in page and "together these rules need at least 8 members, and the cohort has 6" in page
+    # Back on the rules, the page says it before the next try, as for a rule no child can meet.
+    overview = client.get(f"/s/{sid}").get_data(as_text=True)
+    assert ("This caseload cannot meet: together, at least 4 whose plan is: education, health and care plan and "
+            "at least 4 whose plan is: SEN support (no plan).") in re.sub(r"\s+", " ", overview)
     assert post(client, f"/s/{sid}/choose", default_form(ehcp="4", sen="4", relax="on")).status_code == 303
     assert "Consent calls" in wait_for_result(client, sid)
 

@@ -202,6 +202,27 @@ Path_ = tuple[str | int, ...]
 """Where a value sits in the rules' data: ("count", 2, "min") is [[count]] 2's min."""
 
 
+def minimums_together(counts: Collection[CountRule]) -> list[tuple[tuple[CountRule, ...], int]]:
+    """For each single-valued column with minimum rules on two or more different values, those
+    rules and the members they need together: a child has one value of such a column (one plan,
+    one setting type), so their minimums add up. Columns whose rules share a value are left out.
+
+    >>> ehcp, sen = CountRule("plan_status", ("EHCP",), min=4), CountRule("plan_status", ("SEN_SUPPORT",), min=3)
+    >>> [(len(rules), needed) for rules, needed in minimums_together([ehcp, sen])]
+    [(2, 7)]
+    """
+    by_column: dict[str, list[CountRule]] = {}
+    for rule in counts:
+        if rule.min and rule.column not in MULTI_VALUED_COLUMNS:
+            by_column.setdefault(rule.column, []).append(rule)
+    together = []
+    for column_rules in by_column.values():
+        values = [set(rule.values) for rule in column_rules]
+        if len(column_rules) > 1 and all(not a & b for i, a in enumerate(values) for b in values[i + 1:]):
+            together.append((tuple(column_rules), sum(rule.min or 0 for rule in column_rules)))
+    return together
+
+
 def describe_path(path: Path_) -> str:
     """A place in the rules as a person reads it.
 

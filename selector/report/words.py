@@ -19,9 +19,13 @@ SHOWN_ZONE = "Europe/London"
 
 def rules_in_words(rules: Rules, rooms: Iterable[RuleRoom]) -> list[tuple[str, str, bool]]:
     """Each hard rule in words, with what the caseload has for it and whether it can be met."""
+    rooms = list(rooms)
     by_name = {room.name: room for room in rooms}
-    return [(rule_in_words(rule), by_name[rule.name].detail, by_name[rule.name].can_meet)
+    said = [(rule_in_words(rule), by_name[rule.name].detail, by_name[rule.name].can_meet)
             for rule in rules.hard_rules]
+    counts = {rule.name: rule for rule in rules.counts}
+    return said + [("together, " + " and ".join(rule_in_words(counts[name]) for name in room.together),
+                    room.detail, room.can_meet) for room in rooms if room.together]
 
 
 def score_sentence(first: Cohort) -> str:

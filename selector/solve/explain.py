@@ -9,7 +9,7 @@ from ortools.sat.python import cp_model
 
 from ..contract.cells import MULTI_VALUED_COLUMNS
 from ..contract.errors import InfeasibleSelectionError
-from ..contract.rules import CountRule
+from ..contract.rules import CountRule, minimums_together
 from .constraints import CohortModel
 from .problem import Problem, RuleStats
 from .settings import SelectionParams, make_solver
@@ -56,18 +56,10 @@ def explain_infeasible(problem: Problem, params: SelectionParams,
 
 def _members_needed(rules: Sequence[CountRule]) -> int:
     """The fewest members the rules' minimums need: on one single-valued column, rules on
-    different values need different children (a child has one setting type), so their minimums
-    add up; across columns one child can count for several rules."""
-    by_column: dict[str, list[CountRule]] = {}
-    for rule in rules:
-        if rule.min and rule.column not in MULTI_VALUED_COLUMNS:
-            by_column.setdefault(rule.column, []).append(rule)
-    needed = 0
-    for column_rules in by_column.values():
-        values = [set(r.values) for r in column_rules]
-        if all(not a & b for i, a in enumerate(values) for b in values[i + 1:]):
-            needed = max(needed, sum(r.min or 0 for r in column_rules))
-    return needed
+    different values need different children, so their minimums add up; across columns one
+    child can count for several rules."""
+    alone = [rule.min for rule in rules if rule.min and rule.column not in MULTI_VALUED_COLUMNS]
+    return max([*alone, *(needed for _rules, needed in minimums_together(rules))], default=0)
 
 
 def describe_rule_conflict(problem: Problem, name: str) -> str:

@@ -8,19 +8,21 @@ import numpy as np
 import pandas as pd
 
 from ..contract.cells import cell_values, match_key
-from ..contract.rules import CountRule, Rules
+from ..contract.rules import CountRule, Rules, minimums_together
 from .problem import build_problem
 
 
 @dataclass(frozen=True)
 class RuleRoom:
-    """A hard rule and whether the eligible caseload has enough children to meet it alone."""
+    """A hard rule and whether the eligible caseload has enough children to meet it alone; or
+    (`together` naming them) minimums that the cohort cannot hold all at once."""
 
     name: str
     available: int
     ineligible: int
     can_meet: bool
     detail: str
+    together: tuple[str, ...] = ()
 
 
 def dimension_counts(caseload: pd.DataFrame, rules: Rules) -> dict[str, pd.Series]:
@@ -69,4 +71,9 @@ def rule_room(caseload: pd.DataFrame, rules: Rules) -> list[RuleRoom]:
             room = distinct * rule.max + unknown
             rooms.append(RuleRoom(rule.name, room, 0, room >= rules.size,
                                   f"{distinct} distinct, {unknown} unknown"))
+    for together, needed in minimums_together(rules.counts):
+        if needed > rules.size:  # each can be met alone; a cohort cannot hold them all
+            names = tuple(rule.name for rule in together)
+            rooms.append(RuleRoom("together, " + " and ".join(names), rules.size, 0, False,
+                                  f"{needed} members needed, and the cohort has {rules.size}", names))
     return rooms
