@@ -608,6 +608,33 @@ def test_contacts_over_two_sheets_are_refused_not_read_as_the_first(tmp_path: Pa
     assert load_caseload(caseload, tmp_path / "k.xlsx").frame["eligible"].all()
 
 
+def test_contacts_after_a_cover_sheet_are_read_from_their_sheet_with_a_warning(tmp_path: Path) -> None:
+    # A 'Read me' sheet before the contacts: read as the first sheet, no child had a contact (three
+    # errors of missing columns), and the contacts have no sheet to name, as the caseload has.
+    caseload = write_csv(tmp_path / "c.csv", caseload_frame(
+        [{"lead_practitioner_id": f"P{i}"} for i in range(6)]).drop(columns=["practitioner_name", "practitioner_email"]))
+    contacts = pd.DataFrame({"practitioner_id": [f"P{i}" for i in range(6)], "name": [f"Name {i}" for i in range(6)],
+                             "email": [f"p{i}@example.org" for i in range(6)]})
+    with pd.ExcelWriter(tmp_path / "k.xlsx") as writer:
+        pd.DataFrame({"Notes": ["Contacts for the inspection."]}).to_excel(writer, sheet_name="Read me", index=False)
+        contacts.to_excel(writer, sheet_name="Contacts", index=False)
+    loaded = load_caseload(caseload, tmp_path / "k.xlsx")
+    assert loaded.frame["eligible"].all() and loaded.frame["contact_name"].tolist() == contacts["name"].tolist()
+    assert loaded.warnings[["file", "row", "problem"]].values.tolist() == [
+        ["k.xlsx", 1, "the contacts were read from the sheet 'Contacts': the first sheet, 'Read me', holds none"]]
+
+
+def test_a_title_above_the_contacts_is_said_in_a_warning(tmp_path: Path) -> None:
+    caseload = write_csv(tmp_path / "c.csv", caseload_frame(
+        [{"lead_practitioner_id": f"P{i}"} for i in range(6)]).drop(columns=["practitioner_name", "practitioner_email"]))
+    (tmp_path / "k.csv").write_text("Practitioners for the inspection\n\npractitioner_id,name,email\n"
+                                    + "".join(f"P{i},Name {i},p{i}@example.org\n" for i in range(6)))
+    loaded = load_caseload(caseload, tmp_path / "k.csv")
+    assert loaded.frame["eligible"].all()
+    assert loaded.warnings["problem"].tolist() == [
+        "the 2 rows above the column headers (row 3) were left out, as a title or empty"]
+
+
 def test_a_workbook_whose_first_sheet_holds_none_of_the_columns_points_to_its_other_sheets(tmp_path: Path) -> None:
     # A cover sheet of notes first, the list on the third: one error names the sheet that holds
     # every required column (not five columns missing that are there, nor the notes as left out).

@@ -17,7 +17,7 @@ from ..contract.errors import InputError
 from ..contract.failures import listed
 from .headers import is_annex_a
 from .options import ReadOptions
-from .tables import RawTable, Workbook, is_workbook, read_table
+from .tables import RawTable, SheetNote, Workbook, is_workbook, read_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -118,6 +118,16 @@ def read_contacts_table(path: Path) -> RawTable:
         return read_table(path)
     book = Workbook(path)
     first = book.table()
+    if first.sheets and not _holds_contacts(first):
+        # A cover sheet first (notes on the list): the contacts are read from the one sheet that
+        # holds them, and the warning says which (there is no sheet to name for the contacts).
+        holding = [name for key in ("practitioner_id", "child_id") for name in book.sheets_holding(("name", key))]
+        if len(set(holding)) == 1:
+            table = book.table(holding[0])
+            note = SheetNote("", 1, f"the contacts were read from the sheet '{holding[0]}': the first sheet, "
+                             f"'{book.visible}', holds none", "Nothing to do; to be sure which sheet is read, "
+                             "move the contacts' sheet first in the workbook.")
+            return replace(table, notes=(note, *table.notes), sheets=())
     if first.sheets and "name" in first.frame.columns:
         keys = [key for key in ("practitioner_id", "child_id") if key in first.frame.columns]
         others = list(dict.fromkeys(name for key in keys for name in book.sheets_holding(("name", key))))
@@ -126,6 +136,12 @@ def read_contacts_table(path: Path) -> RawTable:
                             "could never be chosen",
                             "Put every contact on one sheet (copy the rows of the others under the first's).")
     return first
+
+
+def _holds_contacts(table: RawTable) -> bool:
+    """Whether a sheet has the contacts' name and a key to match them by."""
+    columns = set(table.frame.columns)
+    return "name" in columns and bool({"practitioner_id", "child_id"} & columns)
 
 
 def _refuse_over_sheets(book: Workbook, first: RawTable, others: list[str], what: str, harm: str, fix: str) -> None:

@@ -1107,6 +1107,9 @@ def _check_contacts_table(failures: Failures, contacts: RawTable) -> pd.DataFram
                      "practitioners' contacts", "Give the contacts file (name, role, organisation, email, phone, by "
                      "practitioner_id or child_id) as the contacts, and the caseload as the caseload.")
         return None
+    for note in contacts.notes:  # the sheet read, rows above the headers, rows hidden, of the columns read
+        if not note.header or normalise_column(note.header) in CONTACTS_FILE_COLUMNS:
+            failures.add("warning", file, note.first_row, note.header, "", note.problem, note.fix)
     # The contacts' other columns are never read: said by header, as the caseload's are.
     unread = tuple(contacts.header.get(c, c) for c in frame.columns if c not in CONTACTS_FILE_COLUMNS)
     if unread:
