@@ -71,6 +71,33 @@ def test_an_age_written_with_its_unit_is_refused_with_the_years_it_likely_means(
     assert (error["value"], error["problem"], error["fix"]) == (age, "age is not a number", fix)
 
 
+@pytest.mark.parametrize(("shown", "age"), [
+    ("1900-01-08", 8), ("08/01/1900", 8), ("01/08/1900", 8), ("1900-01-25 00:00:00", 25), ("00:00:00", 0)])
+def test_an_age_in_a_column_formatted_as_dates_is_read_as_the_number_it_holds(shown: str, age: int) -> None:
+    # 8 in a column formatted as dates shows as 08/01/1900 (0 as a time): it was refused as "a
+    # date of birth?", which it cannot be, with a fix to work the age out of it.
+    loaded = validated([{}, {"age": shown}], allow_missing_contact=True)
+    warned = loaded.warnings[loaded.warnings["column"] == "age"]
+    assert warned[["row", "value", "problem"]].values.tolist() == [
+        [3, shown, f"age shows as a date: it is {age} in a column formatted as dates, and is read as {age}"]]
+    assert loaded.frame["age"].tolist() == [10, age]
+    # Then checked as any age is: 30 is too old, said as the number.
+    error = only_error([{}, {"age": "1900-01-30"}])
+    assert (error["value"], error["problem"]) == ("30", "age is outside 0 to 25")
+
+
+def test_an_age_of_8_in_a_date_formatted_workbook_cell_is_read_as_8(tmp_path: Path) -> None:
+    from openpyxl import Workbook as Book
+
+    book = Book()
+    sheet = book.active
+    sheet.append(["child_id", "age", "primary_need", "plan_status", "setting_type"])
+    sheet.append(["K1", 8, "ASD", "EHCP", "AP"])
+    sheet.cell(2, 2).number_format = "dd/mm/yyyy"
+    book.save(tmp_path / "c.xlsx")
+    assert load_caseload(tmp_path / "c.xlsx", allow_missing_contact=True).frame["age"].tolist() == [8]
+
+
 def _with_rows_below(extra: list[dict[str, str]]) -> pd.DataFrame:
     """The eight children of tests/conftest.py, then rows that are no child, every other cell empty."""
     from selector.io.tables import RawTable

@@ -48,6 +48,10 @@ from ..io.tables import RawTable
 CONTRACT_INPUT_COLUMNS = CONTRACT_COLUMNS | frozenset(INLINE_CONTACT_COLUMNS)
 # An age written as a date: 2015-03-04, 04/03/2015, 4.3.15, with a time after it or not.
 AGE_AS_DATE = r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"
+# A day of January 1900 (1900-01-08, 08/01/1900, 01/08/1900, midnight or not): a number of 0 to 31
+# formatted as a date. Its day is the number (Excel counts days from 0 January 1900).
+EXCEL_AGE_AS_DATE = (r"^(?:1900-01-(\d{1,2})|(\d{1,2})[/.-]0?1[/.-]1900|0?1[/.-](\d{1,2})[/.-]1900)"
+                     r"(?:[ T]0{1,2}:00(?::00)?)?$")
 
 
 @dataclass(frozen=True)
@@ -677,6 +681,24 @@ def _repeated_children(failures: Failures, file: str, rows: np.ndarray, ids: pd.
 
 def _check_age(failures: Failures, file: str, rows: np.ndarray, ages: pd.Series) -> pd.Series:
     text = ages.str.strip()
+    # An age in a column formatted as dates shows as a day of January 1900 (8 as 08/01/1900, 0 as a
+    # time): read as the number the cell holds, with a warning, since no child was born then.
+    # Only the few cells that could be such a day are looked at closely (a pattern over every
+    # cell of 60,000 took seconds).
+    midnight = text.isin(["00:00:00", "0:00:00", "00:00"]).to_numpy()
+    maybe = text.str.contains("1900", regex=False).to_numpy() | midnight
+    if maybe.any():
+        groups = text[maybe].str.extract(EXCEL_AGE_AS_DATE).to_numpy(dtype=object)
+        days = [next((g for g in row if isinstance(g, str)), None) for row in groups]
+        serial = np.array([None] * len(text), dtype=object)
+        serial[maybe] = ["0" if at_midnight else day for day, at_midnight in zip(days, midnight[maybe], strict=True)]
+        as_date = np.array([day is not None for day in serial])
+        failures.add("warning", file, rows[as_date], "age", text.to_numpy()[as_date],
+                     [f"age shows as a date: it is {int(n)} in a column formatted as dates, and is read as {int(n)}"
+                      for n in serial[as_date]],
+                     "Format the age column as Number in Excel, so that it shows the ages.")
+        text = text.where(~as_date, pd.Series([str(int(n)) if n is not None else "" for n in serial],
+                                              index=text.index))
     number = pd.to_numeric(text, errors="coerce")
     empty = (text == "").to_numpy()
     not_number = number.isna().to_numpy() & ~empty
