@@ -4,6 +4,7 @@ default, and the whole flow in a real browser (Playwright driving Debian's Chrom
 from __future__ import annotations
 
 import dataclasses
+import html
 import io
 import json
 import re
@@ -422,6 +423,17 @@ def test_minimums_the_cohort_cannot_hold_together_say_why_and_can_be_relaxed(cli
             "at least 4 whose plan is: SEN support (no plan).") in re.sub(r"\s+", " ", overview)
     assert post(client, f"/s/{sid}/choose", default_form(ehcp="4", sen="4", relax="on")).status_code == 303
     assert "Consent calls" in wait_for_result(client, sid)
+
+
+def test_a_list_with_too_few_children_to_choose_says_why_not_to_change_the_rules(client) -> None:  # type: ignore[no-untyped-def]
+    # The caseload uploaded without its contacts: no child has one, so every rule "cannot be met",
+    # and the page said to change the rules or drop the fewest, which could never help.
+    overview = client.get(upload(client, contacts=None).headers["Location"]).get_data(as_text=True)
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", overview)))
+    assert ("Only 0 children can be chosen, and a cohort needs 6: no contact file was given and the caseload has no "
+            "practitioner contact columns, so no child has a contact; 15 are also excluded. Start again and upload "
+            "the practitioners' contacts with the caseload.") in text
+    assert "This caseload cannot meet" not in text and 'href="/">Start again</a>' in overview
 
 
 def test_bad_form_values_are_reported(client) -> None:  # type: ignore[no-untyped-def]

@@ -20,7 +20,7 @@ import threading
 import webbrowser
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, abort, redirect, render_template, request, send_file, url_for
 from markupsafe import Markup
@@ -43,6 +43,9 @@ from ..contract.failures import (
 )
 from ..contract.rules import DEFAULT_RULES, CountRule, Dimension, Rules, SpreadRule, rules_from_dict
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 MESSAGE_LINES = 100  # failures shown on a page (message.html shows this many)
 WARNINGS_SHOWN = 50
 MAX_UPLOAD_BYTES = 100 * 2**20  # the largest English area's list is well under this
@@ -62,6 +65,13 @@ REMEDY_ON_PAGE = {
                    "(the command line can keep one).",
     "sheet": "Give the name of the sheet that holds the list in \u201cSheet to read\u201d, under the caseload, and "
              "upload again.",
+}
+# The fixes of "too few children can be chosen", as this page does them.
+TOO_FEW_ON_PAGE = {
+    "Give the contacts file (or the practitioner_* columns).":
+        "Start again and upload the practitioners' contacts with the caseload.",
+    "Check the exclude and contact columns.":
+        "Check the list's exclude and contact columns, then start again with it.",
 }
 # The files read through options that the forms take (a SEN2 return is uploaded as the caseload,
 # and ages are taken on today's date), and of them the ones that help read the lists.
@@ -286,10 +296,21 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
                     rows=len(frame), eligible=int(frame["eligible"].sum()),
                     warnings=warnings, more=more, kinds=warnings_by_kind(all_warnings) if more else [],
                     kinds_heading=WARNINGS_HEADING, counts=counts,
-                    remedies=remedies, rules=rules_said,
+                    remedies=remedies, rules=rules_said, too_few=_too_few(frame, all_warnings, rules),
                     cannot=[words for words, _, can_meet in rules_said if not can_meet],
                     form=_form_defaults(rules, params), recorded=_recorded(session), leave_error=leave_error,
                     error_title=leave_error)
+
+    def _too_few(frame: pd.DataFrame, warnings: pd.DataFrame, rules: Rules) -> str:
+        """Why fewer children can be chosen than the cohort needs, and what to do on this page
+        ('' when enough can be): every rule then fails for that one reason, and changing the
+        rules is not the fix."""
+        said = warnings[warnings["column"] == "eligible"]
+        if int(frame["eligible"].sum()) >= rules.size or said.empty:
+            return ""
+        problem, fix = str(said.iloc[0]["problem"]), str(said.iloc[0]["fix"])
+        do = TOO_FEW_ON_PAGE.get(fix, fix)
+        return f"{problem[:1].upper()}{problem[1:]}. {do}"
 
     @web.post("/s/<sid>/choose")
     def choose(sid: str) -> Response:
