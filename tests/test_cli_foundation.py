@@ -205,6 +205,18 @@ def test_profile_says_when_a_rule_cannot_be_met(tmp_path: Path) -> None:
     assert "  at least 1 with setting_type AP: 0 eligible - CANNOT be met" in out
 
 
+def test_profile_says_first_why_too_few_children_can_be_chosen() -> None:
+    # Without the contacts no child can be chosen: every rule below says "CANNOT be met" for that
+    # one reason, which profile now says first, as select would.
+    code, out, _ = run("profile", str(SAMPLE / "caseload.csv"))
+    assert code == 0
+    assert out.splitlines()[1:4] == [
+        "1 warning(s) (see `selector validate`)",
+        ("Note: a cohort of 6 cannot be chosen: only 0 children can be chosen (no contact file was given and the "
+         "caseload has no practitioner contact columns, so no child has a contact; 15 are also excluded)."),
+        "  how: give the contacts file with --contacts FILE (or --allow-missing-contact to choose without)."]
+
+
 def test_profile_says_when_minimums_together_ask_more_than_the_cohort_holds(tmp_path: Path) -> None:
     # At least 4 with a plan and 3 at SEN support: each can be met alone, and a cohort of 6 can
     # hold 6 of them, not 7 (profile said every rule could be met; select then stopped, exit 3).

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..contract.cells import column_values
 from ..contract.columns import normalise_column
-from ..contract.errors import CaseloadValidationError, InputError, RulesError
+from ..contract.errors import CaseloadValidationError, InfeasibleSelectionError, InputError, RulesError
 from ..contract.rules import DEFAULT_RULES, Rules
 from ..io.caseload import read_caseload_table, read_contacts_table
 from ..io.folders import is_failures_table, write_file
@@ -191,3 +191,18 @@ def write_failures(path: Path, failures: pd.DataFrame, sources: Sources | None =
     else:
         content = frame_to_csv_bytes(failures)
     write_file(path, content, sources.paths if sources else (), replaceable=is_failures_table(path))
+
+
+def too_few(caseload: Caseload, rules: Rules) -> InfeasibleSelectionError | None:
+    """What choosing says when fewer children can be chosen than the cohort needs, and why (None
+    when enough can be): `profile` says it too, before anyone tries."""
+    eligible = int(caseload.frame["eligible"].sum())
+    if eligible >= rules.size:
+        return None
+    no_contacts = "no contact file" in caseload.held_back
+    return InfeasibleSelectionError(
+        f"a cohort of {rules.size} cannot be chosen: only {eligible} {'child' if eligible == 1 else 'children'} "
+        f"can be chosen ({caseload.held_back or 'the caseload is that small'}).", ("cohort size",),
+        code="no_contacts" if no_contacts else "too_few_candidates",
+        fix="Give the practitioners' contacts file." if no_contacts
+        else "Choose a smaller cohort, or check the exclude and contact columns.")

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..contract.errors import InfeasibleSelectionError
 from ..contract.rules import Rules
 from ..contract.seeds import random_seed, rules_sha256, seed_from_phrase
 from ..io.folders import check_output_folder, output_lock, write_folder
@@ -16,7 +15,7 @@ from ..report.record import make_record
 from ..solve import Problem, SelectionParams, Solution, build_problem, solve
 from ..solve.lottery import StoredLottery
 from ..validate import Caseload
-from .loading import Progress, Sources, inputs_of, load, read_rules
+from .loading import Progress, Sources, inputs_of, load, read_rules, too_few
 
 
 @dataclass(frozen=True)
@@ -81,16 +80,9 @@ def choose(caseload: Caseload, rules: Rules, params: SelectionParams, progress: 
     Raises:
         InfeasibleSelectionError: too few children can be chosen (and why), or the rules cannot be met.
     """
-    eligible = int(caseload.frame["eligible"].sum())
-    if eligible < rules.size:
-        no_contacts = "no contact file" in caseload.held_back
-        raise InfeasibleSelectionError(
-            f"a cohort of {rules.size} cannot be chosen: only {eligible} {'child' if eligible == 1 else 'children'} "
-            "can be chosen "
-            f"({caseload.held_back or 'the caseload is that small'}).", ("cohort size",),
-            code="no_contacts" if no_contacts else "too_few_candidates",
-            fix="Give the practitioners' contacts file." if no_contacts
-            else "Choose a smaller cohort, or check the exclude and contact columns.")
+    short = too_few(caseload, rules)
+    if short is not None:
+        raise short
     solution = solve(problem_of(caseload, rules, progress), settled_seed(params, caseload, rules), progress=progress,
                      known=KNOWN_LOTTERIES if reuse else None)
     if reuse and solution.lottery is not None:

@@ -32,6 +32,7 @@ from .options import (
     seed_source,
 )
 from .show import (
+    FLAG_HINTS,
     SelectorClickError,
     certificate_line,
     chances_range,
@@ -118,6 +119,10 @@ def profile(sources: app.Sources, rules_file: Path | None, html_out: Path | None
     click.echo(app.describe(result.caseload))
     if len(result.caseload.warnings):  # what a warning says changes what the counts below mean
         click.echo(f"{len(result.caseload.warnings)} warning(s) (see `selector validate`)")
+    short = app.too_few(result.caseload, result.rules)
+    if short is not None:  # every rule below fails for this one reason
+        hint = FLAG_HINTS.get(short.code, short.fix)
+        click.echo(f"Note: {short.message}\n  how: {hint[:1].lower()}{hint[1:]}")
     echo_profile(result)
     if html_out is not None:
         app.write_profile_page(result, html_out, force, sources)
