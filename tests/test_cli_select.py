@@ -218,6 +218,27 @@ def test_a_rules_file_that_replaces_a_default_rule_with_nothing_says_so(tmp_path
     assert code == 0 and "in place of the defaults" not in err
 
 
+def test_the_report_and_run_record_say_what_the_list_was_read_with_warnings_about(tmp_path: Path,
+                                                                                  sample_run: Path) -> None:
+    # Services separated by commas in two rows: each counted as one service no other child has,
+    # which changes what a cohort covers. validate said so; the run folder an inspector is sent
+    # said nothing of it.
+    rows = [{**row, "services": "EP, SALT" if i in (1, 3) else ""} for i, row in enumerate(EIGHT)]
+    caseload = write_csv(tmp_path / "c.csv", caseload_frame(rows))
+    out = tmp_path / "run"
+    code, _, err = run("select", str(caseload), "--out", str(out), "--sets", "1", "--seed", "1")
+    assert code == 0, err
+    said = "c.csv, column 'services', 2 rows, the first 'EP, SALT' is read as the one service 'EP,_SALT': services are separated by ';' only"
+    assert json.loads((out / "run.json").read_text())["input"]["warnings"] == [said]
+    assert ("The list was read with warnings, which did not stop the choice (`selector validate` lists each, with "
+            f"what to do): {said}.") in (out / "report.md").read_text().splitlines()
+    code, stdout, _ = run("verify", str(out))
+    assert code == 0 and stdout.startswith("VERIFIED")
+    # A list read without a warning (the sample) says nothing of warnings.
+    assert "warnings" not in json.loads((sample_run / "run.json").read_text())["input"]
+    assert "read with warnings" not in (sample_run / "report.md").read_text()
+
+
 def test_spreadsheet_formulas_are_escaped(tmp_path: Path) -> None:
     rows = [{"locality": "=HYPERLINK(\"http://x\")", "primary_need": n, "plan_status": p}
             for n, p in [("ASD", "EHCP"), ("PD", "EHCP"), ("SLCN", "SEN_SUPPORT"), ("MLD", "SEN_SUPPORT"),

@@ -35,6 +35,7 @@ class InputRecord:
     formats: tuple[str, ...] = ()
     annex_a: dict[str, str | None] | None = None  # the reading options (io/caseload.py), as text
     keep_columns: tuple[str, ...] = ()  # columns outside the contract kept because the user named them
+    warnings: tuple[str, ...] = ()  # where the list was read with warnings, by file and column, with their rows
 
     @property
     def made_from_uploads(self) -> bool:
@@ -175,6 +176,7 @@ class RunRecord:
                 "caseload_sha256": source.caseload_sha256, "contacts": source.contacts,
                 "contacts_path": source.contacts_path, "contacts_sha256": source.contacts_sha256,
                 "rows": source.rows, "eligible": source.eligible, "options": options,
+                **({"warnings": list(source.warnings)} if source.warnings else {}),
             },
             "rules": self.rules,
             "dropped_rules": list(self.dropped_rules),
@@ -315,6 +317,7 @@ def _input_from(reader: _Reader, top: dict[str, Any]) -> InputRecord:
         formats=tuple(reader.strings(options.get("formats", []), "input.options.formats")),
         annex_a=annex,
         keep_columns=tuple(reader.strings(options.get("keep_columns", []), "input.options.keep_columns")),
+        warnings=tuple(reader.strings(source_table.get("warnings", []), "input.warnings")),
     )
 
 

@@ -303,6 +303,11 @@ def _run_section(caseload: pd.DataFrame, solution: Solution, record: RunRecord) 
         (f"selector {solution.version}, seed {solution.params.seed}, {len(solution.cohorts)} ranked "
         f"cohort(s), at most {solution.params.max_overlap} shared between any two."),
     ])
+    if source.warnings:  # what the list's reading said, which may change what the cohort covers
+        listed_by = "the page listed each under the rules" if source.made_from_uploads else (
+            "`selector validate` lists each, with what to do")
+        run.paragraphs.append(f"The list was read with warnings, which did not stop the choice ({listed_by}): "
+                              + "; ".join(source.warnings) + ".")
     run.paragraphs += [f"Note: {note}." for note in solution.notes]  # what the time or the work cut short
     if record.replaced is not None:
         run.paragraphs.append(

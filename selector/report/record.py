@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
+import pandas as pd
+
 from ..io.options import ReadOptions
 from ..io.run_record import CohortRecord, InputRecord, Replacement, RunRecord
 from ..solve import Solution
@@ -54,7 +56,29 @@ def input_record(caseload: Caseload, sources: ReadFrom | None, formats: tuple[st
         sheet=sources.sheet if sources else None,
         allow_missing_contact=sources.allow_missing_contact if sources else False,
         formats=formats, annex_a=annex, keep_columns=caseload.kept_columns,
+        warnings=warnings_where(caseload.warnings),
     )
+
+
+def warnings_where(warnings: pd.DataFrame) -> tuple[str, ...]:
+    """What the list was read with warnings about: each file and column with its rows, and what
+    the first says (its value, of a contract column, as `validate` quotes it).
+
+    >>> warnings_where(pd.DataFrame({"file": ["c.csv", "c.csv", "c.csv"], "row": [1, 4, 9],
+    ...     "column": ["", "services", "services"], "value": ["", "EP, OT", "SALT, EP"],
+    ...     "problem": ["the row above the column headers (row 2) was left out", "is read as one", "is read as one"]}))
+    ('c.csv, row 1: the row above the column headers (row 2) was left out', "c.csv, column 'services', 2 rows, the first 'EP, OT' is read as one")
+    """
+    said = []
+    for (file, column), group in warnings.groupby(["file", "column"], sort=False):
+        first = group.iloc[0]
+        value = f"'{first['value']}' " if str(first["value"]) else ""
+        if len(group) > 1:
+            said.append(f"{file}, column '{column}', {len(group):,} rows, the first {value}{first['problem']}")
+        else:
+            where = f"{file}, row {first['row']}" + (f", column '{column}'" if column else "")
+            said.append(f"{where}: {value}{first['problem']}")
+    return tuple(said)
 
 
 def make_record(caseload: Caseload, sources: ReadFrom | None, solution: Solution, formats: tuple[str, ...] = (),
