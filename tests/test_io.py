@@ -638,3 +638,29 @@ def test_formulas_never_calculated_are_found_in_indented_and_prefixed_sheets() -
     assert _uncalculated(indented) == ((4, 3), (4, 6))
     prefixed = b'<x:row r="9"><x:c r="AB9"><x:f>A9</x:f></x:c><x:c r="AC9"><x:f>A9</x:f><x:v>3</x:v></x:c></x:row>'
     assert _uncalculated(prefixed) == ((9, 28),)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
+def test_a_rules_or_mapping_file_saved_by_notepad_is_read_in_its_encoding(tmp_path: Path, encoding: str) -> None:
+    # Notepad saves "Unicode" (UTF-16) or "ANSI" (Windows-1252, where 'Café' is not UTF-8): a
+    # mapping so saved ended in a traceback, and a rules file was refused as not UTF-8.
+    from selector.io.mapping import load_mapping
+    from selector.io.rules_toml import load_rules
+
+    rules = tmp_path / "rules.toml"
+    rules.write_text("# Café's rules\nsize = 5\n", encoding=encoding)
+    assert load_rules(rules).size == 5
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text('# Café\n[primary_need]\n"Autisme" = "ASD"\n', encoding=encoding)
+    assert load_mapping(mapping).primary_need["autisme"] == "ASD"
+
+
+def test_a_mapping_file_that_is_not_text_is_refused_with_how_to_save_it(tmp_path: Path) -> None:
+    from selector.io.mapping import load_mapping
+
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_bytes(b"[primary_need]\x00\x01")
+    with pytest.raises(InputError) as caught:
+        load_mapping(mapping)
+    assert caught.value.message == ("mapping.toml: the mapping file cannot be read as text (a zero byte). Save it as "
+                                    "UTF-8 text.")

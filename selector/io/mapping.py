@@ -13,6 +13,7 @@ from ..contract.errors import InputError
 from .establishments import ESTABLISHMENT_TYPES, type_key
 from .headers import annex_key, without_note
 from .sen2 import SEN_SETTINGS
+from .text import read_text
 
 DEFAULT_MAPPING_TOML = """\
 # How selector reads the text of the Annex A lists. Keys are matched ignoring case, spaces,
@@ -193,9 +194,12 @@ def load_mapping(path: Path | str | None = None) -> Mapping:
         path = Path(path)
         source = path.name
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            text = read_text(path)
         except OSError as exc:
             raise InputError(f"{path.name}: mapping file cannot be read ({exc.strerror}).", "missing_file") from exc
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path.name}: the mapping file cannot be read as text ({exc.reason}). Save it as UTF-8 "
+                             "text.", "bad_mapping") from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -13,6 +13,7 @@ import tomli_w
 
 from ..contract.errors import RulesError
 from ..contract.rules import Path_, Rules, rules_from_dict
+from .text import read_text
 
 
 def load_rules(path: Path | str, columns: Collection[str] | None = None,
@@ -26,12 +27,12 @@ def load_rules(path: Path | str, columns: Collection[str] | None = None,
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_text(path)
     except FileNotFoundError as exc:
         raise RulesError(f"{path.name}: rules file not found ({path}).", "missing_file",
                          where=path.name) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise RulesError(f"{path.name}: cannot be read as UTF-8 text ({exc}).", "unreadable") from exc
+        raise RulesError(f"{path.name}: cannot be read as text ({exc}). Save it as UTF-8 text.", "unreadable") from exc
     return rules_from_text(text, path.name, columns, values, likely_code)
 
 
