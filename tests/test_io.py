@@ -664,3 +664,17 @@ def test_a_mapping_file_that_is_not_text_is_refused_with_how_to_save_it(tmp_path
         load_mapping(mapping)
     assert caught.value.message == ("mapping.toml: the mapping file cannot be read as text (a zero byte). Save it as "
                                     "UTF-8 text.")
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_characters_nobody_can_see_are_removed_as_spaces_are(tmp_path: Path, kind: str) -> None:
+    # A code copied from a web page with a zero-width space after it was 'not one of the codes'
+    # ('ASD\u200b', did you mean ASD?), a fault the analyst could not see in Excel.
+    rows = [["child_id", "need\u200b", "age"], ["\ufeff007", "ASD\u200b", "5"], ["008", "M\u200dLD", "6\u2060"]]
+    path = tmp_path / f"list.{kind}"
+    if kind == "csv":
+        path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    else:
+        pd.DataFrame(rows[1:], columns=rows[0]).to_excel(path, index=False)
+    assert read_table(path).frame.to_dict("list") == {"child_id": ["007", "008"], "need": ["ASD", "MLD"],
+                                                      "age": ["5", "6"]}

@@ -313,8 +313,17 @@ def _delimiter(first_line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
+# Characters a cell copied from a web page or an e-mail can hold unseen (zero-width spaces and
+# joiners, a byte-order mark mid-file): removed as spaces around a value are, so that 'ASD' with
+# one is ASD, not a code nobody can see is wrong.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_WITHOUT_INVISIBLE = str.maketrans("", "", INVISIBLE)
+
+
 def _read_csv(path: Path, data: bytes) -> tuple[pd.DataFrame, np.ndarray]:
     text = _decode(path.name, data)
+    if any(character in text for character in INVISIBLE):  # (a search that costs nothing on ASCII text)
+        text = text.translate(_WITHOUT_INVISIBLE)
     if "\r" in text and "\n" not in text:  # Excel's "CSV (Macintosh)": each line ends in a CR alone
         text = text.replace("\r", "\n")
     first_line = text.split("\n", 1)[0]
@@ -534,7 +543,7 @@ def _read_xlsx(path: Path, data: bytes, sheet: str | None
         # A notes or cover sheet first (a line or two of text): the list is on another sheet.
         raise InputError(f"{path.name}: the sheet {title!r} has a header row but no data rows.{where}", "no_rows")
     above = _rows_above_headers(path.name, rows[:1 + 2 * TITLE_ROWS])
-    header = [h.strip() for h in rows[above]]
+    header = [h.translate(_WITHOUT_INVISIBLE).strip() for h in rows[above]]
     width = len(header)
     while width and header[width - 1] == "":
         width -= 1
@@ -546,6 +555,9 @@ def _read_xlsx(path: Path, data: bytes, sheet: str | None
         n for n, h in zip(names, header[:width], strict=True) if not h and (frame[n] == "").all()
     ]
     frame = frame.drop(columns=empty_unnamed)
+    for column in frame.columns:
+        if frame[column].str.contains(f"[{INVISIBLE}]", regex=True).any():
+            frame[column] = frame[column].str.translate(_WITHOUT_INVISIBLE)
     headers = {i + 1: h for i, h in enumerate(header[:width]) if h}
     return frame, np.arange(above + 2, len(frame) + above + 2), merged, marks, headers, tuple(sheets) if where else ()
 
