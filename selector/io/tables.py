@@ -11,6 +11,7 @@ import codecs
 import csv
 import hashlib
 import io
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -548,6 +549,9 @@ def _read_xlsx(path: Path, data: bytes, sheet: str | None
     while width and header[width - 1] == "":
         width -= 1
     body = [row[:width] + [""] * (width - len(row)) for row in rows[above + 1:]]
+    cells = "".join(itertools.chain.from_iterable(body))  # one search, not one per cell
+    if any(character in cells for character in INVISIBLE):
+        body = [[value.translate(_WITHOUT_INVISIBLE) for value in row] for row in body]
     merged = _fill_merged(body, header[:width], ranges, above + 1)
     names = [h if h else f"unnamed_{i + 1}" for i, h in enumerate(header[:width])]
     frame = pd.DataFrame(body, columns=names, dtype=str) if body else pd.DataFrame(columns=names, dtype=str)
@@ -555,9 +559,6 @@ def _read_xlsx(path: Path, data: bytes, sheet: str | None
         n for n, h in zip(names, header[:width], strict=True) if not h and (frame[n] == "").all()
     ]
     frame = frame.drop(columns=empty_unnamed)
-    for column in frame.columns:
-        if frame[column].str.contains(f"[{INVISIBLE}]", regex=True).any():
-            frame[column] = frame[column].str.translate(_WITHOUT_INVISIBLE)
     headers = {i + 1: h for i, h in enumerate(header[:width]) if h}
     return frame, np.arange(above + 2, len(frame) + above + 2), merged, marks, headers, tuple(sheets) if where else ()
 
