@@ -287,6 +287,24 @@ def test_one_list_given_as_the_other_is_a_warning(given: str, file: str, problem
     assert (first["file"], first["row"], first["problem"]) == (file, 1, problem)
     assert loaded.warnings["problem"].tolist().count(problem) == 1
 
+@pytest.mark.parametrize("written", ["2026-11-01", "01/11/2026", "1/11/2026", "1 November 2026", "1 Nov 2026"])
+def test_the_date_ages_are_taken_at_is_read_as_an_analyst_in_england_writes_it(tmp_path: Path, written: str) -> None:
+    # '01/11/2026' (day first, as England writes it) was refused: "does not match the format '%Y-%m-%d'".
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["select", "--list1", str(ANNEX / "list1.csv"), "--list2", str(ANNEX / "list2.csv"),
+                                       "--contacts", str(ANNEX / "contacts.csv"), "--out", str(out), "--sets", "1",
+                                       "--seed", "1", "--as-of", written])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "run.json").read_text())["as_of"] == "2026-11-01"
+
+
+def test_a_date_that_is_not_one_says_how_to_write_it() -> None:
+    result = CliRunner().invoke(main, ["validate", "--list1", str(ANNEX / "list1.csv"), "--as-of", "31/11/2026"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == ("Error: Invalid value for '--as-of': '31/11/2026' is not a date: give it "
+                                              "as 2026-12-01 (or 01/12/2026, or 1 December 2026).")
+
+
 def test_select_on_the_lists_and_the_workbook_alike(tmp_path: Path) -> None:
     runner = CliRunner()
     for name, args in {"lists": ["--list1", str(ANNEX / "list1.csv"), "--list2", str(ANNEX / "list2.csv")],

@@ -24,6 +24,7 @@ from ..contract.errors import CaseloadValidationError, InputError
 from ..contract.seeds import SEED_LIMIT
 from .options import (
     caseload_options,
+    date_option,
     existing_file,
     moved_options,
     optional_caseload_options,
@@ -568,7 +569,7 @@ def _show_consent(run_dir: Path, status: app.ConsentStatus) -> None:
                    "(a SEN2 return's placements, Annex A's URNs, a setting_id).")
 @click.option("--mapping", type=existing_file, default=None, metavar="FILE.toml",
               help="An edited Annex A mapping (see `selector annex-a-mapping`), for every area.")
-@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
+@click.option("--as-of", type=date_option, default=None, metavar="YYYY-MM-DD",
               help="Annex A and SEN2: the date ages are taken at, for every area (default today).")
 @click.option("--keep-column", "keep_column", multiple=True, metavar="HEADER",
               help="Carry a column outside the data contract into every area's outputs (repeatable).")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,27 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 existing_file = click.Path(exists=False, dir_okay=False, path_type=Path)
+
+
+class DateOption(click.ParamType):
+    """A date as an analyst in England writes it: 2026-12-01, 01/12/2026 (day first) or
+    1 December 2026 (a datetime, as click's DateTime gives)."""
+
+    name = "date"
+    FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d %B %Y", "%d %b %Y")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            return value
+        for form in self.FORMATS:
+            try:
+                return dt.datetime.strptime(str(value).strip(), form)
+            except ValueError:
+                continue
+        self.fail(f"{value!r} is not a date: give it as 2026-12-01 (or 01/12/2026, or 1 December 2026).", param, ctx)
+
+
+date_option = DateOption()
 
 
 SOURCE_OPTIONS = ("caseload", "contacts", "sheet", "allow_missing_contact", "list1", "list2", "as_of", "mapping",
@@ -44,7 +66,7 @@ def caseload_options(command: F, optional: bool = False) -> F:
         click.option("--list1", type=existing_file, default=None, metavar="FILE", help="Annex A List 1 (EHC plans)."),
         click.option("--list2", type=existing_file, default=None, metavar="FILE",
                      help="Annex A List 2 (SEN support)."),
-        click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
+        click.option("--as-of", type=date_option, default=None, metavar="YYYY-MM-DD",
                      help="Annex A: the date ages are taken at (default today)."),
         click.option("--mapping", type=existing_file, default=None, metavar="FILE.toml",
                      help="Annex A: an edited mapping (see `selector annex-a-mapping`)."),
