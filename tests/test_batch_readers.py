@@ -103,7 +103,7 @@ def test_a_manifests_columns_say_how_each_area_is_read(tmp_path: Path) -> None:
         "rules": ["sen2_rules.toml", "", "sen2_rules.toml"],
         "establishments": ["gias.csv", "", "gias.csv"],  # relative to the manifest; the second area has none
         "ap_urns": ["", "ap.csv", ""],
-        "as_of": ["2026-09-01", "2026-11-02", ""],
+        "as_of": ["2026-09-01", "02/11/2026", ""],  # the second as Excel in England writes a date
     }).to_csv(manifest, index=False)
     out = tmp_path / "out"
     code, _, stderr = run("batch", str(manifest), "--out", str(out), "--jobs", "1", "--sets", "1", "--seed", "4")
@@ -116,17 +116,18 @@ def test_a_manifests_columns_say_how_each_area_is_read(tmp_path: Path) -> None:
             north["input"]["options"]["annex_a"]["ap_urns"]) == ("2026-11-02", None, str(data / "ap.csv"))
 
 
-def test_a_manifest_date_that_is_not_yyyy_mm_dd_is_refused_before_any_run(tmp_path: Path) -> None:
+def test_a_manifest_date_that_is_no_date_is_refused_before_any_run(tmp_path: Path) -> None:
+    # 09/31/2026 (month first, as a system set to US dates writes it) is no day, day first.
     folder = tmp_path / "areas"
     folder.mkdir()
     write_area(folder, "Eastshire", 120, 1)
     manifest = folder / "manifest.csv"
-    pd.DataFrame({"area": ["Eastshire"], "caseload": ["Eastshire.csv"], "as_of": ["01/09/2026"]}).to_csv(
+    pd.DataFrame({"area": ["Eastshire"], "caseload": ["Eastshire.csv"], "as_of": ["09/31/2026"]}).to_csv(
         manifest, index=False)
     code, _, stderr = run("batch", str(manifest), "--out", str(tmp_path / "out"), "--jobs", "1")
     assert code == 2
-    assert ("manifest.csv: row 2, column 'as_of': '01/09/2026' is not a date written YYYY-MM-DD (as 2026-09-01)."
-            in stderr)
+    assert ("manifest.csv: row 2, column 'as_of': '09/31/2026' is not a date: give it as 2026-12-01 (or 01/12/2026, "
+            "or 1 December 2026).") in stderr
     assert not (tmp_path / "out").exists()
 
 

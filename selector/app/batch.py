@@ -3,7 +3,6 @@ audit) described as a summary row, and the batch folder written all at once."""
 
 from __future__ import annotations
 
-import datetime as dt
 import glob
 import os
 import re
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from ..contract.dates import DATE_WRITTEN, written_date
 from ..contract.errors import CaseloadValidationError, InputError, SelectorError
 from ..contract.failures import FAILURE_COLUMNS, failure_line
 from ..contract.identifiers import identifier_kind
@@ -194,7 +194,7 @@ def _row_options(batch_wide: ReadOptions, record: dict[str, str],
     options = replace(batch_wide, establishments=file("establishments"), mapping=file("mapping"),
                       ap_urns=file("ap_urns"), list1=file("list1"), list2=file("list2"), sen2=file("sen2"))
     as_of = str(record.get(AS_OF_COLUMN, "")).strip()
-    return replace(options, as_of=dt.date.fromisoformat(as_of)) if as_of else options  # checked by _manifest_rows
+    return replace(options, as_of=written_date(as_of)) if as_of else options  # checked by _manifest_rows
 
 
 def _refuse_shared_folders(manifest: Path, items: list[BatchItem], labels: list[str]) -> None:
@@ -257,9 +257,9 @@ def _manifest_rows(manifest: Path) -> tuple[list[dict[str, str]], Path]:
             raise InputError(f"{manifest.name}: row {row_number}, column 'seed': {record['seed']!r} is not "
                              f"a whole number from 0 to {SEED_LIMIT - 1}.", "bad_manifest")
         as_of = record.get(AS_OF_COLUMN, "").strip()
-        if as_of and not _is_iso_date(as_of):
+        if as_of and written_date(as_of) is None:
             raise InputError(f"{manifest.name}: row {row_number}, column '{AS_OF_COLUMN}': {record[AS_OF_COLUMN]!r} "
-                             "is not a date written YYYY-MM-DD (as 2026-09-01).", "bad_manifest")
+                             f"is not a date: give it as {DATE_WRITTEN}.", "bad_manifest")
         rows.append(record)
     return rows, manifest.parent
 
@@ -279,19 +279,6 @@ def _first_file(record: dict[str, str]) -> str:
 def _caseload_as_named(record: dict[str, str]) -> str:
     """The caseload as a manifest row names it: the file, or the lists joined by ' + '."""
     return " + ".join(record[c].strip() for c in CASELOAD_COLUMNS if record.get(c, "").strip())
-
-
-def _is_iso_date(text: str) -> bool:
-    """Whether a cell is a date written YYYY-MM-DD (as `--as-of` takes it), and a real one.
-
-    >>> _is_iso_date("2026-09-01"), _is_iso_date("20260901"), _is_iso_date("2026-02-30")
-    (True, False, False)
-    """
-    try:
-        dt.datetime.strptime(text, "%Y-%m-%d")
-    except ValueError:
-        return False
-    return True
 
 
 def run_batch_item(item: BatchItem) -> dict[str, object]:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from .. import app
+from ..contract.dates import DATE_WRITTEN, written_date
 from ..contract.defaults import LOTTERY_WORK
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -25,17 +26,14 @@ class DateOption(click.ParamType):
     1 December 2026 (a datetime, as click's DateTime gives)."""
 
     name = "date"
-    FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d %B %Y", "%d %b %Y")
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.datetime:
         if isinstance(value, dt.datetime):
             return value
-        for form in self.FORMATS:
-            try:
-                return dt.datetime.strptime(str(value).strip(), form)
-            except ValueError:
-                continue
-        self.fail(f"{value!r} is not a date: give it as 2026-12-01 (or 01/12/2026, or 1 December 2026).", param, ctx)
+        day = written_date(str(value))
+        if day is None:
+            self.fail(f"{value!r} is not a date: give it as {DATE_WRITTEN}.", param, ctx)
+        return dt.datetime.combine(day, dt.time())
 
 
 date_option = DateOption()
