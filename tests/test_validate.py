@@ -610,15 +610,22 @@ def test_a_caseload_over_two_sheets_is_refused_not_read_as_its_first(tmp_path: P
     assert caught.value.code == "list_over_sheets"
 
 
+def _six_by_practitioner(tmp_path: Path) -> tuple[Path, pd.DataFrame]:
+    """Six children, each with a lead practitioner P0-P5 and no inline contact, and the contacts
+    of those six practitioners."""
+    caseload = write_csv(tmp_path / "c.csv", caseload_frame(
+        [{"lead_practitioner_id": f"P{i}"} for i in range(6)]).drop(columns=["practitioner_name", "practitioner_email"]))
+    contacts = pd.DataFrame({"practitioner_id": [f"P{i}" for i in range(6)], "name": [f"Name {i}" for i in range(6)],
+                             "email": [f"p{i}@example.org" for i in range(6)]})
+    return caseload, contacts
+
+
 def test_contacts_over_two_sheets_are_refused_not_read_as_the_first(tmp_path: Path) -> None:
     # Schools' practitioners on one sheet, health and care's on the next: read as the first alone,
     # the other sheet's children had no contact (ineligible, a warning each) and no chance.
     from selector.contract.errors import InputError
 
-    caseload = write_csv(tmp_path / "c.csv", caseload_frame(
-        [{"lead_practitioner_id": f"P{i}"} for i in range(6)]).drop(columns=["practitioner_name", "practitioner_email"]))
-    contacts = pd.DataFrame({"practitioner_id": [f"P{i}" for i in range(6)], "name": [f"Name {i}" for i in range(6)],
-                             "email": [f"p{i}@example.org" for i in range(6)]})
+    caseload, contacts = _six_by_practitioner(tmp_path)
     with pd.ExcelWriter(tmp_path / "k.xlsx") as writer:
         contacts.head(4).to_excel(writer, sheet_name="Schools", index=False)
         contacts.tail(2).to_excel(writer, sheet_name="Health and care", index=False)
@@ -638,10 +645,7 @@ def test_contacts_over_two_sheets_are_refused_not_read_as_the_first(tmp_path: Pa
 def test_contacts_after_a_cover_sheet_are_read_from_their_sheet_with_a_warning(tmp_path: Path) -> None:
     # A 'Read me' sheet before the contacts: read as the first sheet, no child had a contact (three
     # errors of missing columns), and the contacts have no sheet to name, as the caseload has.
-    caseload = write_csv(tmp_path / "c.csv", caseload_frame(
-        [{"lead_practitioner_id": f"P{i}"} for i in range(6)]).drop(columns=["practitioner_name", "practitioner_email"]))
-    contacts = pd.DataFrame({"practitioner_id": [f"P{i}" for i in range(6)], "name": [f"Name {i}" for i in range(6)],
-                             "email": [f"p{i}@example.org" for i in range(6)]})
+    caseload, contacts = _six_by_practitioner(tmp_path)
     with pd.ExcelWriter(tmp_path / "k.xlsx") as writer:
         pd.DataFrame({"Notes": ["Contacts for the inspection."]}).to_excel(writer, sheet_name="Read me", index=False)
         contacts.to_excel(writer, sheet_name="Contacts", index=False)
@@ -652,8 +656,7 @@ def test_contacts_after_a_cover_sheet_are_read_from_their_sheet_with_a_warning(t
 
 
 def test_a_title_above_the_contacts_is_said_in_a_warning(tmp_path: Path) -> None:
-    caseload = write_csv(tmp_path / "c.csv", caseload_frame(
-        [{"lead_practitioner_id": f"P{i}"} for i in range(6)]).drop(columns=["practitioner_name", "practitioner_email"]))
+    caseload, _ = _six_by_practitioner(tmp_path)
     (tmp_path / "k.csv").write_text("Practitioners for the inspection\n\npractitioner_id,name,email\n"
                                     + "".join(f"P{i},Name {i},p{i}@example.org\n" for i in range(6)))
     loaded = load_caseload(caseload, tmp_path / "k.csv")
