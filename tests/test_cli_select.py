@@ -228,7 +228,8 @@ def test_the_report_and_run_record_say_what_the_list_was_read_with_warnings_abou
     out = tmp_path / "run"
     code, _, err = run("select", str(caseload), "--out", str(out), "--sets", "1", "--seed", "1")
     assert code == 0, err
-    said = "c.csv, column 'services', 2 rows, the first 'EP, SALT' is read as the one service 'EP,_SALT': services are separated by ';' only"
+    said = ("c.csv, column 'services', 2 rows, the first 'EP, SALT' is read as the one service 'EP,_SALT': services "
+            "are separated by ';' only")
     assert json.loads((out / "run.json").read_text())["input"]["warnings"] == [said]
     assert ("The list was read with warnings, which did not stop the choice (`selector validate` lists each, with "
             f"what to do): {said}.") in (out / "report.md").read_text().splitlines()
