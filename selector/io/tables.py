@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..contract.columns import normalise_column
 from ..contract.errors import InputError
+from .text import decoded
 from .workbooks import ZIP_MAGIC, SheetMarks, cell_text, column_letters, read_sheet, sheet_names
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -283,28 +284,20 @@ def _normalised_unique(file: str, columns: list[object]) -> list[str]:
 
 
 def _decode(name: str, data: bytes) -> str:
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        # UTF-16 with its byte-order mark: Excel's "Unicode Text" (tab-separated) and some
-        # database exports. Its zero bytes are not a sign of a binary file.
-        encodings: tuple[str, ...] = ("utf-16",)
-    elif b"\x00" in data[:65536]:
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if not utf16 and b"\x00" in data[:65536]:  # (UTF-16's zero bytes are not a sign of a binary file)
         raise InputError(
             f"{name}: this is not a text (CSV) file. Save it as CSV, XLSX or Parquet.", "binary_file"
         )
-    elif b"\r" in data and b"\n" not in data:
-        # Lines ending in CR alone: Excel's "CSV (Macintosh)", whose text is Mac Roman when not UTF-8.
-        encodings = ("utf-8-sig", "mac_roman")
-    else:
-        encodings = ("utf-8-sig", "cp1252")
-    for encoding in encodings:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InputError(
-        f"{name}: the text is neither UTF-8, UTF-16 nor Windows-1252. Save it as 'CSV UTF-8' in Excel.",
-        "bad_encoding",
-    )
+    # Lines ending in CR alone: Excel's "CSV (Macintosh)", whose text is Mac Roman when not UTF-8.
+    mac = b"\r" in data and b"\n" not in data
+    try:
+        return decoded(data, "mac_roman" if mac else "cp1252")
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{name}: the text is neither UTF-8, UTF-16 nor Windows-1252. Save it as 'CSV UTF-8' in Excel.",
+            "bad_encoding",
+        ) from None
 
 
 def _delimiter(first_line: str) -> str:

@@ -1,4 +1,5 @@
-"""Small text files a person edits and saves (a rules file, a mapping), read as they were saved."""
+"""Text as a person saved it: the decoding the tables and the small files a person edits (a rules
+file, a mapping) share."""
 
 from __future__ import annotations
 
@@ -6,21 +7,31 @@ import codecs
 from pathlib import Path
 
 
-def read_text(path: Path) -> str:
-    """The file's text: UTF-8 (with or without its byte-order mark), UTF-16 with its mark
-    (Notepad's "Unicode"), or else Windows-1252 (Notepad's "ANSI", where a word such as
-    'Café' was not UTF-8).
+def decoded(data: bytes, single_byte: str = "cp1252") -> str:
+    """Bytes as the text they were saved as: UTF-16 with its byte-order mark (Notepad's
+    "Unicode", Excel's "Unicode Text"), UTF-8 with or without its mark, or else the single-byte
+    encoding a Windows program writes (Windows-1252; a Mac's "CSV (Macintosh)" is Mac Roman).
 
     Raises:
-        OSError: the file cannot be read.
-        UnicodeDecodeError: the bytes are none of these (a binary file).
+        UnicodeDecodeError: the bytes are none of these.
     """
-    data = path.read_bytes()
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16")
-    if b"\x00" in data:  # no text file of these holds a zero byte
-        raise UnicodeDecodeError("utf-8", data, data.index(b"\x00"), data.index(b"\x00") + 1, "a zero byte")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("cp1252")
+        return data.decode(single_byte)
+
+
+def read_text(path: Path) -> str:
+    """The file's text (see `decoded`): UTF-8, UTF-16 with its mark, or Windows-1252, where a
+    word such as 'Café' was not UTF-8.
+
+    Raises:
+        OSError: the file cannot be read.
+        UnicodeDecodeError: the bytes are none of these, or hold a zero byte (a binary file).
+    """
+    data = path.read_bytes()
+    if b"\x00" in data and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise UnicodeDecodeError("utf-8", data, data.index(b"\x00"), data.index(b"\x00") + 1, "a zero byte")
+    return decoded(data)

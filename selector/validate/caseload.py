@@ -13,7 +13,7 @@ import datetime as dt
 import difflib
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -488,7 +488,8 @@ def _minimise(failures: Failures, raw: RawTable, keep_columns: tuple[str, ...]
 _COMMON_HEADER_WORDS = frozenset({"id", "type", "status"})
 # The words that say a header may hold a column (any one set, every word of it), where the
 # column's own words say too little or too much: `Services Received`, `Setting URN`, `Social
-# Care Status`, `SEN Provision`, `Key Worker ID`, `Ward`, `Email Address`, `Telephone`. `Social Worker` is a person, not social_care.
+# Care Status`, `SEN Provision`, `Key Worker ID`, `Ward`, `Email Address`, `Telephone`. `Social
+# Worker` is a person, not social_care.
 _TELLING_WORDS: dict[str, tuple[frozenset[str], ...]] = {
     "services": (*(frozenset({word}) for word in ("services", "service", "agencies", "professionals")),),
     "social_care": (frozenset({"social", "care"}), *(frozenset({word}) for word in ("cin", "cla", "lac")),
@@ -578,7 +579,14 @@ def _sheet_warnings(failures: Failures, raw: RawTable, read: pd.Index) -> None:
     for cells in raw.merged:
         if normalise_column(cells.header) in read:
             failures.add("warning", raw.name, cells.first_row, cells.header, "", cells.problem, cells.FIX)
-    for note in raw.notes:  # rows hidden, a column read hidden, formulas never calculated
+    _note_warnings(failures, raw, read)
+
+
+def _note_warnings(failures: Failures, raw: RawTable, read: Collection[str]) -> None:
+    """A warning for each note of the sheet (rows above the headers left out, rows hidden, a
+    column read hidden, formulas never calculated, the sheet read) that concerns the rows or a
+    column read."""
+    for note in raw.notes:
         if not note.header or normalise_column(note.header) in read:
             failures.add("warning", raw.name, note.first_row, note.header, "", note.problem, note.fix)
 
@@ -1129,9 +1137,7 @@ def _check_contacts_table(failures: Failures, contacts: RawTable) -> pd.DataFram
                      "practitioners' contacts", "Give the contacts file (name, role, organisation, email, phone, by "
                      "practitioner_id or child_id) as the contacts, and the caseload as the caseload.")
         return None
-    for note in contacts.notes:  # the sheet read, rows above the headers, rows hidden, of the columns read
-        if not note.header or normalise_column(note.header) in CONTACTS_FILE_COLUMNS:
-            failures.add("warning", file, note.first_row, note.header, "", note.problem, note.fix)
+    _note_warnings(failures, contacts, CONTACTS_FILE_COLUMNS)
     # The contacts' other columns are never read: said by header, as the caseload's are.
     unread = tuple(contacts.header.get(c, c) for c in frame.columns if c not in CONTACTS_FILE_COLUMNS)
     if unread:
