@@ -411,6 +411,24 @@ def test_replacing_a_member_whose_family_agreed_says_so(sample_run_copy: Path) -
                                             str(sample_run_copy.parent / "other"))[1]
 
 
+def test_replacing_one_member_names_another_whose_family_said_no_and_is_still_in(sample_run_copy: Path) -> None:
+    # Slot 3's family declined, slot 2's is still to ask, and `replace --decline` names slot 2 (a
+    # slip, or the other decline of the week typed first): the replacement is made, and its
+    # output says slot 3 is still to fill and how, from the new folder (where the history went).
+    folder = str(sample_run_copy)
+    members = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"]
+    assert run("consent", folder, members[2], "declined")[0] == 0
+    assert run("consent", folder, members[3], "unreachable")[0] == 0
+    code, stdout, stderr = run("replace", folder, "--decline", members[1])
+    assert code == 0, stderr
+    assert stdout.splitlines()[-1] == (
+        f"Note: {folder} records that the family of {members[2]} (slot 3) declined, {members[3]} (slot 4) "
+        f"unreachable, and those children are still in cohort 1. To fill those slots too: selector replace "
+        f"{folder}-replace-1 --decline {members[2]} --decline {members[3]}")
+    code, stdout, _ = run("replace", folder, "--decline", members[2], "--decline", members[3])
+    assert code == 0 and "still in cohort 1" not in stdout
+
+
 def test_a_note_that_names_or_reaches_someone_is_refused_and_nothing_is_recorded(sample_run_copy: Path) -> None:
     # Notes stay in the run record for good (the history is never rewritten), so a name, an
     # e-mail address or a phone number written in one could never be taken out: refused, exit 2,

@@ -19,6 +19,7 @@ from ..io.tables import frame_to_csv_bytes, read_table
 from ..report.xlsx import with_consent
 from .replace import (
     NO_LONGER_A_RESERVE,
+    SAID_NO,
     match_ids,
     not_replaced_already,
     now_utc,
@@ -30,7 +31,6 @@ from .replace import (
 # Seconds a consent call waits for another writing the same run folder (two people recording
 # calls at the same moment): writing one takes well under a second.
 CONSENT_WAIT = 10.0
-SAID_NO = ("declined", "unreachable")  # the states that free a slot
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,9 @@ class ReplaceResult:
     earlier: tuple[tuple[str, tuple[str, ...]], ...] = ()  # replacements made from the same run before
     released: tuple[tuple[str, str], ...] = ()  # families called who are no longer needed (see `released`)
     agreed: tuple[str, ...] = ()  # children declined here whose family the record has as agreed
+    # Members still in cohort 1 whose family the record has as declined or unreachable (slot,
+    # child, state): not declined in this replacement, so their slots are still to fill.
+    still_said_no: tuple[tuple[int, str, str], ...] = ()
 
     @property
     def brought_back(self) -> tuple[str, ...]:
@@ -70,6 +73,7 @@ class ReplaceResult:
 
 DECLINE_REASON = "family declined or could not be reached"
 MADE_ON_THE_PAGE = "web page"  # what a replacement accepted on the web page records as the run it replaced
+SAID_NO = ("declined", "unreachable")  # the states that free a slot
 WAITING = ("asked", "agreed")  # families called who have not said no: they wait to hear
 NO_LONGER_A_RESERVE = "no longer a reserve"  # the role of such a family's child after a replacement
 
@@ -258,9 +262,11 @@ def _replace(request: ReplaceRequest, record: RunRecord, declined: tuple[str, ..
               replacements=(*record.replacements, event))
     first = solution.cohorts[0]
     agreed = tuple(c for c in replacement.declined if (e := record.consent_state(c)) is not None and e.state == "agreed")
+    still_said_no = tuple((slot, child, e.state) for slot, child in enumerate(first.members, 1)
+                          if (e := record.consent_state(child)) is not None and e.state in SAID_NO)
     return ReplaceResult(caseload, solution, out, replacement.declined, newcomers,
                          released=released(record.consent, first.members, solution.reserves, replacement),
-                         agreed=agreed)
+                         agreed=agreed, still_said_no=still_said_no)
 
 
 def replacement_of(record: RunRecord, run_dir: Path, caseload: Caseload, declined: tuple[str, ...]
@@ -277,7 +283,7 @@ def replacement_of(record: RunRecord, run_dir: Path, caseload: Caseload, decline
     params = replace(recorded_params(record, run_dir), slack=0.0, lottery_work=LOTTERY_WORK)
     # Nobody whose family said no comes in: earlier declines, and reserves who declined when asked.
     said_no = {e.child_id for e in record.consent if record.consent_state(e.child_id) is e
-               and e.state in ("declined", "unreachable")}
+               and e.state in SAID_NO}
     earlier = sorted((set(record.replaced.all_declined if record.replaced else ()) | said_no) - set(declined))
     previous = _solution_of(record, rules, params)
     solution, replacement = decline(caseload, previous, declined, earlier, from_run=run_dir.name)

@@ -344,6 +344,14 @@ def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: b
         click.echo(f"Note: the latest call {run_dir} records for the family of {families} is that they agreed; the "
                    f"replacement was made as asked. If the id was a slip, {run_dir} is unchanged: go on there.")
     _released_line(result.released, "the replacement", result.out, run_dir)
+    if result.still_said_no:
+        # Most often the other decline of the week, or a slip of the id: the slot stays to fill.
+        said = ", ".join(f"{child} (slot {slot}) {state}" for slot, child, state in result.still_said_no)
+        one = len(result.still_said_no) == 1
+        click.echo(f"Note: {run_dir} records that the family of {said}, and "
+                   f"{'that child is' if one else 'those children are'} still in cohort 1. To fill "
+                   f"{'that slot' if one else 'those slots'} too: selector replace {result.out} "
+                   + " ".join(f"--decline {child}" for _, child, _ in result.still_said_no))
     if result.earlier:
         # Replacing from a run already replaced starts again from it: what was declined in the
         # newer folder and not here is not declined here, and a family that said no could be
