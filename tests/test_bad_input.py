@@ -70,6 +70,25 @@ def test_a_bad_workbook_is_exit_2_with_the_file_and_what_is_wrong(tmp_path: Path
     assert not (tmp_path / "o").exists()
 
 
+def test_a_libreoffice_or_numbers_spreadsheet_says_how_to_save_it_as_a_workbook(tmp_path: Path) -> None:
+    # Both are zips, and were refused as "a zip file, not an Excel workbook. Give the .xlsx
+    # itself": an analyst who works in LibreOffice or Numbers has no other .xlsx to give.
+    ods = io.BytesIO()
+    with zipfile.ZipFile(ods, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    numbers = zip_of("Index/Document.iwa", b"\x00")
+    for name, content, message in [
+        ("caseload.ods", ods.getvalue(), ("caseload.ods: is an OpenDocument spreadsheet (LibreOffice Calc's own "
+         "format), which is not read. In Calc, File > Save As, and choose Excel 2007-365 (.xlsx) or Text CSV (.csv).")),
+        ("caseload.numbers", numbers, ("caseload.numbers: is a Numbers spreadsheet, which is not read. In Numbers, "
+         "File > Export To > Excel (or CSV), and give the file it writes."))]:
+        path = tmp_path / name
+        path.write_bytes(content)
+        code, _, stderr = run("validate", str(path))
+        assert (code, stderr.strip()) == (2, f"Error: {message}")
+
+
 def test_a_missing_sheet_names_the_sheets_there_are(tmp_path: Path) -> None:
     path = tmp_path / "caseload.xlsx"
     path.write_bytes(good_workbook())

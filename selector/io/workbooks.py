@@ -77,7 +77,22 @@ def _check_workbook(path: Path, data: bytes) -> None:
     except Exception as exc:  # zipfile raises several kinds for a damaged directory
         raise _damaged(path, exc) from exc
     if "[Content_Types].xml" not in names:
-        raise InputError(f"{path.name}: is a zip file, not an Excel workbook. Give the .xlsx itself.", "bad_xlsx")
+        raise InputError(f"{path.name}: {_other_spreadsheet(data, names)}", "bad_xlsx")
+
+
+def _other_spreadsheet(data: bytes, names: list[str]) -> str:
+    """What a zip that is no Excel workbook is, and how to save it as one: LibreOffice's and
+    Numbers' own spreadsheets are zips too, and an analyst who uses either saves in it first."""
+    if "mimetype" in names:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            kind = archive.read("mimetype")[:100]
+        if kind.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
+            return ("is an OpenDocument spreadsheet (LibreOffice Calc's own format), which is not read. In Calc, "
+                    "File > Save As, and choose Excel 2007-365 (.xlsx) or Text CSV (.csv).")
+    if any(name.startswith("Index/") and name.endswith(".iwa") for name in names):
+        return ("is a Numbers spreadsheet, which is not read. In Numbers, File > Export To > Excel (or CSV), "
+                "and give the file it writes.")
+    return "is a zip file, not an Excel workbook. Give the .xlsx itself."
 
 
 def _damaged(path: Path, exc: Exception) -> InputError:
