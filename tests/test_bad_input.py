@@ -42,6 +42,14 @@ def zip_of(name: str, content: bytes) -> bytes:
     return buffer.getvalue()
 
 
+def _binary_workbook() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.bin", b"\x00")
+    return buffer.getvalue()
+
+
 BAD_WORKBOOKS = {
     "empty": (b"", "caseload.xlsx: the file is empty. Export the list again."),
     "password-protected": (bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00" * 600,
@@ -52,6 +60,9 @@ BAD_WORKBOOKS = {
     "damaged": (good_workbook()[:700],
                 ("caseload.xlsx: cannot be opened as an Excel workbook (BadZipFile). Open it in Excel and save it "
                 "again as .xlsx.")),
+    "binary-workbook": (_binary_workbook(),
+                        ("caseload.xlsx: is an Excel binary workbook (.xlsb), which is not read. In Excel, File > "
+                         "Save As, and choose Excel Workbook (.xlsx) or CSV.")),
     "not-a-workbook": (b"<html>an error page saved as .xlsx</html>",
                        ("caseload.xlsx: is not an Excel workbook (damaged, or another kind of file renamed .xlsx). "
                        "Open it in Excel and save it again as .xlsx.")),

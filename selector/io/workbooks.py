@@ -78,6 +78,9 @@ def _check_workbook(path: Path, data: bytes) -> None:
         raise _damaged(path, exc) from exc
     if "[Content_Types].xml" not in names:
         raise InputError(f"{path.name}: {_other_spreadsheet(data, names)}", "bad_xlsx")
+    if "xl/workbook.bin" in names:
+        raise InputError(f"{path.name}: is an Excel binary workbook (.xlsb), which is not read. In Excel, File > "
+                         "Save As, and choose Excel Workbook (.xlsx) or CSV.", "bad_xlsx")
 
 
 def _other_spreadsheet(data: bytes, names: list[str]) -> str:
