@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -318,3 +319,29 @@ def test_an_areas_list_over_two_sheets_fails_with_what_to_do(tmp_path: Path) -> 
         "sheet to read.")]
     assert stderr.splitlines()[-1] == ("  how: name an area's sheet in the manifest's `sheet` column (a folder of "
                                        "caseloads has none: list the areas in a manifest).")
+
+
+def test_a_folders_spreadsheets_in_formats_not_read_are_areas_that_fail_with_how_to_save_them(tmp_path: Path) -> None:
+    # A national folder where one area sent .xls, one LibreOffice's .ods and one a macro-enabled
+    # .xlsm: the first two were passed over without a word (the batch said every run succeeded,
+    # two areas short) and the .xlsm too, though `select` reads it. Each is now an area: the
+    # .xlsm runs, with its NAME_contacts.xlsm; the others fail, saying how to save them.
+    folder = tmp_path / "areas"
+    folder.mkdir()
+    caseload, contacts = write_area(folder, "North", 300, 2)
+    frame = pd.read_csv(caseload, dtype=str, keep_default_na=False)
+    frame.to_excel(folder / "West.xlsm", index=False)
+    pd.read_csv(contacts, dtype=str, keep_default_na=False).to_excel(folder / "West_contacts.xlsm", index=False)
+    (folder / "East.xls").write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00" * 600)
+    with zipfile.ZipFile(folder / "South.ods", "w") as ods:
+        ods.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        ods.writestr("content.xml", "<office:document-content/>")
+    out = tmp_path / "out"
+    code, _, _ = run("batch", str(folder), "--out", str(out), "--jobs", "1", "--sets", "1", "--seed", "1")
+    summary = summary_of(out).set_index("area")
+    assert code == 1 and sorted(summary.index) == ["East", "North", "South", "West"]
+    assert summary.loc[["North", "West"], "exit_code"].tolist() == ["0", "0"]
+    assert summary.loc["East", "error"] == "East.xls: old Excel .xls files are not read. Save it as .xlsx or .csv in Excel."
+    assert summary.loc["South", "error"] == (
+        "South.ods: is an OpenDocument spreadsheet (LibreOffice Calc's own format), which is not read. In Calc, "
+        "File > Save As, and choose Excel 2007-365 (.xlsx) or Text CSV (.csv).")

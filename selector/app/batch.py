@@ -33,9 +33,12 @@ if TYPE_CHECKING:
     from ..solve.lottery import Chances
     from ..validate import Caseload
 
-CONTACTS_SUFFIXES = {".csv", ".xlsx", ".parquet"}
+CONTACTS_SUFFIXES = {".csv", ".tsv", ".xlsx", ".xlsm", ".parquet"}
+# Spreadsheets that are not read: in a folder of areas each is an area all the same, reported
+# failed with how to save it (passed over, an area sent as .xls was missing without a word).
+UNREAD_SPREADSHEETS = {".xls", ".xlsb", ".ods", ".numbers"}
 # .xml, and .zip of module CSVs: a SEN2 return, read as `select` reads one
-CASELOAD_SUFFIXES = CONTACTS_SUFFIXES | {".xml", ".zip"}
+CASELOAD_SUFFIXES = CONTACTS_SUFFIXES | {".xml", ".zip"} | UNREAD_SPREADSHEETS
 # A manifest's optional column: the date ages are taken at for its area (as `--as-of`); the
 # columns establishments, mapping and ap_urns name files as the options of those names.
 AS_OF_COLUMN = "as_of"
