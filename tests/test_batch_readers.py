@@ -345,3 +345,22 @@ def test_a_folders_spreadsheets_in_formats_not_read_are_areas_that_fail_with_how
     assert summary.loc["South", "error"] == (
         "South.ods: is an OpenDocument spreadsheet (LibreOffice Calc's own format), which is not read. In Calc, "
         "File > Save As, and choose Excel 2007-365 (.xlsx) or Text CSV (.csv).")
+
+
+def test_a_manifest_written_on_windows_names_its_files_with_backslashes(tmp_path: Path) -> None:
+    # `areas\North.csv`, as a manifest typed on Windows names it, run on a Linux server: the
+    # area failed as "file not found (.../areas\North.csv)". Its backslashes now separate folders
+    # when the name as written is no file; a file whose own name holds one is still read as named.
+    folder = tmp_path / "areas"
+    folder.mkdir()
+    write_area(folder, "North", 300, 2)
+    shutil.copy(folder / "North.csv", tmp_path / "odd\\name.csv")
+    manifest = tmp_path / "manifest.csv"
+    pd.DataFrame({"area": ["North", "Odd"], "caseload": ["areas\\North.csv", "odd\\name.csv"],
+                  "contacts": ["areas\\North_contacts.csv", "areas\\North_contacts.csv"]}).to_csv(manifest, index=False)
+    out = tmp_path / "out"
+    code, _, stderr = run("batch", str(manifest), "--out", str(out), "--jobs", "1", "--sets", "1", "--seed", "1")
+    summary = summary_of(out)
+    assert code == 0, stderr
+    assert summary["caseload"].tolist() == ["areas\\North.csv", "odd\\name.csv"]
+    assert int(summary["eligible"].iloc[0]) > 0  # its contacts were read too

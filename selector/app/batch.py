@@ -121,7 +121,14 @@ def plan_batch(manifest: Path, out: Path, params: SelectionParams, *, rules_vari
         absolute, so that a process or a cluster worker with another working folder reads the same file."""
         if not text or not str(text).strip():
             return None
-        return Path(os.path.abspath(base / Path(str(text).strip())))
+        path = Path(os.path.abspath(base / Path(str(text).strip())))
+        # A manifest written on Windows (`areas\\north.csv`) read where `/` separates folders:
+        # its backslashes are separators when the path as written names no file and that does.
+        if os.sep == "/" and "\\" in str(text) and not path.exists():
+            forward = Path(os.path.abspath(base / Path(str(text).strip().replace("\\", "/"))))
+            if forward.exists():
+                return forward
+        return path
 
     def as_given(text: str) -> str:
         # A folder's caseloads as the user would name them from where they ran the command; a
