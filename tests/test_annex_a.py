@@ -323,6 +323,22 @@ def test_select_on_the_lists_and_the_workbook_alike(tmp_path: Path) -> None:
     assert replaced.exit_code == 0, replaced.output
 
 
+def test_dates_of_birth_that_fail_in_many_rows_are_one_kind_of_error_not_one_value(tmp_path: Path) -> None:
+    # No message shows a date of birth, so every failing one is given as '(hidden)': seven
+    # different dates were grouped as "one value fails in many rows, fix it once throughout its
+    # column (Find and Replace)", which no replacement could do. They are one kind of error.
+    written = ["1st May 2015", "20150501", "soon", "unknown", "1/5/15", "May 2015", "5th of May"]
+    list1 = write(list_rows([{"Unique ID": f"A{i}", "Date of birth": d} for i, d in enumerate(written)]),
+                  tmp_path / "list1.csv")
+    result = CliRunner().invoke(main, ["validate", "--list1", str(list1), "--as-of", "2026-11-01"])
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert not any("Where one value fails in many rows" in line or ("7 rows" in line and "'(hidden)'" in line)
+                   for line in lines)
+    assert ("    list1.csv: 7 rows, the first row 2, column 'Date of birth': not a date (use 2011-03-04, 04/03/2011 "
+            "or 4 March 2011). Correct the date of birth.") in lines
+
+
 def test_bad_workbook_lists_every_problem_by_sheet_row_and_column(tmp_path: Path) -> None:
     list1 = list_rows([{"Unique ID": "A1", "SEN primary need": "XYZ"},
                        {"Unique ID": "A2", "Date of birth": "1990-01-01"},

@@ -88,6 +88,11 @@ REPEATED_HEADING = ("Where one value fails in many rows, fix it once throughout 
                     "with 'Match entire cell contents' changes every copy):")
 
 
+# The value a failure gives for a cell no message may show (a date of birth): each such cell
+# holds its own value, so failures that give it are never grouped as one value failing in many rows.
+HIDDEN_VALUE = "(hidden)"
+
+
 def repeated_errors(errors: pd.DataFrame, most: int = 5) -> list[str]:
     """The values that fail in more than one row, the most frequent first (at most `most`), each
     said once with how many rows hold it: an export that spells a code its own way fails in
@@ -102,7 +107,7 @@ def repeated_errors(errors: pd.DataFrame, most: int = 5) -> list[str]:
     """
     # An empty or unshown value has nothing to replace, and a repeated child_id is not mended by
     # replacing it throughout (each row is a child, or a child's row again).
-    errors = errors[(errors["value"].astype(str) != "") & (errors["column"] != "child_id")]
+    errors = errors[~errors["value"].astype(str).isin(("", HIDDEN_VALUE)) & (errors["column"] != "child_id")]
     return [f"{_where_many(row)}:{shown_value(row['value'])} {str(row['problem']).rstrip('.')}. {row['fix']}"
             for row in _many_rows(errors, ["file", "column", "value"], most)]
 
@@ -133,7 +138,7 @@ ERRORS_HEADING = "The errors of many rows, by column and what is wrong:"
 
 def errors_by_kind(errors: pd.DataFrame, most: int = 5) -> list[str]:
     """The errors with no value to replace (an empty cell, or a value not shown, as an id that is
-    a name) in more rows than are shown one by one, grouped by file, column and problem, the most
+    a name or a date of birth) in more rows than are shown one by one, grouped by file, column and problem, the most
     rows first (at most `most`): 500 rows without a need are one thing to fix in one column.
 
     >>> errors = pd.DataFrame({"severity": "error", "file": "c.csv", "row": [2, 3, 4, 5, 6],
@@ -142,7 +147,8 @@ def errors_by_kind(errors: pd.DataFrame, most: int = 5) -> list[str]:
     ["c.csv: 5 rows, the first row 2, column 'primary_need': primary_need is empty. Give a need."]
     """
     return [f"{_where_many(row)}: {str(row['problem']).rstrip('.')}. {row['fix']}"
-            for row in _many_rows(errors[errors["value"].astype(str) == ""], ["file", "column", "problem", "fix"], most)
+            for row in _many_rows(errors[errors["value"].astype(str).isin(("", HIDDEN_VALUE))],
+                                  ["file", "column", "problem", "fix"], most)
             if row["count"] > PER_KIND_SHOWN]
 
 

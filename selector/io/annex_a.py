@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..contract.columns import CONTRACT_COLUMNS, FALSE_WORDS, MAX_AGE, TRUE_WORDS
 from ..contract.errors import CaseloadValidationError, InputError
-from ..contract.failures import FAILURE_COLUMNS, not_a_child, rows_without_a_child
+from ..contract.failures import FAILURE_COLUMNS, HIDDEN_VALUE, not_a_child, rows_without_a_child
 from .annex_a_rules import check_list, parse_dates
 from .establishments import Establishments, agrees, read_establishments
 from .headers import annex_key, header_keys, is_annex_a, is_list1
@@ -261,14 +261,14 @@ def _ages(src: pd.DataFrame, as_of: dt.date, report: Report) -> np.ndarray:
     bad_date = born.isna().to_numpy()
     # 03/16/2011 fails as day first because its month comes first, as a US system writes it.
     month_first = dob_text.str.fullmatch(r"(0?[1-9]|1[0-2])[/.\-](1[3-9]|2\d|3[01])[/.\-]\d{4}").to_numpy(dtype=bool)
-    report(bad_date & month_first, "date_of_birth", "(hidden)",
+    report(bad_date & month_first, "date_of_birth", HIDDEN_VALUE,
            "not a date day first: the month seems to come first (as in 03/16/2011 for 16 March 2011)",
            "Write the day first (16/03/2011) or as 2011-03-16; if the list came from a system set to US dates, "
            "export it with UK dates.")
-    report(bad_date & ~empty & ~month_first, "date_of_birth", "(hidden)",
+    report(bad_date & ~empty & ~month_first, "date_of_birth", HIDDEN_VALUE,
            "not a date (use 2011-03-04, 04/03/2011 or 4 March 2011)", "Correct the date of birth.")
     future = ~bad_date & (age < 0).to_numpy()
-    report(future, "date_of_birth", "(hidden)", f"date of birth is after {as_of.isoformat()}",
+    report(future, "date_of_birth", HIDDEN_VALUE, f"date of birth is after {as_of.isoformat()}",
            "Correct the date of birth, or check the date ages are taken at.")
     over = ~bad_date & (age > MAX_AGE).to_numpy()
     report(over, "date_of_birth", age.fillna(0).astype(int).astype(str).radd("age ").to_numpy(),

@@ -32,7 +32,7 @@ from defusedxml import ElementTree as SafeTree
 
 from ..contract.columns import NEED_CODES, SETTING_CODES
 from ..contract.errors import CaseloadValidationError, InputError
-from ..contract.failures import FAILURE_COLUMNS
+from ..contract.failures import FAILURE_COLUMNS, HIDDEN_VALUE
 from .annex_a_rules import parse_dates
 from .establishments import Establishments
 from .tables import RawTable, is_side_file, read_table
@@ -346,7 +346,7 @@ def _to_caseload(name: str, modules: dict[str, pd.DataFrame], sha256: str, as_of
         born = _date(who["PersonBirthDate"])
         age = -1
         if born is None:
-            problem(number, "PersonBirthDate", "(hidden)", "no birth date, or not a date",
+            problem(number, "PersonBirthDate", HIDDEN_VALUE, "no birth date, or not a date",
                     "Give the person's birth date as 2011-03-04.")
         else:
             age = as_of.year - born.year - ((as_of.month, as_of.day) < (born.month, born.day))
