@@ -43,7 +43,7 @@ def entry() -> None:
             raise
     except Interrupted as stop:
         try:
-            sys.stderr.write(STOPPED + "\n")
+            sys.stderr.write((stop.said or STOPPED) + "\n")
             sys.stdout.flush()
             sys.stderr.flush()
         finally:

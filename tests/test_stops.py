@@ -25,6 +25,7 @@ from selector.contract.errors import Interrupted
 from tests.conftest import EIGHT, SAMPLE, caseload_frame, write_csv, write_slow_caseload
 
 STOPPED = "Interrupted: stopped before finishing; nothing was written and temporary files were removed."
+SERVER_STOPPED = "Stopped: the page is closed and its uploads were removed."
 SIGNALS = [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
 
 
@@ -190,7 +191,9 @@ def test_the_web_page_removes_its_uploads_when_stopped(tmp_path: Path) -> None:
         server.send_signal(signal.SIGTERM)
         _, stderr = server.communicate(timeout=30)
     assert server.returncode == 143, stderr
-    assert stderr.strip().splitlines()[-1] == STOPPED
+    # A stop is how the page ends: said as that (it was "stopped before finishing; nothing was
+    # written", the line of a run cut short).
+    assert stderr.strip().splitlines()[-1] == SERVER_STOPPED
     assert list(temporary.iterdir()) == []  # uploads and their folder are gone
 
 
@@ -217,7 +220,7 @@ def test_the_web_page_stopped_says_how_many_calls_were_in_no_download(tmp_path: 
     assert stderr.strip().splitlines()[-2:] == [
         ("Note: 2 calls and changes recorded on the page were in no download yet and went with it (the page keeps "
          "nothing once it stops). Record them again: upload the last download on the page to carry the calls on, "
-         "or use selector consent on that run folder."), STOPPED]
+         "or use selector consent on that run folder."), SERVER_STOPPED]
 
 
 def _multipart(fields: dict[str, str], files: dict[str, Path]) -> tuple[bytes, str]:

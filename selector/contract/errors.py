@@ -94,6 +94,9 @@ class Interrupted(BaseException):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
+        # The one line the front end says, when the code stopped knows better than "stopped
+        # before finishing" (a server, whose stop is how it ends); None: that general line.
+        self.said: str | None = None
 
     @property
     def exit_code(self) -> int:

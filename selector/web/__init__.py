@@ -629,17 +629,22 @@ def serve(host: str, port: int, open_browser: bool) -> None:
             threading.Timer(0.5, webbrowser.open, args=(url,)).start()
         try:
             server.serve_forever()
-        except Interrupted:
+        except Interrupted as stop:
             # The page keeps nothing: calls recorded since the last download go with it. Said at
             # the stop, where the user is, so that they are recorded again rather than missed.
             if note := lost_calls_note(calls_not_downloaded(page.config["SELECTOR_SESSIONS"])):
                 print(note, file=sys.stderr, flush=True)
+            stop.said = SERVER_STOPPED
             raise
         finally:
             server.server_close()
     finally:
         listening.close()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+# A stop is how the page ends: said as that, not as a run cut short ("nothing was written").
+SERVER_STOPPED = "Stopped: the page is closed and its uploads were removed."
 
 
 def calls_not_downloaded(sessions: dict[str, Session]) -> int:
