@@ -94,6 +94,29 @@ def test_asking_a_reserve_of_a_slot_whose_family_agreed_says_it_is_needed_only_i
     assert code == 0 and "Note:" not in stdout
 
 
+def test_once_every_family_agreed_the_cohort_is_complete_and_reserves_called_are_to_be_told(
+        sample_run_copy: Path) -> None:
+    # Slot 2's first reserve was asked while slot 2's family thought it over; then all six
+    # families agreed. The call that completes the cohort, and the view, say it is complete (they
+    # said nothing of it), and name the reserve's family, still waiting to hear, to be told; once
+    # recorded as told ("to ask") it leaves the note. Five agreed and one asked is not complete.
+    record = json.loads((sample_run_copy / "run.json").read_text())
+    members, reserves = record["cohorts"][0]["members"], record["cohorts"][0]["reserves"]
+    folder, reserve = str(sample_run_copy), reserves[members[1]][0]
+    assert run("consent", folder, reserve, "asked")[0] == 0
+    for member in members[:5]:
+        assert "complete" not in run("consent", folder, member, "agreed")[1]
+    assert "complete" not in run("consent", folder, members[5], "asked")[1]
+    complete = ["All 6 families of cohort 1 agreed: the cohort is complete.",
+                (f"Note: reserve {reserve} (family asked) is needed only if one of the 6 families changes its mind. "
+                 f"Ask the practitioner (in contacts.csv) to let the family know, then record it: selector consent "
+                 f"{folder} {reserve} to-ask")]
+    code, stdout, _ = run("consent", folder, members[5], "agreed")
+    assert code == 0 and stdout.splitlines()[-2:] == complete
+    assert run("consent", folder)[1].splitlines()[-2:] == complete
+    assert run("consent", folder, reserve, "to-ask")[1].splitlines()[-1] == complete[0]
+
+
 def test_the_run_folder_alone_shows_where_every_family_stands_and_writes_nothing(sample_run_copy: Path) -> None:
     # Mid-week: slot 2 declined, slot 5 unreachable, slot 1 agreed, and slot 2's first reserve
     # asked. The view lists every slot, the reserve asked, what to offer for the two freed slots

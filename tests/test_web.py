@@ -312,6 +312,25 @@ def test_a_family_asked_and_not_answering_shows_since_when_and_is_to_chase_after
     assert page.count("no answer after") == 1
 
 
+def test_once_every_family_agreed_the_page_says_the_cohort_is_complete(client) -> None:  # type: ignore[no-untyped-def]
+    # A reserve's family asked, then all six families agreed: the page says cohort 1 is complete
+    # (it said nothing of it) and that the reserve's family, waiting to hear, is to be told.
+    sid = upload(client).headers["Location"].rsplit("/", 1)[1]
+    post(client, f"/s/{sid}/choose", default_form(sets="1"))
+    page = wait_for_result(client, sid)
+    ids = ids_in(page)
+    reserve = re.findall(r'<option value="(\w+)">\w+ \(reserve', page)[0]
+    post(client, f"/s/{sid}/consent", {"child_id": reserve, "state": "asked"})
+    for child in ids[:5]:
+        post(client, f"/s/{sid}/consent", {"child_id": child, "state": "agreed"})
+    assert "cohort 1 is complete" not in client.get(f"/s/{sid}/result").get_data(as_text=True)
+    post(client, f"/s/{sid}/consent", {"child_id": ids[5], "state": "agreed"})
+    text = " ".join(re.sub(r"<[^>]+>", " ", client.get(f"/s/{sid}/result").get_data(as_text=True)).split())
+    assert (f"All 6 families agreed: cohort 1 is complete. The family of reserve {reserve} (asked) is needed only if "
+            "one of the 6 families changes its mind. Ask the practitioner to let the family know, then record it as "
+            "“Not asked yet”.") in text
+
+
 def test_a_note_that_names_someone_is_refused_on_the_page(client) -> None:  # type: ignore[no-untyped-def]
     sid = upload(client).headers["Location"].rsplit("/", 1)[1]
     post(client, f"/s/{sid}/choose", default_form(sets="1"))

@@ -20,6 +20,7 @@ from ..report.xlsx import with_consent
 from .replace import (
     NO_LONGER_A_RESERVE,
     SAID_NO,
+    WAITING,
     match_ids,
     not_replaced_already,
     now_utc,
@@ -62,6 +63,12 @@ class ConsentResult:
     # A reserve whose every slot's family has agreed: those slots and members (the reserve is
     # needed only if one of them changes its mind); empty otherwise.
     slots_agreed: tuple[tuple[int, str], ...] = ()
+    reserves_called: tuple[tuple[str, str], ...] = ()  # as `reserves_called`, as of this change
+
+    @property
+    def complete(self) -> bool:
+        """Every family of cohort 1 agreed, as of this change."""
+        return cohort_complete(self.states)
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,34 @@ class ConsentStatus:
     replaced_by: tuple[str, ...] = ()
     released: tuple[tuple[str, str], ...] = ()
     waiting: tuple[tuple[str, str, int], ...] = ()
+    reserves_called: tuple[tuple[str, str], ...] = ()  # see `reserves_called`
+
+    @property
+    def complete(self) -> bool:
+        """Every family of cohort 1 agreed."""
+        return cohort_complete(self.states)
+
+
+def cohort_complete(states: tuple[tuple[int, str, str], ...]) -> bool:
+    """Whether every slot's family agreed (`states`: each slot, its member and the latest state).
+
+    >>> cohort_complete(((1, "C1", "agreed"), (2, "C2", "agreed"))), cohort_complete(((1, "C1", "asked"),))
+    (True, False)
+    """
+    return bool(states) and all(state == "agreed" for _slot, _member, state in states)
+
+
+def reserves_called(record: RunRecord) -> tuple[tuple[str, str], ...]:
+    """The reserves of cohort 1 whose family was asked, or agreed, with that state, in call order:
+    once every member's family agreed they are needed only if one of those changes its mind, and
+    their families wait to hear until someone tells them."""
+    first = record.cohorts[0]
+    called = []
+    for child in dict.fromkeys(c for slot in first.reserves.values() for c in slot):
+        event = record.consent_state(child)
+        if child not in first.members and event is not None and event.state in WAITING:
+            called.append((child, event.state))
+    return tuple(called)
 
 
 # Consent is asked for within about two days of the choice: a family asked this long ago with no
@@ -181,7 +216,8 @@ def record_consent(request: ConsentRequest) -> ConsentResult:
         offered = _offered(updated, child)
     states = _states(updated)
     return ConsentResult(event, roles[child], offered, states, replaced_by(request.run_dir),
-                         _waiting(updated, tuple(roles), max(at, now_utc())), _slots_agreed(updated, child, states))
+                         _waiting(updated, tuple(roles), max(at, now_utc())), _slots_agreed(updated, child, states),
+                         reserves_called(updated))
 
 
 def _slots_agreed(record: RunRecord, child: str, states: tuple[tuple[int, str, str], ...]
@@ -211,7 +247,7 @@ def consent_status(run_dir: Path, now: str | None = None) -> ConsentStatus:
                      if not role.startswith("cohort 1") and (event := record.consent_state(child)) is not None)
     return ConsentStatus(states, offered, reserves, len(record.consent),
                          record.consent[-1].at if record.consent else None, replaced_by(run_dir), _released(record),
-                         _waiting(record, tuple(roles), now or now_utc()))
+                         _waiting(record, tuple(roles), now or now_utc()), reserves_called(record))
 
 
 def _waiting(record: RunRecord, children: tuple[str, ...], now: str) -> tuple[tuple[str, str, int], ...]:

@@ -449,7 +449,25 @@ def consent(run_dir: Path, child_id: str | None, state: str | None, note: str) -
                    "call was meant for another child.")
     _slot_lines(result.states, result.waiting)
     _chase_line(result.waiting)
+    if result.complete:
+        _complete_lines(run_dir, len(result.states), result.reserves_called)
     _newer_runs(run_dir, result.replaced_by)
+
+
+def _complete_lines(run_dir: Path, size: int, reserves_called: tuple[tuple[str, str], ...]) -> None:
+    """Every family of cohort 1 agreed: the week's calls are done, and the reserves' families
+    called meanwhile wait to hear until someone tells them (recorded as "to ask" once told, they
+    leave this note)."""
+    click.echo(f"All {size} families of cohort 1 agreed: the cohort is complete.")
+    if reserves_called:
+        one = len(reserves_called) == 1
+        who = ", ".join(f"{child} (family {state})" for child, state in reserves_called)
+        tell = (f"Ask the practitioner (in contacts.csv) to let the family know, then record it: selector consent "
+                f"{run_dir} {reserves_called[0][0]} to-ask" if one else
+                "Ask their practitioners (in contacts.csv) to let the families know, then record each: selector "
+                f"consent {run_dir} CHILD_ID to-ask")
+        click.echo(f"Note: reserve{'' if one else 's'} {who} {'is' if one else 'are'} needed only if one of the "
+                   f"{size} families changes its mind. {tell}")
 
 
 def _newer_runs(run_dir: Path, replaced_by: tuple[str, ...]) -> None:
@@ -522,6 +540,8 @@ def _show_consent(run_dir: Path, status: app.ConsentStatus) -> None:
         click.echo(f"Reserve {child} ({role}): {now}{_since(asked.get(child))}.")
     _released_line(status.released, "a replacement", run_dir)
     _chase_line(status.waiting)
+    if status.complete:
+        _complete_lines(run_dir, len(status.states), status.reserves_called)
     for slot, _member, offered in status.offered:
         _offer_line(f"slot {slot}", offered)
     if len(status.offered) == 1:

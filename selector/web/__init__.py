@@ -358,8 +358,13 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         solution = week.solution
         everyone = app.calls(week)
         history = app.history(week)
+        cohort = [c for c in everyone if c.in_cohort]
+        # Every family agreed: the calls are done, and reserves called meanwhile wait to hear.
+        complete = all(c.state == "agreed" for c in cohort)
         return page("result.html", title="Consent calls", step=4, wide=True, sid=sid, solution=solution,
-                    score_text=app.score_sentence(solution), cohort=[c for c in everyone if c.in_cohort],
+                    score_text=app.score_sentence(solution), cohort=cohort, complete=complete,
+                    reserves_called=[c for c in everyone if not c.in_cohort and c.state in app.WAITING]
+                    if complete else [],
                     seed_text=app.seed_sentence(solution.params.seed, solution.params.seed_source,
                                                 solution.params.seed_phrase, on_page=True),
                     foreseen_text=(app.foreseen_sentence(solution.lottery, solution.rules.size, on_page=True)
