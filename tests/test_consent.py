@@ -5,6 +5,7 @@ history (nothing overwritten), contacts.csv shows it, a decline offers the slot'
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -450,6 +451,28 @@ def test_replacing_one_member_names_another_whose_family_said_no_and_is_still_in
         f"{folder}-replace-1 --decline {members[2]} --decline {members[3]}")
     code, stdout, _ = run("replace", folder, "--decline", members[2], "--decline", members[3])
     assert code == 0 and "still in cohort 1" not in stdout
+
+
+def test_a_replacements_score_is_said_as_proved_for_the_freed_slot_with_the_others_kept(
+        sample_run_copy: Path) -> None:
+    # Slot 3's family and those of its three reserves declined: the slot's best filling may
+    # score less than cohort 1 did, while other cohorts still reach 80. The terminal, the report
+    # and the page said "proved optimal" / "the highest any cohort can reach", which the
+    # replacement never proved; they now say what it proved, and the terminal the score before.
+    record = json.loads((sample_run_copy / "run.json").read_text())
+    members, reserves = record["cohorts"][0]["members"], record["cohorts"][0]["reserves"]
+    folder = str(sample_run_copy)
+    for child in (*reserves[members[2]], members[2]):
+        assert run("consent", folder, child, "declined")[0] == 0
+    code, stdout, stderr = run("replace", folder, "--decline", members[2])
+    assert code == 0, stderr
+    line = next(line for line in stdout.splitlines() if line.startswith("Cohort 1:"))
+    assert re.fullmatch(r"Cohort 1: score (\d+) \(proved: with the other 5 members kept, the freed slot can reach no "
+                        r"more; 80 before\) in [\d.]+ s", line), line
+    report = (sample_run_copy.parent / "week2-replace-1" / "report.md").read_text()
+    assert re.search(r"^## Cohort 1: score \d+ \(with the other 5 members kept, the freed slot can reach no more, "
+                     r"proved\)$", report, re.MULTILINE)
+    assert "the highest any cohort can reach" not in report
 
 
 def test_a_note_that_names_or_reaches_someone_is_refused_and_nothing_is_recorded(sample_run_copy: Path) -> None:

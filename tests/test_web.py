@@ -153,6 +153,8 @@ def test_whole_flow_choose_call_replace_undo_download(client) -> None:  # type: 
     after = client.get(response.headers["Location"]).get_data(as_text=True)
     assert ids_in(after) == [ids[0], newcomer, *ids[2:]]  # the others kept their slots
     assert f"{newcomer} now in slot 2 in place of {ids[1]}" in after
+    # Its score was proved for the freed slot with the others kept, not against every cohort.
+    assert "Cohort 1 scores 80: with the other 5 members kept, the freed slot can reach no more (proved)." in after
     archive = zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data))
     names = {n.split("/", 1)[1] for n in archive.namelist()}
     assert {"cohorts.csv", "contacts.csv", "run.json", "report.html", "report.md", "cohorts.xlsx"} <= names

@@ -58,6 +58,7 @@ class ReplaceResult:
     # Members still in cohort 1 whose family the record has as declined or unreachable (slot,
     # child, state): not declined in this replacement, so their slots are still to fill.
     still_said_no: tuple[tuple[int, str, str], ...] = ()
+    score_before: int | None = None  # cohort 1's score in the run replaced
 
     @property
     def brought_back(self) -> tuple[str, ...]:
@@ -266,7 +267,7 @@ def _replace(request: ReplaceRequest, record: RunRecord, declined: tuple[str, ..
                           if (e := record.consent_state(child)) is not None and e.state in SAID_NO)
     return ReplaceResult(caseload, solution, out, replacement.declined, newcomers,
                          released=released(record.consent, first.members, solution.reserves, replacement),
-                         agreed=agreed, still_said_no=still_said_no)
+                         agreed=agreed, still_said_no=still_said_no, score_before=previous.cohorts[0].score)
 
 
 def replacement_of(record: RunRecord, run_dir: Path, caseload: Caseload, declined: tuple[str, ...]

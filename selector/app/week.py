@@ -283,7 +283,7 @@ def rules_in_words(profile: Profile) -> list[tuple[str, str, bool]]:
 
 def score_sentence(solution: Solution) -> str:
     """Cohort 1's score said for people: what it means, not a fraction of a maximum."""
-    return words.score_sentence(solution.cohorts[0])
+    return words.score_sentence(solution)
 
 
 def history(week: Week) -> list[str]:

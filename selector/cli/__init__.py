@@ -337,7 +337,7 @@ def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: b
                                                    moved))
     click.echo(f"Replaced {', '.join(result.declined)} with {', '.join(result.newcomers)}; "
                "the other members kept their slots.")
-    echo_result(result.solution, result.caseload, result.out)
+    echo_result(result.solution, result.caseload, result.out, before=result.score_before)
     if result.agreed:
         # Replacing a family that said yes is most likely a slip of the id: say so (nothing is lost).
         families = ", ".join(result.agreed)

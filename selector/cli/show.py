@@ -216,11 +216,18 @@ def certificate_line(lottery: app.Chances) -> str:
             f"{over} could give every one more than {lottery.bound:.4%} ({lottery.certified_percent} of it: {reached}).")
 
 
-def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path) -> None:
+def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path, before: int | None = None) -> None:
+    """What a run chose, as the terminal shows it (`before`: for a replacement, cohort 1's score
+    before it)."""
     first = solution.cohorts[0]
     p = solution.params
     click.echo(app.seed_sentence(p.seed, p.seed_source, p.seed_phrase), err=True)
-    status = "proved optimal" if first.status == "OPTIMAL" else f"best found, bound {first.bound}"
+    if scope := app.kept_scope(solution):  # proved for the freed slots, not against every cohort
+        was = f"; {before} before" if before is not None else ""
+        status = (f"proved: {scope} no more{was}" if first.status == "OPTIMAL" else
+                  f"best found: {scope} at most {first.bound}{was}")
+    else:
+        status = "proved optimal" if first.status == "OPTIMAL" else f"best found, bound {first.bound}"
     click.echo(f"Cohort 1: score {first.score} ({status}) in {first.seconds:.2f} s")
     by_id = caseload.frame.set_index("child_id")
     rows = [(child, *(str(by_id.loc[child, c]) for c in ("age_band", "primary_need", "plan_status", "setting_type",

@@ -328,6 +328,26 @@ def _run_section(caseload: pd.DataFrame, solution: Solution, record: RunRecord) 
     return run
 
 
+def kept_scope(solution: Solution) -> str:
+    """For a replacement (members kept in their slots), what its score was proved against, to be
+    followed by "no more" or "at most N": the freed slots with the others kept, never every
+    cohort (one that scores more may exist: the kept members hold it down). "" for a run.
+
+    >>> from types import SimpleNamespace as Of
+    >>> first = Of(members=("A", "B", "C", "D", "E", "F"))
+    >>> kept_scope(Of(lottery=Of(kept=("A", "B", "D", "E")), cohorts=(first,)))
+    'with the other 4 members kept, the 2 freed slots can reach'
+    >>> kept_scope(Of(lottery=Of(kept=()), cohorts=(first,)))
+    ''
+    """
+    kept = len(solution.lottery.kept) if solution.lottery is not None else 0
+    if not kept:
+        return ""
+    freed = len(solution.cohorts[0].members) - kept
+    slots = "the freed slot" if freed == 1 else f"the {freed} freed slots"
+    return f"with the other {kept} member{'' if kept == 1 else 's'} kept, {slots} can reach"
+
+
 def _cohort_section(caseload: pd.DataFrame, solution: Solution, why: dict[str, str]) -> Section:
     """Cohort 1, a row per member with the practitioner to call and why the child was chosen."""
     first = solution.cohorts[0]
@@ -340,7 +360,11 @@ def _cohort_section(caseload: pd.DataFrame, solution: Solution, why: dict[str, s
                                                                   "social_care")),
                             str(m.get("services", "")).replace(";", ", "), str(m.get("locality", "")),
                             _practitioner(m), why[child]])
-    if first.status == "OPTIMAL":
+    if scope := kept_scope(solution):
+        title = (f"Cohort 1: score {first.score} ({scope} no more, proved)" if first.status == "OPTIMAL" else
+                 f"Cohort 1: score {first.score}, the best found before the time limit ({scope} at most "
+                 f"{first.bound})")
+    elif first.status == "OPTIMAL":
         title = f"Cohort 1: score {first.score}, the highest any cohort can reach under these rules (proved)"
     else:
         title = (f"Cohort 1: score {first.score}, the best found before the time limit (no cohort can score "

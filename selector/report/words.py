@@ -8,9 +8,9 @@ from collections.abc import Iterable
 
 from ..contract.rules import Rules
 from ..io.run_record import ConsentEvent, ReplacementEvent
-from ..solve import Cohort
+from ..solve import Solution
 from ..solve.profile import RuleRoom
-from .content import rule_in_words
+from .content import kept_scope, rule_in_words
 
 # Inspections are in England: times are shown as its clocks show them (GMT, or BST in summer).
 # The record keeps UTC; this is only how a person reads it.
@@ -28,8 +28,14 @@ def rules_in_words(rules: Rules, rooms: Iterable[RuleRoom]) -> list[tuple[str, s
                     room.detail, room.can_meet) for room in rooms if room.together]
 
 
-def score_sentence(first: Cohort) -> str:
-    """Cohort 1's score said for people: what it means, not a fraction of a maximum."""
+def score_sentence(solution: Solution) -> str:
+    """Cohort 1's score said for people: what it means, not a fraction of a maximum (for a
+    replacement, what the freed slots could reach with the other members kept)."""
+    first = solution.cohorts[0]
+    if scope := kept_scope(solution):
+        return (f"Cohort 1 scores {first.score}: {scope} no more (proved)." if first.status == "OPTIMAL" else
+                f"Cohort 1 scores {first.score}, the best found before the time limit; {scope} at most "
+                f"{first.bound}.")
     if first.status == "OPTIMAL":
         return f"Cohort 1 scores {first.score}: no cohort under these rules scores higher (proved)."
     return (f"Cohort 1 scores {first.score}, the best found before the time limit; no cohort under these rules "
