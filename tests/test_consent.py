@@ -473,6 +473,8 @@ def test_a_replacements_score_is_said_as_proved_for_the_freed_slot_with_the_othe
     assert re.search(r"^## Cohort 1: score \d+ \(with the other 5 members kept, the freed slot can reach no more, "
                      r"proved\)$", report, re.MULTILINE)
     assert "the highest any cohort can reach" not in report
+    assert re.search(r"^\| 1 \| \d+ \| proved: with the other 5 members kept, the freed slot can reach no more \|",
+                     report, re.MULTILINE)
 
 
 def test_a_note_that_names_or_reaches_someone_is_refused_and_nothing_is_recorded(sample_run_copy: Path) -> None:

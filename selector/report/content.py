@@ -445,7 +445,10 @@ def _alternatives_section(caseload: pd.DataFrame, solution: Solution) -> Section
         losses = [f"-{label(d.column)} {v}" for d in rules.dimensions if d.weight
                   for v in sorted(base_cover[d.column] - other[d.column], key=value_order(d.column))]
         differs = "same as cohort 1" if c.rank == 1 else "; ".join(gains + losses) or "covers the same values"
-        alt_rows.append([str(c.rank), str(c.score), status[c.status], ", ".join(c.members),
+        said = status[c.status]
+        if c.rank == 1 and (scope := kept_scope(solution)):  # a replacement's: proved for its freed slots
+            said = f"proved: {scope} no more" if c.status == "OPTIMAL" else f"best found: {scope} at most {c.bound}"
+        alt_rows.append([str(c.rank), str(c.score), said, ", ".join(c.members),
                          str(len(base & set(c.members))), differs])
     drawn = len(solution.lottery.alternatives) if solution.lottery is not None else 0
     was, reach = ("was", "reaches") if drawn == 1 else ("were", "reach")
