@@ -36,6 +36,15 @@ def test_a_command_given_nothing_shows_its_help_with_the_examples() -> None:
         assert err == run(name, "-h")[1] and "Example:" in err, name
 
 
+def test_as_of_says_the_dates_it_takes_wherever_it_is_an_option() -> None:
+    # It showed YYYY-MM-DD alone, and "Annex A" alone for select and validate, though it takes
+    # 01/09/2026 and 1 September 2026 and sets the date a SEN2 return's ages are taken at too.
+    for name in ("validate", "profile", "select", "audit", "batch"):
+        help_text = " ".join(run(name, "-h")[1].split())
+        assert "--as-of DATE Annex A and SEN2: the date ages are taken at" in help_text, name
+        assert "as 2026-09-01, 01/09/2026 or 1 September 2026 (default today)." in help_text, name
+
+
 def test_every_option_of_every_command_says_what_it_does() -> None:
     # `selector batch -h` once listed --max-overlap, --time-limit, --allow-missing-contact and
     # --format with no word on what they do.

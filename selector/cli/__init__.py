@@ -597,8 +597,9 @@ def _show_consent(run_dir: Path, status: app.ConsentStatus) -> None:
                    "(a SEN2 return's placements, Annex A's URNs, a setting_id).")
 @click.option("--mapping", type=existing_file, default=None, metavar="FILE.toml",
               help="An edited Annex A mapping (see `selector annex-a-mapping`), for every area.")
-@click.option("--as-of", type=date_option, default=None, metavar="YYYY-MM-DD",
-              help="Annex A and SEN2: the date ages are taken at, for every area (default today).")
+@click.option("--as-of", type=date_option, default=None, metavar="DATE",
+              help="Annex A and SEN2: the date ages are taken at, for every area, as 2026-09-01, 01/09/2026 or "
+                   "1 September 2026 (default today).")
 @click.option("--keep-column", "keep_column", multiple=True, metavar="HEADER",
               help="Carry a column outside the data contract into every area's outputs (repeatable).")
 @click.option("--slack", type=click.FloatRange(min=0, max=100, max_open=True), default=0.0, show_default=True,

@@ -64,8 +64,9 @@ def caseload_options(command: F, optional: bool = False) -> F:
         click.option("--list1", type=existing_file, default=None, metavar="FILE", help="Annex A List 1 (EHC plans)."),
         click.option("--list2", type=existing_file, default=None, metavar="FILE",
                      help="Annex A List 2 (SEN support)."),
-        click.option("--as-of", type=date_option, default=None, metavar="YYYY-MM-DD",
-                     help="Annex A: the date ages are taken at (default today)."),
+        click.option("--as-of", type=date_option, default=None, metavar="DATE",
+                     help="Annex A and SEN2: the date ages are taken at, as 2026-09-01, 01/09/2026 or "
+                          "1 September 2026 (default today)."),
         click.option("--mapping", type=existing_file, default=None, metavar="FILE.toml",
                      help="Annex A: an edited mapping (see `selector annex-a-mapping`)."),
         click.option("--ap-urns", type=existing_file, default=None, metavar="FILE",

@@ -54,7 +54,7 @@ FLAG_HINTS = {
 REMEDY_FLAGS = {
     "mapping": "give a mapping file with --mapping FILE (`selector annex-a-mapping` writes one to edit).",
     "establishments": "give the establishments extract (Get Information About Schools) with --establishments FILE.",
-    "as_of": "the date ages are taken at is today unless --as-of YYYY-MM-DD says another.",
+    "as_of": "the date ages are taken at is today unless --as-of DATE says another.",
     "keep_column": "name a column to keep with --keep-column HEADER.",
     "sheet": "name the sheet to read with --sheet NAME.",
 }
@@ -62,7 +62,7 @@ REMEDY_FLAGS = {
 BATCH_REMEDIES = {
     "sheet": "name an area's sheet in the manifest's `sheet` column (a folder of caseloads has none: list the "
              "areas in a manifest).",
-    "as_of": "the date ages are taken at is today unless --as-of YYYY-MM-DD, or an area's `as_of` in the "
+    "as_of": "the date ages are taken at is today unless --as-of DATE, or an area's `as_of` in the "
              "manifest, says another.",
 }
 
