@@ -183,33 +183,41 @@ def test_services_separated_otherwise_than_by_semicolons_are_a_warning(cell: str
 
 def test_many_warnings_of_one_kind_are_said_once_by_column_and_what_to_do(tmp_path: Path) -> None:
     # Twelve rows with services separated by commas (an export's habit) and one locality typo:
-    # the terminal shows the first few, then the warnings grouped (a kind of one row is not).
+    # the terminal shows three of the first kind and the typo, then the warnings grouped (a kind
+    # of one row is not).
     rows = [{"child_id": f"K{k}", "services": "EP, SALT" if k % 2 else "OT, EP"} for k in range(12)]
     rows += [{"child_id": f"W{k}", "locality": "Westmoor"} for k in range(6)] + [{"child_id": "T", "locality": "Westmor"}]
     path = write_csv(tmp_path / "c.csv", caseload_frame(rows))
     code, _, stderr = run("validate", str(path))
     assert code == 0
     lines = stderr.splitlines()
-    tail = lines[lines.index("  ... and 8 more warnings"):]
-    assert tail == ["  ... and 8 more warnings",
+    tail = lines[lines.index("  ... and 9 more warnings"):]
+    assert tail == ["  ... and 9 more warnings",
                     "  The warnings, by column and what to do:",
                     ("    c.csv: 12 rows (2 different values), the first row 2, column 'services': Separate the services "
                      "with ';' (SALT;OT), so that each counts as the service it is.")]
 
 
 def test_the_lines_errors_leave_unused_go_to_warnings(tmp_path: Path) -> None:
-    # Five rows aged 30 (one kind of error: three shown, the rest counted) and 25 rows with
-    # services separated by commas: of the 20 lines, the 3 errors shown leave 17 for warnings
-    # (the 2 errors not shown took 2 more, and left 15).
+    # Five rows aged 30 (one kind of error: three shown, the rest counted), 25 rows with services
+    # separated by commas and 20 localities each written once one letter short: of the 20 lines,
+    # the 3 errors shown leave 17 for warnings (the 2 errors not shown took 2 more, and left 15).
+    # Warnings too are shown at most 3 of a kind: the 25 rows of one kind filled the lines, and
+    # the typos (each a kind of its own: what to do names the locality) were not seen.
     rows = [{"child_id": f"A{k}", "age": 30} for k in range(5)]
     rows += [{"child_id": f"K{k}", "services": "EP, SALT"} for k in range(25)]
+    for place in ("Alderbrook", "Beechwood", "Cedarfield", "Dunmore", "Elmstead", "Fernhill", "Glenview", "Hawthorn",
+                  "Ivybridge", "Juniper", "Kingsmead", "Larchmont", "Maplewood", "Northwick", "Oakhurst", "Pinegrove",
+                  "Quarrydale", "Rosebank", "Sycamore", "Thornbury"):
+        rows += [{"locality": place} for _ in range(6)] + [{"locality": place[:-1]}]
     path = write_csv(tmp_path / "c.csv", caseload_frame(rows))
     code, _, stderr = run("validate", str(path))
     assert code == 2
     lines = stderr.splitlines()
     assert sum(line.startswith("  error: ") for line in lines) == 3
-    assert sum(line.startswith("  warning: ") for line in lines) == 17
-    assert "  ... and 8 more warnings" in lines
+    warnings = [line for line in lines if line.startswith("  warning: ")]
+    assert len(warnings) == 17 and sum("column 'services'" in line for line in warnings) == 3
+    assert "  ... and 28 more warnings" in lines
 
 
 def test_a_cell_that_says_there_is_no_value_is_read_as_empty_with_one_warning_per_word() -> None:

@@ -138,18 +138,25 @@ def echo_failures(failures: pd.DataFrame, limit: int = FAILURES_SHOWN) -> None:
 
 def echo_warnings(warnings: pd.DataFrame, limit: int = 5, fixes_above: list[object] | None = None) -> None:
     """The first warnings, then how to give what the fixes shown (these and `fixes_above`) ask for."""
-    from ..contract.failures import WARNINGS_HEADING, failure_line, remedies_in, warnings_by_kind
+    from ..contract.failures import (
+        WARNINGS_HEADING,
+        failure_line,
+        remedies_in,
+        warnings_by_kind,
+        warnings_shown,
+    )
 
-    for _, row in warnings.head(limit).iterrows():
+    first = warnings_shown(warnings, limit)
+    for _, row in first.iterrows():
         click.echo(f"  warning: {failure_line(row)}", err=True)
-    if len(warnings) > limit:
-        click.echo(f"  ... and {len(warnings) - limit} more warnings", err=True)
+    if len(warnings) > len(first):
+        click.echo(f"  ... and {len(warnings) - len(first)} more warnings", err=True)
         kinds = warnings_by_kind(warnings)
         if kinds:
             click.echo(f"  {WARNINGS_HEADING}", err=True)
             for line in kinds:
                 click.echo(f"    {line}", err=True)
-    for remedy in remedies_in([*(fixes_above or []), *warnings["fix"].head(limit)]):
+    for remedy in remedies_in([*(fixes_above or []), *first["fix"]]):
         click.echo(f"  how: {REMEDY_FLAGS[remedy]}", err=True)
 
 

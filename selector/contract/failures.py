@@ -132,6 +132,22 @@ def errors_shown(errors: pd.DataFrame, limit: int) -> pd.DataFrame:
     return errors[(kinds.cumcount() < PER_KIND_SHOWN).to_numpy()].head(limit)
 
 
+def warnings_shown(warnings: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """The warnings to show one by one, in the list's order: at most `PER_KIND_SHOWN` of each
+    kind (file, column and what to do), at most `limit` in all (`warnings_by_kind` counts the
+    rest). 27 children without a contact filled the lines shown, and the contacts' own warnings
+    that said why came after them, unseen.
+
+    >>> warnings = pd.DataFrame({"severity": "warning", "file": ["c.csv"] * 4 + ["k.csv"], "row": [2, 3, 4, 5, 2],
+    ...     "column": ["contact"] * 4 + ["email"], "value": ["C1", "C2", "C3", "C4", "n/a"],
+    ...     "problem": "no contact", "fix": ["Add a contact."] * 4 + ["Give an e-mail."]})
+    >>> warnings_shown(warnings, 5)["row"].tolist()
+    [2, 3, 4, 2]
+    """
+    kinds = warnings.groupby(["file", "column", "fix"], sort=False, dropna=False)
+    return warnings[(kinds.cumcount() < PER_KIND_SHOWN).to_numpy()].head(limit)
+
+
 # Said above the errors of many rows that have no value to replace.
 ERRORS_HEADING = "The errors of many rows, by column and what is wrong:"
 

@@ -40,6 +40,7 @@ from ..contract.failures import (
     remedies_in,
     repeated_errors,
     warnings_by_kind,
+    warnings_shown,
 )
 from ..contract.rules import DEFAULT_RULES, CountRule, Dimension, Rules, SpreadRule, rules_from_dict
 
@@ -284,9 +285,10 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         profile = app.profile_of(session.caseload, rules)
         frame = session.caseload.frame
         all_warnings = session.caseload.warnings
-        warnings = [failure_line(r) for _, r in all_warnings.head(WARNINGS_SHOWN).iterrows()]  # (of thousands, maybe)
-        more = max(0, len(all_warnings) - WARNINGS_SHOWN)
-        remedies = [REMEDY_ON_PAGE[r] for r in remedies_in(session.caseload.warnings["fix"].head(WARNINGS_SHOWN))]
+        first = warnings_shown(all_warnings, WARNINGS_SHOWN)  # (of thousands, maybe)
+        warnings = [failure_line(r) for _, r in first.iterrows()]
+        more = len(all_warnings) - len(first)
+        remedies = [REMEDY_ON_PAGE[r] for r in remedies_in(first["fix"])]
         rules_said = app.rules_in_words(profile)
         counts = [(app.dimension_name(d.column), [(app.in_words(d.column, v), n)
                                                   for v, n in profile.counts[d.column].items()])
