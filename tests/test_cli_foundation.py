@@ -45,6 +45,19 @@ def test_as_of_says_the_dates_it_takes_wherever_it_is_an_option() -> None:
         assert "as 2026-09-01, 01/09/2026 or 1 September 2026 (default today)." in help_text, name
 
 
+def test_a_second_file_after_the_caseload_says_to_give_it_with_contacts() -> None:
+    # `select caseload.csv contacts.csv` said only "Got unexpected extra argument": the second
+    # file is most often the contacts (or Annex A's second list). Other extra words as before.
+    contacts = str(SAMPLE / "contacts.csv")
+    for name, *more in (("validate",), ("profile",), ("select", "--out", "unused")):
+        code, _, stderr = run(name, str(SAMPLE / "caseload.csv"), contacts, *more)
+        assert code == 2 and stderr.splitlines()[-1] == (
+            f"Error: Got unexpected extra argument ({contacts}): one caseload is read. Give the practitioners' "
+            f"contacts with --contacts {contacts}, or Annex A's two lists with --list1 and --list2."), name
+    code, _, stderr = run("validate", str(SAMPLE / "caseload.csv"), "no-such-file")
+    assert code == 2 and stderr.splitlines()[-1] == "Error: Got unexpected extra argument (no-such-file)"
+
+
 def test_every_option_of_every_command_says_what_it_does() -> None:
     # `selector batch -h` once listed --max-overlap, --time-limit, --allow-missing-contact and
     # --format with no word on what they do.

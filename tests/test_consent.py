@@ -230,6 +230,26 @@ def test_an_unknown_state_or_child_is_refused_and_nothing_changes(sample_run_cop
     assert (sample_run_copy / "run.json").read_bytes() == before
 
 
+def test_a_state_typed_without_quotes_is_read_as_one_and_a_note_without_note_is_said(sample_run_copy: Path) -> None:
+    # `consent RUN C1 said yes` ended in "Got unexpected extra argument (yes)", and `to ask`
+    # (as the page and the view write it) the same: the words are one state, read or suggested as
+    # quoted; a state followed by words is a note typed without --note, said with the command.
+    folder = str(sample_run_copy)
+    member = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"][0]
+    before = (sample_run_copy / "run.json").read_bytes()
+    code, _, stderr = run("consent", folder, member, "said", "yes")
+    assert code == 2 and stderr.splitlines()[0] == (
+        "Error: 'said yes' is not a consent state; the states are to ask, asked, agreed, declined, unreachable. Did "
+        "you mean agreed?")
+    code, _, stderr = run("consent", folder, member, "declined", "by", "phone")
+    assert code == 2 and stderr.splitlines()[-1] == (
+        f'Error: the state is \'declined\', and a note goes with --note, in quotes: selector consent {folder} {member} '
+        'declined --note "by phone"')
+    assert (sample_run_copy / "run.json").read_bytes() == before
+    code, stdout, _ = run("consent", folder, member, "to", "ask")
+    assert code == 0 and stdout.splitlines()[0] == f"{member} (cohort 1, slot 1): to ask."
+
+
 def test_a_hand_edited_consent_state_is_refused(sample_run_copy: Path) -> None:
     record = json.loads((sample_run_copy / "run.json").read_text())
     record["consent"] = [{"child_id": "C1", "state": "probably", "at": "2026-11-24T09:00:00Z", "note": ""}]

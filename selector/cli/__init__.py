@@ -23,6 +23,7 @@ from ..contract.defaults import LOTTERY_WORK
 from ..contract.errors import CaseloadValidationError, InputError
 from ..contract.seeds import SEED_LIMIT
 from .options import (
+    SelectorGroup,
     caseload_options,
     date_option,
     existing_file,
@@ -50,7 +51,7 @@ from .show import (
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=SelectorGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="selector")
 def main() -> None:
     """Choose the children and young people for the tracking meetings of an area SEND inspection.
@@ -412,10 +413,10 @@ def verify(run_dir: Path, caseload_file: Path | None, contacts_file: Path | None
 @main.command(no_args_is_help=True)
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.argument("child_id", required=False)
-@click.argument("state", required=False)
+@click.argument("state_words", metavar="[STATE]", nargs=-1)
 @click.option("--note", default="", metavar="TEXT", help="A short note kept with the change (no names).")
 @reports_errors
-def consent(run_dir: Path, child_id: str | None, state: str | None, note: str) -> None:
+def consent(run_dir: Path, child_id: str | None, state_words: tuple[str, ...], note: str) -> None:
     """Record where a family's consent stands: to-ask, asked, agreed, declined or unreachable.
     With the run folder alone, show where every family of cohort 1 stands (nothing is written).
 
@@ -434,8 +435,9 @@ def consent(run_dir: Path, child_id: str | None, state: str | None, note: str) -
             raise click.UsageError("--note goes with a change: give the child and the state too.")
         _show_consent(run_dir, app.consent_status(run_dir))
         return
-    if state is None:
+    if not state_words:
         raise click.UsageError(f"give the state for {child_id}: to-ask, asked, agreed, declined or unreachable.")
+    state = _state_typed(run_dir, child_id, state_words)
     result = app.record_consent(app.ConsentRequest(run_dir, child_id, state, note))
     event = result.event
     click.echo(f"{event.child_id} ({result.role}): {event.state}" + (f" ({event.note})" if event.note else "") + ".")
@@ -452,6 +454,24 @@ def consent(run_dir: Path, child_id: str | None, state: str | None, note: str) -
     if result.complete:
         _complete_lines(run_dir, len(result.states), result.reserves_called)
     _newer_runs(run_dir, result.replaced_by)
+
+
+def _state_typed(run_dir: Path, child_id: str, words: tuple[str, ...]) -> str:
+    """The state as typed without quotes: `to ask` and `said yes` are read (or suggested) as one
+    state; a state followed by more words is a note typed without --note."""
+    state = " ".join(words)
+    if len(words) > 1:
+        try:
+            app.consent_state(state)
+        except app.InputError as together:
+            try:
+                app.consent_state(words[0])
+            except app.InputError:
+                raise together from None  # the words together, with the state they most likely mean
+            note = " ".join(words[1:])
+            raise click.UsageError(f"the state is {words[0]!r}, and a note goes with --note, in quotes: selector "
+                                   f'consent {run_dir} {child_id} {words[0]} --note "{note}"') from None
+    return state
 
 
 def _complete_lines(run_dir: Path, size: int, reserves_called: tuple[tuple[str, str], ...]) -> None:

@@ -21,6 +21,33 @@ F = TypeVar("F", bound=Callable[..., Any])
 existing_file = click.Path(exists=False, dir_okay=False, path_type=Path)
 
 
+class SelectorCommand(click.Command):
+    """A command that says what a word typed too many most likely meant: a second file after
+    the caseload is most often the contacts (click said only "Got unexpected extra argument")."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        allowed, ctx.allow_extra_args = ctx.allow_extra_args, True
+        rest = super().parse_args(ctx, args)
+        ctx.allow_extra_args = allowed
+        if ctx.args and not allowed and not ctx.resilient_parsing:
+            ctx.fail(_extra_words(self, ctx.args))
+        return rest
+
+
+class SelectorGroup(click.Group):
+    command_class = SelectorCommand
+
+
+def _extra_words(command: click.Command, extra: list[str]) -> str:
+    """What to say of words no parameter takes."""
+    said = f"Got unexpected extra argument{'s' if len(extra) > 1 else ''} ({' '.join(extra)})"
+    takes_contacts = any(param.name == "contacts" for param in command.params)
+    if takes_contacts and Path(extra[0]).is_file():
+        return (f"{said}: one caseload is read. Give the practitioners' contacts with --contacts {extra[0]}, or "
+                "Annex A's two lists with --list1 and --list2.")
+    return said
+
+
 class DateOption(click.ParamType):
     """A date as an analyst in England writes it: 2026-12-01, 01/12/2026 (day first) or
     1 December 2026 (a datetime, as click's DateTime gives)."""
