@@ -260,6 +260,31 @@ def test_spreadsheet_formulas_are_escaped(tmp_path: Path) -> None:
     assert not any(isinstance(v, str) and v.startswith("=") for v in values)
 
 
+def test_phone_numbers_written_as_digits_alone_are_spaced_so_excel_keeps_their_zero(tmp_path: Path) -> None:
+    # contacts.csv opened in Excel read 07700900123 as the number 7700900123, and +447700900123
+    # as 447700900123: the consent call could not be made from it. Written spaced, as numbers
+    # usually are in the UK, Excel keeps them; a number already spaced, or with words, is kept.
+    phones = ["07700900123", "+447700900123", "02079460000", "01632 960001", "01134960000 ext 4",
+              "01632960005", "01632960006", "01632960007"]
+    rows = [{**row, "practitioner_phone": phone} for row, phone in zip(EIGHT, phones, strict=True)]
+    path = write_csv(tmp_path / "c.csv", caseload_frame(rows))
+    out = tmp_path / "out"
+    assert run("select", str(path), "--out", str(out), "--sets", "1", "--seed", "1", "--format", "xlsx")[0] == 0
+    by_child = {f"K{i + 1}": phone for i, phone in enumerate(
+        ["07700 900123", "07700 900123", "020 7946 0000", "01632 960001", "01134960000 ext 4", "01632 960005",
+         "01632 960006", "01632 960007"])}
+    written = pd.read_csv(out / "contacts.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert len(written) > 0 and all(by_child[c] == phone for c, phone in zip(written["child_id"], written["phone"],
+                                                                               strict=True))
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(out / "cohorts.xlsx")["Contacts"]
+    header = [c.value for c in sheet[1]]
+    shown = {row[header.index("child_id")]: row[header.index("phone")] for row in sheet.iter_rows(min_row=2,
+                                                                                                  values_only=True)}
+    assert shown and all(by_child[c] == phone for c, phone in shown.items())
+
+
 def test_replace_keeps_the_others_and_records_why(tmp_path: Path, sample_run: Path) -> None:
     record = json.loads((sample_run / "run.json").read_text())
     first = record["cohorts"][0]["members"]

@@ -1102,7 +1102,38 @@ def _usable(failures: Failures, file: str, rows: np.ndarray, values: np.ndarray,
                          f"{_rows_count(len(dropped))} from here have one: a spreadsheet drops the 0 of a number it "
                          "reads as a number",
                          "Export the phone column as text (e.g. 01632 960001); the numbers are kept as given.")
+        text = spaced_phone_numbers(text)
     return text.where(~bad, "").to_numpy(dtype=object)
+
+
+# A UK number written as digits alone, by its area code's length (Ofcom's usual grouping):
+# London and the other 02 codes 3-4-4; 011x, 01x1 and the 03, 05, 08 and 09 ranges 4-3-4; the
+# rest, mobiles and most 01 codes, 5-6.
+_UK_GROUPS = ((r"(02\d)(\d{4})(\d{4})", r"\1 \2 \3"), (r"(011\d|01\d1|0[3589]\d\d)(\d{3})(\d{4})", r"\1 \2 \3"),
+              (r"(0\d{4})(\d{6})", r"\1 \2"))
+
+
+def spaced_phone_numbers(phones: pd.Series) -> pd.Series:
+    """UK phone numbers written as digits alone (01632960001, +447700900123), spaced as they are
+    usually written in the UK, where the calls are made (07700 900123); every other value as
+    given. Excel opening contacts.csv reads 01632960001 as the number 1632960001 (and
+    +447700900123 as 447700900123), and the call cannot be made; a number with a space it keeps.
+
+    >>> spaced_phone_numbers(pd.Series(["02079460000", "01134960000", "07700900123", "+447700900123",
+    ...                                 "01632 960001", "ext 12", ""])).tolist()
+    ['020 7946 0000', '0113 496 0000', '07700 900123', '07700 900123', '01632 960001', 'ext 12', '']
+    """
+    bare = phones.str.fullmatch(r"(\+44|0)\d{10}").fillna(False).to_numpy(dtype=bool)
+    if not bare.any():
+        return phones
+    national = phones[bare].str.replace(r"^\+44", "0", regex=True)
+    spaced = national.copy()
+    done = pd.Series(False, index=national.index)
+    for pattern, groups in _UK_GROUPS:
+        fits = ~done & national.str.fullmatch(pattern)
+        spaced[fits] = national[fits].str.replace(pattern, groups, regex=True)
+        done |= fits
+    return phones.where(~bare, spaced.reindex(phones.index))
 
 
 def _taken(values: pd.Series, positions: np.ndarray) -> Any:
