@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .. import check
-from ..contract.cells import holds_any, match_key, value_of, value_order
+from ..contract.cells import MULTI_VALUED_COLUMNS, holds_any, match_key, value_of, value_order
 from ..contract.columns import CONTACT_FIELDS
 from ..contract.failures import listed
 from ..contract.rules import CountRule, Rules, SpreadRule
@@ -208,6 +208,8 @@ def rule_in_words(rule: CountRule | SpreadRule) -> str:
     'at least 2 whose plan is: education, health and care plan'
     >>> rule_in_words(SpreadRule("setting_id", 1))
     'no two from the same setting'
+    >>> rule_in_words(CountRule("services", ("CAMHS", "SALT"), min=2))
+    'at least 2 whose services include: CAMHS or SALT'
     """
     if rule.label:
         return rule.label
@@ -220,7 +222,8 @@ def rule_in_words(rule: CountRule | SpreadRule) -> str:
         many = f"between {rule.min} and {rule.max}"
     else:
         many = f"at least {rule.min}" if rule.min is not None else f"at most {rule.max}"
-    return f"{many} whose {label(rule.column)} is: {words}"
+    verb = "include" if rule.column in MULTI_VALUED_COLUMNS else "is"  # a child may have several services
+    return f"{many} whose {label(rule.column)} {verb}: {words}"
 
 
 CHART_DIMENSIONS = {"primary_need": "Primary need", "age_band": "Age band", "setting_type": "Setting type"}
