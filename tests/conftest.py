@@ -40,6 +40,18 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+@pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The temporary folder this process's temporary files go to, for this test alone: what a
+    test says is left behind there is its own (the suite's other workers use the system's)."""
+    import tempfile
+
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
 def caseload_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
     """A caseload with every contract column, defaults filled in for what a row leaves out."""
     defaults = {"child_id": "", "age": 10, "primary_need": "ASD", "plan_status": "EHCP",

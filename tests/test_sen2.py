@@ -8,7 +8,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -241,7 +240,7 @@ SAMPLE_MODULES = {path.name: path.read_bytes() for path in sorted((SEN2 / "csv")
 
 
 @pytest.mark.parametrize("folder", ["", "csv/"], ids=["flat", "the-folder-zipped"])
-def test_the_module_csvs_in_a_zip_read_as_the_folder_does(tmp_path: Path, folder: str) -> None:
+def test_the_module_csvs_in_a_zip_read_as_the_folder_does(tmp_path: Path, folder: str, private_tmp: Path) -> None:
     # The page cannot upload a folder: the same modules in a zip (as made of the files, or of the
     # folder itself, with macOS's side folder) give the children worked by hand above.
     members = {folder + name: data for name, data in SAMPLE_MODULES.items()}
@@ -250,7 +249,7 @@ def test_the_module_csvs_in_a_zip_read_as_the_folder_does(tmp_path: Path, folder
     loaded = load_caseload(None, SEN2 / "contacts.csv", annex=ReadOptions(sen2=zipped, as_of=dt.date(2026, 1, 15),
                                                                           establishments=GIAS))
     assert loaded.frame[COLUMNS].values.tolist() == EXPECTED
-    assert not list(Path(tempfile.gettempdir()).glob("selector-sen2-*"))  # unpacked only while read
+    assert not list(private_tmp.glob("selector-sen2-*"))  # unpacked only while read
 
 
 def test_a_zip_given_as_the_caseload_selects_and_verifies(tmp_path: Path) -> None:
@@ -279,7 +278,7 @@ def test_a_zip_given_as_the_caseload_selects_and_verifies(tmp_path: Path) -> Non
       "module")),
 ], ids=["not-a-zip", "password", "two-of-one-name", "modules-missing"])
 def test_a_zip_that_is_not_a_return_is_refused_with_a_clear_error(
-        tmp_path: Path, members: dict[str, bytes] | None, password: bool, message: str) -> None:
+        tmp_path: Path, members: dict[str, bytes] | None, password: bool, message: str, private_tmp: Path) -> None:
     zipped = tmp_path / "return.zip"
     if members is None:
         zipped.write_bytes(SAMPLE_MODULES["person.csv"])
@@ -287,7 +286,7 @@ def test_a_zip_that_is_not_a_return_is_refused_with_a_clear_error(
         zipped = _zipped(tmp_path, members, password=password)
     code, _, stderr = run("validate", str(zipped), "--establishments", str(GIAS))
     assert code == 2 and stderr.startswith(f"Error: return.zip: {message}"), stderr
-    assert not list(Path(tempfile.gettempdir()).glob("selector-sen2-*"))
+    assert not list(private_tmp.glob("selector-sen2-*"))
 
 
 def test_a_zip_that_unpacks_to_far_more_than_a_return_is_refused(tmp_path: Path,

@@ -577,7 +577,8 @@ def test_the_pages_download_verifies_with_the_files_uploaded(client, tmp_path: P
 
 
 
-def test_the_pages_download_verifies_as_the_zip_it_was_sent_as(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_pages_download_verifies_as_the_zip_it_was_sent_as(  # type: ignore[no-untyped-def]
+        client, tmp_path: Path, private_tmp: Path) -> None:
     # The inspector is sent selector-run.zip and types `selector verify selector-run.zip`: before,
     # "Directory 'selector-run.zip' is a file". A replacement accepted on the page is said to be
     # redone from its own record (before: "a replacement of web page, which is not beside it").
@@ -590,8 +591,6 @@ def test_the_pages_download_verifies_as_the_zip_it_was_sent_as(client, tmp_path:
     sent = tmp_path / "selector-run.zip"
     sent.write_bytes(client.get(f"/s/{sid}/download").data)
     given = ["--caseload", str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv")]
-    import tempfile
-    before = set(Path(tempfile.gettempdir()).glob("selector-verify-*"))
     done = CliRunner().invoke(main, ["verify", str(sent), *given])
     assert done.exit_code == 0 and done.output.splitlines() == [
         ("Note: a replacement made on the web page: redone from its own record (who was left out and the reserves "
@@ -611,7 +610,7 @@ def test_the_pages_download_verifies_as_the_zip_it_was_sent_as(client, tmp_path:
     not_a_zip = CliRunner().invoke(main, ["verify", str(SAMPLE / "caseload.csv")])
     assert not_a_zip.exit_code == 2 and not_a_zip.stderr.splitlines()[0] == (
         f"Error: {SAMPLE / 'caseload.csv'} is a file, not a run folder or the zip of one.")
-    assert set(Path(tempfile.gettempdir()).glob("selector-verify-*")) == before
+    assert not list(private_tmp.glob("selector-verify-*"))  # (this test's own temporary folder)
 
 FILE_RULES = """size = 6
 [[count]]
