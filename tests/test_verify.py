@@ -67,6 +67,9 @@ def test_a_file_edited_by_hand_is_caught(small_run: Path) -> None:
     code, lines = verify(small_run)
     assert code == 1 and lines[0] == f"NOT VERIFIED: {small_run}: 2 difference(s):"
     assert "  cohorts.csv: its SHA-256 is not the one run.json records (the file was changed)" in lines
+    # The rest of the run still stands, and is said to (a workbook saved in Excel differs alone).
+    others = sum(1 for path in small_run.iterdir()) - 1
+    assert lines[-1] == f"The other {others} file(s) match the record and the redone run, byte for byte."
 
 
 def test_a_chance_changed_and_rehashed_is_caught(small_run: Path) -> None:

@@ -62,6 +62,7 @@ class Verification:
         caseload, solution: the run as redone (what the folder was compared with).
         redo_cut_short: the run finished within its time limit and the redo did not, so a
             difference may be the machine's, not the folder's.
+        matching: of the files compared, how many no difference names (as recorded and as redone).
     """
 
     run_dir: Path
@@ -72,6 +73,7 @@ class Verification:
     caseload: Caseload | None = None
     solution: Solution | None = None
     redo_cut_short: bool = False
+    matching: int = 0
 
     @property
     def verified(self) -> bool:
@@ -167,7 +169,11 @@ def verify_run(request: VerifyRequest) -> Verification:
                 found = []
                 break
         differences += found
-        compared = sum(1 for _ in again.iterdir())
+        names = {path.name for path in again.iterdir()}
+        compared = len(names)
+        # Each difference starts with the file it is in ("cohorts.xlsx: ..."), or with what else it
+        # is about ("seed: ...").
+        named_apart = {difference.split(": ", 1)[0] for difference in differences} & names
     if record.version != __version__:
         # The same inputs, rules and seed give the same files within one version; a newer one may
         # choose or word things differently, and a run that differs is not then tampered with.
@@ -176,7 +182,7 @@ def verify_run(request: VerifyRequest) -> Verification:
                          f"below may come from what changed between them (verify with selector {record.version} "
                          "to be sure)" if differences else ", which gives the same files"))
     return Verification(request.run_dir, tuple(differences), compared, True, tuple(limits), caseload, solution,
-                        redo_cut_short)
+                        redo_cut_short, matching=compared - len(named_apart))
 
 
 def _cut_short(solution: Solution) -> bool:
