@@ -333,6 +333,26 @@ def test_once_every_family_agreed_the_page_says_the_cohort_is_complete(client) -
             "“Not asked yet”.") in text
 
 
+def test_an_offer_that_lowers_the_score_says_it_is_the_most_the_slot_can_reach(client) -> None:  # type: ignore[no-untyped-def]
+    # Slot 3's three reserves declined, then its member (seed 5): the slot's best filling scores
+    # less than cohort 1 did. The offer said only "goes from 80 to 78", which reads as a worse
+    # choice than there need be; it says the filling was proved the most the slot can reach,
+    # and the calls page after accepting says what was proved, not that no cohort scores more.
+    sid = upload(client).headers["Location"].rsplit("/", 1)[1]
+    post(client, f"/s/{sid}/choose", default_form(sets="1", seed="5"))
+    page = wait_for_result(client, sid)
+    ids = ids_in(page)
+    for reserve in re.findall(r'<option value="(\w+)">\w+ \(reserve \d for slot 3', page):
+        post(client, f"/s/{sid}/consent", {"child_id": reserve, "state": "declined"})
+    offer = post(client, f"/s/{sid}/consent", {"child_id": ids[2], "state": "declined"}).get_data(as_text=True)
+    lower = re.search(r"Cohort 1's score goes from 80 to (\d+), the most the slot can reach with the other members "
+                      r"kept and every rule met \(proved\)\.", offer)
+    assert lower is not None and int(lower.group(1)) < 80, offer
+    after = client.get(accept(client, sid, offer).headers["Location"]).get_data(as_text=True)
+    assert (f"Cohort 1 scores {lower.group(1)}: with the other 5 members kept, the freed slot can reach no more "
+            "(proved).") in after
+
+
 def test_a_note_that_names_someone_is_refused_on_the_page(client) -> None:  # type: ignore[no-untyped-def]
     sid = upload(client).headers["Location"].rsplit("/", 1)[1]
     post(client, f"/s/{sid}/choose", default_form(sets="1"))

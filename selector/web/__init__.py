@@ -411,7 +411,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
                     said=("declined" if week.state_of(child) == "declined" else "could not be reached"),
                     newcomers=newcomers, releases=releases, before=week.solution.cohorts[0].score,
                     drawn=app.draw_sentence(lottery) if (lottery := offered.week.solution.lottery) else "",
-                    after=offered.week.solution.cohorts[0].score)
+                    after=offered.week.solution.cohorts[0].score,
+                    proved=offered.week.solution.cohorts[0].status == "OPTIMAL")
 
     @web.post("/s/<sid>/offer")
     def offer(sid: str) -> Response:
