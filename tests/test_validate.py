@@ -242,6 +242,29 @@ def test_a_cell_that_says_there_is_no_value_is_read_as_empty_with_one_warning_pe
     ]
 
 
+def test_a_yes_no_column_reads_a_word_for_none_as_false_and_suggests_for_its_own_words() -> None:
+    # 'N/A' in exclude was refused as not true or false, though it is read as empty elsewhere:
+    # it is false, as an empty cell is, with the one warning. The columns' own words, as an
+    # export writes them ('Excluded', 'OOA', 'In area'), are refused with the value they most
+    # likely mean (they were refused with none), never read on a guess.
+    loaded = validated([{"exclude": "N/A"}, {"exclude": "n/a"}, {"out_of_area": "Unknown"}, {}, {}, {}])
+    assert loaded.frame["exclude"].tolist() == [False] * 6 and loaded.frame["out_of_area"].tolist() == [False] * 6
+    assert loaded.warnings[["row", "column", "value", "problem", "fix"]].values.tolist() == [
+        [2, "exclude", "N/A", "read as empty, here and in the 1 more rows that write it",
+         ("Nothing to do: read as false, as an empty cell is (write true where the child is to be left out of the "
+          "choice, false or nothing where not).")],
+        [4, "out_of_area", "Unknown", "read as empty",
+         ("Nothing to do: read as false, as an empty cell is (write true where the child is placed out of the area, "
+          "false or nothing where not).")]]
+    with pytest.raises(CaseloadValidationError) as caught:
+        validated([{"exclude": "Excluded"}, {"out_of_area": "OOA"}, {"out_of_area": "In area"}, {"exclude": "maybe"}])
+    listed = "Use true/false, yes/no, y/n or 1/0 (empty means false)."
+    errors = caught.value.failures[caught.value.failures["severity"] == "error"]
+    assert errors[["row", "value", "fix"]].values.tolist() == [
+        [2, "Excluded", f"Did you mean true? {listed}"], [3, "OOA", f"Did you mean true? {listed}"],
+        [4, "In area", f"Did you mean false? {listed}"], [5, "maybe", listed]]
+
+
 def test_a_service_whose_name_holds_and_is_no_warning_when_its_parts_are_no_services() -> None:
     # "Speech and language therapy" joins words, not services: neither part is a service of the file.
     loaded = validated([{"services": "EP"}, {"services": "Speech and language therapy;EP"}, {"services": "OT"}])

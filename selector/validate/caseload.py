@@ -280,8 +280,9 @@ def _warn_respelled(failures: Failures, file: str, rows: np.ndarray, written: pd
 # and children whose setting is 'Unknown' would be kept apart as if in one setting).
 SAID_MISSING = frozenset({"none", "n/a", "na", "n.a.", "nil", "null", "-", "--", "\u2014", "not applicable",
                           "not known", "unknown"})  # (#N/A is a lookup that failed: reported, not read as none)
-# The optional columns where such a word stands for nothing (social_care's NONE is a value).
-MAY_SAY_MISSING = ("secondary_need", "services", "locality", "setting_id", "lead_practitioner_id")
+# The optional columns where such a word stands for nothing (social_care's NONE is a value); in
+# the true/false columns it is read as an empty cell is, false ('N/A' in exclude: not excluded).
+MAY_SAY_MISSING = ("secondary_need", "services", "locality", "setting_id", "lead_practitioner_id", *BOOLEAN_COLUMNS)
 
 
 def _blank_said_missing(failures: Failures, file: str, rows: np.ndarray, frame: pd.DataFrame) -> pd.DataFrame:
@@ -309,10 +310,12 @@ def _blank_said_missing(failures: Failures, file: str, rows: np.ndarray, frame: 
         counts = found["key"].value_counts()
         for first in found.drop_duplicates("key").itertuples():
             more = int(counts[first.key]) - 1
+            fix = (f"Nothing to do: read as false, as an empty cell is (write true where the child is "
+                   f"{BOOLEAN_MEANING[column]}, false or nothing where not)." if column in BOOLEAN_COLUMNS else
+                   f"Nothing to do: a value that says there is none covers nothing (leave such {column} cells "
+                   "empty).")
             failures.add("warning", file, int(first.row), column, str(first.written),
-                         "read as empty" + (f", here and in the {more} more rows that write it" if more else ""),
-                         f"Nothing to do: a value that says there is none covers nothing (leave such {column} cells "
-                         "empty).")
+                         "read as empty" + (f", here and in the {more} more rows that write it" if more else ""), fix)
     return frame.assign(**blanked) if blanked else frame
 
 
@@ -781,11 +784,35 @@ def _check_boolean(failures: Failures, file: str, rows: np.ndarray, values: pd.S
     bad = ~truthy & ~lower.isin(FALSE_WORDS).to_numpy()
     mark = bad & lower.isin(MARKS).to_numpy()  # a tick or a cross, as a paper list would be marked
     listed = "Use true/false, yes/no, y/n or 1/0 (empty means false)."
-    failures.add("error", file, np.asarray(rows)[bad & ~mark], column, text.to_numpy()[bad & ~mark],
+    # The column's own words ('Excluded', 'OOA', 'In area'): the value they most likely mean is
+    # suggested, never read on a guess.
+    meant = np.full(len(lower), "", dtype=object)
+    if bad.any():  # (looked up for the few cells that are neither, not every row)
+        meant[bad] = lower[bad].map(_BOOLEAN_WORDS[column]).fillna("").to_numpy(dtype=object)
+    said = bad & ~mark & (meant != "")
+    other = bad & ~mark & ~said
+    failures.add("error", file, np.asarray(rows)[other], column, text.to_numpy()[other],
                  f"{column} is not true or false", listed)
     failures.add("error", file, np.asarray(rows)[mark], column, text.to_numpy()[mark],
                  f"{column} is not true or false", f"Did you mean true (a mark)? {listed}")
+    for value in ("true", "false"):
+        these = said & (meant == value)
+        failures.add("error", file, np.asarray(rows)[these], column, text.to_numpy()[these],
+                     f"{column} is not true or false", f"Did you mean {value}? {listed}")
     return truthy
+
+
+# What a true/false column says, in words ("... where the child is to be left out").
+BOOLEAN_MEANING = {"exclude": "to be left out of the choice", "out_of_area": "placed out of the area"}
+# A yes/no column's own words for its values, for the one they most likely mean.
+_BOOLEAN_WORDS = {
+    "exclude": {**dict.fromkeys(("excluded", "exclude", "excl", "exclude from selection", "do not select"), "true"),
+                **dict.fromkeys(("included", "include", "incl", "eligible"), "false")},
+    "out_of_area": {**dict.fromkeys(("ooa", "out of area", "out-of-area", "out of county", "out of borough",
+                                     "out of authority", "placed out of area", "oola"), "true"),
+                    **dict.fromkeys(("in area", "in-area", "in county", "in borough", "local", "within area"),
+                                    "false")},
+}
 
 
 # Marks an analyst may put in a yes/no column instead of a word.
