@@ -4,6 +4,7 @@ contract's codes (`selector annex-a-mapping` prints it; `--mapping FILE` reads a
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -258,6 +259,12 @@ def likely_code(column: str, text: str) -> str:
     ('SEMH', 'SEN_SUPPORT')
     >>> likely_code("setting_type", "mainstream with resourced provision")
     ''
+
+    A code written with a full stop after each letter (`E.H.C.P`, `S.E.N. Support`) is read
+    without them:
+
+    >>> likely_code("plan_status", "E.H.C.P"), likely_code("plan_status", "S.E.N. support")
+    ('EHCP', 'SEN_SUPPORT')
     """
     key = annex_key(text)
     codes = CODE_COLUMNS.get(column, ())
@@ -270,7 +277,14 @@ def likely_code(column: str, text: str) -> str:
     # One code among other words (a code of two words, SEN_SUPPORT, as its words), and no other
     # code: most likely that one.
     held = {code for words, code in written.items() if f" {words} " in f" {key} "}
-    return held.pop() if len(held) == 1 else ""
+    if len(held) == 1:
+        return held.pop()
+    collapsed = _DOTTED_LETTERS.sub(lambda letters: re.sub(r"[.\s]", "", letters.group(0)), text)
+    return likely_code(column, collapsed) if collapsed != text else ""
+
+
+# Letters each followed by a full stop (E.H.C.P, S.E.N.), as some lists write the codes.
+_DOTTED_LETTERS = re.compile(r"(?<![A-Za-z])(?:[A-Za-z]\.\s?){2,}[A-Za-z]?(?![A-Za-z])")
 
 
 def _named_code(column: str, key: str) -> str:
