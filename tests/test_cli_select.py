@@ -425,6 +425,23 @@ def test_progress_says_how_many_children_are_found_while_the_lottery_searches(tm
     assert 0 < left <= 296 - found[0]
 
 
+def test_a_list_no_longer_than_the_cohort_says_so_not_to_use_a_slack(tmp_path: Path) -> None:
+    # Eight children, two excluded: the six left are the cohort whatever the rules and the seed.
+    # It said "A slack (`--slack P`) lets cohorts within P% of the best score into the lottery",
+    # which could never help: only a longer list, or a smaller cohort, leaves a choice.
+    rows = [dict(row) for row in EIGHT]
+    rows[6]["exclude"] = rows[7]["exclude"] = "true"
+    out = tmp_path / "o"
+    code, stdout, stderr = run("select", str(write_csv(tmp_path / "c.csv", caseload_frame(rows))), "--out", str(out),
+                               "--seed", "1", "--sets", "1")
+    assert code == 0, stderr
+    said = ("the list has 6 children who can be chosen, and the cohort holds 6: every one is chosen whatever the seed. "
+            "Only a list with more children who can be chosen (check the exclude and contact columns) or a smaller "
+            "cohort leaves a choice.")
+    assert f"No draw: {said}" in stdout.splitlines() and "--slack" not in stdout
+    assert f"\n\n{said[0].upper()}{said[1:]}\n\n" in (out / "report.md").read_text()
+
+
 def test_a_lottery_of_one_child_says_one_child(tmp_path: Path) -> None:
     # A cohort of 1: K2 alone names a service, so only K2 reaches the best score (4+4+3+2+2+1 = 16 against 15).
     # The draw is certain: no draw is said, in the singular, and its certificate is 100%.

@@ -132,6 +132,13 @@ def foreseen_sentence(lottery: Chances, size: int, on_page: bool = False) -> str
     if not certain:
         return ""
     members = "child is" if size == 1 else f"{size} children are"
+    if not lottery.kept and len(lottery.child_ids) <= size:
+        # No lottery could leave anyone out, and no slack either: only a longer list or a smaller
+        # cohort leaves a choice.
+        return (f"The list has {len(lottery.child_ids)} {'child' if len(lottery.child_ids) == 1 else 'children'} who "
+                f"can be chosen, and the cohort holds {size}: every one is chosen whatever the seed. Only a list with "
+                "more children who can be chosen (check the exclude and contact columns) or a smaller cohort leaves a "
+                "choice.")
     if not lottery.complete:  # cut short: other best cohorts may exist, so say only what was found
         if certain >= size:
             return (f"Only one cohort was found for this lottery (the search for others was cut short): its {members} "
