@@ -478,8 +478,7 @@ def _minimise(failures: Failures, raw: RawTable, keep_columns: tuple[str, ...]
     if unknown:
         # The header most like each one given ('Teams' for 'Team'), among those the file has.
         headers = list(shown.values())
-        near = [f"'{match[0]}' for '{given}'" for given in unknown
-                if (match := difflib.get_close_matches(given, headers, n=1, cutoff=0.6))]
+        near = [f"'{match}' for '{given}'" for given in unknown if (match := _header_meant(given, headers))]
         failures.add("error", raw.name, 1, ", ".join(unknown), "", "column(s) to keep are not in the file",
                      "Name the column as its header is written" + (f" (did you mean {', '.join(near)}?)." if near
                                                                     else "."))
@@ -522,6 +521,24 @@ _TELLING_WORDS: dict[str, tuple[frozenset[str], ...]] = {
 # "Exclusions" are suspensions, not this.
 _OFFERED_OPTIONAL = ("services", "social_care", "locality", "setting_id", "secondary_need", "out_of_area",
                      "lead_practitioner_id")
+
+
+def _header_meant(given: str, headers: list[str]) -> str:
+    """The file's header a name given to keep most likely means ('' for none): the one most like
+    it whatever the case ('Teams' for 'team'), or the one header holding it as a word ('School
+    Name' for 'school').
+
+    >>> _header_meant("team", ["Teams", "Notes"]), _header_meant("school", ["School Name", "Notes"])
+    ('Teams', 'School Name')
+    >>> _header_meant("name", ["School Name", "Parent Name"])
+    ''
+    """
+    folded = {header.casefold(): header for header in headers}
+    match = difflib.get_close_matches(given.casefold(), list(folded), n=1, cutoff=0.6)
+    if match:
+        return folded[match[0]]
+    holding = [header for header in headers if given.casefold() in header.casefold().split()]
+    return holding[0] if len(holding) == 1 else ""
 
 
 def _may_hold(header: str, column: str) -> bool:
