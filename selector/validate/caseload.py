@@ -780,17 +780,39 @@ def _check_codes(failures: Failures, file: str, rows: np.ndarray, values: pd.Ser
                      f"Give one of: {' '.join(codes)}.")
     bad = ~upper.isin(codes).to_numpy() & ~empty
     listed = f"Use one of: {' '.join(codes)} (see the data contract in the README)."
-    if bad.any() and likely_code is not None:
-        # The code each wrong text most likely means (a long name, the census's letters), said
-        # in the fix; never read as that code, which the contract does not allow.
-        likely = text[bad].map({value: likely_code(column, value) for value in text[bad].unique()}).to_numpy()
-        for code in dict.fromkeys(likely):
-            these = np.flatnonzero(bad)[likely == code]
+    if bad.any():
+        # What each wrong text most likely means (a long name, the census's letters, two needs in
+        # one cell), said in the fix; never read as that, which the contract does not allow.
+        hints = text[bad].map({value: _code_hint(column, value, codes, likely_code)
+                               for value in text[bad].unique()}).to_numpy()
+        for hint in dict.fromkeys(hints):
+            these = np.flatnonzero(bad)[hints == hint]
             failures.add("error", file, rows[these], column, text.to_numpy()[these], f"not one of the {column} codes",
-                         f"Did you mean {code}? {listed}" if code else listed)
-    else:
-        failures.add("error", file, rows[bad], column, text.to_numpy()[bad], f"not one of the {column} codes", listed)
+                         f"{hint} {listed}" if hint else listed)
     return upper.to_numpy()
+
+
+def _code_hint(column: str, text: str, codes: tuple[str, ...], likely_code: Callable[[str, str], str] | None) -> str:
+    """What a text that is no code most likely means, as the start of its fix ('' for nothing).
+
+    >>> codes = ("ASD", "SLCN", "SEMH")
+    >>> _code_hint("primary_need", "ASD / SLCN", codes, None)
+    'One need per cell: ASD as primary_need and SLCN as secondary_need (the first written taken as the main one: check it).'
+    >>> _code_hint("secondary_need", "semh; slcn", codes, None)
+    'One need per cell: the list holds one secondary need per child, so keep SEMH or SLCN.'
+    >>> _code_hint("primary_need", "ASD / ADHD", codes, None), _code_hint("primary_need", "Autism", codes, lambda c, t: "ASD")
+    ('', 'Did you mean ASD?')
+    """
+    if column in ("primary_need", "secondary_need"):
+        parts = [part.upper() for part in re.split(r"\s*(?:/|;|,|&|\+|\band\b)\s*", text.strip()) if part]
+        if len(parts) == 2 and all(part in codes for part in parts) and parts[0] != parts[1]:
+            first, second = parts
+            if column == "primary_need":
+                return (f"One need per cell: {first} as primary_need and {second} as secondary_need (the first "
+                        "written taken as the main one: check it).")
+            return f"One need per cell: the list holds one secondary need per child, so keep {first} or {second}."
+    code = likely_code(column, text) if likely_code is not None else ""
+    return f"Did you mean {code}?" if code else ""
 
 
 def _check_boolean(failures: Failures, file: str, rows: np.ndarray, values: pd.Series,
