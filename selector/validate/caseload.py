@@ -802,17 +802,29 @@ def _code_hint(column: str, text: str, codes: tuple[str, ...], likely_code: Call
     'One need per cell: the list holds one secondary need per child, so keep SEMH or SLCN.'
     >>> _code_hint("primary_need", "ASD / ADHD", codes, None), _code_hint("primary_need", "Autism", codes, lambda c, t: "ASD")
     ('', 'Did you mean ASD?')
+    >>> _code_hint("social_care", "CIN;CP", ("CIN", "CP"), None)
+    'One status per cell: the one that says most, CP (a child looked after or on a plan is a child in need too).'
     """
-    if column in ("primary_need", "secondary_need"):
-        parts = [part.upper() for part in re.split(r"\s*(?:/|;|,|&|\+|\band\b)\s*", text.strip()) if part]
-        if len(parts) == 2 and all(part in codes for part in parts) and parts[0] != parts[1]:
-            first, second = parts
-            if column == "primary_need":
-                return (f"One need per cell: {first} as primary_need and {second} as secondary_need (the first "
-                        "written taken as the main one: check it).")
-            return f"One need per cell: the list holds one secondary need per child, so keep {first} or {second}."
+    parts = [part.upper() for part in _TWO_IN_ONE.split(text.strip()) if part]  # ('ASD / SLCN': two codes)
+    two_needs = len(parts) == 2 and all(part in codes for part in parts) and parts[0] != parts[1]
+    if column == "primary_need" and two_needs:
+        return (f"One need per cell: {parts[0]} as primary_need and {parts[1]} as secondary_need (the first "
+                "written taken as the main one: check it).")
+    if column == "secondary_need" and two_needs:
+        return f"One need per cell: the list holds one secondary need per child, so keep {parts[0]} or {parts[1]}."
+    if column == "social_care" and len(parts) > 1 and set(parts) <= set(_CARE_BY_LEVEL):
+        most = min(parts, key=_CARE_BY_LEVEL.index)
+        return (f"One status per cell: the one that says most, {most} (a child looked after or on a plan is a "
+                "child in need too).")
     code = likely_code(column, text) if likely_code is not None else ""
     return f"Did you mean {code}?" if code else ""
+
+
+# What joins two values written in one cell.
+_TWO_IN_ONE = re.compile(r"\s*(?:/|;|,|&|\+|\band\b)\s*")
+# Social care statuses from the most involvement to the least: a child on a child protection plan
+# is a child in need too, and one looked after is known to both.
+_CARE_BY_LEVEL = ("CLA", "CP", "CIN", "EARLY_HELP")
 
 
 def _check_boolean(failures: Failures, file: str, rows: np.ndarray, values: pd.Series,
