@@ -893,6 +893,29 @@ def test_contacts_without_a_key_column_is_an_error(tmp_path: Path) -> None:
         "k.csv", "practitioner_id", "contacts need a practitioner_id or a child_id column")
 
 
+@pytest.mark.parametrize("header", ["Staff ID", "Key Worker ID", "Worker Number", "Officer Code"])
+def test_contacts_keyed_by_a_staff_or_worker_number_name_it_as_the_practitioner_id(tmp_path: Path,
+                                                                                   header: str) -> None:
+    # A contacts export keys its rows by the staff's own number: it said only "Add practitioner_id",
+    # with the column that holds it there under another header. `Staff Name` is not named.
+    caseload = write_csv(tmp_path / "c.csv", caseload_frame([{"lead_practitioner_id": "P1"}]))
+    contacts = write_csv(tmp_path / "k.csv", pd.DataFrame({header: ["P1"], "Staff Name": ["x"], "name": ["x"],
+                                                          "email": ["x@y.z"]}))
+    with pytest.raises(CaseloadValidationError) as caught:
+        load_caseload(caseload, contacts)
+    assert caught.value.failures.iloc[0]["fix"].startswith(
+        f"k.csv has '{header}': if it holds the practitioner_id, rename its header to 'practitioner_id'.")
+    # The caseload's lead practitioner under such a header is named the same way (it was left out
+    # with "nothing to do").
+    caseload = write_csv(tmp_path / "c.csv", caseload_frame([{"lead_practitioner_id": "P1"}]).rename(
+        columns={"lead_practitioner_id": header}))
+    contacts = write_csv(tmp_path / "k.csv", pd.DataFrame({"practitioner_id": ["P1"], "name": ["x"],
+                                                          "email": ["x@y.z"]}))
+    with pytest.raises(CaseloadValidationError) as caught:
+        load_caseload(caseload, contacts)
+    assert f"c.csv has '{header}': if it holds the lead_practitioner_id" in caught.value.failures.iloc[0]["fix"]
+
+
 def test_services_are_normalised() -> None:
     loaded = validated([{"services": " salt; OT;;salt "}])
     assert loaded.frame["services"].tolist() == ["OT;SALT"]

@@ -486,6 +486,13 @@ def _minimise(failures: Failures, raw: RawTable, keep_columns: tuple[str, ...]
             tuple(shown[c] for c in kept))
 
 
+# The words of a header that may hold a practitioner's id (`Key Worker ID`, `Caseworker`, a
+# staff or worker number: `Staff ID`, `Worker No`).
+_PRACTITIONER_WORDS = (frozenset({"practitioner"}), frozenset({"key", "worker"}), frozenset({"keyworker"}),
+                       frozenset({"caseworker"}), frozenset({"case", "worker"}), frozenset({"lead", "professional"}),
+                       frozenset({"sen", "officer"}),
+                       *(frozenset({who, key}) for who in ("staff", "worker", "officer", "employee")
+                         for key in ("id", "number", "no", "code", "ref", "reference")))
 # Words that many headers share and that say nothing of which column a header is.
 _COMMON_HEADER_WORDS = frozenset({"id", "type", "status"})
 # The words that say a header may hold a column (any one set, every word of it), where the
@@ -507,9 +514,8 @@ _TELLING_WORDS: dict[str, tuple[frozenset[str], ...]] = {
     "setting_type": (frozenset({"setting"}), frozenset({"placement"}),
                      *(frozenset({word, "type"}) for word in ("school", "establishment", "provision"))),
     "out_of_area": (frozenset({"out", "area"}),),
-    "lead_practitioner_id": (frozenset({"practitioner"}), frozenset({"key", "worker"}), frozenset({"keyworker"}),
-                             frozenset({"caseworker"}), frozenset({"case", "worker"}),
-                             frozenset({"lead", "professional"}), frozenset({"sen", "officer"})),
+    "lead_practitioner_id": _PRACTITIONER_WORDS,
+    "practitioner_id": _PRACTITIONER_WORDS,
     "email": (frozenset({"email"}), frozenset({"mail"})),
     "phone": (*(frozenset({word}) for word in ("phone", "telephone", "tel", "mobile")),
               frozenset({"contact", "number"})),
