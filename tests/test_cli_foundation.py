@@ -58,6 +58,18 @@ def test_a_second_file_after_the_caseload_says_to_give_it_with_contacts() -> Non
     assert code == 2 and stderr.splitlines()[-1] == "Error: Got unexpected extra argument (no-such-file)"
 
 
+def test_formats_separated_by_spaces_are_read_and_excel_is_said_to_be_xlsx(tmp_path: Path) -> None:
+    # `--format "xlsx parquet"` was refused as one unknown format, and `--format excel` with no hint.
+    code, _, stderr = run("select", str(SAMPLE / "caseload.csv"), "--out", str(tmp_path / "o"), "--format", "excel")
+    assert code == 2 and stderr.splitlines()[-1] == (
+        "Error: Invalid value for --format: unknown format 'excel' (did you mean xlsx?); use csv, xlsx, parquet "
+        "(comma-separated).")
+    code, _, stderr = run("select", str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv"),
+                          "--out", str(tmp_path / "o"), "--format", "xlsx parquet", "--sets", "1", "--seed", "1")
+    assert code == 0, stderr
+    assert (tmp_path / "o" / "cohorts.xlsx").is_file() and (tmp_path / "o" / "cohorts.parquet").is_file()
+
+
 def test_every_option_of_every_command_says_what_it_does() -> None:
     # `selector batch -h` once listed --max-overlap, --time-limit, --allow-missing-contact and
     # --format with no word on what they do.

@@ -165,10 +165,17 @@ def sources_of(caseload: Path | None, contacts: Path | None, sheet: str | None, 
 
 
 def output_formats(value: str) -> tuple[str, ...]:
-    formats = tuple(f.strip().lower() for f in value.split(",") if f.strip())
+    """The formats asked for, separated by commas or spaces (`xlsx,parquet`, `xlsx parquet`).
+
+    >>> output_formats("XLSX parquet")
+    ('xlsx', 'parquet')
+    """
+    formats = tuple(f.lower() for f in value.replace(",", " ").split())
     unknown = [f for f in formats if f not in ("csv", "xlsx", "parquet")]
     if unknown:
-        raise click.BadParameter(f"unknown format {unknown[0]!r}; use csv, xlsx, parquet (comma-separated).",
+        # An Excel workbook asked for by another name is the xlsx one.
+        meant = " (did you mean xlsx?)" if unknown[0] in ("excel", "xls", "workbook", "xlsm") else ""
+        raise click.BadParameter(f"unknown format {unknown[0]!r}{meant}; use csv, xlsx, parquet (comma-separated).",
                                  param_hint="--format")
     return formats
 
