@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -68,7 +69,7 @@ class ConsentResult:
     @property
     def complete(self) -> bool:
         """Every family of cohort 1 agreed, as of this change."""
-        return cohort_complete(self.states)
+        return cohort_complete([state for _slot, _member, state in self.states])
 
 
 @dataclass(frozen=True)
@@ -104,16 +105,16 @@ class ConsentStatus:
     @property
     def complete(self) -> bool:
         """Every family of cohort 1 agreed."""
-        return cohort_complete(self.states)
+        return cohort_complete([state for _slot, _member, state in self.states])
 
 
-def cohort_complete(states: tuple[tuple[int, str, str], ...]) -> bool:
-    """Whether every slot's family agreed (`states`: each slot, its member and the latest state).
+def cohort_complete(states: Sequence[str]) -> bool:
+    """Whether every slot's family agreed (`states`: each slot's latest state).
 
-    >>> cohort_complete(((1, "C1", "agreed"), (2, "C2", "agreed"))), cohort_complete(((1, "C1", "asked"),))
+    >>> cohort_complete(["agreed", "agreed"]), cohort_complete(["agreed", "asked"])
     (True, False)
     """
-    return bool(states) and all(state == "agreed" for _slot, _member, state in states)
+    return bool(states) and all(state == "agreed" for state in states)
 
 
 def reserves_called(record: RunRecord) -> tuple[tuple[str, str], ...]:

@@ -229,10 +229,9 @@ def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path, befor
     first = solution.cohorts[0]
     p = solution.params
     click.echo(app.seed_sentence(p.seed, p.seed_source, p.seed_phrase), err=True)
-    if scope := app.kept_scope(solution):  # proved for the freed slots, not against every cohort
+    if claim := app.kept_claim(solution):  # proved for the freed slots, not against every cohort
         was = f"; {before} before" if before is not None else ""
-        status = (f"proved: {scope} no more{was}" if first.status == "OPTIMAL" else
-                  f"best found: {scope} at most {first.bound}{was}")
+        status = f"{'proved' if first.status == 'OPTIMAL' else 'best found'}: {claim}{was}"
     else:
         status = "proved optimal" if first.status == "OPTIMAL" else f"best found, bound {first.bound}"
     click.echo(f"Cohort 1: score {first.score} ({status}) in {first.seconds:.2f} s")

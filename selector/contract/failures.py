@@ -154,8 +154,9 @@ ERRORS_HEADING = "The errors of many rows, by column and what is wrong:"
 
 def errors_by_kind(errors: pd.DataFrame, most: int = 5) -> list[str]:
     """The errors with no value to replace (an empty cell, or a value not shown, as an id that is
-    a name or a date of birth) in more rows than are shown one by one, grouped by file, column and problem, the most
-    rows first (at most `most`): 500 rows without a need are one thing to fix in one column.
+    a name or a date of birth) in more rows than are shown one by one, grouped by file, column
+    and problem, the most rows first (at most `most`): 500 rows without a need are one thing to
+    fix in one column.
 
     >>> errors = pd.DataFrame({"severity": "error", "file": "c.csv", "row": [2, 3, 4, 5, 6],
     ...     "column": "primary_need", "value": "", "problem": "primary_need is empty", "fix": "Give a need."})

@@ -331,24 +331,27 @@ def _run_section(caseload: pd.DataFrame, solution: Solution, record: RunRecord) 
     return run
 
 
-def kept_scope(solution: Solution) -> str:
-    """For a replacement (members kept in their slots), what its score was proved against, to be
-    followed by "no more" or "at most N": the freed slots with the others kept, never every
-    cohort (one that scores more may exist: the kept members hold it down). "" for a run.
+def kept_claim(solution: Solution) -> str:
+    """For a replacement (members kept in their slots), what its score was proved to be: the most
+    the freed slots can reach with the others kept (or, cut short, at most its bound), never
+    against every cohort (one that scores more may exist: the kept members hold it down). "" for
+    a run.
 
     >>> from types import SimpleNamespace as Of
-    >>> first = Of(members=("A", "B", "C", "D", "E", "F"))
-    >>> kept_scope(Of(lottery=Of(kept=("A", "B", "D", "E")), cohorts=(first,)))
-    'with the other 4 members kept, the 2 freed slots can reach'
-    >>> kept_scope(Of(lottery=Of(kept=()), cohorts=(first,)))
+    >>> first = Of(members=("A", "B", "C", "D", "E", "F"), status="OPTIMAL", bound=78)
+    >>> kept_claim(Of(lottery=Of(kept=("A", "B", "D", "E")), cohorts=(first,)))
+    'with the other 4 members kept, the 2 freed slots can reach no more'
+    >>> kept_claim(Of(lottery=Of(kept=()), cohorts=(first,)))
     ''
     """
     kept = len(solution.lottery.kept) if solution.lottery is not None else 0
     if not kept:
         return ""
-    freed = len(solution.cohorts[0].members) - kept
+    first = solution.cohorts[0]
+    freed = len(first.members) - kept
     slots = "the freed slot" if freed == 1 else f"the {freed} freed slots"
-    return f"with the other {kept} member{'' if kept == 1 else 's'} kept, {slots} can reach"
+    most = "no more" if first.status == "OPTIMAL" else f"at most {first.bound}"
+    return f"with the other {kept} member{'' if kept == 1 else 's'} kept, {slots} can reach {most}"
 
 
 def _cohort_section(caseload: pd.DataFrame, solution: Solution, why: dict[str, str]) -> Section:
@@ -363,10 +366,9 @@ def _cohort_section(caseload: pd.DataFrame, solution: Solution, why: dict[str, s
                                                                   "social_care")),
                             str(m.get("services", "")).replace(";", ", "), str(m.get("locality", "")),
                             _practitioner(m), why[child]])
-    if scope := kept_scope(solution):
-        title = (f"Cohort 1: score {first.score} ({scope} no more, proved)" if first.status == "OPTIMAL" else
-                 f"Cohort 1: score {first.score}, the best found before the time limit ({scope} at most "
-                 f"{first.bound})")
+    if claim := kept_claim(solution):
+        title = (f"Cohort 1: score {first.score} ({claim}, proved)" if first.status == "OPTIMAL" else
+                 f"Cohort 1: score {first.score}, the best found before the time limit ({claim})")
     elif first.status == "OPTIMAL":
         title = f"Cohort 1: score {first.score}, the highest any cohort can reach under these rules (proved)"
     else:
@@ -449,8 +451,8 @@ def _alternatives_section(caseload: pd.DataFrame, solution: Solution) -> Section
                   for v in sorted(base_cover[d.column] - other[d.column], key=value_order(d.column))]
         differs = "same as cohort 1" if c.rank == 1 else "; ".join(gains + losses) or "covers the same values"
         said = status[c.status]
-        if c.rank == 1 and (scope := kept_scope(solution)):  # a replacement's: proved for its freed slots
-            said = f"proved: {scope} no more" if c.status == "OPTIMAL" else f"best found: {scope} at most {c.bound}"
+        if c.rank == 1 and (claim := kept_claim(solution)):  # a replacement's: proved for its freed slots
+            said = f"{'proved' if c.status == 'OPTIMAL' else 'best found'}: {claim}"
         alt_rows.append([str(c.rank), str(c.score), said, ", ".join(c.members),
                          str(len(base & set(c.members))), differs])
     drawn = len(solution.lottery.alternatives) if solution.lottery is not None else 0

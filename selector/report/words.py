@@ -10,7 +10,7 @@ from ..contract.rules import Rules
 from ..io.run_record import ConsentEvent, ReplacementEvent
 from ..solve import Solution
 from ..solve.profile import RuleRoom
-from .content import kept_scope, rule_in_words
+from .content import kept_claim, rule_in_words
 
 # Inspections are in England: times are shown as its clocks show them (GMT, or BST in summer).
 # The record keeps UTC; this is only how a person reads it.
@@ -32,10 +32,9 @@ def score_sentence(solution: Solution) -> str:
     """Cohort 1's score said for people: what it means, not a fraction of a maximum (for a
     replacement, what the freed slots could reach with the other members kept)."""
     first = solution.cohorts[0]
-    if scope := kept_scope(solution):
-        return (f"Cohort 1 scores {first.score}: {scope} no more (proved)." if first.status == "OPTIMAL" else
-                f"Cohort 1 scores {first.score}, the best found before the time limit; {scope} at most "
-                f"{first.bound}.")
+    if claim := kept_claim(solution):
+        return (f"Cohort 1 scores {first.score}: {claim} (proved)." if first.status == "OPTIMAL" else
+                f"Cohort 1 scores {first.score}, the best found before the time limit; {claim}.")
     if first.status == "OPTIMAL":
         return f"Cohort 1 scores {first.score}: no cohort under these rules scores higher (proved)."
     return (f"Cohort 1 scores {first.score}, the best found before the time limit; no cohort under these rules "

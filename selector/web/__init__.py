@@ -362,7 +362,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         history = app.history(week)
         cohort = [c for c in everyone if c.in_cohort]
         # Every family agreed: the calls are done, and reserves called meanwhile wait to hear.
-        complete = all(c.state == "agreed" for c in cohort)
+        complete = app.cohort_complete([c.state for c in cohort])
         return page("result.html", title="Consent calls", step=4, wide=True, sid=sid, solution=solution,
                     score_text=app.score_sentence(solution), cohort=cohort, complete=complete,
                     reserves_called=[c for c in everyone if not c.in_cohort and c.state in app.WAITING]
