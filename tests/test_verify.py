@@ -72,6 +72,15 @@ def test_a_file_edited_by_hand_is_caught(small_run: Path) -> None:
     assert lines[-1] == f"The other {others} file(s) match the record and the redone run, byte for byte."
 
 
+def test_a_file_cut_short_says_which_holds_fewer_lines(small_run: Path) -> None:
+    # It said "(one has 1 more line(s))", without saying which: the folder's file is the short one.
+    path = small_run / "cohorts.csv"
+    path.write_text("".join(path.read_text(encoding="utf-8-sig").splitlines(keepends=True)[:-1]), encoding="utf-8-sig")
+    code, lines = verify(small_run)
+    assert code == 1 and "  cohorts.csv: differs from the redone run (1 line(s) fewer than the redone run: cut short?)" \
+        in lines
+
+
 def test_a_chance_changed_and_rehashed_is_caught(small_run: Path) -> None:
     lines = (small_run / "chances.csv").read_text(encoding="utf-8-sig").splitlines()
     child, chance, *rest = lines[1].split(",")

@@ -254,7 +254,7 @@ def _compare_folders(run_dir: Path, again: Path) -> list[str]:
             differences += [f"run.json: {key} is not what the redone run gives"
                             for key in sorted(set(ours) | set(theirs)) if ours.get(key) != theirs.get(key)]
         elif path.read_bytes() != mine.read_bytes():
-            differences.append(f"{path.name}: differs from the redone run{_first_line_apart(path, mine)}")
+            differences.append(f"{path.name}: differs from the redone run{_first_line_apart(mine, path)}")
     return differences
 
 
@@ -270,7 +270,8 @@ def _without_times(value: Any) -> Any:
 
 
 def _first_line_apart(a: Path, b: Path) -> str:
-    """Where two text files first differ (nothing for binary files)."""
+    """Where a folder's text file (`a`) first differs from the redone run's (`b`), or which has
+    lines the other lacks (a file cut short, or added to); nothing for binary files."""
     try:
         left, right = a.read_text(encoding="utf-8-sig").splitlines(), b.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError:
@@ -278,4 +279,6 @@ def _first_line_apart(a: Path, b: Path) -> str:
     for number, (x, y) in enumerate(zip(left, right, strict=False), start=1):
         if x != y:
             return f" (first at line {number})"
-    return f" (one has {abs(len(left) - len(right))} more line(s))"
+    if len(left) < len(right):
+        return f" ({len(right) - len(left)} line(s) fewer than the redone run: cut short?)"
+    return f" ({len(left) - len(right)} line(s) more than the redone run)"
