@@ -517,6 +517,20 @@ def test_a_note_that_names_or_reaches_someone_is_refused_and_nothing_is_recorded
         assert run("consent", folder, member, "asked", "--note", note)[0] == 0
 
 
+def test_a_note_longer_than_the_pages_field_takes_is_refused_and_nothing_is_recorded(sample_run_copy: Path) -> None:
+    # The page's field takes 200 characters; the command line took a note of any length into the
+    # record, which keeps every note for good (a pasted e-mail thread, say).
+    folder = str(sample_run_copy)
+    member = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"][0]
+    before = (sample_run_copy / "run.json").read_bytes()
+    code, _, stderr = run("consent", folder, member, "asked", "--note", "word " * 50)
+    assert code == 2 and stderr.splitlines()[0] == (
+        "Error: the note is 249 characters; a note is kept in the run record for good, so it takes at most 200, and "
+        "nothing was recorded.")
+    assert (sample_run_copy / "run.json").read_bytes() == before
+    assert run("consent", folder, member, "asked", "--note", "x" * 200)[0] == 0
+
+
 def test_a_stop_while_a_call_is_written_waits_until_every_file_holds_it(sample_run_copy: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     # contacts.csv, the workbook and run.json (with their hashes) are written one after another:

@@ -164,6 +164,8 @@ _STATE_WORDS = {
 }
 
 
+# The most a note holds, as the page's field takes it: a call's outcome in a line.
+NOTE_LENGTH = 200
 # What a note must not hold: the history is kept for good (nothing is overwritten), so a name,
 # an e-mail address or a phone number written in one could never be taken out again.
 _NAMED = (
@@ -183,6 +185,10 @@ def note_without_names(note: str) -> str:
         InputError: the note holds what looks like a name (a title and a surname), an e-mail
             address or a phone number.
     """
+    if len(note.strip()) > NOTE_LENGTH:  # the page's field takes no more; the record keeps every note for good
+        raise InputError(f"the note is {len(note.strip())} characters; a note is kept in the run record for good, so "
+                         f"it takes at most {NOTE_LENGTH}, and nothing was recorded.", "long_note",
+                         fix="Say it in a line, e.g. 'left a message, will call back Tuesday'.")
     for pattern, what in _NAMED:
         if pattern.search(note) is not None:  # what was found is not shown again: it is what must not spread
             raise InputError(f"the note looks like it holds {what}; notes are kept in the run record for good, so "
