@@ -40,7 +40,7 @@ _FROM: dict[str, str | tuple[str, str]] = {
     **dict.fromkeys(("Profile", "Progress", "Sources", "default_rules_toml", "defaults_left_out_said", "describe",
                      "load", "profile", "profile_of", "read_rules", "too_few", "write_failures", "write_profile_page"),
                     ".loading"),
-    **dict.fromkeys(("ReplaceRequest", "ReplaceResult", "WAITING", "decline", "replace_in_run"), ".replace"),
+    **dict.fromkeys(("ReplaceRequest", "ReplaceResult", "SAID_NO", "WAITING", "decline", "replace_in_run"), ".replace"),
     **dict.fromkeys(("write_annex_sample", "write_sample"), ".samples"),
     **dict.fromkeys(("VerifyRequest", "Verification", "verify_run"), ".verify"),
     **dict.fromkeys(("SelectRequest", "SelectResult", "choose", "select", "write_run"), ".selection"),

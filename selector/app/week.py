@@ -23,6 +23,7 @@ from .loading import Profile, Progress, Sources
 from .replace import (
     MADE_ON_THE_PAGE,
     NO_LONGER_A_RESERVE,
+    SAID_NO,
     decline,
     match_ids,
     now_utc,
@@ -66,7 +67,7 @@ class Week:
     def said_no(self) -> tuple[str, ...]:
         """Children whose families declined or could not be reached (latest state), sorted."""
         asked = {e.child_id for e in self.consent}
-        return tuple(sorted(c for c in asked if self.state_of(c) in ("declined", "unreachable")))
+        return tuple(sorted(c for c in asked if self.state_of(c) in SAID_NO))
 
 
 @dataclass(frozen=True)

@@ -444,7 +444,7 @@ def consent(run_dir: Path, child_id: str | None, state_words: tuple[str, ...], n
     result = app.record_consent(app.ConsentRequest(run_dir, child_id, state, note))
     event = result.event
     click.echo(f"{event.child_id} ({result.role}): {event.state}" + (f" ({event.note})" if event.note else "") + ".")
-    if event.state in ("declined", "unreachable") and result.role.startswith("cohort 1"):
+    if event.state in app.SAID_NO and result.role.startswith("cohort 1"):
         _offer_line(result.role.split(", ")[1], result.offered)
         click.echo(f"To fill the slot: selector replace {run_dir} --decline {event.child_id}")
     if result.slots_agreed and event.state in ("asked", "agreed"):
@@ -485,12 +485,8 @@ def _complete_lines(run_dir: Path, size: int, reserves_called: tuple[tuple[str, 
     if reserves_called:
         one = len(reserves_called) == 1
         who = ", ".join(f"{child} (family {state})" for child, state in reserves_called)
-        tell = (f"Ask the practitioner (in contacts.csv) to let the family know, then record it: selector consent "
-                f"{run_dir} {reserves_called[0][0]} to-ask" if one else
-                "Ask their practitioners (in contacts.csv) to let the families know, then record each: selector "
-                f"consent {run_dir} CHILD_ID to-ask")
         click.echo(f"Note: reserve{'' if one else 's'} {who} {'is' if one else 'are'} needed only if one of the "
-                   f"{size} families changes its mind. {tell}")
+                   f"{size} families changes its mind. {_tell_families(reserves_called, run_dir, ' (in contacts.csv)')}")
 
 
 def _newer_runs(run_dir: Path, replaced_by: tuple[str, ...]) -> None:
@@ -512,11 +508,18 @@ def _released_line(released: tuple[tuple[str, str], ...], by: str, run_dir: Path
         one = len(released) == 1
         its = "is no longer a reserve" if one else "are no longer reserves"
         where = f" (in {listed_in / 'contacts.csv'})" if listed_in is not None else ""
-        tell = (f"Ask the practitioner{where} to let the family know, then record it: selector consent "
-                f"{run_dir} {released[0][0]} to-ask" if one else
-                f"Ask their practitioners{where} to let the families know, then record each: selector consent "
-                f"{run_dir} CHILD_ID to-ask")
-        click.echo(f"Note: {who} {its}: {by} drew every slot's reserves again. {tell}")
+        click.echo(f"Note: {who} {its}: {by} drew every slot's reserves again. "
+                   f"{_tell_families(released, run_dir, where)}")
+
+
+def _tell_families(families: tuple[tuple[str, str], ...], run_dir: Path, where: str) -> str:
+    """How families waiting to hear (called as reserves, and no longer needed) are told, and that
+    telling them is recorded ("to ask"), so that they leave the note that names them."""
+    if len(families) == 1:
+        return (f"Ask the practitioner{where} to let the family know, then record it: selector consent {run_dir} "
+                f"{families[0][0]} to-ask")
+    return (f"Ask their practitioners{where} to let the families know, then record each: selector consent {run_dir} "
+            "CHILD_ID to-ask")
 
 
 def _slot_lines(states: tuple[tuple[int, str, str], ...], waiting: tuple[tuple[str, str, int], ...]) -> None:

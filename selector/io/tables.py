@@ -7,7 +7,6 @@ contract says and each row's number as a person sees it in a spreadsheet (header
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import io
@@ -22,7 +21,7 @@ import pandas as pd
 
 from ..contract.columns import normalise_column
 from ..contract.errors import InputError
-from .text import decoded
+from .text import decoded, is_utf16
 from .workbooks import ZIP_MAGIC, SheetMarks, cell_text, column_letters, read_sheet, sheet_names
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -284,7 +283,7 @@ def _normalised_unique(file: str, columns: list[object]) -> list[str]:
 
 
 def _decode(name: str, data: bytes) -> str:
-    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    utf16 = is_utf16(data)
     if not utf16 and b"\x00" in data[:65536]:  # (UTF-16's zero bytes are not a sign of a binary file)
         raise InputError(
             f"{name}: this is not a text (CSV) file. Save it as CSV, XLSX or Parquet.", "binary_file"

@@ -389,7 +389,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
             return message("Check the call", error.message, url_for("result", sid=sid), back_text="Back", step=4)
         event = updated.consent[-1]
         change(session, updated, f"{event.child_id}: {event.state}.")
-        if event.state in ("declined", "unreachable") and event.child_id in week.solution.cohorts[0].members:
+        if event.state in app.SAID_NO and event.child_id in week.solution.cohorts[0].members:
             return offer_page(session, sid, event.child_id)  # offer the best reserve at once
         return redirect(url_for("result", sid=sid), code=303)
 
