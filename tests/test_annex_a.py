@@ -287,6 +287,35 @@ def test_one_list_given_as_the_other_is_a_warning(given: str, file: str, problem
     assert (first["file"], first["row"], first["problem"]) == (file, 1, problem)
     assert loaded.warnings["problem"].tolist().count(problem) == 1
 
+def test_list_1_given_beside_another_list_1_is_a_warning() -> None:
+    # Both files hold EHC plan columns: the one given as List 2 would make its children SEN support.
+    loaded = load_caseload(None, ANNEX / "contacts.csv",
+                           annex=ReadOptions(list1=ANNEX / "list1.csv", list2=ANNEX / "list1.csv", as_of=AS_OF))
+    assert ("given as List 2 (SEN support), the list has List 1's EHC plan columns (such as 'Date initial EHC plan "
+            "issued'), so its children are all read as on SEN support") in loaded.warnings["problem"].tolist()
+
+
+def test_one_workbook_given_as_both_lists_reads_each_its_own_sheet() -> None:
+    # annex_a.xlsx holds sheets List_1 and List_2: given as --list1 and --list2, each option read
+    # the first sheet, so every child read as a List 1 child 'on both lists', none at SEN support.
+    book = ANNEX / "annex_a.xlsx"
+    loaded = load_caseload(None, ANNEX / "contacts.csv", annex=ReadOptions(list1=book, list2=book, as_of=AS_OF))
+    whole = load_caseload(book, ANNEX / "contacts.csv", annex=ReadOptions(as_of=AS_OF))
+    assert loaded.frame["plan_status"].value_counts().to_dict() == whole.frame["plan_status"].value_counts().to_dict()
+    assert loaded.frame["plan_status"].value_counts()["SEN_SUPPORT"] > 0
+    assert loaded.warnings.empty
+
+
+def test_one_list_given_from_a_workbook_of_both_says_the_other_was_not_read() -> None:
+    loaded = load_caseload(None, ANNEX / "contacts.csv",
+                           annex=ReadOptions(list1=ANNEX / "annex_a.xlsx", as_of=AS_OF))
+    assert set(loaded.frame["plan_status"]) == {"EHCP"}
+    said = loaded.warnings.iloc[0]
+    assert (said["file"], said["row"], said["problem"], said["fix"]) == (
+        "annex_a.xlsx [List_1]", 1, ("the workbook's sheet 'List_2' (List 2 (SEN support)) was not read: only the "
+        "list given is"), "To read both, give annex_a.xlsx as --list2 too, or as the caseload alone.")
+
+
 @pytest.mark.parametrize("written", ["2026-11-01", "01/11/2026", "1/11/2026", "1 November 2026", "1 Nov 2026"])
 def test_the_date_ages_are_taken_at_is_read_as_an_analyst_in_england_writes_it(tmp_path: Path, written: str) -> None:
     # '01/11/2026' (day first, as England writes it) was refused: "does not match the format '%Y-%m-%d'".

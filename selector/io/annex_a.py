@@ -373,8 +373,8 @@ def read_lists(options: ReadOptions, caseload: Path | None, sheet: str | None,
     """Annex A converted to the contract when the input is Annex A; None when it is not. `first`:
     the caseload file as read already; `book`: its sheets, when it is a workbook."""
     if options.list1 or options.list2:
-        list1 = read_table(options.list1) if options.list1 else None
-        list2 = read_table(options.list2) if options.list2 else None
+        list1, other1 = _given_list(options.list1, "list1") if options.list1 else (None, "")
+        list2, other2 = _given_list(options.list2, "list2") if options.list2 else (None, "")
         for table in (list1, list2):
             if table is not None and not is_annex_a(table):
                 raise InputError(f"{table.name}: not an Annex A list (no 'Unique ID' and 'SEN primary need' "
@@ -395,6 +395,10 @@ def read_lists(options: ReadOptions, caseload: Path | None, sheet: str | None,
                      establishments=(read_establishments(options.establishments, mapping.establishment_type)
                                      if options.establishments else None))
     mismatched = _given_as_the_other_list(list1, list2) if options.list1 or options.list2 else []
+    if options.list1 and not options.list2 and other1:
+        mismatched.append(_other_sheet_left(list1, other1, LIST2_WORDS, "--list2"))
+    if options.list2 and not options.list1 and other2:
+        mismatched.append(_other_sheet_left(list2, other2, LIST1_WORDS, "--list1"))
     if not mismatched:
         return result
     said = pd.DataFrame(mismatched, columns=FAILURE_COLUMNS)
@@ -404,6 +408,29 @@ def read_lists(options: ReadOptions, caseload: Path | None, sheet: str | None,
 # Which list is which decides every child's plan status: the file given as List 1 has EHC plans.
 LIST1_WORDS = "List 1 (EHC plans)"
 LIST2_WORDS = "List 2 (SEN support)"
+
+
+def _given_list(path: Path, which: str) -> tuple[RawTable, str]:
+    """The list given as `--list1`/`--list2` ('list1'/'list2'), and the sheet holding the other
+    list ('' for none): a workbook with sheets named like List_1 and List_2 gives each option its
+    own sheet (its first sheet, read for both, made every child a List 1 child on both lists)."""
+    path = Path(path)
+    if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
+        return read_table(path), ""
+    book = Workbook(path)
+    named = {annex_key(name).replace(" ", ""): name for name in reversed(book.names)}
+    other = named.get("list2" if which == "list1" else "list1", "")
+    if which in named:
+        return _labelled(book.table(named[which]), path.name, named[which]), other
+    return book.table(), ""
+
+
+def _other_sheet_left(given: RawTable, sheet: str, other: str, option: str) -> dict[str, object]:
+    """A warning for a workbook given as one list whose sheet `sheet` holds the other, unread."""
+    book = given.name.split(" [")[0]
+    return _failure("warning", given.name, 1, "", "",
+                    f"the workbook's sheet '{sheet}' ({other}) was not read: only the list given is",
+                    f"To read both, give {book} as {option} too, or as the caseload alone.")
 
 
 def _refuse_swapped(list1: RawTable | None, list2: RawTable | None) -> None:
@@ -429,7 +456,7 @@ def _given_as_the_other_list(list1: RawTable | None, list2: RawTable | None) -> 
                          f"given as {LIST1_WORDS}, the list has none of List 1's EHC plan columns (such as 'Date "
                          "initial EHC plan issued'), so its children are all read as having EHC plans",
                          f"If it is {LIST2_WORDS}, give it as List 2.")]
-    if list1 is None and list2 is not None and is_list1(list2):
+    if list2 is not None and is_list1(list2):  # with a List 1 beside it too: both would hold EHC plans
         return [_failure("warning", list2.name, 1, "", "",
                          f"given as {LIST2_WORDS}, the list has List 1's EHC plan columns (such as 'Date initial EHC "
                          "plan issued'), so its children are all read as on SEN support",
