@@ -798,6 +798,21 @@ def test_a_sen2_return_is_read_with_the_extract_and_its_download_verifies(  # ty
     assert done.exit_code == 0, done.output
 
 
+def test_files_are_named_as_the_inspector_named_them(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # 'Caseload Nov 2026 – Ynys Môn.csv' was kept and named as 'Caseload_Nov_2026_-_Ynys_Mon.csv':
+    # the page, the run record and `verify` then named a file the inspector does not have.
+    named = tmp_path / "Caseload Nov 2026 – Ynys Môn.csv"
+    named.write_bytes((SAMPLE / "caseload.csv").read_bytes())
+    sid = upload(client, caseload=named).headers["Location"].rsplit("/", 1)[1]
+    assert "Read Caseload Nov 2026 – Ynys Môn.csv: 3000 rows" in " ".join(
+        re.sub(r"<[^>]+>", " ", client.get(f"/s/{sid}").get_data(as_text=True)).split())
+    post(client, f"/s/{sid}/choose", default_form(sets="1"))
+    wait_for_result(client, sid)
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data))
+    record = json.loads(archive.read("selector-run/run.json"))
+    assert record["input"]["caseload"] == "Caseload Nov 2026 – Ynys Môn.csv"
+
+
 def test_a_download_made_with_a_mapping_needs_it_again_named_as_uploaded(  # type: ignore[no-untyped-def]
         client, tmp_path: Path) -> None:
     """The page's run record names each file uploaded by its name, never where the page kept it; a

@@ -26,7 +26,6 @@ from flask import Flask, Response, abort, redirect, render_template, request, se
 from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.serving import make_server
-from werkzeug.utils import secure_filename
 
 from .. import app
 from ..contract.errors import CaseloadValidationError, InputError, Interrupted, SelectorError
@@ -551,11 +550,37 @@ def _open_session(folder: Path, saved: dict[str, Path | None], sheet: str | None
 def _save(upload: Any, folder: Path, role: str) -> Path | None:
     if upload is None or not upload.filename:
         return None
-    name = secure_filename(upload.filename) or role
+    name = uploaded_name(upload.filename) or role
     (folder / role).mkdir()  # one folder per upload, so messages name the file as it was uploaded
     path = folder / role / name
     upload.save(path)
     return path
+
+
+def uploaded_name(filename: str) -> str:
+    r"""The name of an uploaded file as the inspector knows it, to keep it under and name it by:
+    its spaces, accents and dashes kept (werkzeug's secure_filename made `Caseload Nov 2026.xlsx`
+    `Caseload_Nov_2026.xlsx`, a name the run record and messages then gave, of no file the
+    inspector has), without any folder or character a file name cannot hold ('' if none is left).
+
+    >>> uploaded_name("C:\\Users\\me\\Année 2026 – liste.csv"), uploaded_name("../.."), uploaded_name("a:b?.csv")
+    ('Année 2026 – liste.csv', '', 'a_b_.csv')
+    """
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join("_" if character in '<>:"|?*' else character for character in name if character.isprintable())
+    name = name.strip().rstrip(".")  # Windows drops a name's trailing dots
+    if not name.strip("."):
+        return ""
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not stem:
+        stem, suffix = name, ""
+    while len(name.encode()) > NAME_BYTES and stem:  # file systems hold 255 bytes a name
+        stem = stem[:-1]
+        name = f"{stem}.{suffix}" if suffix else stem
+    return name
+
+
+NAME_BYTES = 200
 
 
 def _form_defaults(rules: Rules, params: app.SelectionParams) -> dict[str, object]:
