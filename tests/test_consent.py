@@ -68,6 +68,22 @@ def test_an_inspectors_week_on_the_command_line(sample_run_copy: Path) -> None:
     assert [e["state"] for e in again["consent"]][-1] == "unreachable"
 
 
+def test_a_second_slot_freed_is_filled_together_with_the_first(sample_run_copy: Path) -> None:
+    # Slot 2 declined, then slot 5 unreachable: recording the second said to replace slot 5
+    # alone, and slot 2's family, who said no first, would stay in the cohort that made.
+    folder = str(sample_run_copy)
+    members = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"]
+    assert run("consent", folder, members[1], "declined")[0] == 0
+    code, stdout, _ = run("consent", folder, members[4], "unreachable")
+    assert code == 0
+    assert stdout.splitlines()[2:4] == [
+        f"To fill the slots together: selector replace {folder} --decline {members[1]} --decline {members[4]}",
+        ("Note: filled together, the 2 slots' newcomers are drawn from every best way to fill them all, so they "
+         "may not be the reserves offered. To bring in a reserve as offered, fill one slot at a time: selector "
+         f"replace {folder} --decline {members[1]} (then the next slot from the folder it makes, where its "
+         "reserves are offered again).")]
+
+
 def test_a_reserve_can_be_asked_too(sample_run_copy: Path) -> None:
     record = json.loads((sample_run_copy / "run.json").read_text())
     member = record["cohorts"][0]["members"][3]

@@ -446,7 +446,8 @@ def consent(run_dir: Path, child_id: str | None, state_words: tuple[str, ...], n
     click.echo(f"{event.child_id} ({result.role}): {event.state}" + (f" ({event.note})" if event.note else "") + ".")
     if event.state in app.SAID_NO and result.role.startswith("cohort 1"):
         _offer_line(result.role.split(", ")[1], result.offered)
-        click.echo(f"To fill the slot: selector replace {run_dir} --decline {event.child_id}")
+        # Another slot freed before this one is filled with it (one replace for both, not this alone).
+        _fill_lines(run_dir, [member for _slot, member, now in result.states if now in app.SAID_NO])
     if result.slots_agreed and event.state in ("asked", "agreed"):
         slots = ", ".join(f"slot {slot} ({member})" for slot, member in result.slots_agreed)
         click.echo(f"Note: the family of {slots} agreed already, so {event.child_id} is needed only if "
@@ -570,19 +571,24 @@ def _show_consent(run_dir: Path, status: app.ConsentStatus) -> None:
         _complete_lines(run_dir, len(status.states), status.reserves_called)
     for slot, _member, offered in status.offered:
         _offer_line(f"slot {slot}", offered)
-    if len(status.offered) == 1:
-        click.echo(f"To fill the slot: selector replace {run_dir} --decline {status.offered[0][1]}")
-    elif status.offered:
+    _fill_lines(run_dir, [member for _slot, member, _offered in status.offered])
+    _newer_runs(run_dir, status.replaced_by)
+
+
+def _fill_lines(run_dir: Path, freed: list[str]) -> None:
+    """The `replace` that fills the slots of `freed` (members whose families said no), in slot order."""
+    if len(freed) == 1:
+        click.echo(f"To fill the slot: selector replace {run_dir} --decline {freed[0]}")
+    elif freed:
         # Each slot's reserves were drawn for that slot alone, with the other members kept; one
         # replace for several slots draws from every best way to fill them all, which may bring in
         # others (and can score more than filling them in turn).
-        declines = " ".join(f"--decline {member}" for _slot, member, _offered in status.offered)
+        declines = " ".join(f"--decline {member}" for member in freed)
         click.echo(f"To fill the slots together: selector replace {run_dir} {declines}")
-        click.echo(f"Note: filled together, the {len(status.offered)} slots' newcomers are drawn from every best "
-                   "way to fill them all, so they may not be the reserves offered. To bring in a reserve as offered, "
-                   f"fill one slot at a time: selector replace {run_dir} --decline {status.offered[0][1]} (then the "
-                   "next slot from the folder it makes, where its reserves are offered again).")
-    _newer_runs(run_dir, status.replaced_by)
+        click.echo(f"Note: filled together, the {len(freed)} slots' newcomers are drawn from every best way to fill "
+                   "them all, so they may not be the reserves offered. To bring in a reserve as offered, fill one "
+                   f"slot at a time: selector replace {run_dir} --decline {freed[0]} (then the next slot from the "
+                   "folder it makes, where its reserves are offered again).")
 
 
 @main.command(no_args_is_help=True)
