@@ -105,7 +105,8 @@ def rules_to_toml(rules: Rules) -> str:
         toml({"size": rules.size}),
         "\n# Count rules: at least `min` / at most `max` cohort members with a value in a column.\n",
         "# `values = [\"A\", \"B\"]` matches either. `priority`: --relax drops lower numbers first.\n",
-        "# Any column can be used, e.g. social_care = CLA (min 1) or age_band = 16-19 (max 2).\n",
+        "# Any column can be used, e.g. social_care = CLA (min 1) or age_band = 16-19 (max 2);\n",
+        "# one outside the data contract once kept with --keep-column HEADER.\n",
     ]
     for rule in rules.counts:
         entry: dict[str, Any] = {"column": rule.column}
