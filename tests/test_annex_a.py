@@ -306,6 +306,21 @@ def test_one_workbook_given_as_both_lists_reads_each_its_own_sheet() -> None:
     assert loaded.warnings.empty
 
 
+def test_a_workbook_whose_sheets_are_named_otherwise_gives_each_list_by_its_headers(tmp_path: Path) -> None:
+    # Sheets 'Cover', 'SEN support' and 'EHCPs': the lists are found by their headers, as for the
+    # workbook given as the caseload (the cover sheet was read for both, and refused).
+    book = tmp_path / "annex.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        pd.DataFrame({"Annex A": ["Northshire, 1 November 2026"]}).to_excel(writer, sheet_name="Cover", index=False)
+        for sheet, name in (("SEN support", "list2.csv"), ("EHCPs", "list1.csv")):
+            pd.read_csv(ANNEX / name, dtype=str, keep_default_na=False).to_excel(writer, sheet_name=sheet, index=False)
+    loaded = load_caseload(None, ANNEX / "contacts.csv", annex=ReadOptions(list1=book, list2=book, as_of=AS_OF))
+    lists = load_caseload(None, ANNEX / "contacts.csv",
+                          annex=ReadOptions(list1=ANNEX / "list1.csv", list2=ANNEX / "list2.csv", as_of=AS_OF))
+    assert loaded.frame["plan_status"].value_counts().to_dict() == lists.frame["plan_status"].value_counts().to_dict()
+    assert loaded.warnings.empty
+
+
 def test_one_list_given_from_a_workbook_of_both_says_the_other_was_not_read() -> None:
     loaded = load_caseload(None, ANNEX / "contacts.csv",
                            annex=ReadOptions(list1=ANNEX / "annex_a.xlsx", as_of=AS_OF))
@@ -313,7 +328,7 @@ def test_one_list_given_from_a_workbook_of_both_says_the_other_was_not_read() ->
     said = loaded.warnings.iloc[0]
     assert (said["file"], said["row"], said["problem"], said["fix"]) == (
         "annex_a.xlsx [List_1]", 1, ("the workbook's sheet 'List_2' (List 2 (SEN support)) was not read: only the "
-        "list given is"), "To read both, give annex_a.xlsx as --list2 too, or as the caseload alone.")
+        "list given is"), "To read both, give annex_a.xlsx as List 2 (SEN support) too, or as the caseload alone.")
 
 
 @pytest.mark.parametrize("written", ["2026-11-01", "01/11/2026", "1/11/2026", "1 November 2026", "1 Nov 2026"])

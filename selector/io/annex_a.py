@@ -396,9 +396,9 @@ def read_lists(options: ReadOptions, caseload: Path | None, sheet: str | None,
                                      if options.establishments else None))
     mismatched = _given_as_the_other_list(list1, list2) if options.list1 or options.list2 else []
     if options.list1 and not options.list2 and other1:
-        mismatched.append(_other_sheet_left(list1, other1, LIST2_WORDS, "--list2"))
+        mismatched.append(_other_sheet_left(list1, other1, LIST2_WORDS))
     if options.list2 and not options.list1 and other2:
-        mismatched.append(_other_sheet_left(list2, other2, LIST1_WORDS, "--list1"))
+        mismatched.append(_other_sheet_left(list2, other2, LIST1_WORDS))
     if not mismatched:
         return result
     said = pd.DataFrame(mismatched, columns=FAILURE_COLUMNS)
@@ -411,26 +411,37 @@ LIST2_WORDS = "List 2 (SEN support)"
 
 
 def _given_list(path: Path, which: str) -> tuple[RawTable, str]:
-    """The list given as `--list1`/`--list2` ('list1'/'list2'), and the sheet holding the other
-    list ('' for none): a workbook with sheets named like List_1 and List_2 gives each option its
-    own sheet (its first sheet, read for both, made every child a List 1 child on both lists)."""
+    """The list given as List 1 or 2 (`which`: 'list1', 'list2'), and the sheet holding the other
+    list ('' for none): a workbook holding both lists, in sheets named like List_1 and List_2 or
+    found by their headers, gives each list its own sheet (its first sheet, read for both, made
+    every child a List 1 child on both lists)."""
     path = Path(path)
     if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
         return read_table(path), ""
     book = Workbook(path)
-    named = {annex_key(name).replace(" ", ""): name for name in reversed(book.names)}
-    other = named.get("list2" if which == "list1" else "list1", "")
-    if which in named:
-        return _labelled(book.table(named[which]), path.name, named[which]), other
-    return book.table(), ""
+    if len(book.names) < 2:
+        return book.table(), ""
+    try:
+        list1, list2 = read_workbook_lists(book)
+    except InputError as error:
+        if error.code != "no_annex_a":
+            raise
+        return book.table(), ""
+    wanted, other = (list1, list2) if which == "list1" else (list2, list1)
+    return (wanted if wanted is not None else book.table()), (_sheet_of(other) if other is not None else "")
 
 
-def _other_sheet_left(given: RawTable, sheet: str, other: str, option: str) -> dict[str, object]:
+def _sheet_of(table: RawTable) -> str:
+    """The sheet a list was read from, as `_labelled` names it: `book.xlsx [List_2]` -> `List_2`."""
+    return table.name.rsplit(" [", 1)[1][:-1]
+
+
+def _other_sheet_left(given: RawTable, sheet: str, other: str) -> dict[str, object]:
     """A warning for a workbook given as one list whose sheet `sheet` holds the other, unread."""
     book = given.name.split(" [")[0]
     return _failure("warning", given.name, 1, "", "",
                     f"the workbook's sheet '{sheet}' ({other}) was not read: only the list given is",
-                    f"To read both, give {book} as {option} too, or as the caseload alone.")
+                    f"To read both, give {book} as {other} too, or as the caseload alone.")
 
 
 def _refuse_swapped(list1: RawTable | None, list2: RawTable | None) -> None:
