@@ -321,6 +321,16 @@ def test_a_workbook_whose_sheets_are_named_otherwise_gives_each_list_by_its_head
     assert loaded.warnings.empty
 
 
+def test_a_sheet_named_for_the_lists_is_refused_not_passed_over() -> None:
+    # `--sheet` names the caseload's sheet: with the lists alone it was read by nothing, silently.
+    result = CliRunner().invoke(main, ["validate", "--list1", str(ANNEX / "annex_a.xlsx"), "--sheet", "List_2"])
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        ("Error: The sheet 'List_2' was named for the caseload file, and none is given. The Annex A lists are found "
+         "in a workbook by their sheets' names (List_1, List_2) or headers; a SEN2 return has no sheets."),
+        "Leave out --sheet, or give the CASELOAD workbook the sheet is in."]
+
+
 def test_one_list_given_from_a_workbook_of_both_says_the_other_was_not_read() -> None:
     loaded = load_caseload(None, ANNEX / "contacts.csv",
                            annex=ReadOptions(list1=ANNEX / "annex_a.xlsx", as_of=AS_OF))

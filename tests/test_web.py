@@ -798,6 +798,17 @@ def test_a_sen2_return_is_read_with_the_extract_and_its_download_verifies(  # ty
     assert done.exit_code == 0, done.output
 
 
+def test_a_sheet_named_with_the_lists_alone_is_said_not_passed_over(client) -> None:  # type: ignore[no-untyped-def]
+    # "Sheet to read" filled in with an Annex A workbook uploaded as List 1: the sheet was read by nothing.
+    data = {"list1": (io.BytesIO((SAMPLE / "annex_a" / "annex_a.xlsx").read_bytes()), "annex_a.xlsx"),
+            "sheet": "List_2", "csrf_token": client.application.config["CSRF_TOKEN"]}
+    response = client.post("/upload", data=data, content_type="multipart/form-data")
+    assert response.status_code == 400
+    text = " ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split())
+    assert "The sheet &#39;List_2&#39; was named for the caseload file, and none is given." in text
+    assert "Name no sheet, or give the caseload file." in text
+
+
 def test_files_are_named_as_the_inspector_named_them(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # 'Caseload Nov 2026 – Ynys Môn.csv' was kept and named as 'Caseload_Nov_2026_-_Ynys_Mon.csv':
     # the page, the run record and `verify` then named a file the inspector does not have.

@@ -36,6 +36,7 @@ FLAG_HINTS = {
     "infeasible": "Run with --relax to drop the lowest-priority rule(s), or change the rules file.",
     "no_solution": "Raise --time-limit.",
     "no_lists": "Give --list1 and/or --list2.",
+    "sheet_without_caseload": "Leave out --sheet, or give the CASELOAD workbook the sheet is in.",
     "audit_needs_files": "Give them as for a new audit, with the folder: selector audit CASELOAD --contacts FILE "
                          "--lottery-from RUN_DIR --out DIR.",
     "replacement_no_lottery": "Give that run's folder to --lottery-from (the folder without -replace-N).",

@@ -46,6 +46,10 @@ def read_caseload_table(path: Path | None, sheet: str | None, options: ReadOptio
         CaseloadValidationError: the Annex A lists or the SEN2 return have problems (every one).
     """
     _one_caseload(path, options)
+    if sheet and path is None:  # read by nothing, without a word: the lists are read from their own sheets
+        raise InputError(f"The sheet '{sheet}' was named for the caseload file, and none is given. The Annex A lists "
+                         "are found in a workbook by their sheets' names (List_1, List_2) or headers; a SEN2 return "
+                         "has no sheets.", "sheet_without_caseload", fix="Name no sheet, or give the caseload file.")
     sen2 = options.sen2 or (path if path is not None and path.suffix.lower() in SEN2_SUFFIXES else None)
     if sen2 is not None:
         from .mapping import load_mapping
