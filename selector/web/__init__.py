@@ -565,6 +565,8 @@ def uploaded_name(filename: str) -> str:
 
     >>> uploaded_name("C:\\Users\\me\\Année 2026 – liste.csv"), uploaded_name("../.."), uploaded_name("a:b?.csv")
     ('Année 2026 – liste.csv', '', 'a_b_.csv')
+    >>> uploaded_name("con.csv"), uploaded_name("Console.csv")
+    ('_con.csv', 'Console.csv')
     """
     name = filename.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join("_" if character in '<>:"|?*' else character for character in name if character.isprintable())
@@ -577,10 +579,14 @@ def uploaded_name(filename: str) -> str:
     while len(name.encode()) > NAME_BYTES and stem:  # file systems hold 255 bytes a name
         stem = stem[:-1]
         name = f"{stem}.{suffix}" if suffix else stem
+    if name.split(".")[0].strip().upper() in WINDOWS_DEVICES:  # `CON.csv` on Windows is the console
+        name = f"_{name}"
     return name
 
 
 NAME_BYTES = 200
+WINDOWS_DEVICES = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                             *(f"LPT{i}" for i in range(1, 10))})
 
 
 def _form_defaults(rules: Rules, params: app.SelectionParams) -> dict[str, object]:
