@@ -396,9 +396,9 @@ def read_lists(options: ReadOptions, caseload: Path | None, sheet: str | None,
                                      if options.establishments else None))
     mismatched = _given_as_the_other_list(list1, list2) if options.list1 or options.list2 else []
     if options.list1 and not options.list2 and other1:
-        mismatched.append(_other_sheet_left(list1, other1, LIST2_WORDS))
+        mismatched.append(_other_sheet_left(list1, Path(options.list1).name, other1, LIST2_WORDS))
     if options.list2 and not options.list1 and other2:
-        mismatched.append(_other_sheet_left(list2, other2, LIST1_WORDS))
+        mismatched.append(_other_sheet_left(list2, Path(options.list2).name, other2, LIST1_WORDS))
     if not mismatched:
         return result
     said = pd.DataFrame(mismatched, columns=FAILURE_COLUMNS)
@@ -428,17 +428,13 @@ def _given_list(path: Path, which: str) -> tuple[RawTable, str]:
             raise
         return book.table(), ""
     wanted, other = (list1, list2) if which == "list1" else (list2, list1)
-    return (wanted if wanted is not None else book.table()), (_sheet_of(other) if other is not None else "")
+    # The other's sheet, from its name as `_labelled` wrote it: `book.xlsx [List_2]`.
+    other_sheet = other.name[len(path.name) + 2:-1] if other is not None else ""
+    return (wanted if wanted is not None else book.table()), other_sheet
 
 
-def _sheet_of(table: RawTable) -> str:
-    """The sheet a list was read from, as `_labelled` names it: `book.xlsx [List_2]` -> `List_2`."""
-    return table.name.rsplit(" [", 1)[1][:-1]
-
-
-def _other_sheet_left(given: RawTable, sheet: str, other: str) -> dict[str, object]:
-    """A warning for a workbook given as one list whose sheet `sheet` holds the other, unread."""
-    book = given.name.split(" [")[0]
+def _other_sheet_left(given: RawTable, book: str, sheet: str, other: str) -> dict[str, object]:
+    """A warning for the workbook `book` given as one list whose sheet `sheet` holds the other, unread."""
     return _failure("warning", given.name, 1, "", "",
                     f"the workbook's sheet '{sheet}' ({other}) was not read: only the list given is",
                     f"To read both, give {book} as {other} too, or as the caseload alone.")

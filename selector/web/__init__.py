@@ -579,6 +579,8 @@ def uploaded_name(filename: str) -> str:
     while len(name.encode()) > NAME_BYTES and stem:  # file systems hold 255 bytes a name
         stem = stem[:-1]
         name = f"{stem}.{suffix}" if suffix else stem
+    if len(name.encode()) > NAME_BYTES:  # an extension of itself too long to keep
+        return ""
     if name.split(".")[0].strip().upper() in WINDOWS_DEVICES:  # `CON.csv` on Windows is the console
         name = f"_{name}"
     return name
