@@ -270,6 +270,19 @@ def test_a_seed_phrase_with_a_seed_or_an_audit_is_refused(tmp_path: Path, extra:
     assert not (tmp_path / "out").exists()
 
 
+def test_an_area_without_contacts_is_told_where_a_batch_takes_them(tmp_path: Path) -> None:
+    # The Annex A workbook carries no contacts: its area failed saying "Give the practitioners'
+    # contacts file", with no word of the manifest's `contacts` column a batch reads them from.
+    shutil.copy(SAMPLE / "annex_a" / "annex_a.xlsx", tmp_path / "north.xlsx")
+    manifest = tmp_path / "manifest.csv"
+    pd.DataFrame({"area": ["North"], "caseload": ["north.xlsx"], "as_of": ["2026-11-01"]}).to_csv(manifest, index=False)
+    code, _, stderr = run("batch", str(manifest), "--out", str(tmp_path / "out"), "--jobs", "1", "--seed", "1")
+    assert code == 1 and summary_of(tmp_path / "out")["status"].tolist() == ["INFEASIBLE"]
+    assert stderr.splitlines()[-1] == (
+        "  how: give an area's contacts file in the manifest's `contacts` column, or as NAME_contacts.csv beside its "
+        "caseload in a folder (or --allow-missing-contact to choose without).")
+
+
 def test_a_manifests_sheet_names_where_an_areas_list_is(tmp_path: Path) -> None:
     # Two areas' workbooks open on a sheet of notes, the list on the next. The manifest's `sheet`
     # names it for the first; the second, without one, fails and its error names the sheets.

@@ -253,7 +253,7 @@ def test_every_remedy_a_fix_can_ask_for_is_asked_for_and_said_by_each_front_end(
     from selector.contract.failures import REMEDIES
 
     assert set(REMEDY_FLAGS) == set(REMEDIES)
-    sources = "".join(p.read_text(encoding="utf-8") for folder in ("io", "validate")
+    sources = "".join(p.read_text(encoding="utf-8") for folder in ("io", "validate", "app")
                       for p in (SAMPLE.parent.parent / "selector" / folder).rglob("*.py"))
     assert [words for words in REMEDIES.values() if words not in sources] == []  # each is asked for somewhere
     web = pytest.importorskip("selector.web", reason="the web extra (Flask) is not installed")

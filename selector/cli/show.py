@@ -58,6 +58,7 @@ REMEDY_FLAGS = {
     "as_of": "the date ages are taken at is today unless --as-of DATE says another.",
     "keep_column": "name a column to keep with --keep-column HEADER.",
     "sheet": "name the sheet to read with --sheet NAME.",
+    "contacts": "give the contacts file with --contacts FILE (or --allow-missing-contact to choose without).",
 }
 # The same in a batch, where what is not one flag for every area is a column of the manifest.
 BATCH_REMEDIES = {
@@ -65,6 +66,8 @@ BATCH_REMEDIES = {
              "areas in a manifest).",
     "as_of": "the date ages are taken at is today unless --as-of DATE, or an area's `as_of` in the "
              "manifest, says another.",
+    "contacts": "give an area's contacts file in the manifest's `contacts` column, or as NAME_contacts.csv beside "
+                "its caseload in a folder (or --allow-missing-contact to choose without).",
 }
 
 

@@ -19,6 +19,7 @@ REMEDIES = {
     "as_of": "the date ages are taken at",
     "keep_column": "a column to keep",
     "sheet": "the sheet to read",
+    "contacts": "the practitioners' contacts file",
 }
 
 

@@ -65,6 +65,7 @@ REMEDY_ON_PAGE = {
                    "(the command line can keep one).",
     "sheet": "Give the name of the sheet that holds the list in \u201cSheet to read\u201d, under the caseload, and "
              "upload again.",
+    "contacts": "Upload the practitioners' contacts file with the list, under \u201cPractitioners' contacts\u201d.",
 }
 # The fixes of "too few children can be chosen", as this page does them.
 TOO_FEW_ON_PAGE = {
