@@ -210,11 +210,28 @@ def test_an_edited_mapping_maps_them(tmp_path: Path) -> None:
         list1=write(list_rows(rows), tmp_path / "l1.csv"), as_of=AS_OF, mapping=mapping)).frame
     assert frame[["primary_need", "setting_type"]].values.tolist() == [["SPLD", "OTHER"]]
     mapping.write_text('[primary_need]\n"Dyslexia" = "DYS"\n')
-    with pytest.raises(InputError, match=r"m\.toml: \[primary_need\] 'Dyslexia' = 'DYS' is not one of"):
+    with pytest.raises(InputError, match=r"m\.toml: line 2: \[primary_need\] 'Dyslexia' = 'DYS' is not one of"):
         load_mapping(mapping)
     mapping.write_text('primary_need = "SPLD"\n')  # a key where a table belongs
-    with pytest.raises(InputError, match=r"m\.toml: primary_need = 'SPLD' is not a table: write \[primary_need\] on"):
+    with pytest.raises(InputError, match=r"m\.toml: line 1: primary_need = 'SPLD' is not a table: write \[primary_"):
         load_mapping(mapping)
+
+
+def test_every_problem_of_a_mapping_file_is_said_at_once_with_its_line(tmp_path: Path) -> None:
+    # An analyst's edits with three slips: each run named the first alone, so three runs to find them.
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[primary_need]\n"Dyslexia" = "SPLD"\n"Autism" = "AUTISM"\n\n[socialcare]\n"CIN team" = "CIN"\n'
+                       '[setting_type]\n"Pupil referral unit" = "PRU"\n')
+    with pytest.raises(InputError) as raised:
+        load_mapping(mapping)
+    assert raised.value.message.splitlines() == [
+        "m.toml: 3 problems in the mapping:",
+        ("  - line 3: [primary_need] 'Autism' = 'AUTISM' is not one of SPLD MLD SLD PMLD SEMH SLCN HI VI MSI PD ASD OTH "
+        "NSA; did you mean 'ASD'?"),
+        "  - line 5: unknown table [socialcare]; did you mean [social_care]?",
+        ("  - line 8: [setting_type] 'Pupil referral unit' = 'PRU' is not one of EARLY_YEARS MAINSTREAM RESOURCED "
+        "SPECIAL INDEPENDENT AP FE TRAINING EHE NOT_IN_EDUCATION CUSTODY OTHER; did you mean 'AP'?")]
+    assert raised.value.fix == "Correct the mapping file at the lines named."
 
 
 def test_child_on_both_lists_keeps_the_ehc_plan_row(tmp_path: Path) -> None:

@@ -809,6 +809,17 @@ def test_a_sheet_named_with_the_lists_alone_is_said_not_passed_over(client) -> N
     assert "Name no sheet, or give the caseload file." in text
 
 
+def test_a_files_several_problems_are_listed_on_the_page(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # A mapping file with two slips: the page ran them into one heading ("...mapping: - line 2: ... - line 4: ...").
+    mapping = tmp_path / "village.toml"
+    mapping.write_text('[primary_need]\n"Autism" = "AUTISM"\n[socialcare]\n"CIN team" = "CIN"\n')
+    annex = SAMPLE / "annex_a"
+    text = upload(client, caseload=None, contacts=annex / "contacts.csv", list1=annex / "list1.csv",
+                  list2=annex / "list2.csv", mapping=mapping).get_data(as_text=True)
+    assert '<h2 class="govuk-error-summary__title">village.toml: 2 problems in the mapping:</h2>' in text
+    assert "<li>line 3: unknown table [socialcare]; did you mean [social_care]?</li>" in text
+
+
 def test_files_are_named_as_the_inspector_named_them(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # 'Caseload Nov 2026 – Ynys Môn.csv' was kept and named as 'Caseload_Nov_2026_-_Ynys_Mon.csv':
     # the page, the run record and `verify` then named a file the inspector does not have.

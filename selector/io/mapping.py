@@ -3,9 +3,11 @@ contract's codes (`selector annex-a-mapping` prints it; `--mapping FILE` reads a
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,6 +185,30 @@ def code_for(table: dict[str, str], text: str) -> str:
     return table.get(annex_key(text)) or table.get(annex_key(without_note(text)), "")
 
 
+def _mapping_lines(text: str) -> Callable[..., str]:
+    """`line N: ` for a table's header, or for one of its keys ('' when it cannot be found)."""
+    lines = text.splitlines()
+
+    def line_of(table: str, key: str | None = None) -> str:
+        header = re.compile(rf"^\s*\[\s*\"?{re.escape(table)}\"?\s*\]")
+        start = next((i for i, line in enumerate(lines) if header.match(line)), None)
+        if key is None:
+            plain = re.compile(rf"^\s*\"?{re.escape(table)}\"?\s*=")
+            found = start if start is not None else next((i for i, line in enumerate(lines) if plain.match(line)), None)
+            return f"line {found + 1}: " if found is not None else ""
+        if start is None:
+            return ""
+        pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+        for i in range(start + 1, len(lines)):
+            if lines[i].lstrip().startswith("["):
+                break
+            if pattern.match(lines[i]):
+                return f"line {i + 1}: "
+        return ""
+
+    return line_of
+
+
 def load_mapping(path: Path | str | None = None) -> Mapping:
     """The default mapping, or an edited one (every code checked).
 
@@ -207,10 +233,13 @@ def load_mapping(path: Path | str | None = None) -> Mapping:
         raise InputError(f"{source}: not valid TOML: {exc}.", "bad_mapping") from exc
     allowed = {"primary_need": NEED_CODES, "setting_type": SETTING_CODES, "social_care": SOCIAL_CARE_CODES,
                "establishment_type": SETTING_CODES, "sen_setting": SETTING_CODES}
-    unknown = sorted(set(data) - set(allowed))
-    if unknown:
-        raise InputError(f"{source}: unknown table [{unknown[0]}]; the tables are "
-                         f"{', '.join(allowed)}.", "bad_mapping")
+    # Every problem of the file at once, each with its line (one a run made an edit-and-retry loop).
+    problems: list[str] = []
+    line_of = _mapping_lines(text)
+    for unknown in sorted(set(data) - set(allowed)):
+        near = difflib.get_close_matches(unknown, list(allowed), n=1)
+        problems.append(f"{line_of(unknown)}unknown table [{unknown}]"
+                        + (f"; did you mean [{near[0]}]?" if near else f"; the tables are {', '.join(allowed)}."))
     tables: dict[str, dict[str, str]] = {}
     for name, codes in allowed.items():
         table = {annex_key(code): code for code in codes}  # the codes themselves always map
@@ -220,16 +249,25 @@ def load_mapping(path: Path | str | None = None) -> Mapping:
             table = {annex_key(k): v for k, v in SEN_SETTINGS.items()}
         edits = data.get(name, {})
         if not isinstance(edits, dict):
-            raise InputError(f"{source}: {name} = {edits!r} is not a table: write [{name}] on its own line, then one "
-                             'line per text, as "Autism" = "ASD" (selector annex-a-mapping prints the tables).',
-                             "bad_mapping")
+            problems.append(f"{line_of(name)}{name} = {edits!r} is not a table: write [{name}] on its own line, then "
+                            'one line per text, as "Autism" = "ASD" (selector annex-a-mapping prints the tables).')
+            edits = {}
         for key, value in edits.items():
             code = str(value).strip().upper()
             if code not in codes:
-                raise InputError(f"{source}: [{name}] {key!r} = {value!r} is not one of {' '.join(codes)}.",
-                                 "bad_mapping")
+                near = [likely_code("setting_type" if codes is SETTING_CODES else name, str(value))]
+                near = [n for n in near if n] or difflib.get_close_matches(code, list(codes), n=1, cutoff=0.5)
+                problems.append(f"{line_of(name, key)}[{name}] {key!r} = {value!r} is not one of {' '.join(codes)}"
+                                + (f"; did you mean '{near[0]}'?" if near else "."))
+                continue
             table[type_key(key) if name == "establishment_type" else annex_key(key)] = code
         tables[name] = table
+    problems.sort(key=lambda problem: int(problem.split(":")[0][5:]) if problem.startswith("line ") else 1 << 30)
+    if len(problems) == 1:
+        raise InputError(f"{source}: {problems[0]}", "bad_mapping", fix="Correct the mapping file at the line named.")
+    if problems:
+        raise InputError(f"{source}: {len(problems)} problems in the mapping:\n  - " + "\n  - ".join(problems),
+                         "bad_mapping", fix="Correct the mapping file at the lines named.")
     return Mapping(**tables)
 
 

@@ -167,7 +167,10 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         return Response(html, status=http_status)
 
     def message(title: str, text: str, back: str, http_status: int = 400, **extra: Any) -> Response:
-        return page("message.html", http_status, title=title, message=text, back=back, error_title=True,
+        # A file's several problems ("2 problems in the mapping:\n  - line 24: ...") as a list, not one run-on line.
+        text, *problems = text.split("\n  - ")
+        return page("message.html", http_status, title=title, message=text, problems=problems, back=back,
+                    error_title=True,
                     back_text=extra.pop("back_text", "Start again"), detail=extra.get("detail", ""),
                     lines=extra.get("lines", []), step=extra.get("step"), remedies=extra.get("remedies", []),
                     more=extra.get("more", 0), repeated=extra.get("repeated", []), repeated_heading=REPEATED_HEADING,
