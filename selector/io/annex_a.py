@@ -373,8 +373,10 @@ def read_lists(options: ReadOptions, caseload: Path | None, sheet: str | None,
     """Annex A converted to the contract when the input is Annex A; None when it is not. `first`:
     the caseload file as read already; `book`: its sheets, when it is a workbook."""
     if options.list1 or options.list2:
-        list1, other1 = _given_list(options.list1, "list1") if options.list1 else (None, "")
-        list2, other2 = _given_list(options.list2, "list2") if options.list2 else (None, "")
+        # One workbook given as both lists is opened once: each of its sheets is read once.
+        books: dict[Path, Workbook] = {}
+        list1, other1 = _given_list(options.list1, "list1", books) if options.list1 else (None, "")
+        list2, other2 = _given_list(options.list2, "list2", books) if options.list2 else (None, "")
         for table in (list1, list2):
             if table is not None and not is_annex_a(table):
                 raise InputError(f"{table.name}: not an Annex A list (no 'Unique ID' and 'SEN primary need' "
@@ -410,7 +412,7 @@ LIST1_WORDS = "List 1 (EHC plans)"
 LIST2_WORDS = "List 2 (SEN support)"
 
 
-def _given_list(path: Path, which: str) -> tuple[RawTable, str]:
+def _given_list(path: Path, which: str, books: dict[Path, Workbook]) -> tuple[RawTable, str]:
     """The list given as List 1 or 2 (`which`: 'list1', 'list2'), and the sheet holding the other
     list ('' for none): a workbook holding both lists, in sheets named like List_1 and List_2 or
     found by their headers, gives each list its own sheet (its first sheet, read for both, made
@@ -418,7 +420,9 @@ def _given_list(path: Path, which: str) -> tuple[RawTable, str]:
     path = Path(path)
     if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
         return read_table(path), ""
-    book = Workbook(path)
+    if path.resolve() not in books:
+        books[path.resolve()] = Workbook(path)
+    book = books[path.resolve()]
     if len(book.names) < 2:
         return book.table(), ""
     try:
