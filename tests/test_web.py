@@ -20,6 +20,8 @@ import pytest
 flask = pytest.importorskip("flask", reason="the web extra (Flask) is not installed")
 
 from click.testing import CliRunner  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from selector import app as selector_app  # noqa: E402
 from selector import web  # noqa: E402
@@ -818,6 +820,17 @@ def test_a_files_several_problems_are_listed_on_the_page(client, tmp_path: Path)
                   list2=annex / "list2.csv", mapping=mapping).get_data(as_text=True)
     assert '<h2 class="govuk-error-summary__title">village.toml: 2 problems in the mapping:</h2>' in text
     assert "<li>line 3: unknown table [socialcare]; did you mean [social_care]?</li>" in text
+
+
+@given(st.text(max_size=300))
+def test_an_uploaded_name_is_always_one_file_name_the_page_can_keep(sent: str) -> None:
+    # Whatever a browser sends as the name: no folder, nothing Windows forbids, short enough to
+    # keep; and a name that was one already is kept as it is.
+    name = web.uploaded_name(sent)
+    assert not any(character in name for character in '/\\<>:"|?*') and name not in (".", "..")
+    assert all(character.isprintable() for character in name) and len(name.encode()) <= web.NAME_BYTES
+    if name:
+        assert web.uploaded_name(name) == name
 
 
 def test_files_are_named_as_the_inspector_named_them(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
