@@ -185,26 +185,26 @@ def code_for(table: dict[str, str], text: str) -> str:
     return table.get(annex_key(text)) or table.get(annex_key(without_note(text)), "")
 
 
-def _mapping_lines(text: str) -> Callable[..., str]:
-    """`line N: ` for a table's header, or for one of its keys ('' when it cannot be found)."""
+def _mapping_lines(text: str) -> Callable[..., int | None]:
+    """The line (from 1) of a table's header, or of one of its keys (None when it cannot be found)."""
     lines = text.splitlines()
 
-    def line_of(table: str, key: str | None = None) -> str:
+    def line_of(table: str, key: str | None = None) -> int | None:
         header = re.compile(rf"^\s*\[\s*\"?{re.escape(table)}\"?\s*\]")
         start = next((i for i, line in enumerate(lines) if header.match(line)), None)
-        if key is None:
+        if key is None:  # the table's header, or a key where the table belongs (`primary_need = "SPLD"`)
             plain = re.compile(rf"^\s*\"?{re.escape(table)}\"?\s*=")
             found = start if start is not None else next((i for i, line in enumerate(lines) if plain.match(line)), None)
-            return f"line {found + 1}: " if found is not None else ""
+            return found + 1 if found is not None else None
         if start is None:
-            return ""
+            return None
         pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
         for i in range(start + 1, len(lines)):
             if lines[i].lstrip().startswith("["):
                 break
             if pattern.match(lines[i]):
-                return f"line {i + 1}: "
-        return ""
+                return i + 1
+        return None
 
     return line_of
 
@@ -234,12 +234,12 @@ def load_mapping(path: Path | str | None = None) -> Mapping:
     allowed = {"primary_need": NEED_CODES, "setting_type": SETTING_CODES, "social_care": SOCIAL_CARE_CODES,
                "establishment_type": SETTING_CODES, "sen_setting": SETTING_CODES}
     # Every problem of the file at once, each with its line (one a run made an edit-and-retry loop).
-    problems: list[str] = []
+    problems: list[tuple[int | None, str]] = []  # (line, what is wrong)
     line_of = _mapping_lines(text)
     for unknown in sorted(set(data) - set(allowed)):
         near = difflib.get_close_matches(unknown, list(allowed), n=1)
-        problems.append(f"{line_of(unknown)}unknown table [{unknown}]"
-                        + (f"; did you mean [{near[0]}]?" if near else f"; the tables are {', '.join(allowed)}."))
+        problems.append((line_of(unknown), f"unknown table [{unknown}]" + (
+            f"; did you mean [{near[0]}]?" if near else f"; the tables are {', '.join(allowed)}.")))
     tables: dict[str, dict[str, str]] = {}
     for name, codes in allowed.items():
         table = {annex_key(code): code for code in codes}  # the codes themselves always map
@@ -249,24 +249,27 @@ def load_mapping(path: Path | str | None = None) -> Mapping:
             table = {annex_key(k): v for k, v in SEN_SETTINGS.items()}
         edits = data.get(name, {})
         if not isinstance(edits, dict):
-            problems.append(f"{line_of(name)}{name} = {edits!r} is not a table: write [{name}] on its own line, then "
-                            'one line per text, as "Autism" = "ASD" (selector annex-a-mapping prints the tables).')
+            problems.append((line_of(name), (f"{name} = {edits!r} is not a table: write [{name}] on its own line, "
+                                             'then one line per text, as "Autism" = "ASD" (selector annex-a-mapping '
+                                             "prints the tables).")))
             edits = {}
         for key, value in edits.items():
             code = str(value).strip().upper()
             if code not in codes:
-                near = [likely_code("setting_type" if codes is SETTING_CODES else name, str(value))]
-                near = [n for n in near if n] or difflib.get_close_matches(code, list(codes), n=1, cutoff=0.5)
-                problems.append(f"{line_of(name, key)}[{name}] {key!r} = {value!r} is not one of {' '.join(codes)}"
-                                + (f"; did you mean '{near[0]}'?" if near else "."))
+                # The code its text most likely means (`AUTISM`: ASD, `PRU`: AP), else the nearest spelling.
+                meant = likely_code("setting_type" if codes is SETTING_CODES else name, str(value)) or next(
+                    iter(difflib.get_close_matches(code, list(codes), n=1, cutoff=0.5)), "")
+                problems.append((line_of(name, key), f"[{name}] {key!r} = {value!r} is not one of {' '.join(codes)}"
+                                 + (f"; did you mean '{meant}'?" if meant else ".")))
                 continue
             table[type_key(key) if name == "establishment_type" else annex_key(key)] = code
         tables[name] = table
-    problems.sort(key=lambda problem: int(problem.split(":")[0][5:]) if problem.startswith("line ") else 1 << 30)
-    if len(problems) == 1:
-        raise InputError(f"{source}: {problems[0]}", "bad_mapping", fix="Correct the mapping file at the line named.")
-    if problems:
-        raise InputError(f"{source}: {len(problems)} problems in the mapping:\n  - " + "\n  - ".join(problems),
+    said = [f"line {line}: {what}" if line else what
+            for line, what in sorted(problems, key=lambda problem: problem[0] or 1 << 30)]
+    if len(said) == 1:
+        raise InputError(f"{source}: {said[0]}", "bad_mapping", fix="Correct the mapping file at the line named.")
+    if said:
+        raise InputError(f"{source}: {len(said)} problems in the mapping:\n  - " + "\n  - ".join(said),
                          "bad_mapping", fix="Correct the mapping file at the lines named.")
     return Mapping(**tables)
 
