@@ -547,6 +547,17 @@ def test_a_note_longer_than_the_pages_field_takes_is_refused_and_nothing_is_reco
     assert run("consent", folder, member, "asked", "--note", "x" * 200)[0] == 0
 
 
+def test_a_note_typed_over_several_lines_is_kept_as_one(sample_run_copy: Path) -> None:
+    # A note is a line (the page's field holds one): one typed in a shell over two lines went into
+    # the record, the history and the terminal with its line break.
+    folder = str(sample_run_copy)
+    member = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"][0]
+    code, stdout, _ = run("consent", folder, member, "asked", "--note", "left a message\n  will call back Tuesday")
+    assert code == 0 and stdout.splitlines()[0].endswith("asked (left a message will call back Tuesday).")
+    assert json.loads((sample_run_copy / "run.json").read_text())["consent"][-1]["note"] == (
+        "left a message will call back Tuesday")
+
+
 def test_a_stop_while_a_call_is_written_waits_until_every_file_holds_it(sample_run_copy: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     # contacts.csv, the workbook and run.json (with their hashes) are written one after another:

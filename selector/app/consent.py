@@ -176,17 +176,19 @@ _NAMED = (
 
 
 def note_without_names(note: str) -> str:
-    """A note as kept (trimmed), refused when it looks like it names or reaches a person.
+    r"""A note as kept (one line: trimmed, its line breaks and runs of spaces one space each, as the
+    page's one-line field keeps it), refused when it looks like it names or reaches a person.
 
-    >>> note_without_names("  by phone, 24 Nov ")
-    'by phone, 24 Nov'
+    >>> note_without_names("  by phone, 24 Nov "), note_without_names("voicemail\nretry Tuesday")
+    ('by phone, 24 Nov', 'voicemail retry Tuesday')
 
     Raises:
         InputError: the note holds what looks like a name (a title and a surname), an e-mail
             address or a phone number.
     """
-    if len(note.strip()) > NOTE_LENGTH:  # the page's field takes no more; the record keeps every note for good
-        raise InputError(f"the note is {len(note.strip())} characters; a note is kept in the run record for good, so "
+    note = " ".join(note.split())
+    if len(note) > NOTE_LENGTH:  # the page's field takes no more; the record keeps every note for good
+        raise InputError(f"the note is {len(note)} characters; a note is kept in the run record for good, so "
                          f"it takes at most {NOTE_LENGTH}, and nothing was recorded.", "long_note",
                          fix="Say it in a line, e.g. 'left a message, will call back Tuesday'.")
     for pattern, what in _NAMED:
@@ -194,7 +196,7 @@ def note_without_names(note: str) -> str:
             raise InputError(f"the note looks like it holds {what}; notes are kept in the run record for good, so "
                              "nothing was recorded.", "named_in_note",
                              fix="Say it without naming or reaching anyone, e.g. 'spoke to the parent by phone'.")
-    return note.strip()
+    return note
 
 
 def record_consent(request: ConsentRequest) -> ConsentResult:
