@@ -209,6 +209,22 @@ def test_a_return_with_no_element_of_a_module_reports_each_child(tmp_path: Path,
     assert stderr.startswith("7 error(s)") and f"error: return.xml: {message}" in stderr
 
 
+def test_a_persons_field_in_the_csv_form_is_named_by_the_file_and_row_that_hold_it(tmp_path: Path) -> None:
+    # "csv: row 2, column 'URN'" sent the analyst to row 2 of a folder: the person's row of person.csv, while
+    # the URN is in placement_detail.csv. Now each field's own file and row (the XML keeps the person's place).
+    folder = _modules(tmp_path)
+    needs = (folder / "sen_need.csv").read_text().splitlines()
+    needs[1] = needs[1].replace("SEMH", "SEMHX")  # the first person's rank-1 need, row 2 of sen_need.csv
+    (folder / "sen_need.csv").write_text("\n".join(needs) + "\n")
+    code, _, stderr = run("validate", "--sen2", str(folder), "--as-of", "2026-01-15")
+    assert code == 2
+    lines = stderr.splitlines()
+    assert ("  error: placement_detail.csv: row 2, column 'URN': '225117' a placement given by URN only: its setting "
+            "type is unknown. Give the establishments extract to find it from the URN.") in lines
+    assert ("  error: sen_need.csv: row 2, column 'SENtype': 'SEMHX' the rank-1 SEN need is missing or not an SEN2 "
+            "need code. Give the SEN need of rank 1 as one of SPLD MLD SLD PMLD SEMH SLCN HI VI MSI PD ASD OTH NSA.") in lines
+
+
 def test_side_files_in_the_csv_form_are_skipped(tmp_path: Path) -> None:
     # macOS's ._ copy of a module and Excel's owner file of one open in Excel were refused as modules.
     folder = _modules(tmp_path)

@@ -342,28 +342,38 @@ def _to_caseload(name: str, modules: dict[str, pd.DataFrame], sha256: str, as_of
     for _, plan in plans.drop_duplicates("person_id").iterrows():
         who = person.loc[person["person_id"] == plan["person_id"]].iloc[0]
         number = int(who["person_number"])
+
+        def said(column: str, value: object, text: str, fix: str, severity: str = "error",
+                 source: pd.Series | None = None, whose: pd.Series = who) -> None:
+            """A problem of this person's: in the CSV form at the file and row that hold the field
+            (`source`, a row of a module; else the person's row of person.csv), in the XML at the
+            person's position in the return (its frames have no file)."""
+            at = source if source is not None and isinstance(source.get("_file"), str) else whose
+            in_csv = isinstance(at.get("_file"), str)
+            problem(at["_row"] if in_csv else whose["person_number"], column, value, text, fix, severity,
+                    file=at.get("_file"))
+
         child_id = who["PersonID"] or _pseudonym(who)
         born = _date(who["PersonBirthDate"])
         age = -1
         if born is None:
-            problem(number, "PersonBirthDate", HIDDEN_VALUE, "no birth date, or not a date",
-                    "Give the person's birth date as 2011-03-04.")
+            said("PersonBirthDate", HIDDEN_VALUE, "no birth date, or not a date",
+                 "Give the person's birth date as 2011-03-04.")
         else:
             age = as_of.year - born.year - ((as_of.month, as_of.day) < (born.month, born.day))
             if not 0 <= age <= 25:
-                problem(number, "PersonBirthDate", f"age {age}", f"aged {age} on {as_of.isoformat()}, outside 0 to 25",
-                        "Check the birth date, or the date ages are taken at.")
+                said("PersonBirthDate", f"age {age}", f"aged {age} on {as_of.isoformat()}, outside 0 to 25",
+                     "Check the birth date, or the date ages are taken at.")
         own_needs = needs.loc[needs["active_plans_id"] == plan["active_plans_id"]]
         ranked = own_needs.assign(rank=pd.to_numeric(own_needs["SENtypeRank"], errors="coerce")).sort_values("rank")
         codes = [NEED_SYNONYMS.get(t.upper(), t.upper()) for t in ranked["SENtype"]]
         primary = codes[0] if codes else ""
         if primary not in NEED_CODES:
-            problem(number, "SENtype", primary, "the rank-1 SEN need is missing or not an SEN2 need code",
-                    f"Give the SEN need of rank 1 as one of {' '.join(NEED_CODES)}.")
+            said("SENtype", primary, "the rank-1 SEN need is missing or not an SEN2 need code",
+                 f"Give the SEN need of rank 1 as one of {' '.join(NEED_CODES)}.",
+                 source=ranked.iloc[0] if len(ranked) else None)
         secondary = codes[1] if len(codes) > 1 and codes[1] in NEED_CODES else ""
-        setting_type, urn = _placement(placements, plan["active_plans_id"], as_of, settings, establishments,
-                                       lambda column, value, text, fix, severity="error", n=number:
-                                       problem(n, column, value, text, fix, severity))
+        setting_type, urn = _placement(placements, plan["active_plans_id"], as_of, settings, establishments, said)
         rows.append({"child_id": child_id, "age": str(age), "primary_need": primary, "secondary_need": secondary,
                      "plan_status": "EHCP", "setting_type": setting_type, "setting_id": urn, "_row": number})
     frame = pd.DataFrame(rows, columns=["child_id", "age", "primary_need", "secondary_need", "plan_status",
@@ -393,19 +403,20 @@ def _placement(placements: pd.DataFrame, plan_id: object, as_of: dt.date, settin
         setting = settings.get(code, "")
         if setting not in SETTING_CODES:
             problem("SENSetting", code, "SEN setting maps to no setting type",
-                    "Add it to [sen_setting] in a mapping file.")
+                    "Add it to [sen_setting] in a mapping file.", source=first)
         return setting, urn
     if urn and establishments is not None:
         setting = str(establishments.lookup(pd.Series([urn]))[0])
         if not setting:
             problem("URN", urn, f"the URN is not in {establishments.name}, or its type maps to no setting type",
-                    "Check the URN, or add its type to [establishment_type] in a mapping file.")
+                    "Check the URN, or add its type to [establishment_type] in a mapping file.", source=first)
         return setting, urn
     if urn:
         problem("URN", urn, "a placement given by URN only: its setting type is unknown",
-                "Give the establishments extract to find it from the URN.")
+                "Give the establishments extract to find it from the URN.", source=first)
         return "", urn
-    problem("PlacementDetail", "", "the placement has neither a URN nor a SEN setting", "Give one of them.")
+    problem("PlacementDetail", "", "the placement has neither a URN nor a SEN setting", "Give one of them.",
+            source=first)
     return "", ""
 
 
