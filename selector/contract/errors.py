@@ -13,6 +13,21 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+# How one file's several problems are said: the count, then one problem a line (the page lists them).
+PROBLEM_LINE = "\n  - "
+
+
+def problems_said(source: str, what: str, problems: list[str]) -> str:
+    """A file's problems in one message: the one alone, or how many, then one a line.
+
+    >>> problems_said("m.toml", "the mapping", ["line 2: a"]), problems_said("r.toml", "the rules", ["a", "b"])
+    ('m.toml: line 2: a', 'r.toml: 2 problems in the rules:\\n  - a\\n  - b')
+    """
+    if len(problems) == 1:
+        return f"{source}: {problems[0]}"
+    return f"{source}: {len(problems)} problems in {what}:{PROBLEM_LINE}" + PROBLEM_LINE.join(problems)
+
+
 class SelectorError(Exception):
     """Root of every error `selector` raises on purpose; the front ends catch it once.
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from .cells import MULTI_VALUED_COLUMNS, match_key
 from .columns import CODE_COLUMNS, CONTRACT_COLUMNS, normalise_column
-from .errors import RulesError
+from .errors import RulesError, problems_said
 
 # The practitioner spread rule reads this column of the validated caseload: the lead
 # practitioner's id when given, else the lead contact's e-mail, else name and organisation.
@@ -286,12 +286,8 @@ class _Problems:
     def raise_if_any(self) -> None:
         if not self.found:
             return
-        if len(self.items) == 1:
-            message = f"{self.source}: {self.items[0]}"
-        else:
-            message = (f"{self.source}: {len(self.items)} problems in the rules:\n  - "
-                       + "\n  - ".join(self.items))
-        raise RulesError(message, "bad_rules", problems=tuple(self.items), where=self.source,
+        raise RulesError(problems_said(self.source, "the rules", self.items), "bad_rules", problems=tuple(self.items),
+                         where=self.source,
                          fix="Correct the rules file at the lines named.")
 
 

@@ -69,12 +69,26 @@ IDENTIFYING = ("upn", "uln", "date_of_birth")
 
 def read_workbook_lists(book: Workbook) -> tuple[RawTable | None, RawTable | None]:
     """List 1 and List 2 from one workbook: sheets named like List_1 / List 2, else by headers."""
-    path = book.path
-    found: dict[str, RawTable] = {}
+    sheets = list_sheets(book)
+
+    def sheet_table(key: str) -> RawTable | None:
+        return _labelled(book.table(sheets[key]), book.path.name, sheets[key]) if key in sheets else None
+
+    return sheet_table("list1"), sheet_table("list2")
+
+
+def list_sheets(book: Workbook) -> dict[str, str]:
+    """The sheet holding each list of a workbook ('list1', 'list2': the sheet's name): sheets named
+    like List_1 / List 2, else found by their headers.
+
+    Raises:
+        InputError: no sheet holds a list (code `no_annex_a`).
+    """
+    found: dict[str, str] = {}
     for name in book.names:
         key = annex_key(name).replace(" ", "")
         if key in ("list1", "list2"):
-            found[key] = _labelled(book.table(name), path.name, name)
+            found[key] = name
     if not found:
         for name in book.names:
             try:
@@ -82,11 +96,11 @@ def read_workbook_lists(book: Workbook) -> tuple[RawTable | None, RawTable | Non
             except InputError:
                 continue
             if is_annex_a(table):
-                found["list1" if is_list1(table) else "list2"] = _labelled(table, path.name, name)
+                found["list1" if is_list1(table) else "list2"] = name
     if not found:
-        raise InputError(f"{path.name}: no Annex A sheets found (named List_1 / List_2, or with the headers "
+        raise InputError(f"{book.path.name}: no Annex A sheets found (named List_1 / List_2, or with the headers "
                          "'Unique ID' and 'SEN primary need').", "no_annex_a")
-    return found.get("list1"), found.get("list2")
+    return found
 
 
 def _labelled(table: RawTable, workbook: str, sheet: str) -> RawTable:
@@ -420,21 +434,21 @@ def _given_list(path: Path, which: str, books: dict[Path, Workbook]) -> tuple[Ra
     path = Path(path)
     if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
         return read_table(path), ""
-    if path.resolve() not in books:
-        books[path.resolve()] = Workbook(path)
-    book = books[path.resolve()]
-    if len(book.names) < 2:
+    key = path.resolve()
+    if key not in books:
+        books[key] = Workbook(path)
+    book = books[key]
+    if len(book.names) < 2:  # a list alone in its workbook is named by the file, as a CSV is
         return book.table(), ""
     try:
-        list1, list2 = read_workbook_lists(book)
+        sheets = list_sheets(book)
     except InputError as error:
         if error.code != "no_annex_a":
             raise
         return book.table(), ""
-    wanted, other = (list1, list2) if which == "list1" else (list2, list1)
-    # The other's sheet, from its name as `_labelled` wrote it: `book.xlsx [List_2]`.
-    other_sheet = other.name[len(path.name) + 2:-1] if other is not None else ""
-    return (wanted if wanted is not None else book.table()), other_sheet
+    wanted = sheets.get(which)
+    table = _labelled(book.table(wanted), path.name, wanted) if wanted else book.table()
+    return table, sheets.get("list2" if which == "list1" else "list1", "")
 
 
 def _other_sheet_left(given: RawTable, book: str, sheet: str, other: str) -> dict[str, object]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..contract.columns import CODE_COLUMNS, NEED_CODES, SETTING_CODES, SOCIAL_CARE_CODES
-from ..contract.errors import InputError
+from ..contract.errors import InputError, problems_said
 from .establishments import ESTABLISHMENT_TYPES, type_key
 from .headers import annex_key, without_note
 from .sen2 import SEN_SETTINGS
@@ -257,7 +257,7 @@ def load_mapping(path: Path | str | None = None) -> Mapping:
             code = str(value).strip().upper()
             if code not in codes:
                 # The code its text most likely means (`AUTISM`: ASD, `PRU`: AP), else the nearest spelling.
-                meant = likely_code("setting_type" if codes is SETTING_CODES else name, str(value)) or next(
+                meant = likely_code(name if name in CODE_COLUMNS else "setting_type", str(value)) or next(
                     iter(difflib.get_close_matches(code, list(codes), n=1, cutoff=0.5)), "")
                 problems.append((line_of(name, key), f"[{name}] {key!r} = {value!r} is not one of {' '.join(codes)}"
                                  + (f"; did you mean '{meant}'?" if meant else ".")))
@@ -266,11 +266,9 @@ def load_mapping(path: Path | str | None = None) -> Mapping:
         tables[name] = table
     said = [f"line {line}: {what}" if line else what
             for line, what in sorted(problems, key=lambda problem: problem[0] or 1 << 30)]
-    if len(said) == 1:
-        raise InputError(f"{source}: {said[0]}", "bad_mapping", fix="Correct the mapping file at the line named.")
     if said:
-        raise InputError(f"{source}: {len(said)} problems in the mapping:\n  - " + "\n  - ".join(said),
-                         "bad_mapping", fix="Correct the mapping file at the lines named.")
+        raise InputError(problems_said(source, "the mapping", said), "bad_mapping",
+                         fix=f"Correct the mapping file at the line{'' if len(said) == 1 else 's'} named.")
     return Mapping(**tables)
 
 

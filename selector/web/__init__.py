@@ -28,7 +28,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.serving import make_server
 
 from .. import app
-from ..contract.errors import CaseloadValidationError, InputError, Interrupted, SelectorError
+from ..contract.errors import PROBLEM_LINE, CaseloadValidationError, InputError, Interrupted, SelectorError
 from ..contract.failures import (
     ERRORS_HEADING,
     REPEATED_HEADING,
@@ -167,8 +167,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         return Response(html, status=http_status)
 
     def message(title: str, text: str, back: str, http_status: int = 400, **extra: Any) -> Response:
-        # A file's several problems ("2 problems in the mapping:\n  - line 24: ...") as a list, not one run-on line.
-        text, *problems = text.split("\n  - ")
+        # A file's several problems ("2 problems in the mapping:" and one a line) as a list, not one run-on line.
+        text, *problems = text.split(PROBLEM_LINE)
         return page("message.html", http_status, title=title, message=text, problems=problems, back=back,
                     error_title=True,
                     back_text=extra.pop("back_text", "Start again"), detail=extra.get("detail", ""),
