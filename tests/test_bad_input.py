@@ -107,6 +107,16 @@ def test_a_missing_sheet_names_the_sheets_there_are(tmp_path: Path) -> None:
     assert code == 2 and stderr.strip() == "Error: caseload.xlsx: no sheet named 'List 1'; the sheets are Caseload."
 
 
+@pytest.mark.parametrize("name", ["caseload.csv", "sen2/return.xml"])
+def test_a_sheet_named_for_a_file_without_sheets_is_refused_not_passed_over(name: str) -> None:
+    # The CSV export given where the workbook was meant: its rows were read, the sheet named passed over.
+    code, stdout, stderr = run("validate", str(SAMPLE / name), "--sheet", "EHCPs")
+    file = name.split("/")[-1]
+    assert (code, stdout, stderr.splitlines()) == (2, "", [
+        (f"Error: The sheet 'EHCPs' was named, and {file} is not a workbook: it has no sheets. The sheet to read is "
+        "a workbook's (.xlsx or .xls)."), "Leave out --sheet, or give the CASELOAD workbook the sheet is in."])
+
+
 def test_a_file_given_that_the_caseload_does_not_read_is_refused_not_left_unread(tmp_path: Path) -> None:
     """An AP URNs file only ever changes Annex A lists, and a mapping a caseload in the contract's
     columns only through the establishments extract: given otherwise, even a broken one would have

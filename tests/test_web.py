@@ -811,6 +811,18 @@ def test_a_sheet_named_with_the_lists_alone_is_said_not_passed_over(client) -> N
     assert "Name no sheet, or give the caseload file." in text
 
 
+def test_a_sheet_named_for_a_csv_is_said_not_passed_over(client) -> None:  # type: ignore[no-untyped-def]
+    # "Sheet to read" filled in, and the CSV export uploaded where the workbook was meant.
+    data = {"caseload": (io.BytesIO((SAMPLE / "caseload.csv").read_bytes()), "caseload.csv"),
+            "contacts": (io.BytesIO((SAMPLE / "contacts.csv").read_bytes()), "contacts.csv"),
+            "sheet": "EHCPs", "csrf_token": client.application.config["CSRF_TOKEN"]}
+    response = client.post("/upload", data=data, content_type="multipart/form-data")
+    assert response.status_code == 400
+    text = " ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split())
+    assert "The sheet &#39;EHCPs&#39; was named, and caseload.csv is not a workbook: it has no sheets." in text
+    assert "Name no sheet, or give the workbook the sheet is in." in text
+
+
 def test_a_files_several_problems_are_listed_on_the_page(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # A mapping file with two slips: the page ran them into one heading ("...mapping: - line 2: ... - line 4: ...").
     mapping = tmp_path / "village.toml"

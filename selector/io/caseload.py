@@ -51,6 +51,12 @@ def read_caseload_table(path: Path | None, sheet: str | None, options: ReadOptio
                          "are found in a workbook by their sheets' names (List_1, List_2) or headers; a SEN2 return "
                          "has no sheets.", "sheet_without_caseload", fix="Name no sheet, or give the caseload file.")
     sen2 = options.sen2 or (path if path is not None and path.suffix.lower() in SEN2_SUFFIXES else None)
+    if sheet and path is not None and path.is_file() and (sen2 is not None or not is_workbook(path)):
+        # A sheet of a CSV, Parquet or SEN2 file was passed over without a word: the workbook meant
+        # may be another file, whose children would not be the ones read.
+        raise InputError(f"The sheet '{sheet}' was named, and {path.name} is not a workbook: it has no sheets. "
+                         "The sheet to read is a workbook's (.xlsx or .xls).", "sheet_without_caseload",
+                         where=path.name, fix="Name no sheet, or give the workbook the sheet is in.")
     if sen2 is not None:
         from .mapping import load_mapping
         from .sen2 import read_sen2
