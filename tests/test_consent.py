@@ -515,21 +515,24 @@ def test_a_replacements_score_is_said_as_proved_for_the_freed_slot_with_the_othe
 
 def test_a_note_that_names_or_reaches_someone_is_refused_and_nothing_is_recorded(sample_run_copy: Path) -> None:
     # Notes stay in the run record for good (the history is never rewritten), so a name, an
-    # e-mail address or a phone number written in one could never be taken out: refused, exit 2,
+    # e-mail address, a phone number or a postcode written in one could never be taken out: refused, exit 2,
     # the record unchanged, and what was typed not shown again. Everyday notes pass.
     folder = str(sample_run_copy)
     member = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"][0]
     before = (sample_run_copy / "run.json").read_bytes()
     for note, what in (("spoke to Mrs Okafor", "a name (a title such as Mrs, then a name)"),
                        ("call back on 07700 900123", "a phone number (ten digits or more)"),
-                       ("reply to parent.carer@mail.example", "an e-mail address")):
+                       ("reply to parent.carer@mail.example", "an e-mail address"),
+                       ("spoke to mum, Adeyemi", "a name (a family member's, as 'mum Sarah')"),
+                       ("home visit booked, NW1 4RY", "a postcode (an address)")):
         code, stdout, stderr = run("consent", folder, member, "asked", "--note", note)
         assert code == 2 and stderr.splitlines()[0] == (
             f"Error: the note looks like it holds {what}; notes are kept in the run record for good, so nothing "
             "was recorded.")
         assert note.split()[-1] not in stdout + stderr
     assert (sample_run_copy / "run.json").read_bytes() == before
-    for note in ("by phone, 24 Nov", "Dad agreed at 3pm", "after the Dr's appointment"):
+    for note in ("by phone, 24 Nov", "Dad agreed at 3pm", "after the Dr's appointment", "ring mum Friday",
+                 "Y11 tutor 5PM"):
         assert run("consent", folder, member, "asked", "--note", note)[0] == 0
 
 

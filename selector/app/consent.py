@@ -164,14 +164,25 @@ _STATE_WORDS = {
 }
 
 
+# A family member's word, then a capitalised word that is no day or month: 'mum Sarah', 'dad, John'.
+_RELATIVE_NAMED = (
+    r"\b(?i:mum|mummy|mother|dad|daddy|father|parent|carer|foster carer|guardian|grandma|grandmother|nan|nana|"
+    r"gran|granny|grandad|grandpa|grandfather|aunt|auntie|uncle|sister|brother|step-?mum|step-?dad|stepmother|"
+    r"stepfather)\b,?\s+(?!(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b|(?:January|February|March|April|May|June|"
+    r"July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b)"
+    r"[A-Z][a-z'-]+"
+)
 # The most a note holds, as the page's field takes it: a call's outcome in a line.
 NOTE_LENGTH = 200
 # What a note must not hold: the history is kept for good (nothing is overwritten), so a name,
 # an e-mail address or a phone number written in one could never be taken out again.
 _NAMED = (
     (re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+[A-Z][A-Za-z'-]+"), "a name (a title such as Mrs, then a name)"),
+    (re.compile(_RELATIVE_NAMED), "a name (a family member's, as 'mum Sarah')"),
     (re.compile(EMAIL_ADDRESS), "an e-mail address"),
     (re.compile(r"\+?\d(?:[\s-]?\d){9,}"), "a phone number (ten digits or more)"),
+    # A postcode's last two letters are never C, I, K, M, O or V, so '5PM' or 'Y11 2AM' is no postcode.
+    (re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[ABD-HJLNP-UW-Z]{2}\b"), "a postcode (an address)"),
 )
 
 
