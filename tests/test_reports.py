@@ -118,6 +118,31 @@ def test_report_renders_in_headless_chromium(sample_run: Path) -> None:
     assert image[..., :3].std() > 0.1
 
 
+# An A4 page turned landscape, less the report's 12 mm margins, at the 96 px an inch a browser prints at.
+A4_LANDSCAPE_PX = round((297 - 2 * 12) / 25.4 * 96)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs Debian's chromium)")
+def test_the_printed_report_keeps_every_column_of_its_tables_on_the_page(sample_run: Path) -> None:
+    """Printed for the tracking meetings' papers, the cohort's table ran 1,199 px wide on an A4
+    portrait page of 718: services, locality, the practitioner and why each child was chosen were
+    cut off. Printed, the report is landscape and its tables fit its width."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            tab = browser.new_page(viewport={"width": A4_LANDSCAPE_PX, "height": 800})
+            tab.emulate_media(media="print")
+            tab.goto((sample_run / "report.html").as_uri())
+            widths = tab.evaluate("Array.from(document.querySelectorAll('table'), t => t.scrollWidth)")
+            page_width = tab.evaluate("document.documentElement.scrollWidth")
+            pdf = tab.pdf(prefer_css_page_size=True)
+        finally:
+            browser.close()
+    assert len(widths) >= 8 and max(widths) <= A4_LANDSCAPE_PX and page_width <= A4_LANDSCAPE_PX, widths
+    assert b"/MediaBox [0 0 841" in pdf  # landscape: 297 mm (842 pt) across
+
+
 def test_age_bands_read_youngest_first(sample_run: Path) -> None:
     """Bands in numeric order (as text, 11-15 would come before 5-10)."""
     markdown = (sample_run / "report.md").read_text()
