@@ -76,6 +76,17 @@ def test_workbook_sheets_headers_and_text_ids(sample_run: Path) -> None:
     assert not quoted, f"cells that show the formula escape's quote: {quoted}"
 
 
+def test_each_sheet_prints_landscape_with_whose_row_it_is_on_every_page(sample_run: Path) -> None:
+    # A cohort's 22 columns print over pages across: a page of practitioners' phones, or of the
+    # reasons, still says whose they are (the columns up to the child's id, and the header, repeat).
+    book = load_workbook(sample_run / "cohorts.xlsx")
+    titles = {sheet.title: (sheet.page_setup.orientation, sheet.page_setup.paperSize, sheet.print_title_rows,
+                            sheet.print_title_cols) for sheet in book.worksheets}
+    assert titles["Cohort 1"] == ("landscape", 9, "$1:$1", "$A:$C")  # cohort, slot, child_id
+    assert titles["Contacts"] == ("landscape", 9, "$1:$1", "$A:$D")  # call, for, slot, child_id
+    assert titles["Run"] == ("landscape", 9, "$1:$1", None)
+
+
 def test_profile_html_has_the_charts(tmp_path: Path) -> None:
     page = tmp_path / "profile.html"
     result = CliRunner().invoke(main, ["profile", *SAMPLE_ARGS, "--html", str(page)])

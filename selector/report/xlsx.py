@@ -8,6 +8,7 @@ import io
 import json
 import re
 import zipfile
+from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook, load_workbook
@@ -38,10 +39,22 @@ def xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
                 for row in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
                     row[0].number_format = "@"
         sheet.freeze_panes = "A2"
+        _print_setup(sheet, list(frame.columns))
         for index, column in enumerate(frame.columns, start=1):
             width = max([len(str(column))] + [len(str(v)) for v in frame[column].tolist()])
             sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(60, width + 2)
     return _saved(book)
+
+
+def _print_setup(sheet: Any, columns: list[str]) -> None:
+    """Printed from Excel, a sheet is A4 landscape, with its header row, and its columns up to the
+    child's id, on every page: a cohort's 22 columns run over pages across, and a page of
+    practitioners' phones or of reasons should still say whose they are."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.print_title_rows = "1:1"
+    if "child_id" in columns:
+        sheet.print_title_cols = f"A:{sheet.cell(1, columns.index('child_id') + 1).column_letter}"
 
 
 def with_consent(data: bytes, states: dict[str, str], consent: list[dict[str, str]]) -> bytes:
