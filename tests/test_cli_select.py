@@ -442,6 +442,23 @@ def test_a_list_no_longer_than_the_cohort_says_so_not_to_use_a_slack(tmp_path: P
     assert f"\n\n{said[0].upper()}{said[1:]}\n\n" in (out / "report.md").read_text()
 
 
+def test_a_list_shorter_than_the_cohort_says_so_without_naming_contacts_none_lack(tmp_path: Path) -> None:
+    # Five children, each with a contact and none excluded: the hint named --allow-missing-contact
+    # "if contacts are missing", where none were; five with two excluded still says to check them.
+    rows = [dict(row) for row in EIGHT[:5]]
+    code, stdout, stderr = run("select", str(write_csv(tmp_path / "c.csv", caseload_frame(rows))),
+                               "--out", str(tmp_path / "o"))
+    assert (code, stdout, stderr.splitlines()) == (3, "", [
+        "Error: a cohort of 6 cannot be chosen: only 5 children can be chosen (the caseload is that small).",
+        "Check that the list is the whole caseload, or use --size for a smaller cohort."])
+    rows = [dict(row) for row in EIGHT[:7]]
+    rows[5]["exclude"] = rows[6]["exclude"] = "true"
+    code, _, stderr = run("select", str(write_csv(tmp_path / "d.csv", caseload_frame(rows))),
+                          "--out", str(tmp_path / "p"))
+    assert code == 3 and stderr.splitlines()[-1] == ("Use --size for a smaller cohort, or --allow-missing-contact if "
+                                                     "contacts are missing.")
+
+
 def test_a_lottery_of_one_child_says_one_child(tmp_path: Path) -> None:
     # A cohort of 1: K2 alone names a service, so only K2 reaches the best score (4+4+3+2+2+1 = 16 against 15).
     # The draw is certain: no draw is said, in the singular, and its certificate is 100%.

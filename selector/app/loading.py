@@ -200,9 +200,13 @@ def too_few(caseload: Caseload, rules: Rules) -> InfeasibleSelectionError | None
     if eligible >= rules.size:
         return None
     no_contacts = "no contact file" in caseload.held_back
+    said = (f"a cohort of {rules.size} cannot be chosen: only {eligible} {'child' if eligible == 1 else 'children'} "
+            f"can be chosen ({caseload.held_back or 'the caseload is that small'}).")
+    if not caseload.held_back:  # nobody excluded or without a contact: only a smaller cohort helps
+        return InfeasibleSelectionError(said, ("cohort size",), code="caseload_too_small",
+                                        fix=f"Check that the list is the whole caseload, or choose a cohort "
+                                        f"of at most {eligible}.")
     return InfeasibleSelectionError(
-        f"a cohort of {rules.size} cannot be chosen: only {eligible} {'child' if eligible == 1 else 'children'} "
-        f"can be chosen ({caseload.held_back or 'the caseload is that small'}).", ("cohort size",),
-        code="no_contacts" if no_contacts else "too_few_candidates",
+        said, ("cohort size",), code="no_contacts" if no_contacts else "too_few_candidates",
         fix="Give the practitioners' contacts file." if no_contacts
         else "Choose a smaller cohort, or check the exclude and contact columns.")

@@ -33,6 +33,7 @@ FLAG_HINTS = {
                            "--sen2), or choose again.",
     "input_missing": "If the file moved, give it with --caseload FILE (or --contacts FILE); or choose again.",
     "too_few_candidates": "Use --size for a smaller cohort, or --allow-missing-contact if contacts are missing.",
+    "caseload_too_small": "Check that the list is the whole caseload, or use --size for a smaller cohort.",
     "infeasible": "Run with --relax to drop the lowest-priority rule(s), or change the rules file.",
     "no_solution": "Raise --time-limit.",
     "no_lists": "Give --list1 and/or --list2.",
