@@ -55,3 +55,27 @@ def test_the_test_command_is_what_ci_runs() -> None:
         if command.startswith(("python3 -m venv", ".venv/bin/")) and "--upgrade pip" not in command:
             ci.append(command)
     assert steps == ci
+
+
+def test_each_commands_row_names_every_option_its_help_has() -> None:
+    """The README stands on its own: each command's row in the commands table names every option
+    `--help` lists (batch's --sets, --relax, --format and others taken from `select` were in no
+    row); the options of every command that reads a caseload (--list1, --sheet, ...) are said once
+    for all, so they need only be in the README somewhere."""
+    import click
+
+    from selector.cli import main
+    from selector.cli.options import SOURCE_OPTIONS
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = {}
+    for name, command in main.commands.items():
+        row = next((line for line in text.splitlines() if line.startswith(f"| `selector {name}")), "")
+        assert row, f"no row for `selector {name}` in the README's commands table"
+        flags = [flag for param in command.params if isinstance(param, click.Option) and param.name != "help"
+                 for flag in param.opts if flag.startswith("--")]
+        shared = {f"--{source.replace('_', '-')}" for source in SOURCE_OPTIONS}
+        unsaid = [flag for flag in flags if flag not in row and (flag not in shared or flag not in text)]
+        if unsaid:
+            missing[name] = unsaid
+    assert not missing, missing
