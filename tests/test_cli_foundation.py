@@ -58,6 +58,22 @@ def test_a_second_file_after_the_caseload_says_to_give_it_with_contacts() -> Non
     assert code == 2 and stderr.splitlines()[-1] == "Error: Got unexpected extra argument (no-such-file)"
 
 
+def test_a_child_typed_after_the_run_folder_says_to_give_it_with_decline(tmp_path: Path) -> None:
+    # `replace runs/demo C004431` said only "Missing option '--decline'", naming neither the child
+    # nor the folder: the command that was meant is given whole (the folder quoted as a shell needs it).
+    folder = str(tmp_path / "week 2")
+    code, _, stderr = run("replace", folder, "C004431", "C001794")
+    assert code == 2 and stderr.splitlines()[-1] == (
+        "Error: Got unexpected extra arguments (C004431 C001794): give each child whose family declined with "
+        f"--decline: selector replace '{folder}' --decline C004431 --decline C001794")
+    code, _, stderr = run("replace", folder)
+    assert code == 2 and stderr.splitlines()[-1] == "Error: Missing option '--decline'."
+    code, _, stderr = run("replace", folder, "--decline", "C004431", "C001794")
+    assert code == 2 and stderr.splitlines()[-1] == (
+        "Error: Got unexpected extra argument (C001794): give each child whose family declined with --decline: "
+        f"selector replace '{folder}' --decline C004431 --decline C001794")
+
+
 def test_formats_separated_by_spaces_are_read_and_excel_is_said_to_be_xlsx(tmp_path: Path) -> None:
     # `--format "xlsx parquet"` was refused as one unknown format, and `--format excel` with no hint.
     code, _, stderr = run("select", str(SAMPLE / "caseload.csv"), "--out", str(tmp_path / "o"), "--format", "excel")

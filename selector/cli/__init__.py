@@ -305,8 +305,8 @@ def audit(sources: app.Sources | None, out: Path, rules_file: Path | None, draws
 
 @main.command(no_args_is_help=True)
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("--decline", "declined", multiple=True, required=True, metavar="CHILD_ID",
-              help="A cohort 1 member whose family declined or cannot be reached (repeatable).")
+@click.option("--decline", "declined", multiple=True, metavar="CHILD_ID",
+              help="A cohort 1 member whose family declined or cannot be reached (repeatable; required).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
               help="New run folder (default: RUN_DIR-replace-N beside it).")
 @click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
@@ -334,6 +334,8 @@ def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: b
       selector replace downloaded-run --decline C004431 --caseload caseload.csv --contacts contacts.csv
       selector replace downloaded-run --decline A1234 --list1 list1.csv --list2 list2.csv --contacts contacts.csv
     """
+    if not declined:  # (not required by click, so that a child typed without it is said: options.py)
+        raise click.MissingParameter(param_type="option", param_hint="'--decline'")
     result = app.replace_in_run(app.ReplaceRequest(run_dir, declined, out, force, caseload_file, contacts_file,
                                                    moved))
     click.echo(f"Replaced {', '.join(result.declined)} with {', '.join(result.newcomers)}; "

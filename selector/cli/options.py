@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,7 +31,7 @@ class SelectorCommand(click.Command):
         rest = super().parse_args(ctx, args)
         ctx.allow_extra_args = allowed
         if ctx.args and not allowed and not ctx.resilient_parsing:
-            ctx.fail(_extra_words(self, ctx.args))
+            ctx.fail(_extra_words(self, ctx.args, ctx.params))
         return rest
 
 
@@ -38,13 +39,19 @@ class SelectorGroup(click.Group):
     command_class = SelectorCommand
 
 
-def _extra_words(command: click.Command, extra: list[str]) -> str:
+def _extra_words(command: click.Command, extra: list[str], given: dict[str, Any]) -> str:
     """What to say of words no parameter takes."""
     said = f"Got unexpected extra argument{'s' if len(extra) > 1 else ''} ({' '.join(extra)})"
-    takes_contacts = any(param.name == "contacts" for param in command.params)
-    if takes_contacts and Path(extra[0]).is_file():
+    names = {param.name for param in command.params}
+    if "contacts" in names and Path(extra[0]).is_file():
         return (f"{said}: one caseload is read. Give the practitioners' contacts with --contacts {extra[0]}, or "
                 "Annex A's two lists with --list1 and --list2.")
+    if "declined" in names:
+        # `selector replace runs/demo C004431`, or `--decline C004431 C001794`: a child typed as a
+        # word of its own.
+        declines = " ".join(f"--decline {word}" for word in (*given.get("declined", ()), *extra))
+        return (f"{said}: give each child whose family declined with --decline: selector {command.name} "
+                f"{shlex.quote(str(given.get('run_dir', 'RUN_DIR')))} {declines}")
     return said
 
 
