@@ -513,6 +513,18 @@ def test_a_replacements_score_is_said_as_proved_for_the_freed_slot_with_the_othe
                      report, re.MULTILINE)
 
 
+def test_a_state_said_before_the_child_gives_the_call_meant(sample_run_copy: Path) -> None:
+    # `consent RUN declined C004431`, the order the call is said aloud in, was refused as
+    # "'C004431' is not a consent state"; nothing is recorded either way.
+    folder = str(sample_run_copy)
+    member = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"][0]
+    before = (sample_run_copy / "run.json").read_bytes()
+    code, stdout, stderr = run("consent", folder, "declined", member)
+    assert (code, stdout, stderr.splitlines()[-1]) == (
+        2, "", f"Error: the child goes before the state: selector consent {folder} {member} declined")
+    assert (sample_run_copy / "run.json").read_bytes() == before
+
+
 def test_a_note_that_names_or_reaches_someone_is_refused_and_nothing_is_recorded(sample_run_copy: Path) -> None:
     # Notes stay in the run record for good (the history is never rewritten), so a name, an
     # e-mail address, a phone number or a postcode written in one could never be taken out: refused, exit 2,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -466,6 +467,10 @@ def _state_typed(run_dir: Path, child_id: str, words: tuple[str, ...]) -> str:
     """The state as typed without quotes: `to ask` and `said yes` are read (or suggested) as one
     state; a state followed by more words is a note typed without --note."""
     state = " ".join(words)
+    if len(words) == 1 and _is_state(child_id) and not _is_state(state):
+        # `consent runs/demo declined C004431`: the call said in the order one says it aloud.
+        raise click.UsageError(f"the child goes before the state: selector consent {shlex.quote(str(run_dir))} "
+                               f"{state} {child_id}")
     if len(words) > 1:
         try:
             app.consent_state(state)
@@ -478,6 +483,15 @@ def _state_typed(run_dir: Path, child_id: str, words: tuple[str, ...]) -> str:
             raise click.UsageError(f"the state is {words[0]!r}, and a note goes with --note, in quotes: selector "
                                    f'consent {run_dir} {child_id} {words[0]} --note "{note}"') from None
     return state
+
+
+def _is_state(word: str) -> bool:
+    """Whether a word is a consent state as `consent` takes it (`declined`, `to ask`)."""
+    try:
+        app.consent_state(word)
+    except app.InputError:
+        return False
+    return True
 
 
 def _complete_lines(run_dir: Path, size: int, reserves_called: tuple[tuple[str, str], ...]) -> None:
