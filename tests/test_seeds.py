@@ -72,6 +72,22 @@ def test_a_seed_and_a_phrase_together_are_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "r").exists()
 
 
+def test_words_given_as_a_seed_are_said_to_be_a_phrase(tmp_path: Path) -> None:
+    # `--seed "blue whale"` said "'blue whale' is not a valid integer range": the words agreed for the
+    # draw are a phrase, which select and batch take with --seed-phrase (audit's seed numbers its draws).
+    caseload = write_csv(tmp_path / "caseload.csv", caseload_frame(EIGHT))
+    seed_is = "is not a seed: a seed is a whole number from 0 to 2147483647."
+    for command, *more in (("select", str(caseload), "--out", str(tmp_path / "r")), ("batch", str(tmp_path),
+                                                                                    "--out", str(tmp_path / "b"))):
+        code, _, stderr = run(command, *more, "--seed", "blue whale")
+        assert code == 2 and stderr.splitlines()[-1] == (
+            f"Error: Invalid value for '--seed': 'blue whale' {seed_is} To make the seed from words, give them with "
+            "--seed-phrase 'blue whale'."), command
+    code, _, stderr = run("audit", str(caseload), "--out", str(tmp_path / "a"), "--seed", "abc")
+    assert code == 2 and stderr.splitlines()[-1] == f"Error: Invalid value for '--seed': 'abc' {seed_is}"
+    assert not any((tmp_path / name).exists() for name in ("r", "b", "a"))
+
+
 @pytest.mark.parametrize("phrase", ["", "   "])
 def test_an_empty_phrase_is_refused(tmp_path: Path, phrase: str) -> None:
     # An empty phrase gives a seed anyone with the list could work out in advance, while the record would say

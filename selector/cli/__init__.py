@@ -24,6 +24,7 @@ from ..contract.defaults import LOTTERY_WORK
 from ..contract.errors import CaseloadValidationError, InputError
 from ..contract.seeds import SEED_LIMIT
 from .options import (
+    SeedRange,
     SelectorGroup,
     caseload_options,
     date_option,
@@ -234,7 +235,7 @@ def select(sources: app.Sources, out: Path, rules_file: Path | None, size: int |
               help="Rules file (default: the usual rules).")
 @click.option("--draws", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Lotteries to draw (seeds --seed onwards).")
-@click.option("--seed", type=click.IntRange(0, SEED_LIMIT - 1), default=0, show_default=True,
+@click.option("--seed", type=SeedRange(phrase=False), default=0, show_default=True,
               help="The first draw's seed.")
 @click.option("--slack", type=click.FloatRange(min=0, max=100, max_open=True), default=0.0, show_default=True,
               metavar="P", help="Audit the lottery that --slack P gives select.")
@@ -619,7 +620,7 @@ def _fill_lines(run_dir: Path, freed: list[str]) -> None:
 @click.option("--sets", type=click.IntRange(min=1), default=5, show_default=True, help="Ranked cohorts per area.")
 @click.option("--max-overlap", type=click.IntRange(min=0), default=3, show_default=True,
               help="CYP a cohort may share with each better-ranked cohort of its area.")
-@click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=None,
+@click.option("--seed", type=SeedRange(phrase=True), default=None,
               help="Seed for rows without one (default: each area's run draws a secure random seed, recorded in "
                    "summary.csv and its run.json).")
 @click.option("--seed-phrase", default=None, metavar="TEXT",

@@ -15,6 +15,7 @@ import click
 from .. import app
 from ..contract.dates import DATE_WRITTEN, written_date
 from ..contract.defaults import LOTTERY_WORK
+from ..contract.seeds import SEED_LIMIT
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,6 +72,26 @@ class DateOption(click.ParamType):
 
 
 date_option = DateOption()
+
+
+class SeedRange(click.IntRange):
+    """A seed, 0 to 2**31 - 1; words given as a seed (`--seed "blue whale"`) are said to be a
+    phrase, given with --seed-phrase where the command takes one (click said "not a valid integer
+    range")."""
+
+    def __init__(self, phrase: bool) -> None:
+        super().__init__(0, SEED_LIMIT - 1)
+        self.phrase = phrase
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        try:
+            int(str(value).strip())
+        except ValueError:
+            hint = f" To make the seed from words, give them with --seed-phrase {shlex.quote(str(value))}." \
+                if self.phrase else ""
+            self.fail(f"{value!r} is not a seed: a seed is a whole number from 0 to {SEED_LIMIT - 1}.{hint}",
+                      param, ctx)
+        return int(super().convert(value, param, ctx))
 
 
 SOURCE_OPTIONS = ("caseload", "contacts", "sheet", "allow_missing_contact", "list1", "list2", "as_of", "mapping",
@@ -213,7 +234,7 @@ def search_options(command: F) -> F:
                           "search when no draw shares few enough CYP)."),
         click.option("--max-overlap", type=click.IntRange(min=0), default=3, show_default=True,
                      help="CYP a cohort may share with each better-ranked cohort."),
-        click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=None,
+        click.option("--seed", type=SeedRange(phrase=True), default=None,
                      help="Fix the seed that draws cohort 1 from the fair lottery (same seed, same outputs): to "
                           "repeat a run. Without it the seed comes from this computer's secure random source "
                           "and is recorded; a fixed seed makes the draw predictable."),
