@@ -480,9 +480,22 @@ def test_a_list_with_too_few_children_to_choose_says_why_not_to_change_the_rules
 
 
 def test_bad_form_values_are_reported(client) -> None:  # type: ignore[no-untyped-def]
+    # Each field is named as the page labels it (it said "'ap' must be a whole number", the field's
+    # name), and every field wrong at once is listed (only the first was said).
     sid = upload(client).headers["Location"].rsplit("/", 1)[1]
     response = post(client, f"/s/{sid}/choose", default_form(size="lots"))
-    assert response.status_code == 400 and "&#39;size&#39; must be a whole number" in response.get_data(as_text=True)
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))).split())
+    assert response.status_code == 400
+    assert "Cohort size: a whole number from 1 to 50 is needed (got 'lots')." in text
+    response = post(client, f"/s/{sid}/choose", default_form(ap="one", cap_services="-1", seed="blue whale"))
+    page = response.get_data(as_text=True)
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert response.status_code == 400 and "3 numbers on the form need changing:" in text
+    assert page.count("<li") >= 3
+    for said in ("At least this many in alternative provision: a whole number from 0 to 6 is needed (got 'one')",
+                 "services: cap: a whole number from 0 to 100 is needed (got '-1')",
+                 "Seed: a whole number from 0 to 2147483647 is needed (got 'blue whale')"):
+        assert said in text, said
 
 
 def test_cancel_stops_the_run(client, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

@@ -614,20 +614,43 @@ def _spread_kind(rule: SpreadRule) -> str:
     return "setting" if rule.column == "setting_id" else "practitioner" if rule.is_practitioner else ""
 
 
-def _whole(form: Any, name: str, low: int, high: int) -> int:
-    text = str(form.get(name, "")).strip()
-    if not text.lstrip("-").isdigit() or not low <= int(text) <= high:
-        raise app.InputError(f"'{name}' must be a whole number from {low} to {high} (got {text!r}).", "bad_form")
-    return int(text)
+class _FormNumbers:
+    """The form's whole numbers, each field's problem kept under the label the page shows it by
+    (it said "'ap' must be ...", the field's name, and only the first of several)."""
+
+    def __init__(self, form: Any) -> None:
+        self.form = form
+        self.problems: list[str] = []
+
+    def whole(self, name: str, label: str, low: int, high: int) -> int:
+        text = str(self.form.get(name, "")).strip()
+        if not text.lstrip("-").isdigit() or not low <= int(text) <= high:
+            self.problems.append(f"{label}: a whole number from {low} to {high} is needed (got {text!r})")
+            return low
+        return int(text)
+
+    def check(self) -> None:
+        """Raises InputError naming every field whose number is not one it takes."""
+        if len(self.problems) == 1:
+            raise app.InputError(f"{self.problems[0]}.", "bad_form")
+        if self.problems:
+            raise app.InputError(f"{len(self.problems)} numbers on the form need changing:{PROBLEM_LINE}"
+                                 + PROBLEM_LINE.join(self.problems), "bad_form")
 
 
 def _rules_from_form(form: Any, base: Rules) -> tuple[Rules, app.SelectionParams]:
     """Rules and parameters from the page's form: the three usual minimums, the two spread
-    rules, and the weight and cap of each dimension; other rules of an uploaded file are kept."""
-    size = _whole(form, "size", 1, 50)
-    mins = {("setting_type", ("AP",)): _whole(form, "ap", 0, size),
-            ("plan_status", ("EHCP",)): _whole(form, "ehcp", 0, size),
-            ("plan_status", ("SEN_SUPPORT",)): _whole(form, "sen", 0, size)}
+    rules, and the weight and cap of each dimension; other rules of an uploaded file are kept.
+
+    Raises:
+        InputError: a number on the form is not one its field takes (every such field named).
+    """
+    numbers = _FormNumbers(form)
+    size = numbers.whole("size", "Cohort size", 1, 50)
+    most = size if not numbers.problems else 50  # (a minimum is not also said wrong for a size that is)
+    mins = {("setting_type", ("AP",)): numbers.whole("ap", "At least this many in alternative provision", 0, most),
+            ("plan_status", ("EHCP",)): numbers.whole("ehcp", "At least this many with an EHC plan", 0, most),
+            ("plan_status", ("SEN_SUPPORT",)): numbers.whole("sen", "At least this many at SEN support", 0, most)}
     # The form sets these three minimums; a file's maximum, priority and label for them stay.
     counts = [replace(r, min=mins[(r.column, r.values)] or None) if (r.column, r.values) in mins else r
               for r in base.counts]
@@ -640,15 +663,19 @@ def _rules_from_form(form: Any, base: Rules) -> tuple[Rules, app.SelectionParams
     spreads += [SpreadRule(column, 1, priority=priority) for kind, column, priority in
                 (("setting", "setting_id", 20), ("practitioner", "lead_practitioner", 30))
                 if ticked[kind] and not any(_spread_kind(r) == kind for r in base.spreads)]
-    dimensions = tuple(Dimension(d.column, _whole(form, f"weight_{d.column}", 0, 100),
-                                 _whole(form, f"cap_{d.column}", 0, 100)) for d in base.dimensions)
+    dimensions = tuple(Dimension(d.column, numbers.whole(f"weight_{d.column}", f"{app.dimension_name(d.column)}: weight",
+                                                         0, 100),
+                                 numbers.whole(f"cap_{d.column}", f"{app.dimension_name(d.column)}: cap", 0, 100))
+                       for d in base.dimensions)
+    # No seed given: one is drawn from this computer's secure random source, and shown with the result.
+    given = str(form.get("seed", "")).strip() != ""
+    seed = numbers.whole("seed", "Seed", 0, 2**31 - 1) if given else 0
+    sets = numbers.whole("sets", "Ranked cohorts", 1, 10)
+    numbers.check()
     rules = Rules(size=size, counts=tuple(r for r in counts if r.min is not None or r.max is not None),
                   spreads=tuple(spreads), dimensions=dimensions)
     rules = rules_from_dict(rules.to_dict(), source="the form")  # the file's checks apply to the form too
-    # No seed given: one is drawn from this computer's secure random source, and shown with the result.
-    given = str(form.get("seed", "")).strip() != ""
-    params = app.SelectionParams(seed=_whole(form, "seed", 0, 2**31 - 1) if given else 0,
-                                 seed_source="given" if given else "random", sets=_whole(form, "sets", 1, 10),
+    params = app.SelectionParams(seed=seed, seed_source="given" if given else "random", sets=sets,
                                  relax=bool(form.get("relax")))
     return rules, params
 
