@@ -480,23 +480,29 @@ def test_a_list_with_too_few_children_to_choose_says_why_not_to_change_the_rules
 
 
 def test_bad_form_values_are_reported(client) -> None:  # type: ignore[no-untyped-def]
-    # Each field is named as the page labels it (it said "'ap' must be a whole number", the field's
-    # name), and every field wrong at once is listed (only the first was said).
+    # Said on the form itself, as GOV.UK pages say it: each field by the label the page shows (it
+    # said "'ap' must be a whole number", the field's name, on a page of its own), every wrong field
+    # at once (only the first was said), and every other change typed kept (Back lost them).
     sid = upload(client).headers["Location"].rsplit("/", 1)[1]
-    response = post(client, f"/s/{sid}/choose", default_form(size="lots"))
-    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))).split())
-    assert response.status_code == 400
-    assert "Cohort size: a whole number from 1 to 50 is needed (got 'lots')." in text
-    response = post(client, f"/s/{sid}/choose", default_form(ap="one", cap_services="-1", seed="blue whale"))
+    response = post(client, f"/s/{sid}/choose", default_form(ap="one", cap_services="-1", seed="blue whale",
+                                                            weight_locality="3", relax="on"))
     page = response.get_data(as_text=True)
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
-    assert response.status_code == 400 and "3 numbers on the form need changing:" in text
-    assert page.count("<li") >= 3
-    for said in ("At least this many in alternative provision: a whole number from 0 to 6 is needed (got 'one')",
-                 "services: cap: a whole number from 0 to 100 is needed (got '-1')",
-                 "Seed: a whole number from 0 to 2147483647 is needed (got 'blue whale')"):
-        assert said in text, said
-
+    assert response.status_code == 400 and "There is a problem" in text
+    summary = re.search(r'govuk-error-summary__list">(.*?)</ul>', page, re.DOTALL)
+    assert summary is not None
+    assert [tuple(map(html.unescape, item)) for item in re.findall(r'<li><a href="#(\w+)">(.*?)</a></li>', summary.group(1))] == [
+        ("ap", "At least this many in alternative provision: a whole number from 0 to 6 is needed (got 'one')"),
+        ("cap_services", "services: cap: a whole number from 0 to 100 is needed (got '-1')"),
+        ("seed", "Seed: a whole number from 0 to 2147483647 is needed (got 'blue whale')")]
+    assert html.unescape(page).count('class="govuk-error-message"') == 3
+    assert "A whole number from 0 to 6 is needed (got 'one')" in text
+    assert '<details class="govuk-details" open>' in page  # "Change the rules", where the fields are
+    for name, value in (("ap", "one"), ("seed", "blue whale"), ("weight_locality", "3"), ("size", "6")):
+        assert re.search(rf'id="{name}" name="{name}" type="text" inputmode="numeric" value="{value}"', page), name
+    assert re.search(r'id="relax" name="relax" type="checkbox" checked', page)
+    fixed = post(client, f"/s/{sid}/choose", default_form(weight_locality="3"))
+    assert fixed.status_code == 303
 
 def test_cancel_stops_the_run(client, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     def slow_solve(problem, params, progress=None, known=None):  # type: ignore[no-untyped-def]

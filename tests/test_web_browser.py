@@ -124,7 +124,13 @@ def test_an_inspectors_week_in_the_browser(page: Any, tmp_path: Path) -> None:
     page.get_by_label("Ranked cohorts").fill("2")
     open_all_details(page)
     no_axe_violations(page, "check, every fold open")
+    page.get_by_label("Cohort size").fill("six")  # said on the form, the other change kept
     choose.click()
+    page.get_by_role("link", name="Cohort size: a whole number from 1 to 50 is needed (got 'six')").wait_for()
+    no_axe_violations(page, "a number the form does not take")
+    assert page.get_by_label("Ranked cohorts").input_value() == "2"
+    page.get_by_label("Cohort size").fill("6")
+    page.get_by_role("button", name="Choose the cohort").click()
 
     page.get_by_text("Working on").wait_for()
     no_axe_violations(page, "choosing")

@@ -284,7 +284,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         return overview_page(sid, session, session.rules, session.params)
 
     def overview_page(sid: str, session: Session, rules: Rules, params: app.SelectionParams,
-                      leave_error: bool = False) -> Response:
+                      leave_error: bool = False, typed: Any = None, numbers: FormNumbersError | None = None
+                      ) -> Response:
         profile = app.profile_of(session.caseload, rules)
         frame = session.caseload.frame
         all_warnings = session.caseload.warnings
@@ -296,15 +297,20 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         counts = [(app.dimension_name(d.column), [(app.in_words(d.column, v), n)
                                                   for v, n in profile.counts[d.column].items()])
                   for d in rules.dimensions]
-        return page("overview.html", 400 if leave_error else 200, title="Check the caseload, then choose", step=2,
+        form = _form_defaults(rules, params)
+        if typed is not None:
+            form = _typed_form(form, typed)
+        return page("overview.html", 400 if leave_error or numbers else 200, title="Check the caseload, then choose",
+                    step=2, rules_size=rules.size, number_errors=numbers.fields if numbers else {},
+                    number_said=numbers.said if numbers else [],
                     sid=sid, source_name=session.caseload.source, read_with=_read_with(session.sources),
                     rows=len(frame), eligible=int(frame["eligible"].sum()),
                     warnings=warnings, more=more, kinds=warnings_by_kind(all_warnings) if more else [],
                     kinds_heading=WARNINGS_HEADING, counts=counts,
                     remedies=remedies, rules=rules_said, too_few=_too_few(frame, all_warnings, rules),
                     cannot=[words for words, _, can_meet in rules_said if not can_meet],
-                    form=_form_defaults(rules, params), recorded=_recorded(session), leave_error=leave_error,
-                    error_title=leave_error)
+                    form=form, recorded=_recorded(session), leave_error=leave_error,
+                    error_title=leave_error or numbers is not None)
 
     def _too_few(frame: pd.DataFrame, warnings: pd.DataFrame, rules: Rules) -> str:
         """Why fewer children can be chosen than the cohort needs, and what to do on this page
@@ -322,6 +328,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         session = get(sid)
         try:
             rules, params = _rules_from_form(request.form, session.rules)
+        except FormNumbersError as error:  # said on the form itself, every change typed kept
+            return overview_page(sid, session, session.rules, session.params, typed=request.form, numbers=error)
         except SelectorError as error:
             return message("Check the rules", error.message, url_for("overview", sid=sid), back_text="Back", step=2)
         if _recorded(session) and not request.form.get("leave_calls"):
@@ -614,28 +622,60 @@ def _spread_kind(rule: SpreadRule) -> str:
     return "setting" if rule.column == "setting_id" else "practitioner" if rule.is_practitioner else ""
 
 
+class FormNumbersError(InputError):
+    """Numbers on the form that their fields do not take: `fields` maps each field to what it
+    needs, `said` lists each as the error summary says it (by the field's label)."""
+
+    def __init__(self, said: list[tuple[str, str]], fields: dict[str, str]) -> None:
+        words = [text for _, text in said]
+        super().__init__(f"{words[0]}." if len(words) == 1 else
+                         f"{len(words)} numbers on the form need changing:{PROBLEM_LINE}" + PROBLEM_LINE.join(words),
+                         "bad_form")
+        self.said = said
+        self.fields = fields
+
+
 class _FormNumbers:
     """The form's whole numbers, each field's problem kept under the label the page shows it by
     (it said "'ap' must be ...", the field's name, and only the first of several)."""
 
     def __init__(self, form: Any) -> None:
         self.form = form
-        self.problems: list[str] = []
+        self.said: list[tuple[str, str]] = []
+        self.fields: dict[str, str] = {}
 
     def whole(self, name: str, label: str, low: int, high: int) -> int:
         text = str(self.form.get(name, "")).strip()
         if not text.lstrip("-").isdigit() or not low <= int(text) <= high:
-            self.problems.append(f"{label}: a whole number from {low} to {high} is needed (got {text!r})")
+            needed = f"a whole number from {low} to {high} is needed (got {text!r})"
+            self.said.append((name, f"{label}: {needed}"))
+            self.fields[name] = needed[:1].upper() + needed[1:]
             return low
         return int(text)
 
+    @property
+    def problems(self) -> bool:
+        return bool(self.said)
+
     def check(self) -> None:
-        """Raises InputError naming every field whose number is not one it takes."""
-        if len(self.problems) == 1:
-            raise app.InputError(f"{self.problems[0]}.", "bad_form")
-        if self.problems:
-            raise app.InputError(f"{len(self.problems)} numbers on the form need changing:{PROBLEM_LINE}"
-                                 + PROBLEM_LINE.join(self.problems), "bad_form")
+        """Raises FormNumbersError naming every field whose number is not one it takes."""
+        if self.said:
+            raise FormNumbersError(self.said, self.fields)
+
+
+# The form's fields that hold numbers, and its boxes: kept as typed when the page says what to change.
+NUMBER_FIELDS = ("size", "ap", "ehcp", "sen", "sets", "seed")
+BOX_FIELDS = ("one_setting", "one_practitioner", "relax")
+
+
+def _typed_form(form: dict[str, Any], typed: Any) -> dict[str, Any]:
+    """The form's values as the inspector typed them (a page that says what to change keeps
+    every other change made), over those of the rules in force."""
+    kept = dict(form, **{name: str(typed.get(name, "")) for name in NUMBER_FIELDS},
+                **{name: bool(typed.get(name)) for name in BOX_FIELDS})
+    kept["caps"] = [(column, name, str(typed.get(f"weight_{column}", weight)), str(typed.get(f"cap_{column}", cap)))
+                    for column, name, weight, cap in form["caps"]]
+    return kept
 
 
 def _rules_from_form(form: Any, base: Rules) -> tuple[Rules, app.SelectionParams]:
