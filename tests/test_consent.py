@@ -544,7 +544,7 @@ def test_a_note_that_names_or_reaches_someone_is_refused_and_nothing_is_recorded
         assert note.split()[-1] not in stdout + stderr
     assert (sample_run_copy / "run.json").read_bytes() == before
     for note in ("by phone, 24 Nov", "Dad agreed at 3pm", "after the Dr's appointment", "ring mum Friday",
-                 "Y11 tutor 5PM"):
+                 "Y11 tutor 5PM", "mum Polish speaker, interpreter booked", "Dad Agreed by text"):
         assert run("consent", folder, member, "asked", "--note", note)[0] == 0
 
 

@@ -165,12 +165,22 @@ _STATE_WORDS = {
 
 
 # A family member's word, then a capitalised word that is no day or month: 'mum Sarah', 'dad, John'.
+# Capitalised words a call's note puts after 'mum' that name nobody: days, months, languages
+# ('mum English not first language'), and words said at the start of a clause ('Dad Agreed').
+_NOT_NAMES = (
+    "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|"
+    "August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec|"
+    "English|Welsh|Polish|Urdu|Punjabi|Bengali|Arabic|Romanian|Somali|Portuguese|Spanish|French|Lithuanian|"
+    "Turkish|Gujarati|Tamil|Chinese|Mandarin|Cantonese|Ukrainian|Russian|Pashto|Farsi|Dari|Kurdish|Tigrinya|"
+    "Italian|German|Hindi|Slovak|Czech|Bulgarian|Albanian|Latvian|Hungarian|Yoruba|Igbo|Twi|Swahili|Amharic|"
+    "Agreed|Declined|Said|Says|Asked|Called|Phoned|Emailed|Happy|Keen|Unsure|Wants|Will|Would|Can|Cannot|"
+    "Could|Has|Had|Is|Was|Not|No|Yes|And|Or|But|Via|To|On|At|By|In|For|With|Also|Only|Both|Too|Please|"
+    "Unavailable|Busy|Away|Working|Out|Back|Interpreter|Translator"
+)
 _RELATIVE_NAMED = (
     r"\b(?i:mum|mummy|mother|dad|daddy|father|parent|carer|foster carer|guardian|grandma|grandmother|nan|nana|"
     r"gran|granny|grandad|grandpa|grandfather|aunt|auntie|uncle|sister|brother|step-?mum|step-?dad|stepmother|"
-    r"stepfather)\b,?\s+(?!(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b|(?:January|February|March|April|May|June|"
-    r"July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b)"
-    r"[A-Z][a-z'-]+"
+    rf"stepfather)\b,?\s+(?!(?:{_NOT_NAMES})\b)[A-Z][a-z'-]+"
 )
 # The most a note holds, as the page's field takes it: a call's outcome in a line.
 NOTE_LENGTH = 200
