@@ -164,7 +164,6 @@ _STATE_WORDS = {
 }
 
 
-# A family member's word, then a capitalised word that is no day or month: 'mum Sarah', 'dad, John'.
 # Capitalised words a call's note puts after 'mum' that name nobody: days, months, languages
 # ('mum English not first language'), and words said at the start of a clause ('Dad Agreed').
 _NOT_NAMES = (
@@ -177,6 +176,7 @@ _NOT_NAMES = (
     "Could|Has|Had|Is|Was|Not|No|Yes|And|Or|But|Via|To|On|At|By|In|For|With|Also|Only|Both|Too|Please|"
     "Unavailable|Busy|Away|Working|Out|Back|Interpreter|Translator"
 )
+# A family member's word, then a capitalised word that is none of those: 'mum Sarah', 'dad, John'.
 _RELATIVE_NAMED = (
     r"\b(?i:mum|mummy|mother|dad|daddy|father|parent|carer|foster carer|guardian|grandma|grandmother|nan|nana|"
     r"gran|granny|grandad|grandpa|grandfather|aunt|auntie|uncle|sister|brother|step-?mum|step-?dad|stepmother|"
@@ -185,7 +185,7 @@ _RELATIVE_NAMED = (
 # The most a note holds, as the page's field takes it: a call's outcome in a line.
 NOTE_LENGTH = 200
 # What a note must not hold: the history is kept for good (nothing is overwritten), so a name,
-# an e-mail address or a phone number written in one could never be taken out again.
+# an e-mail address, a phone number or a postcode written in one could never be taken out again.
 _NAMED = (
     (re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+[A-Z][A-Za-z'-]+"), "a name (a title such as Mrs, then a name)"),
     (re.compile(_RELATIVE_NAMED), "a name (a family member's, as 'mum Sarah')"),

@@ -301,7 +301,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         if typed is not None:
             form = _typed_form(form, typed)
         return page("overview.html", 400 if leave_error or numbers else 200, title="Check the caseload, then choose",
-                    step=2, rules_size=rules.size, number_errors=numbers.fields if numbers else {},
+                    step=2, rules_size=rules.size, labels=field_labels(rules),
+                    number_errors=numbers.fields if numbers else {},
                     number_said=numbers.said if numbers else [],
                     sid=sid, source_name=session.caseload.source, read_with=_read_with(session.sources),
                     rows=len(frame), eligible=int(frame["eligible"].sum()),
@@ -639,23 +640,20 @@ class _FormNumbers:
     """The form's whole numbers, each field's problem kept under the label the page shows it by
     (it said "'ap' must be ...", the field's name, and only the first of several)."""
 
-    def __init__(self, form: Any) -> None:
+    def __init__(self, form: Any, labels: dict[str, str]) -> None:
         self.form = form
+        self.labels = labels
         self.said: list[tuple[str, str]] = []
         self.fields: dict[str, str] = {}
 
-    def whole(self, name: str, label: str, low: int, high: int) -> int:
+    def whole(self, name: str, low: int, high: int) -> int:
         text = str(self.form.get(name, "")).strip()
         if not text.lstrip("-").isdigit() or not low <= int(text) <= high:
             needed = f"a whole number from {low} to {high} is needed (got {text!r})"
-            self.said.append((name, f"{label}: {needed}"))
+            self.said.append((name, f"{self.labels[name]}: {needed}"))
             self.fields[name] = needed[:1].upper() + needed[1:]
             return low
         return int(text)
-
-    @property
-    def problems(self) -> bool:
-        return bool(self.said)
 
     def check(self) -> None:
         """Raises FormNumbersError naming every field whose number is not one it takes."""
@@ -665,6 +663,16 @@ class _FormNumbers:
 
 # The form's fields that hold numbers, and its boxes: kept as typed when the page says what to change.
 NUMBER_FIELDS = ("size", "ap", "ehcp", "sen", "sets", "seed")
+# Each number field's label, as the page shows it and as a problem with it is said.
+FIELD_LABELS = {"size": "Cohort size", "ap": "At least this many in alternative provision",
+                "ehcp": "At least this many with an EHC plan", "sen": "At least this many at SEN support",
+                "sets": "Ranked cohorts", "seed": "Seed"}
+
+
+def field_labels(rules: Rules) -> dict[str, str]:
+    """Every number field's label, the weight and cap of each dimension too."""
+    return {**FIELD_LABELS, **{f"{part}_{d.column}": f"{app.dimension_name(d.column)}: {part}"
+                               for d in rules.dimensions for part in ("weight", "cap")}}
 BOX_FIELDS = ("one_setting", "one_practitioner", "relax")
 
 
@@ -685,12 +693,12 @@ def _rules_from_form(form: Any, base: Rules) -> tuple[Rules, app.SelectionParams
     Raises:
         InputError: a number on the form is not one its field takes (every such field named).
     """
-    numbers = _FormNumbers(form)
-    size = numbers.whole("size", "Cohort size", 1, 50)
-    most = size if not numbers.problems else 50  # (a minimum is not also said wrong for a size that is)
-    mins = {("setting_type", ("AP",)): numbers.whole("ap", "At least this many in alternative provision", 0, most),
-            ("plan_status", ("EHCP",)): numbers.whole("ehcp", "At least this many with an EHC plan", 0, most),
-            ("plan_status", ("SEN_SUPPORT",)): numbers.whole("sen", "At least this many at SEN support", 0, most)}
+    numbers = _FormNumbers(form, field_labels(base))
+    size = numbers.whole("size", 1, 50)
+    most = 50 if numbers.said else size  # (a minimum is not also said wrong for a size that is)
+    mins = {("setting_type", ("AP",)): numbers.whole("ap", 0, most),
+            ("plan_status", ("EHCP",)): numbers.whole("ehcp", 0, most),
+            ("plan_status", ("SEN_SUPPORT",)): numbers.whole("sen", 0, most)}
     # The form sets these three minimums; a file's maximum, priority and label for them stay.
     counts = [replace(r, min=mins[(r.column, r.values)] or None) if (r.column, r.values) in mins else r
               for r in base.counts]
@@ -703,14 +711,12 @@ def _rules_from_form(form: Any, base: Rules) -> tuple[Rules, app.SelectionParams
     spreads += [SpreadRule(column, 1, priority=priority) for kind, column, priority in
                 (("setting", "setting_id", 20), ("practitioner", "lead_practitioner", 30))
                 if ticked[kind] and not any(_spread_kind(r) == kind for r in base.spreads)]
-    dimensions = tuple(Dimension(d.column, numbers.whole(f"weight_{d.column}", f"{app.dimension_name(d.column)}: weight",
-                                                         0, 100),
-                                 numbers.whole(f"cap_{d.column}", f"{app.dimension_name(d.column)}: cap", 0, 100))
-                       for d in base.dimensions)
+    dimensions = tuple(Dimension(d.column, numbers.whole(f"weight_{d.column}", 0, 100),
+                                 numbers.whole(f"cap_{d.column}", 0, 100)) for d in base.dimensions)
     # No seed given: one is drawn from this computer's secure random source, and shown with the result.
     given = str(form.get("seed", "")).strip() != ""
-    seed = numbers.whole("seed", "Seed", 0, 2**31 - 1) if given else 0
-    sets = numbers.whole("sets", "Ranked cohorts", 1, 10)
+    seed = numbers.whole("seed", 0, 2**31 - 1) if given else 0
+    sets = numbers.whole("sets", 1, 10)
     numbers.check()
     rules = Rules(size=size, counts=tuple(r for r in counts if r.min is not None or r.max is not None),
                   spreads=tuple(spreads), dimensions=dimensions)
