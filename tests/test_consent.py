@@ -60,11 +60,15 @@ def test_an_inspectors_week_on_the_command_line(sample_run_copy: Path) -> None:
     (made,) = carried["replacements"]
     assert (made["action"], made["declined"], made["newcomers"], made["rules"]) == (
         "replaced", [members[1]], [first], "every rule still met")
-    assert made["reason"] == "family declined or could not be reached" and made["at"].endswith("Z")
+    # Why, as the call recorded it (it said "family declined or could not be reached" whatever was recorded).
+    assert made["reason"] == "family declined" and made["at"].endswith("Z")
+    assert f"This run replaces {members[1]} (family declined) in cohort 1" in (new / "report.md").read_text()
     assert run("consent", str(new), first, "unreachable")[0] == 0
     assert run("replace", str(new), "--decline", first)[0] == 0
     again = json.loads((sample_run_copy.parent / "week2-replace-2" / "run.json").read_text())
     assert [r["declined"] for r in again["replacements"]] == [[members[1]], [first]]
+    assert [r["reason"] for r in again["replacements"]] == ["family declined", "family could not be reached"]
+    assert run("verify", str(sample_run_copy.parent / "week2-replace-2"))[0] == 0
     assert [e["state"] for e in again["consent"]][-1] == "unreachable"
 
 

@@ -72,7 +72,22 @@ class ReplaceResult:
         return tuple(c for c in self.declined if c not in self.earlier[-1][1]) if self.earlier else ()
 
 
-DECLINE_REASON = "family declined or could not be reached"
+DECLINE_REASON = "family declined or could not be reached"  # (no call recorded says which)
+
+
+def decline_reason(states: Sequence[str | None]) -> str:
+    """Why the slots were freed, as the calls recorded for the children replaced say it (each
+    child's latest state; None where no call is recorded).
+
+    >>> decline_reason(["declined"]), decline_reason(["unreachable", "unreachable"]), decline_reason([None])
+    ('family declined', 'families could not be reached', 'family declined or could not be reached')
+    """
+    one = len(states) == 1
+    if set(states) == {"declined"}:
+        return "family declined" if one else "families declined"
+    if set(states) == {"unreachable"}:
+        return "family could not be reached" if one else "families could not be reached"
+    return DECLINE_REASON if one else "families declined or could not be reached"
 MADE_ON_THE_PAGE = "web page"  # what a replacement accepted on the web page records as the run it replaced
 SAID_NO = ("declined", "unreachable")  # the states that free a slot
 WAITING = ("asked", "agreed")  # families called who have not said no: they wait to hear
@@ -104,7 +119,7 @@ def released(consent: Sequence[ConsentEvent], members: Sequence[str], reserves: 
 
 def decline(caseload: Caseload, solution: Solution, declined: Iterable[str],
             already_declined: Iterable[str] = (), from_run: str = "", progress: Progress | None = None,
-            ) -> tuple[Solution, Replacement]:
+            states: Mapping[str, str] | None = None) -> tuple[Solution, Replacement]:
     """Families declined (one or several at once): the rest of cohort 1 keeps its slots and the
     freed slots are filled by a draw from the fairest lottery over the best ways to fill them
     under every rule (solve_replacement); alternatives and reserves are refreshed.
@@ -115,6 +130,7 @@ def decline(caseload: Caseload, solution: Solution, declined: Iterable[str],
         declined: members of cohort 1 whose families declined or could not be reached.
         already_declined: children declined earlier (they stay out).
         from_run: the run this replaces, for the record.
+        states: each child's latest consent state, as recorded: why its slot was freed.
 
     Raises:
         InputError: a declined child is not in cohort 1.
@@ -132,7 +148,8 @@ def decline(caseload: Caseload, solution: Solution, declined: Iterable[str],
     preferred = solution.reserves.get(wanted[0], ()) if len(wanted) == 1 else ()
     replaced = solve_replacement(problem, solution.params, first, wanted, progress=progress, preferred=preferred,
                                  left_out=earlier)
-    record = Replacement(from_run=from_run, declined=wanted, reason=DECLINE_REASON,
+    reason = decline_reason([(states or {}).get(child) for child in wanted])
+    record = Replacement(from_run=from_run, declined=wanted, reason=reason,
                          kept=tuple(c for c in first if c not in wanted),
                          all_declined=tuple(sorted(set(earlier) | set(wanted))), offered=tuple(preferred))
     return replaced, record
@@ -287,7 +304,8 @@ def replacement_of(record: RunRecord, run_dir: Path, caseload: Caseload, decline
                and e.state in SAID_NO}
     earlier = sorted((set(record.replaced.all_declined if record.replaced else ()) | said_no) - set(declined))
     previous = _solution_of(record, rules, params)
-    solution, replacement = decline(caseload, previous, declined, earlier, from_run=run_dir.name)
+    states = {child: event.state for child in declined if (event := record.consent_state(child)) is not None}
+    solution, replacement = decline(caseload, previous, declined, earlier, from_run=run_dir.name, states=states)
     return previous, solution, replacement
 
 
