@@ -61,6 +61,24 @@ def test_a_run_that_dropped_a_rule_verifies(tmp_path: Path) -> None:
     assert code == 0 and lines[0].startswith(f"VERIFIED: {out}"), lines
 
 
+def test_a_run_that_recorded_a_sheet_of_a_csv_verifies_and_is_replaced(tmp_path: Path) -> None:
+    # Before a sheet named for a CSV was refused, `select caseload.csv --sheet EHCPs` read the CSV
+    # and recorded the sheet: read again with it, the run was refused, so it could be neither
+    # verified nor carried on. Such a run's folder is this one, its record naming the sheet.
+    caseload = write_csv(tmp_path / "caseload.csv", caseload_frame(EIGHT))
+    out = tmp_path / "run"
+    assert run("select", str(caseload), "--out", str(out), "--sets", "1", "--seed", "3")[0] == 0
+    record = json.loads((out / "run.json").read_text())
+    record["input"]["options"]["sheet"] = "EHCPs"
+    (out / "run.json").write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    code, lines = verify(out)
+    assert code == 0 and lines[-1].startswith("VERIFIED"), lines
+    member = record["cohorts"][0]["members"][0]
+    code, _, stderr = run("replace", str(out), "--decline", member)
+    assert code == 0, stderr
+    assert json.loads((tmp_path / "run-replace-1" / "run.json").read_text())["input"]["options"]["sheet"] is None
+
+
 def test_a_file_edited_by_hand_is_caught(small_run: Path) -> None:
     text = (small_run / "cohorts.csv").read_text(encoding="utf-8-sig")
     (small_run / "cohorts.csv").write_text(text.replace("K1", "K9", 1), encoding="utf-8-sig")

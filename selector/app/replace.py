@@ -17,7 +17,7 @@ from ..contract.rules import Rules, rules_from_dict
 from ..io.folders import check_output_folder, output_lock
 from ..io.options import READ_OPTION_FILES, ReadOptions
 from ..io.run_record import ConsentEvent, Replacement, ReplacementEvent, RunRecord, read_run_record
-from ..io.tables import file_sha256
+from ..io.tables import file_sha256, is_workbook
 from ..solve import Cohort, SelectionParams, Solution, solve_replacement
 from ..solve.problem import excluding
 from ..validate import Caseload
@@ -509,10 +509,20 @@ def recorded_sources(record: RunRecord, caseload: Path | None = None, contacts: 
         if caseload is not None or lists_given:
             raise InputError(f"{source.contacts}: {contacts_hint}; give it as well.", "contacts_not_recorded",
                              fix="Give the contacts file the run was made from.")
+    caseload_file = caseload or path(source.caseload_path)
     return Sources(
-        caseload=caseload or path(source.caseload_path), contacts=contacts or path(source.contacts_path),
-        sheet=source.sheet, options=options, allow_missing_contact=source.allow_missing_contact,
-        keep_columns=source.keep_columns)
+        caseload=caseload_file, contacts=contacts or path(source.contacts_path),
+        sheet=_sheet_read(source.sheet, caseload_file), options=options,
+        allow_missing_contact=source.allow_missing_contact, keep_columns=source.keep_columns)
+
+
+def _sheet_read(sheet: str | None, caseload: Path | None) -> str | None:
+    """The sheet the run read: the one recorded, unless the caseload has no sheets (a CSV,
+    Parquet or SEN2 file) or the lists were read alone. Runs made before such a sheet was
+    refused (0.5.1) recorded it, passed over; read again with it, they would now be refused."""
+    if sheet and (caseload is None or (caseload.is_file() and not is_workbook(caseload))):
+        return None
+    return sheet
 
 
 def _solution_of(record: RunRecord, rules: Rules, params: SelectionParams) -> Solution:

@@ -198,9 +198,10 @@ def _as_recorded(record: RunRecord, sources: Sources) -> Sources:
     given = record.input
     options = ReadOptions.from_record(given.annex_a or {})
     if record.input.made_from_uploads:
-        return replace(sources, options=options, uploaded=True)
+        return replace(sources, options=options, uploaded=True, sheet=given.sheet)
     return replace(sources, caseload=Path(given.caseload_path) if given.caseload_path else None,
-                   contacts=Path(given.contacts_path) if given.contacts_path else None, options=options)
+                   contacts=Path(given.contacts_path) if given.contacts_path else None, options=options,
+                   sheet=given.sheet)
 
 
 def _verify_zip(request: VerifyRequest) -> Verification:
