@@ -620,7 +620,7 @@ def test_the_pages_download_verifies_with_the_files_uploaded(client, tmp_path: P
 
 def test_the_pages_download_verifies_as_the_zip_it_was_sent_as(  # type: ignore[no-untyped-def]
         client, tmp_path: Path, private_tmp: Path) -> None:
-    # The inspector is sent selector-run.zip and types `selector verify selector-run.zip`: before,
+    # The inspector is sent the zip and types `selector verify "selector-run ....zip"`: before,
     # "Directory 'selector-run.zip' is a file". A replacement accepted on the page is said to be
     # redone from its own record (before: "a replacement of web page, which is not beside it").
     # Every message names the zip (never the temporary folder), and nothing is left behind.
@@ -629,8 +629,13 @@ def test_the_pages_download_verifies_as_the_zip_it_was_sent_as(  # type: ignore[
     ids = ids_in(wait_for_result(client, sid))
     accept(client, sid, post(client, f"/s/{sid}/consent", {"child_id": ids[1], "state": "declined"})
            .get_data(as_text=True))
-    sent = tmp_path / "selector-run.zip"
-    sent.write_bytes(client.get(f"/s/{sid}/download").data)
+    # Sent named with when it was downloaded, as England's clocks show it, so that a week's
+    # downloads are told apart (a browser named the second "selector-run (1).zip").
+    response = client.get(f"/s/{sid}/download")
+    named = re.search(r'filename="([^"]+)"', response.headers["Content-Disposition"])
+    assert named is not None and re.fullmatch(r"selector-run \d{4}-\d\d-\d\d \d\d\.\d\d\.zip", named.group(1))
+    sent = tmp_path / named.group(1)
+    sent.write_bytes(response.data)
     given = ["--caseload", str(SAMPLE / "caseload.csv"), "--contacts", str(SAMPLE / "contacts.csv")]
     done = CliRunner().invoke(main, ["verify", str(sent), *given])
     assert done.exit_code == 0 and done.output.splitlines() == [

@@ -394,7 +394,7 @@ def verify(run_dir: Path, caseload_file: Path | None, contacts_file: Path | None
     Example:
       selector verify runs/demo
       selector verify selector-run --caseload caseload.csv --contacts contacts.csv
-      selector verify selector-run.zip --caseload caseload.csv --contacts contacts.csv
+      selector verify "selector-run 2026-12-07 14.02.zip" --caseload caseload.csv --contacts contacts.csv
       selector verify selector-run --list1 list1.csv --list2 list2.csv --contacts contacts.csv
     """
     result = app.verify_run(app.VerifyRequest(run_dir, caseload_file, contacts_file, moved))

@@ -8,6 +8,7 @@ downloaded as a zip.
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import io
 import os
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import threading
 import webbrowser
+import zoneinfo
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -234,7 +236,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         if saved["run"] is None:
             shutil.rmtree(folder, ignore_errors=True)
             return page("upload.html", 400, title="Upload the caseload", step=1, error_title=True,
-                        carry_problem="Choose the run folder's zip (the page's Download gave selector-run.zip).")
+                        carry_problem="Choose the run folder's zip (the page's Download gave it, named "
+                                      "selector-run with the day and time it was downloaded).")
         # Redoing the run takes seconds on a small area, longer on a large one: in the background,
         # with a page that says so, as choosing does.
         carrying[sid] = job = Carrying(folder)
@@ -469,7 +472,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         archive = app.week_zip(week)
         session.downloaded = len(app.history(week))
         return send_file(io.BytesIO(archive), mimetype="application/zip", as_attachment=True,
-                         download_name="selector-run.zip")
+                         download_name=download_name(dt.datetime.now(dt.UTC)))
 
     return web
 
@@ -597,6 +600,17 @@ def uploaded_name(filename: str) -> str:
     if name.split(".")[0].strip().upper() in WINDOWS_DEVICES:  # `CON.csv` on Windows is the console
         name = f"_{name}"
     return name
+
+
+def download_name(now: dt.datetime) -> str:
+    """The zip's name, with when it was downloaded as England's clocks show it: a week's
+    downloads are told apart when the calls are carried on another day (a browser named the
+    second `selector-run (1).zip`, and either could be given back as the latest).
+
+    >>> download_name(dt.datetime(2026, 7, 1, 13, 5, tzinfo=dt.timezone.utc))
+    'selector-run 2026-07-01 14.05.zip'
+    """
+    return f"selector-run {now.astimezone(zoneinfo.ZoneInfo(app.SHOWN_ZONE)):%Y-%m-%d %H.%M}.zip"
 
 
 NAME_BYTES = 200
