@@ -348,6 +348,23 @@ def test_a_sheet_named_for_the_lists_is_refused_not_passed_over() -> None:
         "Leave out --sheet, or give the CASELOAD workbook the sheet is in."]
 
 
+def test_a_workbook_with_its_contacts_on_a_sheet_says_how_to_read_them(tmp_path: Path) -> None:
+    # Both lists and the contacts in one workbook, given alone: "no contact file was given" was
+    # all it said, though the contacts were in the file given, on a sheet of their own.
+    book = tmp_path / "Annex A.xlsx"
+    with pd.ExcelWriter(book) as writer:
+        for sheet, name in (("List_1", "list1.csv"), ("List_2", "list2.csv"), ("Contacts", "contacts.csv")):
+            pd.read_csv(ANNEX / name, dtype=str, keep_default_na=False).to_excel(writer, sheet_name=sheet, index=False)
+    result = CliRunner().invoke(main, ["select", str(book), "--out", str(tmp_path / "run"), "--as-of", "2026-11-01"])
+    assert result.exit_code == 3 and result.output.splitlines()[-2] == (
+        "Error: a cohort of 6 cannot be chosen: only 0 children can be chosen (no contact file was given and the "
+        "caseload has no practitioner contact columns, so no child has a contact; the workbook's sheet 'Contacts' "
+        "holds practitioners' contacts, read when Annex A.xlsx is given as the contacts file too).")
+    given = CliRunner().invoke(main, ["select", str(book), "--contacts", str(book), "--out", str(tmp_path / "run"),
+                                      "--as-of", "2026-11-01", "--sets", "1"])
+    assert given.exit_code == 0, given.output
+
+
 def test_one_list_given_from_a_workbook_of_both_says_the_other_was_not_read() -> None:
     loaded = load_caseload(None, ANNEX / "contacts.csv",
                            annex=ReadOptions(list1=ANNEX / "annex_a.xlsx", as_of=AS_OF))

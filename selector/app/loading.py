@@ -13,7 +13,7 @@ from ..contract.cells import column_values
 from ..contract.columns import normalise_column
 from ..contract.errors import CaseloadValidationError, InfeasibleSelectionError, InputError, RulesError
 from ..contract.rules import DEFAULT_RULES, Rules
-from ..io.caseload import read_caseload_table, read_contacts_table
+from ..io.caseload import contacts_sheet_in, read_caseload_table, read_contacts_table
 from ..io.folders import is_failures_table, write_file
 from ..io.options import ReadOptions
 from ..io.rules_toml import load_rules, rules_to_toml
@@ -94,6 +94,13 @@ def load(sources: Sources) -> Caseload:
         if table.warnings is not None and len(table.warnings):
             error.failures = pd.concat([table.warnings, error.failures], ignore_index=True)
         raise
+    if sources.contacts is None and "no contact file" in caseload.held_back:
+        # Only when no child can be chosen for want of contacts: the workbook is opened again.
+        sheet = contacts_sheet_in(sources.caseload)
+        if sheet is not None and sources.caseload is not None:
+            caseload = replace(caseload, held_back=f"{caseload.held_back}; the workbook's sheet '{sheet}' holds "
+                               f"practitioners' contacts, read when {sources.caseload.name} is given as the contacts "
+                               "file too")
     return replace(with_warnings(caseload, table.warnings), as_of=table.as_of)
 
 

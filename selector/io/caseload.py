@@ -116,6 +116,16 @@ def _refuse_list_over_sheets(book: Workbook, first: RawTable) -> None:
                         "only one sheet is the caseload, give the sheet to read.")
 
 
+def contacts_sheet_in(path: Path | None) -> str | None:
+    """The sheet of a caseload workbook that holds practitioners' contacts (a name, and whom it
+    belongs to), when one does: the workbook an area sends may have them on a sheet of their own."""
+    if path is None or not path.is_file() or not is_workbook(path):
+        return None
+    book = Workbook(path)
+    return next((name for key in ("practitioner_id", "child_id") for name in book.sheets_holding(("name", key))),
+                None)
+
+
 def read_contacts_table(path: Path) -> RawTable:
     """The contacts file as a raw table (a workbook's first visible sheet).
 
