@@ -360,6 +360,9 @@ def test_a_workbook_with_its_contacts_on_a_sheet_says_how_to_read_them(tmp_path:
         "Error: a cohort of 6 cannot be chosen: only 0 children can be chosen (no contact file was given and the "
         "caseload has no practitioner contact columns, so no child has a contact; the workbook's sheet 'Contacts' "
         "holds practitioners' contacts, read when Annex A.xlsx is given as the contacts file too).")
+    checked = CliRunner().invoke(main, ["validate", str(book), "--as-of", "2026-11-01"])
+    assert ("so no child has a contact; the workbook's sheet 'Contacts' holds practitioners' contacts, read when "
+            "Annex A.xlsx is given as the contacts file too. Give the contacts file") in checked.output
     given = CliRunner().invoke(main, ["select", str(book), "--contacts", str(book), "--out", str(tmp_path / "run"),
                                       "--as-of", "2026-11-01", "--sets", "1"])
     assert given.exit_code == 0, given.output

@@ -98,9 +98,11 @@ def load(sources: Sources) -> Caseload:
         # Only when no child can be chosen for want of contacts: the workbook is opened again.
         sheet = contacts_sheet_in(sources.caseload)
         if sheet is not None and sources.caseload is not None:
-            caseload = replace(caseload, held_back=f"{caseload.held_back}; the workbook's sheet '{sheet}' holds "
-                               f"practitioners' contacts, read when {sources.caseload.name} is given as the contacts "
-                               "file too")
+            held_back = (f"{caseload.held_back}; the workbook's sheet '{sheet}' holds practitioners' contacts, read "
+                         f"when {sources.caseload.name} is given as the contacts file too")
+            # Said where the reason is: the error, the summary, and the warning that names it (the page's too).
+            problems = caseload.warnings["problem"].str.replace(caseload.held_back, held_back, regex=False)
+            caseload = replace(caseload, held_back=held_back, warnings=caseload.warnings.assign(problem=problems))
     return replace(with_warnings(caseload, table.warnings), as_of=table.as_of)
 
 
