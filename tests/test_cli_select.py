@@ -326,15 +326,16 @@ def test_replace_refuses_a_child_not_in_cohort_1(sample_run: Path) -> None:
 
 def test_replace_of_a_reserve_says_it_is_one_and_how_to_record_its_answer(sample_run: Path) -> None:
     # A reserve's family said no: it is recorded with consent (then not offered), not replaced.
-    # Matched ignoring case, as every child id typed is; nothing is written.
+    # Matched ignoring case, as every child id typed is; nothing is written. The command to type is
+    # given whole (it said `selector consent RUN_DIR CHILD_ID declined`).
     first = json.loads((sample_run / "run.json").read_text())["cohorts"][0]
     reserve = first["reserves"][first["members"][2]][1]
     before = sorted(p.name for p in sample_run.parent.iterdir())
     code, out, err = run("replace", str(sample_run), "--decline", reserve.lower())
     assert (code, out) == (2, "") and err.splitlines() == [
         f"Error: {reserve} is a reserve for slot 3 of {sample_run}, not in cohort 1: only a member's slot is replaced.",
-        ("If that family said no, record it: selector consent RUN_DIR CHILD_ID declined (the reserve is then not "
-        "offered).")]
+        (f"If that family said no, record it: selector consent {sample_run} {reserve} declined (the reserve is then "
+         "not offered).")]
     assert sorted(p.name for p in sample_run.parent.iterdir()) == before
 
 

@@ -4,6 +4,7 @@ run's result, a batch's progress."""
 from __future__ import annotations
 
 import functools
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -75,7 +76,7 @@ BATCH_REMEDIES = {
 # One command's own hints: `replace` keeps the run's rules, relaxed or not, and a reserve's
 # answer is recorded with `consent`, not replaced.
 COMMAND_HINTS = {
-    "replace": {"reserve_not_member": "If that family said no, record it: selector consent RUN_DIR CHILD_ID declined "
+    "replace": {"reserve_not_member": "If that family said no, record it: selector consent {run_dir} {where} declined "
                                       "(the reserve is then not offered).",
                 "infeasible": "The run was chosen without --relax, so its replacements keep every rule: choose "
                               "again with `selector select ... --relax`, or change the rules file."},
@@ -87,6 +88,8 @@ class SelectorClickError(click.ClickException):
 
     def __init__(self, error: SelectorError, command: str = "") -> None:
         hint = COMMAND_HINTS.get(command, {}).get(error.code) or FLAG_HINTS.get(error.code)
+        if hint is not None:
+            hint = _filled(hint, error)
         if hint is None and error.fix:
             # A fix in the domain's words ("a column to keep"), then how to give that here.
             from ..contract.failures import remedies_in
@@ -94,6 +97,15 @@ class SelectorClickError(click.ClickException):
             hint = "\n".join([error.fix, *(f"how: {REMEDY_FLAGS[r]}" for r in remedies_in([error.fix]))])
         super().__init__(error.explained(hint))
         self.exit_code = error.exit_code
+
+
+def _filled(hint: str, error: SelectorError) -> str:
+    """A command's hint with the run folder and the child it is about, so it can be typed as
+    given (it said `selector consent RUN_DIR CHILD_ID declined`)."""
+    context = click.get_current_context(silent=True)
+    run_dir = context.params.get("run_dir") if context is not None else None
+    return (hint.replace("{run_dir}", shlex.quote(str(run_dir)) if run_dir else "RUN_DIR")
+            .replace("{where}", error.where or "CHILD_ID"))
 
 
 def reports_errors(command: F) -> F:
