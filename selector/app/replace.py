@@ -73,6 +73,10 @@ class ReplaceResult:
 
 
 DECLINE_REASON = "family declined or could not be reached"  # (no call recorded says which)
+MADE_ON_THE_PAGE = "web page"  # what a replacement accepted on the web page records as the run it replaced
+SAID_NO = ("declined", "unreachable")  # the states that free a slot
+WAITING = ("asked", "agreed")  # families called who have not said no: they wait to hear
+NO_LONGER_A_RESERVE = "no longer a reserve"  # the role of such a family's child after a replacement
 
 
 def decline_reason(states: Sequence[str | None]) -> str:
@@ -88,10 +92,6 @@ def decline_reason(states: Sequence[str | None]) -> str:
     if set(states) == {"unreachable"}:
         return "family could not be reached" if one else "families could not be reached"
     return DECLINE_REASON if one else "families declined or could not be reached"
-MADE_ON_THE_PAGE = "web page"  # what a replacement accepted on the web page records as the run it replaced
-SAID_NO = ("declined", "unreachable")  # the states that free a slot
-WAITING = ("asked", "agreed")  # families called who have not said no: they wait to hear
-NO_LONGER_A_RESERVE = "no longer a reserve"  # the role of such a family's child after a replacement
 
 
 def released(consent: Sequence[ConsentEvent], members: Sequence[str], reserves: Mapping[str, Sequence[str]],

@@ -121,9 +121,12 @@ def contacts_sheet_in(path: Path | None) -> str | None:
     belongs to), when one does: the workbook an area sends may have them on a sheet of their own."""
     if path is None or not path.is_file() or not is_workbook(path):
         return None
-    book = Workbook(path)
-    return next((name for key in ("practitioner_id", "child_id") for name in book.sheets_holding(("name", key))),
-                None)
+    return next(iter(_contacts_sheets(Workbook(path))), None)
+
+
+def _contacts_sheets(book: Workbook) -> list[str]:
+    """The sheets holding contacts: a name, and the practitioner or child it belongs to."""
+    return [name for key in ("practitioner_id", "child_id") for name in book.sheets_holding(("name", key))]
 
 
 def read_contacts_table(path: Path) -> RawTable:
@@ -141,7 +144,7 @@ def read_contacts_table(path: Path) -> RawTable:
     if first.sheets and not _holds_contacts(first):
         # A cover sheet first (notes on the list): the contacts are read from the one sheet that
         # holds them, and the warning says which (there is no sheet to name for the contacts).
-        holding = [name for key in ("practitioner_id", "child_id") for name in book.sheets_holding(("name", key))]
+        holding = _contacts_sheets(book)
         if len(set(holding)) == 1:
             table = book.table(holding[0])
             note = SheetNote("", 1, f"the contacts were read from the sheet '{holding[0]}': the first sheet, "
