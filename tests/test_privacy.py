@@ -241,3 +241,37 @@ def test_the_generated_headers_can_fail(tmp_path: Path) -> None:
 def test_identifiers_written_together_or_with_digits_are_recognised(header: str) -> None:
     """The second line of defence reads CamelCase and digits as word breaks."""
     assert identifier_kind(header) is not None
+
+
+# Words a call's note is written in (days, times, year groups, the family's words): none names or
+# reaches anyone.
+NOTE_WORDS = ["spoke", "to", "mum", "Mum", "dad", "Dad", "carer", "by", "phone", "left", "voicemail", "will",
+              "call", "back", "Monday", "Friday", "Nov", "24", "3pm", "5PM", "Y11", "after", "school", "agreed",
+              "said", "no", "interpreter", "Polish", "speaker", "via", "SENCO", "text", "sent", "again", "on"]
+SAFE_NOTES = st.lists(st.sampled_from(NOTE_WORDS), min_size=1, max_size=12).map(" ".join)
+REACHES = st.one_of(
+    st.from_regex(r"07\d{3} ?\d{6}", fullmatch=True),
+    st.from_regex(r"[a-z]{1,8}\.[a-z]{1,8}@[a-z]{2,8}\.(?:org|com|gov\.uk)", fullmatch=True),
+    st.from_regex(r"[A-Z]{1,2}\d{1,2} ?\d[ABD-HJLNP-UW-Z]{2}", fullmatch=True),
+    st.sampled_from(["John", "Aisha", "Tomasz", "Priya"]).map(lambda name: f"mum {name}"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(note=SAFE_NOTES)
+def test_a_note_in_everyday_words_is_kept(note: str) -> None:
+    from selector.app.consent import note_without_names
+
+    assert note_without_names(note) == note
+
+
+@settings(max_examples=150, deadline=None)
+@given(before=SAFE_NOTES, reaching=REACHES, after=SAFE_NOTES)
+def test_a_note_that_reaches_someone_is_refused_wherever_it_says_so(before: str, reaching: str, after: str) -> None:
+    # A phone number, an e-mail address, a postcode or a family member's name, anywhere in a note
+    # of everyday words: the history keeps every note for good, so it is refused.
+    from selector.app.consent import note_without_names
+    from selector.contract.errors import InputError
+
+    with pytest.raises(InputError) as refused:
+        note_without_names(f"{before} {reaching}, {after}")
+    assert refused.value.code == "named_in_note" and reaching not in refused.value.message

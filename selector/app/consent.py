@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..contract.errors import InputError
-from ..contract.identifiers import EMAIL_ADDRESS
+from ..contract.identifiers import EMAIL_ADDRESS, POSTCODE_IN_TEXT
 from ..contract.stops import held
 from ..io.folders import output_lock, write_file
 from ..io.run_record import CONSENT_STATES, ConsentEvent, RunRecord, read_run_record
@@ -176,12 +176,13 @@ _NOT_NAMES = (
     "Could|Has|Had|Is|Was|Not|No|Yes|And|Or|But|Via|To|On|At|By|In|For|With|Also|Only|Both|Too|Please|"
     "Unavailable|Busy|Away|Working|Out|Back|Interpreter|Translator"
 )
-# A family member's word, then a capitalised word that is none of those: 'mum Sarah', 'dad, John'.
-_RELATIVE_NAMED = (
-    r"\b(?i:mum|mummy|mother|dad|daddy|father|parent|carer|foster carer|guardian|grandma|grandmother|nan|nana|"
-    r"gran|granny|grandad|grandpa|grandfather|aunt|auntie|uncle|sister|brother|step-?mum|step-?dad|stepmother|"
-    rf"stepfather)\b,?\s+(?!(?:{_NOT_NAMES})\b)[A-Z][a-z'-]+"
+_RELATIVES = (  # the words a note names a family member by
+    "mum|mummy|mother|dad|daddy|father|parent|carer|foster carer|guardian|grandma|grandmother|nan|nana|gran|granny|"
+    "grandad|grandpa|grandfather|aunt|auntie|uncle|sister|brother|step-?mum|step-?dad|stepmother|stepfather"
 )
+# A family member's word, then a capitalised word that is none of those and no family member's word
+# ('called dad, Mum answered'): 'mum Sarah', 'dad, John'.
+_RELATIVE_NAMED = rf"\b(?i:{_RELATIVES})\b,?\s+(?!(?:{_NOT_NAMES})\b|(?i:{_RELATIVES})\b)[A-Z][a-z'-]+"
 # The most a note holds, as the page's field takes it: a call's outcome in a line.
 NOTE_LENGTH = 200
 # What a note must not hold: the history is kept for good (nothing is overwritten), so a name,
@@ -191,8 +192,7 @@ _NAMED = (
     (re.compile(_RELATIVE_NAMED), "a name (a family member's, as 'mum Sarah')"),
     (re.compile(EMAIL_ADDRESS), "an e-mail address"),
     (re.compile(r"\+?\d(?:[\s-]?\d){9,}"), "a phone number (ten digits or more)"),
-    # A postcode's last two letters are never C, I, K, M, O or V, so '5PM' or 'Y11 2AM' is no postcode.
-    (re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[ABD-HJLNP-UW-Z]{2}\b"), "a postcode (an address)"),
+    (re.compile(POSTCODE_IN_TEXT), "a postcode (an address)"),
 )
 
 

@@ -121,6 +121,9 @@ _EMAIL = re.compile(f"^{EMAIL_ADDRESS}$")
 _PERSON_NAME = re.compile(r"^[A-Za-z][A-Za-z'\-]*(?:,? [A-Za-z][A-Za-z'\-]*)+$")
 # A full UK postcode (`NE1 4XY`, `SW1A 1AA`): a few homes. Its district alone (`NE1`) is an area.
 FULL_POSTCODE = r"^[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}$"
+# The same inside a note (`app.consent` looks for it there), written as postcodes are: capitals, and
+# the last two letters never C, I, K, M, O or V, so a time ('Y11 5PM') is not one.
+POSTCODE_IN_TEXT = r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[ABD-HJLNP-UW-Z]{2}\b"
 # A check digit or letter passes by chance for 1 in 11 or 23 ids: such ids are said to be UPNs or
 # NHS numbers only when nearly all of those written that way pass.
 CHECKED_SHARE = 0.9
