@@ -824,27 +824,23 @@ def test_a_sen2_return_is_read_with_the_extract_and_its_download_verifies(  # ty
     assert done.exit_code == 0, done.output
 
 
-def test_a_sheet_named_with_the_lists_alone_is_said_not_passed_over(client) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("files", "said", "fix"), [
     # "Sheet to read" filled in with an Annex A workbook uploaded as List 1: the sheet was read by nothing.
-    data = {"list1": (io.BytesIO((SAMPLE / "annex_a" / "annex_a.xlsx").read_bytes()), "annex_a.xlsx"),
-            "sheet": "List_2", "csrf_token": client.application.config["CSRF_TOKEN"]}
+    ({"list1": "annex_a/annex_a.xlsx"}, "The sheet &#39;{sheet}&#39; was named for the caseload file, and none is given.",
+     "Name no sheet, or give the caseload file."),
+    # And with the CSV export uploaded where the workbook was meant.
+    ({"caseload": "caseload.csv", "contacts": "contacts.csv"},
+     "The sheet &#39;{sheet}&#39; was named, and caseload.csv is not a workbook: it has no sheets.",
+     "Name no sheet, or give the workbook the sheet is in.")])
+def test_a_sheet_named_for_no_workbook_is_said_not_passed_over(  # type: ignore[no-untyped-def]
+        client, files: dict[str, str], said: str, fix: str) -> None:
+    data: dict[str, object] = {field: (io.BytesIO((SAMPLE / name).read_bytes()), name.split("/")[-1])
+                               for field, name in files.items()}
+    data.update(sheet="List_2", csrf_token=client.application.config["CSRF_TOKEN"])
     response = client.post("/upload", data=data, content_type="multipart/form-data")
     assert response.status_code == 400
     text = " ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split())
-    assert "The sheet &#39;List_2&#39; was named for the caseload file, and none is given." in text
-    assert "Name no sheet, or give the caseload file." in text
-
-
-def test_a_sheet_named_for_a_csv_is_said_not_passed_over(client) -> None:  # type: ignore[no-untyped-def]
-    # "Sheet to read" filled in, and the CSV export uploaded where the workbook was meant.
-    data = {"caseload": (io.BytesIO((SAMPLE / "caseload.csv").read_bytes()), "caseload.csv"),
-            "contacts": (io.BytesIO((SAMPLE / "contacts.csv").read_bytes()), "contacts.csv"),
-            "sheet": "EHCPs", "csrf_token": client.application.config["CSRF_TOKEN"]}
-    response = client.post("/upload", data=data, content_type="multipart/form-data")
-    assert response.status_code == 400
-    text = " ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split())
-    assert "The sheet &#39;EHCPs&#39; was named, and caseload.csv is not a workbook: it has no sheets." in text
-    assert "Name no sheet, or give the workbook the sheet is in." in text
+    assert said.format(sheet="List_2") in text and fix in text
 
 
 def test_a_files_several_problems_are_listed_on_the_page(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
