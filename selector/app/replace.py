@@ -14,10 +14,11 @@ from pathlib import Path
 from ..contract.defaults import LOTTERY_WORK
 from ..contract.errors import InputError
 from ..contract.rules import Rules, rules_from_dict
+from ..io.caseload import takes_a_sheet
 from ..io.folders import check_output_folder, output_lock
 from ..io.options import READ_OPTION_FILES, ReadOptions
 from ..io.run_record import ConsentEvent, Replacement, ReplacementEvent, RunRecord, read_run_record
-from ..io.tables import file_sha256, is_workbook
+from ..io.tables import file_sha256
 from ..solve import Cohort, SelectionParams, Solution, solve_replacement
 from ..solve.problem import excluding
 from ..validate import Caseload
@@ -512,17 +513,10 @@ def recorded_sources(record: RunRecord, caseload: Path | None = None, contacts: 
     caseload_file = caseload or path(source.caseload_path)
     return Sources(
         caseload=caseload_file, contacts=contacts or path(source.contacts_path),
-        sheet=_sheet_read(source.sheet, caseload_file), options=options,
+        # The sheet the run read: runs made before a sheet named for a file without sheets was refused
+        # (0.5.1) recorded it, passed over; read again with it, they would now be refused.
+        sheet=source.sheet if takes_a_sheet(caseload_file, options) else None, options=options,
         allow_missing_contact=source.allow_missing_contact, keep_columns=source.keep_columns)
-
-
-def _sheet_read(sheet: str | None, caseload: Path | None) -> str | None:
-    """The sheet the run read: the one recorded, unless the caseload has no sheets (a CSV,
-    Parquet or SEN2 file) or the lists were read alone. Runs made before such a sheet was
-    refused (0.5.1) recorded it, passed over; read again with it, they would now be refused."""
-    if sheet and (caseload is None or (caseload.is_file() and not is_workbook(caseload))):
-        return None
-    return sheet
 
 
 def _solution_of(record: RunRecord, rules: Rules, params: SelectionParams) -> Solution:

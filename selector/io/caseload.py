@@ -50,13 +50,13 @@ def read_caseload_table(path: Path | None, sheet: str | None, options: ReadOptio
         raise InputError(f"The sheet '{sheet}' was named for the caseload file, and none is given. The Annex A lists "
                          "are found in a workbook by their sheets' names (List_1, List_2) or headers; a SEN2 return "
                          "has no sheets.", "sheet_without_caseload", fix="Name no sheet, or give the caseload file.")
-    sen2 = options.sen2 or (path if path is not None and path.suffix.lower() in SEN2_SUFFIXES else None)
-    if sheet and path is not None and path.is_file() and (sen2 is not None or not is_workbook(path)):
+    if sheet and path is not None and not takes_a_sheet(path, options):
         # A sheet of a CSV, Parquet or SEN2 file was passed over without a word: the workbook meant
         # may be another file, whose children would not be the ones read.
         raise InputError(f"The sheet '{sheet}' was named, and {path.name} is not a workbook: it has no sheets. "
                          "The sheet to read is a workbook's (.xlsx or .xls).", "sheet_without_caseload",
                          where=path.name, fix="Name no sheet, or give the workbook the sheet is in.")
+    sen2 = options.sen2 or (path if path is not None and path.suffix.lower() in SEN2_SUFFIXES else None)
     if sen2 is not None:
         from .mapping import load_mapping
         from .sen2 import read_sen2
@@ -100,6 +100,15 @@ def read_caseload_table(path: Path | None, sheet: str | None, options: ReadOptio
     # A contract caseload: empty setting types come from the URN in setting_id.
     types = load_mapping(options.mapping).establishment_type
     return CaseloadTable(*fill_setting_types(first, _establishments(options, types)))  # type: ignore[arg-type]
+
+
+def takes_a_sheet(path: Path | None, options: ReadOptions) -> bool:
+    """Whether a sheet can be named for this caseload: a workbook given as the caseload, not the
+    lists alone nor a CSV, Parquet or SEN2 file (a file not there is said by its reader)."""
+    if path is None:
+        return False
+    sen2 = options.sen2 is not None or path.suffix.lower() in SEN2_SUFFIXES
+    return not path.is_file() or (not sen2 and is_workbook(path))
 
 
 def _refuse_list_over_sheets(book: Workbook, first: RawTable) -> None:

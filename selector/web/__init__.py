@@ -30,7 +30,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.serving import make_server
 
 from .. import app
-from ..contract.errors import PROBLEM_LINE, CaseloadValidationError, InputError, Interrupted, SelectorError
+from ..contract.errors import (
+    PROBLEM_LINE,
+    CaseloadValidationError,
+    InputError,
+    Interrupted,
+    SelectorError,
+    problems_said,
+)
 from ..contract.failures import (
     ERRORS_HEADING,
     REPEATED_HEADING,
@@ -44,6 +51,7 @@ from ..contract.failures import (
     warnings_shown,
 )
 from ..contract.rules import DEFAULT_RULES, CountRule, Dimension, Rules, SpreadRule, rules_from_dict
+from ..contract.seeds import SEED_LIMIT
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -642,10 +650,7 @@ class FormNumbersError(InputError):
     needs, `said` lists each as the error summary says it (by the field's label)."""
 
     def __init__(self, said: list[tuple[str, str]], fields: dict[str, str]) -> None:
-        words = [text for _, text in said]
-        super().__init__(f"{words[0]}." if len(words) == 1 else
-                         f"{len(words)} numbers on the form need changing:{PROBLEM_LINE}" + PROBLEM_LINE.join(words),
-                         "bad_form")
+        super().__init__(problems_said("the form", "its numbers", [text for _, text in said]), "bad_form")
         self.said = said
         self.fields = fields
 
@@ -675,19 +680,19 @@ class _FormNumbers:
             raise FormNumbersError(self.said, self.fields)
 
 
-# The form's fields that hold numbers, and its boxes: kept as typed when the page says what to change.
-NUMBER_FIELDS = ("size", "ap", "ehcp", "sen", "sets", "seed")
 # Each number field's label, as the page shows it and as a problem with it is said.
 FIELD_LABELS = {"size": "Cohort size", "ap": "At least this many in alternative provision",
                 "ehcp": "At least this many with an EHC plan", "sen": "At least this many at SEN support",
                 "sets": "Ranked cohorts", "seed": "Seed"}
+# The form's fields that hold numbers, and its boxes: kept as typed when the page says what to change.
+NUMBER_FIELDS = tuple(FIELD_LABELS)
+BOX_FIELDS = ("one_setting", "one_practitioner", "relax")
 
 
 def field_labels(rules: Rules) -> dict[str, str]:
     """Every number field's label, the weight and cap of each dimension too."""
     return {**FIELD_LABELS, **{f"{part}_{d.column}": f"{app.dimension_name(d.column)}: {part}"
                                for d in rules.dimensions for part in ("weight", "cap")}}
-BOX_FIELDS = ("one_setting", "one_practitioner", "relax")
 
 
 def _typed_form(form: dict[str, Any], typed: Any) -> dict[str, Any]:
@@ -729,7 +734,7 @@ def _rules_from_form(form: Any, base: Rules) -> tuple[Rules, app.SelectionParams
                                  numbers.whole(f"cap_{d.column}", 0, 100)) for d in base.dimensions)
     # No seed given: one is drawn from this computer's secure random source, and shown with the result.
     given = str(form.get("seed", "")).strip() != ""
-    seed = numbers.whole("seed", 0, 2**31 - 1) if given else 0
+    seed = numbers.whole("seed", 0, SEED_LIMIT - 1) if given else 0
     sets = numbers.whole("sets", 1, 10)
     numbers.check()
     rules = Rules(size=size, counts=tuple(r for r in counts if r.min is not None or r.max is not None),
