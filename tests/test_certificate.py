@@ -147,8 +147,8 @@ def test_a_lottery_whose_search_was_cut_short_claims_no_level() -> None:
     assert not chances.first_level_reached
     assert certificate_line(chances) == (
         "Certificate: every child who can be drawn has at least 50.0000%; no lottery over these cohorts could give "
-        "every one more than 50.0000% (100% of it: for the children found only: not every child who could be in a "
-        "best cohort was found; not proved the fairest).")
+        "every one more than 50.0000% (100% of it: for the children found only, as not every child who could be in "
+        "a best cohort was found; not proved the fairest).")
     assert certified_share(chances) == (
         "at least 100% of the most any lottery could give every child found; but not every child who could be in "
         "a best cohort was found, and those not found have no chance, so it is not proved the fairest possible.")

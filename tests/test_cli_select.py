@@ -498,3 +498,22 @@ def test_the_cohort_printed_keeps_its_columns_aligned_with_a_long_setting(tmp_pa
     assert len(members) == 8
     assert len({line.rindex(" ") for line in members}) == 1  # social care starts in one column
     assert any("NOT_IN_EDUCATION NONE" in line for line in members)
+
+
+def test_a_cohort_of_ten_or_more_keeps_its_slot_numbers_in_line(tmp_path: Path) -> None:
+    # A cohort of 10, every child chosen: "  10. K10" began a column to the right of "  9. K9", so
+    # the ids (and every column after) stepped out of line; the consent listing did the same.
+    rows = [*EIGHT, {"primary_need": "OTH", "age": 3}, {"primary_need": "MSI", "age": 19}]
+    rules = tmp_path / "ten.toml"
+    rules.write_text("size = 10\n")
+    out = tmp_path / "o"
+    code, stdout, stderr = run("select", str(write_csv(tmp_path / "c.csv", caseload_frame(rows))), "--rules",
+                               str(rules), "--out", str(out), "--seed", "1", "--sets", "1")
+    assert code == 0, stderr
+    members = [line for line in stdout.splitlines() if re.match(r" +\d+\. K", line)]
+    assert len(members) == 10
+    assert {line.index("K") for line in members} == {6}  # "   1. K.." and "  10. K..": ids in one column
+    code, stdout, stderr = run("consent", str(out))
+    assert code == 0, stderr
+    slots = [line for line in stdout.splitlines() if re.match(r" +\d+\. K", line)]
+    assert len(slots) == 10 and {line.index("K") for line in slots} == {6}

@@ -543,8 +543,9 @@ def _tell_families(families: tuple[tuple[str, str], ...], run_dir: Path, where: 
 def _slot_lines(states: tuple[tuple[int, str, str], ...], waiting: tuple[tuple[str, str, int], ...]) -> None:
     """Each slot of cohort 1: its member and where the family stands (when asked, if waiting)."""
     asked = {child: at for child, at, _days in waiting}
+    numbered = len(str(len(states)))  # right-aligned, so a cohort of 10 or more stays in columns
     for slot, member, now in states:
-        click.echo(f"  {slot}. {member}  {now}" + _since(asked.get(member)))
+        click.echo(f"  {slot:>{numbered}}. {member}  {now}" + _since(asked.get(member)))
 
 
 def _since(at: str | None) -> str:

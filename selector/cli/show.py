@@ -233,8 +233,8 @@ def certificate_line(lottery: app.Chances) -> str:
     reached = ("every level of the fairest lottery proved; the rest is the linear program's tolerance"
                if lottery.gap_is_tolerance
                else "within 0.1% of the fairest possible, the first level reached" if lottery.first_level_reached
-               else "for the children found only: not every child who could be in a best cohort was found; not "
-                    "proved the fairest" if not lottery.complete
+               else "for the children found only, as not every child who could be in a best cohort was found; "
+                    "not proved the fairest" if not lottery.complete
                else f"so at least {lottery.certified_percent} of the fairest possible; not proved the fairest")
     return (f"Certificate: every child who {who} has at least {lottery.smallest:.4%}; no lottery over these "
             f"{over} could give every one more than {lottery.bound:.4%} ({lottery.certified_percent} of it: {reached}).")
@@ -257,8 +257,9 @@ def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path, befor
                                                          "social_care"))) for child in first.members]
     # Each column as wide as its widest value here (NOT_IN_EDUCATION is 16 letters), so the columns align.
     width = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))] if rows else []
+    numbered = len(str(len(rows)))  # slot numbers right-aligned, so a cohort of 10 or more stays in columns
     for slot, (child, band, need, plan, setting, care) in enumerate(rows, start=1):
-        click.echo(f"  {slot}. {child:<{width[0]}}  {band:>{max(width[1], 5)}}  {need:<{max(width[2], 5)}} "
+        click.echo(f"  {slot:>{numbered}}. {child:<{width[0]}}  {band:>{max(width[1], 5)}}  {need:<{max(width[2], 5)}} "
                    f"{plan:<{max(width[3], 11)}} {setting:<{max(width[4], 12)}} {care}")
     if solution.dropped:
         click.echo("Rules dropped by --relax: " + "; ".join(solution.dropped))
