@@ -426,15 +426,30 @@ def test_a_value_failing_in_many_rows_is_said_once_on_the_page(client, tmp_path:
     assert (f"<li>spelled.csv: {count:,} rows, the first row {first_row}, column &#39;plan_status&#39;: "
             "&#39;SEN Support&#39; not one of the plan_status codes. Did you mean SEN_SUPPORT?") in text
 
+def form_problems(page: str) -> list[tuple[str, str]]:
+    """The error summary's items: the field each links to, and what it says."""
+    summary = re.search(r'govuk-error-summary__list">(.*?)</ul>', page, re.DOTALL)
+    assert summary is not None, page
+    return [(field, html.unescape(said)) for field, said in
+            re.findall(r'<li><a href="#(\w+)">(.*?)</a></li>', summary.group(1))]
+
+
 def test_impossible_rules_show_the_reason(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # No child in AP: the rule is said on the form, at its field, with every change typed kept (it
+    # was said after choosing, on a page of its own, in column codes, whose Back lost the changes).
     frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
     no_ap = tmp_path / "no_ap.csv"
     frame[frame["setting_type"] != "AP"].to_csv(no_ap, index=False)
     sid = upload(client, caseload=no_ap).headers["Location"].rsplit("/", 1)[1]
-    post(client, f"/s/{sid}/choose", default_form())
-    text = wait_for_result(client, sid)
-    assert "The cohort could not be chosen." in text
-    assert "at least 1 with setting_type AP: 0 eligible CYP have setting_type AP" in text
+    response = post(client, f"/s/{sid}/choose", default_form(weight_locality="3"))
+    page = response.get_data(as_text=True)
+    said = ("At least 1 whose setting is: alternative provision (e.g. a pupil referral unit) cannot be met (0 "
+            'eligible): lower it, or tick "drop the fewest"')
+    assert response.status_code == 400 and form_problems(page) == [("ap", said)]
+    assert f'<p id="ap-error" class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span> {said}' in (
+        html.unescape(page))
+    assert 'id="weight_locality" name="weight_locality" type="text" inputmode="numeric" value="3"' in page
+    assert client.get(f"/s/{sid}/job").headers["Location"] == f"/s/{sid}"  # nothing was set choosing
     relaxed = post(client, f"/s/{sid}/choose", default_form(relax="on"))
     assert relaxed.status_code == 303
     assert "Rules dropped to make a cohort possible:" in wait_for_result(client, sid)
@@ -456,16 +471,34 @@ def test_impossible_rules_show_the_reason(client, tmp_path: Path) -> None:  # ty
 def test_minimums_the_cohort_cannot_hold_together_say_why_and_can_be_relaxed(client) -> None:  # type: ignore[no-untyped-def]
     # At least 4 with a plan and 4 at SEN support in a cohort of 6: said as the command line says
     # it (it was a form error, and ticking "drop the fewest" did nothing for it).
+    # Said on the form before any choice (it was said after one, on a page whose Back returned to
+    # the rules in force), at both fields, the summary linking to the first.
     sid = upload(client).headers["Location"].rsplit("/", 1)[1]
-    assert post(client, f"/s/{sid}/choose", default_form(ehcp="4", sen="4")).status_code == 303
-    page = wait_for_result(client, sid)
-    assert "No cohort" in page and "together these rules need at least 8 members, and the cohort has 6" in page
-    # Back on the rules, the page says it before the next try, as for a rule no child can meet.
-    overview = client.get(f"/s/{sid}").get_data(as_text=True)
-    assert ("This caseload cannot meet: together, at least 4 whose plan is: education, health and care plan and "
-            "at least 4 whose plan is: SEN support (no plan).") in re.sub(r"\s+", " ", overview)
+    response = post(client, f"/s/{sid}/choose", default_form(ehcp="4", sen="4"))
+    page = html.unescape(response.get_data(as_text=True))
+    said = ("Together, at least 4 whose plan is: education, health and care plan and at least 4 whose plan is: SEN "
+            "support (no plan) cannot be met (8 members needed, and the cohort has 6): lower one of them or make the "
+            'cohort larger, or tick "drop the fewest"')
+    assert response.status_code == 400 and form_problems(page) == [("ehcp", said)]
+    assert f'<p id="ehcp-error" class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span> {said}' in page
+    assert f'<p id="sen-error" class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span> {said}' in page
+    assert "This caseload cannot meet" not in page  # said once, in the summary
     assert post(client, f"/s/{sid}/choose", default_form(ehcp="4", sen="4", relax="on")).status_code == 303
     assert "Consent calls" in wait_for_result(client, sid)
+
+
+def test_rules_only_the_choice_finds_impossible_say_why_on_a_page_of_their_own(  # type: ignore[no-untyped-def]
+        client, tmp_path: Path) -> None:
+    # Every child in AP at SEN support: 2 in AP and 5 with a plan cannot share a cohort of 6,
+    # which counting children per rule does not show; the choice finds it and says which rules.
+    frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
+    frame.loc[frame["setting_type"] == "AP", "plan_status"] = "SEN_SUPPORT"
+    frame.to_csv(ap_support := tmp_path / "ap_support.csv", index=False)
+    sid = upload(client, caseload=ap_support).headers["Location"].rsplit("/", 1)[1]
+    assert post(client, f"/s/{sid}/choose", default_form(ap="2", ehcp="5", sen="0")).status_code == 303
+    text = wait_for_result(client, sid)
+    assert "The cohort could not be chosen." in text and "Back to the rules" in text
+    assert "at least 2 with setting_type AP" in text and "at least 5 with plan_status EHCP" in text
 
 
 def test_a_list_with_too_few_children_to_choose_says_why_not_to_change_the_rules(client) -> None:  # type: ignore[no-untyped-def]

@@ -320,7 +320,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
                     warnings=warnings, more=more, kinds=warnings_by_kind(all_warnings) if more else [],
                     kinds_heading=WARNINGS_HEADING, counts=counts,
                     remedies=remedies, rules=rules_said, too_few=_too_few(frame, all_warnings, rules),
-                    cannot=[words for words, _, can_meet in rules_said if not can_meet],
+                    cannot=[] if numbers else [words for words, _, can_meet in rules_said if not can_meet],
                     form=form, recorded=_recorded(session), leave_error=leave_error,
                     error_title=leave_error or numbers is not None)
 
@@ -344,6 +344,10 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
             return overview_page(sid, session, session.rules, session.params, typed=request.form, numbers=error)
         except SelectorError as error:
             return message("Check the rules", error.message, url_for("overview", sid=sid), back_text="Back", step=2)
+        if not params.relax and (unmet := _unmet_on_form(rules, app.profile_of(session.caseload, rules))):
+            # Said on the form, by the fields that set them, as a number it does not take is: on a
+            # page of its own, in column codes, its Back lost every change typed.
+            return overview_page(sid, session, rules, params, typed=request.form, numbers=unmet)
         if _recorded(session) and not request.form.get("leave_calls"):
             # Calls recorded over days would go with one click, and a new cohort drawn in place
             # of the one the families were asked about: only when the inspector says so.
@@ -678,6 +682,42 @@ class _FormNumbers:
         """Raises FormNumbersError naming every field whose number is not one it takes."""
         if self.said:
             raise FormNumbersError(self.said, self.fields)
+
+
+# The form's fields that set a rule: its three minimums and its two spread boxes.
+MINIMUM_FIELDS = {("setting_type", ("AP",)): "ap", ("plan_status", ("EHCP",)): "ehcp",
+                  ("plan_status", ("SEN_SUPPORT",)): "sen"}
+SPREAD_FIELDS = {"setting": "one_setting", "practitioner": "one_practitioner"}
+
+
+def _field_of(rule: CountRule | SpreadRule) -> str:
+    """The form's field that sets a rule ('' for a rule of an uploaded file the form does not show)."""
+    if isinstance(rule, CountRule):
+        return MINIMUM_FIELDS.get((rule.column, rule.values), "")
+    return SPREAD_FIELDS.get(_spread_kind(rule), "")
+
+
+def _unmet_on_form(rules: Rules, profile: app.Profile) -> FormNumbersError | None:
+    """The rules typed that this caseload cannot meet, each said at the field that sets it (a
+    file's rule the form does not show, at the box that drops the fewest); None when every rule
+    can be met as far as counting the children shows (the choice itself finds the rest)."""
+    hard = list(rules.hard_rules)
+    by_name = {rule.name: rule for rule in hard}
+    owners = [(rule,) for rule in hard] + [tuple(by_name[name] for name in room.together)
+                                           for room in profile.rooms if room.together]
+    said: list[tuple[str, str]] = []
+    fields: dict[str, str] = {}
+    for (words, detail, can_meet), owned in zip(app.rules_in_words(profile), owners, strict=True):
+        if can_meet:
+            continue
+        named = [field for field in map(_field_of, owned) if field]
+        do = ("lower one of them or make the cohort larger" if len(owned) > 1 else
+              "lower it" if named and isinstance(owned[0], CountRule) else
+              "untick it" if named else "change the rules file")
+        text = f"{words[:1].upper()}{words[1:]} cannot be met ({detail}): {do}, or tick \"drop the fewest\""
+        said.append((named[0] if named else "relax", text))
+        fields.update({field: text for field in named if field in NUMBER_FIELDS and field not in fields})
+    return FormNumbersError(said, fields) if said else None
 
 
 # Each number field's label, as the page shows it and as a problem with it is said.
