@@ -490,15 +490,22 @@ def test_minimums_the_cohort_cannot_hold_together_say_why_and_can_be_relaxed(cli
 def test_rules_only_the_choice_finds_impossible_say_why_on_a_page_of_their_own(  # type: ignore[no-untyped-def]
         client, tmp_path: Path) -> None:
     # Every child in AP at SEN support: 2 in AP and 5 with a plan cannot share a cohort of 6,
-    # which counting children per rule does not show; the choice finds it and says which rules.
+    # which counting children per rule does not show; the choice finds it and says which rules, in
+    # the form's words (it said "at least 2 with setting_type AP: 69 eligible CYP have ...").
     frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
     frame.loc[frame["setting_type"] == "AP", "plan_status"] = "SEN_SUPPORT"
     frame.to_csv(ap_support := tmp_path / "ap_support.csv", index=False)
     sid = upload(client, caseload=ap_support).headers["Location"].rsplit("/", 1)[1]
     assert post(client, f"/s/{sid}/choose", default_form(ap="2", ehcp="5", sen="0")).status_code == 303
     text = wait_for_result(client, sid)
-    assert "The cohort could not be chosen." in text and "Back to the rules" in text
-    assert "at least 2 with setting_type AP" in text and "at least 5 with plan_status EHCP" in text
+    listed = re.search(r"could not be chosen: these rules cannot all be met together\.</h2>.*?<ul[^>]*>(.*?)</ul>",
+                       text, re.DOTALL)
+    assert listed is not None, text
+    assert [html.unescape(item) for item in re.findall(r"<li>(.*?)</li>", listed.group(1))] == [
+        "At least 2 whose setting is: alternative provision (e.g. a pupil referral unit)",
+        "At least 5 whose plan is: education, health and care plan"]
+    assert 'Change one of them, or tick "drop the fewest", and choose again.' in html.unescape(text)
+    assert "Back to the rules" in text and "setting_type" not in text
 
 
 def test_a_list_with_too_few_children_to_choose_says_why_not_to_change_the_rules(client) -> None:  # type: ignore[no-untyped-def]

@@ -33,6 +33,7 @@ from .. import app
 from ..contract.errors import (
     PROBLEM_LINE,
     CaseloadValidationError,
+    InfeasibleSelectionError,
     InputError,
     Interrupted,
     SelectorError,
@@ -103,6 +104,7 @@ class Job:
     cancel: threading.Event = field(default_factory=threading.Event)
     done: bool = False
     error: str = ""
+    conflicts: tuple[str, ...] = ()  # the rules that cannot all be met together, by name
     solution: app.Solution | None = None
 
 
@@ -366,6 +368,12 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         if not current.done:
             return page("job.html", title="Choosing the cohort", step=3, step_text=current.step,
                         url=url_for("cancel", sid=sid), here=url_for("job", sid=sid))
+        if current.error and (conflicting := _rules_named(session.rules, current.conflicts)):
+            # Rules each met alone that no cohort meets together (counting children per rule did
+            # not show it before the choice): said in the form's words, not in column codes.
+            said = "The cohort could not be chosen: these rules cannot all be met together."
+            return message("No cohort", PROBLEM_LINE.join([said, *conflicting]), url_for("overview", sid=sid), 200,
+                           back_text="Back to the rules", step=3, remedies=['Change one of them, or tick "drop the fewest", and choose again.'])
         if current.error:
             return message("No cohort", "The cohort could not be chosen.", url_for("overview", sid=sid), 200,
                            detail=current.error, back_text="Back to the rules", step=3)
@@ -545,6 +553,8 @@ def _run_job(session: Session) -> None:
         job.solution = app.choose(session.caseload, session.rules, session.params, progress)
     except Cancelled:
         job.error = "Cancelled. Change the rules and choose again when ready."
+    except InfeasibleSelectionError as error:
+        job.error, job.conflicts = error.explained(), error.conflicts
     except SelectorError as error:
         job.error = error.explained()
     except Exception as error:  # shown on the page, never as a stack trace
@@ -642,6 +652,14 @@ def _form_defaults(rules: Rules, params: app.SelectionParams) -> dict[str, objec
             "sets": params.sets, "seed": params.seed if params.seed_source == "given" else "",
             "relax": params.relax,
             "caps": [(d.column, app.dimension_name(d.column), d.weight, d.cap) for d in rules.dimensions]}
+
+
+def _rules_named(rules: Rules, names: tuple[str, ...]) -> list[str]:
+    """Rules in words, by name ([] when any name is not a rule, as the cohort's size is not)."""
+    by_name = {rule.name: rule for rule in rules.hard_rules}
+    if not names or any(name not in by_name for name in names):
+        return []
+    return [f"{words[:1].upper()}{words[1:]}" for words in map(app.rule_in_words, (by_name[n] for n in names))]
 
 
 def _spread_kind(rule: SpreadRule) -> str:
