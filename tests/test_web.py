@@ -487,6 +487,22 @@ def test_minimums_the_cohort_cannot_hold_together_say_why_and_can_be_relaxed(cli
     assert "Consent calls" in wait_for_result(client, sid)
 
 
+def test_the_spread_rules_say_what_the_caseload_has_in_words(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # The check said "147 distinct, 110 unknown" beside "No two from the same setting".
+    overview = client.get(upload(client).headers["Location"]).get_data(as_text=True)
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", overview)))
+    assert ("No two from the same setting 147 settings; 110 children have none recorded, and it does not limit "
+            "them: can be met No two with the same lead practitioner 447 lead practitioners: can be met") in text
+    # Twelve children in two settings: no cohort of 6 has no two from one, said at its box.
+    frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
+    frame = frame[frame["exclude"] == "false"].head(12).assign(setting_id=["100001", "100002"] * 6)
+    frame.to_csv(two := tmp_path / "two_settings.csv", index=False)
+    sid = upload(client, caseload=two).headers["Location"].rsplit("/", 1)[1]
+    response = post(client, f"/s/{sid}/choose", default_form(ap="0"))
+    assert response.status_code == 400 and form_problems(response.get_data(as_text=True)) == [
+        ("one_setting", 'No two from the same setting cannot be met (2 settings): untick it, or tick "drop the fewest"')]
+
+
 def test_rules_only_the_choice_finds_impossible_say_why_on_a_page_of_their_own(  # type: ignore[no-untyped-def]
         client, tmp_path: Path) -> None:
     # Every child in AP at SEN support: 2 in AP and 5 with a plan cannot share a cohort of 6,

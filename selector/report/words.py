@@ -6,11 +6,11 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Iterable
 
-from ..contract.rules import Rules
+from ..contract.rules import CountRule, Rules, SpreadRule
 from ..io.run_record import ConsentEvent, ReplacementEvent
 from ..solve import Solution
 from ..solve.profile import RuleRoom
-from .content import kept_claim, rule_in_words
+from .content import kept_claim, label, rule_in_words
 
 # Inspections are in England: times are shown as its clocks show them (GMT, or BST in summer).
 # The record keeps UTC; this is only how a person reads it.
@@ -21,11 +21,24 @@ def rules_in_words(rules: Rules, rooms: Iterable[RuleRoom]) -> list[tuple[str, s
     """Each hard rule in words, with what the caseload has for it and whether it can be met."""
     rooms = list(rooms)
     by_name = {room.name: room for room in rooms}
-    said = [(rule_in_words(rule), by_name[rule.name].detail, by_name[rule.name].can_meet)
+    said = [(rule_in_words(rule), _room_in_words(rule, by_name[rule.name]), by_name[rule.name].can_meet)
             for rule in rules.hard_rules]
     counts = {rule.name: rule for rule in rules.counts}
     return said + [("together, " + " and ".join(rule_in_words(counts[name]) for name in room.together),
                     room.detail, room.can_meet) for room in rooms if room.together]
+
+
+def _room_in_words(rule: CountRule | SpreadRule, room: RuleRoom) -> str:
+    """What the caseload has for a rule, as a reader says it (a spread rule's '147 distinct, 110
+    unknown' is '147 settings; 110 children have none recorded, and it does not limit them')."""
+    if isinstance(rule, CountRule):
+        return room.detail
+    kinds = ("lead practitioners" if rule.is_practitioner else
+             {"setting_id": "settings"}.get(rule.column, f"different {label(rule.column)} values"))
+    values = (room.available - room.unknown) // rule.max
+    unknown = (f"; {room.unknown} {'child has' if room.unknown == 1 else 'children have'} none recorded, "
+               "and it does not limit them" if room.unknown else "")
+    return f"{values} {kinds}{unknown}"
 
 
 def score_sentence(solution: Solution) -> str:
