@@ -426,3 +426,27 @@ def test_a_lottery_cut_short_says_only_what_it_found_of_the_certain_children() -
     everyone = replace(cut, chances=tuple(1.0 if c > 0 else 0.0 for c in cut.chances))
     assert foreseen_sentence(everyone, 2) == ("Only one cohort was found for this lottery (the search for others was "
                                               "cut short): its 2 children are chosen whatever the seed.")
+
+
+def test_a_cohort_drawn_below_the_best_by_the_slack_is_not_said_cut_short_by_the_clock(tmp_path: Path) -> None:
+    # Twelve children of the sample, cohorts within 15% of the best, 71, in the lottery: the draw
+    # gives cohort 1 a score of 61, with the best proved. The terminal said "best found, bound 71",
+    # the report "the best found before the time limit", the page "(not proved)", and verify "the
+    # time limit cut the original search short": no time limit came; the slack let it score less.
+    twelve = ["C002268", "C006448", "C006769", "C002974", "C004158", "C004731", "C000347", "C001311", "C000220",
+              "C000333", "C004127", "C004663"]
+    frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
+    caseload = write_csv(tmp_path / "twelve.csv", frame[frame["child_id"].isin(twelve)])
+    out = tmp_path / "run"
+    code, stdout, stderr = run("select", str(caseload), "--contacts", str(SAMPLE / "contacts.csv"), "--out", str(out),
+                               "--seed", "0", "--sets", "2", "--slack", "15")
+    assert code == 0, stderr
+    said = "drawn within the 15% slack; the best score, 71, is proved"
+    assert stdout.splitlines()[0].startswith(f"Cohort 1: score 61 ({said}) in ")
+    report = (out / "report.md").read_text()
+    assert f"## Cohort 1: score 61, {said}\n" in report
+    assert f"| 1 | 61 | {said} |" in report and "time limit" not in report
+    first = json.loads((out / "run.json").read_text())["cohorts"][0]
+    assert (first["status"], first["score"], first["bound"]) == ("FEASIBLE", 61, 71)  # as the contract has it
+    code, stdout, stderr = run("verify", str(out))
+    assert (code, stderr) == (0, "") and stdout.startswith("VERIFIED:")

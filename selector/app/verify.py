@@ -24,7 +24,7 @@ from ..io.folders import unpack_run_zip
 from ..io.options import ReadOptions
 from ..io.run_record import RUN_RECORD_NAME, ConsentEvent, Replacement, RunRecord, read_run_record
 from ..io.tables import file_sha256
-from ..solve import Solution
+from ..solve import Solution, drawn_below_best
 from ..validate import Caseload
 from .consent import write_consent
 from .loading import Sources, load
@@ -97,7 +97,11 @@ def verify_run(request: VerifyRequest) -> Verification:
     differences = _recorded_hashes(request.run_dir, record)
     previous_dir = request.run_dir.parent / record.replaced.from_run if record.replaced is not None else None
     limits = []
-    cut_short = any(c.status != "OPTIMAL" for c in record.cohorts) or not record.lottery.get("reproducible", True)
+    below_best = bool(record.cohorts) and drawn_below_best(record.cohorts[0].status, record.cohorts[0].bound,
+                                                           float(record.lottery.get("slack_percent") or 0),
+                                                           record.lottery.get("optimum"))
+    cut_short = (any(c.status != "OPTIMAL" for c in record.cohorts[1 if below_best else 0:])
+                 or not record.lottery.get("reproducible", True))
     if cut_short:
         limits.append("the time limit cut the original search short, so the run cannot be redone exactly; "
                       "differences below may come from that")
@@ -187,7 +191,8 @@ def verify_run(request: VerifyRequest) -> Verification:
 
 def _cut_short(solution: Solution) -> bool:
     """Whether the wall clock, not the work, ended some search of a solution."""
-    return (any(c.status != "OPTIMAL" for c in solution.cohorts)
+    below_best = solution.below_best_by_slack  # cohort 1 drawn within the slack: no clock in it
+    return (any(c.status != "OPTIMAL" for c in solution.cohorts[1 if below_best else 0:])
             or (solution.lottery is not None and not solution.lottery.reproducible))
 
 

@@ -249,6 +249,8 @@ def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path, befor
     if claim := app.kept_claim(solution):  # proved for the freed slots, not against every cohort
         was = f"; {before} before" if before is not None else ""
         status = f"{'proved' if first.status == 'OPTIMAL' else 'best found'}: {claim}{was}"
+    elif first.status != "OPTIMAL" and (claim := app.slack_claim(solution)):  # below the best by the slack
+        status = claim
     else:
         status = "proved optimal" if first.status == "OPTIMAL" else f"best found, bound {first.bound}"
     click.echo(f"Cohort 1: score {first.score} ({status}) in {first.seconds:.2f} s")

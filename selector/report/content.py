@@ -356,6 +356,15 @@ def kept_claim(solution: Solution) -> str:
     return f"with the other {kept} member{'' if kept == 1 else 's'} kept, {slots} can reach {most}"
 
 
+def slack_claim(solution: Solution) -> str:
+    """For a run whose slack let the lottery draw a cohort 1 below the best score: what was proved
+    (it is FEASIBLE, but no time limit cut its search short). "" otherwise."""
+    lottery = solution.lottery
+    if lottery is None or not solution.below_best_by_slack:
+        return ""
+    return f"drawn within the {lottery.slack_percent:g}% slack; the best score, {lottery.optimum}, is proved"
+
+
 def _cohort_section(caseload: pd.DataFrame, solution: Solution, why: dict[str, str]) -> Section:
     """Cohort 1, a row per member with the practitioner to call and why the child was chosen."""
     first = solution.cohorts[0]
@@ -373,6 +382,8 @@ def _cohort_section(caseload: pd.DataFrame, solution: Solution, why: dict[str, s
                  f"Cohort 1: score {first.score}, the best found before the time limit ({claim})")
     elif first.status == "OPTIMAL":
         title = f"Cohort 1: score {first.score}, the highest any cohort can reach under these rules (proved)"
+    elif claim := slack_claim(solution):
+        title = f"Cohort 1: score {first.score}, {claim}"
     else:
         title = (f"Cohort 1: score {first.score}, the best found before the time limit (no cohort can score "
                  f"more than {first.bound})")
@@ -455,6 +466,8 @@ def _alternatives_section(caseload: pd.DataFrame, solution: Solution) -> Section
         said = status[c.status]
         if c.rank == 1 and (claim := kept_claim(solution)):  # a replacement's: proved for its freed slots
             said = f"{'proved' if c.status == 'OPTIMAL' else 'best found'}: {claim}"
+        elif c.rank == 1 and (claim := slack_claim(solution)):  # below the best by the slack, not the clock
+            said = claim
         alt_rows.append([str(c.rank), str(c.score), said, ", ".join(c.members),
                          str(len(base & set(c.members))), differs])
     drawn = len(solution.lottery.alternatives) if solution.lottery is not None else 0

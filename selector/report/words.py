@@ -10,7 +10,7 @@ from ..contract.rules import CountRule, Rules, SpreadRule
 from ..io.run_record import ConsentEvent, ReplacementEvent
 from ..solve import Solution
 from ..solve.profile import RuleRoom
-from .content import kept_claim, label, rule_in_words
+from .content import kept_claim, label, rule_in_words, slack_claim
 
 # Inspections are in England: times are shown as its clocks show them (GMT, or BST in summer).
 # The record keeps UTC; this is only how a person reads it.
@@ -50,6 +50,8 @@ def score_sentence(solution: Solution) -> str:
                 f"Cohort 1 scores {first.score}, the best found before the time limit; {claim}.")
     if first.status == "OPTIMAL":
         return f"Cohort 1 scores {first.score}: no cohort under these rules scores higher (proved)."
+    if claim := slack_claim(solution):
+        return f"Cohort 1 scores {first.score}, {claim}."
     return (f"Cohort 1 scores {first.score}, the best found before the time limit; no cohort under these rules "
             f"can score more than {first.bound}.")
 

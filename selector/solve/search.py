@@ -59,7 +59,8 @@ class Cohort:
         rank: 1 is the best.
         members: child ids, in slot order.
         score: objective value.
-        status: OPTIMAL (proved) or FEASIBLE (time limit; `bound` is the best possible).
+        status: OPTIMAL (proved) or FEASIBLE (time limit, `bound` the best possible; or, for cohort 1
+            of a run with a slack, drawn below the best score, `bound`, proved).
         bound: the proven upper bound on the score.
         seconds: wall time to find and prove it, model building included.
     """
@@ -103,6 +104,22 @@ class Solution:
     notes: tuple[str, ...] = ()
     lottery: Chances | None = None
     no_more_cohorts: bool = False
+
+    @property
+    def below_best_by_slack(self) -> bool:
+        """Whether cohort 1 scores less than the best only because the slack let the lottery draw
+        it so (the best score proved), not because the time limit cut the search short."""
+        lottery = self.lottery
+        return (lottery is not None and not lottery.kept
+                and drawn_below_best(self.cohorts[0].status, self.cohorts[0].bound, lottery.slack_percent,
+                                     lottery.optimum))
+
+
+def drawn_below_best(status: str, bound: int, slack_percent: float, optimum: int | None) -> bool:
+    """Whether a cohort 1 short of the best was drawn within a slack below a best score that was
+    proved: its bound is that score (a search the time limit cut short has its bound above the
+    best score it found, from which the lottery's slack is measured)."""
+    return status != OPTIMAL and slack_percent > 0 and optimum is not None and bound == optimum
 
 
 def upper_bound(problem: Problem) -> int:
