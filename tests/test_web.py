@@ -1253,3 +1253,37 @@ def test_many_warnings_of_one_kind_are_said_once_on_the_page(client, tmp_path: P
     assert "The warnings, by column and what to do:" in overview
     assert (f"<li>commas.csv: {commas:,} rows ({lists:,} different values), the first row 2, column 'services': "
             "Separate the services with ';' (SALT;OT), so that each counts as the service it is.</li>") in overview
+
+
+def test_a_slack_on_the_form_makes_fewer_children_certain(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Twelve children of the sample: 3 are in every best cohort. The page said to use a slack "on
+    # the command line", which an inspector on the page has not; the form now takes it.
+    twelve = ["C002268", "C006448", "C006769", "C002974", "C004158", "C004731", "C000347", "C001311", "C000220",
+              "C000333", "C004127", "C004663"]
+    frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
+    frame[frame["child_id"].isin(twelve)].to_csv(caseload := tmp_path / "twelve.csv", index=False)
+    sid = upload(client, caseload=caseload).headers["Location"].rsplit("/", 1)[1]
+    post(client, f"/s/{sid}/choose", default_form(sets="2"))
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", wait_for_result(client, sid))).split())
+    assert ('3 children are in every cohort that reaches the best score, 71 (a chance of 100%): they are chosen '
+            'whatever the seed, so anyone who works out the best cohorts from the list can foresee them. A slack '
+            '("Slack", under "Change the rules") lets cohorts a few per cent below the best score into the lottery, '
+            'so that fewer children are certain (cohort 1 may then score less).') in text
+    assert "command line" not in text
+    wrong = post(client, f"/s/{sid}/choose", default_form(slack="100"))
+    assert wrong.status_code == 400 and form_problems(wrong.get_data(as_text=True)) == [
+        ("slack", ("Slack: cohorts this many per cent below the best score also in the lottery: a number from 0 up to "
+                  "100, such as 5 or 2.5, is needed (got '100')"))]
+    post(client, f"/s/{sid}/choose", default_form(sets="2", slack="15%"))
+    page = wait_for_result(client, sid)
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert "Cohort 1 scores 61, drawn within the 15% slack; the best score, 71, is proved." in text
+    assert "a lottery over every cohort scoring at least 61, under every rule: 12 children could have been drawn" in text
+    assert "Foreseeable" not in text and "(not proved)" not in text and "61 (drawn within the slack)" in text
+    assert 'id="slack" name="slack" type="text" inputmode="numeric" value="15"' in client.get(f"/s/{sid}").text
+    # The download holds the slack and verifies from the command line.
+    zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data)).extractall(tmp_path / "dl")
+    assert json.loads((tmp_path / "dl" / "selector-run" / "run.json").read_text())["params"]["slack"] == 15.0
+    done = CliRunner().invoke(main, ["verify", str(tmp_path / "dl" / "selector-run"), "--caseload", str(caseload),
+                                     "--contacts", str(SAMPLE / "contacts.csv")])
+    assert done.exit_code == 0 and "VERIFIED" in done.output, done.output

@@ -154,10 +154,10 @@ def foreseen_sentence(lottery: Chances, size: int, on_page: bool = False) -> str
         said = (f"{certain} {'child is' if certain == 1 else 'children are'} in every cohort that {reaches} (a "
                 f"chance of 100%): {'it is' if certain == 1 else 'they are'} chosen whatever the seed, so anyone who "
                 f"works out the best cohorts from the list can foresee {'it' if certain == 1 else 'them'}.")
-    if on_page:  # the page has no slack: say what the command line can do, without its flag
-        return (f"{said} On the command line, `selector select` can let cohorts a little below the best score into "
-                "the lottery (a slack), so that fewer children are certain (cohort 1 may then score less).")
     more = "A larger slack" if lottery.slack_percent else "A slack"
+    if on_page:  # the page's field, not the command line's flag
+        return (f"{said} {more} (\"Slack\", under \"Change the rules\") lets cohorts a few per cent below the best "
+                "score into the lottery, so that fewer children are certain (cohort 1 may then score less).")
     return (f"{said} {more} (`--slack P`) lets cohorts within P% of the best score into the lottery, so that fewer "
             "children are certain (cohort 1 may then score less).")
 

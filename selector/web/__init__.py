@@ -649,7 +649,8 @@ def _form_defaults(rules: Rules, params: app.SelectionParams) -> dict[str, objec
             "sen": minimum("plan_status", "SEN_SUPPORT"), "one_setting": "setting" in most,
             "one_practitioner": "practitioner" in most, "setting_max": most.get("setting", 1),
             "practitioner_max": most.get("practitioner", 1),
-            "sets": params.sets, "seed": params.seed if params.seed_source == "given" else "",
+            "sets": params.sets, "slack": f"{params.slack:g}",
+            "seed": params.seed if params.seed_source == "given" else "",
             "relax": params.relax,
             "caps": [(d.column, app.dimension_name(d.column), d.weight, d.cap) for d in rules.dimensions]}
 
@@ -696,6 +697,21 @@ class _FormNumbers:
             return low
         return int(text)
 
+    def percent(self, name: str) -> float:
+        """A share of the best score, as 5, 2.5 or 5% (0 up to, not including, 100; empty is 0)."""
+        text = str(self.form.get(name, "")).strip()
+        number = text.removesuffix("%").strip() or "0"
+        try:
+            value = float(number)
+        except ValueError:
+            value = -1.0
+        if not 0 <= value < 100 or not number.replace(".", "", 1).isdigit():
+            needed = f"a number from 0 up to 100, such as 5 or 2.5, is needed (got {text!r})"
+            self.said.append((name, f"{self.labels[name]}: {needed}"))
+            self.fields[name] = needed[:1].upper() + needed[1:]
+            return 0.0
+        return value
+
     def check(self) -> None:
         """Raises FormNumbersError naming every field whose number is not one it takes."""
         if self.said:
@@ -741,7 +757,8 @@ def _unmet_on_form(rules: Rules, profile: app.Profile) -> FormNumbersError | Non
 # Each number field's label, as the page shows it and as a problem with it is said.
 FIELD_LABELS = {"size": "Cohort size", "ap": "At least this many in alternative provision",
                 "ehcp": "At least this many with an EHC plan", "sen": "At least this many at SEN support",
-                "sets": "Ranked cohorts", "seed": "Seed"}
+                "sets": "Ranked cohorts", "slack": "Slack: cohorts this many per cent below the best score also in the lottery",
+                "seed": "Seed"}
 # The form's fields that hold numbers, and its boxes: kept as typed when the page says what to change.
 NUMBER_FIELDS = tuple(FIELD_LABELS)
 BOX_FIELDS = ("one_setting", "one_practitioner", "relax")
@@ -794,12 +811,13 @@ def _rules_from_form(form: Any, base: Rules) -> tuple[Rules, app.SelectionParams
     given = str(form.get("seed", "")).strip() != ""
     seed = numbers.whole("seed", 0, SEED_LIMIT - 1) if given else 0
     sets = numbers.whole("sets", 1, 10)
+    slack = numbers.percent("slack")
     numbers.check()
     rules = Rules(size=size, counts=tuple(r for r in counts if r.min is not None or r.max is not None),
                   spreads=tuple(spreads), dimensions=dimensions)
     rules = rules_from_dict(rules.to_dict(), source="the form")  # the file's checks apply to the form too
     params = app.SelectionParams(seed=seed, seed_source="given" if given else "random", sets=sets,
-                                 relax=bool(form.get("relax")))
+                                 relax=bool(form.get("relax")), slack=slack)
     return rules, params
 
 
