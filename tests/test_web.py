@@ -491,8 +491,8 @@ def test_the_spread_rules_say_what_the_caseload_has_in_words(client, tmp_path: P
     # The check said "147 distinct, 110 unknown" beside "No two from the same setting".
     overview = client.get(upload(client).headers["Location"]).get_data(as_text=True)
     text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", overview)))
-    assert ("No two from the same setting 147 settings; 110 children have none recorded, and it does not limit "
-            "them: can be met No two with the same lead practitioner 447 lead practitioners: can be met") in text
+    assert ("No two from the same setting 147 settings, and 110 children with none recorded, not limited: can be "
+            "met No two with the same lead practitioner 447 lead practitioners: can be met") in text
     # Twelve children in two settings: no cohort of 6 has no two from one, said at its box.
     frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
     frame = frame[frame["exclude"] == "false"].head(12).assign(setting_id=["100001", "100002"] * 6)
@@ -1188,17 +1188,17 @@ def test_the_page_names_rows_hidden_and_formulas_never_calculated_in_a_workbook(
 def test_a_cohort_anyone_could_foresee_is_said_so_on_the_page(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # A generated area of 120 children where one cohort alone reaches the best score (79): its six
     # are chosen whatever the seed. The page says so beside the seed (which nobody knew), and what
-    # the command line can do about it, in the page's words (no flag the page has not).
+    # its own slack field can do about it (no flag the page has not; it sent them to the command line).
     caseload = tmp_path / "area.csv"
     selector_app.write_sample(120, 4, caseload, None, "Northshire", force=False)
     sid = upload(client, caseload=caseload, contacts=None).headers["Location"].rsplit("/", 1)[1]
     assert post(client, f"/s/{sid}/choose", default_form(seed="", sets="1")).status_code == 303
     result = wait_for_result(client, sid)
     said = ("<strong>Foreseeable:</strong> Only one cohort reaches the best score, 79: its 6 children are chosen "
-            "whatever the seed, so anyone who works out the best cohorts from the list can foresee all of them. On "
-            "the command line, `selector select` can let cohorts a little below the best score into the lottery (a "
-            "slack), so that fewer children are certain (cohort 1 may then score less).")
-    assert said in result.replace("&#39;", "'")
+            "whatever the seed, so anyone who works out the best cohorts from the list can foresee all of them. A "
+            'slack ("Slack", under "Change the rules") lets cohorts a few per cent below the best score into the '
+            "lottery, so that fewer children are certain (cohort 1 may then score less).")
+    assert said in html.unescape(result)
     folder = zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data))
     report = folder.read("selector-run/report.md").decode()
     assert said.removeprefix("<strong>Foreseeable:</strong> ") in report

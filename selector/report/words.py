@@ -30,14 +30,14 @@ def rules_in_words(rules: Rules, rooms: Iterable[RuleRoom]) -> list[tuple[str, s
 
 def _room_in_words(rule: CountRule | SpreadRule, room: RuleRoom) -> str:
     """What the caseload has for a rule, as a reader says it (a spread rule's '147 distinct, 110
-    unknown' is '147 settings; 110 children have none recorded, and it does not limit them')."""
+    unknown' is '147 settings, and 110 children with none recorded, not limited')."""
     if isinstance(rule, CountRule):
         return room.detail
     kinds = ("lead practitioners" if rule.is_practitioner else
              {"setting_id": "settings"}.get(rule.column, f"different {label(rule.column)} values"))
     values = (room.available - room.unknown) // rule.max
-    unknown = (f"; {room.unknown} {'child has' if room.unknown == 1 else 'children have'} none recorded, "
-               "and it does not limit them" if room.unknown else "")
+    unknown = (f", and {room.unknown} {'child' if room.unknown == 1 else 'children'} with none recorded, not limited"
+               if room.unknown else "")
     return f"{values} {kinds}{unknown}"
 
 
