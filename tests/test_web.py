@@ -748,12 +748,12 @@ def test_the_form_keeps_the_rules_of_an_uploaded_file_it_does_not_show(client, t
     as_sent = default_form(ehcp="0", sen="0")  # what the page's form holds for this file
     del as_sent["one_practitioner"]  # an unticked box is not sent
     given = selector_app.read_rules(rules_file)
-    rules, _ = web._rules_from_form(as_sent, given)
+    rules, _ = web.form.rules_from_form(as_sent, given)
     assert rules.to_dict() == given.to_dict()
     # The defaults, sent back as shown, are the default rules, in their order.
-    assert web._rules_from_form(default_form(), web.DEFAULT_RULES)[0].to_dict() == web.DEFAULT_RULES.to_dict()
+    assert web.form.rules_from_form(default_form(), web.DEFAULT_RULES)[0].to_dict() == web.DEFAULT_RULES.to_dict()
     # Unticking the setting box drops that rule only; a minimum set to 0 keeps the file's maximum.
-    rules, _ = web._rules_from_form({**as_sent, "one_setting": "", "ap": "0"}, given)
+    rules, _ = web.form.rules_from_form({**as_sent, "one_setting": "", "ap": "0"}, given)
     assert [s.column for s in rules.spreads] == ["locality"]
     assert [(r.values, r.min, r.max) for r in rules.counts] == [(("AP",), None, 1), (("CLA",), 1, None)]
 
