@@ -531,16 +531,20 @@ def test_a_state_said_before_the_child_gives_the_call_meant(sample_run_copy: Pat
 
 def test_a_note_that_names_or_reaches_someone_is_refused_and_nothing_is_recorded(sample_run_copy: Path) -> None:
     # Notes stay in the run record for good (the history is never rewritten), so a name, an
-    # e-mail address, a phone number or a postcode written in one could never be taken out: refused, exit 2,
+    # e-mail address, a phone number, a postcode, an address or a date of birth written in one could
+    # never be taken out: refused, exit 2,
     # the record unchanged, and what was typed not shown again. Everyday notes pass.
     folder = str(sample_run_copy)
     member = json.loads((sample_run_copy / "run.json").read_text())["cohorts"][0]["members"][0]
     before = (sample_run_copy / "run.json").read_bytes()
     for note, what in (("spoke to Mrs Okafor", "a name (a title such as Mrs, then a name)"),
-                       ("call back on 07700 900123", "a phone number (ten digits or more)"),
+                       ("call back on 07700 900123", "a phone, NHS or pupil number (ten digits or more)"),
                        ("reply to parent.carer@mail.example", "an e-mail address"),
                        ("spoke to mum, Adeyemi", "a name (a family member's, as 'mum Sarah')"),
-                       ("home visit booked, NW1 4RY", "a postcode (an address)")):
+                       ("home visit booked, NW1 4RY", "a postcode (an address)"),
+                       ("spoke to SW Jane Okoro", "a name (a professional's, as 'social worker Ann')"),
+                       ("home visit at 12 Acacia Avenue", "an address (a house number and a street)"),
+                       ("checked DOB 12/03/2012", "a date of birth")):
         code, stdout, stderr = run("consent", folder, member, "asked", "--note", note)
         assert code == 2 and stderr.splitlines()[0] == (
             f"Error: the note looks like it holds {what}; notes are kept in the run record for good, so nothing "
@@ -548,7 +552,8 @@ def test_a_note_that_names_or_reaches_someone_is_refused_and_nothing_is_recorded
         assert note.split()[-1] not in stdout + stderr
     assert (sample_run_copy / "run.json").read_bytes() == before
     for note in ("by phone, 24 Nov", "Dad agreed at 3pm", "after the Dr's appointment", "ring mum Friday",
-                 "Y11 tutor 5PM", "mum Polish speaker, interpreter booked", "Dad Agreed by text"):
+                 "Y11 tutor 5PM", "mum Polish speaker, interpreter booked", "Dad Agreed by text",
+                 "year 12 St Mary's", "spoke to GP Surgery", "by phone 24/11/2026"):
         assert run("consent", folder, member, "asked", "--note", note)[0] == 0
 
 

@@ -247,13 +247,17 @@ def test_identifiers_written_together_or_with_digits_are_recognised(header: str)
 # reaches anyone.
 NOTE_WORDS = ["spoke", "to", "mum", "Mum", "dad", "Dad", "carer", "by", "phone", "left", "voicemail", "will",
               "call", "back", "Monday", "Friday", "Nov", "24", "3pm", "5PM", "Y11", "after", "school", "agreed",
-              "said", "no", "interpreter", "Polish", "speaker", "via", "SENCO", "text", "sent", "again", "on"]
+              "said", "no", "interpreter", "Polish", "speaker", "via", "SENCO", "text", "sent", "again", "on",
+              "teacher", "GP", "Surgery", "year", "12"]
 SAFE_NOTES = st.lists(st.sampled_from(NOTE_WORDS), min_size=1, max_size=12).map(" ".join)
 REACHES = st.one_of(
     st.from_regex(r"07\d{3} ?\d{6}", fullmatch=True),
     st.from_regex(r"[a-z]{1,8}\.[a-z]{1,8}@[a-z]{2,8}\.(?:org|com|gov\.uk)", fullmatch=True),
     st.from_regex(r"[A-Z]{1,2}\d{1,2} ?\d[ABD-HJLNP-UW-Z]{2}", fullmatch=True),
-    st.sampled_from(["John", "Aisha", "Tomasz", "Priya"]).map(lambda name: f"mum {name}"))
+    st.sampled_from(["John", "Aisha", "Tomasz", "Priya"]).map(lambda name: f"mum {name}"),
+    st.sampled_from(["Jane", "Imran"]).map(lambda name: f"social worker {name}"),
+    st.from_regex(r"\d{1,3} [A-Z][a-z]{2,8} (?:Road|Street|Avenue|Close)", fullmatch=True),
+    st.from_regex(r"(?:DOB|dob|born) \d{1,2}/\d{1,2}/20\d\d", fullmatch=True))
 
 
 @settings(max_examples=150, deadline=None)
@@ -267,8 +271,9 @@ def test_a_note_in_everyday_words_is_kept(note: str) -> None:
 @settings(max_examples=150, deadline=None)
 @given(before=SAFE_NOTES, reaching=REACHES, after=SAFE_NOTES)
 def test_a_note_that_reaches_someone_is_refused_wherever_it_says_so(before: str, reaching: str, after: str) -> None:
-    # A phone number, an e-mail address, a postcode or a family member's name, anywhere in a note
-    # of everyday words: the history keeps every note for good, so it is refused.
+    # A phone number, an e-mail address, a postcode, a family member's or a professional's name, a
+    # house and street or a date of birth, anywhere in a note of everyday words: the history keeps
+    # every note for good, so it is refused.
     from selector.app.consent import note_without_names
     from selector.contract.errors import InputError
 

@@ -174,7 +174,8 @@ _NOT_NAMES = (
     "Italian|German|Hindi|Slovak|Czech|Bulgarian|Albanian|Latvian|Hungarian|Yoruba|Igbo|Twi|Swahili|Amharic|"
     "Agreed|Declined|Said|Says|Asked|Called|Phoned|Emailed|Happy|Keen|Unsure|Wants|Will|Would|Can|Cannot|"
     "Could|Has|Had|Is|Was|Not|No|Yes|And|Or|But|Via|To|On|At|By|In|For|With|Also|Only|Both|Too|Please|"
-    "Unavailable|Busy|Away|Working|Out|Back|Interpreter|Translator"
+    "Unavailable|Busy|Away|Working|Out|Back|Interpreter|Translator|"
+    "Surgery|Practice|Office|Team|School|College|Centre|Service"  # places people work in
 )
 _RELATIVES = (  # the words a note names a family member by
     "mum|mummy|mother|dad|daddy|father|parent|carer|foster carer|guardian|grandma|grandmother|nan|nana|gran|granny|"
@@ -183,16 +184,29 @@ _RELATIVES = (  # the words a note names a family member by
 # A family member's word, then a capitalised word that is none of those and no family member's word
 # ('called dad, Mum answered'): 'mum Sarah', 'dad, John'.
 _RELATIVE_NAMED = rf"\b(?i:{_RELATIVES})\b,?\s+(?!(?:{_NOT_NAMES})\b|(?i:{_RELATIVES})\b)[A-Z][a-z'-]+"
+# The same after a professional's role ('SW Jane Smith', 'social worker Jane'): in a small area a
+# family's social worker or teacher names the family.
+_ROLES = ("social worker|SW|teacher|class teacher|tutor|SENCO|key worker|keyworker|caseworker|case worker|nurse|"
+          "health visitor|doctor|GP|therapist|practitioner|head teacher|headteacher")
+_ROLE_NAMED = rf"\b(?:{_ROLES})\b,?\s+(?!(?:{_NOT_NAMES})\b|(?i:{_RELATIVES})\b)[A-Z][a-z'-]+"
+# A house number and a street ('12 Acacia Avenue'), and a date of birth ('DOB 12/03/2012', 'born 12.3.12').
+_STREET = (r"\b\d+[A-Za-z]?,?\s+(?:[A-Z][a-z'-]+\s+){1,3}(?:Road|Rd|Street|St|Avenue|Ave|Lane|Close|Drive|Way|"
+           r"Crescent|Court|Place|Gardens|Grove|Terrace|Walk|Row|Square|Hill|Park|View|Mews|Rise)\b")
+_BIRTH = r"\b(?i:dob|d\.o\.b\.?|date of birth|born)\W*\d"
 # The most a note holds, as the page's field takes it: a call's outcome in a line.
 NOTE_LENGTH = 200
 # What a note must not hold: the history is kept for good (nothing is overwritten), so a name,
-# an e-mail address, a phone number or a postcode written in one could never be taken out again.
+# an e-mail address, a phone number, an address or a date of birth written in one could never be
+# taken out again.
 _NAMED = (
     (re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.?\s+[A-Z][A-Za-z'-]+"), "a name (a title such as Mrs, then a name)"),
     (re.compile(_RELATIVE_NAMED), "a name (a family member's, as 'mum Sarah')"),
+    (re.compile(_ROLE_NAMED), "a name (a professional's, as 'social worker Ann')"),
     (re.compile(EMAIL_ADDRESS), "an e-mail address"),
-    (re.compile(r"\+?\d(?:[\s-]?\d){9,}"), "a phone number (ten digits or more)"),
+    (re.compile(r"\+?\d(?:[\s-]?\d){9,}"), "a phone, NHS or pupil number (ten digits or more)"),
     (re.compile(POSTCODE_IN_TEXT), "a postcode (an address)"),
+    (re.compile(_STREET), "an address (a house number and a street)"),
+    (re.compile(_BIRTH), "a date of birth"),
 )
 
 
