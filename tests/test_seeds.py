@@ -39,6 +39,14 @@ def test_the_run_says_how_its_seed_was_made_and_what_that_means(tmp_path: Path) 
     seed = json.loads((tmp_path / "r" / "run.json").read_text())["seed"]
     assert f"Seed {seed}, drawn from this computer's secure random source" in stderr
     assert "nobody could know it in advance" in (tmp_path / "r" / "report.md").read_text()
+    # A replacement draws with the first run's seed: it says so (it said "when the run started", as
+    # though the replacement had drawn a seed of its own).
+    member = json.loads((tmp_path / "r" / "run.json").read_text())["cohorts"][0]["members"][0]
+    code, _, stderr = run("replace", str(tmp_path / "r"), "--decline", member)
+    assert code == 0, stderr
+    said = (f"Seed {seed}, the first run's, drawn from this computer's secure random source when that run started: "
+            "nobody could know it in advance. The replacement is drawn with it too.")
+    assert said in stderr.splitlines() and said in (tmp_path / "r-replace-1" / "report.md").read_text()
     code, _, stderr = run("select", str(caseload), "--out", str(tmp_path / "f"), "--sets", "1", "--seed", "7")
     assert code == 0, stderr
     assert "Seed 7, fixed for this run: anyone with this list, these rules and this seed can work out" in stderr

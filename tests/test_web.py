@@ -1287,3 +1287,15 @@ def test_a_slack_on_the_form_makes_fewer_children_certain(client, tmp_path: Path
     done = CliRunner().invoke(main, ["verify", str(tmp_path / "dl" / "selector-run"), "--caseload", str(caseload),
                                      "--contacts", str(SAMPLE / "contacts.csv")])
     assert done.exit_code == 0 and "VERIFIED" in done.output, done.output
+
+
+def test_after_a_replacement_the_page_says_the_seed_is_the_first_runs(client) -> None:  # type: ignore[no-untyped-def]
+    # The seed line said "drawn ... when the run started" after a replacement, as though the
+    # replacement had drawn its own.
+    sid = upload(client).headers["Location"].rsplit("/", 1)[1]
+    post(client, f"/s/{sid}/choose", default_form(seed="", sets="1"))
+    ids = ids_in(wait_for_result(client, sid))
+    accept(client, sid, post(client, f"/s/{sid}/consent", {"child_id": ids[0], "state": "declined"}).get_data(as_text=True))
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", client.get(f"/s/{sid}/result").get_data(as_text=True))).split())
+    assert re.search(r"Seed \d+, the first run's, drawn from this computer's secure random source when that run "
+                     r"started: nobody could know it in advance\. The replacement is drawn with it too\.", text)

@@ -245,7 +245,7 @@ def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path, befor
     before it)."""
     first = solution.cohorts[0]
     p = solution.params
-    click.echo(app.seed_sentence(p.seed, p.seed_source, p.seed_phrase), err=True)
+    click.echo(app.seed_sentence(p.seed, p.seed_source, p.seed_phrase, replacing=before is not None), err=True)
     if claim := app.kept_claim(solution):  # proved for the freed slots, not against every cohort
         was = f"; {before} before" if before is not None else ""
         status = f"{'proved' if first.status == 'OPTIMAL' else 'best found'}: {claim}{was}"

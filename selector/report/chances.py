@@ -68,9 +68,13 @@ def percent(value: float) -> str:
     return f"{100 * value:.2g}%" if value < 0.01 else f"{100 * value:.1f}%"
 
 
-def seed_sentence(seed: int, source: str, phrase: str = "", on_page: bool = False) -> str:
+def seed_sentence(seed: int, source: str, phrase: str = "", on_page: bool = False, replacing: bool = False) -> str:
     """How the run's seed was made, and what that means for who could foresee the draw (`on_page`:
-    said for the web page, whose seed field left empty draws one and which takes no phrase)."""
+    said for the web page, whose seed field left empty draws one and which takes no phrase;
+    `replacing`: said for a replacement, which draws with the seed of the week's first run)."""
+    if source == "random" and replacing:
+        return (f"Seed {seed}, the first run's, drawn from this computer's secure random source when that run "
+                "started: nobody could know it in advance. The replacement is drawn with it too.")
     if source == "random":
         return (f"Seed {seed}, drawn from this computer's secure random source when the run started: nobody could "
                 "know it in advance. Giving this seed again repeats the run exactly.")
@@ -210,7 +214,7 @@ def refill_section(lottery: Chances, params: SelectionParams, on_page: bool = Fa
              f"way {best_fillings}: {'it' if alone else 'they'} came in whatever the seed ({listed_chances}, and "
              f"100% for the {'newcomer' if alone else 'newcomers'}). Who made the calls could not choose who comes "
              "in."),
-            seed_sentence(params.seed, params.seed_source, params.seed_phrase, on_page),
+            seed_sentence(params.seed, params.seed_source, params.seed_phrase, on_page, replacing=True),
             "Certificate: every child who can come in has a chance of 100%, the most any lottery could give."]
         return Section(f"How the freed {'slot was' if one else 'slots were'} filled", paragraphs)
     paragraphs = [
@@ -221,7 +225,7 @@ def refill_section(lottery: Chances, params: SelectionParams, on_page: bool = Fa
         "the calls could not choose who comes in. With one slot freed, every child who fills it equally well has "
         "the same chance, and the slot's reserves were drawn from them by the same seed: the first reserve who "
         "can still take the slot is the one who comes in."),
-        seed_sentence(params.seed, params.seed_source, params.seed_phrase, on_page)]
+        seed_sentence(params.seed, params.seed_source, params.seed_phrase, on_page, replacing=True)]
     if lottery.bound is not None and lottery.certified is not None:
         paragraphs.append(
             f"Certificate: every child who can come in has a chance of at least {percent(lottery.smallest)}; no "

@@ -410,7 +410,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
                     reserves_called=[c for c in everyone if not c.in_cohort and c.state in app.WAITING]
                     if complete else [],
                     seed_text=app.seed_sentence(solution.params.seed, solution.params.seed_source,
-                                                solution.params.seed_phrase, on_page=True),
+                                                solution.params.seed_phrase, on_page=True,
+                                                replacing=bool(solution.lottery and solution.lottery.kept)),
                     foreseen_text=(app.foreseen_sentence(solution.lottery, solution.rules.size, on_page=True)
                                    if solution.lottery is not None else ""),
                     lottery_text=app.lottery_sentence(solution.lottery) if solution.lottery is not None else "",
