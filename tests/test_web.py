@@ -1255,13 +1255,19 @@ def test_many_warnings_of_one_kind_are_said_once_on_the_page(client, tmp_path: P
             "Separate the services with ';' (SALT;OT), so that each counts as the service it is.</li>") in overview
 
 
-def test_a_slack_on_the_form_makes_fewer_children_certain(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    # Twelve children of the sample: 3 are in every best cohort. The page said to use a slack "on
-    # the command line", which an inspector on the page has not; the form now takes it.
+def twelve_children(folder: Path) -> Path:
+    """Twelve children of the sample, two of them in AP: 3 are in every best cohort."""
     twelve = ["C002268", "C006448", "C006769", "C002974", "C004158", "C004731", "C000347", "C001311", "C000220",
               "C000333", "C004127", "C004663"]
     frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
-    frame[frame["child_id"].isin(twelve)].to_csv(caseload := tmp_path / "twelve.csv", index=False)
+    frame[frame["child_id"].isin(twelve)].to_csv(caseload := folder / "twelve.csv", index=False)
+    return caseload
+
+
+def test_a_slack_on_the_form_makes_fewer_children_certain(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Twelve children of the sample: 3 are in every best cohort. The page said to use a slack "on
+    # the command line", which an inspector on the page has not; the form now takes it.
+    caseload = twelve_children(tmp_path)
     sid = upload(client, caseload=caseload).headers["Location"].rsplit("/", 1)[1]
     post(client, f"/s/{sid}/choose", default_form(sets="2"))
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", wait_for_result(client, sid))).split())
@@ -1299,3 +1305,24 @@ def test_after_a_replacement_the_page_says_the_seed_is_the_first_runs(client) ->
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", client.get(f"/s/{sid}/result").get_data(as_text=True))).split())
     assert re.search(r"Seed \d+, the first run's, drawn from this computer's secure random source when that run "
                      r"started: nobody could know it in advance\. The replacement is drawn with it too\.", text)
+
+
+def test_a_slot_no_child_can_take_says_which_rules_in_words_and_what_the_page_can_do(  # type: ignore[no-untyped-def]
+        client, tmp_path: Path) -> None:
+    # Both children in AP declined in turn: no child can keep "at least 1 in AP". The page said the
+    # command line's message ("at least 1 with setting_type AP: 0 eligible CYP have ...; Relax the
+    # rules"), where it has no way to relax a week's rules but to choose again with the box ticked.
+    sid = upload(client, caseload=twelve_children(tmp_path)).headers["Location"].rsplit("/", 1)[1]
+    post(client, f"/s/{sid}/choose", default_form(sets="1"))
+    ap_child = ids_in(wait_for_result(client, sid))[0]  # slot 1 holds one of the two in AP
+    offered = post(client, f"/s/{sid}/consent", {"child_id": ap_child, "state": "declined"}).get_data(as_text=True)
+    accept(client, sid, offered)
+    other_ap = ids_in(client.get(f"/s/{sid}/result").get_data(as_text=True))[0]
+    page = post(client, f"/s/{sid}/consent", {"child_id": other_ap, "state": "declined"}).get_data(as_text=True)
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert ("No child can take this slot: with the other members kept and the families who said no left out, these "
+            "rules cannot all be met. At least 1 whose setting is: alternative provision (e.g. a pupil referral unit) "
+            "The cohort was chosen with every rule kept, so a replacement keeps them too. To choose with fewer: "
+            "download the run folder (it keeps every call), then under \u201cBack to the rules\u201d tick "
+            "\u201cdrop the fewest\u201d and choose a new cohort.") in text
+    assert "setting_type" not in text and "Relax the rules" not in text

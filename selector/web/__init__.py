@@ -444,6 +444,18 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
             if error.exit_code == 2:
                 return message("Not in the cohort", error.message, url_for("result", sid=sid), back_text="Back",
                                step=4)
+            conflicting = rules_named(week.solution.rules, getattr(error, "conflicts", ()))
+            if conflicting:  # said in the form's words, with what the page can do about it
+                said = ("No child can take this slot: with the other members kept and the families who said no "
+                        "left out, these rules cannot all be met.")
+                remedy = ("The cohort was chosen with every rule kept, so a replacement keeps them too. To choose "
+                          "with fewer: download the run folder (it keeps every call), then under \u201cBack to the "
+                          "rules\u201d tick \u201cdrop the fewest\u201d and choose a new cohort."
+                          if not week.solution.params.relax else
+                          "Another child can come in only if a rule changes: under \u201cBack to the rules\u201d, "
+                          "change it and choose a new cohort (download the run folder first: it keeps every call).")
+                return message("No replacement", PROBLEM_LINE.join([said, *conflicting]), url_for("result", sid=sid),
+                               200, back_text="Back", step=4, remedies=[remedy])
             return message("No replacement", "No child can take this slot with every rule met.",
                            url_for("result", sid=sid), 200, detail=error.explained(), back_text="Back", step=4)
         session.pending = offered
