@@ -96,7 +96,8 @@ def test_a_lottery_cut_short_says_how_far_it_is_from_the_fairest(tmp_path: Path)
     assert "Certificate: every child who can be drawn has at least 0.0355%" in stdout
     # U bounds the fairest smallest chance from above, so 32% of U is a floor, not a finding
     # that a fairer lottery exists.
-    assert "(32% of it: so at least 32% of the fairest possible; not proved the fairest)." in stdout
+    assert ("(32% of it: the smallest chance is at least that share of the fairest possible; not proved the "
+            "fairest).") in stdout
     report = (out / "report.md").read_text()
     assert ("no lottery over these cohorts could give every one of them more than 0.11% (a linear relaxation of "
             "the best cohorts proves it), so the smallest chance is at least 32% of the fairest possible.") in report

@@ -235,7 +235,7 @@ def certificate_line(lottery: app.Chances) -> str:
                else "within 0.1% of the fairest possible, the first level reached" if lottery.first_level_reached
                else "for the children found only, as not every child who could be in a best cohort was found; "
                     "not proved the fairest" if not lottery.complete
-               else f"so at least {lottery.certified_percent} of the fairest possible; not proved the fairest")
+               else "the smallest chance is at least that share of the fairest possible; not proved the fairest")
     return (f"Certificate: every child who {who} has at least {lottery.smallest:.4%}; no lottery over these "
             f"{over} could give every one more than {lottery.bound:.4%} ({lottery.certified_percent} of it: {reached}).")
 
