@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,16 @@ from ..contract.rules import rules_from_dict
 from ..contract.seeds import rules_sha256, seed_from_phrase
 from ..io.folders import unpack_run_zip
 from ..io.options import ReadOptions
-from ..io.run_record import RUN_RECORD_NAME, ConsentEvent, Replacement, RunRecord, read_run_record
+from ..io.run_record import (
+    RUN_RECORD_NAME,
+    CohortRecord,
+    ConsentEvent,
+    Replacement,
+    RunRecord,
+    read_run_record,
+)
 from ..io.tables import file_sha256
-from ..solve import Solution, drawn_below_best
+from ..solve import Cohort, Solution, drawn_below_best
 from ..validate import Caseload
 from .consent import write_consent
 from .loading import Sources, load
@@ -100,8 +108,7 @@ def verify_run(request: VerifyRequest) -> Verification:
     below_best = bool(record.cohorts) and drawn_below_best(record.cohorts[0].status, record.cohorts[0].bound,
                                                            float(record.lottery.get("slack_percent") or 0),
                                                            record.lottery.get("optimum"))
-    cut_short = (any(c.status != "OPTIMAL" for c in record.cohorts[1 if below_best else 0:])
-                 or not record.lottery.get("reproducible", True))
+    cut_short = _searches_cut_short(record.cohorts, below_best) or not record.lottery.get("reproducible", True)
     if cut_short:
         limits.append("the time limit cut the original search short, so the run cannot be redone exactly; "
                       "differences below may come from that")
@@ -191,9 +198,14 @@ def verify_run(request: VerifyRequest) -> Verification:
 
 def _cut_short(solution: Solution) -> bool:
     """Whether the wall clock, not the work, ended some search of a solution."""
-    below_best = solution.below_best_by_slack  # cohort 1 drawn within the slack: no clock in it
-    return (any(c.status != "OPTIMAL" for c in solution.cohorts[1 if below_best else 0:])
+    return (_searches_cut_short(solution.cohorts, solution.below_best_by_slack)
             or (solution.lottery is not None and not solution.lottery.reproducible))
+
+
+def _searches_cut_short(cohorts: Sequence[Cohort] | Sequence[CohortRecord], below_best: bool) -> bool:
+    """Whether some cohort's search was ended by the time limit (`FEASIBLE`), leaving out a cohort
+    1 `below_best`: drawn within the slack below a proved best score, which no clock ended."""
+    return any(c.status != "OPTIMAL" for c in cohorts[1 if below_best else 0:])
 
 
 def _as_recorded(record: RunRecord, sources: Sources) -> Sources:
