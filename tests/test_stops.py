@@ -319,6 +319,42 @@ def test_a_stop_that_lands_in_a_finaliser_is_raised_again_without_a_traceback() 
     assert (done.returncode, done.stderr) == (129, "")
 
 
+# A stop that comes while the application's face imports a module (pandas, NumPy and OR-Tools with
+# it): the import finishes, then the stop is raised.
+DURING_AN_IMPORT = """
+import importlib, os, signal, sys
+from selector import app, stopping
+from selector.contract.errors import Interrupted
+
+finished = []
+
+def import_module(name, package=None):
+    os.kill(os.getpid(), signal.SIGTERM)
+    for _ in range(10**6):  # the handler runs between two of these steps, mid-import
+        pass
+    module = importlib.import_module(name, package)
+    finished.append(name)
+    return module
+
+stopping.install()
+app.importlib = type("Importlib", (), {"import_module": staticmethod(import_module)})
+try:
+    app.load
+except Interrupted as stop:
+    print(finished)
+    sys.exit(stop.exit_code)
+sys.exit(0)
+"""
+
+
+def test_a_stop_while_a_library_is_imported_waits_for_the_import_to_finish() -> None:
+    """Raised inside an import, a stop could cut a library's C extension off half made: the
+    sample's select, sent SIGHUP 0.2 s in, ended by SIGSEGV with no line (once, under load).
+    The application's imports now finish first, then the stop is raised: 143, the import done."""
+    done = subprocess.run([sys.executable, "-c", DURING_AN_IMPORT], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout.strip(), done.stderr) == (143, "['.loading']", "")
+
+
 COMMAND = Path(sys.executable).with_name("selector")  # the installed command (bin/selector)
 HOLDS_SIGNALS = subprocess.run(["env", "--block-signal=INT", "true"], capture_output=True).returncode == 0
 

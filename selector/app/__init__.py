@@ -15,6 +15,7 @@ import importlib
 from typing import Any
 
 from .. import __version__
+from ..contract import stops
 
 # Where each name of the face lives: a module (relative to this package), or a module and the
 # name it has there. No module of this package may share a name with the face (importing
@@ -62,7 +63,11 @@ def __getattr__(name: str) -> Any:
     except KeyError:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
     module, attribute = (where, name) if isinstance(where, str) else where
-    value = getattr(importlib.import_module(module, __name__), attribute)
+    # A stop waits for the import to finish: raised inside a library's C extension while it is
+    # being set up (pandas, NumPy, OR-Tools), it could leave it half made and crash the process
+    # before the stop's line (a SIGHUP 0.2 s in ended with SIGSEGV and no line, under load).
+    with stops.held():
+        value = getattr(importlib.import_module(module, __name__), attribute)
     globals()[name] = value
     return value
 
