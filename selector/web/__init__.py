@@ -52,7 +52,7 @@ from ..contract.failures import (
 )
 from ..contract.rules import DEFAULT_RULES, Rules
 from .form import (
-    FormNumbersError,
+    FormError,
     field_labels,
     form_defaults,
     rules_from_form,
@@ -304,7 +304,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         return overview_page(sid, session, session.rules, session.params)
 
     def overview_page(sid: str, session: Session, rules: Rules, params: app.SelectionParams,
-                      leave_error: bool = False, typed: Any = None, numbers: FormNumbersError | None = None
+                      leave_error: bool = False, typed: Any = None, problems: FormError | None = None
                       ) -> Response:
         profile = app.profile_of(session.caseload, rules)
         frame = session.caseload.frame
@@ -320,18 +320,18 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         form = form_defaults(rules, params)
         if typed is not None:
             form = typed_form(form, typed)
-        return page("overview.html", 400 if leave_error or numbers else 200, title="Check the caseload, then choose",
+        return page("overview.html", 400 if leave_error or problems else 200, title="Check the caseload, then choose",
                     step=2, rules_size=rules.size, labels=field_labels(rules),
-                    number_errors=numbers.fields if numbers else {},
-                    number_said=numbers.said if numbers else [],
+                    field_errors=problems.fields if problems else {},
+                    form_problems=problems.said if problems else [],
                     sid=sid, source_name=session.caseload.source, read_with=_read_with(session.sources),
                     rows=len(frame), eligible=int(frame["eligible"].sum()),
                     warnings=warnings, more=more, kinds=warnings_by_kind(all_warnings) if more else [],
                     kinds_heading=WARNINGS_HEADING, counts=counts,
                     remedies=remedies, rules=rules_said, too_few=_too_few(frame, all_warnings, rules),
-                    cannot=[] if numbers else [words for words, _, can_meet in rules_said if not can_meet],
+                    cannot=[] if problems else [words for words, _, can_meet in rules_said if not can_meet],
                     form=form, recorded=_recorded(session), leave_error=leave_error,
-                    error_title=leave_error or numbers is not None)
+                    error_title=leave_error or problems is not None)
 
     def _too_few(frame: pd.DataFrame, warnings: pd.DataFrame, rules: Rules) -> str:
         """Why fewer children can be chosen than the cohort needs, and what to do on this page
@@ -349,14 +349,14 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         session = get(sid)
         try:
             rules, params = rules_from_form(request.form, session.rules)
-        except FormNumbersError as error:  # said on the form itself, every change typed kept
-            return overview_page(sid, session, session.rules, session.params, typed=request.form, numbers=error)
+        except FormError as error:  # said on the form itself, every change typed kept
+            return overview_page(sid, session, session.rules, session.params, typed=request.form, problems=error)
         except SelectorError as error:
             return message("Check the rules", error.message, url_for("overview", sid=sid), back_text="Back", step=2)
         if not params.relax and (unmet := unmet_on_form(rules, app.profile_of(session.caseload, rules))):
             # Said on the form, by the fields that set them, as a number it does not take is: on a
             # page of its own, in column codes, its Back lost every change typed.
-            return overview_page(sid, session, rules, params, typed=request.form, numbers=unmet)
+            return overview_page(sid, session, rules, params, typed=request.form, problems=unmet)
         if _recorded(session) and not request.form.get("leave_calls"):
             # Calls recorded over days would go with one click, and a new cohort drawn in place
             # of the one the families were asked about: only when the inspector says so.
@@ -380,7 +380,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
             # not show it before the choice): said in the form's words, not in column codes.
             said = "The cohort could not be chosen: these rules cannot all be met together."
             return message("No cohort", PROBLEM_LINE.join([said, *conflicting]), url_for("overview", sid=sid), 200,
-                           back_text="Back to the rules", step=3, remedies=['Change one of them, or tick "drop the fewest", and choose again.'])
+                           back_text="Back to the rules", step=3,
+                           remedies=['Change one of them, or tick "drop the fewest", and choose again.'])
         if current.error:
             return message("No cohort", "The cohort could not be chosen.", url_for("overview", sid=sid), 200,
                            detail=current.error, back_text="Back to the rules", step=3)
@@ -444,7 +445,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
             if error.exit_code == 2:
                 return message("Not in the cohort", error.message, url_for("result", sid=sid), back_text="Back",
                                step=4)
-            conflicting = rules_named(week.solution.rules, getattr(error, "conflicts", ()))
+            conflicting = rules_named(week.solution.rules,
+                                      error.conflicts if isinstance(error, InfeasibleSelectionError) else ())
             if conflicting:  # said in the form's words, with what the page can do about it
                 said = ("No child can take this slot: with the other members kept and the families who said no "
                         "left out, these rules cannot all be met.")

@@ -13,13 +13,13 @@ from ..contract.seeds import SEED_LIMIT
 
 
 def form_defaults(rules: Rules, params: app.SelectionParams) -> dict[str, object]:
-    def minimum(column: str, value: str) -> int:
-        return next((r.min or 0 for r in rules.counts if r.column == column and r.values == (value,)), 0)
+    """The form's fields as the rules and parameters in force fill them."""
+    def minimum(column: str, values: tuple[str, ...]) -> int:
+        return next((r.min or 0 for r in rules.counts if r.column == column and r.values == values), 0)
 
     most = {spread_kind(s): s.max for s in rules.spreads}
-    return {"size": rules.size, "ap": minimum("setting_type", "AP"), "ehcp": minimum("plan_status", "EHCP"),
-            "sen": minimum("plan_status", "SEN_SUPPORT"), "one_setting": "setting" in most,
-            "one_practitioner": "practitioner" in most, "setting_max": most.get("setting", 1),
+    return {"size": rules.size, **{field: minimum(*rule) for rule, field in MINIMUM_FIELDS.items()},
+            **{field: kind in most for kind, field in SPREAD_FIELDS.items()}, "setting_max": most.get("setting", 1),
             "practitioner_max": most.get("practitioner", 1),
             "sets": params.sets, "slack": f"{params.slack:g}",
             "seed": params.seed if params.seed_source == "given" else "",
@@ -40,12 +40,13 @@ def spread_kind(rule: SpreadRule) -> str:
     return "setting" if rule.column == "setting_id" else "practitioner" if rule.is_practitioner else ""
 
 
-class FormNumbersError(InputError):
-    """Numbers on the form that their fields do not take: `fields` maps each field to what it
-    needs, `said` lists each as the error summary says it (by the field's label)."""
+class FormError(InputError):
+    """What the form says at its fields (a number a field does not take, a rule the caseload
+    cannot meet): `fields` maps each number field to what it says there, `said` lists each as
+    the error summary says it, with the field it links to."""
 
     def __init__(self, said: list[tuple[str, str]], fields: dict[str, str]) -> None:
-        super().__init__(problems_said("the form", "its numbers", [text for _, text in said]), "bad_form")
+        super().__init__(problems_said("the form", "its fields", [text for _, text in said]), "bad_form")
         self.said = said
         self.fields = fields
 
@@ -63,9 +64,7 @@ class _FormNumbers:
     def whole(self, name: str, low: int, high: int) -> int:
         text = str(self.form.get(name, "")).strip()
         if not text.lstrip("-").isdigit() or not low <= int(text) <= high:
-            needed = f"a whole number from {low} to {high} is needed (got {text!r})"
-            self.said.append((name, f"{self.labels[name]}: {needed}"))
-            self.fields[name] = needed[:1].upper() + needed[1:]
+            self._wrong(name, f"a whole number from {low} to {high} is needed (got {text!r})")
             return low
         return int(text)
 
@@ -78,16 +77,18 @@ class _FormNumbers:
         except ValueError:
             value = -1.0
         if not 0 <= value < 100 or not number.replace(".", "", 1).isdigit():
-            needed = f"a number from 0 up to 100, such as 5 or 2.5, is needed (got {text!r})"
-            self.said.append((name, f"{self.labels[name]}: {needed}"))
-            self.fields[name] = needed[:1].upper() + needed[1:]
+            self._wrong(name, f"a number from 0 up to 100, such as 5 or 2.5, is needed (got {text!r})")
             return 0.0
         return value
 
+    def _wrong(self, name: str, needed: str) -> None:
+        self.said.append((name, f"{self.labels[name]}: {needed}"))
+        self.fields[name] = needed[:1].upper() + needed[1:]
+
     def check(self) -> None:
-        """Raises FormNumbersError naming every field whose number is not one it takes."""
+        """Raises FormError naming every field whose number is not one it takes."""
         if self.said:
-            raise FormNumbersError(self.said, self.fields)
+            raise FormError(self.said, self.fields)
 
 
 # The form's fields that set a rule: its three minimums and its two spread boxes.
@@ -103,7 +104,7 @@ def field_of(rule: CountRule | SpreadRule) -> str:
     return SPREAD_FIELDS.get(spread_kind(rule), "")
 
 
-def unmet_on_form(rules: Rules, profile: app.Profile) -> FormNumbersError | None:
+def unmet_on_form(rules: Rules, profile: app.Profile) -> FormError | None:
     """The rules typed that this caseload cannot meet, each said at the field that sets it (a
     file's rule the form does not show, at the box that drops the fewest); None when every rule
     can be met as far as counting the children shows (the choice itself finds the rest)."""
@@ -123,17 +124,17 @@ def unmet_on_form(rules: Rules, profile: app.Profile) -> FormNumbersError | None
         text = f"{words[:1].upper()}{words[1:]} cannot be met ({detail}): {do}, or tick \"drop the fewest\""
         said.append((named[0] if named else "relax", text))
         fields.update({field: text for field in named if field in NUMBER_FIELDS and field not in fields})
-    return FormNumbersError(said, fields) if said else None
+    return FormError(said, fields) if said else None
 
 
 # Each number field's label, as the page shows it and as a problem with it is said.
 FIELD_LABELS = {"size": "Cohort size", "ap": "At least this many in alternative provision",
                 "ehcp": "At least this many with an EHC plan", "sen": "At least this many at SEN support",
-                "sets": "Ranked cohorts", "slack": "Slack: cohorts this many per cent below the best score also in the lottery",
-                "seed": "Seed"}
+                "sets": "Ranked cohorts",
+                "slack": "Slack: cohorts this many per cent below the best score also in the lottery", "seed": "Seed"}
 # The form's fields that hold numbers, and its boxes: kept as typed when the page says what to change.
 NUMBER_FIELDS = tuple(FIELD_LABELS)
-BOX_FIELDS = ("one_setting", "one_practitioner", "relax")
+BOX_FIELDS = (*SPREAD_FIELDS.values(), "relax")
 
 
 def field_labels(rules: Rules) -> dict[str, str]:
@@ -162,9 +163,7 @@ def rules_from_form(form: Any, base: Rules) -> tuple[Rules, app.SelectionParams]
     numbers = _FormNumbers(form, field_labels(base))
     size = numbers.whole("size", 1, 50)
     most = 50 if numbers.said else size  # (a minimum is not also said wrong for a size that is)
-    mins = {("setting_type", ("AP",)): numbers.whole("ap", 0, most),
-            ("plan_status", ("EHCP",)): numbers.whole("ehcp", 0, most),
-            ("plan_status", ("SEN_SUPPORT",)): numbers.whole("sen", 0, most)}
+    mins = {rule: numbers.whole(field, 0, most) for rule, field in MINIMUM_FIELDS.items()}
     # The form sets these three minimums; a file's maximum, priority and label for them stay.
     counts = [replace(r, min=mins[(r.column, r.values)] or None) if (r.column, r.values) in mins else r
               for r in base.counts]
@@ -172,7 +171,7 @@ def rules_from_form(form: Any, base: Rules) -> tuple[Rules, app.SelectionParams]
                if n and not any((r.column, r.values) == (c, v) for r in base.counts)]
     # The two boxes switch the setting and practitioner spread rules on or off (a file's maximum kept);
     # the file's other spread rules stay.
-    ticked = {"setting": bool(form.get("one_setting")), "practitioner": bool(form.get("one_practitioner"))}
+    ticked = {kind: bool(form.get(field)) for kind, field in SPREAD_FIELDS.items()}
     spreads = [r for r in base.spreads if ticked.get(spread_kind(r), True)]
     spreads += [SpreadRule(column, 1, priority=priority) for kind, column, priority in
                 (("setting", "setting_id", 20), ("practitioner", "lead_practitioner", 30))
