@@ -35,10 +35,9 @@ def _room_in_words(rule: CountRule | SpreadRule, room: RuleRoom) -> str:
         return room.detail
     kinds = ("lead practitioners" if rule.is_practitioner else
              {"setting_id": "settings"}.get(rule.column, f"different {label(rule.column)} values"))
-    values = (room.available - room.unknown) // rule.max
     unknown = (f", and {room.unknown} {'child' if room.unknown == 1 else 'children'} with none recorded, not limited"
                if room.unknown else "")
-    return f"{values} {kinds}{unknown}"
+    return f"{room.values} {kinds}{unknown}"
 
 
 def score_sentence(solution: Solution) -> str:

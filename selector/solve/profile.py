@@ -23,6 +23,7 @@ class RuleRoom:
     can_meet: bool
     detail: str
     together: tuple[str, ...] = ()
+    values: int = 0  # a spread rule: the different values the eligible children have
     unknown: int = 0  # a spread rule: children with no value, whom it does not limit
 
 
@@ -71,7 +72,7 @@ def rule_room(caseload: pd.DataFrame, rules: Rules) -> list[RuleRoom]:
             # Children with no known value are not limited by a spread rule.
             room = distinct * rule.max + unknown
             rooms.append(RuleRoom(rule.name, room, 0, room >= rules.size,
-                                  f"{distinct} distinct, {unknown} unknown", unknown=unknown))
+                                  f"{distinct} distinct, {unknown} unknown", values=distinct, unknown=unknown))
     for together, needed in minimums_together(rules.counts):
         if needed > rules.size:  # each can be met alone; a cohort cannot hold them all
             names = tuple(rule.name for rule in together)
