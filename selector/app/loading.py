@@ -11,7 +11,13 @@ import pandas as pd
 
 from ..contract.cells import column_values
 from ..contract.columns import normalise_column
-from ..contract.errors import CaseloadValidationError, InfeasibleSelectionError, InputError, RulesError
+from ..contract.errors import (
+    CaseloadValidationError,
+    InfeasibleSelectionError,
+    InputError,
+    RulesError,
+    cohort_too_large,
+)
 from ..contract.rules import DEFAULT_RULES, Rules
 from ..io.caseload import contacts_sheet_in, read_caseload_table, read_contacts_table
 from ..io.folders import is_failures_table, write_file
@@ -211,11 +217,7 @@ def too_few(caseload: Caseload, rules: Rules) -> InfeasibleSelectionError | None
     no_contacts = "no contact file" in caseload.held_back
     said = (f"a cohort of {rules.size} cannot be chosen: only {eligible} {'child' if eligible == 1 else 'children'} "
             f"can be chosen ({caseload.held_back or 'the caseload is that small'}).")
-    if not caseload.held_back:  # nobody excluded or without a contact: only a smaller cohort helps
-        return InfeasibleSelectionError(said, ("cohort size",), code="caseload_too_small",
-                                        fix=f"Check that the list is the whole caseload, or choose a cohort "
-                                        f"of at most {eligible}.")
-    return InfeasibleSelectionError(
-        said, ("cohort size",), code="no_contacts" if no_contacts else "too_few_candidates",
-        fix="Give the practitioners' contacts file." if no_contacts
-        else "Choose a smaller cohort, or check the exclude and contact columns.")
+    if no_contacts:
+        return InfeasibleSelectionError(said, ("cohort size",), code="no_contacts",
+                                        fix="Give the practitioners' contacts file.")
+    return cohort_too_large(said, eligible, bool(caseload.held_back))

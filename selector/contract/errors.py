@@ -93,6 +93,18 @@ class InfeasibleSelectionError(SelectorError):
         self.conflicts = conflicts
 
 
+def cohort_too_large(said: str, most: int, held_back: bool) -> InfeasibleSelectionError:
+    """Fewer children can be chosen than the cohort holds (`most` of them), said the same by the
+    application before the choice and by the search's own check: with children `held_back`
+    (excluded, without a contact, declined) check those; with none, only a smaller cohort helps."""
+    if held_back:
+        return InfeasibleSelectionError(said, ("cohort size",), code="too_few_candidates",
+                                        fix="Choose a smaller cohort, or check the exclude and contact columns.")
+    return InfeasibleSelectionError(said, ("cohort size",), code="caseload_too_small",
+                                    fix=f"Check that the list is the whole caseload, or choose a cohort of at most "
+                                        f"{most}.")
+
+
 class SolverError(SelectorError):
     """The solver returned no answer (time limit before any cohort, or an invalid model)."""
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from ortools.sat.python import cp_model
 
 from ..contract.cells import MULTI_VALUED_COLUMNS
-from ..contract.errors import InfeasibleSelectionError
+from ..contract.errors import InfeasibleSelectionError, cohort_too_large
 from ..contract.rules import CountRule, minimums_together
 from .constraints import CohortModel
 from .problem import Problem, RuleStats
@@ -18,14 +18,9 @@ from .settings import SelectionParams, make_solver
 def check_enough_candidates(problem: Problem, fixed: Sequence[int]) -> None:
     if problem.n < problem.rules.size:
         declined = f"; {problem.declined_count} declined" if problem.declined_count else ""
-        held_back = problem.ineligible_count or problem.declined_count
-        raise InfeasibleSelectionError(
-            f"cohort size {problem.rules.size}: only {problem.n} eligible CYP "
-            f"({problem.ineligible_count} more are excluded or have no contact{declined}).",
-            ("cohort size",), code="too_few_candidates" if held_back else "caseload_too_small",
-            fix="Choose a smaller cohort, or check the exclude and contact columns." if held_back
-            else f"Check that the list is the whole caseload, or choose a cohort of at most {problem.n}.",
-        )
+        raise cohort_too_large(f"cohort size {problem.rules.size}: only {problem.n} eligible CYP "
+                               f"({problem.ineligible_count} more are excluded or have no contact{declined}).",
+                               problem.n, bool(problem.ineligible_count or problem.declined_count))
 
 
 def explain_infeasible(problem: Problem, params: SelectionParams,
