@@ -226,10 +226,36 @@ def test_without_relax_a_replacement_that_breaks_a_rule_says_which_counting_the_
     # K3 is said as declined (it read "1 more are excluded or have no contact", as if K3 were).
     assert ("  - at least 1 with setting_type AP: 0 eligible CYP have setting_type AP; "
             "1 more, whose family declined") in stderr.splitlines()
-    # replace has no --relax of its own: the advice is to choose again with it.
-    assert stderr.splitlines()[-1] == ("The run was chosen without --relax, so its replacements keep every rule: "
-                                       "choose again with `selector select ... --relax`, or change the rules file.")
+    # Choosing again with --relax would choose K3 again (it is still in the list, so the rule can
+    # be kept): the advice is this replacement with --relax, typed as it can be run.
+    assert stderr.splitlines()[-1] == (
+        "The run was chosen without --relax, so its replacements keep every rule. To fill the slot all the same, "
+        "dropping the fewest lowest-priority rules no child can keep (the other members keep their slots): "
+        f"selector replace {out} --decline K3 --relax")
     assert not (tmp_path / "run-replace-1").exists()
+
+
+def test_replace_relax_drops_the_rule_no_child_left_can_keep_for_a_run_that_kept_every_rule(tmp_path: Path) -> None:
+    # As above, with --relax given to replace: K3's slot is filled from K2 and K8 (the only
+    # children not in the cohort, neither in AP), the AP rule is dropped and said, the other
+    # members keep their slots, and verify redoes it, beside the run and without it.
+    out = eight_run(tmp_path)
+    before = json.loads((out / "run.json").read_text())["cohorts"][0]["members"]
+    code, stdout, stderr = run("replace", str(out), "--decline", "K3", "--relax")
+    assert code == 0, stdout + stderr
+    assert "Rules dropped by --relax: at least 1 with setting_type AP" in stdout.splitlines()
+    after = json.loads((tmp_path / "run-replace-1" / "run.json").read_text())
+    assert after["dropped_rules"] == ["at least 1 with setting_type AP"] and after["params"]["relax"] is True
+    members = after["cohorts"][0]["members"]
+    assert [m for m, b in zip(members, before, strict=True) if m != b] in (["K2"], ["K8"])
+    assert members.index(next(m for m in members if m not in before)) == before.index("K3")
+    code, stdout, stderr = run("verify", str(tmp_path / "run-replace-1"))
+    assert code == 0 and f"VERIFIED: {tmp_path / 'run-replace-1'}: the run was redone" in stdout, stdout + stderr
+    moved = tmp_path / "elsewhere" / "run-replace-1"
+    moved.parent.mkdir()
+    (tmp_path / "run-replace-1").rename(moved)
+    code, stdout, stderr = run("verify", str(moved))
+    assert code == 0 and f"VERIFIED: {moved}: the run was redone" in stdout, stdout + stderr
 
 
 def test_a_family_that_said_no_when_asked_as_a_reserve_never_comes_in(sample_run_copy: Path) -> None:

@@ -1322,7 +1322,30 @@ def test_a_slot_no_child_can_take_says_which_rules_in_words_and_what_the_page_ca
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
     assert ("No child can take this slot: with the other members kept and the families who said no left out, these "
             "rules cannot all be met. At least 1 whose setting is: alternative provision (e.g. a pupil referral unit) "
-            "The cohort was chosen with every rule kept, so a replacement keeps them too. To choose with fewer: "
-            "download the run folder (it keeps every call), then under \u201cBack to the rules\u201d tick "
-            "\u201cdrop the fewest\u201d and choose a new cohort.") in text
+            "The cohort was chosen with every rule kept, so a replacement keeps them too unless you ask: the button "
+            "below fills the slot dropping the fewest of the lowest-priority rules that stand in the way, and the "
+            "other members keep their slots. Find a replacement, dropping the fewest rules") in text
     assert "setting_type" not in text and "Relax the rules" not in text
+    # It advised choosing a new cohort with "drop the fewest" ticked, which chooses a child in AP
+    # again (the declined are still in the list). The button offers this slot's replacement.
+    button = re.search(r'<form method="post" action="(/s/[^"]+/offer)">(.*?)</form>', page, re.S)
+    assert button is not None
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', button.group(2)))
+    assert fields["child_id"] == other_ap and fields["relax"] == "1"
+    offered = post(client, button.group(1), fields).get_data(as_text=True)
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", offered)).split())
+    assert (f"The family of {other_ap} (slot 1) declined. The child to take the slot, with every other member kept "
+            "and without this rule, which no child left could keep with the others: at least 1 whose setting is: "
+            "alternative provision (e.g. a pupil referral unit):") in text
+    accept(client, sid, offered)
+    result = client.get(f"/s/{sid}/result").get_data(as_text=True)
+    assert other_ap not in ids_in(result) and len(ids_in(result)) == 6
+    assert ("Rules dropped to make a cohort possible: at least 1 whose setting is: alternative provision"
+            in " ".join(html.unescape(re.sub(r"<[^>]+>", " ", result)).split()))
+    zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data)).extractall(tmp_path / "dl")
+    # (not "the box was ticked": it was not)
+    assert ("| at least 1 with setting_type AP | dropped: no child left could keep it with the others, and dropping "
+            "the fewest rules was asked for |") in (tmp_path / "dl" / "selector-run" / "report.md").read_text()
+    done = CliRunner().invoke(main, ["verify", str(tmp_path / "dl" / "selector-run"), "--caseload",
+                                     str(tmp_path / "twelve.csv"), "--contacts", str(SAMPLE / "contacts.csv")])
+    assert done.exit_code == 0 and "VERIFIED" in done.output, done.output

@@ -42,6 +42,9 @@ class ReplaceRequest:
     caseload: Path | None = None
     contacts: Path | None = None
     moved: ReadOptions = field(default_factory=ReadOptions)
+    # Drop the fewest lowest-priority rules that no child can keep in the freed slots (a run chosen
+    # with every rule kept replaces with every rule kept unless this says otherwise).
+    relax: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ def released(consent: Sequence[ConsentEvent], members: Sequence[str], reserves: 
 
 def decline(caseload: Caseload, solution: Solution, declined: Iterable[str],
             already_declined: Iterable[str] = (), from_run: str = "", progress: Progress | None = None,
-            states: Mapping[str, str] | None = None) -> tuple[Solution, Replacement]:
+            states: Mapping[str, str] | None = None, relax: bool = False) -> tuple[Solution, Replacement]:
     """Families declined (one or several at once): the rest of cohort 1 keeps its slots and the
     freed slots are filled by a draw from the fairest lottery over the best ways to fill them
     under every rule (solve_replacement); alternatives and reserves are refreshed.
@@ -132,6 +135,8 @@ def decline(caseload: Caseload, solution: Solution, declined: Iterable[str],
         already_declined: children declined earlier (they stay out).
         from_run: the run this replaces, for the record.
         states: each child's latest consent state, as recorded: why its slot was freed.
+        relax: drop the fewest lowest-priority rules no child can keep in the freed slots, though
+            the run kept every rule (a run chosen relaxing replaces relaxing).
 
     Raises:
         InputError: a declined child is not in cohort 1.
@@ -147,7 +152,8 @@ def decline(caseload: Caseload, solution: Solution, declined: Iterable[str],
         problem = excluding(problem, set(earlier))
     # One family at a time: the slot's reserves, in their order, are offered first.
     preferred = solution.reserves.get(wanted[0], ()) if len(wanted) == 1 else ()
-    replaced = solve_replacement(problem, solution.params, first, wanted, progress=progress, preferred=preferred,
+    params = replace(solution.params, relax=True) if relax else solution.params
+    replaced = solve_replacement(problem, params, first, wanted, progress=progress, preferred=preferred,
                                  left_out=earlier)
     reason = decline_reason([(states or {}).get(child) for child in wanted])
     record = Replacement(from_run=from_run, declined=wanted, reason=reason,
@@ -273,7 +279,7 @@ def _replace(request: ReplaceRequest, record: RunRecord, declined: tuple[str, ..
         raise InputError(
             f"{record.input.caseload}: the caseload or contacts changed since {request.run_dir} was made.",
             "input_changed", fix=_NOT_THE_RUNS_FILE)
-    previous, solution, replacement = replacement_of(record, request.run_dir, caseload, declined)
+    previous, solution, replacement = replacement_of(record, request.run_dir, caseload, declined, request.relax)
     newcomers = tuple(c for c in solution.cohorts[0].members if c not in previous.cohorts[0].members)
     event = replacement_event(previous, solution, replacement, newcomers, "replaced")
     write_run(out, caseload, solution, sources, record.input.formats, request.force, replacement,
@@ -288,10 +294,10 @@ def _replace(request: ReplaceRequest, record: RunRecord, declined: tuple[str, ..
                          agreed=agreed, still_said_no=still_said_no, score_before=previous.cohorts[0].score)
 
 
-def replacement_of(record: RunRecord, run_dir: Path, caseload: Caseload, declined: tuple[str, ...]
-                   ) -> tuple[Solution, Solution, Replacement]:
+def replacement_of(record: RunRecord, run_dir: Path, caseload: Caseload, declined: tuple[str, ...],
+                   relax: bool = False) -> tuple[Solution, Solution, Replacement]:
     """The run a record holds (as a solution), and its replacement when these children declined
-    (what `replace` writes, and what `verify` redoes).
+    (what `replace` writes, and what `verify` redoes), relaxing rules when asked (`decline`).
 
     Raises:
         InputError: the record's search parameters are incomplete, or a child is not in cohort 1.
@@ -306,7 +312,8 @@ def replacement_of(record: RunRecord, run_dir: Path, caseload: Caseload, decline
     earlier = sorted((set(record.replaced.all_declined if record.replaced else ()) | said_no) - set(declined))
     previous = _solution_of(record, rules, params)
     states = {child: event.state for child in declined if (event := record.consent_state(child)) is not None}
-    solution, replacement = decline(caseload, previous, declined, earlier, from_run=run_dir.name, states=states)
+    solution, replacement = decline(caseload, previous, declined, earlier, from_run=run_dir.name, states=states,
+                                    relax=relax)
     return previous, solution, replacement
 
 

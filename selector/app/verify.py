@@ -145,7 +145,9 @@ def verify_run(request: VerifyRequest) -> Verification:
         # The replacement redone from the run it replaced, as `replace` made it (with that run's
         # consent calls; those made since are applied as `consent` writes them).
         previous = read_run_record(previous_dir)
-        _before, solution, replaced = replacement_of(previous, previous_dir, caseload, record.replaced.declined)
+        # (relaxing as the replacement did: a run that kept every rule can be replaced relaxing them)
+        _before, solution, replaced = replacement_of(previous, previous_dir, caseload, record.replaced.declined,
+                                                     relax=params.relax)
         written_with = [previous.consent]
         limits.append(f"a replacement of {previous_dir.name}: redone from that run as it is now "
                       f"(`selector verify {previous_dir}` checks that one)")

@@ -228,8 +228,10 @@ def record_call(week: Week, child_id: str, state: str, note: str = "", at: str |
     return replace(week, consent=(*week.consent, event))
 
 
-def offer(week: Week, child_id: str, from_run: str = MADE_ON_THE_PAGE, progress: Progress | None = None) -> Offer:
-    """The best child for a declined member's slot, every rule still met, leaving out every family
+def offer(week: Week, child_id: str, from_run: str = MADE_ON_THE_PAGE, progress: Progress | None = None,
+          relax: bool = False) -> Offer:
+    """The best child for a declined member's slot, every rule still met (unless `relax`: then
+    the fewest lowest-priority rules no child can keep are dropped), leaving out every family
     that said no or could not be reached; not applied until accepted (`Offer.week`).
 
     Raises:
@@ -240,7 +242,7 @@ def offer(week: Week, child_id: str, from_run: str = MADE_ON_THE_PAGE, progress:
     (child,) = match_ids((child_id,), before.cohorts[0].members)
     earlier = set(week.replaced.all_declined if week.replaced else ()) | set(week.said_no())
     after, replacement = decline(week.caseload, before, [child], sorted(earlier - {child}), from_run, progress,
-                                 states={child: week.state_of(child)})
+                                 states={child: week.state_of(child)}, relax=relax)
     newcomers = tuple(c for c in after.cohorts[0].members if c not in before.cohorts[0].members)
     event = replacement_event(before, after, replacement, newcomers, "replaced")
     slot = before.cohorts[0].members.index(child) + 1

@@ -312,6 +312,9 @@ def audit(sources: app.Sources | None, out: Path, rules_file: Path | None, draws
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
               help="New run folder (default: RUN_DIR-replace-N beside it).")
 @click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
+@click.option("--relax", is_flag=True,
+              help="When no child can fill the freed slot(s) with every rule kept, drop the fewest "
+                   "lowest-priority rules that stand in the way (a run chosen with --relax always does).")
 @click.option("--caseload", "caseload_file", type=existing_file, default=None, metavar="FILE",
               help="The run's caseload where it is now (moved, or a run made on the web page); its SHA-256 "
                    "must match the run's.")
@@ -319,8 +322,8 @@ def audit(sources: app.Sources | None, out: Path, rules_file: Path | None, draws
               help="The run's contacts file where it is now (checked the same way).")
 @moved_options
 @reports_errors
-def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: bool, caseload_file: Path | None,
-            contacts_file: Path | None, moved: app.ReadOptions) -> None:
+def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: bool, relax: bool,
+            caseload_file: Path | None, contacts_file: Path | None, moved: app.ReadOptions) -> None:
     """A family declined: keep the rest of cohort 1, draw who fills the freed slot(s).
 
     Reads the run folder's run.json, re-reads the same caseload (it must be unchanged), proves
@@ -333,13 +336,14 @@ def replace(run_dir: Path, declined: tuple[str, ...], out: Path | None, force: b
     Example:
       selector replace runs/demo --decline C004431
       selector replace runs/demo --decline C004431 --decline C001794 --out runs/demo-2
+      selector replace runs/demo --decline C004431 --relax
       selector replace downloaded-run --decline C004431 --caseload caseload.csv --contacts contacts.csv
       selector replace downloaded-run --decline A1234 --list1 list1.csv --list2 list2.csv --contacts contacts.csv
     """
     if not declined:  # (not required by click, so that a child typed without it is said: options.py)
         raise click.MissingParameter(param_type="option", param_hint="'--decline'")
     result = app.replace_in_run(app.ReplaceRequest(run_dir, declined, out, force, caseload_file, contacts_file,
-                                                   moved))
+                                                   moved, relax))
     click.echo(f"Replaced {', '.join(result.declined)} with {', '.join(result.newcomers)}; "
                "the other members kept their slots.")
     echo_result(result.solution, result.caseload, result.out, before=result.score_before)

@@ -78,8 +78,11 @@ BATCH_REMEDIES = {
 COMMAND_HINTS = {
     "replace": {"reserve_not_member": "If that family said no, record it: selector consent {run_dir} {where} declined "
                                       "(the reserve is then not offered).",
-                "infeasible": "The run was chosen without --relax, so its replacements keep every rule: choose "
-                              "again with `selector select ... --relax`, or change the rules file."},
+                # (Choosing again with --relax would not do: the declined child is still in the list,
+                # so the rule it kept can be kept, and it is chosen again.)
+                "infeasible": "The run was chosen without --relax, so its replacements keep every rule. To fill the "
+                              "slot all the same, dropping the fewest lowest-priority rules no child can keep (the "
+                              "other members keep their slots): selector replace {run_dir} {declined} --relax"},
 }
 
 
@@ -88,6 +91,8 @@ class SelectorClickError(click.ClickException):
 
     def __init__(self, error: SelectorError, command: str = "") -> None:
         hint = COMMAND_HINTS.get(command, {}).get(error.code) or FLAG_HINTS.get(error.code)
+        if command == "replace" and error.code == "infeasible" and _given("relax"):
+            hint = None  # it relaxed what it could: the conflicts listed are what is left
         if hint is not None:
             hint = _filled(hint, error)
         if hint is None and error.fix:
@@ -99,13 +104,19 @@ class SelectorClickError(click.ClickException):
         self.exit_code = error.exit_code
 
 
-def _filled(hint: str, error: SelectorError) -> str:
-    """A command's hint with the run folder and the child it is about, so it can be typed as
-    given (it said `selector consent RUN_DIR CHILD_ID declined`)."""
+def _given(name: str) -> Any:
+    """What the command being run was given for one of its parameters (None outside a command)."""
     context = click.get_current_context(silent=True)
-    run_dir = context.params.get("run_dir") if context is not None else None
+    return context.params.get(name) if context is not None else None
+
+
+def _filled(hint: str, error: SelectorError) -> str:
+    """A command's hint with the run folder and the children it is about, so it can be typed as
+    given (it said `selector consent RUN_DIR CHILD_ID declined`)."""
+    run_dir = _given("run_dir")
+    declined = " ".join(f"--decline {shlex.quote(child)}" for child in _given("declined") or ("CHILD_ID",))
     return (hint.replace("{run_dir}", shlex.quote(str(run_dir)) if run_dir else "RUN_DIR")
-            .replace("{where}", error.where or "CHILD_ID"))
+            .replace("{where}", error.where or "CHILD_ID").replace("{declined}", declined))
 
 
 def reports_errors(command: F) -> F:

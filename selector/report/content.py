@@ -324,9 +324,11 @@ def _run_section(caseload: pd.DataFrame, solution: Solution, record: RunRecord) 
             size=len(first.members), counts=(rule,) if isinstance(rule, CountRule) else (),
             spreads=() if isinstance(rule, CountRule) else (rule,)))]
         rule_rows.append([rule_in_words(rule), "met" if not broken else "NOT met: " + "; ".join(broken)])
-    # Said as the run was asked: the page's box, or the command line's option.
+    # Said as the run was asked: the page's box (or, for a replacement, its button), or the option.
     relaxed = ("dropped: it could not be met with the others, and \"drop the fewest, least important\" was "
-               "ticked" if record.input.made_from_uploads else "dropped by --relax (could not be met with the others)")
+               "ticked" if record.input.made_from_uploads and record.replaced is None else
+               "dropped: no child left could keep it with the others, and dropping the fewest rules was asked for"
+               if record.input.made_from_uploads else "dropped by --relax (could not be met with the others)")
     for name in solution.dropped:
         rule_rows.append([name, relaxed])
     run.tables.append(Table(["rule", "cohort 1"], rule_rows))

@@ -193,7 +193,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
                     back_text=extra.pop("back_text", "Start again"), detail=extra.get("detail", ""),
                     lines=extra.get("lines", []), step=extra.get("step"), remedies=extra.get("remedies", []),
                     more=extra.get("more", 0), repeated=extra.get("repeated", []), repeated_heading=REPEATED_HEADING,
-                    kinds=extra.get("kinds", []), kinds_heading=ERRORS_HEADING)
+                    kinds=extra.get("kinds", []), kinds_heading=ERRORS_HEADING, action=extra.get("action"))
 
     def get(sid: str) -> Session:
         session = sessions.get(sid)
@@ -408,6 +408,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         complete = app.cohort_complete([c.state for c in cohort])
         return page("result.html", title="Consent calls", step=4, wide=True, sid=sid, solution=solution,
                     score_text=app.score_sentence(solution), cohort=cohort, complete=complete,
+                    dropped=rules_named(session.rules, solution.dropped, listed=False) or solution.dropped,
                     reserves_called=[c for c in everyone if not c.in_cohort and c.state in app.WAITING]
                     if complete else [],
                     seed_text=app.seed_sentence(solution.params.seed, solution.params.seed_source,
@@ -437,10 +438,10 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
             return offer_page(session, sid, event.child_id)  # offer the best reserve at once
         return redirect(url_for("result", sid=sid), code=303)
 
-    def offer_page(session: Session, sid: str, child: str) -> Response:
+    def offer_page(session: Session, sid: str, child: str, relax: bool = False) -> Response:
         week = week_of(session)
         try:
-            offered = app.offer(week, child)
+            offered = app.offer(week, child, relax=relax)
         except SelectorError as error:
             if error.exit_code == 2:
                 return message("Not in the cohort", error.message, url_for("result", sid=sid), back_text="Back",
@@ -450,21 +451,28 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
             if conflicting:  # said in the form's words, with what the page can do about it
                 said = ("No child can take this slot: with the other members kept and the families who said no "
                         "left out, these rules cannot all be met.")
-                remedy = ("The cohort was chosen with every rule kept, so a replacement keeps them too. To choose "
-                          "with fewer: download the run folder (it keeps every call), then under \u201cBack to the "
-                          "rules\u201d tick \u201cdrop the fewest\u201d and choose a new cohort."
-                          if not week.solution.params.relax else
+                # (Choosing a new cohort with "drop the fewest" ticked would not do: the declined child
+                # is still in the list, so the rule it kept can be kept, and it is chosen again.)
+                relaxing = not relax and not week.solution.params.relax
+                remedy = ("The cohort was chosen with every rule kept, so a replacement keeps them too unless you "
+                          "ask: the button below fills the slot dropping the fewest of the lowest-priority rules "
+                          "that stand in the way, and the other members keep their slots."
+                          if relaxing else
                           "Another child can come in only if a rule changes: under \u201cBack to the rules\u201d, "
                           "change it and choose a new cohort (download the run folder first: it keeps every call).")
+                action = ({"url": url_for("offer", sid=sid), "fields": {"child_id": child, "relax": "1"},
+                           "label": "Find a replacement, dropping the fewest rules"} if relaxing else None)
                 return message("No replacement", PROBLEM_LINE.join([said, *conflicting]), url_for("result", sid=sid),
-                               200, back_text="Back", step=4, remedies=[remedy])
+                               200, back_text="Back", step=4, remedies=[remedy], action=action)
             return message("No replacement", "No child can take this slot with every rule met.",
                            url_for("result", sid=sid), 200, detail=error.explained(), back_text="Back", step=4)
         session.pending = offered
         newcomers = [c for c in app.calls(offered.week) if c.child_id in offered.newcomers]
         already = {c.child_id for c in app.released_calls(week)}
         releases = [c for c in app.released_calls(offered.week) if c.child_id not in already]
+        dropped_now = [rule for rule in offered.week.solution.dropped if rule not in week.solution.dropped]
         return page("offer.html", title=f"Replace {offered.declined}?", step=4, sid=sid, offer=offered,
+                    dropped=rules_named(session.rules, tuple(dropped_now), listed=False) or dropped_now,
                     said=("declined" if week.state_of(child) == "declined" else "could not be reached"),
                     newcomers=newcomers, releases=releases, before=week.solution.cohorts[0].score,
                     drawn=app.draw_sentence(lottery) if (lottery := offered.week.solution.lottery) else "",
@@ -473,7 +481,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
 
     @web.post("/s/<sid>/offer")
     def offer(sid: str) -> Response:
-        return offer_page(get(sid), sid, request.form.get("child_id", ""))
+        return offer_page(get(sid), sid, request.form.get("child_id", ""), relax=request.form.get("relax") == "1")
 
     @web.post("/s/<sid>/accept")
     def accept(sid: str) -> Response:
