@@ -249,6 +249,12 @@ def test_replace_relax_drops_the_rule_no_child_left_can_keep_for_a_run_that_kept
     members = after["cohorts"][0]["members"]
     assert [m for m, b in zip(members, before, strict=True) if m != b] in (["K2"], ["K8"])
     assert members.index(next(m for m in members if m not in before)) == before.index("K3")
+    # The report does not say the fillings meet every rule, nor "chances from 50% to 50%".
+    report = (tmp_path / "run-replace-1" / "report.md").read_text()
+    assert ("from a lottery over every way to fill it that keeps the other members, meets every rule not dropped and "
+            "reaches the best score such a filling can") in report
+    assert "If a family declines, each slot's reserves can take it with every rule not dropped still met" in report
+    assert "2 children are in at least one such filling, so any of them could have come in, each with a chance of 50.0%" in report
     code, stdout, stderr = run("verify", str(tmp_path / "run-replace-1"))
     assert code == 0 and f"VERIFIED: {tmp_path / 'run-replace-1'}: the run was redone" in stdout, stdout + stderr
     moved = tmp_path / "elsewhere" / "run-replace-1"

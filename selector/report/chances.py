@@ -9,7 +9,7 @@ import pandas as pd
 from ..contract.cells import value_order
 from ..solve import SelectionParams, Solution
 from ..solve.lottery import INCOMPLETE_WHY, Chances
-from .content import Section, Table, cohort_span, in_words, label
+from .content import Section, Table, cohort_span, every_rule, in_words, label
 
 SHARE_COLUMNS = ("primary_need", "age_band", "setting_type", "locality")
 
@@ -178,17 +178,18 @@ def draw_sentence(lottery: Chances) -> str:
             "whoever makes the calls cannot choose who comes in.")
 
 
-def lottery_sentence(lottery: Chances) -> str:
+def lottery_sentence(lottery: Chances, dropped: bool = False) -> str:
     """How cohort 1 (or, after a replacement, its newcomers) was drawn, with the certificate, in a
     few sentences for the page; "" when nothing was left to a draw (one cohort alone: the
-    foreseeable sentence says so)."""
+    foreseeable sentence says so). `dropped`: the run dropped rules."""
     if lottery.kept:
         return draw_sentence(lottery)
     if only_cohort(lottery):
         return ""
     scope = (f"every cohort scoring at least {lottery.threshold}" if lottery.slack_percent else
              f"every cohort reaching the best score, {lottery.optimum}")
-    said = (f"Cohort 1 was drawn by the seed from a lottery over {scope}, under every rule: {lottery.possible} "
+    said = (f"Cohort 1 was drawn by the seed from a lottery over {scope}, under {every_rule(dropped)}: "
+            f"{lottery.possible} "
             f"children could have been drawn, {_chances_said(lottery)}.")
     if lottery.bound is not None and lottery.certified is not None:
         said += (f" Certificate: no lottery over these cohorts could give every one of them more than "
@@ -196,13 +197,15 @@ def lottery_sentence(lottery: Chances) -> str:
     return said  # (a lottery not proved the fairest is said by the run's notes, above it on the page)
 
 
-def refill_section(lottery: Chances, params: SelectionParams, on_page: bool = False) -> Section:
+def refill_section(lottery: Chances, params: SelectionParams, on_page: bool = False, dropped: bool = False
+                   ) -> Section:
     """How a replacement's newcomers were chosen: drawn from the lottery over the best ways to
-    fill the freed slots, with each candidate's chance of coming in."""
+    fill the freed slots, with each candidate's chance of coming in (`dropped`: the run, or this
+    replacement, dropped rules)."""
     newcomers = [c for c in lottery.drawn if c not in set(lottery.kept)]
     one = len(newcomers) == 1
-    best_fillings = (f"that keeps the other members, meets every rule and reaches the best score such a filling "
-                     f"can, {lottery.optimum}")
+    best_fillings = (f"that keeps the other members, meets {every_rule(dropped)} and reaches the best score such "
+                     f"a filling can, {lottery.optimum}")
     listed_chances = ("chances.csv lists every child's chance of being in cohort 1 now: 100% for the members who "
                       "stay, 0 for families who declined")
     if only_filling(lottery):
@@ -220,8 +223,8 @@ def refill_section(lottery: Chances, params: SelectionParams, on_page: bool = Fa
     paragraphs = [
         (f"The freed {'slot was' if one else 'slots were'} filled by seed {params.seed} (the run's) "
         f"from a lottery over every way to fill {'it' if one else 'them'} {best_fillings}. "
-        f"{lottery.possible} children are in at least one such filling, so each of them could have come in, with "
-        f"chances from {percent(lottery.smallest)} to {percent(lottery.largest)} ({listed_chances}). Who made "
+        f"{lottery.possible} children are in at least one such filling, so any of them could have come in, "
+        f"{_chances_said(lottery)} ({listed_chances}). Who made "
         "the calls could not choose who comes in. With one slot freed, every child who fills it equally well has "
         "the same chance, and the slot's reserves were drawn from them by the same seed: the first reserve who "
         "can still take the slot is the one who comes in."),
@@ -246,7 +249,7 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution, on_page: bool = 
     if lottery is None:
         return None
     if lottery.kept:
-        return refill_section(lottery, solution.params, on_page)
+        return refill_section(lottery, solution.params, on_page, bool(solution.dropped))
     size, params = solution.rules.size, solution.params
     alternatives = _alternatives_sentence(lottery, len(solution.cohorts), params.max_overlap, params.sets,
                                           solution.no_more_cohorts)
@@ -269,7 +272,8 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution, on_page: bool = 
     foreseeable = params.seed_source == "given"
     certain = certain_children(lottery)
     paragraphs.append(
-        f"Cohort 1 was drawn by seed {params.seed} from a lottery over {scope}, under every rule. "
+        f"Cohort 1 was drawn by seed {params.seed} from a lottery over {scope}, under "
+        f"{every_rule(bool(solution.dropped))}. "
         f"{len(possible)} of the {len(chances)} children who can be chosen are in at least one such cohort, "
         "so each of them could have been drawn. The lottery aims to be as even as it can be (the smallest "
         "chance any of them has as large as possible, then the next smallest, and so on); children "

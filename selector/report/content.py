@@ -428,14 +428,24 @@ def _matrix_section(caseload: pd.DataFrame, solution: Solution, offered: dict[st
         [coverage_matrix(caseload, solution.cohorts[0].members, solution.rules, offered)], folded=True)
 
 
+def every_rule(dropped: bool) -> str:
+    """The rules a run's cohorts meet, said so that a run that dropped some is not said to meet
+    every rule (the rules dropped are named beside it).
+
+    >>> every_rule(False), every_rule(True)
+    ('every rule', 'every rule not dropped')
+    """
+    return "every rule not dropped" if dropped else "every rule"
+
+
 def _reserves_section(solution: Solution, on_page: bool = False) -> Section:
     """Each slot's first three reserves, and how a slot is filled where the run was made (the web
     page, or the command line)."""
     reserve_rows = [[str(slot), child, *list(solution.reserves.get(child, ())) + [""] * 3][:5]
                     for slot, child in enumerate(solution.cohorts[0].members, start=1)]
     return Section("Reserves", [
-        ("If a family declines, each slot's reserves can take it with every rule still met, best "
-         "score first (those equally good in the order of a draw by the run's seed). "
+        (f"If a family declines, each slot's reserves can take it with {every_rule(bool(solution.dropped))} "
+         "still met, best score first (those equally good in the order of a draw by the run's seed). "
          + ("On the page, record the call as \"Family declined\" (or \"Could not reach the family\") and "
             "choose \"Find a replacement\": the first reserve who still can comes in." if on_page else
             "`selector replace RUN_DIR --decline CHILD_ID` fills the slot: the first reserve who still can "

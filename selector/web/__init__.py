@@ -416,7 +416,8 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
                                                 replacing=bool(solution.lottery and solution.lottery.kept)),
                     foreseen_text=(app.foreseen_sentence(solution.lottery, solution.rules.size, on_page=True)
                                    if solution.lottery is not None else ""),
-                    lottery_text=app.lottery_sentence(solution.lottery) if solution.lottery is not None else "",
+                    lottery_text=(app.lottery_sentence(solution.lottery, bool(solution.dropped))
+                                  if solution.lottery is not None else ""),
                     reserves=[c for c in everyone if not c.in_cohort], calls=everyone,
                     released=app.released_calls(week),
                     last_change=session.last_change, can_undo=bool(session.undo), changes=len(session.undo),
