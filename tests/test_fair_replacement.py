@@ -254,6 +254,8 @@ def test_replace_relax_drops_the_rule_no_child_left_can_keep_for_a_run_that_kept
     assert ("from a lottery over every way to fill it that keeps the other members, meets every rule not dropped and "
             "reaches the best score such a filling can") in report
     assert "If a family declines, each slot's reserves can take it with every rule not dropped still met" in report
+    contacts = (tmp_path / "run-replace-1" / "contacts.csv").read_text(encoding="utf-8-sig")
+    assert "a reserve: can take the place in slot" in contacts and "every rule met" not in contacts
     assert "2 children are in at least one such filling, so any of them could have come in, each with a chance of 50.0%" in report
     code, stdout, stderr = run("verify", str(tmp_path / "run-replace-1"))
     assert code == 0 and f"VERIFIED: {tmp_path / 'run-replace-1'}: the run was redone" in stdout, stdout + stderr

@@ -252,3 +252,28 @@ def test_fewer_cohorts_than_asked_are_said_to_be_all_there_are(tmp_path: Path, o
     report = (tmp_path / "run" / "report.md").read_text()
     assert sentence in report and "No other cohort was asked for" not in report
     assert len(json.loads((tmp_path / "run" / "run.json").read_text())["cohorts"]) == (1 if overlap == "3" else 4)
+
+
+def test_fewer_cohorts_than_asked_after_a_rule_was_dropped_are_not_said_to_meet_every_rule(tmp_path: Path) -> None:
+    # SEVEN as above (4 cohorts share 5 children each) with one more rule no child can meet (none
+    # is in a special school), dropped by --relax: the other cohorts meet every rule not dropped.
+    (tmp_path / "c.csv").write_text("child_id,age,primary_need,plan_status,setting_type,lead_practitioner_id\n" + "".join(
+        f"{c},{a},{n},{p},{s},P{i}\n" for i, (c, a, n, p, s) in enumerate(SEVEN, start=1)))
+    (tmp_path / "k.csv").write_text("practitioner_id,name,email\n" + "".join(
+        f"P{i},Name {i},p{i}@x.example\n" for i in range(1, 8)))
+    rules = CliRunner().invoke(main, ["default-rules"]).output
+    (tmp_path / "r.toml").write_text(rules + '\n[[count]]\ncolumn = "setting_type"\nvalue = "SPECIAL"\nmin = 1\n'
+                                     "priority = 5\n")
+    result = CliRunner().invoke(main, ["select", str(tmp_path / "c.csv"), "--contacts", str(tmp_path / "k.csv"),
+                                       "--rules", str(tmp_path / "r.toml"), "--out", str(tmp_path / "run"),
+                                       "--seed", "0", "--max-overlap", "5", "--relax"])
+    assert result.exit_code == 0, result.output
+    assert "Rules dropped by --relax: at least 1 with setting_type SPECIAL" in result.output.splitlines()
+    said = [text for text in result.output.splitlines() if text.startswith("Ranked alternatives")]
+    assert len(said) == 1 and said[0].endswith(
+        "; no other cohort meets every rule not dropped sharing at most 5 children with each better-ranked one "
+        "(4 asked for)")
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert ("No other cohort meets every rule not dropped sharing at most 5 children with cohort 1 and with every "
+            "cohort before it: 4 of the 5 cohorts asked for exist.") in report
+    assert "each slot's reserves can take it with every rule not dropped still met" in report

@@ -457,6 +457,7 @@ def test_impossible_rules_show_the_reason(client, tmp_path: Path) -> None:  # ty
     assert ("Rules dropped to make a cohort possible: at least 1 whose setting is: alternative provision (e.g. a "
             "pupil referral unit).") in shown
     assert "under every rule not dropped:" in shown and "under every rule:" not in shown
+    assert "every rule met" not in shown
     # The download's report speaks of the page, never of a command-line option the page has not.
     folder = zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data))
     report = folder.read("selector-run/report.md").decode()

@@ -13,7 +13,7 @@ from ..contract.errors import InputError
 from ..io.options import READ_OPTION_FILES, ReadOptions
 from ..io.run_record import ConsentEvent, Replacement, ReplacementEvent, RunRecord, read_run_record
 from ..report import words
-from ..report.content import call_order, in_words, reasons
+from ..report.content import call_order, every_rule, in_words, reasons
 from ..report.files import run_files
 from ..report.record import make_record
 from ..solve import Solution
@@ -171,7 +171,7 @@ def calls(week: Week, now: str | None = None) -> list[Call]:
     for number, (child, role, slot) in enumerate(order, start=1):
         in_cohort = role.startswith("cohort 1")
         call = _call(rows, child, number, role, slot, in_cohort, week.state_of(child),
-                     why.get(child) or "a reserve: can take the slot with every rule met",
+                     why.get(child) or f"a reserve: can take the slot with {every_rule(bool(solution.dropped))} met",
                      tuple(solution.reserves.get(child, ())) if in_cohort else ())
         if asked_at := week.asked_at(child):
             call = replace(call, asked_at=asked_at, waiting_days=days_since(asked_at, now))

@@ -252,7 +252,7 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution, on_page: bool = 
         return refill_section(lottery, solution.params, on_page, bool(solution.dropped))
     size, params = solution.rules.size, solution.params
     alternatives = _alternatives_sentence(lottery, len(solution.cohorts), params.max_overlap, params.sets,
-                                          solution.no_more_cohorts)
+                                          dropped=bool(solution.dropped), no_more=solution.no_more_cohorts)
     if only_cohort(lottery):  # no draw: what a lottery's paragraphs say of chances would say nothing here
         return Section("How cohort 1 was chosen: no draw was needed", [
             foreseen_sentence(lottery, size, on_page),
@@ -335,8 +335,8 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution, on_page: bool = 
                    [Table(["dimension", "value", "share of the caseload", "share of the chances"], rows)])
 
 
-def _alternatives_sentence(lottery: Chances, cohorts: int, max_overlap: int, asked: int = 1,
-                           no_more: bool = False) -> str:
+def _alternatives_sentence(lottery: Chances, cohorts: int, max_overlap: int, asked: int = 1, *,
+                           dropped: bool = False, no_more: bool = False) -> str:
     """How the ranked cohorts after cohort 1 were chosen: drawn from the lottery, searched for,
     or some of each; and, when fewer than asked, why (none other exists, or the time ran out)."""
     rule = f"sharing at most {max_overlap} children with cohort 1 and with every cohort before it"
@@ -344,7 +344,7 @@ def _alternatives_sentence(lottery: Chances, cohorts: int, max_overlap: int, ask
     if cohorts < asked:
         exist = (f"cohort 1 is the only one of the {asked} asked for" if cohorts == 1 else
                  f"{cohorts} of the {asked} cohorts asked for exist")
-        fewer = (f"No other cohort meets every rule {rule}: {exist}." if no_more else
+        fewer = (f"No other cohort meets {every_rule(dropped)} {rule}: {exist}." if no_more else
                  f"Only {cohorts} of the {asked} cohorts asked for were found in the time allowed.")
     if cohorts <= 1:
         return fewer or "No other cohort was asked for."

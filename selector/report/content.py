@@ -132,7 +132,8 @@ def contacts_frame(caseload: pd.DataFrame, solution: Solution, all_contacts: pd.
         people = all_contacts.loc[all_contacts["child_id"] == child]
         contacts = [(bool(p["lead"]), {f: p[f] for f in CONTACT_FIELDS}) for _, p in people.iterrows()]
         for lead, person in contacts or [(False, dict.fromkeys(CONTACT_FIELDS, ""))]:  # no contact: still listed
-            reason = why.get(child) or f"a reserve: can take the place in {role.split(' for ')[1]} with every rule met"
+            reason = why.get(child) or (f"a reserve: can take the place in {role.split(' for ')[1]} with "
+                                        f"{every_rule(bool(solution.dropped))} met")
             rows.append({"call": call, "for": role, "slot": slot, "child_id": child, **case, "lead": lead,
                          **person, "why_chosen": reason, "consent": consent.get(child, "to ask")})
     return pd.DataFrame(rows, columns=CONTACTS_COLUMNS)
