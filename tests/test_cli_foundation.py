@@ -361,3 +361,22 @@ def test_a_folder_given_as_the_caseload_says_what_to_give(tmp_path: Path) -> Non
     assert code == 2 and err.splitlines()[-1] == (
         f"Error: {tmp_path} is a folder: give the caseload file (a SEN2 return's folder of CSV files goes with --sen2).")
     assert not (tmp_path / "out").exists()
+
+
+def test_profile_says_a_minimum_met_only_just_puts_its_children_in_every_cohort(tmp_path: Path) -> None:
+    # The sample with one child left in AP: the rule can be met, but only by that child, who is
+    # then in every cohort, and whose family's decline leaves no child to keep it. It said
+    # "1 eligible - can be met", as for 11.
+    frame = pd.read_csv(SAMPLE / "caseload.csv", dtype=str, keep_default_na=False)
+    ap = frame.index[frame["setting_type"] == "AP"]
+    frame.loc[ap[1:], "setting_type"] = "MAINSTREAM"
+    frame.to_csv(caseload := tmp_path / "one_ap.csv", index=False)
+    code, out, _ = run("profile", str(caseload), "--contacts", str(SAMPLE / "contacts.csv"), "--html",
+                       str(tmp_path / "profile.html"))
+    assert code == 0
+    assert ("<td>yes, only just: that child is in every cohort, and if the family declines no other child can keep "
+            "this rule</td>") in (tmp_path / "profile.html").read_text()
+    assert ("  at least 1 with setting_type AP: 1 eligible - can be met, only just: that child is in every cohort, "
+            "and if the family declines no other child can keep this rule") in out.splitlines()
+    assert "  at least 2 with plan_status EHCP: 984 eligible; 3 more excluded or without a contact - can be met" in (
+        out.splitlines())

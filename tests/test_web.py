@@ -493,6 +493,18 @@ def test_minimums_the_cohort_cannot_hold_together_say_why_and_can_be_relaxed(cli
     assert "Consent calls" in wait_for_result(client, sid)
 
 
+def test_the_check_says_a_minimum_met_only_just_puts_its_children_in_every_cohort(  # type: ignore[no-untyped-def]
+        client, tmp_path: Path) -> None:
+    # Twelve children of the sample, two of them in AP; a rule asking for 2 in AP can be met only
+    # by both: said before choosing (it said "2 eligible: can be met", as for 200).
+    (tmp_path / "r.toml").write_text('size = 6\n[[count]]\ncolumn = "setting_type"\nvalue = "AP"\nmin = 2\n')
+    overview = client.get(upload(client, caseload=twelve_children(tmp_path), rules=tmp_path / "r.toml")
+                          .headers["Location"]).get_data(as_text=True)
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", overview)))
+    assert ("At least 2 whose setting is: alternative provision (e.g. a pupil referral unit) 2 eligible: can be met, "
+            "only just: both are in every cohort, and if a family declines no other child can keep this rule") in text
+
+
 def test_the_spread_rules_say_what_the_caseload_has_in_words(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # The check said "147 distinct, 110 unknown" beside "No two from the same setting".
     overview = client.get(upload(client).headers["Location"]).get_data(as_text=True)

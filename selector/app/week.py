@@ -280,7 +280,7 @@ def week_zip(week: Week, folder: str = "selector-run") -> bytes:
 
 
 
-def rules_in_words(profile: Profile) -> list[tuple[str, str, bool]]:
+def rules_in_words(profile: Profile) -> list[tuple[str, str, bool, str]]:
     """Each hard rule in words, with what the caseload has for it and whether it can be met."""
     return words.rules_in_words(profile.rules, profile.rooms)
 

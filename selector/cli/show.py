@@ -215,7 +215,8 @@ def echo_profile(result: app.Profile) -> None:
     click.echo("")
     click.echo("Hard rules:")
     for room in result.rooms:
-        mark = "can be met" if room.can_meet else "CANNOT be met"
+        mark = ("CANNOT be met" if not room.can_meet else
+                f"can be met, only just: {room.only_just}" if room.only_just else "can be met")
         extra = f"; {room.ineligible} more excluded or without a contact" if room.ineligible else ""
         click.echo(f"  {room.name}: {room.detail}{extra} - {mark}")
 

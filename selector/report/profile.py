@@ -33,5 +33,6 @@ def profile_html(caseload: pd.DataFrame, rules: Rules, source: str) -> str:
     rooms = Section("Hard rules", tables=[Table(
         ["rule", "available", "can be met"],
         [[r.name, r.detail + (f"; {r.ineligible} more excluded or without a contact" if r.ineligible else ""),
-          "yes" if r.can_meet else "NO"] for r in rule_room(caseload, rules)])])
+          ("yes, only just: " + r.only_just if r.only_just else "yes") if r.can_meet else "NO"]
+         for r in rule_room(caseload, rules)])])
     return render_html(f"Caseload profile for {source}", [summary, charts, tables, rooms])

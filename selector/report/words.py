@@ -17,15 +17,16 @@ from .content import kept_claim, label, rule_in_words, slack_claim
 SHOWN_ZONE = "Europe/London"
 
 
-def rules_in_words(rules: Rules, rooms: Iterable[RuleRoom]) -> list[tuple[str, str, bool]]:
-    """Each hard rule in words, with what the caseload has for it and whether it can be met."""
+def rules_in_words(rules: Rules, rooms: Iterable[RuleRoom]) -> list[tuple[str, str, bool, str]]:
+    """Each hard rule in words, with what the caseload has for it, whether it can be met, and
+    what meeting it only just means ("" when it has room)."""
     rooms = list(rooms)
     by_name = {room.name: room for room in rooms}
-    said = [(rule_in_words(rule), _room_in_words(rule, by_name[rule.name]), by_name[rule.name].can_meet)
-            for rule in rules.hard_rules]
+    said = [(rule_in_words(rule), _room_in_words(rule, by_name[rule.name]), by_name[rule.name].can_meet,
+             by_name[rule.name].only_just) for rule in rules.hard_rules]
     counts = {rule.name: rule for rule in rules.counts}
     return said + [("together, " + " and ".join(rule_in_words(counts[name]) for name in room.together),
-                    room.detail, room.can_meet) for room in rooms if room.together]
+                    room.detail, room.can_meet, "") for room in rooms if room.together]
 
 
 def _room_in_words(rule: CountRule | SpreadRule, room: RuleRoom) -> str:

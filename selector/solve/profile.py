@@ -25,6 +25,7 @@ class RuleRoom:
     together: tuple[str, ...] = ()
     values: int = 0  # a spread rule: the different values the eligible children have
     unknown: int = 0  # a spread rule: children with no value, whom it does not limit
+    only_just: str = ""  # a minimum that just as many children meet: what that means (`_only_just`)
 
 
 def dimension_counts(caseload: pd.DataFrame, rules: Rules) -> dict[str, pd.Series]:
@@ -50,6 +51,24 @@ def dimension_counts(caseload: pd.DataFrame, rules: Rules) -> dict[str, pd.Serie
     return out
 
 
+def _only_just(eligible: int, rule: CountRule) -> str:
+    """What a minimum that exactly as many children meet as it asks for means, said before
+    choosing: they are in every cohort (anyone can foresee it), and a family's decline leaves
+    nobody to keep the rule.
+
+    >>> _only_just(1, CountRule("setting_type", ("AP",), min=1))
+    'that child is in every cohort, and if the family declines no other child can keep this rule'
+    >>> _only_just(2, CountRule("x", ("A",), min=2)), _only_just(3, CountRule("x", ("A",), min=1))
+    ('both are in every cohort, and if a family declines no other child can keep this rule', '')
+    """
+    if rule.min is None or eligible != rule.min or eligible == 0:
+        return ""
+    if eligible == 1:
+        return "that child is in every cohort, and if the family declines no other child can keep this rule"
+    who = "both are" if eligible == 2 else f"all {eligible} are"
+    return f"{who} in every cohort, and if a family declines no other child can keep this rule"
+
+
 def rule_room(caseload: pd.DataFrame, rules: Rules) -> list[RuleRoom]:
     """For each hard rule, how many eligible CYP could meet it."""
     problem = build_problem(caseload, rules)
@@ -64,7 +83,7 @@ def rule_room(caseload: pd.DataFrame, rules: Rules) -> list[RuleRoom]:
         if isinstance(rule, CountRule):
             can = rule.min is None or stats.eligible >= rule.min
             rooms.append(RuleRoom(rule.name, stats.eligible, stats.ineligible, can,
-                                  f"{stats.eligible} eligible"))
+                                  f"{stats.eligible} eligible", only_just=_only_just(stats.eligible, rule)))
         else:
             keys = problem.spread_keys[rules.spreads.index(rule)]
             unknown = int((keys == "").sum())

@@ -329,7 +329,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
                     warnings=warnings, more=more, kinds=warnings_by_kind(all_warnings) if more else [],
                     kinds_heading=WARNINGS_HEADING, counts=counts,
                     remedies=remedies, rules=rules_said, too_few=_too_few(frame, all_warnings, rules),
-                    cannot=[] if problems else [words for words, _, can_meet in rules_said if not can_meet],
+                    cannot=[] if problems else [words for words, _, can_meet, _ in rules_said if not can_meet],
                     form=form, recorded=_recorded(session), leave_error=leave_error,
                     error_title=leave_error or problems is not None)
 

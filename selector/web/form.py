@@ -116,7 +116,7 @@ def unmet_on_form(rules: Rules, profile: app.Profile) -> FormError | None:
                                            for room in profile.rooms if room.together]
     said: list[tuple[str, str]] = []
     fields: dict[str, str] = {}
-    for (words, detail, can_meet), owned in zip(app.rules_in_words(profile), owners, strict=True):
+    for (words, detail, can_meet, _), owned in zip(app.rules_in_words(profile), owners, strict=True):
         if can_meet:
             continue
         named = [field for field in map(field_of, owned) if field]
