@@ -235,6 +235,25 @@ def test_without_relax_a_replacement_that_breaks_a_rule_says_which_counting_the_
     assert not (tmp_path / "run-replace-1").exists()
 
 
+def test_consent_says_a_slot_no_child_can_take_with_every_rule_kept_and_gives_the_replace_that_fills_it(
+        tmp_path: Path) -> None:
+    # K3, the only child in AP, is in every cohort and has no reserve; its family declines. It
+    # said "No reserve is left for this slot; replace draws from the whole caseload" and gave the
+    # replace that then stops with exit 3.
+    out = eight_run(tmp_path)
+    assert json.loads((out / "run.json").read_text())["cohorts"][0]["reserves"]["K3"] == []
+    code, stdout, stderr = run("consent", str(out), "K3", "declined")
+    assert code == 0, stderr
+    slot = json.loads((out / "run.json").read_text())["cohorts"][0]["members"].index("K3") + 1
+    said = [(f"No child can take slot {slot} with every rule kept and the other members staying (the run found no reserve "
+            "for it)."),
+            (f"To fill it, dropping the fewest lowest-priority rules in the way: selector replace {out} --decline K3 "
+            "--relax")]
+    assert stdout.splitlines()[1:3] == said
+    code, stdout, stderr = run("consent", str(out))
+    assert code == 0 and stdout.splitlines()[-2:] == said, stderr
+
+
 def test_replace_relax_drops_the_rule_no_child_left_can_keep_for_a_run_that_kept_every_rule(tmp_path: Path) -> None:
     # As above, with --relax given to replace: K3's slot is filled from K2 and K8 (the only
     # children not in the cohort, neither in AP), the AP rule is dropped and said, the other

@@ -453,9 +453,10 @@ def consent(run_dir: Path, child_id: str | None, state_words: tuple[str, ...], n
     event = result.event
     click.echo(f"{event.child_id} ({result.role}): {event.state}" + (f" ({event.note})" if event.note else "") + ".")
     if event.state in app.SAID_NO and result.role.startswith("cohort 1"):
-        _offer_line(result.role.split(", ")[1], result.offered)
+        _offer_line(result.role.split(", ")[1], result.offered, result.no_child_can)
         # Another slot freed before this one is filled with it (one replace for both, not this alone).
-        _fill_lines(run_dir, [member for _slot, member, now in result.states if now in app.SAID_NO])
+        _fill_lines(run_dir, [member for _slot, member, now in result.states if now in app.SAID_NO],
+                    (event.child_id,) if result.no_child_can else ())
     if result.slots_agreed and event.state in ("asked", "agreed"):
         slots = ", ".join(f"slot {slot} ({member})" for slot, member in result.slots_agreed)
         click.echo(f"Note: the family of {slots} agreed already, so {event.child_id} is needed only if "
@@ -566,11 +567,14 @@ def _chase_line(waiting: tuple[tuple[str, str, int], ...]) -> None:
                    "again, or record the family as unreachable so that the reserves are offered.")
 
 
-def _offer_line(slot: str, offered: tuple[str, ...]) -> None:
+def _offer_line(slot: str, offered: tuple[str, ...], no_child_can: bool = False) -> None:
     """The reserves to offer for a slot whose family said no, best first."""
     if offered:
         rest = f"; then {', '.join(offered[1:])}" if len(offered) > 1 else ""
         click.echo(f"Offered for {slot}: {offered[0]}{rest}.")
+    elif no_child_can:
+        click.echo(f"No child can take {slot} with every rule kept and the other members staying (the run found "
+                   "no reserve for it).")
     else:
         click.echo("No reserve is left for this slot; replace draws from the whole caseload.")
 
@@ -591,15 +595,19 @@ def _show_consent(run_dir: Path, status: app.ConsentStatus) -> None:
     _chase_line(status.waiting)
     if status.complete:
         _complete_lines(run_dir, len(status.states), status.reserves_called)
-    for slot, _member, offered in status.offered:
-        _offer_line(f"slot {slot}", offered)
-    _fill_lines(run_dir, [member for _slot, member, _offered in status.offered])
+    for slot, member, offered in status.offered:
+        _offer_line(f"slot {slot}", offered, member in status.no_child_can)
+    _fill_lines(run_dir, [member for _slot, member, _offered in status.offered], status.no_child_can)
     _newer_runs(run_dir, status.replaced_by)
 
 
-def _fill_lines(run_dir: Path, freed: list[str]) -> None:
-    """The `replace` that fills the slots of `freed` (members whose families said no), in slot order."""
-    if len(freed) == 1:
+def _fill_lines(run_dir: Path, freed: list[str], no_child_can: tuple[str, ...] = ()) -> None:
+    """The `replace` that fills the slots of `freed` (members whose families said no), in slot
+    order (one slot that no child can take with every rule kept: with the rules relaxed)."""
+    if len(freed) == 1 and freed[0] in no_child_can:
+        click.echo(f"To fill it, dropping the fewest lowest-priority rules in the way: selector replace {run_dir} "
+                   f"--decline {freed[0]} --relax")
+    elif len(freed) == 1:
         click.echo(f"To fill the slot: selector replace {run_dir} --decline {freed[0]}")
     elif freed:
         # Each slot's reserves were drawn for that slot alone, with the other members kept; one
