@@ -634,12 +634,12 @@ def uploaded_name(filename: str) -> str:
 
     >>> uploaded_name("C:\\Users\\me\\Année 2026 – liste.csv"), uploaded_name("../.."), uploaded_name("a:b?.csv")
     ('Année 2026 – liste.csv', '', 'a_b_.csv')
-    >>> uploaded_name("con.csv"), uploaded_name("Console.csv")
-    ('_con.csv', 'Console.csv')
+    >>> uploaded_name("con.csv"), uploaded_name("Console.csv"), uploaded_name("0 ."), uploaded_name("list. . ")
+    ('_con.csv', 'Console.csv', '0', 'list')
     """
     name = filename.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join("_" if character in '<>:"|?*' else character for character in name if character.isprintable())
-    name = name.strip().rstrip(".")  # Windows drops a name's trailing dots
+    name = name.strip().rstrip(". ")  # Windows drops a name's trailing dots and spaces
     if not name.strip("."):
         return ""
     stem, dot, suffix = name.rpartition(".")
@@ -647,7 +647,7 @@ def uploaded_name(filename: str) -> str:
         stem, suffix = name, ""
     while len(name.encode()) > NAME_BYTES and stem:  # file systems hold 255 bytes a name
         stem = stem[:-1]
-        name = f"{stem}.{suffix}" if suffix else stem
+        name = f"{stem}.{suffix}" if suffix else stem.rstrip(". ")
     if len(name.encode()) > NAME_BYTES:  # an extension of itself too long to keep
         return ""
     if name.split(".")[0].strip().upper() in WINDOWS_DEVICES:  # `CON.csv` on Windows is the console
