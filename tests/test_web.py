@@ -461,7 +461,7 @@ def test_impossible_rules_show_the_reason(client, tmp_path: Path) -> None:  # ty
     # The download's report speaks of the page, never of a command-line option the page has not.
     folder = zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data))
     report = folder.read("selector-run/report.md").decode()
-    assert ('| at least 1 with setting_type AP | dropped: it could not be met with the others, and "drop the '
+    assert ('| at least 1 whose setting is: alternative provision (e.g. a pupil referral unit) | dropped: it could not be met with the others, and "drop the '
             'fewest, least important" was ticked |') in report
     assert ('record the call as "Family declined" (or "Could not reach the family") and choose "Find a '
             'replacement"') in report
@@ -1363,7 +1363,7 @@ def test_a_slot_no_child_can_take_says_which_rules_in_words_and_what_the_page_ca
             in " ".join(html.unescape(re.sub(r"<[^>]+>", " ", result)).split()))
     zipfile.ZipFile(io.BytesIO(client.get(f"/s/{sid}/download").data)).extractall(tmp_path / "dl")
     # (not "the box was ticked": it was not)
-    assert ("| at least 1 with setting_type AP | dropped: no child left could keep it with the others, and dropping "
+    assert ("| at least 1 whose setting is: alternative provision (e.g. a pupil referral unit) | dropped: no child left could keep it with the others, and dropping "
             "the fewest rules was asked for |") in (tmp_path / "dl" / "selector-run" / "report.md").read_text()
     done = CliRunner().invoke(main, ["verify", str(tmp_path / "dl" / "selector-run"), "--caseload",
                                      str(tmp_path / "twelve.csv"), "--contacts", str(SAMPLE / "contacts.csv")])

@@ -20,6 +20,7 @@ A rules file (see data/sample/rules.toml) may set:
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -200,6 +201,33 @@ MAX_PRIORITY = 1_000_000
 
 Path_ = tuple[str | int, ...]
 """Where a value sits in the rules' data: ("count", 2, "min") is [[count]] 2's min."""
+
+
+_COUNT_NAMED = re.compile(r"(?:(at least|at most) (\d+)|between (\d+) and (\d+)) with (\w+) (.+)")
+_SPREAD_NAMED = re.compile(r"at most (\d+) per (lead practitioner|\w+)")
+
+
+def rule_named(name: str) -> CountRule | SpreadRule | None:
+    """The rule a name stands for (`CountRule.name`, `SpreadRule.name`), as a run records the
+    rules it dropped (by name alone), so that they can be said in words; None for a rule's own
+    label, which is words already.
+
+    >>> rule_named("at least 1 with setting_type AP")
+    CountRule(column='setting_type', values=('AP',), min=1, max=None, priority=0, label='')
+    >>> rule_named("at most 1 per lead practitioner"), rule_named("no two from one school")
+    (SpreadRule(column='lead_practitioner', max=1, priority=0, label=''), None)
+    """
+    if found := _SPREAD_NAMED.fullmatch(name):
+        column = "lead_practitioner" if found[2] == "lead practitioner" else found[2]
+        return SpreadRule(column, int(found[1]))
+    if found := _COUNT_NAMED.fullmatch(name):
+        values = tuple(found[6].split(" or "))
+        if found[1]:
+            many = int(found[2])
+            return CountRule(found[5], values, min=many if found[1] == "at least" else None,
+                             max=many if found[1] == "at most" else None)
+        return CountRule(found[5], values, min=int(found[3]), max=int(found[4]))
+    return None
 
 
 def minimums_together(counts: Collection[CountRule]) -> list[tuple[tuple[CountRule, ...], int]]:

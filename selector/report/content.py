@@ -11,7 +11,7 @@ from .. import check
 from ..contract.cells import MULTI_VALUED_COLUMNS, holds_any, match_key, value_of, value_order
 from ..contract.columns import CONTACT_FIELDS
 from ..contract.failures import listed
-from ..contract.rules import CountRule, Rules, SpreadRule
+from ..contract.rules import CountRule, Rules, SpreadRule, rule_named
 from ..io.run_record import RunRecord
 from ..solve import Solution
 from .charts import compare_shares
@@ -204,6 +204,17 @@ def in_words(column: str, value: object) -> str:
     return WORDS_BY_COLUMN.get(column, {}).get(text, text)
 
 
+def dropped_in_words(name: str) -> str:
+    """A rule the run dropped, which the run records by name alone, in words as `rule_in_words`
+    says it (a rule's own label as it is).
+
+    >>> dropped_in_words("at least 1 with setting_type AP"), dropped_in_words("no two from one school")
+    ('at least 1 whose setting is: alternative provision (e.g. a pupil referral unit)', 'no two from one school')
+    """
+    rule = rule_named(name)
+    return rule_in_words(rule) if rule is not None else name
+
+
 def rule_in_words(rule: CountRule | SpreadRule) -> str:
     """A hard rule as a reader would say it (a rule's own label wins).
 
@@ -331,7 +342,7 @@ def _run_section(caseload: pd.DataFrame, solution: Solution, record: RunRecord) 
                "dropped: no child left could keep it with the others, and dropping the fewest rules was asked for"
                if record.input.made_from_uploads else "dropped by --relax (could not be met with the others)")
     for name in solution.dropped:
-        rule_rows.append([name, relaxed])
+        rule_rows.append([dropped_in_words(name), relaxed])
     run.tables.append(Table(["rule", "cohort 1"], rule_rows))
     return run
 

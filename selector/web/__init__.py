@@ -408,7 +408,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         complete = app.cohort_complete([c.state for c in cohort])
         return page("result.html", title="Consent calls", step=4, wide=True, sid=sid, solution=solution,
                     score_text=app.score_sentence(solution), cohort=cohort, complete=complete,
-                    dropped=rules_named(session.rules, solution.dropped, listed=False) or solution.dropped,
+                    dropped=[app.dropped_in_words(name) for name in solution.dropped],
                     reserves_called=[c for c in everyone if not c.in_cohort and c.state in app.WAITING]
                     if complete else [],
                     seed_text=app.seed_sentence(solution.params.seed, solution.params.seed_source,
@@ -473,7 +473,7 @@ def create_app(workdir: Path | None = None, host: str = "127.0.0.1") -> Flask:
         releases = [c for c in app.released_calls(offered.week) if c.child_id not in already]
         dropped_now = [rule for rule in offered.week.solution.dropped if rule not in week.solution.dropped]
         return page("offer.html", title=f"Replace {offered.declined}?", step=4, sid=sid, offer=offered,
-                    dropped=rules_named(session.rules, tuple(dropped_now), listed=False) or dropped_now,
+                    dropped=[app.dropped_in_words(name) for name in dropped_now],
                     said=("declined" if week.state_of(child) == "declined" else "could not be reached"),
                     newcomers=newcomers, releases=releases, before=week.solution.cohorts[0].score,
                     drawn=app.draw_sentence(lottery) if (lottery := offered.week.solution.lottery) else "",

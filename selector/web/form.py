@@ -27,14 +27,13 @@ def form_defaults(rules: Rules, params: app.SelectionParams) -> dict[str, object
             "caps": [(d.column, app.dimension_name(d.column), d.weight, d.cap) for d in rules.dimensions]}
 
 
-def rules_named(rules: Rules, names: tuple[str, ...], listed: bool = True) -> list[str]:
-    """Rules in words, by name, each with a capital to stand as a list's item, or as written
-    within a sentence (`listed` False); [] when any name is not a rule (as the cohort's size is not)."""
+def rules_named(rules: Rules, names: tuple[str, ...]) -> list[str]:
+    """Rules in words, by name, each with a capital to stand as a list's item; [] when any name
+    is not a rule (as the cohort's size is not)."""
     by_name = {rule.name: rule for rule in rules.hard_rules}
     if not names or any(name not in by_name for name in names):
         return []
-    said = map(app.rule_in_words, (by_name[n] for n in names))
-    return [f"{words[:1].upper()}{words[1:]}" for words in said] if listed else list(said)
+    return [f"{words[:1].upper()}{words[1:]}" for words in map(app.rule_in_words, (by_name[n] for n in names))]
 
 
 def spread_kind(rule: SpreadRule) -> str:
