@@ -235,6 +235,18 @@ def test_without_relax_a_replacement_that_breaks_a_rule_says_which_counting_the_
     assert not (tmp_path / "run-replace-1").exists()
 
 
+def test_without_relax_two_slots_no_child_can_fill_are_said_as_slots(tmp_path: Path) -> None:
+    # As above with K3 and another member declined together: "To fill the slot" said one slot.
+    out = eight_run(tmp_path)
+    other = next(m for m in json.loads((out / "run.json").read_text())["cohorts"][0]["members"] if m != "K3")
+    code, _, stderr = run("replace", str(out), "--decline", "K3", "--decline", other)
+    assert code == 3
+    assert stderr.splitlines()[-1] == (
+        "The run was chosen without --relax, so its replacements keep every rule. To fill the slots all the same, "
+        "dropping the fewest lowest-priority rules no child can keep (the other members keep their slots): "
+        f"selector replace {out} --decline K3 --decline {other} --relax")
+
+
 def test_consent_says_a_slot_no_child_can_take_with_every_rule_kept_and_gives_the_replace_that_fills_it(
         tmp_path: Path) -> None:
     # K3, the only child in AP, is in every cohort and has no reserve; its family declines. It

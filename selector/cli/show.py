@@ -81,7 +81,7 @@ COMMAND_HINTS = {
                 # (Choosing again with --relax would not do: the declined child is still in the list,
                 # so the rule it kept can be kept, and it is chosen again.)
                 "infeasible": "The run was chosen without --relax, so its replacements keep every rule. To fill the "
-                              "slot all the same, dropping the fewest lowest-priority rules no child can keep (the "
+                              "{slots} all the same, dropping the fewest lowest-priority rules no child can keep (the "
                               "other members keep their slots): selector replace {run_dir} {declined} --relax"},
 }
 
@@ -114,9 +114,11 @@ def _filled(hint: str, error: SelectorError) -> str:
     """A command's hint with the run folder and the children it is about, so it can be typed as
     given (it said `selector consent RUN_DIR CHILD_ID declined`)."""
     run_dir = _given("run_dir")
-    declined = " ".join(f"--decline {shlex.quote(child)}" for child in _given("declined") or ("CHILD_ID",))
+    children = _given("declined") or ("CHILD_ID",)
+    declined = " ".join(f"--decline {shlex.quote(child)}" for child in children)
     return (hint.replace("{run_dir}", shlex.quote(str(run_dir)) if run_dir else "RUN_DIR")
-            .replace("{where}", error.where or "CHILD_ID").replace("{declined}", declined))
+            .replace("{where}", error.where or "CHILD_ID").replace("{declined}", declined)
+            .replace("{slots}", "slot" if len(children) == 1 else "slots"))
 
 
 def reports_errors(command: F) -> F:
