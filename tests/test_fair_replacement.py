@@ -277,6 +277,10 @@ def test_replace_relax_drops_the_rule_no_child_left_can_keep_for_a_run_that_kept
     assert "Rules dropped by --relax: at least 1 with setting_type AP" in stdout.splitlines()
     after = json.loads((tmp_path / "run-replace-1" / "run.json").read_text())
     assert after["dropped_rules"] == ["at least 1 with setting_type AP"] and after["params"]["relax"] is True
+    # The history (run.json, and the page and report that show it) says the rule in words.
+    assert after["replacements"][-1]["rules"] == (
+        "every rule met except those dropped to make a cohort possible: at least 1 whose setting is: alternative "
+        "provision (e.g. a pupil referral unit)")
     members = after["cohorts"][0]["members"]
     assert [m for m, b in zip(members, before, strict=True) if m != b] in (["K2"], ["K8"])
     assert members.index(next(m for m in members if m not in before)) == before.index("K3")

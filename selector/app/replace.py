@@ -19,6 +19,7 @@ from ..io.folders import check_output_folder, output_lock
 from ..io.options import READ_OPTION_FILES, ReadOptions
 from ..io.run_record import ConsentEvent, Replacement, ReplacementEvent, RunRecord, read_run_record
 from ..io.tables import file_sha256
+from ..report.content import dropped_in_words
 from ..solve import Cohort, SelectionParams, Solution, solve_replacement
 from ..solve.problem import excluding
 from ..validate import Caseload
@@ -386,7 +387,8 @@ def replacement_event(before: Solution, after: Solution, replacement: Replacemen
                       action: str, at: str | None = None) -> ReplacementEvent:
     """A replacement (or its undoing) as the record's history keeps it."""
     rules = ("every rule still met" if not after.dropped
-             else "every rule met except those dropped to make a cohort possible: " + "; ".join(after.dropped))
+             else "every rule met except those dropped to make a cohort possible: "
+             + "; ".join(map(dropped_in_words, after.dropped)))
     return ReplacementEvent(at=at or now_utc(), action=action, declined=replacement.declined,
                             newcomers=newcomers, reason=replacement.reason,
                             score_before=before.cohorts[0].score, score_after=after.cohorts[0].score, rules=rules)
