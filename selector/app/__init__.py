@@ -27,6 +27,7 @@ _FROM: dict[str, str | tuple[str, str]] = {
     "DEFAULT_MAPPING_TOML": "..io.mapping", "ReadOptions": "..io.options",
     "in_words": "..report.content", "dimension_name": ("..report.content", "label"), "kept_claim": "..report.content",
     "rule_in_words": "..report.content", "slack_claim": "..report.content", "dropped_in_words": "..report.content",
+    "every_rule": "..report.content",
     "seed_sentence": "..report.chances", "draw_sentence": "..report.chances",
     **dict.fromkeys(("foreseen_sentence", "only_filling", "only_cohort", "nothing_drawn", "freed_word",
                      "lottery_sentence"), "..report.chances"),

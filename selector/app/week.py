@@ -281,7 +281,8 @@ def week_zip(week: Week, folder: str = "selector-run") -> bytes:
 
 
 def rules_in_words(profile: Profile) -> list[tuple[str, str, bool, str]]:
-    """Each hard rule in words, with what the caseload has for it and whether it can be met."""
+    """Each hard rule in words, with what the caseload has for it, whether it can be met, and
+    what meeting it only just means ("" when it has room)."""
     return words.rules_in_words(profile.rules, profile.rooms)
 
 

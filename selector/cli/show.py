@@ -285,8 +285,8 @@ def echo_result(solution: app.Solution, caseload: app.Caseload, out: Path, befor
     found, asked = len(solution.cohorts), solution.params.sets
     if found < asked and solution.no_more_cohorts:  # (a time limit that cut them short has its own note)
         more = f"{others}; no" if others else "none: no"
-        rules = "every rule not dropped" if solution.dropped else "every rule"
-        click.echo(f"Ranked alternatives (rank: score): {more} other cohort meets {rules} sharing at most "
+        click.echo(f"Ranked alternatives (rank: score): {more} other cohort meets "
+                   f"{app.every_rule(bool(solution.dropped))} sharing at most "
                    f"{solution.params.max_overlap} children with each better-ranked one ({asked - 1} asked for)")
     elif others:
         click.echo(f"Ranked alternatives (rank: score): {others}")
