@@ -211,3 +211,41 @@ def test_the_report_and_the_audit_pass_axe_when_opened_from_the_run_folder(tab: 
         open_all_details(tab)
         assert tab.locator("main").count() == 1
         no_axe_violations(tab, document.name)
+
+
+def test_a_slot_no_child_can_take_with_every_rule_is_filled_from_its_page_in_the_browser(
+        page: Any, tmp_path: Path) -> None:
+    # The sample with one child left in AP: the check says so before choosing; that child's family
+    # declines; the page names the rule in the way and its button fills the slot without it.
+    text = (SAMPLE / "caseload.csv").read_text()
+    header, *rows = text.splitlines()
+    column = header.split(",").index("setting_type")
+    kept_one = False
+    for number, row in enumerate(rows):
+        cells = row.split(",")
+        if len(cells) > column and cells[column] == "AP":
+            if kept_one:
+                cells[column] = "MAINSTREAM"
+                rows[number] = ",".join(cells)
+            kept_one = True
+    one_ap = tmp_path / "one_ap.csv"
+    one_ap.write_text("\n".join([header, *rows]) + "\n")
+    page.get_by_label("Caseload (CSV, XLSX, Parquet or a SEN2 return)").set_input_files(str(one_ap))
+    page.get_by_label("Practitioners' contacts (CSV, XLSX or Parquet)").set_input_files(str(SAMPLE / "contacts.csv"))
+    page.get_by_role("button", name="Upload and check").click()
+    page.get_by_text("can be met, only just: that child is in every cohort").wait_for()
+    page.get_by_role("button", name="Choose the cohort").click()
+    page.get_by_role("heading", name="Consent calls").wait_for(timeout=60000)
+    in_ap = next(c for c in cohort_ids(page) if f"{c}," in text and
+                 next(r for r in rows if r.startswith(f"{c},")).split(",")[column] == "AP")
+    record_call(page, in_ap, "Family declined")
+    page.get_by_role("heading", name="No replacement").wait_for()
+    no_axe_violations(page, "no replacement with every rule")
+    page.get_by_role("button", name="Find a replacement, dropping the fewest rules").click()
+    page.get_by_role("heading", name=f"Replace {in_ap}?").wait_for()
+    assert page.get_by_text("without this rule, which no child left could keep with the others: at least 1 whose "
+                            "setting is: alternative provision").is_visible()
+    no_axe_violations(page, "offer, a rule dropped")
+    page.get_by_role("button", name=re.compile(r"^Accept .* for slot \d+$")).click()
+    page.get_by_text("Rules dropped to make a cohort possible:").wait_for()
+    assert in_ap not in cohort_ids(page)
