@@ -200,6 +200,22 @@ def test_a_run_made_by_another_version_that_differs_says_the_versions_may_be_why
     assert code == 1 and any(line.startswith("  chances.csv: differs from the redone run") for line in out), out
 
 
+def test_a_file_changed_after_a_run_by_another_version_is_not_put_down_to_the_versions(csv_run: Path) -> None:
+    # As above without the new hash: the file is not as run.json hashed it, which no version
+    # does (it said the versions may be why).
+    from selector import __version__
+
+    as_made_by(csv_run, "0.0.9")
+    chances = csv_run / "chances.csv"
+    lines = chances.read_text(encoding="utf-8-sig").splitlines()
+    lines[1], lines[2] = lines[2], lines[1]
+    chances.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    code, out = verify(csv_run)
+    assert out[0] == (f"Note: this run was made by selector 0.0.9 and is redone by selector {__version__}; a file "
+                      "that is not as run.json hashed it was changed after the run, whichever version made it.")
+    assert code == 1 and "  chances.csv: its SHA-256 is not the one run.json records (the file was changed)" in out
+
+
 def test_a_file_added_or_removed_is_caught(small_run: Path) -> None:
     (small_run / "extra.csv").write_text("x\n")
     (small_run / "report.md").unlink()

@@ -4,6 +4,7 @@ default, and the whole flow in a real browser (Playwright driving Debian's Chrom
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import html
 import io
 import json
@@ -23,6 +24,7 @@ from click.testing import CliRunner  # noqa: E402
 from hypothesis import example, given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from selector import __version__ as version  # noqa: E402
 from selector import app as selector_app  # noqa: E402
 from selector import web  # noqa: E402
 from selector.cli import main  # noqa: E402
@@ -1117,6 +1119,30 @@ def test_carrying_on_refuses_other_files_a_changed_download_and_a_zip_that_is_no
             out.writestr(name, content)
     text = carry_on(client, edited.getvalue()).get_data(as_text=True)
     assert "selector-run: the run folder is not the run its inputs give (" in text and "cohorts.csv" in text
+    assert "It was made by selector" not in text  # the same version: nothing else to say
+    # Made by another version (a week begun before selector was updated), a difference in a file
+    # as the record hashed it is said as a reason the difference may have, with the version that
+    # made it; a file changed after the run is not (no version changes a file after it is written).
+    def made_by_older(archive: bytes, cohorts_edited: bool) -> str:
+        again = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(archive)) as before, zipfile.ZipFile(again, "w") as out:
+            for name in before.namelist():
+                content = before.read(name)
+                if name.endswith("run.json"):
+                    record = json.loads(content)
+                    record["version"] = "0.4.0"
+                    if cohorts_edited:  # hashed as edited: only the redo tells it apart
+                        record["files"]["cohorts.csv"] = hashlib.sha256(before.read("selector-run/cohorts.csv"))\
+                            .hexdigest()
+                    content = json.dumps(record, indent=2).encode()
+                out.writestr(name, content)
+        return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", carry_on(client, again.getvalue())
+                                             .get_data(as_text=True))).split())
+    said = (f"It was made by selector 0.4.0, and this is selector {version}: a version gives the same files only "
+            "for the runs it made itself, so the difference may come from what changed between them. Carry on with "
+            "selector 0.4.0, which made it, or from the folder as it was downloaded")
+    assert said in made_by_older(edited.getvalue(), cohorts_edited=True)
+    assert "It was made by selector" not in made_by_older(edited.getvalue(), cohorts_edited=False)
     # Not a zip, a zip with no run folder, and a path that climbs out: refused or kept inside.
     assert "not a zip file that can be read" in carry_on(client, b"hello", name="x.zip").get_data(as_text=True)
     empty = io.BytesIO()

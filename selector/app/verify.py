@@ -70,6 +70,8 @@ class Verification:
         caseload, solution: the run as redone (what the folder was compared with).
         redo_cut_short: the run finished within its time limit and the redo did not, so a
             difference may be the machine's, not the folder's.
+        changed_after: a file differs from the SHA-256 the record holds for it (or is missing,
+            or was added): that is no version's doing.
         matching: of the files compared, how many no difference names (as recorded and as redone).
     """
 
@@ -82,6 +84,7 @@ class Verification:
     solution: Solution | None = None
     redo_cut_short: bool = False
     matching: int = 0
+    changed_after: bool = False  # a file is not as the record hashed it: changed after the run, by any version
 
     @property
     def verified(self) -> bool:
@@ -103,6 +106,7 @@ def verify_run(request: VerifyRequest) -> Verification:
         return _verify_zip(request)
     record = read_run_record(request.run_dir)
     differences = _recorded_hashes(request.run_dir, record)
+    changed_after = bool(differences)
     previous_dir = request.run_dir.parent / record.replaced.from_run if record.replaced is not None else None
     limits = []
     below_best = bool(record.cohorts) and drawn_below_best(record.cohorts[0].status, record.cohorts[0].bound,
@@ -191,11 +195,14 @@ def verify_run(request: VerifyRequest) -> Verification:
         # The same inputs, rules and seed give the same files within one version; a newer one may
         # choose or word things differently, and a run that differs is not then tampered with.
         limits.append(f"this run was made by selector {record.version} and is redone by selector {__version__}"
-                      + ("; a version gives the same files only for the runs it made itself, so the differences "
+                      + (", which gives the same files" if not differences else
+                         "; a file that is not as run.json hashed it was changed after the run, whichever version "
+                         "made it" if changed_after else
+                         "; a version gives the same files only for the runs it made itself, so the differences "
                          f"below may come from what changed between them (verify with selector {record.version} "
-                         "to be sure)" if differences else ", which gives the same files"))
+                         "to be sure)"))
     return Verification(request.run_dir, tuple(differences), compared, True, tuple(limits), caseload, solution,
-                        redo_cut_short, matching=compared - len(named_apart))
+                        redo_cut_short, matching=compared - len(named_apart), changed_after=changed_after)
 
 
 def _cut_short(solution: Solution) -> bool:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from .. import __version__
 from ..contract.errors import InputError
 from ..io.options import READ_OPTION_FILES, ReadOptions
 from ..io.run_record import ConsentEvent, Replacement, ReplacementEvent, RunRecord, read_run_record
@@ -131,9 +132,15 @@ def carry_on(request: VerifyRequest, only_given: bool = False) -> Week:
                          fix="Try again when the machine is less busy.")
     if not checked.verified or checked.caseload is None or checked.solution is None:
         first = checked.differences[0] if checked.differences else "it could not be redone"
-        raise InputError(f"{request.run_dir.name}: the run folder is not the run its inputs give ({first}).",
-                         "not_verified", fix="Carry on from the folder as it was downloaded, with the files the "
-                                             "run was made from.")
+        # A week begun before selector was updated: another version may word its files otherwise,
+        # so a folder that differs is not then shown to be changed by hand.
+        other = (f" It was made by selector {record.version}, and this is selector {__version__}: a version gives "
+                 "the same files only for the runs it made itself, so the difference may come from what changed "
+                 "between them." if record.version != __version__ and not checked.changed_after else "")
+        raise InputError(f"{request.run_dir.name}: the run folder is not the run its inputs give ({first}).{other}",
+                         "not_verified", fix=(f"Carry on with selector {record.version}, which made it, or from "
+                                              if other else "Carry on from ")
+                         + "the folder as it was downloaded, with the files the run was made from.")
     # The files as given, by the names they were given under (the page's download names no folder).
     sources = replace(recorded_sources(record, request.caseload, request.contacts, request.moved, request.run_dir),
                       uploaded=True)
