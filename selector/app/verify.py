@@ -91,6 +91,10 @@ class Verification:
         return not self.differences
 
 
+# Why a run made by another version may differ from its redo (said by verify and by carrying on).
+ONLY_ITS_OWN = "a version gives the same files only for the runs it made itself"
+
+
 def verify_run(request: VerifyRequest) -> Verification:
     """Check a run folder against its record and against the run redone from its inputs.
 
@@ -198,9 +202,8 @@ def verify_run(request: VerifyRequest) -> Verification:
                       + (", which gives the same files" if not differences else
                          "; a file that is not as run.json hashed it was changed after the run, whichever version "
                          "made it" if changed_after else
-                         "; a version gives the same files only for the runs it made itself, so the differences "
-                         f"below may come from what changed between them (verify with selector {record.version} "
-                         "to be sure)"))
+                         f"; {ONLY_ITS_OWN}, so the differences below may come from what changed between them "
+                         f"(verify with selector {record.version} to be sure)"))
     return Verification(request.run_dir, tuple(differences), compared, True, tuple(limits), caseload, solution,
                         redo_cut_short, matching=compared - len(named_apart), changed_after=changed_after)
 

@@ -32,7 +32,7 @@ from .replace import (
     released,
     replacement_event,
 )
-from .verify import VerifyRequest, verify_run
+from .verify import ONLY_ITS_OWN, VerifyRequest, verify_run
 
 
 @dataclass(frozen=True)
@@ -134,9 +134,9 @@ def carry_on(request: VerifyRequest, only_given: bool = False) -> Week:
         first = checked.differences[0] if checked.differences else "it could not be redone"
         # A week begun before selector was updated: another version may word its files otherwise,
         # so a folder that differs is not then shown to be changed by hand.
-        other = (f" It was made by selector {record.version}, and this is selector {__version__}: a version gives "
-                 "the same files only for the runs it made itself, so the difference may come from what changed "
-                 "between them." if record.version != __version__ and not checked.changed_after else "")
+        other = (f" It was made by selector {record.version}, and this is selector {__version__}: {ONLY_ITS_OWN}, "
+                 "so the difference may come from what changed between them."
+                 if record.version != __version__ and not checked.changed_after else "")
         raise InputError(f"{request.run_dir.name}: the run folder is not the run its inputs give ({first}).{other}",
                          "not_verified", fix=(f"Carry on with selector {record.version}, which made it, or from "
                                               if other else "Carry on from ")
