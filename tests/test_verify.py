@@ -182,16 +182,21 @@ def test_a_run_made_by_another_version_verifies_when_every_other_byte_matches(cs
     assert code == 0 and out[1].startswith(f"VERIFIED: {csv_run}: "), out
 
 
+def made_by_another_with_two_chances_swapped(run_dir: Path) -> None:
+    """The run as selector 0.0.9 made it, with its first two chances.csv rows in the other order."""
+    as_made_by(run_dir, "0.0.9")
+    chances = run_dir / "chances.csv"
+    lines = chances.read_text(encoding="utf-8-sig").splitlines()
+    lines[1], lines[2] = lines[2], lines[1]
+    chances.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+
+
 def test_a_run_made_by_another_version_that_differs_says_the_versions_may_be_why(csv_run: Path) -> None:
     # A newer version may choose differently (a changed lottery, say): the differences are
     # listed as for any run, and the note says where they may come from.
     from selector import __version__
 
-    as_made_by(csv_run, "0.0.9")
-    chances = csv_run / "chances.csv"
-    lines = chances.read_text(encoding="utf-8-sig").splitlines()
-    lines[1], lines[2] = lines[2], lines[1]
-    chances.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    made_by_another_with_two_chances_swapped(csv_run)
     rehash(csv_run, "chances.csv")
     code, out = verify(csv_run)
     assert out[0] == (f"Note: this run was made by selector 0.0.9 and is redone by selector {__version__}; a version "
@@ -205,11 +210,7 @@ def test_a_file_changed_after_a_run_by_another_version_is_not_put_down_to_the_ve
     # does (it said the versions may be why).
     from selector import __version__
 
-    as_made_by(csv_run, "0.0.9")
-    chances = csv_run / "chances.csv"
-    lines = chances.read_text(encoding="utf-8-sig").splitlines()
-    lines[1], lines[2] = lines[2], lines[1]
-    chances.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    made_by_another_with_two_chances_swapped(csv_run)
     code, out = verify(csv_run)
     assert out[0] == (f"Note: this run was made by selector 0.0.9 and is redone by selector {__version__}; a file "
                       "that is not as run.json hashed it was changed after the run, whichever version made it.")
