@@ -65,7 +65,7 @@ class ConsentResult:
     # needed only if one of them changes its mind); empty otherwise.
     slots_agreed: tuple[tuple[int, str], ...] = ()
     reserves_called: tuple[tuple[str, str], ...] = ()  # as `reserves_called`, as of this change
-    no_child_can: bool = False  # after a decline: no child can take the slot with every rule kept (`no_child_can`)
+    no_child_can: tuple[str, ...] = ()  # as ConsentStatus.no_child_can, as of this change
 
     @property
     def complete(self) -> bool:
@@ -102,7 +102,7 @@ class ConsentStatus:
     released: tuple[tuple[str, str], ...] = ()
     waiting: tuple[tuple[str, str, int], ...] = ()
     reserves_called: tuple[tuple[str, str], ...] = ()  # see `reserves_called`
-    no_child_can: tuple[str, ...] = ()  # members of `offered` whose slot no child can take (`no_child_can`)
+    no_child_can: tuple[str, ...] = ()  # members whose family said no and whose slot no child can take (`stuck`)
 
     @property
     def complete(self) -> bool:
@@ -263,8 +263,7 @@ def record_consent(request: ConsentRequest) -> ConsentResult:
     states = _states(updated)
     return ConsentResult(event, roles[child], offered, states, replaced_by(request.run_dir),
                          _waiting(updated, tuple(roles), max(at, now_utc())), _slots_agreed(updated, child, states),
-                         reserves_called(updated),
-                         no_child_can=state in SAID_NO and child in first.members and no_child_can(updated, child))
+                         reserves_called(updated), _stuck(updated, states))
 
 
 def _slots_agreed(record: RunRecord, child: str, states: tuple[tuple[int, str, str], ...]
@@ -290,12 +289,12 @@ def consent_status(run_dir: Path, now: str | None = None) -> ConsentStatus:
     roles = roles_of(record)
     states = _states(record)
     offered = tuple((slot, member, _offered(record, member)) for slot, member, state in states if state in SAID_NO)
-    stuck = tuple(member for _slot, member, _ in offered if no_child_can(record, member))
     reserves = tuple((child, role, event.state) for child, role in roles.items()
                      if not role.startswith("cohort 1") and (event := record.consent_state(child)) is not None)
     return ConsentStatus(states, offered, reserves, len(record.consent),
                          record.consent[-1].at if record.consent else None, replaced_by(run_dir), _released(record),
-                         _waiting(record, tuple(roles), now or now_utc()), reserves_called(record), stuck)
+                         _waiting(record, tuple(roles), now or now_utc()), reserves_called(record),
+                         _stuck(record, states))
 
 
 def _waiting(record: RunRecord, children: tuple[str, ...], now: str) -> tuple[tuple[str, str, int], ...]:
@@ -336,13 +335,15 @@ def _states(record: RunRecord) -> tuple[tuple[int, str, str], ...]:
                  for slot, member in enumerate(record.cohorts[0].members, start=1))
 
 
-def no_child_can(record: RunRecord, member: str) -> bool:
-    """No child can take this member's slot with every rule kept and the other members staying:
-    the run drew no reserve for it, though it asked for reserves (they are every child who can,
-    up to that number) and kept every rule (a run that relaxed them replaces relaxing). Filling
-    it alone then needs the rules relaxed (`replace --relax`)."""
-    return (not record.cohorts[0].reserves.get(member) and bool(record.params.get("reserves"))
-            and not record.params.get("relax"))
+def _stuck(record: RunRecord, states: tuple[tuple[int, str, str], ...]) -> tuple[str, ...]:
+    """The members whose family said no and whose slot no child can take with every rule kept and
+    the other members staying: the run drew no reserve for it, though it asked for reserves (they
+    are every child who can, up to that number) and kept every rule (a run that relaxed them
+    replaces relaxing). Filling such a slot alone needs the rules relaxed (`replace --relax`)."""
+    if not record.params.get("reserves") or record.params.get("relax"):
+        return ()
+    return tuple(member for _slot, member, state in states
+                 if state in SAID_NO and not record.cohorts[0].reserves.get(member))
 
 
 def _offered(record: RunRecord, member: str) -> tuple[str, ...]:

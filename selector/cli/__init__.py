@@ -453,10 +453,10 @@ def consent(run_dir: Path, child_id: str | None, state_words: tuple[str, ...], n
     event = result.event
     click.echo(f"{event.child_id} ({result.role}): {event.state}" + (f" ({event.note})" if event.note else "") + ".")
     if event.state in app.SAID_NO and result.role.startswith("cohort 1"):
-        _offer_line(result.role.split(", ")[1], result.offered, result.no_child_can)
+        _offer_line(result.role.split(", ")[1], result.offered, event.child_id in result.no_child_can)
         # Another slot freed before this one is filled with it (one replace for both, not this alone).
         _fill_lines(run_dir, [member for _slot, member, now in result.states if now in app.SAID_NO],
-                    (event.child_id,) if result.no_child_can else ())
+                    result.no_child_can)
     if result.slots_agreed and event.state in ("asked", "agreed"):
         slots = ", ".join(f"slot {slot} ({member})" for slot, member in result.slots_agreed)
         click.echo(f"Note: the family of {slots} agreed already, so {event.child_id} is needed only if "
