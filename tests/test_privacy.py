@@ -244,11 +244,12 @@ def test_identifiers_written_together_or_with_digits_are_recognised(header: str)
 
 
 # Words a call's note is written in (days, times, year groups, the family's words): none names or
-# reaches anyone.
+# reaches anyone. A number comes with its word ("24 Nov", "year 12"): bare numbers side by side
+# ("12 12 12 12 12") are ten digits, written as a phone number is, and refused as one.
 NOTE_WORDS = ["spoke", "to", "mum", "Mum", "dad", "Dad", "carer", "by", "phone", "left", "voicemail", "will",
-              "call", "back", "Monday", "Friday", "Nov", "24", "3pm", "5PM", "Y11", "after", "school", "agreed",
+              "call", "back", "Monday", "Friday", "24 Nov", "3pm", "5PM", "Y11", "after", "school", "agreed",
               "said", "no", "interpreter", "Polish", "speaker", "via", "SENCO", "text", "sent", "again", "on",
-              "teacher", "GP", "Surgery", "year", "12"]
+              "teacher", "GP", "Surgery", "year 12"]
 SAFE_NOTES = st.lists(st.sampled_from(NOTE_WORDS), min_size=1, max_size=12).map(" ".join)
 REACHES = st.one_of(
     st.from_regex(r"07\d{3} ?\d{6}", fullmatch=True),
