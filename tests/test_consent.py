@@ -96,6 +96,22 @@ def test_a_reserve_can_be_asked_too(sample_run_copy: Path) -> None:
     assert code == 0 and stdout.splitlines()[0] == f"{reserve} (reserve 1 for slot 4): asked."
 
 
+def test_a_reserve_that_declines_offers_the_slots_next_reserve(sample_run_copy: Path) -> None:
+    # Slot 2's family said no and its first reserve's family too: that said nothing of the slot;
+    # now the next reserves are offered and the replace is given, as after the first decline.
+    # A reserve of a slot whose family has not said no offers nothing.
+    folder = str(sample_run_copy)
+    record = json.loads((sample_run_copy / "run.json").read_text())
+    members, reserves = record["cohorts"][0]["members"], record["cohorts"][0]["reserves"]
+    first, second, third = reserves[members[1]]
+    code, stdout, _ = run("consent", folder, reserves[members[3]][0], "declined")
+    assert code == 0 and stdout.splitlines()[1] == f"  1. {members[0]}  to ask"
+    assert run("consent", folder, members[1], "declined")[0] == 0
+    code, stdout, _ = run("consent", folder, first, "unreachable")
+    assert code == 0 and stdout.splitlines()[1:3] == [
+        f"Offered for slot 2: {second}; then {third}.", f"To fill the slot: selector replace {folder} --decline {members[1]}"]
+
+
 def test_asking_a_reserve_of_a_slot_whose_family_agreed_says_it_is_needed_only_if_that_changes(
         sample_run_copy: Path) -> None:
     # Slot 4's family agreed; its first reserve's family is then asked: recorded, with a note

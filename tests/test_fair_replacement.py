@@ -266,6 +266,36 @@ def test_consent_says_a_slot_no_child_can_take_with_every_rule_kept_and_gives_th
     assert code == 0 and stdout.splitlines()[-2:] == said, stderr
 
 
+def test_consent_says_no_child_can_take_a_slot_once_its_only_reserve_said_no_too(tmp_path: Path) -> None:
+    # EIGHT and a ninth child in AP: the two AP children are each other's only reserve (fewer than
+    # the 3 asked for, so every child who can). Both families decline: `consent` said "No reserve
+    # is left for this slot; replace draws from the whole caseload", and that replace stopped with
+    # exit 3; and the reserve's decline itself said nothing of the slot.
+    nine = [*EIGHT, {"primary_need": "SEMH", "age": 13, "plan_status": "SEN_SUPPORT", "setting_type": "AP"}]
+    caseload = write_csv(tmp_path / "caseload.csv", caseload_frame(nine))
+    out = tmp_path / "run"
+    code, _, stderr = run("select", str(caseload), "--out", str(out), "--seed", "3", "--sets", "1")
+    assert code == 0, stderr
+    first = json.loads((out / "run.json").read_text())["cohorts"][0]
+    (member,) = {"K3", "K9"} & set(first["members"])
+    (reserve,) = first["reserves"][member]
+    slot = first["members"].index(member) + 1
+    code, stdout, stderr = run("consent", str(out), member, "declined")
+    assert code == 0 and stdout.splitlines()[1] == f"Offered for slot {slot}: {reserve}.", stdout + stderr
+    code, stdout, stderr = run("consent", str(out), reserve, "declined")
+    said = [(f"No child can take slot {slot} with every rule kept and the other members staying (the only child who "
+             f"could, {reserve}, said no)."),
+            (f"To fill it, dropping the fewest lowest-priority rules in the way: selector replace {out} --decline "
+             f"{member} --relax")]
+    assert code == 0 and stdout.splitlines()[1:3] == said, stdout + stderr
+    code, stdout, stderr = run("consent", str(out))
+    assert code == 0 and stdout.splitlines()[-2:] == said, stderr
+    # What it says is so: without --relax replace finds no child; with it, the slot is filled.
+    assert run("replace", str(out), "--decline", member)[0] == 3
+    code, stdout, stderr = run("replace", str(out), "--decline", member, "--relax")
+    assert code == 0 and "Rules dropped by --relax: at least 1 with setting_type AP" in stdout.splitlines(), stderr
+
+
 def test_replace_relax_drops_the_rule_no_child_left_can_keep_for_a_run_that_kept_every_rule(tmp_path: Path) -> None:
     # As above, with --relax given to replace: K3's slot is filled from K2 and K8 (the only
     # children not in the cohort, neither in AP), the AP rule is dropped and said, the other

@@ -31,7 +31,7 @@ _FROM: dict[str, str | tuple[str, str]] = {
     "seed_sentence": "..report.chances", "draw_sentence": "..report.chances",
     **dict.fromkeys(("foreseen_sentence", "only_filling", "only_cohort", "nothing_drawn", "freed_word",
                      "lottery_sentence"), "..report.chances"),
-    "time_shown": "..report.words", "SHOWN_ZONE": "..report.words",
+    "time_shown": "..report.words", "SHOWN_ZONE": "..report.words", "listed": "..contract.failures",
     "SelectionParams": "..solve", "Solution": "..solve", "Chances": "..solve.lottery",
     "handle_stop_signals": ("..stopping", "install"), "Caseload": "..validate",
     "unpack_run_zip": "..io.folders", "READ_OPTION_FILES": "..io.options",

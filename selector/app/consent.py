@@ -57,7 +57,9 @@ class ConsentResult:
 
     event: ConsentEvent
     role: str
-    offered: tuple[str, ...]
+    # The slots this change leaves to fill, as ConsentStatus.offered: a member's whose family said
+    # no; for a reserve whose family said no, each slot it stands for whose family said no.
+    offered: tuple[tuple[int, str, tuple[str, ...]], ...]
     states: tuple[tuple[int, str, str], ...]
     replaced_by: tuple[str, ...] = ()
     waiting: tuple[tuple[str, str, int], ...] = ()  # as ConsentStatus.waiting, as of this change
@@ -65,7 +67,7 @@ class ConsentResult:
     # needed only if one of them changes its mind); empty otherwise.
     slots_agreed: tuple[tuple[int, str], ...] = ()
     reserves_called: tuple[tuple[str, str], ...] = ()  # as `reserves_called`, as of this change
-    no_child_can: tuple[str, ...] = ()  # as ConsentStatus.no_child_can, as of this change
+    no_child_can: tuple[tuple[str, tuple[str, ...]], ...] = ()  # as ConsentStatus.no_child_can, as of this change
 
     @property
     def complete(self) -> bool:
@@ -91,6 +93,8 @@ class ConsentStatus:
             reserve (a replacement changed the reserves): the child and the state.
         waiting: families of cohort 1 and the reserves asked and not yet answered: the child,
             when they were asked (UTC, as recorded) and whole days since then.
+        no_child_can: each member whose family said no and whose slot no child can take with
+            every rule kept, with the slot's reserves (every child who could; all said no).
     """
 
     states: tuple[tuple[int, str, str], ...]
@@ -102,7 +106,7 @@ class ConsentStatus:
     released: tuple[tuple[str, str], ...] = ()
     waiting: tuple[tuple[str, str, int], ...] = ()
     reserves_called: tuple[tuple[str, str], ...] = ()  # see `reserves_called`
-    no_child_can: tuple[str, ...] = ()  # members whose family said no and whose slot no child can take (`stuck`)
+    no_child_can: tuple[tuple[str, tuple[str, ...]], ...] = ()  # see `_stuck`
 
     @property
     def complete(self) -> bool:
@@ -257,10 +261,11 @@ def record_consent(request: ConsentRequest) -> ConsentResult:
         event = ConsentEvent(child, state, at, note_without_names(request.note))
         updated = replace(record, consent=(*record.consent, event))
         write_consent(request.run_dir, updated)
-    offered: tuple[str, ...] = ()
-    if state in SAID_NO and child in first.members:
-        offered = _offered(updated, child)
     states = _states(updated)
+    offered: tuple[tuple[int, str, tuple[str, ...]], ...] = ()
+    if state in SAID_NO:
+        offered = tuple((slot, member, _offered(updated, member)) for slot, member, now in states
+                        if member == child or (now in SAID_NO and child in first.reserves.get(member, ())))
     return ConsentResult(event, roles[child], offered, states, replaced_by(request.run_dir),
                          _waiting(updated, tuple(roles), max(at, now_utc())), _slots_agreed(updated, child, states),
                          reserves_called(updated), _stuck(updated, states))
@@ -335,15 +340,19 @@ def _states(record: RunRecord) -> tuple[tuple[int, str, str], ...]:
                  for slot, member in enumerate(record.cohorts[0].members, start=1))
 
 
-def _stuck(record: RunRecord, states: tuple[tuple[int, str, str], ...]) -> tuple[str, ...]:
+def _stuck(record: RunRecord, states: tuple[tuple[int, str, str], ...]
+           ) -> tuple[tuple[str, tuple[str, ...]], ...]:
     """The members whose family said no and whose slot no child can take with every rule kept and
-    the other members staying: the run drew no reserve for it, though it asked for reserves (they
-    are every child who can, up to that number) and kept every rule (a run that relaxed them
-    replaces relaxing). Filling such a slot alone needs the rules relaxed (`replace --relax`)."""
-    if not record.params.get("reserves") or record.params.get("relax"):
+    the other members staying, each with its reserves (whose families all said no too): the run
+    drew fewer reserves for it than it asked for (so they are every child who can) and kept every
+    rule (a run that relaxed them replaces relaxing). Filling such a slot alone needs the rules
+    relaxed (`replace --relax`)."""
+    asked = record.params.get("reserves")
+    if not asked or record.params.get("relax"):
         return ()
-    return tuple(member for _slot, member, state in states
-                 if state in SAID_NO and not record.cohorts[0].reserves.get(member))
+    reserves = record.cohorts[0].reserves
+    return tuple((member, tuple(reserves.get(member, ()))) for _slot, member, state in states
+                 if state in SAID_NO and len(reserves.get(member, ())) < asked and not _offered(record, member))
 
 
 def _offered(record: RunRecord, member: str) -> tuple[str, ...]:

@@ -452,11 +452,12 @@ def consent(run_dir: Path, child_id: str | None, state_words: tuple[str, ...], n
     result = app.record_consent(app.ConsentRequest(run_dir, child_id, state, note))
     event = result.event
     click.echo(f"{event.child_id} ({result.role}): {event.state}" + (f" ({event.note})" if event.note else "") + ".")
-    if event.state in app.SAID_NO and result.role.startswith("cohort 1"):
-        _offer_line(result.role.split(", ")[1], result.offered, event.child_id in result.no_child_can)
+    stuck = dict(result.no_child_can)
+    for slot, member, offered in result.offered:  # a member's slot, or those of a reserve who said no
+        _offer_line(f"slot {slot}", offered, stuck.get(member))
+    if result.offered:
         # Another slot freed before this one is filled with it (one replace for both, not this alone).
-        _fill_lines(run_dir, [member for _slot, member, now in result.states if now in app.SAID_NO],
-                    result.no_child_can)
+        _fill_lines(run_dir, [member for _slot, member, now in result.states if now in app.SAID_NO], tuple(stuck))
     if result.slots_agreed and event.state in ("asked", "agreed"):
         slots = ", ".join(f"slot {slot} ({member})" for slot, member in result.slots_agreed)
         click.echo(f"Note: the family of {slots} agreed already, so {event.child_id} is needed only if "
@@ -567,14 +568,17 @@ def _chase_line(waiting: tuple[tuple[str, str, int], ...]) -> None:
                    "again, or record the family as unreachable so that the reserves are offered.")
 
 
-def _offer_line(slot: str, offered: tuple[str, ...], no_child_can: bool = False) -> None:
-    """The reserves to offer for a slot whose family said no, best first."""
+def _offer_line(slot: str, offered: tuple[str, ...], no_child_can: tuple[str, ...] | None = None) -> None:
+    """The reserves to offer for a slot whose family said no, best first. `no_child_can`: when no
+    child can take the slot with every rule kept, the reserves the run found for it (every child
+    who could; their families said no)."""
     if offered:
         rest = f"; then {', '.join(offered[1:])}" if len(offered) > 1 else ""
         click.echo(f"Offered for {slot}: {offered[0]}{rest}.")
-    elif no_child_can:
-        click.echo(f"No child can take {slot} with every rule kept and the other members staying (the run found "
-                   "no reserve for it).")
+    elif no_child_can is not None:
+        why = (f"the only {'child' if len(no_child_can) == 1 else 'children'} who could, "
+               f"{app.listed(list(no_child_can), 'and')}, said no" if no_child_can else "the run found no reserve for it")
+        click.echo(f"No child can take {slot} with every rule kept and the other members staying ({why}).")
     else:
         click.echo("No reserve is left for this slot; replace draws from the whole caseload.")
 
@@ -595,9 +599,10 @@ def _show_consent(run_dir: Path, status: app.ConsentStatus) -> None:
     _chase_line(status.waiting)
     if status.complete:
         _complete_lines(run_dir, len(status.states), status.reserves_called)
+    stuck = dict(status.no_child_can)
     for slot, member, offered in status.offered:
-        _offer_line(f"slot {slot}", offered, member in status.no_child_can)
-    _fill_lines(run_dir, [member for _slot, member, _offered in status.offered], status.no_child_can)
+        _offer_line(f"slot {slot}", offered, stuck.get(member))
+    _fill_lines(run_dir, [member for _slot, member, _offered in status.offered], tuple(stuck))
     _newer_runs(run_dir, status.replaced_by)
 
 
