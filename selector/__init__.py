@@ -1,3 +1,3 @@
 """selector: choose the tracking cohort for an area SEND inspection."""
 
-__version__ = "0.5.3"
+__version__ = "0.5.4"

@@ -114,13 +114,32 @@ def test_a_named_column_is_kept_and_the_run_says_so(tmp_path: Path) -> None:
     assert "Kept outside the data contract, as you asked: FavouriteColour" in stderr
     written = bytes_of_run(out)
     assert "Q7Z0m" in written and "Q7Z1m" not in written  # the named one only
-    assert "favouritecolour" in pd.read_csv(out / "cohorts.csv", encoding="utf-8-sig").columns
+    # Under its header as the file writes it, as the run said it (it was `favouritecolour`).
+    assert "FavouriteColour" in pd.read_csv(out / "cohorts.csv", encoding="utf-8-sig").columns
+    assert "FavouriteColour" in pd.read_parquet(out / "cohorts.parquet").columns
+    sheet = openpyxl.load_workbook(out / "cohorts.xlsx", read_only=True)["Cohort 1"]
+    assert "FavouriteColour" in next(sheet.iter_rows(max_row=1, values_only=True))
     # A replacement reads the caseload again and keeps the same column.
     member = pd.read_csv(out / "cohorts.csv", encoding="utf-8-sig")["child_id"].iloc[0]
     code, _, stderr = run("replace", str(out), "--decline", member, "--out", str(tmp_path / "again"))
     assert code == 0, stderr
     again = bytes_of_run(tmp_path / "again")
     assert "Q7Z0m" in again and "Q7Z1m" not in again
+
+
+def test_a_column_to_keep_named_as_one_of_selectors_own_is_refused(tmp_path: Path) -> None:
+    # Kept, `Score` was written over by each cohort's score, `Slot` by the slot, and `Row` and
+    # `Eligible` were lost behind selector's own columns, while the run said it kept them.
+    frame = with_markers(caseload_frame(EIGHT), ["Score", "Row", "Eligible", "Notes"])
+    path = write_csv(tmp_path / "caseload.csv", frame)
+    out = tmp_path / "run"
+    code, stdout, stderr = run("select", str(path), "--out", str(out), "--keep-column", "score", "--keep-column",
+                               "Row", "--keep-column", "eligible", "--keep-column", "notes")
+    assert code == 2 and not out.exists()
+    assert ("  error: caseload.csv: row 1, column 'Score, Row, Eligible': column(s) to keep have a name selector uses "
+            "for a column of its own (score, row, eligible). Rename them in the file (e.g. 'Score' as 'Score (list)'), "
+            "or do not keep them.") in (stdout + stderr).splitlines()
+    assert "Q7Z" not in stdout + stderr
 
 
 def test_a_kept_column_that_looks_like_an_identifier_is_warned_about(tmp_path: Path) -> None:

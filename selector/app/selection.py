@@ -132,7 +132,7 @@ def write_run(out: Path, caseload: Caseload, solution: Solution, sources: Source
     """Write a run folder all at once: the tables, reports and the run record (never over an input)."""
     record = replace(make_record(caseload, sources, solution, formats, replaced), consent=consent,
                      replacements=replacements)
-    files = run_files(caseload.frame, caseload.all_contacts, solution, record, formats)
+    files = run_files(caseload.frame, caseload.all_contacts, solution, record, formats, caseload.kept_headers)
     write_folder(out, files, force, (*inputs, *(sources.paths if sources else ())))
 
 

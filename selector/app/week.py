@@ -278,7 +278,8 @@ def week_zip(week: Week, folder: str = "selector-run") -> bytes:
     cohort in every table and report, the whole history in run.json; nothing touches the disk."""
     record = replace(make_record(week.caseload, week.sources, week.solution, ("xlsx",), week.replaced),
                      consent=week.consent, replacements=week.replacements)
-    files = run_files(week.caseload.frame, week.caseload.all_contacts, week.solution, record, ("xlsx",))
+    files = run_files(week.caseload.frame, week.caseload.all_contacts, week.solution, record, ("xlsx",),
+                      week.caseload.kept_headers)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in sorted(files.items()):

@@ -47,6 +47,10 @@ CONTACTS_FILE_COLUMNS = frozenset((*CONTACT_FIELDS, "practitioner_id", "child_id
 READ_HEADERS = CONTRACT_COLUMNS | frozenset(INLINE_CONTACT_COLUMNS) | CONTACTS_FILE_COLUMNS
 # The validated caseload carries the lead contact in these columns.
 CONTACT_COLUMNS: tuple[str, ...] = tuple(f"contact_{f}" for f in CONTACT_FIELDS)
+# The names selector gives columns of its own, in the validated caseload and in cohorts.csv: a
+# column kept from the file under one of them would be overwritten or lost.
+OWN_COLUMNS = frozenset(("row", "eligible", "ineligible_reason", "practitioner_key", *CONTACT_COLUMNS,
+                         "cohort", "slot", "score", "why_chosen", "rules_dropped"))
 
 
 def age_band(age: int) -> str:

@@ -37,8 +37,10 @@ def chart_counts(caseload: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 def run_files(caseload: pd.DataFrame, all_contacts: pd.DataFrame, solution: Solution, record: RunRecord,
-              formats: tuple[str, ...] = ()) -> dict[str, bytes]:
-    """Every file of the run folder, by name (run.json last, listing the others' hashes)."""
+              formats: tuple[str, ...] = (), kept_headers: dict[str, str] | None = None) -> dict[str, bytes]:
+    """Every file of the run folder, by name (run.json last, listing the others' hashes).
+    `kept_headers`: each kept column's name in `caseload` and its header as the file writes it,
+    which the cohort tables give it."""
     # The reports only look at the chosen children and reserves (and the values the whole
     # caseload offers); slicing them out first keeps large caseloads fast.
     involved = {m for c in solution.cohorts for m in c.members}
@@ -57,6 +59,7 @@ def run_files(caseload: pd.DataFrame, all_contacts: pd.DataFrame, solution: Solu
         dropped = "; ".join(solution.dropped)
         cohorts["rules_dropped"] = dropped
         contacts["rules_dropped"] = dropped
+    cohorts = cohorts.rename(columns=kept_headers or {})
     title = f"Tracking cohort for {record.input.caseload}"
     sections = report_sections(caseload, solution, record, offered, counts, why, drawn)
     files = {

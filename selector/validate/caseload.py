@@ -33,6 +33,7 @@ from ..contract.columns import (
     INLINE_CONTACT_COLUMNS,
     MAX_AGE,
     MIN_AGE,
+    OWN_COLUMNS,
     REQUIRED_COLUMNS,
     SERVICE_NAMES,
     TRUE_WORDS,
@@ -71,7 +72,8 @@ class Caseload:
         left_out_columns: the headers of the columns left out at load (outside the contract and
             not named to keep); never their values.
         kept_columns: the headers of the columns outside the contract kept because the user named
-            them (`--keep-column`).
+            them (`--keep-column`), as the file writes them.
+        kept_names: those columns' names in `frame`, in the same order (`kept_headers` pairs them).
         all_contacts: every contact per child (child_id, lead, name, role, ...), lead first.
         as_of: the date ages were taken at (Annex A), or None when the file gave the ages.
         held_back: why children cannot be chosen, in words ("" when all can).
@@ -85,6 +87,7 @@ class Caseload:
     contacts_sha256: str = ""
     left_out_columns: tuple[str, ...] = ()
     kept_columns: tuple[str, ...] = ()
+    kept_names: tuple[str, ...] = ()
     all_contacts: pd.DataFrame = field(default_factory=pd.DataFrame)
     as_of: dt.date | None = None
     held_back: str = ""
@@ -93,6 +96,12 @@ class Caseload:
     def eligible(self) -> pd.DataFrame:
         """The children who may be chosen."""
         return self.frame.loc[self.frame["eligible"]]
+
+    @property
+    def kept_headers(self) -> dict[str, str]:
+        """Each kept column's name in `frame` and its header as the file writes it: the outputs
+        name it so (`FavouriteFood`, not `favouritefood`)."""
+        return dict(zip(self.kept_names, self.kept_columns, strict=True))
 
 
 def validate(raw: RawTable, contacts: RawTable | None = None, *,
@@ -117,7 +126,7 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
                      "Move that sheet to the front of the workbook, or give the sheet to read.")
         _raise_if_errors(failures, file)
     _refuse_contacts_as_caseload(failures, raw)
-    frame, left_out, kept = _minimise(failures, raw, keep_columns)
+    frame, left_out, kept_names = _minimise(failures, raw, keep_columns)
     _sheet_warnings(failures, raw, frame.columns)
 
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
@@ -154,7 +163,8 @@ def validate(raw: RawTable, contacts: RawTable | None = None, *,
         contacts_source=contacts.name if contacts is not None else "",
         contacts_sha256=contacts.sha256 if contacts is not None else "",
         left_out_columns=left_out,
-        kept_columns=kept,
+        kept_columns=tuple(raw.header.get(c, c) for c in kept_names),
+        kept_names=kept_names,
         all_contacts=all_contacts,
         held_back=held_back,
     )
@@ -436,7 +446,7 @@ def _minimise(failures: Failures, raw: RawTable, keep_columns: tuple[str, ...]
     never by their values.
 
     Returns:
-        the table to validate, the left-out headers and the kept headers.
+        the table to validate, the left-out headers and the kept columns' names in the table.
     """
     # A header is named however it is written: `favourite colour` keeps `FavouriteColour`.
     keep = {header_words(k): k for k in keep_columns}
@@ -482,8 +492,14 @@ def _minimise(failures: Failures, raw: RawTable, keep_columns: tuple[str, ...]
         failures.add("error", raw.name, 1, ", ".join(unknown), "", "column(s) to keep are not in the file",
                      "Name the column as its header is written" + (f" (did you mean {', '.join(near)}?)." if near
                                                                     else "."))
-    return (raw.frame.drop(columns=left_out), tuple(shown[c] for c in left_out),
-            tuple(shown[c] for c in kept))
+    taken = [c for c in kept if c in OWN_COLUMNS]
+    if taken:
+        # Kept, `Score` would be written over by the cohort's score and `Row` lost behind the row number.
+        failures.add("error", raw.name, 1, ", ".join(shown[c] for c in taken), "",
+                     f"column(s) to keep have a name selector uses for a column of its own ({', '.join(taken)})",
+                     f"Rename them in the file (e.g. '{shown[taken[0]]}' as '{shown[taken[0]]} (list)'), or do not "
+                     "keep them.")
+    return raw.frame.drop(columns=left_out), tuple(shown[c] for c in left_out), tuple(kept)
 
 
 # The words of a header that may hold a practitioner's id (`Key Worker ID`, `Caseworker`, a
