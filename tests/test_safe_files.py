@@ -208,6 +208,32 @@ def test_a_folder_that_cannot_be_created_is_a_clear_error(area: Path, tmp_path: 
     assert not out.exists()
 
 
+def test_a_folder_where_no_lock_can_be_made_is_said_unwritable_not_busy(area: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # filelock says a lock file it cannot create as a timeout (as under /proc): the run said
+    # "another selector run is writing this folder now" and to wait for it.
+    def timeout(self: folders.FileLock, *_: object, **__: object) -> None:
+        raise folders.Timeout(self.lock_file)
+
+    def refuse(*_: object, **__: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(folders.FileLock, "acquire", timeout)
+    monkeypatch.setattr(Path, "touch", refuse)
+    out = tmp_path / "run"
+    code, _, stderr = run("select", str(area / "caseload.csv"), "--out", str(out))
+    assert code == 2 and stderr.splitlines()[0] == f"Error: {out}: cannot be written (Permission denied); nothing was written."
+    assert not out.exists()
+
+
+def test_an_output_folder_inside_a_file_says_which_file(area: Path) -> None:
+    # The OS said "File exists" (or "Not a directory"), which reads as if the folder were there.
+    out = area / "caseload.csv" / "run"
+    code, _, stderr = run("select", str(area / "caseload.csv"), "--out", str(out))
+    assert code == 2 and stderr.splitlines()[0] == (
+        f"Error: {out}: cannot be written ({area / 'caseload.csv'} is a file, not a folder); nothing was written.")
+
+
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root may write anywhere")
 def test_a_really_read_only_folder(area: Path, tmp_path: Path) -> None:
     locked = tmp_path / "locked"

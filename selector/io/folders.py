@@ -134,7 +134,14 @@ def output_lock(folder: Path, wait: float = 0.0) -> Iterator[None]:
                     lock.acquire(timeout=0)
                     acquired = True
                 except Timeout:
-                    if time.monotonic() >= deadline:
+                    if not lock_path.exists():
+                        # Nobody holds it: the lock file could not be made here (filelock says
+                        # so as a timeout), which is a folder that cannot be written, not a busy one.
+                        try:
+                            lock_path.touch()
+                        except OSError as exc:
+                            raise _cannot_write(folder, exc) from None
+                    elif time.monotonic() >= deadline:
                         raise InputError(f"{folder}: another selector run is writing this folder now.",
                                          "out_busy" if not wait else "run_busy",
                                          fix=f"It did not finish within {wait:g} s: try again in a moment." if wait
@@ -174,6 +181,9 @@ def _existing_parent(folder: Path) -> Path:
 
 def _cannot_write(target: Path, exc: OSError) -> InputError:
     reason = "the disk is full" if exc.errno == errno.ENOSPC else (exc.strerror or type(exc).__name__)
+    # A file where a folder of the path should be: the OS says "File exists" or "Not a directory".
+    if (file := next((p for p in Path(target).absolute().parents if p.exists() and not p.is_dir()), None)):
+        reason = f"{file} is a file, not a folder"
     return InputError(f"{target}: cannot be written ({reason}); nothing was written.", "cannot_write",
                       fix="Check that the folder is writable and the disk has room, or write somewhere else.")
 
