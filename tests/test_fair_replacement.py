@@ -247,6 +247,16 @@ def test_without_relax_two_slots_no_child_can_fill_are_said_as_slots(tmp_path: P
         f"selector replace {out} --decline K3 --decline {other} --relax")
 
 
+def test_a_child_declined_twice_is_one_slot_in_the_command_given(tmp_path: Path) -> None:
+    # `--decline K3 --decline k3` is one slot: it said "To fill the slots" and gave the command
+    # with both.
+    out = eight_run(tmp_path)
+    code, _, stderr = run("replace", str(out), "--decline", "K3", "--decline", "k3")
+    assert code == 3 and stderr.splitlines()[-1].endswith(
+        f"To fill the slot all the same, dropping the fewest lowest-priority rules no child can keep (the other "
+        f"members keep their slots): selector replace {out} --decline K3 --relax")
+
+
 def test_consent_says_a_slot_no_child_can_take_with_every_rule_kept_and_gives_the_replace_that_fills_it(
         tmp_path: Path) -> None:
     # K3, the only child in AP, is in every cohort and has no reserve; its family declines. It
