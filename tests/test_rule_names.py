@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from selector.contract.rules import CountRule, SpreadRule, rule_named
+from selector.contract.rules import CountRule, SpreadRule, rule_named, rules_from_dict
 from selector.report.content import dropped_in_words, rule_in_words
 
 COLUMNS = st.sampled_from(["setting_type", "plan_status", "primary_need", "locality", "services", "social_care",
@@ -38,3 +38,14 @@ def test_a_rules_own_label_is_said_as_it_is() -> None:
     assert dropped_in_words("at least 1 with setting_type AP") == (
         "at least 1 whose setting is: alternative provision (e.g. a pupil referral unit)")
     assert dropped_in_words("at most 1 per lead practitioner") == "no two with the same lead practitioner"
+
+
+def test_a_value_that_is_not_a_code_is_kept_as_written_and_said_so() -> None:
+    # A locality is said as the data spells it: the rule read 'Oakham Vale' as OAKHAM VALE, and
+    # the report said "at least 1 whose locality is: OAKHAM VALE". Codes are read in capitals.
+    rules = rules_from_dict({"count": [{"column": "locality", "value": " Oakham Vale ", "min": 1},
+                                       {"column": "setting_type", "value": "ap", "min": 1},
+                                       {"column": "services", "values": ["camhs"], "min": 1}]})
+    assert [rule.values for rule in rules.counts] == [("Oakham Vale",), ("AP",), ("CAMHS",)]
+    assert rule_in_words(rules.counts[0]) == "at least 1 whose locality is: Oakham Vale"
+    assert rule_named(rules.counts[0].name) == rules.counts[0]

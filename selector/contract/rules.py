@@ -419,7 +419,10 @@ def _count_rule(problems: _Problems, item: Any, number: int, size: int | None) -
         problems.add((*path, "values" if "values" in item else "value"),
                      "must be a value, or a non-empty list of values, written as text")
         return None
-    values = tuple(str(v).strip().upper() for v in raw_values)
+    # Codes in capitals, as the data holds them; other values (a locality, a kept column's) as
+    # written, as the data spells them (they match in any case): `Oakham Vale`, not `OAKHAM VALE`.
+    values = tuple(str(v).strip().upper() if column in CODE_COLUMNS or column == "services" else str(v).strip()
+                   for v in raw_values)
     if column in CODE_COLUMNS:
         for value in values:
             if value not in CODE_COLUMNS[column]:
