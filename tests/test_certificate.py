@@ -154,3 +154,26 @@ def test_a_lottery_whose_search_was_cut_short_claims_no_level() -> None:
         "at least 100% of the most any lottery could give every child found; but not every child who could be in "
         "a best cohort was found, and those not found have no chance, so it is not proved the fairest possible.")
     assert replace(chances, complete=True).first_level_reached
+
+
+def test_a_lottery_the_time_limit_stopped_says_so_and_not_that_its_work_ran_out() -> None:
+    # The clock, not the work, ended the search (reproducible False): the note, the terminal and
+    # the audit said "the lottery's work ran out" and "fairest found in the work allowed", and
+    # advised more --lottery-work, which changes nothing while the time limit stops it first.
+    from selector.cli.show import chances_range
+    from selector.report.chances import _stopped
+    from selector.solve.lottery import Chances
+    from selector.solve.search import lottery_notes
+
+    chances = Chances(child_ids=("A", "B", "C"), chances=(0.25, 0.5, 0.25), types=(0, 1, 0), optimum=1, threshold=1,
+                      slack_percent=0.0, drawn=("B",), drawn_score=1, proved=False, complete=True,
+                      reproducible=False, levels=0, columns=2, largest_without_slack=None, seconds=0.0, bound=0.3)
+    assert lottery_notes(chances) == [
+        ("the time limit ended the lottery's search before it was proved the fairest possible: cohort 1 was drawn "
+        "from the fairest lottery found (every chance shown is exact for it), and another run may give other chances")]
+    assert chances_range(chances) == "chances from 25.0000% to 50.00% (fairest found in the time allowed)"
+    assert _stopped(chances) == "The time limit ended the lottery's search"
+    # Stopped by its work, as before.
+    worked = replace(chances, reproducible=True)
+    assert lottery_notes(worked)[0].startswith("the lottery's work ran out before it was proved the fairest possible")
+    assert chances_range(worked).endswith("(fairest found in the work allowed)")

@@ -233,7 +233,7 @@ def children(count: int) -> str:
 
 
 def chances_range(lottery: app.Chances) -> str:
-    state = "proved fairest" if lottery.proved else "fairest found in the work allowed"
+    state = "proved fairest" if lottery.proved else f"fairest found in the {lottery.found_in} allowed"
     if lottery.even:
         return f"each with a chance of {lottery.smallest:.4%} ({state})"
     return f"chances from {lottery.smallest:.4%} to {lottery.largest:.2%} ({state})"

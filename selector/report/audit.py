@@ -54,7 +54,7 @@ def audit_sections(caseload: pd.DataFrame, lottery: Chances, result: Audit, draw
          "chances from "
          f"{percent(lottery.smallest)} to {percent(lottery.largest)}; "
          + ("proved the fairest possible." if lottery.proved
-            else "the fairest found in the work allowed (not proved the fairest).")
+            else f"the fairest found in the {lottery.found_in} allowed (not proved the fairest).")
          + (f" No lottery over these cohorts could give every child who can be drawn more than "
             f"{percent(lottery.bound)}: the smallest chance is {lottery.certified_percent} of that."
             if lottery.bound is not None and lottery.certified is not None else "")),

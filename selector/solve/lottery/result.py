@@ -154,6 +154,12 @@ class Chances:
         return max(self.open_chances, default=0.0)
 
     @property
+    def found_in(self) -> str:
+        """What the fairest lottery found was found in, as "fairest found in the ... allowed" says
+        it: the time the time limit allowed when the clock ended the search, else the work."""
+        return "work" if self.reproducible else "time"
+
+    @property
     def even(self) -> bool:
         """Every child who could be drawn has the same chance (the linear program's tolerance apart)."""
         return self.largest - self.smallest < 1e-6
