@@ -161,7 +161,6 @@ def test_a_lottery_the_time_limit_stopped_says_so_and_not_that_its_work_ran_out(
     # the audit said "the lottery's work ran out" and "fairest found in the work allowed", and
     # advised more --lottery-work, which changes nothing while the time limit stops it first.
     from selector.cli.show import chances_range
-    from selector.report.chances import _stopped
     from selector.solve.lottery import Chances
     from selector.solve.search import lottery_notes
 
@@ -172,7 +171,7 @@ def test_a_lottery_the_time_limit_stopped_says_so_and_not_that_its_work_ran_out(
         ("the time limit ended the lottery's search before it was proved the fairest possible: cohort 1 was drawn "
         "from the fairest lottery found (every chance shown is exact for it), and another run may give other chances")]
     assert chances_range(chances) == "chances from 25.0000% to 50.00% (fairest found in the time allowed)"
-    assert _stopped(chances) == "The time limit ended the lottery's search"
+    assert chances.stopped == "the time limit ended the lottery's search"
     # Stopped by its work, as before.
     worked = replace(chances, reproducible=True)
     assert lottery_notes(worked)[0].startswith("the lottery's work ran out before it was proved the fairest possible")

@@ -235,14 +235,9 @@ def refill_section(lottery: Chances, params: SelectionParams, on_page: bool = Fa
             f"lottery over these fillings could give every one of them more than {percent(lottery.bound)}, so the "
             f"smallest chance is {certified_share(lottery)}")
     paragraphs.append("This lottery was proved the fairest possible." if lottery.proved else
-                      f"{_stopped(lottery)} before it was proved the fairest possible; the newcomers were "
+                      f"{lottery.stopped.capitalize()} before it was proved the fairest possible; the newcomers were "
                       "drawn from the fairest lottery found, and every chance shown is exact for it.")
     return Section(f"How the freed {'slot was' if one else 'slots were'} filled", paragraphs)
-
-
-def _stopped(lottery: Chances) -> str:
-    """What ended the lottery's search short of the fairest: its work, or the time limit."""
-    return "The lottery's work ran out" if lottery.reproducible else "The time limit ended the lottery's search"
 
 
 def lottery_section(caseload: pd.DataFrame, solution: Solution, on_page: bool = False) -> Section | None:
@@ -301,13 +296,15 @@ def lottery_section(caseload: pd.DataFrame, solution: Solution, on_page: bool = 
     if lottery.proved:
         paragraphs.append("This lottery was proved the fairest possible.")
     else:
-        more = (("(The page gives the lottery the usual amount of work; `selector select` on the command line "
-                 "can give it more.)" if on_page else "(`--lottery-work` allows more work.)") if lottery.reproducible
-                else ("(The page gives the search the usual time; `selector select` on the command line can give "
-                      "it more.)" if on_page else "(`--time-limit` allows more time.)"))
+        # More of what stopped it: the work, or the time (more work changes nothing while the clock stops it).
+        if on_page:
+            given = "the lottery the usual amount of work" if lottery.reproducible else "the search the usual time"
+            more = f"(The page gives {given}; `selector select` on the command line can give it more.)"
+        else:
+            more = "(`--lottery-work` allows more work.)" if lottery.reproducible else "(`--time-limit` allows more time.)"
         again = "" if lottery.reproducible else " Another run may give other chances."
-        paragraphs.append(f"{_stopped(lottery)} before it was proved the fairest possible; cohort 1 was drawn from "
-                          f"the fairest lottery found, and every chance shown is exact for it.{again} {more}")
+        paragraphs.append(f"{lottery.stopped.capitalize()} before it was proved the fairest possible; cohort 1 was "
+                          f"drawn from the fairest lottery found, and every chance shown is exact for it.{again} {more}")
     if not lottery.complete:
         paragraphs.append(f"Not every child who could be in a best cohort was found ({INCOMPLETE_WHY}); those not "
                           "found have no chance in this lottery.")

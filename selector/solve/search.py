@@ -494,11 +494,9 @@ def lottery_notes(lottery: Chances) -> list[str]:
     """What the lottery's work or time cut short, in words."""
     notes = []
     if not lottery.proved:
-        # The clock, when it ended the search, and not the work (which "ran out" would say).
-        why, again = (("the lottery's work ran out", "") if lottery.reproducible else
-                      ("the time limit ended the lottery's search", ", and another run may give other chances"))
-        notes.append(f"{why} before it was proved the fairest possible: cohort 1 was drawn from the fairest lottery "
-                     f"found (every chance shown is exact for it){again}")
+        again = "" if lottery.reproducible else ", and another run may give other chances"
+        notes.append(f"{lottery.stopped} before it was proved the fairest possible: cohort 1 was drawn from the "
+                     f"fairest lottery found (every chance shown is exact for it){again}")
     if not lottery.complete:
         notes.append(f"not every child who could be in a best cohort was found ({INCOMPLETE_WHY}): children not "
                      "found have no chance in this lottery")

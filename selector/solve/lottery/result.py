@@ -155,9 +155,14 @@ class Chances:
 
     @property
     def found_in(self) -> str:
-        """What the fairest lottery found was found in, as "fairest found in the ... allowed" says
-        it: the time the time limit allowed when the clock ended the search, else the work."""
+        """What bounded the search for the fairest lottery, as "fairest found in the ... allowed"
+        says it: "time" when the time limit ended it, else "work"."""
         return "work" if self.reproducible else "time"
+
+    @property
+    def stopped(self) -> str:
+        """What ended the search short of the fairest, as the notes and the report say it."""
+        return "the lottery's work ran out" if self.reproducible else "the time limit ended the lottery's search"
 
     @property
     def even(self) -> bool:
