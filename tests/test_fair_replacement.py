@@ -278,7 +278,7 @@ def test_consent_says_a_slot_no_child_can_take_with_every_rule_kept_and_gives_th
 
 def test_consent_says_no_child_can_take_a_slot_once_its_only_reserve_said_no_too(tmp_path: Path) -> None:
     # EIGHT and a ninth child in AP: the two AP children are each other's only reserve (fewer than
-    # the 3 asked for, so every child who can). Both families decline: `consent` said "No reserve
+    # the 3 asked for, so every child who can). Neither family says yes: `consent` said "No reserve
     # is left for this slot; replace draws from the whole caseload", and that replace stopped with
     # exit 3; and the reserve's decline itself said nothing of the slot.
     nine = [*EIGHT, {"primary_need": "SEMH", "age": 13, "plan_status": "SEN_SUPPORT", "setting_type": "AP"}]
@@ -292,9 +292,9 @@ def test_consent_says_no_child_can_take_a_slot_once_its_only_reserve_said_no_too
     slot = first["members"].index(member) + 1
     code, stdout, stderr = run("consent", str(out), member, "declined")
     assert code == 0 and stdout.splitlines()[1] == f"Offered for slot {slot}: {reserve}.", stdout + stderr
-    code, stdout, stderr = run("consent", str(out), reserve, "declined")
+    code, stdout, stderr = run("consent", str(out), reserve, "unreachable")
     said = [(f"No child can take slot {slot} with every rule kept and the other members staying (the only child who "
-             f"could, {reserve}, said no)."),
+             f"could, {reserve}: its family declined or could not be reached)."),
             (f"To fill it, dropping the fewest lowest-priority rules in the way: selector replace {out} --decline "
              f"{member} --relax")]
     assert code == 0 and stdout.splitlines()[1:3] == said, stdout + stderr

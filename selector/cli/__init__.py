@@ -571,13 +571,15 @@ def _chase_line(waiting: tuple[tuple[str, str, int], ...]) -> None:
 def _offer_line(slot: str, offered: tuple[str, ...], no_child_can: tuple[str, ...] | None = None) -> None:
     """The reserves to offer for a slot whose family said no, best first. `no_child_can`: when no
     child can take the slot with every rule kept, the reserves the run found for it (every child
-    who could; their families said no)."""
+    who could; their families said no, or could not be reached)."""
     if offered:
         rest = f"; then {', '.join(offered[1:])}" if len(offered) > 1 else ""
         click.echo(f"Offered for {slot}: {offered[0]}{rest}.")
     elif no_child_can is not None:
-        why = (f"the only {'child' if len(no_child_can) == 1 else 'children'} who could, "
-               f"{app.listed(list(no_child_can), 'and')}, said no" if no_child_can else "the run found no reserve for it")
+        one = len(no_child_can) == 1
+        why = (f"the only {'child' if one else 'children'} who could, {app.listed(list(no_child_can), 'and')}: "
+               f"{'its family' if one else 'their families'} declined or could not be reached" if no_child_can
+               else "the run found no reserve for it")
         click.echo(f"No child can take {slot} with every rule kept and the other members staying ({why}).")
     else:
         click.echo("No reserve is left for this slot; replace draws from the whole caseload.")
