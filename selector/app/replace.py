@@ -163,6 +163,15 @@ def decline(caseload: Caseload, solution: Solution, declined: Iterable[str],
     return replaced, record
 
 
+def id_key(child: str) -> str:
+    """A child's id as typed or recorded, for matching: case and surrounding spaces ignored.
+
+    >>> id_key(" c002831 ") == id_key("C002831")
+    True
+    """
+    return child.strip().casefold()
+
+
 def match_ids(asked: tuple[str, ...], cohort: tuple[str, ...], run: str = "", *,
                reserves: tuple[str, ...] = ()) -> tuple[str, ...]:
     """The children asked for among cohort 1 (and, when given, its reserves), matched after
@@ -171,10 +180,10 @@ def match_ids(asked: tuple[str, ...], cohort: tuple[str, ...], run: str = "", *,
     Raises:
         InputError: a child asked for is not among them.
     """
-    by_key = {c.strip().casefold(): c for c in (*cohort, *reserves)}
+    by_key = {id_key(c): c for c in (*cohort, *reserves)}
     found = []
     for child in asked:
-        member = by_key.get(child.strip().casefold())
+        member = by_key.get(id_key(child))
         if member is None:
             of_run = f" of {run}" if run else ""
             among = " or its reserves" if reserves else ""
@@ -231,10 +240,10 @@ def not_replaced_already(asked: tuple[str, ...], record: RunRecord, run_dir: Pat
     """
     if record.replaced is None:
         return
-    gone = {child.casefold(): child for child in record.replaced.all_declined}
+    gone = {id_key(child): child for child in record.replaced.all_declined}
     members = record.cohorts[0].members
     for text in asked:
-        child = gone.get(text.strip().casefold())
+        child = gone.get(id_key(text))
         if child is not None and child not in members:
             raise InputError(f"{child} was replaced already (families declined up to {run_dir}: "
                              f"{', '.join(record.replaced.all_declined)}); cohort 1 of {run_dir} is now "
@@ -259,10 +268,10 @@ def not_a_reserve(asked: tuple[str, ...], record: RunRecord, run_dir: Path) -> N
     Raises:
         InputError: a child asked for is a reserve of cohort 1, not a member.
     """
-    reserves = {child.casefold(): (child, role) for child, role in roles_of(record).items()
+    reserves = {id_key(child): (child, role) for child, role in roles_of(record).items()
                 if not role.startswith("cohort 1")}
     for text in asked:
-        if (found := reserves.get(text.strip().casefold())) is not None:
+        if (found := reserves.get(id_key(text))) is not None:
             reserve, role = found
             raise InputError(
                 f"{reserve} is a reserve {role.split(' ', 2)[2]} of {run_dir}, not in cohort 1: "  # "for slot 3"

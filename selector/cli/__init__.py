@@ -452,12 +452,9 @@ def consent(run_dir: Path, child_id: str | None, state_words: tuple[str, ...], n
     result = app.record_consent(app.ConsentRequest(run_dir, child_id, state, note))
     event = result.event
     click.echo(f"{event.child_id} ({result.role}): {event.state}" + (f" ({event.note})" if event.note else "") + ".")
-    stuck = dict(result.no_child_can)
-    for slot, member, offered in result.offered:  # a member's slot, or those of a reserve who said no
-        _offer_line(f"slot {slot}", offered, stuck.get(member))
-    if result.offered:
-        # Another slot freed before this one is filled with it (one replace for both, not this alone).
-        _fill_lines(run_dir, [member for _slot, member, now in result.states if now in app.SAID_NO], tuple(stuck))
+    # A member's slot, or those of a reserve who said no; another slot freed before is filled with
+    # it (one replace for both, not this alone).
+    _to_fill(run_dir, result.offered, result.states, result.no_child_can)
     if result.slots_agreed and event.state in ("asked", "agreed"):
         slots = ", ".join(f"slot {slot} ({member})" for slot, member in result.slots_agreed)
         click.echo(f"Note: the family of {slots} agreed already, so {event.child_id} is needed only if "
@@ -601,11 +598,19 @@ def _show_consent(run_dir: Path, status: app.ConsentStatus) -> None:
     _chase_line(status.waiting)
     if status.complete:
         _complete_lines(run_dir, len(status.states), status.reserves_called)
-    stuck = dict(status.no_child_can)
-    for slot, member, offered in status.offered:
-        _offer_line(f"slot {slot}", offered, stuck.get(member))
-    _fill_lines(run_dir, [member for _slot, member, _offered in status.offered], tuple(stuck))
+    _to_fill(run_dir, status.offered, status.states, status.no_child_can)
     _newer_runs(run_dir, status.replaced_by)
+
+
+def _to_fill(run_dir: Path, offered: tuple[tuple[int, str, tuple[str, ...]], ...],
+             states: tuple[tuple[int, str, str], ...], no_child_can: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
+    """The reserves to offer for each slot of `offered` (or that no child can take it), then the
+    replace that fills every slot whose family said no (none when nothing is offered)."""
+    stuck = dict(no_child_can)
+    for slot, member, reserves in offered:
+        _offer_line(f"slot {slot}", reserves, stuck.get(member))
+    if offered:
+        _fill_lines(run_dir, [member for _slot, member, now in states if now in app.SAID_NO], tuple(stuck))
 
 
 def _fill_lines(run_dir: Path, freed: list[str], no_child_can: tuple[str, ...] = ()) -> None:

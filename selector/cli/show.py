@@ -114,15 +114,16 @@ def _filled(hint: str, error: SelectorError) -> str:
     """A command's hint with the run folder and the children it is about, so it can be typed as
     given (it said `selector consent RUN_DIR CHILD_ID declined`)."""
     run_dir = _given("run_dir")
-    # A child typed twice (`--decline C1 --decline c1`) is one slot, as `replace` reads it.
+    hint = (hint.replace("{run_dir}", shlex.quote(str(run_dir)) if run_dir else "RUN_DIR")
+            .replace("{where}", error.where or "CHILD_ID"))
+    if "{declined}" not in hint:  # (only replace's hint names them: no other command loads its matching)
+        return hint
+    # A child typed twice (`--decline C1 --decline c1`) is one slot, as `replace` matches ids.
     once: dict[str, str] = {}
     for child in _given("declined") or ("CHILD_ID",):
-        once.setdefault(child.strip().casefold(), child)
-    children = tuple(once.values())
-    declined = " ".join(f"--decline {shlex.quote(child)}" for child in children)
-    return (hint.replace("{run_dir}", shlex.quote(str(run_dir)) if run_dir else "RUN_DIR")
-            .replace("{where}", error.where or "CHILD_ID").replace("{declined}", declined)
-            .replace("{slots}", "slot" if len(children) == 1 else "slots"))
+        once.setdefault(app.id_key(child), child)
+    declined = " ".join(f"--decline {shlex.quote(child)}" for child in once.values())
+    return hint.replace("{declined}", declined).replace("{slots}", "slot" if len(once) == 1 else "slots")
 
 
 def reports_errors(command: F) -> F:
